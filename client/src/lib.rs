@@ -1,0 +1,1 @@
+//! usvideo (under construction)

@@ -1,0 +1,1 @@
+//! usvideo-core (under construction)

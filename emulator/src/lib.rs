@@ -1,0 +1,1 @@
+//! usvideo-emulator (under construction)
