@@ -1,0 +1,150 @@
+//! One API call with retries: the machine behind retrieve, list, delete, account, pricing and
+//! API-key creation. (Creates go through [`crate::create::Create`], which adds reconciliation.)
+//!
+//! # Theory of operation
+//! `Ready` → send → `InFlight` → the outcome: a 2xx ends in `Done(Ok(response))`; a failure asks
+//! [`retry::decide`] (the rules table in [`crate::retry`]), which either ends in `Done(Err)` or
+//! goes to `Backoff(until)`, and at `until` back to `Ready`. The caller's deadline bounds the whole.
+
+use crate::error::{Error, ErrorKind};
+use crate::http::{HttpRequest, HttpResponse, TransportKind};
+use crate::output::{Event, Output, RequestId};
+use crate::request::Endpoint;
+use crate::response;
+use crate::retry::{self, Decision, RetryPolicy, Rng};
+use crate::time::Millis;
+use std::collections::VecDeque;
+
+#[derive(Debug)]
+enum State {
+    Ready,
+    InFlight(RequestId),
+    Backoff(Millis),
+    Done,
+}
+
+/// A single call with retries. See the module docs for the driving contract.
+#[derive(Debug)]
+pub struct Call {
+    endpoint: Endpoint,
+    request: HttpRequest,
+    policy: RetryPolicy,
+    rng: Rng,
+    deadline: Option<Millis>,
+    attempt: u32,
+    next_id: u64,
+    state: State,
+    events: VecDeque<Event>,
+    result: Option<Result<HttpResponse, Error>>,
+}
+
+impl Call {
+    /// A call of `request` to `endpoint`, retried by `policy` with jitter from `seed`, ending by
+    /// `deadline` at the latest. Request ids start at `first_id`.
+    #[must_use]
+    pub fn new(endpoint: Endpoint, request: HttpRequest, policy: RetryPolicy, seed: u64, deadline: Option<Millis>, first_id: u64) -> Self {
+        Call { endpoint, request, policy, rng: Rng::new(seed), deadline, attempt: 0, next_id: first_id, state: State::Ready, events: VecDeque::new(), result: None }
+    }
+
+    /// The next request id this call would use (so a parent machine can keep ids unique).
+    #[must_use]
+    pub fn next_id(&self) -> u64 {
+        self.next_id
+    }
+
+    /// What to do next.
+    #[must_use]
+    pub fn poll(&mut self, now: Millis) -> Output {
+        if let Some(e) = self.events.pop_front() {
+            return Output::Event(e);
+        }
+        match self.state {
+            State::Done => Output::Done,
+            State::InFlight(_) => Output::Pending,
+            State::Backoff(until) if now < until => Output::WaitUntil(until),
+            State::Ready | State::Backoff(_) => {
+                if self.deadline.is_some_and(|d| now >= d) {
+                    self.finish(Err(Error::new(ErrorKind::Timeout, "the call's deadline passed")));
+                    return Output::Done;
+                }
+                let id = RequestId(self.next_id);
+                self.next_id += 1;
+                self.state = State::InFlight(id);
+                Output::Send { id, endpoint: self.endpoint, request: self.request.clone(), timeout_ms: self.deadline.map(|d| d.since(now)) }
+            }
+        }
+    }
+
+    fn accept(&mut self, id: RequestId) -> bool {
+        match self.state {
+            State::InFlight(current) if current == id => true,
+            _ => {
+                self.events.push_back(Event::Warning { message: format!("ignored an outcome for request {} that is not in flight", id.0) });
+                false
+            }
+        }
+    }
+
+    /// The response to request `id`.
+    pub fn handle_response(&mut self, id: RequestId, resp: HttpResponse, now: Millis) {
+        if !self.accept(id) {
+            return;
+        }
+        match response::check_status(&resp) {
+            Ok(_) => self.finish(Ok(resp)),
+            Err(e) => self.failed(e, now),
+        }
+    }
+
+    /// Request `id` got no answer.
+    pub fn handle_transport_error(&mut self, id: RequestId, kind: TransportKind, message: &str, now: Millis) {
+        if !self.accept(id) {
+            return;
+        }
+        self.failed(Error::transport(kind, message), now);
+    }
+
+    /// Time passed (spurious calls are harmless).
+    pub fn handle_timeout(&mut self, _now: Millis) {}
+
+    /// Stops the call: it ends `cancelled` (a request in flight is abandoned).
+    pub fn cancel(&mut self) {
+        if !matches!(self.state, State::Done) {
+            self.finish(Err(Error::new(ErrorKind::Cancelled, "the call was cancelled")));
+        }
+    }
+
+    fn failed(&mut self, err: Error, now: Millis) {
+        if err.kind == ErrorKind::Cancelled {
+            return self.finish(Err(err));
+        }
+        let remaining = self.deadline.map(|d| d.since(now));
+        match retry::decide(self.endpoint, &err, self.attempt, &self.policy, remaining, &mut self.rng) {
+            Decision::Retry { after_ms } => {
+                self.attempt += 1;
+                self.events.push_back(Event::Retrying { attempt: self.attempt, after_ms, error: err });
+                self.state = State::Backoff(now.plus(after_ms));
+            }
+            Decision::Reconcile | Decision::Fail => self.finish(Err(err)),
+        }
+    }
+
+    fn finish(&mut self, result: Result<HttpResponse, Error>) {
+        self.state = State::Done;
+        self.result = Some(result);
+    }
+
+    /// Whether the call has finished.
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    /// The outcome once `Done`: the 2xx response (parse it with [`crate::response`]) or the error.
+    ///
+    /// # Errors
+    /// The call's error, or a `usage` error before `Done` or when taken twice.
+    pub fn take_result(&mut self) -> Result<HttpResponse, Error> {
+        self.result.take().unwrap_or_else(|| Err(Error::usage("the call has no result yet (or it was already taken)")))
+    }
+}

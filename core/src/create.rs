@@ -1,0 +1,297 @@
+//! Creating a job so that it is made at most once, even when the network lies.
+//!
+//! # Rules
+//! 1. One `Idempotency-Key` per logical create, minted by the caller, reused on every attempt.
+//! 2. A create is sent again only when the previous attempt provably did not make a job: the
+//!    connection was never made, the server answered 429, or reconciliation found nothing.
+//! 3. When the outcome is unknown (timeout, reset, 5xx, a 2xx whose body was lost), the machine
+//!    first lists recent jobs (`GET /v1/videos?limit=20`) and adopts the newest one that matches
+//!    the request (prompt, mode, resolution, duration, seed and URLs, each compared when the
+//!    service returns it), was created after the create was first sent (when the service's
+//!    `created_at` and `Date` tell), and is not in the caller's `exclude` list.
+//! 4. If the list itself cannot be had, the create fails with its original error; it is never
+//!    replayed on a guess.
+//!
+//! # Theory of operation
+//! `Ready` → `InFlightCreate` → done | `Backoff(create)` | `Ready` for a list → `InFlightList` →
+//! done (adopted) | `Backoff(create)` (nothing found) | `Backoff(list)` (list failed, retryable).
+
+use crate::date;
+use crate::error::{Error, ErrorKind};
+use crate::http::{HttpRequest, HttpResponse, TransportKind};
+use crate::model::{CreateVideoRequest, Job, JobPage, ListParams};
+use crate::output::{Event, Output, RequestId};
+use crate::request::{ClientConfig, Endpoint, IdempotencyKey};
+use crate::response;
+use crate::retry::{self, Decision, RetryPolicy, Rng};
+use crate::secret::ApiKey;
+use crate::time::Millis;
+use std::collections::VecDeque;
+
+/// Jobs listed when reconciling.
+const RECONCILE_PAGE: u32 = 20;
+/// Slack allowed between the client's and the service's view of when the create was sent.
+const CLOCK_SLACK_MS: i64 = 120_000;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Step {
+    Create,
+    List,
+}
+
+#[derive(Debug)]
+enum State {
+    Ready(Step),
+    InFlight(Step, RequestId),
+    Backoff(Step, Millis),
+    Done,
+}
+
+/// The create machine. Drive it like [`crate::call::Call`]; the result is the [`Job`].
+#[derive(Debug)]
+pub struct Create {
+    create_request: HttpRequest,
+    list_request: HttpRequest,
+    wanted: CreateVideoRequest,
+    exclude: Vec<String>,
+    policy: RetryPolicy,
+    rng: Rng,
+    deadline: Option<Millis>,
+    creates_sent: u32,
+    list_attempts: u32,
+    first_sent_at: Option<Millis>,
+    unknown_outcome: Option<Error>,
+    cancel_requested: bool,
+    next_id: u64,
+    state: State,
+    events: VecDeque<Event>,
+    result: Option<Result<Job, Error>>,
+}
+
+impl Create {
+    /// A create of `req` (validated here) with `idempotency_key`.
+    ///
+    /// # Errors
+    /// A validation error listing every violated rule.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(config: &ClientConfig, key: &ApiKey, req: CreateVideoRequest, idempotency_key: &IdempotencyKey, policy: RetryPolicy, seed: u64, deadline: Option<Millis>, first_id: u64) -> Result<Self, Error> {
+        let create_request = config.create_video(key, &req, idempotency_key)?;
+        let list_request = config.list_videos(key, &ListParams { limit: Some(RECONCILE_PAGE), offset: None })?;
+        Ok(Create {
+            create_request,
+            list_request,
+            wanted: req,
+            exclude: Vec::new(),
+            policy,
+            rng: Rng::new(seed),
+            deadline,
+            creates_sent: 0,
+            list_attempts: 0,
+            first_sent_at: None,
+            unknown_outcome: None,
+            cancel_requested: false,
+            next_id: first_id,
+            state: State::Ready(Step::Create),
+            events: VecDeque::new(),
+            result: None,
+        })
+    }
+
+    /// Ids that reconciliation must never adopt (jobs the caller already owns, e.g. a batch's).
+    #[must_use]
+    pub fn excluding(mut self, ids: Vec<String>) -> Self {
+        self.exclude = ids;
+        self
+    }
+
+    /// The next request id this machine would use.
+    #[must_use]
+    pub fn next_id(&self) -> u64 {
+        self.next_id
+    }
+
+    /// What to do next.
+    #[must_use]
+    pub fn poll(&mut self, now: Millis) -> Output {
+        if let Some(e) = self.events.pop_front() {
+            return Output::Event(e);
+        }
+        let step = match self.state {
+            State::Done => return Output::Done,
+            State::InFlight(..) => return Output::Pending,
+            State::Backoff(_, until) if now < until => return Output::WaitUntil(until),
+            State::Ready(step) | State::Backoff(step, _) => step,
+        };
+        if self.cancel_requested && step == Step::Create {
+            self.finish(Err(Error::new(ErrorKind::Cancelled, "the create was cancelled before a job was made")));
+            return Output::Done;
+        }
+        if self.deadline.is_some_and(|d| now >= d) {
+            let err = self.unknown_outcome.clone().unwrap_or_else(|| Error::new(ErrorKind::Timeout, "the create's deadline passed"));
+            self.finish(Err(err));
+            return Output::Done;
+        }
+        let id = RequestId(self.next_id);
+        self.next_id += 1;
+        self.state = State::InFlight(step, id);
+        let (endpoint, request) = match step {
+            Step::Create => {
+                self.creates_sent += 1;
+                self.first_sent_at.get_or_insert(now);
+                (Endpoint::CreateVideo, self.create_request.clone())
+            }
+            Step::List => {
+                self.list_attempts += 1;
+                (Endpoint::ListVideos, self.list_request.clone())
+            }
+        };
+        Output::Send { id, endpoint, request, timeout_ms: self.deadline.map(|d| d.since(now)) }
+    }
+
+    fn accept(&mut self, id: RequestId) -> Option<Step> {
+        match self.state {
+            State::InFlight(step, current) if current == id => Some(step),
+            _ => {
+                self.events.push_back(Event::Warning { message: format!("ignored an outcome for request {} that is not in flight", id.0) });
+                None
+            }
+        }
+    }
+
+    /// The response to request `id`.
+    pub fn handle_response(&mut self, id: RequestId, resp: HttpResponse, now: Millis) {
+        match self.accept(id) {
+            Some(Step::Create) => match response::parse_job(&resp) {
+                Ok(job) => {
+                    self.events.push_back(Event::Created { job: job.clone() });
+                    self.finish(Ok(job));
+                }
+                Err(e) => self.create_failed(e, now),
+            },
+            Some(Step::List) => match response::parse_job_page(&resp) {
+                Ok(page) => self.reconcile(&page, &resp, now),
+                Err(e) => self.list_failed(e, now),
+            },
+            None => {}
+        }
+    }
+
+    /// Request `id` got no answer.
+    pub fn handle_transport_error(&mut self, id: RequestId, kind: TransportKind, message: &str, now: Millis) {
+        let err = Error::transport(kind, message);
+        match self.accept(id) {
+            Some(Step::Create) => self.create_failed(err, now),
+            Some(Step::List) => self.list_failed(err, now),
+            None => {}
+        }
+    }
+
+    /// Time passed (spurious calls are harmless).
+    pub fn handle_timeout(&mut self, _now: Millis) {}
+
+    /// Stops at the next safe point: a request in flight is seen through (its job, if any, is
+    /// still returned so the caller can delete it); nothing new is created.
+    pub fn cancel(&mut self) {
+        self.cancel_requested = true;
+        if matches!(self.state, State::Ready(Step::Create) | State::Backoff(Step::Create, _)) && self.unknown_outcome.is_none() {
+            self.finish(Err(Error::new(ErrorKind::Cancelled, "the create was cancelled before a job was made")));
+        }
+    }
+
+    fn create_failed(&mut self, err: Error, now: Millis) {
+        if err.kind == ErrorKind::Cancelled {
+            return self.finish(Err(err));
+        }
+        let remaining = self.deadline.map(|d| d.since(now));
+        match retry::decide(Endpoint::CreateVideo, &err, self.creates_sent.saturating_sub(1), &self.policy, remaining, &mut self.rng) {
+            Decision::Retry { after_ms } => {
+                self.events.push_back(Event::Retrying { attempt: self.creates_sent, after_ms, error: err });
+                self.state = State::Backoff(Step::Create, now.plus(after_ms));
+            }
+            Decision::Reconcile => {
+                self.events.push_back(Event::Reconciling { error: err.clone() });
+                self.unknown_outcome = Some(err);
+                self.state = State::Ready(Step::List);
+            }
+            Decision::Fail => self.finish(Err(err)),
+        }
+    }
+
+    fn list_failed(&mut self, err: Error, now: Millis) {
+        let remaining = self.deadline.map(|d| d.since(now));
+        match retry::decide(Endpoint::ListVideos, &err, self.list_attempts.saturating_sub(1), &self.policy, remaining, &mut self.rng) {
+            Decision::Retry { after_ms } => self.state = State::Backoff(Step::List, now.plus(after_ms)),
+            Decision::Reconcile | Decision::Fail => {
+                // The outcome stays unknown: report the create's own error, never replay it.
+                let mut original = self.unknown_outcome.clone().unwrap_or(err);
+                original.message = format!("{} (the create's outcome is unknown and the job list could not be read; it was not sent again)", original.message);
+                self.finish(Err(original));
+            }
+        }
+    }
+
+    fn reconcile(&mut self, page: &JobPage, resp: &HttpResponse, now: Millis) {
+        let server_now = resp.header("date").and_then(date::parse_http_date);
+        let elapsed = i64::try_from(self.first_sent_at.map_or(0, |t| now.since(t))).unwrap_or(i64::MAX);
+        let oldest_allowed = server_now.map(|s| s.saturating_sub(elapsed).saturating_sub(CLOCK_SLACK_MS));
+        let found = page.data.iter().find(|job| {
+            !self.exclude.contains(&job.id)
+                && matches_request(job, &self.wanted)
+                && match (oldest_allowed, job.created_at.as_deref().and_then(date::parse_rfc3339)) {
+                    (Some(oldest), Some(created)) => created >= oldest,
+                    _ => true,
+                }
+        });
+        if let Some(job) = found {
+            self.events.push_back(Event::Reconciled { job: job.clone() });
+            self.finish(Ok(job.clone()));
+            return;
+        }
+        // Nothing was made: sending again (same idempotency key) cannot charge twice.
+        let err = self.unknown_outcome.take().unwrap_or_else(|| Error::new(ErrorKind::Connection, "the create's outcome was unknown"));
+        if self.cancel_requested {
+            return self.finish(Err(Error::new(ErrorKind::Cancelled, "the create was cancelled before a job was made")));
+        }
+        let remaining = self.deadline.map(|d| d.since(now));
+        if self.creates_sent > self.policy.max_retries || remaining.is_some_and(|r| r == 0) {
+            return self.finish(Err(err));
+        }
+        let after_ms = self.policy.backoff_ms(self.creates_sent.saturating_sub(1), &mut self.rng);
+        self.events.push_back(Event::Retrying { attempt: self.creates_sent, after_ms, error: err });
+        self.state = State::Backoff(Step::Create, now.plus(after_ms));
+    }
+
+    fn finish(&mut self, result: Result<Job, Error>) {
+        self.state = State::Done;
+        self.result = Some(result);
+    }
+
+    /// Whether the machine has finished.
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    /// The created (or adopted) job once `Done`.
+    ///
+    /// # Errors
+    /// The create's error, or a `usage` error before `Done` or when taken twice.
+    pub fn take_result(&mut self) -> Result<Job, Error> {
+        self.result.take().unwrap_or_else(|| Err(Error::usage("the create has no result yet (or it was already taken)")))
+    }
+}
+
+/// Whether `job` could be the one `req` made: every field the service echoes must agree.
+#[must_use]
+pub fn matches_request(job: &Job, req: &CreateVideoRequest) -> bool {
+    fn agree<T: PartialEq>(seen: Option<&T>, wanted: &T) -> bool {
+        seen.is_none_or(|s| s == wanted)
+    }
+    agree(job.prompt.as_ref(), &req.prompt)
+        && agree(job.mode.as_ref(), &req.mode)
+        && agree(job.resolution.as_ref(), &req.effective_resolution())
+        && agree(job.duration.as_ref(), &req.effective_duration())
+        && (job.seed.is_none() || job.seed == req.seed)
+        && (job.image_url.is_none() || job.image_url == req.image_url)
+        && (job.reference_url.is_none() || job.reference_url == req.reference_url)
+}

@@ -1,0 +1,243 @@
+//! One error type for everything, with a kind that every binding maps to its own class.
+//!
+//! Why a struct with a kind rather than an enum of variants: every error of the contract carries
+//! the same optional attributes (`code`, `message`, `status`, `field`, `request_id`,
+//! `retry_after`), and each binding projects them onto one class per kind (Python exceptions,
+//! JS `Error` subclasses, a uniffi error). A flat shape crosses all three FFIs unchanged, and the
+//! binding never decides anything: [`ErrorKind::class_name`] names the class.
+
+use crate::http::TransportKind;
+use crate::validate::Issue;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What went wrong, one per class of the public error family.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Input refused before sending (`ValidationError`).
+    Validation,
+    /// 400 (`BadRequestError`).
+    BadRequest,
+    /// 401 (`AuthenticationError`).
+    Authentication,
+    /// 402 (`InsufficientBalanceError`).
+    InsufficientBalance,
+    /// 404 (`NotFoundError`).
+    NotFound,
+    /// 409 (`ConflictError`).
+    Conflict,
+    /// 429 (`RateLimitError`).
+    RateLimit,
+    /// 500 (`InternalServerError`).
+    InternalServer,
+    /// 502 (`UpstreamError`).
+    Upstream,
+    /// Any other non-2xx status (`APIStatusError`).
+    ApiStatus,
+    /// A 2xx answer whose body is not what the endpoint returns (`APIResponseError`).
+    Decode,
+    /// No answer: connection refused, reset, dropped (`APIConnectionError`).
+    Connection,
+    /// No answer within the request timeout (`APITimeoutError`).
+    Timeout,
+    /// The job ended `failed` (`JobFailedError`).
+    JobFailed,
+    /// The wait's deadline passed; the job goes on (`WaitTimeoutError`).
+    WaitTimeout,
+    /// The caller cancelled (`AbortError` in JS, `CancelledError` elsewhere).
+    Cancelled,
+    /// The SDK was used wrongly (an unknown request id, a result asked for too early).
+    Usage,
+}
+
+impl ErrorKind {
+    /// The stable machine-readable name used in vectors (`rate_limit`, `not_found`, …).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Validation => "validation",
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::Authentication => "authentication",
+            ErrorKind::InsufficientBalance => "insufficient_balance",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::RateLimit => "rate_limit",
+            ErrorKind::InternalServer => "internal_server",
+            ErrorKind::Upstream => "upstream",
+            ErrorKind::ApiStatus => "api_status",
+            ErrorKind::Decode => "decode",
+            ErrorKind::Connection => "connection",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::JobFailed => "job_failed",
+            ErrorKind::WaitTimeout => "wait_timeout",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Usage => "usage",
+        }
+    }
+
+    /// The class name in every binding (`RateLimitError`, …).
+    #[must_use]
+    pub fn class_name(self) -> &'static str {
+        match self {
+            ErrorKind::Validation => "ValidationError",
+            ErrorKind::BadRequest => "BadRequestError",
+            ErrorKind::Authentication => "AuthenticationError",
+            ErrorKind::InsufficientBalance => "InsufficientBalanceError",
+            ErrorKind::NotFound => "NotFoundError",
+            ErrorKind::Conflict => "ConflictError",
+            ErrorKind::RateLimit => "RateLimitError",
+            ErrorKind::InternalServer => "InternalServerError",
+            ErrorKind::Upstream => "UpstreamError",
+            ErrorKind::ApiStatus => "APIStatusError",
+            ErrorKind::Decode => "APIResponseError",
+            ErrorKind::Connection => "APIConnectionError",
+            ErrorKind::Timeout => "APITimeoutError",
+            ErrorKind::JobFailed => "JobFailedError",
+            ErrorKind::WaitTimeout => "WaitTimeoutError",
+            ErrorKind::Cancelled => "CancelledError",
+            ErrorKind::Usage => "UsageError",
+        }
+    }
+
+    /// The kind for an HTTP status that is not 2xx.
+    #[must_use]
+    pub fn from_status(status: u16) -> ErrorKind {
+        match status {
+            400 => ErrorKind::BadRequest,
+            401 => ErrorKind::Authentication,
+            402 => ErrorKind::InsufficientBalance,
+            404 => ErrorKind::NotFound,
+            409 => ErrorKind::Conflict,
+            429 => ErrorKind::RateLimit,
+            500 => ErrorKind::InternalServer,
+            502 => ErrorKind::Upstream,
+            _ => ErrorKind::ApiStatus,
+        }
+    }
+}
+
+/// Every failure the SDK reports. Messages never hold a key or a JWT (see [`crate::secret`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Error {
+    /// Which class of error.
+    pub kind: ErrorKind,
+    /// The server's code (`insufficient_balance`, `concurrency_limit`, …) or, for errors made
+    /// here, the kind's name.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// The HTTP status, for errors that had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The offending field (validation, or a 400 that names one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The server's `x-request-id`, for support.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// How long the server asked to wait (`Retry-After`), in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+    /// The job concerned (job failed, wait timeout, cancelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// The job's last known status (wait timeout, cancelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_status: Option<String>,
+    /// Every violated rule (validation).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<Issue>,
+    /// How the transport failed (connection, timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<TransportKind>,
+}
+
+impl Error {
+    /// A bare error of `kind` with the kind's name as code.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            code: kind.as_str().to_owned(),
+            message: crate::secret::redact_text(&message.into()),
+            status: None,
+            field: None,
+            request_id: None,
+            retry_after_ms: None,
+            job_id: None,
+            job_status: None,
+            issues: Vec::new(),
+            transport: None,
+        }
+    }
+
+    /// Input refused before sending; `field` is the first issue's.
+    #[must_use]
+    pub fn validation(issues: Vec<Issue>) -> Self {
+        let message = match issues.as_slice() {
+            [one] => one.message.clone(),
+            many => {
+                let all: Vec<String> = many.iter().map(ToString::to_string).collect();
+                format!("{} problems: {}", many.len(), all.join("; "))
+            }
+        };
+        let mut e = Error::new(ErrorKind::Validation, message);
+        e.field = issues.first().map(|i| i.field.clone());
+        e.code = issues.first().map_or("validation", |i| i.code.as_str()).to_owned();
+        e.issues = issues;
+        e
+    }
+
+    /// A transport failure reported by the host.
+    #[must_use]
+    pub fn transport(kind: TransportKind, message: &str) -> Self {
+        let (ek, what) = match kind {
+            TransportKind::Timeout => (ErrorKind::Timeout, "request timed out"),
+            TransportKind::Aborted => (ErrorKind::Cancelled, "request aborted"),
+            TransportKind::BodyTooLarge => (ErrorKind::Decode, "response body too large"),
+            TransportKind::Connect | TransportKind::Other => (ErrorKind::Connection, "connection failed"),
+        };
+        let mut e = Error::new(ek, if message.is_empty() { what.to_owned() } else { format!("{what}: {message}") });
+        e.transport = Some(kind);
+        e
+    }
+
+    /// A misuse of the SDK (never a panic).
+    #[must_use]
+    pub fn usage(detail: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Usage, detail)
+    }
+
+    /// Whether trying the same call again later could succeed (429, 5xx, connection, timeout).
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        match self.kind {
+            ErrorKind::RateLimit | ErrorKind::InternalServer | ErrorKind::Upstream | ErrorKind::Connection | ErrorKind::Timeout => true,
+            ErrorKind::ApiStatus => matches!(self.status, Some(408 | 503 | 504)),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)?;
+        let mut extra = Vec::new();
+        if let Some(s) = self.status {
+            extra.push(format!("status {s}"));
+        }
+        extra.push(format!("code {}", self.code));
+        if let Some(field) = &self.field {
+            extra.push(format!("field {field}"));
+        }
+        if let Some(id) = &self.request_id {
+            extra.push(format!("request {id}"));
+        }
+        if let Some(ms) = self.retry_after_ms {
+            extra.push(format!("retry after {ms} ms"));
+        }
+        write!(f, " ({})", extra.join(", "))
+    }
+}
+
+impl std::error::Error for Error {}

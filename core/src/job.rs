@@ -1,0 +1,361 @@
+//! Waiting for a job (optionally creating it first): the machine behind `wait` and
+//! `create_and_wait`.
+//!
+//! # Rules
+//! 1. A wait always ends: by the job finishing, by an error, by [`JobRun::cancel`], or by its
+//!    deadline, whichever comes first. No request is given more time than is left.
+//! 2. The deadline ends the *wait* with `wait_timeout`; the job goes on (unless
+//!    `cancel_on_timeout` is set and the job is still pending: then it is deleted and refunded).
+//! 3. Polls follow [`PollPolicy`]: few, and close to the expected finish. Transient poll failures
+//!    are retried by [`Call`]; a poll that fails for good ends the wait with that error.
+//! 4. A status change emits `StatusChanged`; every poll emits `Progress`.
+//! 5. `failed` ends the run with `job_failed` (carrying the service's code and message).
+//! 6. Cancel: a pending (or unknown-status) job is deleted, refunding its hold; a processing job
+//!    cannot be deleted (*assumption*: the service answers 409), so the run just stops and says so.
+//!
+//! # Theory of operation
+//! ```text
+//!   [Creating] --job--> [Sleeping until next poll] --time--> [Polling] --running--> [Sleeping]
+//!        |                        |                              |--completed--> Done(Ok)
+//!        |                        |                              |--failed-----> Done(JobFailed)
+//!        +--error--> Done(Err)    +--deadline--> Done(WaitTimeout) or [Deleting] --> Done
+//! ```
+//! Drive it like every machine here: feed `handle_*(…, now)`, then drain `poll(now)` until it
+//! returns `WaitUntil`, `Pending` or `Done`; take the outcome with [`JobRun::take_result`].
+
+use crate::call::Call;
+use crate::create::Create;
+use crate::error::{Error, ErrorKind};
+use crate::http::{HttpResponse, TransportKind};
+use crate::model::{CreateVideoRequest, Job, JobStatus};
+use crate::output::{Event, Output, Progress, RequestId};
+use crate::request::{ClientConfig, Endpoint, IdempotencyKey};
+use crate::response;
+use crate::retry::{RetryPolicy, Rng};
+use crate::schedule::PollPolicy;
+use crate::secret::ApiKey;
+use crate::time::Millis;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// How a wait behaves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WaitOptions {
+    /// Give up waiting after this many ms (default 10 minutes; `None` waits for ever).
+    pub timeout_ms: Option<u64>,
+    /// On timeout, delete the job if it is still pending (refunding it). Default false.
+    pub cancel_on_timeout: bool,
+    /// When to poll.
+    pub poll: PollPolicy,
+    /// Retries for each request.
+    pub retry: RetryPolicy,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        WaitOptions { timeout_ms: Some(600_000), cancel_on_timeout: false, poll: PollPolicy::default(), retry: RetryPolicy::default() }
+    }
+}
+
+#[derive(Debug)]
+enum Phase {
+    Creating(Create),
+    Sleeping(Millis),
+    Polling(Call),
+    Deleting(Call, Error),
+    Done,
+}
+
+/// A job being waited for. See the module docs.
+#[derive(Debug)]
+pub struct JobRun {
+    config: ClientConfig,
+    key: ApiKey,
+    options: WaitOptions,
+    rng: Rng,
+    deadline: Option<Millis>,
+    started_at: Millis,
+    job_id: Option<String>,
+    last: Option<Job>,
+    overdue_polls: u32,
+    cancel_requested: bool,
+    next_id: u64,
+    phase: Phase,
+    events: VecDeque<Event>,
+    result: Option<Result<Job, Error>>,
+}
+
+impl JobRun {
+    /// Waits for an existing job; the first poll goes out at once.
+    ///
+    /// # Errors
+    /// A validation error on `id`.
+    pub fn wait(config: &ClientConfig, key: &ApiKey, id: &str, options: WaitOptions, seed: u64, now: Millis) -> Result<Self, Error> {
+        crate::validate::validate_job_id(id).map_err(|i| Error::validation(vec![i]))?;
+        let mut run = JobRun::blank(config, key, options, seed, now, Phase::Sleeping(now));
+        run.job_id = Some(id.to_owned());
+        Ok(run)
+    }
+
+    /// Creates a job (at most once: see [`Create`]) and waits for it.
+    ///
+    /// # Errors
+    /// A validation error listing every violated rule.
+    pub fn create_and_wait(config: &ClientConfig, key: &ApiKey, req: CreateVideoRequest, idempotency_key: &IdempotencyKey, options: WaitOptions, seed: u64, now: Millis) -> Result<Self, Error> {
+        let deadline = options.timeout_ms.map(|t| now.plus(t));
+        let create = Create::new(config, key, req, idempotency_key, options.retry, seed ^ 0x5EED, deadline, 0)?;
+        Ok(JobRun::blank(config, key, options, seed, now, Phase::Creating(create)))
+    }
+
+    fn blank(config: &ClientConfig, key: &ApiKey, options: WaitOptions, seed: u64, now: Millis, phase: Phase) -> Self {
+        JobRun {
+            config: config.clone(),
+            key: key.clone(),
+            deadline: options.timeout_ms.map(|t| now.plus(t)),
+            options,
+            rng: Rng::new(seed),
+            started_at: now,
+            job_id: None,
+            last: None,
+            overdue_polls: 0,
+            cancel_requested: false,
+            next_id: 1000,
+            phase,
+            events: VecDeque::new(),
+            result: None,
+        }
+    }
+
+    /// The job's id, once known.
+    #[must_use]
+    pub fn job_id(&self) -> Option<&str> {
+        self.job_id.as_deref()
+    }
+
+    /// The job as last seen.
+    #[must_use]
+    pub fn last_seen(&self) -> Option<&Job> {
+        self.last.as_ref()
+    }
+
+    /// The instant at which the wait gives up, if any.
+    #[must_use]
+    pub fn deadline(&self) -> Option<Millis> {
+        self.deadline
+    }
+
+    /// What to do next. Drain until `WaitUntil`, `Pending` or `Done`.
+    #[must_use]
+    pub fn poll(&mut self, now: Millis) -> Output {
+        loop {
+            if let Some(e) = self.events.pop_front() {
+                return Output::Event(e);
+            }
+            if let Some(out) = self.step(now) {
+                return out;
+            }
+        }
+    }
+
+    /// One step: `Some(output)` to hand out, `None` when the phase changed and the loop goes on.
+    fn step(&mut self, now: Millis) -> Option<Output> {
+        let deadline_passed = self.deadline.is_some_and(|d| now >= d);
+        match &mut self.phase {
+            Phase::Done => Some(Output::Done),
+            Phase::Creating(create) => match create.poll(now) {
+                Output::Event(e) => Some(Output::Event(e)),
+                Output::Done => {
+                    self.next_id = self.next_id.max(create.next_id());
+                    match create.take_result() {
+                        Ok(job) => self.created(job, now),
+                        Err(e) => self.finish(Err(e)),
+                    }
+                    None
+                }
+                other => Some(other),
+            },
+            Phase::Sleeping(until) => {
+                if deadline_passed {
+                    self.timed_out(now);
+                    return None;
+                }
+                if now < *until {
+                    return Some(Output::WaitUntil(self.deadline.map_or(*until, |d| d.min(*until))));
+                }
+                let id = self.job_id.clone().unwrap_or_default();
+                match self.config.retrieve_video(&self.key, &id) {
+                    Ok(req) => {
+                        let seed = self.rng.next_u64();
+                        self.phase = Phase::Polling(Call::new(Endpoint::RetrieveVideo, req, self.options.retry, seed, self.deadline, self.next_id));
+                    }
+                    Err(e) => self.finish(Err(e)),
+                }
+                None
+            }
+            Phase::Polling(call) | Phase::Deleting(call, _) => match call.poll(now) {
+                Output::Done => {
+                    self.next_id = self.next_id.max(call.next_id());
+                    let result = call.take_result();
+                    self.call_done(result, now);
+                    None
+                }
+                other => Some(other),
+            },
+        }
+    }
+
+    fn created(&mut self, job: Job, now: Millis) {
+        self.job_id = Some(job.id.clone());
+        self.last = Some(job);
+        if self.cancel_requested {
+            self.start_delete(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now);
+        } else {
+            self.phase = Phase::Sleeping(now.plus(self.options.poll.first_poll_ms));
+        }
+    }
+
+    fn call_done(&mut self, result: Result<HttpResponse, Error>, now: Millis) {
+        match std::mem::replace(&mut self.phase, Phase::Done) {
+            Phase::Deleting(_, final_error) => {
+                let mut err = final_error;
+                if let Err(e) = result {
+                    err.message = format!("{} (deleting the job failed: {})", err.message, e.message);
+                } else if err.kind == ErrorKind::Cancelled {
+                    err.message = format!("{}; the pending job was deleted and refunded", err.message);
+                }
+                self.finish(Err(err));
+            }
+            _ => match result.and_then(|resp| response::parse_job(&resp)) {
+                Ok(job) => self.observed(job, now),
+                Err(e) if e.kind == ErrorKind::Timeout && self.deadline.is_some_and(|d| now >= d) => self.timed_out(now),
+                Err(e) => self.finish(Err(e)),
+            },
+        }
+    }
+
+    fn observed(&mut self, job: Job, now: Millis) {
+        let elapsed = now.since(self.started_at);
+        if self.last.as_ref().is_none_or(|l| l.status != job.status) || self.events.is_empty() && self.last.is_none() {
+            self.events.push_back(Event::StatusChanged { job: job.clone() });
+        }
+        let expected = self.options.poll.expected_ms(Some(&job));
+        self.events.push_back(Event::Progress(Progress {
+            job_id: job.id.clone(),
+            status: job.status.as_str().to_owned(),
+            percent: self.options.poll.estimate_percent(&job, elapsed),
+            elapsed_ms: elapsed,
+            expected_ms: expected.max(elapsed),
+        }));
+        self.last = Some(job.clone());
+        match job.status {
+            JobStatus::Completed => self.finish(Ok(job)),
+            JobStatus::Failed => {
+                let (code, message) = job.error.as_ref().map_or(("generation_failed".to_owned(), "the job failed".to_owned()), |e| (e.code.clone(), e.message.clone()));
+                let mut err = Error::new(ErrorKind::JobFailed, format!("job {} failed: {message}", job.id));
+                if !code.is_empty() {
+                    err.code = code;
+                }
+                err.job_id = Some(job.id.clone());
+                err.job_status = Some("failed".to_owned());
+                self.finish(Err(err));
+            }
+            _ if self.cancel_requested => self.start_delete(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now),
+            _ => {
+                if elapsed >= expected {
+                    self.overdue_polls += 1;
+                }
+                let delay = self.options.poll.next_delay_ms(Some(&job), elapsed, self.overdue_polls);
+                self.phase = Phase::Sleeping(now.plus(delay));
+            }
+        }
+    }
+
+    fn timed_out(&mut self, now: Millis) {
+        let status = self.last.as_ref().map(|j| j.status.as_str().to_owned());
+        let id = self.job_id.clone();
+        let mut err = Error::new(ErrorKind::WaitTimeout, format!("gave up waiting for job {} after {} ms; the job goes on", id.as_deref().unwrap_or("?"), now.since(self.started_at)));
+        err.job_id = id;
+        err.job_status = status;
+        if self.options.cancel_on_timeout {
+            err.message = format!("gave up waiting for job {} after {} ms", err.job_id.as_deref().unwrap_or("?"), now.since(self.started_at));
+            self.deadline = None; // the delete gets its own retries, not the expired deadline
+            self.start_delete(err, now);
+        } else {
+            self.finish(Err(err));
+        }
+    }
+
+    /// Deletes the job if it may still be pending; otherwise ends with `final_error` at once.
+    fn start_delete(&mut self, mut final_error: Error, _now: Millis) {
+        final_error.job_id.clone_from(&self.job_id);
+        final_error.job_status = self.last.as_ref().map(|j| j.status.as_str().to_owned());
+        let deletable = self.last.as_ref().is_none_or(|j| matches!(j.status, JobStatus::Pending | JobStatus::Unknown(_)));
+        let Some(id) = self.job_id.clone().filter(|_| deletable) else {
+            if self.last.as_ref().is_some_and(|j| j.status == JobStatus::Processing) {
+                final_error.message = format!("{}; the job is already processing and goes on", final_error.message);
+            }
+            return self.finish(Err(final_error));
+        };
+        match self.config.delete_video(&self.key, &id) {
+            Ok(req) => {
+                let seed = self.rng.next_u64();
+                self.phase = Phase::Deleting(Call::new(Endpoint::DeleteVideo, req, self.options.retry, seed, None, self.next_id), final_error);
+            }
+            Err(e) => self.finish(Err(e)),
+        }
+    }
+
+    /// The response to request `id`.
+    pub fn handle_response(&mut self, id: RequestId, resp: HttpResponse, now: Millis) {
+        match &mut self.phase {
+            Phase::Creating(c) => c.handle_response(id, resp, now),
+            Phase::Polling(c) | Phase::Deleting(c, _) => c.handle_response(id, resp, now),
+            _ => self.events.push_back(Event::Warning { message: format!("ignored a response to request {} that is not in flight", id.0) }),
+        }
+    }
+
+    /// Request `id` got no answer.
+    pub fn handle_transport_error(&mut self, id: RequestId, kind: TransportKind, message: &str, now: Millis) {
+        match &mut self.phase {
+            Phase::Creating(c) => c.handle_transport_error(id, kind, message, now),
+            Phase::Polling(c) | Phase::Deleting(c, _) => c.handle_transport_error(id, kind, message, now),
+            _ => self.events.push_back(Event::Warning { message: format!("ignored a failure of request {} that is not in flight", id.0) }),
+        }
+    }
+
+    /// Time passed (spurious calls are harmless: `poll` looks at `now` itself).
+    pub fn handle_timeout(&mut self, _now: Millis) {}
+
+    /// Stops the wait. A pending job is deleted (refunded); a processing job goes on. The run ends
+    /// with a `cancelled` error after the delete (drain `poll` to send it).
+    pub fn cancel(&mut self, now: Millis) {
+        if self.result.is_some() || self.cancel_requested {
+            return;
+        }
+        self.cancel_requested = true;
+        match &mut self.phase {
+            Phase::Creating(c) => c.cancel(),
+            Phase::Sleeping(_) | Phase::Polling(_) => self.start_delete(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now),
+            Phase::Deleting(..) | Phase::Done => {}
+        }
+    }
+
+    fn finish(&mut self, result: Result<Job, Error>) {
+        self.phase = Phase::Done;
+        self.result = Some(result);
+    }
+
+    /// Whether the run has finished.
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        matches!(self.phase, Phase::Done)
+    }
+
+    /// The finished job once `Done`.
+    ///
+    /// # Errors
+    /// `job_failed`, `wait_timeout`, `cancelled`, the failing call's error, or `usage` before `Done`.
+    pub fn take_result(&mut self) -> Result<Job, Error> {
+        self.result.take().unwrap_or_else(|| Err(Error::usage("the run has no result yet (or it was already taken)")))
+    }
+}

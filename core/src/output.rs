@@ -1,0 +1,100 @@
+//! What a state machine asks of its driver, and what it tells it.
+
+use crate::error::Error;
+use crate::http::HttpRequest;
+use crate::model::Job;
+use crate::request::Endpoint;
+use crate::time::Millis;
+use serde::{Deserialize, Serialize};
+
+/// Correlates a sent request with its response. Unique within one machine.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RequestId(pub u64);
+
+/// The next thing a machine needs. Drain [`poll`](crate::JobRun::poll) after every input until it
+/// returns [`Output::WaitUntil`], [`Output::Pending`] or [`Output::Done`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Output {
+    /// Perform this request (after the shared rate limiter grants a slot) and report the outcome
+    /// with `handle_response` or `handle_transport_error` under `id`. If the answer takes longer
+    /// than `timeout_ms`, report a `timeout`.
+    Send {
+        /// Correlation id.
+        id: RequestId,
+        /// Which endpoint (drivers may log it; limiters may weigh it).
+        endpoint: Endpoint,
+        /// What to send.
+        request: HttpRequest,
+        /// The most this request may take, in ms (the call's deadline, or none).
+        timeout_ms: Option<u64>,
+    },
+    /// Something to tell the application (progress, a retry, a status change).
+    Event(Event),
+    /// Nothing to do until this instant unless an input arrives; then call `handle_timeout`.
+    WaitUntil(Millis),
+    /// A request is in flight; nothing to do until its outcome is reported.
+    Pending,
+    /// Finished: take the outcome with `take_result`. Further polls keep returning `Done`.
+    Done,
+}
+
+/// Things worth telling the application about.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+#[non_exhaustive]
+pub enum Event {
+    /// The service accepted the create.
+    Created {
+        /// The new job.
+        job: Job,
+    },
+    /// A poll saw a new status (or the first status).
+    StatusChanged {
+        /// The job as last seen.
+        job: Job,
+    },
+    /// After every poll: where the job is, and how far along it probably is.
+    Progress(Progress),
+    /// An attempt failed and will be retried after `after_ms`.
+    Retrying {
+        /// Retry number, from 1.
+        attempt: u32,
+        /// The wait before it, in ms.
+        after_ms: u64,
+        /// What failed.
+        error: Error,
+    },
+    /// A create's outcome is unknown; recent jobs are being listed to find it.
+    Reconciling {
+        /// What made the outcome unknown.
+        error: Error,
+    },
+    /// Reconciliation found the job the unknown create made: it is adopted, not created again.
+    Reconciled {
+        /// The job found.
+        job: Job,
+    },
+    /// A misuse that was ignored (an unknown request id, a response after `Done`).
+    Warning {
+        /// What happened.
+        message: String,
+    },
+}
+
+/// A job's progress, estimated when the service reports none.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// The job.
+    pub job_id: String,
+    /// Its status (wire string).
+    pub status: String,
+    /// 0–100: the service's `progress` when it sends one, else an estimate from elapsed time.
+    pub percent: u8,
+    /// Time since the job was submitted (or the wait began), in ms.
+    pub elapsed_ms: u64,
+    /// The expected total time at this point, in ms.
+    pub expected_ms: u64,
+}

@@ -1,0 +1,220 @@
+//! Pricing: exact decimal arithmetic on integer nano-dollars, rounded up to whole cents.
+//!
+//! The service quotes dollars per second (`0.24`). Binary floating point cannot hold 0.24, and
+//! `0.24 * 100 * 5` is `119.99999999999999` in an f64: a naive SDK bills 119 or 120 by luck. Here the
+//! decimal text of each price is read digit by digit into nano-dollars (10^-9 $), and every
+//! product is an integer, rounded up to a whole cent only at the end.
+
+use crate::model::{CreateVideoRequest, Resolution, MAX_DURATION, MIN_DURATION};
+use crate::validate::{Issue, IssueCode};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Nano-dollars per cent.
+const NANOS_PER_CENT: u128 = 10_000_000;
+/// Money stays within 2^53 so it is an exact JS `number`.
+pub const MAX_SAFE_CENTS: u64 = (1 << 53) - 1;
+
+/// The price of one second of video at one resolution.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Price {
+    /// The resolution.
+    pub resolution: Resolution,
+    /// Dollars per second × 10^9 (0.24 $/s is 240 000 000).
+    pub per_second_nanodollars: u64,
+}
+
+/// A price for each resolution. [`PricingTable::builtin`] is the reference's table; the service's
+/// own (`GET /v1/pricing`) replaces it with [`PricingTable::from_json`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PricingTable {
+    /// One price per resolution the table knows.
+    pub prices: Vec<Price>,
+}
+
+impl Default for PricingTable {
+    fn default() -> Self {
+        Self::builtin()
+    }
+}
+
+impl PricingTable {
+    /// The reference's table: 720p $0.06/s, 1080p $0.24/s, 2k $0.36/s.
+    #[must_use]
+    pub fn builtin() -> Self {
+        PricingTable {
+            prices: vec![
+                Price { resolution: Resolution::P720, per_second_nanodollars: 60_000_000 },
+                Price { resolution: Resolution::P1080, per_second_nanodollars: 240_000_000 },
+                Price { resolution: Resolution::K2, per_second_nanodollars: 360_000_000 },
+            ],
+        }
+    }
+
+    /// The price per second of `resolution`, if the table has one.
+    #[must_use]
+    pub fn per_second(&self, resolution: Resolution) -> Option<u64> {
+        self.prices.iter().find(|p| p.resolution == resolution).map(|p| p.per_second_nanodollars)
+    }
+
+    /// Reads the service's table `{"720p": {"per_second": 0.06}, …}` exactly. Resolutions this SDK
+    /// does not know are skipped (a new tier must not break old clients).
+    ///
+    /// # Errors
+    /// A message when the body is not that shape, a price is negative, has more than nine decimals,
+    /// or a known resolution is missing.
+    pub fn from_json(value: &Value) -> Result<Self, String> {
+        let obj = value.as_object().ok_or("pricing must be a JSON object")?;
+        let mut prices = Vec::new();
+        for r in Resolution::ALL {
+            let entry = obj.get(r.as_str()).ok_or_else(|| format!("pricing has no entry for {r}"))?;
+            let per_second = entry.get("per_second").ok_or_else(|| format!("pricing for {r} has no per_second"))?;
+            let Value::Number(n) = per_second else {
+                return Err(format!("per_second for {r} is not a number"));
+            };
+            let nanos = parse_decimal_nanos(&n.to_string()).ok_or_else(|| format!("per_second for {r} is not a price: {n}"))?;
+            prices.push(Price { resolution: r, per_second_nanodollars: nanos });
+        }
+        Ok(PricingTable { prices })
+    }
+
+    /// The table in the service's wire shape (`{"720p": {"per_second": 0.06}, …}`).
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        let mut obj = serde_json::Map::new();
+        for p in &self.prices {
+            let text = format_decimal_nanos(p.per_second_nanodollars);
+            let number = serde_json::from_str::<Value>(&text).unwrap_or(Value::Null);
+            obj.insert(p.resolution.as_str().to_owned(), serde_json::json!({ "per_second": number }));
+        }
+        Value::Object(obj)
+    }
+
+    /// The cost in cents of `duration` seconds at `resolution`, rounded up to a whole cent.
+    ///
+    /// # Errors
+    /// An issue on `duration` (outside 1 to 10) or `resolution` (not in this table), or on `cost`
+    /// if the result would exceed 2^53 − 1 cents.
+    pub fn estimate(&self, resolution: Resolution, duration: u32) -> Result<u64, Issue> {
+        if !(MIN_DURATION..=MAX_DURATION).contains(&duration) {
+            return Err(Issue::new("duration", IssueCode::OutOfRange, format!("duration must be a whole number of seconds from {MIN_DURATION} to {MAX_DURATION}")));
+        }
+        let per_second = self.per_second(resolution).ok_or_else(|| Issue::new("resolution", IssueCode::InvalidChoice, format!("no price for {resolution}")))?;
+        let nanos = u128::from(per_second) * u128::from(duration);
+        let cents = nanos.div_ceil(NANOS_PER_CENT);
+        u64::try_from(cents).ok().filter(|c| *c <= MAX_SAFE_CENTS).ok_or_else(|| Issue::new("cost", IssueCode::OutOfRange, "the cost exceeds 2^53 cents"))
+    }
+
+    /// The cost in cents of one request, with the service's defaults for absent fields.
+    ///
+    /// # Errors
+    /// As [`PricingTable::estimate`].
+    pub fn estimate_request(&self, req: &CreateVideoRequest) -> Result<u64, Issue> {
+        self.estimate(req.effective_resolution(), req.effective_duration())
+    }
+
+    /// The total cost in cents of many requests (a batch), checked against overflow.
+    ///
+    /// # Errors
+    /// The first request's issue (its field prefixed with `requests[i].`), or `cost` on overflow.
+    pub fn estimate_all(&self, reqs: &[CreateVideoRequest]) -> Result<u64, Issue> {
+        let mut total: u64 = 0;
+        for (i, r) in reqs.iter().enumerate() {
+            let c = self.estimate_request(r).map_err(|mut issue| {
+                issue.field = format!("requests[{i}].{}", issue.field);
+                issue
+            })?;
+            total = total.checked_add(c).filter(|t| *t <= MAX_SAFE_CENTS).ok_or_else(|| Issue::new("cost", IssueCode::OutOfRange, "the total exceeds 2^53 cents"))?;
+        }
+        Ok(total)
+    }
+}
+
+/// The cost in cents with the reference's built-in table (offline; no network).
+///
+/// ```
+/// use usvideo_core::{estimate_cost, Resolution};
+/// assert_eq!(estimate_cost(Resolution::P1080, 5).unwrap(), 120);
+/// ```
+///
+/// # Errors
+/// As [`PricingTable::estimate`].
+pub fn estimate_cost(resolution: Resolution, duration: u32) -> Result<u64, Issue> {
+    PricingTable::builtin().estimate(resolution, duration)
+}
+
+/// Reads a non-negative decimal (`0.24`, `1`, `2.5e-1`, `0.000000001`) into nano-units exactly.
+/// `None` for negatives, more than nine decimals of precision, or anything too large.
+#[must_use]
+pub fn parse_decimal_nanos(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (mantissa, exp) = match text.find(['e', 'E']) {
+        Some(i) => (text.get(..i)?, text.get(i + 1..)?.parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    if mantissa.starts_with('-') || mantissa.is_empty() {
+        return None;
+    }
+    let mantissa = mantissa.strip_prefix('+').unwrap_or(mantissa);
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) || (int_part.is_empty() && frac_part.is_empty()) {
+        return None;
+    }
+    // value = digits × 10^(exp − frac_len); nanos = value × 10^9.
+    let digits = format!("{int_part}{frac_part}");
+    let digits = digits.trim_start_matches('0');
+    let digits: u128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    let frac_len = i32::try_from(frac_part.len()).ok()?;
+    let shift = exp.checked_add(9)?.checked_sub(frac_len)?;
+    let nanos = if shift >= 0 {
+        digits.checked_mul(10u128.checked_pow(u32::try_from(shift).ok()?)?)?
+    } else {
+        let div = 10u128.checked_pow(u32::try_from(-shift).ok()?)?;
+        if !digits.is_multiple_of(div) {
+            return None; // finer than a nano-dollar: not representable exactly
+        }
+        digits / div
+    };
+    u64::try_from(nanos).ok()
+}
+
+/// Nano-units as the shortest decimal text (`240000000` → `0.24`).
+#[must_use]
+pub fn format_decimal_nanos(nanos: u64) -> String {
+    let int = nanos / 1_000_000_000;
+    let frac = nanos % 1_000_000_000;
+    if frac == 0 {
+        return int.to_string();
+    }
+    let frac = format!("{frac:09}");
+    format!("{int}.{}", frac.trim_end_matches('0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reference_example() {
+        assert_eq!(estimate_cost(Resolution::P1080, 5).unwrap(), 120);
+        assert_eq!(estimate_cost(Resolution::P720, 1).unwrap(), 6);
+        assert_eq!(estimate_cost(Resolution::K2, 10).unwrap(), 360);
+    }
+
+    #[test]
+    fn decimals_are_exact() {
+        assert_eq!(parse_decimal_nanos("0.24"), Some(240_000_000));
+        assert_eq!(parse_decimal_nanos("2.4e-1"), Some(240_000_000));
+        assert_eq!(parse_decimal_nanos("1"), Some(1_000_000_000));
+        assert_eq!(parse_decimal_nanos("0.0000000001"), None);
+        assert_eq!(parse_decimal_nanos("-0.1"), None);
+        assert_eq!(format_decimal_nanos(240_000_000), "0.24");
+    }
+
+    #[test]
+    fn fractions_of_a_cent_round_up() {
+        let t = PricingTable { prices: vec![Price { resolution: Resolution::P720, per_second_nanodollars: 60_500_000 }] };
+        // 6.05 cents × 3 = 18.15 → 19
+        assert_eq!(t.estimate(Resolution::P720, 3).unwrap(), 19);
+    }
+}

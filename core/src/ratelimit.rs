@@ -1,0 +1,156 @@
+//! The client-side rate limiter and the concurrency gate.
+//!
+//! The service counts requests per key in a rolling 60-second window (*assumption*: the reference
+//! gives only "60 requests/min"). A token bucket would allow a burst of 60 and then one a second,
+//! which a rolling window refuses; so this limiter keeps the send times of the last `limit`
+//! requests and grants a new one only when fewer than `limit` fall within the window. The window
+//! is widened by a margin, because the server sees each request a little later than the client
+//! sent it. One limiter is shared by everything that uses a key: independent loops that each
+//! honour `Retry-After` still overrun a limit together (FLEET.md).
+
+use crate::time::Millis;
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// Requests per minute and concurrent jobs of a plan.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Requests per rolling minute per key (standard: 60).
+    pub requests_per_minute: u32,
+    /// Jobs pending or processing at once per account (standard: 10).
+    pub concurrent_jobs: u32,
+}
+
+impl Limits {
+    /// The standard tier: 60 requests per minute, 10 concurrent jobs.
+    pub const STANDARD: Limits = Limits { requests_per_minute: 60, concurrent_jobs: 10 };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::STANDARD
+    }
+}
+
+/// Sliding-window limiter. Drive it with [`RateLimiter::try_acquire`] before each send and
+/// [`RateLimiter::on_retry_after`] when the server answers 429.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimiter {
+    limit: u32,
+    window_ms: u64,
+    sent: VecDeque<Millis>,
+    blocked_until: Millis,
+}
+
+/// The rolling window the service counts in.
+pub const WINDOW_MS: u64 = 60_000;
+/// Added to the window: the server counts arrival, not send, times.
+pub const WINDOW_MARGIN_MS: u64 = 1_000;
+/// The most requests per minute the limiter tracks (memory stays bounded).
+pub const MAX_TRACKED: u32 = 100_000;
+
+impl RateLimiter {
+    /// A limiter for `requests_per_minute` (0 means unlimited).
+    #[must_use]
+    pub fn new(requests_per_minute: u32) -> Self {
+        RateLimiter { limit: requests_per_minute.min(MAX_TRACKED), window_ms: WINDOW_MS + WINDOW_MARGIN_MS, sent: VecDeque::new(), blocked_until: Millis(0) }
+    }
+
+    /// Takes a slot for a request sent at `now`, or says when to ask again.
+    ///
+    /// # Errors
+    /// The instant at which a slot frees (the caller sleeps until then and asks again).
+    pub fn try_acquire(&mut self, now: Millis) -> Result<(), Millis> {
+        if now < self.blocked_until {
+            return Err(self.blocked_until);
+        }
+        if self.limit == 0 {
+            return Ok(());
+        }
+        while self.sent.front().is_some_and(|t| now.since(*t) >= self.window_ms) {
+            self.sent.pop_front();
+        }
+        if self.sent.len() < self.limit as usize {
+            self.sent.push_back(now);
+            return Ok(());
+        }
+        let oldest = self.sent.front().copied().unwrap_or(now);
+        Err(oldest.plus(self.window_ms))
+    }
+
+    /// When the next slot frees, without taking one (`now` if one is free).
+    #[must_use]
+    pub fn next_free(&self, now: Millis) -> Millis {
+        if now < self.blocked_until {
+            return self.blocked_until;
+        }
+        let in_window = self.sent.iter().filter(|t| now.since(**t) < self.window_ms).count();
+        if self.limit == 0 || in_window < self.limit as usize {
+            return now;
+        }
+        self.sent.iter().find(|t| now.since(**t) < self.window_ms).map_or(now, |t| t.plus(self.window_ms))
+    }
+
+    /// The server said 429 with `Retry-After`: nothing is sent before `now + retry_after_ms`.
+    pub fn on_retry_after(&mut self, now: Millis, retry_after_ms: u64) {
+        self.blocked_until = self.blocked_until.max(now.plus(retry_after_ms));
+    }
+}
+
+/// Counts jobs in flight against the account's concurrency limit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobGate {
+    limit: u32,
+    active: u32,
+}
+
+impl JobGate {
+    /// A gate for `limit` concurrent jobs.
+    #[must_use]
+    pub fn new(limit: u32) -> Self {
+        JobGate { limit, active: 0 }
+    }
+
+    /// Takes a slot if one is free.
+    pub fn try_enter(&mut self) -> bool {
+        if self.active < self.limit {
+            self.active += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Frees a slot (a job finished, failed or was cancelled).
+    pub fn leave(&mut self) {
+        self.active = self.active.saturating_sub(1);
+    }
+
+    /// Jobs in flight.
+    #[must_use]
+    pub fn active(&self) -> u32 {
+        self.active
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_more_than_limit_in_a_window() {
+        let mut l = RateLimiter::new(60);
+        let mut granted = Vec::new();
+        let mut now = Millis(0);
+        while granted.len() < 200 {
+            match l.try_acquire(now) {
+                Ok(()) => granted.push(now),
+                Err(t) => now = t,
+            }
+        }
+        for (i, t) in granted.iter().enumerate() {
+            let in_window = granted.iter().skip(i).take_while(|u| u.since(*t) < WINDOW_MS).count();
+            assert!(in_window <= 60);
+        }
+    }
+}

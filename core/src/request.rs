@@ -1,0 +1,262 @@
+//! Request building: one function per endpoint, each returning an [`HttpRequest`] to send.
+//!
+//! Paths are joined to the configured base URL without double or missing slashes, path segments
+//! are percent-encoded (and job ids checked first), and each endpoint gets its own auth: an API key,
+//! a JWT (`POST /v1/api-keys`), or none (`GET /v1/pricing`).
+
+use crate::error::Error;
+use crate::http::{Header, HttpRequest, Method};
+use crate::model::{CreateVideoRequest, ListParams};
+use crate::secret::{ApiKey, Jwt};
+use crate::validate::{self, Issue, IssueCode};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::{Deserialize, Serialize};
+
+/// The service's base URL.
+pub const DEFAULT_BASE_URL: &str = "https://usvideoapi.com/v1";
+
+/// Everything but unreserved characters is encoded in a path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// The endpoints of the API. Retry rules differ per endpoint (see [`crate::retry`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Endpoint {
+    /// `POST /v1/videos`
+    CreateVideo,
+    /// `GET /v1/videos/{id}`
+    RetrieveVideo,
+    /// `GET /v1/videos`
+    ListVideos,
+    /// `DELETE /v1/videos/{id}`
+    DeleteVideo,
+    /// `GET /v1/account`
+    Account,
+    /// `GET /v1/pricing`
+    Pricing,
+    /// `POST /v1/api-keys`
+    CreateApiKey,
+}
+
+/// Where and as whom requests go.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientConfig {
+    base_url: String,
+    user_agent: String,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig { base_url: DEFAULT_BASE_URL.to_owned(), user_agent: default_user_agent() }
+    }
+}
+
+fn default_user_agent() -> String {
+    format!("usvideo-core/{}", env!("CARGO_PKG_VERSION"))
+}
+
+impl ClientConfig {
+    /// A config for `base_url` (a proxy, the emulator, staging), trailing slashes removed.
+    ///
+    /// # Errors
+    /// An issue on `base_url` when it is not an absolute `http`/`https` URL or holds a query or
+    /// fragment.
+    pub fn new(base_url: &str) -> Result<Self, Issue> {
+        let trimmed = base_url.trim_end_matches('/');
+        if !validate::is_http_url(trimmed) || trimmed.contains(['?', '#']) {
+            return Err(Issue::new("base_url", IssueCode::InvalidUrl, "base_url must be an absolute http or https URL without query or fragment"));
+        }
+        Ok(ClientConfig { base_url: trimmed.to_owned(), user_agent: default_user_agent() })
+    }
+
+    /// Sets the `User-Agent` (each binding names itself: `usvideo-python/0.1.0`).
+    #[must_use]
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        let ua: String = user_agent.into();
+        if !ua.chars().any(char::is_control) {
+            self.user_agent = ua;
+        }
+        self
+    }
+
+    /// The base URL, without a trailing slash.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The `User-Agent` sent.
+    #[must_use]
+    pub fn user_agent(&self) -> &str {
+        &self.user_agent
+    }
+
+    /// `base` + `/` + `path` with exactly one slash between.
+    fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.base_url, path.trim_start_matches('/'))
+    }
+
+    fn request(&self, method: Method, path: &str, auth: Option<&str>, body: Option<Vec<u8>>) -> HttpRequest {
+        let mut headers = vec![Header::new("Accept", "application/json"), Header::new("User-Agent", self.user_agent.clone())];
+        if let Some(token) = auth {
+            headers.push(Header::new("Authorization", format!("Bearer {token}")));
+        }
+        if body.is_some() {
+            headers.push(Header::new("Content-Type", "application/json"));
+        }
+        HttpRequest { method, url: self.url(path), headers, body }
+    }
+
+    /// `POST /v1/videos`, validated, with its `Idempotency-Key`.
+    ///
+    /// # Errors
+    /// A validation error listing every violated rule.
+    pub fn create_video(&self, key: &ApiKey, req: &CreateVideoRequest, idempotency_key: &IdempotencyKey) -> Result<HttpRequest, Error> {
+        validate::validate_create(req).map_err(Error::validation)?;
+        let body = serde_json::to_vec(req).map_err(|e| Error::usage(format!("cannot encode request: {e}")))?;
+        let mut r = self.request(Method::Post, "videos", Some(key.expose()), Some(body));
+        r.headers.push(Header::new("Idempotency-Key", idempotency_key.as_str()));
+        Ok(r)
+    }
+
+    /// `GET /v1/videos/{id}`.
+    ///
+    /// # Errors
+    /// A validation error on `id` (empty, or characters that could leave the path).
+    pub fn retrieve_video(&self, key: &ApiKey, id: &str) -> Result<HttpRequest, Error> {
+        Ok(self.request(Method::Get, &job_path(id)?, Some(key.expose()), None))
+    }
+
+    /// `DELETE /v1/videos/{id}`: cancels a pending job or deletes a finished one's record.
+    ///
+    /// # Errors
+    /// A validation error on `id`.
+    pub fn delete_video(&self, key: &ApiKey, id: &str) -> Result<HttpRequest, Error> {
+        Ok(self.request(Method::Delete, &job_path(id)?, Some(key.expose()), None))
+    }
+
+    /// `GET /v1/videos?limit=&offset=`.
+    ///
+    /// # Errors
+    /// A validation error on `limit` (outside 1 to 100).
+    pub fn list_videos(&self, key: &ApiKey, params: &ListParams) -> Result<HttpRequest, Error> {
+        validate::validate_list_params(params).map_err(|i| Error::validation(vec![i]))?;
+        let mut query = Vec::new();
+        if let Some(l) = params.limit {
+            query.push(format!("limit={l}"));
+        }
+        if let Some(o) = params.offset {
+            query.push(format!("offset={o}"));
+        }
+        let path = if query.is_empty() { "videos".to_owned() } else { format!("videos?{}", query.join("&")) };
+        Ok(self.request(Method::Get, &path, Some(key.expose()), None))
+    }
+
+    /// `GET /v1/account`.
+    #[must_use]
+    pub fn retrieve_account(&self, key: &ApiKey) -> HttpRequest {
+        self.request(Method::Get, "account", Some(key.expose()), None)
+    }
+
+    /// `GET /v1/pricing`, which needs no auth.
+    #[must_use]
+    pub fn retrieve_pricing(&self) -> HttpRequest {
+        self.request(Method::Get, "pricing", None, None)
+    }
+
+    /// `POST /v1/api-keys`, authenticated with a JWT (an API key is refused there).
+    ///
+    /// # Errors
+    /// A validation error on `name` (control characters or over 200 characters).
+    pub fn create_api_key(&self, jwt: &Jwt, name: Option<&str>) -> Result<HttpRequest, Error> {
+        if name.is_some_and(|n| n.chars().count() > 200 || n.chars().any(char::is_control)) {
+            return Err(Error::validation(vec![Issue::new("name", IssueCode::InvalidCharacters, "name must be at most 200 characters without control characters")]));
+        }
+        let body = match name {
+            Some(n) => serde_json::json!({ "name": n }),
+            None => serde_json::json!({}),
+        };
+        Ok(self.request(Method::Post, "api-keys", Some(jwt.expose()), Some(body.to_string().into_bytes())))
+    }
+}
+
+fn job_path(id: &str) -> Result<String, Error> {
+    validate::validate_job_id(id).map_err(|i| Error::validation(vec![i]))?;
+    Ok(format!("videos/{}", utf8_percent_encode(id, SEGMENT)))
+}
+
+/// The `Idempotency-Key` of one logical create, reused on every attempt of it.
+///
+/// Minted from random bytes the caller supplies (the core owns no RNG), once per logical call and
+/// outside any retry loop, as Stripe does: a retried create with the same key is answered with the
+/// first job instead of charging twice.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// `usv-` and the hex of up to 32 bytes.
+    ///
+    /// # Errors
+    /// An issue on `idempotency_key` with fewer than 16 bytes of entropy.
+    pub fn from_entropy(bytes: &[u8]) -> Result<Self, Issue> {
+        if bytes.len() < 16 {
+            return Err(Issue::new("idempotency_key", IssueCode::OutOfRange, "an idempotency key needs at least 16 random bytes"));
+        }
+        let hex: String = bytes.iter().take(32).map(|b| format!("{b:02x}")).collect();
+        Ok(IdempotencyKey(format!("usv-{hex}")))
+    }
+
+    /// A key given by the caller (for example, to tie a create to a record of their own).
+    ///
+    /// # Errors
+    /// An issue when it is empty, longer than 255 characters, or not visible ASCII.
+    pub fn from_string(key: &str) -> Result<Self, Issue> {
+        if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Issue::new("idempotency_key", IssueCode::InvalidCharacters, "an idempotency key is 1 to 255 visible ASCII characters"));
+        }
+        Ok(IdempotencyKey(key.to_owned()))
+    }
+
+    /// The header value.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_without_double_slashes() {
+        let key = ApiKey::new("sd_test_key_123456").unwrap();
+        for base in ["http://h/v1", "http://h/v1/", "http://h/v1//"] {
+            let c = ClientConfig::new(base).unwrap();
+            assert_eq!(c.retrieve_account(&key).url, "http://h/v1/account");
+        }
+        assert!(ClientConfig::new("h/v1").is_err());
+        assert!(ClientConfig::new("http://h/v1?x=1").is_err());
+    }
+
+    #[test]
+    fn refuses_ids_that_leave_the_path() {
+        let key = ApiKey::new("sd_test_key_123456").unwrap();
+        let c = ClientConfig::default();
+        for id in ["", "a/b", "..", "a?b", "é", "a b", "a%2F"] {
+            assert!(c.retrieve_video(&key, id).is_err(), "{id}");
+        }
+        assert_eq!(c.retrieve_video(&key, "job_1").unwrap().url, "https://usvideoapi.com/v1/videos/job_1");
+    }
+
+    #[test]
+    fn auth_per_endpoint() {
+        let key = ApiKey::new("sd_test_key_123456").unwrap();
+        let jwt = Jwt::new("eyJa.eyJb.c").unwrap();
+        let c = ClientConfig::default();
+        assert_eq!(c.retrieve_pricing().header("authorization"), None);
+        assert_eq!(c.create_api_key(&jwt, None).unwrap().header("authorization"), Some("Bearer eyJa.eyJb.c"));
+        assert_eq!(c.retrieve_account(&key).header("authorization"), Some("Bearer sd_test_key_123456"));
+    }
+}

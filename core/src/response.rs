@@ -1,0 +1,230 @@
+//! Response parsing: each endpoint's body to a typed value, and any non-2xx to a typed [`Error`].
+//!
+//! Servers and proxies send anything: an empty body, plain text, an HTML error page, a truncated
+//! or foreign JSON shape. None of it may panic or hide the status: every error keeps the HTTP
+//! status, the `x-request-id`, and the server's `code`, `message` and `field` when they are there.
+
+use crate::date;
+use crate::error::{Error, ErrorKind};
+use crate::http::HttpResponse;
+use crate::model::{Account, CreatedApiKey, DeleteResult, Job, JobPage};
+use crate::pricing::PricingTable;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// How much of a non-JSON error body is quoted in the message.
+const QUOTE_CHARS: usize = 200;
+
+/// The request id the service sent (`x-request-id`), if any.
+#[must_use]
+pub fn request_id(resp: &HttpResponse) -> Option<String> {
+    resp.header("x-request-id").filter(|v| !v.is_empty()).map(|v| v.chars().take(200).collect())
+}
+
+/// `Retry-After` in milliseconds: delta-seconds (`3`, also `2.5`) or an HTTP date, which is read
+/// against the response's own `Date` header so that neither clock needs to be right.
+#[must_use]
+pub fn retry_after_ms(resp: &HttpResponse) -> Option<u64> {
+    let v = resp.header("retry-after")?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(secs.saturating_mul(1000));
+    }
+    if let Some(ms) = crate::pricing::parse_decimal_nanos(v) {
+        return Some(ms / 1_000_000);
+    }
+    let at = date::parse_http_date(v)?;
+    let now = date::parse_http_date(resp.header("date")?)?;
+    Some(u64::try_from(at.saturating_sub(now)).unwrap_or(0))
+}
+
+/// The error a non-2xx response stands for. Reads `{"error": {"code", "message", "field"}}`, and
+/// also `{"error": "text"}`, `{"message": …}`, `{"detail": …}`, plain text and HTML.
+#[must_use]
+pub fn error_from_response(resp: &HttpResponse) -> Error {
+    let kind = ErrorKind::from_status(resp.status);
+    let mut code = None;
+    let mut message = None;
+    let mut field = None;
+    if let Ok(v) = serde_json::from_slice::<Value>(&resp.body) {
+        let obj = v.get("error").filter(|e| e.is_object()).unwrap_or(&v);
+        let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_owned);
+        code = text("code").or_else(|| text("type"));
+        message = text("message").or_else(|| text("detail")).or_else(|| v.get("error").and_then(Value::as_str).map(str::to_owned));
+        field = text("field").or_else(|| text("param"));
+    }
+    let message = message.unwrap_or_else(|| {
+        let body = String::from_utf8_lossy(&resp.body);
+        let looks_html = body.trim_start().starts_with('<');
+        let quoted: String = body.trim().chars().take(QUOTE_CHARS).collect();
+        if quoted.is_empty() || looks_html {
+            format!("HTTP {} {}", resp.status, reason(resp.status))
+        } else {
+            format!("HTTP {}: {quoted}", resp.status)
+        }
+    });
+    let mut e = Error::new(kind, message);
+    if let Some(c) = code.filter(|c| !c.is_empty()) {
+        e.code = c.chars().take(100).collect();
+    }
+    e.status = Some(resp.status);
+    e.field = field;
+    e.request_id = request_id(resp);
+    e.retry_after_ms = retry_after_ms(resp);
+    e
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        413 => "Payload Too Large",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}
+
+/// `Ok(resp)` for a 2xx, else the error it stands for.
+///
+/// # Errors
+/// The typed error of a non-2xx status.
+pub fn check_status(resp: &HttpResponse) -> Result<&HttpResponse, Error> {
+    if (200..300).contains(&resp.status) { Ok(resp) } else { Err(error_from_response(resp)) }
+}
+
+fn decode_error(resp: &HttpResponse, what: &str, detail: &str) -> Error {
+    let mut e = Error::new(ErrorKind::Decode, format!("the server's answer is not a valid {what}: {detail}"));
+    e.status = Some(resp.status);
+    e.request_id = request_id(resp);
+    e
+}
+
+fn parse_json<T: DeserializeOwned>(resp: &HttpResponse, what: &str) -> Result<T, Error> {
+    check_status(resp)?;
+    serde_json::from_slice(&resp.body).map_err(|e| decode_error(resp, what, &e.to_string()))
+}
+
+/// A job (`POST /v1/videos`, `GET /v1/videos/{id}`).
+///
+/// # Errors
+/// The status's error, or `decode` when the body is not a job (it needs at least `id` and
+/// `status`).
+pub fn parse_job(resp: &HttpResponse) -> Result<Job, Error> {
+    let job: Job = parse_json(resp, "job")?;
+    if job.id.is_empty() {
+        return Err(decode_error(resp, "job", "empty id"));
+    }
+    Ok(job)
+}
+
+/// A page of jobs (`GET /v1/videos`): `{data, limit, offset, total, has_more}` or a bare array.
+///
+/// # Errors
+/// The status's error, or `decode`.
+pub fn parse_job_page(resp: &HttpResponse) -> Result<JobPage, Error> {
+    let v: Value = parse_json(resp, "page of jobs")?;
+    if let Value::Array(_) = v {
+        let data: Vec<Job> = serde_json::from_value(v).map_err(|e| decode_error(resp, "page of jobs", &e.to_string()))?;
+        let limit = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        return Ok(JobPage { data, limit, offset: 0, total: None, has_more: false });
+    }
+    let data: Vec<Job> = v.get("data").cloned().map(serde_json::from_value).transpose().map_err(|e| decode_error(resp, "page of jobs", &e.to_string()))?.ok_or_else(|| decode_error(resp, "page of jobs", "no `data` array"))?;
+    let int = |k: &str| v.get(k).and_then(Value::as_u64);
+    let limit = int("limit").and_then(|l| u32::try_from(l).ok()).unwrap_or_else(|| u32::try_from(data.len()).unwrap_or(u32::MAX));
+    let offset = int("offset").unwrap_or(0);
+    let total = int("total");
+    let has_more = v.get("has_more").and_then(Value::as_bool).unwrap_or_else(|| total.is_some_and(|t| offset + (data.len() as u64) < t));
+    Ok(JobPage { data, limit, offset, total, has_more })
+}
+
+/// The answer to a delete. An empty 2xx body (204) is accepted as `{id, deleted: true}`.
+///
+/// # Errors
+/// The status's error, or `decode`.
+pub fn parse_delete(resp: &HttpResponse, id: &str) -> Result<DeleteResult, Error> {
+    check_status(resp)?;
+    if resp.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(DeleteResult { id: id.to_owned(), deleted: true, refunded_cents: 0 });
+    }
+    parse_json(resp, "delete result")
+}
+
+/// `GET /v1/account`.
+///
+/// # Errors
+/// The status's error, or `decode`.
+pub fn parse_account(resp: &HttpResponse) -> Result<Account, Error> {
+    parse_json(resp, "account")
+}
+
+/// `GET /v1/pricing`, read exactly (0.24 is 24 cents per second, not 23.999…).
+///
+/// # Errors
+/// The status's error, or `decode`.
+pub fn parse_pricing(resp: &HttpResponse) -> Result<PricingTable, Error> {
+    let v: Value = parse_json(resp, "pricing table")?;
+    PricingTable::from_json(&v).map_err(|e| decode_error(resp, "pricing table", &e))
+}
+
+/// `POST /v1/api-keys`.
+///
+/// # Errors
+/// The status's error, or `decode` (including a `key` that is not an `sd_` key).
+pub fn parse_created_api_key(resp: &HttpResponse) -> Result<CreatedApiKey, Error> {
+    let k: CreatedApiKey = parse_json(resp, "API key")?;
+    if !k.key.starts_with(crate::secret::ApiKey::PREFIX) {
+        return Err(decode_error(resp, "API key", "the key does not start with sd_"));
+    }
+    Ok(k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::Header;
+
+    fn resp(status: u16, body: &str, headers: &[(&str, &str)]) -> HttpResponse {
+        HttpResponse { status, headers: headers.iter().map(|(n, v)| Header::new(*n, *v)).collect(), body: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn survives_any_error_body() {
+        for body in ["", "oops", "<html><body>Bad gateway</body></html>", "{\"error\":", "[1,2]", "{\"foo\":1}", "\u{0}\u{1}"] {
+            let e = error_from_response(&resp(502, body, &[("X-Request-Id", "req_9")]));
+            assert_eq!(e.kind, ErrorKind::Upstream);
+            assert_eq!(e.status, Some(502));
+            assert_eq!(e.request_id.as_deref(), Some("req_9"));
+        }
+    }
+
+    #[test]
+    fn reads_the_error_shape() {
+        let e = error_from_response(&resp(400, r#"{"error":{"code":"invalid_request","message":"duration must be 1-10","field":"duration"}}"#, &[]));
+        assert_eq!((e.kind, e.code.as_str(), e.field.as_deref()), (ErrorKind::BadRequest, "invalid_request", Some("duration")));
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(retry_after_ms(&resp(429, "", &[("Retry-After", "3")])), Some(3000));
+        assert_eq!(retry_after_ms(&resp(429, "", &[("Retry-After", "1.5")])), Some(1500));
+        assert_eq!(retry_after_ms(&resp(429, "", &[("Retry-After", "Sun, 06 Nov 1994 08:49:40 GMT"), ("Date", "Sun, 06 Nov 1994 08:49:37 GMT")])), Some(3000));
+        assert_eq!(retry_after_ms(&resp(429, "", &[("Retry-After", "soon")])), None);
+    }
+
+    #[test]
+    fn unknown_status_is_kept() {
+        let j = parse_job(&resp(200, r#"{"id":"job_1","status":"upscaling","mode":"weird","duration":"x","extra":1}"#, &[])).unwrap();
+        assert_eq!(j.status.as_str(), "upscaling");
+        assert!(!j.status.is_terminal());
+        assert_eq!(j.mode, None);
+        assert_eq!(j.duration, None);
+    }
+}

@@ -1,0 +1,94 @@
+//! When to poll a job: sparse early, denser near the expected finish, backing off when overdue.
+//!
+//! Peers poll every 0.1–1 s and burn the 60 requests a minute on status checks (FLEET.md). Here the
+//! next poll comes after half the expected remaining time, clamped to `[min, max]`, so a job is
+//! checked a handful of times and most often right around when it should finish. The expected
+//! time comes from the service's `progress` when it reports one (remaining ≈ elapsed × (100 − p) / p),
+//! else from a model of generation time by resolution and duration (*assumption*: the emulator's
+//! documented model, FLEET.md; the real service publishes none), scaled by a factor the caller can
+//! learn from finished jobs.
+
+use crate::model::{Job, JobStatus, Resolution};
+use serde::{Deserialize, Serialize};
+
+/// The knobs of the poll schedule.
+#[derive(Copy, Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PollPolicy {
+    /// The first poll after submitting, in ms (default 3000), or after the wait starts (0).
+    pub first_poll_ms: u64,
+    /// Shortest gap between polls, in ms (default 2000).
+    pub min_interval_ms: u64,
+    /// Longest gap between polls, in ms (default 20 000).
+    pub max_interval_ms: u64,
+    /// Multiplies the model's expected time (1.0; learn it from finished jobs).
+    pub expected_scale: f64,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        PollPolicy { first_poll_ms: 3_000, min_interval_ms: 2_000, max_interval_ms: 20_000, expected_scale: 1.0 }
+    }
+}
+
+/// The model's expected time from submission to completion, in ms: a mean queue time of 3 s plus
+/// `base + per_second × duration` seconds of generation (720p 20 + 6/s, 1080p 30 + 9/s, 2k 40 + 12/s).
+#[must_use]
+pub fn expected_total_ms(resolution: Resolution, duration: u32) -> u64 {
+    let (base, per_s) = match resolution {
+        Resolution::P720 => (20, 6),
+        Resolution::P1080 => (30, 9),
+        Resolution::K2 => (40, 12),
+    };
+    (3 + base + per_s * u64::from(duration)) * 1000
+}
+
+impl PollPolicy {
+    /// The expected total time of `job` under this policy's scale.
+    #[must_use]
+    pub fn expected_ms(&self, job: Option<&Job>) -> u64 {
+        let resolution = job.and_then(|j| j.resolution).unwrap_or_default();
+        let duration = job.and_then(|j| j.duration).unwrap_or(crate::model::DEFAULT_DURATION);
+        let scale = if self.expected_scale.is_finite() && self.expected_scale > 0.0 { self.expected_scale } else { 1.0 };
+        // The product is bounded (≤ 163 s × a finite scale) and then clamped, so the cast is exact.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let ms = ((expected_total_ms(resolution, duration) as f64) * scale).clamp(1.0, 86_400_000.0) as u64;
+        ms
+    }
+
+    /// The gap before the next poll, given the job as last seen, the time since it was submitted,
+    /// and how many polls in a row found it past its expected time.
+    #[must_use]
+    pub fn next_delay_ms(&self, job: Option<&Job>, elapsed_ms: u64, overdue_polls: u32) -> u64 {
+        let min = self.min_interval_ms.max(1);
+        let max = self.max_interval_ms.max(min);
+        let remaining = match job.map(|j| (&j.status, j.progress)) {
+            Some((JobStatus::Processing, Some(p))) if (1..100).contains(&p) => elapsed_ms.saturating_mul(u64::from(100 - p)) / u64::from(p),
+            _ => self.expected_ms(job).saturating_sub(elapsed_ms),
+        };
+        if remaining == 0 {
+            // Overdue: back off geometrically from the minimum (×1.5 per poll) up to the maximum.
+            let factor = 1.5f64.powi(i32::try_from(overdue_polls.min(30)).unwrap_or(30));
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            let d = ((min as f64) * factor).min(max as f64) as u64;
+            return d.clamp(min, max);
+        }
+        (remaining / 2).clamp(min, max)
+    }
+
+    /// An estimate of progress, 0–100, for a job seen `elapsed_ms` after submission.
+    #[must_use]
+    pub fn estimate_percent(&self, job: &Job, elapsed_ms: u64) -> u8 {
+        match job.status {
+            JobStatus::Completed => 100,
+            JobStatus::Pending => 0,
+            JobStatus::Failed => job.progress.unwrap_or(0).min(100),
+            _ => job.progress.map_or_else(
+                || {
+                    let expected = self.expected_ms(Some(job)).max(1);
+                    u8::try_from((elapsed_ms.saturating_mul(100) / expected).min(99)).unwrap_or(99)
+                },
+                |p| p.min(99),
+            ),
+        }
+    }
+}

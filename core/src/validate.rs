@@ -1,0 +1,386 @@
+//! Validation: every rule of the contract, checked before anything is sent.
+//!
+//! Every check reports *all* violations, each with the field, a stable rule code (the same in every
+//! language, see `tests/vectors/validation.json`) and a message that says the rule. The loose path
+//! ([`create_request_from_json`]) is what bindings use for a JS object or a Python dict: it refuses
+//! unknown fields (a typo like `resolutoin` must not be billed silently at 720p) and values of the
+//! wrong JSON type (`"5"`, `5.5`, `true` for `duration`).
+
+use crate::model::{CreateVideoRequest, ListParams, Mode, Resolution, MAX_DURATION, MAX_PAGE_LIMIT, MAX_SEED, MIN_DURATION};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// A stable, machine-readable rule code.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueCode {
+    /// A required field is missing (or `null`).
+    Required,
+    /// A string is empty after trimming.
+    Blank,
+    /// The JSON type is wrong (a string where a number belongs, …).
+    InvalidType,
+    /// A number with a fraction where an integer belongs (`5.5`, `5.0`).
+    NotInteger,
+    /// A number outside its range.
+    OutOfRange,
+    /// Not one of the allowed values (`2K`, `video`).
+    InvalidChoice,
+    /// A field that this mode does not allow (`image_url` with `text_to_video`).
+    NotAllowed,
+    /// Not an absolute `http`/`https` URL.
+    InvalidUrl,
+    /// A field the API does not have.
+    UnknownField,
+    /// A credential or id with whitespace, control, non-ASCII or path characters.
+    InvalidCharacters,
+    /// An API key without the `sd_` prefix.
+    InvalidPrefix,
+    /// A credential not in its format (a JWT without three parts).
+    InvalidFormat,
+}
+
+impl IssueCode {
+    /// The wire form (`required`, `out_of_range`, …).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueCode::Required => "required",
+            IssueCode::Blank => "blank",
+            IssueCode::InvalidType => "invalid_type",
+            IssueCode::NotInteger => "not_integer",
+            IssueCode::OutOfRange => "out_of_range",
+            IssueCode::InvalidChoice => "invalid_choice",
+            IssueCode::NotAllowed => "not_allowed",
+            IssueCode::InvalidUrl => "invalid_url",
+            IssueCode::UnknownField => "unknown_field",
+            IssueCode::InvalidCharacters => "invalid_characters",
+            IssueCode::InvalidPrefix => "invalid_prefix",
+            IssueCode::InvalidFormat => "invalid_format",
+        }
+    }
+}
+
+/// One violated rule: which field, which rule, and a sentence for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issue {
+    /// The field (wire name), e.g. `duration`.
+    pub field: String,
+    /// The rule it broke.
+    pub code: IssueCode,
+    /// What the rule is, for people.
+    pub message: String,
+}
+
+impl Issue {
+    /// Makes an issue.
+    pub fn new(field: impl Into<String>, code: IssueCode, message: impl Into<String>) -> Self {
+        Issue { field: field.into(), code, message: message.into() }
+    }
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} ({})", self.field, self.message, self.code.as_str())
+    }
+}
+
+/// The fields `POST /v1/videos` takes.
+pub const CREATE_FIELDS: [&str; 7] = ["prompt", "mode", "resolution", "duration", "image_url", "reference_url", "seed"];
+
+/// Checks a typed create request against every rule of the contract.
+///
+/// # Errors
+/// Every violated rule, in field order.
+pub fn validate_create(req: &CreateVideoRequest) -> Result<(), Vec<Issue>> {
+    let mut issues = Vec::new();
+    check_prompt(&req.prompt, &mut issues);
+    if let Some(d) = req.duration {
+        check_duration(u64::from(d), &mut issues);
+    }
+    if let Some(seed) = req.seed {
+        check_seed(seed, &mut issues);
+    }
+    check_urls(req.mode, req.image_url.as_deref(), req.reference_url.as_deref(), &mut issues);
+    if issues.is_empty() { Ok(()) } else { Err(issues) }
+}
+
+fn check_prompt(prompt: &str, issues: &mut Vec<Issue>) {
+    if prompt.trim().is_empty() {
+        issues.push(Issue::new("prompt", IssueCode::Blank, "prompt must not be empty"));
+    }
+}
+
+fn check_duration(d: u64, issues: &mut Vec<Issue>) {
+    if !(u64::from(MIN_DURATION)..=u64::from(MAX_DURATION)).contains(&d) {
+        issues.push(Issue::new("duration", IssueCode::OutOfRange, format!("duration must be a whole number of seconds from {MIN_DURATION} to {MAX_DURATION}")));
+    }
+}
+
+fn check_seed(seed: u64, issues: &mut Vec<Issue>) {
+    if seed > MAX_SEED {
+        issues.push(Issue::new("seed", IssueCode::OutOfRange, format!("seed must be an integer from 0 to {MAX_SEED}")));
+    }
+}
+
+/// `image_url` belongs to `image_to_video` and `reference_url` to `reference`: each is required
+/// with its mode and refused with the others.
+fn check_urls(mode: Mode, image_url: Option<&str>, reference_url: Option<&str>, issues: &mut Vec<Issue>) {
+    for (field, value, owner) in [("image_url", image_url, Mode::ImageToVideo), ("reference_url", reference_url, Mode::Reference)] {
+        match (value, mode == owner) {
+            (None, true) => issues.push(Issue::new(field, IssueCode::Required, format!("{field} is required for mode {}", owner.as_str()))),
+            (Some(_), false) => issues.push(Issue::new(field, IssueCode::NotAllowed, format!("{field} is only allowed with mode {}", owner.as_str()))),
+            (Some(url), true) if !is_http_url(url) => issues.push(Issue::new(field, IssueCode::InvalidUrl, format!("{field} must be an absolute http or https URL"))),
+            _ => {}
+        }
+    }
+}
+
+/// An absolute `http`/`https` URL with a host and no whitespace or control characters.
+#[must_use]
+pub fn is_http_url(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        url.get(8..)
+    } else if lower.starts_with("http://") {
+        url.get(7..)
+    } else {
+        None
+    };
+    let Some(rest) = rest else { return false };
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let host = rest.get(..host_end).unwrap_or("");
+    !host.is_empty() && !host.starts_with(':') && !host.starts_with('@') && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Builds a create request from loose data (a JSON object: what a JS object or a Python dict
+/// becomes), checking every rule and refusing unknown fields with a suggestion.
+///
+/// `null` on an optional field means absent. `duration` and `seed` must be JSON integers.
+///
+/// # Errors
+/// Every violated rule. A body that is not an object is one issue on field `body`.
+pub fn create_request_from_json(value: &Value) -> Result<CreateVideoRequest, Vec<Issue>> {
+    let Some(obj) = value.as_object() else {
+        return Err(vec![Issue::new("body", IssueCode::InvalidType, "the request must be an object")]);
+    };
+    let mut issues = Vec::new();
+    for key in obj.keys() {
+        if !CREATE_FIELDS.contains(&key.as_str()) {
+            let hint = suggest(key, &CREATE_FIELDS).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            issues.push(Issue::new(key.clone(), IssueCode::UnknownField, format!("unknown field `{key}`{hint}")));
+        }
+    }
+    let prompt = string_field(obj, "prompt", true, &mut issues);
+    if let Some(p) = &prompt {
+        check_prompt(p, &mut issues);
+    }
+    let mode = string_field(obj, "mode", true, &mut issues).and_then(|m| {
+        let parsed = Mode::parse(&m);
+        if parsed.is_none() {
+            issues.push(Issue::new("mode", IssueCode::InvalidChoice, "mode must be one of text_to_video, image_to_video, reference"));
+        }
+        parsed
+    });
+    let resolution = string_field(obj, "resolution", false, &mut issues).and_then(|r| {
+        let parsed = Resolution::parse(&r);
+        if parsed.is_none() {
+            issues.push(Issue::new("resolution", IssueCode::InvalidChoice, "resolution must be one of 720p, 1080p, 2k (exact case)"));
+        }
+        parsed
+    });
+    let duration = integer_field(obj, "duration", &mut issues).and_then(|d| {
+        let before = issues.len();
+        check_duration(d, &mut issues);
+        if issues.len() == before { u32::try_from(d).ok() } else { None }
+    });
+    let seed = integer_field(obj, "seed", &mut issues).and_then(|s| {
+        let before = issues.len();
+        check_seed(s, &mut issues);
+        (issues.len() == before).then_some(s)
+    });
+    let image_url = string_field(obj, "image_url", false, &mut issues);
+    let reference_url = string_field(obj, "reference_url", false, &mut issues);
+    if let Some(mode) = mode {
+        check_urls(mode, image_url.as_deref(), reference_url.as_deref(), &mut issues);
+    }
+    match (prompt, mode) {
+        (Some(prompt), Some(mode)) if issues.is_empty() => Ok(CreateVideoRequest { prompt, mode, resolution, duration, image_url, reference_url, seed }),
+        _ => Err(issues),
+    }
+}
+
+fn present<'a>(obj: &'a Map<String, Value>, field: &str) -> Option<&'a Value> {
+    obj.get(field).filter(|v| !v.is_null())
+}
+
+fn string_field(obj: &Map<String, Value>, field: &str, required: bool, issues: &mut Vec<Issue>) -> Option<String> {
+    match present(obj, field) {
+        None => {
+            if required {
+                issues.push(Issue::new(field, IssueCode::Required, format!("{field} is required")));
+            }
+            None
+        }
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            issues.push(Issue::new(field, IssueCode::InvalidType, format!("{field} must be a string")));
+            None
+        }
+    }
+}
+
+/// A JSON integer: `5` yes; `5.0`, `5.5` (not_integer), `"5"`, `true` (invalid_type), `-1`
+/// (out_of_range) no.
+fn integer_field(obj: &Map<String, Value>, field: &str, issues: &mut Vec<Issue>) -> Option<u64> {
+    match present(obj, field)? {
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                Some(u)
+            } else if n.is_i64() {
+                issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} must not be negative")));
+                None
+            } else {
+                issues.push(Issue::new(field, IssueCode::NotInteger, format!("{field} must be a whole number (got {n})")));
+                None
+            }
+        }
+        _ => {
+            issues.push(Issue::new(field, IssueCode::InvalidType, format!("{field} must be an integer")));
+            None
+        }
+    }
+}
+
+/// The closest known name within two edits, for "did you mean" hints.
+#[must_use]
+pub fn suggest<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(unknown, k), *k))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Damerau–Levenshtein (optimal string alignment) distance, so a swap like `resolutoin` is one edit.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let width = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * width];
+    let at = |i: usize, j: usize| i * width + j;
+    for i in 0..=a.len() {
+        if let Some(x) = d.get_mut(at(i, 0)) {
+            *x = i;
+        }
+    }
+    for j in 0..=b.len() {
+        if let Some(x) = d.get_mut(j) {
+            *x = j;
+        }
+    }
+    for (i, ca) in a.iter().enumerate() {
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            let get = |i: usize, j: usize| d.get(at(i, j)).copied().unwrap_or(usize::MAX / 2);
+            let mut best = (get(i, j + 1) + 1).min(get(i + 1, j) + 1).min(get(i, j) + cost);
+            if i > 0 && j > 0 && a.get(i - 1) == Some(cb) && b.get(j - 1) == Some(ca) {
+                best = best.min(get(i - 1, j - 1) + 1);
+            }
+            if let Some(x) = d.get_mut(at(i + 1, j + 1)) {
+                *x = best;
+            }
+        }
+    }
+    d.get(at(a.len(), b.len())).copied().unwrap_or(usize::MAX)
+}
+
+/// Checks a job id before it goes into a URL path: non-empty, at most 128 characters of
+/// `A–Z a–z 0–9 _ -`. Refuses `/`, `..`, `?`, `%`, spaces and non-ASCII, which could reach another
+/// path or endpoint.
+///
+/// # Errors
+/// One issue on field `id`.
+pub fn validate_job_id(id: &str) -> Result<(), Issue> {
+    if id.is_empty() {
+        return Err(Issue::new("id", IssueCode::Blank, "a job id is required"));
+    }
+    if id.len() > 128 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err(Issue::new("id", IssueCode::InvalidCharacters, "a job id holds only letters, digits, `_` and `-` (at most 128)"));
+    }
+    Ok(())
+}
+
+/// Checks paging: `limit` 1 to 100.
+///
+/// # Errors
+/// One issue on field `limit`.
+pub fn validate_list_params(p: &ListParams) -> Result<(), Issue> {
+    match p.limit {
+        Some(l) if !(1..=MAX_PAGE_LIMIT).contains(&l) => Err(Issue::new("limit", IssueCode::OutOfRange, format!("limit must be from 1 to {MAX_PAGE_LIMIT}"))),
+        _ => Ok(()),
+    }
+}
+
+/// Builds paging from loose data (`{limit, offset}`), refusing unknown fields and non-integers.
+///
+/// # Errors
+/// Every violated rule.
+pub fn list_params_from_json(value: &Value) -> Result<ListParams, Vec<Issue>> {
+    let empty = Map::new();
+    let obj = match value {
+        Value::Null => &empty,
+        Value::Object(o) => o,
+        _ => return Err(vec![Issue::new("params", IssueCode::InvalidType, "list parameters must be an object")]),
+    };
+    let mut issues = Vec::new();
+    for key in obj.keys() {
+        if key != "limit" && key != "offset" {
+            let hint = suggest(key, &["limit", "offset"]).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            issues.push(Issue::new(key.clone(), IssueCode::UnknownField, format!("unknown field `{key}`{hint}")));
+        }
+    }
+    let limit = integer_field(obj, "limit", &mut issues);
+    let offset = integer_field(obj, "offset", &mut issues);
+    let params = ListParams { limit: limit.map(|l| u32::try_from(l).unwrap_or(u32::MAX)), offset };
+    if let Err(issue) = validate_list_params(&params) {
+        issues.push(issue);
+    }
+    if issues.is_empty() { Ok(params) } else { Err(issues) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn suggests_the_field_a_typo_meant() {
+        assert_eq!(suggest("resolutoin", &CREATE_FIELDS), Some("resolution"));
+        assert_eq!(suggest("promt", &CREATE_FIELDS), Some("prompt"));
+        assert_eq!(suggest("zzzzzz", &CREATE_FIELDS), None);
+    }
+
+    #[test]
+    fn reports_every_violation() {
+        let err = create_request_from_json(&json!({"prompt": " ", "mode": "image_to_video", "duration": 11, "seed": -1, "resolutoin": "1080p"})).unwrap_err();
+        let fields: Vec<_> = err.iter().map(|i| (i.field.as_str(), i.code)).collect();
+        assert!(fields.contains(&("resolutoin", IssueCode::UnknownField)));
+        assert!(fields.contains(&("prompt", IssueCode::Blank)));
+        assert!(fields.contains(&("duration", IssueCode::OutOfRange)));
+        assert!(fields.contains(&("seed", IssueCode::OutOfRange)));
+        assert!(fields.contains(&("image_url", IssueCode::Required)));
+    }
+
+    #[test]
+    fn urls() {
+        assert!(is_http_url("https://example.com/a.png"));
+        assert!(is_http_url("HTTP://x"));
+        assert!(!is_http_url("ftp://x"));
+        assert!(!is_http_url("https://"));
+        assert!(!is_http_url("https://a b"));
+        assert!(!is_http_url("/relative"));
+    }
+}
