@@ -91,6 +91,13 @@ impl RateLimiter {
         self.sent.iter().find(|t| now.since(**t) < self.window_ms).map_or(now, |t| t.plus(self.window_ms))
     }
 
+    /// Learns from any response: a 429 with `Retry-After` pauses every request on this key.
+    pub fn observe(&mut self, resp: &crate::http::HttpResponse, now: Millis) {
+        if let Some(ms) = crate::response::retry_after_ms(resp).filter(|_| resp.status == 429) {
+            self.on_retry_after(now, ms.min(crate::retry::RetryPolicy::default().max_retry_after_ms));
+        }
+    }
+
     /// The server said 429 with `Retry-After`: nothing is sent before `now + retry_after_ms`.
     pub fn on_retry_after(&mut self, now: Millis, retry_after_ms: u64) {
         self.blocked_until = self.blocked_until.max(now.plus(retry_after_ms));

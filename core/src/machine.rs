@@ -1,0 +1,47 @@
+//! The one driving contract every state machine here follows, as a trait, so that each binding
+//! writes a single driver loop for all of them.
+
+use crate::http::{HttpResponse, TransportKind};
+use crate::output::{Output, RequestId};
+use crate::time::Millis;
+
+/// A sans-IO state machine: feed it inputs with a non-decreasing `now`, then drain [`poll`](Machine::poll)
+/// until it returns [`Output::WaitUntil`], [`Output::Pending`] or [`Output::Done`].
+pub trait Machine {
+    /// What to do next.
+    fn poll(&mut self, now: Millis) -> Output;
+    /// The response to request `id`.
+    fn handle_response(&mut self, id: RequestId, resp: HttpResponse, now: Millis);
+    /// Request `id` got no answer.
+    fn handle_transport_error(&mut self, id: RequestId, kind: TransportKind, message: &str, now: Millis);
+    /// Time passed (spurious calls are harmless).
+    fn handle_timeout(&mut self, now: Millis);
+    /// The caller wants to stop; drain `poll` afterwards (a cleanup request may follow).
+    fn cancel(&mut self, now: Millis);
+}
+
+macro_rules! impl_machine {
+    ($t:ty, |$s:ident, $now:ident| $cancel:expr) => {
+        impl Machine for $t {
+            fn poll(&mut self, now: Millis) -> Output {
+                <$t>::poll(self, now)
+            }
+            fn handle_response(&mut self, id: RequestId, resp: HttpResponse, now: Millis) {
+                <$t>::handle_response(self, id, resp, now);
+            }
+            fn handle_transport_error(&mut self, id: RequestId, kind: TransportKind, message: &str, now: Millis) {
+                <$t>::handle_transport_error(self, id, kind, message, now);
+            }
+            fn handle_timeout(&mut self, now: Millis) {
+                <$t>::handle_timeout(self, now);
+            }
+            fn cancel(&mut $s, $now: Millis) {
+                $cancel
+            }
+        }
+    };
+}
+
+impl_machine!(crate::call::Call, |self, _now| self.cancel());
+impl_machine!(crate::create::Create, |self, _now| self.cancel());
+impl_machine!(crate::job::JobRun, |self, now| crate::job::JobRun::cancel(self, now));
