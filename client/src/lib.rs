@@ -1,1 +1,228 @@
-//! usvideo (under construction)
+//! # usvideo
+//!
+//! The Rust client of the US Video API (AI video generation: submit a job, poll it, pay per second
+//! of video). It is the sans-IO core [`usvideo_core`] driven by tokio and reqwest: every decision —
+//! validation, retries, `Retry-After`, the poll schedule, deadlines, idempotency and
+//! reconciliation — is the core's; this crate reads the clock, sleeps and does HTTP.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), usvideo::Error> {
+//! use usvideo::{Client, CreateVideoRequest, Resolution, WaitOptions};
+//! let client = Client::from_env()?; // USVIDEO_API_KEY, USVIDEO_BASE_URL
+//! let mut req = CreateVideoRequest::text("A drone shot over a misty mountain lake at sunrise");
+//! req.resolution = Some(Resolution::P1080);
+//! let job = client.videos().create_and_wait(&req, WaitOptions::default()).await?;
+//! println!("{} cost {} cents", job.video_url.unwrap_or_default(), job.cost_cents.unwrap_or(0));
+//! # Ok(()) }
+//! ```
+
+mod cancel;
+mod driver;
+mod resources;
+mod videos;
+
+pub use cancel::CancelToken;
+pub use resources::{AccountResource, ApiKeysResource, PricingResource};
+pub use usvideo_core::{
+    estimate_cost, Account, ApiKey, CreateVideoRequest, CreatedApiKey, DeleteResult, Error, ErrorKind, Event, IdempotencyKey, Job, JobPage, JobStatus, Jwt, ListParams, Mode, PollPolicy, PricingTable,
+    Progress, Resolution, RetryPolicy, WaitOptions, DEFAULT_BASE_URL,
+};
+pub use videos::Videos;
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use usvideo_core::{ClientConfig, RateLimiter};
+
+/// The default time one HTTP request may take.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The client. Cheap to clone: clones share the connection pool and the rate limiter.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: ClientConfig,
+    pub(crate) key: Option<ApiKey>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) limiter: Mutex<RateLimiter>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) request_timeout: Duration,
+    pub(crate) epoch: Instant,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("base_url", &self.inner.config.base_url()).field("api_key", &self.inner.key).finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for the service with this API key.
+    ///
+    /// # Errors
+    /// A validation error when the key is not an `sd_` key.
+    pub fn new(api_key: &str) -> Result<Client, Error> {
+        Client::builder().api_key(api_key).build()
+    }
+
+    /// A client configured from `USVIDEO_API_KEY` and `USVIDEO_BASE_URL`.
+    ///
+    /// # Errors
+    /// A validation error when the key is missing or malformed, or the base URL is not a URL.
+    pub fn from_env() -> Result<Client, Error> {
+        Client::builder().build()
+    }
+
+    /// Every option.
+    #[must_use]
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Jobs: create, retrieve, list, delete, wait, download.
+    #[must_use]
+    pub fn videos(&self) -> Videos<'_> {
+        Videos { client: self }
+    }
+
+    /// `GET /v1/account`.
+    #[must_use]
+    pub fn account(&self) -> AccountResource<'_> {
+        AccountResource { client: self }
+    }
+
+    /// `GET /v1/pricing` (no key needed).
+    #[must_use]
+    pub fn pricing(&self) -> PricingResource<'_> {
+        PricingResource { client: self }
+    }
+
+    /// `POST /v1/api-keys` (authenticated with a JWT).
+    #[must_use]
+    pub fn api_keys(&self) -> ApiKeysResource<'_> {
+        ApiKeysResource { client: self }
+    }
+
+    /// The base URL requests go to.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        self.inner.config.base_url()
+    }
+
+    pub(crate) fn key(&self) -> Result<&ApiKey, Error> {
+        self.inner.key.as_ref().ok_or_else(|| {
+            Error::validation(vec![usvideo_core::Issue::new("api_key", usvideo_core::IssueCode::Required, "an API key is required (argument or USVIDEO_API_KEY)")])
+        })
+    }
+}
+
+/// Builds a [`Client`]. Unset options come from the environment, then defaults.
+#[derive(Default)]
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    base_url: Option<String>,
+    max_retries: Option<u32>,
+    request_timeout: Option<Duration>,
+    requests_per_minute: Option<u32>,
+    http: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder").field("api_key", &self.api_key.as_deref().map(usvideo_core::secret::redact_text)).field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The API key (`sd_…`); default `USVIDEO_API_KEY`.
+    #[must_use]
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The base URL (a proxy, the emulator); default `USVIDEO_BASE_URL`, then the service.
+    #[must_use]
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Retries per request after the first attempt (default 4).
+    #[must_use]
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = Some(n);
+        self
+    }
+
+    /// The most one HTTP request may take (default 60 s).
+    #[must_use]
+    pub fn request_timeout(mut self, t: Duration) -> Self {
+        self.request_timeout = Some(t);
+        self
+    }
+
+    /// The key's request budget per minute (default 60, the standard tier; 0 disables the
+    /// client-side limiter).
+    #[must_use]
+    pub fn requests_per_minute(mut self, n: u32) -> Self {
+        self.requests_per_minute = Some(n);
+        self
+    }
+
+    /// A reqwest client of your own (proxies, custom TLS).
+    #[must_use]
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Builds the client. A missing key is allowed (pricing needs none; API-key creation uses a
+    /// JWT); calls that need one fail with a validation error on `api_key`.
+    ///
+    /// # Errors
+    /// A validation error on `api_key` (malformed) or `base_url`.
+    pub fn build(self) -> Result<Client, Error> {
+        let key = self.api_key.or_else(|| std::env::var("USVIDEO_API_KEY").ok()).filter(|k| !k.is_empty());
+        let key = key.map(ApiKey::new).transpose().map_err(|i| Error::validation(vec![i]))?;
+        let base = self.base_url.or_else(|| std::env::var("USVIDEO_BASE_URL").ok()).filter(|u| !u.is_empty()).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        let config = ClientConfig::new(&base).map_err(|i| Error::validation(vec![i]))?.with_user_agent(format!("usvideo-rust/{}", env!("CARGO_PKG_VERSION")));
+        let http = match self.http {
+            Some(h) => h,
+            None => reqwest::Client::builder().build().map_err(|e| Error::usage(format!("cannot build the HTTP client: {e}")))?,
+        };
+        let mut retry = RetryPolicy::default();
+        if let Some(n) = self.max_retries {
+            retry.max_retries = n;
+        }
+        Ok(Client {
+            inner: Arc::new(Inner {
+                config,
+                key,
+                http,
+                limiter: Mutex::new(RateLimiter::new(self.requests_per_minute.unwrap_or(60))),
+                retry,
+                request_timeout: self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+                epoch: Instant::now(),
+            }),
+        })
+    }
+}
+
+/// 64 bits from the operating system's entropy (seeds for jitter).
+pub(crate) fn random_seed() -> u64 {
+    let mut b = [0u8; 8];
+    // Entropy failure is near impossible; a fixed seed then only makes jitter less random.
+    let _ = getrandom::fill(&mut b);
+    u64::from_le_bytes(b)
+}
+
+/// A fresh idempotency key for one logical create.
+pub(crate) fn new_idempotency_key() -> Result<IdempotencyKey, Error> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| Error::usage(format!("no entropy for an idempotency key: {e}")))?;
+    IdempotencyKey::from_entropy(&b).map_err(|i| Error::validation(vec![i]))
+}

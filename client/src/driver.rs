@@ -1,0 +1,141 @@
+//! The driver: the one loop that runs any core state machine over reqwest and tokio.
+//!
+//! It reads the clock, sleeps, performs HTTP and reports outcomes; every decision (retries,
+//! backoff, `Retry-After`, poll schedule, deadlines, reconciliation) is the core's.
+
+use crate::cancel::CancelToken;
+use crate::Inner;
+use std::time::Duration;
+use usvideo_core::{Event, Header, HttpRequest, HttpResponse, Machine, Method, Millis, Output, TransportKind, MAX_RESPONSE_BYTES};
+
+impl Inner {
+    /// Milliseconds since this client was made: the core's monotonic clock.
+    pub(crate) fn now(&self) -> Millis {
+        Millis(u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    async fn sleep_until(&self, t: Millis) {
+        let ms = t.since(self.now());
+        if ms > 0 {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+    }
+
+    /// Waits for a slot of the shared rate limiter (one per client, so per key).
+    async fn acquire_slot(&self) {
+        loop {
+            let now = self.now();
+            let next = match self.limiter.lock() {
+                Ok(mut l) => l.try_acquire(now),
+                Err(poisoned) => poisoned.into_inner().try_acquire(now),
+            };
+            match next {
+                Ok(()) => return,
+                Err(t) => self.sleep_until(t).await,
+            }
+        }
+    }
+
+    fn observe(&self, resp: &HttpResponse, now: Millis) {
+        match self.limiter.lock() {
+            Ok(mut l) => l.observe(resp, now),
+            Err(poisoned) => poisoned.into_inner().observe(resp, now),
+        }
+    }
+
+    /// Runs `machine` to `Done`, passing events to `on_event`. With a `cancel` token, a cancel
+    /// tells the machine, which may still send a clean-up request before it finishes.
+    pub(crate) async fn drive<M: Machine>(&self, machine: &mut M, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) {
+        let mut cancelled = false;
+        loop {
+            if !cancelled && cancel.is_some_and(CancelToken::is_cancelled) {
+                cancelled = true;
+                machine.cancel(self.now());
+            }
+            match machine.poll(self.now()) {
+                Output::Send { id, request, timeout_ms, .. } => {
+                    self.acquire_slot().await;
+                    let outcome = match (cancel, cancelled) {
+                        (Some(token), false) => tokio::select! {
+                            r = self.execute(&request, timeout_ms) => r,
+                            () = token.cancelled() => Err((TransportKind::Aborted, "cancelled".to_owned())),
+                        },
+                        _ => self.execute(&request, timeout_ms).await,
+                    };
+                    let now = self.now();
+                    match outcome {
+                        Ok(resp) => {
+                            self.observe(&resp, now);
+                            machine.handle_response(id, resp, now);
+                        }
+                        Err((kind, message)) => machine.handle_transport_error(id, kind, &message, now),
+                    }
+                }
+                Output::Event(e) => on_event(&e),
+                Output::WaitUntil(t) => {
+                    match (cancel, cancelled) {
+                        (Some(token), false) => tokio::select! {
+                            () = self.sleep_until(t) => {},
+                            () = token.cancelled() => {},
+                        },
+                        _ => self.sleep_until(t).await,
+                    }
+                    machine.handle_timeout(self.now());
+                }
+                // This driver awaits every request inline, so nothing can be in flight here; a
+                // machine that says otherwise would wait for ever, so stop it instead.
+                Output::Pending => machine.cancel(self.now()),
+                Output::Done | _ => return,
+            }
+        }
+    }
+
+    /// Performs one request: the core's `HttpRequest` in, its `HttpResponse` or a transport
+    /// failure out. The body is read up to [`MAX_RESPONSE_BYTES`].
+    pub(crate) async fn execute(&self, request: &HttpRequest, timeout_ms: Option<u64>) -> Result<HttpResponse, (TransportKind, String)> {
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let timeout = timeout_ms.map_or(self.request_timeout, |ms| self.request_timeout.min(Duration::from_millis(ms.max(1))));
+        let mut builder = self.http.request(method, &request.url).timeout(timeout);
+        for h in &request.headers {
+            builder = builder.header(h.name.as_str(), h.value.as_str());
+        }
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let mut resp = builder.send().await.map_err(transport_error)?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().iter().map(|(n, v)| Header::new(n.as_str(), String::from_utf8_lossy(v.as_bytes()))).collect();
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err((TransportKind::BodyTooLarge, format!("response body over {MAX_RESPONSE_BYTES} bytes")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(HttpResponse { status, headers, body })
+    }
+}
+
+/// Maps reqwest's error to the core's transport kinds. Messages never include the request's
+/// headers, so no key can leak through them; the URL is dropped too (it may be a signed URL).
+pub(crate) fn transport_error(e: reqwest::Error) -> (TransportKind, String) {
+    let kind = if e.is_connect() {
+        TransportKind::Connect
+    } else if e.is_timeout() {
+        TransportKind::Timeout
+    } else {
+        TransportKind::Other
+    };
+    let e = e.without_url();
+    let mut detail = e.to_string();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+    while let Some(s) = source {
+        detail = format!("{detail}: {s}");
+        source = s.source();
+    }
+    (kind, usvideo_core::secret::redact_text(&detail))
+}

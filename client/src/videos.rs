@@ -1,0 +1,174 @@
+//! `client.videos()`: create, retrieve, list, delete, wait, create-and-wait, download.
+
+use crate::{random_seed, CancelToken, Client, Error};
+use futures::stream::{self, Stream};
+use std::path::Path;
+use tokio::io::AsyncWriteExt;
+use usvideo_core::{
+    response, validate, Create, CreateVideoRequest, DeleteResult, Endpoint, ErrorKind, Event, IdempotencyKey, Job, JobPage, JobRun, ListParams, WaitOptions,
+};
+
+/// Jobs. Get one with [`Client::videos`].
+#[derive(Debug)]
+pub struct Videos<'a> {
+    pub(crate) client: &'a Client,
+}
+
+/// Options of one create.
+#[derive(Clone, Debug, Default)]
+pub struct CreateOptions {
+    /// Your own idempotency key (default: a fresh random one per call).
+    pub idempotency_key: Option<IdempotencyKey>,
+}
+
+impl Videos<'_> {
+    /// Submits a job and returns it as created (`pending`). The create is made at most once: it
+    /// carries an idempotency key, and if its outcome is unknown the SDK lists recent jobs and
+    /// adopts the match before it would ever send it again.
+    ///
+    /// # Errors
+    /// A validation error (every violated rule), or any API or connection error.
+    pub async fn create(&self, req: &CreateVideoRequest) -> Result<Job, Error> {
+        self.create_with(req, CreateOptions::default()).await
+    }
+
+    /// [`Videos::create`] with options.
+    ///
+    /// # Errors
+    /// As [`Videos::create`].
+    pub async fn create_with(&self, req: &CreateVideoRequest, options: CreateOptions) -> Result<Job, Error> {
+        let c = &self.client.inner;
+        let key = match options.idempotency_key {
+            Some(k) => k,
+            None => crate::new_idempotency_key()?,
+        };
+        let mut create = Create::new(&c.config, self.client.key()?, req.clone(), &key, c.retry, random_seed(), None, 0)?;
+        c.drive(&mut create, &mut |_| {}, None).await;
+        create.take_result()
+    }
+
+    /// A create request from loose JSON (refuses unknown fields, naming them).
+    ///
+    /// # Errors
+    /// A validation error listing every violated rule.
+    pub fn request_from_json(value: &serde_json::Value) -> Result<CreateVideoRequest, Error> {
+        validate::create_request_from_json(value).map_err(Error::validation)
+    }
+
+    /// One job.
+    ///
+    /// # Errors
+    /// A validation error on `id`, `not_found`, or any API or connection error.
+    pub async fn retrieve(&self, id: &str) -> Result<Job, Error> {
+        let req = self.client.inner.config.retrieve_video(self.client.key()?, id)?;
+        response::parse_job(&self.client.call(Endpoint::RetrieveVideo, req).await?)
+    }
+
+    /// One page of jobs, most recent first.
+    ///
+    /// # Errors
+    /// A validation error on `limit`, or any API or connection error.
+    pub async fn list(&self, params: ListParams) -> Result<JobPage, Error> {
+        let req = self.client.inner.config.list_videos(self.client.key()?, &params)?;
+        response::parse_job_page(&self.client.call(Endpoint::ListVideos, req).await?)
+    }
+
+    /// Every job, page after page (100 a page), as a stream.
+    pub fn list_all(&self) -> impl Stream<Item = Result<Job, Error>> + '_ {
+        let pages = stream::unfold(Some(0u64), move |offset| async move {
+            let offset = offset?;
+            match self.list(ListParams { limit: Some(usvideo_core::model::MAX_PAGE_LIMIT), offset: Some(offset) }).await {
+                Ok(page) => {
+                    let next = (page.has_more && !page.data.is_empty()).then(|| offset + page.data.len() as u64);
+                    Some((page.data.into_iter().map(Ok).collect::<Vec<_>>(), next))
+                }
+                Err(e) => Some((vec![Err(e)], None)),
+            }
+        });
+        futures::StreamExt::flat_map(pages, stream::iter)
+    }
+
+    /// Cancels a pending job (refunding it) or deletes a finished job's record.
+    ///
+    /// # Errors
+    /// `conflict` for a processing job, `not_found`, or any API or connection error.
+    pub async fn delete(&self, id: &str) -> Result<DeleteResult, Error> {
+        let req = self.client.inner.config.delete_video(self.client.key()?, id)?;
+        response::parse_delete(&self.client.call(Endpoint::DeleteVideo, req).await?, id)
+    }
+
+    /// Waits until the job completes. Ends by `options.timeout_ms` at the latest (default
+    /// 10 minutes) with a `wait_timeout` error while the job goes on. Dropping the future stops
+    /// polling at once.
+    ///
+    /// # Errors
+    /// `job_failed`, `wait_timeout`, or any API or connection error.
+    pub async fn wait(&self, id: &str, options: WaitOptions) -> Result<Job, Error> {
+        self.wait_with(id, options, &mut |_| {}, None).await
+    }
+
+    /// [`Videos::wait`] with a progress callback (every event of the run) and a cancel token
+    /// (cancelling deletes a still-pending job and ends with a `cancelled` error).
+    ///
+    /// # Errors
+    /// As [`Videos::wait`], and `cancelled`.
+    pub async fn wait_with(&self, id: &str, options: WaitOptions, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
+        let c = &self.client.inner;
+        let mut run = JobRun::wait(&c.config, self.client.key()?, id, options, random_seed(), c.now())?;
+        c.drive(&mut run, on_event, cancel).await;
+        run.take_result()
+    }
+
+    /// Creates a job (at most once) and waits for it.
+    ///
+    /// # Errors
+    /// As [`Videos::create`] and [`Videos::wait`].
+    pub async fn create_and_wait(&self, req: &CreateVideoRequest, options: WaitOptions) -> Result<Job, Error> {
+        self.create_and_wait_with(req, options, &mut |_| {}, None).await
+    }
+
+    /// [`Videos::create_and_wait`] with a progress callback and a cancel token.
+    ///
+    /// # Errors
+    /// As [`Videos::create_and_wait`], and `cancelled`.
+    pub async fn create_and_wait_with(&self, req: &CreateVideoRequest, options: WaitOptions, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
+        let c = &self.client.inner;
+        let key = crate::new_idempotency_key()?;
+        let mut run = JobRun::create_and_wait(&c.config, self.client.key()?, req.clone(), &key, options, random_seed(), c.now())?;
+        c.drive(&mut run, on_event, cancel).await;
+        run.take_result()
+    }
+
+    /// Downloads a completed job's video to `path`, calling `on_progress(bytes_so_far, total)`.
+    /// The `video_url` is a signed URL: no API key is sent with it (it may be another host).
+    ///
+    /// # Errors
+    /// `usage` when the job has no `video_url`; any HTTP status or I/O error.
+    pub async fn download(&self, job: &Job, path: &Path, on_progress: &mut (dyn FnMut(u64, Option<u64>) + Send)) -> Result<u64, Error> {
+        let url = job.video_url.as_deref().ok_or_else(|| Error::usage(format!("job {} has no video_url (status {})", job.id, job.status)))?;
+        let c = &self.client.inner;
+        let mut resp = c.http.get(url).timeout(c.request_timeout * 10).send().await.map_err(|e| {
+            let (kind, message) = crate::driver::transport_error(e);
+            Error::transport(kind, &message)
+        })?;
+        if !resp.status().is_success() {
+            let mut e = Error::new(ErrorKind::from_status(resp.status().as_u16()), format!("downloading the video failed with HTTP {}", resp.status().as_u16()));
+            e.status = Some(resp.status().as_u16());
+            return Err(e);
+        }
+        let total = resp.content_length();
+        let io = |e: std::io::Error| Error::usage(format!("cannot write {}: {e}", path.display()));
+        let mut file = tokio::fs::File::create(path).await.map_err(io)?;
+        let mut written = 0u64;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| {
+            let (kind, message) = crate::driver::transport_error(e);
+            Error::transport(kind, &message)
+        })? {
+            file.write_all(&chunk).await.map_err(io)?;
+            written += chunk.len() as u64;
+            on_progress(written, total);
+        }
+        file.flush().await.map_err(io)?;
+        Ok(written)
+    }
+}
