@@ -1,0 +1,128 @@
+//! Every endpoint and every error status, through the client, against the emulator over loopback.
+
+mod common;
+use common::*;
+use futures::StreamExt;
+use usvideo::{Client, ErrorKind, JobStatus, ListParams, PricingTable};
+
+#[tokio::test]
+async fn create_retrieve_list_delete_account_pricing() {
+    let (_emu, client, _) = setup(0.0).await;
+    let before = client.account().retrieve().await.unwrap();
+    assert_eq!(before.balance_cents, BALANCE);
+
+    let job = client.videos().create(&text_request("a lake at dawn")).await.unwrap();
+    assert_eq!(job.status, JobStatus::Pending);
+    assert_eq!(job.estimated_cost_cents, Some(120));
+    assert_eq!(client.videos().retrieve(&job.id).await.unwrap().id, job.id);
+
+    for i in 0..2 {
+        client.videos().create(&text_request(&format!("clip {i}"))).await.unwrap();
+    }
+    let page = client.videos().list(ListParams { limit: Some(2), offset: None }).await.unwrap();
+    assert_eq!(page.data.len(), 2);
+    assert!(page.has_more);
+    assert_eq!(page.data[0].prompt.as_deref(), Some("clip 1"), "most recent first");
+    let all: Vec<_> = client.videos().list_all().collect().await;
+    assert_eq!(all.len(), 3);
+
+    let account = client.account().retrieve().await.unwrap();
+    assert_eq!(account.balance_cents, BALANCE - 360);
+    assert_eq!(account.total_jobs, 3);
+
+    let deleted = client.videos().delete(&job.id).await.unwrap();
+    assert!(deleted.deleted);
+    assert_eq!(deleted.refunded_cents, 120, "a pending job is refunded");
+    assert_eq!(client.account().retrieve().await.unwrap().balance_cents, BALANCE - 240);
+
+    assert_eq!(client.pricing().retrieve().await.unwrap(), PricingTable::builtin());
+}
+
+#[tokio::test]
+async fn api_keys_need_a_jwt_and_work_at_once() {
+    let (emu, client, creds) = setup(0.0).await;
+    let created = client.api_keys().create(&creds.jwt, Some("ci")).await.unwrap();
+    assert!(created.key.starts_with("sd_"));
+    assert!(!format!("{created:?}").contains(&created.key), "Debug redacts the new key");
+    let other = Client::builder().api_key(&created.key).base_url(emu.api_base()).build().unwrap();
+    assert_eq!(other.account().retrieve().await.unwrap().email, creds.email);
+    let err = client.api_keys().create(&creds.api_key, None).await.unwrap_err();
+    assert_eq!((err.kind, err.field.as_deref()), (ErrorKind::Validation, Some("jwt")));
+}
+
+#[tokio::test]
+async fn error_statuses_become_typed_errors() {
+    let (emu, client, _) = setup(0.0).await;
+
+    let stranger = Client::builder().api_key("sd_unknown_key_0000000000").base_url(emu.api_base()).build().unwrap();
+    let e = stranger.account().retrieve().await.unwrap_err();
+    assert_eq!((e.kind, e.status), (ErrorKind::Authentication, Some(401)));
+    assert!(e.request_id.is_some(), "x-request-id is kept");
+
+    let e = client.videos().retrieve("job_doesnotexist").await.unwrap_err();
+    assert_eq!((e.kind, e.status), (ErrorKind::NotFound, Some(404)));
+
+    let poor = emu.create_account("[email protected]", 50);
+    let poor = Client::builder().api_key(&poor.api_key).base_url(emu.api_base()).build().unwrap();
+    let e = poor.videos().create(&text_request("too expensive")).await.unwrap_err();
+    assert_eq!((e.kind, e.status, e.code.as_str()), (ErrorKind::InsufficientBalance, Some(402), "insufficient_balance"));
+    assert_eq!(poor.account().retrieve().await.unwrap().total_jobs, 0, "nothing created");
+
+    let job = client.videos().create(&text_request("soon processing")).await.unwrap();
+    emu.advance(6_000); // past the longest queue time (5 s): processing
+    let e = client.videos().delete(&job.id).await.unwrap_err();
+    assert_eq!((e.kind, e.status), (ErrorKind::Conflict, Some(409)));
+
+    emu.add_fault(serde_json::json!({"method": "GET", "path": "/v1/account", "status": 400, "body": {"error": {"code": "invalid_request", "message": "bad", "field": "limit"}}})).unwrap();
+    let e = client.account().retrieve().await.unwrap_err();
+    assert_eq!((e.kind, e.field.as_deref()), (ErrorKind::BadRequest, Some("limit")));
+
+    let strict = Client::builder().api_key(emu_key(&emu)).base_url(emu.api_base()).max_retries(0).build().unwrap();
+    for (status, kind) in [(500, ErrorKind::InternalServer), (502, ErrorKind::Upstream), (503, ErrorKind::ApiStatus), (429, ErrorKind::RateLimit)] {
+        emu.add_fault(serde_json::json!({"method": "GET", "path": "/v1/account", "status": status})).unwrap();
+        let e = strict.account().retrieve().await.unwrap_err();
+        assert_eq!((e.kind, e.status), (kind, Some(status)));
+    }
+}
+
+fn emu_key(emu: &usvideo_emulator::Emulator) -> String {
+    emu.create_account(&format!("k{}@example.com", emu.now_ms()), 1_000).api_key
+}
+
+#[tokio::test]
+async fn concurrency_limit_refuses_the_eleventh_job() {
+    let (_emu, client, _) = setup(0.0).await;
+    for i in 0..10 {
+        let mut r = text_request(&format!("job {i}"));
+        r.resolution = Some(usvideo::Resolution::P720);
+        client.videos().create(&r).await.unwrap();
+    }
+    let e = client.videos().create(&text_request("one too many")).await.unwrap_err();
+    assert_eq!((e.kind, e.code.as_str()), (ErrorKind::RateLimit, "concurrency_limit"));
+    assert!(e.retry_after_ms.is_some());
+}
+
+#[tokio::test]
+async fn validation_happens_before_sending() {
+    let (emu, client, _) = setup(0.0).await;
+    let mut r = text_request(" ");
+    r.duration = Some(11);
+    let e = client.videos().create(&r).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Validation);
+    assert_eq!(e.issues.len(), 2);
+    let e = usvideo::Videos::request_from_json(&serde_json::json!({"prompt": "x", "mode": "text_to_video", "resolutoin": "1080p"})).unwrap_err();
+    assert!(e.message.contains("did you mean `resolution`"), "{}", e.message);
+    assert_eq!(ledger(&emu)["jobs_created"], 0);
+}
+
+#[tokio::test]
+async fn keys_never_show() {
+    let (emu, client, creds) = setup(0.0).await;
+    assert!(!format!("{client:?}").contains(&creds.api_key));
+    let wrong = format!("{}x", creds.api_key);
+    let stranger = Client::builder().api_key(&wrong).base_url(emu.api_base()).build().unwrap();
+    let e = stranger.account().retrieve().await.unwrap_err();
+    for shown in [format!("{e}"), format!("{e:?}")] {
+        assert!(!shown.contains(&wrong) && !shown.contains(&creds.api_key), "{shown}");
+    }
+}

@@ -1,0 +1,117 @@
+//! Waiting: completion with progress, the seed's quickstart over raw HTTP, deadlines, cancel,
+//! failed jobs, download.
+
+mod common;
+use common::*;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use usvideo::{CancelToken, ErrorKind, Event, JobStatus};
+
+#[tokio::test]
+async fn create_and_wait_reports_progress_and_downloads() {
+    let (emu, client, _) = setup(100.0).await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let mut on_event = move |e: &Event| sink.lock().unwrap().push(e.clone());
+    let job = client.videos().create_and_wait_with(&text_request("progress"), fast_wait(60_000), &mut on_event, None).await.unwrap();
+    assert_eq!(job.status, JobStatus::Completed);
+    assert_eq!(job.cost_cents, Some(120));
+    let events = events.lock().unwrap();
+    assert!(matches!(events.first(), Some(Event::Created { .. })));
+    assert!(events.iter().any(|e| matches!(e, Event::Progress(p) if p.percent == 100)));
+
+    let path = std::env::temp_dir().join(format!("usvideo-test-{}.mp4", job.id));
+    let mut calls = 0;
+    let size = client.videos().download(&job, &path, &mut |_, _| calls += 1).await.unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes.len() as u64, size);
+    assert_eq!(&bytes[4..8], b"ftyp", "an MP4 file");
+    assert!(calls > 0);
+    let _ = std::fs::remove_file(path);
+    assert_eq!(ledger(&emu)["balance_cents"], BALANCE - 120);
+}
+
+/// The seed's quickstart exactly as its curl lines show, with raw HTTP.
+#[tokio::test]
+async fn seed_quickstart_with_raw_http() {
+    let (emu, _client, creds) = setup(0.0).await;
+    let http = reqwest::Client::new();
+    let auth = format!("Bearer {}", creds.api_key);
+    let created: serde_json::Value = http
+        .post(format!("{}/videos", emu.api_base()))
+        .header("Authorization", &auth)
+        .header("Content-Type", "application/json")
+        .body(r#"{ "prompt": "A drone shot over a misty mountain lake at sunrise", "mode": "text_to_video", "resolution": "1080p", "duration": 5 }"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["status"], "pending");
+    assert_eq!(created["estimated_cost_cents"], 120);
+    let id = created["id"].as_str().unwrap().to_owned();
+    let mut last = serde_json::Value::Null;
+    for _ in 0..100 {
+        emu.advance(5_000);
+        last = http.get(format!("{}/videos/{id}", emu.api_base())).header("Authorization", &auth).send().await.unwrap().json().await.unwrap();
+        if last["status"] == "completed" {
+            break;
+        }
+    }
+    assert_eq!(last["status"], "completed");
+    assert_eq!(last["cost_cents"], 120);
+    assert_eq!(last["duration"], 5);
+    assert!(last["video_url"].as_str().unwrap().starts_with("http"));
+}
+
+#[tokio::test]
+async fn a_wait_past_its_deadline_times_out_and_the_job_goes_on() {
+    let (_emu, client, _) = setup(0.0).await; // frozen clock: the job stays pending
+    let job = client.videos().create(&text_request("slow")).await.unwrap();
+    let started = Instant::now();
+    let e = client.videos().wait(&job.id, fast_wait(400)).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::WaitTimeout);
+    assert_eq!(e.job_id.as_deref(), Some(job.id.as_str()));
+    assert!(started.elapsed() < Duration::from_secs(30), "the wait ended");
+    assert_eq!(client.videos().retrieve(&job.id).await.unwrap().status, JobStatus::Pending, "the job goes on");
+}
+
+#[tokio::test]
+async fn cancel_on_timeout_deletes_a_pending_job() {
+    let (emu, client, _) = setup(0.0).await;
+    let job = client.videos().create(&text_request("cancel me")).await.unwrap();
+    let mut opts = fast_wait(300);
+    opts.cancel_on_timeout = true;
+    let e = client.videos().wait(&job.id, opts).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::WaitTimeout);
+    assert_eq!(client.videos().retrieve(&job.id).await.unwrap_err().kind, ErrorKind::NotFound);
+    assert_eq!(ledger(&emu)["balance_cents"], BALANCE, "refunded");
+}
+
+#[tokio::test]
+async fn a_cancel_token_stops_the_wait_and_refunds_a_pending_job() {
+    let (emu, client, _) = setup(0.0).await;
+    let job = client.videos().create(&text_request("token")).await.unwrap();
+    let token = CancelToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        t.cancel();
+    });
+    let mut opts = fast_wait(600_000);
+    opts.poll.first_poll_ms = 60_000; // sleeping when the cancel arrives
+    let e = client.videos().wait_with(&job.id, opts, &mut |_| {}, Some(&token)).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Cancelled);
+    assert_eq!(ledger(&emu)["balance_cents"], BALANCE);
+}
+
+#[tokio::test]
+async fn a_failed_job_is_a_typed_error_and_refunded() {
+    let (emu, client, _) = setup(100.0).await;
+    emu.add_fault(serde_json::json!({"fail_job": true, "message": "the model refused"})).unwrap();
+    let e = client.videos().create_and_wait(&text_request("doomed"), fast_wait(60_000)).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::JobFailed);
+    assert!(e.message.contains("the model refused"), "{}", e.message);
+    assert_eq!(ledger(&emu)["balance_cents"], BALANCE, "refunded");
+}
