@@ -235,7 +235,7 @@ impl JobRun {
 
     fn observed(&mut self, job: Job, now: Millis) {
         let elapsed = now.since(self.started_at);
-        if self.last.as_ref().is_none_or(|l| l.status != job.status) || self.events.is_empty() && self.last.is_none() {
+        if self.last.as_ref().is_none_or(|l| l.status != job.status) {
             self.events.push_back(Event::StatusChanged { job: job.clone() });
         }
         let expected = self.options.poll.expected_ms(Some(&job));
