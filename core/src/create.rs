@@ -62,6 +62,7 @@ pub struct Create {
     first_sent_at: Option<Millis>,
     unknown_outcome: Option<Error>,
     cancel_requested: bool,
+    check_age: bool,
     next_id: u64,
     state: State,
     events: VecDeque<Event>,
@@ -90,6 +91,7 @@ impl Create {
             first_sent_at: None,
             unknown_outcome: None,
             cancel_requested: false,
+            check_age: true,
             next_id: first_id,
             state: State::Ready(Step::Create),
             events: VecDeque::new(),
@@ -101,6 +103,17 @@ impl Create {
     #[must_use]
     pub fn excluding(mut self, ids: Vec<String>) -> Self {
         self.exclude = ids;
+        self
+    }
+
+    /// Starts by reconciling instead of sending: for a create that may have been sent by an earlier
+    /// process (a resumed batch). The age check is off, since that process may have stopped long ago.
+    #[must_use]
+    pub fn reconcile_first(mut self) -> Self {
+        self.unknown_outcome = Some(Error::new(ErrorKind::Connection, "resumed: the create's outcome is unknown"));
+        self.creates_sent = 1;
+        self.check_age = false;
+        self.state = State::Ready(Step::List);
         self
     }
 
@@ -233,7 +246,7 @@ impl Create {
     fn reconcile(&mut self, page: &JobPage, resp: &HttpResponse, now: Millis) {
         let server_now = resp.header("date").and_then(date::parse_http_date);
         let elapsed = i64::try_from(self.first_sent_at.map_or(0, |t| now.since(t))).unwrap_or(i64::MAX);
-        let oldest_allowed = server_now.map(|s| s.saturating_sub(elapsed).saturating_sub(CLOCK_SLACK_MS));
+        let oldest_allowed = server_now.filter(|_| self.check_age).map(|s| s.saturating_sub(elapsed).saturating_sub(CLOCK_SLACK_MS));
         let found = page.data.iter().find(|job| {
             !self.exclude.contains(&job.id)
                 && matches_request(job, &self.wanted)
@@ -264,6 +277,18 @@ impl Create {
     fn finish(&mut self, result: Result<Job, Error>) {
         self.state = State::Done;
         self.result = Some(result);
+    }
+
+    /// Whether the next `poll(now)` would send a request (so a batch can hold it back until its
+    /// rate limiter has a slot).
+    #[must_use]
+    pub fn wants_to_send(&self, now: Millis) -> bool {
+        self.events.is_empty()
+            && match self.state {
+                State::Ready(_) => true,
+                State::Backoff(_, until) => now >= until,
+                State::InFlight(..) | State::Done => false,
+            }
     }
 
     /// Whether the machine has finished.

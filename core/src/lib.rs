@@ -45,6 +45,7 @@
 // are the cold path: boxing it would cost every binding a conversion for no measurable gain.
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
+pub mod batch;
 pub mod call;
 pub mod create;
 pub mod date;
@@ -64,6 +65,7 @@ pub mod secret;
 pub mod time;
 pub mod validate;
 
+pub use batch::{Batch, BatchOptions, BatchProgress, BatchSnapshot, BatchSummary, ItemResult};
 pub use call::Call;
 pub use create::Create;
 pub use error::{Error, ErrorKind};

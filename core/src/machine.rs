@@ -45,3 +45,4 @@ macro_rules! impl_machine {
 impl_machine!(crate::call::Call, |self, _now| self.cancel());
 impl_machine!(crate::create::Create, |self, _now| self.cancel());
 impl_machine!(crate::job::JobRun, |self, now| crate::job::JobRun::cancel(self, now));
+impl_machine!(crate::batch::Batch, |self, now| crate::batch::Batch::cancel(self, now));

@@ -77,6 +77,10 @@ pub enum Event {
         /// The job found.
         job: Job,
     },
+    /// A batch item finished: completed, failed, or refused.
+    ItemDone(crate::batch::ItemResult),
+    /// A batch's counts, after every change.
+    BatchProgress(crate::batch::BatchProgress),
     /// A misuse that was ignored (an unknown request id, a response after `Done`).
     Warning {
         /// What happened.

@@ -1,0 +1,840 @@
+//! A batch of jobs scheduled against the account's limits.
+//!
+//! # Rules
+//! 1. Before anything is created, every request is validated and the total cost estimated; the
+//!    batch refuses to start above `max_spend_cents`, and (after reading the account) above the
+//!    balance.
+//! 2. At most `concurrent_jobs` jobs are in flight (being created, pending or processing).
+//! 3. One request budget — a sliding window of `requests_per_minute`, the same limiter as
+//!    everywhere in this crate — is shared by creates, polls and deletes, so the batch itself
+//!    never causes a 429.
+//! 4. Each create is a [`Create`]: an idempotency key per item, and reconciliation when an outcome
+//!    is unknown. No item is ever submitted twice.
+//! 5. Running jobs are observed by **listing** (`GET /v1/videos?limit=N`): one request sees every
+//!    job in flight. A job the page does not show (another client pushed it out) is fetched alone.
+//! 6. Lists go out every `poll_interval_ms` only while some job is likely to be finishing (past
+//!    `likely_from` × its expected time); before that, none. Expected times come from the model in
+//!    [`crate::schedule`], scaled by what finished jobs showed.
+//! 7. With `longest_first`, the queue is ordered by expected time, longest first (it shortens the
+//!    tail); otherwise input order.
+//! 8. Results are emitted as jobs finish ([`Event::ItemDone`]); the summary keeps input order.
+//! 9. [`Batch::snapshot`] can be taken at any time; [`Batch::resume`] continues from it, first
+//!    reconciling every item whose create may have been sent.
+//! 10. Cancel: queued items end `cancelled`, pending jobs are deleted (refunded), processing jobs go
+//!     on and are reported `cancelled` with their id.
+//!
+//! # Theory of operation
+//! `CheckAccount` (one `GET /v1/account`) → `Run`: every `poll` first lets sub-machines that do
+//! not need the network make progress, then — if the limiter has a slot — sends at most one
+//! request, in this order: a create's own request (retry or reconcile), a new create, a delete,
+//! a lone get, a list. Otherwise it returns the earliest instant something becomes due.
+//! Request ids: the batch's own are below 2^24; item `i`'s create uses `(i + 1) << 24` onwards.
+
+use crate::create::Create;
+use crate::error::{Error, ErrorKind};
+use crate::http::{HttpResponse, TransportKind};
+use crate::model::{CreateVideoRequest, Job, JobStatus, ListParams};
+use crate::output::{Event, Output, RequestId};
+use crate::pricing::PricingTable;
+use crate::ratelimit::{Limits, RateLimiter};
+use crate::request::{ClientConfig, Endpoint, IdempotencyKey};
+use crate::response;
+use crate::retry::{RetryPolicy, Rng};
+use crate::schedule::expected_total_ms;
+use crate::secret::ApiKey;
+use crate::time::Millis;
+use crate::validate::{Issue, IssueCode};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, VecDeque};
+
+/// Ids at and above this belong to item creates.
+const ITEM_ID_SHIFT: u32 = 24;
+
+/// How a batch runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BatchOptions {
+    /// Refuse to start if the estimated total exceeds this many cents.
+    pub max_spend_cents: Option<u64>,
+    /// The plan's limits (standard: 60 requests a minute, 10 concurrent jobs).
+    pub limits: Limits,
+    /// Order the queue longest expected job first (results still come as jobs finish).
+    pub longest_first: bool,
+    /// Observe running jobs with one list request instead of one get each.
+    pub poll_by_list: bool,
+    /// Gap between polls while a completion is likely, in ms (default 2800).
+    pub poll_interval_ms: u64,
+    /// From which fraction of its expected time a job is "likely to be finishing" (default 0.65).
+    pub likely_from: f64,
+    /// Read the account first and refuse to start beyond its balance (default true).
+    pub check_balance: bool,
+    /// Retries of each request.
+    pub retry: RetryPolicy,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions {
+            max_spend_cents: None,
+            limits: Limits::STANDARD,
+            longest_first: false,
+            poll_by_list: true,
+            poll_interval_ms: 2_800,
+            likely_from: 0.65,
+            check_balance: true,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// One item's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ItemResult {
+    /// The item's position in the input.
+    pub index: u32,
+    /// The finished job (completed), or the job as last seen (failed, cancelled), if one exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<Job>,
+    /// Why it did not complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<Error>,
+}
+
+/// Counts, emitted after every change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchProgress {
+    /// Items in the batch.
+    pub total: u32,
+    /// Not yet submitted.
+    pub queued: u32,
+    /// Being created, pending or processing.
+    pub in_flight: u32,
+    /// Completed.
+    pub completed: u32,
+    /// Failed, refused or cancelled.
+    pub failed: u32,
+    /// Requests sent so far.
+    pub requests: u64,
+}
+
+/// The outcome of a whole batch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BatchSummary {
+    /// Every item, in input order.
+    pub results: Vec<ItemResult>,
+    /// The final counts.
+    pub progress: BatchProgress,
+    /// Cents charged for completed jobs.
+    pub spent_cents: u64,
+}
+
+#[derive(Debug)]
+struct Running {
+    job_id: String,
+    submitted_at: Millis,
+    expected_ms: u64,
+    last: Option<Job>,
+    needs_get: bool,
+}
+
+#[derive(Debug)]
+enum ItemState {
+    Queued,
+    Creating(Box<Create>),
+    Running(Running),
+    /// Cancelled while pending: a delete is due (or in flight).
+    Deleting(Running),
+    Done,
+}
+
+#[derive(Debug)]
+struct Item {
+    request: CreateVideoRequest,
+    key: IdempotencyKey,
+    state: ItemState,
+    /// For a resumed item whose create may have been sent.
+    reconcile_first: bool,
+    result: Option<ItemResult>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Target {
+    Account,
+    List,
+    Get(usize),
+    Delete(usize),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Phase {
+    CheckAccount,
+    Run,
+    Done,
+}
+
+/// A batch. Drive it like every machine here (see [`crate::machine::Machine`]); take the
+/// [`BatchSummary`] with [`Batch::take_result`] once `Done`.
+#[derive(Debug)]
+pub struct Batch {
+    config: ClientConfig,
+    key: ApiKey,
+    options: BatchOptions,
+    items: Vec<Item>,
+    order: VecDeque<usize>,
+    total_cents: u64,
+    limiter: RateLimiter,
+    rng: Rng,
+    scale: f64,
+    phase: Phase,
+    in_flight: HashMap<RequestId, Target>,
+    next_id: u64,
+    list_in_flight: bool,
+    last_list_at: Option<Millis>,
+    list_blocked_until: Millis,
+    list_failures: u32,
+    server_full_until: Millis,
+    cancel_requested: bool,
+    requests: u64,
+    events: VecDeque<Event>,
+    result: Option<Result<BatchSummary, Error>>,
+}
+
+/// A batch's state as JSON-ready data: what [`Batch::resume`] needs in a new process.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BatchSnapshot {
+    /// Format version (1).
+    pub version: u32,
+    /// Every item.
+    pub items: Vec<SnapshotItem>,
+    /// The learned scale of expected times.
+    pub scale: f64,
+}
+
+/// One item of a [`BatchSnapshot`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotItem {
+    /// The request.
+    pub request: CreateVideoRequest,
+    /// Its idempotency key (the same on every attempt, in every process).
+    pub idempotency_key: IdempotencyKey,
+    /// `queued`, `submitting` (a create may have been sent), `running`, or `done`.
+    pub state: String,
+    /// The job's id once known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// The outcome, for `done` items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<ItemResult>,
+}
+
+impl Batch {
+    /// A batch of `requests`. `entropy` (at least 16 random bytes) seeds the idempotency keys and
+    /// the jitter.
+    ///
+    /// # Errors
+    /// A validation error naming every bad request (`requests[3].duration`), an empty batch, or a
+    /// total above `max_spend_cents` (field `max_spend_cents`).
+    pub fn new(config: &ClientConfig, key: &ApiKey, requests: Vec<CreateVideoRequest>, entropy: &[u8], options: BatchOptions, now: Millis) -> Result<Self, Error> {
+        let base = IdempotencyKey::from_entropy(entropy).map_err(|i| Error::validation(vec![i]))?;
+        let items = requests
+            .into_iter()
+            .enumerate()
+            .map(|(i, request)| {
+                let key = IdempotencyKey::from_string(&format!("{}-{i}", base.as_str())).map_err(|i| Error::validation(vec![i]))?;
+                Ok(Item { request, key, state: ItemState::Queued, reconcile_first: false, result: None })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let seed = entropy.iter().fold(0u64, |acc, b| acc.rotate_left(8) ^ u64::from(*b));
+        Batch::from_items(config, key, items, 1.0, seed, options, now)
+    }
+
+    /// Continues a batch from a snapshot. Items that were `submitting` are reconciled (listed and
+    /// matched) before anything is sent for them; `running` ones are polled; `done` ones kept.
+    ///
+    /// # Errors
+    /// A validation error for a snapshot this version cannot read, or as [`Batch::new`].
+    pub fn resume(config: &ClientConfig, key: &ApiKey, snapshot: BatchSnapshot, seed: u64, options: BatchOptions, now: Millis) -> Result<Self, Error> {
+        if snapshot.version != 1 {
+            return Err(Error::validation(vec![Issue::new("snapshot.version", IssueCode::InvalidChoice, "this SDK reads batch snapshots of version 1")]));
+        }
+        let mut items = Vec::with_capacity(snapshot.items.len());
+        for s in snapshot.items {
+            let mut item = Item { request: s.request, key: s.idempotency_key, state: ItemState::Queued, reconcile_first: false, result: None };
+            match (s.state.as_str(), s.job_id, s.result) {
+                ("done", _, Some(result)) => {
+                    item.result = Some(result);
+                    item.state = ItemState::Done;
+                }
+                ("running", Some(job_id), _) => {
+                    let expected_ms = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration());
+                    item.state = ItemState::Running(Running { job_id, submitted_at: now, expected_ms, last: None, needs_get: true });
+                }
+                ("submitting", _, _) => item.reconcile_first = true,
+                ("queued", _, _) => {}
+                (other, ..) => return Err(Error::validation(vec![Issue::new("snapshot.items.state", IssueCode::InvalidChoice, format!("unknown or incomplete item state `{other}`"))])),
+            }
+            items.push(item);
+        }
+        let scale = if snapshot.scale.is_finite() && snapshot.scale > 0.0 { snapshot.scale } else { 1.0 };
+        Batch::from_items(config, key, items, scale, seed, options, now)
+    }
+
+    fn from_items(config: &ClientConfig, key: &ApiKey, items: Vec<Item>, scale: f64, seed: u64, options: BatchOptions, _now: Millis) -> Result<Self, Error> {
+        if items.is_empty() {
+            return Err(Error::validation(vec![Issue::new("requests", IssueCode::Required, "a batch needs at least one request")]));
+        }
+        let mut issues = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            if let Err(found) = crate::validate::validate_create(&item.request) {
+                issues.extend(found.into_iter().map(|mut issue| {
+                    issue.field = format!("requests[{i}].{}", issue.field);
+                    issue
+                }));
+            }
+        }
+        if !issues.is_empty() {
+            return Err(Error::validation(issues));
+        }
+        let pending: Vec<CreateVideoRequest> = items.iter().filter(|i| !matches!(i.state, ItemState::Done)).map(|i| i.request.clone()).collect();
+        let total_cents = PricingTable::builtin().estimate_all(&pending).map_err(|i| Error::validation(vec![i]))?;
+        if let Some(max) = options.max_spend_cents.filter(|m| total_cents > *m) {
+            return Err(Error::validation(vec![Issue::new("max_spend_cents", IssueCode::OutOfRange, format!("the batch is estimated at {total_cents} cents, above max_spend_cents ({max})"))]));
+        }
+        let mut order: Vec<usize> = items.iter().enumerate().filter(|(_, i)| matches!(i.state, ItemState::Queued)).map(|(i, _)| i).collect();
+        if options.longest_first {
+            // Stable: equal expected times keep input order.
+            order.sort_by_key(|&i| std::cmp::Reverse(items.get(i).map_or(0, |it| expected_total_ms(it.request.effective_resolution(), it.request.effective_duration()))));
+        }
+        let phase = if options.check_balance { Phase::CheckAccount } else { Phase::Run };
+        Ok(Batch {
+            config: config.clone(),
+            key: key.clone(),
+            limiter: RateLimiter::new(options.limits.requests_per_minute),
+            options,
+            items,
+            order: order.into(),
+            total_cents,
+            rng: Rng::new(seed),
+            scale,
+            phase,
+            in_flight: HashMap::new(),
+            next_id: 1,
+            list_in_flight: false,
+            last_list_at: None,
+            list_blocked_until: Millis(0),
+            list_failures: 0,
+            server_full_until: Millis(0),
+            cancel_requested: false,
+            requests: 0,
+            events: VecDeque::new(),
+            result: None,
+        })
+    }
+
+    /// The estimated total of the items not yet done, in cents.
+    #[must_use]
+    pub fn estimated_cents(&self) -> u64 {
+        self.total_cents
+    }
+
+    /// The batch's counts now.
+    #[must_use]
+    pub fn progress(&self) -> BatchProgress {
+        let mut p = BatchProgress { total: u32::try_from(self.items.len()).unwrap_or(u32::MAX), requests: self.requests, ..BatchProgress::default() };
+        for item in &self.items {
+            match (&item.state, &item.result) {
+                (ItemState::Queued, _) => p.queued += 1,
+                (ItemState::Done, Some(r)) if r.error.is_none() => p.completed += 1,
+                (ItemState::Done, _) => p.failed += 1,
+                _ => p.in_flight += 1,
+            }
+        }
+        p
+    }
+
+    /// The state as data, to resume from in another process ([`Batch::resume`]).
+    #[must_use]
+    pub fn snapshot(&self) -> BatchSnapshot {
+        let items = self
+            .items
+            .iter()
+            .map(|item| {
+                let (state, job_id) = match &item.state {
+                    ItemState::Queued if item.reconcile_first => ("submitting", None),
+                    ItemState::Queued => ("queued", None),
+                    ItemState::Creating(_) => ("submitting", None),
+                    ItemState::Running(r) | ItemState::Deleting(r) => ("running", Some(r.job_id.clone())),
+                    ItemState::Done => ("done", item.result.as_ref().and_then(|r| r.job.as_ref().map(|j| j.id.clone()))),
+                };
+                SnapshotItem { request: item.request.clone(), idempotency_key: item.key.clone(), state: state.to_owned(), job_id, result: item.result.clone() }
+            })
+            .collect();
+        BatchSnapshot { version: 1, items, scale: self.scale }
+    }
+
+    // ---- driving ---------------------------------------------------------------------------
+
+    /// What to do next.
+    #[must_use]
+    pub fn poll(&mut self, now: Millis) -> Output {
+        loop {
+            if let Some(e) = self.events.pop_front() {
+                return Output::Event(e);
+            }
+            match self.phase {
+                Phase::Done => return Output::Done,
+                Phase::CheckAccount => {
+                    if self.in_flight.values().any(|t| *t == Target::Account) {
+                        return Output::Pending;
+                    }
+                    if let Err(t) = self.limiter.try_acquire(now) {
+                        return Output::WaitUntil(t);
+                    }
+                    let request = self.config.retrieve_account(&self.key);
+                    return self.send(Target::Account, Endpoint::Account, request);
+                }
+                Phase::Run => {
+                    if let Some(out) = self.run_step(now) {
+                        return out;
+                    }
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, target: Target, endpoint: Endpoint, request: crate::http::HttpRequest) -> Output {
+        let id = RequestId(self.next_id);
+        self.next_id += 1;
+        self.requests += 1;
+        self.in_flight.insert(id, target);
+        Output::Send { id, endpoint, request, timeout_ms: None }
+    }
+
+    fn slot_free(&self, now: Millis) -> bool {
+        self.limiter.next_free(now) <= now
+    }
+
+    fn in_flight_jobs(&self) -> usize {
+        self.items.iter().filter(|i| matches!(i.state, ItemState::Creating(_) | ItemState::Running(_) | ItemState::Deleting(_))).count()
+    }
+
+    /// One pass of the scheduler. `None` means state changed: look again.
+    fn run_step(&mut self, now: Millis) -> Option<Output> {
+        if self.items.iter().all(|i| matches!(i.state, ItemState::Done)) && self.in_flight.is_empty() {
+            self.finish_ok();
+            return None;
+        }
+        let slot = self.slot_free(now);
+        let mut wake: Option<Millis> = None;
+        let mut note = |t: Millis| wake = Some(wake.map_or(t, |w: Millis| w.min(t)));
+
+        // 1. Creates: let each make progress; one that wants the network only with a slot.
+        for i in 0..self.items.len() {
+            let Some(Item { state: ItemState::Creating(create), .. }) = self.items.get_mut(i) else { continue };
+            if create.wants_to_send(now) && !slot {
+                note(self.limiter.next_free(now));
+                continue;
+            }
+            match create.poll(now) {
+                Output::Send { id, endpoint, request, timeout_ms } => {
+                    self.requests += 1;
+                    let _ = self.limiter.try_acquire(now);
+                    return Some(Output::Send { id, endpoint, request, timeout_ms });
+                }
+                Output::Event(e) => {
+                    self.events.push_back(e);
+                    return None;
+                }
+                Output::WaitUntil(t) => note(t),
+                Output::Done => {
+                    let result = create.take_result();
+                    self.created(i, result, now);
+                    return None;
+                }
+                _ => {}
+            }
+        }
+        let wants_slot = |b: &Batch| b.slot_free(now);
+
+        // 2. A new create, when a job slot is free.
+        if !self.cancel_requested && !self.order.is_empty() && self.in_flight_jobs() < self.options.limits.concurrent_jobs as usize {
+            if now < self.server_full_until {
+                note(self.server_full_until);
+            } else if wants_slot(self) {
+                self.start_next(now);
+                return None;
+            } else {
+                note(self.limiter.next_free(now));
+            }
+        }
+
+        // 3. Deletes for cancelled pending jobs, then lone gets.
+        let due_delete = self.items.iter().enumerate().find(|(i, it)| matches!(it.state, ItemState::Deleting(_)) && !self.in_flight.values().any(|t| *t == Target::Delete(*i))).map(|(i, _)| i);
+        let due_get = self.items.iter().enumerate().find(|(i, it)| matches!(&it.state, ItemState::Running(r) if r.needs_get) && !self.in_flight.values().any(|t| *t == Target::Get(*i))).map(|(i, _)| i);
+        for (target, index) in [(Target::Delete(0), due_delete), (Target::Get(0), due_get)] {
+            let Some(i) = index else { continue };
+            if !wants_slot(self) {
+                note(self.limiter.next_free(now));
+                break;
+            }
+            let job_id = match self.items.get(i).map(|it| &it.state) {
+                Some(ItemState::Running(r) | ItemState::Deleting(r)) => r.job_id.clone(),
+                _ => continue,
+            };
+            let _ = self.limiter.try_acquire(now);
+            let built = match target {
+                Target::Delete(_) => self.config.delete_video(&self.key, &job_id).map(|r| (Target::Delete(i), Endpoint::DeleteVideo, r)),
+                _ => self.config.retrieve_video(&self.key, &job_id).map(|r| (Target::Get(i), Endpoint::RetrieveVideo, r)),
+            };
+            match built {
+                Ok((t, endpoint, request)) => return Some(self.send(t, endpoint, request)),
+                Err(e) => {
+                    self.item_done(i, None, Some(e));
+                    return None;
+                }
+            }
+        }
+
+        // 4. A list (or per-job gets when listing is off), when a completion is likely.
+        if let Some(due) = self.poll_due() {
+            if due > now {
+                note(due);
+            } else if !wants_slot(self) {
+                note(self.limiter.next_free(now));
+            } else if self.options.poll_by_list {
+                let running = self.items.iter().filter(|i| matches!(i.state, ItemState::Running(_))).count();
+                let limit = u32::try_from(running + 5).unwrap_or(100).clamp(1, 100);
+                if let Ok(request) = self.config.list_videos(&self.key, &ListParams { limit: Some(limit), offset: None }) {
+                    let _ = self.limiter.try_acquire(now);
+                    self.list_in_flight = true;
+                    self.last_list_at = Some(now);
+                    return Some(self.send(Target::List, Endpoint::ListVideos, request));
+                }
+            } else {
+                self.last_list_at = Some(now);
+                for item in &mut self.items {
+                    if let ItemState::Running(r) = &mut item.state {
+                        r.needs_get = true;
+                    }
+                }
+                return None;
+            }
+        }
+
+        match wake {
+            Some(t) => Some(Output::WaitUntil(t.max(now))),
+            None if !self.in_flight.is_empty() || self.items.iter().any(|i| matches!(i.state, ItemState::Creating(_))) => Some(Output::Pending),
+            None => {
+                // Nothing due and nothing in flight, yet items remain: cannot happen by
+                // construction; end rather than wait for ever.
+                self.finish_ok();
+                None
+            }
+        }
+    }
+
+    /// When the next poll of running jobs is due: not before `poll_interval` after the last, nor
+    /// before the first running job is likely to be finishing. `None` with nothing running.
+    fn poll_due(&self) -> Option<Millis> {
+        if self.list_in_flight {
+            return None;
+        }
+        let likely = self
+            .items
+            .iter()
+            .filter_map(|i| match &i.state {
+                ItemState::Running(r) if !r.needs_get => Some(r),
+                _ => None,
+            })
+            .map(|r| {
+                // Bounded: expected_ms ≤ a day and likely_from is clamped, so the cast is exact.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+                let lead = ((r.expected_ms as f64) * self.options.likely_from.clamp(0.0, 1.0)) as u64;
+                r.submitted_at.plus(lead)
+            })
+            .min()?;
+        let after_last = self.last_list_at.map_or(Millis(0), |t| t.plus(self.options.poll_interval_ms));
+        Some(likely.max(after_last).max(self.list_blocked_until))
+    }
+
+    fn start_next(&mut self, now: Millis) {
+        let Some(i) = self.order.pop_front() else { return };
+        let exclude: Vec<String> = self
+            .items
+            .iter()
+            .filter_map(|it| match &it.state {
+                ItemState::Running(r) | ItemState::Deleting(r) => Some(r.job_id.clone()),
+                ItemState::Done => it.result.as_ref().and_then(|r| r.job.as_ref().map(|j| j.id.clone())),
+                _ => None,
+            })
+            .collect();
+        let seed = self.rng.next_u64();
+        let Some(item) = self.items.get_mut(i) else { return };
+        let first_id = (u64::try_from(i).unwrap_or(0) + 1) << ITEM_ID_SHIFT;
+        match Create::new(&self.config, &self.key, item.request.clone(), &item.key, self.options.retry, seed, None, first_id) {
+            Ok(create) => {
+                let create = create.excluding(exclude);
+                let create = if item.reconcile_first { create.reconcile_first() } else { create };
+                item.state = ItemState::Creating(Box::new(create));
+            }
+            Err(e) => self.item_done(i, None, Some(e)),
+        }
+        let _ = now;
+    }
+
+    fn created(&mut self, i: usize, result: Result<Job, Error>, now: Millis) {
+        match result {
+            Ok(job) => {
+                let Some(item) = self.items.get_mut(i) else { return };
+                let model = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration());
+                // Bounded by the clamp on `scale`, so the cast is exact.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+                let expected_ms = ((model as f64) * self.scale) as u64;
+                let running = Running { job_id: job.id.clone(), submitted_at: now, expected_ms, last: Some(job), needs_get: false };
+                item.state = if self.cancel_requested { ItemState::Deleting(running) } else { ItemState::Running(running) };
+                self.push_progress();
+            }
+            Err(e) => {
+                if e.kind == ErrorKind::RateLimit {
+                    // The account is full (other clients?): hold new creates back for a while.
+                    self.server_full_until = now.plus(e.retry_after_ms.unwrap_or(5_000));
+                }
+                self.item_done(i, None, Some(e));
+            }
+        }
+    }
+
+    fn item_done(&mut self, i: usize, job: Option<Job>, error: Option<Error>) {
+        let Some(item) = self.items.get_mut(i) else { return };
+        let result = ItemResult { index: u32::try_from(i).unwrap_or(u32::MAX), job, error };
+        item.state = ItemState::Done;
+        item.result = Some(result.clone());
+        self.events.push_back(Event::ItemDone(result));
+        self.push_progress();
+    }
+
+    fn push_progress(&mut self) {
+        let p = self.progress();
+        self.events.push_back(Event::BatchProgress(p));
+    }
+
+    /// A job as the service reports it now.
+    fn observe(&mut self, i: usize, job: Job, now: Millis) {
+        let Some(item) = self.items.get_mut(i) else { return };
+        let ItemState::Running(r) = &mut item.state else { return };
+        r.needs_get = false;
+        if r.last.as_ref().is_none_or(|l| l.status != job.status) {
+            self.events.push_back(Event::StatusChanged { job: job.clone() });
+        }
+        r.last = Some(job.clone());
+        match job.status {
+            JobStatus::Completed => {
+                let actual = now.since(r.submitted_at);
+                let model = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration()).max(1);
+                #[allow(clippy::cast_precision_loss)]
+                let ratio = actual as f64 / model as f64;
+                self.scale = (0.7 * self.scale + 0.3 * ratio).clamp(0.05, 20.0);
+                self.item_done(i, Some(job), None);
+            }
+            JobStatus::Failed => {
+                let (code, message) = job.error.as_ref().map_or(("generation_failed".to_owned(), "the job failed".to_owned()), |e| (e.code.clone(), e.message.clone()));
+                let mut err = Error::new(ErrorKind::JobFailed, format!("job {} failed: {message}", job.id));
+                err.code = code;
+                err.job_id = Some(job.id.clone());
+                err.job_status = Some("failed".to_owned());
+                self.item_done(i, Some(job), Some(err));
+            }
+            _ => {}
+        }
+    }
+
+    fn finish_ok(&mut self) {
+        let results: Vec<ItemResult> = self.items.iter().enumerate().map(|(i, it)| it.result.clone().unwrap_or(ItemResult { index: u32::try_from(i).unwrap_or(u32::MAX), job: None, error: Some(Error::usage("the item never finished")) })).collect();
+        let spent_cents = results.iter().filter(|r| r.error.is_none()).filter_map(|r| r.job.as_ref().and_then(|j| j.cost_cents.or(j.estimated_cost_cents))).sum();
+        let progress = self.progress();
+        self.phase = Phase::Done;
+        self.result = Some(Ok(BatchSummary { results, progress, spent_cents }));
+    }
+
+    fn fail(&mut self, err: Error) {
+        self.phase = Phase::Done;
+        self.result = Some(Err(err));
+    }
+
+    /// The response to request `id`.
+    pub fn handle_response(&mut self, id: RequestId, resp: HttpResponse, now: Millis) {
+        if id.0 >> ITEM_ID_SHIFT > 0 {
+            let i = usize::try_from((id.0 >> ITEM_ID_SHIFT) - 1).unwrap_or(usize::MAX);
+            self.limiter.observe(&resp, now);
+            match self.items.get_mut(i).map(|it| &mut it.state) {
+                Some(ItemState::Creating(c)) => c.handle_response(id, resp, now),
+                _ => self.warn(id),
+            }
+            return;
+        }
+        let Some(target) = self.in_flight.remove(&id) else { return self.warn(id) };
+        self.limiter.observe(&resp, now);
+        match target {
+            Target::Account => match response::parse_account(&resp) {
+                Ok(account) if account.balance_cents < self.total_cents => {
+                    let mut e = Error::new(ErrorKind::InsufficientBalance, format!("the batch is estimated at {} cents but the balance is {} cents; nothing was created", self.total_cents, account.balance_cents));
+                    e.code = "insufficient_balance".to_owned();
+                    self.fail(e);
+                }
+                Ok(_) => self.phase = Phase::Run,
+                Err(e) if e.is_retryable() => self.phase = Phase::CheckAccount,
+                Err(e) => self.fail(e),
+            },
+            Target::List => {
+                self.list_in_flight = false;
+                match response::parse_job_page(&resp) {
+                    Ok(page) => {
+                        self.list_failures = 0;
+                        let by_id: HashMap<&str, &Job> = page.data.iter().map(|j| (j.id.as_str(), j)).collect();
+                        let mut seen = Vec::new();
+                        for (i, item) in self.items.iter_mut().enumerate() {
+                            if let ItemState::Running(r) = &mut item.state {
+                                match by_id.get(r.job_id.as_str()) {
+                                    Some(job) => seen.push((i, (*job).clone())),
+                                    // Pushed out of the page (full) or gone (not full): ask alone.
+                                    None => r.needs_get = true,
+                                }
+                            }
+                        }
+                        for (i, job) in seen {
+                            self.observe(i, job, now);
+                        }
+                    }
+                    Err(e) => self.list_failed(e, now),
+                }
+            }
+            Target::Get(i) => match response::parse_job(&resp) {
+                Ok(job) => self.observe(i, job, now),
+                Err(e) if e.is_retryable() => self.retry_later(Target::Get(i), &e, now),
+                Err(e) => {
+                    let job = self.last_seen(i);
+                    self.item_done(i, job, Some(e));
+                }
+            },
+            Target::Delete(i) => {
+                let job = self.last_seen(i);
+                let outcome = response::parse_delete(&resp, job.as_ref().map_or("", |j| j.id.as_str()));
+                let mut err = Error::new(ErrorKind::Cancelled, "the batch was cancelled");
+                err.job_id = job.as_ref().map(|j| j.id.clone());
+                match outcome {
+                    Ok(_) => err.message.push_str("; the pending job was deleted and refunded"),
+                    Err(e) if e.is_retryable() => return self.retry_later(Target::Delete(i), &e, now),
+                    Err(e) => err.message = format!("{}; deleting the job failed: {}", err.message, e.message),
+                }
+                self.item_done(i, job, Some(err));
+            }
+        }
+    }
+
+    fn last_seen(&self, i: usize) -> Option<Job> {
+        match self.items.get(i).map(|it| &it.state) {
+            Some(ItemState::Running(r) | ItemState::Deleting(r)) => r.last.clone(),
+            _ => None,
+        }
+    }
+
+    fn retry_later(&mut self, _target: Target, e: &Error, now: Millis) {
+        let wait = e.retry_after_ms.unwrap_or_else(|| self.options.retry.backoff_ms(1, &mut self.rng));
+        self.list_blocked_until = self.list_blocked_until.max(now.plus(wait));
+        self.limiter.on_retry_after(now, wait.min(self.options.retry.max_retry_after_ms));
+    }
+
+    fn list_failed(&mut self, e: Error, now: Millis) {
+        self.list_failures += 1;
+        if e.is_retryable() && self.list_failures <= self.options.retry.max_retries.max(1) * 4 {
+            let wait = e.retry_after_ms.unwrap_or_else(|| self.options.retry.backoff_ms(self.list_failures, &mut self.rng));
+            self.list_blocked_until = now.plus(wait);
+        } else {
+            self.fail(e);
+        }
+    }
+
+    fn warn(&mut self, id: RequestId) {
+        self.events.push_back(Event::Warning { message: format!("ignored an outcome for request {} that is not in flight", id.0) });
+    }
+
+    /// Request `id` got no answer.
+    pub fn handle_transport_error(&mut self, id: RequestId, kind: TransportKind, message: &str, now: Millis) {
+        if id.0 >> ITEM_ID_SHIFT > 0 {
+            let i = usize::try_from((id.0 >> ITEM_ID_SHIFT) - 1).unwrap_or(usize::MAX);
+            match self.items.get_mut(i).map(|it| &mut it.state) {
+                Some(ItemState::Creating(c)) => c.handle_transport_error(id, kind, message, now),
+                _ => self.warn(id),
+            }
+            return;
+        }
+        let Some(target) = self.in_flight.remove(&id) else { return self.warn(id) };
+        let e = Error::transport(kind, message);
+        if kind == TransportKind::Aborted {
+            return self.fail(e);
+        }
+        match target {
+            Target::Account => self.phase = Phase::CheckAccount,
+            Target::List => {
+                self.list_in_flight = false;
+                self.list_failed(e, now);
+            }
+            Target::Get(_) | Target::Delete(_) => self.retry_later(target, &e, now),
+        }
+    }
+
+    /// Time passed (spurious calls are harmless).
+    pub fn handle_timeout(&mut self, _now: Millis) {}
+
+    /// Cancels the batch: queued items end `cancelled`, creates in flight are seen through and
+    /// their jobs deleted, pending jobs are deleted (refunded), processing jobs go on.
+    pub fn cancel(&mut self, _now: Millis) {
+        if self.cancel_requested || self.phase == Phase::Done {
+            return;
+        }
+        self.cancel_requested = true;
+        if self.phase == Phase::CheckAccount {
+            return self.fail(Error::new(ErrorKind::Cancelled, "the batch was cancelled before it started"));
+        }
+        let queued: Vec<usize> = self.order.drain(..).collect();
+        for i in queued {
+            self.item_done(i, None, Some(Error::new(ErrorKind::Cancelled, "the batch was cancelled before this item was submitted")));
+        }
+        for i in 0..self.items.len() {
+            let Some(item) = self.items.get_mut(i) else { continue };
+            match std::mem::replace(&mut item.state, ItemState::Done) {
+                ItemState::Creating(mut c) => {
+                    c.cancel();
+                    item.state = ItemState::Creating(c);
+                }
+                ItemState::Running(r) => {
+                    let pending = r.last.as_ref().is_none_or(|j| matches!(j.status, JobStatus::Pending | JobStatus::Unknown(_)));
+                    if pending {
+                        item.state = ItemState::Deleting(r);
+                    } else {
+                        let mut e = Error::new(ErrorKind::Cancelled, "the batch was cancelled; the job is already processing and goes on");
+                        e.job_id = Some(r.job_id.clone());
+                        item.state = ItemState::Running(r);
+                        let job = self.last_seen(i);
+                        self.item_done(i, job, Some(e));
+                    }
+                }
+                other => item.state = other,
+            }
+        }
+    }
+
+    /// Whether the batch has finished.
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// The summary once `Done`.
+    ///
+    /// # Errors
+    /// The error that stopped the whole batch (insufficient balance, a failed list, cancelled
+    /// before start), or `usage` before `Done`.
+    pub fn take_result(&mut self) -> Result<BatchSummary, Error> {
+        self.result.take().unwrap_or_else(|| Err(Error::usage("the batch has no result yet (or it was already taken)")))
+    }
+}

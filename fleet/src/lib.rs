@@ -1,0 +1,1 @@
+//! Fleet simulation (being written; see issue 8).
