@@ -5,6 +5,7 @@
 
 use crate::cancel::CancelToken;
 use crate::Inner;
+use std::ops::ControlFlow;
 use std::time::Duration;
 use usvideo_core::{Event, Header, HttpRequest, HttpResponse, Machine, Method, Millis, Output, TransportKind, MAX_RESPONSE_BYTES};
 
@@ -46,6 +47,16 @@ impl Inner {
     /// Runs `machine` to `Done`, passing events to `on_event`. With a `cancel` token, a cancel
     /// tells the machine, which may still send a clean-up request before it finishes.
     pub(crate) async fn drive<M: Machine>(&self, machine: &mut M, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) {
+        self.drive_until(machine, &mut |e| {
+            on_event(e);
+            ControlFlow::Continue(())
+        }, cancel)
+        .await;
+    }
+
+    /// Runs `machine` until it is `Done` (returns true) or `on_event` breaks (returns false; the
+    /// machine can be driven on later from where it stopped).
+    pub(crate) async fn drive_until<M: Machine>(&self, machine: &mut M, on_event: &mut (dyn FnMut(&Event) -> ControlFlow<()> + Send), cancel: Option<&CancelToken>) -> bool {
         let mut cancelled = false;
         loop {
             if !cancelled && cancel.is_some_and(CancelToken::is_cancelled) {
@@ -71,7 +82,11 @@ impl Inner {
                         Err((kind, message)) => machine.handle_transport_error(id, kind, &message, now),
                     }
                 }
-                Output::Event(e) => on_event(&e),
+                Output::Event(e) => {
+                    if on_event(&e).is_break() {
+                        return false;
+                    }
+                }
                 Output::WaitUntil(t) => {
                     match (cancel, cancelled) {
                         (Some(token), false) => tokio::select! {
@@ -85,7 +100,7 @@ impl Inner {
                 // This driver awaits every request inline, so nothing can be in flight here; a
                 // machine that says otherwise would wait for ever, so stop it instead.
                 Output::Pending => machine.cancel(self.now()),
-                Output::Done | _ => return,
+                Output::Done | _ => return true,
             }
         }
     }

@@ -16,15 +16,17 @@
 //! # Ok(()) }
 //! ```
 
+mod batch;
 mod cancel;
 mod driver;
 mod resources;
 mod videos;
 
+pub use batch::BatchRun;
 pub use cancel::CancelToken;
 pub use resources::{AccountResource, ApiKeysResource, PricingResource};
 pub use usvideo_core::{
-    estimate_cost, Account, ApiKey, CreateVideoRequest, CreatedApiKey, DeleteResult, Error, ErrorKind, Event, IdempotencyKey, Job, JobPage, JobStatus, Jwt, ListParams, Mode, PollPolicy, PricingTable,
+    estimate_cost, Account, ApiKey, BatchOptions, BatchProgress, BatchSnapshot, BatchSummary, ItemResult, CreateVideoRequest, CreatedApiKey, DeleteResult, Error, ErrorKind, Event, IdempotencyKey, Job, JobPage, JobStatus, Jwt, ListParams, Mode, PollPolicy, PricingTable,
     Progress, Resolution, RetryPolicy, WaitOptions, DEFAULT_BASE_URL,
 };
 pub use videos::Videos;

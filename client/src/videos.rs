@@ -1,11 +1,11 @@
 //! `client.videos()`: create, retrieve, list, delete, wait, create-and-wait, download.
 
-use crate::{random_seed, CancelToken, Client, Error};
+use crate::{random_seed, BatchRun, CancelToken, Client, Error};
 use futures::stream::{self, Stream};
 use std::path::Path;
 use tokio::io::AsyncWriteExt;
 use usvideo_core::{
-    response, validate, Create, CreateVideoRequest, DeleteResult, Endpoint, ErrorKind, Event, IdempotencyKey, Job, JobPage, JobRun, ListParams, WaitOptions,
+    response, validate, BatchOptions, BatchSnapshot, Create, CreateVideoRequest, DeleteResult, Endpoint, ErrorKind, Event, IdempotencyKey, Job, JobPage, JobRun, ListParams, WaitOptions,
 };
 
 /// Jobs. Get one with [`Client::videos`].
@@ -137,6 +137,26 @@ impl Videos<'_> {
         let mut run = JobRun::create_and_wait(&c.config, self.client.key()?, req.clone(), &key, options, random_seed(), c.now())?;
         c.drive(&mut run, on_event, cancel).await;
         run.take_result()
+    }
+
+    /// Runs many creates within the account's limits (see [`usvideo_core::batch`]): estimates the
+    /// total first and refuses beyond `options.max_spend_cents` or the balance, keeps at most
+    /// `concurrent_jobs` in flight, shares one request budget so it never causes a 429, and yields
+    /// results as jobs finish.
+    ///
+    /// # Errors
+    /// A validation error naming every bad request, or a total above `max_spend_cents`.
+    pub fn batch(&self, requests: Vec<CreateVideoRequest>, options: BatchOptions) -> Result<BatchRun, Error> {
+        BatchRun::start(self.client, requests, options)
+    }
+
+    /// Continues a batch from [`BatchRun::snapshot`] (possibly in another process): items whose
+    /// create may have been sent are reconciled first, so none is submitted twice.
+    ///
+    /// # Errors
+    /// A validation error for an unreadable snapshot.
+    pub fn resume_batch(&self, snapshot: BatchSnapshot, options: BatchOptions) -> Result<BatchRun, Error> {
+        BatchRun::resume(self.client, snapshot, options)
     }
 
     /// Downloads a completed job's video to `path`, calling `on_progress(bytes_so_far, total)`.

@@ -80,6 +80,8 @@ impl Issue {
     }
 }
 
+impl std::error::Error for Issue {}
+
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {} ({})", self.field, self.message, self.code.as_str())
