@@ -838,3 +838,101 @@ impl Batch {
         self.result.take().unwrap_or_else(|| Err(Error::usage("the batch has no result yet (or it was already taken)")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::Fake;
+
+    fn setup(n: usize) -> (ClientConfig, ApiKey, Vec<CreateVideoRequest>) {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let reqs = (0..n)
+            .map(|i| {
+                let mut r = CreateVideoRequest::text(format!("clip {i}"));
+                r.duration = Some(1 + (i as u32 % 10));
+                r
+            })
+            .collect();
+        (config, key, reqs)
+    }
+
+    #[test]
+    fn runs_every_job_within_the_limits() {
+        let (config, key, reqs) = setup(40);
+        let mut batch = Batch::new(&config, &key, reqs, &[7; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        let (events, done) = fake.drive(&mut batch, 100_000, None);
+        assert!(done);
+        let summary = batch.take_result().unwrap();
+        assert_eq!(summary.progress.completed, 40, "{:?}", summary.progress);
+        assert_eq!(fake.creates(), 40, "no job submitted twice");
+        assert_eq!(fake.rate_limited, 0, "the batch never causes a 429");
+        assert_eq!(fake.concurrency_refused, 0);
+        assert!(fake.max_concurrent_seen <= 10);
+        assert!(fake.max_per_minute() <= 60, "{}", fake.max_per_minute());
+        assert_eq!(events.iter().filter(|e| matches!(e, Event::ItemDone(_))).count(), 40);
+        let per_job = fake.sent.len() as f64 / 40.0;
+        assert!(per_job < 8.0, "{per_job} requests per job");
+    }
+
+    #[test]
+    fn refuses_beyond_budget_or_balance() {
+        let (config, key, reqs) = setup(10);
+        let opts = BatchOptions { max_spend_cents: Some(10), ..BatchOptions::default() };
+        let e = Batch::new(&config, &key, reqs.clone(), &[1; 16], opts, Millis(0)).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("max_spend_cents"));
+        let mut batch = Batch::new(&config, &key, reqs, &[1; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.balance = 5;
+        fake.drive(&mut batch, 1000, None);
+        assert_eq!(batch.take_result().unwrap_err().kind, ErrorKind::InsufficientBalance);
+        assert_eq!(fake.creates(), 0);
+    }
+
+    #[test]
+    fn resumes_without_submitting_twice() {
+        let (config, key, reqs) = setup(25);
+        let mut batch = Batch::new(&config, &key, reqs, &[3; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        // Stop right after a create was sent and answered, then lose the process.
+        let (_, done) = fake.drive(&mut batch, 100_000, Some(8));
+        assert!(!done);
+        let json = serde_json::to_string(&batch.snapshot()).unwrap();
+        drop(batch);
+        let snapshot: BatchSnapshot = serde_json::from_str(&json).unwrap();
+        let mut resumed = Batch::resume(&config, &key, snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        let (_, done) = fake.drive(&mut resumed, 100_000, None);
+        assert!(done);
+        let summary = resumed.take_result().unwrap();
+        assert_eq!(summary.progress.completed, 25);
+        assert_eq!(fake.jobs.len(), 25, "every item made exactly one job");
+    }
+
+    #[test]
+    fn an_unknown_create_outcome_is_reconciled() {
+        let (config, key, reqs) = setup(3);
+        let mut batch = Batch::new(&config, &key, reqs, &[5; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.drop_next_create = true;
+        let (_, done) = fake.drive(&mut batch, 100_000, None);
+        assert!(done);
+        assert_eq!(batch.take_result().unwrap().progress.completed, 3);
+        assert_eq!(fake.jobs.len(), 3);
+    }
+
+    #[test]
+    fn cancel_deletes_pending_jobs_and_stops_the_queue() {
+        let (config, key, reqs) = setup(20);
+        let mut batch = Batch::new(&config, &key, reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.drive(&mut batch, 100_000, Some(4)); // account + 3 creates
+        batch.cancel(Millis(fake.now));
+        let (_, done) = fake.drive(&mut batch, 100_000, None);
+        assert!(done);
+        let summary = batch.take_result().unwrap();
+        assert_eq!(summary.progress.completed, 0);
+        assert!(fake.jobs.iter().all(|j| j.deleted), "pending jobs deleted");
+        assert!(fake.creates() <= 4);
+    }
+}

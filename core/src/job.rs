@@ -359,3 +359,38 @@ impl JobRun {
         self.result.take().unwrap_or_else(|| Err(Error::usage("the run has no result yet (or it was already taken)")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::Fake;
+
+    #[test]
+    fn create_and_wait_polls_a_handful_of_times() {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
+        let mut run = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("lake"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        let (events, done) = fake.drive(&mut run, 10_000, None);
+        assert!(done);
+        assert_eq!(run.take_result().unwrap().status, JobStatus::Completed);
+        assert!(fake.sent.len() <= 12, "{} requests", fake.sent.len());
+        assert!(events.iter().any(|e| matches!(e, Event::Progress(p) if p.percent == 100)));
+    }
+
+    #[test]
+    fn a_dropped_create_is_adopted_not_replayed() {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
+        let mut run = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("lake"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.drop_next_create = true;
+        let (events, done) = fake.drive(&mut run, 10_000, None);
+        assert!(done);
+        assert!(run.take_result().is_ok());
+        assert_eq!(fake.creates(), 1);
+        assert!(events.iter().any(|e| matches!(e, Event::Reconciled { .. })));
+    }
+}

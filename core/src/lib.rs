@@ -63,6 +63,8 @@ pub mod retry;
 pub mod schedule;
 pub mod secret;
 pub mod time;
+#[cfg(test)]
+mod testkit;
 pub mod validate;
 
 pub use batch::{Batch, BatchOptions, BatchProgress, BatchSnapshot, BatchSummary, ItemResult};

@@ -1,0 +1,180 @@
+//! A tiny fake of the service for the core's own unit tests: enough to drive the machines end to
+//! end on virtual time and to check the limits (the full model lives in `fleet/`, the real
+//! stand-in in `emulator/`).
+
+use crate::http::{HttpRequest, HttpResponse, Method};
+use crate::machine::Machine;
+use crate::output::{Event, Output};
+use crate::time::Millis;
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+
+pub(crate) struct FakeJob {
+    pub id: String,
+    pub prompt: String,
+    pub created: u64,
+    pub pending_ms: u64,
+    pub processing_ms: u64,
+    pub deleted: bool,
+    pub resolution: String,
+    pub duration: u64,
+}
+
+pub(crate) struct Fake {
+    pub now: u64,
+    pub jobs: Vec<FakeJob>,
+    pub sent: Vec<(u64, Method, String)>,
+    pub rate_limited: u32,
+    pub concurrency_refused: u32,
+    pub max_concurrent_seen: usize,
+    pub rpm: usize,
+    pub concurrency: usize,
+    pub balance: u64,
+    /// Drop the answer to the next create after storing it.
+    pub drop_next_create: bool,
+    window: VecDeque<u64>,
+}
+
+impl Fake {
+    pub fn new() -> Self {
+        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, window: VecDeque::new() }
+    }
+
+    fn status(&self, j: &FakeJob) -> &'static str {
+        let age = self.now.saturating_sub(j.created);
+        if age < j.pending_ms {
+            "pending"
+        } else if age < j.pending_ms + j.processing_ms {
+            "processing"
+        } else {
+            "completed"
+        }
+    }
+
+    fn job_json(&self, j: &FakeJob) -> Value {
+        let status = self.status(j);
+        let mut v = json!({"id": j.id, "status": status, "prompt": j.prompt, "mode": "text_to_video", "resolution": j.resolution, "duration": j.duration, "estimated_cost_cents": 6 * j.duration});
+        if status == "completed" {
+            v["cost_cents"] = json!(6 * j.duration);
+            v["video_url"] = json!(format!("http://fake/{}.mp4", j.id));
+        }
+        v
+    }
+
+    fn active(&self) -> usize {
+        self.jobs.iter().filter(|j| !j.deleted && self.status(j) != "completed").count()
+    }
+
+    /// Answers a request at `self.now`; `None` means the connection dropped.
+    pub fn answer(&mut self, req: &HttpRequest) -> Option<HttpResponse> {
+        let path = req.url.trim_start_matches("http://fake/v1").to_owned();
+        self.sent.push((self.now, req.method, path.clone()));
+        while self.window.front().is_some_and(|t| self.now.saturating_sub(*t) >= 60_000) {
+            self.window.pop_front();
+        }
+        if self.window.len() >= self.rpm {
+            self.rate_limited += 1;
+            let mut r = HttpResponse::json(429, &json!({"error": {"code": "rate_limited", "message": "slow down"}}));
+            r.headers.push(crate::http::Header::new("retry-after", "1"));
+            return Some(r);
+        }
+        self.window.push_back(self.now);
+        let body = req.body.as_ref().and_then(|b| serde_json::from_slice::<Value>(b).ok()).unwrap_or(Value::Null);
+        let resp = match (req.method, path.as_str()) {
+            (Method::Post, "/videos") => {
+                if self.active() >= self.concurrency {
+                    self.concurrency_refused += 1;
+                    let mut r = HttpResponse::json(429, &json!({"error": {"code": "concurrency_limit", "message": "full"}}));
+                    r.headers.push(crate::http::Header::new("retry-after", "5"));
+                    return Some(r);
+                }
+                let n = self.jobs.len() as u64;
+                let duration = body["duration"].as_u64().unwrap_or(5);
+                let job = FakeJob {
+                    id: format!("job_{n}"),
+                    prompt: body["prompt"].as_str().unwrap_or("").to_owned(),
+                    created: self.now,
+                    pending_ms: 1_000 + (n * 737) % 4_000,
+                    processing_ms: 20_000 + duration * 6_000 + (n * 1_931) % 9_000,
+                    deleted: false,
+                    resolution: body["resolution"].as_str().unwrap_or("720p").to_owned(),
+                    duration,
+                };
+                let v = self.job_json(&job);
+                self.jobs.push(job);
+                self.max_concurrent_seen = self.max_concurrent_seen.max(self.active());
+                if std::mem::take(&mut self.drop_next_create) {
+                    return None;
+                }
+                HttpResponse::json(201, &v)
+            }
+            (Method::Get, "/account") => HttpResponse::json(200, &json!({"email": "t@x", "balance_cents": self.balance, "total_jobs": self.jobs.len(), "total_spent_cents": 0})),
+            (Method::Get, p) if p.starts_with("/videos?") => {
+                let limit: usize = p.split("limit=").nth(1).and_then(|s| s.split('&').next()).and_then(|s| s.parse().ok()).unwrap_or(20);
+                let live: Vec<Value> = self.jobs.iter().rev().filter(|j| !j.deleted).take(limit).map(|j| self.job_json(j)).collect();
+                let total = self.jobs.iter().filter(|j| !j.deleted).count();
+                HttpResponse::json(200, &json!({"data": live, "limit": limit, "offset": 0, "total": total, "has_more": total > limit}))
+            }
+            (m, p) if p.starts_with("/videos/") => {
+                let id = p.trim_start_matches("/videos/");
+                let Some(idx) = self.jobs.iter().position(|j| j.id == id && !j.deleted) else {
+                    return Some(HttpResponse::json(404, &json!({"error": {"code": "not_found", "message": "no such job"}})));
+                };
+                let v = self.jobs.get(idx).map(|j| self.job_json(j)).unwrap_or(Value::Null);
+                match m {
+                    Method::Delete if v["status"] == "processing" => HttpResponse::json(409, &json!({"error": {"code": "job_not_cancellable", "message": "processing"}})),
+                    Method::Delete => {
+                        if let Some(j) = self.jobs.get_mut(idx) {
+                            j.deleted = true;
+                        }
+                        HttpResponse::json(200, &json!({"id": id, "deleted": true, "refunded_cents": 30}))
+                    }
+                    _ => HttpResponse::json(200, &v),
+                }
+            }
+            _ => HttpResponse::json(404, &json!({"error": {"code": "not_found", "message": "?"}})),
+        };
+        Some(resp)
+    }
+
+    /// Drives `m` sequentially (each request answered at once) until `Done` or `max_steps`;
+    /// returns the events. `stop_after` pauses the drive after that many sends (for snapshots).
+    pub fn drive<M: Machine>(&mut self, m: &mut M, max_steps: usize, stop_after: Option<usize>) -> (Vec<Event>, bool) {
+        let mut events = Vec::new();
+        let mut sends = 0;
+        for _ in 0..max_steps {
+            match m.poll(Millis(self.now)) {
+                Output::Send { id, request, .. } => {
+                    sends += 1;
+                    self.now += 50;
+                    match self.answer(&request) {
+                        Some(r) => m.handle_response(id, r, Millis(self.now)),
+                        None => m.handle_transport_error(id, crate::http::TransportKind::Other, "connection reset", Millis(self.now)),
+                    }
+                    if stop_after.is_some_and(|s| sends >= s) {
+                        return (events, false);
+                    }
+                }
+                Output::Event(e) => events.push(e),
+                Output::WaitUntil(t) => {
+                    assert!(t.0 >= self.now, "WaitUntil in the past: {} < {}", t.0, self.now);
+                    assert!(t.0 < self.now + 3_600_000, "WaitUntil too far: {}", t.0);
+                    self.now = t.0.max(self.now + 1);
+                    m.handle_timeout(Millis(self.now));
+                }
+                Output::Pending => panic!("a sequential driver never leaves a request in flight"),
+                Output::Done => return (events, true),
+            }
+        }
+        (events, false)
+    }
+
+    pub fn creates(&self) -> usize {
+        self.sent.iter().filter(|(_, m, p)| *m == Method::Post && p == "/videos").count()
+    }
+
+    /// The most requests in any 60 s window.
+    pub fn max_per_minute(&self) -> usize {
+        self.sent.iter().map(|(t, ..)| self.sent.iter().filter(|(u, ..)| *u >= *t && *u < t + 60_000).count()).max().unwrap_or(0)
+    }
+}
