@@ -10,33 +10,33 @@ use serde_json::{json, Value};
 use std::collections::VecDeque;
 
 pub(crate) struct FakeJob {
-    pub id: String,
-    pub prompt: String,
-    pub created: u64,
-    pub pending_ms: u64,
-    pub processing_ms: u64,
-    pub deleted: bool,
-    pub resolution: String,
-    pub duration: u64,
+    pub(crate) id: String,
+    pub(crate) prompt: String,
+    pub(crate) created: u64,
+    pub(crate) pending_ms: u64,
+    pub(crate) processing_ms: u64,
+    pub(crate) deleted: bool,
+    pub(crate) resolution: String,
+    pub(crate) duration: u64,
 }
 
 pub(crate) struct Fake {
-    pub now: u64,
-    pub jobs: Vec<FakeJob>,
-    pub sent: Vec<(u64, Method, String)>,
-    pub rate_limited: u32,
-    pub concurrency_refused: u32,
-    pub max_concurrent_seen: usize,
-    pub rpm: usize,
-    pub concurrency: usize,
-    pub balance: u64,
+    pub(crate) now: u64,
+    pub(crate) jobs: Vec<FakeJob>,
+    pub(crate) sent: Vec<(u64, Method, String)>,
+    pub(crate) rate_limited: u32,
+    pub(crate) concurrency_refused: u32,
+    pub(crate) max_concurrent_seen: usize,
+    pub(crate) rpm: usize,
+    pub(crate) concurrency: usize,
+    pub(crate) balance: u64,
     /// Drop the answer to the next create after storing it.
-    pub drop_next_create: bool,
+    pub(crate) drop_next_create: bool,
     window: VecDeque<u64>,
 }
 
 impl Fake {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, window: VecDeque::new() }
     }
 
@@ -66,7 +66,7 @@ impl Fake {
     }
 
     /// Answers a request at `self.now`; `None` means the connection dropped.
-    pub fn answer(&mut self, req: &HttpRequest) -> Option<HttpResponse> {
+    pub(crate) fn answer(&mut self, req: &HttpRequest) -> Option<HttpResponse> {
         let path = req.url.trim_start_matches("http://fake/v1").to_owned();
         self.sent.push((self.now, req.method, path.clone()));
         while self.window.front().is_some_and(|t| self.now.saturating_sub(*t) >= 60_000) {
@@ -139,7 +139,7 @@ impl Fake {
 
     /// Drives `m` sequentially (each request answered at once) until `Done` or `max_steps`;
     /// returns the events. `stop_after` pauses the drive after that many sends (for snapshots).
-    pub fn drive<M: Machine>(&mut self, m: &mut M, max_steps: usize, stop_after: Option<usize>) -> (Vec<Event>, bool) {
+    pub(crate) fn drive<M: Machine>(&mut self, m: &mut M, max_steps: usize, stop_after: Option<usize>) -> (Vec<Event>, bool) {
         let mut events = Vec::new();
         let mut sends = 0;
         for _ in 0..max_steps {
@@ -169,12 +169,12 @@ impl Fake {
         (events, false)
     }
 
-    pub fn creates(&self) -> usize {
+    pub(crate) fn creates(&self) -> usize {
         self.sent.iter().filter(|(_, m, p)| *m == Method::Post && p == "/videos").count()
     }
 
     /// The most requests in any 60 s window.
-    pub fn max_per_minute(&self) -> usize {
+    pub(crate) fn max_per_minute(&self) -> usize {
         self.sent.iter().map(|(t, ..)| self.sent.iter().filter(|(u, ..)| *u >= *t && *u < t + 60_000).count()).max().unwrap_or(0)
     }
 }
