@@ -1,0 +1,1 @@
+//! uniffi bindings of usvideo-core (being written; see issue 7).

@@ -1,0 +1,1 @@
+//! WebAssembly bindings of usvideo-core (being written; see issue 6).
