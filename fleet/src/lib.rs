@@ -3,4 +3,5 @@
 //! `src/bin/fleet-sim.rs` for the run that writes them.
 
 pub mod policies;
+pub mod report;
 pub mod service;
