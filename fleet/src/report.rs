@@ -175,7 +175,7 @@ pub fn plot(path: &std::path::Path, ours: &RunResult, peer: &RunResult) -> Resul
         let root = BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area();
         root.fill(&WHITE)?;
         let (top, bottom) = root.split_vertically(H / 2);
-        for (area, y_max, a, b, grid) in [(top, 11.0, &of, &pf, 1.0), (bottom, rpm_max, &orpm, &prpm, 60.0)] {
+        for (area, y_max, a, b, grid, width) in [(top, 11.0, &of, &pf, 1.0, 1), (bottom, rpm_max, &orpm, &prpm, 60.0, 2)] {
             let area = area.margin(20, 20, 20, 20);
             let mut chart = ChartBuilder::on(&area).build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
             // Gridlines by hand (labels would need a font): every 60 s across, every `grid` up.
@@ -190,8 +190,8 @@ pub fn plot(path: &std::path::Path, ours: &RunResult, peer: &RunResult) -> Resul
                 chart.draw_series(LineSeries::new(vec![(0.0, gy), (x_max, gy)], color))?;
                 gy += if grid > 1.0 { 10.0 } else { 1.0 };
             }
-            chart.draw_series(LineSeries::new(b.iter().copied(), RED.stroke_width(2)))?;
-            chart.draw_series(LineSeries::new(a.iter().copied(), BLUE.stroke_width(2)))?;
+            chart.draw_series(LineSeries::new(b.iter().copied(), RED.stroke_width(width)))?;
+            chart.draw_series(LineSeries::new(a.iter().copied(), BLUE.stroke_width(width)))?;
             chart.draw_series(LineSeries::new(vec![(0.0, 0.0), (x_max, 0.0)], BLACK))?;
             chart.draw_series(LineSeries::new(vec![(0.0, 0.0), (0.0, y_max)], BLACK))?;
         }
