@@ -57,11 +57,13 @@ pub struct BatchOptions {
     pub max_spend_cents: Option<u64>,
     /// The plan's limits (standard: 60 requests a minute, 10 concurrent jobs).
     pub limits: Limits,
-    /// Order the queue longest expected job first (results still come as jobs finish).
+    /// Order the queue longest expected job first (results still come as jobs finish). Off by
+    /// default because it reorders the caller's queue; on, it shortens the tail enough to meet
+    /// the fleet simulation's makespan goal at 100 jobs (fleet/RESULTS.md).
     pub longest_first: bool,
     /// Observe running jobs with one list request instead of one get each.
     pub poll_by_list: bool,
-    /// Gap between polls while a completion is likely, in ms (default 2800).
+    /// Gap between polls while a completion is likely, in ms (default 3000).
     pub poll_interval_ms: u64,
     /// From which fraction of its expected time a job is "likely to be finishing" (default 0.65).
     pub likely_from: f64,
@@ -78,7 +80,7 @@ impl Default for BatchOptions {
             limits: Limits::STANDARD,
             longest_first: false,
             poll_by_list: true,
-            poll_interval_ms: 2_800,
+            poll_interval_ms: 3_000,
             likely_from: 0.65,
             check_balance: true,
             retry: RetryPolicy::default(),
@@ -501,8 +503,10 @@ impl Batch {
             } else if !wants_slot(self) {
                 note(self.limiter.next_free(now));
             } else if self.options.poll_by_list {
-                let running = self.items.iter().filter(|i| matches!(i.state, ItemState::Running(_))).count();
-                let limit = u32::try_from(running + 5).unwrap_or(100).clamp(1, 100);
+                // A full page: it costs one request whatever its size, and a long job made early
+                // sits far down the most-recent-first list once shorter ones have been replaced
+                // (a short page sent every such job to a lone get: +1.5 requests per job).
+                let limit = crate::model::MAX_PAGE_LIMIT;
                 if let Ok(request) = self.config.list_videos(&self.key, &ListParams { limit: Some(limit), offset: None }) {
                     let _ = self.limiter.try_acquire(now);
                     self.list_in_flight = true;
@@ -510,10 +514,16 @@ impl Batch {
                     return Some(self.send(Target::List, Endpoint::ListVideos, request));
                 }
             } else {
+                // One get per job, but only for jobs likely to be finishing.
                 self.last_list_at = Some(now);
+                let likely_from = self.options.likely_from.clamp(0.0, 1.0);
                 for item in &mut self.items {
                     if let ItemState::Running(r) = &mut item.state {
-                        r.needs_get = true;
+                        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+                        let lead = ((r.expected_ms as f64) * likely_from) as u64;
+                        if r.submitted_at.plus(lead) <= now {
+                            r.needs_get = true;
+                        }
                     }
                 }
                 return None;
