@@ -69,6 +69,9 @@ pub struct BatchOptions {
     pub likely_from: f64,
     /// Read the account first and refuse to start beyond its balance (default true).
     pub check_balance: bool,
+    /// Multiplies the model's expected times before any job has finished (default 1.0; e.g.
+    /// 1/15 against an emulator running 15× faster). Finished jobs then teach the batch its own.
+    pub expected_scale: f64,
     /// Retries of each request.
     pub retry: RetryPolicy,
 }
@@ -83,6 +86,7 @@ impl Default for BatchOptions {
             poll_interval_ms: 3_000,
             likely_from: 0.65,
             check_balance: true,
+            expected_scale: 1.0,
             retry: RetryPolicy::default(),
         }
     }
@@ -246,7 +250,8 @@ impl Batch {
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let seed = entropy.iter().fold(0u64, |acc, b| acc.rotate_left(8) ^ u64::from(*b));
-        Batch::from_items(config, key, items, 1.0, seed, options, now)
+        let scale = if options.expected_scale.is_finite() && options.expected_scale > 0.0 { options.expected_scale.clamp(0.001, 20.0) } else { 1.0 };
+        Batch::from_items(config, key, items, scale, seed, options, now)
     }
 
     /// Continues a batch from a snapshot. Items that were `submitting` are reconciled (listed and
@@ -642,7 +647,7 @@ impl Batch {
                 let model = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration()).max(1);
                 #[allow(clippy::cast_precision_loss)]
                 let ratio = actual as f64 / model as f64;
-                self.scale = (0.7 * self.scale + 0.3 * ratio).clamp(0.05, 20.0);
+                self.scale = (0.7 * self.scale + 0.3 * ratio).clamp(0.001, 20.0);
                 self.item_done(i, Some(job), None);
             }
             JobStatus::Failed => {
