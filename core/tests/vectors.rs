@@ -282,11 +282,10 @@ fn run_validation(v: &Value) -> R {
                     }
                 }
             }
-            if let Some(s) = v.get("message_not_contains").and_then(Value::as_str) {
-                if let Some(hit) = issues.iter().find(|i| i.message.contains(s)) {
+            if let Some(s) = v.get("message_not_contains").and_then(Value::as_str)
+                && let Some(hit) = issues.iter().find(|i| i.message.contains(s)) {
                     return Err(format!("issue message {:?} contains {s:?}", hit.message));
                 }
-            }
             let mut got: Vec<(String, String)> = issues.iter().map(|i| (i.field.clone(), i.code.as_str().to_owned())).collect();
             got.sort();
             got.dedup();
@@ -405,27 +404,23 @@ fn split_url(url: &str) -> (String, Option<String>) {
 /// Checks a request against `{method, url, path, query, headers, headers_present, headers_absent,
 /// body_json}` (absent keys are not checked).
 fn check_request(expected: &Value, req: &HttpRequest) -> R {
-    if let Some(m) = expected.get("method") {
-        if m.as_str() != Some(req.method.as_str()) {
+    if let Some(m) = expected.get("method")
+        && m.as_str() != Some(req.method.as_str()) {
             return Err(format!("method: expected {m}, got {}", req.method.as_str()));
         }
-    }
-    if let Some(u) = expected.get("url") {
-        if u.as_str() != Some(req.url.as_str()) {
+    if let Some(u) = expected.get("url")
+        && u.as_str() != Some(req.url.as_str()) {
             return Err(format!("url: expected {u}, got {}", req.url));
         }
-    }
     let (path, query) = split_url(&req.url);
-    if let Some(p) = expected.get("path") {
-        if p.as_str() != Some(path.as_str()) {
+    if let Some(p) = expected.get("path")
+        && p.as_str() != Some(path.as_str()) {
             return Err(format!("path: expected {p}, got {path} ({})", req.url));
         }
-    }
-    if let Some(q) = expected.get("query") {
-        if q.as_str() != query.as_deref() {
+    if let Some(q) = expected.get("query")
+        && q.as_str() != query.as_deref() {
             return Err(format!("query: expected {q}, got {query:?}"));
         }
-    }
     if let Some(h) = expected.get("headers").and_then(Value::as_object) {
         for (name, value) in h {
             let got = req.header(name);
@@ -517,11 +512,10 @@ fn run_response(v: &Value) -> R {
                     return Err(format!("`{k}` should be absent: {got}"));
                 }
             }
-            if let (Some(want), Some(t)) = (expected.get("terminal").and_then(Value::as_bool), terminal) {
-                if want != t {
+            if let (Some(want), Some(t)) = (expected.get("terminal").and_then(Value::as_bool), terminal)
+                && want != t {
                     return Err(format!("terminal: expected {want}, got {t}"));
                 }
-            }
             Ok(())
         }
     }
@@ -557,11 +551,10 @@ fn run_retry(v: &Value) -> R {
             match (want, decision) {
                 ("reconcile", Decision::Reconcile) | ("fail", Decision::Fail) => Ok(()),
                 ("retry", Decision::Retry { after_ms }) => {
-                    if let Some(exact) = expected.get("after_ms").and_then(Value::as_u64) {
-                        if exact != after_ms {
+                    if let Some(exact) = expected.get("after_ms").and_then(Value::as_u64)
+                        && exact != after_ms {
                             return Err(format!("after_ms: expected {exact}, got {after_ms}"));
                         }
-                    }
                     let lo = expected.get("after_ms_min").and_then(Value::as_u64).unwrap_or(0);
                     let hi = expected.get("after_ms_max").and_then(Value::as_u64).unwrap_or(u64::MAX);
                     if !(lo..=hi).contains(&after_ms) {
@@ -633,6 +626,7 @@ fn run_ratelimit(v: &Value) -> R {
 
 // ---------------------------------------------------------------- transcripts
 
+#[allow(clippy::large_enum_variant)] // one per transcript: size does not matter
 enum Driven {
     Run(JobRun),
     Create(Create),
@@ -721,11 +715,10 @@ fn check_output(expected: &Value, out: &Output, now: Millis) -> R {
                     return Err(format!("endpoint: expected {e}, got {got}"));
                 }
             }
-            if let Some(t) = s.get("timeout_ms") {
-                if t.as_u64() != *timeout_ms {
+            if let Some(t) = s.get("timeout_ms")
+                && t.as_u64() != *timeout_ms {
                     return Err(format!("timeout_ms: expected {t}, got {timeout_ms:?}"));
                 }
-            }
             Ok(())
         }
         (Value::Object(o), Output::Event(e)) if o.contains_key("event") => {
