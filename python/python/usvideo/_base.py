@@ -1,0 +1,171 @@
+"""What the sync and async clients share: settings, the clock, entropy, request bodies as JSON,
+events. No I/O here, and no decision that belongs to the core (validation, retries, backoff,
+``Retry-After``, the poll schedule, deadlines, reconciliation are all in ``_native``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
+
+from . import _native
+from .types import Job, Progress
+
+log = logging.getLogger("usvideo")
+
+USER_AGENT = f"usvideo-python/{_native.__version__}"
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_WAIT_TIMEOUT = 600.0
+#: Largest body read from a download's error answer (the API's own answers use MAX_RESPONSE_BYTES).
+ERROR_BODY_BYTES = 64 * 1024
+
+Headers = list[Tuple[str, str]]
+Request = Tuple[str, str, Headers, Optional[bytes]]
+Response = Tuple[int, Headers, bytes]
+OnProgress = Callable[[Progress], Any]
+OnDownload = Callable[[int, Optional[int]], Any]
+PollPolicy = Mapping[str, Union[int, float]]
+
+
+def now_ms() -> int:
+    """The core's clock: monotonic milliseconds."""
+    return int(time.monotonic() * 1000)
+
+
+def new_seed() -> int:
+    """64 random bits for the core's jitter."""
+    return int.from_bytes(os.urandom(8), "little")
+
+
+def new_idempotency_key() -> str:
+    """One key per logical create, reused by the core on every attempt of it."""
+    return _native.idempotency_key(os.urandom(16))
+
+
+def create_body(named: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
+    """The create request as loose JSON: named arguments left at ``None`` are absent; anything in
+    ``extra`` goes through as is, so the core names an unknown field (with a did-you-mean)."""
+    body: Dict[str, Any] = {k: v for k, v in named.items() if v is not None}
+    body.update(extra)
+    return json.dumps(body)
+
+
+def wait_options(timeout: Optional[float], cancel: bool, max_retries: int, poll: Optional[PollPolicy]) -> str:
+    """A partial core ``WaitOptions`` (JSON); the core fills in the rest."""
+    opts: Dict[str, Any] = {
+        "timeout_ms": None if timeout is None else max(0, int(timeout * 1000)),
+        "cancel_on_timeout": bool(cancel),
+        "retry": {"max_retries": max_retries},
+    }
+    if poll is not None:
+        opts["poll"] = dict(poll)
+    return json.dumps(opts)
+
+
+def loggable(url: str) -> str:
+    """A URL without its query (a signed video URL carries its secret there)."""
+    return url.split("?", 1)[0]
+
+
+def on_event(text: str, on_progress: Optional[OnProgress]) -> None:
+    """Passes one core event to the application: progress to ``on_progress``, the rest to the log."""
+    ev: Dict[str, Any] = json.loads(text)
+    kind = ev.get("type")
+    if kind == "progress":
+        if on_progress is not None:
+            on_progress(Progress.from_dict(ev))
+    elif kind == "retrying":
+        err = ev.get("error") or {}
+        log.debug("retry %s in %s ms after %s: %s", ev.get("attempt"), ev.get("after_ms"), err.get("code"), err.get("message"))
+    elif kind == "reconciling":
+        log.debug("create outcome unknown (%s); listing recent jobs to reconcile", (ev.get("error") or {}).get("code"))
+    elif kind == "reconciled":
+        log.debug("reconciled: adopted job %s", (ev.get("job") or {}).get("id"))
+    elif kind == "created":
+        log.debug("created job %s", (ev.get("job") or {}).get("id"))
+    elif kind == "status_changed":
+        job = ev.get("job") or {}
+        log.debug("job %s is %s", job.get("id"), job.get("status"))
+    elif kind == "warning":
+        log.warning("usvideo: %s", ev.get("message"))
+
+
+def transport_kind(exc: BaseException, httpx: Any) -> str:
+    """httpx's exception → the core's transport kind. A connect failure (or connect timeout) never
+    reached the server; any other failure may have."""
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        return "connect"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    return "other"
+
+
+def request_timeout(client_timeout: float, timeout_ms: Optional[int]) -> float:
+    if timeout_ms is None:
+        return client_timeout
+    return min(client_timeout, max(timeout_ms, 1) / 1000.0)
+
+
+class BaseClient:
+    """Settings shared by :class:`usvideo.Client` and :class:`usvideo.AsyncClient`."""
+
+    def __init__(
+        self,
+        api_key: Optional[str],
+        base_url: Optional[str],
+        max_retries: int,
+        timeout: float,
+        requests_per_minute: int,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get("USVIDEO_API_KEY")
+        if key:
+            _native.validate_api_key(key)
+        self.__api_key: Optional[str] = key or None
+        base = base_url or os.environ.get("USVIDEO_BASE_URL") or _native.DEFAULT_BASE_URL
+        self._config = _native.Config(base, USER_AGENT)
+        self._max_retries = int(max_retries)
+        self._retry_json = json.dumps({"max_retries": self._max_retries})
+        self._timeout = float(timeout)
+        self._limiter = _native.RateLimiter(requests_per_minute)
+
+    @property
+    def base_url(self) -> str:
+        return self._config.base_url
+
+    def _key(self) -> str:
+        """The API key, or a ``ValidationError`` on ``api_key`` when none was given."""
+        if self.__api_key is None:
+            _native.validate_api_key("")
+        return self.__api_key or ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    def _call_machine(self, endpoint: str, request: Request) -> _native.Machine:
+        method, url, headers, body = request
+        return _native.Machine.call(endpoint, method, url, headers, body, new_seed(), self._retry_json, None)
+
+    def _create_machine(self, body: str) -> _native.Machine:
+        return _native.Machine.create(self._config, self._key(), body, new_idempotency_key(), new_seed(), self._retry_json, None)
+
+    def _wait_machine(self, job_id: str, options: str) -> _native.Machine:
+        return _native.Machine.wait(self._config, self._key(), job_id, new_seed(), now_ms(), options)
+
+    def _create_and_wait_machine(self, body: str, options: str) -> _native.Machine:
+        return _native.Machine.create_and_wait(self._config, self._key(), body, new_idempotency_key(), new_seed(), now_ms(), options)
+
+
+def job_of(machine: _native.Machine) -> Job:
+    return Job._from_json(machine.take_result())
+
+
+def video_url(job_or_url: Union[Job, str]) -> str:
+    if isinstance(job_or_url, Job):
+        if not job_or_url.video_url:
+            from .errors import UsageError
+
+            raise UsageError(f"job {job_or_url.id} has no video_url (status {job_or_url.status})")
+        return job_or_url.video_url
+    return job_or_url

@@ -1,0 +1,315 @@
+"""The synchronous client: the core's machines driven over ``httpx.Client`` and ``time.sleep``.
+
+httpx is imported when a client is made, not when ``usvideo`` is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
+
+from . import _native
+from ._base import (
+    DEFAULT_TIMEOUT,
+    DEFAULT_WAIT_TIMEOUT,
+    ERROR_BODY_BYTES,
+    BaseClient,
+    OnDownload,
+    OnProgress,
+    PollPolicy,
+    Request,
+    Response,
+    create_body,
+    job_of,
+    log,
+    loggable,
+    now_ms,
+    on_event,
+    request_timeout,
+    transport_kind,
+    video_url,
+    wait_options,
+)
+from .types import Account, CreatedApiKey, DeleteResult, Job, JobPage, PricingTable
+
+if TYPE_CHECKING:
+    import os
+
+    import httpx
+
+__all__ = ["Client"]
+
+
+class Client(BaseClient):
+    """The US Video API client.
+
+    ``api_key`` defaults to ``USVIDEO_API_KEY``, ``base_url`` to ``USVIDEO_BASE_URL`` then
+    ``https://usvideoapi.com/v1``. ``max_retries`` bounds the retries of each request; ``timeout``
+    (seconds) bounds each HTTP request. Pass ``http_client`` to use your own ``httpx.Client``
+    (proxies, custom TLS); it is then yours to close. Use it as a context manager, or call
+    :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        base_url: Optional[str] = None,
+        max_retries: int = 4,
+        timeout: float = DEFAULT_TIMEOUT,
+        http_client: Optional[httpx.Client] = None,
+        *,
+        requests_per_minute: int = 60,
+    ) -> None:
+        super().__init__(api_key, base_url, max_retries, timeout, requests_per_minute)
+        import httpx
+
+        self._httpx = httpx
+        self._owns_http = http_client is None
+        self._http: httpx.Client = http_client if http_client is not None else httpx.Client(timeout=timeout)
+        self.videos = Videos(self)
+        self.account = AccountResource(self)
+        self.pricing = PricingResource(self)
+        self.api_keys = ApiKeysResource(self)
+
+    def close(self) -> None:
+        """Closes the connections (of the httpx client this client made)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ the driver
+
+    def _acquire(self) -> None:
+        """Waits for a slot of the key's shared rate limiter."""
+        while True:
+            until = self._limiter.try_acquire(now_ms())
+            if until is None:
+                return
+            time.sleep(max(0, until - now_ms()) / 1000.0)
+
+    def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None) -> None:
+        """Runs ``machine`` to done. Ctrl-C (or any exception) cancels it and propagates."""
+        try:
+            while True:
+                out = machine.poll(now_ms())
+                tag = out[0]
+                if tag == "send":
+                    _, rid, _endpoint, method, url, headers, body, timeout_ms = out
+                    self._acquire()
+                    self._send(machine, rid, method, url, headers, body, timeout_ms)
+                elif tag == "event":
+                    on_event(out[1], on_progress)
+                elif tag == "wait_until":
+                    delay = out[1] - now_ms()
+                    if delay > 0:
+                        time.sleep(delay / 1000.0)
+                    machine.handle_timeout(now_ms())
+                elif tag == "pending":
+                    # Every request is awaited inline, so nothing can be in flight: stop the machine.
+                    machine.cancel(now_ms())
+                else:
+                    return
+        except BaseException:
+            machine.cancel(now_ms())
+            raise
+
+    def _send(self, machine: _native.Machine, rid: int, method: str, url: str, headers: Any, body: Optional[bytes], timeout_ms: Optional[int]) -> None:
+        httpx = self._httpx
+        started = time.monotonic()
+        try:
+            with self._http.stream(method, url, headers=headers, content=body, timeout=request_timeout(self._timeout, timeout_ms)) as resp:
+                data = bytearray()
+                for chunk in resp.iter_bytes():
+                    data += chunk
+                    if len(data) > _native.MAX_RESPONSE_BYTES:
+                        raise _BodyTooLarge()
+                status = resp.status_code
+                resp_headers = list(resp.headers.multi_items())
+        except _BodyTooLarge:
+            log.debug("%s %s -> body over %d bytes", method, loggable(url), _native.MAX_RESPONSE_BYTES)
+            machine.handle_transport_error(rid, "body_too_large", "", now_ms())
+            return
+        except httpx.HTTPError as exc:
+            kind = transport_kind(exc, httpx)
+            log.debug("%s %s -> %s (%s) in %d ms", method, loggable(url), kind, type(exc).__name__, (time.monotonic() - started) * 1000)
+            machine.handle_transport_error(rid, kind, f"{type(exc).__name__}: {exc}", now_ms())
+            return
+        t = now_ms()
+        log.debug("%s %s -> %d in %d ms", method, loggable(url), status, (time.monotonic() - started) * 1000)
+        self._limiter.observe(status, resp_headers, t)
+        machine.handle_response(rid, status, resp_headers, bytes(data), t)
+
+    def _call(self, endpoint: str, request: Request) -> Response:
+        machine = self._call_machine(endpoint, request)
+        self._drive(machine)
+        return machine.take_response()
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class Videos:
+    """``client.videos``: create, retrieve, list, delete, wait, create-and-wait, download."""
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    def create(
+        self,
+        prompt: Optional[str] = None,
+        mode: Optional[str] = None,
+        resolution: Optional[str] = None,
+        duration: Optional[int] = None,
+        image_url: Optional[str] = None,
+        reference_url: Optional[str] = None,
+        seed: Optional[int] = None,
+        **extra: Any,
+    ) -> Job:
+        """Submits a job and returns it ``pending``. Made at most once: it carries an idempotency
+        key, and when its outcome is unknown the SDK lists recent jobs and adopts the match before
+        it would ever send it again. Raises ``ValidationError`` (every violated rule, unknown
+        keywords named) before sending anything."""
+        body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed), extra)
+        machine = self._c._create_machine(body)
+        self._c._drive(machine)
+        return job_of(machine)
+
+    def retrieve(self, id: str) -> Job:
+        """One job."""
+        request = self._c._config.retrieve_video(self._c._key(), id)
+        return Job._from_json(_native.parse_job(*self._c._call("retrieve_video", request)))
+
+    def list(self, limit: Optional[int] = None, offset: Optional[int] = None) -> JobPage:
+        """One page of jobs, most recent first (``limit`` 1 to 100, default 20)."""
+        params = {k: v for k, v in (("limit", limit), ("offset", offset)) if v is not None}
+        request = self._c._config.list_videos(self._c._key(), json.dumps(params))
+        return JobPage.from_dict(json.loads(_native.parse_job_page(*self._c._call("list_videos", request))))
+
+    def list_all(self) -> Iterator[Job]:
+        """Every job, page after page (100 a page)."""
+        offset = 0
+        while True:
+            page = self.list(limit=100, offset=offset)
+            yield from page.data
+            if not (page.has_more and page.data):
+                return
+            offset += len(page.data)
+
+    def delete(self, id: str) -> DeleteResult:
+        """Cancels a pending job (refunding it) or deletes a finished job's record.
+        ``ConflictError`` for a processing job."""
+        request = self._c._config.delete_video(self._c._key(), id)
+        return DeleteResult.from_dict(json.loads(_native.parse_delete(*self._c._call("delete_video", request), id)))
+
+    def wait(
+        self,
+        id: str,
+        timeout: Optional[float] = DEFAULT_WAIT_TIMEOUT,
+        on_progress: Optional[OnProgress] = None,
+        cancel: bool = False,
+        *,
+        poll: Optional[PollPolicy] = None,
+    ) -> Job:
+        """Waits until the job completes and returns it. ``JobFailedError`` if it fails;
+        ``WaitTimeoutError`` after ``timeout`` seconds (``None``: no limit) while the job goes on,
+        unless ``cancel=True``, which deletes a still-pending job (refunded) first.
+        ``on_progress(Progress)`` is called after every poll. ``poll`` tunes the core's schedule
+        (``first_poll_ms``, ``min_interval_ms``, ``max_interval_ms``, ``expected_scale``)."""
+        machine = self._c._wait_machine(id, wait_options(timeout, cancel, self._c._max_retries, poll))
+        self._c._drive(machine, on_progress)
+        return job_of(machine)
+
+    def create_and_wait(
+        self,
+        prompt: Optional[str] = None,
+        mode: Optional[str] = None,
+        resolution: Optional[str] = None,
+        duration: Optional[int] = None,
+        image_url: Optional[str] = None,
+        reference_url: Optional[str] = None,
+        seed: Optional[int] = None,
+        *,
+        timeout: Optional[float] = DEFAULT_WAIT_TIMEOUT,
+        on_progress: Optional[OnProgress] = None,
+        cancel: bool = False,
+        poll: Optional[PollPolicy] = None,
+        **extra: Any,
+    ) -> Job:
+        """Creates a job (at most once, as :meth:`create`) and waits for it (as :meth:`wait`)."""
+        body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed), extra)
+        machine = self._c._create_and_wait_machine(body, wait_options(timeout, cancel, self._c._max_retries, poll))
+        self._c._drive(machine, on_progress)
+        return job_of(machine)
+
+    def download(self, job_or_url: Union[Job, str], path: Union[str, os.PathLike[str]], on_progress: Optional[OnDownload] = None) -> int:
+        """Downloads a completed job's video to ``path`` and returns its size in bytes, calling
+        ``on_progress(bytes_so_far, total_or_None)``. The video URL is a signed URL: no API key is
+        sent with it."""
+        c = self._c
+        httpx = c._httpx
+        url = video_url(job_or_url)
+        started = time.monotonic()
+        written = 0
+        try:
+            with c._http.stream("GET", url, headers=[("User-Agent", c._config.user_agent)], timeout=c._timeout, follow_redirects=True) as resp:
+                log.debug("GET %s -> %d in %d ms", loggable(url), resp.status_code, (time.monotonic() - started) * 1000)
+                if not 200 <= resp.status_code < 300:
+                    body = bytearray()
+                    for chunk in resp.iter_bytes():
+                        body += chunk
+                        if len(body) >= ERROR_BODY_BYTES:
+                            break
+                    raise _native.error_from_response(resp.status_code, list(resp.headers.multi_items()), bytes(body))
+                total = int(resp.headers["content-length"]) if resp.headers.get("content-length", "").isdigit() else None
+                with open(path, "wb") as f:
+                    for chunk in resp.iter_bytes():
+                        f.write(chunk)
+                        written += len(chunk)
+                        if on_progress is not None:
+                            on_progress(written, total)
+        except httpx.HTTPError as exc:
+            raise _native.transport_error(transport_kind(exc, httpx), f"{type(exc).__name__}: {exc}") from None
+        return written
+
+
+class AccountResource:
+    """``client.account``."""
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    def retrieve(self) -> Account:
+        """Balance (cents), usage and plan."""
+        request = self._c._config.retrieve_account(self._c._key())
+        return Account.from_dict(json.loads(_native.parse_account(*self._c._call("account", request))))
+
+
+class PricingResource:
+    """``client.pricing``."""
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    def retrieve(self) -> PricingTable:
+        """The service's pricing table, read exactly (no key needed)."""
+        request = self._c._config.retrieve_pricing()
+        return PricingTable._from_json(_native.parse_pricing(*self._c._call("pricing", request)))
+
+
+class ApiKeysResource:
+    """``client.api_keys``."""
+
+    def __init__(self, client: Client) -> None:
+        self._c = client
+
+    def create(self, jwt: str, name: Optional[str] = None) -> CreatedApiKey:
+        """Creates an API key, authenticated with a JWT (not an API key). The key is shown once."""
+        request = self._c._config.create_api_key(jwt, name)
+        return CreatedApiKey.from_dict(json.loads(_native.parse_created_api_key(*self._c._call("create_api_key", request))))

@@ -1,0 +1,227 @@
+"""Typed results. Field names are the API's wire names; ``to_dict()`` gives the wire shape back.
+
+Parsing (tolerance of unknown fields and statuses, exact prices) is the core's: these classes are
+built from the JSON the native module returns, and ignore keys they do not know.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from typing import Any, Dict, Mapping, Optional, Tuple, Type, TypeVar
+
+__all__ = [
+    "Job",
+    "JobError",
+    "JobPage",
+    "Account",
+    "DeleteResult",
+    "CreatedApiKey",
+    "PricingTable",
+    "Progress",
+]
+
+T = TypeVar("T")
+
+
+def _build(cls: Type[T], d: Mapping[str, Any]) -> T:
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def _plain(obj: Any) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if value is None:
+            continue
+        if hasattr(value, "to_dict"):
+            value = value.to_dict()
+        elif isinstance(value, tuple):
+            value = [v.to_dict() if hasattr(v, "to_dict") else v for v in value]
+        out[f.name] = value
+    return out
+
+
+@dataclass(frozen=True)
+class JobError:
+    """Why a job failed, as the service reports it."""
+
+    code: str = ""
+    message: str = ""
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Job:
+    """A video-generation job. ``status`` is ``pending``, ``processing``, ``completed``, ``failed``
+    or a status this SDK does not know (kept as is, never terminal)."""
+
+    id: str
+    status: str
+    prompt: Optional[str] = None
+    mode: Optional[str] = None
+    resolution: Optional[str] = None
+    duration: Optional[int] = None
+    seed: Optional[int] = None
+    image_url: Optional[str] = None
+    reference_url: Optional[str] = None
+    estimated_cost_cents: Optional[int] = None
+    cost_cents: Optional[int] = None
+    video_url: Optional[str] = None
+    error: Optional[JobError] = None
+    created_at: Optional[str] = None
+    progress: Optional[int] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Job:
+        data = dict(d)
+        err = data.get("error")
+        data["error"] = _build(JobError, err) if isinstance(err, Mapping) else None
+        return _build(cls, data)
+
+    @classmethod
+    def _from_json(cls, text: str) -> Job:
+        return cls.from_dict(json.loads(text))
+
+    @property
+    def is_terminal(self) -> bool:
+        """``completed`` or ``failed``: nothing more will happen to the job."""
+        return self.status in ("completed", "failed")
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class JobPage:
+    """One page of ``GET /v1/videos``, most recent first."""
+
+    data: Tuple[Job, ...]
+    limit: int
+    offset: int
+    has_more: bool
+    total: Optional[int] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> JobPage:
+        return cls(
+            data=tuple(Job.from_dict(j) for j in d.get("data", ())),
+            limit=int(d.get("limit", 0)),
+            offset=int(d.get("offset", 0)),
+            has_more=bool(d.get("has_more", False)),
+            total=d.get("total"),
+        )
+
+    def __iter__(self) -> Any:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class Account:
+    """Balance (cents), usage and plan."""
+
+    email: str
+    balance_cents: int
+    total_jobs: int = 0
+    total_spent_cents: int = 0
+    plan: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Account:
+        return _build(cls, d)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    """The answer to a delete: a pending job is refunded (``refunded_cents``)."""
+
+    id: str
+    deleted: bool = True
+    refunded_cents: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DeleteResult:
+        return _build(cls, d)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    """A new API key. ``key`` is shown once by the service: store it now. ``repr`` hides it."""
+
+    id: str
+    key: str = field(repr=False)
+    name: Optional[str] = None
+    created_at: Optional[str] = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CreatedApiKey:
+        return _build(cls, d)
+
+    def __repr__(self) -> str:
+        shown = self.key[:3] + "…" + (self.key[-4:] if len(self.key) >= 11 else "")
+        return f"CreatedApiKey(id={self.id!r}, name={self.name!r}, key={shown!r}, created_at={self.created_at!r})"
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class PricingTable:
+    """Dollars per second of video for each resolution, held exactly (``Decimal``).
+
+    ``estimate(resolution, duration)`` prices a job with this table in whole cents, rounded up,
+    with the core's exact arithmetic.
+    """
+
+    per_second: Mapping[str, Decimal]
+
+    @classmethod
+    def _from_json(cls, text: str) -> PricingTable:
+        raw: Dict[str, Any] = json.loads(text, parse_float=Decimal, parse_int=Decimal)
+        return cls({r: Decimal(v["per_second"]) for r, v in raw.items() if isinstance(v, Mapping)})
+
+    def _json(self) -> str:
+        return "{" + ", ".join(f'"{r}": {{"per_second": {p}}}' for r, p in self.per_second.items()) + "}"
+
+    def estimate(self, resolution: str, duration: int) -> int:
+        """The cost in cents of ``duration`` seconds at ``resolution`` with this table."""
+        from . import _native
+
+        return _native.estimate_cost(resolution, duration, self._json())
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {r: {"per_second": float(p)} for r, p in self.per_second.items()}
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a waited-for job is: ``percent`` is the service's progress, or an estimate."""
+
+    job_id: str
+    status: str
+    percent: int
+    elapsed_ms: int
+    expected_ms: int
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Progress:
+        return _build(cls, d)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _plain(self)

@@ -1,0 +1,94 @@
+//! Conversions between plain Python values / JSON text and core types. No decisions here.
+
+use crate::errors::usage;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use usvideo_core::{Endpoint, Header, HttpRequest, HttpResponse, TransportKind};
+
+/// Headers as Python sees them: a list of `(name, value)` tuples (order kept, names repeatable).
+pub(crate) type PyHeaders = Vec<(String, String)>;
+
+pub(crate) fn headers_in(headers: PyHeaders) -> Vec<Header> {
+    headers.into_iter().map(|(n, v)| Header::new(n, v)).collect()
+}
+
+pub(crate) fn headers_out(headers: &[Header]) -> PyHeaders {
+    headers.iter().map(|h| (h.name.clone(), h.value.clone())).collect()
+}
+
+pub(crate) fn response(status: u16, headers: PyHeaders, body: &[u8]) -> HttpResponse {
+    HttpResponse { status, headers: headers_in(headers), body: body.to_vec() }
+}
+
+/// A request as `(method, url, headers, body | None)`.
+pub(crate) fn request_tuple<'py>(py: Python<'py>, r: &HttpRequest) -> PyResult<Bound<'py, PyAny>> {
+    let body = r.body.as_deref().map(|b| PyBytes::new(py, b));
+    Ok((r.method.as_str(), r.url.as_str(), headers_out(&r.headers), body).into_pyobject(py)?.into_any())
+}
+
+/// A response as `(status, headers, body)`.
+pub(crate) fn response_tuple<'py>(py: Python<'py>, r: &HttpResponse) -> PyResult<Bound<'py, PyAny>> {
+    Ok((r.status, headers_out(&r.headers), PyBytes::new(py, &r.body)).into_pyobject(py)?.into_any())
+}
+
+/// JSON text from the Python side.
+pub(crate) fn parse(text: &str) -> PyResult<Value> {
+    serde_json::from_str(text).map_err(|e| usage(format!("invalid JSON from the Python side: {e}")))
+}
+
+/// JSON text for the Python side.
+pub(crate) fn to_json<T: Serialize>(v: &T) -> PyResult<String> {
+    serde_json::to_string(v).map_err(|e| usage(format!("cannot encode a value as JSON: {e}")))
+}
+
+/// A core enum from its wire name (`"retrieve_video"`, `"timeout"`, `"GET"`).
+pub(crate) fn from_name<T: DeserializeOwned>(what: &str, name: &str) -> PyResult<T> {
+    serde_json::from_value(Value::String(name.to_owned())).map_err(|_| usage(format!("unknown {what} `{name}`")))
+}
+
+/// The wire name of a core enum.
+pub(crate) fn name_of<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+pub(crate) fn endpoint(name: &str) -> PyResult<Endpoint> {
+    from_name("endpoint", name)
+}
+
+pub(crate) fn transport_kind(name: &str) -> PyResult<TransportKind> {
+    from_name("transport kind", name)
+}
+
+/// A core options type from partial JSON laid over its defaults (`{"max_retries": 0}` keeps every
+/// other field of `RetryPolicy::default()`); `None` or `null` means the defaults.
+pub(crate) fn with_defaults<T: Serialize + DeserializeOwned + Default>(partial: Option<&str>) -> PyResult<T> {
+    let mut base = serde_json::to_value(T::default()).map_err(|e| usage(e.to_string()))?;
+    if let Some(text) = partial {
+        let p = parse(text)?;
+        merge(&mut base, &p);
+    }
+    serde_json::from_value(base).map_err(|e| usage(format!("invalid options: {e}")))
+}
+
+fn merge(base: &mut Value, partial: &Value) {
+    match (base, partial) {
+        (Value::Object(b), Value::Object(p)) => {
+            for (k, v) in p {
+                match b.get_mut(k) {
+                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
+                    _ => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (_, Value::Null) => {}
+        (b, p) => *b = p.clone(),
+    }
+}

@@ -1,0 +1,249 @@
+//! One `Machine` handle for every core state machine (call, create, wait, create-and-wait), and the
+//! shared `RateLimiter`. Both are `frozen` pyclasses with a `Mutex` inside, so threads and
+//! re-entrancy never hit pyo3's "Already borrowed".
+//!
+//! Driving contract (the core's [`usvideo_core::Machine`]): after each input, drain `poll(now_ms)`
+//! until it returns `("wait_until", t)`, `("pending",)` or `("done",)`. `poll` returns one of:
+//! - `("send", id, endpoint, method, url, headers, body | None, timeout_ms | None)`
+//! - `("event", event_json)`
+//! - `("wait_until", t_ms)`
+//! - `("pending",)` / `("done",)`
+
+use crate::convert::{self, PyHeaders};
+use crate::errors::{self, guard, py as core};
+use crate::functions::Config;
+use pyo3::prelude::*;
+use std::sync::{Mutex, MutexGuard};
+use usvideo_core::{ApiKey, Call, Create, HttpRequest, IdempotencyKey, JobRun, Millis, Output, RequestId, RetryPolicy, WaitOptions};
+
+enum Inner {
+    Call(Call),
+    Create(Create),
+    Run(JobRun),
+}
+
+impl Inner {
+    fn machine(&mut self) -> &mut dyn usvideo_core::Machine {
+        match self {
+            Inner::Call(m) => m,
+            Inner::Create(m) => m,
+            Inner::Run(m) => m,
+        }
+    }
+}
+
+/// A core state machine behind one handle. Build it with `Machine.call`, `Machine.create`,
+/// `Machine.wait` or `Machine.create_and_wait`.
+#[pyclass(frozen, module = "usvideo._native")]
+pub(crate) struct Machine {
+    inner: Mutex<Inner>,
+}
+
+fn api_key(key: &str) -> PyResult<ApiKey> {
+    ApiKey::new(key).map_err(errors::issue)
+}
+
+fn idem(key: &str) -> PyResult<IdempotencyKey> {
+    IdempotencyKey::from_string(key).map_err(errors::issue)
+}
+
+fn create_request(json: &str) -> PyResult<usvideo_core::CreateVideoRequest> {
+    usvideo_core::validate::create_request_from_json(&convert::parse(json)?).map_err(errors::issues)
+}
+
+impl Machine {
+    fn new(inner: Inner) -> Self {
+        Machine { inner: Mutex::new(inner) }
+    }
+
+    /// The machine, even after a panic poisoned the lock (the state is then whatever it was; the
+    /// next call goes on from there rather than failing for ever).
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[pymethods]
+impl Machine {
+    /// One call with retries of a built request (`Config.*` gives `method, url, headers, body`).
+    /// `retry_json` is a partial `RetryPolicy` (`{"max_retries": 2}`); `deadline_ms` ends it.
+    #[staticmethod]
+    #[pyo3(signature = (endpoint, method, url, headers, body, seed, retry_json=None, deadline_ms=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn call(endpoint: &str, method: &str, url: String, headers: PyHeaders, body: Option<&[u8]>, seed: u64, retry_json: Option<&str>, deadline_ms: Option<u64>) -> PyResult<Self> {
+        guard(|| {
+            let request = HttpRequest { method: convert::from_name("method", method)?, url, headers: convert::headers_in(headers), body: body.map(<[u8]>::to_vec) };
+            let policy: RetryPolicy = convert::with_defaults(retry_json)?;
+            Ok(Machine::new(Inner::Call(Call::new(convert::endpoint(endpoint)?, request, policy, seed, deadline_ms.map(Millis), 0))))
+        })
+    }
+
+    /// A create made at most once (idempotency key, then reconciliation when the outcome is unknown).
+    #[staticmethod]
+    #[pyo3(signature = (config, api_key_, request_json, idempotency_key, seed, retry_json=None, deadline_ms=None))]
+    fn create(config: &Config, api_key_: &str, request_json: &str, idempotency_key: &str, seed: u64, retry_json: Option<&str>, deadline_ms: Option<u64>) -> PyResult<Self> {
+        guard(|| {
+            let policy: RetryPolicy = convert::with_defaults(retry_json)?;
+            let c = core(Create::new(&config.inner, &api_key(api_key_)?, create_request(request_json)?, &idem(idempotency_key)?, policy, seed, deadline_ms.map(Millis), 0))?;
+            Ok(Machine::new(Inner::Create(c)))
+        })
+    }
+
+    /// Waits for job `job_id`. `options_json` is a partial `WaitOptions`
+    /// (`{"timeout_ms": 600000, "cancel_on_timeout": false, "poll": {…}, "retry": {…}}`).
+    #[staticmethod]
+    #[pyo3(signature = (config, api_key_, job_id, seed, now_ms, options_json=None))]
+    fn wait(config: &Config, api_key_: &str, job_id: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
+        guard(|| {
+            let options: WaitOptions = convert::with_defaults(options_json)?;
+            let run = core(JobRun::wait(&config.inner, &api_key(api_key_)?, job_id, options, seed, Millis(now_ms)))?;
+            Ok(Machine::new(Inner::Run(run)))
+        })
+    }
+
+    /// Creates a job (at most once) and waits for it.
+    #[staticmethod]
+    #[pyo3(signature = (config, api_key_, request_json, idempotency_key, seed, now_ms, options_json=None))]
+    fn create_and_wait(config: &Config, api_key_: &str, request_json: &str, idempotency_key: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
+        guard(|| {
+            let options: WaitOptions = convert::with_defaults(options_json)?;
+            let run = core(JobRun::create_and_wait(&config.inner, &api_key(api_key_)?, create_request(request_json)?, &idem(idempotency_key)?, options, seed, Millis(now_ms)))?;
+            Ok(Machine::new(Inner::Run(run)))
+        })
+    }
+
+    /// What to do next (see the module docs for the shapes).
+    fn poll<'py>(&self, py: Python<'py>, now_ms: u64) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let out = self.lock().machine().poll(Millis(now_ms));
+            Ok(match out {
+                Output::Send { id, endpoint, request, timeout_ms } => {
+                    let body = request.body.as_deref().map(|b| pyo3::types::PyBytes::new(py, b));
+                    ("send", id.0, convert::name_of(&endpoint), request.method.as_str(), request.url, convert::headers_out(&request.headers), body, timeout_ms).into_pyobject(py)?.into_any()
+                }
+                Output::Event(e) => ("event", convert::to_json(&e)?).into_pyobject(py)?.into_any(),
+                Output::WaitUntil(t) => ("wait_until", t.0).into_pyobject(py)?.into_any(),
+                Output::Pending => ("pending",).into_pyobject(py)?.into_any(),
+                _ => ("done",).into_pyobject(py)?.into_any(),
+            })
+        })
+    }
+
+    /// The response to request `id`: status, headers as `(name, value)` tuples, the whole body.
+    fn handle_response(&self, id: u64, status: u16, headers: PyHeaders, body: &[u8], now_ms: u64) -> PyResult<()> {
+        guard(|| {
+            self.lock().machine().handle_response(RequestId(id), convert::response(status, headers, body), Millis(now_ms));
+            Ok(())
+        })
+    }
+
+    /// Request `id` got no answer: `kind` is `connect`, `timeout`, `aborted`, `body_too_large` or `other`.
+    fn handle_transport_error(&self, id: u64, kind: &str, message: &str, now_ms: u64) -> PyResult<()> {
+        guard(|| {
+            let kind = convert::transport_kind(kind)?;
+            self.lock().machine().handle_transport_error(RequestId(id), kind, message, Millis(now_ms));
+            Ok(())
+        })
+    }
+
+    /// Time passed (spurious calls are harmless).
+    fn handle_timeout(&self, now_ms: u64) -> PyResult<()> {
+        guard(|| {
+            self.lock().machine().handle_timeout(Millis(now_ms));
+            Ok(())
+        })
+    }
+
+    /// Asks the machine to stop; drain `poll` afterwards if a clean-up request may follow.
+    fn cancel(&self, now_ms: u64) -> PyResult<()> {
+        guard(|| {
+            self.lock().machine().cancel(Millis(now_ms));
+            Ok(())
+        })
+    }
+
+    /// The job (JSON) of a create or wait machine once done; raises its error otherwise.
+    fn take_result(&self) -> PyResult<String> {
+        guard(|| match &mut *self.lock() {
+            Inner::Create(m) => convert::to_json(&core(m.take_result())?),
+            Inner::Run(m) => convert::to_json(&core(m.take_result())?),
+            Inner::Call(_) => Err(errors::usage("a call machine's result is a response: use take_response()")),
+        })
+    }
+
+    /// The 2xx response `(status, headers, body)` of a call machine once done; raises its error otherwise.
+    fn take_response<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| match &mut *self.lock() {
+            Inner::Call(m) => convert::response_tuple(py, &core(m.take_result())?),
+            _ => Err(errors::usage("only a call machine has a response: use take_result()")),
+        })
+    }
+
+    /// The job's id once known (wait machines), else `None`.
+    fn job_id(&self) -> PyResult<Option<String>> {
+        guard(|| {
+            Ok(match &*self.lock() {
+                Inner::Run(m) => m.job_id().map(str::to_owned),
+                _ => None,
+            })
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        let kind = match &*self.lock() {
+            Inner::Call(_) => "call",
+            Inner::Create(_) => "create",
+            Inner::Run(_) => "job_run",
+        };
+        format!("<usvideo._native.Machine {kind}>")
+    }
+}
+
+/// The client-side limiter of one key's requests per rolling minute, shared by everything that
+/// uses the key; it also learns from a 429's `Retry-After`.
+#[pyclass(frozen, module = "usvideo._native")]
+pub(crate) struct RateLimiter {
+    inner: Mutex<usvideo_core::RateLimiter>,
+}
+
+impl RateLimiter {
+    fn lock(&self) -> MutexGuard<'_, usvideo_core::RateLimiter> {
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[pymethods]
+impl RateLimiter {
+    /// A limiter for `requests_per_minute` (0: unlimited).
+    #[new]
+    #[pyo3(signature = (requests_per_minute=60))]
+    fn new(requests_per_minute: u32) -> Self {
+        RateLimiter { inner: Mutex::new(usvideo_core::RateLimiter::new(requests_per_minute)) }
+    }
+
+    /// Takes a slot for a request sent at `now_ms` (`None`), or says when to ask again (an instant in ms).
+    fn try_acquire(&self, now_ms: u64) -> PyResult<Option<u64>> {
+        guard(|| Ok(self.lock().try_acquire(Millis(now_ms)).err().map(|t| t.0)))
+    }
+
+    /// When the next slot frees, without taking one.
+    fn next_free(&self, now_ms: u64) -> PyResult<u64> {
+        guard(|| Ok(self.lock().next_free(Millis(now_ms)).0))
+    }
+
+    /// Learns from any response (a 429 with `Retry-After` pauses every request on the key).
+    fn observe(&self, status: u16, headers: PyHeaders, now_ms: u64) -> PyResult<()> {
+        guard(|| {
+            self.lock().observe(&convert::response(status, headers, b""), Millis(now_ms));
+            Ok(())
+        })
+    }
+
+    /// Nothing is sent before `now_ms + retry_after_ms`.
+    fn on_retry_after(&self, now_ms: u64, retry_after_ms: u64) -> PyResult<()> {
+        guard(|| {
+            self.lock().on_retry_after(Millis(now_ms), retry_after_ms);
+            Ok(())
+        })
+    }
+}
