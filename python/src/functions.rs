@@ -202,38 +202,38 @@ impl Config {
     }
 
     /// `POST /v1/videos` from a loose request (JSON), validated, with its `Idempotency-Key`.
-    fn create_video<'py>(&self, py: Python<'py>, api_key_: &str, request_json: &str, idempotency_key: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn create_video<'py>(&self, py: Python<'py>, key: &str, request_json: &str, idempotency_key: &str) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let key = api_key(api_key_)?;
+            let k = api_key(key)?;
             let req = validate::create_request_from_json(&convert::parse(request_json)?).map_err(errors::issues)?;
             let idem = IdempotencyKey::from_string(idempotency_key).map_err(errors::issue)?;
-            convert::request_tuple(py, &core(self.inner.create_video(&key, &req, &idem))?)
+            convert::request_tuple(py, &core(self.inner.create_video(&k, &req, &idem))?)
         })
     }
 
     /// `GET /v1/videos/{id}`.
-    fn retrieve_video<'py>(&self, py: Python<'py>, api_key_: &str, id: &str) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| convert::request_tuple(py, &core(self.inner.retrieve_video(&api_key(api_key_)?, id))?))
+    fn retrieve_video<'py>(&self, py: Python<'py>, key: &str, id: &str) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| convert::request_tuple(py, &core(self.inner.retrieve_video(&api_key(key)?, id))?))
     }
 
     /// `DELETE /v1/videos/{id}`.
-    fn delete_video<'py>(&self, py: Python<'py>, api_key_: &str, id: &str) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| convert::request_tuple(py, &core(self.inner.delete_video(&api_key(api_key_)?, id))?))
+    fn delete_video<'py>(&self, py: Python<'py>, key: &str, id: &str) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| convert::request_tuple(py, &core(self.inner.delete_video(&api_key(key)?, id))?))
     }
 
     /// `GET /v1/videos?limit=&offset=` from loose paging (JSON `{"limit", "offset"}`).
-    #[pyo3(signature = (api_key_, params_json="{}"))]
-    fn list_videos<'py>(&self, py: Python<'py>, api_key_: &str, params_json: &str) -> PyResult<Bound<'py, PyAny>> {
+    #[pyo3(signature = (key, params_json="{}"))]
+    fn list_videos<'py>(&self, py: Python<'py>, key: &str, params_json: &str) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let key = api_key(api_key_)?;
+            let k = api_key(key)?;
             let params = validate::list_params_from_json(&convert::parse(params_json)?).map_err(errors::issues)?;
-            convert::request_tuple(py, &core(self.inner.list_videos(&key, &params))?)
+            convert::request_tuple(py, &core(self.inner.list_videos(&k, &params))?)
         })
     }
 
     /// `GET /v1/account`.
-    fn retrieve_account<'py>(&self, py: Python<'py>, api_key_: &str) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| convert::request_tuple(py, &self.inner.retrieve_account(&api_key(api_key_)?)))
+    fn retrieve_account<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| convert::request_tuple(py, &self.inner.retrieve_account(&api_key(key)?)))
     }
 
     /// `GET /v1/pricing` (no auth).

@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 use std::sync::{Mutex, MutexGuard};
 use usvideo_core::{ApiKey, Call, Create, HttpRequest, IdempotencyKey, JobRun, Millis, Output, RequestId, RetryPolicy, WaitOptions};
 
+#[allow(clippy::large_enum_variant)] // one per handle; boxing buys nothing
 enum Inner {
     Call(Call),
     Create(Create),
@@ -80,11 +81,11 @@ impl Machine {
 
     /// A create made at most once (idempotency key, then reconciliation when the outcome is unknown).
     #[staticmethod]
-    #[pyo3(signature = (config, api_key_, request_json, idempotency_key, seed, retry_json=None, deadline_ms=None))]
-    fn create(config: &Config, api_key_: &str, request_json: &str, idempotency_key: &str, seed: u64, retry_json: Option<&str>, deadline_ms: Option<u64>) -> PyResult<Self> {
+    #[pyo3(signature = (config, key, request_json, idempotency_key, seed, retry_json=None, deadline_ms=None))]
+    fn create(config: &Config, key: &str, request_json: &str, idempotency_key: &str, seed: u64, retry_json: Option<&str>, deadline_ms: Option<u64>) -> PyResult<Self> {
         guard(|| {
             let policy: RetryPolicy = convert::with_defaults(retry_json)?;
-            let c = core(Create::new(&config.inner, &api_key(api_key_)?, create_request(request_json)?, &idem(idempotency_key)?, policy, seed, deadline_ms.map(Millis), 0))?;
+            let c = core(Create::new(&config.inner, &api_key(key)?, create_request(request_json)?, &idem(idempotency_key)?, policy, seed, deadline_ms.map(Millis), 0))?;
             Ok(Machine::new(Inner::Create(c)))
         })
     }
@@ -92,22 +93,22 @@ impl Machine {
     /// Waits for job `job_id`. `options_json` is a partial `WaitOptions`
     /// (`{"timeout_ms": 600000, "cancel_on_timeout": false, "poll": {…}, "retry": {…}}`).
     #[staticmethod]
-    #[pyo3(signature = (config, api_key_, job_id, seed, now_ms, options_json=None))]
-    fn wait(config: &Config, api_key_: &str, job_id: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
+    #[pyo3(signature = (config, key, job_id, seed, now_ms, options_json=None))]
+    fn wait(config: &Config, key: &str, job_id: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
         guard(|| {
             let options: WaitOptions = convert::with_defaults(options_json)?;
-            let run = core(JobRun::wait(&config.inner, &api_key(api_key_)?, job_id, options, seed, Millis(now_ms)))?;
+            let run = core(JobRun::wait(&config.inner, &api_key(key)?, job_id, options, seed, Millis(now_ms)))?;
             Ok(Machine::new(Inner::Run(run)))
         })
     }
 
     /// Creates a job (at most once) and waits for it.
     #[staticmethod]
-    #[pyo3(signature = (config, api_key_, request_json, idempotency_key, seed, now_ms, options_json=None))]
-    fn create_and_wait(config: &Config, api_key_: &str, request_json: &str, idempotency_key: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
+    #[pyo3(signature = (config, key, request_json, idempotency_key, seed, now_ms, options_json=None))]
+    fn create_and_wait(config: &Config, key: &str, request_json: &str, idempotency_key: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
         guard(|| {
             let options: WaitOptions = convert::with_defaults(options_json)?;
-            let run = core(JobRun::create_and_wait(&config.inner, &api_key(api_key_)?, create_request(request_json)?, &idem(idempotency_key)?, options, seed, Millis(now_ms)))?;
+            let run = core(JobRun::create_and_wait(&config.inner, &api_key(key)?, create_request(request_json)?, &idem(idempotency_key)?, options, seed, Millis(now_ms)))?;
             Ok(Machine::new(Inner::Run(run)))
         })
     }
