@@ -1,0 +1,423 @@
+//! Accounts, tokens, jobs and the money ledger, behind one mutex.
+//!
+//! Job statuses are computed lazily from the virtual clock: before anything reads or changes
+//! state, `settle` applies every completion and failure that has happened by now, in order, so
+//! the ledger is exact at every moment: deposits = balance + held + spent for every account.
+
+use crate::LimiterMode;
+use crate::clock::{self, Clock};
+use crate::faults::Faults;
+use crate::limiter::Limiter;
+use crate::timing::{self, SplitMix64};
+use crate::validate::CreateRequest;
+use bytes::Bytes;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How long an idempotency key is remembered, in virtual ms (24 h).
+pub(crate) const IDEMPOTENCY_TTL_MS: u64 = 24 * 3600 * 1000;
+/// The message of a failed job when the fault gave none.
+const DEFAULT_FAILURE: &str = "The video could not be generated.";
+
+/// Plan limits (the reference: standard is 60 requests/min and 10 concurrent jobs;
+/// enterprise is "custom", so its defaults here are an assumption).
+pub(crate) fn plan_limits(plan: &str) -> Option<(u64, u64)> {
+    match plan {
+        "standard" => Some((60, 10)),
+        "enterprise" => Some((600, 50)),
+        _ => None,
+    }
+}
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenKind {
+    ApiKey,
+    Jwt,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Token {
+    pub(crate) email: String,
+    pub(crate) kind: TokenKind,
+}
+
+/// A remembered successful create, replayed for the same key and body.
+#[derive(Debug, Clone)]
+pub(crate) struct Remembered {
+    pub(crate) body: Value,
+    pub(crate) status: u16,
+    pub(crate) reply: Bytes,
+    pub(crate) at_ms: u64,
+}
+
+/// One account and its money. All amounts in cents.
+#[derive(Debug, Clone)]
+pub(crate) struct Account {
+    pub(crate) email: String,
+    pub(crate) plan: String,
+    pub(crate) requests_per_minute: u64,
+    pub(crate) concurrent_jobs: u64,
+    pub(crate) deposits: u64,
+    pub(crate) balance: u64,
+    /// Charged for jobs still pending or processing.
+    pub(crate) held: u64,
+    /// Settled charges of completed jobs.
+    pub(crate) spent: u64,
+    /// Given back for failed or cancelled jobs.
+    pub(crate) refunded: u64,
+    pub(crate) jobs_created: u64,
+    /// Jobs pending or processing right now.
+    pub(crate) active: u64,
+    /// The account's live job ids, oldest first.
+    pub(crate) job_ids: Vec<String>,
+    pub(crate) idempotency: HashMap<String, Remembered>,
+}
+
+/// Where a job is at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    Pending,
+    Processing,
+    Completed,
+    Failed,
+}
+
+impl Status {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Processing => "processing",
+            Status::Completed => "completed",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// One job. Its whole future is decided at creation (start and end times, failure or not);
+/// the status is read off the clock.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    pub(crate) id: String,
+    pub(crate) email: String,
+    pub(crate) req: CreateRequest,
+    pub(crate) cost: u64,
+    pub(crate) created_ms: u64,
+    pub(crate) start_ms: u64,
+    pub(crate) end_ms: u64,
+    /// `Some(message)` if the job will fail at `end_ms`.
+    pub(crate) failure: Option<String>,
+}
+
+impl Job {
+    pub(crate) fn status(&self, now: u64) -> Status {
+        if now < self.start_ms {
+            Status::Pending
+        } else if now < self.end_ms {
+            Status::Processing
+        } else if self.failure.is_some() {
+            Status::Failed
+        } else {
+            Status::Completed
+        }
+    }
+}
+
+/// Everything the emulator knows.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) clock: Clock,
+    initial_scale: f64,
+    seed: u64,
+    /// Job timing: seeded, so a run is reproducible.
+    timing_rng: SplitMix64,
+    /// Ids and secrets: seeded from the wall clock, so two emulators never hand out the same key.
+    id_rng: SplitMix64,
+    pub(crate) limiter_mode: LimiterMode,
+    pub(crate) limiter: Limiter,
+    pub(crate) faults: Faults,
+    pub(crate) accounts: BTreeMap<String, Account>,
+    pub(crate) tokens: HashMap<String, Token>,
+    pub(crate) jobs: HashMap<String, Job>,
+    /// Jobs not yet completed or failed, by (end time, id).
+    unsettled: BTreeSet<(u64, String)>,
+    /// `http://HOST:PORT`, for video URLs.
+    pub(crate) base_url: String,
+}
+
+/// What a delete did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Deleted {
+    Removed { refunded: u64 },
+    NotFound,
+    Processing,
+}
+
+impl State {
+    pub(crate) fn new(time_scale: f64, seed: u64, limiter_mode: LimiterMode) -> State {
+        let entropy = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+        State {
+            clock: Clock::new(time_scale),
+            initial_scale: time_scale,
+            seed,
+            timing_rng: SplitMix64::new(seed),
+            id_rng: SplitMix64::new(entropy ^ (&entropy as *const u64 as u64).rotate_left(32)),
+            limiter_mode,
+            limiter: Limiter::default(),
+            faults: Faults::default(),
+            accounts: BTreeMap::new(),
+            tokens: HashMap::new(),
+            jobs: HashMap::new(),
+            unsettled: BTreeSet::new(),
+            base_url: String::new(),
+        }
+    }
+
+    /// Forgets everything: accounts, jobs, faults, idempotency keys, limiter windows, the clock.
+    pub(crate) fn reset(&mut self) {
+        let base_url = std::mem::take(&mut self.base_url);
+        let id_rng = self.id_rng.clone();
+        *self = State::new(self.initial_scale, self.seed, self.limiter_mode);
+        self.base_url = base_url;
+        self.id_rng = id_rng;
+    }
+
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    pub(crate) fn random_hex(&mut self, n: usize) -> String {
+        self.id_rng.hex(n)
+    }
+
+    /// Applies every completion and failure due by `now`, in order of end time.
+    pub(crate) fn settle(&mut self, now: u64) {
+        while let Some((end, id)) = self.unsettled.first().cloned() {
+            if end > now {
+                break;
+            }
+            self.unsettled.pop_first();
+            let Some(job) = self.jobs.get(&id) else { continue };
+            let (cost, failed) = (job.cost, job.failure.is_some());
+            if let Some(acct) = self.accounts.get_mut(&job.email) {
+                acct.held -= cost;
+                acct.active -= 1;
+                if failed {
+                    acct.balance += cost;
+                    acct.refunded += cost;
+                } else {
+                    acct.spent += cost;
+                }
+            }
+        }
+    }
+
+    /// Creates an account, or for an email already known, issues fresh credentials, deposits
+    /// `balance` on top, and applies the given plan and limits. Returns (api key, jwt, created).
+    pub(crate) fn upsert_account(&mut self, email: &str, balance: u64, plan: &str, rpm: Option<u64>, concurrent: Option<u64>) -> (String, String, bool) {
+        let (plan_rpm, plan_conc) = plan_limits(plan).unwrap_or((60, 10));
+        let created = !self.accounts.contains_key(email);
+        let acct = self.accounts.entry(email.to_owned()).or_insert_with(|| Account {
+            email: email.to_owned(),
+            plan: plan.to_owned(),
+            requests_per_minute: plan_rpm,
+            concurrent_jobs: plan_conc,
+            deposits: 0,
+            balance: 0,
+            held: 0,
+            spent: 0,
+            refunded: 0,
+            jobs_created: 0,
+            active: 0,
+            job_ids: Vec::new(),
+            idempotency: HashMap::new(),
+        });
+        acct.plan = plan.to_owned();
+        acct.requests_per_minute = rpm.unwrap_or(plan_rpm);
+        acct.concurrent_jobs = concurrent.unwrap_or(plan_conc);
+        acct.deposits += balance;
+        acct.balance += balance;
+        let key = self.issue_api_key(email);
+        let jwt = self.issue_jwt(email);
+        (key, jwt, created)
+    }
+
+    /// A new API key for an account: `sd_` + 32 hex characters.
+    pub(crate) fn issue_api_key(&mut self, email: &str) -> String {
+        let key = format!("sd_{}", self.random_hex(32));
+        self.tokens.insert(key.clone(), Token { email: email.to_owned(), kind: TokenKind::ApiKey });
+        key
+    }
+
+    /// A new JWT: three base64url parts; valid because the emulator remembers issuing it.
+    fn issue_jwt(&mut self, email: &str) -> String {
+        let header = b64url(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let iat = self.clock.wall_ms(self.now()) / 1000;
+        let payload = b64url(json!({"sub": email, "email": email, "iat": iat, "jti": self.random_hex(16)}).to_string().as_bytes());
+        let mut sig = [0u8; 32];
+        for chunk in sig.chunks_mut(8) {
+            chunk.copy_from_slice(&self.id_rng.next_u64().to_le_bytes());
+        }
+        let jwt = format!("{header}.{payload}.{}", b64url(&sig));
+        self.tokens.insert(jwt.clone(), Token { email: email.to_owned(), kind: TokenKind::Jwt });
+        jwt
+    }
+
+    /// Adds money to an account. Returns false for an unknown email.
+    pub(crate) fn deposit(&mut self, email: &str, amount: u64) -> bool {
+        match self.accounts.get_mut(email) {
+            Some(a) => {
+                a.deposits += amount;
+                a.balance += amount;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The earliest expected end among an account's active jobs.
+    pub(crate) fn earliest_active_end(&self, email: &str) -> Option<u64> {
+        self.unsettled.iter().find(|(_, id)| self.jobs.get(id).is_some_and(|j| j.email == email)).map(|(end, _)| *end)
+    }
+
+    /// Makes a job: holds its cost and decides its future. The caller has checked balance and
+    /// concurrency.
+    pub(crate) fn create_job(&mut self, email: &str, req: CreateRequest, cost: u64, failure: Option<Option<String>>) -> String {
+        let now = self.now();
+        let t = timing::sample(&mut self.timing_rng, &req.resolution, req.duration);
+        let id = format!("job_{}", self.random_hex(16));
+        let job = Job {
+            id: id.clone(),
+            email: email.to_owned(),
+            req,
+            cost,
+            created_ms: now,
+            start_ms: now + t.pending_ms,
+            end_ms: now + t.pending_ms + t.processing_ms,
+            failure: failure.map(|m| m.unwrap_or_else(|| DEFAULT_FAILURE.to_owned())),
+        };
+        self.unsettled.insert((job.end_ms, id.clone()));
+        self.jobs.insert(id.clone(), job);
+        if let Some(a) = self.accounts.get_mut(email) {
+            a.balance -= cost;
+            a.held += cost;
+            a.jobs_created += 1;
+            a.active += 1;
+            a.job_ids.push(id.clone());
+        }
+        id
+    }
+
+    /// Deletes a job of `email` (the state must be settled).
+    pub(crate) fn delete_job(&mut self, email: &str, id: &str, now: u64) -> Deleted {
+        let Some(job) = self.jobs.get(id).filter(|j| j.email == email) else { return Deleted::NotFound };
+        let (status, cost, end) = (job.status(now), job.cost, job.end_ms);
+        if status == Status::Processing {
+            return Deleted::Processing;
+        }
+        self.jobs.remove(id);
+        let acct = self.accounts.get_mut(email);
+        let mut refunded = 0;
+        if let Some(a) = acct {
+            a.job_ids.retain(|j| j != id);
+            if status == Status::Pending {
+                self.unsettled.remove(&(end, id.to_owned()));
+                a.held -= cost;
+                a.balance += cost;
+                a.refunded += cost;
+                a.active -= 1;
+                refunded = cost;
+            }
+        }
+        Deleted::Removed { refunded }
+    }
+
+    /// A job as the API shows it.
+    pub(crate) fn job_json(&self, job: &Job, now: u64) -> Value {
+        let status = job.status(now);
+        let mut o = Map::new();
+        o.insert("id".into(), json!(job.id));
+        o.insert("status".into(), json!(status.as_str()));
+        o.insert("prompt".into(), json!(job.req.prompt));
+        o.insert("mode".into(), json!(job.req.mode));
+        o.insert("resolution".into(), json!(job.req.resolution));
+        o.insert("duration".into(), json!(job.req.duration));
+        if let Some(s) = job.req.seed {
+            o.insert("seed".into(), json!(s));
+        }
+        if let Some(u) = &job.req.image_url {
+            o.insert("image_url".into(), json!(u));
+        }
+        if let Some(u) = &job.req.reference_url {
+            o.insert("reference_url".into(), json!(u));
+        }
+        o.insert("estimated_cost_cents".into(), json!(job.cost));
+        o.insert("created_at".into(), json!(clock::rfc3339(self.clock.wall_ms(job.created_ms))));
+        let progress = match status {
+            Status::Pending => 0,
+            Status::Processing => ((now - job.start_ms) * 100 / (job.end_ms - job.start_ms).max(1)).min(99),
+            Status::Completed | Status::Failed => 100,
+        };
+        o.insert("progress".into(), json!(progress));
+        match status {
+            Status::Completed => {
+                o.insert("video_url".into(), json!(format!("{}/files/{}.mp4", self.base_url, job.id)));
+                o.insert("cost_cents".into(), json!(job.cost));
+            }
+            Status::Failed => {
+                let message = job.failure.as_deref().unwrap_or(DEFAULT_FAILURE);
+                o.insert("error".into(), json!({"code": "generation_failed", "message": message}));
+            }
+            _ => {}
+        }
+        Value::Object(o)
+    }
+
+    /// `GET /_emulator/ledger`.
+    pub(crate) fn ledger_json(&self) -> Value {
+        let accounts: Vec<Value> = self
+            .accounts
+            .values()
+            .map(|a| {
+                json!({
+                    "email": a.email,
+                    "deposits_cents": a.deposits,
+                    "balance_cents": a.balance,
+                    "held_cents": a.held,
+                    "spent_cents": a.spent,
+                    "refunded_cents": a.refunded,
+                    "jobs_created": a.jobs_created,
+                    "active_jobs": a.active,
+                })
+            })
+            .collect();
+        json!({"now_ms": self.now(), "accounts": accounts})
+    }
+}
+
+/// base64url without padding (JWT parts).
+pub(crate) fn b64url(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url() {
+        assert_eq!(b64url(b"f"), "Zg");
+        assert_eq!(b64url(b"fo"), "Zm8");
+        assert_eq!(b64url(b"foo"), "Zm9v");
+        assert_eq!(b64url(&[0xfb, 0xff]), "-_8");
+    }
+}
