@@ -7,7 +7,6 @@ httpx is imported when a client is made, not when ``usvideo`` is imported.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import TYPE_CHECKING, Any, AsyncIterator, Optional, Union
@@ -90,6 +89,8 @@ class AsyncClient(BaseClient):
 
     async def _acquire(self) -> None:
         """Waits for a slot of the key's shared rate limiter."""
+        import asyncio
+
         while True:
             until = self._limiter.try_acquire(now_ms())
             if until is None:
@@ -98,6 +99,8 @@ class AsyncClient(BaseClient):
 
     async def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None) -> None:
         """Runs ``machine`` to done. Task cancellation (or any exception) cancels it and propagates."""
+        import asyncio
+
         try:
             while True:
                 out = machine.poll(now_ms())
