@@ -9,7 +9,7 @@
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! let emu = usvideo_emulator::Emulator::builder().time_scale(0.0).start().await?;
-//! let creds = emu.create_account("[email protected]", 5_000);
+//! let creds = emu.create_account("me@example.com", 5_000);
 //! println!("API at {} with key {:?}", emu.api_base(), creds);
 //! emu.advance(60_000); // one virtual minute later
 //! emu.shutdown().await;
