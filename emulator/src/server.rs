@@ -254,10 +254,10 @@ impl hyper::body::Body for Body {
                 if let Some(h) = half.take().filter(|h| !h.is_empty()) {
                     return Poll::Ready(Some(Ok(Frame::data(h))));
                 }
-                if let Some(p) = pause {
-                    if p.as_mut().poll(cx).is_pending() {
-                        return Poll::Pending;
-                    }
+                if let Some(p) = pause
+                    && p.as_mut().poll(cx).is_pending()
+                {
+                    return Poll::Pending;
                 }
                 Poll::Ready(Some(Err(std::io::Error::other("truncated by an injected fault"))))
             }
