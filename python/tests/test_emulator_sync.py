@@ -1,0 +1,366 @@
+"""The sync client against the emulator binary: every endpoint, every error class, faults, waits,
+cancellation, download and redaction."""
+
+from __future__ import annotations
+
+import _thread
+import logging
+import threading
+from pathlib import Path
+from typing import Any, List
+
+import httpx
+import pytest
+
+import usvideo
+from conftest import FAST_POLL, Emulator, ledger_entry
+
+
+def client(emu: Emulator, key: str, **kw: Any) -> usvideo.Client:
+    return usvideo.Client(api_key=key, base_url=emu.api_base, **kw)
+
+
+LAKE = dict(prompt="A drone shot over a misty mountain lake at sunrise", mode="text_to_video", resolution="1080p", duration=5)
+
+
+# ------------------------------------------------------------------ endpoints
+
+
+def test_pricing_needs_no_key(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("USVIDEO_API_KEY", raising=False)
+    with usvideo.Client(base_url=emu.api_base) as c:
+        table = c.pricing.retrieve()
+        assert table.estimate("1080p", 5) == 120 == usvideo.estimate_cost(resolution="1080p", duration=5)
+        assert str(table.per_second["1080p"]) == "0.24"
+        with pytest.raises(usvideo.ValidationError) as info:
+            c.account.retrieve()  # no key: refused before sending
+        assert (info.value.field, info.value.code) == ("api_key", "required")
+
+
+def test_env_configuration(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    acct = emu.account(1234)
+    monkeypatch.setenv("USVIDEO_API_KEY", acct.api_key)
+    monkeypatch.setenv("USVIDEO_BASE_URL", emu.api_base)
+    with usvideo.Client() as c:
+        assert c.base_url == emu.api_base
+        a = c.account.retrieve()
+    assert (a.email, a.balance_cents, a.total_jobs, a.plan) == (acct.email, 1234, 0, "standard")
+    assert a.to_dict()["balance_cents"] == 1234
+
+
+def test_create_retrieve_list_delete(emu: Emulator) -> None:
+    acct = emu.account(5000)
+    with client(emu, acct.api_key) as c:
+        job = c.videos.create(**LAKE)
+        assert (job.status, job.resolution, job.duration, job.estimated_cost_cents) == ("pending", "1080p", 5, 120)
+        assert c.videos.retrieve(job.id).id == job.id
+        others = [c.videos.create(prompt=f"shot {i}", mode="text_to_video") for i in range(2)]
+        page = c.videos.list(limit=2)
+        assert [j.id for j in page.data] == [others[1].id, others[0].id] and page.has_more
+        assert [j.id for j in c.videos.list_all()] == [others[1].id, others[0].id, job.id]
+        assert c.account.retrieve().balance_cents == 5000 - 120 - 30 - 30
+        deleted = c.videos.delete(job.id)
+        assert (deleted.id, deleted.deleted, deleted.refunded_cents) == (job.id, True, 120)
+        assert c.account.retrieve().balance_cents == 5000 - 60
+        with pytest.raises(usvideo.NotFoundError) as info:
+            c.videos.retrieve(job.id)
+        assert info.value.status == 404 and info.value.request_id
+
+
+def test_loose_dict_input_and_unknown_field(emu: Emulator) -> None:
+    acct = emu.account()
+    with client(emu, acct.api_key) as c:
+        job = c.videos.create(**{"prompt": "a lake", "mode": "image_to_video", "image_url": "https://example.com/a.png", "seed": 7})
+        assert job.mode == "image_to_video"
+        with pytest.raises(usvideo.ValidationError) as info:
+            c.videos.create(prompt="a lake", mode="text_to_video", resolutoin="1080p")
+        assert info.value.field == "resolutoin" and "did you mean `resolution`" in info.value.message
+        with pytest.raises(usvideo.ValidationError) as info:
+            c.videos.create(prompt=" ", mode="reference", duration=11, seed=-1)
+        assert {(i.field, i.code) for i in info.value.issues} == {("prompt", "blank"), ("duration", "out_of_range"), ("seed", "out_of_range"), ("reference_url", "required")}
+        assert c.account.retrieve().total_jobs == 1  # nothing was sent for the refused ones
+
+
+def test_api_keys_with_jwt(emu: Emulator) -> None:
+    acct = emu.account(777)
+    with usvideo.Client(base_url=emu.api_base) as c:
+        created = c.api_keys.create(jwt=acct.jwt, name="ci")
+        assert created.key.startswith("sd_") and created.name == "ci"
+        assert created.key not in repr(created)
+        with pytest.raises(usvideo.ValidationError):
+            c.api_keys.create(jwt=acct.api_key)  # an API key is not a JWT
+        with pytest.raises(usvideo.AuthenticationError):
+            c.api_keys.create(jwt="eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJub2JvZHkifQ.bm9wZQ")
+    with client(emu, created.key) as c2:
+        assert c2.account.retrieve().balance_cents == 777
+
+
+# ------------------------------------------------------------------ error classes
+
+
+def test_authentication_error(emu: Emulator) -> None:
+    with client(emu, "sd_not_a_real_key_0000") as c:
+        with pytest.raises(usvideo.AuthenticationError) as info:
+            c.account.retrieve()
+    assert info.value.status == 401
+
+
+def test_insufficient_balance(emu: Emulator) -> None:
+    acct = emu.account(100)
+    with client(emu, acct.api_key) as c:
+        with pytest.raises(usvideo.InsufficientBalanceError) as info:
+            c.videos.create(**LAKE)
+        assert info.value.status == 402
+        assert c.account.retrieve().total_jobs == 0
+
+
+def test_conflict_deleting_a_processing_job(emu: Emulator) -> None:
+    acct = emu.account()
+    with client(emu, acct.api_key) as c:
+        job = c.videos.create(**LAKE)
+        emu.advance(6_000)  # past the queue (1 to 5 s): processing
+        assert c.videos.retrieve(job.id).status == "processing"
+        with pytest.raises(usvideo.ConflictError) as info:
+            c.videos.delete(job.id)
+        assert info.value.status == 409
+
+
+def test_rate_limit_error_with_retry_after(emu: Emulator) -> None:
+    acct = emu.account(5000, plan="enterprise", requests_per_minute=2, concurrent_jobs=10)
+    with client(emu, acct.api_key, max_retries=0) as c:
+        c.account.retrieve()
+        c.account.retrieve()
+        with pytest.raises(usvideo.RateLimitError) as info:
+            c.account.retrieve()
+    assert info.value.status == 429 and info.value.retry_after is not None and info.value.retry_after >= 1
+
+
+def test_concurrency_limit(emu: Emulator) -> None:
+    acct = emu.account(5000, plan="enterprise", requests_per_minute=1000, concurrent_jobs=2)
+    with client(emu, acct.api_key, max_retries=0) as c:
+        c.videos.create(prompt="one", mode="text_to_video")
+        c.videos.create(prompt="two", mode="text_to_video")
+        with pytest.raises(usvideo.RateLimitError) as info:
+            c.videos.create(prompt="three", mode="text_to_video")
+        assert info.value.code == "concurrency_limit"
+        assert c.account.retrieve().total_jobs == 2
+
+
+@pytest.mark.parametrize(
+    "status,cls",
+    [(400, usvideo.BadRequestError), (500, usvideo.InternalServerError), (502, usvideo.UpstreamError), (503, usvideo.APIStatusError), (418, usvideo.APIStatusError)],
+)
+def test_status_classes_from_faults(emu: Emulator, status: int, cls: type) -> None:
+    acct = emu.account()
+    emu.fault({"method": "GET", "path": "/v1/account", "status": status, "times": 10, "body": {"error": {"code": f"c{status}", "message": "injected"}}})
+    with client(emu, acct.api_key, max_retries=0) as c:
+        with pytest.raises(cls) as info:
+            c.account.retrieve()
+    assert type(info.value) is cls and info.value.status == status and info.value.code == f"c{status}"
+
+
+def test_html_error_body_keeps_the_status(emu: Emulator) -> None:
+    acct = emu.account()
+    emu.fault({"method": "GET", "path": "/v1/account", "status": 502, "times": 10, "body": "<html><body>Bad gateway</body></html>", "content_type": "text/html"})
+    with client(emu, acct.api_key, max_retries=0) as c:
+        with pytest.raises(usvideo.UpstreamError) as info:
+            c.account.retrieve()
+    assert info.value.status == 502 and "<html>" not in info.value.message
+
+
+def test_connection_error() -> None:
+    with usvideo.Client(api_key="sd_test_key_0001", base_url="http://127.0.0.1:9/v1", max_retries=0) as c:
+        with pytest.raises(usvideo.APIConnectionError) as info:
+            c.account.retrieve()
+    assert type(info.value) is usvideo.APIConnectionError
+
+
+def test_timeout_error(emu: Emulator) -> None:
+    acct = emu.account()
+    emu.fault({"method": "GET", "path": "/v1/account", "delay_ms": 3000, "times": 5})
+    with client(emu, acct.api_key, max_retries=0, timeout=0.2) as c:
+        with pytest.raises(usvideo.APITimeoutError):
+            c.account.retrieve()
+
+
+# ------------------------------------------------------------------ faults and the core's rules
+
+
+def test_502_then_success_on_a_read(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    acct = emu.account(4321)
+    emu.fault({"method": "GET", "path": "/v1/account", "status": 502, "times": 1})
+    caplog.set_level(logging.DEBUG, logger="usvideo")
+    with client(emu, acct.api_key) as c:
+        assert c.account.retrieve().balance_cents == 4321
+    assert any("retry 1" in r.getMessage() and "upstream" in r.getMessage() for r in caplog.records)
+
+
+def test_429_retry_after_is_honoured(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    acct = emu.account(4321)
+    emu.fault({"method": "GET", "path": "/v1/account", "status": 429, "retry_after": 1, "times": 1})
+    caplog.set_level(logging.DEBUG, logger="usvideo")
+    with client(emu, acct.api_key) as c:
+        assert c.account.retrieve().balance_cents == 4321
+    retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("retry ")]
+    assert retries and "in 1000 ms" in retries[0], retries
+
+
+def test_dropped_create_makes_one_job_and_one_charge(emu: Emulator) -> None:
+    acct = emu.account(5000)
+    emu.fault({"method": "POST", "path": "/v1/videos", "drop": "after"})
+    with client(emu, acct.api_key) as c:
+        job = c.videos.create(**LAKE)
+        assert job.status == "pending"
+        account = c.account.retrieve()
+        assert [j.id for j in c.videos.list_all()] == [job.id]
+    assert (account.total_jobs, account.balance_cents, account.total_spent_cents) == (1, 5000 - 120, 120)
+    entry = ledger_entry(emu, acct.email)
+    assert entry is not None and entry["jobs_created"] == 1 and entry["balance_cents"] == 5000 - 120
+
+
+def test_dropped_before_create_is_resent(emu: Emulator) -> None:
+    acct = emu.account(5000)
+    emu.fault({"method": "POST", "path": "/v1/videos", "drop": "before"})
+    with client(emu, acct.api_key) as c:
+        job = c.videos.create(**LAKE)
+        assert [j.id for j in c.videos.list_all()] == [job.id]
+        assert c.account.retrieve().balance_cents == 5000 - 120
+
+
+def test_malformed_read_is_api_response_error(emu: Emulator) -> None:
+    acct = emu.account()
+    emu.fault({"method": "GET", "path": "/v1/account", "malformed": True})
+    with client(emu, acct.api_key) as c:
+        with pytest.raises(usvideo.APIResponseError) as info:
+            c.account.retrieve()
+        assert info.value.status == 200
+        assert c.account.retrieve().balance_cents == 5000  # only the one answer was broken
+
+
+def test_malformed_create_is_reconciled(emu: Emulator) -> None:
+    acct = emu.account(5000)
+    emu.fault({"method": "POST", "path": "/v1/videos", "malformed": True})
+    with client(emu, acct.api_key) as c:
+        job = c.videos.create(**LAKE)
+        assert [j.id for j in c.videos.list_all()] == [job.id]
+        assert c.account.retrieve().balance_cents == 5000 - 120
+
+
+def test_truncated_read_is_retried(emu: Emulator) -> None:
+    acct = emu.account(2468)
+    emu.fault({"method": "GET", "path": "/v1/account", "truncate": True})
+    with client(emu, acct.api_key) as c:
+        assert c.account.retrieve().balance_cents == 2468
+
+
+# ------------------------------------------------------------------ waiting
+
+
+def test_create_and_wait_with_progress_then_download(fast_emu: Emulator, tmp_path: Path) -> None:
+    acct = fast_emu.account(5000)
+    seen: List[usvideo.Progress] = []
+    sent_to_video: List[httpx.Request] = []
+
+    def record(request: httpx.Request) -> None:
+        if "/v1/" not in request.url.path:
+            sent_to_video.append(request)
+
+    http = httpx.Client(event_hooks={"request": [record]})
+    with client(fast_emu, acct.api_key, http_client=http) as c:
+        job = c.videos.create_and_wait(**LAKE, on_progress=seen.append, poll=FAST_POLL, timeout=60)
+        assert (job.status, job.cost_cents) == ("completed", 120) and job.video_url
+        assert seen and seen[-1].percent == 100 and seen[-1].status == "completed"
+        assert [p.percent for p in seen] == sorted(p.percent for p in seen)
+        sizes: List[int] = []
+        size = c.videos.download(job, tmp_path / "v.mp4", on_progress=lambda n, total: sizes.append(n))
+        assert size == (tmp_path / "v.mp4").stat().st_size > 0 and sizes[-1] == size
+        assert (tmp_path / "v.mp4").read_bytes()[4:8] == b"ftyp"
+        account = c.account.retrieve()
+    assert not http.is_closed  # an injected client is the caller's to close
+    http.close()
+    assert sent_to_video and all("authorization" not in r.headers for r in sent_to_video)
+    assert (account.balance_cents, account.total_spent_cents) == (5000 - 120, 120)
+
+
+def test_wait_for_an_existing_job(emu: Emulator) -> None:
+    acct = emu.account()
+    with client(emu, acct.api_key) as c:
+        job = c.videos.create(**LAKE)
+        emu.advance(300_000)
+        done = c.videos.wait(job.id, timeout=30)
+        assert done.status == "completed" and done.cost_cents == 120
+
+
+def test_job_failed(fast_emu: Emulator) -> None:
+    acct = fast_emu.account(5000)
+    fast_emu.fault({"fail_job": True, "message": "the model refused the prompt"})
+    with client(fast_emu, acct.api_key) as c:
+        with pytest.raises(usvideo.JobFailedError) as info:
+            c.videos.create_and_wait(**LAKE, poll=FAST_POLL, timeout=60)
+        assert info.value.job_id and "refused" in info.value.message
+        assert c.account.retrieve().balance_cents == 5000  # refunded
+
+
+def test_wait_timeout_leaves_the_job(emu: Emulator) -> None:
+    acct = emu.account()
+    with client(emu, acct.api_key) as c:
+        job = c.videos.create(**LAKE)
+        with pytest.raises(usvideo.WaitTimeoutError) as info:
+            c.videos.wait(job.id, timeout=0.3)
+        assert info.value.job_id == job.id and info.value.job_status == "pending"
+        assert c.videos.retrieve(job.id).status == "pending"  # the job goes on
+
+
+def test_wait_timeout_with_cancel_deletes_the_pending_job(emu: Emulator) -> None:
+    acct = emu.account(5000)
+    with client(emu, acct.api_key) as c:
+        job = c.videos.create(**LAKE)
+        with pytest.raises(usvideo.WaitTimeoutError) as info:
+            c.videos.wait(job.id, timeout=0.3, cancel=True)
+        assert info.value.job_id == job.id
+        with pytest.raises(usvideo.NotFoundError):
+            c.videos.retrieve(job.id)
+        assert c.account.retrieve().balance_cents == 5000
+
+
+def test_keyboard_interrupt_stops_a_wait(emu: Emulator) -> None:
+    acct = emu.account()
+    with client(emu, acct.api_key) as c:
+        job = c.videos.create(**LAKE)
+        timer = threading.Timer(0.3, _thread.interrupt_main)
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                c.videos.wait(job.id, timeout=120)
+        finally:
+            timer.cancel()
+        assert c.videos.retrieve(job.id).status == "pending"
+
+
+# ------------------------------------------------------------------ redaction
+
+
+def test_keys_never_logged_or_shown(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    acct = emu.account(100)
+    caplog.set_level(logging.DEBUG)  # every logger, httpx's included
+    shown: List[str] = []
+    emu.fault({"method": "GET", "path": "/v1/account", "status": 502, "times": 1, "body": {"error": {"message": f"echo Bearer {acct.api_key}"}}})
+    with client(emu, acct.api_key) as c:
+        shown.append(repr(c))
+        c.account.retrieve()
+        for call in (lambda: c.videos.create(**LAKE), lambda: c.videos.retrieve("job_missing"), lambda: c.api_keys.create(jwt=acct.jwt + "x")):
+            try:
+                call()
+            except usvideo.USVideoError as e:
+                shown += [str(e), repr(e), e.message]
+        created = c.api_keys.create(jwt=acct.jwt)
+        shown += [repr(created), str(created)]
+    with client(emu, "sd_wrong_" + acct.api_key[3:]) as bad:
+        try:
+            bad.account.retrieve()
+        except usvideo.AuthenticationError as e:
+            shown += [str(e), repr(e)]
+    text = "\n".join(shown + [r.getMessage() for r in caplog.records] + [caplog.text])
+    for secret in (acct.api_key, acct.jwt, acct.api_key[3:], acct.jwt.split(".")[2], created.key):
+        assert secret not in text
+    assert any(r.name == "usvideo" and "GET" in r.getMessage() for r in caplog.records)
