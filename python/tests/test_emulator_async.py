@@ -1,0 +1,141 @@
+"""The async client against the emulator binary: the same machines, driven by asyncio."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any, List
+
+import pytest
+
+import usvideo
+from conftest import FAST_POLL, Emulator, ledger_entry
+
+LAKE = dict(prompt="A drone shot over a misty mountain lake at sunrise", mode="text_to_video", resolution="1080p", duration=5)
+
+
+def aclient(emu: Emulator, key: str, **kw: Any) -> usvideo.AsyncClient:
+    return usvideo.AsyncClient(api_key=key, base_url=emu.api_base, **kw)
+
+
+async def test_endpoints(emu: Emulator) -> None:
+    acct = emu.account(5000)
+    async with aclient(emu, acct.api_key) as c:
+        assert (await c.pricing.retrieve()).estimate("2k", 10) == 360
+        job = await c.videos.create(**LAKE)
+        assert job.status == "pending" and job.estimated_cost_cents == 120
+        assert (await c.videos.retrieve(job.id)).id == job.id
+        second = await c.videos.create(prompt="another", mode="text_to_video")
+        page = await c.videos.list(limit=1, offset=1)
+        assert [j.id for j in page] == [job.id] and page.total == 2
+        assert [j.id async for j in c.videos.list_all()] == [second.id, job.id]
+        deleted = await c.videos.delete(second.id)
+        assert deleted.refunded_cents == 30
+        account = await c.account.retrieve()
+        assert (account.balance_cents, account.total_jobs) == (5000 - 120, 2)
+        key = await c.api_keys.create(jwt=acct.jwt)
+        assert key.key.startswith("sd_")
+    assert c._http.is_closed
+
+
+async def test_error_classes(emu: Emulator) -> None:
+    poor = emu.account(10)
+    async with aclient(emu, "sd_not_a_real_key_0000") as bad:
+        with pytest.raises(usvideo.AuthenticationError):
+            await bad.account.retrieve()
+    async with aclient(emu, poor.api_key, max_retries=0) as c:
+        with pytest.raises(usvideo.InsufficientBalanceError):
+            await c.videos.create(**LAKE)
+        with pytest.raises(usvideo.NotFoundError):
+            await c.videos.retrieve("job_nope")
+        with pytest.raises(usvideo.ValidationError) as info:
+            await c.videos.create(prompt="x", mode="text_to_video", durration=5)
+        assert "did you mean `duration`" in info.value.message
+        emu.fault({"method": "GET", "path": "/v1/account", "status": 500, "times": 1})
+        with pytest.raises(usvideo.InternalServerError):
+            await c.account.retrieve()
+    rich = emu.account(5000)
+    async with aclient(emu, rich.api_key, max_retries=0) as c:
+        job = await c.videos.create(**LAKE)
+        emu.advance(6_000)
+        with pytest.raises(usvideo.ConflictError):
+            await c.videos.delete(job.id)
+    limited = emu.account(5000, plan="enterprise", requests_per_minute=1, concurrent_jobs=10)
+    async with aclient(emu, limited.api_key, max_retries=0) as c:
+        await c.account.retrieve()
+        with pytest.raises(usvideo.RateLimitError) as rl:
+            await c.account.retrieve()
+        assert rl.value.retry_after is not None
+    async with usvideo.AsyncClient(api_key="sd_test_key_0001", base_url="http://127.0.0.1:9/v1", max_retries=0) as c:
+        with pytest.raises(usvideo.APIConnectionError):
+            await c.account.retrieve()
+
+
+async def test_faults(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    acct = emu.account(5000)
+    caplog.set_level(logging.DEBUG, logger="usvideo")
+    emu.fault(
+        {"method": "GET", "path": "/v1/account", "status": 502, "times": 1},
+        {"method": "POST", "path": "/v1/videos", "drop": "after"},
+    )
+    async with aclient(emu, acct.api_key) as c:
+        assert (await c.account.retrieve()).balance_cents == 5000
+        job = await c.videos.create(**LAKE)
+        assert [j.id async for j in c.videos.list_all()] == [job.id]
+        account = await c.account.retrieve()
+    assert (account.total_jobs, account.balance_cents) == (1, 5000 - 120)
+    entry = ledger_entry(emu, acct.email)
+    assert entry is not None and entry["jobs_created"] == 1
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("retry 1") for m in messages) and any("reconcil" in m for m in messages)
+    assert acct.api_key not in caplog.text
+
+
+async def test_create_and_wait_and_download(fast_emu: Emulator, tmp_path: Path) -> None:
+    acct = fast_emu.account(5000)
+    seen: List[usvideo.Progress] = []
+    async with aclient(fast_emu, acct.api_key) as c:
+        job = await c.videos.create_and_wait(**LAKE, on_progress=seen.append, poll=FAST_POLL, timeout=60)
+        assert job.status == "completed" and job.cost_cents == 120 and seen[-1].percent == 100
+        size = await c.videos.download(job, tmp_path / "v.mp4")
+        assert size == (tmp_path / "v.mp4").stat().st_size > 0
+        again = await c.videos.wait(job.id, poll=FAST_POLL)
+        assert again.status == "completed"
+
+
+async def test_wait_timeout_and_cancel(emu: Emulator) -> None:
+    acct = emu.account(5000)
+    async with aclient(emu, acct.api_key) as c:
+        kept = await c.videos.create(**LAKE)
+        with pytest.raises(usvideo.WaitTimeoutError) as info:
+            await c.videos.wait(kept.id, timeout=0.3)
+        assert info.value.job_id == kept.id
+        assert (await c.videos.retrieve(kept.id)).status == "pending"
+        dropped = await c.videos.create(**LAKE)
+        with pytest.raises(usvideo.WaitTimeoutError):
+            await c.videos.wait(dropped.id, timeout=0.3, cancel=True)
+        with pytest.raises(usvideo.NotFoundError):
+            await c.videos.retrieve(dropped.id)
+        assert (await c.account.retrieve()).balance_cents == 5000 - 120
+
+
+async def test_task_cancellation_stops_a_wait(emu: Emulator) -> None:
+    acct = emu.account()
+    async with aclient(emu, acct.api_key) as c:
+        job = await c.videos.create(**LAKE)
+        task = asyncio.ensure_future(c.videos.wait(job.id, timeout=120))
+        await asyncio.sleep(0.3)
+        assert not task.done()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert (await c.videos.retrieve(job.id)).status == "pending"
+
+
+async def test_job_failed(fast_emu: Emulator) -> None:
+    acct = fast_emu.account(5000)
+    fast_emu.fault({"fail_job": True, "message": "no"})
+    async with aclient(fast_emu, acct.api_key) as c:
+        with pytest.raises(usvideo.JobFailedError):
+            await c.videos.create_and_wait(**LAKE, poll=FAST_POLL)
