@@ -1,0 +1,390 @@
+// @ts-check
+// The built package against the emulator (a child process): every endpoint, every error class,
+// abort, timeouts, faults, redaction, browser-key refusal and the panic guard.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { inspect } from "node:util";
+import * as usv from "usvideo";
+import { startEmulator, FAST_POLL } from "./emulator.mjs";
+
+const { USVideo, estimateCost } = usv;
+
+/** @type {Awaited<ReturnType<typeof startEmulator>>} */
+let emu;
+before(async () => {
+  emu = await startEmulator();
+});
+after(() => emu?.stop());
+
+/** A client on a fresh account. @param {Partial<import("usvideo").ClientOptions>} [o] */
+async function fresh(balance = 5_000, o = {}) {
+  const acct = await emu.account(balance);
+  return { acct, client: new USVideo({ apiKey: acct.api_key, baseURL: emu.api, ...o }) };
+}
+
+/** @param {unknown} fault */
+const fault = (fault) => emu.control("faults", fault);
+
+/** A fetch that records every request. */
+function recording() {
+  /** @type {{method: string, url: string, at: number, headers: Headers}[]} */
+  const calls = [];
+  /** @type {typeof fetch} */
+  const f = (input, init) => {
+    calls.push({ method: init?.method ?? "GET", url: String(input), at: performance.now(), headers: new Headers(init?.headers) });
+    return fetch(input, init);
+  };
+  return { calls, fetch: f };
+}
+
+const text = /** @type {const} */ ({ prompt: "a lake at dawn", mode: "text_to_video" });
+
+test("estimateCost: offline, exact, and loose input checked by the core", () => {
+  assert.equal(estimateCost({ resolution: "1080p", duration: 5 }), 120);
+  assert.equal(estimateCost({}), 30);
+  assert.equal(estimateCost([{ resolution: "2k", duration: 10 }, { ...text, resolution: "1080p" }]), 360 + 120);
+  assert.throws(
+    // @ts-expect-error a typo the types catch too
+    () => estimateCost({ resolutoin: "1080p", duration: 5 }),
+    (e) => e instanceof usv.ValidationError && e.field === "resolutoin" && /did you mean `resolution`/.test(e.message) && e.code === "unknown_field",
+  );
+  assert.throws(() => estimateCost({ resolution: "1080p", duration: 11 }), (e) => e instanceof usv.ValidationError && e.field === "duration");
+  assert.equal(estimateCost({ resolution: "1080p", duration: 5 }, { "720p": { per_second: 0.07 }, "1080p": { per_second: 0.25 }, "2k": { per_second: 0.4 } }), 125);
+});
+
+test("pricing needs no key; account reports the balance", async () => {
+  const anon = new USVideo({ baseURL: emu.api, apiKey: undefined });
+  const table = await anon.pricing.retrieve();
+  assert.deepEqual(table, { "720p": { per_second: 0.06 }, "1080p": { per_second: 0.24 }, "2k": { per_second: 0.36 } });
+  assert.equal(estimateCost({ resolution: "2k", duration: 3 }, table), 108);
+  await assert.rejects(anon.account.retrieve(), (e) => e instanceof usv.ValidationError && e.field === "api_key");
+  const { acct, client } = await fresh(4_321);
+  const a = await client.account.retrieve();
+  assert.equal(a.balance_cents, 4_321);
+  assert.equal(a.email, acct.email);
+  assert.equal(typeof a.total_jobs, "number");
+});
+
+test("create, retrieve, list, listAll, delete", async () => {
+  const { acct, client } = await fresh();
+  const job = await client.videos.create({ ...text, resolution: "1080p", duration: 5 });
+  assert.equal(job.status, "pending");
+  assert.equal(job.estimated_cost_cents, 120);
+  assert.match(job.id, /^[A-Za-z0-9_-]+$/);
+  const again = await client.videos.retrieve(job.id);
+  assert.equal(again.id, job.id);
+  await client.videos.create(text);
+  await client.videos.create(text);
+  const page = await client.videos.list({ limit: 2 });
+  assert.equal(page.data.length, 2);
+  assert.equal(page.has_more, true);
+  const all = [];
+  for await (const j of client.videos.listAll()) all.push(j.id);
+  assert.equal(all.length, 3);
+  assert.ok(all.includes(job.id));
+  await assert.rejects(client.videos.list({ limit: 101 }), (e) => e instanceof usv.ValidationError && e.field === "limit");
+  // @ts-expect-error unknown list parameter
+  await assert.rejects(client.videos.list({ limt: 5 }), (e) => e instanceof usv.ValidationError && /did you mean `limit`/.test(e.message));
+  // A pending job is cancelled and refunded (the emulator may already be processing it at 50x).
+  const fresh2 = await client.videos.create({ ...text, duration: 10, resolution: "2k" });
+  try {
+    const del = await client.videos.delete(fresh2.id);
+    assert.equal(del.id, fresh2.id);
+    assert.equal(del.deleted, true);
+    assert.equal(del.refunded_cents, 360);
+  } catch (e) {
+    assert.ok(e instanceof usv.ConflictError, String(e));
+  }
+  const ledger = await emu.ledger(acct.email);
+  assert.equal(ledger.jobs_created, 4);
+});
+
+test("wait and createAndWait report progress and end completed with a video", async () => {
+  const { client } = await fresh();
+  /** @type {import("usvideo").Progress[]} */
+  const progress = [];
+  /** @type {string[]} */
+  const events = [];
+  const job = await client.videos.createAndWait(
+    { ...text, resolution: "720p", duration: 2 },
+    { poll: FAST_POLL, onProgress: (p) => progress.push(p), onEvent: (e) => events.push(e.type) },
+  );
+  assert.equal(job.status, "completed");
+  assert.match(job.video_url, /^http/);
+  assert.equal(job.cost_cents, 12);
+  assert.ok(progress.length >= 1);
+  assert.equal(progress.at(-1)?.percent, 100);
+  assert.ok(events.includes("created"));
+  for (let i = 1; i < progress.length; i++) assert.ok(progress[i].elapsed_ms >= progress[i - 1].elapsed_ms);
+  const video = await fetch(job.video_url);
+  assert.equal(video.status, 200);
+  const created = await client.videos.create(text);
+  const done = await client.videos.wait(created.id, { poll: FAST_POLL, timeoutMs: 60_000 });
+  assert.equal(done.id, created.id);
+  assert.equal(done.status, "completed");
+});
+
+test("apiKeys.create with a JWT; the new key works", async () => {
+  const acct = await emu.account(100);
+  const client = new USVideo({ baseURL: emu.api });
+  const made = await client.apiKeys.create({ jwt: acct.jwt, name: "ci" });
+  assert.match(made.key, /^sd_/);
+  assert.equal(made.name, "ci");
+  const a = await new USVideo({ baseURL: emu.api, apiKey: made.key }).account.retrieve();
+  assert.equal(a.email, acct.email);
+  await assert.rejects(client.apiKeys.create({ jwt: "not-a-jwt" }), (e) => e instanceof usv.ValidationError && e.field === "jwt");
+  await assert.rejects(client.apiKeys.create({ jwt: "eyJh.eyJp.sig" }), (e) => e instanceof usv.AuthenticationError && e.status === 401);
+});
+
+test("validation happens before sending: nothing reaches the network", async () => {
+  const rec = recording();
+  const { client } = await fresh(5_000, { fetch: rec.fetch });
+  // @ts-expect-error typo in a field name
+  await assert.rejects(client.videos.create({ prompt: "x", mode: "text_to_video", resolutoin: "1080p" }), (e) => {
+    assert.ok(e instanceof usv.ValidationError);
+    assert.ok(e instanceof usv.USVideoError);
+    assert.ok(e instanceof Error);
+    assert.equal(e.name, "ValidationError");
+    assert.equal(e.field, "resolutoin");
+    assert.match(e.message, /did you mean `resolution`\?/);
+    return true;
+  });
+  await assert.rejects(
+    client.videos.createAndWait({ prompt: " ", mode: "image_to_video", image_url: "ftp://x", duration: 11 }),
+    (e) => e instanceof usv.ValidationError && e.issues.length === 3 && e.issues.some((i) => i.field === "duration" && i.code === "out_of_range"),
+  );
+  await assert.rejects(client.videos.retrieve("../account"), (e) => e instanceof usv.ValidationError && e.field === "id");
+  assert.equal(rec.calls.length, 0);
+  assert.throws(() => new USVideo({ apiKey: "pk_live_123456789", baseURL: emu.api }), (e) => e instanceof usv.ValidationError && e.field === "api_key");
+  assert.throws(() => new USVideo({ apiKey: "sd_abc\r\nX-Evil: 1", baseURL: emu.api }), (e) => e instanceof usv.ValidationError);
+  assert.throws(() => new USVideo({ apiKey: "sd_abcdefgh12345", baseURL: "ftp://x" }), (e) => e instanceof usv.ValidationError && e.field === "base_url");
+});
+
+test("every status maps to its error class, with status, code, requestId", async () => {
+  const { client } = await fresh(5_000, { maxRetries: 0 });
+  /** @type {[number, Function, string][]} */
+  const cases = [
+    [400, usv.BadRequestError, "BadRequestError"],
+    [401, usv.AuthenticationError, "AuthenticationError"],
+    [402, usv.InsufficientBalanceError, "InsufficientBalanceError"],
+    [404, usv.NotFoundError, "NotFoundError"],
+    [409, usv.ConflictError, "ConflictError"],
+    [429, usv.RateLimitError, "RateLimitError"],
+    [500, usv.InternalServerError, "InternalServerError"],
+    [502, usv.UpstreamError, "UpstreamError"],
+    [418, usv.APIStatusError, "APIStatusError"],
+  ];
+  for (const [status, cls, name] of cases) {
+    await fault({ method: "GET", path: "/v1/account", status, body: { error: { code: `code_${status}`, message: `status ${status}`, field: "x" } } });
+    await assert.rejects(client.account.retrieve(), (e) => {
+      assert.ok(e instanceof cls, `${status} → ${e}`);
+      assert.ok(e instanceof usv.USVideoError);
+      assert.equal(e.name, name);
+      assert.equal(e.status, status);
+      assert.equal(e.code, `code_${status}`);
+      assert.equal(e.field, "x");
+      if (status !== 418) assert.ok(e instanceof usv.APIStatusError);
+      return true;
+    });
+  }
+  await assert.rejects(client.videos.retrieve("job_does_not_exist"), (e) => e instanceof usv.NotFoundError && e.status === 404);
+  const bad = new USVideo({ apiKey: "sd_unknown_key_0000000", baseURL: emu.api });
+  await assert.rejects(bad.account.retrieve(), (e) => e instanceof usv.AuthenticationError && e.status === 401);
+  const poor = (await fresh(50)).client;
+  await assert.rejects(poor.videos.create({ ...text, resolution: "1080p" }), (e) => e instanceof usv.InsufficientBalanceError && e.code === "insufficient_balance");
+  await fault({ method: "GET", path: "/v1/account", malformed: true });
+  await assert.rejects(client.account.retrieve(), (e) => e instanceof usv.APIResponseError && e.status === 200);
+});
+
+test("RateLimitError carries retryAfter when the wait is beyond the cap", async () => {
+  const { client } = await fresh();
+  await fault({ method: "GET", path: "/v1/account", status: 429, retry_after: 120 });
+  await assert.rejects(client.account.retrieve(), (e) => e instanceof usv.RateLimitError && e.retryAfter === 120 && e.retryAfterMs === 120_000 && e.retryable);
+});
+
+test("connection refused and request timeouts", async () => {
+  const dead = new USVideo({ apiKey: "sd_test_key_000000001", baseURL: "http://127.0.0.1:9/v1", maxRetries: 0 });
+  await assert.rejects(dead.account.retrieve(), (e) => e instanceof usv.APIConnectionError && !(e instanceof usv.APITimeoutError));
+  const { client } = await fresh(5_000, { timeoutMs: 200, maxRetries: 0 });
+  await fault({ method: "GET", path: "/v1/account", delay_ms: 2_000 });
+  const t0 = performance.now();
+  await assert.rejects(client.account.retrieve(), (e) => e instanceof usv.APITimeoutError && e instanceof usv.APIConnectionError);
+  assert.ok(performance.now() - t0 < 1_500);
+});
+
+test("429 with Retry-After is honoured, then the call succeeds", async () => {
+  const rec = recording();
+  const { client } = await fresh(5_000, { fetch: rec.fetch });
+  await fault({ method: "GET", path: "/v1/account", status: 429, retry_after: 1 });
+  const a = await client.account.retrieve();
+  assert.equal(typeof a.balance_cents, "number");
+  assert.equal(rec.calls.length, 2);
+  assert.ok(rec.calls[1].at - rec.calls[0].at >= 990, `waited ${rec.calls[1].at - rec.calls[0].at} ms`);
+});
+
+test("502 then success is retried", async () => {
+  const rec = recording();
+  const { client } = await fresh(5_000, { fetch: rec.fetch });
+  await fault({ method: "GET", path: "/v1/videos/*", status: 502, times: 1 });
+  const job = await client.videos.create(text);
+  const got = await client.videos.retrieve(job.id);
+  assert.equal(got.id, job.id);
+  assert.equal(rec.calls.filter((c) => c.method === "GET").length, 2);
+});
+
+test("a create dropped after the server stored it: exactly one job and one charge", async () => {
+  const rec = recording();
+  const { acct, client } = await fresh(5_000, { fetch: rec.fetch });
+  await fault({ method: "POST", path: "/v1/videos", drop: "after" });
+  const job = await client.videos.create({ ...text, resolution: "1080p", duration: 5 });
+  assert.equal(job.estimated_cost_cents, 120);
+  const posts = rec.calls.filter((c) => c.method === "POST");
+  assert.ok(posts.length <= 2);
+  assert.equal(new Set(posts.map((c) => c.headers.get("idempotency-key"))).size, 1);
+  const page = await client.videos.list();
+  assert.equal(page.data.length, 1);
+  assert.equal(page.data[0].id, job.id);
+  const ledger = await emu.ledger(acct.email);
+  assert.equal(ledger.jobs_created, 1);
+  assert.equal(ledger.deposits_cents - ledger.balance_cents, 120);
+});
+
+test("JobFailedError and WaitTimeoutError", async () => {
+  const { acct, client } = await fresh();
+  await fault({ fail_job: true, message: "the model refused" });
+  await assert.rejects(client.videos.createAndWait(text, { poll: FAST_POLL }), (e) => e instanceof usv.JobFailedError && typeof e.jobId === "string" && /refused/.test(e.message));
+  const slow = await client.videos.create({ ...text, resolution: "2k", duration: 10 });
+  const t0 = performance.now();
+  await assert.rejects(client.videos.wait(slow.id, { timeoutMs: 300 }), (e) => e instanceof usv.WaitTimeoutError && e.jobId === slow.id);
+  assert.ok(performance.now() - t0 < 2_000);
+  const ledger = await emu.ledger(acct.email);
+  assert.ok(ledger.refunded_cents >= 30, "the failed job was refunded");
+});
+
+test("abort: rejects at once with AbortError; a pending job is then deleted and refunded", async () => {
+  const { acct, client } = await fresh();
+  const ac0 = new AbortController();
+  ac0.abort();
+  await assert.rejects(client.account.retrieve({ signal: ac0.signal }), (e) => e instanceof usv.AbortError && e.name === "AbortError");
+  await fault({ method: "GET", path: "/v1/account", delay_ms: 3_000 });
+  const ac1 = new AbortController();
+  const p = client.account.retrieve({ signal: ac1.signal });
+  setTimeout(() => ac1.abort(), 50);
+  const t0 = performance.now();
+  await assert.rejects(p, (e) => e instanceof usv.AbortError);
+  assert.ok(performance.now() - t0 < 500);
+  // createAndWait of a job that stays pending (frozen clock is not available here: a long first poll).
+  const ac2 = new AbortController();
+  /** @type {string | undefined} */
+  let id;
+  const run = client.videos.createAndWait({ ...text, resolution: "2k", duration: 10 }, {
+    signal: ac2.signal,
+    poll: { first_poll_ms: 60_000 },
+    onEvent: (e) => {
+      if (e.type === "created") {
+        id = e.job.id;
+        ac2.abort();
+      }
+    },
+  });
+  const t1 = performance.now();
+  await assert.rejects(run, (e) => e instanceof usv.AbortError);
+  assert.ok(performance.now() - t1 < 500);
+  assert.ok(id);
+  // The core cancels the run: a pending job is deleted (refunded); a processing one goes on.
+  for (let i = 0; i < 50; i++) {
+    const l = await emu.ledger(acct.email);
+    if (l.refunded_cents >= 360 || l.active_jobs === 1) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const l = await emu.ledger(acct.email);
+  assert.ok(l.refunded_cents >= 360 || l.active_jobs === 1, JSON.stringify(l));
+});
+
+test("a custom fetch replaces the global one", async () => {
+  const rec = recording();
+  const { client } = await fresh(5_000, { fetch: rec.fetch });
+  await client.pricing.retrieve();
+  assert.equal(rec.calls.length, 1);
+  assert.equal(rec.calls[0].url, `${emu.api}/pricing`);
+  assert.equal(rec.calls[0].headers.get("authorization"), null);
+  await client.account.retrieve();
+  assert.match(rec.calls[1].headers.get("authorization") ?? "", /^Bearer sd_/);
+  assert.match(rec.calls[1].headers.get("user-agent") ?? "", /^usvideo-js\//);
+});
+
+test("keys never appear in errors, toString, inspect, JSON or console output", async () => {
+  const { acct, client } = await fresh();
+  const key = acct.api_key;
+  const secret = key.slice(3, -4);
+  const logged = [];
+  const orig = { log: console.log, error: console.error, warn: console.warn, info: console.info, debug: console.debug };
+  for (const k of /** @type {const} */ (["log", "error", "warn", "info", "debug"])) console[k] = (...a) => logged.push(a.map(String).join(" "));
+  try {
+    for (const shown of [String(client), inspect(client, { showHidden: true, depth: 5 }), JSON.stringify(client), inspect(client.videos, { showHidden: true })]) {
+      assert.ok(!shown.includes(secret), shown);
+    }
+    assert.match(String(client), /sd_…/);
+    // A proxy that echoes the Authorization header back in its error body.
+    await fault({ method: "GET", path: "/v1/account", status: 401, body: { error: { code: "unauthorized", message: `bad key Bearer ${key}` } } });
+    const err = await client.account.retrieve().catch((e) => e);
+    assert.ok(err instanceof usv.AuthenticationError);
+    for (const shown of [err.message, String(err), inspect(err), JSON.stringify(err), err.stack ?? ""]) assert.ok(!shown.includes(secret), shown);
+    await fault({ method: "GET", path: "/v1/account", status: 502, body: `upstream said ${key}`, content_type: "text/plain" });
+    const err2 = await new USVideo({ apiKey: key, baseURL: emu.api, maxRetries: 0 }).account.retrieve().catch((e) => e);
+    assert.ok(err2 instanceof usv.UpstreamError);
+    assert.ok(!inspect(err2).includes(secret));
+    const bad = await Promise.resolve().then(() => new USVideo({ apiKey: `${key} x`, baseURL: emu.api })).catch((e) => e);
+    assert.ok(bad instanceof usv.ValidationError && !inspect(bad).includes(secret));
+  } finally {
+    Object.assign(console, orig);
+  }
+  assert.ok(logged.every((l) => !l.includes(secret)));
+});
+
+test("an sd_ key is refused where window and document exist, unless dangerouslyAllowBrowser", () => {
+  const g = /** @type {any} */ (globalThis);
+  g.window = {};
+  g.document = {};
+  try {
+    assert.throws(() => new USVideo({ apiKey: "sd_test_key_000000001", baseURL: emu.api }), (e) => {
+      assert.ok(e instanceof usv.UsageError);
+      assert.equal(e.code, "browser_api_key");
+      assert.match(e.message, /proxy/);
+      assert.match(e.message, /baseURL/);
+      assert.ok(!e.message.includes("test_key_0000"));
+      return true;
+    });
+    const ok = new USVideo({ apiKey: "sd_test_key_000000001", baseURL: emu.api, dangerouslyAllowBrowser: true });
+    assert.ok(ok);
+    assert.ok(new USVideo({ baseURL: emu.api }), "no key (a proxy adds it) is fine");
+  } finally {
+    delete g.window;
+    delete g.document;
+  }
+});
+
+test("a panic in the module becomes InternalError and the module is reset", async () => {
+  const { client } = await fresh();
+  const before = await client.account.retrieve();
+  assert.throws(() => usv._debugPanic(), (e) => e instanceof usv.InternalError && e instanceof usv.USVideoError && !(e instanceof WebAssembly.RuntimeError));
+  assert.equal(estimateCost({ resolution: "1080p", duration: 5 }), 120);
+  const afterReset = await client.account.retrieve();
+  assert.equal(afterReset.email, before.email);
+  assert.throws(() => usv._debugPanic(), usv.InternalError);
+  assert.throws(() => usv._debugPanic(), usv.InternalError);
+  assert.equal((await client.videos.create(text)).status, "pending");
+});
+
+test("the environment supplies the key and base URL", async () => {
+  const acct = await emu.account(777);
+  process.env.USVIDEO_API_KEY = acct.api_key;
+  process.env.USVIDEO_BASE_URL = emu.api;
+  try {
+    const a = await new USVideo().account.retrieve();
+    assert.equal(a.balance_cents, 777);
+  } finally {
+    delete process.env.USVIDEO_API_KEY;
+    delete process.env.USVIDEO_BASE_URL;
+  }
+});

@@ -1,0 +1,670 @@
+// The npm package `usvideo`: the sans-IO core (WebAssembly) driven by the host's fetch, clock and
+// timers. Every decision (validation, retries, backoff, Retry-After, the poll schedule, deadlines,
+// idempotency, reconciliation, the rate limiter) is the core's; this file only reads the clock,
+// sleeps, fetches, honours AbortSignals and turns the core's records into JS values and errors.
+
+import * as w from "./gen/usvideo_wasm.js";
+
+// ------------------------------------------------------------------------------------------------
+// Types (wire names)
+// ------------------------------------------------------------------------------------------------
+
+/** How a video is generated. */
+export type Mode = "text_to_video" | "image_to_video" | "reference";
+/** Output resolution (exact case: `2k`, not `2K`). */
+export type Resolution = "720p" | "1080p" | "2k";
+/** The statuses this SDK knows. A newer service may send others: they are passed through verbatim and never end a wait. */
+export type JobStatus = "pending" | "processing" | "completed" | "failed";
+
+interface CreateCommon {
+  /** What the video shows (non-empty). */
+  prompt: string;
+  /** Default `720p`. */
+  resolution?: Resolution | null;
+  /** Whole seconds, 1 to 10 (default 5). */
+  duration?: number | null;
+  /** 0 to 4294967295. */
+  seed?: number | null;
+}
+/** The body of `POST /v1/videos`. `image_url` belongs to `image_to_video`, `reference_url` to `reference`. */
+export type CreateVideoParams =
+  | (CreateCommon & { mode: "text_to_video"; image_url?: null; reference_url?: null })
+  | (CreateCommon & { mode: "image_to_video"; image_url: string; reference_url?: null })
+  | (CreateCommon & { mode: "reference"; reference_url: string; image_url?: null });
+
+interface JobCommon {
+  id: string;
+  prompt?: string;
+  mode?: Mode;
+  resolution?: Resolution;
+  duration?: number;
+  seed?: number;
+  image_url?: string;
+  reference_url?: string;
+  /** The charge held at creation, in cents. */
+  estimated_cost_cents?: number;
+  /** RFC 3339. */
+  created_at?: string;
+  /** 0–100, when the service reports it. */
+  progress?: number;
+}
+export interface PendingJob extends JobCommon { status: "pending" }
+export interface ProcessingJob extends JobCommon { status: "processing" }
+export interface CompletedJob extends JobCommon {
+  status: "completed";
+  /** Where to download the video (a signed URL: no key needed). */
+  video_url: string;
+  /** The final charge in cents. */
+  cost_cents: number;
+}
+export interface FailedJob extends JobCommon {
+  status: "failed";
+  error?: { code: string; message: string };
+}
+/** A job; narrow on `status` (`video_url` exists only when `status === "completed"`). */
+export type Job = PendingJob | ProcessingJob | CompletedJob | FailedJob;
+
+export interface JobPage {
+  data: Job[];
+  limit: number;
+  offset: number;
+  total?: number;
+  has_more: boolean;
+}
+export interface ListParams { limit?: number; offset?: number }
+export interface DeleteResult { id: string; deleted: boolean; refunded_cents: number }
+export interface Account {
+  email: string;
+  balance_cents: number;
+  total_jobs: number;
+  total_spent_cents: number;
+  plan?: string;
+}
+/** Dollars per second of video, per resolution (the service's `GET /v1/pricing`). */
+export type PricingTable = Record<Resolution, { per_second: number }>;
+export interface CreatedApiKey {
+  id: string;
+  name: string | null;
+  /** The secret key, shown once. */
+  key: string;
+  created_at: string | null;
+}
+export interface Progress {
+  job_id: string;
+  status: string;
+  /** 0–100 (estimated from elapsed time when the service reports none). */
+  percent: number;
+  elapsed_ms: number;
+  expected_ms: number;
+}
+export interface ErrorRecord {
+  kind: string;
+  code: string;
+  message: string;
+  status?: number;
+  field?: string;
+  request_id?: string;
+  retry_after_ms?: number;
+  job_id?: string;
+  job_status?: string;
+  issues?: ValidationIssue[];
+  transport?: string;
+}
+/** Everything a wait or create tells `onEvent` (internally tagged by `type`). */
+export type Event =
+  | { type: "created"; job: Job }
+  | { type: "status_changed"; job: Job }
+  | ({ type: "progress" } & Progress)
+  | { type: "retrying"; attempt: number; after_ms: number; error: ErrorRecord }
+  | { type: "reconciling"; error: ErrorRecord }
+  | { type: "reconciled"; job: Job }
+  | { type: "warning"; message: string };
+
+export interface ValidationIssue { field: string; code: string; message: string }
+
+/** The knobs of the poll schedule (wire names of the core's `PollPolicy`). */
+export interface PollPolicy {
+  first_poll_ms?: number;
+  min_interval_ms?: number;
+  max_interval_ms?: number;
+  /** Multiplies the model's expected generation time. */
+  expected_scale?: number;
+}
+
+export interface ClientOptions {
+  /** `sd_…`; default `USVIDEO_API_KEY` (Node). Not needed for pricing or API-key creation. */
+  apiKey?: string;
+  /** Default `USVIDEO_BASE_URL`, then `https://usvideoapi.com/v1`. In a browser: your server-side proxy. */
+  baseURL?: string;
+  /** Retries per request after the first attempt (default 4). */
+  maxRetries?: number;
+  /** The most one HTTP request may take, in ms (default 60 000). */
+  timeoutMs?: number;
+  /** Replaces the global `fetch` (proxies, tests, custom agents). */
+  fetch?: typeof fetch;
+  /** The key's request budget per minute (default 60; 0 disables the client-side limiter). */
+  requestsPerMinute?: number;
+  /** Allow an `sd_` key where `window` and `document` exist. Anyone who loads the page can read it: prefer a server-side proxy. */
+  dangerouslyAllowBrowser?: boolean;
+}
+export interface RequestOptions { signal?: AbortSignal }
+export interface CreateOptions extends RequestOptions {
+  /** Your own idempotency key (default: a fresh random one per call). */
+  idempotencyKey?: string;
+}
+export interface WaitOptions extends RequestOptions {
+  /** Give up waiting after this many ms (default 600 000; `null` waits for ever). The job goes on. */
+  timeoutMs?: number | null;
+  /** On timeout, delete the job if it is still pending (refunding it). */
+  cancelOnTimeout?: boolean;
+  /** After every poll. */
+  onProgress?: (progress: Progress) => void;
+  /** Every event of the run (created, status changes, retries, reconciliation). */
+  onEvent?: (event: Event) => void;
+  /** Overrides of the poll schedule. */
+  poll?: PollPolicy;
+}
+export type CreateAndWaitOptions = WaitOptions & CreateOptions;
+
+// ------------------------------------------------------------------------------------------------
+// Errors
+// ------------------------------------------------------------------------------------------------
+
+/** Base class of every error the SDK throws on purpose. Messages never hold a key or a JWT. */
+export class USVideoError extends Error {
+  override name: string = "USVideoError";
+  /** The server's code (`insufficient_balance`, `concurrency_limit`, …) or the kind's name. */
+  readonly code: string;
+  /** The core's error kind (`rate_limit`, `not_found`, …). */
+  readonly kind: string;
+  readonly status?: number;
+  readonly field?: string;
+  readonly requestId?: string;
+  /** How long the server asked to wait, in seconds. */
+  readonly retryAfter?: number;
+  /** The same in milliseconds. */
+  readonly retryAfterMs?: number;
+  readonly jobId?: string;
+  readonly jobStatus?: string;
+  /** Every violated rule (validation). */
+  readonly issues: ValidationIssue[];
+  /** Whether the same call could succeed later (429, 5xx, connection, timeout). */
+  readonly retryable: boolean;
+  constructor(message: string, record: Partial<ErrorRecord> & { retryable?: boolean } = {}) {
+    super(message);
+    this.kind = record.kind ?? "usage";
+    this.code = record.code ?? this.kind;
+    this.status = record.status;
+    this.field = record.field;
+    this.requestId = record.request_id;
+    this.retryAfterMs = record.retry_after_ms;
+    this.retryAfter = record.retry_after_ms === undefined ? undefined : record.retry_after_ms / 1000;
+    this.jobId = record.job_id;
+    this.jobStatus = record.job_status;
+    this.issues = record.issues ?? [];
+    this.retryable = !!record.retryable;
+    for (const k of Object.keys(this) as (keyof this)[]) if (this[k] === undefined) delete this[k];
+  }
+}
+/** Input refused before anything was sent; `issues` lists every violated rule, `field` is the first one's. */
+export class ValidationError extends USVideoError { override name = "ValidationError" }
+/** The service answered with a non-2xx status (this class for statuses without their own). */
+export class APIStatusError extends USVideoError { override name = "APIStatusError" }
+/** 400. */
+export class BadRequestError extends APIStatusError { override name = "BadRequestError" }
+/** 401: missing, malformed or unknown key (or an API key where a JWT belongs). */
+export class AuthenticationError extends APIStatusError { override name = "AuthenticationError" }
+/** 402: the balance does not cover the job; nothing was created or charged. */
+export class InsufficientBalanceError extends APIStatusError { override name = "InsufficientBalanceError" }
+/** 404. */
+export class NotFoundError extends APIStatusError { override name = "NotFoundError" }
+/** 409: for example deleting a processing job. */
+export class ConflictError extends APIStatusError { override name = "ConflictError" }
+/** 429: too many requests or concurrent jobs; see `retryAfter`. */
+export class RateLimitError extends APIStatusError { override name = "RateLimitError" }
+/** 500. */
+export class InternalServerError extends APIStatusError { override name = "InternalServerError" }
+/** 502. */
+export class UpstreamError extends APIStatusError { override name = "UpstreamError" }
+/** A 2xx answer whose body is not what the endpoint returns. */
+export class APIResponseError extends USVideoError { override name = "APIResponseError" }
+/** No answer: the connection was refused, reset or dropped. */
+export class APIConnectionError extends USVideoError { override name = "APIConnectionError" }
+/** No answer within the request timeout. */
+export class APITimeoutError extends APIConnectionError { override name = "APITimeoutError" }
+/** The job ended `failed` (its charge is refunded); `code` is the service's reason. */
+export class JobFailedError extends USVideoError { override name = "JobFailedError" }
+/** The wait's deadline passed; the job goes on. */
+export class WaitTimeoutError extends USVideoError { override name = "WaitTimeoutError" }
+/** The call was aborted through its `signal`. */
+export class AbortError extends USVideoError { override name = "AbortError" }
+/** The SDK was used wrongly. */
+export class UsageError extends USVideoError { override name = "UsageError" }
+/** A bug inside the SDK's WebAssembly module (a caught panic; the module was reset). Please report it. */
+export class InternalError extends USVideoError { override name = "InternalError" }
+
+/** The class for each of the core's `ErrorKind::class_name()`. */
+const classes: Record<string, typeof USVideoError> = {
+  ValidationError, APIStatusError, BadRequestError, AuthenticationError, InsufficientBalanceError, NotFoundError, ConflictError,
+  RateLimitError, InternalServerError, UpstreamError, APIResponseError, APIConnectionError, APITimeoutError, JobFailedError,
+  WaitTimeoutError, CancelledError: AbortError, UsageError,
+};
+
+/** Whether `e` is one of the SDK's errors (works across copies of the package, unlike `instanceof`). */
+export function isUSVideoError(e: unknown): e is USVideoError {
+  return e instanceof USVideoError || (e instanceof Error && typeof (e as USVideoError).kind === "string" && Array.isArray((e as USVideoError).issues));
+}
+
+/** The error for one of the core's records. */
+export function errorFromRecord(r: ErrorRecord & { class?: string; retryable?: boolean }): USVideoError {
+  return new (classes[r.class ?? ""] ?? USVideoError)(r.message, r);
+}
+
+// ------------------------------------------------------------------------------------------------
+// The WebAssembly boundary: the panic guard
+// ------------------------------------------------------------------------------------------------
+
+/** Bumped whenever the module is re-instantiated after a panic: objects of older generations are dead. */
+let generation = 0;
+
+function reset(): void {
+  (w as unknown as { __wbg_reset_state(): void }).__wbg_reset_state();
+  generation++;
+}
+
+/** Runs `f` against the module. A thrown core record becomes its error class; a trap (a panic)
+ * becomes an `InternalError` and the module is re-instantiated, so the next call works. */
+function g<T>(f: () => T, gen?: number): T {
+  if (gen !== undefined && gen !== generation) {
+    throw new InternalError("the WebAssembly module was reset after an internal error during this call", { kind: "internal", code: "internal" });
+  }
+  try {
+    return f();
+  } catch (e) {
+    if (typeof e === "string") throw errorFromRecord(JSON.parse(e));
+    if (e instanceof WebAssembly.RuntimeError || (e instanceof Error && /recursive use|null pointer|unreachable/.test(e.message))) {
+      reset();
+      throw new InternalError(`internal error in the usvideo WebAssembly module (it was reset; please report this): ${e.message}`, { kind: "internal", code: "internal" });
+    }
+    throw e;
+  }
+}
+
+/** @internal Tests only: makes the module panic. */
+export function _debugPanic(): number {
+  return g(() => w.__debug_panic(7));
+}
+
+const J = JSON.stringify;
+const P = JSON.parse;
+
+/**
+ * The cost in cents of a video, offline, with the reference's prices (or `table`, from
+ * `client.pricing.retrieve()`). Takes `{resolution, duration}` (defaults 720p, 5 s) or a whole
+ * create request, or an array of them for the total: `estimateCost({resolution: "1080p", duration: 5})` → 120.
+ * @throws {ValidationError} naming the field (an unknown field gets a did-you-mean).
+ */
+export function estimateCost(input: { resolution?: Resolution | null; duration?: number | null } | CreateVideoParams | readonly ({ resolution?: Resolution | null; duration?: number | null } | CreateVideoParams)[], table?: PricingTable): number {
+  return g(() => w.estimate(J(input), table && J(table)));
+}
+
+// ------------------------------------------------------------------------------------------------
+// The driver
+// ------------------------------------------------------------------------------------------------
+
+const now = (): number => Math.floor(performance.now());
+let random = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
+/** @internal The Node entry supplies `webcrypto` where `crypto` is not global (Node 18). */
+export function _setRandom(f: (n: number) => Uint8Array): void {
+  random = f;
+}
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+function abortError(): AbortError {
+  return new AbortError("the call was aborted", { kind: "cancelled", code: "cancelled" });
+}
+
+/** Resolves after `ms`, or early when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener("abort", done);
+  });
+}
+
+interface Send {
+  t: "send";
+  id: number;
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: string | null;
+  timeout_ms: number | null;
+}
+type Out = Send | { t: "event"; event: Event } | { t: "wait"; until: number } | { t: "pending" } | { t: "done" };
+
+type Outcome = { status: number; headers: string; body: Uint8Array } | { kind: string; message: string };
+
+/** The connection-level part of a fetch failure (Node's undici puts it in `cause.code`). */
+function transportKind(e: unknown): string {
+  const code = String((e as { cause?: { code?: unknown } })?.cause?.code ?? "");
+  return /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_CONNECT_TIMEOUT)$/.test(code) ? "connect" : "other";
+}
+
+function describe(e: unknown): string {
+  const cause = (e as { cause?: { message?: string } })?.cause?.message;
+  return String((e as Error)?.message ?? e) + (cause ? `: ${cause}` : "");
+}
+
+/** What a client shares between its calls. */
+class Ctx {
+  gen = -1;
+  client!: w.Client;
+  limiter!: w.Limiter;
+  constructor(
+    private readonly make: () => [w.Client, w.Limiter],
+    readonly fetcher: typeof globalThis.fetch,
+    readonly timeoutMs: number,
+    readonly retry: { max_retries?: number },
+  ) {
+    this.refresh();
+  }
+
+  /** Objects of a module generation that was reset are rebuilt. */
+  refresh(): void {
+    if (this.gen !== generation) {
+      [this.client, this.limiter] = g(this.make);
+      this.gen = generation;
+    }
+  }
+
+  /** Starts a machine of the core. */
+  start(spec: Record<string, unknown>): [w.Machine, number] {
+    this.refresh();
+    if (this.retry.max_retries !== undefined) spec.retry = this.retry;
+    return [g(() => this.client.start(J(spec), random(24), now())), generation];
+  }
+
+  /** One API call with the core's retries; the parsed 2xx body. */
+  async call<T>(call: Record<string, unknown>, o: RequestOptions = {}): Promise<T> {
+    const [m, gen] = this.start({ machine: "call", call });
+    return P(await this.run(m, gen, o));
+  }
+
+  /** Performs one request for the core and reports nothing: returns the outcome. */
+  async exec(s: Send, signal?: AbortSignal): Promise<Outcome> {
+    const ac = new AbortController();
+    let timedOut = false;
+    const limit = Math.max(1, Math.min(this.timeoutMs, s.timeout_ms ?? Infinity));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, limit);
+    const onAbort = () => ac.abort();
+    signal?.addEventListener("abort", onAbort);
+    try {
+      const res = await this.fetcher(s.url, { method: s.method, headers: s.headers, body: s.body ?? undefined, signal: ac.signal });
+      let headers = "";
+      res.headers.forEach((v: string, k: string) => (headers += `${k}\0${v}\0`));
+      const body = new Uint8Array(await res.arrayBuffer());
+      if (body.length > MAX_BODY) return { kind: "body_too_large", message: `response body over ${MAX_BODY} bytes` };
+      return { status: res.status, headers, body };
+    } catch (e) {
+      if (timedOut) return { kind: "timeout", message: `no answer within ${limit} ms` };
+      if (ac.signal.aborted) return { kind: "aborted", message: "aborted" };
+      return { kind: transportKind(e), message: describe(e) };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Waits for a slot of the shared rate limiter. */
+  async slot(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      this.refresh();
+      const t = this.limiter.acquire(now());
+      if (t < 0 || signal?.aborted) return;
+      await sleep(t - now(), signal);
+    }
+  }
+
+  /**
+   * Runs machine `m` to its end and returns its result (JSON text). With `signal`, an abort
+   * rejects at once with `AbortError`; a wait is then cancelled in the core, which may still
+   * delete a pending job (refunding it) in the background.
+   */
+  run(m: w.Machine, gen: number, o: { signal?: AbortSignal; onEvent?: (e: Event) => void; cleanup?: boolean } = {}): Promise<string> {
+    const { signal } = o;
+    const loop = async (): Promise<string> => {
+      let cancelled = false;
+      try {
+        for (;;) {
+          if (signal?.aborted && !cancelled) {
+            cancelled = true;
+            if (!o.cleanup) throw abortError();
+            g(() => m.cancel(now()), gen);
+          }
+          const live = cancelled ? undefined : signal;
+          const out: Out = P(g(() => m.poll(now()), gen));
+          if (out.t === "send") {
+            await this.slot(live);
+            if (live?.aborted) continue;
+            const r = await this.exec(out, live);
+            if (live?.aborted && o.cleanup) {
+              // The run is being cancelled: the core decides (a pending job is deleted).
+              cancelled = true;
+              g(() => m.cancel(now()), gen);
+            }
+            if ("status" in r) {
+              this.refresh();
+              this.limiter.observe(r.status, r.headers, now());
+              g(() => m.handleResponse(out.id, r.status, r.headers, r.body, now()), gen);
+            } else {
+              g(() => m.handleTransportError(out.id, r.kind, r.message, now()), gen);
+            }
+          } else if (out.t === "event") {
+            if (!cancelled) o.onEvent?.(out.event);
+          } else if (out.t === "wait") {
+            await sleep(out.until - now(), live);
+            g(() => m.handleTimeout(now()), gen);
+          } else if (out.t === "pending") {
+            // This driver awaits every request inline: nothing can be in flight here.
+            g(() => m.cancel(now()), gen);
+          } else {
+            return g(() => m.takeResult(), gen);
+          }
+        }
+      } finally {
+        if (gen === generation) m.free();
+      }
+    };
+    const done = loop();
+    if (!signal) return done;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        reject(abortError());
+        done.catch(() => {}); // the clean-up goes on; its outcome is not the caller's any more
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      done.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// The client
+// ------------------------------------------------------------------------------------------------
+
+const VERSION = "0.1.0";
+const env = (k: string): string | undefined => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[k] || undefined;
+const inspect = Symbol.for("nodejs.util.inspect.custom");
+
+function waitSpec(o: WaitOptions): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  if (o.timeoutMs !== undefined) options.timeout_ms = o.timeoutMs === null || o.timeoutMs === Infinity ? null : o.timeoutMs;
+  if (o.cancelOnTimeout !== undefined) options.cancel_on_timeout = o.cancelOnTimeout;
+  if (o.poll) options.poll = o.poll;
+  return options;
+}
+
+function onEvents(o: WaitOptions): ((e: Event) => void) | undefined {
+  if (!o.onProgress && !o.onEvent) return undefined;
+  return (e) => {
+    o.onEvent?.(e);
+    if (e.type === "progress" && o.onProgress) {
+      const { type: _, ...p } = e;
+      o.onProgress(p);
+    }
+  };
+}
+
+/** Jobs: create, retrieve, list, delete, wait. */
+export class Videos {
+  readonly #c: Ctx;
+  /** @internal */
+  constructor(c: unknown) {
+    this.#c = c as Ctx;
+  }
+
+  /**
+   * Submits a job (made at most once: an idempotency key on every attempt, and reconciliation
+   * against the job list when an outcome is unknown). Returns it as created (`pending`).
+   * Loose input is checked by the core: an unknown field is a `ValidationError` naming it.
+   */
+  async create(params: CreateVideoParams, o: CreateOptions = {}): Promise<Job> {
+    const [m, gen] = this.#c.start({ machine: "create", request: params, idempotency_key: o.idempotencyKey });
+    return P(await this.#c.run(m, gen, o));
+  }
+
+  /** One job. */
+  retrieve(id: string, o?: RequestOptions): Promise<Job> {
+    return this.#c.call({ target: "retrieve_video", id }, o);
+  }
+
+  /** One page of jobs, most recent first (`limit` 1–100, default 20). */
+  list(params: ListParams = {}, o?: RequestOptions): Promise<JobPage> {
+    return this.#c.call({ target: "list_videos", params }, o);
+  }
+
+  /** Every job, page after page (100 a page): `for await (const job of client.videos.listAll())`. */
+  async *listAll(o?: RequestOptions): AsyncGenerator<Job, void, undefined> {
+    for (let offset = 0; ; ) {
+      const page = await this.list({ limit: 100, offset }, o);
+      yield* page.data;
+      if (!page.has_more || page.data.length === 0) return;
+      offset += page.data.length;
+    }
+  }
+
+  /** Cancels a pending job (refunding it) or deletes a finished job's record (`ConflictError` while processing). */
+  delete(id: string, o?: RequestOptions): Promise<DeleteResult> {
+    return this.#c.call({ target: "delete_video", id }, o);
+  }
+
+  /**
+   * Waits until the job completes (`JobFailedError` if it fails, `WaitTimeoutError` after
+   * `timeoutMs`, default 10 minutes, while the job goes on). Polls follow the core's schedule.
+   * An abort rejects at once; the core then deletes the job if it is still pending.
+   */
+  async wait(id: string, o: WaitOptions = {}): Promise<CompletedJob> {
+    const [m, gen] = this.#c.start({ machine: "job_run_wait", job_id: id, options: waitSpec(o) });
+    return P(await this.#c.run(m, gen, { signal: o.signal, onEvent: onEvents(o), cleanup: true }));
+  }
+
+  /** Creates a job (at most once) and waits for it. */
+  async createAndWait(params: CreateVideoParams, o: CreateAndWaitOptions = {}): Promise<CompletedJob> {
+    const spec = { machine: "job_run_create_and_wait", request: params, idempotency_key: o.idempotencyKey, options: waitSpec(o) };
+    const [m, gen] = this.#c.start(spec);
+    return P(await this.#c.run(m, gen, { signal: o.signal, onEvent: onEvents(o), cleanup: true }));
+  }
+}
+
+/** `client.account`. */
+export class AccountResource {
+  readonly #c: Ctx;
+  /** @internal */
+  constructor(c: unknown) {
+    this.#c = c as Ctx;
+  }
+  /** Balance, usage and plan. */
+  retrieve(o?: RequestOptions): Promise<Account> {
+    return this.#c.call({ target: "retrieve_account" }, o);
+  }
+}
+
+/** `client.pricing`. */
+export class PricingResource {
+  readonly #c: Ctx;
+  /** @internal */
+  constructor(c: unknown) {
+    this.#c = c as Ctx;
+  }
+  /** The service's prices (no key needed); pass it to `estimateCost(input, table)`. */
+  retrieve(o?: RequestOptions): Promise<PricingTable> {
+    return this.#c.call({ target: "retrieve_pricing" }, o);
+  }
+}
+
+/** `client.apiKeys`. */
+export class ApiKeysResource {
+  readonly #c: Ctx;
+  /** @internal */
+  constructor(c: unknown) {
+    this.#c = c as Ctx;
+  }
+  /** Creates an API key, authenticated with a JWT (not an API key). The key is shown once. */
+  create(params: { jwt: string; name?: string | null }, o?: RequestOptions): Promise<CreatedApiKey> {
+    return this.#c.call({ target: "create_api_key", jwt: params.jwt, name: params.name }, o);
+  }
+}
+
+/** The client of the US Video API. */
+export class USVideo {
+  readonly videos: Videos;
+  readonly account: AccountResource;
+  readonly pricing: PricingResource;
+  readonly apiKeys: ApiKeysResource;
+  /** The base URL requests go to. */
+  readonly baseURL: string;
+  readonly #shown: string;
+
+  constructor(options: ClientOptions = {}) {
+    const key = options.apiKey ?? env("USVIDEO_API_KEY");
+    const base = options.baseURL ?? env("USVIDEO_BASE_URL") ?? "https://usvideoapi.com/v1";
+    const g2 = globalThis as { window?: unknown; document?: unknown };
+    if (key?.startsWith("sd_") && g2.window !== undefined && g2.document !== undefined && !options.dangerouslyAllowBrowser) {
+      throw new UsageError(
+        "refusing to use an API key in a browser: anyone who loads the page could read it. Call the API from your server, or point `baseURL` at a server-side proxy that adds the key; pass `dangerouslyAllowBrowser: true` only if you accept the risk.",
+        { kind: "usage", code: "browser_api_key", field: "apiKey" },
+      );
+    }
+    const rpm = options.requestsPerMinute ?? 60;
+    const f = options.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
+    const ctx = new Ctx(() => [new w.Client(base, key, `usvideo-js/${VERSION}`), new w.Limiter(rpm)], f, options.timeoutMs ?? 60_000, { max_retries: options.maxRetries });
+    this.baseURL = ctx.client.baseURL;
+    this.#shown = ctx.client.redactedKey ?? "none";
+    this.videos = new Videos(ctx);
+    this.account = new AccountResource(ctx);
+    this.pricing = new PricingResource(ctx);
+    this.apiKeys = new ApiKeysResource(ctx);
+  }
+
+  toString(): string {
+    return `USVideo { baseURL: '${this.baseURL}', apiKey: '${this.#shown}' }`;
+  }
+  toJSON(): { baseURL: string; apiKey: string } {
+    return { baseURL: this.baseURL, apiKey: this.#shown };
+  }
+  [inspect](): string {
+    return this.toString();
+  }
+}
