@@ -1,0 +1,106 @@
+"""The drivers over httpx.MockTransport: what the emulator cannot easily make (a huge body,
+connect timeouts), and what the driver sends."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import List
+
+import httpx
+import pytest
+
+import usvideo
+
+KEY = "sd_unit_test_key_000000"
+JOB = {"id": "job_1", "status": "completed", "video_url": "https://cdn.example/v/job_1.mp4?sig=SECRETSIG", "cost_cents": 30}
+
+
+def make(handler: httpx.MockTransport, **kw: object) -> usvideo.Client:
+    return usvideo.Client(api_key=KEY, base_url="https://api.example/v1", http_client=httpx.Client(transport=handler), **kw)  # type: ignore[arg-type]
+
+
+def test_body_over_4_mib_is_refused() -> None:
+    big = b"{" + b" " * (4 * 1024 * 1024 + 10) + b"}"
+    with make(httpx.MockTransport(lambda r: httpx.Response(200, content=big)), max_retries=0) as c:
+        with pytest.raises(usvideo.APIResponseError) as info:
+            c.account.retrieve()
+    assert "too large" in info.value.message
+
+
+def test_connect_timeout_is_a_connect_failure_and_retried() -> None:
+    calls: List[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            raise httpx.ConnectTimeout("connect timed out", request=request)
+        return httpx.Response(201, json={"id": "job_1", "status": "pending"})
+
+    with make(httpx.MockTransport(handler)) as c:
+        job = c.videos.create(prompt="a lake", mode="text_to_video")
+    # Never reached the server: the create is sent again (same idempotency key), no reconciliation list.
+    assert job.id == "job_1" and [r.method for r in calls] == ["POST", "POST"]
+    assert calls[0].headers["idempotency-key"] == calls[1].headers["idempotency-key"]
+    assert json.loads(calls[0].content) == {"prompt": "a lake", "mode": "text_to_video"}
+
+
+def test_read_timeout_is_api_timeout_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("read timed out", request=request)
+
+    with make(httpx.MockTransport(handler), max_retries=0) as c:
+        with pytest.raises(usvideo.APITimeoutError):
+            c.videos.retrieve("job_1")
+
+
+def test_request_shape_and_user_agent() -> None:
+    seen: List[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"data": [JOB], "limit": 5, "offset": 10, "total": 11, "has_more": False})
+
+    with make(httpx.MockTransport(handler)) as c:
+        page = c.videos.list(limit=5, offset=10)
+    assert page.data[0].id == "job_1" and page.total == 11
+    r = seen[0]
+    assert str(r.url) == "https://api.example/v1/videos?limit=5&offset=10"
+    assert r.headers["authorization"] == f"Bearer {KEY}"
+    assert r.headers["user-agent"].startswith("usvideo-python/")
+
+
+def test_download_sends_no_key_and_logs_no_query(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    seen: List[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith(".mp4"):
+            return httpx.Response(200, content=b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
+        return httpx.Response(200, json=JOB)
+
+    caplog.set_level(logging.DEBUG, logger="usvideo")
+    with make(httpx.MockTransport(handler)) as c:
+        job = c.videos.retrieve("job_1")
+        size = c.videos.download(job, tmp_path / "a.mp4")
+        with pytest.raises(usvideo.UsageError):
+            c.videos.download(usvideo.Job(id="job_2", status="pending"), tmp_path / "b.mp4")
+    assert size == 112
+    download = seen[-1]
+    assert "authorization" not in download.headers
+    assert "SECRETSIG" not in caplog.text and KEY not in caplog.text
+
+
+def test_download_error_status(tmp_path: Path) -> None:
+    with make(httpx.MockTransport(lambda r: httpx.Response(404, text="gone"))) as c:
+        with pytest.raises(usvideo.NotFoundError) as info:
+            c.videos.download("https://cdn.example/v/x.mp4", tmp_path / "x.mp4")
+    assert info.value.status == 404
+
+
+def test_unknown_status_and_fields_are_kept_or_ignored() -> None:
+    body = {"id": "job_1", "status": "upscaling", "mode": "weird", "brand_new_field": 1}
+    with make(httpx.MockTransport(lambda r: httpx.Response(200, json=body))) as c:
+        job = c.videos.retrieve("job_1")
+    assert job.status == "upscaling" and not job.is_terminal and job.mode is None
