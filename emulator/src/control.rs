@@ -118,8 +118,8 @@ fn uint(o: &Map<String, Value>, k: &str) -> Result<Option<u64>, Reply> {
 
 fn accounts(state: &mut State, b: &Value) -> Result<Reply, Reply> {
     let spec = parse_account(b)?;
-    let (api_key, jwt, created) = state.upsert_account(&spec.email, spec.balance_cents, &spec.plan, spec.requests_per_minute, spec.concurrent_jobs);
-    let a = state.accounts.get(&spec.email).ok_or_else(|| Reply::error(500, "internal_error", "the account vanished"))?;
+    let (id, api_key, jwt) = state.create_account(&spec.email, spec.balance_cents, &spec.plan, spec.requests_per_minute, spec.concurrent_jobs);
+    let a = state.accounts.get(&id).ok_or_else(|| Reply::error(500, "internal_error", "the account vanished"))?;
     let body = json!({
         "email": a.email,
         "api_key": api_key,
@@ -129,18 +129,14 @@ fn accounts(state: &mut State, b: &Value) -> Result<Reply, Reply> {
         "requests_per_minute": a.requests_per_minute,
         "concurrent_jobs": a.concurrent_jobs,
     });
-    // 201 for a new account; 200 when an existing one got fresh credentials and a deposit.
-    Ok(Reply::json(if created { 201 } else { 200 }, &body))
+    Ok(Reply::json(201, &body))
 }
 
 fn deposit(state: &mut State, b: &Value) -> Result<Reply, Reply> {
     let o = b.as_object().ok_or_else(|| Reply::invalid(None, "the body must be a JSON object"))?;
     let email = o.get("email").and_then(Value::as_str).ok_or_else(|| Reply::invalid(Some("email"), "email is required"))?.to_owned();
     let amount = uint(o, "amount_cents")?.ok_or_else(|| Reply::invalid(Some("amount_cents"), "amount_cents is required"))?;
-    if !state.deposit(&email, amount) {
-        return Err(Reply::error(404, "not_found", "no such account"));
-    }
-    let a = state.accounts.get(&email).ok_or_else(|| Reply::error(404, "not_found", "no such account"))?;
+    let a = state.deposit(&email, amount).ok_or_else(|| Reply::error(404, "not_found", "no such account"))?;
     Ok(Reply::json(200, &json!({"email": email, "balance_cents": a.balance, "deposits_cents": a.deposits})))
 }
 

@@ -225,8 +225,8 @@ impl Emulator {
         format!("{}/v1", self.url)
     }
 
-    /// Creates a standard-plan account with a balance. For an email already known, issues fresh
-    /// credentials and deposits the balance on top.
+    /// Creates a standard-plan account with a balance. Every call makes a new, independent
+    /// account, even with an email already used (tests often reuse one).
     pub fn create_account(&self, email: &str, balance_cents: u64) -> Credentials {
         self.create_account_with(AccountSpec { email: email.to_owned(), balance_cents, ..AccountSpec::default() })
     }
@@ -241,7 +241,7 @@ impl Emulator {
             panic!("invalid AccountSpec ({field}): {message}");
         }
         let mut st = self.shared.lock();
-        let (api_key, jwt, _) = st.upsert_account(&spec.email, spec.balance_cents, &spec.plan, spec.requests_per_minute, spec.concurrent_jobs);
+        let (_, api_key, jwt) = st.create_account(&spec.email, spec.balance_cents, &spec.plan, spec.requests_per_minute, spec.concurrent_jobs);
         Credentials { email: spec.email, api_key, jwt }
     }
 

@@ -5,7 +5,7 @@ use crate::control;
 use crate::limiter::Decision;
 use crate::pricing;
 use crate::reply::Reply;
-use crate::state::{Deleted, Remembered, State, Status, TokenKind};
+use crate::state::{AccountId, Deleted, Remembered, State, Status, TokenKind};
 use crate::validate;
 use bytes::Bytes;
 use serde_json::{Value, json};
@@ -115,7 +115,7 @@ fn authenticated(state: &mut State, req: &Incoming, route: Route, now: u64) -> R
         let msg = if needs == TokenKind::Jwt { "this endpoint needs a JWT, not an API key" } else { "this endpoint needs an API key, not a JWT" };
         return Reply::error(401, "unauthorized", msg);
     }
-    let Some(limit) = state.accounts.get(&found.email).map(|a| a.requests_per_minute) else {
+    let Some(limit) = state.accounts.get(&found.account).map(|a| a.requests_per_minute) else {
         return Reply::error(401, "unauthorized", "invalid API key");
     };
     let mode = state.limiter_mode;
@@ -127,14 +127,14 @@ fn authenticated(state: &mut State, req: &Incoming, route: Route, now: u64) -> R
                 .header("x-ratelimit-remaining", "0");
         }
         Decision::Allowed { remaining } => {
-            let email = found.email.as_str();
+            let account = found.account;
             let reply = match route {
-                Route::Videos if req.method == "POST" => create(state, req, email, now),
-                Route::Videos => list(state, req, email, now),
-                Route::Video(id) if req.method == "DELETE" => delete(state, email, &id, now),
-                Route::Video(id) => get(state, email, &id, now),
-                Route::Account => account(state, email),
-                Route::ApiKeys => api_key(state, req, email, now),
+                Route::Videos if req.method == "POST" => create(state, req, account, now),
+                Route::Videos => list(state, req, account, now),
+                Route::Video(id) if req.method == "DELETE" => delete(state, account, &id, now),
+                Route::Video(id) => get(state, account, &id, now),
+                Route::Account => account_info(state, account),
+                Route::ApiKeys => api_key(state, req, account, now),
                 Route::Pricing | Route::File(_) => Reply::error(500, "internal_error", "unreachable route"),
             };
             reply.header("x-ratelimit-remaining", remaining.to_string())
@@ -157,7 +157,7 @@ fn body_json_error(e: BodyError) -> Reply {
     }
 }
 
-fn create(state: &mut State, req: &Incoming, email: &str, now: u64) -> Reply {
+fn create(state: &mut State, req: &Incoming, account: AccountId, now: u64) -> Reply {
     let body = match &req.body {
         Ok(b) => b,
         Err(e) => return body_json_error(*e),
@@ -167,7 +167,7 @@ fn create(state: &mut State, req: &Incoming, email: &str, now: u64) -> Reply {
         Err(e) => return Reply::invalid(e.field.as_deref(), &e.message),
     };
     let key = req.idempotency_key.clone();
-    let Some(acct) = state.accounts.get_mut(email) else { return Reply::error(401, "unauthorized", "invalid API key") };
+    let Some(acct) = state.accounts.get_mut(&account) else { return Reply::error(401, "unauthorized", "invalid API key") };
     if let Some(k) = &key {
         acct.idempotency.retain(|_, r| r.at_ms + crate::state::IDEMPOTENCY_TTL_MS > now);
         if let Some(r) = acct.idempotency.get(k) {
@@ -185,49 +185,49 @@ fn create(state: &mut State, req: &Incoming, email: &str, now: u64) -> Reply {
     }
     if acct.active >= acct.concurrent_jobs {
         let limit = acct.concurrent_jobs;
-        let wait_ms = state.earliest_active_end(email).map_or(1000, |end| end.saturating_sub(now));
+        let wait_ms = state.earliest_active_end(account).map_or(1000, |end| end.saturating_sub(now));
         return Reply::error(429, "concurrency_limit", &format!("{limit} jobs are already pending or processing"))
             .header("retry-after", wait_ms.div_ceil(1000).max(1).to_string());
     }
     let failure = state.faults.take_fail_job(&req.method, &req.path);
-    let id = state.create_job(email, create, cost, failure);
+    let id = state.create_job(account, create, cost, failure);
     let Some(job) = state.jobs.get(&id) else { return Reply::error(500, "internal_error", "the job vanished") };
     let reply = Reply::json(201, &state.job_json(job, now));
-    if let (Some(k), Some(acct)) = (key, state.accounts.get_mut(email)) {
+    if let (Some(k), Some(acct)) = (key, state.accounts.get_mut(&account)) {
         acct.idempotency.insert(k, Remembered { body: parsed, status: 201, reply: reply.body.clone(), at_ms: now });
     }
     reply
 }
 
-fn get(state: &State, email: &str, id: &str, now: u64) -> Reply {
-    match state.jobs.get(id).filter(|j| j.email == email) {
+fn get(state: &State, account: AccountId, id: &str, now: u64) -> Reply {
+    match state.jobs.get(id).filter(|j| j.account == account) {
         Some(job) => Reply::json(200, &state.job_json(job, now)),
         None => Reply::error(404, "not_found", "no such job"),
     }
 }
 
-fn list(state: &State, req: &Incoming, email: &str, now: u64) -> Reply {
+fn list(state: &State, req: &Incoming, account: AccountId, now: u64) -> Reply {
     let q = match validate::list_query(req.query.as_deref()) {
         Ok(q) => q,
         Err(e) => return Reply::invalid(e.field.as_deref(), &e.message),
     };
-    let ids: &[String] = state.accounts.get(email).map_or(&[], |a| a.job_ids.as_slice());
+    let ids: &[String] = state.accounts.get(&account).map_or(&[], |a| a.job_ids.as_slice());
     let data: Vec<Value> = ids.iter().rev().skip(q.offset).take(q.limit).filter_map(|id| state.jobs.get(id)).map(|j| state.job_json(j, now)).collect();
     let total = ids.len();
     let has_more = q.offset.saturating_add(data.len()) < total;
     Reply::json(200, &json!({"data": data, "limit": q.limit, "offset": q.offset, "total": total, "has_more": has_more}))
 }
 
-fn delete(state: &mut State, email: &str, id: &str, now: u64) -> Reply {
-    match state.delete_job(email, id, now) {
+fn delete(state: &mut State, account: AccountId, id: &str, now: u64) -> Reply {
+    match state.delete_job(account, id, now) {
         Deleted::Removed { refunded } => Reply::json(200, &json!({"id": id, "deleted": true, "refunded_cents": refunded})),
         Deleted::NotFound => Reply::error(404, "not_found", "no such job"),
         Deleted::Processing => Reply::error(409, "job_not_cancellable", "the job is processing; it can be deleted once it has completed or failed"),
     }
 }
 
-fn account(state: &State, email: &str) -> Reply {
-    match state.accounts.get(email) {
+fn account_info(state: &State, account: AccountId) -> Reply {
+    match state.accounts.get(&account) {
         Some(a) => Reply::json(
             200,
             &json!({
@@ -242,7 +242,7 @@ fn account(state: &State, email: &str) -> Reply {
     }
 }
 
-fn api_key(state: &mut State, req: &Incoming, email: &str, now: u64) -> Reply {
+fn api_key(state: &mut State, req: &Incoming, account: AccountId, now: u64) -> Reply {
     let body = match &req.body {
         Ok(b) => b,
         Err(e) => return body_json_error(*e),
@@ -265,7 +265,7 @@ fn api_key(state: &mut State, req: &Incoming, email: &str, now: u64) -> Reply {
         }
     };
     let id = format!("key_{}", state.random_hex(16));
-    let key = state.issue_api_key(email);
+    let key = state.issue_api_key(account);
     let created_at = crate::clock::rfc3339(state.clock.wall_ms(now));
     Reply::json(201, &json!({"id": id, "name": name, "key": key, "created_at": created_at}))
 }

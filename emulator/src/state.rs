@@ -37,9 +37,13 @@ pub(crate) enum TokenKind {
     Jwt,
 }
 
+/// Accounts are told apart by a number, not by email: two tests may create accounts with the
+/// same email and still expect them to be independent.
+pub(crate) type AccountId = u64;
+
 #[derive(Debug, Clone)]
 pub(crate) struct Token {
-    pub(crate) email: String,
+    pub(crate) account: AccountId,
     pub(crate) kind: TokenKind,
 }
 
@@ -100,7 +104,7 @@ impl Status {
 #[derive(Debug, Clone)]
 pub(crate) struct Job {
     pub(crate) id: String,
-    pub(crate) email: String,
+    pub(crate) account: AccountId,
     pub(crate) req: CreateRequest,
     pub(crate) cost: u64,
     pub(crate) created_ms: u64,
@@ -137,7 +141,9 @@ pub(crate) struct State {
     pub(crate) limiter_mode: LimiterMode,
     pub(crate) limiter: Limiter,
     pub(crate) faults: Faults,
-    pub(crate) accounts: BTreeMap<String, Account>,
+    /// By id, so in creation order.
+    pub(crate) accounts: BTreeMap<AccountId, Account>,
+    next_account: AccountId,
     pub(crate) tokens: HashMap<String, Token>,
     pub(crate) jobs: HashMap<String, Job>,
     /// Jobs not yet completed or failed, by (end time, id).
@@ -167,6 +173,7 @@ impl State {
             limiter: Limiter::default(),
             faults: Faults::default(),
             accounts: BTreeMap::new(),
+            next_account: 1,
             tokens: HashMap::new(),
             jobs: HashMap::new(),
             unsettled: BTreeSet::new(),
@@ -200,7 +207,7 @@ impl State {
             self.unsettled.pop_first();
             let Some(job) = self.jobs.get(&id) else { continue };
             let (cost, failed) = (job.cost, job.failure.is_some());
-            if let Some(acct) = self.accounts.get_mut(&job.email) {
+            if let Some(acct) = self.accounts.get_mut(&job.account) {
                 acct.held -= cost;
                 acct.active -= 1;
                 if failed {
@@ -213,45 +220,44 @@ impl State {
         }
     }
 
-    /// Creates an account, or for an email already known, issues fresh credentials, deposits
-    /// `balance` on top, and applies the given plan and limits. Returns (api key, jwt, created).
-    pub(crate) fn upsert_account(&mut self, email: &str, balance: u64, plan: &str, rpm: Option<u64>, concurrent: Option<u64>) -> (String, String, bool) {
+    /// Creates an account (always a new one, even for an email already used) with a deposit,
+    /// an API key and a JWT. Returns (id, api key, jwt).
+    pub(crate) fn create_account(&mut self, email: &str, balance: u64, plan: &str, rpm: Option<u64>, concurrent: Option<u64>) -> (AccountId, String, String) {
         let (plan_rpm, plan_conc) = plan_limits(plan).unwrap_or((60, 10));
-        let created = !self.accounts.contains_key(email);
-        let acct = self.accounts.entry(email.to_owned()).or_insert_with(|| Account {
-            email: email.to_owned(),
-            plan: plan.to_owned(),
-            requests_per_minute: plan_rpm,
-            concurrent_jobs: plan_conc,
-            deposits: 0,
-            balance: 0,
-            held: 0,
-            spent: 0,
-            refunded: 0,
-            jobs_created: 0,
-            active: 0,
-            job_ids: Vec::new(),
-            idempotency: HashMap::new(),
-        });
-        acct.plan = plan.to_owned();
-        acct.requests_per_minute = rpm.unwrap_or(plan_rpm);
-        acct.concurrent_jobs = concurrent.unwrap_or(plan_conc);
-        acct.deposits += balance;
-        acct.balance += balance;
-        let key = self.issue_api_key(email);
-        let jwt = self.issue_jwt(email);
-        (key, jwt, created)
+        let id = self.next_account;
+        self.next_account += 1;
+        self.accounts.insert(
+            id,
+            Account {
+                email: email.to_owned(),
+                plan: plan.to_owned(),
+                requests_per_minute: rpm.unwrap_or(plan_rpm),
+                concurrent_jobs: concurrent.unwrap_or(plan_conc),
+                deposits: balance,
+                balance,
+                held: 0,
+                spent: 0,
+                refunded: 0,
+                jobs_created: 0,
+                active: 0,
+                job_ids: Vec::new(),
+                idempotency: HashMap::new(),
+            },
+        );
+        let key = self.issue_api_key(id);
+        let jwt = self.issue_jwt(id, email);
+        (id, key, jwt)
     }
 
     /// A new API key for an account: `sd_` + 32 hex characters.
-    pub(crate) fn issue_api_key(&mut self, email: &str) -> String {
+    pub(crate) fn issue_api_key(&mut self, account: AccountId) -> String {
         let key = format!("sd_{}", self.random_hex(32));
-        self.tokens.insert(key.clone(), Token { email: email.to_owned(), kind: TokenKind::ApiKey });
+        self.tokens.insert(key.clone(), Token { account, kind: TokenKind::ApiKey });
         key
     }
 
     /// A new JWT: three base64url parts; valid because the emulator remembers issuing it.
-    fn issue_jwt(&mut self, email: &str) -> String {
+    fn issue_jwt(&mut self, account: AccountId, email: &str) -> String {
         let header = b64url(br#"{"alg":"HS256","typ":"JWT"}"#);
         let iat = self.clock.wall_ms(self.now()) / 1000;
         let payload = b64url(json!({"sub": email, "email": email, "iat": iat, "jti": self.random_hex(16)}).to_string().as_bytes());
@@ -260,36 +266,32 @@ impl State {
             chunk.copy_from_slice(&self.id_rng.next_u64().to_le_bytes());
         }
         let jwt = format!("{header}.{payload}.{}", b64url(&sig));
-        self.tokens.insert(jwt.clone(), Token { email: email.to_owned(), kind: TokenKind::Jwt });
+        self.tokens.insert(jwt.clone(), Token { account, kind: TokenKind::Jwt });
         jwt
     }
 
-    /// Adds money to an account. Returns false for an unknown email.
-    pub(crate) fn deposit(&mut self, email: &str, amount: u64) -> bool {
-        match self.accounts.get_mut(email) {
-            Some(a) => {
-                a.deposits += amount;
-                a.balance += amount;
-                true
-            }
-            None => false,
-        }
+    /// Adds money to the most recently created account with this email; returns it.
+    pub(crate) fn deposit(&mut self, email: &str, amount: u64) -> Option<&Account> {
+        let a = self.accounts.values_mut().rev().find(|a| a.email == email)?;
+        a.deposits += amount;
+        a.balance += amount;
+        Some(a)
     }
 
     /// The earliest expected end among an account's active jobs.
-    pub(crate) fn earliest_active_end(&self, email: &str) -> Option<u64> {
-        self.unsettled.iter().find(|(_, id)| self.jobs.get(id).is_some_and(|j| j.email == email)).map(|(end, _)| *end)
+    pub(crate) fn earliest_active_end(&self, account: AccountId) -> Option<u64> {
+        self.unsettled.iter().find(|(_, id)| self.jobs.get(id).is_some_and(|j| j.account == account)).map(|(end, _)| *end)
     }
 
     /// Makes a job: holds its cost and decides its future. The caller has checked balance and
     /// concurrency.
-    pub(crate) fn create_job(&mut self, email: &str, req: CreateRequest, cost: u64, failure: Option<Option<String>>) -> String {
+    pub(crate) fn create_job(&mut self, account: AccountId, req: CreateRequest, cost: u64, failure: Option<Option<String>>) -> String {
         let now = self.now();
         let t = timing::sample(&mut self.timing_rng, &req.resolution, req.duration);
         let id = format!("job_{}", self.random_hex(16));
         let job = Job {
             id: id.clone(),
-            email: email.to_owned(),
+            account,
             req,
             cost,
             created_ms: now,
@@ -299,7 +301,7 @@ impl State {
         };
         self.unsettled.insert((job.end_ms, id.clone()));
         self.jobs.insert(id.clone(), job);
-        if let Some(a) = self.accounts.get_mut(email) {
+        if let Some(a) = self.accounts.get_mut(&account) {
             a.balance -= cost;
             a.held += cost;
             a.jobs_created += 1;
@@ -309,15 +311,15 @@ impl State {
         id
     }
 
-    /// Deletes a job of `email` (the state must be settled).
-    pub(crate) fn delete_job(&mut self, email: &str, id: &str, now: u64) -> Deleted {
-        let Some(job) = self.jobs.get(id).filter(|j| j.email == email) else { return Deleted::NotFound };
+    /// Deletes a job of `account` (the state must be settled).
+    pub(crate) fn delete_job(&mut self, account: AccountId, id: &str, now: u64) -> Deleted {
+        let Some(job) = self.jobs.get(id).filter(|j| j.account == account) else { return Deleted::NotFound };
         let (status, cost, end) = (job.status(now), job.cost, job.end_ms);
         if status == Status::Processing {
             return Deleted::Processing;
         }
         self.jobs.remove(id);
-        let acct = self.accounts.get_mut(email);
+        let acct = self.accounts.get_mut(&account);
         let mut refunded = 0;
         if let Some(a) = acct {
             a.job_ids.retain(|j| j != id);

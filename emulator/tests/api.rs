@@ -333,7 +333,7 @@ async fn idempotent_replay_and_conflict() {
     assert_eq!(create_with_key(&emu, &d.api_key, QUICKSTART, "k-1").await.header("idempotent-replayed"), None);
     let poor = emu.create_account("poor@example.com", 0);
     assert_eq!(create_with_key(&emu, &poor.api_key, QUICKSTART, "k-2").await.status, 402);
-    emu.create_account("poor@example.com", 500);
+    call("POST", &format!("{}/_emulator/accounts/deposit", emu.url()), None, Some(r#"{"email": "poor@example.com", "amount_cents": 500}"#), &[]).await;
     let r = create_with_key(&emu, &poor.api_key, QUICKSTART, "k-2").await;
     assert_eq!((r.status, r.header("idempotent-replayed")), (201, None));
 
@@ -419,10 +419,12 @@ async fn library_api() {
     assert!(!shown.contains(&c.api_key) && !shown.contains(&c.jwt), "{shown}");
     assert!(shown.contains(&format!("sd_…{}", &c.api_key[c.api_key.len() - 4..])), "{shown}");
     assert_eq!(get(&emu, "/v1/account", &c.api_key).await.json["plan"], "enterprise");
-    // The same email again: fresh credentials, the balance deposited on top, old keys still valid.
+    // The same email again: a new, independent account.
     let again = emu.create_account("lib@example.com", 5);
     assert_ne!(again.api_key, c.api_key);
-    assert_eq!(get(&emu, "/v1/account", &c.api_key).await.json["balance_cents"], 15);
+    assert_eq!(get(&emu, "/v1/account", &c.api_key).await.json["balance_cents"], 10);
+    assert_eq!(get(&emu, "/v1/account", &again.api_key).await.json["balance_cents"], 5);
+    assert_eq!(emu.ledger()["accounts"].as_array().map(Vec::len), Some(2));
     assert!(emu.add_fault(json!({"bogus": 1})).is_err());
     emu.advance(10);
     assert_eq!(emu.now_ms(), 10);
