@@ -317,6 +317,7 @@ test("keys never appear in errors, toString, inspect, JSON or console output", a
   const { acct, client } = await fresh();
   const key = acct.api_key;
   const secret = key.slice(3, -4);
+  /** @type {string[]} */
   const logged = [];
   const orig = { log: console.log, error: console.error, warn: console.warn, info: console.info, debug: console.debug };
   for (const k of /** @type {const} */ (["log", "error", "warn", "info", "debug"])) console[k] = (...a) => logged.push(a.map(String).join(" "));
@@ -367,12 +368,12 @@ test("an sd_ key is refused where window and document exist, unless dangerouslyA
 test("a panic in the module becomes InternalError and the module is reset", async () => {
   const { client } = await fresh();
   const before = await client.account.retrieve();
-  assert.throws(() => usv._debugPanic(), (e) => e instanceof usv.InternalError && e instanceof usv.USVideoError && !(e instanceof WebAssembly.RuntimeError));
+  assert.throws(() => /** @type {any} */ (usv)._debugPanic(), (e) => e instanceof usv.InternalError && e instanceof usv.USVideoError && !(e instanceof WebAssembly.RuntimeError));
   assert.equal(estimateCost({ resolution: "1080p", duration: 5 }), 120);
   const afterReset = await client.account.retrieve();
   assert.equal(afterReset.email, before.email);
-  assert.throws(() => usv._debugPanic(), usv.InternalError);
-  assert.throws(() => usv._debugPanic(), usv.InternalError);
+  assert.throws(() => /** @type {any} */ (usv)._debugPanic(), usv.InternalError);
+  assert.throws(() => /** @type {any} */ (usv)._debugPanic(), usv.InternalError);
   assert.equal((await client.videos.create(text)).status, "pending");
 });
 

@@ -1,0 +1,83 @@
+// @ts-check
+// The quickstart in JavaScript (Node 18+): the reference's own example, end to end.
+//
+// With no USVIDEO_API_KEY it starts the local emulator (`usvideo-emulator`, time sped up so the job
+// takes a few seconds) and opens an account with $50; with a key it talks to USVIDEO_BASE_URL or
+// the real service. Then: the offline estimate, a 1080p 5 s text-to-video job with a progress bar,
+// the download, and the balance before and after.
+//
+//   npm install usvideo && node quickstart.mjs
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { USVideo, estimateCost, USVideoError } from "usvideo";
+
+const started = performance.now();
+
+/** Starts the emulator binary ($USVIDEO_EMULATOR, or `usvideo-emulator` on the PATH) and opens an account. */
+async function localEmulator() {
+  const bin = process.env.USVIDEO_EMULATOR || "usvideo-emulator";
+  const child = spawn(bin, ["--port", "0", "--time-scale", "15", "--exit-on-stdin-close"], { stdio: ["pipe", "pipe", "ignore"] });
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: /** @type {import("node:stream").Readable} */ (child.stdout) }).once("line", resolve);
+    child.once("error", reject);
+  });
+  const url = String(line).replace(/^.*listening on /, "");
+  const res = await fetch(`${url}/_emulator/accounts`, { method: "POST", body: JSON.stringify({ email: "[email protected]", balance_cents: 5_000 }) });
+  const account = await res.json();
+  console.log(`No USVIDEO_API_KEY set: using the local emulator at ${url} (account ${account.email}, $50.00)`);
+  return { client: new USVideo({ apiKey: account.api_key, baseURL: `${url}/v1` }), stop: () => child.kill() };
+}
+
+const { client, stop } = process.env.USVIDEO_API_KEY
+  ? { client: new USVideo(), stop: () => {} }
+  : await localEmulator();
+
+try {
+  const estimate = estimateCost({ resolution: "1080p", duration: 5 });
+  console.log(`Offline estimate for 1080p × 5 s: ${estimate} cents ($${(estimate / 100).toFixed(2)})`);
+
+  const before = await client.account.retrieve();
+  console.log(`Balance before: ${before.balance_cents} cents`);
+
+  const job = await client.videos.createAndWait(
+    { prompt: "A drone shot over a misty mountain lake at sunrise", mode: "text_to_video", resolution: "1080p", duration: 5 },
+    {
+      // 15x virtual time on the emulator: scale the poll schedule's model to match.
+      poll: process.env.USVIDEO_API_KEY ? undefined : { expected_scale: 1 / 15, first_poll_ms: 500, min_interval_ms: 250 },
+      onEvent: (/** @type {import("usvideo").Event} */ e) => {
+        if (e.type === "created") console.log(`Submitted job ${e.job.id} (held ${e.job.estimated_cost_cents ?? 0} cents)`);
+        if (e.type === "retrying") console.log(`retry ${e.attempt} in ${e.after_ms} ms: ${e.error.message}`);
+      },
+      onProgress: (/** @type {import("usvideo").Progress} */ p) => {
+        const bar = "=".repeat(Math.round(p.percent / 2.5)).padEnd(40);
+        process.stdout.write(`\r[${bar}] ${String(p.percent).padStart(3)}% ${p.status}   `);
+      },
+    },
+  );
+  process.stdout.write("\n");
+
+  // `video_url` exists because `createAndWait` returns a completed job.
+  const video = await fetch(job.video_url);
+  if (!video.ok) throw new Error(`downloading the video failed with HTTP ${video.status}`);
+  const bytes = new Uint8Array(await video.arrayBuffer());
+  const dir = join(tmpdir(), "usvideo-quickstart");
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${job.id}.mp4`);
+  await writeFile(path, bytes);
+
+  const after = await client.account.retrieve();
+  console.log(`Job:          ${job.id}`);
+  console.log(`Video:        ${path} (${bytes.length} bytes)`);
+  console.log(`Cost:         ${job.cost_cents} cents`);
+  console.log(`Balance:      ${before.balance_cents} → ${after.balance_cents} cents`);
+  console.log(`Done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+} catch (e) {
+  if (e instanceof USVideoError) console.error(`${e.name} (${e.code}): ${e.message}`);
+  process.exitCode = 1;
+  throw e;
+} finally {
+  stop();
+}

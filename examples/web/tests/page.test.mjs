@@ -1,0 +1,87 @@
+// @ts-check
+// End to end: build the page with Vite, serve it with `vite preview`, drive it in headless
+// Chromium (playwright-core, Debian's chromium) against the emulator; saves a screenshot.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { build, preview } from "vite";
+import { chromium } from "playwright-core";
+import { startEmulator } from "../../../wasm/tests/emulator.mjs";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const out = fileURLToPath(new URL("./out/", import.meta.url));
+
+/** @type {Awaited<ReturnType<typeof startEmulator>>} */
+let emu;
+/** @type {import("vite").PreviewServer} */
+let server;
+/** @type {import("playwright-core").Browser} */
+let browser;
+
+before(async () => {
+  emu = await startEmulator(["--time-scale", "50"]);
+  await build({ root, logLevel: "warn" });
+  server = await preview({ root, logLevel: "warn", preview: { port: 0, host: "127.0.0.1" } });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+  });
+});
+after(async () => {
+  await browser?.close();
+  await new Promise((r) => server?.httpServer.close(r));
+  emu?.stop();
+});
+
+test("the page estimates as you type, generates a video and shows its progress", async () => {
+  const acct = await emu.account(5_000);
+  const url = server.resolvedUrls?.local[0];
+  assert.ok(url);
+  const page = await browser.newPage({ viewport: { width: 760, height: 900 } });
+  /** @type {string[]} */
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  await page.goto(`${url}?fast&baseURL=${encodeURIComponent(emu.api)}&apiKey=${encodeURIComponent(acct.api_key)}`);
+  await page.waitForFunction(() => document.getElementById("estimate")?.textContent?.includes("$"));
+  assert.equal(await page.textContent("#estimate"), "$1.20 (120 cents)");
+  await page.selectOption("#resolution", "2k");
+  await page.fill("#duration", "10");
+  assert.equal(await page.textContent("#estimate"), "$3.60 (360 cents)");
+  await page.fill("#duration", "11");
+  assert.match((await page.textContent("#error")) ?? "", /duration/);
+  assert.equal(await page.isDisabled("#generate"), true);
+  await page.fill("#duration", "2");
+  await page.selectOption("#resolution", "720p");
+  assert.equal(await page.textContent("#estimate"), "$0.12 (12 cents)");
+
+  await page.click("#generate");
+  await page.waitForFunction(() => /submitted|pending|processing/.test(document.getElementById("status")?.textContent ?? ""), null, { timeout: 10_000 });
+  await page.waitForFunction(() => document.getElementById("status")?.textContent?.startsWith("Completed"), null, { timeout: 60_000 });
+  assert.equal(await page.getAttribute("#progress", "value"), "100");
+  const src = await page.getAttribute("#video", "src");
+  assert.match(src ?? "", /^http:\/\/127\.0\.0\.1:\d+\//);
+  await page.waitForFunction(() => /** @type {HTMLVideoElement} */ (document.getElementById("video")).readyState >= 1, null, { timeout: 10_000 });
+  mkdirSync(out, { recursive: true });
+  await page.screenshot({ path: `${out}page.png`, fullPage: true });
+  const ledger = await emu.ledger(acct.email);
+  assert.equal(ledger.jobs_created, 1);
+  assert.deepEqual(errors, []);
+  // The key never shows on the page.
+  assert.ok(!(await page.content()).includes(acct.api_key.slice(3)));
+});
+
+test("without dangerouslyAllowBrowser an sd_ key is refused in the browser", async () => {
+  const url = server.resolvedUrls?.local[0];
+  const page = await browser.newPage();
+  await page.goto(`${url}?strict&baseURL=${encodeURIComponent(emu.api)}&apiKey=sd_test_key_000000001`);
+  await page.waitForFunction(() => document.getElementById("estimate")?.textContent?.includes("$"));
+  const text = (await page.textContent("#error")) ?? "";
+  assert.match(text, /^UsageError: refusing to use an API key in a browser/);
+  assert.match(text, /proxy/);
+  assert.ok(!text.includes("test_key_0000"));
+  assert.equal(await page.isDisabled("#generate"), true);
+});

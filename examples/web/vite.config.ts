@@ -1,0 +1,9 @@
+import { defineConfig } from "vite";
+
+export default defineConfig({
+  // The package instantiates its .wasm with `new URL(..., import.meta.url)`: keep it out of the
+  // dev-server pre-bundling so that URL still points next to the package's files.
+  optimizeDeps: { exclude: ["usvideo"] },
+  // The package uses top-level await to instantiate the module at import.
+  build: { target: "es2022" },
+});
