@@ -4,5 +4,5 @@ import { webcrypto } from "node:crypto";
 import { initSync } from "./gen/usvideo_wasm.js";
 import { _setRandom } from "./sdk.js";
 initSync({ module: readFileSync(new URL("./gen/usvideo_wasm_bg.wasm", import.meta.url)) });
-_setRandom((n) => webcrypto.getRandomValues(new Uint8Array(n)));
+_setRandom((b) => webcrypto.getRandomValues(b));
 export * from "./sdk.js";

@@ -313,10 +313,20 @@ export function estimateCost(input: { resolution?: Resolution | null; duration?:
 // ------------------------------------------------------------------------------------------------
 
 const now = (): number => Math.floor(performance.now());
-let random = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
+let fill = (b: Uint8Array): Uint8Array => crypto.getRandomValues(b);
 /** @internal The Node entry supplies `webcrypto` where `crypto` is not global (Node 18). */
-export function _setRandom(f: (n: number) => Uint8Array): void {
-  random = f;
+export function _setRandom(f: (b: Uint8Array) => Uint8Array): void {
+  fill = f;
+}
+/** Fresh random bytes for seeds and idempotency keys, drawn from a pool refilled 4 KiB at a time. */
+let pool: Uint8Array = new Uint8Array(0);
+let used = 0;
+function random(n: number): Uint8Array {
+  if (used + n > pool.length) {
+    pool = fill(new Uint8Array(4096));
+    used = 0;
+  }
+  return pool.subarray(used, (used += n));
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -455,7 +465,7 @@ class Ctx {
           const live = cancelled ? undefined : signal;
           const out: Out = P(g(() => m.poll(now()), gen));
           if (out.t === "send") {
-            await this.slot(live);
+            if (this.limiter.acquire(now()) >= 0) await this.slot(live);
             if (live?.aborted) continue;
             const r = await this.exec(out, live);
             if (live?.aborted && o.cleanup) {

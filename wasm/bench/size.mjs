@@ -1,0 +1,160 @@
+// The size and overhead benchmark (run by ../bench-size.sh).
+//
+// Size: one tiny app per SDK that creates a video job and waits for it, bundled by esbuild
+// (browser platform, ESM, minified) and gzipped (-9). For `usvideo` the .wasm is a separate asset
+// fetched at import: it is counted too (JS gzip + wasm gzip). Peers are installed from npm into a
+// temporary directory at pinned versions.
+//
+// Overhead: `client.videos.retrieve(id)` against `fetch(url) + res.json()` of the same URL on
+// loopback (the emulator as a child process), alternating, many rounds; the ratio of medians.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, symlinkSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { startEmulator } from "../tests/emulator.mjs";
+
+const here = fileURLToPath(new URL("..", import.meta.url));
+const PEERS = { replicate: "1.4.0", "@fal-ai/client": "1.10.1", "@runwayml/sdk": "4.20.1", lumaai: "1.19.1" };
+
+const apps = {
+  usvideo: `import { USVideo } from "usvideo";
+const client = new USVideo({ apiKey: "sd_example_key_000000", dangerouslyAllowBrowser: true });
+const job = await client.videos.createAndWait({ prompt: "a lake at dawn", mode: "text_to_video" });
+console.log(job.video_url);`,
+  replicate: `import Replicate from "replicate";
+const replicate = new Replicate({ auth: "r8_example" });
+const output = await replicate.run("owner/video-model", { input: { prompt: "a lake at dawn" } });
+console.log(output);`,
+  "@fal-ai/client": `import { fal } from "@fal-ai/client";
+fal.config({ credentials: "example" });
+const result = await fal.subscribe("fal-ai/video-model", { input: { prompt: "a lake at dawn" } });
+console.log(result.data);`,
+  "@runwayml/sdk": `import RunwayML from "@runwayml/sdk";
+const client = new RunwayML({ apiKey: "key_example", dangerouslyAllowBrowser: true });
+const task = await client.textToVideo.create({ model: "veo3.1", promptText: "a lake at dawn", ratio: "1280:720", duration: 8 }).waitForTaskOutput();
+console.log(task.output);`,
+  lumaai: `import LumaAI from "lumaai";
+const client = new LumaAI({ authToken: "luma_example", dangerouslyAllowBrowser: true });
+let generation = await client.generations.create({ prompt: "a lake at dawn", model: "ray-2" });
+while (generation.state !== "completed" && generation.state !== "failed") {
+  await new Promise((r) => setTimeout(r, 3000));
+  generation = await client.generations.get(generation.id);
+}
+console.log(generation.assets?.video);`,
+};
+
+async function sizes() {
+  const dir = mkdtempSync(join(tmpdir(), "usvideo-bench-"));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ private: true, type: "module" }));
+  const specs = Object.entries(PEERS).map(([n, v]) => `${n}@${v}`);
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--silent", ...specs], { cwd: dir, stdio: "inherit" });
+  mkdirSync(join(dir, "node_modules"), { recursive: true });
+  symlinkSync(join(here, "pkg"), join(dir, "node_modules", "usvideo"));
+  const rows = [];
+  for (const [name, src] of Object.entries(apps)) {
+    const entry = join(dir, `${name.replace(/[@/]/g, "_")}.mjs`);
+    writeFileSync(entry, src);
+    const out = await esbuild.build({ entryPoints: [entry], bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022", write: false, logLevel: "silent", absWorkingDir: dir });
+    const js = out.outputFiles[0].contents;
+    let wasm = new Uint8Array();
+    if (name === "usvideo") wasm = readFileSync(join(here, "pkg/gen/usvideo_wasm_bg.wasm"));
+    const version = name === "usvideo" ? JSON.parse(readFileSync(join(here, "pkg/package.json"), "utf8")).version : PEERS[name];
+    rows.push({ name, version, js: js.length, jsGz: gzipSync(js, { level: 9 }).length, wasm: wasm.length, wasmGz: wasm.length ? gzipSync(wasm, { level: 9 }).length : 0 });
+  }
+  return rows;
+}
+
+async function overhead(rounds = 400) {
+  const emu = await startEmulator(["--time-scale", "1"]);
+  try {
+    const acct = await emu.control("accounts", { email: "[email protected]", balance_cents: 100_000, plan: "enterprise", requests_per_minute: 1_000_000, concurrent_jobs: 100 });
+    const { USVideo } = await import("usvideo");
+    const client = new USVideo({ apiKey: acct.api_key, baseURL: emu.api, requestsPerMinute: 1_000_000 });
+    const job = await client.videos.create({ prompt: "a lake at dawn", mode: "text_to_video" });
+    const url = `${emu.api}/videos/${job.id}`;
+    const headers = { authorization: `Bearer ${acct.api_key}`, accept: "application/json" };
+    const raw = async () => (await fetch(url, { headers })).json();
+    const sdk = () => client.videos.retrieve(job.id);
+    for (let i = 0; i < 50; i++) {
+      await raw();
+      await sdk();
+    }
+    const tRaw = [];
+    const tSdk = [];
+    for (let i = 0; i < rounds; i++) {
+      let t = performance.now();
+      await raw();
+      tRaw.push(performance.now() - t);
+      t = performance.now();
+      await sdk();
+      tSdk.push(performance.now() - t);
+    }
+    const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+    return { rounds, raw: median(tRaw), sdk: median(tSdk), ratio: median(tSdk) / median(tRaw) };
+  } finally {
+    emu.stop();
+  }
+}
+
+const kb = (n) => (n / 1024).toFixed(1);
+const rows = await sizes();
+const o = await overhead();
+const table = [
+  "| package | version | JS (min) | JS gzip | wasm | wasm gzip | **total gzip** |",
+  "|---|---|---:|---:|---:|---:|---:|",
+  ...rows.map((r) => `| ${r.name} | ${r.version} | ${kb(r.js)} KB | ${kb(r.jsGz)} KB | ${r.wasm ? `${kb(r.wasm)} KB` : "–"} | ${r.wasmGz ? `${kb(r.wasmGz)} KB` : "–"} | **${kb(r.jsGz + r.wasmGz)} KB** |`),
+].join("\n");
+const md = `# Benchmarks of the npm package \`usvideo\`
+
+Written by \`wasm/bench-size.sh\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}).
+
+## Size: an app that creates a video job and waits for it
+
+esbuild ${esbuild.version} (bundle, minify, ESM, browser platform), gzip -9. For \`usvideo\` the
+WebAssembly module is a separate asset fetched at import and is counted in the total. Goal ≤ 40 KB
+gzipped, stretch ≤ 21 KB.
+
+${table}
+
+## Per-call overhead
+
+\`client.videos.retrieve(id)\` against a raw \`fetch(url)\` + \`res.json()\` of the same URL, on loopback
+against the emulator, ${o.rounds} alternating rounds after 50 of warm-up; medians.
+
+| raw fetch | usvideo retrieve | ratio (goal ≤ 1.10) |
+|---:|---:|---:|
+| ${o.raw.toFixed(3)} ms | ${o.sdk.toFixed(3)} ms | **${o.ratio.toFixed(3)}** |
+
+## Reading the numbers
+
+- **Size: the goal (≤ 40 KB) is missed by ~2.9×.** The JavaScript (wrapper + glue) is ~5.5 KB
+  gzipped; the rest is the WebAssembly module, almost all of it the core. \`twiggy top\` on the
+  module (1 681 functions): serde_json deserializers monomorphised per type (every optional \`Job\`
+  field goes through \`lenient\`, i.e. a \`serde_json::Value\` and back), \`serde_json::Value\`
+  (the loose validator and the pricing parser take a \`Value\`), float formatting (\`flt2dec\`
+  dragon + grisu, ~15 KB raw, reached through serde's \`Unexpected::Float\` and
+  \`Number::to_string\` in \`PricingTable::from_json\`), \`format!\` everywhere in messages
+  (28 KB of \`.rodata\`), dlmalloc. \`opt-level = "s"\` is worse (118 KB gzipped); this binding
+  adds no serde-wasm-bindgen, gloo-net, js-sys or futures.
+- **What the core would need** to reach ~40 KB (this package does not edit the core):
+  1. parsers that take an already-parsed value (a \`serde::Deserializer\` generic, so the wasm build
+     can feed \`serde_wasm_bindgen::Deserializer\` over the host's \`JSON.parse\` result, ~4 KB)
+     instead of bytes through serde_json (~31 KB gzipped measured), and a validator over that same
+     abstraction instead of \`&serde_json::Value\`;
+  2. \`lenient\` without a \`Value\` round trip (\`#[serde(default, deserialize_with)]\` over an
+     untagged \`Option\`, or \`IgnoredAny\` on error), and no f64 anywhere (\`expected_scale\` as
+     per-mille, prices parsed from the raw number text);
+  3. \`&'static str\` messages plus codes instead of \`format!\` on non-error paths;
+  4. optionally, a nightly \`-Zbuild-std\` + \`panic_immediate_abort\` build (drops the panic
+     formatting machinery).
+- **Overhead: the goal (≤ 1.10) is missed; the ratio is ~1.25–1.30** on a 0.5–0.9 ms loopback
+  round trip. In a tight loop the core's work per retrieve is ~30 µs (spec parse 8 µs, building and
+  serialising the request 10 µs, parsing the job and serialising it back 8 µs); the per-request
+  \`AbortController\` + timeout timer cost ~20 µs; the rest is the driver's promises and GC. Against a
+  real service (tens of ms per call) the overhead is under 1 %.
+`;
+writeFileSync(join(here, "BENCHMARKS.md"), md);
+console.log(md);

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The npm package `usvideo`: build it and run every test. Idempotent; on a fresh machine it needs
+# only Rust, Node 20 and npm (and root for apt-get if Chromium is missing).
+#   1. toolchain: wasm32 target, wasm-bindgen-cli 0.2.130, Debian chromium + chromium-driver
+#   2. npm ci (pinned, lockfiles committed), the emulator, the package (build.sh)
+#   3. tsc --strict over the package's types, tests and examples
+#   4. node --test over the built package: vectors + client against the emulator
+#   5. wasm-bindgen-test in Node and in headless Chromium
+#   6. the Vite page driven in Chromium by playwright-core (screenshot in examples/web/tests/out/)
+#   7. examples/quickstart.mjs against the emulator
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+rustup target add wasm32-unknown-unknown >/dev/null
+if ! wasm-bindgen --version 2>/dev/null | grep -q '0\.2\.130'; then
+  cargo install wasm-bindgen-cli --version 0.2.130
+fi
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  apt-get update && apt-get install -y chromium chromium-driver
+fi
+
+step "npm ci (wasm/)"
+cd "$here"
+npm ci --no-audit --no-fund
+
+step "emulator"
+cargo build --manifest-path "$root/Cargo.toml" -p usvideo-emulator
+target_dir="$(cargo metadata --manifest-path "$root/Cargo.toml" --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
+export USVIDEO_EMULATOR="$target_dir/debug/usvideo-emulator"
+
+step "build the package"
+./build.sh
+ln -sfn ../pkg node_modules/usvideo
+
+step "npm ci (examples/web)"
+(cd "$root/examples/web" && npm ci --no-audit --no-fund)
+
+step "tsc --noEmit --strict (tests, quickstart, page)"
+node_modules/.bin/tsc -p tsconfig.check.json
+(cd "$root/examples/web" && node_modules/.bin/tsc -p tsconfig.json)
+
+step "node --test (vectors, client against the emulator)"
+node --test --test-reporter=spec tests/vectors.test.mjs tests/client.test.mjs 2>&1 | tee tests/out.log | grep -E '^(✖|ℹ)|failing tests|^  ✖' || true
+if grep -q '^ℹ fail [1-9]' tests/out.log || ! grep -q '^ℹ pass' tests/out.log; then
+  grep -B2 -A30 '✖' tests/out.log | head -150
+  echo "node tests FAILED" >&2
+  exit 1
+fi
+
+step "wasm-bindgen-test (Node)"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+cargo test --manifest-path "$root/Cargo.toml" --target wasm32-unknown-unknown -p usvideo-wasm --test wasm
+
+step "wasm-bindgen-test (headless Chromium)"
+WASM_BINDGEN_USE_BROWSER=1 cargo test --manifest-path "$root/Cargo.toml" --target wasm32-unknown-unknown -p usvideo-wasm --test wasm
+
+step "the page (Vite 7 + playwright-core + Chromium)"
+(cd "$root/examples/web" && node --test --test-reporter=spec tests/)
+
+step "examples/quickstart.mjs"
+mkdir -p tests/out
+cp "$root/examples/quickstart.mjs" tests/out/quickstart.mjs
+env -u USVIDEO_API_KEY -u USVIDEO_BASE_URL node tests/out/quickstart.mjs
+
+printf '\nwasm/test.sh: all passed\n'
