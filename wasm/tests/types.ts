@@ -1,0 +1,47 @@
+// Type-level tests of the package's .d.ts (checked by `tsc -p tsconfig.check.json`, never run).
+import { USVideo, estimateCost, USVideoError, RateLimitError, APIStatusError, type Job, type CompletedJob, type CreateVideoParams } from "usvideo";
+
+declare const client: USVideo;
+declare const job: Job;
+
+export async function checks(): Promise<void> {
+  // video_url exists only once the status is narrowed to "completed".
+  // @ts-expect-error not on every job
+  job.video_url;
+  if (job.status === "completed") {
+    const url: string = job.video_url;
+    const cents: number = job.cost_cents;
+    void url, cents;
+  }
+  const done: CompletedJob = await client.videos.createAndWait({ prompt: "x", mode: "text_to_video" });
+  void done.video_url;
+
+  // Literal unions for mode and resolution.
+  // @ts-expect-error "2K" is not a resolution
+  estimateCost({ resolution: "2K", duration: 5 });
+  // @ts-expect-error image_url belongs to image_to_video
+  const bad: CreateVideoParams = { prompt: "x", mode: "text_to_video", image_url: "https://x/a.png" };
+  // @ts-expect-error image_to_video needs image_url
+  const missing: CreateVideoParams = { prompt: "x", mode: "image_to_video" };
+  const ok: CreateVideoParams = { prompt: "x", mode: "reference", reference_url: "https://x/a.png", resolution: "2k", duration: 10 };
+  void bad, missing, ok;
+
+  // Money and milliseconds are numbers, never bigint.
+  const cents: number = estimateCost({ resolution: "1080p", duration: 5 });
+  const a = await client.account.retrieve();
+  const balance: number = a.balance_cents;
+  void cents, balance;
+
+  // Error classes narrow with instanceof.
+  try {
+    await client.videos.retrieve("job_1", { signal: AbortSignal.timeout(1000) });
+  } catch (e) {
+    if (e instanceof RateLimitError) {
+      const s: number | undefined = e.retryAfter;
+      const base: APIStatusError = e;
+      const root: USVideoError = base;
+      void s, root;
+    }
+  }
+  for await (const j of client.videos.listAll()) void j.id;
+}
