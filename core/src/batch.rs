@@ -52,6 +52,7 @@ const ITEM_ID_SHIFT: u32 = 24;
 
 /// How a batch runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BatchOptions {
     /// Refuse to start if the estimated total exceeds this many cents.
     pub max_spend_cents: Option<u64>,
@@ -94,6 +95,7 @@ impl Default for BatchOptions {
 
 /// One item's outcome.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ItemResult {
     /// The item's position in the input.
     pub index: u32,
@@ -107,6 +109,7 @@ pub struct ItemResult {
 
 /// Counts, emitted after every change.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BatchProgress {
     /// Items in the batch.
     pub total: u32,
@@ -124,6 +127,7 @@ pub struct BatchProgress {
 
 /// The outcome of a whole batch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BatchSummary {
     /// Every item, in input order.
     pub results: Vec<ItemResult>,

@@ -14,6 +14,7 @@ use std::fmt;
 /// What went wrong, one per class of the public error family.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ErrorKind {
     /// Input refused before sending (`ValidationError`).
     Validation,
@@ -119,6 +120,7 @@ impl ErrorKind {
 
 /// Every failure the SDK reports. Messages never hold a key or a JWT (see [`crate::secret`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Error {
     /// Which class of error.
     pub kind: ErrorKind,

@@ -7,6 +7,7 @@ use std::fmt;
 /// The methods the API uses.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Method {
     /// `GET`
     Get,
@@ -30,6 +31,8 @@ impl Method {
 
 /// One header. A list of these (not a map) keeps order and crosses every FFI as plain data.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Debug))]
 pub struct Header {
     /// Name, as written (compare case-insensitively).
     pub name: String,
@@ -57,6 +60,8 @@ impl fmt::Debug for Header {
 
 /// A request for the host to perform.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Debug))]
 pub struct HttpRequest {
     /// The method.
     pub method: Method,
@@ -78,6 +83,7 @@ impl HttpRequest {
 
 /// A response the host received: status, headers and the whole body.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HttpResponse {
     /// HTTP status.
     pub status: u16,
@@ -108,6 +114,7 @@ fn find_header<'a>(headers: &'a [Header], name: &str) -> Option<&'a str> {
 /// How a request failed without an HTTP answer, as the host saw it. The core decides what follows.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum TransportKind {
     /// No connection was made (refused, DNS, TLS handshake): the request provably never reached
     /// the server, so even a create may be sent again.

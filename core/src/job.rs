@@ -40,6 +40,7 @@ use std::collections::VecDeque;
 
 /// How a wait behaves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WaitOptions {
     /// Give up waiting after this many ms (default 10 minutes; `None` waits for ever).
     pub timeout_ms: Option<u64>,

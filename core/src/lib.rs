@@ -45,6 +45,9 @@
 // are the cold path: boxing it would cost every binding a conversion for no measurable gain.
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
+
 pub mod batch;
 pub mod call;
 pub mod create;

@@ -10,6 +10,7 @@ use std::fmt;
 /// How a video is generated.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Mode {
     /// From a prompt alone.
     TextToVideo,
@@ -42,6 +43,7 @@ impl Mode {
 
 /// Output resolution. Wire strings `720p`, `1080p`, `2k`, matched exactly (`2K` is refused).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Resolution {
     /// 720p, the default.
     #[default]
@@ -94,6 +96,7 @@ pub const MAX_SEED: u64 = 4_294_967_295;
 /// The body of `POST /v1/videos`. Build one directly, or from loose data with
 /// [`crate::validate::create_request_from_json`], which also refuses unknown fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CreateVideoRequest {
     /// What the video shows. Required, non-empty after trimming.
     pub prompt: String,
@@ -101,18 +104,23 @@ pub struct CreateVideoRequest {
     pub mode: Mode,
     /// Output resolution; the service's default (720p) when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub resolution: Option<Resolution>,
     /// Length in whole seconds, 1 to 10; 5 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub duration: Option<u32>,
     /// Start image: required for, and only allowed with, `image_to_video`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub image_url: Option<String>,
     /// Reference image: required for, and only allowed with, `reference`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub reference_url: Option<String>,
     /// Seed for reproducible results, 0 to 4294967295.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub seed: Option<u64>,
 }
 
@@ -139,6 +147,7 @@ impl CreateVideoRequest {
 /// Where a job is in its life. Any status the SDK does not know is kept as `Unknown` and treated
 /// as not finished, so a new server status never crashes a client or ends a wait early.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum JobStatus {
     /// Queued.
     Pending,
@@ -205,6 +214,7 @@ impl fmt::Display for JobStatus {
 
 /// Why a job failed, as the service reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct JobError {
     /// Machine-readable reason.
     #[serde(default)]
@@ -216,6 +226,7 @@ pub struct JobError {
 
 /// A video-generation job as the service reports it. Fields the service did not send are `None`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Job {
     /// The job's id (`job_…`).
     pub id: String,
@@ -275,6 +286,7 @@ where
 
 /// One page of `GET /v1/videos`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct JobPage {
     /// The jobs, most recent first.
     pub data: Vec<Job>,
@@ -291,12 +303,15 @@ pub struct JobPage {
 
 /// Paging for `GET /v1/videos`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ListParams {
     /// Page size, 1 to 100 (service default 20).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limit: Option<u32>,
     /// Jobs to skip (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub offset: Option<u64>,
 }
 
@@ -307,6 +322,7 @@ pub const MAX_PAGE_LIMIT: u32 = 100;
 
 /// The answer to `DELETE /v1/videos/{id}` (*assumption*: the reference shows no body).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DeleteResult {
     /// The deleted job.
     pub id: String,
@@ -324,6 +340,7 @@ fn yes() -> bool {
 
 /// `GET /v1/account`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Account {
     /// The account's email.
     #[serde(default)]
@@ -343,6 +360,8 @@ pub struct Account {
 
 /// A key made by `POST /v1/api-keys`. The `key` is shown once: store it now.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi::export(Debug))]
 pub struct CreatedApiKey {
     /// The key's id.
     #[serde(default)]

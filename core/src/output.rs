@@ -12,11 +12,15 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct RequestId(pub u64);
 
+#[cfg(feature = "uniffi")]
+uniffi::custom_newtype!(RequestId, u64);
+
 /// The next thing a machine needs. Drain [`poll`](crate::JobRun::poll) after every input until it
 /// returns [`Output::WaitUntil`], [`Output::Pending`] or [`Output::Done`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Output {
     /// Perform this request (after the shared rate limiter grants a slot) and report the outcome
     /// with `handle_response` or `handle_transport_error` under `id`. If the answer takes longer
@@ -45,6 +49,7 @@ pub enum Output {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 #[non_exhaustive]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Event {
     /// The service accepted the create.
     Created {
@@ -90,6 +95,7 @@ pub enum Event {
 
 /// A job's progress, estimated when the service reports none.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Progress {
     /// The job.
     pub job_id: String,

@@ -17,6 +17,7 @@ pub const MAX_SAFE_CENTS: u64 = (1 << 53) - 1;
 
 /// The price of one second of video at one resolution.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Price {
     /// The resolution.
     pub resolution: Resolution,
@@ -27,6 +28,7 @@ pub struct Price {
 /// A price for each resolution. [`PricingTable::builtin`] is the reference's table; the service's
 /// own (`GET /v1/pricing`) replaces it with [`PricingTable::from_json`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PricingTable {
     /// One price per resolution the table knows.
     pub prices: Vec<Price>,

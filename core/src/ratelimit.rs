@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 
 /// Requests per minute and concurrent jobs of a plan.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Limits {
     /// Requests per rolling minute per key (standard: 60).
     pub requests_per_minute: u32,

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 /// How persistent a call is.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RetryPolicy {
     /// Retries after the first attempt (default 4).
     pub max_retries: u32,
@@ -67,6 +68,7 @@ impl RetryPolicy {
 /// What to do after a failed attempt.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "decision")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Decision {
     /// Send the same request again after this many ms.
     Retry {

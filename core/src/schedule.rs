@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// The knobs of the poll schedule.
 #[derive(Copy, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PollPolicy {
     /// The first poll after submitting, in ms (default 3000), or after the wait starts (0).
     pub first_poll_ms: u64,

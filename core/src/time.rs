@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub struct Millis(pub u64);
 
+#[cfg(feature = "uniffi")]
+uniffi::custom_newtype!(Millis, u64);
+
 impl Millis {
     /// The largest instant the core hands out: 2^53 − 1, the largest exact JS integer.
     pub const MAX: Millis = Millis((1 << 53) - 1);

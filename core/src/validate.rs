@@ -14,6 +14,7 @@ use std::fmt;
 /// A stable, machine-readable rule code.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum IssueCode {
     /// A required field is missing (or `null`).
     Required,
@@ -64,6 +65,7 @@ impl IssueCode {
 
 /// One violated rule: which field, which rule, and a sentence for people.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Issue {
     /// The field (wire name), e.g. `duration`.
     pub field: String,

@@ -1,0 +1,153 @@
+package com.usvideo
+
+import com.usvideo.core.ErrorInfo
+import com.usvideo.core.ErrorKind
+import com.usvideo.core.Issue
+import com.usvideo.ffi.UsVideoException
+import kotlin.time.Duration
+import kotlin.time.Duration.Companion.milliseconds
+
+/**
+ * The error family of the SDK: one class per [ErrorKind], named as in every binding
+ * (`ErrorKind::class_name()` in the core), all under [USVideoError].
+ *
+ * Every error carries the core's record ([info]) and exposes its attributes: [code] (the
+ * server's code, such as `concurrency_limit`, or the kind's name), [status], [field],
+ * [requestId], [retryAfter], [jobId], [jobStatus] and, for validation, every [issues].
+ * [InternalError] is a bug in the SDK (a panic caught at the FFI boundary), never a server answer.
+ */
+sealed class USVideoError(
+    /** The core's error record (`null` only for [InternalError]). */
+    val info: ErrorInfo?,
+    message: String,
+    cause: Throwable? = null,
+) : Exception(message, cause) {
+    /** Which class of error (`null` only for [InternalError]). */
+    val kind: ErrorKind? get() = info?.kind
+    /** The server's code (`insufficient_balance`, `concurrency_limit`, …) or the kind's name. */
+    val code: String get() = info?.code ?: "internal"
+    /** The HTTP status, for errors that had one. */
+    val status: Int? get() = info?.status?.toInt()
+    /** The offending field (validation, or a 400 that names one). */
+    val field: String? get() = info?.field
+    /** The server's `x-request-id`, for support. */
+    val requestId: String? get() = info?.requestId
+    /** How long the server asked to wait (`Retry-After`). */
+    val retryAfter: Duration? get() = info?.retryAfterMs?.toLong()?.milliseconds
+    /** The job concerned (job failed, wait timeout, cancelled). */
+    val jobId: String? get() = info?.jobId
+    /** The job's last known status (wait timeout, cancelled). */
+    val jobStatus: String? get() = info?.jobStatus
+    /** Every violated rule (validation). */
+    val issues: List<Issue> get() = info?.issues ?: emptyList()
+    /** Whether trying the same call again later could succeed. */
+    val isRetryable: Boolean get() = info?.let { ffi { com.usvideo.ffi.errorIsRetryable(it) } } ?: false
+
+    override fun toString(): String = "${this::class.simpleName}: $message (code=$code" +
+        (status?.let { ", status=$it" } ?: "") + (field?.let { ", field=$it" } ?: "") +
+        (requestId?.let { ", requestId=$it" } ?: "") + (retryAfter?.let { ", retryAfter=$it" } ?: "") + ")"
+
+    companion object {
+        /** The class for the core's error record. */
+        fun from(info: ErrorInfo, cause: Throwable? = null): USVideoError = when (info.kind) {
+            ErrorKind.VALIDATION -> ValidationError(info, cause)
+            ErrorKind.BAD_REQUEST -> BadRequestError(info, cause)
+            ErrorKind.AUTHENTICATION -> AuthenticationError(info, cause)
+            ErrorKind.INSUFFICIENT_BALANCE -> InsufficientBalanceError(info, cause)
+            ErrorKind.NOT_FOUND -> NotFoundError(info, cause)
+            ErrorKind.CONFLICT -> ConflictError(info, cause)
+            ErrorKind.RATE_LIMIT -> RateLimitError(info, cause)
+            ErrorKind.INTERNAL_SERVER -> InternalServerError(info, cause)
+            ErrorKind.UPSTREAM -> UpstreamError(info, cause)
+            ErrorKind.API_STATUS -> APIStatusError(info, cause)
+            ErrorKind.DECODE -> APIResponseError(info, cause)
+            ErrorKind.CONNECTION -> APIConnectionError(info, cause)
+            ErrorKind.TIMEOUT -> APITimeoutError(info, cause)
+            ErrorKind.JOB_FAILED -> JobFailedError(info, cause)
+            ErrorKind.WAIT_TIMEOUT -> WaitTimeoutError(info, cause)
+            ErrorKind.CANCELLED -> CancelledError(info, cause)
+            ErrorKind.USAGE -> UsageError(info, cause)
+        }
+    }
+}
+
+/** Input refused before sending (every violated rule in [issues]). */
+class ValidationError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** 400. */
+class BadRequestError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** 401. */
+class AuthenticationError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** 402: not enough prepaid balance; nothing was created or charged. */
+class InsufficientBalanceError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** 404. */
+class NotFoundError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** 409 (a processing job cannot be deleted; an idempotency key reused with another body). */
+class ConflictError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** 429 ([code] `rate_limited` or `concurrency_limit`; [retryAfter] when the server said). */
+class RateLimitError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** 500. */
+class InternalServerError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** 502. */
+class UpstreamError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** Any other non-2xx status. */
+class APIStatusError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** A 2xx answer whose body is not what the endpoint returns. */
+class APIResponseError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** No answer: connection refused, reset, dropped. */
+class APIConnectionError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** No answer within the request timeout. */
+class APITimeoutError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** The job ended `failed` ([code] is the service's reason; the charge was refunded). */
+class JobFailedError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** The wait's deadline passed; the job goes on ([jobId], [jobStatus]). */
+class WaitTimeoutError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** The operation was cancelled (a coroutine's own cancellation is rethrown as itself instead). */
+class CancelledError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** The SDK was used wrongly. */
+class UsageError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
+/** A bug in the SDK: a panic in the native library, caught at the boundary. Please report it. */
+class InternalError(message: String, cause: Throwable? = null) : USVideoError(null, message, cause)
+
+/** The record inside the generated exception (one variant per kind, each with `details`). */
+internal fun UsVideoException.details(): ErrorInfo = when (this) {
+    is UsVideoException.ValidationException -> details
+    is UsVideoException.BadRequestException -> details
+    is UsVideoException.AuthenticationException -> details
+    is UsVideoException.InsufficientBalanceException -> details
+    is UsVideoException.NotFoundException -> details
+    is UsVideoException.ConflictException -> details
+    is UsVideoException.RateLimitException -> details
+    is UsVideoException.InternalServerException -> details
+    is UsVideoException.UpstreamException -> details
+    is UsVideoException.ApiStatusException -> details
+    is UsVideoException.ApiResponseException -> details
+    is UsVideoException.ApiConnectionException -> details
+    is UsVideoException.ApiTimeoutException -> details
+    is UsVideoException.JobFailedException -> details
+    is UsVideoException.WaitTimeoutException -> details
+    is UsVideoException.CancelledException -> details
+    is UsVideoException.UsageException -> details
+}
+
+/**
+ * Every call into the native library goes through here: the generated exception becomes the
+ * public class, and a caught panic (uniffi's `InternalException`) becomes [InternalError].
+ */
+internal inline fun <T> ffi(block: () -> T): T = try {
+    block()
+} catch (e: UsVideoException) {
+    throw USVideoError.from(e.details(), e)
+} catch (e: com.usvideo.ffi.InternalException) {
+    throw InternalError(e.message ?: "internal error in the native library", e)
+} catch (e: com.usvideo.core.InternalException) {
+    throw InternalError(e.message ?: "internal error in the native library", e)
+}
+
+/** Test hook: a panic inside the native library (it must surface as [InternalError]). */
+internal fun ffiDebugPanic(message: String) = ffi { com.usvideo.ffi.debugPanic(message) }
+
+/** Test hook: a panic inside a fallible native function. */
+internal fun ffiDebugPanicFallible(message: String) = ffi { com.usvideo.ffi.debugPanicFallible(message) }
+
+/** Test hook: the error thrown through the native error type. */
+internal fun ffiThrow(info: ErrorInfo): Nothing = ffi { throw com.usvideo.ffi.errorToException(info) }

@@ -1,0 +1,215 @@
+package com.usvideo
+
+import com.usvideo.core.Account
+import com.usvideo.core.CreateVideoRequest
+import com.usvideo.core.CreatedApiKey
+import com.usvideo.core.DeleteResult
+import com.usvideo.core.Endpoint
+import com.usvideo.core.Event
+import com.usvideo.core.HttpRequest
+import com.usvideo.core.HttpResponse
+import com.usvideo.core.Job
+import com.usvideo.core.JobPage
+import com.usvideo.core.JobProgress
+import com.usvideo.core.ListParams
+import com.usvideo.core.PricingTable
+import com.usvideo.core.Resolution
+import com.usvideo.core.RetryPolicy
+import com.usvideo.core.WaitOptions
+import com.usvideo.ffi.CoreClient
+import com.usvideo.ffi.Machine
+import com.usvideo.ffi.RateLimiter
+import kotlinx.coroutines.channels.awaitClose
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.channelFlow
+import kotlinx.coroutines.flow.flow
+import java.security.SecureRandom
+
+/** The service's base URL. */
+const val DEFAULT_BASE_URL: String = "https://usvideoapi.com/v1"
+
+private val secureRandom = SecureRandom()
+internal fun entropy(): ByteArray = ByteArray(32).also { secureRandom.nextBytes(it) }
+internal fun seed(): ULong = secureRandom.nextLong().toULong()
+
+/**
+ * The cost in cents of [duration] seconds of video at [resolution], offline, with the
+ * reference's price table (1080p × 5 s = 120). Exact decimal arithmetic, rounded up to a cent.
+ *
+ * @throws ValidationError when [duration] is outside 1 to 10.
+ */
+fun estimateCost(resolution: Resolution, duration: Int): Long =
+    ffi { com.usvideo.ffi.estimateCost(resolution, duration.coerceAtLeast(0).toUInt()) }.toLong()
+
+/**
+ * The US Video API client (AI video generation: submit a job, poll it, pay per second of video).
+ *
+ * ```kotlin
+ * val client = USVideo(apiKey = "sd_…")
+ * val job = client.videos.createAndWait(CreateVideoRequest("a lake at dawn", Mode.TEXT_TO_VIDEO))
+ * println(job.videoUrl)
+ * ```
+ *
+ * Every call is a `suspend` function; cancelling the calling coroutine stops it promptly. The
+ * sans-IO core (in the native library) makes every decision: validation, retries with
+ * `Retry-After`, the poll schedule, deadlines, idempotency keys and reconciliation of a create
+ * whose answer was lost. This class only reads the clock, sleeps, and performs HTTP through
+ * [transport] (default: `HttpURLConnection`; plug in OkHttp by implementing [HttpTransport]).
+ *
+ * @param apiKey `sd_…`; default `USVIDEO_API_KEY`. May be absent for [pricing] and [apiKeys].
+ * @param baseUrl default `USVIDEO_BASE_URL`, then [DEFAULT_BASE_URL].
+ * @param maxRetries retries per request after the first attempt (default 4).
+ * @param requestsPerMinute the key's budget (default 60, the standard tier; 0 disables the limiter).
+ * @throws ValidationError for a malformed key or base URL.
+ */
+class USVideo(
+    apiKey: String? = System.getenv("USVIDEO_API_KEY"),
+    baseUrl: String = System.getenv("USVIDEO_BASE_URL")?.takeIf { it.isNotEmpty() } ?: DEFAULT_BASE_URL,
+    val transport: HttpTransport = HttpUrlConnectionTransport(),
+    maxRetries: Int? = null,
+    requestsPerMinute: Int = 60,
+) : AutoCloseable {
+    internal val core: CoreClient = ffi {
+        val retry = maxRetries?.let { com.usvideo.ffi.defaultRetryPolicy().copy(maxRetries = it.toUInt()) }
+        CoreClient(baseUrl, apiKey?.takeIf { it.isNotEmpty() }, "usvideo-kotlin/${com.usvideo.ffi.version()}", retry)
+    }
+    internal val driver = Driver(transport, RateLimiter(requestsPerMinute.coerceAtLeast(0).toUInt()))
+
+    /** Jobs: create, retrieve, list, delete, wait. */
+    val videos = Videos(this)
+    /** `GET /v1/account`. */
+    val account = AccountResource(this)
+    /** `GET /v1/pricing` (no key needed). */
+    val pricing = PricingResource(this)
+    /** `POST /v1/api-keys` (authenticated with a JWT). */
+    val apiKeys = ApiKeysResource(this)
+
+    /** The base URL requests go to. */
+    val baseUrl: String get() = core.baseUrl()
+
+    /** Never shows the key: `USVideo(baseUrl=…, apiKey=sd_…1a2b)`. */
+    override fun toString(): String = "USVideo(baseUrl=${core.baseUrl()}, apiKey=${core.redactedKey() ?: "none"})"
+
+    /** Frees the native handle now instead of at garbage collection. */
+    override fun close() = core.close()
+
+    internal suspend fun runJob(m: Machine, onEvent: (Event) -> Unit = {}): Job = m.use {
+        driver.drive(it, onEvent)
+        ffi { it.takeJob() }
+    }
+
+    internal suspend fun call(endpoint: Endpoint, request: HttpRequest): HttpResponse =
+        ffi { core.call(endpoint, request, seed()) }.use {
+            driver.drive(it) {}
+            ffi { it.takeResponse() }
+        }
+}
+
+/** How a wait behaves. */
+data class WaitConfig(
+    /** Give up waiting after this many ms (default 10 minutes; `null` waits for ever). The job goes on. */
+    val timeoutMs: Long? = 600_000,
+    /** On timeout, delete the job if it is still pending (refunding it). */
+    val cancelOnTimeout: Boolean = false,
+    /** Multiplies the model's expected generation time (learn it from finished jobs). */
+    val expectedScale: Double = 1.0,
+    /** The first poll after a create, in ms. */
+    val firstPollMs: Long = 3_000,
+    /** The shortest gap between polls, in ms. */
+    val minPollIntervalMs: Long = 2_000,
+) {
+    internal fun toCore(): WaitOptions {
+        val d = ffi { com.usvideo.ffi.defaultWaitOptions() }
+        return d.copy(timeoutMs = timeoutMs?.toULong(), cancelOnTimeout = cancelOnTimeout, poll = d.poll.copy(expectedScale = expectedScale, firstPollMs = firstPollMs.toULong(), minIntervalMs = minPollIntervalMs.toULong()))
+    }
+}
+
+/** `client.videos`. */
+class Videos internal constructor(private val client: USVideo) {
+    /**
+     * Submits a job and returns it as created (`pending`). Made at most once: it carries an
+     * idempotency key ([idempotencyKey], or a fresh random one), and a create whose answer was
+     * lost is reconciled against the job list before it would ever be sent again.
+     *
+     * @throws ValidationError for a request that breaks a rule (every rule in `issues`).
+     */
+    suspend fun create(request: CreateVideoRequest, idempotencyKey: String? = null): Job =
+        client.runJob(ffi { client.core.create(request, entropy(), seed(), idempotencyKey) })
+
+    /** One job. @throws NotFoundError */
+    suspend fun retrieve(id: String): Job =
+        ffi { com.usvideo.ffi.parseJob(client.call(Endpoint.RETRIEVE_VIDEO, ffi { client.core.buildRetrieveVideo(id) })) }
+
+    /** One page of jobs, most recent first ([limit] 1 to 100, default 20). */
+    suspend fun list(limit: Int? = null, offset: Long? = null): JobPage {
+        val params = ListParams(limit?.let { if (it < 0) UInt.MAX_VALUE else it.toUInt() }, offset?.let { if (it < 0) ULong.MAX_VALUE else it.toULong() })
+        return ffi { com.usvideo.ffi.parseJobPage(client.call(Endpoint.LIST_VIDEOS, ffi { client.core.buildListVideos(params) })) }
+    }
+
+    /** Every job, page after page (100 a page), as a cold [Flow]. */
+    fun listAll(pageSize: Int = 100): Flow<Job> = flow {
+        var offset = 0L
+        while (true) {
+            val page = list(pageSize, offset)
+            for (job in page.data) emit(job)
+            if (!page.hasMore || page.data.isEmpty()) break
+            offset += page.data.size
+        }
+    }
+
+    /** Cancels a pending job (refunding it) or deletes a finished job's record. @throws ConflictError for a processing job. */
+    suspend fun delete(id: String): DeleteResult =
+        ffi { com.usvideo.ffi.parseDelete(client.call(Endpoint.DELETE_VIDEO, ffi { client.core.buildDeleteVideo(id) }), id) }
+
+    /**
+     * Waits until the job completes, polling few times and close to its expected finish.
+     * [onProgress] hears every poll; [onEvent] every event (status changes, retries).
+     * Cancelling the coroutine stops at once (a still-pending job is deleted and refunded).
+     *
+     * @throws JobFailedError when the job ends `failed`.
+     * @throws WaitTimeoutError when [config]'s deadline passes (the job goes on).
+     */
+    suspend fun wait(id: String, config: WaitConfig = WaitConfig(), onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): Job =
+        client.runJob(ffi { client.core.wait(id, config.toCore(), seed(), client.driver.now()) }, events(onProgress, onEvent))
+
+    /** [wait] as a [Flow] of events, ending after the job completes (or throwing its error). */
+    fun waitEvents(id: String, config: WaitConfig = WaitConfig()): Flow<Event> = channelFlow {
+        wait(id, config, onEvent = { trySend(it) })
+        close()
+        awaitClose()
+    }
+
+    /** Creates a job (at most once) and waits for it; see [create] and [wait]. */
+    suspend fun createAndWait(request: CreateVideoRequest, config: WaitConfig = WaitConfig(), onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): Job =
+        client.runJob(ffi { client.core.createAndWait(request, config.toCore(), entropy(), seed(), client.driver.now()) }, events(onProgress, onEvent))
+
+    private fun events(onProgress: ((JobProgress) -> Unit)?, onEvent: ((Event) -> Unit)?): (Event) -> Unit = { e ->
+        onEvent?.invoke(e)
+        if (e is Event.Progress) onProgress?.invoke(e.v1)
+    }
+}
+
+/** `client.account`. */
+class AccountResource internal constructor(private val client: USVideo) {
+    /** Balance, usage and plan. */
+    suspend fun retrieve(): Account =
+        ffi { com.usvideo.ffi.parseAccount(client.call(Endpoint.ACCOUNT, ffi { client.core.buildRetrieveAccount() })) }
+}
+
+/** `client.pricing`. */
+class PricingResource internal constructor(private val client: USVideo) {
+    /** The service's current table (read exactly; no key needed). */
+    suspend fun retrieve(): PricingTable =
+        ffi { com.usvideo.ffi.parsePricing(client.call(Endpoint.PRICING, client.core.buildRetrievePricing())) }
+
+    /** The cost in cents with [table] (the service's, or the built-in one). */
+    fun estimate(table: PricingTable, resolution: Resolution, duration: Int): Long =
+        ffi { com.usvideo.ffi.estimateCostWith(table, resolution, duration.coerceAtLeast(0).toUInt()) }.toLong()
+}
+
+/** `client.apiKeys`. */
+class ApiKeysResource internal constructor(private val client: USVideo) {
+    /** Creates an API key, authenticated with a JWT (not an API key). The key is shown once. */
+    suspend fun create(jwt: String, name: String? = null): CreatedApiKey =
+        ffi { com.usvideo.ffi.parseCreatedApiKey(client.call(Endpoint.CREATE_API_KEY, ffi { client.core.buildCreateApiKey(jwt, name) })) }
+}

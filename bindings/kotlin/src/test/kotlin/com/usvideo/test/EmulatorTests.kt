@@ -1,0 +1,262 @@
+package com.usvideo.test
+
+import com.usvideo.*
+import com.usvideo.core.CreateVideoRequest
+import com.usvideo.core.Event
+import com.usvideo.core.JobProgress
+import com.usvideo.core.JobStatus
+import com.usvideo.core.Mode
+import com.usvideo.core.Resolution
+import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.delay
+import kotlinx.coroutines.flow.toList
+import kotlinx.coroutines.withTimeout
+import kotlinx.coroutines.TimeoutCancellationException
+import java.math.BigDecimal
+
+/** Fast polls against an emulator running 50× real time. */
+val fast = WaitConfig(timeoutMs = 60_000, expectedScale = 1.0 / 50, firstPollMs = 100, minPollIntervalMs = 100)
+
+fun text(prompt: String = "a lake at dawn") = CreateVideoRequest(prompt, Mode.TEXT_TO_VIDEO)
+
+fun client(e: Emulator, key: String?, maxRetries: Int? = null, transport: HttpTransport = HttpUrlConnectionTransport()) =
+    USVideo(apiKey = key, baseUrl = e.base, maxRetries = maxRetries, transport = transport)
+
+fun registerEmulatorTests() {
+    test("emulator/account_and_pricing") {
+        val (key, _, email) = emu.account(12_345)
+        client(emu, key).use { c ->
+            val a = c.account.retrieve()
+            eq(email, a.email); eq(12_345uL, a.balanceCents)
+            val table = c.pricing.retrieve()
+            eq(120L, c.pricing.estimate(table, Resolution.P1080, 5))
+        }
+        // Pricing needs no key.
+        client(emu, null).use { c -> eq(3, c.pricing.retrieve().prices.size) }
+    }
+    test("emulator/create_retrieve_list_delete") {
+        val (key, _, email) = frozen.account(10_000)
+        client(frozen, key).use { c ->
+            val job = c.videos.create(text().copy(resolution = Resolution.P1080, duration = 5u))
+            eq(JobStatus.Pending, job.status); eq(120uL, job.estimatedCostCents)
+            eq(job.id, c.videos.retrieve(job.id).id)
+            check(c.videos.list(limit = 10).data.any { it.id == job.id })
+            val d = c.videos.delete(job.id)
+            check(d.deleted); eq(120uL, d.refundedCents)
+            val nf = assertThrowsS<NotFoundError> { c.videos.retrieve(job.id) }
+            eq(404, nf.status)
+            eq(BigDecimal.ZERO.compareTo(frozen.ledger(email)["held_cents"] as BigDecimal), 0, "nothing held")
+        }
+    }
+    test("emulator/create_and_wait_with_progress") {
+        val (key, _, _) = emu.account()
+        client(emu, key).use { c ->
+            val progress = mutableListOf<JobProgress>()
+            val events = mutableListOf<Event>()
+            val job = c.videos.createAndWait(text(), fast, onProgress = { progress.add(it) }, onEvent = { events.add(it) })
+            eq(JobStatus.Completed, job.status)
+            check(job.videoUrl != null) { "video_url" }
+            eq(30uL, job.costCents)
+            check(progress.isNotEmpty()) { "no progress" }
+            check(events.any { it is Event.Created }) { "no created event" }
+        }
+    }
+    test("emulator/wait_events_flow") {
+        val (key, _, _) = emu.account()
+        client(emu, key).use { c ->
+            val job = c.videos.create(text())
+            val events = c.videos.waitEvents(job.id, fast).toList()
+            check(events.any { it is Event.StatusChanged && it.job.status == JobStatus.Completed }) { "$events" }
+        }
+    }
+    test("emulator/list_all_pages") {
+        val (key, _, _) = frozen.account(100_000)
+        client(frozen, key).use { c ->
+            val ids = (1..5).map { c.videos.create(text("clip $it")).id }
+            val all = c.videos.listAll(pageSize = 2).toList().map { it.id }
+            eq(ids.reversed(), all, "most recent first, every page")
+        }
+    }
+    test("emulator/api_keys_with_jwt") {
+        val (key, jwt, email) = emu.account()
+        client(emu, null).use { c ->
+            val k = c.apiKeys.create(jwt, name = "ci")
+            check(k.key.startsWith("sd_")); eq("ci", k.name)
+            client(emu, k.key).use { eq(email, it.account.retrieve().email) }
+            // An API key where a JWT belongs is refused before sending; a foreign JWT by the server.
+            eq("jwt", assertThrowsS<ValidationError> { c.apiKeys.create(key) }.field)
+            eq(401, assertThrowsS<AuthenticationError> { c.apiKeys.create("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln") }.status)
+        }
+    }
+    test("emulator/error_401_authentication") {
+        client(emu, "sd_unknown_key_0000000000").use { c ->
+            val e = assertThrowsS<AuthenticationError> { c.account.retrieve() }
+            eq(401, e.status)
+        }
+    }
+    test("emulator/error_402_insufficient_balance_nothing_charged") {
+        val (key, _, email) = emu.account(10)
+        client(emu, key).use { c ->
+            val e = assertThrowsS<InsufficientBalanceError> { c.videos.create(text()) }
+            eq(402, e.status)
+            eq(0, (emu.ledger(email)["jobs_created"] as BigDecimal).toInt())
+        }
+    }
+    test("emulator/error_409_delete_processing") {
+        val (key, _, _) = frozen.account()
+        client(frozen, key).use { c ->
+            val job = c.videos.create(text())
+            frozen.control("POST", "/_emulator/clock", mapOf("advance_ms" to 4_000))
+            var seen = c.videos.retrieve(job.id)
+            var advanced = 0
+            while (seen.status == JobStatus.Pending && advanced < 20) {
+                frozen.control("POST", "/_emulator/clock", mapOf("advance_ms" to 1_000)); advanced++
+                seen = c.videos.retrieve(job.id)
+            }
+            eq(JobStatus.Processing, seen.status)
+            val e = assertThrowsS<ConflictError> { c.videos.delete(job.id) }
+            eq(409, e.status)
+        }
+    }
+    test("emulator/error_classes_by_status") {
+        val (key, _, _) = emu.account()
+        client(emu, key, maxRetries = 0).use { c ->
+            val cases = listOf<Triple<Int, String, (USVideoError) -> Boolean>>(
+                Triple(400, "bad_thing", { it is BadRequestError && it.field == "limit" }),
+                Triple(409, "conflict", { it is ConflictError }),
+                Triple(500, "boom", { it is InternalServerError }),
+                Triple(502, "upstream", { it is UpstreamError }),
+                Triple(503, "unavailable", { it is APIStatusError }),
+                Triple(418, "teapot", { it is APIStatusError }),
+            )
+            for ((status, code, isRight) in cases) {
+                emu.fault("method" to "GET", "path" to "/v1/account", "status" to status,
+                    "body" to mapOf("error" to mapOf("code" to code, "message" to "injected", "field" to "limit")))
+                val e = assertThrowsS<USVideoError> { c.account.retrieve() }
+                check(isRight(e)) { "$status gave $e" }
+                eq(status, e.status, "status"); eq(code, e.code, "code")
+            }
+            emu.fault("method" to "GET", "path" to "/v1/account", "status" to 502, "body" to "<html>bad gateway</html>", "content_type" to "text/html")
+            eq(502, assertThrowsS<UpstreamError> { c.account.retrieve() }.status)
+        }
+    }
+    test("emulator/error_malformed_body_is_api_response_error") {
+        val (key, _, _) = emu.account()
+        client(emu, key, maxRetries = 0).use { c ->
+            emu.fault("method" to "GET", "path" to "/v1/account", "malformed" to true)
+            assertThrowsS<APIResponseError> { c.account.retrieve() }
+        }
+    }
+    test("emulator/error_connection_refused") {
+        USVideo(apiKey = "sd_test_key_0001", baseUrl = "http://127.0.0.1:9/v1", maxRetries = 0).use { c ->
+            assertThrowsS<APIConnectionError> { c.account.retrieve() }
+        }
+    }
+    test("emulator/error_timeout") {
+        val (key, _, _) = emu.account()
+        client(emu, key, maxRetries = 0, transport = HttpUrlConnectionTransport(requestTimeoutMs = 300)).use { c ->
+            emu.fault("method" to "GET", "path" to "/v1/account", "delay_ms" to 3_000)
+            assertThrowsS<APITimeoutError> { c.account.retrieve() }
+        }
+    }
+    test("emulator/job_failed") {
+        val (key, _, _) = emu.account()
+        client(emu, key).use { c ->
+            emu.fault("fail_job" to true, "message" to "the model refused")
+            val e = assertThrowsS<JobFailedError> { c.videos.createAndWait(text(), fast) }
+            check(e.jobId != null); eq("failed", e.jobStatus)
+        }
+    }
+    test("emulator/wait_timeout_job_goes_on") {
+        val (key, _, _) = frozen.account()
+        client(frozen, key).use { c ->
+            val job = c.videos.create(text())
+            val e = assertThrowsS<WaitTimeoutError> { c.videos.wait(job.id, fast.copy(timeoutMs = 400)) }
+            eq(job.id, e.jobId); eq("pending", e.jobStatus)
+            eq(JobStatus.Pending, c.videos.retrieve(job.id).status)
+        }
+    }
+    test("emulator/rate_limit_429_retry_after_honoured") {
+        val (key, _, _) = emu.account()
+        client(emu, key).use { c ->
+            emu.fault("method" to "GET", "path" to "/v1/account", "status" to 429, "retry_after" to 1,
+                "body" to mapOf("error" to mapOf("code" to "rate_limited", "message" to "slow down")))
+            val start = System.nanoTime()
+            c.account.retrieve()
+            val ms = (System.nanoTime() - start) / 1_000_000
+            check(ms >= 950) { "retried after $ms ms, before Retry-After" }
+        }
+        client(emu, key, maxRetries = 0).use { c ->
+            emu.fault("method" to "GET", "path" to "/v1/account", "status" to 429, "retry_after" to 2,
+                "body" to mapOf("error" to mapOf("code" to "rate_limited", "message" to "slow down")))
+            val e = assertThrowsS<RateLimitError> { c.account.retrieve() }
+            eq(2_000L, e.retryAfter?.inWholeMilliseconds); eq("rate_limited", e.code); eq(429, e.status)
+        }
+    }
+    test("emulator/create_dropped_after_store_one_job_one_charge") {
+        val (key, _, email) = frozen.account(10_000)
+        client(frozen, key).use { c ->
+            frozen.fault("method" to "POST", "path" to "/v1/videos", "drop" to "after")
+            val job = c.videos.create(text().copy(resolution = Resolution.P1080))
+            eq(JobStatus.Pending, job.status)
+            val page = c.videos.list()
+            eq(1, page.data.size, "jobs on the account")
+            eq(job.id, page.data[0].id)
+            val l = frozen.ledger(email)
+            eq(1, (l["jobs_created"] as BigDecimal).toInt(), "jobs created")
+            eq(120, (l["held_cents"] as BigDecimal).toInt(), "one charge held")
+            eq(10_000 - 120, (l["balance_cents"] as BigDecimal).toInt(), "balance")
+        }
+    }
+    test("emulator/create_dropped_before_sent_again") {
+        val (key, _, email) = frozen.account(10_000)
+        client(frozen, key).use { c ->
+            frozen.fault("method" to "POST", "path" to "/v1/videos", "drop" to "before")
+            c.videos.create(text())
+            eq(1, (frozen.ledger(email)["jobs_created"] as BigDecimal).toInt(), "jobs created")
+        }
+    }
+    test("emulator/cancel_wait_deletes_pending_job_promptly") {
+        val (key, _, email) = frozen.account(10_000)
+        client(frozen, key).use { c ->
+            val job = c.videos.create(text())
+            val started = System.nanoTime()
+            val r = runCatching { withTimeout(500) { c.videos.wait(job.id, fast) } }
+            val ms = (System.nanoTime() - started) / 1_000_000
+            check(r.exceptionOrNull() is TimeoutCancellationException) { "got $r" }
+            check(ms < 3_000) { "cancellation took $ms ms" }
+            assertThrowsS<NotFoundError> { c.videos.retrieve(job.id) }
+            val l = frozen.ledger(email)
+            eq(30, (l["refunded_cents"] as BigDecimal).toInt(), "refunded")
+        }
+    }
+    test("emulator/cancel_create_and_wait_from_parent_scope") {
+        val (key, _, _) = frozen.account(10_000)
+        client(frozen, key).use { c ->
+            coroutineScope {
+                val d = async { c.videos.createAndWait(text(), fast) }
+                delay(400)
+                d.cancel()
+                val r = runCatching { d.await() }
+                check(r.exceptionOrNull() is kotlinx.coroutines.CancellationException) { "got $r" }
+            }
+            eq(0, c.videos.list().data.size, "the pending job was deleted")
+        }
+    }
+    test("emulator/quickstart_example_runs", timeoutMs = 120_000) {
+        val (key, _, _) = emu.account()
+        val java = System.getProperty("java.home") + "/bin/java"
+        val pb = ProcessBuilder(java, "-Djna.library.path=" + System.getProperty("jna.library.path"), "-cp", System.getProperty("java.class.path"), "QuickstartKt")
+        pb.environment()["USVIDEO_API_KEY"] = key
+        pb.environment()["USVIDEO_BASE_URL"] = emu.base
+        pb.environment()["USVIDEO_QUICKSTART_FAST"] = "50"
+        pb.redirectErrorStream(true)
+        val p = pb.start()
+        val out = p.inputStream.bufferedReader().readText()
+        val code = p.waitFor()
+        check(code == 0) { "quickstart exited $code:\n$out" }
+        check(out.contains("video:")) { out }
+        print(out.lines().joinToString("\n") { "     | $it" } + "\n")
+    }
+}

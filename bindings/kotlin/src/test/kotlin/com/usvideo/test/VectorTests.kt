@@ -1,0 +1,4 @@
+package com.usvideo.test
+
+fun registerVectorTests(dir: String) {
+}

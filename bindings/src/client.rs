@@ -1,0 +1,172 @@
+//! [`CoreClient`]: where requests go and as whom, and the factory of every request and machine.
+
+use crate::error::Result;
+use crate::machine::Machine;
+use std::fmt;
+use std::sync::Arc;
+use usvideo_core::{
+    ApiKey, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, ListParams, Millis, RetryPolicy, WaitOptions,
+};
+
+/// A base URL, an optional API key (pricing needs none; API-key creation uses a JWT) and a
+/// retry policy. Immutable and thread-safe; its `Debug` (and the Kotlin/Swift `toString`) never
+/// shows the key.
+#[derive(uniffi::Object)]
+#[uniffi::export(Debug)]
+pub struct CoreClient {
+    config: ClientConfig,
+    key: Option<ApiKey>,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for CoreClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CoreClient").field("base_url", &self.config.base_url()).field("api_key", &self.key).finish()
+    }
+}
+
+impl CoreClient {
+    fn key(&self) -> Result<&ApiKey> {
+        self.key.as_ref().ok_or_else(|| Issue::new("api_key", IssueCode::Required, "an API key is required (argument or USVIDEO_API_KEY)").into())
+    }
+}
+
+fn make_idempotency_key(given: Option<String>, entropy: &[u8]) -> Result<IdempotencyKey> {
+    Ok(match given {
+        Some(k) => IdempotencyKey::from_string(&k)?,
+        None => IdempotencyKey::from_entropy(entropy)?,
+    })
+}
+
+#[uniffi::export]
+impl CoreClient {
+    /// A client for `base_url` (trailing slashes removed) with an optional API key (`sd_…`,
+    /// checked: no whitespace or control characters), an optional `User-Agent` and a retry
+    /// policy (`None`: the default, 4 retries).
+    ///
+    /// # Errors
+    /// `ValidationError` on `base_url` or `api_key`.
+    #[uniffi::constructor(default(api_key = None, user_agent = None, retry = None))]
+    pub fn new(base_url: String, api_key: Option<String>, user_agent: Option<String>, retry: Option<RetryPolicy>) -> Result<Arc<Self>> {
+        let mut config = ClientConfig::new(&base_url)?;
+        if let Some(ua) = user_agent {
+            config = config.with_user_agent(ua);
+        }
+        let key = api_key.filter(|k| !k.is_empty()).map(ApiKey::new).transpose()?;
+        Ok(Arc::new(CoreClient { config, key, retry: retry.unwrap_or_default() }))
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> String {
+        self.config.base_url().to_owned()
+    }
+
+    /// The API key, redacted (`sd_…1a2b`), or `None`.
+    pub fn redacted_key(&self) -> Option<String> {
+        self.key.as_ref().map(ApiKey::redacted)
+    }
+
+    /// The retry policy of every call.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    // ---- requests (pure builders) ----
+
+    /// `POST /v1/videos` with an `Idempotency-Key` (yours, or one minted from ≥ 16 random bytes).
+    ///
+    /// # Errors
+    /// `ValidationError` listing every violated rule.
+    pub fn build_create_video(&self, request: CreateVideoRequest, idempotency_key: Option<String>, entropy: Vec<u8>) -> Result<HttpRequest> {
+        let idem = make_idempotency_key(idempotency_key, &entropy)?;
+        Ok(self.config.create_video(self.key()?, &request, &idem)?)
+    }
+
+    /// `GET /v1/videos/{id}`.
+    ///
+    /// # Errors
+    /// `ValidationError` on `id` or `api_key`.
+    pub fn build_retrieve_video(&self, id: String) -> Result<HttpRequest> {
+        Ok(self.config.retrieve_video(self.key()?, &id)?)
+    }
+
+    /// `DELETE /v1/videos/{id}`.
+    ///
+    /// # Errors
+    /// `ValidationError` on `id` or `api_key`.
+    pub fn build_delete_video(&self, id: String) -> Result<HttpRequest> {
+        Ok(self.config.delete_video(self.key()?, &id)?)
+    }
+
+    /// `GET /v1/videos?limit=&offset=`.
+    ///
+    /// # Errors
+    /// `ValidationError` on `limit` or `api_key`.
+    pub fn build_list_videos(&self, params: ListParams) -> Result<HttpRequest> {
+        Ok(self.config.list_videos(self.key()?, &params)?)
+    }
+
+    /// `GET /v1/account`.
+    ///
+    /// # Errors
+    /// `ValidationError` on `api_key`.
+    pub fn build_retrieve_account(&self) -> Result<HttpRequest> {
+        Ok(self.config.retrieve_account(self.key()?))
+    }
+
+    /// `GET /v1/pricing` (no auth).
+    pub fn build_retrieve_pricing(&self) -> HttpRequest {
+        self.config.retrieve_pricing()
+    }
+
+    /// `POST /v1/api-keys`, authenticated with a JWT.
+    ///
+    /// # Errors
+    /// `ValidationError` on `jwt` or `name`.
+    pub fn build_create_api_key(&self, jwt: String, name: Option<String>) -> Result<HttpRequest> {
+        let jwt = Jwt::new(jwt)?;
+        Ok(self.config.create_api_key(&jwt, name.as_deref())?)
+    }
+
+    // ---- machines ----
+
+    /// One call of `request` with the core's retry rules (`retry`: the client's when `None`),
+    /// ending by `deadline` at the latest. Take its 2xx response with `Machine.take_response`.
+    #[uniffi::method(default(retry = None, deadline = None))]
+    pub fn call(&self, endpoint: Endpoint, request: HttpRequest, seed: u64, retry: Option<RetryPolicy>, deadline: Option<Millis>) -> Arc<Machine> {
+        Machine::new(Call::new(endpoint, request, retry.unwrap_or(self.retry), seed, deadline, 0))
+    }
+
+    /// A create made at most once (idempotency key, reconciliation of an unknown outcome).
+    /// Take the job with `Machine.take_job`.
+    ///
+    /// # Errors
+    /// `ValidationError` listing every violated rule.
+    #[uniffi::method(default(idempotency_key = None, retry = None, deadline = None))]
+    pub fn create(&self, request: CreateVideoRequest, entropy: Vec<u8>, seed: u64, idempotency_key: Option<String>, retry: Option<RetryPolicy>, deadline: Option<Millis>) -> Result<Arc<Machine>> {
+        let idem = make_idempotency_key(idempotency_key, &entropy)?;
+        Ok(Machine::new(Create::new(&self.config, self.key()?, request, &idem, retry.unwrap_or(self.retry), seed, deadline, 0)?))
+    }
+
+    /// Waits for job `id` (first poll at once). Take the job with `Machine.take_job`.
+    ///
+    /// # Errors
+    /// `ValidationError` on `id` or `api_key`.
+    pub fn wait(&self, id: String, options: WaitOptions, seed: u64, now: Millis) -> Result<Arc<Machine>> {
+        Ok(Machine::new(JobRun::wait(&self.config, self.key()?, &id, options, seed, now)?))
+    }
+
+    /// Creates a job (at most once) and waits for it. Take the job with `Machine.take_job`.
+    ///
+    /// # Errors
+    /// `ValidationError` listing every violated rule.
+    #[uniffi::method(default(idempotency_key = None))]
+    pub fn create_and_wait(&self, request: CreateVideoRequest, options: WaitOptions, entropy: Vec<u8>, seed: u64, now: Millis, idempotency_key: Option<String>) -> Result<Arc<Machine>> {
+        let idem = make_idempotency_key(idempotency_key, &entropy)?;
+        Ok(Machine::new(JobRun::create_and_wait(&self.config, self.key()?, request, &idem, options, seed, now)?))
+    }
+}
+
+/// Keeps `Error` in scope for rustdoc links.
+#[allow(dead_code)]
+type _Doc = Error;

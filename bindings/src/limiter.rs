@@ -1,0 +1,45 @@
+//! The client-side rate limiter, shared by every call of one client (so per key).
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use usvideo_core::{HttpResponse, Millis};
+
+/// The core's sliding-window limiter behind a lock. One per client: independent loops that each
+/// honour `Retry-After` still overrun a limit together.
+#[derive(Debug, uniffi::Object)]
+pub struct RateLimiter(Mutex<usvideo_core::RateLimiter>);
+
+impl RateLimiter {
+    fn lock(&self) -> MutexGuard<'_, usvideo_core::RateLimiter> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[uniffi::export]
+impl RateLimiter {
+    /// A limiter for `requests_per_minute` (0: unlimited).
+    #[uniffi::constructor]
+    pub fn new(requests_per_minute: u32) -> Self {
+        RateLimiter(Mutex::new(usvideo_core::RateLimiter::new(requests_per_minute)))
+    }
+
+    /// Takes a slot for a request sent at `now`: `None` when granted, else the instant at which
+    /// to ask again (sleep until then).
+    pub fn try_acquire(&self, now: Millis) -> Option<Millis> {
+        self.lock().try_acquire(now).err()
+    }
+
+    /// When the next slot frees, without taking one (`now` if one is free).
+    pub fn next_free(&self, now: Millis) -> Millis {
+        self.lock().next_free(now)
+    }
+
+    /// Learns from a response: a 429 with `Retry-After` pauses every request of this limiter.
+    pub fn observe(&self, response: HttpResponse, now: Millis) {
+        self.lock().observe(&response, now);
+    }
+
+    /// The server asked to wait `retry_after_ms`: nothing is granted before `now + retry_after_ms`.
+    pub fn on_retry_after(&self, now: Millis, retry_after_ms: u64) {
+        self.lock().on_retry_after(now, retry_after_ms);
+    }
+}

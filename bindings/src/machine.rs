@@ -1,0 +1,137 @@
+//! [`Machine`]: every core state machine behind one thread-safe object, driven the same way.
+//!
+//! # Driving contract (the core's, unchanged)
+//! Feed inputs with a non-decreasing `now` (monotonic ms), then drain [`Machine::poll`] until it
+//! returns `WaitUntil`, `Pending` or `Done`:
+//! - `Send { id, request, timeout_ms }`: take a rate-limiter slot, perform the request, report
+//!   `handle_response(id, …)` or `handle_transport_error(id, kind, message, …)`;
+//! - `Event(e)`: tell the application;
+//! - `WaitUntil(t)`: sleep until `t` (or until an input arrives), then `handle_timeout(now)`;
+//! - `Done`: take the outcome (`take_job` or `take_response`).
+//!
+//! `cancel(now)` asks the machine to stop; drain afterwards (a clean-up request, such as the
+//! delete of a still-pending job, may follow). Misuse (an unknown request id, a result asked
+//! for too early) is a `Warning` event or a `UsageError`, never a panic.
+
+use crate::error::Result;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use usvideo_core::{Call, Create, Error, HttpResponse, Job, JobRun, Millis, Output, RequestId, TransportKind};
+
+#[derive(Debug)]
+pub(crate) enum Inner {
+    Call(Call),
+    Create(Create),
+    Run(JobRun),
+}
+
+impl Inner {
+    fn machine(&mut self) -> &mut dyn usvideo_core::Machine {
+        match self {
+            Inner::Call(m) => m,
+            Inner::Create(m) => m,
+            Inner::Run(m) => m,
+        }
+    }
+}
+
+/// One call, one create, or one wait (create-and-wait): a core state machine behind a lock.
+#[derive(Debug, uniffi::Object)]
+pub struct Machine(Mutex<Inner>);
+
+impl Machine {
+    pub(crate) fn new(m: impl Into<Inner>) -> Arc<Self> {
+        Arc::new(Machine(Mutex::new(m.into())))
+    }
+
+    /// A lock that survives a poisoned mutex: the machines stay consistent between calls, so
+    /// the state after a caught panic is still the state before the call that panicked.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl From<Call> for Inner {
+    fn from(m: Call) -> Self {
+        Inner::Call(m)
+    }
+}
+impl From<Create> for Inner {
+    fn from(m: Create) -> Self {
+        Inner::Create(m)
+    }
+}
+impl From<JobRun> for Inner {
+    fn from(m: JobRun) -> Self {
+        Inner::Run(m)
+    }
+}
+
+#[uniffi::export]
+impl Machine {
+    /// What to do next. Drain until `WaitUntil`, `Pending` or `Done`.
+    pub fn poll(&self, now: Millis) -> Output {
+        self.lock().machine().poll(now)
+    }
+
+    /// The response to request `id`.
+    pub fn handle_response(&self, id: RequestId, response: HttpResponse, now: Millis) {
+        self.lock().machine().handle_response(id, response, now);
+    }
+
+    /// Request `id` got no answer (`kind` as the host saw it; the core decides what follows).
+    pub fn handle_transport_error(&self, id: RequestId, kind: TransportKind, message: String, now: Millis) {
+        self.lock().machine().handle_transport_error(id, kind, &usvideo_core::secret::redact_text(&message), now);
+    }
+
+    /// Time passed (spurious calls are harmless).
+    pub fn handle_timeout(&self, now: Millis) {
+        self.lock().machine().handle_timeout(now);
+    }
+
+    /// Stops the machine; keep draining `poll` (a clean-up request may follow).
+    pub fn cancel(&self, now: Millis) {
+        self.lock().machine().cancel(now);
+    }
+
+    /// Whether `poll` would return `Done`.
+    pub fn is_done(&self) -> bool {
+        match &*self.lock() {
+            Inner::Call(m) => m.is_done(),
+            Inner::Create(m) => m.is_done(),
+            Inner::Run(m) => m.is_done(),
+        }
+    }
+
+    /// The job being waited for, once known (create-and-wait learns it from the create).
+    pub fn job_id(&self) -> Option<String> {
+        match &*self.lock() {
+            Inner::Run(m) => m.job_id().map(str::to_owned),
+            Inner::Call(_) | Inner::Create(_) => None,
+        }
+    }
+
+    /// The job (create, wait, create-and-wait) once `Done`.
+    ///
+    /// # Errors
+    /// The machine's error, or `UsageError` before `Done`, when taken twice, or on a call.
+    pub fn take_job(&self) -> Result<Job> {
+        let job = match &mut *self.lock() {
+            Inner::Create(m) => m.take_result(),
+            Inner::Run(m) => m.take_result(),
+            Inner::Call(_) => Err(Error::usage("a call yields a response: use take_response")),
+        };
+        Ok(job?)
+    }
+
+    /// The 2xx response of a call once `Done` (parse it with the endpoint's parser).
+    ///
+    /// # Errors
+    /// The call's error, or `UsageError` before `Done`, when taken twice, or on a create or wait.
+    pub fn take_response(&self) -> Result<HttpResponse> {
+        let resp = match &mut *self.lock() {
+            Inner::Call(m) => m.take_result(),
+            Inner::Create(_) | Inner::Run(_) => Err(Error::usage("a create or a wait yields a job: use take_job")),
+        };
+        Ok(resp?)
+    }
+}
