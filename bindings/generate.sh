@@ -12,9 +12,15 @@ echo "== generating Kotlin and Swift from $LIB" >&2
 rm -rf "$K/core" "$K/ffi" target/uniffi-swift
 "$BINDGEN" generate --no-format --library "$LIB" --language kotlin --config bindings/uniffi.toml --out-dir bindings/kotlin/src/main/kotlin >/dev/null
 "$BINDGEN" generate --no-format --library "$LIB" --language swift --config bindings/uniffi.toml --out-dir target/uniffi-swift >/dev/null
-# Swift package layout: the generated Swift goes into the USVideoFFI target, the C headers and the
-# module map into the binary target's include folder.
-mkdir -p "$S/USVideoFFI" "$S/USVideoFFIHeaders/include"
+# Swift package layout: both generated Swift files form one module (USVideoFFI: the bindings'
+# file uses the core's types unqualified), and both C headers one system-library module map,
+# which also links the static library (see bindings/README.md for the macOS build).
+rm -rf "$S/USVideoFFI" "$S/USVideoFFIHeaders" "$S/usvideo_uniffiFFI"
+mkdir -p "$S/USVideoFFI" "$S/usvideo_uniffiFFI"
 cp target/uniffi-swift/*.swift "$S/USVideoFFI/"
-cp target/uniffi-swift/*.h "$S/USVideoFFIHeaders/include/"
-cat target/uniffi-swift/*.modulemap > "$S/USVideoFFIHeaders/include/module.modulemap"
+cp target/uniffi-swift/*.h "$S/usvideo_uniffiFFI/"
+{
+  cat target/uniffi-swift/usvideo_coreFFI.modulemap
+  echo
+  sed 's/^}/    link "usvideo_uniffi"\n}/' target/uniffi-swift/usvideo_uniffiFFI.modulemap
+} > "$S/usvideo_uniffiFFI/module.modulemap"

@@ -364,3 +364,9 @@ pub fn debug_panic(message: String) {
 pub fn debug_panic_fallible(message: String) -> Result<u32> {
     panic!("debug_panic_fallible: {message}");
 }
+
+/// The error a transport failure stands for (what the machines make of `handle_transport_error`).
+#[uniffi::export]
+pub fn transport_error(kind: usvideo_core::TransportKind, message: String) -> Error {
+    Error::transport(kind, &message)
+}

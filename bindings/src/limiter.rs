@@ -1,5 +1,6 @@
 //! The client-side rate limiter, shared by every call of one client (so per key).
 
+use crate::error::Result;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use usvideo_core::{HttpResponse, Millis};
 
@@ -24,8 +25,11 @@ impl RateLimiter {
 
     /// Takes a slot for a request sent at `now`: `None` when granted, else the instant at which
     /// to ask again (sleep until then).
-    pub fn try_acquire(&self, now: Millis) -> Option<Millis> {
-        self.lock().try_acquire(now).err()
+    ///
+    /// # Errors
+    /// Never in practice (declared fallible so that Swift never `try!`s into a crash).
+    pub fn try_acquire(&self, now: Millis) -> Result<Option<Millis>> {
+        Ok(self.lock().try_acquire(now).err())
     }
 
     /// When the next slot frees, without taking one (`now` if one is free).
@@ -34,8 +38,12 @@ impl RateLimiter {
     }
 
     /// Learns from a response: a 429 with `Retry-After` pauses every request of this limiter.
-    pub fn observe(&self, response: HttpResponse, now: Millis) {
+    ///
+    /// # Errors
+    /// Never in practice (declared fallible so that Swift never `try!`s into a crash).
+    pub fn observe(&self, response: HttpResponse, now: Millis) -> Result<()> {
         self.lock().observe(&response, now);
+        Ok(())
     }
 
     /// The server asked to wait `retry_after_ms`: nothing is granted before `now + retry_after_ms`.

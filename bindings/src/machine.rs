@@ -69,28 +69,36 @@ impl From<JobRun> for Inner {
 #[uniffi::export]
 impl Machine {
     /// What to do next. Drain until `WaitUntil`, `Pending` or `Done`.
-    pub fn poll(&self, now: Millis) -> Output {
-        self.lock().machine().poll(now)
+    ///
+    /// # Errors
+    /// Never in practice; declared so that a panic reaches Swift as a thrown error instead of a
+    /// `try!` crash (uniffi's Swift wraps infallible calls in `try!`).
+    pub fn poll(&self, now: Millis) -> Result<Output> {
+        Ok(self.lock().machine().poll(now))
     }
 
     /// The response to request `id`.
-    pub fn handle_response(&self, id: RequestId, response: HttpResponse, now: Millis) {
+    pub fn handle_response(&self, id: RequestId, response: HttpResponse, now: Millis) -> Result<()> {
         self.lock().machine().handle_response(id, response, now);
+        Ok(())
     }
 
     /// Request `id` got no answer (`kind` as the host saw it; the core decides what follows).
-    pub fn handle_transport_error(&self, id: RequestId, kind: TransportKind, message: String, now: Millis) {
+    pub fn handle_transport_error(&self, id: RequestId, kind: TransportKind, message: String, now: Millis) -> Result<()> {
         self.lock().machine().handle_transport_error(id, kind, &usvideo_core::secret::redact_text(&message), now);
+        Ok(())
     }
 
     /// Time passed (spurious calls are harmless).
-    pub fn handle_timeout(&self, now: Millis) {
+    pub fn handle_timeout(&self, now: Millis) -> Result<()> {
         self.lock().machine().handle_timeout(now);
+        Ok(())
     }
 
     /// Stops the machine; keep draining `poll` (a clean-up request may follow).
-    pub fn cancel(&self, now: Millis) {
+    pub fn cancel(&self, now: Millis) -> Result<()> {
         self.lock().machine().cancel(now);
+        Ok(())
     }
 
     /// Whether `poll` would return `Done`.

@@ -1065,22 +1065,22 @@ public protocol MachineProtocol: AnyObject, Sendable {
     /**
      * Stops the machine; keep draining `poll` (a clean-up request may follow).
      */
-    func cancel(now: Millis) 
+    func cancel(now: Millis) throws 
     
     /**
      * The response to request `id`.
      */
-    func handleResponse(id: RequestId, response: HttpResponse, now: Millis) 
+    func handleResponse(id: RequestId, response: HttpResponse, now: Millis) throws 
     
     /**
      * Time passed (spurious calls are harmless).
      */
-    func handleTimeout(now: Millis) 
+    func handleTimeout(now: Millis) throws 
     
     /**
      * Request `id` got no answer (`kind` as the host saw it; the core decides what follows).
      */
-    func handleTransportError(id: RequestId, kind: TransportKind, message: String, now: Millis) 
+    func handleTransportError(id: RequestId, kind: TransportKind, message: String, now: Millis) throws 
     
     /**
      * Whether `poll` would return `Done`.
@@ -1094,8 +1094,12 @@ public protocol MachineProtocol: AnyObject, Sendable {
     
     /**
      * What to do next. Drain until `WaitUntil`, `Pending` or `Done`.
+     *
+     * # Errors
+     * Never in practice; declared so that a panic reaches Swift as a thrown error instead of a
+     * `try!` crash (uniffi's Swift wraps infallible calls in `try!`).
      */
-    func poll(now: Millis)  -> Output
+    func poll(now: Millis) throws  -> Output
     
     /**
      * The job (create, wait, create-and-wait) once `Done`.
@@ -1173,7 +1177,7 @@ open class Machine: MachineProtocol, @unchecked Sendable {
     /**
      * Stops the machine; keep draining `poll` (a clean-up request may follow).
      */
-open func cancel(now: Millis)  {try! rustCall() {
+open func cancel(now: Millis)throws   {try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
         uniffiCallStatus in
     uniffi_usvideo_uniffi_fn_method_machine_cancel(
             self.uniffiCloneHandle(),
@@ -1185,7 +1189,7 @@ open func cancel(now: Millis)  {try! rustCall() {
     /**
      * The response to request `id`.
      */
-open func handleResponse(id: RequestId, response: HttpResponse, now: Millis)  {try! rustCall() {
+open func handleResponse(id: RequestId, response: HttpResponse, now: Millis)throws   {try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
         uniffiCallStatus in
     uniffi_usvideo_uniffi_fn_method_machine_handle_response(
             self.uniffiCloneHandle(),
@@ -1199,7 +1203,7 @@ open func handleResponse(id: RequestId, response: HttpResponse, now: Millis)  {t
     /**
      * Time passed (spurious calls are harmless).
      */
-open func handleTimeout(now: Millis)  {try! rustCall() {
+open func handleTimeout(now: Millis)throws   {try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
         uniffiCallStatus in
     uniffi_usvideo_uniffi_fn_method_machine_handle_timeout(
             self.uniffiCloneHandle(),
@@ -1211,7 +1215,7 @@ open func handleTimeout(now: Millis)  {try! rustCall() {
     /**
      * Request `id` got no answer (`kind` as the host saw it; the core decides what follows).
      */
-open func handleTransportError(id: RequestId, kind: TransportKind, message: String, now: Millis)  {try! rustCall() {
+open func handleTransportError(id: RequestId, kind: TransportKind, message: String, now: Millis)throws   {try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
         uniffiCallStatus in
     uniffi_usvideo_uniffi_fn_method_machine_handle_transport_error(
             self.uniffiCloneHandle(),
@@ -1249,9 +1253,13 @@ open func jobId() -> String?  {
     
     /**
      * What to do next. Drain until `WaitUntil`, `Pending` or `Done`.
+     *
+     * # Errors
+     * Never in practice; declared so that a panic reaches Swift as a thrown error instead of a
+     * `try!` crash (uniffi's Swift wraps infallible calls in `try!`).
      */
-open func poll(now: Millis) -> Output  {
-    return try!  FfiConverterTypeOutput_lift(try! rustCall() {
+open func poll(now: Millis)throws  -> Output  {
+    return try  FfiConverterTypeOutput_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
         uniffiCallStatus in
     uniffi_usvideo_uniffi_fn_method_machine_poll(
             self.uniffiCloneHandle(),
@@ -1353,8 +1361,11 @@ public protocol RateLimiterProtocol: AnyObject, Sendable {
     
     /**
      * Learns from a response: a 429 with `Retry-After` pauses every request of this limiter.
+     *
+     * # Errors
+     * Never in practice (declared fallible so that Swift never `try!`s into a crash).
      */
-    func observe(response: HttpResponse, now: Millis) 
+    func observe(response: HttpResponse, now: Millis) throws 
     
     /**
      * The server asked to wait `retry_after_ms`: nothing is granted before `now + retry_after_ms`.
@@ -1364,8 +1375,11 @@ public protocol RateLimiterProtocol: AnyObject, Sendable {
     /**
      * Takes a slot for a request sent at `now`: `None` when granted, else the instant at which
      * to ask again (sleep until then).
+     *
+     * # Errors
+     * Never in practice (declared fallible so that Swift never `try!`s into a crash).
      */
-    func tryAcquire(now: Millis)  -> Millis?
+    func tryAcquire(now: Millis) throws  -> Millis?
     
 }
 /**
@@ -1452,8 +1466,11 @@ open func nextFree(now: Millis) -> Millis  {
     
     /**
      * Learns from a response: a 429 with `Retry-After` pauses every request of this limiter.
+     *
+     * # Errors
+     * Never in practice (declared fallible so that Swift never `try!`s into a crash).
      */
-open func observe(response: HttpResponse, now: Millis)  {try! rustCall() {
+open func observe(response: HttpResponse, now: Millis)throws   {try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
         uniffiCallStatus in
     uniffi_usvideo_uniffi_fn_method_ratelimiter_observe(
             self.uniffiCloneHandle(),
@@ -1479,9 +1496,12 @@ open func onRetryAfter(now: Millis, retryAfterMs: UInt64)  {try! rustCall() {
     /**
      * Takes a slot for a request sent at `now`: `None` when granted, else the instant at which
      * to ask again (sleep until then).
+     *
+     * # Errors
+     * Never in practice (declared fallible so that Swift never `try!`s into a crash).
      */
-open func tryAcquire(now: Millis) -> Millis?  {
-    return try!  FfiConverterOptionTypeMillis.lift(try! rustCall() {
+open func tryAcquire(now: Millis)throws  -> Millis?  {
+    return try  FfiConverterOptionTypeMillis.lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
         uniffiCallStatus in
     uniffi_usvideo_uniffi_fn_method_ratelimiter_try_acquire(
             self.uniffiCloneHandle(),
@@ -2531,6 +2551,18 @@ public func retryDecide(endpoint: Endpoint, error: ErrorInfo, attempt: UInt32, p
 })
 }
 /**
+ * The error a transport failure stands for (what the machines make of `handle_transport_error`).
+ */
+public func transportError(kind: TransportKind, message: String) -> ErrorInfo  {
+    return try!  FfiConverterTypeErrorInfo_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_func_transport_error(
+        FfiConverterTypeTransportKind_lower(kind),
+        FfiConverterString.lower(message),uniffiCallStatus
+    )
+})
+}
+/**
  * Checks an API key's format (`sd_`, no whitespace or control characters).
  *
  * # Errors
@@ -2725,6 +2757,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_func_retry_decide() != 60706) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_usvideo_uniffi_checksum_func_transport_error() != 31144) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_usvideo_uniffi_checksum_func_validate_api_key() != 22791) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2785,25 +2820,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_method_ratelimiter_next_free() != 48162) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_method_ratelimiter_observe() != 61218) {
+    if (uniffi_usvideo_uniffi_checksum_method_ratelimiter_observe() != 16736) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_ratelimiter_on_retry_after() != 62306) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_method_ratelimiter_try_acquire() != 17790) {
+    if (uniffi_usvideo_uniffi_checksum_method_ratelimiter_try_acquire() != 2824) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_method_machine_cancel() != 60039) {
+    if (uniffi_usvideo_uniffi_checksum_method_machine_cancel() != 19140) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_method_machine_handle_response() != 6143) {
+    if (uniffi_usvideo_uniffi_checksum_method_machine_handle_response() != 35244) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_method_machine_handle_timeout() != 20738) {
+    if (uniffi_usvideo_uniffi_checksum_method_machine_handle_timeout() != 23891) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_method_machine_handle_transport_error() != 139) {
+    if (uniffi_usvideo_uniffi_checksum_method_machine_handle_transport_error() != 50434) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_machine_is_done() != 59903) {
@@ -2812,7 +2847,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_method_machine_job_id() != 17828) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_method_machine_poll() != 57240) {
+    if (uniffi_usvideo_uniffi_checksum_method_machine_poll() != 51052) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_machine_take_job() != 19694) {

@@ -822,6 +822,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_retry_decide(
     ): Int
+    external fun uniffi_usvideo_uniffi_checksum_func_transport_error(
+    ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_validate_api_key(
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_validate_create_request(
@@ -1061,6 +1063,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_retry_decide(`endpoint`: RustBufferEndpoint.ByValue,`error`: RustBufferErrorInfo.ByValue,`attempt`: Int,`policy`: RustBufferRetryPolicy.ByValue,`remainingMs`: RustBuffer.ByValue,`seed`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferDecision.ByValue
+    external fun uniffi_usvideo_uniffi_fn_func_transport_error(`kind`: RustBufferTransportKind.ByValue,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferErrorInfo.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_validate_api_key(`key`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_usvideo_uniffi_fn_func_validate_create_request(`request`: RustBufferCreateVideoRequest.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1307,6 +1311,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_func_retry_decide() and 0xFFFF) != 60706) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_usvideo_uniffi_checksum_func_transport_error() and 0xFFFF) != 31144) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_usvideo_uniffi_checksum_func_validate_api_key() and 0xFFFF) != 22791) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1367,25 +1374,25 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_method_ratelimiter_next_free() and 0xFFFF) != 48162) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_method_ratelimiter_observe() and 0xFFFF) != 61218) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_ratelimiter_observe() and 0xFFFF) != 16736) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_ratelimiter_on_retry_after() and 0xFFFF) != 62306) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_method_ratelimiter_try_acquire() and 0xFFFF) != 17790) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_ratelimiter_try_acquire() and 0xFFFF) != 2824) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_cancel() and 0xFFFF) != 60039) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_cancel() and 0xFFFF) != 19140) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_handle_response() and 0xFFFF) != 6143) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_handle_response() and 0xFFFF) != 35244) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_handle_timeout() and 0xFFFF) != 20738) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_handle_timeout() and 0xFFFF) != 23891) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_handle_transport_error() and 0xFFFF) != 139) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_handle_transport_error() and 0xFFFF) != 50434) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_is_done() and 0xFFFF) != 59903) {
@@ -1394,7 +1401,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_job_id() and 0xFFFF) != 17828) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_poll() and 0xFFFF) != 57240) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_poll() and 0xFFFF) != 51052) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_take_job() and 0xFFFF) != 19694) {
@@ -2516,6 +2523,10 @@ public interface MachineInterface {
     
     /**
      * What to do next. Drain until `WaitUntil`, `Pending` or `Done`.
+     *
+     * # Errors
+     * Never in practice; declared so that a panic reaches Swift as a thrown error instead of a
+     * `try!` crash (uniffi's Swift wraps infallible calls in `try!`).
      */
     fun `poll`(`now`: Millis): Output
     
@@ -2645,10 +2656,11 @@ open class Machine: Disposable, AutoCloseable, MachineInterface
     
     /**
      * Stops the machine; keep draining `poll` (a clean-up request may follow).
-     */override fun `cancel`(`now`: Millis)
+     */
+    @Throws(UsVideoException::class)override fun `cancel`(`now`: Millis)
         = 
     callWithHandle {
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(UsVideoException) { _status ->
     UniffiLib.uniffi_usvideo_uniffi_fn_method_machine_cancel(
         it,
         
@@ -2661,10 +2673,11 @@ open class Machine: Disposable, AutoCloseable, MachineInterface
     
     /**
      * The response to request `id`.
-     */override fun `handleResponse`(`id`: RequestId, `response`: HttpResponse, `now`: Millis)
+     */
+    @Throws(UsVideoException::class)override fun `handleResponse`(`id`: RequestId, `response`: HttpResponse, `now`: Millis)
         = 
     callWithHandle {
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(UsVideoException) { _status ->
     UniffiLib.uniffi_usvideo_uniffi_fn_method_machine_handle_response(
         it,
         
@@ -2679,10 +2692,11 @@ open class Machine: Disposable, AutoCloseable, MachineInterface
     
     /**
      * Time passed (spurious calls are harmless).
-     */override fun `handleTimeout`(`now`: Millis)
+     */
+    @Throws(UsVideoException::class)override fun `handleTimeout`(`now`: Millis)
         = 
     callWithHandle {
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(UsVideoException) { _status ->
     UniffiLib.uniffi_usvideo_uniffi_fn_method_machine_handle_timeout(
         it,
         
@@ -2695,10 +2709,11 @@ open class Machine: Disposable, AutoCloseable, MachineInterface
     
     /**
      * Request `id` got no answer (`kind` as the host saw it; the core decides what follows).
-     */override fun `handleTransportError`(`id`: RequestId, `kind`: TransportKind, `message`: kotlin.String, `now`: Millis)
+     */
+    @Throws(UsVideoException::class)override fun `handleTransportError`(`id`: RequestId, `kind`: TransportKind, `message`: kotlin.String, `now`: Millis)
         = 
     callWithHandle {
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(UsVideoException) { _status ->
     UniffiLib.uniffi_usvideo_uniffi_fn_method_machine_handle_transport_error(
         it,
         
@@ -2746,10 +2761,15 @@ open class Machine: Disposable, AutoCloseable, MachineInterface
     
     /**
      * What to do next. Drain until `WaitUntil`, `Pending` or `Done`.
-     */override fun `poll`(`now`: Millis): Output {
+     *
+     * # Errors
+     * Never in practice; declared so that a panic reaches Swift as a thrown error instead of a
+     * `try!` crash (uniffi's Swift wraps infallible calls in `try!`).
+     */
+    @Throws(UsVideoException::class)override fun `poll`(`now`: Millis): Output {
             return FfiConverterTypeOutput.lift(
     callWithHandle {
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(UsVideoException) { _status ->
     UniffiLib.uniffi_usvideo_uniffi_fn_method_machine_poll(
         it,
         
@@ -2947,6 +2967,9 @@ public interface RateLimiterInterface {
     
     /**
      * Learns from a response: a 429 with `Retry-After` pauses every request of this limiter.
+     *
+     * # Errors
+     * Never in practice (declared fallible so that Swift never `try!`s into a crash).
      */
     fun `observe`(`response`: HttpResponse, `now`: Millis)
     
@@ -2958,6 +2981,9 @@ public interface RateLimiterInterface {
     /**
      * Takes a slot for a request sent at `now`: `None` when granted, else the instant at which
      * to ask again (sleep until then).
+     *
+     * # Errors
+     * Never in practice (declared fallible so that Swift never `try!`s into a crash).
      */
     fun `tryAcquire`(`now`: Millis): Millis?
     
@@ -3101,10 +3127,14 @@ open class RateLimiter: Disposable, AutoCloseable, RateLimiterInterface
     
     /**
      * Learns from a response: a 429 with `Retry-After` pauses every request of this limiter.
-     */override fun `observe`(`response`: HttpResponse, `now`: Millis)
+     *
+     * # Errors
+     * Never in practice (declared fallible so that Swift never `try!`s into a crash).
+     */
+    @Throws(UsVideoException::class)override fun `observe`(`response`: HttpResponse, `now`: Millis)
         = 
     callWithHandle {
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(UsVideoException) { _status ->
     UniffiLib.uniffi_usvideo_uniffi_fn_method_ratelimiter_observe(
         it,
         
@@ -3136,10 +3166,14 @@ open class RateLimiter: Disposable, AutoCloseable, RateLimiterInterface
     /**
      * Takes a slot for a request sent at `now`: `None` when granted, else the instant at which
      * to ask again (sleep until then).
-     */override fun `tryAcquire`(`now`: Millis): Millis? {
+     *
+     * # Errors
+     * Never in practice (declared fallible so that Swift never `try!`s into a crash).
+     */
+    @Throws(UsVideoException::class)override fun `tryAcquire`(`now`: Millis): Millis? {
             return FfiConverterOptionalTypeMillis.lift(
     callWithHandle {
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(UsVideoException) { _status ->
     UniffiLib.uniffi_usvideo_uniffi_fn_method_ratelimiter_try_acquire(
         it,
         
@@ -4557,6 +4591,21 @@ public object FfiConverterSequenceTypeCreateVideoRequest: FfiConverterRustBuffer
         FfiConverterTypeRetryPolicy.lower(`policy`),
         FfiConverterOptionalULong.lower(`remainingMs`),
         FfiConverterULong.lower(`seed`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The error a transport failure stands for (what the machines make of `handle_transport_error`).
+         */ fun `transportError`(`kind`: TransportKind, `message`: kotlin.String): ErrorInfo {
+            return FfiConverterTypeErrorInfo.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_func_transport_error(
+    
+        
+        FfiConverterTypeTransportKind.lower(`kind`),
+        FfiConverterString.lower(`message`),_status)
 }
     )
     }

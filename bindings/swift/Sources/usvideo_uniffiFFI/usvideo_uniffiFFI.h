@@ -621,6 +621,11 @@ RustBuffer uniffi_usvideo_uniffi_fn_func_redact(RustBuffer text, RustCallStatus 
 RustBuffer uniffi_usvideo_uniffi_fn_func_retry_decide(RustBuffer endpoint, RustBuffer error, uint32_t attempt, RustBuffer policy, RustBuffer remaining_ms, uint64_t seed, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_TRANSPORT_ERROR
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_TRANSPORT_ERROR
+RustBuffer uniffi_usvideo_uniffi_fn_func_transport_error(RustBuffer kind, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_VALIDATE_API_KEY
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_VALIDATE_API_KEY
 void uniffi_usvideo_uniffi_fn_func_validate_api_key(RustBuffer key, RustCallStatus *_Nonnull out_status
@@ -1138,6 +1143,12 @@ uint16_t uniffi_usvideo_uniffi_checksum_func_redact(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_RETRY_DECIDE
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_RETRY_DECIDE
 uint16_t uniffi_usvideo_uniffi_checksum_func_retry_decide(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_TRANSPORT_ERROR
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_TRANSPORT_ERROR
+uint16_t uniffi_usvideo_uniffi_checksum_func_transport_error(void
     
 );
 #endif

@@ -1,0 +1,391 @@
+// The Swift API of the US Video SDK: a thin `async` layer over the sans-IO core.
+//
+// The core (in the native library, through uniffi) makes every decision: validation, retries
+// with `Retry-After`, the poll schedule, deadlines, idempotency keys and reconciliation of a
+// create whose answer was lost. This file reads the clock, sleeps, and does HTTP with
+// URLSession (or any `HTTPTransport` you plug in): one driver loop, `drive(_:)` below.
+import Foundation
+@_exported import USVideoFFI
+
+/// The service's base URL.
+public let defaultBaseURL = "https://usvideoapi.com/v1"
+
+// MARK: - Errors
+
+/// Every failure of the SDK, one case per class of the family (the names every binding uses).
+/// Each carries the core's record: `code`, `message`, `status`, `field`, `requestId`,
+/// `retryAfterMs`, `jobId`, `jobStatus`, `issues`.
+public enum USVideoError: Error, CustomStringConvertible {
+    case validationError(ErrorInfo)
+    case badRequestError(ErrorInfo)
+    case authenticationError(ErrorInfo)
+    case insufficientBalanceError(ErrorInfo)
+    case notFoundError(ErrorInfo)
+    case conflictError(ErrorInfo)
+    case rateLimitError(ErrorInfo)
+    case internalServerError(ErrorInfo)
+    case upstreamError(ErrorInfo)
+    case apiStatusError(ErrorInfo)
+    case apiResponseError(ErrorInfo)
+    case apiConnectionError(ErrorInfo)
+    case apiTimeoutError(ErrorInfo)
+    case jobFailedError(ErrorInfo)
+    case waitTimeoutError(ErrorInfo)
+    case cancelledError(ErrorInfo)
+    case usageError(ErrorInfo)
+    /// A bug in the SDK: a panic in the native library, caught at the boundary.
+    case internalError(String)
+
+    /// The class for the core's error record.
+    public init(_ info: ErrorInfo) {
+        switch info.kind {
+        case .validation: self = .validationError(info)
+        case .badRequest: self = .badRequestError(info)
+        case .authentication: self = .authenticationError(info)
+        case .insufficientBalance: self = .insufficientBalanceError(info)
+        case .notFound: self = .notFoundError(info)
+        case .conflict: self = .conflictError(info)
+        case .rateLimit: self = .rateLimitError(info)
+        case .internalServer: self = .internalServerError(info)
+        case .upstream: self = .upstreamError(info)
+        case .apiStatus: self = .apiStatusError(info)
+        case .decode: self = .apiResponseError(info)
+        case .connection: self = .apiConnectionError(info)
+        case .timeout: self = .apiTimeoutError(info)
+        case .jobFailed: self = .jobFailedError(info)
+        case .waitTimeout: self = .waitTimeoutError(info)
+        case .cancelled: self = .cancelledError(info)
+        case .usage: self = .usageError(info)
+        }
+    }
+
+    /// The core's record (`nil` only for `.internalError`).
+    public var info: ErrorInfo? {
+        switch self {
+        case .validationError(let i), .badRequestError(let i), .authenticationError(let i), .insufficientBalanceError(let i),
+             .notFoundError(let i), .conflictError(let i), .rateLimitError(let i), .internalServerError(let i),
+             .upstreamError(let i), .apiStatusError(let i), .apiResponseError(let i), .apiConnectionError(let i),
+             .apiTimeoutError(let i), .jobFailedError(let i), .waitTimeoutError(let i), .cancelledError(let i), .usageError(let i):
+            return i
+        case .internalError:
+            return nil
+        }
+    }
+
+    public var code: String { info?.code ?? "internal" }
+    public var message: String {
+        if case .internalError(let m) = self { return m }
+        return info?.message ?? ""
+    }
+    public var status: Int? { info?.status.map(Int.init) }
+    public var field: String? { info?.field }
+    public var requestId: String? { info?.requestId }
+    /// `Retry-After`, in seconds, when the server sent one.
+    public var retryAfter: TimeInterval? { info?.retryAfterMs.map { Double($0) / 1000 } }
+    public var issues: [Issue] { info?.issues ?? [] }
+
+    public var description: String {
+        let name = info.map { errorClassName(kind: $0.kind) } ?? "InternalError"
+        return "\(name): \(message) (code=\(code)\(status.map { ", status=\($0)" } ?? ""))"
+    }
+}
+
+/// Every call into the native library goes through here: the generated error becomes
+/// `USVideoError`, and a caught panic (uniffi's `rustPanic`) becomes `.internalError`.
+@inline(__always)
+func ffi<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let e as UsVideoError {
+        throw USVideoError(details(of: e))
+    } catch let e as USVideoError {
+        throw e
+    } catch let e as CancellationError {
+        throw e
+    } catch {
+        throw USVideoError.internalError(String(describing: error))
+    }
+}
+
+func details(of e: UsVideoError) -> ErrorInfo {
+    switch e {
+    case .ValidationError(let d), .BadRequestError(let d), .AuthenticationError(let d), .InsufficientBalanceError(let d),
+         .NotFoundError(let d), .ConflictError(let d), .RateLimitError(let d), .InternalServerError(let d),
+         .UpstreamError(let d), .ApiStatusError(let d), .ApiResponseError(let d), .ApiConnectionError(let d),
+         .ApiTimeoutError(let d), .JobFailedError(let d), .WaitTimeoutError(let d), .CancelledError(let d), .UsageError(let d):
+        return d
+    }
+}
+
+// MARK: - Transport
+
+/// A request that got no HTTP answer, as the platform saw it (the core decides what follows).
+public struct TransportFailure: Error {
+    public let kind: TransportKind
+    public let message: String
+    public init(kind: TransportKind, message: String) { self.kind = kind; self.message = message }
+}
+
+/// Performs one HTTP request: return any HTTP answer (4xx/5xx included) with its whole body,
+/// throw `TransportFailure` when there is none. Must honour task cancellation.
+public protocol HTTPTransport: Sendable {
+    func send(_ request: HttpRequest, timeoutMs: UInt64?) async throws -> HttpResponse
+}
+
+/// The default transport: URLSession.
+public struct URLSessionTransport: HTTPTransport {
+    let session: URLSession
+    let requestTimeout: TimeInterval
+    public init(session: URLSession = .shared, requestTimeout: TimeInterval = 60) {
+        self.session = session
+        self.requestTimeout = requestTimeout
+    }
+
+    public func send(_ request: HttpRequest, timeoutMs: UInt64?) async throws -> HttpResponse {
+        guard let url = URL(string: request.url) else { throw TransportFailure(kind: .connect, message: "bad URL") }
+        var r = URLRequest(url: url)
+        r.httpMethod = request.method == .get ? "GET" : request.method == .post ? "POST" : "DELETE"
+        r.timeoutInterval = min(requestTimeout, timeoutMs.map { max(Double($0) / 1000, 0.001) } ?? requestTimeout)
+        for h in request.headers { r.setValue(h.value, forHTTPHeaderField: h.name) }
+        r.httpBody = request.body
+        do {
+            let (data, response) = try await session.data(for: r)
+            guard let http = response as? HTTPURLResponse else { throw TransportFailure(kind: .other, message: "not HTTP") }
+            if data.count > 4 * 1024 * 1024 { throw TransportFailure(kind: .bodyTooLarge, message: "response body over 4 MiB") }
+            let headers = http.allHeaderFields.map { Header(name: "\($0.key)", value: "\($0.value)") }
+            return HttpResponse(status: UInt16(http.statusCode), headers: headers, body: data)
+        } catch let e as URLError {
+            switch e.code {
+            case .cancelled: throw CancellationError()
+            case .timedOut: throw TransportFailure(kind: .timeout, message: e.localizedDescription)
+            case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet,
+                 .secureConnectionFailed, .serverCertificateUntrusted, .badURL:
+                throw TransportFailure(kind: .connect, message: e.localizedDescription)
+            default: throw TransportFailure(kind: .other, message: e.localizedDescription)
+            }
+        }
+    }
+}
+
+// MARK: - Driver
+
+/// The one driver loop: runs any core machine to `done`. On task cancellation the request in
+/// flight is reported `aborted`, the machine is cancelled, and its clean-up (the delete of a
+/// still-pending job) is driven to the end in a detached task before `CancellationError` is thrown.
+final class Driver: @unchecked Sendable {
+    let transport: HTTPTransport
+    let limiter: RateLimiter
+    private let epoch = DispatchTime.now().uptimeNanoseconds
+
+    init(transport: HTTPTransport, limiter: RateLimiter) {
+        self.transport = transport
+        self.limiter = limiter
+    }
+
+    /// Monotonic ms since this client was made: the core's clock.
+    func now() -> UInt64 { (DispatchTime.now().uptimeNanoseconds - epoch) / 1_000_000 }
+
+    private func sleep(until t: UInt64) async throws {
+        let n = now()
+        if t > n { try await Task.sleep(nanoseconds: (t - n) * 1_000_000) }
+    }
+
+    func drive(_ m: Machine, onEvent: (Event) -> Void) async throws {
+        var inFlight: RequestId?
+        do {
+            try await loop(m, onEvent: onEvent, inFlight: &inFlight)
+        } catch is CancellationError {
+            let pending = inFlight
+            let cleanup = Task.detached { [self] in
+                if let id = pending { try? m.handleTransportError(id: id, kind: .aborted, message: "cancelled", now: self.now()) }
+                try? m.cancel(now: self.now())
+                var none: RequestId?
+                try? await self.loop(m, onEvent: { _ in }, inFlight: &none)
+            }
+            _ = await cleanup.result
+            throw CancellationError()
+        }
+    }
+
+    private func loop(_ m: Machine, onEvent: (Event) -> Void, inFlight: inout RequestId?) async throws {
+        while true {
+            switch try ffi({ try m.poll(now: now()) }) {
+            case .send(let id, _, let request, let timeoutMs):
+                while let t = try ffi({ try limiter.tryAcquire(now: now()) }) { try await sleep(until: t) }
+                inFlight = id
+                do {
+                    let response = try await transport.send(request, timeoutMs: timeoutMs)
+                    inFlight = nil
+                    let t = now()
+                    try ffi { try limiter.observe(response: response, now: t) }
+                    try ffi { try m.handleResponse(id: id, response: response, now: t) }
+                } catch let f as TransportFailure {
+                    inFlight = nil
+                    try ffi { try m.handleTransportError(id: id, kind: f.kind, message: f.message, now: now()) }
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    inFlight = nil
+                    try ffi { try m.handleTransportError(id: id, kind: .other, message: String(describing: error), now: now()) }
+                }
+            case .event(let e):
+                onEvent(e)
+            case .waitUntil(let t):
+                try await sleep(until: t)
+                try ffi { try m.handleTimeout(now: now()) }
+            case .pending:
+                // Requests are awaited inline, so nothing can be in flight here: stop instead of hanging.
+                try ffi { try m.cancel(now: now()) }
+                return
+            case .done:
+                return
+            }
+        }
+    }
+}
+
+func randomSeed() -> UInt64 { UInt64.random(in: .min ... .max) }
+func entropy() -> Data { Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }) }
+
+// MARK: - Client
+
+/// The cost in cents of `duration` seconds at `resolution`, offline (1080p × 5 s = 120).
+public func estimateCost(resolution: Resolution, duration: Int) throws -> Int {
+    Int(try ffi { try USVideoFFI.estimateCost(resolution: resolution, duration: UInt32(clamping: duration)) })
+}
+
+/// How a wait behaves.
+public struct WaitConfig: Sendable {
+    public var timeout: TimeInterval? = 600
+    public var cancelOnTimeout = false
+    public var expectedScale = 1.0
+    public init(timeout: TimeInterval? = 600, cancelOnTimeout: Bool = false, expectedScale: Double = 1.0) {
+        self.timeout = timeout; self.cancelOnTimeout = cancelOnTimeout; self.expectedScale = expectedScale
+    }
+    func core() -> WaitOptions {
+        var o = defaultWaitOptions()
+        o.timeoutMs = timeout.map { UInt64(max($0, 0) * 1000) }
+        o.cancelOnTimeout = cancelOnTimeout
+        o.poll.expectedScale = expectedScale
+        return o
+    }
+}
+
+/// The US Video API client. Every call is `async`; cancelling the task stops it promptly.
+public final class USVideo: @unchecked Sendable, CustomStringConvertible {
+    let core: CoreClient
+    let driver: Driver
+
+    /// - Parameters:
+    ///   - apiKey: `sd_…`; default `USVIDEO_API_KEY`. May be absent for pricing and API-key creation.
+    ///   - baseURL: default `USVIDEO_BASE_URL`, then `defaultBaseURL`.
+    public init(apiKey: String? = ProcessInfo.processInfo.environment["USVIDEO_API_KEY"],
+                baseURL: String = ProcessInfo.processInfo.environment["USVIDEO_BASE_URL"] ?? defaultBaseURL,
+                transport: HTTPTransport = URLSessionTransport(),
+                maxRetries: Int? = nil,
+                requestsPerMinute: Int = 60) throws {
+        var retry: RetryPolicy?
+        if let n = maxRetries { retry = defaultRetryPolicy(); retry!.maxRetries = UInt32(clamping: n) }
+        core = try ffi { try CoreClient(baseUrl: baseURL, apiKey: apiKey, userAgent: "usvideo-swift/\(version())", retry: retry) }
+        driver = Driver(transport: transport, limiter: RateLimiter(requestsPerMinute: UInt32(clamping: requestsPerMinute)))
+    }
+
+    /// Never shows the key.
+    public var description: String { "USVideo(baseURL: \(core.baseUrl()), apiKey: \(core.redactedKey() ?? "none"))" }
+
+    public var videos: Videos { Videos(client: self) }
+
+    func runJob(_ m: Machine, onEvent: (Event) -> Void = { _ in }) async throws -> Job {
+        try await driver.drive(m, onEvent: onEvent)
+        return try ffi { try m.takeJob() }
+    }
+
+    func call(_ endpoint: Endpoint, _ request: HttpRequest) async throws -> HttpResponse {
+        let m = core.call(endpoint: endpoint, request: request, seed: randomSeed())
+        try await driver.drive(m, onEvent: { _ in })
+        return try ffi { try m.takeResponse() }
+    }
+
+    /// `GET /v1/account`.
+    public func account() async throws -> Account {
+        let req = try ffi { try core.buildRetrieveAccount() }
+        let resp = try await call(.account, req)
+        return try ffi { try parseAccount(response: resp) }
+    }
+
+    /// `GET /v1/pricing` (no key needed), read exactly.
+    public func pricing() async throws -> PricingTable {
+        let resp = try await call(.pricing, core.buildRetrievePricing())
+        return try ffi { try parsePricing(response: resp) }
+    }
+
+    /// `POST /v1/api-keys`, authenticated with a JWT. The key is shown once.
+    public func createAPIKey(jwt: String, name: String? = nil) async throws -> CreatedApiKey {
+        let req = try ffi { try core.buildCreateApiKey(jwt: jwt, name: name) }
+        let resp = try await call(.createApiKey, req)
+        return try ffi { try parseCreatedApiKey(response: resp) }
+    }
+}
+
+/// `client.videos`.
+public struct Videos {
+    let client: USVideo
+
+    /// Submits a job (at most once: idempotency key, reconciliation of a lost answer).
+    public func create(_ request: CreateVideoRequest, idempotencyKey: String? = nil) async throws -> Job {
+        let m = try ffi { try client.core.create(request: request, entropy: entropy(), seed: randomSeed(), idempotencyKey: idempotencyKey) }
+        return try await client.runJob(m)
+    }
+
+    public func retrieve(_ id: String) async throws -> Job {
+        let req = try ffi { try client.core.buildRetrieveVideo(id: id) }
+        let resp = try await client.call(.retrieveVideo, req)
+        return try ffi { try parseJob(response: resp) }
+    }
+
+    public func list(limit: Int? = nil, offset: Int? = nil) async throws -> JobPage {
+        let params = ListParams(limit: limit.map { UInt32(clamping: $0) }, offset: offset.map { UInt64(clamping: $0) })
+        let req = try ffi { try client.core.buildListVideos(params: params) }
+        let resp = try await client.call(.listVideos, req)
+        return try ffi { try parseJobPage(response: resp) }
+    }
+
+    /// Every job, page after page.
+    public func listAll(pageSize: Int = 100) -> AsyncThrowingStream<Job, Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    var offset = 0
+                    while true {
+                        let page = try await list(limit: pageSize, offset: offset)
+                        for job in page.data { continuation.yield(job) }
+                        if !page.hasMore || page.data.isEmpty { break }
+                        offset += page.data.count
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    public func delete(_ id: String) async throws -> DeleteResult {
+        let req = try ffi { try client.core.buildDeleteVideo(id: id) }
+        let resp = try await client.call(.deleteVideo, req)
+        return try ffi { try parseDelete(response: resp, id: id) }
+    }
+
+    /// Waits until the job completes; `onProgress` hears every poll.
+    public func wait(_ id: String, config: WaitConfig = WaitConfig(), onProgress: (JobProgress) -> Void = { _ in }) async throws -> Job {
+        let m = try ffi { try client.core.wait(id: id, options: config.core(), seed: randomSeed(), now: client.driver.now()) }
+        return try await client.runJob(m) { if case .progress(let p) = $0 { onProgress(p) } }
+    }
+
+    /// Creates a job (at most once) and waits for it.
+    public func createAndWait(_ request: CreateVideoRequest, config: WaitConfig = WaitConfig(), onProgress: (JobProgress) -> Void = { _ in }) async throws -> Job {
+        let m = try ffi { try client.core.createAndWait(request: request, options: config.core(), entropy: entropy(), seed: randomSeed(), now: client.driver.now(), idempotencyKey: nil) }
+        return try await client.runJob(m) { if case .progress(let p) = $0 { onProgress(p) } }
+    }
+}
