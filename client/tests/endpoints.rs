@@ -91,7 +91,9 @@ fn emu_key(emu: &usvideo_emulator::Emulator) -> String {
 
 #[tokio::test]
 async fn concurrency_limit_refuses_the_eleventh_job() {
-    let (_emu, client, _) = setup(0.0).await;
+    let (emu, _, creds) = setup(0.0).await;
+    // No retries: on a frozen clock the slot never frees, and waiting it out proves nothing.
+    let client = usvideo::Client::builder().api_key(&creds.api_key).base_url(emu.api_base()).max_retries(0).build().unwrap();
     for i in 0..10 {
         let mut r = text_request(&format!("job {i}"));
         r.resolution = Some(usvideo::Resolution::P720);
