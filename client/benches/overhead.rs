@@ -66,10 +66,10 @@ async fn main() {
         tasks.push(tokio::spawn(async move {
             let mut n = 0u64;
             while Instant::now() < deadline && n < 1_000_000 {
-                if let Ok(resp) = raw.get(&url).header("Authorization", &auth).send().await {
-                    if resp.bytes().await.is_ok() {
-                        n += 1;
-                    }
+                if let Ok(resp) = raw.get(&url).header("Authorization", &auth).send().await
+                    && resp.bytes().await.is_ok()
+                {
+                    n += 1;
                 }
             }
             n

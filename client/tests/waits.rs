@@ -16,9 +16,11 @@ async fn create_and_wait_reports_progress_and_downloads() {
     let job = client.videos().create_and_wait_with(&text_request("progress"), fast_wait(60_000), &mut on_event, None).await.unwrap();
     assert_eq!(job.status, JobStatus::Completed);
     assert_eq!(job.cost_cents, Some(120));
-    let events = events.lock().unwrap();
-    assert!(matches!(events.first(), Some(Event::Created { .. })));
-    assert!(events.iter().any(|e| matches!(e, Event::Progress(p) if p.percent == 100)));
+    {
+        let events = events.lock().unwrap();
+        assert!(matches!(events.first(), Some(Event::Created { .. })));
+        assert!(events.iter().any(|e| matches!(e, Event::Progress(p) if p.percent == 100)));
+    }
 
     let path = std::env::temp_dir().join(format!("usvideo-test-{}.mp4", job.id));
     let mut calls = 0;

@@ -541,9 +541,12 @@ pub fn run_oracle(items: &[Item], reading: Reading) -> RunResult {
     finish("FIFO oracle", service, &known, &job_of, end, true)
 }
 
+/// Points of one plotted line: (minutes, value).
+pub type Series = Vec<(f64, f64)>;
+
 /// Requests per minute bins and jobs in flight over time, from a run's log (for the plot).
 #[must_use]
-pub fn series(service: &Service, end_ms: u64, step_ms: u64) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+pub fn series(service: &Service, end_ms: u64, step_ms: u64) -> (Series, Series) {
     let mut in_flight = Vec::new();
     let mut t = 0;
     while t <= end_ms {

@@ -500,10 +500,10 @@ impl Service {
     fn create(&mut self, item: usize, idem: Option<(String, Value)>, t: u64) -> Resp {
         let Some(it) = self.items.get(item) else { return Resp::BadRequest("unknown prompt".into()) };
         let (cost, pending_ms, gen_ms) = (it.cost_cents(), it.pending_ms, it.gen_ms);
-        if let Some((key, body)) = &idem {
-            if let Some((first, n)) = self.idem.get(key) {
-                return if first == body { Resp::Created { n: *n, replayed: true } } else { Resp::Conflict("idempotency_conflict") };
-            }
+        if let Some((key, body)) = &idem
+            && let Some((first, n)) = self.idem.get(key)
+        {
+            return if first == body { Resp::Created { n: *n, replayed: true } } else { Resp::Conflict("idempotency_conflict") };
         }
         if cost > self.balance_cents {
             return Resp::InsufficientBalance;

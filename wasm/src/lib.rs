@@ -428,6 +428,9 @@ impl Parse {
     }
 }
 
+// One of these lives inside each JS-side machine object, which is already a heap allocation;
+// boxing the larger variant would add an indirection for nothing.
+#[allow(clippy::large_enum_variant)]
 enum Inner {
     Call(Call),
     Create(Create),
