@@ -76,7 +76,7 @@ fn load(path: &Path) -> Result<Value, String> {
 
 fn run_vector(kind: &str, v: &Value) -> R {
     match kind {
-        "validation" => run_validation(v),
+        "validation" | "bad_input" => run_validation(v),
         "pricing" => run_pricing(v),
         "requests" => run_request(v),
         "responses" => run_response(v),
