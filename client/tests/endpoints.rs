@@ -127,4 +127,24 @@ async fn keys_never_show() {
     for shown in [format!("{e}"), format!("{e:?}")] {
         assert!(!shown.contains(&wrong) && !shown.contains(&creds.api_key), "{shown}");
     }
+
+    // The JWT: refused by the server (401), refused before sending (a newline), in Debug.
+    let bad_jwt = format!("{}x", creds.jwt);
+    let mut shown = Vec::new();
+    let e = client.api_keys().create(&bad_jwt, Some("n")).await.unwrap_err();
+    shown.extend([format!("{e}"), format!("{e:?}")]);
+    let e = client.api_keys().create(&format!("{}\nX-Injected: 1", creds.jwt), None).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Validation);
+    shown.extend([format!("{e}"), format!("{e:?}")]);
+    // A key with a newline is refused when the client is built, without echoing it.
+    let e = Client::builder().api_key(format!("{}\n", creds.api_key)).base_url(emu.api_base()).build().unwrap_err();
+    shown.extend([format!("{e}"), format!("{e:?}")]);
+    shown.push(format!("{:?}", Client::builder().api_key(&creds.api_key)));
+    for s in &shown {
+        for secret in [&creds.api_key, &creds.jwt, &bad_jwt] {
+            assert!(!s.contains(secret.as_str()), "a secret in {s}");
+        }
+        // Not even the JWT's signature part alone.
+        assert!(!s.contains(creds.jwt.rsplit('.').next().unwrap()), "a JWT signature in {s}");
+    }
 }
