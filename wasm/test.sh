@@ -4,10 +4,11 @@
 #   1. toolchain: wasm32 target, wasm-bindgen-cli 0.2.130, Debian chromium + chromium-driver
 #   2. npm ci (pinned, lockfiles committed), the emulator, the package (build.sh)
 #   3. tsc --strict over the package's types, tests and examples
-#   4. node --test over the built package: vectors + client against the emulator
+#   4. node --test over the built package: vectors, client, batch and the fault matrix (writes
+#      target/reliability/npm.json) against the emulator
 #   5. wasm-bindgen-test in Node and in headless Chromium
 #   6. the Vite page driven in Chromium by playwright-core (screenshot in examples/web/tests/out/)
-#   7. examples/quickstart.mjs against the emulator
+#   7. examples/quickstart.mjs and examples/batch.mjs against the emulator
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -38,12 +39,12 @@ ln -sfn ../pkg node_modules/usvideo
 step "npm ci (examples/web)"
 (cd "$root/examples/web" && npm ci --no-audit --no-fund)
 
-step "tsc --noEmit --strict (tests, quickstart, page)"
+step "tsc --noEmit --strict (tests, quickstart, batch, page)"
 node_modules/.bin/tsc -p tsconfig.check.json
 (cd "$root/examples/web" && node_modules/.bin/tsc -p tsconfig.json)
 
-step "node --test (vectors, client against the emulator)"
-node --test --test-reporter=spec tests/vectors.test.mjs tests/client.test.mjs 2>&1 | tee tests/out.log | grep -E '^(✖|ℹ)|failing tests|^  ✖' || true
+step "node --test (vectors, client, batch, fault matrix against the emulator)"
+node --test --test-reporter=spec tests/vectors.test.mjs tests/client.test.mjs tests/batch.test.mjs tests/reliability.test.mjs 2>&1 | tee tests/out.log | grep -E '^(✖|ℹ)|failing tests|^  ✖' || true
 if grep -q '^ℹ fail [1-9]' tests/out.log || ! grep -q '^ℹ pass' tests/out.log; then
   grep -B2 -A30 '✖' tests/out.log | head -150
   echo "node tests FAILED" >&2
@@ -64,5 +65,9 @@ step "examples/quickstart.mjs"
 mkdir -p tests/out
 cp "$root/examples/quickstart.mjs" tests/out/quickstart.mjs
 env -u USVIDEO_API_KEY -u USVIDEO_BASE_URL node tests/out/quickstart.mjs
+
+step "examples/batch.mjs"
+cp "$root/examples/batch.mjs" tests/out/batch.mjs
+env -u USVIDEO_API_KEY -u USVIDEO_BASE_URL node tests/out/batch.mjs
 
 printf '\nwasm/test.sh: all passed\n'

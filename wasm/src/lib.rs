@@ -22,8 +22,8 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use usvideo_core::validate::{self, CREATE_FIELDS};
 use usvideo_core::{
-    response, ApiKey, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, Header, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, Millis,
-    Output, PricingTable, RateLimiter, RequestId, Resolution, RetryPolicy, TransportKind, WaitOptions,
+    response, ApiKey, Batch, BatchOptions, BatchSnapshot, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, Header, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, Millis,
+    ItemResult, Output, PricingTable, RateLimiter, RequestId, Resolution, RetryPolicy, TransportKind, WaitOptions,
 };
 use wasm_bindgen::prelude::*;
 
@@ -400,6 +400,70 @@ impl Client {
     }
 }
 
+#[wasm_bindgen]
+impl Client {
+    /// Starts a batch (the core's [`Batch`]): `requests` is a JSON array of loose create requests,
+    /// `options` JSON overrides of [`BatchOptions`] (wire names, e.g. `{"max_spend_cents": 500,
+    /// "limits": {"concurrent_jobs": 4}}`), `entropy` at least 16 random bytes (idempotency keys,
+    /// jitter).
+    ///
+    /// # Errors
+    /// A validation error naming every bad request (`requests[3].duration`), an empty batch, a
+    /// total above `max_spend_cents`, or a missing key.
+    #[wasm_bindgen(js_name = startBatch)]
+    pub fn start_batch(&self, requests: &str, options: &str, entropy: &[u8], now: f64) -> R<Machine> {
+        let Value::Array(items) = parse(requests)? else {
+            return Err(one("requests", IssueCode::InvalidType, "requests must be an array"));
+        };
+        let mut reqs = Vec::with_capacity(items.len());
+        let mut issues = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match validate::create_request_from_json(item) {
+                Ok(r) => reqs.push(r),
+                Err(found) => issues.extend(found.into_iter().map(|mut x| {
+                    x.field = format!("requests[{i}].{}", x.field);
+                    x
+                })),
+            }
+        }
+        if !issues.is_empty() {
+            return Err(invalid(issues));
+        }
+        let options: BatchOptions = overridden(Some(&parse(options)?), "options")?;
+        let b = Batch::new(&self.config, self.key()?, reqs, entropy, options, ms(now)).map_err(|e| throw(&e))?;
+        Ok(Machine { inner: Inner::Batch(Box::new(b)), parse: Parse::Raw })
+    }
+
+    /// Continues a batch from `snapshot` (the JSON of `Machine.snapshot()`, possibly from another
+    /// process): items whose create may have been sent are reconciled before anything is sent.
+    ///
+    /// # Errors
+    /// A validation error for a snapshot this version cannot read, or as `startBatch`.
+    #[wasm_bindgen(js_name = resumeBatch)]
+    pub fn resume_batch(&self, snapshot: &str, options: &str, entropy: &[u8], now: f64) -> R<Machine> {
+        let snap: BatchSnapshot = serde_json::from_str(snapshot).map_err(|_| one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())"))?;
+        let options: BatchOptions = overridden(Some(&parse(options)?), "options")?;
+        let mut seed = [0u8; 8];
+        for (d, s) in seed.iter_mut().zip(entropy) {
+            *d = *s;
+        }
+        let b = Batch::resume(&self.config, self.key()?, snap, u64::from_le_bytes(seed), options, ms(now)).map_err(|e| throw(&e))?;
+        Ok(Machine { inner: Inner::Batch(Box::new(b)), parse: Parse::Raw })
+    }
+}
+
+/// A batch item as JSON, its error with `class` and `retryable` like every thrown error.
+fn item_value(r: &ItemResult) -> Value {
+    let mut v = json!({"index": r.index});
+    if let (Value::Object(m), Some(job)) = (&mut v, &r.job) {
+        m.insert("job".into(), serde_json::to_value(job).unwrap_or(Value::Null));
+    }
+    if let (Value::Object(m), Some(e)) = (&mut v, &r.error) {
+        m.insert("error".into(), error_value(e));
+    }
+    v
+}
+
 /// How a finished call's 2xx response is read.
 enum Parse {
     Job,
@@ -435,6 +499,7 @@ enum Inner {
     Call(Call),
     Create(Create),
     Run(JobRun),
+    Batch(Box<Batch>),
 }
 
 /// One of the core's state machines, driven by the package's loop: `poll` until `wait`,
@@ -452,7 +517,37 @@ impl Machine {
             Inner::Call(c) => c,
             Inner::Create(c) => c,
             Inner::Run(r) => r,
+            Inner::Batch(b) => b.as_mut(),
         }
+    }
+
+    fn batch(&self) -> R<&Batch> {
+        match &self.inner {
+            Inner::Batch(b) => Ok(b),
+            _ => Err(throw(&Error::usage("not a batch"))),
+        }
+    }
+
+    /// A batch's state as JSON, to resume from with `Client.resumeBatch` (batches only).
+    ///
+    /// # Errors
+    /// `usage` on a machine that is not a batch.
+    pub fn snapshot(&self) -> R<String> {
+        self.batch().map(|b| to_json(&b.snapshot()))
+    }
+
+    /// A batch's counts now, as JSON (`BatchProgress`; batches only).
+    ///
+    /// # Errors
+    /// `usage` on a machine that is not a batch.
+    pub fn progress(&self) -> R<String> {
+        self.batch().map(|b| to_json(&b.progress()))
+    }
+
+    /// A batch's estimated cost of what is left, in cents (batches only; 0 otherwise).
+    #[wasm_bindgen(getter, js_name = estimatedCents)]
+    pub fn estimated_cents(&self) -> f64 {
+        self.batch().map_or(0.0, |b| b.estimated_cents() as f64)
     }
 
     /// The next output, as JSON: `{"t":"send",id,endpoint,method,url,headers:[[n,v]…],body,
@@ -463,6 +558,13 @@ impl Machine {
                 let headers: Vec<[String; 2]> = request.headers.into_iter().map(|h| [h.name, h.value]).collect();
                 let body = request.body.map(|b| String::from_utf8_lossy(&b).into_owned());
                 json!({"t": "send", "id": id.0, "endpoint": endpoint, "method": request.method.as_str(), "url": request.url, "headers": headers, "body": body, "timeout_ms": timeout_ms})
+            }
+            Output::Event(usvideo_core::Event::ItemDone(r)) => {
+                let mut ev = item_value(&r);
+                if let Value::Object(m) = &mut ev {
+                    m.insert("type".into(), Value::from("item_done"));
+                }
+                json!({"t": "event", "event": ev})
             }
             Output::Event(e) => json!({"t": "event", "event": e}),
             Output::WaitUntil(t) => json!({"t": "wait", "until": t.0}),
@@ -507,6 +609,10 @@ impl Machine {
             Inner::Call(c) => c.take_result().and_then(|resp| self.parse.run(&resp)),
             Inner::Create(c) => c.take_result().map(|j| to_json(&j)),
             Inner::Run(r) => r.take_result().map(|j| to_json(&j)),
+            Inner::Batch(b) => b.take_result().map(|s| {
+                let results: Vec<Value> = s.results.iter().map(item_value).collect();
+                json!({"results": results, "progress": s.progress, "spent_cents": s.spent_cents}).to_string()
+            }),
         };
         out.map_err(|e| throw(&e))
     }

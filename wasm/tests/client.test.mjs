@@ -4,6 +4,9 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
+import { spawnSync } from "node:child_process";
+import { createServer } from "node:http";
+import { fileURLToPath } from "node:url";
 import * as usv from "usvideo";
 import { startEmulator, FAST_POLL } from "./emulator.mjs";
 
@@ -341,6 +344,97 @@ test("keys never appear in errors, toString, inspect, JSON or console output", a
     Object.assign(console, orig);
   }
   assert.ok(logged.every((l) => !l.includes(secret)));
+});
+
+test("JWTs never appear in errors (message, stack, toString, JSON, inspect)", async () => {
+  const { acct } = await fresh();
+  const jwt = acct.jwt;
+  const secret = jwt.split(".")[2].slice(0, 16);
+  const client = new USVideo({ baseURL: emu.api, maxRetries: 0 });
+  await fault({ method: "POST", path: "/v1/api-keys", status: 401, body: { error: { code: "unauthorized", message: `bad token Bearer ${jwt}` } } });
+  /** @type {unknown[]} */
+  const errors = [await client.apiKeys.create({ jwt }).catch((e) => e)];
+  await fault({ method: "POST", path: "/v1/api-keys", status: 502, content_type: "text/plain", body: `upstream saw ${jwt}` });
+  errors.push(await client.apiKeys.create({ jwt }).catch((e) => e));
+  errors.push(await client.apiKeys.create({ jwt: `${jwt}\n` }).catch((e) => e));
+  errors.push(await client.apiKeys.create({ jwt: `${jwt}.extra` }).catch((e) => e));
+  assert.ok(errors[0] instanceof usv.AuthenticationError);
+  assert.ok(errors[1] instanceof usv.UpstreamError);
+  assert.ok(errors[2] instanceof usv.ValidationError && errors[2].field === "jwt");
+  for (const e of errors) {
+    assert.ok(e instanceof usv.USVideoError);
+    for (const shown of [e.message, String(e), inspect(e, { showHidden: true, depth: Infinity }), JSON.stringify(e), e.stack ?? ""]) assert.ok(!shown.includes(secret), shown);
+  }
+});
+
+test("neither the key nor the JWT reaches the console, even with NODE_DEBUG=* (every Node debug log)", async () => {
+  const { acct } = await fresh();
+  const child = spawnSync(process.execPath, [fileURLToPath(new URL("./secrets-child.mjs", import.meta.url))], {
+    env: { ...process.env, NODE_DEBUG: "*", USVIDEO_API_KEY: acct.api_key, USVIDEO_TEST_JWT: acct.jwt, USVIDEO_BASE_URL: emu.api },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  await emu.control("faults", undefined, "DELETE");
+  const output = `${child.stdout}\n${child.stderr}`;
+  assert.equal(child.status, 0, output.slice(-3000));
+  assert.match(output, /AuthenticationError/);
+  assert.match(output, /InternalServerError/);
+  assert.match(output, /ValidationError/);
+  assert.match(output, /APIConnectionError/);
+  assert.match(output, /sd_…/, "the redacted form is shown");
+  assert.ok(output.length > 2_000, "NODE_DEBUG logs were produced");
+  for (const secret of [acct.api_key.slice(3, -4), acct.jwt.split(".")[2].slice(0, 16), acct.jwt.split(".")[1].slice(0, 16)]) {
+    const at = output.indexOf(secret);
+    assert.equal(at, -1, `a secret reached the console: …${output.slice(Math.max(0, at - 200), at)}`);
+  }
+});
+
+test("a response body is capped at 4 MiB while streaming (never buffered whole)", async () => {
+  /** @type {{ written: number }[]} */
+  const served = [];
+  const server = createServer((req, res) => {
+    const s = { written: 0 };
+    served.push(s);
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const total = 8 * 1024 * 1024;
+    res.writeHead(200, req.url?.includes("length") ? { "content-type": "application/json", "content-length": String(total) } : { "content-type": "application/json" });
+    const pump = () => {
+      while (s.written < total) {
+        s.written += chunk.length;
+        if (!res.write(chunk)) return void res.once("drain", pump);
+      }
+      res.end();
+    };
+    pump();
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", () => r(null)));
+  const port = /** @type {import("node:net").AddressInfo} */ (server.address()).port;
+  try {
+    /** @type {number[]} */
+    const pulled = [];
+    for (const path of ["/v1", "/length/v1"]) {
+      // Counts the bytes the SDK pulls from the body stream.
+      let n = 0;
+      /** @type {typeof fetch} */
+      const counting = async (u, i) => {
+        const r = await fetch(u, i);
+        const body = r.body?.pipeThrough(new TransformStream({ transform: (c, ctl) => void ((n += c.length), ctl.enqueue(c)) }));
+        return new Response(body, { status: r.status, headers: r.headers });
+      };
+      const client = new USVideo({ apiKey: "sd_test_key_000000001", baseURL: `http://127.0.0.1:${port}${path}`, fetch: counting });
+      const err = await client.account.retrieve().catch((e) => e);
+      assert.ok(err instanceof usv.APIResponseError, String(err));
+      assert.equal(err.kind, "decode");
+      assert.match(err.message, /too large/);
+      pulled.push(n);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(served.length, 2, "not retried");
+    assert.ok(pulled[0] > 4 * 1024 * 1024 && pulled[0] < 4 * 1024 * 1024 + 512 * 1024, `the chunked body was cut off just past 4 MiB (${pulled[0]} bytes read)`);
+    assert.ok(pulled[1] < 512 * 1024, `an announced 8 MiB body is refused before reading it (${pulled[1]} bytes read)`);
+  } finally {
+    server.close();
+  }
 });
 
 test("an sd_ key is refused where window and document exist, unless dangerouslyAllowBrowser", () => {

@@ -1,5 +1,5 @@
 // Type-level tests of the package's .d.ts (checked by `tsc -p tsconfig.check.json`, never run).
-import { USVideo, estimateCost, USVideoError, RateLimitError, APIStatusError, type Job, type CompletedJob, type CreateVideoParams } from "usvideo";
+import { USVideo, estimateCost, USVideoError, RateLimitError, APIStatusError, Batch, type Job, type CompletedJob, type CreateVideoParams, type BatchItem, type BatchProgress, type BatchSummary } from "usvideo";
 
 declare const client: USVideo;
 declare const job: Job;
@@ -44,4 +44,26 @@ export async function checks(): Promise<void> {
     }
   }
   for await (const j of client.videos.listAll()) void j.id;
+
+  // Batches: an async iterator of items; a completed item's job is a CompletedJob.
+  const batch: Batch = client.videos.batch([{ prompt: "x", mode: "text_to_video" }], { maxSpendCents: 100, concurrentJobs: 4, onProgress: (p: BatchProgress) => void p.in_flight });
+  const est: number = batch.estimatedCents;
+  for await (const item of batch) {
+    const it: BatchItem = item;
+    if (it.error) {
+      const err: USVideoError = it.error;
+      // @ts-expect-error a failed item's job may be absent
+      void it.job.id;
+      void err;
+    } else {
+      const url: string = it.job.video_url;
+      void url;
+    }
+  }
+  const snap: string = batch.snapshot();
+  const resumed = client.videos.resumeBatch(snap, { signal: AbortSignal.timeout(1000) });
+  const summary: BatchSummary | undefined = await resumed.cancel();
+  void est, summary?.spent_cents, resumed.summary?.results[0].index;
+  // @ts-expect-error options are camelCase
+  client.videos.batch([], { max_spend_cents: 1 });
 }

@@ -166,6 +166,62 @@ export interface WaitOptions extends RequestOptions {
 }
 export type CreateAndWaitOptions = WaitOptions & CreateOptions;
 
+/** A batch's counts, after every change. */
+export interface BatchProgress {
+  /** Items in the batch. */
+  total: number;
+  /** Not yet submitted. */
+  queued: number;
+  /** Being created, pending or processing. */
+  in_flight: number;
+  /** Completed. */
+  completed: number;
+  /** Failed, refused or cancelled. */
+  failed: number;
+  /** Requests sent so far (by this process). */
+  requests: number;
+}
+/**
+ * One item of a batch, yielded as it finishes: a completed job, or the error that ended it
+ * (`JobFailedError`, `AbortError` when cancelled, a refused create's status error…) with the job as
+ * last seen, if one was made. `index` is the item's position in the input.
+ */
+export type BatchItem =
+  | { index: number; job: CompletedJob; error?: undefined }
+  | { index: number; job?: Job; error: USVideoError };
+/** Every item in input order, the final counts, and the cents charged for completed jobs. */
+export interface BatchSummary {
+  results: BatchItem[];
+  progress: BatchProgress;
+  spent_cents: number;
+}
+/** What a batch tells `onEvent` besides its items: counts, and each job's creates, status changes and retries. */
+export type BatchEvent = Event | ({ type: "batch_progress" } & BatchProgress);
+export interface BatchOptions extends RequestOptions {
+  /** Refuse to start (a `ValidationError` on `max_spend_cents`, nothing sent) if the estimated total exceeds this. */
+  maxSpendCents?: number;
+  /** Jobs in flight at once (default 10, the standard tier's limit). */
+  concurrentJobs?: number;
+  /** The batch's request budget per minute (default: the client's `requestsPerMinute`). */
+  requestsPerMinute?: number;
+  /** Submit the longest expected jobs first (shortens the tail; results still come as jobs finish). */
+  longestFirst?: boolean;
+  /** Observe running jobs with one list request (default true) instead of one get each. */
+  pollByList?: boolean;
+  /** Gap between polls while a completion is likely, in ms (default 3000). */
+  pollIntervalMs?: number;
+  /** From which fraction of its expected time a job is likely to be finishing (default 0.65). */
+  likelyFrom?: number;
+  /** Read the account first and refuse to start beyond its balance (default true). */
+  checkBalance?: boolean;
+  /** Multiplies the model's expected times until jobs finish (e.g. 1/15 against an emulator at 15×). */
+  expectedScale?: number;
+  /** After every change of the counts. */
+  onProgress?: (progress: BatchProgress) => void;
+  /** Every event except finished items (those come from the iterator). */
+  onEvent?: (event: BatchEvent) => void;
+}
+
 // ------------------------------------------------------------------------------------------------
 // Errors
 // ------------------------------------------------------------------------------------------------
@@ -373,6 +429,36 @@ function describe(e: unknown): string {
   return String((e as Error)?.message ?? e) + (cause ? `: ${cause}` : "");
 }
 
+/** A response's body, streamed and cut off past `MAX_BODY` bytes (then `null`: never buffered whole). */
+async function readCapped(res: Response): Promise<Uint8Array | null> {
+  if (Number(res.headers.get("content-length")) > MAX_BODY) {
+    await res.body?.cancel().catch(() => {});
+    return null;
+  }
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_BODY) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
 /** What a client shares between its calls. */
 class Ctx {
   gen = -1;
@@ -383,6 +469,7 @@ class Ctx {
     readonly fetcher: typeof globalThis.fetch,
     readonly timeoutMs: number,
     readonly retry: { max_retries?: number },
+    readonly rpm: number,
   ) {
     this.refresh();
   }
@@ -400,6 +487,20 @@ class Ctx {
     this.refresh();
     if (this.retry.max_retries !== undefined) spec.retry = this.retry;
     return [g(() => this.client.start(J(spec), random(24), now())), generation];
+  }
+
+  /** Starts (or, with `snapshot`, resumes) a batch machine of the core. */
+  startBatch(requests: unknown, o: BatchOptions, snapshot?: string): [w.Machine, number] {
+    this.refresh();
+    const spec: Record<string, unknown> = { limits: { requests_per_minute: o.requestsPerMinute ?? this.rpm, concurrent_jobs: o.concurrentJobs ?? 10 } };
+    const names: [keyof BatchOptions, string][] = [
+      ["maxSpendCents", "max_spend_cents"], ["longestFirst", "longest_first"], ["pollByList", "poll_by_list"], ["pollIntervalMs", "poll_interval_ms"],
+      ["likelyFrom", "likely_from"], ["checkBalance", "check_balance"], ["expectedScale", "expected_scale"],
+    ];
+    for (const [k, n] of names) if (o[k] !== undefined) spec[n] = o[k];
+    if (this.retry.max_retries !== undefined) spec.retry = this.retry;
+    const c = this.client;
+    return [g(() => (snapshot === undefined ? c.startBatch(J(requests), J(spec), random(24), now()) : c.resumeBatch(snapshot, J(spec), random(8), now()))), generation];
   }
 
   /** One API call with the core's retries; the parsed 2xx body. */
@@ -423,8 +524,8 @@ class Ctx {
       const res = await this.fetcher(s.url, { method: s.method, headers: s.headers, body: s.body ?? undefined, signal: ac.signal });
       let headers = "";
       res.headers.forEach((v: string, k: string) => (headers += `${k}\0${v}\0`));
-      const body = new Uint8Array(await res.arrayBuffer());
-      if (body.length > MAX_BODY) return { kind: "body_too_large", message: `response body over ${MAX_BODY} bytes` };
+      const body = await readCapped(res);
+      if (!body) return { kind: "body_too_large", message: `response body over ${MAX_BODY} bytes` };
       return { status: res.status, headers, body };
     } catch (e) {
       if (timedOut) return { kind: "timeout", message: `no answer within ${limit} ms` };
@@ -511,6 +612,177 @@ class Ctx {
 }
 
 // ------------------------------------------------------------------------------------------------
+// Batches
+// ------------------------------------------------------------------------------------------------
+
+type ItemRecord = { type: "item_done"; index: number; job?: Job; error?: ErrorRecord & { class?: string; retryable?: boolean } };
+
+function item(r: Omit<ItemRecord, "type">): BatchItem {
+  return (r.error ? { index: r.index, job: r.job, error: errorFromRecord(r.error) } : { index: r.index, job: r.job as CompletedJob }) as BatchItem;
+}
+
+/**
+ * A running batch (the core's `Batch` scheduler driven over `fetch`): `for await (const item of
+ * batch)` yields items as they finish; `snapshot()` saves where it stands (JSON) for
+ * `client.videos.resumeBatch` in another process; `cancel()` stops it. Nothing is sent until the
+ * first `next()` (or `cancel()`); breaking out of `for await` pauses it (jobs already submitted go on
+ * at the service), and iterating again continues.
+ *
+ * If the whole batch fails (the balance is short, the key is refused), `next()` rejects with that
+ * error once, then the iteration ends.
+ */
+export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefined> {
+  readonly #c: Ctx;
+  readonly #m: w.Machine;
+  readonly #gen: number;
+  readonly #o: BatchOptions;
+  readonly #items: BatchItem[] = [];
+  #summary?: BatchSummary;
+  #failure?: USVideoError;
+  #reported = false;
+  #finished = false;
+  #cancelling = false;
+  #last = "";
+  #lock: Promise<unknown> = Promise.resolve();
+  #wake = new AbortController();
+  readonly #onAbort = (): void => void this.cancel().catch(() => {});
+  /** The estimated cost of what is left, in cents (known before anything is sent). */
+  readonly estimatedCents: number;
+
+  /** @internal */
+  constructor(c: unknown, m: w.Machine, gen: number, o: BatchOptions) {
+    this.#c = c as Ctx;
+    this.#m = m;
+    this.#gen = gen;
+    this.#o = o;
+    this.estimatedCents = g(() => m.estimatedCents, gen);
+    if (o.signal?.aborted) this.#onAbort();
+    else o.signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** The next finished item, in completion order. An abort of `signal` rejects at once with `AbortError` (the batch is then cancelled in the background). */
+  next(): Promise<IteratorResult<BatchItem, undefined>> {
+    const signal = this.#o.signal;
+    if (signal?.aborted) return Promise.reject(abortError());
+    const p = this.#serial(() => this.#pump(true)).then(() => this.#take());
+    if (!signal) return p;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        reject(abortError());
+        p.catch(() => {});
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
+  }
+
+  /** Ends a `for await` early: the batch pauses (nothing more is sent until `next()` or `cancel()`). */
+  return(): Promise<IteratorResult<BatchItem, undefined>> {
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  /**
+   * Cancels the batch and sees it through: queued items end cancelled, pending jobs are deleted
+   * (refunded), processing jobs go on (reported cancelled with their job). Items finished meanwhile
+   * are still yielded by the iterator. Resolves with the summary (`undefined` if the batch failed
+   * or was cancelled before it started).
+   */
+  cancel(): Promise<BatchSummary | undefined> {
+    if (!this.#cancelling && !this.#finished) {
+      this.#cancelling = true;
+      g(() => this.#m.cancel(now()), this.#gen);
+      const wake = this.#wake;
+      this.#wake = new AbortController();
+      wake.abort();
+    }
+    return this.#serial(() => this.#pump(false)).then(() => this.#summary);
+  }
+
+  /** Where the batch stands, as JSON text: save it and pass it to `client.videos.resumeBatch` (in any process) to continue without submitting anything twice. */
+  snapshot(): string {
+    return this.#finished ? this.#last : g(() => this.#m.snapshot(), this.#gen);
+  }
+
+  /** The counts now. */
+  progress(): BatchProgress {
+    return this.#finished ? (this.#summary?.progress ?? P(this.#last).progress) : P(g(() => this.#m.progress(), this.#gen));
+  }
+
+  /** Every item in input order, once the batch has ended (`undefined` before, or if it failed as a whole). */
+  get summary(): BatchSummary | undefined {
+    return this.#summary;
+  }
+
+  #serial(f: () => Promise<void>): Promise<void> {
+    const p = this.#lock.then(f);
+    this.#lock = p.catch(() => {});
+    return p;
+  }
+
+  #take(): IteratorResult<BatchItem, undefined> {
+    const value = this.#items.shift();
+    if (value) return { value, done: false };
+    if (this.#failure && !this.#reported) {
+      this.#reported = true;
+      throw this.#failure;
+    }
+    return { value: undefined, done: true };
+  }
+
+  /** Drives the machine until an item is ready (`untilItem`, unless cancelling) or the batch ends. */
+  async #pump(untilItem: boolean): Promise<void> {
+    const [c, m, gen, o] = [this.#c, this.#m, this.#gen, this.#o];
+    while (!this.#finished) {
+      if (untilItem && !this.#cancelling && this.#items.length) return;
+      const out: Exclude<Out, { t: "event" }> | { t: "event"; event: BatchEvent | ItemRecord } = P(g(() => m.poll(now()), gen));
+      if (out.t === "send") {
+        // A batch's requests are seen through even when it is cancelled: their outcomes decide
+        // what must be deleted.
+        if (c.limiter.acquire(now()) >= 0) await c.slot();
+        const r = await c.exec(out);
+        if ("status" in r) {
+          c.refresh();
+          c.limiter.observe(r.status, r.headers, now());
+          g(() => m.handleResponse(out.id, r.status, r.headers, r.body, now()), gen);
+        } else {
+          g(() => m.handleTransportError(out.id, r.kind, r.message, now()), gen);
+        }
+      } else if (out.t === "event") {
+        const e = out.event;
+        if (e.type === "item_done") this.#items.push(item(e));
+        else {
+          if (e.type === "batch_progress" && o.onProgress) {
+            const { type: _, ...p } = e;
+            o.onProgress(p);
+          }
+          o.onEvent?.(e);
+        }
+      } else if (out.t === "wait") {
+        await sleep(out.until - now(), this.#wake.signal);
+        g(() => m.handleTimeout(now()), gen);
+      } else if (out.t === "pending") {
+        g(() => m.cancel(now()), gen); // nothing can be in flight: every request is awaited inline
+      } else {
+        this.#last = g(() => m.snapshot(), gen);
+        try {
+          const s = P(g(() => m.takeResult(), gen));
+          this.#summary = { results: s.results.map(item), progress: s.progress, spent_cents: s.spent_cents };
+        } catch (e) {
+          this.#failure = e as USVideoError;
+        }
+        this.#finished = true;
+        o.signal?.removeEventListener("abort", this.#onAbort);
+        if (gen === generation) m.free();
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
 // The client
 // ------------------------------------------------------------------------------------------------
 
@@ -590,6 +862,32 @@ export class Videos {
     return P(await this.#c.run(m, gen, { signal: o.signal, onEvent: onEvents(o), cleanup: true }));
   }
 
+  /**
+   * Runs many jobs within the account's limits and yields them as they finish:
+   * `for await (const item of client.videos.batch(requests, {maxSpendCents: 2000}))`. The total is
+   * estimated first: beyond `maxSpendCents` this throws a `ValidationError` at once, beyond the
+   * balance the first `next()` rejects with `InsufficientBalanceError`; nothing is sent either way.
+   * At most `concurrentJobs` are in flight; creates and polls share one request budget, so the
+   * batch itself never causes a 429; each create is made at most once (an idempotency key per item,
+   * reconciliation when an outcome is unknown); running jobs are observed with one list request.
+   * @throws {ValidationError} naming every bad request (`requests[3].duration`), or `max_spend_cents`.
+   */
+  batch(requests: readonly CreateVideoParams[], o: BatchOptions = {}): Batch {
+    const [m, gen] = this.#c.startBatch(requests, o);
+    return new Batch(this.#c, m, gen, o);
+  }
+
+  /**
+   * Continues a batch from `batch.snapshot()` (possibly taken in another process that died): items
+   * whose create may have been sent are reconciled against the job list before anything is sent,
+   * so no job is created or charged twice. Items already done are not yielded again (they are in
+   * the summary).
+   */
+  resumeBatch(snapshot: string, o: BatchOptions = {}): Batch {
+    const [m, gen] = this.#c.startBatch(null, o, snapshot);
+    return new Batch(this.#c, m, gen, o);
+  }
+
   /** Creates a job (at most once) and waits for it. */
   async createAndWait(params: CreateVideoParams, o: CreateAndWaitOptions = {}): Promise<CompletedJob> {
     const spec = { machine: "job_run_create_and_wait", request: params, idempotency_key: o.idempotencyKey, options: waitSpec(o) };
@@ -659,7 +957,7 @@ export class USVideo {
     }
     const rpm = options.requestsPerMinute ?? 60;
     const f = options.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
-    const ctx = new Ctx(() => [new w.Client(base, key, `usvideo-js/${VERSION}`), new w.Limiter(rpm)], f, options.timeoutMs ?? 60_000, { max_retries: options.maxRetries });
+    const ctx = new Ctx(() => [new w.Client(base, key, `usvideo-js/${VERSION}`), new w.Limiter(rpm)], f, options.timeoutMs ?? 60_000, { max_retries: options.maxRetries }, rpm);
     this.baseURL = ctx.client.baseURL;
     this.#shown = ctx.client.redactedKey ?? "none";
     this.videos = new Videos(ctx);

@@ -1,0 +1,215 @@
+// @ts-check
+// client.videos.batch / resumeBatch through the built package against the emulator: limits kept
+// (no 429, each job created once), refusal before anything is sent, cancel, abort, and resume in a
+// new process after the first one was SIGKILLed mid-batch.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as usv from "usvideo";
+import { startEmulator } from "./emulator.mjs";
+
+const { USVideo } = usv;
+const SCALE = 50;
+
+/** @type {Awaited<ReturnType<typeof startEmulator>>} */
+let emu;
+/** A frozen clock: jobs stay pending until cancelled. @type {Awaited<ReturnType<typeof startEmulator>>} */
+let frozen;
+before(async () => {
+  [emu, frozen] = await Promise.all([startEmulator(["--time-scale", String(SCALE)]), startEmulator(["--time-scale", "0"])]);
+});
+after(() => {
+  emu?.stop();
+  frozen?.stop();
+});
+
+/** A fetch that records every request and response status. */
+function recording() {
+  /** @type {{method: string, path: string, status: number}[]} */
+  const calls = [];
+  /** @type {typeof fetch} */
+  const f = async (input, init) => {
+    const res = await fetch(input, init);
+    calls.push({ method: init?.method ?? "GET", path: new URL(String(input)).pathname, status: res.status });
+    return res;
+  };
+  return { calls, fetch: f };
+}
+
+/** @param {number} n @returns {import("usvideo").CreateVideoParams[]} */
+const requests = (n, prefix = "clip") =>
+  Array.from({ length: n }, (_, i) => ({ prompt: `${prefix} ${i}`, mode: "text_to_video", resolution: /** @type {const} */ (["720p", "1080p", "2k"])[i % 3], duration: 1 + ((i * 3) % 10) }));
+
+/** @param {Awaited<ReturnType<typeof startEmulator>>} e */
+async function fresh(e, balance = 5_000) {
+  const acct = await e.account(balance);
+  const rec = recording();
+  return { acct, rec, client: new USVideo({ apiKey: acct.api_key, baseURL: e.api, fetch: rec.fetch }) };
+}
+
+test("12 jobs finish within the limits: no 429, each created once, results as they finish", async () => {
+  const { acct, rec, client } = await fresh(emu);
+  const reqs = requests(12);
+  /** @type {import("usvideo").BatchProgress[]} */
+  const progress = [];
+  const batch = client.videos.batch(reqs, { maxSpendCents: 2_000, expectedScale: 1 / SCALE, pollIntervalMs: 300, onProgress: (p) => progress.push(p) });
+  const expected = usv.estimateCost(reqs);
+  assert.equal(batch.estimatedCents, expected);
+  assert.equal(rec.calls.length, 0, "nothing is sent before the first next()");
+  /** @type {number[]} */
+  const order = [];
+  for await (const item of batch) {
+    assert.equal(item.error, undefined, String(item.error));
+    assert.equal(item.job?.status, "completed");
+    assert.match(item.job.video_url, /^http/);
+    assert.equal(item.job.prompt, reqs[item.index].prompt);
+    order.push(item.index);
+  }
+  assert.deepEqual([...order].sort((a, b) => a - b), [...Array(12).keys()]);
+  const s = batch.summary;
+  assert.ok(s);
+  assert.deepEqual(s.results.map((r) => r.index), [...Array(12).keys()], "the summary keeps input order");
+  assert.equal(s.progress.completed, 12);
+  assert.equal(s.spent_cents, expected);
+  assert.equal(rec.calls.filter((c) => c.status === 429).length, 0, "the batch never causes a 429");
+  assert.equal(rec.calls.filter((c) => c.method === "POST").length, 12);
+  assert.ok(progress.length > 0 && progress.every((p) => p.in_flight <= 10));
+  assert.equal(progress.at(-1)?.completed, 12);
+  const l = await emu.ledger(acct.email);
+  assert.equal(l.jobs_created, 12);
+  assert.equal(l.deposits_cents - l.balance_cents, expected, "charged once per job");
+  assert.equal(JSON.parse(batch.snapshot()).items.every((/** @type {any} */ i) => i.state === "done"), true);
+});
+
+test("refused beyond maxSpendCents or the balance, before anything is sent", async () => {
+  const { acct, rec, client } = await fresh(emu, 100);
+  assert.throws(
+    () => client.videos.batch(requests(12), { maxSpendCents: 500 }),
+    (e) => e instanceof usv.ValidationError && e.field === "max_spend_cents" && /above max_spend_cents/.test(e.message),
+  );
+  assert.throws(
+    () => client.videos.batch([requests(1)[0], { prompt: "x", mode: "text_to_video", duration: 11 }]),
+    (e) => e instanceof usv.ValidationError && e.field === "requests[1].duration",
+  );
+  assert.throws(() => client.videos.batch([]), (e) => e instanceof usv.ValidationError && e.field === "requests");
+  assert.equal(rec.calls.length, 0);
+  const batch = client.videos.batch(requests(12));
+  await assert.rejects(batch.next(), (e) => e instanceof usv.InsufficientBalanceError && /balance is 100 cents/.test(e.message));
+  assert.deepEqual(await batch.next(), { value: undefined, done: true });
+  assert.deepEqual(rec.calls.map((c) => `${c.method} ${c.path}`), ["GET /v1/account"], "only the balance was read");
+  assert.equal((await emu.ledger(acct.email)).jobs_created, 0);
+});
+
+test("cancel: queued items end cancelled, pending jobs are deleted and refunded", async () => {
+  const { acct, client } = await fresh(frozen);
+  /** @type {import("usvideo").Batch} */
+  let batch;
+  /** @type {Promise<import("usvideo").BatchSummary | undefined> | undefined} */
+  let cancelled;
+  batch = client.videos.batch(requests(8), {
+    concurrentJobs: 3,
+    onProgress: (p) => {
+      if (p.in_flight === 3 && !cancelled) cancelled = batch.cancel();
+    },
+  });
+  /** @type {import("usvideo").BatchItem[]} */
+  const items = [];
+  for await (const item of batch) items.push(item);
+  const summary = await cancelled;
+  assert.ok(summary);
+  assert.equal(items.length, 8);
+  for (const item of items) {
+    assert.ok(item.error instanceof usv.AbortError, String(item.error));
+    assert.equal(item.error.kind, "cancelled");
+  }
+  assert.equal(summary.progress.failed, 8);
+  assert.equal(summary.spent_cents, 0);
+  const l = await frozen.ledger(acct.email);
+  assert.equal(l.jobs_created, 3);
+  assert.equal(l.active_jobs, 0, "every pending job was deleted");
+  assert.equal(l.balance_cents, l.deposits_cents, "and refunded");
+});
+
+test("an AbortSignal rejects next() at once and cancels the batch in the background", async () => {
+  const { acct, client } = await fresh(frozen);
+  const ac = new AbortController();
+  const batch = client.videos.batch(requests(6), { concurrentJobs: 2, signal: ac.signal, onProgress: (p) => p.in_flight === 2 && ac.abort() });
+  const t0 = performance.now();
+  await assert.rejects(batch.next(), (e) => e instanceof usv.AbortError);
+  assert.ok(performance.now() - t0 < 5_000);
+  await assert.rejects(batch.next(), usv.AbortError);
+  for (let i = 0; i < 100 && !batch.summary; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(batch.summary?.progress.failed, 6);
+  const l = await frozen.ledger(acct.email);
+  assert.equal(l.jobs_created, 2);
+  assert.equal(l.active_jobs, 0);
+  assert.equal(l.balance_cents, l.deposits_cents);
+  // An already-aborted signal: nothing is sent.
+  const rec = recording();
+  const c2 = new USVideo({ apiKey: acct.api_key, baseURL: frozen.api, fetch: rec.fetch });
+  const b2 = c2.videos.batch(requests(2), { signal: AbortSignal.abort() });
+  await assert.rejects(b2.next(), usv.AbortError);
+  assert.equal(rec.calls.length, 0);
+});
+
+test("resume after a SIGKILL: a new process continues from the last snapshot, nothing created or charged twice", async () => {
+  const N = 12;
+  const acct = await emu.account(5_000);
+  const dir = mkdtempSync(join(tmpdir(), "usvideo-batch-"));
+  const file = join(dir, "snapshot.json");
+  try {
+    const child = spawn(process.execPath, [fileURLToPath(new URL("./batch-child.mjs", import.meta.url))], {
+      env: { ...process.env, USVIDEO_API_KEY: acct.api_key, USVIDEO_BASE_URL: emu.api, USVIDEO_BATCH_SNAPSHOT: file, USVIDEO_BATCH_N: String(N) },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = new Promise((r) => child.once("exit", (code, signal) => r(signal ?? code)));
+    let done = 0;
+    for await (const line of createInterface({ input: /** @type {import("node:stream").Readable} */ (child.stdout) })) {
+      assert.notEqual(line, "done", "the child finished before it was killed");
+      if (line.startsWith("item ") && ++done === 3) {
+        child.kill("SIGKILL");
+        break;
+      }
+    }
+    assert.equal(await exited, "SIGKILL");
+    const snapshot = readFileSync(file, "utf8");
+    const states = JSON.parse(snapshot).items.map((/** @type {any} */ i) => i.state);
+    assert.ok(states.filter((/** @type {string} */ s) => s === "done").length >= 3, states.join(","));
+    assert.ok(states.some((/** @type {string} */ s) => s !== "done"), "killed mid-way");
+    const before = await emu.ledger(acct.email);
+    assert.ok(before.jobs_created < N || states.some((/** @type {string} */ s) => s !== "done"));
+
+    const rec = recording();
+    const client = new USVideo({ apiKey: acct.api_key, baseURL: emu.api, fetch: rec.fetch });
+    const batch = client.videos.resumeBatch(snapshot, { expectedScale: 1 / SCALE, pollIntervalMs: 300 });
+    /** @type {number[]} */
+    const resumed = [];
+    for await (const item of batch) {
+      assert.equal(item.error, undefined, String(item.error));
+      resumed.push(item.index);
+    }
+    const s = batch.summary;
+    assert.ok(s);
+    assert.equal(s.progress.completed, N);
+    assert.equal(resumed.length + states.filter((/** @type {string} */ x) => x === "done").length, N);
+    const l = await emu.ledger(acct.email);
+    assert.equal(l.jobs_created, N, "each item created exactly once across both processes");
+    const cost = usv.estimateCost(JSON.parse(snapshot).items.map((/** @type {any} */ i) => i.request));
+    assert.equal(l.deposits_cents - l.balance_cents, cost, "charged once");
+    assert.equal(l.spent_cents, cost);
+    assert.equal(rec.calls.filter((c) => c.status === 429).length, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a snapshot that is not one is refused", async () => {
+  const { client } = await fresh(emu);
+  assert.throws(() => client.videos.resumeBatch("{}"), (e) => e instanceof usv.ValidationError && e.field === "snapshot");
+  assert.throws(() => client.videos.resumeBatch(JSON.stringify({ version: 9, items: [], scale: 1 })), (e) => e instanceof usv.ValidationError && e.field === "snapshot.version");
+});
