@@ -24,6 +24,17 @@ impl Clock {
         Clock { anchor: Instant::now(), virtual_at_anchor_ms: 0.0, scale: sanitize(scale), advanced_ms: 0, epoch_ms }
     }
 
+    /// A clock that goes on from `now_ms` (a state file's), at a new scale, with the saved
+    /// wall-clock epoch so `created_at` of older jobs does not move.
+    pub(crate) fn resume(scale: f64, now_ms: u64, epoch_ms: u64) -> Self {
+        Clock { anchor: Instant::now(), virtual_at_anchor_ms: now_ms as f64, scale: sanitize(scale), advanced_ms: 0, epoch_ms }
+    }
+
+    /// Wall-clock Unix milliseconds at virtual 0.
+    pub(crate) fn epoch_ms(&self) -> u64 {
+        self.epoch_ms
+    }
+
     /// Virtual milliseconds since start.
     pub(crate) fn now_ms(&self) -> u64 {
         let real = self.anchor.elapsed().as_secs_f64() * 1000.0;
@@ -105,5 +116,11 @@ mod tests {
         assert_eq!(c.now_ms(), 1500);
         c.set_scale(0.0);
         assert_eq!(c.now_ms(), 1500);
+    }
+
+    #[test]
+    fn a_resumed_clock_goes_on_from_the_saved_time() {
+        let c = Clock::resume(0.0, 123_456_789, 42);
+        assert_eq!((c.now_ms(), c.wall_ms(1)), (123_456_789, 43));
     }
 }

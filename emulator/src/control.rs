@@ -154,10 +154,10 @@ fn set_clock(state: &mut State, b: &Value) -> Result<Reply, Reply> {
         },
     };
     if let Some(s) = scale {
-        state.clock.set_scale(s);
+        state.set_time_scale(s);
     }
     if let Some(ms) = advance {
-        state.clock.advance(ms);
+        state.advance_clock(ms);
     }
     Ok(clock_json(state))
 }

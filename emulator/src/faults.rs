@@ -27,10 +27,15 @@ pub(crate) struct Fault {
     pub(crate) truncate: bool,
     pub(crate) fail_job: bool,
     pub(crate) message: Option<String>,
+    /// Answer a JSON body of exactly this many bytes instead (streamed), for clients' body caps.
+    pub(crate) huge_body: Option<u64>,
 }
 
-const FIELDS: [&str; 13] =
-    ["method", "path", "times", "status", "body", "content_type", "retry_after", "delay_ms", "drop", "malformed", "truncate", "fail_job", "message"];
+const FIELDS: [&str; 14] =
+    ["method", "path", "times", "status", "body", "content_type", "retry_after", "delay_ms", "drop", "malformed", "truncate", "fail_job", "message", "huge_body"];
+
+/// The smallest huge body: `{"pad": ""}`.
+pub(crate) const HUGE_BODY_MIN: u64 = 11;
 
 impl Fault {
     /// Parses one fault object; unknown fields are refused so a typo does not silently arm a
@@ -77,10 +82,23 @@ impl Fault {
             truncate: flag(o, "truncate")?,
             fail_job,
             message: string(o, "message")?,
+            huge_body: uint(o, "huge_body")?,
         };
-        let acts = fault.status.is_some() || fault.delay_ms > 0 || fault.drop.is_some() || fault.malformed || fault.truncate || fault.fail_job;
+        if fault.huge_body.is_some_and(|n| n < HUGE_BODY_MIN) {
+            return Err(format!("huge_body must be at least {HUGE_BODY_MIN} (the bytes of {{\"pad\": \"\"}})"));
+        }
+        if fault.huge_body.is_some() && fault.body.is_some() {
+            return Err("huge_body makes its own body; drop `body`".into());
+        }
+        let acts = fault.status.is_some()
+            || fault.delay_ms > 0
+            || fault.drop.is_some()
+            || fault.malformed
+            || fault.truncate
+            || fault.fail_job
+            || fault.huge_body.is_some();
         if !acts {
-            return Err("a fault needs one of status, delay_ms, drop, malformed, truncate, fail_job".into());
+            return Err("a fault needs one of status, delay_ms, drop, malformed, truncate, fail_job, huge_body".into());
         }
         Ok(fault)
     }
@@ -120,6 +138,9 @@ impl Fault {
         }
         if let Some(m) = &self.message {
             o.insert("message".into(), json!(m));
+        }
+        if let Some(n) = self.huge_body {
+            o.insert("huge_body".into(), json!(n));
         }
         Value::Object(o)
     }
@@ -248,6 +269,9 @@ mod tests {
         assert!(Fault::parse(&json!({"drop": "sideways"})).is_err());
         assert!(Fault::parse(&json!({"status": 502, "tmies": 2})).is_err());
         assert!(Fault::parse(&json!({"path": "/v1/account"})).is_err());
+        assert!(Fault::parse(&json!({"huge_body": 10})).is_err(), "below the smallest JSON pad");
+        assert!(Fault::parse(&json!({"huge_body": 100, "body": {}})).is_err());
+        assert_eq!(Fault::parse(&json!({"huge_body": 11})).unwrap().huge_body, Some(11), "enough on its own");
         let f = Fault::parse(&json!({"fail_job": true})).unwrap();
         assert_eq!((f.method.as_str(), f.path.as_str()), ("POST", "/v1/videos"));
     }

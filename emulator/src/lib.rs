@@ -23,6 +23,7 @@ mod clock;
 mod control;
 mod faults;
 mod limiter;
+mod persist;
 mod pricing;
 mod reply;
 mod routes;
@@ -32,7 +33,9 @@ mod timing;
 mod validate;
 
 use server::Shared;
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use tokio::task::JoinHandle;
 
 /// Whether a request refused by the rate limiter still counts against the minute (FLEET.md).
@@ -114,6 +117,7 @@ pub struct EmulatorBuilder {
     limiter: LimiterMode,
     cors_origin: String,
     log_requests: bool,
+    state_file: Option<PathBuf>,
 }
 
 impl Default for EmulatorBuilder {
@@ -126,6 +130,7 @@ impl Default for EmulatorBuilder {
             limiter: LimiterMode::Lenient,
             cors_origin: "*".into(),
             log_requests: false,
+            state_file: None,
         }
     }
 }
@@ -174,11 +179,34 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Binds and starts serving in the background on the current tokio runtime.
+    /// Keeps the state in this file: loaded at start if it exists, rewritten atomically after
+    /// every request that changed it, so a killed emulator restarted with the same file goes on
+    /// where it was (see the README for what is and is not kept).
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
+    /// Loads the state file if any, binds, and starts serving in the background on the current
+    /// tokio runtime. A state file that cannot be read or written is an error here, not later.
     pub async fn start(self) -> std::io::Result<Emulator> {
         if !clock::valid_scale(self.time_scale) {
             return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "time scale must be a number from 0 to 1000000"));
         }
+        let requests = Arc::new(AtomicU64::new(0));
+        let mut st = state::State::new(self.time_scale, self.seed, self.limiter);
+        if let Some(path) = &self.state_file {
+            let store = persist::Store::new(path.clone(), requests.clone())?;
+            let loaded = persist::load(path).map_err(|e| std::io::Error::new(e.kind(), format!("state file {}: {e}", path.display())))?;
+            if let Some(snapshot) = loaded {
+                persist::restore(snapshot, &mut st, &requests);
+            }
+            // Written at once: an unwritable path fails the start, not the first request.
+            persist::save(&st, &store).map_err(|e| std::io::Error::new(e.kind(), format!("state file {}: {e}", path.display())))?;
+            st.store = Some(store);
+        }
+        // tokio's listener sets SO_REUSEADDR (on Unix), so a restart on the port of an emulator
+        // just killed binds even while its old connections sit in TIME_WAIT.
         let listener = tokio::net::TcpListener::bind((self.host.as_str(), self.port)).await?;
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
@@ -187,9 +215,8 @@ impl EmulatorBuilder {
         if addr.ip().is_unspecified() {
             video_addr.set_ip(if addr.is_ipv4() { std::net::Ipv4Addr::LOCALHOST.into() } else { std::net::Ipv6Addr::LOCALHOST.into() });
         }
-        let mut st = state::State::new(self.time_scale, self.seed, self.limiter);
         st.base_url = format!("http://{video_addr}");
-        let shared = Arc::new(Shared::new(st, self.cors_origin, self.log_requests));
+        let shared = Arc::new(Shared::new(st, self.cors_origin, self.log_requests, requests));
         let task = tokio::spawn(server::serve(listener, shared.clone()));
         Ok(Emulator { url, shared, task })
     }
@@ -242,12 +269,15 @@ impl Emulator {
         }
         let mut st = self.shared.lock();
         let (_, api_key, jwt) = st.create_account(&spec.email, spec.balance_cents, &spec.plan, spec.requests_per_minute, spec.concurrent_jobs);
+        st.save_if_dirty();
         Credentials { email: spec.email, api_key, jwt }
     }
 
     /// Moves the virtual clock on by `ms` (jobs progress accordingly).
     pub fn advance(&self, ms: u64) {
-        self.shared.lock().clock.advance(ms);
+        let mut st = self.shared.lock();
+        st.advance_clock(ms);
+        st.save_if_dirty();
     }
 
     /// The virtual time in milliseconds since start.
@@ -268,6 +298,7 @@ impl Emulator {
         let mut st = self.shared.lock();
         let now = st.now();
         st.settle(now);
+        st.save_if_dirty();
         st.ledger_json()
     }
 

@@ -8,7 +8,7 @@ use std::io::Write;
 use usvideo_emulator::{Emulator, LimiterMode};
 
 const USAGE: &str = "usage: usvideo-emulator [--host 127.0.0.1] [--port 8080] [--time-scale F] [--seed N] \
-[--limiter lenient|strict] [--exit-on-stdin-close] [--cors-origin ORIGIN]";
+[--limiter lenient|strict] [--exit-on-stdin-close] [--cors-origin ORIGIN] [--state-file PATH]";
 
 struct Options {
     host: String,
@@ -18,10 +18,11 @@ struct Options {
     limiter: LimiterMode,
     exit_on_stdin_close: bool,
     cors_origin: String,
+    state_file: Option<String>,
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
-    let mut o = Options { host: "127.0.0.1".into(), port: 8080, time_scale: 1.0, seed: 1, limiter: LimiterMode::Lenient, exit_on_stdin_close: false, cors_origin: "*".into() };
+    let mut o = Options { host: "127.0.0.1".into(), port: 8080, time_scale: 1.0, seed: 1, limiter: LimiterMode::Lenient, exit_on_stdin_close: false, cors_origin: "*".into(), state_file: None };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         // Both `--flag value` and `--flag=value`.
@@ -42,6 +43,13 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
             "--seed" => o.seed = value("a number")?.parse().map_err(|_| "--seed needs a non-negative integer".to_owned())?,
             "--limiter" => o.limiter = value("lenient or strict")?.parse()?,
             "--cors-origin" => o.cors_origin = value("an origin")?,
+            "--state-file" => {
+                let path = value("a path")?;
+                if path.is_empty() {
+                    return Err("--state-file needs a path".into());
+                }
+                o.state_file = Some(path);
+            }
             "--exit-on-stdin-close" if inline.is_none() => o.exit_on_stdin_close = true,
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -63,20 +71,22 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let started = Emulator::builder()
+    let mut builder = Emulator::builder()
         .host(o.host)
         .port(o.port)
         .time_scale(o.time_scale)
         .seed(o.seed)
         .limiter(o.limiter)
         .cors_origin(o.cors_origin)
-        .log_requests(true)
-        .start()
-        .await;
+        .log_requests(true);
+    if let Some(path) = o.state_file {
+        builder = builder.state_file(path);
+    }
+    let started = builder.start().await;
     let emu = match started {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("usvideo-emulator: cannot listen: {e}");
+            eprintln!("usvideo-emulator: cannot start: {e}");
             std::process::exit(1);
         }
     };

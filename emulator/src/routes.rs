@@ -71,8 +71,15 @@ impl Route {
 /// The small valid MP4 every completed job points to.
 pub(crate) static SAMPLE_MP4: &[u8] = include_bytes!("../assets/sample.mp4");
 
-/// Handles any request except `OPTIONS` (answered by the server layer).
+/// Handles any request except `OPTIONS` (answered by the server layer). With a state file,
+/// what the request changed is saved before the answer leaves.
 pub(crate) fn handle(state: &mut State, req: &Incoming) -> Reply {
+    let reply = dispatch(state, req);
+    state.save_if_dirty();
+    reply
+}
+
+fn dispatch(state: &mut State, req: &Incoming) -> Reply {
     let now = state.now();
     state.settle(now);
     if req.path.starts_with("/_emulator/") || req.path == "/_emulator" {

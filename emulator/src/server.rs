@@ -1,5 +1,5 @@
 //! The HTTP layer: accepts connections, applies faults (delay, status, drop, malformed,
-//! truncated), reads bodies with a size cap, adds the headers every answer carries (request id,
+//! truncated, huge), reads bodies with a size cap, adds the headers every answer carries (request id,
 //! CORS) and logs one line per request on stderr.
 //!
 //! hyper is used directly because a dropped connection is a service that returns an error: hyper
@@ -31,6 +31,13 @@ const EXPOSE_HEADERS: &str = "x-request-id, retry-after, idempotent-replayed, x-
 /// A body bigger than the cap is still read (and thrown away) up to this much, so the client
 /// sees the `413` rather than a connection reset while it is still sending.
 const DRAIN_CAP: usize = 64 * 1024 * 1024;
+/// The largest request head (request line and headers); a longer one is answered `431`.
+/// hyper's only default bound is its ~400 KB read buffer, which lets a 100 KB header line through;
+/// no client of this API needs 64 KiB.
+const MAX_HEAD: usize = 64 * 1024;
+/// The chunk a huge body is streamed in.
+const HUGE_CHUNK: usize = 64 * 1024;
+static PAD: [u8; HUGE_CHUNK] = [b'x'; HUGE_CHUNK];
 
 /// What every connection shares.
 #[derive(Debug)]
@@ -38,12 +45,13 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) cors_origin: String,
     pub(crate) log: bool,
-    requests: AtomicU64,
+    /// The last request number handed out; shared with the state file, which saves it.
+    requests: Arc<AtomicU64>,
 }
 
 impl Shared {
-    pub(crate) fn new(state: State, cors_origin: String, log: bool) -> Shared {
-        Shared { state: Mutex::new(state), cors_origin, log, requests: AtomicU64::new(0) }
+    pub(crate) fn new(state: State, cors_origin: String, log: bool, requests: Arc<AtomicU64>) -> Shared {
+        Shared { state: Mutex::new(state), cors_origin, log, requests }
     }
 
     /// The state; a panic in another request (a poisoned mutex) must not take the server down.
@@ -64,7 +72,8 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
                     connections.spawn(async move {
                         let service = service_fn(move |req| respond(req, shared.clone()));
                         // Errors here are dropped connections (injected or by the peer).
-                        let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                        // Malformed requests are hyper's to answer (400, 431, …) or to close.
+                        let _ = hyper::server::conn::http1::Builder::new().max_header_size(MAX_HEAD).serve_connection(TokioIo::new(stream), service).await;
                     });
                 }
                 // Out of file descriptors and the like: wait a little rather than spin.
@@ -111,7 +120,7 @@ async fn respond(req: Request<hyper::body::Incoming>, shared: Arc<Shared>) -> Re
             .header("access-control-allow-headers", "authorization, content-type, idempotency-key")
             .header("access-control-max-age", "600");
         log("204");
-        return Ok(finish(reply, &request_id, &shared.cors_origin, false));
+        return Ok(finish(reply, &request_id, &shared.cors_origin, Shape::Whole));
     }
 
     let fault: Option<Fault> = if path.starts_with("/_emulator") { None } else { shared.lock().faults.take_request_fault(&method, &path) };
@@ -123,10 +132,12 @@ async fn respond(req: Request<hyper::body::Incoming>, shared: Arc<Shared>) -> Re
             log("dropped (before)");
             return Err(DropConnection);
         }
-        if let Some(status) = f.status {
+        if f.status.is_some() || f.huge_body.is_some() {
+            let status = f.status.unwrap_or(200);
             let reply = fault_reply(f, status);
             log(&format!("{status} (fault)"));
-            return Ok(finish(reply, &request_id, &shared.cors_origin, false));
+            let shape = f.huge_body.map_or(Shape::Whole, Shape::Huge);
+            return Ok(finish(reply, &request_id, &shared.cors_origin, shape));
         }
     }
 
@@ -141,7 +152,7 @@ async fn respond(req: Request<hyper::body::Incoming>, shared: Arc<Shared>) -> Re
     let incoming = Incoming { method: method.clone(), path: path.clone(), query, authorization, idempotency_key, body };
     let mut reply = routes::handle(&mut shared.lock(), &incoming);
 
-    let mut truncate = false;
+    let mut shape = Shape::Whole;
     if let Some(f) = &fault {
         if f.drop == Some(Drop::After) {
             log(&format!("{} dropped (after)", reply.status));
@@ -150,15 +161,19 @@ async fn respond(req: Request<hyper::body::Incoming>, shared: Arc<Shared>) -> Re
         if f.malformed {
             reply.body = Bytes::from(format!("{{\"id\": \"job_{}<<malformed", &request_id[4..]));
         }
-        truncate = f.truncate;
+        if f.truncate {
+            shape = Shape::Truncated;
+        }
     }
-    log(&format!("{}{}", reply.status, if truncate { " (truncated)" } else if fault.is_some() { " (fault)" } else { "" }));
-    Ok(finish(reply, &request_id, &shared.cors_origin, truncate))
+    log(&format!("{}{}", reply.status, if shape == Shape::Truncated { " (truncated)" } else if fault.is_some() { " (fault)" } else { "" }));
+    Ok(finish(reply, &request_id, &shared.cors_origin, shape))
 }
 
-/// The answer of a fault with a `status`: its body (JSON or text), or a standard error body.
+/// The answer of a fault with a `status` or a `huge_body`: its body (JSON or text), or a
+/// standard error body (a huge body is made later, by `finish`).
 fn fault_reply(f: &Fault, status: u16) -> Reply {
     let mut reply = match &f.body {
+        _ if f.huge_body.is_some() => Reply { status, content_type: Some("application/json".into()), headers: Vec::new(), body: Bytes::new() },
         Some(Value::String(text)) => Reply { status, content_type: Some("text/plain; charset=utf-8".into()), headers: Vec::new(), body: Bytes::from(text.clone()) },
         Some(other) => Reply::json(status, other),
         None => Reply::json(status, &json!({"error": {"code": default_code(status), "message": format!("injected fault: HTTP {status}")}})),
@@ -194,10 +209,28 @@ async fn read_body(mut body: hyper::body::Incoming, declared_len: Option<u64>) -
     if seen > MAX_BODY { Err(BodyError::TooLarge) } else { Ok(buf.freeze()) }
 }
 
+/// How the body of an answer goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Whole,
+    /// Half of it, then the connection closes (the `truncate` fault).
+    Truncated,
+    /// This many bytes of padded JSON instead (the `huge_body` fault).
+    Huge(u64),
+}
+
 /// Builds the hyper answer with the headers every answer carries.
-fn finish(reply: Reply, request_id: &str, cors_origin: &str, truncate: bool) -> Response<Body> {
-    let full_len = reply.body.len();
-    let body = if truncate { Body::truncated(reply.body) } else { Body::full(reply.body) };
+fn finish(reply: Reply, request_id: &str, cors_origin: &str, shape: Shape) -> Response<Body> {
+    let announced = match shape {
+        Shape::Whole => None,
+        Shape::Truncated => Some(reply.body.len() as u64),
+        Shape::Huge(n) => Some(n),
+    };
+    let body = match shape {
+        Shape::Whole => Body::full(reply.body),
+        Shape::Truncated => Body::truncated(reply.body),
+        Shape::Huge(n) => Body::huge(n),
+    };
     let mut res = Response::new(body);
     *res.status_mut() = hyper::StatusCode::from_u16(reply.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let h = res.headers_mut();
@@ -213,10 +246,10 @@ fn finish(reply: Reply, request_id: &str, cors_origin: &str, truncate: bool) -> 
     if let Some(ct) = &reply.content_type {
         put("content-type", ct);
     }
-    if truncate {
-        // The full length is announced and half is sent: the client sees the connection end
-        // mid-body, as with a real cut.
-        put("content-length", &full_len.to_string());
+    if let Some(n) = announced {
+        // Truncated: the full length is announced and half is sent, so the client sees the
+        // connection end mid-body, as with a real cut. Huge: the length is the whole point.
+        put("content-length", &n.to_string());
     }
     for (name, value) in &reply.headers {
         put(name, value);
@@ -224,12 +257,18 @@ fn finish(reply: Reply, request_id: &str, cors_origin: &str, truncate: bool) -> 
     res
 }
 
-/// A response body: whole, or cut in half then failed (which makes hyper close the connection).
+/// A response body: whole, cut in half then failed (which makes hyper close the connection),
+/// or a huge padded JSON object made as it is sent (never held in memory at once).
 #[derive(Debug)]
 pub(crate) enum Body {
     Full(Option<Bytes>),
     Truncated { half: Option<Bytes>, pause: Option<Pin<Box<tokio::time::Sleep>>> },
+    /// `{"pad": "xxx…"}`: the head not yet sent, the `x`s left, the tail not yet sent.
+    Huge { head: bool, pad: u64, tail: bool },
 }
+
+const HUGE_HEAD: &[u8] = b"{\"pad\": \"";
+const HUGE_TAIL: &[u8] = b"\"}";
 
 impl Body {
     fn full(b: Bytes) -> Body {
@@ -240,6 +279,11 @@ impl Body {
         let half = b.slice(..b.len() / 2);
         // The pause lets hyper flush the half before the error closes the connection.
         Body::Truncated { half: Some(half), pause: Some(Box::pin(tokio::time::sleep(Duration::from_millis(50)))) }
+    }
+
+    /// `n` bytes in all (the fault's parser made sure `n` holds the head and tail).
+    fn huge(n: u64) -> Body {
+        Body::Huge { head: true, pad: n.saturating_sub((HUGE_HEAD.len() + HUGE_TAIL.len()) as u64), tail: true }
     }
 }
 
@@ -261,17 +305,34 @@ impl hyper::body::Body for Body {
                 }
                 Poll::Ready(Some(Err(std::io::Error::other("truncated by an injected fault"))))
             }
+            Body::Huge { head, pad, tail } => {
+                let chunk = if std::mem::take(head) {
+                    Bytes::from_static(HUGE_HEAD)
+                } else if *pad > 0 {
+                    let n = (*pad).min(HUGE_CHUNK as u64) as usize;
+                    *pad -= n as u64;
+                    Bytes::from_static(&PAD[..n])
+                } else if std::mem::take(tail) {
+                    Bytes::from_static(HUGE_TAIL)
+                } else {
+                    return Poll::Ready(None);
+                };
+                Poll::Ready(Some(Ok(Frame::data(chunk))))
+            }
         }
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self, Body::Full(None))
+        matches!(self, Body::Full(None) | Body::Huge { head: false, pad: 0, tail: false })
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
             Body::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             Body::Truncated { .. } => SizeHint::default(),
+            Body::Huge { head, pad, tail } => {
+                SizeHint::with_exact(*pad + if *head { HUGE_HEAD.len() as u64 } else { 0 } + if *tail { HUGE_TAIL.len() as u64 } else { 0 })
+            }
         }
     }
 }

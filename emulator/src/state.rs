@@ -3,14 +3,19 @@
 //! Job statuses are computed lazily from the virtual clock: before anything reads or changes
 //! state, `settle` applies every completion and failure that has happened by now, in order, so
 //! the ledger is exact at every moment: deposits = balance + held + spent for every account.
+//!
+//! Every change sets `dirty`; with a state file, the caller saves after the request
+//! (`save_if_dirty`), so the file always holds the state of the last answer sent.
 
 use crate::LimiterMode;
 use crate::clock::{self, Clock};
 use crate::faults::Faults;
+use crate::persist::{self, Store};
 use crate::limiter::Limiter;
 use crate::timing::{self, SplitMix64};
 use crate::validate::CreateRequest;
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -31,7 +36,7 @@ pub(crate) fn plan_limits(plan: &str) -> Option<(u64, u64)> {
 }
 
 /// What a token is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum TokenKind {
     ApiKey,
     Jwt,
@@ -41,23 +46,24 @@ pub(crate) enum TokenKind {
 /// same email and still expect them to be independent.
 pub(crate) type AccountId = u64;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Token {
     pub(crate) account: AccountId,
     pub(crate) kind: TokenKind,
 }
 
 /// A remembered successful create, replayed for the same key and body.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Remembered {
     pub(crate) body: Value,
     pub(crate) status: u16,
+    #[serde(with = "persist::bytes_as_text")]
     pub(crate) reply: Bytes,
     pub(crate) at_ms: u64,
 }
 
 /// One account and its money. All amounts in cents.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Account {
     pub(crate) email: String,
     pub(crate) plan: String,
@@ -101,7 +107,7 @@ impl Status {
 
 /// One job. Its whole future is decided at creation (start and end times, failure or not);
 /// the status is read off the clock.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Job {
     pub(crate) id: String,
     pub(crate) account: AccountId,
@@ -135,21 +141,25 @@ pub(crate) struct State {
     initial_scale: f64,
     seed: u64,
     /// Job timing: seeded, so a run is reproducible.
-    timing_rng: SplitMix64,
+    pub(crate) timing_rng: SplitMix64,
     /// Ids and secrets: seeded from the wall clock, so two emulators never hand out the same key.
-    id_rng: SplitMix64,
+    pub(crate) id_rng: SplitMix64,
     pub(crate) limiter_mode: LimiterMode,
     pub(crate) limiter: Limiter,
     pub(crate) faults: Faults,
     /// By id, so in creation order.
     pub(crate) accounts: BTreeMap<AccountId, Account>,
-    next_account: AccountId,
+    pub(crate) next_account: AccountId,
     pub(crate) tokens: HashMap<String, Token>,
     pub(crate) jobs: HashMap<String, Job>,
     /// Jobs not yet completed or failed, by (end time, id).
-    unsettled: BTreeSet<(u64, String)>,
+    pub(crate) unsettled: BTreeSet<(u64, String)>,
     /// `http://HOST:PORT`, for video URLs.
     pub(crate) base_url: String,
+    /// Where the state is saved, if anywhere (`--state-file`).
+    pub(crate) store: Option<Store>,
+    /// Something persistent changed since the last save.
+    pub(crate) dirty: bool,
 }
 
 /// What a delete did.
@@ -178,16 +188,49 @@ impl State {
             jobs: HashMap::new(),
             unsettled: BTreeSet::new(),
             base_url: String::new(),
+            store: None,
+            dirty: false,
         }
     }
 
     /// Forgets everything: accounts, jobs, faults, idempotency keys, limiter windows, the clock.
     pub(crate) fn reset(&mut self) {
         let base_url = std::mem::take(&mut self.base_url);
+        let store = self.store.take();
         let id_rng = self.id_rng.clone();
         *self = State::new(self.initial_scale, self.seed, self.limiter_mode);
         self.base_url = base_url;
+        self.store = store;
         self.id_rng = id_rng;
+        self.dirty = true;
+    }
+
+    /// Moves the virtual clock on by `ms`.
+    pub(crate) fn advance_clock(&mut self, ms: u64) {
+        self.clock.advance(ms);
+        self.dirty = true;
+    }
+
+    /// Changes the clock's speed from now on.
+    pub(crate) fn set_time_scale(&mut self, scale: f64) {
+        self.clock.set_scale(scale);
+        self.dirty = true;
+    }
+
+    /// Writes the state file if there is one and something changed. A failed write is logged
+    /// and retried after the next change: the emulator keeps serving.
+    pub(crate) fn save_if_dirty(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        let Some(store) = &self.store else {
+            self.dirty = false;
+            return;
+        };
+        match persist::save(self, store) {
+            Ok(()) => self.dirty = false,
+            Err(e) => eprintln!("usvideo-emulator: cannot write the state file {}: {e}", store.path().display()),
+        }
     }
 
     pub(crate) fn now(&self) -> u64 {
@@ -195,6 +238,8 @@ impl State {
     }
 
     pub(crate) fn random_hex(&mut self, n: usize) -> String {
+        // The generator moved: saved, so a restart never hands out the same id again.
+        self.dirty = true;
         self.id_rng.hex(n)
     }
 
@@ -205,6 +250,7 @@ impl State {
                 break;
             }
             self.unsettled.pop_first();
+            self.dirty = true;
             let Some(job) = self.jobs.get(&id) else { continue };
             let (cost, failed) = (job.cost, job.failure.is_some());
             if let Some(acct) = self.accounts.get_mut(&job.account) {
@@ -226,6 +272,7 @@ impl State {
         let (plan_rpm, plan_conc) = plan_limits(plan).unwrap_or((60, 10));
         let id = self.next_account;
         self.next_account += 1;
+        self.dirty = true;
         self.accounts.insert(
             id,
             Account {
@@ -252,6 +299,7 @@ impl State {
     /// A new API key for an account: `sd_` + 32 hex characters.
     pub(crate) fn issue_api_key(&mut self, account: AccountId) -> String {
         let key = format!("sd_{}", self.random_hex(32));
+        self.dirty = true;
         self.tokens.insert(key.clone(), Token { account, kind: TokenKind::ApiKey });
         key
     }
@@ -275,6 +323,7 @@ impl State {
         let a = self.accounts.values_mut().rev().find(|a| a.email == email)?;
         a.deposits += amount;
         a.balance += amount;
+        self.dirty = true;
         Some(a)
     }
 
@@ -301,6 +350,7 @@ impl State {
         };
         self.unsettled.insert((job.end_ms, id.clone()));
         self.jobs.insert(id.clone(), job);
+        self.dirty = true;
         if let Some(a) = self.accounts.get_mut(&account) {
             a.balance -= cost;
             a.held += cost;
@@ -319,6 +369,7 @@ impl State {
             return Deleted::Processing;
         }
         self.jobs.remove(id);
+        self.dirty = true;
         let acct = self.accounts.get_mut(&account);
         let mut refunded = 0;
         if let Some(a) = acct {

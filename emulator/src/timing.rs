@@ -11,6 +11,12 @@ impl SplitMix64 {
         SplitMix64(seed)
     }
 
+    /// The whole generator state: saved to the state file so a restart goes on with the same
+    /// sequence (no id handed out twice, the same job timings as without the restart).
+    pub(crate) fn state(&self) -> u64 {
+        self.0
+    }
+
     pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;

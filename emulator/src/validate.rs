@@ -16,8 +16,8 @@ fn invalid(field: &str, message: impl Into<String>) -> Invalid {
     Invalid { field: Some(field.to_owned()), message: message.into() }
 }
 
-/// A valid create request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A valid create request (kept in the state file, hence serde).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CreateRequest {
     pub(crate) prompt: String,
     pub(crate) mode: String,

@@ -144,3 +144,39 @@ async fn fail_job_ends_failed_and_refunded() {
     // A failed job is deleted without a refund (it had one already).
     assert_eq!(delete(&emu, &c.api_key, &doomed).await.json["refunded_cents"], 0);
 }
+
+#[tokio::test]
+async fn huge_body_streams_exactly_n_bytes_of_json() {
+    const N: usize = 8 * 1024 * 1024;
+    let emu = frozen().await;
+    let c = account(&emu, "f7@example.com");
+    emu.add_fault(json!({"method": "GET", "path": "/v1/account", "huge_body": N})).unwrap();
+    let r = get(&emu, "/v1/account", "sd_no_auth_needed").await;
+    assert_eq!((r.status, r.header("content-type")), (200, Some("application/json")));
+    assert_eq!(r.header("content-length"), Some(N.to_string().as_str()));
+    assert_eq!(r.raw.len(), N);
+    assert_eq!(r.json["pad"].as_str().map(str::len), Some(N - r#"{"pad": ""}"#.len()), "valid JSON, padded to the byte");
+
+    // A client that stops at a 4 MiB cap and hangs up: the emulator carries on.
+    emu.add_fault(json!({"path": "/v1/account", "huge_body": N, "status": 502, "retry_after": 2})).unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = emu.url().trim_start_matches("http://").to_owned();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    s.write_all(format!("GET /v1/account HTTP/1.1\r\nhost: {addr}\r\n\r\n").as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    while got.len() < 4 * 1024 * 1024 {
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the body ended early at {}", got.len());
+        got.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&got[..got.windows(4).position(|w| w == b"\r\n\r\n").unwrap()]).to_string();
+    assert!(head.starts_with("HTTP/1.1 502") && head.contains("retry-after: 2") && head.contains(&format!("content-length: {N}")), "{head}");
+    drop(s);
+
+    let a = get(&emu, "/v1/account", &c.api_key).await;
+    assert_eq!((a.status, a.header("x-ratelimit-remaining")), (200, Some("59")), "no state change, nothing counted");
+    assert_eq!(a.json["balance_cents"], BALANCE);
+    let bad = call("POST", &format!("{}/_emulator/faults", emu.url()), None, Some(r#"{"huge_body": 10}"#), &[]).await;
+    assert_eq!(bad.status, 400);
+}

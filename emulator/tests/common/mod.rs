@@ -99,3 +99,11 @@ pub fn assert_balanced(line: &Value) {
     let n = |k: &str| line[k].as_u64().unwrap_or_else(|| panic!("{k} in {line}"));
     assert_eq!(n("deposits_cents"), n("balance_cents") + n("held_cents") + n("spent_cents"), "{line}");
 }
+
+/// A fresh, empty directory under the system's temp dir (removed by the caller when done).
+pub fn scratch_dir(tag: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!("usvideo-emulator-{tag}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch dir");
+    dir
+}
