@@ -94,6 +94,7 @@ def main() -> None:
             duration=5,
             on_progress=show,
             poll=poll,
+            cancel=True,  # Ctrl-C deletes the job if it is still pending (refunded), then stops
         )
         print()
 

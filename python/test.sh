@@ -4,7 +4,8 @@
 #   2. `pip install ./python` (maturin builds the native module with cargo),
 #   3. the emulator binary (cargo build -p usvideo-emulator),
 #   4. pytest on python/tests (vectors, native module, sync and async clients against the emulator),
-#   5. mypy --strict on the package and examples/quickstart.py, then the quickstart itself.
+#      (the fault matrix writes target/reliability/python.json and python_async.json),
+#   5. mypy --strict on the package and the examples, then examples/quickstart.py and examples/batch.py.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,9 +41,12 @@ step "pytest"
 (cd "$ROOT/python/tests" && "$PY" -m pytest -q -p no:cacheprovider --rootdir "$ROOT/python" -c "$ROOT/python/pyproject.toml" "$ROOT/python/tests")
 
 step "mypy --strict"
-"$PY" -m mypy --strict --no-incremental examples/quickstart.py
+"$PY" -m mypy --strict --no-incremental python/python/usvideo examples/quickstart.py examples/batch.py
 
 step "examples/quickstart.py (against the emulator)"
 env -u USVIDEO_API_KEY -u USVIDEO_BASE_URL "$PY" examples/quickstart.py
+
+step "examples/batch.py (against the emulator)"
+env -u USVIDEO_API_KEY -u USVIDEO_BASE_URL "$PY" examples/batch.py
 
 printf '\npython: all checks passed\n'

@@ -2,7 +2,7 @@
 
 use crate::errors::usage;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyList, PyTuple};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -23,10 +23,33 @@ pub(crate) fn response(status: u16, headers: PyHeaders, body: &[u8]) -> HttpResp
     HttpResponse { status, headers: headers_in(headers), body: body.to_vec() }
 }
 
+/// The value of an `Authorization` header as `usvideo._secret.Secret` (a `str` whose `repr` and
+/// `str` redact it), so that no traceback's locals, log line or debugger view of a request shows
+/// the key or JWT; httpx still sends the real text. A plain `str` if that module is missing.
+fn secret<'py>(py: Python<'py>, value: &str) -> Bound<'py, PyAny> {
+    let plain = || pyo3::types::PyString::new(py, value).into_any();
+    match py.import("usvideo._secret").and_then(|m| m.getattr("Secret")) {
+        Ok(class) => class.call1((value,)).unwrap_or_else(|_| plain()),
+        Err(_) => plain(),
+    }
+}
+
+/// Request headers for Python: `[(name, value), …]`, credentials wrapped by [`secret`].
+pub(crate) fn request_headers<'py>(py: Python<'py>, headers: &[Header]) -> PyResult<Bound<'py, PyList>> {
+    let items = headers
+        .iter()
+        .map(|h| {
+            let value = if h.name.eq_ignore_ascii_case("authorization") { secret(py, &h.value) } else { pyo3::types::PyString::new(py, &h.value).into_any() };
+            PyTuple::new(py, [pyo3::types::PyString::new(py, &h.name).into_any(), value])
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, items)
+}
+
 /// A request as `(method, url, headers, body | None)`.
 pub(crate) fn request_tuple<'py>(py: Python<'py>, r: &HttpRequest) -> PyResult<Bound<'py, PyAny>> {
     let body = r.body.as_deref().map(|b| PyBytes::new(py, b));
-    Ok((r.method.as_str(), r.url.as_str(), headers_out(&r.headers), body).into_pyobject(py)?.into_any())
+    Ok((r.method.as_str(), r.url.as_str(), request_headers(py, &r.headers)?, body).into_pyobject(py)?.into_any())
 }
 
 /// A response as `(status, headers, body)`.

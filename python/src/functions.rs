@@ -28,6 +28,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_created_api_key, m)?)?;
     m.add_function(wrap_pyfunction!(error_from_response, m)?)?;
     m.add_function(wrap_pyfunction!(transport_error, m)?)?;
+    m.add_function(wrap_pyfunction!(error_from_json, m)?)?;
     m.add_function(wrap_pyfunction!(retry_decide, m)?)?;
     m.add_function(wrap_pyfunction!(backoff_ms, m)?)?;
     m.add_function(wrap_pyfunction!(_force_panic, m)?)?;
@@ -299,6 +300,15 @@ fn error_from_response<'py>(py: Python<'py>, status: u16, headers: PyHeaders, bo
 #[pyfunction]
 fn transport_error<'py>(py: Python<'py>, kind: &str, message: &str) -> PyResult<Bound<'py, PyAny>> {
     guard(|| Ok(error_object(py, &Error::transport(convert::transport_kind(kind)?, message))))
+}
+
+/// The exception (not raised) for a core error record (JSON, as in a batch item's `error`).
+#[pyfunction]
+fn error_from_json<'py>(py: Python<'py>, error_json: &str) -> PyResult<Bound<'py, PyAny>> {
+    guard(|| {
+        let e: Error = serde_json::from_value(convert::parse(error_json)?).map_err(|e| usage(format!("not an error record: {e}")))?;
+        Ok(error_object(py, &e))
+    })
 }
 
 // ------------------------------------------------------------------ retry rules

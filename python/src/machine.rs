@@ -1,4 +1,4 @@
-//! One `Machine` handle for every core state machine (call, create, wait, create-and-wait), and the
+//! One `Machine` handle for every core state machine (call, create, wait, create-and-wait, batch), and the
 //! shared `RateLimiter`. Both are `frozen` pyclasses with a `Mutex` inside, so threads and
 //! re-entrancy never hit pyo3's "Already borrowed".
 //!
@@ -14,13 +14,15 @@ use crate::errors::{self, guard, py as core};
 use crate::functions::Config;
 use pyo3::prelude::*;
 use std::sync::{Mutex, MutexGuard};
-use usvideo_core::{ApiKey, Call, Create, HttpRequest, IdempotencyKey, JobRun, Millis, Output, RequestId, RetryPolicy, WaitOptions};
+use usvideo_core::validate::{Issue, IssueCode};
+use usvideo_core::{ApiKey, Batch, BatchOptions, BatchSnapshot, Call, Create, CreateVideoRequest, HttpRequest, IdempotencyKey, JobRun, Millis, Output, RequestId, RetryPolicy, WaitOptions};
 
 #[allow(clippy::large_enum_variant)] // one per handle; boxing buys nothing
 enum Inner {
     Call(Call),
     Create(Create),
     Run(JobRun),
+    Batch(Box<Batch>),
 }
 
 impl Inner {
@@ -29,6 +31,7 @@ impl Inner {
             Inner::Call(m) => m,
             Inner::Create(m) => m,
             Inner::Run(m) => m,
+            Inner::Batch(m) => m.as_mut(),
         }
     }
 }
@@ -50,6 +53,35 @@ fn idem(key: &str) -> PyResult<IdempotencyKey> {
 
 fn create_request(json: &str) -> PyResult<usvideo_core::CreateVideoRequest> {
     usvideo_core::validate::create_request_from_json(&convert::parse(json)?).map_err(errors::issues)
+}
+
+/// A batch's requests from loose JSON (a list of dicts): every rule of every item, fields named
+/// `requests[3].duration`.
+fn batch_requests(json: &str) -> PyResult<Vec<CreateVideoRequest>> {
+    let value = convert::parse(json)?;
+    let Some(list) = value.as_array() else {
+        return Err(errors::issue(Issue::new("requests", IssueCode::InvalidType, "requests must be a list of create requests")));
+    };
+    let mut out = Vec::with_capacity(list.len());
+    let mut issues = Vec::new();
+    for (i, item) in list.iter().enumerate() {
+        match usvideo_core::validate::create_request_from_json(item) {
+            Ok(r) => out.push(r),
+            Err(found) => issues.extend(found.into_iter().map(|mut issue| {
+                issue.field = format!("requests[{i}].{}", issue.field);
+                issue
+            })),
+        }
+    }
+    if issues.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors::issues(issues))
+    }
+}
+
+fn batch_snapshot(json: &str) -> PyResult<BatchSnapshot> {
+    serde_json::from_value(convert::parse(json)?).map_err(|e| errors::issue(Issue::new("snapshot", IssueCode::InvalidFormat, format!("not a batch snapshot: {e}"))))
 }
 
 impl Machine {
@@ -113,6 +145,68 @@ impl Machine {
         })
     }
 
+    /// A batch of create requests (`requests_json`: a list of loose requests) run within the
+    /// account's limits. `entropy` (16+ random bytes) seeds the items' idempotency keys;
+    /// `options_json` is a partial `BatchOptions` (`{"max_spend_cents": 500, "limits":
+    /// {"requests_per_minute": 60, "concurrent_jobs": 10}, "longest_first": false, …}`).
+    /// Raises `ValidationError` (every bad item, an empty batch, a total above `max_spend_cents`).
+    #[staticmethod]
+    #[pyo3(signature = (config, key, requests_json, entropy, now_ms, options_json=None))]
+    fn batch(config: &Config, key: &str, requests_json: &str, entropy: &[u8], now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
+        guard(|| {
+            let options: BatchOptions = convert::with_defaults(options_json)?;
+            let b = core(Batch::new(&config.inner, &api_key(key)?, batch_requests(requests_json)?, entropy, options, Millis(now_ms)))?;
+            Ok(Machine::new(Inner::Batch(Box::new(b))))
+        })
+    }
+
+    /// Continues a batch from `snapshot_json` (from `snapshot()`, possibly in another process):
+    /// items whose create may have been sent are reconciled before anything is sent for them.
+    #[staticmethod]
+    #[pyo3(signature = (config, key, snapshot_json, seed, now_ms, options_json=None))]
+    fn resume_batch(config: &Config, key: &str, snapshot_json: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
+        guard(|| {
+            let options: BatchOptions = convert::with_defaults(options_json)?;
+            let b = core(Batch::resume(&config.inner, &api_key(key)?, batch_snapshot(snapshot_json)?, seed, options, Millis(now_ms)))?;
+            Ok(Machine::new(Inner::Batch(Box::new(b))))
+        })
+    }
+
+    /// A batch's state (JSON) to resume from with `resume_batch`.
+    fn snapshot(&self) -> PyResult<String> {
+        guard(|| match &*self.lock() {
+            Inner::Batch(b) => convert::to_json(&b.snapshot()),
+            _ => Err(errors::usage("only a batch machine has a snapshot")),
+        })
+    }
+
+    /// A batch's counts now (JSON `{total, queued, in_flight, completed, failed, requests}`).
+    fn batch_progress(&self) -> PyResult<String> {
+        guard(|| match &*self.lock() {
+            Inner::Batch(b) => convert::to_json(&b.progress()),
+            _ => Err(errors::usage("only a batch machine has batch progress")),
+        })
+    }
+
+    /// A batch's estimated cost of the items not yet done, in cents.
+    fn estimated_cents(&self) -> PyResult<u64> {
+        guard(|| match &*self.lock() {
+            Inner::Batch(b) => Ok(b.estimated_cents()),
+            _ => Err(errors::usage("only a batch machine has an estimate")),
+        })
+    }
+
+    /// Whether the machine has finished.
+    fn is_done(&self) -> PyResult<bool> {
+        guard(|| {
+            Ok(match &*self.lock() {
+                Inner::Batch(b) => b.is_done(),
+                Inner::Run(m) => m.is_done(),
+                _ => false,
+            })
+        })
+    }
+
     /// What to do next (see the module docs for the shapes).
     fn poll<'py>(&self, py: Python<'py>, now_ms: u64) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
@@ -120,7 +214,8 @@ impl Machine {
             Ok(match out {
                 Output::Send { id, endpoint, request, timeout_ms } => {
                     let body = request.body.as_deref().map(|b| pyo3::types::PyBytes::new(py, b));
-                    ("send", id.0, convert::name_of(&endpoint), request.method.as_str(), request.url, convert::headers_out(&request.headers), body, timeout_ms).into_pyobject(py)?.into_any()
+                    let headers = convert::request_headers(py, &request.headers)?;
+                    ("send", id.0, convert::name_of(&endpoint), request.method.as_str(), request.url, headers, body, timeout_ms).into_pyobject(py)?.into_any()
                 }
                 Output::Event(e) => ("event", convert::to_json(&e)?).into_pyobject(py)?.into_any(),
                 Output::WaitUntil(t) => ("wait_until", t.0).into_pyobject(py)?.into_any(),
@@ -163,11 +258,13 @@ impl Machine {
         })
     }
 
-    /// The job (JSON) of a create or wait machine once done; raises its error otherwise.
+    /// The job (JSON) of a create or wait machine once done, or a batch's summary (JSON
+    /// `{results, progress, spent_cents}`); raises its error otherwise.
     fn take_result(&self) -> PyResult<String> {
         guard(|| match &mut *self.lock() {
             Inner::Create(m) => convert::to_json(&core(m.take_result())?),
             Inner::Run(m) => convert::to_json(&core(m.take_result())?),
+            Inner::Batch(m) => convert::to_json(&core(m.take_result())?),
             Inner::Call(_) => Err(errors::usage("a call machine's result is a response: use take_response()")),
         })
     }
@@ -195,6 +292,7 @@ impl Machine {
             Inner::Call(_) => "call",
             Inner::Create(_) => "create",
             Inner::Run(_) => "job_run",
+            Inner::Batch(_) => "batch",
         };
         format!("<usvideo._native.Machine {kind}>")
     }

@@ -23,8 +23,9 @@ from vectorlib import (
 # ------------------------------------------------------------------ validation
 
 
-@pytest.mark.parametrize("v", params("validation.json"))
+@pytest.mark.parametrize("v", params("validation.json") + params("bad_input.json", prefix="bad_input/"))
 def test_validation(v: Dict[str, Any]) -> None:
+    """validation.json and bad_input.json (same format): every input accepted or refused alike."""
     target, inp, expected = v["target"], v["input"], v["expected"]
     try:
         if target == "create_request":
@@ -448,5 +449,5 @@ def test_transcript(t: Dict[str, Any]) -> None:
 def test_every_vector_file_has_a_runner() -> None:
     """A new vector file must get a runner here (or a deliberate skip)."""
     files = {p.name for p in VECTORS.glob("*.json")}
-    assert files == {"validation.json", "pricing.json", "requests.json", "responses.json", "retry.json", "ratelimit.json"}, files
+    assert files == {"validation.json", "bad_input.json", "pricing.json", "requests.json", "responses.json", "retry.json", "ratelimit.json"}, files
     assert any((VECTORS / "transcripts").glob("*.json"))

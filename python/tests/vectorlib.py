@@ -47,13 +47,13 @@ def load(name: str) -> List[Dict[str, Any]]:
     return list(json.loads((VECTORS / name).read_text())["vectors"])
 
 
-def params(name: str) -> List[Any]:
+def params(name: str, prefix: str = "") -> List[Any]:
     import pytest
 
     out = []
     for v in load(name):
         marks = [pytest.mark.skip(reason=f"known core bug: {v['skip']}")] if "skip" in v else []
-        out.append(pytest.param(v, id=v["name"], marks=marks))
+        out.append(pytest.param(v, id=prefix + v["name"], marks=marks))
     return out
 
 

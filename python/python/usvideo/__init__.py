@@ -11,47 +11,64 @@ second of video).
 
 Every decision (validation, exact pricing, retries, ``Retry-After``, the poll schedule, deadlines,
 idempotency and reconciliation) is made by the Rust core in ``usvideo._native``; this package reads
-the clock, sleeps and does HTTP with httpx (imported only when a client is made).
+the clock, sleeps and does HTTP with httpx.
+
+``import usvideo`` is cheap: every name below is loaded on first use (PEP 562), the native module
+included, and httpx only when a client is made.
 """
 
-from __future__ import annotations
+# No import at module level (not even ``typing``): see "Import time" in the README.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-from typing import Any
+    from ._async import AsyncBatchRun, AsyncClient
+    from ._sync import BatchRun, Client
+    from .errors import (
+        APIConnectionError,
+        APIResponseError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        CancelledError,
+        ConflictError,
+        InsufficientBalanceError,
+        InternalError,
+        InternalServerError,
+        JobFailedError,
+        NotFoundError,
+        RateLimitError,
+        UpstreamError,
+        UsageError,
+        USVideoError,
+        ValidationError,
+        ValidationIssue,
+        WaitTimeoutError,
+    )
+    from .types import (
+        Account,
+        BatchItem,
+        BatchProgress,
+        BatchSummary,
+        CreatedApiKey,
+        DeleteResult,
+        Job,
+        JobError,
+        JobPage,
+        PricingTable,
+        Progress,
+    )
 
-from . import _native
-from ._async import AsyncClient
-from ._sync import Client
-from .errors import (
-    APIConnectionError,
-    APIResponseError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    CancelledError,
-    ConflictError,
-    InsufficientBalanceError,
-    InternalError,
-    InternalServerError,
-    JobFailedError,
-    NotFoundError,
-    RateLimitError,
-    UpstreamError,
-    UsageError,
-    USVideoError,
-    ValidationError,
-    ValidationIssue,
-    WaitTimeoutError,
-)
-from .types import Account, CreatedApiKey, DeleteResult, Job, JobError, JobPage, PricingTable, Progress
-
-__version__: str = _native.__version__
-DEFAULT_BASE_URL: str = _native.DEFAULT_BASE_URL
+    __version__: str
+    DEFAULT_BASE_URL: str
 
 __all__ = [
     "estimate_cost",
     "Client",
     "AsyncClient",
+    "BatchRun",
+    "AsyncBatchRun",
     "Job",
     "JobError",
     "JobPage",
@@ -60,6 +77,9 @@ __all__ = [
     "CreatedApiKey",
     "PricingTable",
     "Progress",
+    "BatchItem",
+    "BatchProgress",
+    "BatchSummary",
     "USVideoError",
     "ValidationError",
     "ValidationIssue",
@@ -83,9 +103,43 @@ __all__ = [
     "DEFAULT_BASE_URL",
 ]
 
+# Where each public name lives; loaded (and cached in this module) on first access.
+_WHERE = {
+    "Client": "_sync",
+    "BatchRun": "_sync",
+    "AsyncClient": "_async",
+    "AsyncBatchRun": "_async",
+    "__version__": "_native",
+    "DEFAULT_BASE_URL": "_native",
+}
+_WHERE.update(
+    dict.fromkeys(
+        ("Job", "JobError", "JobPage", "Account", "DeleteResult", "CreatedApiKey", "PricingTable", "Progress", "BatchItem", "BatchProgress", "BatchSummary"),
+        "types",
+    )
+)
+_WHERE.update(dict.fromkeys((n for n in __all__ if n not in _WHERE and n != "estimate_cost"), "errors"))
 
-def estimate_cost(resolution: Any = "720p", duration: Any = 5) -> int:
+
+def __getattr__(name: str) -> "Any":
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'usvideo' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module("usvideo." + where), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> "list[str]":
+    return sorted(set(globals()) | set(_WHERE))
+
+
+def estimate_cost(resolution: "Any" = "720p", duration: "Any" = 5) -> int:
     """The cost in cents of ``duration`` seconds of video at ``resolution`` (``720p``, ``1080p``,
     ``2k``), offline, with the reference's prices and exact decimal arithmetic:
     ``estimate_cost(resolution="1080p", duration=5) == 120``. Raises ``ValidationError``."""
+    from . import _native
+
     return _native.estimate_cost(resolution, duration)

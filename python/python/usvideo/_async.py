@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any, AsyncIterator, Optional, Union
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, List, Mapping, Optional, Union
 
 from . import _native
 from ._base import (
+    CLEANUP_SECONDS,
     DEFAULT_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     ERROR_BODY_BYTES,
     BaseClient,
+    BatchEvents,
+    OnBatchProgress,
     OnDownload,
     OnProgress,
     PollPolicy,
@@ -28,19 +31,21 @@ from ._base import (
     loggable,
     now_ms,
     on_event,
+    progress_handler,
     request_timeout,
     transport_kind,
     video_url,
     wait_options,
 )
-from .types import Account, CreatedApiKey, DeleteResult, Job, JobPage, PricingTable
+from ._secret import Secret
+from .types import Account, BatchItem, BatchProgress, BatchSummary, CreatedApiKey, DeleteResult, Job, JobPage, PricingTable
 
 if TYPE_CHECKING:
     import os
 
     import httpx
 
-__all__ = ["AsyncClient"]
+__all__ = ["AsyncClient", "AsyncBatchRun"]
 
 
 class AsyncClient(BaseClient):
@@ -64,6 +69,7 @@ class AsyncClient(BaseClient):
         requests_per_minute: int = 60,
     ) -> None:
         super().__init__(api_key, base_url, max_retries, timeout, requests_per_minute)
+        del api_key  # kept only as a redacting Secret (see _base.BaseClient)
         import httpx
 
         self._httpx = httpx
@@ -97,20 +103,31 @@ class AsyncClient(BaseClient):
                 return
             await asyncio.sleep(max(0, until - now_ms()) / 1000.0)
 
-    async def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None) -> None:
-        """Runs ``machine`` to done. Task cancellation (or any exception) cancels it and propagates."""
+    async def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None, cleanup: bool = False) -> None:
+        """Runs ``machine`` to done. Task cancellation (or any exception) cancels it and
+        propagates; with ``cleanup``, a still-pending job is first deleted (best effort, within
+        CLEANUP_SECONDS)."""
+        await self._run(machine, progress_handler(on_progress), cleanup=cleanup)
+
+    async def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None) -> bool:
+        """As :meth:`usvideo.Client._run`: drives until done (True) or ``handle`` returns True."""
         import asyncio
 
+        rid: Optional[int] = None
         try:
+            while keep:
+                machine.handle_transport_error(keep.pop(), "other", "interrupted before the answer was read", now_ms())
             while True:
                 out = machine.poll(now_ms())
                 tag = out[0]
                 if tag == "send":
-                    _, rid, _endpoint, method, url, headers, body, timeout_ms = out
                     await self._acquire()
-                    await self._send(machine, rid, method, url, headers, body, timeout_ms)
+                    rid = out[1]
+                    await self._send(machine, out[1], out[3], out[4], out[5], out[6], out[7])
+                    rid = None
                 elif tag == "event":
-                    on_event(out[1], on_progress)
+                    if handle(out[1]):
+                        return False
                 elif tag == "wait_until":
                     delay = out[1] - now_ms()
                     if delay > 0:
@@ -120,10 +137,52 @@ class AsyncClient(BaseClient):
                     # Every request is awaited inline, so nothing can be in flight: stop the machine.
                     machine.cancel(now_ms())
                 else:
-                    return
+                    return True
         except BaseException:
+            if keep is not None:
+                if rid is not None:
+                    keep.append(rid)
+                raise
+            if rid is not None:
+                machine.handle_transport_error(rid, "aborted", "interrupted", now_ms())
             machine.cancel(now_ms())
+            if cleanup:
+                await self._cleanup(machine)
             raise
+
+    async def _cleanup(self, machine: _native.Machine) -> None:
+        """After a cancel: sends what the machine still asks for (the delete of a pending job),
+        within CLEANUP_SECONDS, ignoring every failure. Never waits longer, never raises."""
+        import asyncio
+
+        deadline = time.monotonic() + CLEANUP_SECONDS
+        try:
+            while True:
+                remaining_ms = int((deadline - time.monotonic()) * 1000)
+                if remaining_ms <= 0:
+                    log.debug("clean-up after an interrupted wait gave up (deadline)")
+                    return
+                out = machine.poll(now_ms())
+                tag = out[0]
+                if tag == "send":
+                    self._limiter.try_acquire(now_ms())
+                    timeout_ms = remaining_ms if out[7] is None else min(out[7], remaining_ms)
+                    await self._send(machine, out[1], out[3], out[4], out[5], out[6], timeout_ms)
+                elif tag == "event":
+                    on_event(out[1], None)
+                elif tag == "wait_until":
+                    delay = out[1] - now_ms()
+                    if delay >= remaining_ms:
+                        return
+                    if delay > 0:
+                        await asyncio.sleep(delay / 1000.0)
+                    machine.handle_timeout(now_ms())
+                else:
+                    return
+        except Exception as exc:  # best effort: the original exception is what matters
+            log.debug("clean-up after an interrupted wait failed: %s", type(exc).__name__)
+        except asyncio.CancelledError:
+            log.debug("clean-up after an interrupted wait was cancelled again")
 
     async def _send(self, machine: _native.Machine, rid: int, method: str, url: str, headers: Any, body: Optional[bytes], timeout_ms: Optional[int]) -> None:
         httpx = self._httpx
@@ -226,11 +285,13 @@ class Videos:
     ) -> Job:
         """Waits until the job completes and returns it. ``JobFailedError`` if it fails;
         ``WaitTimeoutError`` after ``timeout`` seconds (``None``: no limit) while the job goes on,
-        unless ``cancel=True``, which deletes a still-pending job (refunded) first.
+        unless ``cancel=True``, which deletes a still-pending job (refunded) first. With
+        ``cancel=True``, cancelling the task (or Ctrl-C under ``asyncio.run``) also deletes a
+        still-pending job (best effort, within 3 s) before ``CancelledError`` propagates.
         ``on_progress(Progress)`` is called after every poll. ``poll`` tunes the core's schedule
         (``first_poll_ms``, ``min_interval_ms``, ``max_interval_ms``, ``expected_scale``)."""
         machine = self._c._wait_machine(id, wait_options(timeout, cancel, self._c._max_retries, poll))
-        await self._c._drive(machine, on_progress)
+        await self._c._drive(machine, on_progress, cleanup=cancel)
         return job_of(machine)
 
     async def create_and_wait(
@@ -252,8 +313,42 @@ class Videos:
         """Creates a job (at most once, as :meth:`create`) and waits for it (as :meth:`wait`)."""
         body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed), extra)
         machine = self._c._create_and_wait_machine(body, wait_options(timeout, cancel, self._c._max_retries, poll))
-        await self._c._drive(machine, on_progress)
+        await self._c._drive(machine, on_progress, cleanup=cancel)
         return job_of(machine)
+
+    def batch(
+        self,
+        requests: Iterable[Mapping[str, Any]],
+        *,
+        max_spend_cents: Optional[int] = None,
+        concurrent_jobs: Optional[int] = None,
+        requests_per_minute: Optional[int] = None,
+        longest_first: bool = False,
+        check_balance: bool = True,
+        on_progress: Optional[OnBatchProgress] = None,
+        poll_interval: Optional[float] = None,
+        expected_scale: Optional[float] = None,
+    ) -> AsyncBatchRun:
+        """As :meth:`usvideo.Client.videos.batch`, iterated with ``async for item in run``."""
+        options = self._c._batch_options(max_spend_cents, concurrent_jobs, requests_per_minute, longest_first, check_balance, poll_interval, expected_scale)
+        return AsyncBatchRun(self._c, self._c._batch_machine(requests, options), on_progress)
+
+    def resume_batch(
+        self,
+        snapshot: Union[str, bytes, Mapping[str, Any]],
+        *,
+        max_spend_cents: Optional[int] = None,
+        concurrent_jobs: Optional[int] = None,
+        requests_per_minute: Optional[int] = None,
+        longest_first: bool = False,
+        check_balance: bool = True,
+        on_progress: Optional[OnBatchProgress] = None,
+        poll_interval: Optional[float] = None,
+        expected_scale: Optional[float] = None,
+    ) -> AsyncBatchRun:
+        """As :meth:`usvideo.Client.videos.resume_batch`."""
+        options = self._c._batch_options(max_spend_cents, concurrent_jobs, requests_per_minute, longest_first, check_balance, poll_interval, expected_scale)
+        return AsyncBatchRun(self._c, self._c._resume_batch_machine(snapshot, options), on_progress)
 
     async def download(self, job_or_url: Union[Job, str], path: Union[str, os.PathLike[str]], on_progress: Optional[OnDownload] = None) -> int:
         """Downloads a completed job's video to ``path`` and returns its size in bytes, calling
@@ -284,6 +379,69 @@ class Videos:
         except httpx.HTTPError as exc:
             raise _native.transport_error(transport_kind(exc, httpx), f"{type(exc).__name__}: {exc}") from None
         return written
+
+
+class AsyncBatchRun:
+    """A running batch (from :meth:`Videos.batch`): ``async for item in run`` yields a
+    :class:`~usvideo.BatchItem` per request, in completion order (see
+    :class:`usvideo.BatchRun`). ``await run.cancel()`` stops it."""
+
+    def __init__(self, client: AsyncClient, machine: _native.Machine, on_progress: Optional[OnBatchProgress]) -> None:
+        self._c = client
+        self._machine = machine
+        self._events = BatchEvents(on_progress)
+        self._interrupted: List[int] = []
+        self._summary: Optional[BatchSummary] = None
+        self._failed = False
+
+    def __repr__(self) -> str:
+        p = self.progress
+        return f"<AsyncBatchRun {p.done}/{p.total} done, {p.in_flight} in flight>"
+
+    def __aiter__(self) -> AsyncBatchRun:
+        return self
+
+    async def __anext__(self) -> BatchItem:
+        if not self._events.ready and not self._machine.is_done():
+            await self._c._run(self._machine, self._events, keep=self._interrupted)
+        if self._events.ready:
+            return self._events.ready.pop(0)
+        self._finish()
+        raise StopAsyncIteration
+
+    def _finish(self) -> None:
+        if self._summary is None and not self._failed:
+            try:
+                self._summary = BatchSummary._from_json(self._machine.take_result())
+            except BaseException:
+                self._failed = True
+                raise
+
+    @property
+    def progress(self) -> BatchProgress:
+        """The counts now."""
+        return BatchProgress.from_dict(json.loads(self._machine.batch_progress()))
+
+    @property
+    def estimated_cents(self) -> int:
+        """The estimated cost, in cents, of the items not done when the batch was made."""
+        return self._machine.estimated_cents()
+
+    @property
+    def summary(self) -> Optional[BatchSummary]:
+        """Every item in input order, once the iteration has ended (else ``None``)."""
+        return self._summary
+
+    def snapshot(self) -> str:
+        """Where the batch stands, as JSON, for :meth:`Videos.resume_batch`."""
+        return self._machine.snapshot()
+
+    async def cancel(self) -> None:
+        """Stops the batch: queued items end cancelled, pending jobs are deleted (refunded),
+        processing jobs go on. The cancelled items are then yielded by the iteration."""
+        self._machine.cancel(now_ms())
+        while not self._machine.is_done():
+            await self._c._run(self._machine, lambda text: self._events(text) and False, keep=self._interrupted)
 
 
 class AccountResource:
@@ -318,5 +476,6 @@ class ApiKeysResource:
 
     async def create(self, jwt: str, name: Optional[str] = None) -> CreatedApiKey:
         """Creates an API key, authenticated with a JWT (not an API key). The key is shown once."""
-        request = self._c._config.create_api_key(jwt, name)
+        request = self._c._config.create_api_key(Secret(jwt), name)
+        del jwt  # from here on only a redacting Secret holds it (traceback locals, debuggers)
         return CreatedApiKey.from_dict(json.loads(_native.parse_created_api_key(*await self._c._call("create_api_key", request))))

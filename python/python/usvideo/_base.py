@@ -8,10 +8,11 @@ import json
 import logging
 import os
 import time
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import _native
-from .types import Job, Progress
+from ._secret import Secret
+from .types import BatchItem, BatchProgress, Job, Progress
 
 log = logging.getLogger("usvideo")
 
@@ -20,12 +21,15 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_WAIT_TIMEOUT = 600.0
 #: Largest body read from a download's error answer (the API's own answers use MAX_RESPONSE_BYTES).
 ERROR_BODY_BYTES = 64 * 1024
+#: How long the clean-up after an interrupted ``cancel=True`` wait may take (one delete), seconds.
+CLEANUP_SECONDS = 3.0
 
 Headers = list[Tuple[str, str]]
 Request = Tuple[str, str, Headers, Optional[bytes]]
 Response = Tuple[int, Headers, bytes]
 OnProgress = Callable[[Progress], Any]
 OnDownload = Callable[[int, Optional[int]], Any]
+OnBatchProgress = Callable[[BatchProgress], Any]
 PollPolicy = Mapping[str, Union[int, float]]
 
 
@@ -64,6 +68,73 @@ def wait_options(timeout: Optional[float], cancel: bool, max_retries: int, poll:
     return json.dumps(opts)
 
 
+def batch_requests(requests: Iterable[Mapping[str, Any]]) -> str:
+    """A batch's requests as loose JSON (each item like :meth:`Videos.create`'s keywords; ``None``
+    values absent). The core validates every item and names the bad ones (``requests[3].duration``)."""
+    items: List[Dict[str, Any]] = []
+    for r in requests:
+        if not isinstance(r, Mapping):
+            raise _native.error_from_json(json.dumps({"kind": "validation", "code": "validation", "message": f"requests[{len(items)}] must be a mapping (dict) of create fields", "field": f"requests[{len(items)}]", "issues": [{"field": f"requests[{len(items)}]", "code": "invalid_type", "message": "must be a mapping (dict) of create fields"}]}))
+        items.append({k: v for k, v in r.items() if v is not None})
+    return json.dumps(items)
+
+
+def batch_options(
+    max_spend_cents: Optional[int],
+    concurrent_jobs: Optional[int],
+    requests_per_minute: int,
+    longest_first: bool,
+    check_balance: bool,
+    poll_interval: Optional[float],
+    expected_scale: Optional[float],
+    max_retries: int,
+) -> str:
+    """A partial core ``BatchOptions`` (JSON); the core fills in the rest."""
+    opts: Dict[str, Any] = {
+        "max_spend_cents": max_spend_cents,
+        "limits": {"requests_per_minute": int(requests_per_minute), "concurrent_jobs": 10 if concurrent_jobs is None else int(concurrent_jobs)},
+        "longest_first": bool(longest_first),
+        "check_balance": bool(check_balance),
+        "retry": {"max_retries": max_retries},
+    }
+    if poll_interval is not None:
+        opts["poll_interval_ms"] = max(1, int(poll_interval * 1000))
+    if expected_scale is not None:
+        opts["expected_scale"] = float(expected_scale)
+    return json.dumps(opts)
+
+
+class BatchEvents:
+    """Reads a batch machine's events: finished items into ``ready``, counts to ``on_progress``,
+    the rest to the log (as for single jobs)."""
+
+    def __init__(self, on_progress: Optional[OnBatchProgress]) -> None:
+        self.on_progress = on_progress
+        self.ready: List[BatchItem] = []
+
+    def __call__(self, text: str) -> bool:
+        """Handles one event; True (stop driving) once an item finished."""
+        ev: Dict[str, Any] = json.loads(text)
+        kind = ev.get("type")
+        if kind == "item_done":
+            self.ready.append(BatchItem.from_dict(ev))
+            return True
+        if kind == "batch_progress":
+            if self.on_progress is not None:
+                self.on_progress(BatchProgress.from_dict(ev))
+            return False
+        log_event(ev, None)
+        return False
+
+
+def snapshot_text(snapshot: Union[str, bytes, Mapping[str, Any]]) -> str:
+    if isinstance(snapshot, Mapping):
+        return json.dumps(snapshot)
+    if isinstance(snapshot, bytes):
+        return snapshot.decode("utf-8")
+    return snapshot
+
+
 def loggable(url: str) -> str:
     """A URL without its query (a signed video URL carries its secret there)."""
     return url.split("?", 1)[0]
@@ -71,7 +142,20 @@ def loggable(url: str) -> str:
 
 def on_event(text: str, on_progress: Optional[OnProgress]) -> None:
     """Passes one core event to the application: progress to ``on_progress``, the rest to the log."""
-    ev: Dict[str, Any] = json.loads(text)
+    log_event(json.loads(text), on_progress)
+
+
+def progress_handler(on_progress: Optional[OnProgress]) -> Callable[[str], bool]:
+    """An event handler for a single job's machine: never stops the drive."""
+
+    def handle(text: str) -> bool:
+        on_event(text, on_progress)
+        return False
+
+    return handle
+
+
+def log_event(ev: Dict[str, Any], on_progress: Optional[OnProgress]) -> None:
     kind = ev.get("type")
     if kind == "progress":
         if on_progress is not None:
@@ -119,26 +203,29 @@ class BaseClient:
         timeout: float,
         requests_per_minute: int,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get("USVIDEO_API_KEY")
-        if key:
-            _native.validate_api_key(key)
-        self.__api_key: Optional[str] = key or None
+        # The key lives only as a Secret (its repr and str redact), from here to the header.
+        self.__api_key: Optional[Secret] = Secret(api_key if api_key is not None else os.environ.get("USVIDEO_API_KEY", "")) or None
+        del api_key
+        if self.__api_key is not None:
+            _native.validate_api_key(self.__api_key)
         base = base_url or os.environ.get("USVIDEO_BASE_URL") or _native.DEFAULT_BASE_URL
         self._config = _native.Config(base, USER_AGENT)
         self._max_retries = int(max_retries)
         self._retry_json = json.dumps({"max_retries": self._max_retries})
         self._timeout = float(timeout)
+        self._requests_per_minute = int(requests_per_minute)
         self._limiter = _native.RateLimiter(requests_per_minute)
 
     @property
     def base_url(self) -> str:
         return self._config.base_url
 
-    def _key(self) -> str:
-        """The API key, or a ``ValidationError`` on ``api_key`` when none was given."""
+    def _key(self) -> Secret:
+        """The API key (a redacting :class:`Secret`), or a ``ValidationError`` on ``api_key`` when
+        none was given."""
         if self.__api_key is None:
             _native.validate_api_key("")
-        return self.__api_key or ""
+        return self.__api_key or Secret("")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
@@ -155,6 +242,16 @@ class BaseClient:
 
     def _create_and_wait_machine(self, body: str, options: str) -> _native.Machine:
         return _native.Machine.create_and_wait(self._config, self._key(), body, new_idempotency_key(), new_seed(), now_ms(), options)
+
+    def _batch_options(self, max_spend_cents: Optional[int], concurrent_jobs: Optional[int], requests_per_minute: Optional[int], longest_first: bool, check_balance: bool, poll_interval: Optional[float], expected_scale: Optional[float]) -> str:
+        rpm = self._requests_per_minute if requests_per_minute is None else requests_per_minute
+        return batch_options(max_spend_cents, concurrent_jobs, rpm, longest_first, check_balance, poll_interval, expected_scale, self._max_retries)
+
+    def _batch_machine(self, requests: Iterable[Mapping[str, Any]], options: str) -> _native.Machine:
+        return _native.Machine.batch(self._config, self._key(), batch_requests(requests), os.urandom(16), now_ms(), options)
+
+    def _resume_batch_machine(self, snapshot: Union[str, bytes, Mapping[str, Any]], options: str) -> _native.Machine:
+        return _native.Machine.resume_batch(self._config, self._key(), snapshot_text(snapshot), new_seed(), now_ms(), options)
 
 
 def job_of(machine: _native.Machine) -> Job:

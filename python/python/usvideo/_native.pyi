@@ -1,5 +1,5 @@
 """Stubs of ``usvideo._native`` (the pyo3 module built from ``python/src``). Checked against the
-module by ``tests/test_stubs.py``."""
+module by ``mypy.stubtest`` (``tests/test_native.py``)."""
 
 from typing import Any, List, Optional, Tuple, final
 
@@ -35,6 +35,7 @@ __all__ = [
     "parse_created_api_key",
     "error_from_response",
     "transport_error",
+    "error_from_json",
     "retry_decide",
     "backoff_ms",
     "_force_panic",
@@ -63,6 +64,7 @@ def parse_pricing(status: int, headers: _Headers, body: bytes) -> str: ...
 def parse_created_api_key(status: int, headers: _Headers, body: bytes) -> str: ...
 def error_from_response(status: int, headers: _Headers, body: bytes) -> Exception: ...
 def transport_error(kind: str, message: str) -> Exception: ...
+def error_from_json(error_json: str) -> Exception: ...
 def retry_decide(
     endpoint: str,
     attempt: int,
@@ -128,6 +130,28 @@ class Machine:
         now_ms: int,
         options_json: Optional[str] = None,
     ) -> "Machine": ...
+    @staticmethod
+    def batch(
+        config: Config,
+        key: str,
+        requests_json: str,
+        entropy: bytes,
+        now_ms: int,
+        options_json: Optional[str] = None,
+    ) -> "Machine": ...
+    @staticmethod
+    def resume_batch(
+        config: Config,
+        key: str,
+        snapshot_json: str,
+        seed: int,
+        now_ms: int,
+        options_json: Optional[str] = None,
+    ) -> "Machine": ...
+    def snapshot(self) -> str: ...
+    def batch_progress(self) -> str: ...
+    def estimated_cents(self) -> int: ...
+    def is_done(self) -> bool: ...
     def poll(self, now_ms: int) -> Any: ...
     def handle_response(self, id: int, status: int, headers: _Headers, body: bytes, now_ms: int) -> None: ...
     def handle_transport_error(self, id: int, kind: str, message: str, now_ms: int) -> None: ...

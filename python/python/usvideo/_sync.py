@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Mapping, Optional, Union
 
 from . import _native
 from ._base import (
+    CLEANUP_SECONDS,
     DEFAULT_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     ERROR_BODY_BYTES,
     BaseClient,
+    BatchEvents,
+    OnBatchProgress,
     OnDownload,
     OnProgress,
     PollPolicy,
@@ -26,19 +29,21 @@ from ._base import (
     loggable,
     now_ms,
     on_event,
+    progress_handler,
     request_timeout,
     transport_kind,
     video_url,
     wait_options,
 )
-from .types import Account, CreatedApiKey, DeleteResult, Job, JobPage, PricingTable
+from ._secret import Secret
+from .types import Account, BatchItem, BatchProgress, BatchSummary, CreatedApiKey, DeleteResult, Job, JobPage, PricingTable
 
 if TYPE_CHECKING:
     import os
 
     import httpx
 
-__all__ = ["Client"]
+__all__ = ["Client", "BatchRun"]
 
 
 class Client(BaseClient):
@@ -62,6 +67,7 @@ class Client(BaseClient):
         requests_per_minute: int = 60,
     ) -> None:
         super().__init__(api_key, base_url, max_retries, timeout, requests_per_minute)
+        del api_key  # kept only as a redacting Secret (see _base.BaseClient)
         import httpx
 
         self._httpx = httpx
@@ -93,18 +99,32 @@ class Client(BaseClient):
                 return
             time.sleep(max(0, until - now_ms()) / 1000.0)
 
-    def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None) -> None:
-        """Runs ``machine`` to done. Ctrl-C (or any exception) cancels it and propagates."""
+    def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None, cleanup: bool = False) -> None:
+        """Runs ``machine`` to done. Ctrl-C (or any exception) cancels it and propagates; with
+        ``cleanup``, a still-pending job is first deleted (best effort, within CLEANUP_SECONDS)."""
+        self._run(machine, progress_handler(on_progress), cleanup=cleanup)
+
+    def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None) -> bool:
+        """Drives ``machine`` until it is done (True) or ``handle(event_json)`` returns True
+        (False; it can be driven on later). On an exception the request in flight is reported as
+        aborted and the machine cancelled, except with ``keep``: then the machine is left as it
+        is (a batch stays resumable) and the request's id is put in ``keep``, to be reported as
+        an unknown outcome when driving resumes."""
+        rid: Optional[int] = None
         try:
+            while keep:
+                machine.handle_transport_error(keep.pop(), "other", "interrupted before the answer was read", now_ms())
             while True:
                 out = machine.poll(now_ms())
                 tag = out[0]
                 if tag == "send":
-                    _, rid, _endpoint, method, url, headers, body, timeout_ms = out
                     self._acquire()
-                    self._send(machine, rid, method, url, headers, body, timeout_ms)
+                    rid = out[1]
+                    self._send(machine, out[1], out[3], out[4], out[5], out[6], out[7])
+                    rid = None
                 elif tag == "event":
-                    on_event(out[1], on_progress)
+                    if handle(out[1]):
+                        return False
                 elif tag == "wait_until":
                     delay = out[1] - now_ms()
                     if delay > 0:
@@ -114,10 +134,48 @@ class Client(BaseClient):
                     # Every request is awaited inline, so nothing can be in flight: stop the machine.
                     machine.cancel(now_ms())
                 else:
-                    return
+                    return True
         except BaseException:
+            if keep is not None:
+                if rid is not None:
+                    keep.append(rid)
+                raise
+            if rid is not None:
+                machine.handle_transport_error(rid, "aborted", "interrupted", now_ms())
             machine.cancel(now_ms())
+            if cleanup:
+                self._cleanup(machine)
             raise
+
+    def _cleanup(self, machine: _native.Machine) -> None:
+        """After a cancel: sends what the machine still asks for (the delete of a pending job),
+        within CLEANUP_SECONDS, ignoring every failure. Never blocks longer, never raises."""
+        deadline = time.monotonic() + CLEANUP_SECONDS
+        try:
+            while True:
+                remaining_ms = int((deadline - time.monotonic()) * 1000)
+                if remaining_ms <= 0:
+                    log.debug("clean-up after an interrupted wait gave up (deadline)")
+                    return
+                out = machine.poll(now_ms())
+                tag = out[0]
+                if tag == "send":
+                    self._limiter.try_acquire(now_ms())
+                    timeout_ms = remaining_ms if out[7] is None else min(out[7], remaining_ms)
+                    self._send(machine, out[1], out[3], out[4], out[5], out[6], timeout_ms)
+                elif tag == "event":
+                    on_event(out[1], None)
+                elif tag == "wait_until":
+                    delay = out[1] - now_ms()
+                    if delay >= remaining_ms:
+                        return
+                    if delay > 0:
+                        time.sleep(delay / 1000.0)
+                    machine.handle_timeout(now_ms())
+                else:
+                    return
+        except Exception as exc:  # best effort: the original exception is what matters
+            log.debug("clean-up after an interrupted wait failed: %s", type(exc).__name__)
 
     def _send(self, machine: _native.Machine, rid: int, method: str, url: str, headers: Any, body: Optional[bytes], timeout_ms: Optional[int]) -> None:
         httpx = self._httpx
@@ -219,11 +277,13 @@ class Videos:
     ) -> Job:
         """Waits until the job completes and returns it. ``JobFailedError`` if it fails;
         ``WaitTimeoutError`` after ``timeout`` seconds (``None``: no limit) while the job goes on,
-        unless ``cancel=True``, which deletes a still-pending job (refunded) first.
+        unless ``cancel=True``, which deletes a still-pending job (refunded) first. With
+        ``cancel=True``, Ctrl-C (``KeyboardInterrupt``) or any exception during the wait also
+        deletes a still-pending job (best effort, within 3 s) before it propagates.
         ``on_progress(Progress)`` is called after every poll. ``poll`` tunes the core's schedule
         (``first_poll_ms``, ``min_interval_ms``, ``max_interval_ms``, ``expected_scale``)."""
         machine = self._c._wait_machine(id, wait_options(timeout, cancel, self._c._max_retries, poll))
-        self._c._drive(machine, on_progress)
+        self._c._drive(machine, on_progress, cleanup=cancel)
         return job_of(machine)
 
     def create_and_wait(
@@ -245,8 +305,64 @@ class Videos:
         """Creates a job (at most once, as :meth:`create`) and waits for it (as :meth:`wait`)."""
         body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed), extra)
         machine = self._c._create_and_wait_machine(body, wait_options(timeout, cancel, self._c._max_retries, poll))
-        self._c._drive(machine, on_progress)
+        self._c._drive(machine, on_progress, cleanup=cancel)
         return job_of(machine)
+
+    def batch(
+        self,
+        requests: Iterable[Mapping[str, Any]],
+        *,
+        max_spend_cents: Optional[int] = None,
+        concurrent_jobs: Optional[int] = None,
+        requests_per_minute: Optional[int] = None,
+        longest_first: bool = False,
+        check_balance: bool = True,
+        on_progress: Optional[OnBatchProgress] = None,
+        poll_interval: Optional[float] = None,
+        expected_scale: Optional[float] = None,
+    ) -> BatchRun:
+        """Runs many creates within the account's limits and yields a :class:`~usvideo.BatchItem`
+        per request as its job finishes (completion order)::
+
+            run = client.videos.batch([{"prompt": "a fox", "mode": "text_to_video"}, ...], max_spend_cents=2000)
+            for item in run:
+                print(item.index, item.job.id if item.ok else item.error)
+
+        Each request is a mapping of :meth:`create`'s keywords. Before anything is sent, every
+        request is validated and the total estimated: ``ValidationError`` (bad items named
+        ``requests[3].duration``, or a total above ``max_spend_cents``) here; then, on the first
+        iteration, the account is read and ``InsufficientBalanceError`` raised if the balance does
+        not cover the total (nothing created). At most ``concurrent_jobs`` (default 10) jobs are
+        in flight, every request shares one budget of ``requests_per_minute`` (default the
+        client's) so the batch never causes a 429, running jobs are observed with one list request,
+        and no request is ever submitted twice. ``on_progress(BatchProgress)`` follows the counts.
+        ``poll_interval`` (seconds, default 3) spaces the list polls; ``expected_scale`` scales the
+        model of generation times until finished jobs teach the batch its own.
+
+        ``run.snapshot()`` saves where it stands (JSON) for :meth:`resume_batch` in another
+        process; ``run.cancel()`` stops it (queued items cancelled, pending jobs deleted)."""
+        options = self._c._batch_options(max_spend_cents, concurrent_jobs, requests_per_minute, longest_first, check_balance, poll_interval, expected_scale)
+        return BatchRun(self._c, self._c._batch_machine(requests, options), on_progress)
+
+    def resume_batch(
+        self,
+        snapshot: Union[str, bytes, Mapping[str, Any]],
+        *,
+        max_spend_cents: Optional[int] = None,
+        concurrent_jobs: Optional[int] = None,
+        requests_per_minute: Optional[int] = None,
+        longest_first: bool = False,
+        check_balance: bool = True,
+        on_progress: Optional[OnBatchProgress] = None,
+        poll_interval: Optional[float] = None,
+        expected_scale: Optional[float] = None,
+    ) -> BatchRun:
+        """Continues a batch from :meth:`BatchRun.snapshot` (possibly in another process, after a
+        crash): items whose create may have been sent are first reconciled by listing recent jobs,
+        so none is submitted twice; finished items are not yielded again (they are in
+        ``run.summary``)."""
+        options = self._c._batch_options(max_spend_cents, concurrent_jobs, requests_per_minute, longest_first, check_balance, poll_interval, expected_scale)
+        return BatchRun(self._c, self._c._resume_batch_machine(snapshot, options), on_progress)
 
     def download(self, job_or_url: Union[Job, str], path: Union[str, os.PathLike[str]], on_progress: Optional[OnDownload] = None) -> int:
         """Downloads a completed job's video to ``path`` and returns its size in bytes, calling
@@ -277,6 +393,76 @@ class Videos:
         except httpx.HTTPError as exc:
             raise _native.transport_error(transport_kind(exc, httpx), f"{type(exc).__name__}: {exc}") from None
         return written
+
+
+class BatchRun:
+    """A running batch (from :meth:`Videos.batch`): iterate it for a :class:`~usvideo.BatchItem`
+    per request, in completion order. The iteration drives the batch; between two items nothing
+    happens. If the whole batch fails (the balance is short, the key is refused) the iteration
+    raises that error.
+
+    ``snapshot()`` returns JSON to resume from, ``cancel()`` stops the batch, ``progress`` and
+    ``estimated_cents`` describe it, and ``summary`` holds every item in input order once done."""
+
+    def __init__(self, client: Client, machine: _native.Machine, on_progress: Optional[OnBatchProgress]) -> None:
+        self._c = client
+        self._machine = machine
+        self._events = BatchEvents(on_progress)
+        self._interrupted: List[int] = []
+        self._summary: Optional[BatchSummary] = None
+        self._failed = False
+
+    def __repr__(self) -> str:
+        p = self.progress
+        return f"<BatchRun {p.done}/{p.total} done, {p.in_flight} in flight>"
+
+    def __iter__(self) -> Iterator[BatchItem]:
+        return self
+
+    def __next__(self) -> BatchItem:
+        if not self._events.ready and not self._machine.is_done():
+            self._c._run(self._machine, self._events, keep=self._interrupted)
+        if self._events.ready:
+            return self._events.ready.pop(0)
+        self._finish()
+        raise StopIteration
+
+    def _finish(self) -> None:
+        if self._summary is None and not self._failed:
+            try:
+                self._summary = BatchSummary._from_json(self._machine.take_result())
+            except BaseException:
+                self._failed = True
+                raise
+
+    @property
+    def progress(self) -> BatchProgress:
+        """The counts now."""
+        return BatchProgress.from_dict(json.loads(self._machine.batch_progress()))
+
+    @property
+    def estimated_cents(self) -> int:
+        """The estimated cost, in cents, of the items not done when the batch was made."""
+        return self._machine.estimated_cents()
+
+    @property
+    def summary(self) -> Optional[BatchSummary]:
+        """Every item in input order, once the iteration has ended (else ``None``)."""
+        return self._summary
+
+    def snapshot(self) -> str:
+        """Where the batch stands, as JSON: save it (a file, a database) and pass it to
+        :meth:`Videos.resume_batch` to continue, in this process or another. Holds each item's
+        request and idempotency key, never the API key."""
+        return self._machine.snapshot()
+
+    def cancel(self) -> None:
+        """Stops the batch: queued items end cancelled, jobs still pending are deleted (refunded),
+        processing jobs go on (reported cancelled with their id). Drives the clean-up to the end
+        before it returns; the cancelled items are then yielded by the iteration."""
+        self._machine.cancel(now_ms())
+        while not self._machine.is_done():
+            self._c._run(self._machine, lambda text: self._events(text) and False, keep=self._interrupted)
 
 
 class AccountResource:
@@ -311,5 +497,6 @@ class ApiKeysResource:
 
     def create(self, jwt: str, name: Optional[str] = None) -> CreatedApiKey:
         """Creates an API key, authenticated with a JWT (not an API key). The key is shown once."""
-        request = self._c._config.create_api_key(jwt, name)
+        request = self._c._config.create_api_key(Secret(jwt), name)
+        del jwt  # from here on only a redacting Secret holds it (traceback locals, debuggers)
         return CreatedApiKey.from_dict(json.loads(_native.parse_created_api_key(*self._c._call("create_api_key", request))))

@@ -1,6 +1,7 @@
 """The exception family of the SDK.
 
-Every exception the SDK raises on purpose is a :class:`USVideoError`. Each carries ``code`` (the
+Every exception the SDK raises on purpose is a :class:`USVideoError`. Each carries ``kind`` (the
+core's class of error: ``validation``, ``rate_limit``, ``decode``, ``timeout``, …), ``code`` (the
 server's machine-readable code, or the kind's name for errors made here), ``message`` and, where
 known, ``status``, ``field``, ``request_id``, ``retry_after`` (seconds), ``job_id``, ``job_status``
 and ``issues`` (every violated rule of a :class:`ValidationError`).
@@ -58,6 +59,7 @@ class USVideoError(Exception):
     #: The code used when none is given.
     default_code: str = "error"
 
+    kind: str
     code: str
     message: str
     status: Optional[int]
@@ -80,8 +82,10 @@ class USVideoError(Exception):
         job_id: Optional[str] = None,
         job_status: Optional[str] = None,
         issues: Tuple[ValidationIssue, ...] = (),
+        kind: Optional[str] = None,
     ) -> None:
         super().__init__(message)
+        self.kind = kind if kind is not None else self.default_code
         self.message = message
         self.code = code if code is not None else self.default_code
         self.status = status
@@ -106,6 +110,7 @@ class USVideoError(Exception):
             retry_after=(ms / 1000.0) if isinstance(ms, (int, float)) else None,
             job_id=d.get("job_id"),
             job_status=d.get("job_status"),
+            kind=d.get("kind"),
             issues=tuple(
                 ValidationIssue(str(i.get("field", "")), str(i.get("code", "")), str(i.get("message", "")))
                 for i in d.get("issues", ())

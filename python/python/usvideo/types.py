@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import Any, Dict, Mapping, Optional, Tuple, Type, TypeVar
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple, Type, TypeVar, cast
+
+if TYPE_CHECKING:
+    from .errors import USVideoError
 
 __all__ = [
     "Job",
@@ -20,6 +23,9 @@ __all__ = [
     "CreatedApiKey",
     "PricingTable",
     "Progress",
+    "BatchItem",
+    "BatchProgress",
+    "BatchSummary",
 ]
 
 T = TypeVar("T")
@@ -225,3 +231,84 @@ class Progress:
 
     def to_dict(self) -> Dict[str, Any]:
         return _plain(self)
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """A batch's counts: items ``queued`` (not yet submitted), ``in_flight`` (being created,
+    pending or processing), ``completed``, ``failed`` (failed, refused or cancelled), and the
+    ``requests`` sent so far."""
+
+    total: int = 0
+    queued: int = 0
+    in_flight: int = 0
+    completed: int = 0
+    failed: int = 0
+    requests: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> BatchProgress:
+        return _build(cls, d)
+
+    @property
+    def done(self) -> int:
+        """Items finished, whatever the outcome."""
+        return self.completed + self.failed
+
+    def to_dict(self) -> Dict[str, Any]:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One finished item of a batch: ``index`` is its position in the input; ``job`` the completed
+    job (or the job as last seen when it failed or was cancelled, if one was made); ``error`` why
+    it did not complete (``JobFailedError``, ``CancelledError``, ``RateLimitError``, …), else
+    ``None``."""
+
+    index: int
+    job: Optional[Job] = None
+    error: Optional[USVideoError] = None
+
+    @property
+    def ok(self) -> bool:
+        """The job completed."""
+        return self.error is None and self.job is not None
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> BatchItem:
+        job = d.get("job")
+        err = d.get("error")
+        error: Optional[USVideoError] = None
+        if isinstance(err, Mapping):
+            from . import _native
+
+            error = cast("USVideoError", _native.error_from_json(json.dumps(err)))
+        return cls(index=int(d.get("index", 0)), job=Job.from_dict(job) if isinstance(job, Mapping) else None, error=error)
+
+    def to_dict(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"index": self.index}
+        if self.job is not None:
+            out["job"] = self.job.to_dict()
+        if self.error is not None:
+            out["error"] = {"kind": self.error.kind, "code": self.error.code, "message": self.error.message}
+        return out
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """A finished batch: every item in input order, the final counts, and the cents charged for
+    completed jobs."""
+
+    results: Tuple[BatchItem, ...]
+    progress: BatchProgress
+    spent_cents: int = 0
+
+    @classmethod
+    def _from_json(cls, text: str) -> BatchSummary:
+        d: Dict[str, Any] = json.loads(text)
+        return cls(
+            results=tuple(BatchItem.from_dict(r) for r in d.get("results", ())),
+            progress=BatchProgress.from_dict(d.get("progress") or {}),
+            spent_cents=int(d.get("spent_cents", 0)),
+        )

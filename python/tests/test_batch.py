@@ -1,0 +1,211 @@
+"""``client.videos.batch``: within the limits, refusals before anything is sent, cancel, and resume
+after the process running it was killed (SIGKILL)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List
+
+import httpx
+import pytest
+
+import usvideo
+from conftest import Emulator, _emulator, ledger_entry
+
+FAST = {"poll_interval": 0.1, "expected_scale": 1 / 200}
+
+
+def requests(n: int, resolution: str = "720p") -> List[Dict[str, Any]]:
+    return [{"prompt": f"scene {i}: waves on a rocky shore", "mode": "text_to_video", "resolution": resolution, "duration": 1 + i % 4} for i in range(n)]
+
+
+def counting_client(emu: Emulator, key: str, statuses: List[int]) -> usvideo.Client:
+    """A client whose every HTTP answer's status is recorded."""
+    http = httpx.Client(timeout=30.0, event_hooks={"response": [lambda r: statuses.append(r.status_code)]})
+    return usvideo.Client(api_key=key, base_url=emu.api_base, http_client=http)
+
+
+def test_a_batch_runs_within_the_limits(fast_emu: Emulator) -> None:
+    acct = fast_emu.account(balance_cents=10_000)
+    statuses: List[int] = []
+    progress: List[usvideo.BatchProgress] = []
+    reqs = requests(12)
+    with counting_client(fast_emu, acct.api_key, statuses) as client:
+        run = client.videos.batch(reqs, max_spend_cents=2_000, on_progress=progress.append, **FAST)
+        assert run.estimated_cents == sum(usvideo.estimate_cost(r["resolution"], r["duration"]) for r in reqs)
+        items = list(run)
+    assert sorted(i.index for i in items) == list(range(12))
+    assert all(i.ok and i.job is not None and i.job.status == "completed" for i in items), [i.error for i in items if not i.ok]
+    assert 429 not in statuses, statuses
+    assert max(p.in_flight for p in progress) <= 10
+    summary = run.summary
+    assert summary is not None and [r.index for r in summary.results] == list(range(12))
+    assert summary.progress.completed == 12 and summary.spent_cents == run.estimated_cents
+    row = ledger_entry(fast_emu, acct.email)
+    assert row is not None and row["jobs_created"] == 12, row
+    assert row["deposits_cents"] - row["balance_cents"] == run.estimated_cents
+    # Polling by list: far fewer requests than one get per job per poll.
+    assert len(statuses) < 12 * 4, len(statuses)
+
+
+def test_a_bad_item_is_named_before_anything_is_sent(fast_emu: Emulator) -> None:
+    acct = fast_emu.account()
+    reqs = requests(3)
+    reqs[1]["duration"] = 11
+    reqs[2]["resolutoin"] = "1080p"
+    with usvideo.Client(api_key=acct.api_key, base_url=fast_emu.api_base) as client:
+        with pytest.raises(usvideo.ValidationError) as info:
+            client.videos.batch(reqs)
+    assert {i.field for i in info.value.issues} == {"requests[1].duration", "requests[2].resolutoin"}
+
+
+def test_refused_beyond_max_spend_before_anything_is_sent(fast_emu: Emulator) -> None:
+    acct = fast_emu.account(balance_cents=10_000)
+    statuses: List[int] = []
+    with counting_client(fast_emu, acct.api_key, statuses) as client:
+        with pytest.raises(usvideo.ValidationError) as info:
+            client.videos.batch(requests(10, "1080p"), max_spend_cents=500)
+    assert info.value.field == "max_spend_cents"
+    assert "above max_spend_cents (500)" in info.value.message
+    assert statuses == []
+
+
+def test_refused_beyond_the_balance_before_any_create(fast_emu: Emulator) -> None:
+    acct = fast_emu.account(balance_cents=100)
+    statuses: List[int] = []
+    with counting_client(fast_emu, acct.api_key, statuses) as client:
+        run = client.videos.batch(requests(10, "1080p"))
+        with pytest.raises(usvideo.InsufficientBalanceError) as info:
+            next(run)
+        assert list(run) == []
+    assert "balance is 100 cents" in info.value.message and "nothing was created" in info.value.message
+    assert statuses == [200]  # the account read, nothing else
+    row = ledger_entry(fast_emu, acct.email)
+    assert row is not None and row["jobs_created"] == 0
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_cancel_deletes_pending_jobs(emu: Emulator) -> None:
+    """On a frozen clock jobs stay pending: cancel deletes (refunds) them and cancels the queue."""
+    acct = emu.account(balance_cents=10_000)
+
+    stopped: List[bool] = []
+
+    def stop_at_three(p: usvideo.BatchProgress) -> None:
+        if p.in_flight >= 3 and not stopped:
+            stopped.append(True)
+            raise _Stop()
+
+    with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as client:
+        run = client.videos.batch(requests(15), on_progress=stop_at_three)
+        with pytest.raises(_Stop):
+            next(run)
+        snapshot = json.loads(run.snapshot())
+        assert sum(1 for i in snapshot["items"] if i["state"] == "running") == 3
+        run.cancel()
+        items = list(run)
+    assert len(items) == 15
+    assert all(isinstance(i.error, usvideo.CancelledError) for i in items)
+    assert sum(1 for i in items if i.job is not None) == 3
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["jobs_created"] == 3
+    assert row["balance_cents"] == row["deposits_cents"], "every pending job refunded"
+    assert client is not None
+    with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as c2:
+        assert len(c2.videos.list().data) == 0
+
+
+async def test_async_batch(fast_emu: Emulator) -> None:
+    acct = fast_emu.account(balance_cents=10_000)
+    async with usvideo.AsyncClient(api_key=acct.api_key, base_url=fast_emu.api_base) as client:
+        run = client.videos.batch(requests(5), **FAST)
+        items = [item async for item in run]
+    assert sorted(i.index for i in items) == list(range(5)) and all(i.ok for i in items)
+    assert run.summary is not None and run.summary.progress.completed == 5
+    row = ledger_entry(fast_emu, acct.email)
+    assert row is not None and row["jobs_created"] == 5
+
+
+CHILD = r"""
+import os, sys, usvideo
+base, key, path = sys.argv[1], sys.argv[2], sys.argv[3]
+client = usvideo.Client(api_key=key, base_url=base)
+reqs = [{"prompt": f"scene {i}", "mode": "text_to_video", "resolution": "720p", "duration": 1 + i % 3} for i in range(8)]
+run = None
+def save(_p):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(run.snapshot())
+    os.replace(tmp, path)
+run = client.videos.batch(reqs, concurrent_jobs=3, on_progress=save, poll_interval=0.3, expected_scale=1 / 20)
+for item in run:
+    save(None)
+print("finished", flush=True)
+"""
+
+
+def test_resume_after_the_process_was_killed(tmp_path: Path) -> None:
+    emu = _emulator(20.0)
+    emu.reset()
+    acct = emu.account(balance_cents=10_000)
+    snap = tmp_path / "batch.json"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, emu.api_base, acct.api_key, str(snap)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if snap.exists():
+                states = [i["state"] for i in json.loads(snap.read_text())["items"]]
+                if states.count("done") >= 2:
+                    break
+            assert child.poll() is None, child.communicate()
+            time.sleep(0.05)
+        else:
+            pytest.fail("the child never got two items done")
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    text = snap.read_text()
+    states = [i["state"] for i in json.loads(text)["items"]]
+    assert "done" in states and ("queued" in states or "running" in states or "submitting" in states), states
+    assert acct.api_key not in text
+
+    with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as client:
+        run = client.videos.resume_batch(text, concurrent_jobs=3, poll_interval=0.3, expected_scale=1 / 20)
+        resumed = list(run)
+    assert len(resumed) == states.count("queued") + states.count("running") + states.count("submitting")
+    summary = run.summary
+    assert summary is not None and summary.progress.completed == 8, summary
+    costs = {usvideo.estimate_cost("720p", 1 + i % 3) for i in range(8)}
+    assert all(r.job is not None and r.job.cost_cents in costs for r in summary.results)
+    ids = [r.job.id for r in summary.results if r.job is not None]
+    assert len(set(ids)) == 8
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["jobs_created"] == 8, row
+    assert row["deposits_cents"] - row["balance_cents"] == sum(usvideo.estimate_cost("720p", 1 + i % 3) for i in range(8))
+
+
+def test_a_snapshot_from_another_version_is_refused(fast_emu: Emulator) -> None:
+    acct = fast_emu.account()
+    with usvideo.Client(api_key=acct.api_key, base_url=fast_emu.api_base) as client:
+        with pytest.raises(usvideo.ValidationError) as info:
+            client.videos.resume_batch({"version": 2, "items": [], "scale": 1.0})
+    assert info.value.field == "snapshot.version"
+
+
+def test_batch_types_are_exported() -> None:
+    for name in ("BatchRun", "AsyncBatchRun", "BatchItem", "BatchProgress", "BatchSummary"):
+        assert name in usvideo.__all__ and getattr(usvideo, name) is not None
+    assert asyncio is not None

@@ -1,0 +1,188 @@
+"""Ctrl-C (and task cancellation) during a wait with ``cancel=True`` deletes the pending job before
+re-raising, within a bounded time; the API key and JWT never show in traceback locals or logs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from typing import Any, List
+
+import httpx
+import pytest
+
+import usvideo
+from conftest import Emulator, ledger_entry
+
+REQ = {"prompt": "a lighthouse in a storm", "mode": "text_to_video", "resolution": "720p", "duration": 2}
+QUICK = {"first_poll_ms": 50, "min_interval_ms": 50, "max_interval_ms": 100}
+interrupted_at: List[float] = []
+
+
+def _interrupt(_p: usvideo.Progress) -> None:
+    """Ctrl-C as the wait sees it: a KeyboardInterrupt raised in the middle of it."""
+    interrupted_at.append(time.monotonic())
+    raise KeyboardInterrupt
+
+
+def test_keyboard_interrupt_with_cancel_deletes_the_pending_job(emu: Emulator) -> None:
+    acct = emu.account(balance_cents=1_000)
+    with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as client:
+        with pytest.raises(KeyboardInterrupt):
+            client.videos.create_and_wait(**REQ, cancel=True, on_progress=_interrupt, poll=QUICK)
+        assert client.videos.list().data == ()
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["jobs_created"] == 1 and row["balance_cents"] == 1_000, row
+
+
+def test_keyboard_interrupt_without_cancel_leaves_the_job(emu: Emulator) -> None:
+    acct = emu.account(balance_cents=1_000)
+    with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as client:
+        job = client.videos.create(**REQ)
+        with pytest.raises(KeyboardInterrupt):
+            client.videos.wait(job.id, on_progress=_interrupt, poll=QUICK)
+        assert [j.id for j in client.videos.list().data] == [job.id]
+
+
+def test_the_clean_up_is_bounded_when_the_server_hangs(emu: Emulator) -> None:
+    acct = emu.account(balance_cents=1_000)
+    emu.fault({"method": "DELETE", "path": "/v1/videos/*", "delay_ms": 20_000})
+    with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as client:
+        with pytest.raises(KeyboardInterrupt):
+            client.videos.create_and_wait(**REQ, cancel=True, on_progress=_interrupt, poll=QUICK)
+        took = time.monotonic() - interrupted_at[-1]
+        assert 2.5 < took < 4.0, took
+
+
+CHILD = r"""
+import sys, usvideo
+client = usvideo.Client(api_key=sys.argv[2], base_url=sys.argv[1])
+try:
+    client.videos.create_and_wait(prompt="a fox", mode="text_to_video", cancel=True, timeout=60)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    sys.exit(130)
+"""
+
+
+def test_sigint_in_a_real_process_deletes_the_pending_job(emu: Emulator) -> None:
+    """A real Ctrl-C (SIGINT) while the wait sleeps between polls."""
+    acct = emu.account(balance_cents=1_000)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, emu.api_base, acct.api_key], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while (ledger_entry(emu, acct.email) or {}).get("jobs_created", 0) == 0:
+            assert time.monotonic() < deadline and child.poll() is None, child.communicate()
+            time.sleep(0.05)
+        time.sleep(0.3)
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=10)
+        assert time.monotonic() - sent < 5.0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 130 and "interrupted" in out, (child.returncode, out, err)
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["jobs_created"] == 1 and row["balance_cents"] == 1_000, row
+
+
+async def test_task_cancellation_with_cancel_deletes_the_pending_job(emu: Emulator) -> None:
+    acct = emu.account(balance_cents=1_000)
+    async with usvideo.AsyncClient(api_key=acct.api_key, base_url=emu.api_base) as client:
+        task = asyncio.ensure_future(client.videos.create_and_wait(**REQ, cancel=True, timeout=60))
+        deadline = time.monotonic() + 20
+        while (ledger_entry(emu, acct.email) or {}).get("jobs_created", 0) == 0:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert (await client.videos.list()).data == ()
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["balance_cents"] == 1_000, row
+
+
+# ------------------------------------------------------------------ secrets
+
+
+def _locals_text(exc: BaseException) -> str:
+    """Every frame's locals (as ``capture_locals=True`` renders them), except this test file's."""
+    te = traceback.TracebackException(type(exc), exc, exc.__traceback__, capture_locals=True)
+    out: List[str] = []
+    while te is not None:
+        for frame in te.stack:
+            if frame.filename != __file__:
+                out.append(f"{frame.filename}:{frame.name} {frame.locals}")
+        te = te.__context__ or te.__cause__  # type: ignore[assignment]
+    return "\n".join(out)
+
+
+class _Boom(Exception):
+    pass
+
+
+def _exploding_transport(_request: httpx.Request) -> httpx.Response:
+    raise _Boom("the transport broke")
+
+
+def test_the_key_is_not_in_traceback_locals_of_an_api_error(emu: Emulator) -> None:
+    acct = emu.account(balance_cents=100)
+    with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as client:
+        with pytest.raises(usvideo.NotFoundError) as info:
+            client.videos.retrieve("job_missing")
+        with pytest.raises(usvideo.InsufficientBalanceError) as info2:
+            client.videos.create_and_wait(prompt="x", mode="text_to_video", resolution="2k", duration=10)
+    for exc in (info.value, info2.value):
+        text = _locals_text(exc)
+        assert "machine" in text, text[:500]
+        assert acct.api_key not in text and acct.jwt not in text
+
+
+def test_the_key_and_jwt_are_not_in_traceback_locals_of_a_transport_failure() -> None:
+    key = "sd_live_0123456789abcdefSECRET"
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJlU0VDUkVU"
+    http = httpx.Client(transport=httpx.MockTransport(_exploding_transport))
+    with usvideo.Client(api_key=key, base_url="http://127.0.0.1:9/v1", http_client=http) as client:
+        for call in (lambda: client.account.retrieve(), lambda: client.api_keys.create(jwt=jwt, name="ci"), lambda: client.videos.create(**REQ)):
+            with pytest.raises(_Boom) as info:
+                call()
+            text = _locals_text(info.value)
+            assert "headers" in text, text[:500]
+            assert key not in text and jwt not in text, text
+            assert "[redacted]" in text
+    assert key not in repr(vars(client)) and key not in repr(client)
+
+
+def test_a_secret_is_the_text_but_never_prints() -> None:
+    from usvideo._secret import Secret
+
+    s = Secret("Bearer sd_live_0123456789abcdef")
+    assert s == "Bearer sd_live_0123456789abcdef" and s.encode() == b"Bearer sd_live_0123456789abcdef"
+    for shown in (repr(s), str(s), f"{s}", "%s" % s, repr([("Authorization", s)])):
+        assert "sd_live" not in shown
+
+
+def test_nothing_logged_at_debug_holds_the_key_or_jwt(fast_emu: Emulator, caplog: Any) -> None:
+    from conftest import FAST_POLL
+
+    acct = fast_emu.account()
+    fast_emu.fault({"method": "GET", "path": "/v1/account", "status": 500}, {"method": "POST", "path": "/v1/videos", "drop": "after"})
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger().setLevel(logging.DEBUG)
+        with usvideo.Client(api_key=acct.api_key, base_url=fast_emu.api_base) as client:
+            client.account.retrieve()
+            job = client.videos.create_and_wait(**REQ, poll=FAST_POLL)
+            client.api_keys.create(jwt=acct.jwt, name="ci")
+            client.videos.download(job, "/dev/null")
+            with pytest.raises(usvideo.NotFoundError):
+                client.videos.retrieve("job_missing")
+    text = "\n".join(f"{r.name} {r.getMessage()} {r.args!r}" for r in caplog.records)
+    assert "usvideo" in text and "httpx" in text, text[:300]
+    assert acct.api_key not in text and acct.jwt not in text
