@@ -144,6 +144,8 @@ struct Running {
     expected_ms: u64,
     last: Option<Job>,
     needs_get: bool,
+    /// Gets or deletes of this job that failed in a row (bounded like the list's).
+    failures: u32,
 }
 
 #[derive(Debug)]
@@ -201,6 +203,7 @@ pub struct Batch {
     last_list_at: Option<Millis>,
     list_blocked_until: Millis,
     list_failures: u32,
+    account_failures: u32,
     server_full_until: Millis,
     cancel_requested: bool,
     requests: u64,
@@ -277,7 +280,7 @@ impl Batch {
                 }
                 ("running", Some(job_id), _) => {
                     let expected_ms = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration());
-                    item.state = ItemState::Running(Running { job_id, submitted_at: now, expected_ms, last: None, needs_get: true });
+                    item.state = ItemState::Running(Running { job_id, submitted_at: now, expected_ms, last: None, needs_get: true, failures: 0 });
                 }
                 ("submitting", _, _) => item.reconcile_first = true,
                 ("queued", _, _) => {}
@@ -333,6 +336,7 @@ impl Batch {
             last_list_at: None,
             list_blocked_until: Millis(0),
             list_failures: 0,
+            account_failures: 0,
             server_full_until: Millis(0),
             cancel_requested: false,
             requests: 0,
@@ -608,14 +612,14 @@ impl Batch {
                 // Bounded by the clamp on `scale`, so the cast is exact.
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
                 let expected_ms = ((model as f64) * self.scale) as u64;
-                let running = Running { job_id: job.id.clone(), submitted_at: now, expected_ms, last: Some(job), needs_get: false };
+                let running = Running { job_id: job.id.clone(), submitted_at: now, expected_ms, last: Some(job), needs_get: false, failures: 0 };
                 item.state = if self.cancel_requested { ItemState::Deleting(running) } else { ItemState::Running(running) };
                 self.push_progress();
             }
             Err(e) => {
                 if e.kind == ErrorKind::RateLimit {
                     // The account is full (other clients?): hold new creates back for a while.
-                    self.server_full_until = now.plus(e.retry_after_ms.unwrap_or(5_000));
+                    self.server_full_until = now.plus(e.retry_after_ms.unwrap_or(5_000).min(self.options.retry.max_retry_after_ms));
                 }
                 self.item_done(i, None, Some(e));
             }
@@ -641,6 +645,7 @@ impl Batch {
         let Some(item) = self.items.get_mut(i) else { return };
         let ItemState::Running(r) = &mut item.state else { return };
         r.needs_get = false;
+        r.failures = 0;
         if r.last.as_ref().is_none_or(|l| l.status != job.status) {
             self.events.push_back(Event::StatusChanged { job: job.clone() });
         }
@@ -657,7 +662,9 @@ impl Batch {
             JobStatus::Failed => {
                 let (code, message) = job.error.as_ref().map_or(("generation_failed".to_owned(), "the job failed".to_owned()), |e| (e.code.clone(), e.message.clone()));
                 let mut err = Error::new(ErrorKind::JobFailed, format!("job {} failed: {message}", job.id));
-                err.code = code;
+                if !code.is_empty() {
+                    err.code = code;
+                }
                 err.job_id = Some(job.id.clone());
                 err.job_status = Some("failed".to_owned());
                 self.item_done(i, Some(job), Some(err));
@@ -681,6 +688,11 @@ impl Batch {
 
     /// The response to request `id`.
     pub fn handle_response(&mut self, id: RequestId, resp: HttpResponse, now: Millis) {
+        if self.phase == Phase::Done {
+            // A late answer (say, to the account check of a batch cancelled meanwhile) must not
+            // bring a finished batch back to life.
+            return self.warn(id);
+        }
         if id.0 >> ITEM_ID_SHIFT > 0 {
             let i = usize::try_from((id.0 >> ITEM_ID_SHIFT) - 1).unwrap_or(usize::MAX);
             self.limiter.observe(&resp, now);
@@ -700,8 +712,7 @@ impl Batch {
                     self.fail(e);
                 }
                 Ok(_) => self.phase = Phase::Run,
-                Err(e) if e.is_retryable() => self.phase = Phase::CheckAccount,
-                Err(e) => self.fail(e),
+                Err(e) => self.account_failed(e, now),
             },
             Target::List => {
                 self.list_in_flight = false;
@@ -756,16 +767,51 @@ impl Batch {
         }
     }
 
-    fn retry_later(&mut self, _target: Target, e: &Error, now: Millis) {
-        let wait = e.retry_after_ms.unwrap_or_else(|| self.options.retry.backoff_ms(1, &mut self.rng));
+    /// The account check failed: retried like a call (backoff, at most `max_retries` times), then
+    /// the batch fails. (It used to be re-sent at once, for ever, while the service failed.)
+    fn account_failed(&mut self, e: Error, now: Millis) {
+        self.account_failures += 1;
+        if !e.is_retryable() || self.account_failures > self.options.retry.max_retries {
+            return self.fail(e);
+        }
+        let wait = e.retry_after_ms.unwrap_or_else(|| self.options.retry.backoff_ms(self.account_failures - 1, &mut self.rng)).min(self.options.retry.max_retry_after_ms);
+        self.limiter.on_retry_after(now, wait);
+        self.phase = Phase::CheckAccount;
+    }
+
+    /// A get or delete of item `i` failed with a retryable `e`: wait and try again, but only so
+    /// many times in a row (as many as the list), then the item ends with the error.
+    fn retry_later(&mut self, target: Target, e: &Error, now: Millis) {
+        let limit = self.options.retry.max_retries.max(1) * 4;
+        let (Target::Get(i) | Target::Delete(i)) = target else { return };
+        let failures = match self.items.get_mut(i).map(|it| &mut it.state) {
+            Some(ItemState::Running(r) | ItemState::Deleting(r)) => {
+                r.failures += 1;
+                r.failures
+            }
+            _ => return,
+        };
+        if failures > limit {
+            let job = self.last_seen(i);
+            let err = if let Target::Delete(_) = target {
+                let mut err = Error::new(ErrorKind::Cancelled, format!("the batch was cancelled; deleting the job failed: {}", e.message));
+                err.job_id = job.as_ref().map(|j| j.id.clone());
+                err
+            } else {
+                e.clone()
+            };
+            return self.item_done(i, job, Some(err));
+        }
+        // An absurd `Retry-After` must not stall the batch for ever: waits are capped by the policy.
+        let wait = e.retry_after_ms.unwrap_or_else(|| self.options.retry.backoff_ms(1, &mut self.rng)).min(self.options.retry.max_retry_after_ms);
         self.list_blocked_until = self.list_blocked_until.max(now.plus(wait));
-        self.limiter.on_retry_after(now, wait.min(self.options.retry.max_retry_after_ms));
+        self.limiter.on_retry_after(now, wait);
     }
 
     fn list_failed(&mut self, e: Error, now: Millis) {
         self.list_failures += 1;
         if e.is_retryable() && self.list_failures <= self.options.retry.max_retries.max(1) * 4 {
-            let wait = e.retry_after_ms.unwrap_or_else(|| self.options.retry.backoff_ms(self.list_failures, &mut self.rng));
+            let wait = e.retry_after_ms.unwrap_or_else(|| self.options.retry.backoff_ms(self.list_failures, &mut self.rng)).min(self.options.retry.max_retry_after_ms);
             self.list_blocked_until = now.plus(wait);
         } else {
             self.fail(e);
@@ -778,6 +824,9 @@ impl Batch {
 
     /// Request `id` got no answer.
     pub fn handle_transport_error(&mut self, id: RequestId, kind: TransportKind, message: &str, now: Millis) {
+        if self.phase == Phase::Done {
+            return self.warn(id);
+        }
         if id.0 >> ITEM_ID_SHIFT > 0 {
             let i = usize::try_from((id.0 >> ITEM_ID_SHIFT) - 1).unwrap_or(usize::MAX);
             match self.items.get_mut(i).map(|it| &mut it.state) {
@@ -792,7 +841,7 @@ impl Batch {
             return self.fail(e);
         }
         match target {
-            Target::Account => self.phase = Phase::CheckAccount,
+            Target::Account => self.account_failed(e, now),
             Target::List => {
                 self.list_in_flight = false;
                 self.list_failed(e, now);

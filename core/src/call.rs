@@ -68,7 +68,8 @@ impl Call {
                     return Output::Done;
                 }
                 let id = RequestId(self.next_id);
-                self.next_id += 1;
+                // Wrapping: a caller may start anywhere, and only one request is in flight at once.
+                self.next_id = self.next_id.wrapping_add(1);
                 self.state = State::InFlight(id);
                 Output::Send { id, endpoint: self.endpoint, request: self.request.clone(), timeout_ms: self.deadline.map(|d| d.since(now)) }
             }

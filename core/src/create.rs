@@ -145,7 +145,8 @@ impl Create {
             return Output::Done;
         }
         let id = RequestId(self.next_id);
-        self.next_id += 1;
+        // Wrapping: a caller may start anywhere, and only one request is in flight at once.
+        self.next_id = self.next_id.wrapping_add(1);
         self.state = State::InFlight(step, id);
         let (endpoint, request) = match step {
             Step::Create => {
@@ -248,7 +249,10 @@ impl Create {
         let elapsed = i64::try_from(self.first_sent_at.map_or(0, |t| now.since(t))).unwrap_or(i64::MAX);
         let oldest_allowed = server_now.filter(|_| self.check_age).map(|s| s.saturating_sub(elapsed).saturating_sub(CLOCK_SLACK_MS));
         let found = page.data.iter().find(|job| {
-            !self.exclude.contains(&job.id)
+            // A job without an id cannot be adopted (nor polled): resending under the same
+            // idempotency key gets the service to name it.
+            !job.id.is_empty()
+                && !self.exclude.contains(&job.id)
                 && matches_request(job, &self.wanted)
                 && match (oldest_allowed, job.created_at.as_deref().and_then(date::parse_rfc3339)) {
                     (Some(oldest), Some(created)) => created >= oldest,
@@ -270,6 +274,11 @@ impl Create {
             return self.finish(Err(err));
         }
         let after_ms = self.policy.backoff_ms(self.creates_sent.saturating_sub(1), &mut self.rng);
+        // As `retry::decide`: a resend that could not start before the deadline is not attempted
+        // (the backoff used to be waited out past the deadline).
+        if remaining.is_some_and(|r| after_ms >= r) {
+            return self.finish(Err(err));
+        }
         self.events.push_back(Event::Retrying { attempt: self.creates_sent, after_ms, error: err });
         self.state = State::Backoff(Step::Create, now.plus(after_ms));
     }

@@ -1,7 +1,12 @@
 //! The two date formats the API uses, read without a date library (none may enter the wasm):
 //! RFC 3339 (`created_at`) and the HTTP date of `Retry-After` and `Date`.
 
+/// The largest year read. Far beyond any real date, small enough that every instant in range is an
+/// `i64` of milliseconds (year 200 000 is about 6.3e15 ms) and within 2^53 (an exact JS number).
+const MAX_YEAR: i64 = 200_000;
+
 /// Days from 1970-01-01 to the given civil date (proleptic Gregorian), after H. Hinnant.
+/// The caller keeps `y` within `0..=MAX_YEAR` and `m` within `1..=12`, so nothing here overflows.
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -20,7 +25,7 @@ fn num(s: &str) -> Option<i64> {
 }
 
 fn to_ms(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> Option<i64> {
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+    if !(0..=MAX_YEAR).contains(&y) || !(1..=12).contains(&mo) || !(1..=31).contains(&d) || !(0..=23).contains(&h) || !(0..=59).contains(&mi) || !(0..=60).contains(&s) {
         return None;
     }
     Some(((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60_000 + s * 1000)
@@ -40,13 +45,17 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         let (c, off) = time.split_at(i);
         let sign = if off.starts_with('-') { -1 } else { 1 };
         let (oh, om) = off.get(1..)?.split_once(':')?;
-        (c, sign * (num(oh)? * 60 + num(om)?) * 60_000)
+        let (oh, om) = (num(oh)?, num(om)?);
+        if oh > 99 || om > 59 {
+            return None;
+        }
+        (c, sign * (oh * 60 + om) * 60_000)
     };
     let (hms, frac) = clock.split_once('.').unwrap_or((clock, ""));
     let mut tp = hms.splitn(3, ':');
     let (h, mi, sec) = (num(tp.next()?)?, num(tp.next()?)?, num(tp.next()?)?);
     let frac_ms = if frac.is_empty() { 0 } else { num(&format!("{frac:0<3}").chars().take(3).collect::<String>())? };
-    Some(to_ms(y, mo, d, h, mi, sec)? + frac_ms - offset_ms)
+    to_ms(y, mo, d, h, mi, sec)?.checked_add(frac_ms)?.checked_sub(offset_ms)
 }
 
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) as Unix milliseconds.

@@ -297,6 +297,11 @@ impl JobRun {
             }
             return self.finish(Err(final_error));
         };
+        // A call still under way (a poll cancelled in flight) owns ids up to its own next id: the
+        // delete must not reuse one, or the abandoned poll's answer would be taken for the delete's.
+        if let Phase::Polling(call) | Phase::Deleting(call, _) = &self.phase {
+            self.next_id = self.next_id.max(call.next_id());
+        }
         match self.config.delete_video(&self.key, &id) {
             Ok(req) => {
                 let seed = self.rng.next_u64();

@@ -21,20 +21,36 @@ pub fn request_id(resp: &HttpResponse) -> Option<String> {
     resp.header("x-request-id").filter(|v| !v.is_empty()).map(|v| v.chars().take(200).collect())
 }
 
+/// The largest `Retry-After` reported, in ms (2^53 − 1, about 285 000 years): an absurd value is
+/// capped here, so it stays an exact JS number and adding it to a [`crate::Millis`] cannot overflow.
+/// (Waits are capped far lower, by [`crate::RetryPolicy::max_retry_after_ms`].)
+pub const MAX_RETRY_AFTER_MS: u64 = crate::time::Millis::MAX.0;
+
 /// `Retry-After` in milliseconds: delta-seconds (`3`, also `2.5`) or an HTTP date, which is read
-/// against the response's own `Date` header so that neither clock needs to be right.
+/// against the response's own `Date` header so that neither clock needs to be right. Capped at
+/// [`MAX_RETRY_AFTER_MS`].
 #[must_use]
 pub fn retry_after_ms(resp: &HttpResponse) -> Option<u64> {
     let v = resp.header("retry-after")?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(secs.saturating_mul(1000));
-    }
-    if let Some(ms) = crate::pricing::parse_decimal_nanos(v) {
-        return Some(ms / 1_000_000);
-    }
-    let at = date::parse_http_date(v)?;
-    let now = date::parse_http_date(resp.header("date")?)?;
-    Some(u64::try_from(at.saturating_sub(now)).unwrap_or(0))
+    let ms = if let Ok(secs) = v.parse::<u64>() {
+        secs.saturating_mul(1000)
+    } else if let Some(nanos) = crate::pricing::parse_decimal_nanos(v) {
+        nanos / 1_000_000
+    } else if let Some(secs) = Some(v).filter(|v| v.bytes().all(|b| b.is_ascii_digit() || b == b'.')).and_then(|v| v.parse::<f64>().ok()) {
+        // Plain seconds too long (or too precise) to read exactly: near enough, saturating.
+        f64_ms_saturating(secs * 1000.0)
+    } else {
+        let at = date::parse_http_date(v)?;
+        let now = date::parse_http_date(resp.header("date")?)?;
+        u64::try_from(at.saturating_sub(now)).unwrap_or(0)
+    };
+    Some(ms.min(MAX_RETRY_AFTER_MS))
+}
+
+/// A non-negative float of ms as an integer, saturating (`as` saturates; NaN becomes 0).
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn f64_ms_saturating(ms: f64) -> u64 {
+    ms as u64
 }
 
 /// The error a non-2xx response stands for. Reads `{"error": {"code", "message", "field"}}`, and
@@ -47,9 +63,11 @@ pub fn error_from_response(resp: &HttpResponse) -> Error {
     let mut field = None;
     if let Ok(v) = serde_json::from_slice::<Value>(&resp.body) {
         let obj = v.get("error").filter(|e| e.is_object()).unwrap_or(&v);
-        let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_owned);
+        // Blank texts count as absent: an error must say something (`{"message": ""}` fell through
+        // to an empty message).
+        let text = |k: &str| obj.get(k).and_then(Value::as_str).filter(|t| !t.trim().is_empty()).map(str::to_owned);
         code = text("code").or_else(|| text("type"));
-        message = text("message").or_else(|| text("detail")).or_else(|| v.get("error").and_then(Value::as_str).map(str::to_owned));
+        message = text("message").or_else(|| text("detail")).or_else(|| v.get("error").and_then(Value::as_str).filter(|t| !t.trim().is_empty()).map(str::to_owned));
         field = text("field").or_else(|| text("param"));
     }
     let message = message.unwrap_or_else(|| {
@@ -141,7 +159,7 @@ pub fn parse_job_page(resp: &HttpResponse) -> Result<JobPage, Error> {
     let limit = int("limit").and_then(|l| u32::try_from(l).ok()).unwrap_or_else(|| u32::try_from(data.len()).unwrap_or(u32::MAX));
     let offset = int("offset").unwrap_or(0);
     let total = int("total");
-    let has_more = v.get("has_more").and_then(Value::as_bool).unwrap_or_else(|| total.is_some_and(|t| offset + (data.len() as u64) < t));
+    let has_more = v.get("has_more").and_then(Value::as_bool).unwrap_or_else(|| total.is_some_and(|t| offset.saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX)) < t));
     Ok(JobPage { data, limit, offset, total, has_more })
 }
 

@@ -11,6 +11,7 @@
 //! | any other status                      | fail                            | fail                   | fail           |
 //! | transport `connect` (never sent)      | retry                           | retry                  | retry          |
 //! | transport `timeout` / `other`         | retry                           | **reconcile**          | fail           |
+//! | transport `body_too_large`            | fail (`decode`)                 | **reconcile**          | fail           |
 //! | transport `aborted`                   | cancelled                       | cancelled              | cancelled      |
 //!
 //! *Reconcile* means: the create may have taken effect, so before anything is sent again the SDK
@@ -95,6 +96,8 @@ fn retry_class(endpoint: Endpoint, err: &Error) -> Option<bool> {
         ErrorKind::ApiStatus if matches!(err.status, Some(408 | 503 | 504)) => ambiguous(create, create_key),
         // A 2xx create whose body could not be read: the job exists, its id was lost.
         ErrorKind::Decode if create && err.status.is_some_and(|s| (200..300).contains(&s)) => Some(false),
+        // A create whose answer was too large to read: the server answered, so the job may exist.
+        ErrorKind::Decode if create && err.transport == Some(TransportKind::BodyTooLarge) => Some(false),
         _ => None,
     }
 }

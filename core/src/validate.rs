@@ -207,7 +207,11 @@ pub fn create_request_from_json(value: &Value) -> Result<CreateVideoRequest, Vec
     let image_url = string_field(obj, "image_url", false, &mut issues);
     let reference_url = string_field(obj, "reference_url", false, &mut issues);
     if let Some(mode) = mode {
-        check_urls(mode, image_url.as_deref(), reference_url.as_deref(), &mut issues);
+        let mut url_issues = Vec::new();
+        check_urls(mode, image_url.as_deref(), reference_url.as_deref(), &mut url_issues);
+        // A URL of the wrong JSON type was reported `invalid_type` above: it is not also missing.
+        url_issues.retain(|i| !(i.code == IssueCode::Required && present(obj, &i.field).is_some()));
+        issues.extend(url_issues);
     }
     match (prompt, mode) {
         (Some(prompt), Some(mode)) if issues.is_empty() => Ok(CreateVideoRequest { prompt, mode, resolution, duration, image_url, reference_url, seed }),
@@ -235,6 +239,10 @@ fn string_field(obj: &Map<String, Value>, field: &str, required: bool, issues: &
     }
 }
 
+/// 2^63: every whole float at least this large in magnitude that is not a `u64` / `i64` is beyond
+/// 64 bits (2^63 itself is a `u64`, −2^63 an `i64`, and those were taken before).
+const BEYOND_64_BITS: f64 = 9_223_372_036_854_775_808.0;
+
 /// A JSON integer: `5` yes; `5.0`, `5.5` (not_integer), `"5"`, `true` (invalid_type), `-1`
 /// (out_of_range) no.
 fn integer_field(obj: &Map<String, Value>, field: &str, issues: &mut Vec<Issue>) -> Option<u64> {
@@ -244,6 +252,12 @@ fn integer_field(obj: &Map<String, Value>, field: &str, issues: &mut Vec<Issue>)
                 Some(u)
             } else if n.is_i64() {
                 issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} must not be negative")));
+                None
+            } else if let Some(f) = n.as_f64().filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() >= BEYOND_64_BITS) {
+                // An integer token beyond 64 bits, which serde_json can only hold as a float: it
+                // is a whole number (JS and Python read it as one), just far out of range.
+                let what = if f < 0.0 { "must not be negative" } else { "is far too large" };
+                issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} {what}")));
                 None
             } else {
                 issues.push(Issue::new(field, IssueCode::NotInteger, format!("{field} must be a whole number (got {n})")));
