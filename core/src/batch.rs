@@ -270,6 +270,16 @@ impl Batch {
         if snapshot.version != 1 {
             return Err(Error::validation(vec![Issue::new("snapshot.version", IssueCode::InvalidChoice, "this SDK reads batch snapshots of version 1")]));
         }
+        // The scale the first process learned (it started from its `expected_scale`); a snapshot
+        // without a usable one falls back to this process's option. Running jobs' expected times
+        // use it too, or a resumed batch against a fast service would wait out the model's times.
+        let scale = if snapshot.scale.is_finite() && snapshot.scale > 0.0 {
+            snapshot.scale.clamp(0.001, 20.0)
+        } else if options.expected_scale.is_finite() && options.expected_scale > 0.0 {
+            options.expected_scale.clamp(0.001, 20.0)
+        } else {
+            1.0
+        };
         let mut items = Vec::with_capacity(snapshot.items.len());
         for s in snapshot.items {
             let mut item = Item { request: s.request, key: s.idempotency_key, state: ItemState::Queued, reconcile_first: false, result: None };
@@ -279,7 +289,10 @@ impl Batch {
                     item.state = ItemState::Done;
                 }
                 ("running", Some(job_id), _) => {
-                    let expected_ms = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration());
+                    let model = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration());
+                    // Bounded by the clamp on `scale`, so the cast is exact.
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+                    let expected_ms = ((model as f64) * scale) as u64;
                     item.state = ItemState::Running(Running { job_id, submitted_at: now, expected_ms, last: None, needs_get: true, failures: 0 });
                 }
                 ("submitting", _, _) => item.reconcile_first = true,
@@ -288,7 +301,6 @@ impl Batch {
             }
             items.push(item);
         }
-        let scale = if snapshot.scale.is_finite() && snapshot.scale > 0.0 { snapshot.scale } else { 1.0 };
         Batch::from_items(config, key, items, scale, seed, options, now)
     }
 
@@ -975,6 +987,23 @@ mod tests {
         let summary = resumed.take_result().unwrap();
         assert_eq!(summary.progress.completed, 25);
         assert_eq!(fake.jobs.len(), 25, "every item made exactly one job");
+    }
+
+    #[test]
+    fn a_resumed_running_job_keeps_the_learned_scale() {
+        let (config, key, reqs) = setup(5);
+        let mut batch = Batch::new(&config, &key, reqs, &[3; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        let _ = fake.drive(&mut batch, 100_000, Some(4)); // account + 3 creates answered
+        let mut snapshot = batch.snapshot();
+        snapshot.scale = 0.01; // a service 100× faster than the model, as the first process learned
+        let resumed = Batch::resume(&config, &key, snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        let running: Vec<&Running> = resumed.items.iter().filter_map(|it| if let ItemState::Running(r) = &it.state { Some(r) } else { None }).collect();
+        assert!(!running.is_empty());
+        for (r, it) in running.iter().zip(resumed.items.iter().filter(|it| matches!(it.state, ItemState::Running(_)))) {
+            let model = expected_total_ms(it.request.effective_resolution(), it.request.effective_duration());
+            assert!(r.expected_ms <= model / 50, "expected {} ms for a model time of {model} ms", r.expected_ms);
+        }
     }
 
     #[test]
