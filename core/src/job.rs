@@ -189,7 +189,9 @@ impl JobRun {
                         let seed = self.rng.next_u64();
                         self.phase = Phase::Polling(Call::new(Endpoint::RetrieveVideo, req, self.options.retry, seed, self.deadline, self.next_id));
                     }
-                    Err(e) => self.finish(Err(e)),
+                    // The caller's id was checked in `new`, so this one came from the service (the
+                    // create's answer): an answer the SDK cannot use is a decode error, not the caller's.
+                    Err(_) => self.finish(Err(Error::new(ErrorKind::Decode, "the service named the new job with an id that cannot be used in a URL"))),
                 }
                 None
             }
@@ -383,6 +385,29 @@ mod tests {
         assert_eq!(run.take_result().unwrap().status, JobStatus::Completed);
         assert!(fake.sent.len() <= 12, "{} requests", fake.sent.len());
         assert!(events.iter().any(|e| matches!(e, Event::Progress(p) if p.percent == 100)));
+    }
+
+    #[test]
+    fn a_created_job_id_unusable_in_a_url_is_a_decode_error() {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
+        let mut run = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("lake"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap();
+        let body = serde_json::json!({"id": "a/../b", "status": "pending", "prompt": "lake", "mode": "text_to_video", "resolution": "720p", "duration": 5, "estimated_cost_cents": 30, "created_at": "2026-04-21T15:30:00Z"});
+        let mut now = Millis(0);
+        for _ in 0..100 {
+            match run.poll(now) {
+                Output::Send { id, .. } => run.handle_response(id, HttpResponse::json(201, &body), now),
+                Output::WaitUntil(t) => {
+                    now = t;
+                    run.handle_timeout(now);
+                }
+                Output::Done => break,
+                _ => {}
+            }
+        }
+        let e = run.take_result().unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Decode, "{e}");
     }
 
     #[test]
