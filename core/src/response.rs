@@ -18,7 +18,8 @@ const QUOTE_CHARS: usize = 200;
 /// The request id the service sent (`x-request-id`), if any.
 #[must_use]
 pub fn request_id(resp: &HttpResponse) -> Option<String> {
-    resp.header("x-request-id").filter(|v| !v.is_empty()).map(|v| v.chars().take(200).collect())
+    // Scrubbed like messages: a proxy that echoes the request back must not put a key in an error.
+    resp.header("x-request-id").filter(|v| !v.is_empty()).map(|v| crate::secret::redact_text(&v.chars().take(200).collect::<String>()))
 }
 
 /// The largest `Retry-After` reported, in ms (2^53 − 1, about 285 000 years): an absurd value is
@@ -82,10 +83,10 @@ pub fn error_from_response(resp: &HttpResponse) -> Error {
     });
     let mut e = Error::new(kind, message);
     if let Some(c) = code.filter(|c| !c.is_empty()) {
-        e.code = c.chars().take(100).collect();
+        e.code = crate::secret::redact_text(&c.chars().take(100).collect::<String>());
     }
     e.status = Some(resp.status);
-    e.field = field;
+    e.field = field.map(|f| crate::secret::redact_text(&f));
     e.request_id = request_id(resp);
     e.retry_after_ms = retry_after_ms(resp);
     e
@@ -221,6 +222,15 @@ mod tests {
             assert_eq!(e.status, Some(502));
             assert_eq!(e.request_id.as_deref(), Some("req_9"));
         }
+    }
+
+    #[test]
+    fn secrets_echoed_in_code_field_or_request_id_are_scrubbed() {
+        let key = "sd_live_0123456789abcdefSECRET";
+        let body = format!(r#"{{"error":{{"code":"{key}","message":"m","field":"{key}"}}}}"#);
+        let e = error_from_response(&resp(400, &body, &[("x-request-id", key)]));
+        let shown = format!("{} {:?} {:?} {:?}", e.code, e.field, e.request_id, e);
+        assert!(!shown.contains(key), "{shown}");
     }
 
     #[test]
