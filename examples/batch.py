@@ -14,56 +14,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Dict, List
 
 import usvideo
+from local_emulator import start_emulator
 
 TIME_SCALE = 30.0
 BUDGET_CENTS = 2_000
-
-
-def start_emulator(stack: ExitStack) -> tuple[str, str]:
-    """Starts the emulator binary, opens an account with $50; returns (api base URL, API key)."""
-    root = Path(__file__).resolve().parent.parent
-    binary = os.environ.get("USVIDEO_EMULATOR_BIN") or str(root / "target" / "debug" / "usvideo-emulator")
-    if not Path(binary).exists():
-        sys.exit(f"No USVIDEO_API_KEY set and no emulator at {binary}: run `cargo build -p usvideo-emulator` first.")
-    proc = subprocess.Popen(
-        [binary, "--port", "0", "--time-scale", str(TIME_SCALE), "--exit-on-stdin-close"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-
-    def stop() -> None:
-        if proc.stdin is not None:
-            proc.stdin.close()  # --exit-on-stdin-close: the emulator stops by itself
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.terminate()
-
-    stack.callback(stop)
-    assert proc.stdout is not None
-    line = proc.stdout.readline().strip()
-    prefix = "usvideo-emulator listening on "
-    if not line.startswith(prefix):
-        sys.exit(f"unexpected first line from the emulator: {line!r}")
-    url = line[len(prefix) :].rstrip("/")
-    body = json.dumps({"email": "[email protected]", "balance_cents": 5000}).encode()
-    request = urllib.request.Request(f"{url}/_emulator/accounts", data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as resp:
-        account = json.loads(resp.read())
-    print(f"No USVIDEO_API_KEY set: using the local emulator at {url} (virtual time x {TIME_SCALE:g})")
-    return f"{url}/v1", str(account["api_key"])
 
 
 def requests() -> List[Dict[str, Any]]:
@@ -87,7 +49,7 @@ def main() -> None:
             client = stack.enter_context(usvideo.Client())
             print(f"Using the service at {client.base_url}")
         else:
-            base_url, api_key = start_emulator(stack)
+            base_url, api_key = start_emulator(stack, TIME_SCALE)
             client = stack.enter_context(usvideo.Client(api_key=api_key, base_url=base_url))
             # The emulator's clock runs faster: scale the model of generation times to match.
             tuning = {"expected_scale": 1 / TIME_SCALE, "poll_interval": 1.0}
