@@ -9,8 +9,16 @@ BINDGEN=target/debug/uniffi-bindgen
 K=bindings/kotlin/src/main/kotlin/com/usvideo
 S=bindings/swift/Sources
 echo "== generating Kotlin and Swift from $LIB" >&2
-rm -rf "$K/core" "$K/ffi" target/uniffi-swift
-"$BINDGEN" generate --no-format --library "$LIB" --language kotlin --config bindings/uniffi.toml --out-dir bindings/kotlin/src/main/kotlin >/dev/null
+rm -rf target/uniffi-kotlin target/uniffi-swift
+"$BINDGEN" generate --no-format --library "$LIB" --language kotlin --config bindings/uniffi.toml --out-dir target/uniffi-kotlin >/dev/null
+# Kotlin: files are replaced only when their text changed (test.sh recompiles when a source is
+# newer than its last build, and kotlinc takes a minute or more).
+for pkg in core ffi; do
+  src="target/uniffi-kotlin/com/usvideo/$pkg"
+  mkdir -p "$K/$pkg"
+  for f in "$K/$pkg"/*.kt; do [ -e "$f" ] && [ ! -e "$src/$(basename "$f")" ] && rm -f "$f"; done
+  for f in "$src"/*.kt; do cmp -s "$f" "$K/$pkg/$(basename "$f")" || cp "$f" "$K/$pkg/"; done
+done
 "$BINDGEN" generate --no-format --library "$LIB" --language swift --config bindings/uniffi.toml --out-dir target/uniffi-swift >/dev/null
 # Swift package layout: both generated Swift files form one module (USVideoFFI: the bindings'
 # file uses the core's types unqualified), and both C headers one system-library module map,

@@ -57,5 +57,6 @@ say "running the Kotlin tests"
 java -Djna.library.path="$ROOT/target/debug" \
      -Dusvideo.emulator="$ROOT/target/debug/usvideo-emulator" \
      -Dusvideo.vectors="$ROOT/tests/vectors" \
+     -Dusvideo.root="$ROOT" \
      -cp "$OUT/tests.jar:$JNA:$COROUTINES:$KDIR/node_modules/kotlin-compiler/lib/kotlin-stdlib.jar" \
      com.usvideo.test.HarnessKt "$@"

@@ -5,7 +5,7 @@ use crate::machine::Machine;
 use std::fmt;
 use std::sync::Arc;
 use usvideo_core::{
-    ApiKey, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, ListParams, Millis, RetryPolicy, WaitOptions,
+    ApiKey, Batch, BatchOptions, BatchSnapshot, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, ListParams, Millis, RetryPolicy, WaitOptions,
 };
 
 /// A base URL, an optional API key (pricing needs none; API-key creation uses a JWT) and a
@@ -164,6 +164,36 @@ impl CoreClient {
     pub fn create_and_wait(&self, request: CreateVideoRequest, options: WaitOptions, entropy: Vec<u8>, seed: u64, now: Millis, idempotency_key: Option<String>) -> Result<Arc<Machine>> {
         let idem = make_idempotency_key(idempotency_key, &entropy)?;
         Ok(Machine::new(JobRun::create_and_wait(&self.config, self.key()?, request, &idem, options, seed, now)?))
+    }
+}
+
+#[uniffi::export]
+impl CoreClient {
+    /// A batch of creates scheduled within the account's limits (the core's `Batch`): validated
+    /// and estimated now (refused above `options.max_spend_cents`), the balance read first when
+    /// `options.check_balance`, at most `options.limits.concurrent_jobs` in flight, one request
+    /// budget for creates and polls, results as jobs finish (`Event::ItemDone`). `entropy`: at
+    /// least 16 random bytes (the items' idempotency keys and the jitter). Take the summary with
+    /// `Machine.take_batch_summary`, a snapshot with `Machine.batch_snapshot`.
+    ///
+    /// # Errors
+    /// `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
+    /// total above `max_spend_cents` (field `max_spend_cents`); a missing API key.
+    pub fn batch(&self, requests: Vec<CreateVideoRequest>, options: BatchOptions, entropy: Vec<u8>, now: Millis) -> Result<Arc<Machine>> {
+        Ok(Machine::new(Batch::new(&self.config, self.key()?, requests, &entropy, options, now)?))
+    }
+
+    /// Continues a batch from `snapshot` (the JSON of `Machine.batch_snapshot`, possibly taken in
+    /// a process that died): items whose create may have been sent are reconciled (listed and
+    /// matched by their idempotency key's request) before anything is sent for them, so none is
+    /// created twice.
+    ///
+    /// # Errors
+    /// `ValidationError` (field `snapshot`) for text that is not a snapshot, (`snapshot.version`)
+    /// for a version this SDK cannot read, or as `batch`.
+    pub fn resume_batch(&self, snapshot: String, options: BatchOptions, seed: u64, now: Millis) -> Result<Arc<Machine>> {
+        let snap: BatchSnapshot = serde_json::from_str(&snapshot).map_err(|_| Issue::new("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with the batch's snapshot())"))?;
+        Ok(Machine::new(Batch::resume(&self.config, self.key()?, snap, seed, options, now)?))
     }
 }
 

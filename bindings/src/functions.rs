@@ -253,6 +253,13 @@ pub fn default_retry_policy() -> RetryPolicy {
     RetryPolicy::default()
 }
 
+/// The core's default batch options (standard limits: 60 requests a minute, 10 concurrent jobs;
+/// list polling every 3 s once a completion is likely; the balance checked first).
+#[uniffi::export]
+pub fn default_batch_options() -> usvideo_core::BatchOptions {
+    usvideo_core::BatchOptions::default()
+}
+
 /// The default wait options (10 minutes, polls near the expected finish).
 #[uniffi::export]
 pub fn default_wait_options() -> usvideo_core::WaitOptions {

@@ -15,7 +15,7 @@
 
 use crate::error::Result;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use usvideo_core::{Call, Create, Error, HttpResponse, Job, JobRun, Millis, Output, RequestId, TransportKind};
+use usvideo_core::{Batch, BatchProgress, BatchSummary, Call, Create, Error, HttpResponse, Job, JobRun, Millis, Output, RequestId, TransportKind};
 
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)] // one per machine object; boxing buys nothing
@@ -23,6 +23,7 @@ pub(crate) enum Inner {
     Call(Call),
     Create(Create),
     Run(JobRun),
+    Batch(Box<Batch>),
 }
 
 impl Inner {
@@ -31,11 +32,20 @@ impl Inner {
             Inner::Call(m) => m,
             Inner::Create(m) => m,
             Inner::Run(m) => m,
+            Inner::Batch(m) => m.as_mut(),
+        }
+    }
+
+    fn batch(&self) -> Result<&Batch> {
+        match self {
+            Inner::Batch(b) => Ok(b),
+            Inner::Call(_) | Inner::Create(_) | Inner::Run(_) => Err(Error::usage("not a batch").into()),
         }
     }
 }
 
-/// One call, one create, or one wait (create-and-wait): a core state machine behind a lock.
+/// One call, one create, one wait (create-and-wait) or one batch: a core state machine behind a
+/// lock.
 #[derive(Debug, uniffi::Object)]
 pub struct Machine(Mutex<Inner>);
 
@@ -64,6 +74,11 @@ impl From<Create> for Inner {
 impl From<JobRun> for Inner {
     fn from(m: JobRun) -> Self {
         Inner::Run(m)
+    }
+}
+impl From<Batch> for Inner {
+    fn from(m: Batch) -> Self {
+        Inner::Batch(Box::new(m))
     }
 }
 
@@ -108,6 +123,7 @@ impl Machine {
             Inner::Call(m) => m.is_done(),
             Inner::Create(m) => m.is_done(),
             Inner::Run(m) => m.is_done(),
+            Inner::Batch(m) => m.is_done(),
         }
     }
 
@@ -115,7 +131,7 @@ impl Machine {
     pub fn job_id(&self) -> Option<String> {
         match &*self.lock() {
             Inner::Run(m) => m.job_id().map(str::to_owned),
-            Inner::Call(_) | Inner::Create(_) => None,
+            Inner::Call(_) | Inner::Create(_) | Inner::Batch(_) => None,
         }
     }
 
@@ -128,6 +144,7 @@ impl Machine {
             Inner::Create(m) => m.take_result(),
             Inner::Run(m) => m.take_result(),
             Inner::Call(_) => Err(Error::usage("a call yields a response: use take_response")),
+            Inner::Batch(_) => Err(Error::usage("a batch yields a summary: use take_batch_summary")),
         };
         Ok(job?)
     }
@@ -140,7 +157,50 @@ impl Machine {
         let resp = match &mut *self.lock() {
             Inner::Call(m) => m.take_result(),
             Inner::Create(_) | Inner::Run(_) => Err(Error::usage("a create or a wait yields a job: use take_job")),
+            Inner::Batch(_) => Err(Error::usage("a batch yields a summary: use take_batch_summary")),
         };
         Ok(resp?)
+    }
+
+    // ---- batches ----
+
+    /// A batch's state as JSON (the core's `BatchSnapshot`), to continue from with
+    /// `CoreClient.resume_batch`, in this process or another. Holds the requests and their
+    /// idempotency keys; never the API key.
+    ///
+    /// # Errors
+    /// `UsageError` on a machine that is not a batch.
+    pub fn batch_snapshot(&self) -> Result<String> {
+        let snapshot = self.lock().batch()?.snapshot();
+        serde_json::to_string(&snapshot).map_err(|e| Error::usage(format!("the snapshot could not be serialized: {e}")).into())
+    }
+
+    /// A batch's counts now.
+    ///
+    /// # Errors
+    /// `UsageError` on a machine that is not a batch.
+    pub fn batch_progress(&self) -> Result<BatchProgress> {
+        Ok(self.lock().batch()?.progress())
+    }
+
+    /// A batch's estimated cost of the items not yet done, in cents (known before anything is sent).
+    ///
+    /// # Errors
+    /// `UsageError` on a machine that is not a batch.
+    pub fn batch_estimated_cents(&self) -> Result<u64> {
+        Ok(self.lock().batch()?.estimated_cents())
+    }
+
+    /// A batch's summary (every item in input order) once `Done`.
+    ///
+    /// # Errors
+    /// The error that stopped the whole batch (insufficient balance, a refused key, cancelled
+    /// before it started), or `UsageError` before `Done`, when taken twice, or on another machine.
+    pub fn take_batch_summary(&self) -> Result<BatchSummary> {
+        let summary = match &mut *self.lock() {
+            Inner::Batch(b) => b.take_result(),
+            Inner::Call(_) | Inner::Create(_) | Inner::Run(_) => Err(Error::usage("not a batch")),
+        };
+        Ok(summary?)
     }
 }

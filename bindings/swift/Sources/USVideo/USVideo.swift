@@ -127,10 +127,15 @@ public struct TransportFailure: Error {
 }
 
 /// Performs one HTTP request: return any HTTP answer (4xx/5xx included) with its whole body,
-/// throw `TransportFailure` when there is none. Must honour task cancellation.
+/// throw `TransportFailure` when there is none (`.bodyTooLarge` past `maxResponseBytes`: read at
+/// most that + 1 bytes). Must honour task cancellation.
 public protocol HTTPTransport: Sendable {
     func send(_ request: HttpRequest, timeoutMs: UInt64?) async throws -> HttpResponse
 }
+
+/// The largest response body read (4 MiB, the core's `MAX_RESPONSE_BYTES`); beyond it a transport
+/// reports `.bodyTooLarge`.
+public let maxResponseBytes = 4 * 1024 * 1024
 
 /// The default transport: URLSession.
 public struct URLSessionTransport: HTTPTransport {
@@ -149,9 +154,27 @@ public struct URLSessionTransport: HTTPTransport {
         for h in request.headers { r.setValue(h.value, forHTTPHeaderField: h.name) }
         r.httpBody = request.body
         do {
-            let (data, response) = try await session.data(for: r)
+            // Streamed: at most `maxResponseBytes` + 1 bytes are read (one over is enough to
+            // know), never a whole oversized body buffered.
+            let (bytes, response) = try await session.bytes(for: r)
             guard let http = response as? HTTPURLResponse else { throw TransportFailure(kind: .other, message: "not HTTP") }
-            if data.count > 4 * 1024 * 1024 { throw TransportFailure(kind: .bodyTooLarge, message: "response body over 4 MiB") }
+            let announced = http.expectedContentLength   // -1 when unknown
+            if announced > Int64(maxResponseBytes) {
+                bytes.task.cancel()
+                throw TransportFailure(kind: .bodyTooLarge, message: "response body over \(maxResponseBytes) bytes")
+            }
+            var data = Data()
+            if announced > 0 { data.reserveCapacity(Int(announced)) }
+            for try await byte in bytes {
+                data.append(byte)
+                if data.count > maxResponseBytes {
+                    bytes.task.cancel()
+                    throw TransportFailure(kind: .bodyTooLarge, message: "response body over \(maxResponseBytes) bytes")
+                }
+            }
+            if announced >= 0 && Int64(data.count) < announced && http.statusCode != 204 && http.statusCode != 304 {
+                throw TransportFailure(kind: .other, message: "connection closed after \(data.count) of \(announced) body bytes")
+            }
             let headers = http.allHeaderFields.map { Header(name: "\($0.key)", value: "\($0.value)") }
             return HttpResponse(status: UInt16(http.statusCode), headers: headers, body: data)
         } catch let e as URLError {
@@ -244,6 +267,87 @@ final class Driver: @unchecked Sendable {
     }
 }
 
+extension Driver {
+    /// Sleeps until `t`; a cancellation of the calling task cuts it short (no error).
+    fileprivate func nap(until t: UInt64) async {
+        let n = now()
+        if t > n { try? await Task.sleep(nanoseconds: (t - n) * 1_000_000) }
+    }
+
+    /// Sleeps until `t` even in a cancelled task (the clean-up's waits).
+    fileprivate func napDetached(until t: UInt64) async {
+        let n = now()
+        if t > n { await Task.detached { try? await Task.sleep(nanoseconds: (t - n) * 1_000_000) }.value }
+    }
+
+    /// Drives a batch to `done`, passing every event to `onEvent`.
+    ///
+    /// Cancellation differs from `drive`: a batch's own requests (the list, a delete) cannot be
+    /// reported `aborted` without failing the whole batch, and a create in flight may have made a
+    /// job. So every request runs in a detached task and is **seen through** (bounded by its own
+    /// timeout); once the calling task is cancelled the batch is cancelled and its clean-up (the
+    /// deletes of pending jobs) driven until done or `cancelTimeout` has passed (best effort),
+    /// then `CancellationError` is thrown.
+    func driveBatch(_ m: Machine, cancelTimeout: TimeInterval, onEvent: (Event) -> Void) async throws {
+        var cancelled = false
+        var deadline = UInt64.max
+        while true {
+            if !cancelled && Task.isCancelled {
+                cancelled = true
+                deadline = now() + UInt64(max(cancelTimeout, 0) * 1000)
+                try ffi { try m.cancel(now: now()) }
+            }
+            if cancelled && now() >= deadline { throw CancellationError() }
+            switch try ffi({ try m.poll(now: now()) }) {
+            case .send(let id, _, let request, let timeoutMs):
+                while let t = try ffi({ try limiter.tryAcquire(now: now()) }) {
+                    if cancelled {
+                        if t >= deadline { throw CancellationError() }
+                        await napDetached(until: t)
+                    } else {
+                        await nap(until: t)
+                    }
+                }
+                var timeout = timeoutMs
+                if cancelled {
+                    let left = max(deadline > now() ? deadline - now() : 1, 1)
+                    timeout = min(timeout ?? left, left)
+                }
+                let transport = self.transport
+                let attempt = timeout
+                let outcome = await Task.detached { () -> Result<HttpResponse, Error> in
+                    do { return .success(try await transport.send(request, timeoutMs: attempt)) } catch { return .failure(error) }
+                }.value
+                let t = now()
+                switch outcome {
+                case .success(let response):
+                    try ffi { try limiter.observe(response: response, now: t) }
+                    try ffi { try m.handleResponse(id: id, response: response, now: t) }
+                case .failure(let f as TransportFailure):
+                    try ffi { try m.handleTransportError(id: id, kind: f.kind, message: f.message, now: t) }
+                case .failure(is CancellationError):
+                    try ffi { try m.handleTransportError(id: id, kind: .aborted, message: "cancelled", now: t) }
+                case .failure(let e):
+                    try ffi { try m.handleTransportError(id: id, kind: .other, message: String(describing: e), now: t) }
+                }
+            case .event(let e):
+                onEvent(e)
+            case .waitUntil(let t):
+                if cancelled { await napDetached(until: min(t, deadline)) } else { await nap(until: t) }
+                try ffi { try m.handleTimeout(now: now()) }
+            case .pending:
+                // Requests are awaited inline, so nothing can be in flight here: stop instead of hanging.
+                try ffi { try m.cancel(now: now()) }
+                if cancelled { throw CancellationError() }
+                return
+            case .done:
+                if cancelled { throw CancellationError() }
+                return
+            }
+        }
+    }
+}
+
 func randomSeed() -> UInt64 { UInt64.random(in: .min ... .max) }
 func entropy() -> Data { Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }) }
 
@@ -275,6 +379,7 @@ public struct WaitConfig: Sendable {
 public final class USVideo: @unchecked Sendable, CustomStringConvertible {
     let core: CoreClient
     let driver: Driver
+    let requestsPerMinute: UInt32
 
     /// - Parameters:
     ///   - apiKey: `sd_…`; default `USVIDEO_API_KEY`. May be absent for pricing and API-key creation.
@@ -287,7 +392,8 @@ public final class USVideo: @unchecked Sendable, CustomStringConvertible {
         var retry: RetryPolicy?
         if let n = maxRetries { retry = defaultRetryPolicy(); retry!.maxRetries = UInt32(clamping: n) }
         core = try ffi { try CoreClient(baseUrl: baseURL, apiKey: apiKey, userAgent: "usvideo-swift/\(version())", retry: retry) }
-        driver = Driver(transport: transport, limiter: RateLimiter(requestsPerMinute: UInt32(clamping: requestsPerMinute)))
+        self.requestsPerMinute = UInt32(clamping: max(requestsPerMinute, 0))
+        driver = Driver(transport: transport, limiter: RateLimiter(requestsPerMinute: self.requestsPerMinute))
     }
 
     /// Never shows the key.

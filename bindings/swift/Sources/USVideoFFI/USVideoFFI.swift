@@ -598,6 +598,20 @@ public protocol CoreClientProtocol: AnyObject, Sendable {
     func baseUrl()  -> String
     
     /**
+     * A batch of creates scheduled within the account's limits (the core's `Batch`): validated
+     * and estimated now (refused above `options.max_spend_cents`), the balance read first when
+     * `options.check_balance`, at most `options.limits.concurrent_jobs` in flight, one request
+     * budget for creates and polls, results as jobs finish (`Event::ItemDone`). `entropy`: at
+     * least 16 random bytes (the items' idempotency keys and the jitter). Take the summary with
+     * `Machine.take_batch_summary`, a snapshot with `Machine.batch_snapshot`.
+     *
+     * # Errors
+     * `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
+     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key.
+     */
+    func batch(requests: [CreateVideoRequest], options: BatchOptions, entropy: Data, now: Millis) throws  -> Machine
+    
+    /**
      * `POST /v1/api-keys`, authenticated with a JWT.
      *
      * # Errors
@@ -677,6 +691,18 @@ public protocol CoreClientProtocol: AnyObject, Sendable {
      * The API key, redacted (`sd_…1a2b`), or `None`.
      */
     func redactedKey()  -> String?
+    
+    /**
+     * Continues a batch from `snapshot` (the JSON of `Machine.batch_snapshot`, possibly taken in
+     * a process that died): items whose create may have been sent are reconciled (listed and
+     * matched by their idempotency key's request) before anything is sent for them, so none is
+     * created twice.
+     *
+     * # Errors
+     * `ValidationError` (field `snapshot`) for text that is not a snapshot, (`snapshot.version`)
+     * for a version this SDK cannot read, or as `batch`.
+     */
+    func resumeBatch(snapshot: String, options: BatchOptions, seed: UInt64, now: Millis) throws  -> Machine
     
     /**
      * The retry policy of every call.
@@ -778,6 +804,31 @@ open func baseUrl() -> String  {
         uniffiCallStatus in
     uniffi_usvideo_uniffi_fn_method_coreclient_base_url(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A batch of creates scheduled within the account's limits (the core's `Batch`): validated
+     * and estimated now (refused above `options.max_spend_cents`), the balance read first when
+     * `options.check_balance`, at most `options.limits.concurrent_jobs` in flight, one request
+     * budget for creates and polls, results as jobs finish (`Event::ItemDone`). `entropy`: at
+     * least 16 random bytes (the items' idempotency keys and the jitter). Take the summary with
+     * `Machine.take_batch_summary`, a snapshot with `Machine.batch_snapshot`.
+     *
+     * # Errors
+     * `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
+     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key.
+     */
+open func batch(requests: [CreateVideoRequest], options: BatchOptions, entropy: Data, now: Millis)throws  -> Machine  {
+    return try  FfiConverterTypeMachine_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_method_coreclient_batch(
+            self.uniffiCloneHandle(),
+        FfiConverterSequenceTypeCreateVideoRequest.lower(requests),
+        FfiConverterTypeBatchOptions_lower(options),
+        FfiConverterData.lower(entropy),
+        FfiConverterTypeMillis_lower(now),uniffiCallStatus
     )
 })
 }
@@ -966,6 +1017,29 @@ open func redactedKey() -> String?  {
 }
     
     /**
+     * Continues a batch from `snapshot` (the JSON of `Machine.batch_snapshot`, possibly taken in
+     * a process that died): items whose create may have been sent are reconciled (listed and
+     * matched by their idempotency key's request) before anything is sent for them, so none is
+     * created twice.
+     *
+     * # Errors
+     * `ValidationError` (field `snapshot`) for text that is not a snapshot, (`snapshot.version`)
+     * for a version this SDK cannot read, or as `batch`.
+     */
+open func resumeBatch(snapshot: String, options: BatchOptions, seed: UInt64, now: Millis)throws  -> Machine  {
+    return try  FfiConverterTypeMachine_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_method_coreclient_resume_batch(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(snapshot),
+        FfiConverterTypeBatchOptions_lower(options),
+        FfiConverterUInt64.lower(seed),
+        FfiConverterTypeMillis_lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The retry policy of every call.
      */
 open func retryPolicy() -> RetryPolicy  {
@@ -1058,9 +1132,36 @@ public func FfiConverterTypeCoreClient_lower(_ value: CoreClient) -> UInt64 {
 
 
 /**
- * One call, one create, or one wait (create-and-wait): a core state machine behind a lock.
+ * One call, one create, one wait (create-and-wait) or one batch: a core state machine behind a
+ * lock.
  */
 public protocol MachineProtocol: AnyObject, Sendable {
+    
+    /**
+     * A batch's estimated cost of the items not yet done, in cents (known before anything is sent).
+     *
+     * # Errors
+     * `UsageError` on a machine that is not a batch.
+     */
+    func batchEstimatedCents() throws  -> UInt64
+    
+    /**
+     * A batch's counts now.
+     *
+     * # Errors
+     * `UsageError` on a machine that is not a batch.
+     */
+    func batchProgress() throws  -> BatchProgress
+    
+    /**
+     * A batch's state as JSON (the core's `BatchSnapshot`), to continue from with
+     * `CoreClient.resume_batch`, in this process or another. Holds the requests and their
+     * idempotency keys; never the API key.
+     *
+     * # Errors
+     * `UsageError` on a machine that is not a batch.
+     */
+    func batchSnapshot() throws  -> String
     
     /**
      * Stops the machine; keep draining `poll` (a clean-up request may follow).
@@ -1102,6 +1203,15 @@ public protocol MachineProtocol: AnyObject, Sendable {
     func poll(now: Millis) throws  -> Output
     
     /**
+     * A batch's summary (every item in input order) once `Done`.
+     *
+     * # Errors
+     * The error that stopped the whole batch (insufficient balance, a refused key, cancelled
+     * before it started), or `UsageError` before `Done`, when taken twice, or on another machine.
+     */
+    func takeBatchSummary() throws  -> BatchSummary
+    
+    /**
      * The job (create, wait, create-and-wait) once `Done`.
      *
      * # Errors
@@ -1119,7 +1229,8 @@ public protocol MachineProtocol: AnyObject, Sendable {
     
 }
 /**
- * One call, one create, or one wait (create-and-wait): a core state machine behind a lock.
+ * One call, one create, one wait (create-and-wait) or one batch: a core state machine behind a
+ * lock.
  */
 open class Machine: MachineProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1173,6 +1284,53 @@ open class Machine: MachineProtocol, @unchecked Sendable {
 
     
 
+    
+    /**
+     * A batch's estimated cost of the items not yet done, in cents (known before anything is sent).
+     *
+     * # Errors
+     * `UsageError` on a machine that is not a batch.
+     */
+open func batchEstimatedCents()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_method_machine_batch_estimated_cents(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A batch's counts now.
+     *
+     * # Errors
+     * `UsageError` on a machine that is not a batch.
+     */
+open func batchProgress()throws  -> BatchProgress  {
+    return try  FfiConverterTypeBatchProgress_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_method_machine_batch_progress(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A batch's state as JSON (the core's `BatchSnapshot`), to continue from with
+     * `CoreClient.resume_batch`, in this process or another. Holds the requests and their
+     * idempotency keys; never the API key.
+     *
+     * # Errors
+     * `UsageError` on a machine that is not a batch.
+     */
+open func batchSnapshot()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_method_machine_batch_snapshot(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Stops the machine; keep draining `poll` (a clean-up request may follow).
@@ -1264,6 +1422,22 @@ open func poll(now: Millis)throws  -> Output  {
     uniffi_usvideo_uniffi_fn_method_machine_poll(
             self.uniffiCloneHandle(),
         FfiConverterTypeMillis_lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A batch's summary (every item in input order) once `Done`.
+     *
+     * # Errors
+     * The error that stopped the whole batch (insufficient balance, a refused key, cancelled
+     * before it started), or `UsageError` before `Done`, when taken twice, or on another machine.
+     */
+open func takeBatchSummary()throws  -> BatchSummary  {
+    return try  FfiConverterTypeBatchSummary_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_method_machine_take_batch_summary(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
@@ -2164,6 +2338,17 @@ public func debugPanicFallible(message: String)throws  -> UInt32  {
 })
 }
 /**
+ * The core's default batch options (standard limits: 60 requests a minute, 10 concurrent jobs;
+ * list polling every 3 s once a completion is likely; the balance checked first).
+ */
+public func defaultBatchOptions() -> BatchOptions  {
+    return try!  FfiConverterTypeBatchOptions_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_func_default_batch_options(uniffiCallStatus
+    )
+})
+}
+/**
  * The default retry policy (4 retries, 500 ms base, 8 s max, 60 s Retry-After cap).
  */
 public func defaultRetryPolicy() -> RetryPolicy  {
@@ -2664,6 +2849,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_func_debug_panic_fallible() != 52957) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_usvideo_uniffi_checksum_func_default_batch_options() != 60583) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_usvideo_uniffi_checksum_func_default_retry_policy() != 35779) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2778,6 +2966,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_method_coreclient_base_url() != 27787) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_usvideo_uniffi_checksum_method_coreclient_batch() != 47211) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_usvideo_uniffi_checksum_method_coreclient_build_create_api_key() != 9089) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2811,6 +3002,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_method_coreclient_redacted_key() != 8742) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_usvideo_uniffi_checksum_method_coreclient_resume_batch() != 32825) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_usvideo_uniffi_checksum_method_coreclient_retry_policy() != 31419) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2827,6 +3021,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_ratelimiter_try_acquire() != 2824) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_usvideo_uniffi_checksum_method_machine_batch_estimated_cents() != 61154) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_usvideo_uniffi_checksum_method_machine_batch_progress() != 6857) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_usvideo_uniffi_checksum_method_machine_batch_snapshot() != 49933) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_machine_cancel() != 19140) {
@@ -2848,6 +3051,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_machine_poll() != 51052) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_usvideo_uniffi_checksum_method_machine_take_batch_summary() != 37621) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_machine_take_job() != 19694) {

@@ -263,6 +263,11 @@ uint64_t uniffi_usvideo_uniffi_fn_constructor_coreclient_new(RustBuffer base_url
 RustBuffer uniffi_usvideo_uniffi_fn_method_coreclient_base_url(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_CORECLIENT_BATCH
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_CORECLIENT_BATCH
+uint64_t uniffi_usvideo_uniffi_fn_method_coreclient_batch(uint64_t ptr, RustBuffer requests, RustBuffer options, RustBuffer entropy, uint64_t now, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_CORECLIENT_BUILD_CREATE_API_KEY
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_CORECLIENT_BUILD_CREATE_API_KEY
 RustBuffer uniffi_usvideo_uniffi_fn_method_coreclient_build_create_api_key(uint64_t ptr, RustBuffer jwt, RustBuffer name, RustCallStatus *_Nonnull out_status
@@ -316,6 +321,11 @@ uint64_t uniffi_usvideo_uniffi_fn_method_coreclient_create_and_wait(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_CORECLIENT_REDACTED_KEY
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_CORECLIENT_REDACTED_KEY
 RustBuffer uniffi_usvideo_uniffi_fn_method_coreclient_redacted_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_CORECLIENT_RESUME_BATCH
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_CORECLIENT_RESUME_BATCH
+uint64_t uniffi_usvideo_uniffi_fn_method_coreclient_resume_batch(uint64_t ptr, RustBuffer snapshot, RustBuffer options, uint64_t seed, uint64_t now, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_CORECLIENT_RETRY_POLICY
@@ -378,6 +388,21 @@ uint64_t uniffi_usvideo_uniffi_fn_clone_machine(uint64_t handle, RustCallStatus 
 void uniffi_usvideo_uniffi_fn_free_machine(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_BATCH_ESTIMATED_CENTS
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_BATCH_ESTIMATED_CENTS
+uint64_t uniffi_usvideo_uniffi_fn_method_machine_batch_estimated_cents(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_BATCH_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_BATCH_PROGRESS
+RustBuffer uniffi_usvideo_uniffi_fn_method_machine_batch_progress(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_BATCH_SNAPSHOT
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_BATCH_SNAPSHOT
+RustBuffer uniffi_usvideo_uniffi_fn_method_machine_batch_snapshot(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_CANCEL
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_CANCEL
 void uniffi_usvideo_uniffi_fn_method_machine_cancel(uint64_t ptr, uint64_t now, RustCallStatus *_Nonnull out_status
@@ -411,6 +436,11 @@ RustBuffer uniffi_usvideo_uniffi_fn_method_machine_job_id(uint64_t ptr, RustCall
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_POLL
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_POLL
 RustBuffer uniffi_usvideo_uniffi_fn_method_machine_poll(uint64_t ptr, uint64_t now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_TAKE_BATCH_SUMMARY
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_TAKE_BATCH_SUMMARY
+RustBuffer uniffi_usvideo_uniffi_fn_method_machine_take_batch_summary(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_TAKE_JOB
@@ -462,6 +492,12 @@ void uniffi_usvideo_uniffi_fn_func_debug_panic(RustBuffer message, RustCallStatu
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_DEBUG_PANIC_FALLIBLE
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_DEBUG_PANIC_FALLIBLE
 uint32_t uniffi_usvideo_uniffi_fn_func_debug_panic_fallible(RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_DEFAULT_BATCH_OPTIONS
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_DEFAULT_BATCH_OPTIONS
+RustBuffer uniffi_usvideo_uniffi_fn_func_default_batch_options(RustCallStatus *_Nonnull out_status
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_DEFAULT_RETRY_POLICY
@@ -960,6 +996,12 @@ uint16_t uniffi_usvideo_uniffi_checksum_func_debug_panic_fallible(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_DEFAULT_BATCH_OPTIONS
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_DEFAULT_BATCH_OPTIONS
+uint16_t uniffi_usvideo_uniffi_checksum_func_default_batch_options(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_DEFAULT_RETRY_POLICY
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_DEFAULT_RETRY_POLICY
 uint16_t uniffi_usvideo_uniffi_checksum_func_default_retry_policy(void
@@ -1188,6 +1230,12 @@ uint16_t uniffi_usvideo_uniffi_checksum_method_coreclient_base_url(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_CORECLIENT_BATCH
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_CORECLIENT_BATCH
+uint16_t uniffi_usvideo_uniffi_checksum_method_coreclient_batch(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_CORECLIENT_BUILD_CREATE_API_KEY
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_CORECLIENT_BUILD_CREATE_API_KEY
 uint16_t uniffi_usvideo_uniffi_checksum_method_coreclient_build_create_api_key(void
@@ -1254,6 +1302,12 @@ uint16_t uniffi_usvideo_uniffi_checksum_method_coreclient_redacted_key(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_CORECLIENT_RESUME_BATCH
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_CORECLIENT_RESUME_BATCH
+uint16_t uniffi_usvideo_uniffi_checksum_method_coreclient_resume_batch(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_CORECLIENT_RETRY_POLICY
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_CORECLIENT_RETRY_POLICY
 uint16_t uniffi_usvideo_uniffi_checksum_method_coreclient_retry_policy(void
@@ -1287,6 +1341,24 @@ uint16_t uniffi_usvideo_uniffi_checksum_method_ratelimiter_on_retry_after(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_RATELIMITER_TRY_ACQUIRE
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_RATELIMITER_TRY_ACQUIRE
 uint16_t uniffi_usvideo_uniffi_checksum_method_ratelimiter_try_acquire(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_MACHINE_BATCH_ESTIMATED_CENTS
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_MACHINE_BATCH_ESTIMATED_CENTS
+uint16_t uniffi_usvideo_uniffi_checksum_method_machine_batch_estimated_cents(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_MACHINE_BATCH_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_MACHINE_BATCH_PROGRESS
+uint16_t uniffi_usvideo_uniffi_checksum_method_machine_batch_progress(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_MACHINE_BATCH_SNAPSHOT
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_MACHINE_BATCH_SNAPSHOT
+uint16_t uniffi_usvideo_uniffi_checksum_method_machine_batch_snapshot(void
     
 );
 #endif
@@ -1329,6 +1401,12 @@ uint16_t uniffi_usvideo_uniffi_checksum_method_machine_job_id(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_MACHINE_POLL
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_MACHINE_POLL
 uint16_t uniffi_usvideo_uniffi_checksum_method_machine_poll(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_MACHINE_TAKE_BATCH_SUMMARY
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_MACHINE_TAKE_BATCH_SUMMARY
+uint16_t uniffi_usvideo_uniffi_checksum_method_machine_take_batch_summary(void
     
 );
 #endif

@@ -1,12 +1,20 @@
 package com.usvideo
 
 import com.usvideo.core.Event
+import com.usvideo.core.HttpRequest
+import com.usvideo.core.HttpResponse
 import com.usvideo.core.Output
 import com.usvideo.core.TransportKind
 import com.usvideo.ffi.Machine
 import com.usvideo.ffi.RateLimiter
 import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Deferred
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.NonCancellable
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.async
+import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeoutOrNull
@@ -19,21 +27,66 @@ import kotlinx.coroutines.withTimeoutOrNull
  * Cancellation: when the calling coroutine is cancelled, the request in flight is abandoned and
  * reported as `aborted`, the machine is told to cancel, and its clean-up (the delete of a job
  * that is still pending, refunding it) is driven to the end outside the cancelled scope, within
- * [cleanupTimeoutMs]; then the coroutine's own `CancellationException` is rethrown.
+ * [cleanupTimeoutMs]; then the coroutine's own `CancellationException` is rethrown. (A batch is
+ * driven by [driveUntil], which sees its request in flight through instead: see there.)
  */
 internal class Driver(
     private val transport: HttpTransport,
     private val limiter: RateLimiter,
+    /** The most one request may take, whatever the transport (a shorter deadline of the core wins). */
+    private val requestTimeoutMs: Long? = null,
     private val cleanupTimeoutMs: Long = 10_000,
 ) {
     private val epoch = System.nanoTime()
 
+    /** Where a batch's requests run: outside the caller's scope, so a cancelled caller can still see one through. */
+    private val detached = CoroutineScope(SupervisorJob() + Dispatchers.IO)
+
     /** Monotonic ms since this client was made: the core's clock. */
     fun now(): ULong = ((System.nanoTime() - epoch) / 1_000_000).toULong()
 
-    private suspend fun sleepUntil(t: ULong) {
+    private suspend fun sleepUntil(t: ULong, wake: Channel<Unit>? = null) {
         val ms = t.toLong() - now().toLong()
-        if (ms > 0) delay(ms)
+        if (ms <= 0) return
+        if (wake == null) delay(ms) else withTimeoutOrNull(ms) { wake.receive() }
+    }
+
+    /** A slot of the client's limiter (one per client, so per key). */
+    private suspend fun acquireSlot() {
+        while (true) sleepUntil(ffi { limiter.tryAcquire(now()) } ?: return)
+    }
+
+    /** The timeout of one attempt: the core's (a deadline) and the client's, the shorter. */
+    private fun timeoutOf(coreMs: ULong?): Long? = listOfNotNull(coreMs?.toLong(), requestTimeoutMs).minOrNull()?.coerceAtLeast(1)
+
+    /** One HTTP exchange, its failure classified for the core. Cancellable (the transport disconnects). */
+    private suspend fun exchange(request: HttpRequest, coreTimeoutMs: ULong?): Outcome {
+        val timeout = timeoutOf(coreTimeoutMs)
+        return try {
+            // The transport enforces the timeout itself (and classifies a connect timeout as
+            // such); the coroutine timeout, a little later, bounds a transport that does not.
+            // (`withTimeoutOrNull`: null is this timeout; a caller's own timeout still throws.)
+            val response = if (timeout == null) transport.send(request, null)
+            else withTimeoutOrNull(timeout + TIMEOUT_GRACE_MS) { transport.send(request, timeout) }
+            response?.let { Outcome.Answer(it) } ?: Outcome.Failure(TransportKind.TIMEOUT, "no answer within $timeout ms")
+        } catch (c: CancellationException) {
+            throw c
+        } catch (e: TransportException) {
+            Outcome.Failure(e.kind, e.message ?: "")
+        } catch (e: Exception) {
+            Outcome.Failure(TransportKind.OTHER, "${e::class.java.simpleName}: ${e.message ?: ""}")
+        }
+    }
+
+    private fun report(m: Machine, id: ULong, outcome: Outcome) {
+        val t = now()
+        when (outcome) {
+            is Outcome.Answer -> {
+                ffi { limiter.observe(outcome.response, t) }
+                ffi { m.handleResponse(id, outcome.response, t) }
+            }
+            is Outcome.Failure -> ffi { m.handleTransportError(id, outcome.kind, outcome.message, t) }
+        }
     }
 
     suspend fun drive(m: Machine, onEvent: (Event) -> Unit) {
@@ -57,25 +110,11 @@ internal class Driver(
         while (true) {
             when (val out = ffi { m.poll(now()) }) {
                 is Output.Send -> {
-                    while (true) sleepUntil(ffi { limiter.tryAcquire(now()) } ?: break)
+                    acquireSlot()
                     inFlight[0] = out.id
-                    val response = try {
-                        transport.send(out.request, out.timeoutMs?.toLong())
-                    } catch (c: CancellationException) {
-                        throw c
-                    } catch (e: TransportException) {
-                        inFlight[0] = null
-                        ffi { m.handleTransportError(out.id, e.kind, e.message ?: "", now()) }
-                        continue
-                    } catch (e: Exception) {
-                        inFlight[0] = null
-                        ffi { m.handleTransportError(out.id, TransportKind.OTHER, "${e::class.java.simpleName}: ${e.message ?: ""}", now()) }
-                        continue
-                    }
+                    val outcome = exchange(out.request, out.timeoutMs)
                     inFlight[0] = null
-                    val t = now()
-                    ffi { limiter.observe(response, t) }
-                    ffi { m.handleResponse(out.id, response, t) }
+                    report(m, out.id, outcome)
                 }
                 is Output.Event -> onEvent(out.v1)
                 is Output.WaitUntil -> {
@@ -91,5 +130,81 @@ internal class Driver(
                 Output.Done -> return
             }
         }
+    }
+
+    /**
+     * Drives [m] (a batch) until it is `Done` (returns true) or [onEvent] returns true (returns
+     * false: drive again later to go on from there). [wake] cuts a sleep short (a cancel asked
+     * from elsewhere).
+     *
+     * Cancellation differs from [drive]: a batch's own requests (the list, a delete) cannot be
+     * reported `aborted` without failing the whole batch, and a create in flight may have made
+     * a job. So the request in flight is **seen through** (it runs outside the caller's scope),
+     * then the batch is cancelled and its clean-up driven — the deletes of pending jobs — all
+     * within [cleanupTimeoutMs]; past that, the request is abandoned (best effort), and the
+     * coroutine's own `CancellationException` is rethrown.
+     */
+    suspend fun driveUntil(m: Machine, cleanupTimeoutMs: Long, wake: Channel<Unit>? = null, onEvent: (Event) -> Boolean): Boolean {
+        val inFlight = arrayOfNulls<Pair<ULong, Deferred<Outcome>>>(1)
+        try {
+            return detachedLoop(m, wake, onEvent, inFlight)
+        } catch (c: CancellationException) {
+            withContext(NonCancellable) {
+                val finished = withTimeoutOrNull(cleanupTimeoutMs) {
+                    inFlight[0]?.let { (id, d) ->
+                        val outcome = d.await()
+                        inFlight[0] = null
+                        report(m, id, outcome)
+                    }
+                    ffi { m.cancel(now()) }
+                    detachedLoop(m, null, { e -> onEvent(e); false }, inFlight)
+                }
+                if (finished == null) {
+                    inFlight[0]?.let { (id, d) ->
+                        d.cancel()
+                        ffi { m.handleTransportError(id, TransportKind.ABORTED, "cancelled", now()) }
+                    }
+                }
+            }
+            throw c
+        }
+    }
+
+    private suspend fun detachedLoop(m: Machine, wake: Channel<Unit>?, onEvent: (Event) -> Boolean, inFlight: Array<Pair<ULong, Deferred<Outcome>>?>): Boolean {
+        while (true) {
+            when (val out = ffi { m.poll(now()) }) {
+                is Output.Send -> {
+                    acquireSlot()
+                    val d = detached.async { exchange(out.request, out.timeoutMs) }
+                    inFlight[0] = out.id to d
+                    val outcome = d.await()
+                    inFlight[0] = null
+                    report(m, out.id, outcome)
+                }
+                is Output.Event -> if (onEvent(out.v1)) return false
+                is Output.WaitUntil -> {
+                    sleepUntil(out.v1, wake)
+                    ffi { m.handleTimeout(now()) }
+                }
+                // Every request is awaited inline: nothing can be in flight here. Stop rather
+                // than wait for ever.
+                Output.Pending -> {
+                    ffi { m.cancel(now()) }
+                    return ffi { m.isDone() }
+                }
+                Output.Done -> return true
+            }
+        }
+    }
+
+    /** What one exchange gave: an HTTP answer, or no answer. */
+    sealed class Outcome {
+        class Answer(val response: HttpResponse) : Outcome()
+        class Failure(val kind: TransportKind, val message: String) : Outcome()
+    }
+
+    private companion object {
+        /** How much later than the transport's own timeout the coroutine timeout fires. */
+        const val TIMEOUT_GRACE_MS = 250L
     }
 }

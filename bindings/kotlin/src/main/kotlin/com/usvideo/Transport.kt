@@ -34,7 +34,8 @@ class TransportException(val kind: TransportKind, message: String, cause: Throwa
 /**
  * Performs one HTTP request. Plug in your own (OkHttp, Ktor, a proxy-aware client) by
  * implementing this: return any HTTP answer (4xx and 5xx included) as an [HttpResponse] with the
- * whole body (up to [MAX_RESPONSE_BYTES]), and throw [TransportException] when there is none.
+ * whole body, and throw [TransportException] when there is none. Read at most
+ * [MAX_RESPONSE_BYTES] + 1 bytes of a body: beyond the cap, throw [TransportKind.BODY_TOO_LARGE].
  * Any other exception is reported as [TransportKind.OTHER]. Must be cancellable: when the
  * calling coroutine is cancelled, abandon the request promptly.
  */
@@ -53,6 +54,10 @@ class HttpUrlConnectionTransport(
     /** The most connecting may take, in ms. */
     private val connectTimeoutMs: Long = 10_000,
 ) : HttpTransport {
+    init {
+        JdkHttpLogRedaction.install()
+    }
+
     override suspend fun send(request: HttpRequest, timeoutMs: Long?): HttpResponse {
         val timeout = minOf(requestTimeoutMs, timeoutMs ?: Long.MAX_VALUE).coerceIn(1, Int.MAX_VALUE.toLong()).toInt()
         val conn = try {
@@ -72,7 +77,7 @@ class HttpUrlConnectionTransport(
         }
     }
 
-    private fun exchange(conn: HttpURLConnection, request: HttpRequest, timeoutMs: Int): HttpResponse {
+    private fun exchange(conn: HttpURLConnection, request: HttpRequest, timeoutMs: Int): HttpResponse = try {
         conn.requestMethod = request.method.name
         conn.connectTimeout = minOf(timeoutMs.toLong(), connectTimeoutMs).toInt()
         conn.readTimeout = timeoutMs
@@ -92,24 +97,41 @@ class HttpUrlConnectionTransport(
         if (body != null) conn.outputStream.use { it.write(body) }
         val status = conn.responseCode
         val headers = conn.headerFields.flatMap { (name, values) -> if (name == null) emptyList() else values.map { Header(name, it) } }
+        // A declared length over the cap is refused before a byte of the body is read.
+        if (conn.contentLengthLong > MAX_RESPONSE_BYTES) throw tooLarge()
         val stream: InputStream? = if (status >= 400) conn.errorStream else runCatching { conn.inputStream }.getOrNull()
         val bytes = stream?.use { readCapped(it) } ?: ByteArray(0)
-        conn.disconnect()
-        return HttpResponse(status.toUShort(), headers, bytes)
+        // HttpURLConnection ends a fixed-length body quietly when the connection closes early:
+        // a body shorter than announced is a broken connection (the core retries a read and
+        // reconciles a create), never a complete answer. (No stream at all — a 401 to a streamed
+        // POST, whose body the JDK keeps to itself — is an answer without a body, as before.)
+        val announced = conn.contentLengthLong
+        if (stream != null && announced >= 0 && bytes.size < announced && status != 204 && status != 304) {
+            throw TransportException(TransportKind.OTHER, "connection closed after ${bytes.size} of $announced body bytes")
+        }
+        HttpResponse(status.toUShort(), headers, bytes)
+    } finally {
+        // Also on failure: a body refused at the cap is not drained, its connection is dropped.
+        runCatching { conn.disconnect() }
     }
 
+    private fun tooLarge() = TransportException(TransportKind.BODY_TOO_LARGE, "response body over $MAX_RESPONSE_BYTES bytes")
+
+    /**
+     * Reads the body, but never more than [MAX_RESPONSE_BYTES] + 1 bytes: one byte over the cap
+     * is enough to know, and nothing beyond it is buffered (the core gets `body_too_large`).
+     */
     private fun readCapped(input: InputStream): ByteArray {
         val out = ByteArrayOutputStream()
         val buf = ByteArray(16 * 1024)
-        while (true) {
-            val n = input.read(buf)
-            if (n < 0) break
-            if (out.size() + n > MAX_RESPONSE_BYTES) {
-                throw TransportException(TransportKind.BODY_TOO_LARGE, "response body over $MAX_RESPONSE_BYTES bytes")
-            }
+        var total = 0
+        while (total <= MAX_RESPONSE_BYTES) {
+            val n = input.read(buf, 0, minOf(buf.size, MAX_RESPONSE_BYTES + 1 - total))
+            if (n < 0) return out.toByteArray()
             out.write(buf, 0, n)
+            total += n
         }
-        return out.toByteArray()
+        throw tooLarge()
     }
 
     private fun classify(e: Throwable, connecting: Boolean = false): TransportException {
@@ -120,5 +142,39 @@ class HttpUrlConnectionTransport(
             else -> TransportKind.OTHER
         }
         return TransportException(kind, "${e::class.java.simpleName}: ${e.message ?: ""}", e)
+    }
+}
+
+/**
+ * The JDK's `HttpURLConnection` logs every request's headers, `Authorization` included, to the
+ * `java.util.logging` logger `sun.net.www.protocol.http.HttpURLConnection` at `FINE`: an app that
+ * turns logging up to its most verbose level would write the API key (or the JWT) to its logs.
+ * Installed once by [HttpUrlConnectionTransport], a filter on that logger rewrites every record
+ * first: the value of any `Authorization`/`Proxy-Authorization` header is replaced, and any key
+ * or JWT left is redacted by the core's rules. A filter the app had set still runs afterwards.
+ * (The logger is held strongly here, so the filter outlives any garbage collection of loggers.)
+ */
+internal object JdkHttpLogRedaction {
+    private const val LOGGER = "sun.net.www.protocol.http.HttpURLConnection"
+    private val authorization = Regex("(?i)((?:proxy-)?authorization\\s*[:=]\\s*)[^}\\r\\n,]*")
+    private var logger: java.util.logging.Logger? = null
+
+    @Synchronized
+    fun install() {
+        if (logger != null) return
+        val l = runCatching { java.util.logging.Logger.getLogger(LOGGER) }.getOrNull() ?: return
+        val previous = l.filter
+        l.filter = java.util.logging.Filter { record ->
+            record.message = record.message?.let(::redact)
+            record.parameters = record.parameters?.map { p -> p?.let { redact(it.toString()) } }?.toTypedArray()
+            previous?.isLoggable(record) ?: true
+        }
+        logger = l
+    }
+
+    /** [text] without header credentials, keys or JWTs. */
+    fun redact(text: String): String {
+        val noHeaders = authorization.replace(text) { it.groupValues[1] + "[redacted]" }
+        return runCatching { com.usvideo.ffi.redact(noHeaders) }.getOrDefault(noHeaders)
     }
 }

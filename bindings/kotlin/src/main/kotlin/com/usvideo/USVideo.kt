@@ -1,6 +1,7 @@
 package com.usvideo
 
 import com.usvideo.core.Account
+import com.usvideo.core.BatchProgress
 import com.usvideo.core.CreateVideoRequest
 import com.usvideo.core.CreatedApiKey
 import com.usvideo.core.DeleteResult
@@ -60,6 +61,8 @@ fun estimateCost(resolution: Resolution, duration: Int): Long =
  * @param baseUrl default `USVIDEO_BASE_URL`, then [DEFAULT_BASE_URL].
  * @param maxRetries retries per request after the first attempt (default 4).
  * @param requestsPerMinute the key's budget (default 60, the standard tier; 0 disables the limiter).
+ * @param requestTimeoutMs the most one request (one attempt) may take, whatever the transport
+ *   (default 60 s; a timed-out attempt is retried, or reconciled for a create, by the core's rules).
  * @throws ValidationError for a malformed key or base URL.
  */
 class USVideo(
@@ -68,12 +71,14 @@ class USVideo(
     val transport: HttpTransport = HttpUrlConnectionTransport(),
     maxRetries: Int? = null,
     requestsPerMinute: Int = 60,
+    requestTimeoutMs: Long = 60_000,
 ) : AutoCloseable {
     internal val core: CoreClient = ffi {
         val retry = maxRetries?.let { com.usvideo.ffi.defaultRetryPolicy().copy(maxRetries = it.toUInt()) }
         CoreClient(baseUrl, apiKey?.takeIf { it.isNotEmpty() }, "usvideo-kotlin/${com.usvideo.ffi.version()}", retry)
     }
-    internal val driver = Driver(transport, RateLimiter(requestsPerMinute.coerceAtLeast(0).toUInt()))
+    internal val requestsPerMinute: UInt = requestsPerMinute.coerceAtLeast(0).toUInt()
+    internal val driver = Driver(transport, RateLimiter(this.requestsPerMinute), requestTimeoutMs.coerceAtLeast(1))
 
     /** Jobs: create, retrieve, list, delete, wait. */
     val videos = Videos(this)
@@ -117,10 +122,12 @@ data class WaitConfig(
     val firstPollMs: Long = 3_000,
     /** The shortest gap between polls, in ms. */
     val minPollIntervalMs: Long = 2_000,
+    /** The longest gap between polls, in ms. */
+    val maxPollIntervalMs: Long = 20_000,
 ) {
     internal fun toCore(): WaitOptions {
         val d = ffi { com.usvideo.ffi.defaultWaitOptions() }
-        return d.copy(timeoutMs = timeoutMs?.toULong(), cancelOnTimeout = cancelOnTimeout, poll = d.poll.copy(expectedScale = expectedScale, firstPollMs = firstPollMs.toULong(), minIntervalMs = minPollIntervalMs.toULong()))
+        return d.copy(timeoutMs = timeoutMs?.toULong(), cancelOnTimeout = cancelOnTimeout, poll = d.poll.copy(expectedScale = expectedScale, firstPollMs = firstPollMs.toULong(), minIntervalMs = minPollIntervalMs.toULong(), maxIntervalMs = maxPollIntervalMs.toULong()))
     }
 }
 
@@ -182,6 +189,60 @@ class Videos internal constructor(private val client: USVideo) {
     /** Creates a job (at most once) and waits for it; see [create] and [wait]. */
     suspend fun createAndWait(request: CreateVideoRequest, config: WaitConfig = WaitConfig(), onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): Job =
         client.runJob(ffi { client.core.createAndWait(request, config.toCore(), entropy(), seed(), client.driver.now()) }, events(onProgress, onEvent))
+
+    /**
+     * Runs many creates within the account's limits and yields each item as its job finishes
+     * (completion order): the returned [Batch] is a cold [Flow] of [BatchItem]s.
+     *
+     * Before anything is sent, every request is validated and the total estimated; a total above
+     * [maxSpendCents] is refused here. Collecting first reads the balance and refuses (with
+     * [InsufficientBalanceError], nothing created) beyond it. Then at most
+     * [BatchConfig.concurrentJobs] jobs are in flight, creates and polls share one request budget
+     * (the batch itself never causes a 429), running jobs are observed with one list request,
+     * and each item is created at most once (its own idempotency key; a lost answer is
+     * reconciled). A job that fails, or a create the service refuses, is an item with an
+     * [BatchItem.error]; only a failure of the whole batch (the balance, the key) ends the flow
+     * with an exception.
+     *
+     * `batch.snapshot()` (JSON) can be taken at any time and continued with [resumeBatch], in
+     * this process or another. Cancelling the collecting coroutine cancels the batch: queued
+     * items end cancelled and pending jobs are deleted (refunded), best effort within
+     * [BatchConfig.cancelTimeoutMs]; processing jobs go on. Stopping collection early
+     * (`take(3)`, `first()`) only pauses it: collect again to go on.
+     *
+     * @throws ValidationError naming every bad request (`requests[3].duration`), an empty batch,
+     *   or a total above [maxSpendCents] (field `max_spend_cents`).
+     */
+    fun batch(
+        requests: List<CreateVideoRequest>,
+        maxSpendCents: Long? = null,
+        config: BatchConfig = BatchConfig(),
+        onProgress: ((BatchProgress) -> Unit)? = null,
+        onEvent: ((Event) -> Unit)? = null,
+    ): Batch {
+        val m = ffi { client.core.batch(requests, config.toCore(client, maxSpendCents), entropy(), client.driver.now()) }
+        return Batch(client, m, config.cancelTimeoutMs, onProgress, onEvent)
+    }
+
+    /**
+     * Continues a batch from [Batch.snapshot] (possibly taken in a process that died): items
+     * whose create may have been sent are reconciled against the job list before anything is
+     * sent for them, running ones are polled, finished ones are kept (not yielded again). Nothing
+     * is created or charged twice.
+     *
+     * @throws ValidationError for text that is not a snapshot (field `snapshot`) or of a version
+     *   this SDK cannot read (`snapshot.version`), or as [batch].
+     */
+    fun resumeBatch(
+        snapshot: String,
+        maxSpendCents: Long? = null,
+        config: BatchConfig = BatchConfig(),
+        onProgress: ((BatchProgress) -> Unit)? = null,
+        onEvent: ((Event) -> Unit)? = null,
+    ): Batch {
+        val m = ffi { client.core.resumeBatch(snapshot, config.toCore(client, maxSpendCents), seed(), client.driver.now()) }
+        return Batch(client, m, config.cancelTimeoutMs, onProgress, onEvent)
+    }
 
     private fun events(onProgress: ((JobProgress) -> Unit)?, onEvent: ((Event) -> Unit)?): (Event) -> Unit = { e ->
         onEvent?.invoke(e)

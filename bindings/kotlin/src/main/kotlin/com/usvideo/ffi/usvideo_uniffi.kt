@@ -31,6 +31,9 @@ import java.nio.charset.CodingErrorAction
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.ConcurrentHashMap
 import com.usvideo.core.Account
+import com.usvideo.core.BatchOptions
+import com.usvideo.core.BatchProgress
+import com.usvideo.core.BatchSummary
 import com.usvideo.core.CreateVideoRequest
 import com.usvideo.core.CreatedApiKey
 import com.usvideo.core.Decision
@@ -40,6 +43,9 @@ import com.usvideo.core.ErrorInfo
 import com.usvideo.core.ErrorKind
 import com.usvideo.core.Event
 import com.usvideo.core.FfiConverterTypeAccount
+import com.usvideo.core.FfiConverterTypeBatchOptions
+import com.usvideo.core.FfiConverterTypeBatchProgress
+import com.usvideo.core.FfiConverterTypeBatchSummary
 import com.usvideo.core.FfiConverterTypeCreateVideoRequest
 import com.usvideo.core.FfiConverterTypeCreatedApiKey
 import com.usvideo.core.FfiConverterTypeDecision
@@ -78,6 +84,9 @@ import com.usvideo.core.TransportKind
 import com.usvideo.core.WaitOptions
 import java.util.concurrent.atomic.AtomicBoolean
 import com.usvideo.core.RustBuffer as RustBufferAccount
+import com.usvideo.core.RustBuffer as RustBufferBatchOptions
+import com.usvideo.core.RustBuffer as RustBufferBatchProgress
+import com.usvideo.core.RustBuffer as RustBufferBatchSummary
 import com.usvideo.core.RustBuffer as RustBufferCreateVideoRequest
 import com.usvideo.core.RustBuffer as RustBufferCreatedApiKey
 import com.usvideo.core.RustBuffer as RustBufferDecision
@@ -760,6 +769,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_debug_panic_fallible(
     ): Int
+    external fun uniffi_usvideo_uniffi_checksum_func_default_batch_options(
+    ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_default_retry_policy(
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_default_wait_options(
@@ -836,6 +847,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_coreclient_base_url(
     ): Int
+    external fun uniffi_usvideo_uniffi_checksum_method_coreclient_batch(
+    ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_coreclient_build_create_api_key(
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_coreclient_build_create_video(
@@ -858,6 +871,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_coreclient_redacted_key(
     ): Int
+    external fun uniffi_usvideo_uniffi_checksum_method_coreclient_resume_batch(
+    ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_coreclient_retry_policy(
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_coreclient_wait(
@@ -869,6 +884,12 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_usvideo_uniffi_checksum_method_ratelimiter_on_retry_after(
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_ratelimiter_try_acquire(
+    ): Int
+    external fun uniffi_usvideo_uniffi_checksum_method_machine_batch_estimated_cents(
+    ): Int
+    external fun uniffi_usvideo_uniffi_checksum_method_machine_batch_progress(
+    ): Int
+    external fun uniffi_usvideo_uniffi_checksum_method_machine_batch_snapshot(
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_machine_cancel(
     ): Int
@@ -883,6 +904,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_usvideo_uniffi_checksum_method_machine_job_id(
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_machine_poll(
+    ): Int
+    external fun uniffi_usvideo_uniffi_checksum_method_machine_take_batch_summary(
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_machine_take_job(
     ): Int
@@ -921,6 +944,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_usvideo_uniffi_fn_method_coreclient_base_url(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_usvideo_uniffi_fn_method_coreclient_batch(`ptr`: Long,`requests`: RustBuffer.ByValue,`options`: RustBufferBatchOptions.ByValue,`entropy`: RustBuffer.ByValue,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_usvideo_uniffi_fn_method_coreclient_build_create_api_key(`ptr`: Long,`jwt`: RustBuffer.ByValue,`name`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferHttpRequest.ByValue
     external fun uniffi_usvideo_uniffi_fn_method_coreclient_build_create_video(`ptr`: Long,`request`: RustBufferCreateVideoRequest.ByValue,`idempotencyKey`: RustBuffer.ByValue,`entropy`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -943,6 +968,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_usvideo_uniffi_fn_method_coreclient_redacted_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_usvideo_uniffi_fn_method_coreclient_resume_batch(`ptr`: Long,`snapshot`: RustBuffer.ByValue,`options`: RustBufferBatchOptions.ByValue,`seed`: Long,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_usvideo_uniffi_fn_method_coreclient_retry_policy(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferRetryPolicy.ByValue
     external fun uniffi_usvideo_uniffi_fn_method_coreclient_wait(`ptr`: Long,`id`: RustBuffer.ByValue,`options`: RustBufferWaitOptions.ByValue,`seed`: Long,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -967,6 +994,12 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_usvideo_uniffi_fn_free_machine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_usvideo_uniffi_fn_method_machine_batch_estimated_cents(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_usvideo_uniffi_fn_method_machine_batch_progress(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferBatchProgress.ByValue
+    external fun uniffi_usvideo_uniffi_fn_method_machine_batch_snapshot(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_usvideo_uniffi_fn_method_machine_cancel(`ptr`: Long,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_usvideo_uniffi_fn_method_machine_handle_response(`ptr`: Long,`id`: Long,`response`: RustBufferHttpResponse.ByValue,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -981,6 +1014,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_usvideo_uniffi_fn_method_machine_poll(`ptr`: Long,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferOutput.ByValue
+    external fun uniffi_usvideo_uniffi_fn_method_machine_take_batch_summary(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferBatchSummary.ByValue
     external fun uniffi_usvideo_uniffi_fn_method_machine_take_job(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferJob.ByValue
     external fun uniffi_usvideo_uniffi_fn_method_machine_take_response(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1001,6 +1036,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_usvideo_uniffi_fn_func_debug_panic_fallible(`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Int
+    external fun uniffi_usvideo_uniffi_fn_func_default_batch_options(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferBatchOptions.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_default_retry_policy(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferRetryPolicy.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_default_wait_options(uniffi_out_err: UniffiRustCallStatus, 
@@ -1218,6 +1255,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_func_debug_panic_fallible() and 0xFFFF) != 52957) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_usvideo_uniffi_checksum_func_default_batch_options() and 0xFFFF) != 60583) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_usvideo_uniffi_checksum_func_default_retry_policy() and 0xFFFF) != 35779) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1332,6 +1372,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_base_url() and 0xFFFF) != 27787) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_batch() and 0xFFFF) != 47211) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_build_create_api_key() and 0xFFFF) != 9089) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1365,6 +1408,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_redacted_key() and 0xFFFF) != 8742) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_resume_batch() and 0xFFFF) != 32825) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_retry_policy() and 0xFFFF) != 31419) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1381,6 +1427,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_ratelimiter_try_acquire() and 0xFFFF) != 2824) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_batch_estimated_cents() and 0xFFFF) != 61154) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_batch_progress() and 0xFFFF) != 6857) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_batch_snapshot() and 0xFFFF) != 49933) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_cancel() and 0xFFFF) != 19140) {
@@ -1402,6 +1457,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_poll() and 0xFFFF) != 51052) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_take_batch_summary() and 0xFFFF) != 37621) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_take_job() and 0xFFFF) != 19694) {
@@ -1827,6 +1885,20 @@ public interface CoreClientInterface {
     fun `baseUrl`(): kotlin.String
     
     /**
+     * A batch of creates scheduled within the account's limits (the core's `Batch`): validated
+     * and estimated now (refused above `options.max_spend_cents`), the balance read first when
+     * `options.check_balance`, at most `options.limits.concurrent_jobs` in flight, one request
+     * budget for creates and polls, results as jobs finish (`Event::ItemDone`). `entropy`: at
+     * least 16 random bytes (the items' idempotency keys and the jitter). Take the summary with
+     * `Machine.take_batch_summary`, a snapshot with `Machine.batch_snapshot`.
+     *
+     * # Errors
+     * `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
+     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key.
+     */
+    fun `batch`(`requests`: List<CreateVideoRequest>, `options`: BatchOptions, `entropy`: kotlin.ByteArray, `now`: Millis): Machine
+    
+    /**
      * `POST /v1/api-keys`, authenticated with a JWT.
      *
      * # Errors
@@ -1906,6 +1978,18 @@ public interface CoreClientInterface {
      * The API key, redacted (`sd_…1a2b`), or `None`.
      */
     fun `redactedKey`(): kotlin.String?
+    
+    /**
+     * Continues a batch from `snapshot` (the JSON of `Machine.batch_snapshot`, possibly taken in
+     * a process that died): items whose create may have been sent are reconciled (listed and
+     * matched by their idempotency key's request) before anything is sent for them, so none is
+     * created twice.
+     *
+     * # Errors
+     * `ValidationError` (field `snapshot`) for text that is not a snapshot, (`snapshot.version`)
+     * for a version this SDK cannot read, or as `batch`.
+     */
+    fun `resumeBatch`(`snapshot`: kotlin.String, `options`: BatchOptions, `seed`: kotlin.ULong, `now`: Millis): Machine
     
     /**
      * The retry policy of every call.
@@ -2059,6 +2143,36 @@ open class CoreClient: Disposable, AutoCloseable, CoreClientInterface
     UniffiLib.uniffi_usvideo_uniffi_fn_method_coreclient_base_url(
         it,
         _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A batch of creates scheduled within the account's limits (the core's `Batch`): validated
+     * and estimated now (refused above `options.max_spend_cents`), the balance read first when
+     * `options.check_balance`, at most `options.limits.concurrent_jobs` in flight, one request
+     * budget for creates and polls, results as jobs finish (`Event::ItemDone`). `entropy`: at
+     * least 16 random bytes (the items' idempotency keys and the jitter). Take the summary with
+     * `Machine.take_batch_summary`, a snapshot with `Machine.batch_snapshot`.
+     *
+     * # Errors
+     * `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
+     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key.
+     */
+    @Throws(UsVideoException::class)override fun `batch`(`requests`: List<CreateVideoRequest>, `options`: BatchOptions, `entropy`: kotlin.ByteArray, `now`: Millis): Machine {
+            return FfiConverterTypeMachine.lift(
+    callWithHandle {
+    uniffiRustCallWithError(UsVideoException) { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_method_coreclient_batch(
+        it,
+        
+        FfiConverterSequenceTypeCreateVideoRequest.lower(`requests`),
+        FfiConverterTypeBatchOptions.lower(`options`),
+        FfiConverterByteArray.lower(`entropy`),
+        FfiConverterTypeMillis.lower(`now`),_status)
 }
     }
     )
@@ -2302,6 +2416,34 @@ open class CoreClient: Disposable, AutoCloseable, CoreClientInterface
 
     
     /**
+     * Continues a batch from `snapshot` (the JSON of `Machine.batch_snapshot`, possibly taken in
+     * a process that died): items whose create may have been sent are reconciled (listed and
+     * matched by their idempotency key's request) before anything is sent for them, so none is
+     * created twice.
+     *
+     * # Errors
+     * `ValidationError` (field `snapshot`) for text that is not a snapshot, (`snapshot.version`)
+     * for a version this SDK cannot read, or as `batch`.
+     */
+    @Throws(UsVideoException::class)override fun `resumeBatch`(`snapshot`: kotlin.String, `options`: BatchOptions, `seed`: kotlin.ULong, `now`: Millis): Machine {
+            return FfiConverterTypeMachine.lift(
+    callWithHandle {
+    uniffiRustCallWithError(UsVideoException) { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_method_coreclient_resume_batch(
+        it,
+        
+        FfiConverterString.lower(`snapshot`),
+        FfiConverterTypeBatchOptions.lower(`options`),
+        FfiConverterULong.lower(`seed`),
+        FfiConverterTypeMillis.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * The retry policy of every call.
      */override fun `retryPolicy`(): RetryPolicy {
             return FfiConverterTypeRetryPolicy.lift(
@@ -2487,9 +2629,36 @@ public object FfiConverterTypeCoreClient: FfiConverter<CoreClient, Long> {
 
 
 /**
- * One call, one create, or one wait (create-and-wait): a core state machine behind a lock.
+ * One call, one create, one wait (create-and-wait) or one batch: a core state machine behind a
+ * lock.
  */
 public interface MachineInterface {
+    
+    /**
+     * A batch's estimated cost of the items not yet done, in cents (known before anything is sent).
+     *
+     * # Errors
+     * `UsageError` on a machine that is not a batch.
+     */
+    fun `batchEstimatedCents`(): kotlin.ULong
+    
+    /**
+     * A batch's counts now.
+     *
+     * # Errors
+     * `UsageError` on a machine that is not a batch.
+     */
+    fun `batchProgress`(): BatchProgress
+    
+    /**
+     * A batch's state as JSON (the core's `BatchSnapshot`), to continue from with
+     * `CoreClient.resume_batch`, in this process or another. Holds the requests and their
+     * idempotency keys; never the API key.
+     *
+     * # Errors
+     * `UsageError` on a machine that is not a batch.
+     */
+    fun `batchSnapshot`(): kotlin.String
     
     /**
      * Stops the machine; keep draining `poll` (a clean-up request may follow).
@@ -2531,6 +2700,15 @@ public interface MachineInterface {
     fun `poll`(`now`: Millis): Output
     
     /**
+     * A batch's summary (every item in input order) once `Done`.
+     *
+     * # Errors
+     * The error that stopped the whole batch (insufficient balance, a refused key, cancelled
+     * before it started), or `UsageError` before `Done`, when taken twice, or on another machine.
+     */
+    fun `takeBatchSummary`(): BatchSummary
+    
+    /**
      * The job (create, wait, create-and-wait) once `Done`.
      *
      * # Errors
@@ -2550,7 +2728,8 @@ public interface MachineInterface {
 }
 
 /**
- * One call, one create, or one wait (create-and-wait): a core state machine behind a lock.
+ * One call, one create, one wait (create-and-wait) or one batch: a core state machine behind a
+ * lock.
  */
 open class Machine: Disposable, AutoCloseable, MachineInterface
 {
@@ -2652,6 +2831,68 @@ open class Machine: Disposable, AutoCloseable, MachineInterface
             UniffiLib.uniffi_usvideo_uniffi_fn_clone_machine(handle, status)
         }
     }
+
+    
+    /**
+     * A batch's estimated cost of the items not yet done, in cents (known before anything is sent).
+     *
+     * # Errors
+     * `UsageError` on a machine that is not a batch.
+     */
+    @Throws(UsVideoException::class)override fun `batchEstimatedCents`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(UsVideoException) { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_method_machine_batch_estimated_cents(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A batch's counts now.
+     *
+     * # Errors
+     * `UsageError` on a machine that is not a batch.
+     */
+    @Throws(UsVideoException::class)override fun `batchProgress`(): BatchProgress {
+            return FfiConverterTypeBatchProgress.lift(
+    callWithHandle {
+    uniffiRustCallWithError(UsVideoException) { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_method_machine_batch_progress(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A batch's state as JSON (the core's `BatchSnapshot`), to continue from with
+     * `CoreClient.resume_batch`, in this process or another. Holds the requests and their
+     * idempotency keys; never the API key.
+     *
+     * # Errors
+     * `UsageError` on a machine that is not a batch.
+     */
+    @Throws(UsVideoException::class)override fun `batchSnapshot`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(UsVideoException) { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_method_machine_batch_snapshot(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -2774,6 +3015,27 @@ open class Machine: Disposable, AutoCloseable, MachineInterface
         it,
         
         FfiConverterTypeMillis.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A batch's summary (every item in input order) once `Done`.
+     *
+     * # Errors
+     * The error that stopped the whole batch (insufficient balance, a refused key, cancelled
+     * before it started), or `UsageError` before `Done`, when taken twice, or on another machine.
+     */
+    @Throws(UsVideoException::class)override fun `takeBatchSummary`(): BatchSummary {
+            return FfiConverterTypeBatchSummary.lift(
+    callWithHandle {
+    uniffiRustCallWithError(UsVideoException) { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_method_machine_take_batch_summary(
+        it,
+        _status)
 }
     }
     )
@@ -3982,6 +4244,12 @@ public object FfiConverterSequenceTypeCreateVideoRequest: FfiConverterRustBuffer
 
 
 
+
+
+
+
+
+
         /**
          * Wire JSON of the other parsed values (`account`, `delete`, `api_key`).
          */ fun `accountToJson`(`account`: Account): kotlin.String {
@@ -4099,6 +4367,20 @@ public object FfiConverterSequenceTypeCreateVideoRequest: FfiConverterRustBuffer
     
         
         FfiConverterString.lower(`message`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The core's default batch options (standard limits: 60 requests a minute, 10 concurrent jobs;
+         * list polling every 3 s once a completion is likely; the balance checked first).
+         */ fun `defaultBatchOptions`(): BatchOptions {
+            return FfiConverterTypeBatchOptions.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_func_default_batch_options(
+    
+        _status)
 }
     )
     }

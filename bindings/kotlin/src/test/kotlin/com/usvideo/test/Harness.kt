@@ -33,16 +33,21 @@ suspend inline fun <reified E : Throwable> assertThrowsS(crossinline block: susp
     throw AssertionError("expected ${E::class.simpleName}, nothing thrown")
 }
 
-/** One emulator child process (`--port 0`, stops when our stdin pipe closes). */
-class Emulator(timeScale: String) : AutoCloseable {
+/**
+ * One emulator child process (stops when our stdin pipe closes): `--port 0` unless [port] is
+ * given, with [extra] arguments (`--state-file …`).
+ */
+class Emulator(timeScale: String, port: Int = 0, extra: List<String> = emptyList()) : AutoCloseable {
     private val process: Process
     val root: String
     val base: String get() = "$root/v1"
+    val port: Int get() = java.net.URI(root).port
 
     init {
         val bin = System.getProperty("usvideo.emulator") ?: "target/debug/usvideo-emulator"
         val log = File.createTempFile("usvideo-emulator", ".log")
-        process = ProcessBuilder(bin, "--port", "0", "--time-scale", timeScale, "--exit-on-stdin-close")
+        log.deleteOnExit()
+        process = ProcessBuilder(listOf(bin, "--port", "$port", "--time-scale", timeScale, "--exit-on-stdin-close") + extra)
             .redirectError(log).start()
         val line = process.inputStream.bufferedReader().readLine() ?: error("the emulator printed nothing (log: $log)")
         val prefix = "usvideo-emulator listening on "
@@ -74,8 +79,15 @@ class Emulator(timeScale: String) : AutoCloseable {
 
     fun fault(vararg f: Pair<String, Any?>) { control("POST", "/_emulator/faults", mapOf(*f)) }
     fun clearFaults() { control("DELETE", "/_emulator/faults") }
+    /** The ledger of the last account with [email]. */
     fun ledger(email: String): Map<String, Any?> =
-        control("GET", "/_emulator/ledger").obj()["accounts"].arr().map { it.obj() }.first { it["email"] == email }
+        control("GET", "/_emulator/ledger").obj()["accounts"].arr().map { it.obj() }.last { it["email"] == email }
+
+    /** SIGKILL: no clean shutdown, whatever is not in the state file is lost. */
+    fun kill() {
+        process.destroyForcibly()
+        process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)
+    }
 
     override fun close() {
         runCatching { process.outputStream.close() }
@@ -90,6 +102,9 @@ fun main(args: Array<String>) {
     registerUnitTests()
     registerVectorTests(System.getProperty("usvideo.vectors") ?: "tests/vectors")
     registerEmulatorTests()
+    registerBatchTests()
+    registerSecretTests()
+    registerReliabilityTests()
     val filter = args.firstOrNull()
     emu = Emulator("50")
     frozen = Emulator("0")

@@ -8,6 +8,10 @@ import com.usvideo.core.HttpRequest
 import com.usvideo.core.Method
 import com.usvideo.core.Mode
 import com.usvideo.core.Resolution
+import com.usvideo.core.TransportKind
+import java.net.InetSocketAddress
+import java.net.ServerSocket
+import kotlin.concurrent.thread
 
 fun registerUnitTests() {
     test("unit/estimate_cost_offline") {
@@ -63,5 +67,50 @@ fun registerUnitTests() {
         eq(setOf("prompt", "duration", "seed", "image_url"), fields)
         eq(null, e.status)
         c.close()
+    }
+    test("unit/transport_caps_a_body_without_length_at_4_MiB") {
+        // Chunked (no Content-Length): read up to the cap + 1 byte, then body_too_large.
+        val sent = java.util.concurrent.atomic.AtomicLong()
+        val server = com.sun.net.httpserver.HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0)
+        server.createContext("/") { ex ->
+            ex.sendResponseHeaders(200, 0)
+            val chunk = ByteArray(64 * 1024) { 'x'.code.toByte() }
+            runCatching { ex.responseBody.use { out -> repeat(128) { out.write(chunk); sent.addAndGet(chunk.size.toLong()) } } }
+        }
+        server.start()
+        try {
+            val req = HttpRequest(Method.GET, "http://127.0.0.1:${server.address.port}/v1/account", emptyList(), null)
+            val e = assertThrowsS<TransportException> { HttpUrlConnectionTransport().send(req, 5_000) }
+            eq(TransportKind.BODY_TOO_LARGE, e.kind)
+            // Exactly at the cap is still whole.
+            server.createContext("/exact") { ex ->
+                ex.sendResponseHeaders(200, 0)
+                ex.responseBody.use { it.write(ByteArray(MAX_RESPONSE_BYTES)) }
+            }
+            val ok = HttpUrlConnectionTransport().send(req.copy(url = "http://127.0.0.1:${server.address.port}/exact"), 5_000)
+            eq(MAX_RESPONSE_BYTES, ok.body.size)
+        } finally {
+            server.stop(0)
+        }
+    }
+    test("unit/transport_short_body_is_a_broken_connection") {
+        // Content-Length 100, 10 bytes sent, then the connection closes.
+        val socket = ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))
+        thread(isDaemon = true) {
+            socket.accept().use { s ->
+                val input = s.getInputStream().bufferedReader()
+                while (input.readLine()?.isNotEmpty() == true) {}
+                s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\": ".toByteArray())
+                s.getOutputStream().flush()
+            }
+        }
+        try {
+            val req = HttpRequest(Method.GET, "http://127.0.0.1:${socket.localPort}/v1/account", emptyList(), null)
+            val e = assertThrowsS<TransportException> { HttpUrlConnectionTransport().send(req, 5_000) }
+            eq(TransportKind.OTHER, e.kind)
+            check(e.message!!.contains("10 of 100")) { e.message!! }
+        } finally {
+            socket.close()
+        }
     }
 }

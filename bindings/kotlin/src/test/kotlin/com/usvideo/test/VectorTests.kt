@@ -128,7 +128,8 @@ private fun vectorFile(dir: String, file: String, run: (Map<String, Any?>) -> Un
 }
 
 fun registerVectorTests(dir: String) {
-    vectorFile(dir, "validation.json") { v ->
+    // bad_input.json has validation.json's format and schema (the reliability issue's bad inputs).
+    for (file in listOf("validation.json", "bad_input.json")) vectorFile(dir, file) { v ->
         val input = v["input"]
         val exp = v["expected"].obj()
         var ok: Any? = null

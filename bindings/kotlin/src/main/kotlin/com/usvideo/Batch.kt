@@ -1,0 +1,234 @@
+package com.usvideo
+
+import com.usvideo.core.BatchOptions
+import com.usvideo.core.BatchProgress
+import com.usvideo.core.Event
+import com.usvideo.core.ItemResult
+import com.usvideo.core.Job
+import com.usvideo.core.Limits
+import com.usvideo.ffi.Machine
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.NonCancellable
+import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.FlowCollector
+import kotlinx.coroutines.flow.flow
+import kotlinx.coroutines.isActive
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
+import kotlinx.coroutines.withContext
+import kotlinx.coroutines.withTimeoutOrNull
+
+/**
+ * How a batch runs. The defaults are the core's (`BatchOptions::default`), with the client's
+ * request budget and retry policy.
+ */
+data class BatchConfig(
+    /** Jobs in flight at once (being created, pending or processing): the plan's limit (standard 10). */
+    val concurrentJobs: Int = 10,
+    /** The batch's request budget per minute (`null`: the client's `requestsPerMinute`). */
+    val requestsPerMinute: Int? = null,
+    /** Submit the longest expected jobs first (shortens the tail; results still come as jobs finish). */
+    val longestFirst: Boolean = false,
+    /** Observe running jobs with one list request instead of one get each. */
+    val pollByList: Boolean = true,
+    /** Gap between polls while a completion is likely, in ms. */
+    val pollIntervalMs: Long = 3_000,
+    /** From which fraction of its expected time a job is likely to be finishing. */
+    val likelyFrom: Double = 0.65,
+    /** Read the account first and refuse to start beyond its balance. */
+    val checkBalance: Boolean = true,
+    /** Multiplies the model's expected times until finished jobs teach the batch its own. */
+    val expectedScale: Double = 1.0,
+    /** Retries of each request (`null`: the client's `maxRetries`). */
+    val maxRetries: Int? = null,
+    /** When the collecting coroutine is cancelled: how long the clean-up (deletes of pending jobs) may take, in ms. */
+    val cancelTimeoutMs: Long = 5_000,
+) {
+    internal fun toCore(client: USVideo, maxSpendCents: Long?): BatchOptions {
+        val d = ffi { com.usvideo.ffi.defaultBatchOptions() }
+        val retry = client.core.retryPolicy().let { p -> maxRetries?.let { p.copy(maxRetries = it.coerceAtLeast(0).toUInt()) } ?: p }
+        return d.copy(
+            maxSpendCents = maxSpendCents?.coerceAtLeast(0)?.toULong(),
+            limits = Limits(requestsPerMinute?.coerceAtLeast(0)?.toUInt() ?: client.requestsPerMinute, concurrentJobs.coerceAtLeast(1).toUInt()),
+            longestFirst = longestFirst,
+            pollByList = pollByList,
+            pollIntervalMs = pollIntervalMs.coerceAtLeast(0).toULong(),
+            likelyFrom = likelyFrom,
+            checkBalance = checkBalance,
+            expectedScale = expectedScale,
+            retry = retry,
+        )
+    }
+}
+
+/**
+ * One item of a batch, as it finished: a completed [job], or the [error] that ended it (the job
+ * failed, the service refused the create, the batch was cancelled) with the job as last seen.
+ */
+data class BatchItem(
+    /** The item's position in the requests. */
+    val index: Int,
+    /** The completed job; for an error, the job as last seen (if one was created). */
+    val job: Job?,
+    /** Why the item did not complete (`null`: it did). */
+    val error: USVideoError?,
+) {
+    /** Whether the job completed. */
+    val isCompleted: Boolean get() = error == null
+
+    internal companion object {
+        fun from(r: ItemResult) = BatchItem(r.index.toInt(), r.job, r.error?.let { USVideoError.from(it) })
+    }
+}
+
+/** The outcome of a whole batch. */
+data class BatchReport(
+    /** Every item, in input order. */
+    val items: List<BatchItem>,
+    /** The final counts. */
+    val progress: BatchProgress,
+    /** Cents charged for completed jobs. */
+    val spentCents: Long,
+)
+
+/**
+ * A running batch (the core's `Batch` scheduler, driven here): a [Flow] of [BatchItem]s in
+ * completion order. Made by `client.videos.batch(…)` or `client.videos.resumeBatch(snapshot)`;
+ * nothing is sent until it is collected.
+ *
+ * - The flow can be collected once at a time; stopping early (`take(n)`, `first()`) pauses the
+ *   batch, and collecting again goes on from there (each item is yielded once).
+ * - If the whole batch fails (the balance is short, the key is refused), the flow throws that
+ *   error after the items that finished before it.
+ * - [snapshot] at any time: JSON to continue from with `client.videos.resumeBatch`.
+ * - Cancelling the collecting coroutine cancels the batch, best effort within
+ *   [BatchConfig.cancelTimeoutMs]: the request in flight is seen through, queued items end
+ *   cancelled, pending jobs are deleted (refunded); processing jobs go on.
+ * - [cancel] asks the same from anywhere (a callback, another coroutine) while collection
+ *   continues and yields the cancelled items; [cancelAndJoin] sees it through and returns the report.
+ */
+class Batch internal constructor(
+    private val client: USVideo,
+    private val machine: Machine,
+    private val cancelTimeoutMs: Long,
+    private val onProgress: ((BatchProgress) -> Unit)?,
+    private val onEvent: ((Event) -> Unit)?,
+) : Flow<BatchItem> {
+    /** Only one loop drives the machine at a time (a collector, or [cancelAndJoin]). */
+    private val driving = Mutex()
+    /** Items finished but not yet yielded (guarded by [driving]). */
+    private val ready = ArrayDeque<BatchItem>()
+    /** Cuts the driver's sleep short after [cancel]. */
+    private val wake = Channel<Unit>(Channel.CONFLATED)
+
+    @Volatile private var finished = false
+    @Volatile private var cleanedUp = false
+
+    /** Every item in input order, once the batch has ended (`null` before, or if it failed as a whole). */
+    @Volatile var report: BatchReport? = null
+        private set
+
+    /** The error that ended the whole batch, if one did. */
+    @Volatile var failure: USVideoError? = null
+        private set
+
+    /** The estimated cost of the items not yet done, in cents (known before anything is sent). */
+    val estimatedCents: Long get() = ffi { machine.batchEstimatedCents() }.toLong()
+
+    /** The counts now. */
+    fun progress(): BatchProgress = ffi { machine.batchProgress() }
+
+    /**
+     * Where the batch stands, as JSON: save it, and pass it to `client.videos.resumeBatch` (in
+     * any process) to go on without submitting anything twice. It holds the requests and their
+     * idempotency keys, never the API key.
+     */
+    fun snapshot(): String = ffi { machine.batchSnapshot() }
+
+    /**
+     * Asks the batch to stop: queued items end cancelled, pending jobs are deleted (refunded),
+     * processing jobs go on. Returns at once; keep collecting to see the cancelled items (or use
+     * [cancelAndJoin]).
+     */
+    fun cancel() {
+        ffi { machine.cancel(client.driver.now()) }
+        wake.trySend(Unit)
+    }
+
+    /** [cancel], then drives the batch to its end (items go to the flow's next collection) and returns the report. */
+    suspend fun cancelAndJoin(): BatchReport? {
+        cancel()
+        driving.withLock { if (!finished) driveOn(stopAtItem = false) }
+        return report
+    }
+
+    private val items: Flow<BatchItem> = flow {
+        try {
+            while (true) emit(next() ?: break)
+        } catch (c: CancellationException) {
+            // The collecting coroutine was cancelled (not a `take(n)`, which leaves it active).
+            if (!currentCoroutineContext().isActive) abandon()
+            throw c
+        }
+        failure?.let { throw it }
+    }
+
+    override suspend fun collect(collector: FlowCollector<BatchItem>) = items.collect(collector)
+
+    private suspend fun next(): BatchItem? = driving.withLock {
+        ready.removeFirstOrNull() ?: run {
+            if (!finished) driveOn(stopAtItem = true)
+            ready.removeFirstOrNull()
+        }
+    }
+
+    /** Drives until an item is ready ([stopAtItem]) or the end. Call with [driving] held. */
+    private suspend fun driveOn(stopAtItem: Boolean) {
+        val done = try {
+            client.driver.driveUntil(machine, cancelTimeoutMs, wake) { e ->
+                when (e) {
+                    is Event.ItemDone -> ready.addLast(BatchItem.from(e.v1))
+                    is Event.BatchProgress -> onProgress?.invoke(e.v1)
+                    else -> {}
+                }
+                if (e !is Event.ItemDone) onEvent?.invoke(e)
+                stopAtItem && e is Event.ItemDone
+            }
+        } catch (c: CancellationException) {
+            // The driver has already cancelled the batch and driven its clean-up (or given up
+            // at the deadline): nothing more to do on the way out.
+            cleanedUp = true
+            if (ffi { machine.isDone() }) finish()
+            throw c
+        }
+        if (done) finish()
+    }
+
+    private fun finish() {
+        if (finished) return
+        finished = true
+        try {
+            val s = ffi { machine.takeBatchSummary() }
+            report = BatchReport(s.results.map { BatchItem.from(it) }, s.progress, s.spentCents.toLong())
+        } catch (e: USVideoError) {
+            failure = e
+        }
+    }
+
+    /** The collector was cancelled between items: cancel and clean up, best effort, within the deadline. */
+    private suspend fun abandon() = withContext(NonCancellable) {
+        if (finished || cleanedUp) return@withContext
+        withTimeoutOrNull(cancelTimeoutMs) {
+            driving.withLock {
+                if (!finished) {
+                    ffi { machine.cancel(client.driver.now()) }
+                    driveOn(stopAtItem = false)
+                }
+            }
+        }
+    }
+
+    override fun toString(): String = "Batch(progress=${runCatching { progress() }.getOrNull()})"
+}

@@ -1,0 +1,211 @@
+package com.usvideo.test
+
+import com.usvideo.*
+import com.usvideo.core.BatchProgress
+import com.usvideo.core.CreateVideoRequest
+import com.usvideo.core.HttpRequest
+import com.usvideo.core.HttpResponse
+import com.usvideo.core.JobStatus
+import com.usvideo.core.Mode
+import com.usvideo.core.Resolution
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.awaitCancellation
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.flow.collect
+import kotlinx.coroutines.flow.take
+import kotlinx.coroutines.flow.toList
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withTimeout
+import java.math.BigDecimal
+import java.net.URI
+import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.atomic.AtomicInteger
+
+// client.videos.batch / resumeBatch against the emulator: limits kept (no 429, each job created
+// once), refusal before anything is sent, cancel (the collecting coroutine, and cancel()), pause
+// and go on, and resume with a fresh client after the first one died mid-request.
+
+private const val SCALE = 50.0
+
+/** A transport that records every exchange (method, path, status) and can be made to die. */
+class Recording(private val inner: HttpTransport = HttpUrlConnectionTransport()) : HttpTransport {
+    val calls = CopyOnWriteArrayList<Triple<String, String, Int>>()
+    /** When set and true for a request: it is sent, its answer is lost, and this transport (the process) is dead from then on. */
+    @Volatile var dieOn: ((HttpRequest) -> Boolean)? = null
+    val died = CompletableDeferred<Unit>()
+
+    override suspend fun send(request: HttpRequest, timeoutMs: Long?): HttpResponse {
+        if (died.isCompleted) awaitCancellation()
+        val r = inner.send(request, timeoutMs)
+        calls.add(Triple(request.method.name, URI(request.url).path, r.status.toInt()))
+        if (dieOn?.invoke(request) == true) {
+            died.complete(Unit)
+            awaitCancellation()
+        }
+        return r
+    }
+
+    fun count(method: String, status: Int? = null) = calls.count { it.first == method && (status == null || it.third == status) }
+}
+
+fun batchRequests(n: Int, prefix: String = "clip") = (0 until n).map { i ->
+    CreateVideoRequest("$prefix $i", Mode.TEXT_TO_VIDEO, resolution = listOf(Resolution.P720, Resolution.P1080, Resolution.K2)[i % 3], duration = (1 + (i * 3) % 10).toUInt())
+}
+
+private fun cost(reqs: List<CreateVideoRequest>) = reqs.sumOf { estimateCost(it.resolution ?: Resolution.P720, (it.duration ?: 5u).toInt()) }
+
+private fun Map<String, Any?>.n(k: String): Long = (this[k] as BigDecimal).toLong()
+
+private val fastBatch = BatchConfig(expectedScale = 1 / SCALE, pollIntervalMs = 300)
+
+fun registerBatchTests() {
+    test("batch/twelve_jobs_within_the_limits") {
+        val (key, _, email) = emu.account(5_000)
+        val rec = Recording()
+        USVideo(apiKey = key, baseUrl = emu.base, transport = rec).use { c ->
+            val reqs = batchRequests(12)
+            val progress = CopyOnWriteArrayList<BatchProgress>()
+            val batch = c.videos.batch(reqs, maxSpendCents = 2_000, config = fastBatch, onProgress = { progress.add(it) })
+            val expected = cost(reqs)
+            eq(expected, batch.estimatedCents, "estimate")
+            eq(0, rec.calls.size, "nothing is sent before collection")
+            val items = batch.toList()
+            eq((0 until 12).toList(), items.map { it.index }.sorted(), "every item once")
+            for (item in items) {
+                check(item.error == null) { "item ${item.index}: ${item.error}" }
+                check(item.isCompleted)
+                eq(JobStatus.Completed, item.job?.status)
+                check(item.job?.videoUrl?.startsWith("http") == true) { "video_url" }
+                eq(reqs[item.index].prompt, item.job?.prompt, "prompt of ${item.index}")
+            }
+            val report = batch.report ?: error("no report")
+            eq((0 until 12).toList(), report.items.map { it.index }, "the report keeps input order")
+            eq(12u, report.progress.completed); eq(expected, report.spentCents, "spent")
+            eq(0, rec.calls.count { it.third == 429 }, "the batch never causes a 429")
+            eq(12, rec.count("POST"), "creates")
+            check(progress.isNotEmpty() && progress.all { it.inFlight <= 10u }) { "in flight over 10: $progress" }
+            eq(12u, progress.last().completed)
+            val l = emu.ledger(email)
+            eq(12L, l.n("jobs_created"), "jobs created once each")
+            eq(expected, l.n("deposits_cents") - l.n("balance_cents"), "charged once per job")
+            check(Json.parse(batch.snapshot()).obj()["items"].arr().all { it.obj()["state"] == "done" }) { batch.snapshot() }
+            // Collected again: nothing more.
+            eq(0, batch.toList().size)
+        }
+    }
+    test("batch/refused_beyond_max_spend_or_balance_before_anything_is_sent") {
+        val (key, _, email) = emu.account(100)
+        val rec = Recording()
+        USVideo(apiKey = key, baseUrl = emu.base, transport = rec).use { c ->
+            val over = assertThrows<ValidationError> { c.videos.batch(batchRequests(12), maxSpendCents = 500) }
+            eq("max_spend_cents", over.field); check(over.message!!.contains("above max_spend_cents")) { over.message!! }
+            eq("requests[1].duration", assertThrows<ValidationError> { c.videos.batch(listOf(batchRequests(1)[0], text().copy(duration = 11u))) }.field)
+            eq("requests", assertThrows<ValidationError> { c.videos.batch(emptyList()) }.field)
+            eq(0, rec.calls.size, "nothing sent")
+            val batch = c.videos.batch(batchRequests(12))
+            val e = assertThrowsS<InsufficientBalanceError> { batch.collect {} }
+            check(e.message!!.contains("balance is 100 cents")) { e.message!! }
+            check(batch.failure is InsufficientBalanceError && batch.report == null)
+            eq(listOf("GET /v1/account"), rec.calls.map { "${it.first} ${it.second}" }, "only the balance was read")
+            eq(0L, emu.ledger(email).n("jobs_created"))
+        }
+    }
+    test("batch/cancelling_the_collector_deletes_pending_jobs") {
+        val (key, _, email) = frozen.account(10_000)
+        USVideo(apiKey = key, baseUrl = frozen.base).use { c ->
+            val full = CompletableDeferred<Unit>()
+            val batch = c.videos.batch(batchRequests(8), config = BatchConfig(concurrentJobs = 3), onProgress = { if (it.inFlight == 3u) full.complete(Unit) })
+            coroutineScope {
+                val collector = launch { batch.collect {} }
+                withTimeout(10_000) { full.await() }
+                val t0 = System.nanoTime()
+                collector.cancelAndJoin()
+                val ms = (System.nanoTime() - t0) / 1_000_000
+                check(ms < 5_000) { "the clean-up took $ms ms" }
+            }
+            val report = batch.report ?: error("no report after the clean-up")
+            eq(8u, report.progress.failed); eq(0L, report.spentCents)
+            check(report.items.all { it.error is CancelledError }) { "${report.items}" }
+            val l = frozen.ledger(email)
+            eq(3L, l.n("jobs_created"), "jobs created")
+            eq(0L, l.n("active_jobs"), "every pending job was deleted")
+            eq(l.n("deposits_cents"), l.n("balance_cents"), "and refunded")
+        }
+    }
+    test("batch/cancel_yields_the_cancelled_items") {
+        val (key, _, email) = frozen.account(10_000)
+        USVideo(apiKey = key, baseUrl = frozen.base).use { c ->
+            lateinit var batch: Batch
+            batch = c.videos.batch(batchRequests(8), config = BatchConfig(concurrentJobs = 3), onProgress = { if (it.inFlight == 3u) batch.cancel() })
+            val items = withTimeout(20_000) { batch.toList() }
+            eq(8, items.size)
+            for (item in items) {
+                check(item.error is CancelledError) { "${item.index}: ${item.error}" }
+                eq("cancelled", item.error?.kind?.let { com.usvideo.ffi.errorKindName(it) })
+            }
+            eq(8u, batch.report?.progress?.failed)
+            val l = frozen.ledger(email)
+            eq(3L, l.n("jobs_created")); eq(0L, l.n("active_jobs")); eq(l.n("deposits_cents"), l.n("balance_cents"))
+            // cancelAndJoin on a finished batch: the same report.
+            eq(batch.report, batch.cancelAndJoin())
+        }
+    }
+    test("batch/stopping_early_pauses_and_collecting_again_goes_on") {
+        val (key, _, _) = emu.account(5_000)
+        USVideo(apiKey = key, baseUrl = emu.base).use { c ->
+            val batch = c.videos.batch(batchRequests(4), config = fastBatch)
+            val first = batch.take(1).toList()
+            eq(1, first.size)
+            val rest = batch.toList()
+            eq((0 until 4).toList(), (first + rest).map { it.index }.sorted())
+            check(rest.all { it.isCompleted }) { "$rest" }
+        }
+    }
+    test("batch/resume_with_a_fresh_client_after_the_first_died_mid_request", timeoutMs = 120_000) {
+        val n = 12
+        val (key, _, email) = emu.account(5_000)
+        val reqs = batchRequests(n)
+        // The first client dies on a create sent after 3 items finished: the job is made, its
+        // answer never read, and nothing is sent from then on (a killed process).
+        val dying = Recording()
+        val yielded = AtomicInteger()
+        dying.dieOn = { it.method.name == "POST" && yielded.get() >= 3 }
+        lateinit var snapshot: String
+        USVideo(apiKey = key, baseUrl = emu.base, transport = dying).use { c ->
+            val batch = c.videos.batch(reqs, config = fastBatch.copy(concurrentJobs = 4, cancelTimeoutMs = 300))
+            coroutineScope {
+                val collector = launch { batch.collect { yielded.incrementAndGet() } }
+                withTimeout(60_000) { dying.died.await() }
+                snapshot = batch.snapshot()
+                collector.cancelAndJoin()
+            }
+        }
+        val states = Json.parse(snapshot).obj()["items"].arr().map { it.obj()["state"] as String }
+        check(states.count { it == "done" } >= 3) { "$states" }
+        check(states.contains("submitting")) { "the create in flight: $states" }
+        check(states.count { it == "queued" } > 0) { "died mid-way: $states" }
+        check(!snapshot.contains(key)) { "the snapshot holds the key" }
+
+        val rec = Recording()
+        USVideo(apiKey = key, baseUrl = emu.base, transport = rec).use { c ->
+            val batch = c.videos.resumeBatch(snapshot, config = fastBatch)
+            val resumed = withTimeout(90_000) { batch.toList() }
+            check(resumed.all { it.isCompleted }) { "${resumed.filter { !it.isCompleted }}" }
+            eq(n - states.count { it == "done" }, resumed.size, "items yielded after the resume")
+            val report = batch.report ?: error("no report")
+            eq(n.toUInt(), report.progress.completed)
+            eq(0, rec.calls.count { it.third == 429 }, "no 429")
+        }
+        val l = emu.ledger(email)
+        eq(n.toLong(), l.n("jobs_created"), "each request created exactly once across both clients")
+        eq(cost(reqs), l.n("deposits_cents") - l.n("balance_cents"), "charged once")
+        eq(cost(reqs), l.n("spent_cents"), "spent")
+    }
+    test("batch/a_snapshot_that_is_not_one_is_refused") {
+        USVideo(apiKey = "sd_test_key_0001", baseUrl = emu.base).use { c ->
+            eq("snapshot", assertThrows<ValidationError> { c.videos.resumeBatch("{}") }.field)
+            eq("snapshot.version", assertThrows<ValidationError> { c.videos.resumeBatch("""{"version": 9, "items": [], "scale": 1}""") }.field)
+        }
+    }
+}
