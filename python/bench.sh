@@ -9,7 +9,13 @@
 #   3. the wheel's size (`maturin build --release`).
 # Needs python3 (3.9+), cargo and network access to PyPI. Everything goes in a throwaway
 # virtualenv under target/ (BENCH_ITERATIONS, default 2000, sets the retrieve loop's length).
+#
+# `bash python/bench.sh overhead` runs part 2 only (no peers, no import times, no wheel size): the
+# release wheel with httpx alone, BENCH_RUNS (default 5) interleaved runs of the retrieve loop,
+# each run's median ratio and the median of those.
 set -euo pipefail
+MODE="${1:-all}"
+case "$MODE" in all|overhead) ;; *) echo "usage: bash python/bench.sh [overhead]" >&2; exit 2 ;; esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -30,12 +36,64 @@ say "== wheel (maturin build --release)"
 WHEEL="$(ls "$WORK"/wheel/*.whl)"
 "$PY" -m pip install --quiet --disable-pip-version-check "$WHEEL" >&2
 
-say "== peers from PyPI"
-"$PY" -m pip install --quiet --disable-pip-version-check replicate fal-client runwayml lumaai >&2
+if [ "$MODE" = all ]; then
+    say "== peers from PyPI"
+    "$PY" -m pip install --quiet --disable-pip-version-check replicate fal-client runwayml lumaai >&2
+fi
 
 say "== emulator binary"
 cargo build --quiet --release -p usvideo-emulator >&2
 EMULATOR="$ROOT/target/release/usvideo-emulator"
+
+if [ "$MODE" = overhead ]; then
+    "$PY" - "$EMULATOR" "${BENCH_ITERATIONS:-2000}" "${BENCH_RUNS:-5}" <<'EOF'
+import statistics
+import subprocess
+import sys
+import time
+
+emulator, iterations, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+proc = subprocess.Popen([emulator, "--port", "0", "--time-scale", "0", "--exit-on-stdin-close"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+url = proc.stdout.readline().strip().split(" listening on ", 1)[1].rstrip("/")
+import httpx
+import usvideo
+
+ctl = httpx.Client(base_url=url)
+acct = ctl.post("/_emulator/accounts", json={"email": "[email protected]", "balance_cents": 10_000, "plan": "enterprise", "requests_per_minute": 100_000_000, "concurrent_jobs": 100}).json()
+client = usvideo.Client(api_key=acct["api_key"], base_url=url + "/v1", requests_per_minute=0)
+job = client.videos.create(prompt="a benchmark", mode="text_to_video")
+raw = httpx.Client(timeout=60.0)
+headers = {"Authorization": f"Bearer {acct['api_key']}"}
+target = f"{url}/v1/videos/{job.id}"
+for _ in range(200):  # warm-up: connections, caches
+    client.videos.retrieve(job.id)
+    raw.get(target, headers=headers).json()
+print(f"`retrieve` through usvideo.Client vs raw httpx GET + .json(), loopback, emulator binary (release), {runs} runs of {iterations} interleaved iterations:\n")
+print("| run | usvideo median | raw httpx median | ratio (medians) |")
+print("|---|---|---|---|")
+ratios = []
+for run in range(runs):
+    sdk, bare = [], []
+    for _ in range(iterations):
+        t = time.perf_counter()
+        client.videos.retrieve(job.id)
+        sdk.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        r = raw.get(target, headers=headers)
+        r.raise_for_status()
+        r.json()
+        bare.append(time.perf_counter() - t)
+    s, b = statistics.median(sdk) * 1e6, statistics.median(bare) * 1e6
+    ratios.append(s / b)
+    print(f"| {run + 1} | {s:.0f} µs | {b:.0f} µs | {s / b:.3f}× |", flush=True)
+print(f"\n**median of the {runs} ratios: {statistics.median(ratios):.3f}×**")
+client.close()
+raw.close()
+proc.stdin.close()
+proc.wait(timeout=10)
+EOF
+    exit 0
+fi
 
 "$PY" - "$EMULATOR" "$WHEEL" "${BENCH_ITERATIONS:-2000}" <<'EOF'
 import json

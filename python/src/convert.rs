@@ -2,7 +2,8 @@
 
 use crate::errors::usage;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -26,10 +27,12 @@ pub(crate) fn response(status: u16, headers: PyHeaders, body: &[u8]) -> HttpResp
 /// The value of an `Authorization` header as `usvideo._secret.Secret` (a `str` whose `repr` and
 /// `str` redact it), so that no traceback's locals, log line or debugger view of a request shows
 /// the key or JWT; httpx still sends the real text. A plain `str` if that module is missing.
+/// The class is looked up once per process (a failed import is retried on the next call).
 fn secret<'py>(py: Python<'py>, value: &str) -> Bound<'py, PyAny> {
+    static SECRET: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let plain = || pyo3::types::PyString::new(py, value).into_any();
-    match py.import("usvideo._secret").and_then(|m| m.getattr("Secret")) {
-        Ok(class) => class.call1((value,)).unwrap_or_else(|_| plain()),
+    match SECRET.get_or_try_init(py, || py.import("usvideo._secret").and_then(|m| m.getattr("Secret")).map(Bound::unbind)) {
+        Ok(class) => class.bind(py).call1((value,)).unwrap_or_else(|_| plain()),
         Err(_) => plain(),
     }
 }
@@ -55,6 +58,39 @@ pub(crate) fn request_tuple<'py>(py: Python<'py>, r: &HttpRequest) -> PyResult<B
 /// A response as `(status, headers, body)`.
 pub(crate) fn response_tuple<'py>(py: Python<'py>, r: &HttpResponse) -> PyResult<Bound<'py, PyAny>> {
     Ok((r.status, headers_out(&r.headers), PyBytes::new(py, &r.body)).into_pyobject(py)?.into_any())
+}
+
+/// A JSON value as plain Python values (`dict`, `list`, `str`, `int`, `float`, `bool`, `None`), as
+/// `json.loads` would give it: what the pure-Python side would otherwise parse from text.
+pub(crate) fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => pyo3::types::PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => pyo3::types::PyString::new(py, s).into_any(),
+        Value::Array(items) => PyList::new(py, items.iter().map(|i| to_py(py, i)).collect::<PyResult<Vec<_>>>()?)?.into_any(),
+        Value::Object(map) => {
+            let d = PyDict::new(py);
+            for (k, item) in map {
+                d.set_item(k, to_py(py, item)?)?;
+            }
+            d.into_any()
+        }
+    })
+}
+
+/// A serializable core value as plain Python values (see [`to_py`]).
+pub(crate) fn to_py_value<'py, T: Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
+    let value = serde_json::to_value(v).map_err(|e| usage(format!("cannot encode a value as JSON: {e}")))?;
+    to_py(py, &value)
 }
 
 /// JSON text from the Python side.
@@ -86,6 +122,21 @@ pub(crate) fn endpoint(name: &str) -> PyResult<Endpoint> {
 
 pub(crate) fn transport_kind(name: &str) -> PyResult<TransportKind> {
     from_name("transport kind", name)
+}
+
+/// A `RetryPolicy` from partial JSON (as [`with_defaults`]), remembering the last text per thread:
+/// a client passes the same text on every call, so it is parsed once, not per call.
+pub(crate) fn retry_policy(partial: Option<&str>) -> PyResult<usvideo_core::RetryPolicy> {
+    use std::cell::RefCell;
+    thread_local! {
+        static LAST: RefCell<Option<(Option<String>, usvideo_core::RetryPolicy)>> = const { RefCell::new(None) };
+    }
+    if let Some(policy) = LAST.with(|last| last.borrow().as_ref().filter(|(text, _)| text.as_deref() == partial).map(|(_, p)| *p)) {
+        return Ok(policy);
+    }
+    let policy: usvideo_core::RetryPolicy = with_defaults(partial)?;
+    LAST.with(|last| *last.borrow_mut() = Some((partial.map(str::to_owned), policy)));
+    Ok(policy)
 }
 
 /// A core options type from partial JSON laid over its defaults (`{"max_retries": 0}` keeps every

@@ -106,7 +106,7 @@ impl Machine {
     fn call(endpoint: &str, method: &str, url: String, headers: PyHeaders, body: Option<&[u8]>, seed: u64, retry_json: Option<&str>, deadline_ms: Option<u64>) -> PyResult<Self> {
         guard(|| {
             let request = HttpRequest { method: convert::from_name("method", method)?, url, headers: convert::headers_in(headers), body: body.map(<[u8]>::to_vec) };
-            let policy: RetryPolicy = convert::with_defaults(retry_json)?;
+            let policy: RetryPolicy = convert::retry_policy(retry_json)?;
             Ok(Machine::new(Inner::Call(Call::new(convert::endpoint(endpoint)?, request, policy, seed, deadline_ms.map(Millis), 0))))
         })
     }
@@ -274,6 +274,28 @@ impl Machine {
         guard(|| match &mut *self.lock() {
             Inner::Call(m) => convert::response_tuple(py, &core(m.take_result())?),
             _ => Err(errors::usage("only a call machine has a response: use take_result()")),
+        })
+    }
+
+    /// The 2xx response of a call machine once done, parsed by the core as `what` (`job`,
+    /// `job_page`, `account`, `delete` (of job `id`) or `created_api_key`) and returned as plain
+    /// Python values (the `dict` that `json.loads` of `parse_<what>(*take_response())` gives);
+    /// raises the call's error, or the parser's.
+    #[pyo3(signature = (what, id=None))]
+    fn take_parsed<'py>(&self, py: Python<'py>, what: &str, id: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| {
+            let response = match &mut *self.lock() {
+                Inner::Call(m) => core(m.take_result())?,
+                _ => return Err(errors::usage("only a call machine has a response: use take_result()")),
+            };
+            match what {
+                "job" => convert::to_py_value(py, &core(usvideo_core::response::parse_job(&response))?),
+                "job_page" => convert::to_py_value(py, &core(usvideo_core::response::parse_job_page(&response))?),
+                "account" => convert::to_py_value(py, &core(usvideo_core::response::parse_account(&response))?),
+                "delete" => convert::to_py_value(py, &core(usvideo_core::response::parse_delete(&response, id.unwrap_or_default()))?),
+                "created_api_key" => convert::to_py_value(py, &core(usvideo_core::response::parse_created_api_key(&response))?),
+                _ => Err(errors::usage(format!("unknown response parser `{what}`"))),
+            }
         })
     }
 

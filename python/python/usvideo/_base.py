@@ -15,6 +15,9 @@ from ._secret import Secret
 from .types import BatchItem, BatchProgress, Job, Progress
 
 log = logging.getLogger("usvideo")
+DEBUG = logging.DEBUG
+#: Largest body read from an API answer (a larger one is the core's ``body_too_large``).
+MAX_RESPONSE_BYTES: int = _native.MAX_RESPONSE_BYTES
 
 USER_AGENT = f"usvideo-python/{_native.__version__}"
 DEFAULT_TIMEOUT = 60.0

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Mappi
 
 from . import _native
 from ._base import (
+    DEBUG,
+    MAX_RESPONSE_BYTES,
     CLEANUP_SECONDS,
     DEFAULT_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
@@ -181,16 +183,24 @@ class Client(BaseClient):
         httpx = self._httpx
         started = time.monotonic()
         try:
-            with self._http.stream(method, url, headers=headers, content=body, timeout=request_timeout(self._timeout, timeout_ms)) as resp:
-                data = bytearray()
+            # `send(stream=True)` + `close()` is what `stream()` does, without its context manager.
+            http = self._http
+            resp = http.send(http.build_request(method, url, headers=headers, content=body, timeout=request_timeout(self._timeout, timeout_ms)), stream=True)
+            try:
+                chunks: List[bytes] = []
+                size = 0
                 for chunk in resp.iter_bytes():
-                    data += chunk
-                    if len(data) > _native.MAX_RESPONSE_BYTES:
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
                         raise _BodyTooLarge()
-                status = resp.status_code
-                resp_headers = list(resp.headers.multi_items())
+            finally:
+                resp.close()
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            status = resp.status_code
+            resp_headers = resp.headers.multi_items()
         except _BodyTooLarge:
-            log.debug("%s %s -> body over %d bytes", method, loggable(url), _native.MAX_RESPONSE_BYTES)
+            log.debug("%s %s -> body over %d bytes", method, loggable(url), MAX_RESPONSE_BYTES)
             machine.handle_transport_error(rid, "body_too_large", "", now_ms())
             return
         except httpx.HTTPError as exc:
@@ -199,14 +209,22 @@ class Client(BaseClient):
             machine.handle_transport_error(rid, kind, f"{type(exc).__name__}: {exc}", now_ms())
             return
         t = now_ms()
-        log.debug("%s %s -> %d in %d ms", method, loggable(url), status, (time.monotonic() - started) * 1000)
+        if log.isEnabledFor(DEBUG):
+            log.debug("%s %s -> %d in %d ms", method, loggable(url), status, (time.monotonic() - started) * 1000)
         self._limiter.observe(status, resp_headers, t)
-        machine.handle_response(rid, status, resp_headers, bytes(data), t)
+        machine.handle_response(rid, status, resp_headers, data, t)
 
     def _call(self, endpoint: str, request: Request) -> Response:
         machine = self._call_machine(endpoint, request)
         self._drive(machine)
         return machine.take_response()
+
+    def _call_parsed(self, endpoint: str, request: Request, what: str, id: Optional[str] = None) -> Any:
+        """A call whose response the core parses (``what``: ``job``, ``job_page``, …), as plain
+        Python values (see ``_native.Machine.take_parsed``)."""
+        machine = self._call_machine(endpoint, request)
+        self._drive(machine)
+        return machine.take_parsed(what, id)
 
 
 class _BodyTooLarge(Exception):
@@ -242,13 +260,13 @@ class Videos:
     def retrieve(self, id: str) -> Job:
         """One job."""
         request = self._c._config.retrieve_video(self._c._key(), id)
-        return Job._from_json(_native.parse_job(*self._c._call("retrieve_video", request)))
+        return Job._from_core(self._c._call_parsed("retrieve_video", request, "job"))
 
     def list(self, limit: Optional[int] = None, offset: Optional[int] = None) -> JobPage:
         """One page of jobs, most recent first (``limit`` 1 to 100, default 20)."""
         params = {k: v for k, v in (("limit", limit), ("offset", offset)) if v is not None}
         request = self._c._config.list_videos(self._c._key(), json.dumps(params))
-        return JobPage.from_dict(json.loads(_native.parse_job_page(*self._c._call("list_videos", request))))
+        return JobPage.from_dict(self._c._call_parsed("list_videos", request, "job_page"))
 
     def list_all(self) -> Iterator[Job]:
         """Every job, page after page (100 a page)."""
@@ -264,7 +282,7 @@ class Videos:
         """Cancels a pending job (refunding it) or deletes a finished job's record.
         ``ConflictError`` for a processing job."""
         request = self._c._config.delete_video(self._c._key(), id)
-        return DeleteResult.from_dict(json.loads(_native.parse_delete(*self._c._call("delete_video", request), id)))
+        return DeleteResult.from_dict(self._c._call_parsed("delete_video", request, "delete", id))
 
     def wait(
         self,
@@ -474,7 +492,7 @@ class AccountResource:
     def retrieve(self) -> Account:
         """Balance (cents), usage and plan."""
         request = self._c._config.retrieve_account(self._c._key())
-        return Account.from_dict(json.loads(_native.parse_account(*self._c._call("account", request))))
+        return Account.from_dict(self._c._call_parsed("account", request, "account"))
 
 
 class PricingResource:
@@ -499,4 +517,4 @@ class ApiKeysResource:
         """Creates an API key, authenticated with a JWT (not an API key). The key is shown once."""
         request = self._c._config.create_api_key(Secret(jwt), name)
         del jwt  # from here on only a redacting Secret holds it (traceback locals, debuggers)
-        return CreatedApiKey.from_dict(json.loads(_native.parse_created_api_key(*self._c._call("create_api_key", request))))
+        return CreatedApiKey.from_dict(self._c._call_parsed("create_api_key", request, "created_api_key"))

@@ -91,7 +91,24 @@ class Job:
 
     @classmethod
     def _from_json(cls, text: str) -> Job:
-        return cls.from_dict(json.loads(text))
+        return cls._from_core(json.loads(text))
+
+    @classmethod
+    def _from_core(cls, d: Mapping[str, Any]) -> Job:
+        """A job from the core's own shape (its ``Job`` as JSON: known keys only, ``id`` and
+        ``status`` always there): the same object as :meth:`from_dict` gives, without the cost of
+        the frozen dataclass's ``__init__`` (one ``object.__setattr__`` per field) on every
+        retrieve and poll. Anything else goes through :meth:`from_dict`."""
+        if cls is not Job or "id" not in d or "status" not in d or not _JOB_KEYS.issuperset(d):
+            return cls.from_dict(d)
+        job = object.__new__(cls)
+        state = dict(_JOB_UNSET)
+        state.update(d)
+        err = state["error"]
+        if err is not None:
+            state["error"] = _build(JobError, err) if isinstance(err, Mapping) else None
+        job.__dict__.update(state)
+        return job
 
     @property
     def is_terminal(self) -> bool:
@@ -100,6 +117,13 @@ class Job:
 
     def to_dict(self) -> Dict[str, Any]:
         return _plain(self)
+
+
+_JOB_DEFAULTS: Tuple[Tuple[str, Any], ...] = tuple((f.name, f.default) for f in fields(Job))
+_JOB_KEYS = frozenset(name for name, _ in _JOB_DEFAULTS)
+#: Every field of a Job at its default, in field order (``id`` and ``status``, which have none, are
+#: always given and overwrite their placeholder).
+_JOB_UNSET: Dict[str, Any] = {name: None if name in ("id", "status") else default for name, default in _JOB_DEFAULTS}
 
 
 @dataclass(frozen=True)
@@ -115,7 +139,7 @@ class JobPage:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> JobPage:
         return cls(
-            data=tuple(Job.from_dict(j) for j in d.get("data", ())),
+            data=tuple(Job._from_core(j) for j in d.get("data", ())),
             limit=int(d.get("limit", 0)),
             offset=int(d.get("offset", 0)),
             has_more=bool(d.get("has_more", False)),
