@@ -100,6 +100,8 @@ async function overhead(rounds = 400) {
 }
 
 const kb = (n) => (n / 1024).toFixed(1);
+const batchWasm = readFileSync(join(here, "pkg/gen/usvideo_batch_bg.wasm"));
+const batchGz = gzipSync(batchWasm, { level: 9 }).length;
 const rows = await sizes();
 const o = await overhead();
 const table = [
@@ -119,6 +121,11 @@ gzipped, stretch ≤ 21 KB.
 
 ${table}
 
+The batch scheduler is a second module, \`gen/usvideo_batch_bg.wasm\` (${kb(batchWasm.length)} KB, ${kb(batchGz)} KB
+gzipped), fetched only the first time a batch runs: it is not in the app above (esbuild does
+inline its ~2 KB gzipped JS glue, reached by a dynamic \`import()\`; bundlers that split chunks,
+such as Vite, do not).
+
 ## Per-call overhead
 
 \`client.videos.retrieve(id)\` against a raw \`fetch(url)\` + \`res.json()\` of the same URL, on loopback
@@ -131,12 +138,14 @@ against the emulator, ${o.rounds} alternating rounds after 50 of warm-up; median
 ## Reading the numbers
 
 - **Size: the goal (≤ 40 KB) is missed by ~${(Number(kb(rows[0].jsGz + rows[0].wasmGz)) / 40).toFixed(1)}×.** The JavaScript (wrapper + glue) is ~${kb(rows[0].jsGz)} KB
-  gzipped; the rest is the WebAssembly module, almost all of it the core. Since \`client.videos.batch\`
-  exists, the module carries the core's \`Batch\` for every app: ~22 KB gzipped for the scheduler
-  and ~17 KB more for \`resumeBatch\` (deserializing a snapshot's requests, jobs and errors),
-  measured on 2026-11-25 (bare module 125.8 KB → 164.7 KB gzipped; 109.1 KB before that day's
-  core changes). Shipping the batch as a second, lazily loaded module would take it out of this
-  figure, at the price of an \`await\` before a batch starts. \`twiggy top\` on the
+  gzipped; the rest is the WebAssembly module, almost all of it the core. The batch scheduler is a
+  second module (the crate's \`batch\` feature), loaded the first time a batch runs; the module
+  every app loads keeps only \`Client.batchPreflight\` (the core's \`Batch::new\` and
+  \`Batch::resume\` without the scheduler, so that \`batch()\` still throws at once and knows its
+  estimate; a snapshot is read there without its items' jobs and errors). That preflight still
+  costs ~17 KB gzipped, measured on 2026-11-25: without it the module is 124.1 KB, with
+  \`Batch::new\` only 135.0 KB, with \`Batch::resume\` over a light snapshot too 141.1 KB (150.6 KB
+  reading whole snapshots); before the split 161.7 KB. \`twiggy top\` on the
   module (1 681 functions): serde_json deserializers monomorphised per type (every optional \`Job\`
   field goes through \`lenient\`, i.e. a \`serde_json::Value\` and back), \`serde_json::Value\`
   (the loose validator and the pricing parser take a \`Value\`), float formatting (\`flt2dec\`
@@ -155,10 +164,17 @@ against the emulator, ${o.rounds} alternating rounds after 50 of warm-up; median
   3. \`&'static str\` messages plus codes instead of \`format!\` on non-error paths;
   4. optionally, a nightly \`-Zbuild-std\` + \`panic_immediate_abort\` build (drops the panic
      formatting machinery).
-- **Overhead: the goal (≤ 1.10) is missed; the ratio is ~1.25–1.30** on a 0.5–0.9 ms loopback
-  round trip. In a tight loop the core's work per retrieve is ~30 µs (spec parse 8 µs, building and
-  serialising the request 10 µs, parsing the job and serialising it back 8 µs); the per-request
-  \`AbortController\` + timeout timer cost ~20 µs; the rest is the driver's promises and GC. Against a
+- **Overhead: the goal (≤ 1.10) is missed; the ratio is ~1.25–1.35** on a 0.8–1.4 ms loopback
+  round trip (noisy on a shared 2-core machine). Profiled on 2026-11-25 with a \`fetch\` that answers
+  from memory: ~250 µs per \`retrieve\` against ~50 µs for the same fake fetch alone. Of the
+  ~200 µs, the wasm calls take ~60 µs in a tight loop (\`Client.start\` ~16 µs: the spec's JSON and
+  the request; \`poll\` ~18 µs: the send as JSON; \`takeResult\` ~17 µs: parsing the job and
+  serialising it back; the limiter ~4 µs); the per-request \`AbortController\` + timer ~5 µs;
+  the rest is the driver's promise layers, the streamed body read and GC (Node's
+  \`makeTransferable\` for every \`AbortSignal\` is the top self-time entry). A \`start\` without
+  \`retry\` overrides no longer round-trips the default policy through a \`Value\` (~2 µs).
+  Handing the parsed job to JS as an object (no JSON text back and forth) and a send record
+  without a \`serde_json::Value\` are the next steps. Against a
   real service (tens of ms per call) the overhead is under 1 %.
 `;
 writeFileSync(join(here, "BENCHMARKS.md"), md);

@@ -213,3 +213,23 @@ test("a snapshot that is not one is refused", async () => {
   assert.throws(() => client.videos.resumeBatch("{}"), (e) => e instanceof usv.ValidationError && e.field === "snapshot");
   assert.throws(() => client.videos.resumeBatch(JSON.stringify({ version: 9, items: [], scale: 1 })), (e) => e instanceof usv.ValidationError && e.field === "snapshot.version");
 });
+
+test("before the batch module runs, the snapshot and counts are the core's preflight, and it starts with the same keys", async () => {
+  const { rec, client } = await fresh(emu);
+  const reqs = requests(3);
+  const batch = client.videos.batch(reqs, { checkBalance: false });
+  const before = JSON.parse(batch.snapshot());
+  assert.deepEqual(before.items.map((/** @type {any} */ i) => i.state), ["queued", "queued", "queued"]);
+  assert.deepEqual(batch.progress(), { total: 3, queued: 3, in_flight: 0, completed: 0, failed: 0, requests: 0 });
+  const summary = await batch.cancel(); // starts the batch module's run, then cancels it
+  assert.equal(rec.calls.length, 0, "nothing was sent");
+  assert.deepEqual(summary?.results.map((r) => r.error?.name), ["AbortError", "AbortError", "AbortError"]);
+  const after = JSON.parse(batch.snapshot());
+  assert.deepEqual(after.items.map((/** @type {any} */ i) => i.idempotency_key), before.items.map((/** @type {any} */ i) => i.idempotency_key));
+  // A resumed batch: its estimate and counts before anything runs.
+  const resumed = client.videos.resumeBatch(JSON.stringify({ ...before, items: before.items.slice(0, 2) }));
+  assert.equal(resumed.estimatedCents, usv.estimateCost(reqs.slice(0, 2)));
+  assert.deepEqual(resumed.progress(), { total: 2, queued: 2, in_flight: 0, completed: 0, failed: 0, requests: 0 });
+  await resumed.cancel();
+  assert.equal(rec.calls.length, 0);
+});

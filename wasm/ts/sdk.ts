@@ -4,6 +4,9 @@
 // sleeps, fetches, honours AbortSignals and turns the core's records into JS values and errors.
 
 import * as w from "./gen/usvideo_wasm.js";
+// The batch scheduler is a second WebAssembly module, loaded the first time a batch runs (one
+// module cannot be tree-shaken: apps that never run a batch do not download it). Types only here.
+import type * as wb from "./gen/usvideo_batch.js";
 
 // ------------------------------------------------------------------------------------------------
 // Types (wire names)
@@ -323,15 +326,24 @@ export function errorFromRecord(r: ErrorRecord & { class?: string; retryable?: b
 /** Bumped whenever the module is re-instantiated after a panic: objects of older generations are dead. */
 let generation = 0;
 
-function reset(): void {
-  (w as unknown as { __wbg_reset_state(): void }).__wbg_reset_state();
-  generation++;
+/** The same for the batch module. */
+let batchGeneration = 0;
+
+function reset(batch: boolean): void {
+  if (batch) {
+    (loadedBatch as unknown as { __wbg_reset_state(): void } | undefined)?.__wbg_reset_state();
+    batchGeneration++;
+  } else {
+    (w as unknown as { __wbg_reset_state(): void }).__wbg_reset_state();
+    generation++;
+  }
 }
 
-/** Runs `f` against the module. A thrown core record becomes its error class; a trap (a panic)
- * becomes an `InternalError` and the module is re-instantiated, so the next call works. */
-function g<T>(f: () => T, gen?: number): T {
-  if (gen !== undefined && gen !== generation) {
+/** Runs `f` against the module (`batch`: the batch module). A thrown core record becomes its error
+ * class; a trap (a panic) becomes an `InternalError` and the module is re-instantiated, so the next
+ * call works. */
+function g<T>(f: () => T, gen?: number, batch = false): T {
+  if (gen !== undefined && gen !== (batch ? batchGeneration : generation)) {
     throw new InternalError("the WebAssembly module was reset after an internal error during this call", { kind: "internal", code: "internal" });
   }
   try {
@@ -339,7 +351,7 @@ function g<T>(f: () => T, gen?: number): T {
   } catch (e) {
     if (typeof e === "string") throw errorFromRecord(JSON.parse(e));
     if (e instanceof WebAssembly.RuntimeError || (e instanceof Error && /recursive use|null pointer|unreachable/.test(e.message))) {
-      reset();
+      reset(batch);
       throw new InternalError(`internal error in the usvideo WebAssembly module (it was reset; please report this): ${e.message}`, { kind: "internal", code: "internal" });
     }
     throw e;
@@ -349,6 +361,29 @@ function g<T>(f: () => T, gen?: number): T {
 /** @internal Tests only: makes the module panic. */
 export function _debugPanic(): number {
   return g(() => w.__debug_panic(7));
+}
+
+/** The batch module once loaded, and how to load it (set by the entry: `index.js` fetches it, `node.js` reads it from disk). */
+type BatchModule = typeof wb;
+let loadedBatch: BatchModule | undefined;
+let loading: Promise<BatchModule> | undefined;
+let batchLoader: () => BatchModule | Promise<BatchModule> = () => Promise.reject(new UsageError("the batch module has no loader (import the package through its entry)", { kind: "usage", code: "usage" }));
+/** @internal The package's entries say how the batch module is loaded. */
+export function _setBatchLoader(f: () => BatchModule | Promise<BatchModule>): void {
+  batchLoader = f;
+}
+function loadBatch(): Promise<BatchModule> {
+  if (loadedBatch) return Promise.resolve(loadedBatch);
+  loading ??= Promise.resolve()
+    .then(batchLoader)
+    .then(
+      (m) => (loadedBatch = m),
+      (e) => {
+        loading = undefined; // a failed download may be retried
+        throw e;
+      },
+    );
+  return loading;
 }
 
 const J = JSON.stringify;
@@ -466,6 +501,8 @@ class Ctx {
   limiter!: w.Limiter;
   constructor(
     private readonly make: () => [w.Client, w.Limiter],
+    /** Starts a `BatchRun` of the batch module with this client's base URL and key. */
+    readonly makeBatch: (m: BatchModule, requests: string | undefined, snapshot: string | undefined, options: string, entropy: Uint8Array, now: number) => wb.BatchRun,
     readonly fetcher: typeof globalThis.fetch,
     readonly timeoutMs: number,
     readonly retry: { max_retries?: number },
@@ -489,8 +526,9 @@ class Ctx {
     return [g(() => this.client.start(J(spec), random(24), now())), generation];
   }
 
-  /** Starts (or, with `snapshot`, resumes) a batch machine of the core. */
-  startBatch(requests: unknown, o: BatchOptions, snapshot?: string): [w.Machine, number] {
+  /** Checks a batch (or, with `snapshot`, a resumed one) as the core starts it, and returns what the
+   * batch module's `BatchRun` needs to start it the same way, and what is known before. */
+  startBatch(requests: unknown, o: BatchOptions, snapshot?: string): Pending {
     this.refresh();
     const spec: Record<string, unknown> = { limits: { requests_per_minute: o.requestsPerMinute ?? this.rpm, concurrent_jobs: o.concurrentJobs ?? 10 } };
     const names: [keyof BatchOptions, string][] = [
@@ -500,7 +538,12 @@ class Ctx {
     for (const [k, n] of names) if (o[k] !== undefined) spec[n] = o[k];
     if (this.retry.max_retries !== undefined) spec.retry = this.retry;
     const c = this.client;
-    return [g(() => (snapshot === undefined ? c.startBatch(J(requests), J(spec), random(24), now()) : c.resumeBatch(snapshot, J(spec), random(8), now()))), generation];
+    const reqs = snapshot === undefined ? J(requests) : undefined;
+    const options = J(spec);
+    const entropy = random(24).slice();
+    const pre = P(g(() => c.batchPreflight(reqs, snapshot, options, entropy, now()))) as { estimated_cents: number; snapshot: string; progress: BatchProgress };
+    loadBatch().catch(() => {}); // start the download now; the first next() awaits it
+    return { ...pre, start: (m) => this.makeBatch(m, reqs, snapshot, options, entropy, now()) };
   }
 
   /** One API call with the core's retries; the parsed 2xx body. */
@@ -615,6 +658,14 @@ class Ctx {
 // Batches
 // ------------------------------------------------------------------------------------------------
 
+/** A batch checked by the core but not started: its estimate, snapshot and counts until the batch module runs it. */
+interface Pending {
+  estimated_cents: number;
+  snapshot: string;
+  progress: BatchProgress;
+  start: (m: BatchModule) => wb.BatchRun;
+}
+
 type ItemRecord = { type: "item_done"; index: number; job?: Job; error?: ErrorRecord & { class?: string; retryable?: boolean } };
 
 function item(r: Omit<ItemRecord, "type">): BatchItem {
@@ -633,8 +684,9 @@ function item(r: Omit<ItemRecord, "type">): BatchItem {
  */
 export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefined> {
   readonly #c: Ctx;
-  readonly #m: w.Machine;
-  readonly #gen: number;
+  #m?: wb.BatchRun;
+  #gen = -1;
+  readonly #pending: Pending;
   readonly #o: BatchOptions;
   readonly #items: BatchItem[] = [];
   #summary?: BatchSummary;
@@ -650,12 +702,11 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
   readonly estimatedCents: number;
 
   /** @internal */
-  constructor(c: unknown, m: w.Machine, gen: number, o: BatchOptions) {
+  constructor(c: unknown, pending: unknown, o: BatchOptions) {
     this.#c = c as Ctx;
-    this.#m = m;
-    this.#gen = gen;
+    this.#pending = pending as Pending;
     this.#o = o;
-    this.estimatedCents = g(() => m.estimatedCents, gen);
+    this.estimatedCents = this.#pending.estimated_cents;
     if (o.signal?.aborted) this.#onAbort();
     else o.signal?.addEventListener("abort", this.#onAbort, { once: true });
   }
@@ -694,7 +745,8 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
   cancel(): Promise<BatchSummary | undefined> {
     if (!this.#cancelling && !this.#finished) {
       this.#cancelling = true;
-      g(() => this.#m.cancel(now()), this.#gen);
+      const m = this.#m;
+      if (m) g(() => m.cancel(now()), this.#gen, true); // else when it starts
       const wake = this.#wake;
       this.#wake = new AbortController();
       wake.abort();
@@ -704,12 +756,14 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
 
   /** Where the batch stands, as JSON text: save it and pass it to `client.videos.resumeBatch` (in any process) to continue without submitting anything twice. */
   snapshot(): string {
-    return this.#finished ? this.#last : g(() => this.#m.snapshot(), this.#gen);
+    const m = this.#m;
+    return this.#finished ? this.#last || this.#pending.snapshot : m ? g(() => m.snapshot(), this.#gen, true) : this.#pending.snapshot;
   }
 
   /** The counts now. */
   progress(): BatchProgress {
-    return this.#finished ? (this.#summary?.progress ?? P(this.#last).progress) : P(g(() => this.#m.progress(), this.#gen));
+    const m = this.#m;
+    return this.#finished ? (this.#summary?.progress ?? this.#pending.progress) : m ? P(g(() => m.progress(), this.#gen, true)) : this.#pending.progress;
   }
 
   /** Every item in input order, once the batch has ended (`undefined` before, or if it failed as a whole). */
@@ -734,11 +788,36 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
   }
 
   /** Drives the machine until an item is ready (`untilItem`, unless cancelling) or the batch ends. */
+  /** Loads the batch module (once per process) and starts the core's batch in it (once per batch). */
+  async #machine(): Promise<wb.BatchRun | undefined> {
+    if (this.#m || this.#finished) return this.#m;
+    const mod = await loadBatch();
+    if (this.#finished) return undefined;
+    try {
+      const m = g(() => this.#pending.start(mod), undefined, true);
+      this.#gen = batchGeneration;
+      if (this.#cancelling) g(() => m.cancel(now()), this.#gen, true);
+      return (this.#m = m);
+    } catch (e) {
+      this.#finish(e as USVideoError);
+      return undefined;
+    }
+  }
+
+  #finish(failure?: USVideoError): void {
+    this.#failure = failure;
+    this.#finished = true;
+    this.#o.signal?.removeEventListener("abort", this.#onAbort);
+  }
+
   async #pump(untilItem: boolean): Promise<void> {
-    const [c, m, gen, o] = [this.#c, this.#m, this.#gen, this.#o];
+    if (this.#finished) return;
+    const m = await this.#machine();
+    if (!m) return;
+    const [c, gen, o] = [this.#c, this.#gen, this.#o];
     while (!this.#finished) {
       if (untilItem && !this.#cancelling && this.#items.length) return;
-      const out: Exclude<Out, { t: "event" }> | { t: "event"; event: BatchEvent | ItemRecord } = P(g(() => m.poll(now()), gen));
+      const out: Exclude<Out, { t: "event" }> | { t: "event"; event: BatchEvent | ItemRecord } = P(g(() => m.poll(now()), gen, true));
       if (out.t === "send") {
         // A batch's requests are seen through even when it is cancelled: their outcomes decide
         // what must be deleted.
@@ -747,9 +826,9 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
         if ("status" in r) {
           c.refresh();
           c.limiter.observe(r.status, r.headers, now());
-          g(() => m.handleResponse(out.id, r.status, r.headers, r.body, now()), gen);
+          g(() => m.handleResponse(out.id, r.status, r.headers, r.body, now()), gen, true);
         } else {
-          g(() => m.handleTransportError(out.id, r.kind, r.message, now()), gen);
+          g(() => m.handleTransportError(out.id, r.kind, r.message, now()), gen, true);
         }
       } else if (out.t === "event") {
         const e = out.event;
@@ -763,20 +842,20 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
         }
       } else if (out.t === "wait") {
         await sleep(out.until - now(), this.#wake.signal);
-        g(() => m.handleTimeout(now()), gen);
+        g(() => m.handleTimeout(now()), gen, true);
       } else if (out.t === "pending") {
-        g(() => m.cancel(now()), gen); // nothing can be in flight: every request is awaited inline
+        g(() => m.cancel(now()), gen, true); // nothing can be in flight: every request is awaited inline
       } else {
-        this.#last = g(() => m.snapshot(), gen);
+        this.#last = g(() => m.snapshot(), gen, true);
+        let failure: USVideoError | undefined;
         try {
-          const s = P(g(() => m.takeResult(), gen));
+          const s = P(g(() => m.takeResult(), gen, true));
           this.#summary = { results: s.results.map(item), progress: s.progress, spent_cents: s.spent_cents };
         } catch (e) {
-          this.#failure = e as USVideoError;
+          failure = e as USVideoError;
         }
-        this.#finished = true;
-        o.signal?.removeEventListener("abort", this.#onAbort);
-        if (gen === generation) m.free();
+        this.#finish(failure);
+        if (gen === batchGeneration) m.free();
       }
     }
   }
@@ -873,8 +952,7 @@ export class Videos {
    * @throws {ValidationError} naming every bad request (`requests[3].duration`), or `max_spend_cents`.
    */
   batch(requests: readonly CreateVideoParams[], o: BatchOptions = {}): Batch {
-    const [m, gen] = this.#c.startBatch(requests, o);
-    return new Batch(this.#c, m, gen, o);
+    return new Batch(this.#c, this.#c.startBatch(requests, o), o);
   }
 
   /**
@@ -884,8 +962,7 @@ export class Videos {
    * the summary).
    */
   resumeBatch(snapshot: string, o: BatchOptions = {}): Batch {
-    const [m, gen] = this.#c.startBatch(null, o, snapshot);
-    return new Batch(this.#c, m, gen, o);
+    return new Batch(this.#c, this.#c.startBatch(null, o, snapshot), o);
   }
 
   /** Creates a job (at most once) and waits for it. */
@@ -957,7 +1034,12 @@ export class USVideo {
     }
     const rpm = options.requestsPerMinute ?? 60;
     const f = options.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
-    const ctx = new Ctx(() => [new w.Client(base, key, `usvideo-js/${VERSION}`), new w.Limiter(rpm)], f, options.timeoutMs ?? 60_000, { max_retries: options.maxRetries }, rpm);
+    const ua = `usvideo-js/${VERSION}`;
+    const ctx = new Ctx(
+      () => [new w.Client(base, key, ua), new w.Limiter(rpm)],
+      (m, requests, snapshot, spec, entropy, t) => m.BatchRun.start(base, key ?? "", ua, requests, snapshot, spec, entropy, t),
+      f, options.timeoutMs ?? 60_000, { max_retries: options.maxRetries }, rpm,
+    );
     this.baseURL = ctx.client.baseURL;
     this.#shown = ctx.client.redactedKey ?? "none";
     this.videos = new Videos(ctx);
