@@ -1,0 +1,480 @@
+//! The module an app loads at import: everything but the batch scheduler (see the crate docs).
+
+use crate::{batch_options, invalid, ms, new_batch, one, seed_of, overridden, parse, render, throw, to_json, headers_from, error_value, transport_kind, R};
+use serde_json::{json, Map, Value};
+use usvideo_core::validate::{self, CREATE_FIELDS};
+use usvideo_core::{
+    response, ApiKey, Batch, BatchSnapshot, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, Millis,
+    ItemResult, PricingTable, RateLimiter, RequestId, Resolution, RetryPolicy, WaitOptions,
+};
+use usvideo_core::batch::SnapshotItem;
+use wasm_bindgen::prelude::*;
+
+// ---------------------------------------------------------------------------------------------
+// Pure functions
+// ---------------------------------------------------------------------------------------------
+
+/// Resolution and duration of a loose estimate input (`{resolution?, duration?}`, or a whole create
+/// request: its other fields are allowed and ignored). Defaults: 720p, 5 s.
+fn estimate_input(v: &Value) -> Result<(Resolution, u32), Vec<Issue>> {
+    let Some(obj) = v.as_object() else {
+        return Err(vec![Issue::new("body", IssueCode::InvalidType, "the estimate input must be an object")]);
+    };
+    let mut issues = Vec::new();
+    for key in obj.keys() {
+        if !CREATE_FIELDS.contains(&key.as_str()) {
+            let hint = validate::suggest(key, &CREATE_FIELDS).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            issues.push(Issue::new(key.clone(), IssueCode::UnknownField, format!("unknown field `{key}`{hint}")));
+        }
+    }
+    let resolution = match obj.get("resolution") {
+        None | Some(Value::Null) => Some(Resolution::default()),
+        Some(Value::String(s)) => Resolution::parse(s).or_else(|| {
+            issues.push(Issue::new("resolution", IssueCode::InvalidChoice, "resolution must be one of 720p, 1080p, 2k (exact case)"));
+            None
+        }),
+        Some(_) => {
+            issues.push(Issue::new("resolution", IssueCode::InvalidType, "resolution must be a string"));
+            None
+        }
+    };
+    let duration = match obj.get("duration") {
+        None | Some(Value::Null) => Some(usvideo_core::model::DEFAULT_DURATION),
+        Some(Value::Number(n)) if n.as_u64().is_some() => Some(n.as_u64().and_then(|d| u32::try_from(d).ok()).unwrap_or(u32::MAX)),
+        Some(Value::Number(n)) if n.is_i64() => Some(0),
+        Some(Value::Number(_)) => {
+            issues.push(Issue::new("duration", IssueCode::NotInteger, "duration must be a whole number of seconds"));
+            None
+        }
+        Some(_) => {
+            issues.push(Issue::new("duration", IssueCode::InvalidType, "duration must be an integer"));
+            None
+        }
+    };
+    match (resolution, duration) {
+        (Some(r), Some(d)) if issues.is_empty() => Ok((r, d)),
+        _ => Err(issues),
+    }
+}
+
+/// `estimateCost`: cents for `input` (one estimate input, or an array of them for a total), with
+/// the reference's built-in prices or `table` (the service's `GET /v1/pricing` body, as JSON).
+///
+/// # Errors
+/// A validation error: the input's, or one on `table`. In an array, fields are prefixed with
+/// `requests[i].`.
+#[wasm_bindgen]
+pub fn estimate(input: &str, table: Option<String>) -> R<f64> {
+    let table = match table {
+        Some(t) => PricingTable::from_json(&parse(&t)?).map_err(|m| one("table", IssueCode::InvalidType, &m))?,
+        None => PricingTable::builtin(),
+    };
+    let v = parse(input)?;
+    let cents = if let Value::Array(items) = &v {
+        let mut reqs = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let (resolution, duration) = estimate_input(item).map_err(|issues| {
+                invalid(issues.into_iter().map(|mut x| {
+                    x.field = format!("requests[{i}].{}", x.field);
+                    x
+                }).collect())
+            })?;
+            let mut r = CreateVideoRequest::text("");
+            r.resolution = Some(resolution);
+            r.duration = Some(duration);
+            reqs.push(r);
+        }
+        table.estimate_all(&reqs)
+    } else {
+        let (resolution, duration) = estimate_input(&v).map_err(invalid)?;
+        table.estimate(resolution, duration)
+    };
+    cents.map(|c| c as f64).map_err(|i| invalid(vec![i]))
+}
+
+/// The loose validators, by target: `create_request` (the normalized request), `list_params`,
+/// `job_id`, `api_key` and `jwt` (`true`). `input` is JSON text.
+///
+/// # Errors
+/// A validation error listing every violated rule.
+#[wasm_bindgen]
+pub fn validate(target: &str, input: &str) -> R<String> {
+    let v = parse(input)?;
+    let text = || v.as_str().ok_or_else(|| one(target, IssueCode::InvalidType, "must be a string"));
+    match target {
+        "create_request" => validate::create_request_from_json(&v).map(|r| to_json(&r)).map_err(invalid),
+        "list_params" => validate::list_params_from_json(&v).map(|p| to_json(&p)).map_err(invalid),
+        "job_id" => validate::validate_job_id(text()?).map(|()| "true".into()).map_err(|i| invalid(vec![i])),
+        "api_key" => ApiKey::new(text()?).map(|_| "true".into()).map_err(|i| invalid(vec![i])),
+        "jwt" => Jwt::new(text()?).map(|_| "true".into()).map_err(|i| invalid(vec![i])),
+        _ => Err(throw(&Error::usage("unknown validation target"))),
+    }
+}
+
+/// Parses a response as `target` would (`parse_job`, `parse_job_page`, `parse_delete`,
+/// `parse_account`, `parse_pricing`, `parse_created_api_key`), or returns the error any non-2xx
+/// stands for (`error_from_response`, not thrown).
+///
+/// # Errors
+/// The response's error, thrown.
+#[wasm_bindgen(js_name = parseResponse)]
+pub fn parse_response(target: &str, status: u16, headers: &str, body: &[u8], delete_id: Option<String>) -> R<String> {
+    let resp = HttpResponse { status, headers: headers_from(headers), body: body.to_vec() };
+    if target == "error_from_response" {
+        return Ok(error_value(&response::error_from_response(&resp)).to_string());
+    }
+    let parser = match target {
+        "parse_job" => Parse::Job,
+        "parse_job_page" => Parse::Page,
+        "parse_delete" => Parse::Delete(delete_id.unwrap_or_default()),
+        "parse_account" => Parse::Account,
+        "parse_pricing" => Parse::Pricing,
+        "parse_created_api_key" => Parse::ApiKey,
+        _ => return Err(throw(&Error::usage("unknown parser"))),
+    };
+    parser.run(&resp).map_err(|e| throw(&e))
+}
+
+/// Forces a panic inside the module (tests of the package's panic guard only).
+#[wasm_bindgen]
+pub fn __debug_panic(n: u32) -> u32 {
+    let v: Vec<u32> = Vec::new();
+    #[allow(clippy::indexing_slicing)]
+    v[n as usize]
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rate limiter
+// ---------------------------------------------------------------------------------------------
+
+/// The core's client-side rate limiter (one per client, shared by all its calls).
+#[wasm_bindgen]
+pub struct Limiter(RateLimiter);
+
+#[wasm_bindgen]
+impl Limiter {
+    /// A limiter for `requests_per_minute` (0 = unlimited).
+    #[wasm_bindgen(constructor)]
+    pub fn new(requests_per_minute: u32) -> Limiter {
+        Limiter(RateLimiter::new(requests_per_minute))
+    }
+
+    /// Takes a slot at `now`: `-1` when granted, else the instant to ask again.
+    pub fn acquire(&mut self, now: f64) -> f64 {
+        match self.0.try_acquire(ms(now)) {
+            Ok(()) => -1.0,
+            Err(t) => t.0 as f64,
+        }
+    }
+
+    /// When the next slot frees, without taking one.
+    #[wasm_bindgen(js_name = nextFree)]
+    pub fn next_free(&self, now: f64) -> f64 {
+        self.0.next_free(ms(now)).0 as f64
+    }
+
+    /// The server said 429 with `Retry-After` of `ms` at `at`.
+    #[wasm_bindgen(js_name = retryAfter)]
+    pub fn retry_after(&mut self, at: f64, wait_ms: f64) {
+        self.0.on_retry_after(ms(at), ms(wait_ms).0);
+    }
+
+    /// Learns from a response's status and headers.
+    pub fn observe(&mut self, status: u16, headers: &str, now: f64) {
+        self.0.observe(&HttpResponse { status, headers: headers_from(headers), body: Vec::new() }, ms(now));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client and its machines
+// ---------------------------------------------------------------------------------------------
+
+/// Where requests go and with which key. Holds the key so that the JS object never does.
+#[wasm_bindgen]
+pub struct Client {
+    config: ClientConfig,
+    key: Option<ApiKey>,
+}
+
+#[wasm_bindgen]
+impl Client {
+    /// A client for `base_url` with an optional API key.
+    ///
+    /// # Errors
+    /// A validation error on `base_url` or `api_key`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(base_url: &str, api_key: Option<String>, user_agent: Option<String>) -> R<Client> {
+        let mut config = ClientConfig::new(base_url).map_err(|i| invalid(vec![i]))?;
+        if let Some(ua) = user_agent {
+            config = config.with_user_agent(ua);
+        }
+        let key = api_key.filter(|k| !k.is_empty()).map(ApiKey::new).transpose().map_err(|i| invalid(vec![i]))?;
+        Ok(Client { config, key })
+    }
+
+    /// The base URL, without a trailing slash.
+    #[wasm_bindgen(getter, js_name = baseURL)]
+    pub fn base_url(&self) -> String {
+        self.config.base_url().to_owned()
+    }
+
+    /// The key's redacted form (`sd_…1a2b`), if there is a key.
+    #[wasm_bindgen(getter, js_name = redactedKey)]
+    pub fn redacted_key(&self) -> Option<String> {
+        self.key.as_ref().map(ApiKey::redacted)
+    }
+
+    fn key(&self) -> R<&ApiKey> {
+        self.key.as_ref().ok_or_else(|| one("api_key", IssueCode::Required, "an API key is required (apiKey option or USVIDEO_API_KEY)"))
+    }
+
+    /// Starts a state machine described by `spec` (JSON; see `wasm/README.md`), with jitter
+    /// seeded and idempotency keys minted from `entropy` (at least 24 random bytes) unless the
+    /// spec gives `seed` and `idempotency_key`.
+    ///
+    /// # Errors
+    /// A validation error on the spec's request, id, parameters or credentials.
+    pub fn start(&self, spec: &str, entropy: &[u8], now: f64) -> R<Machine> {
+        let v = parse(spec)?;
+        let now = ms(now);
+        let mut seed_bytes = [0u8; 8];
+        for (d, s) in seed_bytes.iter_mut().zip(entropy) {
+            *d = *s;
+        }
+        let seed = v.get("seed").and_then(Value::as_u64).unwrap_or_else(|| u64::from_le_bytes(seed_bytes));
+        // Most specs carry no `retry`: skip the default's round trip through a `Value`.
+        let retry: RetryPolicy = match v.get("retry") {
+            None | Some(Value::Null) => RetryPolicy::default(),
+            over => overridden(over, "retry")?,
+        };
+        let deadline = v.get("deadline").and_then(Value::as_u64).map(Millis);
+        let idempotency = || match v.get("idempotency_key").and_then(Value::as_str) {
+            Some(k) => IdempotencyKey::from_string(k).map_err(|i| invalid(vec![i])),
+            None => IdempotencyKey::from_entropy(entropy.get(8..).unwrap_or_default()).map_err(|i| invalid(vec![i])),
+        };
+        let request = || validate::create_request_from_json(v.get("request").unwrap_or(&Value::Null)).map_err(invalid);
+        let options = || -> R<WaitOptions> {
+            let mut o = v.get("options").cloned().unwrap_or_else(|| Value::Object(Map::new()));
+            if let (Value::Object(m), Some(r)) = (&mut o, v.get("retry")) {
+                m.entry("retry").or_insert_with(|| r.clone());
+            }
+            overridden(Some(&o), "options")
+        };
+        let inner = match v.get("machine").and_then(Value::as_str).unwrap_or("") {
+            "call" => {
+                let c = v.get("call").unwrap_or(&Value::Null);
+                let s = |k: &str| c.get(k).and_then(Value::as_str);
+                let id = s("id").unwrap_or("");
+                let (endpoint, req, parser): (Endpoint, HttpRequest, Parse) = match s("target").unwrap_or("") {
+                    "retrieve_video" => (Endpoint::RetrieveVideo, self.config.retrieve_video(self.key()?, id).map_err(|e| throw(&e))?, Parse::Job),
+                    "delete_video" => (Endpoint::DeleteVideo, self.config.delete_video(self.key()?, id).map_err(|e| throw(&e))?, Parse::Delete(id.to_owned())),
+                    "list_videos" => {
+                        let params = validate::list_params_from_json(c.get("params").unwrap_or(&Value::Null)).map_err(invalid)?;
+                        (Endpoint::ListVideos, self.config.list_videos(self.key()?, &params).map_err(|e| throw(&e))?, Parse::Page)
+                    }
+                    "retrieve_account" => (Endpoint::Account, self.config.retrieve_account(self.key()?), Parse::Account),
+                    "retrieve_pricing" => (Endpoint::Pricing, self.config.retrieve_pricing(), Parse::Pricing),
+                    "create_api_key" => {
+                        let jwt = Jwt::new(s("jwt").unwrap_or("")).map_err(|i| invalid(vec![i]))?;
+                        let name = match c.get("name") {
+                            None | Some(Value::Null) => None,
+                            Some(Value::String(n)) => Some(n.as_str()),
+                            Some(_) => return Err(one("name", IssueCode::InvalidType, "name must be a string")),
+                        };
+                        (Endpoint::CreateApiKey, self.config.create_api_key(&jwt, name).map_err(|e| throw(&e))?, Parse::ApiKey)
+                    }
+                    _ => return Err(throw(&Error::usage("unknown call target"))),
+                };
+                let parser = if c.get("raw").and_then(Value::as_bool) == Some(true) { Parse::Raw } else { parser };
+                return Ok(Machine { inner: Inner::Call(Call::new(endpoint, req, retry, seed, deadline, 0)), parse: parser });
+            }
+            "create" => Inner::Create(Create::new(&self.config, self.key()?, request()?, &idempotency()?, retry, seed, deadline, 0).map_err(|e| throw(&e))?),
+            "job_run_wait" => {
+                let id = v.get("job_id").and_then(Value::as_str).unwrap_or("");
+                Inner::Run(JobRun::wait(&self.config, self.key()?, id, options()?, seed, now).map_err(|e| throw(&e))?)
+            }
+            "job_run_create_and_wait" => {
+                Inner::Run(JobRun::create_and_wait(&self.config, self.key()?, request()?, &idempotency()?, options()?, seed, now).map_err(|e| throw(&e))?)
+            }
+            _ => return Err(throw(&Error::usage("unknown machine"))),
+        };
+        Ok(Machine { inner, parse: Parse::Job })
+    }
+}
+
+#[wasm_bindgen]
+impl Client {
+    /// What a batch's start checks, without its scheduler (that is the `batch` module's
+    /// `BatchRun`): builds the core's [`Batch`] from `requests` (a JSON array of loose create
+    /// requests) or `snapshot` (resume), `options` and `entropy` exactly as `BatchRun` will, and
+    /// returns `{"estimated_cents", "snapshot", "progress"}` as JSON. The package calls it so that
+    /// `videos.batch()` throws at once, and knows its estimate, before the scheduler is loaded.
+    ///
+    /// # Errors
+    /// A validation error naming every bad request (`requests[3].duration`), an empty batch, a
+    /// total above `max_spend_cents`, a snapshot this version cannot read, or a missing key.
+    #[wasm_bindgen(js_name = batchPreflight)]
+    pub fn batch_preflight(&self, requests: Option<String>, snapshot: Option<String>, options: &str, entropy: &[u8], now: f64) -> R<String> {
+        let (b, text) = match snapshot {
+            // A snapshot is read here without its items' results (only whether each one failed):
+            // their jobs and errors are what a full read costs, and they change no check. A result
+            // this cannot read is refused when the batch module starts (the first `next()`).
+            Some(s) => {
+                let light: LightSnapshot = serde_json::from_str(&s).map_err(|_| one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())"))?;
+                let not_one = || one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())");
+                let snap = BatchSnapshot {
+                    version: light.version,
+                    scale: light.scale,
+                    items: light
+                        .items
+                        .into_iter()
+                        .map(|i| {
+                            Ok(SnapshotItem {
+                            request: validate::create_request_from_json(&i.request).map_err(|_| not_one())?,
+                            idempotency_key: i.idempotency_key,
+                            state: i.state,
+                            job_id: i.job_id,
+                            result: i.result.map(|r| ItemResult { index: r.index, job: None, error: r.error.map(|_| Error::usage("")) }),
+                            })
+                        })
+                        .collect::<R<Vec<_>>>()?,
+                };
+                let b = Batch::resume(&self.config, self.key()?, snap, seed_of(entropy), batch_options(options)?, ms(now)).map_err(|e| throw(&e))?;
+                (b, s)
+            }
+            None => {
+                let b = new_batch(&self.config, self.key()?, requests, None, options, entropy, now)?;
+                let text = to_json(&b.snapshot());
+                (b, text)
+            }
+        };
+        Ok(json!({"estimated_cents": b.estimated_cents(), "snapshot": text, "progress": b.progress()}).to_string())
+    }
+}
+
+/// A [`BatchSnapshot`] read without its items' jobs and errors (see `batchPreflight`).
+#[derive(serde::Deserialize)]
+struct LightSnapshot {
+    version: u32,
+    items: Vec<LightItem>,
+    scale: f64,
+}
+
+#[derive(serde::Deserialize)]
+struct LightItem {
+    request: Value,
+    idempotency_key: IdempotencyKey,
+    state: String,
+    #[serde(default)]
+    job_id: Option<String>,
+    #[serde(default)]
+    result: Option<LightResult>,
+}
+
+#[derive(serde::Deserialize)]
+struct LightResult {
+    index: u32,
+    #[serde(default)]
+    error: Option<serde::de::IgnoredAny>,
+}
+
+/// How a finished call's 2xx response is read.
+enum Parse {
+    Job,
+    Page,
+    Delete(String),
+    Account,
+    Pricing,
+    ApiKey,
+    Raw,
+}
+
+impl Parse {
+    fn run(&self, resp: &HttpResponse) -> Result<String, Error> {
+        Ok(match self {
+            Parse::Job => to_json(&response::parse_job(resp)?),
+            Parse::Page => to_json(&response::parse_job_page(resp)?),
+            Parse::Delete(id) => to_json(&response::parse_delete(resp, id)?),
+            Parse::Account => to_json(&response::parse_account(resp)?),
+            Parse::Pricing => response::parse_pricing(resp)?.to_json().to_string(),
+            Parse::ApiKey => to_json(&response::parse_created_api_key(resp)?),
+            Parse::Raw => {
+                let headers: Vec<[&str; 2]> = resp.headers.iter().map(|h| [h.name.as_str(), h.value.as_str()]).collect();
+                json!({"status": resp.status, "headers": headers, "body": String::from_utf8_lossy(&resp.body)}).to_string()
+            }
+        })
+    }
+}
+
+// One of these lives inside each JS-side machine object, which is already a heap allocation;
+// boxing the larger variant would add an indirection for nothing.
+#[allow(clippy::large_enum_variant)]
+enum Inner {
+    Call(Call),
+    Create(Create),
+    Run(JobRun),
+}
+
+/// One of the core's state machines, driven by the package's loop: `poll` until `wait`,
+/// `pending` or `done`; report each `send`'s outcome; then `takeResult`.
+#[wasm_bindgen]
+pub struct Machine {
+    inner: Inner,
+    parse: Parse,
+}
+
+#[wasm_bindgen]
+impl Machine {
+    fn m(&mut self) -> &mut dyn usvideo_core::Machine {
+        match &mut self.inner {
+            Inner::Call(c) => c,
+            Inner::Create(c) => c,
+            Inner::Run(r) => r,
+        }
+    }
+
+    /// The next output, as JSON: `{"t":"send",id,endpoint,method,url,headers:[[n,v]…],body,
+    /// timeout_ms}`, `{"t":"event",event}`, `{"t":"wait",until}`, `{"t":"pending"}`, `{"t":"done"}`.
+    pub fn poll(&mut self, now: f64) -> String {
+        render(self.m().poll(ms(now)))
+    }
+
+    /// The response to request `id`: status, headers (`name\0value\0…`) and body bytes.
+    #[wasm_bindgen(js_name = handleResponse)]
+    pub fn handle_response(&mut self, id: f64, status: u16, headers: &str, body: &[u8], now: f64) {
+        let resp = HttpResponse { status, headers: headers_from(headers), body: body.to_vec() };
+        self.m().handle_response(RequestId(id as u64), resp, ms(now));
+    }
+
+    /// Request `id` got no answer: `kind` is `connect`, `timeout`, `aborted`, `body_too_large` or
+    /// `other`.
+    #[wasm_bindgen(js_name = handleTransportError)]
+    pub fn handle_transport_error(&mut self, id: f64, kind: &str, message: &str, now: f64) {
+        self.m().handle_transport_error(RequestId(id as u64), transport_kind(kind), message, ms(now));
+    }
+
+    /// Time passed.
+    #[wasm_bindgen(js_name = handleTimeout)]
+    pub fn handle_timeout(&mut self, now: f64) {
+        self.m().handle_timeout(ms(now));
+    }
+
+    /// The caller wants to stop; drain `poll` afterwards (a clean-up request may follow).
+    pub fn cancel(&mut self, now: f64) {
+        self.m().cancel(ms(now));
+    }
+
+    /// The outcome once `done`, as JSON (a job, a page, …).
+    ///
+    /// # Errors
+    /// The machine's error, thrown.
+    #[wasm_bindgen(js_name = takeResult)]
+    pub fn take_result(&mut self) -> R<String> {
+        let out = match &mut self.inner {
+            Inner::Call(c) => c.take_result().and_then(|resp| self.parse.run(&resp)),
+            Inner::Create(c) => c.take_result().map(|j| to_json(&j)),
+            Inner::Run(r) => r.take_result().map(|j| to_json(&j)),
+        };
+        out.map_err(|e| throw(&e))
+    }
+}

@@ -1,0 +1,93 @@
+//! The batch module (built with the `batch` feature): the core's `Batch` scheduler as `BatchRun`,
+//! loaded by the package the first time a batch runs (see the crate docs).
+
+use crate::{headers_from, item_value, ms, new_batch, render, throw, to_json, transport_kind, R};
+use serde_json::{json, Value};
+use usvideo_core::{ApiKey, Batch, ClientConfig, HttpResponse, RequestId};
+use wasm_bindgen::prelude::*;
+
+/// A running batch: the core's [`Batch`], driven by the package's loop like `Machine`.
+#[wasm_bindgen]
+pub struct BatchRun(Box<Batch>);
+
+#[wasm_bindgen]
+impl BatchRun {
+    /// Starts (`requests`, a JSON array of loose create requests) or resumes (`snapshot`, the JSON
+    /// of `snapshot()`) a batch against `base_url` with `api_key`. `options` are JSON overrides of
+    /// `BatchOptions` (wire names, e.g. `{"max_spend_cents": 500, "limits": {"concurrent_jobs":
+    /// 4}}`), `entropy` at least 16 random bytes (idempotency keys, jitter): the same entropy as a
+    /// `Client.batchPreflight` gives the same idempotency keys.
+    ///
+    /// # Errors
+    /// As `Client.batchPreflight`, and a validation error on `base_url` or `api_key`.
+    // A flat signature is what crosses to JS as plain arguments (no options object to marshal).
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(base_url: &str, api_key: &str, user_agent: Option<String>, requests: Option<String>, snapshot: Option<String>, options: &str, entropy: &[u8], now: f64) -> R<BatchRun> {
+        let mut config = ClientConfig::new(base_url).map_err(|i| crate::invalid(vec![i]))?;
+        if let Some(ua) = user_agent {
+            config = config.with_user_agent(ua);
+        }
+        let key = ApiKey::new(api_key).map_err(|i| crate::invalid(vec![i]))?;
+        new_batch(&config, &key, requests, snapshot, options, entropy, now).map(|b| BatchRun(Box::new(b)))
+    }
+
+    /// The batch's state as JSON, to resume from.
+    pub fn snapshot(&self) -> String {
+        to_json(&self.0.snapshot())
+    }
+
+    /// The batch's counts now, as JSON (`BatchProgress`).
+    pub fn progress(&self) -> String {
+        to_json(&self.0.progress())
+    }
+
+    /// The estimated cost of what is left, in cents.
+    #[wasm_bindgen(getter, js_name = estimatedCents)]
+    pub fn estimated_cents(&self) -> f64 {
+        self.0.estimated_cents() as f64
+    }
+
+    /// The next output, as JSON (as `Machine.poll`; a finished item is an `item_done` event).
+    pub fn poll(&mut self, now: f64) -> String {
+        render(self.0.poll(ms(now)))
+    }
+
+    /// The response to request `id`: status, headers (`name\0value\0…`) and body bytes.
+    #[wasm_bindgen(js_name = handleResponse)]
+    pub fn handle_response(&mut self, id: f64, status: u16, headers: &str, body: &[u8], now: f64) {
+        let resp = HttpResponse { status, headers: headers_from(headers), body: body.to_vec() };
+        self.0.handle_response(RequestId(id as u64), resp, ms(now));
+    }
+
+    /// Request `id` got no answer (`connect`, `timeout`, `aborted`, `body_too_large`, `other`).
+    #[wasm_bindgen(js_name = handleTransportError)]
+    pub fn handle_transport_error(&mut self, id: f64, kind: &str, message: &str, now: f64) {
+        self.0.handle_transport_error(RequestId(id as u64), transport_kind(kind), message, ms(now));
+    }
+
+    /// Time passed.
+    #[wasm_bindgen(js_name = handleTimeout)]
+    pub fn handle_timeout(&mut self, now: f64) {
+        self.0.handle_timeout(ms(now));
+    }
+
+    /// Cancels the batch; drain `poll` afterwards (deletes of pending jobs follow).
+    pub fn cancel(&mut self, now: f64) {
+        self.0.cancel(ms(now));
+    }
+
+    /// The summary once `done`, as JSON: `{results, progress, spent_cents}`.
+    ///
+    /// # Errors
+    /// The batch's error (it failed as a whole), thrown.
+    #[wasm_bindgen(js_name = takeResult)]
+    pub fn take_result(&mut self) -> R<String> {
+        self.0
+            .take_result()
+            .map(|s| {
+                let results: Vec<Value> = s.results.iter().map(item_value).collect();
+                json!({"results": results, "progress": s.progress, "spent_cents": s.spent_cents}).to_string()
+            })
+            .map_err(|e| throw(&e))
+    }
+}
