@@ -19,7 +19,7 @@ const QUOTE_CHARS: usize = 200;
 #[must_use]
 pub fn request_id(resp: &HttpResponse) -> Option<String> {
     // Scrubbed like messages: a proxy that echoes the request back must not put a key in an error.
-    resp.header("x-request-id").filter(|v| !v.is_empty()).map(|v| crate::secret::redact_text(&v.chars().take(200).collect::<String>()))
+    resp.header("x-request-id").filter(|v| !v.is_empty()).map(|v| crate::secret::redact_text(v).chars().take(200).collect())
 }
 
 /// The largest `Retry-After` reported, in ms (2^53 − 1, about 285 000 years): an absurd value is
@@ -83,7 +83,8 @@ pub fn error_from_response(resp: &HttpResponse) -> Error {
     });
     let mut e = Error::new(kind, message);
     if let Some(c) = code.filter(|c| !c.is_empty()) {
-        e.code = crate::secret::redact_text(&c.chars().take(100).collect::<String>());
+        // Redacted before it is cut: a cut could leave a key too short to be recognised.
+        e.code = crate::secret::redact_text(&c).chars().take(100).collect();
     }
     e.status = Some(resp.status);
     e.field = field.map(|f| crate::secret::redact_text(&f));
