@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Prints the size of the stripped release library for x86_64 Linux (goal: ≤ 1 MB = 1048576 bytes).
 #
-# Two builds of the library alone (`--no-default-features`: no bindgen):
+# Three builds of the library alone (`--no-default-features`: no bindgen):
 #   release  the workspace's release profile (opt-level 3, no LTO, unwinding);
-#   mobile   what the mobile packages ship: release + LTO, one codegen unit, opt-level "s",
-#            still `panic = "unwind"` (uniffi must catch panics; see DESIGN.md). The profile is
-#            given on the command line (`--config`) so the workspace's Cargo.toml stays as it is.
-# The last line is the shipped (mobile) size.
+#   mobile   release + LTO, one codegen unit, opt-level "s", still `panic = "unwind"` (uniffi
+#            must catch panics; see DESIGN.md), on stable. The profile is given on the command
+#            line (`--config`) so the workspace's Cargo.toml stays as it is;
+#   shipped  what the mobile packages ship: `mobile` with std rebuilt without its backtrace
+#            symbolisation (bindings/build-release.sh, nightly -Z build-std).
+# The last line is the shipped size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target/size
@@ -26,3 +28,4 @@ cargo build -q -p usvideo-uniffi --lib --no-default-features --profile mobile \
   --config 'profile.mobile.codegen-units=1' --config 'profile.mobile.opt-level="s"' \
   --config 'profile.mobile.panic="unwind"' >&2
 report target/mobile/libusvideo_uniffi.so mobile
+report "$(bash bindings/build-release.sh)/libusvideo_uniffi.so" shipped

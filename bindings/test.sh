@@ -7,6 +7,8 @@
 #
 #   bindings/test.sh            everything
 #   bindings/test.sh FILTER     only tests whose name contains FILTER
+#   USVIDEO_LIB_DIR=DIR bindings/test.sh …   against the library in DIR instead of the debug one
+#                               (the test command runs them all against the shipped build too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -54,7 +56,7 @@ if [ ! -f "$OUT/tests.jar" ] || [ ! -f "$STAMP" ] || [ -n "$NEWEST" ]; then
 fi
 
 say "running the Kotlin tests"
-java -Djna.library.path="$ROOT/target/debug" \
+java -Djna.library.path="${USVIDEO_LIB_DIR:-$ROOT/target/debug}" \
      -Dusvideo.emulator="$ROOT/target/debug/usvideo-emulator" \
      -Dusvideo.vectors="$ROOT/tests/vectors" \
      -Dusvideo.root="$ROOT" \

@@ -6,7 +6,7 @@ use usvideo_core::{response, Account, Call, CreatedApiKey, Endpoint, HttpRequest
 impl Client {
     /// Runs one call with the core's retry rules and returns its 2xx response.
     pub(crate) async fn call(&self, endpoint: Endpoint, request: HttpRequest) -> Result<HttpResponse, Error> {
-        let mut call = Call::new(endpoint, request, self.inner.retry, crate::random_seed(), None, 0);
+        let mut call = Call::new(endpoint, request, self.inner.retry, self.inner.jitter_seed(), None, 0);
         self.inner.drive(&mut call, &mut |_| {}, None).await;
         call.take_result()
     }

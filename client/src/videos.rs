@@ -1,6 +1,6 @@
 //! `client.videos()`: create, retrieve, list, delete, wait, create-and-wait, download.
 
-use crate::{random_seed, BatchRun, CancelToken, Client, Error};
+use crate::{BatchRun, CancelToken, Client, Error};
 use futures::stream::{self, Stream};
 use std::path::Path;
 use tokio::io::AsyncWriteExt;
@@ -42,7 +42,7 @@ impl Videos<'_> {
             Some(k) => k,
             None => crate::new_idempotency_key()?,
         };
-        let mut create = Create::new(&c.config, self.client.key()?, req.clone(), &key, c.retry, random_seed(), None, 0)?;
+        let mut create = Create::new(&c.config, self.client.key()?, req.clone(), &key, c.retry, c.jitter_seed(), None, 0)?;
         c.drive(&mut create, &mut |_| {}, None).await;
         create.take_result()
     }
@@ -114,7 +114,7 @@ impl Videos<'_> {
     /// As [`Videos::wait`], and `cancelled`.
     pub async fn wait_with(&self, id: &str, options: WaitOptions, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
         let c = &self.client.inner;
-        let mut run = JobRun::wait(&c.config, self.client.key()?, id, options, random_seed(), c.now())?;
+        let mut run = JobRun::wait(&c.config, self.client.key()?, id, options, c.jitter_seed(), c.now())?;
         c.drive(&mut run, on_event, cancel).await;
         run.take_result()
     }
@@ -134,7 +134,7 @@ impl Videos<'_> {
     pub async fn create_and_wait_with(&self, req: &CreateVideoRequest, options: WaitOptions, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
         let c = &self.client.inner;
         let key = crate::new_idempotency_key()?;
-        let mut run = JobRun::create_and_wait(&c.config, self.client.key()?, req.clone(), &key, options, random_seed(), c.now())?;
+        let mut run = JobRun::create_and_wait(&c.config, self.client.key()?, req.clone(), &key, options, c.jitter_seed(), c.now())?;
         c.drive(&mut run, on_event, cancel).await;
         run.take_result()
     }

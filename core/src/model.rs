@@ -275,13 +275,135 @@ pub struct Job {
 
 /// Deserializes an optional field, turning a value of the wrong shape into `None` instead of
 /// failing the whole response: a server that changes one field must not break every client.
+///
+/// It reads the value once, as it comes (no `serde_json::Value` in between: a job has a dozen
+/// such fields and this is on every poll's path), and skips what it cannot use.
 fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
+    T: Lenient,
 {
-    let v = serde_json::Value::deserialize(d)?;
-    Ok(serde_json::from_value(v).ok())
+    d.deserialize_any(LenientVisitor(std::marker::PhantomData))
+}
+
+/// A field type [`lenient`] can read: from a JSON string, a non-negative integer, or an object.
+/// Anything else (and a value out of range) is `None`.
+trait Lenient: Sized {
+    fn from_str(_: &str) -> Option<Self> {
+        None
+    }
+    fn from_u64(_: u64) -> Option<Self> {
+        None
+    }
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+impl Lenient for String {
+    fn from_str(s: &str) -> Option<Self> {
+        Some(s.to_owned())
+    }
+}
+impl Lenient for Mode {
+    fn from_str(s: &str) -> Option<Self> {
+        Mode::parse(s)
+    }
+}
+impl Lenient for Resolution {
+    fn from_str(s: &str) -> Option<Self> {
+        Resolution::parse(s)
+    }
+}
+impl Lenient for u64 {
+    fn from_u64(n: u64) -> Option<Self> {
+        Some(n)
+    }
+}
+impl Lenient for u32 {
+    fn from_u64(n: u64) -> Option<Self> {
+        u32::try_from(n).ok()
+    }
+}
+impl Lenient for u8 {
+    fn from_u64(n: u64) -> Option<Self> {
+        u8::try_from(n).ok()
+    }
+}
+impl Lenient for JobError {
+    /// `{"code": "...", "message": "..."}`; a missing member is empty, a member of another type
+    /// makes the whole error unreadable (`None`), unknown members are skipped.
+    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
+        let (mut code, mut message, mut ok) = (None, None, true);
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "code" | "message" => {
+                    let v: Option<String> = map.next_value_seed(LenientSeed::<String>(std::marker::PhantomData))?;
+                    let slot = if key == "code" { &mut code } else { &mut message };
+                    match v {
+                        Some(v) if slot.is_none() => *slot = Some(v),
+                        _ => ok = false, // wrong type, or given twice
+                    }
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ok.then(|| JobError { code: code.unwrap_or_default(), message: message.unwrap_or_default() }))
+    }
+}
+
+struct LenientVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Lenient> serde::de::Visitor<'de> for LenientVisitor<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(T::from_str(v))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(T::from_u64(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(u64::try_from(v).ok().and_then(T::from_u64))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        T::from_map(map)
+    }
+}
+
+/// [`lenient`] for a value read inside a map (`JobError`'s members).
+struct LenientSeed<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Lenient> serde::de::DeserializeSeed<'de> for LenientSeed<T> {
+    type Value = Option<T>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        lenient(d)
+    }
 }
 
 /// One page of `GET /v1/videos`.

@@ -210,6 +210,7 @@ pub fn parse_created_api_key(resp: &HttpResponse) -> Result<CreatedApiKey, Error
 mod tests {
     use super::*;
     use crate::http::Header;
+    use crate::model::{JobError, Resolution};
 
     fn resp(status: u16, body: &str, headers: &[(&str, &str)]) -> HttpResponse {
         HttpResponse { status, headers: headers.iter().map(|(n, v)| Header::new(*n, *v)).collect(), body: body.as_bytes().to_vec() }
@@ -255,5 +256,28 @@ mod tests {
         assert!(!j.status.is_terminal());
         assert_eq!(j.mode, None);
         assert_eq!(j.duration, None);
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_shape_is_none_and_the_rest_is_read() {
+        let body = r#"{"id":"job_1","status":"failed","duration":-5,"seed":18446744073709551616,"progress":300,
+            "estimated_cost_cents":5.0,"cost_cents":[1,{"a":2}],"video_url":{"href":"x"},"prompt":null,
+            "resolution":"1080p","mode":{"text_to_video":null},"created_at":true,
+            "error":{"code":"generation_failed","message":"refused","extra":[1]}}"#;
+        let j = parse_job(&resp(200, body, &[])).unwrap();
+        assert_eq!((j.duration, j.seed, j.progress, j.estimated_cost_cents, j.cost_cents), (None, None, None, None, None));
+        assert_eq!((j.video_url, j.prompt, j.mode, j.created_at), (None, None, None, None));
+        assert_eq!(j.resolution, Some(Resolution::P1080));
+        assert_eq!(j.error, Some(JobError { code: "generation_failed".into(), message: "refused".into() }));
+        for (error, read) in [
+            (r#"{"message":"m"}"#, Some(JobError { code: String::new(), message: "m".into() })),
+            (r#"{"code":5,"message":"m"}"#, None),
+            (r#"{"code":"a","code":"b"}"#, None),
+            (r#""boom""#, None),
+            ("null", None),
+        ] {
+            let j = parse_job(&resp(200, &format!(r#"{{"id":"job_1","status":"failed","error":{error},"duration":7}}"#), &[])).unwrap();
+            assert_eq!((j.error, j.duration), (read, Some(7)), "{error}");
+        }
     }
 }
