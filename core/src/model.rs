@@ -276,133 +276,136 @@ pub struct Job {
 /// Deserializes an optional field, turning a value of the wrong shape into `None` instead of
 /// failing the whole response: a server that changes one field must not break every client.
 ///
-/// It reads the value once, as it comes (no `serde_json::Value` in between: a job has a dozen
-/// such fields and this is on every poll's path), and skips what it cannot use.
+/// It reads the value once, as it comes, into a [`Loose`] (no `serde_json::Value` in between: a
+/// job has a dozen such fields and this is on every poll's path); one visitor serves every field
+/// type, so the wasm and mobile builds carry one copy of it per deserializer, not one per type.
 fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Lenient,
 {
-    d.deserialize_any(LenientVisitor(std::marker::PhantomData))
+    Ok(T::from_loose(d.deserialize_any(LooseVisitor)?))
 }
 
-/// A field type [`lenient`] can read: from a JSON string, a non-negative integer, or an object.
-/// Anything else (and a value out of range) is `None`.
+/// What [`lenient`] keeps of a value: a string, a non-negative integer, an object read as a
+/// [`JobError`] (`None` when it is not one), or nothing usable.
+enum Loose {
+    Str(String),
+    Int(u64),
+    Error(Option<JobError>),
+    Other,
+}
+
+/// A field type [`lenient`] can read; anything else (and a value out of range) is `None`.
 trait Lenient: Sized {
-    fn from_str(_: &str) -> Option<Self> {
-        None
-    }
-    fn from_u64(_: u64) -> Option<Self> {
-        None
-    }
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
-        while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
+    fn from_loose(v: Loose) -> Option<Self>;
 }
 
 impl Lenient for String {
-    fn from_str(s: &str) -> Option<Self> {
-        Some(s.to_owned())
+    fn from_loose(v: Loose) -> Option<Self> {
+        if let Loose::Str(s) = v { Some(s) } else { None }
     }
 }
 impl Lenient for Mode {
-    fn from_str(s: &str) -> Option<Self> {
-        Mode::parse(s)
+    fn from_loose(v: Loose) -> Option<Self> {
+        if let Loose::Str(s) = v { Mode::parse(&s) } else { None }
     }
 }
 impl Lenient for Resolution {
-    fn from_str(s: &str) -> Option<Self> {
-        Resolution::parse(s)
+    fn from_loose(v: Loose) -> Option<Self> {
+        if let Loose::Str(s) = v { Resolution::parse(&s) } else { None }
     }
 }
 impl Lenient for u64 {
-    fn from_u64(n: u64) -> Option<Self> {
-        Some(n)
+    fn from_loose(v: Loose) -> Option<Self> {
+        if let Loose::Int(n) = v { Some(n) } else { None }
     }
 }
 impl Lenient for u32 {
-    fn from_u64(n: u64) -> Option<Self> {
-        u32::try_from(n).ok()
+    fn from_loose(v: Loose) -> Option<Self> {
+        if let Loose::Int(n) = v { u32::try_from(n).ok() } else { None }
     }
 }
 impl Lenient for u8 {
-    fn from_u64(n: u64) -> Option<Self> {
-        u8::try_from(n).ok()
+    fn from_loose(v: Loose) -> Option<Self> {
+        if let Loose::Int(n) = v { u8::try_from(n).ok() } else { None }
     }
 }
 impl Lenient for JobError {
-    /// `{"code": "...", "message": "..."}`; a missing member is empty, a member of another type
-    /// makes the whole error unreadable (`None`), unknown members are skipped.
-    fn from_map<'de, A: serde::de::MapAccess<'de>>(mut map: A) -> Result<Option<Self>, A::Error> {
-        let (mut code, mut message, mut ok) = (None, None, true);
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match key.as_ref() {
-                "code" | "message" => {
-                    let v: Option<String> = map.next_value_seed(LenientSeed::<String>(std::marker::PhantomData))?;
-                    let slot = if key == "code" { &mut code } else { &mut message };
-                    match v {
-                        Some(v) if slot.is_none() => *slot = Some(v),
-                        _ => ok = false, // wrong type, or given twice
-                    }
-                }
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(ok.then(|| JobError { code: code.unwrap_or_default(), message: message.unwrap_or_default() }))
+    fn from_loose(v: Loose) -> Option<Self> {
+        if let Loose::Error(e) = v { e } else { None }
     }
 }
 
-struct LenientVisitor<T>(std::marker::PhantomData<T>);
+struct LooseVisitor;
 
-impl<'de, T: Lenient> serde::de::Visitor<'de> for LenientVisitor<T> {
-    type Value = Option<T>;
+impl<'de> serde::de::Visitor<'de> for LooseVisitor {
+    type Value = Loose;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any value")
     }
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(T::from_str(v))
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Loose, E> {
+        Ok(Loose::Str(v.to_owned()))
     }
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(T::from_u64(v))
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Loose, E> {
+        Ok(Loose::Str(v))
     }
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(u64::try_from(v).ok().and_then(T::from_u64))
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Loose, E> {
+        Ok(Loose::Int(v))
     }
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Loose, E> {
+        Ok(u64::try_from(v).map_or(Loose::Other, Loose::Int))
     }
-    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Loose, E> {
+        Ok(Loose::Other)
     }
-    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Loose, E> {
+        Ok(Loose::Other)
     }
-    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Loose, E> {
+        Ok(Loose::Other)
     }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+    fn visit_none<E: serde::de::Error>(self) -> Result<Loose, E> {
+        Ok(Loose::Other)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Loose, D::Error> {
         d.deserialize_any(self)
     }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Loose, A::Error> {
         while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-        Ok(None)
+        Ok(Loose::Other)
     }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        T::from_map(map)
+    /// An object can only be a [`JobError`]: `{"code": "...", "message": "..."}`, a missing member
+    /// empty, unknown members skipped; a member of another type, or one given twice, makes it
+    /// unreadable.
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Loose, A::Error> {
+        let (mut code, mut message, mut ok) = (None, None, true);
+        while let Some(key) = map.next_key::<String>()? {
+            let slot = match key.as_str() {
+                "code" => &mut code,
+                "message" => &mut message,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    continue;
+                }
+            };
+            match map.next_value_seed(LooseSeed)? {
+                Loose::Str(v) if slot.is_none() => *slot = Some(v),
+                _ => ok = false,
+            }
+        }
+        Ok(Loose::Error(ok.then(|| JobError { code: code.unwrap_or_default(), message: message.unwrap_or_default() })))
     }
 }
 
-/// [`lenient`] for a value read inside a map (`JobError`'s members).
-struct LenientSeed<T>(std::marker::PhantomData<T>);
+/// [`LooseVisitor`] for a member read inside a map.
+struct LooseSeed;
 
-impl<'de, T: Lenient> serde::de::DeserializeSeed<'de> for LenientSeed<T> {
-    type Value = Option<T>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        lenient(d)
+impl<'de> serde::de::DeserializeSeed<'de> for LooseSeed {
+    type Value = Loose;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Loose, D::Error> {
+        d.deserialize_any(LooseVisitor)
     }
 }
 
