@@ -292,6 +292,7 @@ where
 enum Loose {
     Str(String),
     Int(u64),
+    Bool(bool),
     Error(Option<JobError>),
     Other,
 }
@@ -331,6 +332,11 @@ impl Lenient for u8 {
         if let Loose::Int(n) = v { u8::try_from(n).ok() } else { None }
     }
 }
+impl Lenient for bool {
+    fn from_loose(v: Loose) -> Option<Self> {
+        if let Loose::Bool(b) = v { Some(b) } else { None }
+    }
+}
 impl Lenient for JobError {
     fn from_loose(v: Loose) -> Option<Self> {
         if let Loose::Error(e) = v { e } else { None }
@@ -360,8 +366,8 @@ impl<'de> serde::de::Visitor<'de> for LooseVisitor {
     fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Loose, E> {
         Ok(Loose::Other)
     }
-    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Loose, E> {
-        Ok(Loose::Other)
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Loose, E> {
+        Ok(Loose::Bool(v))
     }
     fn visit_unit<E: serde::de::Error>(self) -> Result<Loose, E> {
         Ok(Loose::Other)
@@ -424,6 +430,21 @@ pub struct JobPage {
     pub total: Option<u64>,
     /// Whether another page follows.
     pub has_more: bool,
+}
+
+/// `GET /v1/videos` as sent: every member optional and read leniently (a `limit` that is not a
+/// count is as good as absent); [`crate::response::parse_job_page`] fills the gaps.
+#[derive(Deserialize)]
+pub(crate) struct PageWire {
+    pub(crate) data: Option<Vec<Job>>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub(crate) limit: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub(crate) offset: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub(crate) total: Option<u64>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub(crate) has_more: Option<bool>,
 }
 
 /// Paging for `GET /v1/videos`.

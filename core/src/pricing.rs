@@ -87,7 +87,9 @@ impl PricingTable {
         for p in &self.prices {
             let text = format_decimal_nanos(p.per_second_nanodollars);
             let number = serde_json::from_str::<Value>(&text).unwrap_or(Value::Null);
-            obj.insert(p.resolution.as_str().to_owned(), serde_json::json!({ "per_second": number }));
+            let mut price = serde_json::Map::new(); // not `json!`: it would link `to_value` into wasm
+            price.insert("per_second".to_owned(), number);
+            obj.insert(p.resolution.as_str().to_owned(), Value::Object(price));
         }
         Value::Object(obj)
     }

@@ -173,11 +173,12 @@ impl ClientConfig {
         if name.is_some_and(|n| n.chars().count() > 200 || n.chars().any(char::is_control)) {
             return Err(Error::validation(vec![Issue::new("name", IssueCode::InvalidCharacters, "name must be at most 200 characters without control characters")]));
         }
-        let body = match name {
-            Some(n) => serde_json::json!({ "name": n }),
-            None => serde_json::json!({}),
-        };
-        Ok(self.request(Method::Post, "api-keys", Some(jwt.expose()), Some(body.to_string().into_bytes())))
+        // Built as a `Value` by hand: `json!` would link serde_json's `to_value` into the wasm build.
+        let mut body = serde_json::Map::new();
+        if let Some(n) = name {
+            body.insert("name".to_owned(), serde_json::Value::String(n.to_owned()));
+        }
+        Ok(self.request(Method::Post, "api-keys", Some(jwt.expose()), Some(serde_json::Value::Object(body).to_string().into_bytes())))
     }
 }
 

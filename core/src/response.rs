@@ -150,18 +150,19 @@ pub fn parse_job(resp: &HttpResponse) -> Result<Job, Error> {
 /// # Errors
 /// The status's error, or `decode`.
 pub fn parse_job_page(resp: &HttpResponse) -> Result<JobPage, Error> {
-    let v: Value = parse_json(resp, "page of jobs")?;
-    if let Value::Array(_) = v {
-        let data: Vec<Job> = serde_json::from_value(v).map_err(|e| decode_error(resp, "page of jobs", &e.to_string()))?;
+    // Typed all the way (no `serde_json::Value` in between): the bare-array form is told by its
+    // first byte.
+    if resp.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        let data: Vec<Job> = parse_json(resp, "page of jobs")?;
         let limit = u32::try_from(data.len()).unwrap_or(u32::MAX);
         return Ok(JobPage { data, limit, offset: 0, total: None, has_more: false });
     }
-    let data: Vec<Job> = v.get("data").cloned().map(serde_json::from_value).transpose().map_err(|e| decode_error(resp, "page of jobs", &e.to_string()))?.ok_or_else(|| decode_error(resp, "page of jobs", "no `data` array"))?;
-    let int = |k: &str| v.get(k).and_then(Value::as_u64);
-    let limit = int("limit").and_then(|l| u32::try_from(l).ok()).unwrap_or_else(|| u32::try_from(data.len()).unwrap_or(u32::MAX));
-    let offset = int("offset").unwrap_or(0);
-    let total = int("total");
-    let has_more = v.get("has_more").and_then(Value::as_bool).unwrap_or_else(|| total.is_some_and(|t| offset.saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX)) < t));
+    let page: crate::model::PageWire = parse_json(resp, "page of jobs")?;
+    let data = page.data.ok_or_else(|| decode_error(resp, "page of jobs", "no `data` array"))?;
+    let limit = page.limit.and_then(|l| u32::try_from(l).ok()).unwrap_or_else(|| u32::try_from(data.len()).unwrap_or(u32::MAX));
+    let offset = page.offset.unwrap_or(0);
+    let total = page.total;
+    let has_more = page.has_more.unwrap_or_else(|| total.is_some_and(|t| offset.saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX)) < t));
     Ok(JobPage { data, limit, offset, total, has_more })
 }
 

@@ -1,7 +1,7 @@
 //! The module an app loads at import: everything but the batch scheduler (see the crate docs).
 
-use crate::{batch_options, invalid, ms, new_batch, one, seed_of, overridden, parse, render, throw, to_json, headers_from, error_value, transport_kind, R};
-use serde_json::{json, Map, Value};
+use crate::{batch_options, invalid, ms, new_batch, one, seed_of, overridden, parse, render, throw, to_json, headers_from, error_json, transport_kind, R};
+use serde_json::{Map, Value};
 use usvideo_core::validate::{self, CREATE_FIELDS};
 use usvideo_core::{
     response, ApiKey, Batch, BatchSnapshot, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, Millis,
@@ -121,7 +121,7 @@ pub fn validate(target: &str, input: &str) -> R<String> {
 pub fn parse_response(target: &str, status: u16, headers: &str, body: &[u8], delete_id: Option<String>) -> R<String> {
     let resp = HttpResponse { status, headers: headers_from(headers), body: body.to_vec() };
     if target == "error_from_response" {
-        return Ok(error_value(&response::error_from_response(&resp)).to_string());
+        return Ok(error_json(&response::error_from_response(&resp)));
     }
     let parser = match target {
         "parse_job" => Parse::Job,
@@ -348,8 +348,24 @@ impl Client {
                 (b, text)
             }
         };
-        Ok(json!({"estimated_cents": b.estimated_cents(), "snapshot": text, "progress": b.progress()}).to_string())
+        Ok(to_json(&Preflight { estimated_cents: b.estimated_cents(), snapshot: &text, progress: b.progress() }))
     }
+}
+
+/// What `batchPreflight` returns.
+#[derive(serde::Serialize)]
+struct Preflight<'a> {
+    estimated_cents: u64,
+    snapshot: &'a str,
+    progress: usvideo_core::BatchProgress,
+}
+
+/// A raw response (`call.raw`) for the package.
+#[derive(serde::Serialize)]
+struct RawResponse<'a> {
+    status: u16,
+    headers: Vec<[&'a str; 2]>,
+    body: std::borrow::Cow<'a, str>,
 }
 
 /// A [`BatchSnapshot`] read without its items' jobs and errors (see `batchPreflight`).
@@ -400,7 +416,7 @@ impl Parse {
             Parse::ApiKey => to_json(&response::parse_created_api_key(resp)?),
             Parse::Raw => {
                 let headers: Vec<[&str; 2]> = resp.headers.iter().map(|h| [h.name.as_str(), h.value.as_str()]).collect();
-                json!({"status": resp.status, "headers": headers, "body": String::from_utf8_lossy(&resp.body)}).to_string()
+                to_json(&RawResponse { status: resp.status, headers, body: String::from_utf8_lossy(&resp.body) })
             }
         })
     }

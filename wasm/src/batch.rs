@@ -1,8 +1,7 @@
 //! The batch module (built with the `batch` feature): the core's `Batch` scheduler as `BatchRun`,
 //! loaded by the package the first time a batch runs (see the crate docs).
 
-use crate::{headers_from, item_value, ms, new_batch, render, throw, to_json, transport_kind, R};
-use serde_json::{json, Value};
+use crate::{headers_from, ms, new_batch, render, throw, to_json, transport_kind, ItemRecord, R};
 use usvideo_core::{ApiKey, Batch, ClientConfig, HttpResponse, RequestId};
 use wasm_bindgen::prelude::*;
 
@@ -85,9 +84,17 @@ impl BatchRun {
         self.0
             .take_result()
             .map(|s| {
-                let results: Vec<Value> = s.results.iter().map(item_value).collect();
-                json!({"results": results, "progress": s.progress, "spent_cents": s.spent_cents}).to_string()
+                let results: Vec<ItemRecord<'_>> = s.results.iter().map(|r| ItemRecord::of(r, None)).collect();
+                to_json(&Summary { results, progress: &s.progress, spent_cents: s.spent_cents })
             })
             .map_err(|e| throw(&e))
     }
+}
+
+/// What `takeResult` hands the package when the batch is over.
+#[derive(serde::Serialize)]
+struct Summary<'a> {
+    results: Vec<ItemRecord<'a>>,
+    progress: &'a usvideo_core::BatchProgress,
+    spent_cents: u64,
 }

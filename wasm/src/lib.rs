@@ -29,11 +29,11 @@
 //! of apps that never run a batch.
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use usvideo_core::validate;
-use usvideo_core::{Batch, BatchOptions, BatchSnapshot, Error, Header, Issue, IssueCode, Millis, Output, TransportKind};
+use usvideo_core::{Batch, BatchOptions, BatchSnapshot, Endpoint, Error, Event, Header, Issue, IssueCode, Millis, Output, TransportKind};
 #[cfg(feature = "batch")]
-use usvideo_core::ItemResult;
+use usvideo_core::{ItemResult, Job};
 use wasm_bindgen::prelude::*;
 
 #[cfg(not(feature = "batch"))]
@@ -47,18 +47,33 @@ pub use batch::*;
 
 pub(crate) type R<T> = Result<T, JsValue>;
 
-/// The error record the package turns into a `USVideoError` subclass.
-pub(crate) fn error_value(e: &Error) -> Value {
-    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut v {
-        m.insert("class".into(), Value::from(e.kind.class_name()));
-        m.insert("retryable".into(), Value::from(e.is_retryable()));
+// Every value handed to JS is a typed `Serialize` written straight to text: building a
+// `serde_json::Value` first (`json!`, `to_value`, `from_value`) would link serde_json's value
+// serializer and deserializer into the module (~10 KB gzipped) for nothing.
+
+/// The error record the package turns into a `USVideoError` subclass: the core's [`Error`] plus
+/// `class` and `retryable`.
+#[derive(Serialize)]
+pub(crate) struct ErrorRecord<'a> {
+    #[serde(flatten)]
+    error: &'a Error,
+    class: &'static str,
+    retryable: bool,
+}
+
+impl<'a> ErrorRecord<'a> {
+    pub(crate) fn of(error: &'a Error) -> Self {
+        ErrorRecord { error, class: error.kind.class_name(), retryable: error.is_retryable() }
     }
-    v
+}
+
+/// [`ErrorRecord`] as JSON text.
+pub(crate) fn error_json(e: &Error) -> String {
+    to_json(&ErrorRecord::of(e))
 }
 
 pub(crate) fn throw(e: &Error) -> JsValue {
-    JsValue::from_str(&error_value(e).to_string())
+    JsValue::from_str(&error_json(e))
 }
 
 pub(crate) fn invalid(issues: Vec<Issue>) -> JsValue {
@@ -100,13 +115,20 @@ pub(crate) fn merge(a: &mut Value, b: &Value) {
     }
 }
 
-/// A default value of `T` with `over` laid on it (how specs override options).
+/// A default value of `T` with `over` laid on it (how specs override options). The merge goes
+/// through text (`to_string`, `from_str`), not `to_value`/`from_value` (see above); it runs once
+/// per call that overrides an option, never per poll.
 pub(crate) fn overridden<T: Serialize + serde::de::DeserializeOwned + Default>(over: Option<&Value>, field: &str) -> R<T> {
-    let mut base = serde_json::to_value(T::default()).unwrap_or(Value::Null);
+    let mut base: Value = serde_json::from_str(&to_json(&T::default())).unwrap_or(Value::Null);
     if let Some(o) = over.filter(|o| !o.is_null()) {
         merge(&mut base, o);
     }
-    serde_json::from_value(base).map_err(|e| one(field, IssueCode::InvalidType, &format!("{field}: {e}")))
+    serde_json::from_str(&base.to_string()).map_err(|e| {
+        // serde_json adds " at line 1 column N" when reading text: meaningless for a merged value.
+        let text = e.to_string();
+        let message = text.rfind(" at line ").map_or(text.as_str(), |at| text.get(..at).unwrap_or_default());
+        one(field, IssueCode::InvalidType, &format!("{field}: {message}"))
+    })
 }
 
 pub(crate) fn headers_from(text: &str) -> Vec<Header> {
@@ -130,43 +152,62 @@ pub(crate) fn transport_kind(kind: &str) -> TransportKind {
     }
 }
 
-/// A batch item as JSON, its error with `class` and `retryable` like every thrown error.
+/// A batch item for JS, its error with `class` and `retryable` like every thrown error; `type` is
+/// `item_done` when it is sent as an event.
 #[cfg(feature = "batch")]
-pub(crate) fn item_value(r: &ItemResult) -> Value {
-    let mut v = json!({"index": r.index});
-    if let (Value::Object(m), Some(job)) = (&mut v, &r.job) {
-        m.insert("job".into(), serde_json::to_value(job).unwrap_or(Value::Null));
+#[derive(Serialize)]
+pub(crate) struct ItemRecord<'a> {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    index: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job: Option<&'a Job>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorRecord<'a>>,
+}
+
+#[cfg(feature = "batch")]
+impl<'a> ItemRecord<'a> {
+    pub(crate) fn of(r: &'a ItemResult, kind: Option<&'static str>) -> Self {
+        ItemRecord { kind, index: r.index, job: r.job.as_ref(), error: r.error.as_ref().map(ErrorRecord::of) }
     }
-    if let (Value::Object(m), Some(e)) = (&mut v, &r.error) {
-        m.insert("error".into(), error_value(e));
-    }
-    v
+}
+
+/// A machine's output as the package's driver reads it (see [`render`]).
+#[derive(Serialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+enum Rendered<'a> {
+    Send { id: u64, endpoint: Endpoint, method: &'static str, url: &'a str, headers: Vec<[&'a str; 2]>, body: Option<std::borrow::Cow<'a, str>>, timeout_ms: Option<u64> },
+    Event { event: &'a Event },
+    #[cfg(feature = "batch")]
+    #[serde(rename = "event")]
+    Item { event: ItemRecord<'a> },
+    Wait { until: u64 },
+    Pending,
+    Done,
 }
 
 /// A machine's next output as the JSON the package's driver reads: `{"t":"send",id,endpoint,
 /// method,url,headers:[[n,v]…],body,timeout_ms}`, `{"t":"event",event}`, `{"t":"wait",until}`,
 /// `{"t":"pending"}`, `{"t":"done"}`.
 pub(crate) fn render(out: Output) -> String {
-    match out {
-        Output::Send { id, endpoint, request, timeout_ms } => {
-            let headers: Vec<[String; 2]> = request.headers.into_iter().map(|h| [h.name, h.value]).collect();
-            let body = request.body.map(|b| String::from_utf8_lossy(&b).into_owned());
-            json!({"t": "send", "id": id.0, "endpoint": endpoint, "method": request.method.as_str(), "url": request.url, "headers": headers, "body": body, "timeout_ms": timeout_ms})
-        }
+    match &out {
+        Output::Send { id, endpoint, request, timeout_ms } => to_json(&Rendered::Send {
+            id: id.0,
+            endpoint: *endpoint,
+            method: request.method.as_str(),
+            url: &request.url,
+            headers: request.headers.iter().map(|h| [h.name.as_str(), h.value.as_str()]).collect(),
+            body: request.body.as_deref().map(String::from_utf8_lossy),
+            timeout_ms: *timeout_ms,
+        }),
         #[cfg(feature = "batch")]
-        Output::Event(usvideo_core::Event::ItemDone(r)) => {
-            let mut ev = item_value(&r);
-            if let Value::Object(m) = &mut ev {
-                m.insert("type".into(), Value::from("item_done"));
-            }
-            json!({"t": "event", "event": ev})
-        }
-        Output::Event(e) => json!({"t": "event", "event": e}),
-        Output::WaitUntil(t) => json!({"t": "wait", "until": t.0}),
-        Output::Pending => json!({"t": "pending"}),
-        _ => json!({"t": "done"}),
+        Output::Event(Event::ItemDone(r)) => to_json(&Rendered::Item { event: ItemRecord::of(r, Some("item_done")) }),
+        Output::Event(e) => to_json(&Rendered::Event { event: e }),
+        Output::WaitUntil(t) => to_json(&Rendered::Wait { until: t.0 }),
+        Output::Pending => to_json(&Rendered::Pending),
+        _ => to_json(&Rendered::Done),
     }
-    .to_string()
 }
 
 /// The requests of a new batch, each validated as a create request (fields prefixed with
