@@ -8,8 +8,8 @@
 # and the standard library rebuilt without its `backtrace` feature (nightly `-Z build-std`).
 # Why: a stable build links std's backtrace symbolisation (gimli, addr2line, object: ~230 KB)
 # because the default panic hook can print a backtrace; nothing of ours ever shows one, and a
-# mobile app has no terminal to print it to. Stable: 1154 KiB stripped on x86_64 Linux; this
-# build: ~922 KiB (goal ≤ 1 MB). A panic still unwinds, is caught and becomes the library's
+# mobile app has no terminal to print it to. Stable: 1126 KiB stripped on x86_64 Linux; this
+# build: 894 KiB (goal ≤ 1 MB; both 2026-12-03). A panic still unwinds, is caught and becomes the library's
 # error; only RUST_BACKTRACE output loses its symbol names.
 #
 #   bindings/build-release.sh [TARGET]   → target/shipped/TARGET/shipped/libusvideo_uniffi.{so,a,…}

@@ -145,36 +145,32 @@ against the emulator, ${o.rounds} alternating rounds after 50 of warm-up; median
   estimate; a snapshot is read there without its items' jobs and errors). That preflight still
   costs ~17 KB gzipped, measured on 2026-11-25: without it the module is 124.1 KB, with
   \`Batch::new\` only 135.0 KB, with \`Batch::resume\` over a light snapshot too 141.1 KB (150.6 KB
-  reading whole snapshots); before the split 161.7 KB. \`twiggy top\` on the
-  module (1 681 functions): serde_json deserializers monomorphised per type (every optional \`Job\`
-  field goes through \`lenient\`, i.e. a \`serde_json::Value\` and back), \`serde_json::Value\`
-  (the loose validator and the pricing parser take a \`Value\`), float formatting (\`flt2dec\`
-  dragon + grisu, ~15 KB raw, reached through serde's \`Unexpected::Float\` and
-  \`Number::to_string\` in \`PricingTable::from_json\`), \`format!\` everywhere in messages
-  (28 KB of \`.rodata\`), dlmalloc. \`opt-level = "s"\` is worse (118 KB gzipped); this binding
-  adds no serde-wasm-bindgen, gloo-net, js-sys or futures.
-- **What the core would need** to reach ~40 KB (this package does not edit the core):
-  1. parsers that take an already-parsed value (a \`serde::Deserializer\` generic, so the wasm build
-     can feed \`serde_wasm_bindgen::Deserializer\` over the host's \`JSON.parse\` result, ~4 KB)
-     instead of bytes through serde_json (~31 KB gzipped measured), and a validator over that same
-     abstraction instead of \`&serde_json::Value\`;
-  2. \`lenient\` without a \`Value\` round trip (\`#[serde(default, deserialize_with)]\` over an
-     untagged \`Option\`, or \`IgnoredAny\` on error), and no f64 anywhere (\`expected_scale\` as
-     per-mille, prices parsed from the raw number text);
+  reading whole snapshots); before the split 161.7 KB. By function (2026-12-03, the \`wasm-release\`
+  build before wasm-opt, 318 KB of code): serde_json ~75 KB (its parser and one
+  \`deserialize_struct\` per type read), the core ~59 KB, the glue ~24 KB, \`alloc\`/\`core\`
+  ~33 KB, float formatting and parsing ~20 KB (reached through serde's \`Unexpected::Float\` in
+  error messages), serde ~11 KB, dlmalloc ~6 KB; data ~42 KB (~17 KB of it strings). On
+  2026-12-03 serde_json's \`Value\` serializer and deserializer left the module (values for JS are
+  written from typed records; the job's lenient fields and the page are read without a \`Value\`):
+  141.1 → 134.0 KB gzipped. \`opt-level = "s"\` is worse; this binding adds no
+  serde-wasm-bindgen, gloo-net, js-sys or futures.
+- **What the core would need** to reach ~40 KB:
+  1. its own small JSON value and parser (numbers kept as text: exact prices without floats)
+     instead of serde_json and its per-type deserializers (~31 KB gzipped measured), the
+     validator and the parsers reading that value, and the glue writing its text for JS;
+  2. (done 2026-12-03) \`lenient\` without a \`Value\` round trip;
   3. \`&'static str\` messages plus codes instead of \`format!\` on non-error paths;
   4. optionally, a nightly \`-Zbuild-std\` + \`panic_immediate_abort\` build (drops the panic
      formatting machinery).
-- **Overhead: the goal (≤ 1.10) is missed; the ratio is ~1.25–1.35** on a 0.8–1.4 ms loopback
-  round trip (noisy on a shared 2-core machine). Profiled on 2026-11-25 with a \`fetch\` that answers
-  from memory: ~250 µs per \`retrieve\` against ~50 µs for the same fake fetch alone. Of the
-  ~200 µs, the wasm calls take ~60 µs in a tight loop (\`Client.start\` ~16 µs: the spec's JSON and
-  the request; \`poll\` ~18 µs: the send as JSON; \`takeResult\` ~17 µs: parsing the job and
-  serialising it back; the limiter ~4 µs); the per-request \`AbortController\` + timer ~5 µs;
-  the rest is the driver's promise layers, the streamed body read and GC (Node's
-  \`makeTransferable\` for every \`AbortSignal\` is the top self-time entry). A \`start\` without
-  \`retry\` overrides no longer round-trips the default policy through a \`Value\` (~2 µs).
-  Handing the parsed job to JS as an object (no JSON text back and forth) and a send record
-  without a \`serde_json::Value\` are the next steps. Against a
+- **Overhead: the goal (≤ 1.10) is missed; the ratio is ~1.2–1.3** on a 0.5–1.4 ms loopback
+  round trip (noisy on a shared 2-core machine). In a tight loop with a \`fetch\` that answers from
+  memory (2026-12-03): ~134 µs per \`retrieve\` against ~21 µs for the fake fetch alone; by
+  profile, ~21 % in the wasm calls (the spec, the send record, the job: JSON text each way), ~10 %
+  in the driver, ~11 % in Node's \`AbortSignal\` plumbing that \`fetch\` does for a passed
+  signal, the rest undici's \`Response\` and GC. Reading the body in one \`arrayBuffer()\` instead of
+  the capped chunk loop changed nothing measurable (tried and dropped); a raw \`fetch\` with the
+  same signal, timer and \`arrayBuffer()\` is 0.93× of \`fetch\` + \`.json()\`. So the gap is the
+  wasm crossings and the driver: the core's own JSON value (above) would also cut them. Against a
   real service (tens of ms per call) the overhead is under 1 %.
 `;
 writeFileSync(join(here, "BENCHMARKS.md"), md);
