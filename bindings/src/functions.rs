@@ -7,8 +7,9 @@ use usvideo_core::{
     Output, PricingTable, Resolution, RetryPolicy, Rng,
 };
 
-fn json_value(text: &str, field: &str) -> Result<serde_json::Value> {
-    serde_json::from_str(text).map_err(|e| usvideo_core::Issue::new(field, usvideo_core::IssueCode::InvalidType, format!("not JSON: {e}")).into())
+/// JSON text from the app, read by the core (numbers kept exact: `5.0` is not `5`).
+fn json_value(text: &str, field: &str) -> Result<usvideo_core::Json> {
+    usvideo_core::json::parse(text.as_bytes()).map_err(|e| usvideo_core::Issue::new(field, usvideo_core::IssueCode::InvalidType, format!("not JSON: {e}")).into())
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {

@@ -47,12 +47,14 @@ impl Videos<'_> {
         create.take_result()
     }
 
-    /// A create request from loose JSON (refuses unknown fields, naming them).
+    /// A create request from loose JSON (refuses unknown fields, naming them). Numbers are read
+    /// as serde_json holds them: `5.0` stays a float and is refused for `duration`.
     ///
     /// # Errors
     /// A validation error listing every violated rule.
     pub fn request_from_json(value: &serde_json::Value) -> Result<CreateVideoRequest, Error> {
-        validate::create_request_from_json(value).map_err(Error::validation)
+        let loose = usvideo_core::json::parse(value.to_string().as_bytes()).map_err(|e| Error::usage(format!("not a JSON value: {e}")))?;
+        validate::create_request_from_json(&loose).map_err(Error::validation)
     }
 
     /// One job.

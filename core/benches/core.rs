@@ -9,14 +9,19 @@ use std::hint::black_box;
 use std::time::Duration;
 use usvideo_core::{estimate_cost, response, validate, ApiKey, ClientConfig, CreateVideoRequest, HttpResponse, IdempotencyKey, JobRun, Millis, Output, PricingTable, Resolution, WaitOptions};
 
+/// A serde_json value as the core's `Json` (numbers as serde_json writes them).
+fn j(v: &serde_json::Value) -> usvideo_core::Json {
+    serde::Deserialize::deserialize(v).unwrap_or_default()
+}
+
 fn config() -> Criterion {
     Criterion::default().sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1))
 }
 
 fn bench_validate(c: &mut Criterion) {
-    let loose = json!({"prompt": "a lake at dawn, mist over the water", "mode": "image_to_video", "resolution": "1080p", "duration": 8, "image_url": "https://example.com/start.png", "seed": 42});
+    let loose = j(&json!({"prompt": "a lake at dawn, mist over the water", "mode": "image_to_video", "resolution": "1080p", "duration": 8, "image_url": "https://example.com/start.png", "seed": 42}));
     c.bench_function("validate/create_request_from_json", |b| b.iter(|| validate::create_request_from_json(black_box(&loose))));
-    let typo = json!({"prompt": "a lake", "mode": "text_to_video", "resolutoin": "1080p"});
+    let typo = j(&json!({"prompt": "a lake", "mode": "text_to_video", "resolutoin": "1080p"}));
     c.bench_function("validate/create_request_from_json_typo", |b| b.iter(|| validate::create_request_from_json(black_box(&typo))));
 }
 
@@ -41,7 +46,7 @@ fn bench_parse(c: &mut Criterion) {
 
 fn bench_price(c: &mut Criterion) {
     c.bench_function("pricing/estimate_cost", |b| b.iter(|| estimate_cost(black_box(Resolution::P1080), black_box(5))));
-    let table = json!({"720p": {"per_second": 0.0615}, "1080p": {"per_second": 0.24}, "2k": {"per_second": 0.36}});
+    let table = usvideo_core::json::parse(br#"{"720p": {"per_second": 0.0615}, "1080p": {"per_second": 0.24}, "2k": {"per_second": 0.36}}"#).unwrap_or_default();
     c.bench_function("pricing/from_json", |b| b.iter(|| PricingTable::from_json(black_box(&table))));
 }
 

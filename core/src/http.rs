@@ -94,9 +94,10 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
-    /// A response with a JSON body (tests and vectors).
+    /// A response with a JSON body (tests and vectors): anything whose `Display` is JSON text (a
+    /// [`crate::Json`], a `serde_json::Value`).
     #[must_use]
-    pub fn json(status: u16, body: &serde_json::Value) -> Self {
+    pub fn json(status: u16, body: &impl std::fmt::Display) -> Self {
         HttpResponse { status, headers: vec![Header::new("content-type", "application/json")], body: body.to_string().into_bytes() }
     }
 

@@ -55,6 +55,7 @@ pub mod date;
 pub mod error;
 pub mod http;
 pub mod job;
+pub mod json;
 pub mod machine;
 pub mod model;
 pub mod output;
@@ -74,6 +75,7 @@ pub use batch::{Batch, BatchOptions, BatchProgress, BatchSnapshot, BatchSummary,
 pub use call::Call;
 pub use create::Create;
 pub use error::{Error, ErrorKind};
+pub use json::Json;
 pub use http::{Header, HttpRequest, HttpResponse, Method, TransportKind, MAX_RESPONSE_BYTES};
 pub use job::{JobRun, WaitOptions};
 pub use machine::Machine;

@@ -4,6 +4,7 @@
 //! thing everywhere. Parsing is tolerant: unknown fields are ignored and an unknown job status is kept
 //! as [`JobStatus::Unknown`], never an error.
 
+use crate::json::Json;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -125,6 +126,23 @@ pub struct CreateVideoRequest {
 }
 
 impl CreateVideoRequest {
+    /// The request as the service's JSON body, the fields it does not set left out.
+    #[must_use]
+    pub fn to_json(&self) -> Json {
+        let text = |s: &str| Json::String(s.to_owned());
+        let number = |n: u64| Json::Number(n.to_string());
+        let members = [
+            Some(("prompt", text(&self.prompt))),
+            Some(("mode", text(self.mode.as_str()))),
+            self.resolution.map(|r| ("resolution", text(r.as_str()))),
+            self.duration.map(|d| ("duration", number(u64::from(d)))),
+            self.image_url.as_deref().map(|u| ("image_url", text(u))),
+            self.reference_url.as_deref().map(|u| ("reference_url", text(u))),
+            self.seed.map(|s| ("seed", number(s))),
+        ];
+        Json::Object(members.into_iter().flatten().map(|(k, v)| (k.to_owned(), v)).collect())
+    }
+
     /// A text-to-video request with the service's defaults.
     #[must_use]
     pub fn text(prompt: impl Into<String>) -> Self {

@@ -8,7 +8,7 @@
 use crate::model::{CreateVideoRequest, Resolution, MAX_DURATION, MIN_DURATION};
 use crate::validate::{Issue, IssueCode};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use crate::json::Json;
 
 /// Nano-dollars per cent.
 const NANOS_PER_CENT: u128 = 10_000_000;
@@ -65,16 +65,18 @@ impl PricingTable {
     /// # Errors
     /// A message when the body is not that shape, a price is negative, has more than nine decimals,
     /// or a known resolution is missing.
-    pub fn from_json(value: &Value) -> Result<Self, String> {
-        let obj = value.as_object().ok_or("pricing must be a JSON object")?;
+    pub fn from_json(value: &Json) -> Result<Self, String> {
+        if !value.is_object() {
+            return Err("pricing must be a JSON object".to_owned());
+        }
         let mut prices = Vec::new();
         for r in Resolution::ALL {
-            let entry = obj.get(r.as_str()).ok_or_else(|| format!("pricing has no entry for {r}"))?;
+            let entry = value.get(r.as_str()).ok_or_else(|| format!("pricing has no entry for {r}"))?;
             let per_second = entry.get("per_second").ok_or_else(|| format!("pricing for {r} has no per_second"))?;
-            let Value::Number(n) = per_second else {
+            let Json::Number(n) = per_second else {
                 return Err(format!("per_second for {r} is not a number"));
             };
-            let nanos = parse_decimal_nanos(&n.to_string()).ok_or_else(|| format!("per_second for {r} is not a price: {n}"))?;
+            let nanos = parse_decimal_nanos(n).ok_or_else(|| format!("per_second for {r} is not a price: {n}"))?;
             prices.push(Price { resolution: r, per_second_nanodollars: nanos });
         }
         Ok(PricingTable { prices })
@@ -82,16 +84,12 @@ impl PricingTable {
 
     /// The table in the service's wire shape (`{"720p": {"per_second": 0.06}, …}`).
     #[must_use]
-    pub fn to_json(&self) -> Value {
-        let mut obj = serde_json::Map::new();
-        for p in &self.prices {
-            let text = format_decimal_nanos(p.per_second_nanodollars);
-            let number = serde_json::from_str::<Value>(&text).unwrap_or(Value::Null);
-            let mut price = serde_json::Map::new(); // not `json!`: it would link `to_value` into wasm
-            price.insert("per_second".to_owned(), number);
-            obj.insert(p.resolution.as_str().to_owned(), Value::Object(price));
-        }
-        Value::Object(obj)
+    pub fn to_json(&self) -> Json {
+        let prices = self.prices.iter().map(|p| {
+            let price = Json::Object(vec![("per_second".to_owned(), Json::Number(format_decimal_nanos(p.per_second_nanodollars)))]);
+            (p.resolution.as_str().to_owned(), price)
+        });
+        Json::Object(prices.collect())
     }
 
     /// The cost in cents of `duration` seconds at `resolution`, rounded up to a whole cent.

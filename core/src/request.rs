@@ -6,6 +6,7 @@
 
 use crate::error::Error;
 use crate::http::{Header, HttpRequest, Method};
+use crate::json::Json;
 use crate::model::{CreateVideoRequest, ListParams};
 use crate::secret::{ApiKey, Jwt};
 use crate::validate::{self, Issue, IssueCode};
@@ -114,7 +115,7 @@ impl ClientConfig {
     /// A validation error listing every violated rule.
     pub fn create_video(&self, key: &ApiKey, req: &CreateVideoRequest, idempotency_key: &IdempotencyKey) -> Result<HttpRequest, Error> {
         validate::validate_create(req).map_err(Error::validation)?;
-        let body = serde_json::to_vec(req).map_err(|e| Error::usage(format!("cannot encode request: {e}")))?;
+        let body = req.to_json().to_string().into_bytes();
         let mut r = self.request(Method::Post, "videos", Some(key.expose()), Some(body));
         r.headers.push(Header::new("Idempotency-Key", idempotency_key.as_str()));
         Ok(r)
@@ -173,12 +174,8 @@ impl ClientConfig {
         if name.is_some_and(|n| n.chars().count() > 200 || n.chars().any(char::is_control)) {
             return Err(Error::validation(vec![Issue::new("name", IssueCode::InvalidCharacters, "name must be at most 200 characters without control characters")]));
         }
-        // Built as a `Value` by hand: `json!` would link serde_json's `to_value` into the wasm build.
-        let mut body = serde_json::Map::new();
-        if let Some(n) = name {
-            body.insert("name".to_owned(), serde_json::Value::String(n.to_owned()));
-        }
-        Ok(self.request(Method::Post, "api-keys", Some(jwt.expose()), Some(serde_json::Value::Object(body).to_string().into_bytes())))
+        let body = Json::Object(name.map(|n| ("name".to_owned(), Json::String(n.to_owned()))).into_iter().collect());
+        Ok(self.request(Method::Post, "api-keys", Some(jwt.expose()), Some(body.to_string().into_bytes())))
     }
 }
 

@@ -9,8 +9,8 @@ use crate::error::{Error, ErrorKind};
 use crate::http::HttpResponse;
 use crate::model::{Account, CreatedApiKey, DeleteResult, Job, JobPage};
 use crate::pricing::PricingTable;
+use crate::json::{self, Json};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 /// How much of a non-JSON error body is quoted in the message.
 const QUOTE_CHARS: usize = 200;
@@ -62,13 +62,13 @@ pub fn error_from_response(resp: &HttpResponse) -> Error {
     let mut code = None;
     let mut message = None;
     let mut field = None;
-    if let Ok(v) = serde_json::from_slice::<Value>(&resp.body) {
+    if let Ok(v) = json::parse(&resp.body) {
         let obj = v.get("error").filter(|e| e.is_object()).unwrap_or(&v);
         // Blank texts count as absent: an error must say something (`{"message": ""}` fell through
         // to an empty message).
-        let text = |k: &str| obj.get(k).and_then(Value::as_str).filter(|t| !t.trim().is_empty()).map(str::to_owned);
+        let text = |k: &str| obj.get(k).and_then(Json::as_str).filter(|t| !t.trim().is_empty()).map(str::to_owned);
         code = text("code").or_else(|| text("type"));
-        message = text("message").or_else(|| text("detail")).or_else(|| v.get("error").and_then(Value::as_str).filter(|t| !t.trim().is_empty()).map(str::to_owned));
+        message = text("message").or_else(|| text("detail")).or_else(|| v.get("error").and_then(Json::as_str).filter(|t| !t.trim().is_empty()).map(str::to_owned));
         field = text("field").or_else(|| text("param"));
     }
     let message = message.unwrap_or_else(|| {
@@ -129,7 +129,7 @@ fn decode_error(resp: &HttpResponse, what: &str, detail: &str) -> Error {
 
 fn parse_json<T: DeserializeOwned>(resp: &HttpResponse, what: &str) -> Result<T, Error> {
     check_status(resp)?;
-    serde_json::from_slice(&resp.body).map_err(|e| decode_error(resp, what, &e.to_string()))
+    json::from_slice(&resp.body).map_err(|e| decode_error(resp, what, &e.to_string()))
 }
 
 /// A job (`POST /v1/videos`, `GET /v1/videos/{id}`).
@@ -150,7 +150,7 @@ pub fn parse_job(resp: &HttpResponse) -> Result<Job, Error> {
 /// # Errors
 /// The status's error, or `decode`.
 pub fn parse_job_page(resp: &HttpResponse) -> Result<JobPage, Error> {
-    // Typed all the way (no `serde_json::Value` in between): the bare-array form is told by its
+    // Typed all the way (no untyped tree kept): the bare-array form is told by its
     // first byte.
     if resp.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         let data: Vec<Job> = parse_json(resp, "page of jobs")?;
@@ -191,7 +191,8 @@ pub fn parse_account(resp: &HttpResponse) -> Result<Account, Error> {
 /// # Errors
 /// The status's error, or `decode`.
 pub fn parse_pricing(resp: &HttpResponse) -> Result<PricingTable, Error> {
-    let v: Value = parse_json(resp, "pricing table")?;
+    check_status(resp)?;
+    let v = json::parse(&resp.body).map_err(|e| decode_error(resp, "pricing table", &e.to_string()))?;
     PricingTable::from_json(&v).map_err(|e| decode_error(resp, "pricing table", &e))
 }
 

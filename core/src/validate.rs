@@ -8,7 +8,7 @@
 
 use crate::model::{CreateVideoRequest, ListParams, Mode, Resolution, MAX_DURATION, MAX_PAGE_LIMIT, MAX_SEED, MIN_DURATION};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use crate::json::Json;
 use std::fmt;
 
 /// A stable, machine-readable rule code.
@@ -165,12 +165,12 @@ pub fn is_http_url(url: &str) -> bool {
 ///
 /// # Errors
 /// Every violated rule. A body that is not an object is one issue on field `body`.
-pub fn create_request_from_json(value: &Value) -> Result<CreateVideoRequest, Vec<Issue>> {
-    let Some(obj) = value.as_object() else {
+pub fn create_request_from_json(value: &Json) -> Result<CreateVideoRequest, Vec<Issue>> {
+    let Json::Object(obj) = value else {
         return Err(vec![Issue::new("body", IssueCode::InvalidType, "the request must be an object")]);
     };
     let mut issues = Vec::new();
-    for key in obj.keys() {
+    for (key, _) in obj {
         if !CREATE_FIELDS.contains(&key.as_str()) {
             let hint = suggest(key, &CREATE_FIELDS).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
             issues.push(Issue::new(key.clone(), IssueCode::UnknownField, format!("unknown field `{key}`{hint}")));
@@ -219,11 +219,14 @@ pub fn create_request_from_json(value: &Value) -> Result<CreateVideoRequest, Vec
     }
 }
 
-fn present<'a>(obj: &'a Map<String, Value>, field: &str) -> Option<&'a Value> {
-    obj.get(field).filter(|v| !v.is_null())
+/// An object's members (JSON text may repeat a key: the last one counts, as in serde_json).
+type Members = [(String, Json)];
+
+fn present<'a>(obj: &'a Members, field: &str) -> Option<&'a Json> {
+    obj.iter().rev().find(|(k, _)| k == field).map(|(_, v)| v).filter(|v| !v.is_null())
 }
 
-fn string_field(obj: &Map<String, Value>, field: &str, required: bool, issues: &mut Vec<Issue>) -> Option<String> {
+fn string_field(obj: &Members, field: &str, required: bool, issues: &mut Vec<Issue>) -> Option<String> {
     match present(obj, field) {
         None => {
             if required {
@@ -231,7 +234,7 @@ fn string_field(obj: &Map<String, Value>, field: &str, required: bool, issues: &
             }
             None
         }
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Json::String(s)) => Some(s.clone()),
         Some(_) => {
             issues.push(Issue::new(field, IssueCode::InvalidType, format!("{field} must be a string")));
             None
@@ -239,36 +242,38 @@ fn string_field(obj: &Map<String, Value>, field: &str, required: bool, issues: &
     }
 }
 
-/// 2^63: every whole float at least this large in magnitude that is not a `u64` / `i64` is beyond
-/// 64 bits (2^63 itself is a `u64`, −2^63 an `i64`, and those were taken before).
+/// 2^63: every whole number at least this large in magnitude is beyond 64 bits.
 const BEYOND_64_BITS: f64 = 9_223_372_036_854_775_808.0;
 
 /// A JSON integer: `5` yes; `5.0`, `5.5` (not_integer), `"5"`, `true` (invalid_type), `-1`
-/// (out_of_range) no.
-fn integer_field(obj: &Map<String, Value>, field: &str, issues: &mut Vec<Issue>) -> Option<u64> {
-    match present(obj, field)? {
-        Value::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                Some(u)
-            } else if n.is_i64() {
-                issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} must not be negative")));
-                None
-            } else if let Some(f) = n.as_f64().filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() >= BEYOND_64_BITS) {
-                // An integer token beyond 64 bits, which serde_json can only hold as a float: it
-                // is a whole number (JS and Python read it as one), just far out of range.
-                let what = if f < 0.0 { "must not be negative" } else { "is far too large" };
-                issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} {what}")));
-                None
-            } else {
-                issues.push(Issue::new(field, IssueCode::NotInteger, format!("{field} must be a whole number (got {n})")));
-                None
-            }
+/// (out_of_range) no. The number's text is read, so `5.0` is told from `5` and an integer beyond
+/// 64 bits is out of range, not a float.
+fn integer_field(obj: &Members, field: &str, issues: &mut Vec<Issue>) -> Option<u64> {
+    let Json::Number(n) = present(obj, field)? else {
+        issues.push(Issue::new(field, IssueCode::InvalidType, format!("{field} must be an integer")));
+        return None;
+    };
+    let integral = !n.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'));
+    let negative = n.starts_with('-');
+    if integral && !negative {
+        if let Ok(u) = n.parse::<u64>() {
+            return Some(u);
         }
-        _ => {
-            issues.push(Issue::new(field, IssueCode::InvalidType, format!("{field} must be an integer")));
-            None
+        issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} is far too large")));
+    } else if integral {
+        if n.bytes().skip(1).all(|b| b == b'0') {
+            return Some(0); // `-0`
         }
+        issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} must not be negative")));
+    } else if let Some(f) = n.parse::<f64>().ok().filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() >= BEYOND_64_BITS) {
+        // A whole number written with an exponent (`1e30`): JS and Python read it as one, just far
+        // out of range.
+        let what = if f < 0.0 { "must not be negative" } else { "is far too large" };
+        issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} {what}")));
+    } else {
+        issues.push(Issue::new(field, IssueCode::NotInteger, format!("{field} must be a whole number (got {n})")));
     }
+    None
 }
 
 /// The closest known name within two edits, for "did you mean" hints.
@@ -346,15 +351,14 @@ pub fn validate_list_params(p: &ListParams) -> Result<(), Issue> {
 ///
 /// # Errors
 /// Every violated rule.
-pub fn list_params_from_json(value: &Value) -> Result<ListParams, Vec<Issue>> {
-    let empty = Map::new();
-    let obj = match value {
-        Value::Null => &empty,
-        Value::Object(o) => o,
+pub fn list_params_from_json(value: &Json) -> Result<ListParams, Vec<Issue>> {
+    let obj: &Members = match value {
+        Json::Null => &[],
+        Json::Object(o) => o,
         _ => return Err(vec![Issue::new("params", IssueCode::InvalidType, "list parameters must be an object")]),
     };
     let mut issues = Vec::new();
-    for key in obj.keys() {
+    for (key, _) in obj {
         if key != "limit" && key != "offset" {
             let hint = suggest(key, &["limit", "offset"]).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
             issues.push(Issue::new(key.clone(), IssueCode::UnknownField, format!("unknown field `{key}`{hint}")));
@@ -372,7 +376,10 @@ pub fn list_params_from_json(value: &Value) -> Result<ListParams, Vec<Issue>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn json(text: &str) -> Json {
+        crate::json::parse(text.as_bytes()).unwrap()
+    }
 
     #[test]
     fn suggests_the_field_a_typo_meant() {
@@ -383,7 +390,7 @@ mod tests {
 
     #[test]
     fn reports_every_violation() {
-        let err = create_request_from_json(&json!({"prompt": " ", "mode": "image_to_video", "duration": 11, "seed": -1, "resolutoin": "1080p"})).unwrap_err();
+        let err = create_request_from_json(&json(r#"{"prompt": " ", "mode": "image_to_video", "duration": 11, "seed": -1, "resolutoin": "1080p"}"#)).unwrap_err();
         let fields: Vec<_> = err.iter().map(|i| (i.field.as_str(), i.code)).collect();
         assert!(fields.contains(&("resolutoin", IssueCode::UnknownField)));
         assert!(fields.contains(&("prompt", IssueCode::Blank)));

@@ -7,6 +7,12 @@
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::{json, Value};
+use usvideo_core::Json;
+
+/// A serde_json value as the core's [`Json`] (numbers as serde_json writes them).
+fn j(v: &Value) -> Json {
+    serde::Deserialize::deserialize(v).unwrap_or_default()
+}
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use usvideo_core::retry::{self, Decision};
@@ -252,8 +258,8 @@ fn run_validation(v: &Value) -> R {
     let input = get(v, "input")?;
     let expected = get(v, "expected")?;
     let result: Result<Value, Vec<Issue>> = match get_str(v, "target")? {
-        "create_request" => validate::create_request_from_json(input).map(|r| serde_json::to_value(r).unwrap_or(Value::Null)),
-        "list_params" => validate::list_params_from_json(input).map(|p| serde_json::to_value(p).unwrap_or(Value::Null)),
+        "create_request" => validate::create_request_from_json(&j(input)).map(|r| serde_json::to_value(r).unwrap_or(Value::Null)),
+        "list_params" => validate::list_params_from_json(&j(input)).map(|p| serde_json::to_value(p).unwrap_or(Value::Null)),
         "job_id" => validate::validate_job_id(input.as_str().ok_or("input is a string")?).map(|()| Value::Bool(true)).map_err(|i| vec![i]),
         "api_key" => ApiKey::new(input.as_str().ok_or("input is a string")?).map(|_| Value::Bool(true)).map_err(|i| vec![i]),
         "jwt" => Jwt::new(input.as_str().ok_or("input is a string")?).map(|_| Value::Bool(true)).map_err(|i| vec![i]),
@@ -327,14 +333,14 @@ fn run_pricing(v: &Value) -> R {
     match get_str(v, "target")? {
         "estimate" => {
             let table = match input.get("table") {
-                Some(t) => PricingTable::from_json(t)?,
+                Some(t) => PricingTable::from_json(&j(t))?,
                 None => PricingTable::builtin(),
             };
             let d = u32::try_from(get_u64(input, "duration")?).map_err(|e| e.to_string())?;
             check_cents(expected, table.estimate(resolution(get(input, "resolution")?)?, d))
         }
         "from_json" => {
-            let parsed = PricingTable::from_json(get(input, "table")?);
+            let parsed = PricingTable::from_json(&j(get(input, "table")?));
             match (expected.get("error"), parsed) {
                 (Some(_), Ok(t)) => Err(format!("expected an error, got {t:?}")),
                 (Some(_), Err(_)) => Ok(()),
@@ -489,7 +495,7 @@ fn run_response(v: &Value) -> R {
         "parse_job_page" => response::parse_job_page(&resp).map(|p| serde_json::to_value(p).unwrap_or(Value::Null)),
         "parse_delete" => response::parse_delete(&resp, get_str(v, "delete_id")?).map(|d| serde_json::to_value(d).unwrap_or(Value::Null)),
         "parse_account" => response::parse_account(&resp).map(|a| serde_json::to_value(a).unwrap_or(Value::Null)),
-        "parse_pricing" => response::parse_pricing(&resp).map(|t| t.to_json()),
+        "parse_pricing" => response::parse_pricing(&resp).map(|t| serde_json::to_value(t.to_json()).unwrap_or(Value::Null)),
         "parse_created_api_key" => response::parse_created_api_key(&resp).map(|k| serde_json::to_value(k).unwrap_or(Value::Null)),
         "error_from_response" => Err(response::error_from_response(&resp)),
         other => return Err(format!("unknown target {other}")),

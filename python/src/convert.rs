@@ -98,6 +98,12 @@ pub(crate) fn parse(text: &str) -> PyResult<Value> {
     serde_json::from_str(text).map_err(|e| usage(format!("invalid JSON from the Python side: {e}")))
 }
 
+/// Loose JSON text from the Python side (a dict to validate, a price table), read by the core's
+/// parser: numbers keep their text, so `5.0` is told from `5` and prices are exact.
+pub(crate) fn parse_loose(text: &str) -> PyResult<usvideo_core::Json> {
+    usvideo_core::json::parse(text.as_bytes()).map_err(|e| usage(format!("invalid JSON from the Python side: {e}")))
+}
+
 /// JSON text for the Python side.
 pub(crate) fn to_json<T: Serialize>(v: &T) -> PyResult<String> {
     serde_json::to_string(v).map_err(|e| usage(format!("cannot encode a value as JSON: {e}")))

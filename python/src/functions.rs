@@ -67,7 +67,7 @@ fn duration_arg(d: &Bound<'_, PyAny>) -> Result<u32, Issue> {
 fn table(table_json: Option<&str>) -> PyResult<PricingTable> {
     match table_json {
         None => Ok(PricingTable::builtin()),
-        Some(text) => PricingTable::from_json(&convert::parse(text)?).map_err(|m| errors::core_err(&Error::new(ErrorKind::Decode, m))),
+        Some(text) => PricingTable::from_json(&convert::parse_loose(text)?).map_err(|m| errors::core_err(&Error::new(ErrorKind::Decode, m))),
     }
 }
 
@@ -115,7 +115,7 @@ fn builtin_pricing() -> PyResult<String> {
 #[pyfunction]
 fn validate_create(request_json: &str) -> PyResult<String> {
     guard(|| {
-        let req = validate::create_request_from_json(&convert::parse(request_json)?).map_err(errors::issues)?;
+        let req = validate::create_request_from_json(&convert::parse_loose(request_json)?).map_err(errors::issues)?;
         convert::to_json(&req)
     })
 }
@@ -124,7 +124,7 @@ fn validate_create(request_json: &str) -> PyResult<String> {
 #[pyfunction]
 fn validate_list_params(params_json: &str) -> PyResult<String> {
     guard(|| {
-        let p = validate::list_params_from_json(&convert::parse(params_json)?).map_err(errors::issues)?;
+        let p = validate::list_params_from_json(&convert::parse_loose(params_json)?).map_err(errors::issues)?;
         convert::to_json(&p)
     })
 }
@@ -206,7 +206,7 @@ impl Config {
     fn create_video<'py>(&self, py: Python<'py>, key: &str, request_json: &str, idempotency_key: &str) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let k = api_key(key)?;
-            let req = validate::create_request_from_json(&convert::parse(request_json)?).map_err(errors::issues)?;
+            let req = validate::create_request_from_json(&convert::parse_loose(request_json)?).map_err(errors::issues)?;
             let idem = IdempotencyKey::from_string(idempotency_key).map_err(errors::issue)?;
             convert::request_tuple(py, &core(self.inner.create_video(&k, &req, &idem))?)
         })
@@ -227,7 +227,7 @@ impl Config {
     fn list_videos<'py>(&self, py: Python<'py>, key: &str, params_json: &str) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let k = api_key(key)?;
-            let params = validate::list_params_from_json(&convert::parse(params_json)?).map_err(errors::issues)?;
+            let params = validate::list_params_from_json(&convert::parse_loose(params_json)?).map_err(errors::issues)?;
             convert::request_tuple(py, &core(self.inner.list_videos(&k, &params))?)
         })
     }

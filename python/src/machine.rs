@@ -52,14 +52,14 @@ fn idem(key: &str) -> PyResult<IdempotencyKey> {
 }
 
 fn create_request(json: &str) -> PyResult<usvideo_core::CreateVideoRequest> {
-    usvideo_core::validate::create_request_from_json(&convert::parse(json)?).map_err(errors::issues)
+    usvideo_core::validate::create_request_from_json(&convert::parse_loose(json)?).map_err(errors::issues)
 }
 
 /// A batch's requests from loose JSON (a list of dicts): every rule of every item, fields named
 /// `requests[3].duration`.
 fn batch_requests(json: &str) -> PyResult<Vec<CreateVideoRequest>> {
-    let value = convert::parse(json)?;
-    let Some(list) = value.as_array() else {
+    let value = convert::parse_loose(json)?;
+    let usvideo_core::Json::Array(list) = &value else {
         return Err(errors::issue(Issue::new("requests", IssueCode::InvalidType, "requests must be a list of create requests")));
     };
     let mut out = Vec::with_capacity(list.len());

@@ -1,7 +1,7 @@
 //! The module an app loads at import: everything but the batch scheduler (see the crate docs).
 
 use crate::{batch_options, invalid, ms, new_batch, one, seed_of, overridden, parse, render, throw, to_json, headers_from, error_json, transport_kind, R};
-use serde_json::{Map, Value};
+use usvideo_core::json::Json;
 use usvideo_core::validate::{self, CREATE_FIELDS};
 use usvideo_core::{
     response, ApiKey, Batch, BatchSnapshot, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, Millis,
@@ -16,20 +16,20 @@ use wasm_bindgen::prelude::*;
 
 /// Resolution and duration of a loose estimate input (`{resolution?, duration?}`, or a whole create
 /// request: its other fields are allowed and ignored). Defaults: 720p, 5 s.
-fn estimate_input(v: &Value) -> Result<(Resolution, u32), Vec<Issue>> {
-    let Some(obj) = v.as_object() else {
+fn estimate_input(v: &Json) -> Result<(Resolution, u32), Vec<Issue>> {
+    let Json::Object(obj) = v else {
         return Err(vec![Issue::new("body", IssueCode::InvalidType, "the estimate input must be an object")]);
     };
     let mut issues = Vec::new();
-    for key in obj.keys() {
+    for (key, _) in obj {
         if !CREATE_FIELDS.contains(&key.as_str()) {
             let hint = validate::suggest(key, &CREATE_FIELDS).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
             issues.push(Issue::new(key.clone(), IssueCode::UnknownField, format!("unknown field `{key}`{hint}")));
         }
     }
-    let resolution = match obj.get("resolution") {
-        None | Some(Value::Null) => Some(Resolution::default()),
-        Some(Value::String(s)) => Resolution::parse(s).or_else(|| {
+    let resolution = match v.get("resolution") {
+        None | Some(Json::Null) => Some(Resolution::default()),
+        Some(Json::String(s)) => Resolution::parse(s).or_else(|| {
             issues.push(Issue::new("resolution", IssueCode::InvalidChoice, "resolution must be one of 720p, 1080p, 2k (exact case)"));
             None
         }),
@@ -38,11 +38,13 @@ fn estimate_input(v: &Value) -> Result<(Resolution, u32), Vec<Issue>> {
             None
         }
     };
-    let duration = match obj.get("duration") {
-        None | Some(Value::Null) => Some(usvideo_core::model::DEFAULT_DURATION),
-        Some(Value::Number(n)) if n.as_u64().is_some() => Some(n.as_u64().and_then(|d| u32::try_from(d).ok()).unwrap_or(u32::MAX)),
-        Some(Value::Number(n)) if n.is_i64() => Some(0),
-        Some(Value::Number(_)) => {
+    let duration = match v.get("duration") {
+        None | Some(Json::Null) => Some(usvideo_core::model::DEFAULT_DURATION),
+        // An integer's text: too large is out of range (u32::MAX), negative is 0 (both refused by
+        // the estimate with the duration's rule).
+        Some(Json::Number(n)) if n.bytes().all(|b| b.is_ascii_digit()) => Some(n.parse::<u32>().unwrap_or(u32::MAX)),
+        Some(Json::Number(n)) if n.starts_with('-') && n.bytes().skip(1).all(|b| b.is_ascii_digit()) => Some(0),
+        Some(Json::Number(_)) => {
             issues.push(Issue::new("duration", IssueCode::NotInteger, "duration must be a whole number of seconds"));
             None
         }
@@ -70,7 +72,7 @@ pub fn estimate(input: &str, table: Option<String>) -> R<f64> {
         None => PricingTable::builtin(),
     };
     let v = parse(input)?;
-    let cents = if let Value::Array(items) = &v {
+    let cents = if let Json::Array(items) = &v {
         let mut reqs = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let (resolution, duration) = estimate_input(item).map_err(|issues| {
@@ -102,7 +104,7 @@ pub fn validate(target: &str, input: &str) -> R<String> {
     let v = parse(input)?;
     let text = || v.as_str().ok_or_else(|| one(target, IssueCode::InvalidType, "must be a string"));
     match target {
-        "create_request" => validate::create_request_from_json(&v).map(|r| to_json(&r)).map_err(invalid),
+        "create_request" => validate::create_request_from_json(&v).map(|r| r.to_json().to_string()).map_err(invalid),
         "list_params" => validate::list_params_from_json(&v).map(|p| to_json(&p)).map_err(invalid),
         "job_id" => validate::validate_job_id(text()?).map(|()| "true".into()).map_err(|i| invalid(vec![i])),
         "api_key" => ApiKey::new(text()?).map(|_| "true".into()).map_err(|i| invalid(vec![i])),
@@ -241,35 +243,37 @@ impl Client {
         for (d, s) in seed_bytes.iter_mut().zip(entropy) {
             *d = *s;
         }
-        let seed = v.get("seed").and_then(Value::as_u64).unwrap_or_else(|| u64::from_le_bytes(seed_bytes));
-        // Most specs carry no `retry`: skip the default's round trip through a `Value`.
+        let seed = v.get("seed").and_then(Json::as_u64).unwrap_or_else(|| u64::from_le_bytes(seed_bytes));
+        // Most specs carry no `retry`: skip the default's round trip through text.
         let retry: RetryPolicy = match v.get("retry") {
-            None | Some(Value::Null) => RetryPolicy::default(),
+            None | Some(Json::Null) => RetryPolicy::default(),
             over => overridden(over, "retry")?,
         };
-        let deadline = v.get("deadline").and_then(Value::as_u64).map(Millis);
-        let idempotency = || match v.get("idempotency_key").and_then(Value::as_str) {
+        let deadline = v.get("deadline").and_then(Json::as_u64).map(Millis);
+        let idempotency = || match v.get("idempotency_key").and_then(Json::as_str) {
             Some(k) => IdempotencyKey::from_string(k).map_err(|i| invalid(vec![i])),
             None => IdempotencyKey::from_entropy(entropy.get(8..).unwrap_or_default()).map_err(|i| invalid(vec![i])),
         };
-        let request = || validate::create_request_from_json(v.get("request").unwrap_or(&Value::Null)).map_err(invalid);
+        let request = || validate::create_request_from_json(v.get("request").unwrap_or(&Json::Null)).map_err(invalid);
         let options = || -> R<WaitOptions> {
-            let mut o = v.get("options").cloned().unwrap_or_else(|| Value::Object(Map::new()));
-            if let (Value::Object(m), Some(r)) = (&mut o, v.get("retry")) {
-                m.entry("retry").or_insert_with(|| r.clone());
+            let mut o = v.get("options").cloned().unwrap_or_else(|| Json::Object(Vec::new()));
+            if let (Json::Object(m), Some(r)) = (&mut o, v.get("retry"))
+                && !m.iter().any(|(k, _)| k == "retry")
+            {
+                m.push(("retry".to_owned(), r.clone()));
             }
             overridden(Some(&o), "options")
         };
-        let inner = match v.get("machine").and_then(Value::as_str).unwrap_or("") {
+        let inner = match v.get("machine").and_then(Json::as_str).unwrap_or("") {
             "call" => {
-                let c = v.get("call").unwrap_or(&Value::Null);
-                let s = |k: &str| c.get(k).and_then(Value::as_str);
+                let c = v.get("call").unwrap_or(&Json::Null);
+                let s = |k: &str| c.get(k).and_then(Json::as_str);
                 let id = s("id").unwrap_or("");
                 let (endpoint, req, parser): (Endpoint, HttpRequest, Parse) = match s("target").unwrap_or("") {
                     "retrieve_video" => (Endpoint::RetrieveVideo, self.config.retrieve_video(self.key()?, id).map_err(|e| throw(&e))?, Parse::Job),
                     "delete_video" => (Endpoint::DeleteVideo, self.config.delete_video(self.key()?, id).map_err(|e| throw(&e))?, Parse::Delete(id.to_owned())),
                     "list_videos" => {
-                        let params = validate::list_params_from_json(c.get("params").unwrap_or(&Value::Null)).map_err(invalid)?;
+                        let params = validate::list_params_from_json(c.get("params").unwrap_or(&Json::Null)).map_err(invalid)?;
                         (Endpoint::ListVideos, self.config.list_videos(self.key()?, &params).map_err(|e| throw(&e))?, Parse::Page)
                     }
                     "retrieve_account" => (Endpoint::Account, self.config.retrieve_account(self.key()?), Parse::Account),
@@ -277,20 +281,20 @@ impl Client {
                     "create_api_key" => {
                         let jwt = Jwt::new(s("jwt").unwrap_or("")).map_err(|i| invalid(vec![i]))?;
                         let name = match c.get("name") {
-                            None | Some(Value::Null) => None,
-                            Some(Value::String(n)) => Some(n.as_str()),
+                            None | Some(Json::Null) => None,
+                            Some(Json::String(n)) => Some(n.as_str()),
                             Some(_) => return Err(one("name", IssueCode::InvalidType, "name must be a string")),
                         };
                         (Endpoint::CreateApiKey, self.config.create_api_key(&jwt, name).map_err(|e| throw(&e))?, Parse::ApiKey)
                     }
                     _ => return Err(throw(&Error::usage("unknown call target"))),
                 };
-                let parser = if c.get("raw").and_then(Value::as_bool) == Some(true) { Parse::Raw } else { parser };
+                let parser = if c.get("raw") == Some(&Json::Bool(true)) { Parse::Raw } else { parser };
                 return Ok(Machine { inner: Inner::Call(Call::new(endpoint, req, retry, seed, deadline, 0)), parse: parser });
             }
             "create" => Inner::Create(Create::new(&self.config, self.key()?, request()?, &idempotency()?, retry, seed, deadline, 0).map_err(|e| throw(&e))?),
             "job_run_wait" => {
-                let id = v.get("job_id").and_then(Value::as_str).unwrap_or("");
+                let id = v.get("job_id").and_then(Json::as_str).unwrap_or("");
                 Inner::Run(JobRun::wait(&self.config, self.key()?, id, options()?, seed, now).map_err(|e| throw(&e))?)
             }
             "job_run_create_and_wait" => {
@@ -320,25 +324,7 @@ impl Client {
             // their jobs and errors are what a full read costs, and they change no check. A result
             // this cannot read is refused when the batch module starts (the first `next()`).
             Some(s) => {
-                let light: LightSnapshot = serde_json::from_str(&s).map_err(|_| one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())"))?;
-                let not_one = || one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())");
-                let snap = BatchSnapshot {
-                    version: light.version,
-                    scale: light.scale,
-                    items: light
-                        .items
-                        .into_iter()
-                        .map(|i| {
-                            Ok(SnapshotItem {
-                            request: validate::create_request_from_json(&i.request).map_err(|_| not_one())?,
-                            idempotency_key: i.idempotency_key,
-                            state: i.state,
-                            job_id: i.job_id,
-                            result: i.result.map(|r| ItemResult { index: r.index, job: None, error: r.error.map(|_| Error::usage("")) }),
-                            })
-                        })
-                        .collect::<R<Vec<_>>>()?,
-                };
+                let snap = light_snapshot(&s).ok_or_else(|| one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())"))?;
                 let b = Batch::resume(&self.config, self.key()?, snap, seed_of(entropy), batch_options(options)?, ms(now)).map_err(|e| throw(&e))?;
                 (b, s)
             }
@@ -368,30 +354,37 @@ struct RawResponse<'a> {
     body: std::borrow::Cow<'a, str>,
 }
 
-/// A [`BatchSnapshot`] read without its items' jobs and errors (see `batchPreflight`).
-#[derive(serde::Deserialize)]
-struct LightSnapshot {
-    version: u32,
-    items: Vec<LightItem>,
-    scale: f64,
-}
-
-#[derive(serde::Deserialize)]
-struct LightItem {
-    request: Value,
-    idempotency_key: IdempotencyKey,
-    state: String,
-    #[serde(default)]
-    job_id: Option<String>,
-    #[serde(default)]
-    result: Option<LightResult>,
-}
-
-#[derive(serde::Deserialize)]
-struct LightResult {
-    index: u32,
-    #[serde(default)]
-    error: Option<serde::de::IgnoredAny>,
+/// A [`BatchSnapshot`] read without its items' jobs and errors (see `batchPreflight`): read from
+/// the tree by hand, so that no typed reader of a snapshot, a job or an error is in this module.
+fn light_snapshot(text: &str) -> Option<BatchSnapshot> {
+    let v = usvideo_core::json::parse(text.as_bytes()).ok()?;
+    let version = u32::try_from(v.get("version")?.as_u64()?).ok()?;
+    let scale = match v.get("scale")? {
+        Json::Number(t) => t.parse::<f64>().ok()?,
+        _ => return None,
+    };
+    let Json::Array(items) = v.get("items")? else { return None };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let text = |k: &str| item.get(k).and_then(Json::as_str);
+        let result = match item.get("result") {
+            None | Some(Json::Null) => None,
+            Some(r) => {
+                let index = u32::try_from(r.get("index")?.as_u64()?).ok()?;
+                // Only whether it failed: the error itself is read by the batch module.
+                let failed = r.get("error").is_some_and(|e| !e.is_null());
+                Some(ItemResult { index, job: None, error: failed.then(|| Error::usage("")) })
+            }
+        };
+        out.push(SnapshotItem {
+            request: validate::create_request_from_json(item.get("request")?).ok()?,
+            idempotency_key: IdempotencyKey::from_string(text("idempotency_key")?).ok()?,
+            state: text("state")?.to_owned(),
+            job_id: text("job_id").map(str::to_owned),
+            result,
+        });
+    }
+    Some(BatchSnapshot { version, items: out, scale })
 }
 
 /// How a finished call's 2xx response is read.

@@ -6,8 +6,9 @@
 //!
 //! ## How values cross the boundary
 //! - Structured values cross as **JSON text** (`JSON.stringify` on the way in, `JSON.parse` on the
-//!   way out). serde_json is in the module anyway (the core parses wire bodies with it), so this
-//!   costs no extra code, unlike serde-wasm-bindgen or tsify.
+//!   way out). Text coming in is read by the core's own small parser ([`usvideo_core::json`]), the
+//!   same one that reads wire bodies; text going out is written by serde_json's serializer (its
+//!   parser is not in the module).
 //! - Milliseconds and cents cross as `f64` (a JS `number`, never a `bigint`); the core keeps them
 //!   below 2^53. Instants are the host's `performance.now()`, floored.
 //! - Failures are **thrown as a JSON string** of the core's [`Error`] plus `class`
@@ -29,7 +30,7 @@
 //! of apps that never run a batch.
 
 use serde::Serialize;
-use serde_json::Value;
+use usvideo_core::json::{self, Json};
 use usvideo_core::validate;
 use usvideo_core::{Batch, BatchOptions, BatchSnapshot, Endpoint, Error, Event, Header, Issue, IssueCode, Millis, Output, TransportKind};
 #[cfg(feature = "batch")]
@@ -89,8 +90,8 @@ pub(crate) fn to_json<T: Serialize>(v: &T) -> String {
 }
 
 /// JSON text made by the package's own `JSON.stringify`.
-pub(crate) fn parse(text: &str) -> R<Value> {
-    serde_json::from_str(text).map_err(|_| throw(&Error::usage("internal: the package passed text that is not JSON")))
+pub(crate) fn parse(text: &str) -> R<Json> {
+    json::parse(text.as_bytes()).map_err(|_| throw(&Error::usage("internal: the package passed text that is not JSON")))
 }
 
 /// A host instant (`performance.now()`) as the core's clock. `as` saturates and maps NaN to 0.
@@ -98,37 +99,14 @@ pub(crate) fn ms(now: f64) -> Millis {
     Millis((now as u64).min(Millis::MAX.0))
 }
 
-/// `a` with the fields of `b` laid over it, objects merged recursively.
-pub(crate) fn merge(a: &mut Value, b: &Value) {
-    match (a, b) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (k, v) in b {
-                match a.get_mut(k) {
-                    Some(slot) => merge(slot, v),
-                    None => {
-                        a.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (a, b) => *a = b.clone(),
-    }
-}
-
-/// A default value of `T` with `over` laid on it (how specs override options). The merge goes
-/// through text (`to_string`, `from_str`), not `to_value`/`from_value` (see above); it runs once
-/// per call that overrides an option, never per poll.
-pub(crate) fn overridden<T: Serialize + serde::de::DeserializeOwned + Default>(over: Option<&Value>, field: &str) -> R<T> {
-    let mut base: Value = serde_json::from_str(&to_json(&T::default())).unwrap_or(Value::Null);
+/// A default value of `T` with `over` laid on it, objects merged recursively (how specs override
+/// options). It runs once per call that overrides an option, never per poll.
+pub(crate) fn overridden<T: Serialize + serde::de::DeserializeOwned + Default>(over: Option<&Json>, field: &str) -> R<T> {
+    let mut base = json::parse(to_json(&T::default()).as_bytes()).unwrap_or_default();
     if let Some(o) = over.filter(|o| !o.is_null()) {
-        merge(&mut base, o);
+        base.merge(o.clone());
     }
-    serde_json::from_str(&base.to_string()).map_err(|e| {
-        // serde_json adds " at line 1 column N" when reading text: meaningless for a merged value.
-        let text = e.to_string();
-        let message = text.rfind(" at line ").map_or(text.as_str(), |at| text.get(..at).unwrap_or_default());
-        one(field, IssueCode::InvalidType, &format!("{field}: {message}"))
-    })
+    json::from_json(base).map_err(|e| one(field, IssueCode::InvalidType, &format!("{field}: {e}")))
 }
 
 pub(crate) fn headers_from(text: &str) -> Vec<Header> {
@@ -213,7 +191,7 @@ pub(crate) fn render(out: Output) -> String {
 /// The requests of a new batch, each validated as a create request (fields prefixed with
 /// `requests[i].`).
 pub(crate) fn batch_requests(requests: &str) -> R<Vec<usvideo_core::CreateVideoRequest>> {
-    let Value::Array(items) = parse(requests)? else {
+    let Json::Array(items) = parse(requests)? else {
         return Err(one("requests", IssueCode::InvalidType, "requests must be an array"));
     };
     let mut reqs = Vec::with_capacity(items.len());
@@ -241,7 +219,7 @@ pub(crate) fn batch_options(options: &str) -> R<BatchOptions> {
 
 /// A snapshot taken by `snapshot()`.
 pub(crate) fn batch_snapshot(snapshot: &str) -> R<BatchSnapshot> {
-    serde_json::from_str(snapshot).map_err(|_| one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())"))
+    json::from_slice(snapshot.as_bytes()).map_err(|_| one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())"))
 }
 
 /// The seed of a resumed batch's jitter.

@@ -1,0 +1,832 @@
+//! The core's own JSON: a small parser into a [`Json`] tree that keeps every number as its text,
+//! a serde [`Deserializer`] over that tree, and a writer.
+//!
+//! Why not serde_json: the core reads every body the service sends and every loose value a binding
+//! hands it, and in the npm package (WebAssembly) serde_json's parser and its per-type readers were
+//! the largest single cost of the module. This parser does one thing (RFC 8259 text to a tree) and
+//! the typed values are read from the tree by the same serde derives as before. Keeping numbers as
+//! text also makes prices exact (`0.24` is read as 24 cents, never through a float) and lets the
+//! validator tell `5`, `5.0` and `18446744073709551616` apart.
+//!
+//! Rules:
+//! - Input is UTF-8; anything else, a control character inside a string, a lone surrogate escape,
+//!   trailing text, or nesting deeper than [`MAX_DEPTH`] is an [`Error`], never a panic.
+//! - Object members keep their order; a repeated key keeps every occurrence ([`Json::get`] returns
+//!   the last, like serde_json's `Value`; a typed read reports a duplicate field).
+//! - A number is read as an integer only when its text is one (`5`, `-3`); `5.0` and `5e0` are not.
+//! - Errors never format a float (serde's own `Unexpected` display would link float formatting into
+//!   the wasm module for a message nobody reads).
+
+use serde::de::{self, DeserializeOwned, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, Unexpected, VariantAccess, Visitor};
+use std::fmt;
+
+/// How deep arrays and objects may nest before the parser refuses the text.
+pub const MAX_DEPTH: usize = 128;
+
+/// A JSON value. Numbers are kept as their (validated) text.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Json {
+    /// `null`
+    #[default]
+    Null,
+    /// `true` / `false`
+    Bool(bool),
+    /// A number, exactly as written (`5`, `-0.24`, `1e3`).
+    Number(String),
+    /// A string, unescaped.
+    String(String),
+    /// An array.
+    Array(Vec<Json>),
+    /// An object, members in their order.
+    Object(Vec<(String, Json)>),
+}
+
+/// Why a text is not JSON, or why a [`Json`] is not the type asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error(String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl de::Error for Error {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Error(msg.to_string())
+    }
+    fn invalid_type(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        Error(format!("invalid type: {}, expected {exp}", describe(&unexp)))
+    }
+    fn invalid_value(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
+        Error(format!("invalid value: {}, expected {exp}", describe(&unexp)))
+    }
+}
+
+/// serde's `Unexpected` in words, without its `Display` (which formats floats).
+fn describe(u: &Unexpected<'_>) -> String {
+    match u {
+        Unexpected::Bool(b) => format!("boolean `{b}`"),
+        Unexpected::Unsigned(n) => format!("integer `{n}`"),
+        Unexpected::Signed(n) => format!("integer `{n}`"),
+        Unexpected::Float(_) => "a number with a fraction".to_owned(),
+        Unexpected::Char(c) => format!("character `{c}`"),
+        Unexpected::Str(s) => format!("string {s:?}"),
+        Unexpected::Bytes(_) => "bytes".to_owned(),
+        Unexpected::Unit => "null".to_owned(),
+        Unexpected::Option => "an optional value".to_owned(),
+        Unexpected::NewtypeStruct => "a newtype struct".to_owned(),
+        Unexpected::Seq => "an array".to_owned(),
+        Unexpected::Map => "an object".to_owned(),
+        Unexpected::Enum => "an enum".to_owned(),
+        Unexpected::UnitVariant => "a unit variant".to_owned(),
+        Unexpected::NewtypeVariant => "a newtype variant".to_owned(),
+        Unexpected::TupleVariant => "a tuple variant".to_owned(),
+        Unexpected::StructVariant => "a struct variant".to_owned(),
+        Unexpected::Other(s) => (*s).to_owned(),
+    }
+}
+
+/// Parses JSON text.
+///
+/// # Errors
+/// When `bytes` is not one JSON value (see the module's rules), with the byte offset.
+pub fn parse(bytes: &[u8]) -> Result<Json, Error> {
+    let text = std::str::from_utf8(bytes).map_err(|e| Error(format!("not UTF-8 at byte {}", e.valid_up_to())))?;
+    let mut p = Parser { s: text.as_bytes(), text, at: 0 };
+    p.space();
+    let v = p.value(0)?;
+    p.space();
+    if p.at < p.s.len() {
+        return Err(p.fail("trailing characters"));
+    }
+    Ok(v)
+}
+
+/// Parses JSON text into a typed value.
+///
+/// # Errors
+/// When the text is not JSON or not a `T`.
+pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    T::deserialize(parse(bytes)?)
+}
+
+/// Reads a typed value from a [`Json`].
+///
+/// # Errors
+/// When the value is not a `T`.
+pub fn from_json<T: DeserializeOwned>(value: Json) -> Result<T, Error> {
+    T::deserialize(value)
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    text: &'a str,
+    at: usize,
+}
+
+impl Parser<'_> {
+    fn fail(&self, what: &str) -> Error {
+        Error(format!("{what} at byte {}", self.at))
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.at).copied()
+    }
+
+    fn space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: Json) -> Result<Json, Error> {
+        if self.s.get(self.at..self.at + word.len()) == Some(word.as_bytes()) {
+            self.at += word.len();
+            Ok(v)
+        } else {
+            Err(self.fail("expected a value"))
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Json, Error> {
+        match self.peek() {
+            Some(b'n') => self.literal("null", Json::Null),
+            Some(b't') => self.literal("true", Json::Bool(true)),
+            Some(b'f') => self.literal("false", Json::Bool(false)),
+            Some(b'"') => Ok(Json::String(self.string()?)),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b'[') => self.array(depth + 1),
+            Some(b'{') => self.object(depth + 1),
+            Some(_) => Err(self.fail("expected a value")),
+            None => Err(self.fail("unexpected end of text")),
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let from = self.at;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.at += 1;
+        }
+        self.at - from
+    }
+
+    fn number(&mut self) -> Result<Json, Error> {
+        let from = self.at;
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.at += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(self.fail("invalid number")),
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if self.digits() == 0 {
+                return Err(self.fail("invalid number"));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.at += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            if self.digits() == 0 {
+                return Err(self.fail("invalid number"));
+            }
+        }
+        Ok(Json::Number(self.text.get(from..self.at).unwrap_or_default().to_owned()))
+    }
+
+    fn hex4(&mut self) -> Result<u32, Error> {
+        let digits = self.text.get(self.at..self.at + 4).filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()));
+        let n = digits.and_then(|d| u32::from_str_radix(d, 16).ok()).ok_or_else(|| self.fail("invalid \\u escape"))?;
+        self.at += 4;
+        Ok(n)
+    }
+
+    fn string(&mut self) -> Result<String, Error> {
+        self.at += 1; // the opening quote
+        let mut out = String::new();
+        loop {
+            // Copy the run up to the next quote, backslash or control character in one go.
+            let from = self.at;
+            while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
+                self.at += 1;
+            }
+            out.push_str(self.text.get(from..self.at).unwrap_or_default());
+            match self.peek() {
+                Some(b'"') => {
+                    self.at += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.at += 1;
+                    let c = match self.peek() {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            self.at += 1;
+                            let c = self.unicode()?;
+                            out.push(c);
+                            continue;
+                        }
+                        _ => return Err(self.fail("invalid escape")),
+                    };
+                    self.at += 1;
+                    out.push(c);
+                }
+                Some(_) => return Err(self.fail("control character in a string")),
+                None => return Err(self.fail("unterminated string")),
+            }
+        }
+    }
+
+    /// The character of a `\u` escape (after the `u`), a surrogate pair read whole.
+    fn unicode(&mut self) -> Result<char, Error> {
+        let hi = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&hi) {
+            if self.s.get(self.at..self.at + 2) != Some(b"\\u") {
+                return Err(self.fail("lone surrogate in a \\u escape"));
+            }
+            self.at += 2;
+            let lo = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&lo) {
+                return Err(self.fail("lone surrogate in a \\u escape"));
+            }
+            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+        } else {
+            hi
+        };
+        char::from_u32(code).ok_or_else(|| self.fail("lone surrogate in a \\u escape"))
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Json, Error> {
+        if depth > MAX_DEPTH {
+            return Err(self.fail("nested too deep"));
+        }
+        self.at += 1;
+        let mut items = Vec::new();
+        self.space();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            return Ok(Json::Array(items));
+        }
+        loop {
+            self.space();
+            items.push(self.value(depth)?);
+            self.space();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b']') => {
+                    self.at += 1;
+                    return Ok(Json::Array(items));
+                }
+                _ => return Err(self.fail("expected `,` or `]`")),
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Json, Error> {
+        if depth > MAX_DEPTH {
+            return Err(self.fail("nested too deep"));
+        }
+        self.at += 1;
+        let mut members = Vec::new();
+        self.space();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Ok(Json::Object(members));
+        }
+        loop {
+            self.space();
+            if self.peek() != Some(b'"') {
+                return Err(self.fail("expected a key"));
+            }
+            let key = self.string()?;
+            self.space();
+            if self.peek() != Some(b':') {
+                return Err(self.fail("expected `:`"));
+            }
+            self.at += 1;
+            self.space();
+            members.push((key, self.value(depth)?));
+            self.space();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b'}') => {
+                    self.at += 1;
+                    return Ok(Json::Object(members));
+                }
+                _ => return Err(self.fail("expected `,` or `}`")),
+            }
+        }
+    }
+}
+
+impl Json {
+    /// The member `key` of an object (the last one if it repeats).
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(m) => m.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The text of a string.
+    #[must_use]
+    pub fn as_str(&self) -> Option<&str> {
+        if let Json::String(s) = self { Some(s) } else { None }
+    }
+
+    /// Whether this is an object.
+    #[must_use]
+    pub fn is_object(&self) -> bool {
+        matches!(self, Json::Object(_))
+    }
+
+    /// Whether this is `null`.
+    #[must_use]
+    pub fn is_null(&self) -> bool {
+        matches!(self, Json::Null)
+    }
+
+    /// The value of a number written as an integer that fits a `u64`.
+    #[must_use]
+    pub fn as_u64(&self) -> Option<u64> {
+        if let Json::Number(t) = self { t.parse().ok() } else { None }
+    }
+
+    /// The JSON type in words, for messages (`a string`, `a number`, …).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Json::Null => "null",
+            Json::Bool(_) => "a boolean",
+            Json::Number(_) => "a number",
+            Json::String(_) => "a string",
+            Json::Array(_) => "an array",
+            Json::Object(_) => "an object",
+        }
+    }
+
+    /// `self` with the members of `over` laid on it, objects merged recursively.
+    pub fn merge(&mut self, over: Json) {
+        match (self, over) {
+            (Json::Object(base), Json::Object(over)) => {
+                for (k, v) in over {
+                    match base.iter_mut().rev().find(|(bk, _)| *bk == k) {
+                        Some((_, slot)) => slot.merge(v),
+                        None => base.push((k, v)),
+                    }
+                }
+            }
+            (slot, v) => *slot = v,
+        }
+    }
+
+    /// Appends the compact JSON text of this value to `out`.
+    pub fn write(&self, out: &mut String) {
+        match self {
+            Json::Null => out.push_str("null"),
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::Number(t) => out.push_str(t),
+            Json::String(s) => write_str(s, out),
+            Json::Array(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    v.write(out);
+                }
+                out.push(']');
+            }
+            Json::Object(members) => {
+                out.push('{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_str(k, out);
+                    out.push(':');
+                    v.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+impl fmt::Display for Json {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        self.write(&mut s);
+        f.write_str(&s)
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn write_str(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let n = c as usize;
+                out.push_str("\\u00");
+                out.push(char::from(HEX.get(n >> 4).copied().unwrap_or(b'0')));
+                out.push(char::from(HEX.get(n & 15).copied().unwrap_or(b'0')));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Whether a number's text is an integer (no fraction, no exponent).
+fn is_integer(t: &str) -> bool {
+    !t.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
+}
+
+impl Json {
+    fn unexpected(&self) -> Unexpected<'_> {
+        match self {
+            Json::Null => Unexpected::Unit,
+            Json::Bool(b) => Unexpected::Bool(*b),
+            Json::Number(t) if is_integer(t) => Unexpected::Other("an integer"),
+            Json::Number(_) => Unexpected::Other("a number with a fraction or exponent"),
+            Json::String(s) => Unexpected::Str(s),
+            Json::Array(_) => Unexpected::Seq,
+            Json::Object(_) => Unexpected::Map,
+        }
+    }
+
+    fn integer<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let Json::Number(t) = &self else {
+            return Err(de::Error::invalid_type(self.unexpected(), &visitor));
+        };
+        if !is_integer(t) {
+            return Err(de::Error::invalid_type(self.unexpected(), &visitor));
+        }
+        if let Ok(n) = t.parse::<u64>() {
+            visitor.visit_u64(n)
+        } else if let Ok(n) = t.parse::<i64>() {
+            visitor.visit_i64(n)
+        } else {
+            Err(Error(format!("integer {t} is out of range, expected {}", Expecting(&visitor))))
+        }
+    }
+}
+
+/// A visitor's `expecting` as a `Display`.
+struct Expecting<'a, V>(&'a V);
+
+impl<'de, V: Visitor<'de>> fmt::Display for Expecting<'_, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+}
+
+impl<'de> Deserializer<'de> for Json {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Json::Null => visitor.visit_unit(),
+            Json::Bool(b) => visitor.visit_bool(b),
+            Json::Number(ref t) if is_integer(t) && (t.parse::<u64>().is_ok() || t.parse::<i64>().is_ok()) => self.integer(visitor),
+            Json::Number(t) => match t.parse::<f64>() {
+                Ok(f) => visitor.visit_f64(f),
+                Err(_) => Err(Error(format!("number {t} cannot be read"))),
+            },
+            Json::String(s) => visitor.visit_string(s),
+            Json::Array(items) => visitor.visit_seq(Seq(items.into_iter())),
+            Json::Object(members) => visitor.visit_map(Map { members: members.into_iter(), value: None }),
+        }
+    }
+
+    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.integer(visitor)
+    }
+    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.integer(visitor)
+    }
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.integer(visitor)
+    }
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.integer(visitor)
+    }
+    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.integer(visitor)
+    }
+    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.integer(visitor)
+    }
+    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.integer(visitor)
+    }
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.integer(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if self.is_null() { visitor.visit_none() } else { visitor.visit_some(self) }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(self, _name: &'static str, _variants: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
+        match self {
+            Json::String(s) => visitor.visit_enum(s.into_deserializer()),
+            Json::Object(members) if members.len() == 1 => match members.into_iter().next() {
+                Some((variant, value)) => visitor.visit_enum(Enum { variant, value }),
+                None => Err(Error("an enum needs one member".to_owned())),
+            },
+            other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        drop(self);
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool f32 f64 i128 u128 char str string bytes byte_buf unit unit_struct seq tuple
+        tuple_struct map struct identifier
+    }
+}
+
+impl IntoDeserializer<'_, Error> for Json {
+    type Deserializer = Json;
+    fn into_deserializer(self) -> Json {
+        self
+    }
+}
+
+struct Seq(std::vec::IntoIter<Json>);
+
+impl<'de> SeqAccess<'de> for Seq {
+    type Error = Error;
+    fn next_element_seed<T: de::DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
+        self.0.next().map(|v| seed.deserialize(v)).transpose()
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
+
+struct Map {
+    members: std::vec::IntoIter<(String, Json)>,
+    value: Option<Json>,
+}
+
+impl<'de> MapAccess<'de> for Map {
+    type Error = Error;
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+        match self.members.next() {
+            Some((k, v)) => {
+                self.value = Some(v);
+                seed.deserialize(Json::String(k)).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        seed.deserialize(self.value.take().unwrap_or_default())
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.members.len())
+    }
+}
+
+struct Enum {
+    variant: String,
+    value: Json,
+}
+
+impl<'de> EnumAccess<'de> for Enum {
+    type Error = Error;
+    type Variant = Json;
+    fn variant_seed<V: de::DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Json), Error> {
+        Ok((seed.deserialize(Json::String(self.variant))?, self.value))
+    }
+}
+
+impl<'de> VariantAccess<'de> for Json {
+    type Error = Error;
+    fn unit_variant(self) -> Result<(), Error> {
+        if self.is_null() { Ok(()) } else { Err(Error("expected a unit variant".to_owned())) }
+    }
+    fn newtype_variant_seed<T: de::DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
+        seed.deserialize(self)
+    }
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_any(visitor)
+    }
+    fn struct_variant<V: Visitor<'de>>(self, _fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_any(visitor)
+    }
+}
+
+/// Reads a [`Json`] from any serde format (a binding's own values). Numbers keep their text: an
+/// integer as written, a float in Rust's shortest round-trip form.
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> Visitor<'de> for JsonVisitor {
+    type Value = Json;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_none<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Json, E> {
+        Ok(Json::Bool(b))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Json, E> {
+        Ok(Json::Number(n.to_string()))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Json, E> {
+        Ok(Json::Number(n.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Json, E> {
+        if n.is_finite() { Ok(Json::Number(format!("{n:?}"))) } else { Err(E::custom("a JSON number must be finite")) }
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Json, E> {
+        Ok(Json::String(s.to_owned()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Json, E> {
+        Ok(Json::String(s))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Json::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut members = Vec::new();
+        while let Some(kv) = map.next_entry()? {
+            members.push(kv);
+        }
+        Ok(Json::Object(members))
+    }
+}
+
+/// Writes a [`Json`] to any serde format. A number goes out as an integer when its text is one
+/// that fits 64 bits, otherwise as a float (where the format has nothing exact).
+impl serde::Serialize for Json {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Json::Null => s.serialize_unit(),
+            Json::Bool(b) => s.serialize_bool(*b),
+            Json::Number(t) => {
+                if let Ok(n) = t.parse::<u64>() {
+                    s.serialize_u64(n)
+                } else if let Ok(n) = t.parse::<i64>() {
+                    s.serialize_i64(n)
+                } else {
+                    s.serialize_f64(t.parse().unwrap_or(0.0))
+                }
+            }
+            Json::String(v) => s.serialize_str(v),
+            Json::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    seq.serialize_element(v)?;
+                }
+                seq.end()
+            }
+            Json::Object(members) => {
+                let mut map = s.serialize_map(Some(members.len()))?;
+                for (k, v) in members {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_serde_json_reads() {
+        let cases = [
+            r#"{"a":[1,-2,3.5,1e3,true,false,null],"b":"x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","c":{}}"#,
+            "[]",
+            " 0 ",
+            "\"\"",
+            "-0.0e+5",
+            "[[[[]]]]",
+        ];
+        for c in cases {
+            let ours = parse(c.as_bytes()).unwrap();
+            let theirs: serde_json::Value = serde_json::from_str(c).unwrap();
+            let back: serde_json::Value = serde_json::from_str(&ours.to_string()).unwrap();
+            assert_eq!(back, theirs, "{c}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_json() {
+        let cases: [&[u8]; 17] = [
+            b"", b"nul", b"01", b"1.", b"-", b"1e", b"[1,]", b"{\"a\" 1}", b"{a:1}", b"\"\\x\"", b"\"\\ud800\"", b"\"\\udc00\"", b"\"a\nb\"", b"1 2", b"\"abc",
+            b"\xff", b"{\"a\":1,}",
+        ];
+        for c in cases {
+            assert!(parse(c).is_err(), "{:?}", String::from_utf8_lossy(c));
+            assert!(serde_json::from_slice::<serde_json::Value>(c).is_err(), "serde_json accepts {:?}", String::from_utf8_lossy(c));
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+        assert!(parse(deep.as_bytes()).is_err());
+        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        assert!(parse(ok.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn numbers_keep_their_text() {
+        assert_eq!(parse(b"0.24").unwrap(), Json::Number("0.24".into()));
+        assert_eq!(parse(b"18446744073709551616").unwrap().as_u64(), None);
+        assert_eq!(parse(b"18446744073709551615").unwrap().as_u64(), Some(u64::MAX));
+    }
+
+    #[test]
+    fn typed_reads_refuse_the_wrong_shape_with_a_message() {
+        #[derive(serde::Deserialize, Debug)]
+        struct T {
+            n: u32,
+            #[serde(default)]
+            s: Option<String>,
+        }
+        let t: T = from_slice(br#"{"n": 5, "s": null, "extra": [1, {"x": 2}]}"#).unwrap();
+        assert_eq!((t.n, t.s), (5, None));
+        for (body, needle) in [
+            (&br#"{"n": 5.0}"#[..], "fraction"),
+            (br#"{"n": "5"}"#, "string \"5\""),
+            (br#"{"n": 4294967296}"#, "integer `4294967296`"),
+            (br#"{"n": 99999999999999999999}"#, "out of range"),
+            (br#"{"n": 1, "n": 2}"#, "duplicate"),
+            (br#"{}"#, "missing field"),
+        ] {
+            let e = from_slice::<T>(body).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e} should say {needle}");
+        }
+    }
+
+    #[test]
+    fn merge_lays_members_over() {
+        let mut a = parse(br#"{"x":1,"o":{"p":1,"q":2}}"#).unwrap();
+        a.merge(parse(br#"{"o":{"q":3},"y":true}"#).unwrap());
+        assert_eq!(a.to_string(), r#"{"x":1,"o":{"p":1,"q":3},"y":true}"#);
+    }
+
+    #[test]
+    fn writes_escapes() {
+        let mut s = String::new();
+        write_str("a\"\\\n\u{1}é", &mut s);
+        assert_eq!(s, "\"a\\\"\\\\\\n\\u0001é\"");
+    }
+}
