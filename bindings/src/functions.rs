@@ -8,7 +8,7 @@ use usvideo_core::{
 };
 
 /// JSON text from the app, read by the core (numbers kept exact: `5.0` is not `5`).
-fn json_value(text: &str, field: &str) -> Result<usvideo_core::Json> {
+fn json_value<'t>(text: &'t str, field: &str) -> Result<usvideo_core::Json<'t>> {
     usvideo_core::json::parse(text.as_bytes()).map_err(|e| usvideo_core::Issue::new(field, usvideo_core::IssueCode::InvalidType, format!("not JSON: {e}")).into())
 }
 

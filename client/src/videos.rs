@@ -53,7 +53,8 @@ impl Videos<'_> {
     /// # Errors
     /// A validation error listing every violated rule.
     pub fn request_from_json(value: &serde_json::Value) -> Result<CreateVideoRequest, Error> {
-        let loose = usvideo_core::json::parse(value.to_string().as_bytes()).map_err(|e| Error::usage(format!("not a JSON value: {e}")))?;
+        let text = value.to_string();
+        let loose = usvideo_core::json::parse(text.as_bytes()).map_err(|e| Error::usage(format!("not a JSON value: {e}")))?;
         validate::create_request_from_json(&loose).map_err(Error::validation)
     }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use usvideo_core::{estimate_cost, response, validate, ApiKey, ClientConfig, CreateVideoRequest, HttpResponse, IdempotencyKey, JobRun, Millis, Output, PricingTable, Resolution, WaitOptions};
 
 /// A serde_json value as the core's `Json` (numbers as serde_json writes them).
-fn j(v: &serde_json::Value) -> usvideo_core::Json {
+fn j(v: &serde_json::Value) -> usvideo_core::Json<'static> {
     serde::Deserialize::deserialize(v).unwrap_or_default()
 }
 

@@ -18,27 +18,30 @@
 //!   the wasm module for a message nobody reads).
 
 use serde::de::{self, DeserializeOwned, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, Unexpected, VariantAccess, Visitor};
+use std::borrow::Cow;
 use std::fmt;
 
 /// How deep arrays and objects may nest before the parser refuses the text.
 pub const MAX_DEPTH: usize = 128;
 
-/// A JSON value. Numbers are kept as their (validated) text.
+/// A JSON value. Numbers are kept as their (validated) text. Text borrows from the parsed input
+/// where it can (`Json<'static>` owns everything): a typed read then copies each string once, into
+/// its field, and never copies a key or a number.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub enum Json {
+pub enum Json<'a> {
     /// `null`
     #[default]
     Null,
     /// `true` / `false`
     Bool(bool),
     /// A number, exactly as written (`5`, `-0.24`, `1e3`).
-    Number(String),
+    Number(Cow<'a, str>),
     /// A string, unescaped.
-    String(String),
+    String(Cow<'a, str>),
     /// An array.
-    Array(Vec<Json>),
+    Array(Vec<Json<'a>>),
     /// An object, members in their order.
-    Object(Vec<(String, Json)>),
+    Object(Vec<(Cow<'a, str>, Json<'a>)>),
 }
 
 /// Why a text is not JSON, or why a [`Json`] is not the type asked for.
@@ -93,7 +96,7 @@ fn describe(u: &Unexpected<'_>) -> String {
 ///
 /// # Errors
 /// When `bytes` is not one JSON value (see the module's rules), with the byte offset.
-pub fn parse(bytes: &[u8]) -> Result<Json, Error> {
+pub fn parse(bytes: &[u8]) -> Result<Json<'_>, Error> {
     let text = std::str::from_utf8(bytes).map_err(|e| Error(format!("not UTF-8 at byte {}", e.valid_up_to())))?;
     let mut p = Parser { s: text.as_bytes(), text, at: 0 };
     p.space();
@@ -117,7 +120,7 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
 ///
 /// # Errors
 /// When the value is not a `T`.
-pub fn from_json<T: DeserializeOwned>(value: Json) -> Result<T, Error> {
+pub fn from_json<T: DeserializeOwned>(value: Json<'_>) -> Result<T, Error> {
     T::deserialize(value)
 }
 
@@ -127,7 +130,7 @@ struct Parser<'a> {
     at: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn fail(&self, what: &str) -> Error {
         Error(format!("{what} at byte {}", self.at))
     }
@@ -142,7 +145,7 @@ impl Parser<'_> {
         }
     }
 
-    fn literal(&mut self, word: &str, v: Json) -> Result<Json, Error> {
+    fn literal(&mut self, word: &str, v: Json<'a>) -> Result<Json<'a>, Error> {
         if self.s.get(self.at..self.at + word.len()) == Some(word.as_bytes()) {
             self.at += word.len();
             Ok(v)
@@ -151,7 +154,7 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Json, Error> {
+    fn value(&mut self, depth: usize) -> Result<Json<'a>, Error> {
         match self.peek() {
             Some(b'n') => self.literal("null", Json::Null),
             Some(b't') => self.literal("true", Json::Bool(true)),
@@ -173,7 +176,7 @@ impl Parser<'_> {
         self.at - from
     }
 
-    fn number(&mut self) -> Result<Json, Error> {
+    fn number(&mut self) -> Result<Json<'a>, Error> {
         let from = self.at;
         if self.peek() == Some(b'-') {
             self.at += 1;
@@ -200,7 +203,7 @@ impl Parser<'_> {
                 return Err(self.fail("invalid number"));
             }
         }
-        Ok(Json::Number(self.text.get(from..self.at).unwrap_or_default().to_owned()))
+        Ok(Json::Number(Cow::Borrowed(self.text.get(from..self.at).unwrap_or_default())))
     }
 
     fn hex4(&mut self) -> Result<u32, Error> {
@@ -210,22 +213,28 @@ impl Parser<'_> {
         Ok(n)
     }
 
-    fn string(&mut self) -> Result<String, Error> {
+    fn string(&mut self) -> Result<Cow<'a, str>, Error> {
         self.at += 1; // the opening quote
+        let start = self.at;
         let mut out = String::new();
         loop {
-            // Copy the run up to the next quote, backslash or control character in one go.
+            // Take the run up to the next quote, backslash or control character in one go.
             let from = self.at;
             while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
                 self.at += 1;
             }
-            out.push_str(self.text.get(from..self.at).unwrap_or_default());
+            let run = self.text.get(from..self.at).unwrap_or_default();
             match self.peek() {
                 Some(b'"') => {
                     self.at += 1;
-                    return Ok(out);
+                    if from == start {
+                        return Ok(Cow::Borrowed(run)); // no escape: borrowed, not copied
+                    }
+                    out.push_str(run);
+                    return Ok(Cow::Owned(out));
                 }
                 Some(b'\\') => {
+                    out.push_str(run);
                     self.at += 1;
                     let c = match self.peek() {
                         Some(b'"') => '"',
@@ -272,7 +281,7 @@ impl Parser<'_> {
         char::from_u32(code).ok_or_else(|| self.fail("lone surrogate in a \\u escape"))
     }
 
-    fn array(&mut self, depth: usize) -> Result<Json, Error> {
+    fn array(&mut self, depth: usize) -> Result<Json<'a>, Error> {
         if depth > MAX_DEPTH {
             return Err(self.fail("nested too deep"));
         }
@@ -298,7 +307,7 @@ impl Parser<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Json, Error> {
+    fn object(&mut self, depth: usize) -> Result<Json<'a>, Error> {
         if depth > MAX_DEPTH {
             return Err(self.fail("nested too deep"));
         }
@@ -335,10 +344,10 @@ impl Parser<'_> {
     }
 }
 
-impl Json {
+impl<'a> Json<'a> {
     /// The member `key` of an object (the last one if it repeats).
     #[must_use]
-    pub fn get(&self, key: &str) -> Option<&Json> {
+    pub fn get(&self, key: &str) -> Option<&Json<'a>> {
         match self {
             Json::Object(m) => m.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
@@ -383,7 +392,7 @@ impl Json {
     }
 
     /// `self` with the members of `over` laid on it, objects merged recursively.
-    pub fn merge(&mut self, over: Json) {
+    pub fn merge(&mut self, over: Json<'a>) {
         match (self, over) {
             (Json::Object(base), Json::Object(over)) => {
                 for (k, v) in over {
@@ -428,9 +437,22 @@ impl Json {
             }
         }
     }
+
+    /// A copy that owns all its text.
+    #[must_use]
+    pub fn into_owned(self) -> Json<'static> {
+        match self {
+            Json::Null => Json::Null,
+            Json::Bool(b) => Json::Bool(b),
+            Json::Number(t) => Json::Number(Cow::Owned(t.into_owned())),
+            Json::String(s) => Json::String(Cow::Owned(s.into_owned())),
+            Json::Array(items) => Json::Array(items.into_iter().map(Json::into_owned).collect()),
+            Json::Object(members) => Json::Object(members.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned())).collect()),
+        }
+    }
 }
 
-impl fmt::Display for Json {
+impl fmt::Display for Json<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = String::new();
         self.write(&mut s);
@@ -466,7 +488,37 @@ fn is_integer(t: &str) -> bool {
     !t.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
 }
 
-impl Json {
+/// A number's text, classified once, out of line: every typed read shares this instead of carrying
+/// its own copy of the integer and float parsing.
+enum Num {
+    U(u64),
+    I(i64),
+    F(f64),
+    /// An integer beyond 64 bits.
+    Big,
+    /// A fraction or exponent where an integer was asked for.
+    Fraction,
+}
+
+#[inline(never)]
+fn classify(t: &str, float_ok: bool) -> Num {
+    if is_integer(t) {
+        if let Ok(n) = t.parse::<u64>() {
+            return Num::U(n);
+        }
+        if let Ok(n) = t.parse::<i64>() {
+            return Num::I(n);
+        }
+        if !float_ok {
+            return Num::Big;
+        }
+    } else if !float_ok {
+        return Num::Fraction;
+    }
+    t.parse::<f64>().map_or(Num::Big, Num::F)
+}
+
+impl<'de> Json<'de> {
     fn unexpected(&self) -> Unexpected<'_> {
         match self {
             Json::Null => Unexpected::Unit,
@@ -479,19 +531,22 @@ impl Json {
         }
     }
 
-    fn integer<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    /// The error of a value of the wrong JSON type (not generic: one copy for every reader).
+    #[inline(never)]
+    fn wrong_type(&self, exp: &dyn de::Expected) -> Error {
+        de::Error::invalid_type(self.unexpected(), exp)
+    }
+
+    fn number<V: Visitor<'de>>(self, visitor: V, float_ok: bool) -> Result<V::Value, Error> {
         let Json::Number(t) = &self else {
-            return Err(de::Error::invalid_type(self.unexpected(), &visitor));
+            return Err(self.wrong_type(&visitor));
         };
-        if !is_integer(t) {
-            return Err(de::Error::invalid_type(self.unexpected(), &visitor));
-        }
-        if let Ok(n) = t.parse::<u64>() {
-            visitor.visit_u64(n)
-        } else if let Ok(n) = t.parse::<i64>() {
-            visitor.visit_i64(n)
-        } else {
-            Err(Error(format!("integer {t} is out of range, expected {}", Expecting(&visitor))))
+        match classify(t, float_ok) {
+            Num::U(n) => visitor.visit_u64(n),
+            Num::I(n) => visitor.visit_i64(n),
+            Num::F(f) => visitor.visit_f64(f),
+            Num::Fraction => Err(self.wrong_type(&visitor)),
+            Num::Big => Err(Error(format!("number {t} is out of range, expected {}", Expecting(&visitor)))),
         }
     }
 }
@@ -505,47 +560,93 @@ impl<'de, V: Visitor<'de>> fmt::Display for Expecting<'_, V> {
     }
 }
 
-impl<'de> Deserializer<'de> for Json {
+/// Each typed read takes only its own JSON type (a struct only an object, a string only a string),
+/// so a type's reader carries one visit path, not all six; `deserialize_any` is for the untyped
+/// readers (the lenient job fields, [`Json`] itself).
+impl<'de> Deserializer<'de> for Json<'de> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self {
             Json::Null => visitor.visit_unit(),
             Json::Bool(b) => visitor.visit_bool(b),
-            Json::Number(ref t) if is_integer(t) && (t.parse::<u64>().is_ok() || t.parse::<i64>().is_ok()) => self.integer(visitor),
-            Json::Number(t) => match t.parse::<f64>() {
-                Ok(f) => visitor.visit_f64(f),
-                Err(_) => Err(Error(format!("number {t} cannot be read"))),
-            },
-            Json::String(s) => visitor.visit_string(s),
+            n @ Json::Number(_) => n.number(visitor, true),
+            Json::String(s) => visit_text(s, visitor),
             Json::Array(items) => visitor.visit_seq(Seq(items.into_iter())),
             Json::Object(members) => visitor.visit_map(Map { members: members.into_iter(), value: None }),
         }
     }
 
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if let Json::Bool(b) = self { visitor.visit_bool(b) } else { Err(self.wrong_type(&visitor)) }
+    }
+
     fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.integer(visitor)
+        self.number(visitor, false)
     }
     fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.integer(visitor)
+        self.number(visitor, false)
     }
     fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.integer(visitor)
+        self.number(visitor, false)
     }
     fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.integer(visitor)
+        self.number(visitor, false)
     }
     fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.integer(visitor)
+        self.number(visitor, false)
     }
     fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.integer(visitor)
+        self.number(visitor, false)
     }
     fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.integer(visitor)
+        self.number(visitor, false)
     }
     fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.integer(visitor)
+        self.number(visitor, false)
+    }
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.number(visitor, true)
+    }
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.number(visitor, true)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if let Json::String(s) = self { visit_text(s, visitor) } else { Err(self.wrong_type(&visitor)) }
+    }
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if self.is_null() { visitor.visit_unit() } else { Err(self.wrong_type(&visitor)) }
+    }
+    fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if let Json::Array(items) = self { visitor.visit_seq(Seq(items.into_iter())) } else { Err(self.wrong_type(&visitor)) }
+    }
+    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+    fn deserialize_tuple_struct<V: Visitor<'de>>(self, _name: &'static str, _len: usize, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if let Json::Object(members) = self { visitor.visit_map(Map { members: members.into_iter(), value: None }) } else { Err(self.wrong_type(&visitor)) }
+    }
+    fn deserialize_struct<V: Visitor<'de>>(self, _name: &'static str, _fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_map(visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -558,12 +659,12 @@ impl<'de> Deserializer<'de> for Json {
 
     fn deserialize_enum<V: Visitor<'de>>(self, _name: &'static str, _variants: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
         match self {
-            Json::String(s) => visitor.visit_enum(s.into_deserializer()),
+            Json::String(s) => visitor.visit_enum(Enum { variant: s, value: Json::Null }),
             Json::Object(members) if members.len() == 1 => match members.into_iter().next() {
                 Some((variant, value)) => visitor.visit_enum(Enum { variant, value }),
                 None => Err(Error("an enum needs one member".to_owned())),
             },
-            other => Err(de::Error::invalid_type(other.unexpected(), &visitor)),
+            other => Err(other.wrong_type(&visitor)),
         }
     }
 
@@ -573,21 +674,28 @@ impl<'de> Deserializer<'de> for Json {
     }
 
     serde::forward_to_deserialize_any! {
-        bool f32 f64 i128 u128 char str string bytes byte_buf unit unit_struct seq tuple
-        tuple_struct map struct identifier
+        i128 u128 bytes byte_buf
     }
 }
 
-impl IntoDeserializer<'_, Error> for Json {
-    type Deserializer = Json;
-    fn into_deserializer(self) -> Json {
+/// A borrowed text is handed over borrowed (a key or an enum name is then never copied).
+fn visit_text<'de, V: Visitor<'de>>(s: Cow<'de, str>, visitor: V) -> Result<V::Value, Error> {
+    match s {
+        Cow::Borrowed(b) => visitor.visit_borrowed_str(b),
+        Cow::Owned(o) => visitor.visit_string(o),
+    }
+}
+
+impl<'de> IntoDeserializer<'de, Error> for Json<'de> {
+    type Deserializer = Json<'de>;
+    fn into_deserializer(self) -> Json<'de> {
         self
     }
 }
 
-struct Seq(std::vec::IntoIter<Json>);
+struct Seq<'de>(std::vec::IntoIter<Json<'de>>);
 
-impl<'de> SeqAccess<'de> for Seq {
+impl<'de> SeqAccess<'de> for Seq<'de> {
     type Error = Error;
     fn next_element_seed<T: de::DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
         self.0.next().map(|v| seed.deserialize(v)).transpose()
@@ -597,12 +705,12 @@ impl<'de> SeqAccess<'de> for Seq {
     }
 }
 
-struct Map {
-    members: std::vec::IntoIter<(String, Json)>,
-    value: Option<Json>,
+struct Map<'de> {
+    members: std::vec::IntoIter<(Cow<'de, str>, Json<'de>)>,
+    value: Option<Json<'de>>,
 }
 
-impl<'de> MapAccess<'de> for Map {
+impl<'de> MapAccess<'de> for Map<'de> {
     type Error = Error;
     fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
         match self.members.next() {
@@ -621,20 +729,20 @@ impl<'de> MapAccess<'de> for Map {
     }
 }
 
-struct Enum {
-    variant: String,
-    value: Json,
+struct Enum<'de> {
+    variant: Cow<'de, str>,
+    value: Json<'de>,
 }
 
-impl<'de> EnumAccess<'de> for Enum {
+impl<'de> EnumAccess<'de> for Enum<'de> {
     type Error = Error;
-    type Variant = Json;
-    fn variant_seed<V: de::DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Json), Error> {
+    type Variant = Json<'de>;
+    fn variant_seed<V: de::DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Json<'de>), Error> {
         Ok((seed.deserialize(Json::String(self.variant))?, self.value))
     }
 }
 
-impl<'de> VariantAccess<'de> for Json {
+impl<'de> VariantAccess<'de> for Json<'de> {
     type Error = Error;
     fn unit_variant(self) -> Result<(), Error> {
         if self.is_null() { Ok(()) } else { Err(Error("expected a unit variant".to_owned())) }
@@ -652,7 +760,7 @@ impl<'de> VariantAccess<'de> for Json {
 
 /// Reads a [`Json`] from any serde format (a binding's own values). Numbers keep their text: an
 /// integer as written, a float in Rust's shortest round-trip form.
-impl<'de> serde::Deserialize<'de> for Json {
+impl<'de> serde::Deserialize<'de> for Json<'static> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(JsonVisitor)
     }
@@ -661,48 +769,48 @@ impl<'de> serde::Deserialize<'de> for Json {
 struct JsonVisitor;
 
 impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json;
+    type Value = Json<'static>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_unit<E>(self) -> Result<Json, E> {
+    fn visit_unit<E>(self) -> Result<Json<'static>, E> {
         Ok(Json::Null)
     }
-    fn visit_none<E>(self) -> Result<Json, E> {
+    fn visit_none<E>(self) -> Result<Json<'static>, E> {
         Ok(Json::Null)
     }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json<'static>, D::Error> {
         d.deserialize_any(self)
     }
-    fn visit_bool<E>(self, b: bool) -> Result<Json, E> {
+    fn visit_bool<E>(self, b: bool) -> Result<Json<'static>, E> {
         Ok(Json::Bool(b))
     }
-    fn visit_u64<E>(self, n: u64) -> Result<Json, E> {
-        Ok(Json::Number(n.to_string()))
+    fn visit_u64<E>(self, n: u64) -> Result<Json<'static>, E> {
+        Ok(Json::Number(Cow::Owned(n.to_string())))
     }
-    fn visit_i64<E>(self, n: i64) -> Result<Json, E> {
-        Ok(Json::Number(n.to_string()))
+    fn visit_i64<E>(self, n: i64) -> Result<Json<'static>, E> {
+        Ok(Json::Number(Cow::Owned(n.to_string())))
     }
-    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Json, E> {
-        if n.is_finite() { Ok(Json::Number(format!("{n:?}"))) } else { Err(E::custom("a JSON number must be finite")) }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Json<'static>, E> {
+        if n.is_finite() { Ok(Json::Number(Cow::Owned(format!("{n:?}")))) } else { Err(E::custom("a JSON number must be finite")) }
     }
-    fn visit_str<E>(self, s: &str) -> Result<Json, E> {
-        Ok(Json::String(s.to_owned()))
+    fn visit_str<E>(self, s: &str) -> Result<Json<'static>, E> {
+        Ok(Json::String(Cow::Owned(s.to_owned())))
     }
-    fn visit_string<E>(self, s: String) -> Result<Json, E> {
-        Ok(Json::String(s))
+    fn visit_string<E>(self, s: String) -> Result<Json<'static>, E> {
+        Ok(Json::String(Cow::Owned(s)))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'static>, A::Error> {
         let mut items = Vec::new();
         while let Some(v) = seq.next_element()? {
             items.push(v);
         }
         Ok(Json::Array(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'static>, A::Error> {
         let mut members = Vec::new();
-        while let Some(kv) = map.next_entry()? {
-            members.push(kv);
+        while let Some((k, v)) = map.next_entry::<String, Json<'static>>()? {
+            members.push((Cow::Owned(k), v));
         }
         Ok(Json::Object(members))
     }
@@ -710,7 +818,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
 
 /// Writes a [`Json`] to any serde format. A number goes out as an integer when its text is one
 /// that fits 64 bits, otherwise as a float (where the format has nothing exact).
-impl serde::Serialize for Json {
+impl serde::Serialize for Json<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{SerializeMap, SerializeSeq};
         match self {

@@ -5,6 +5,7 @@
 //! as [`JobStatus::Unknown`], never an error.
 
 use crate::json::Json;
+use std::borrow::Cow;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -128,9 +129,9 @@ pub struct CreateVideoRequest {
 impl CreateVideoRequest {
     /// The request as the service's JSON body, the fields it does not set left out.
     #[must_use]
-    pub fn to_json(&self) -> Json {
-        let text = |s: &str| Json::String(s.to_owned());
-        let number = |n: u64| Json::Number(n.to_string());
+    pub fn to_json(&self) -> Json<'_> {
+        let text = |s| Json::String(Cow::Borrowed(s));
+        let number = |n: u64| Json::Number(Cow::Owned(n.to_string()));
         let members = [
             Some(("prompt", text(&self.prompt))),
             Some(("mode", text(self.mode.as_str()))),
@@ -140,7 +141,7 @@ impl CreateVideoRequest {
             self.reference_url.as_deref().map(|u| ("reference_url", text(u))),
             self.seed.map(|s| ("seed", number(s))),
         ];
-        Json::Object(members.into_iter().flatten().map(|(k, v)| (k.to_owned(), v)).collect())
+        Json::Object(members.into_iter().flatten().map(|(k, v)| (Cow::Borrowed(k), v)).collect())
     }
 
     /// A text-to-video request with the service's defaults.

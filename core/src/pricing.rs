@@ -84,10 +84,10 @@ impl PricingTable {
 
     /// The table in the service's wire shape (`{"720p": {"per_second": 0.06}, …}`).
     #[must_use]
-    pub fn to_json(&self) -> Json {
+    pub fn to_json(&self) -> Json<'static> {
         let prices = self.prices.iter().map(|p| {
-            let price = Json::Object(vec![("per_second".to_owned(), Json::Number(format_decimal_nanos(p.per_second_nanodollars)))]);
-            (p.resolution.as_str().to_owned(), price)
+            let price = Json::Object(vec![("per_second".into(), Json::Number(format_decimal_nanos(p.per_second_nanodollars).into()))]);
+            (p.resolution.as_str().into(), price)
         });
         Json::Object(prices.collect())
     }

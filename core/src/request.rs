@@ -174,7 +174,7 @@ impl ClientConfig {
         if name.is_some_and(|n| n.chars().count() > 200 || n.chars().any(char::is_control)) {
             return Err(Error::validation(vec![Issue::new("name", IssueCode::InvalidCharacters, "name must be at most 200 characters without control characters")]));
         }
-        let body = Json::Object(name.map(|n| ("name".to_owned(), Json::String(n.to_owned()))).into_iter().collect());
+        let body = Json::Object(name.map(|n| ("name".into(), Json::String(n.into()))).into_iter().collect());
         Ok(self.request(Method::Post, "api-keys", Some(jwt.expose()), Some(body.to_string().into_bytes())))
     }
 }

@@ -9,6 +9,7 @@
 use crate::model::{CreateVideoRequest, ListParams, Mode, Resolution, MAX_DURATION, MAX_PAGE_LIMIT, MAX_SEED, MIN_DURATION};
 use serde::{Deserialize, Serialize};
 use crate::json::Json;
+use std::borrow::Cow;
 use std::fmt;
 
 /// A stable, machine-readable rule code.
@@ -171,7 +172,7 @@ pub fn create_request_from_json(value: &Json) -> Result<CreateVideoRequest, Vec<
     };
     let mut issues = Vec::new();
     for (key, _) in obj {
-        if !CREATE_FIELDS.contains(&key.as_str()) {
+        if !CREATE_FIELDS.contains(&key.as_ref()) {
             let hint = suggest(key, &CREATE_FIELDS).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
             issues.push(Issue::new(key.clone(), IssueCode::UnknownField, format!("unknown field `{key}`{hint}")));
         }
@@ -220,9 +221,9 @@ pub fn create_request_from_json(value: &Json) -> Result<CreateVideoRequest, Vec<
 }
 
 /// An object's members (JSON text may repeat a key: the last one counts, as in serde_json).
-type Members = [(String, Json)];
+type Members<'a> = [(Cow<'a, str>, Json<'a>)];
 
-fn present<'a>(obj: &'a Members, field: &str) -> Option<&'a Json> {
+fn present<'a, 'j>(obj: &'a Members<'j>, field: &str) -> Option<&'a Json<'j>> {
     obj.iter().rev().find(|(k, _)| k == field).map(|(_, v)| v).filter(|v| !v.is_null())
 }
 
@@ -234,7 +235,7 @@ fn string_field(obj: &Members, field: &str, required: bool, issues: &mut Vec<Iss
             }
             None
         }
-        Some(Json::String(s)) => Some(s.clone()),
+        Some(Json::String(s)) => Some(s.to_string()),
         Some(_) => {
             issues.push(Issue::new(field, IssueCode::InvalidType, format!("{field} must be a string")));
             None
@@ -377,7 +378,7 @@ pub fn list_params_from_json(value: &Json) -> Result<ListParams, Vec<Issue>> {
 mod tests {
     use super::*;
 
-    fn json(text: &str) -> Json {
+    fn json(text: &str) -> Json<'_> {
         crate::json::parse(text.as_bytes()).unwrap()
     }
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use usvideo_core::Json;
 
 /// A serde_json value as the core's [`Json`] (numbers as serde_json writes them).
-fn j(v: &Value) -> Json {
+fn j(v: &Value) -> Json<'static> {
     serde::Deserialize::deserialize(v).unwrap_or_default()
 }
 use usvideo_core::pricing::{format_decimal_nanos, parse_decimal_nanos, Price};

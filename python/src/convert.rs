@@ -100,7 +100,7 @@ pub(crate) fn parse(text: &str) -> PyResult<Value> {
 
 /// Loose JSON text from the Python side (a dict to validate, a price table), read by the core's
 /// parser: numbers keep their text, so `5.0` is told from `5` and prices are exact.
-pub(crate) fn parse_loose(text: &str) -> PyResult<usvideo_core::Json> {
+pub(crate) fn parse_loose(text: &str) -> PyResult<usvideo_core::Json<'_>> {
     usvideo_core::json::parse(text.as_bytes()).map_err(|e| usage(format!("invalid JSON from the Python side: {e}")))
 }
 

@@ -16,13 +16,13 @@ use wasm_bindgen::prelude::*;
 
 /// Resolution and duration of a loose estimate input (`{resolution?, duration?}`, or a whole create
 /// request: its other fields are allowed and ignored). Defaults: 720p, 5 s.
-fn estimate_input(v: &Json) -> Result<(Resolution, u32), Vec<Issue>> {
+fn estimate_input(v: &Json<'_>) -> Result<(Resolution, u32), Vec<Issue>> {
     let Json::Object(obj) = v else {
         return Err(vec![Issue::new("body", IssueCode::InvalidType, "the estimate input must be an object")]);
     };
     let mut issues = Vec::new();
     for (key, _) in obj {
-        if !CREATE_FIELDS.contains(&key.as_str()) {
+        if !CREATE_FIELDS.contains(&key.as_ref()) {
             let hint = validate::suggest(key, &CREATE_FIELDS).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
             issues.push(Issue::new(key.clone(), IssueCode::UnknownField, format!("unknown field `{key}`{hint}")));
         }
@@ -260,7 +260,7 @@ impl Client {
             if let (Json::Object(m), Some(r)) = (&mut o, v.get("retry"))
                 && !m.iter().any(|(k, _)| k == "retry")
             {
-                m.push(("retry".to_owned(), r.clone()));
+                m.push(("retry".into(), r.clone()));
             }
             overridden(Some(&o), "options")
         };
@@ -282,7 +282,7 @@ impl Client {
                         let jwt = Jwt::new(s("jwt").unwrap_or("")).map_err(|i| invalid(vec![i]))?;
                         let name = match c.get("name") {
                             None | Some(Json::Null) => None,
-                            Some(Json::String(n)) => Some(n.as_str()),
+                            Some(Json::String(n)) => Some(n.as_ref()),
                             Some(_) => return Err(one("name", IssueCode::InvalidType, "name must be a string")),
                         };
                         (Endpoint::CreateApiKey, self.config.create_api_key(&jwt, name).map_err(|e| throw(&e))?, Parse::ApiKey)

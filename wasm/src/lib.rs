@@ -90,7 +90,7 @@ pub(crate) fn to_json<T: Serialize>(v: &T) -> String {
 }
 
 /// JSON text made by the package's own `JSON.stringify`.
-pub(crate) fn parse(text: &str) -> R<Json> {
+pub(crate) fn parse(text: &str) -> R<Json<'_>> {
     json::parse(text.as_bytes()).map_err(|_| throw(&Error::usage("internal: the package passed text that is not JSON")))
 }
 
@@ -101,8 +101,9 @@ pub(crate) fn ms(now: f64) -> Millis {
 
 /// A default value of `T` with `over` laid on it, objects merged recursively (how specs override
 /// options). It runs once per call that overrides an option, never per poll.
-pub(crate) fn overridden<T: Serialize + serde::de::DeserializeOwned + Default>(over: Option<&Json>, field: &str) -> R<T> {
-    let mut base = json::parse(to_json(&T::default()).as_bytes()).unwrap_or_default();
+pub(crate) fn overridden<T: Serialize + serde::de::DeserializeOwned + Default>(over: Option<&Json<'_>>, field: &str) -> R<T> {
+    let text = to_json(&T::default());
+    let mut base = json::parse(text.as_bytes()).unwrap_or_default();
     if let Some(o) = over.filter(|o| !o.is_null()) {
         base.merge(o.clone());
     }

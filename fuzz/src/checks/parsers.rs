@@ -256,7 +256,7 @@ pub fn http_date(data: &[u8]) {
 const CREATE_KEYS: &[&str] = &["prompt", "mode", "resolution", "duration", "image_url", "reference_url", "seed", "resolutoin", "promt"];
 
 /// A serde_json value as the core's [`Json`] (numbers as serde_json writes them).
-fn j(v: &Value) -> Json {
+fn j(v: &Value) -> Json<'static> {
     serde::Deserialize::deserialize(v).unwrap_or_default()
 }
 
