@@ -76,7 +76,12 @@ fn describe(u: &Unexpected<'_>) -> String {
         Unexpected::Signed(n) => format!("integer `{n}`"),
         Unexpected::Float(_) => "a number with a fraction".to_owned(),
         Unexpected::Char(c) => format!("character `{c}`"),
-        Unexpected::Str(s) => format!("string {s:?}"),
+        Unexpected::Str(s) => {
+            // Quoted as JSON, not with `Debug` (which would link Rust's escaping tables for this).
+            let mut quoted = String::from("string ");
+            write_str(s, &mut quoted);
+            quoted
+        }
         Unexpected::Bytes(_) => "bytes".to_owned(),
         Unexpected::Unit => "null".to_owned(),
         Unexpected::Option => "an optional value".to_owned(),
