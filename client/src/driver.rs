@@ -7,6 +7,7 @@ use crate::cancel::CancelToken;
 use crate::Inner;
 use std::ops::ControlFlow;
 use std::time::Duration;
+use usvideo_core::http::RESPONSE_HEADERS_READ;
 use usvideo_core::{Event, Header, HttpRequest, HttpResponse, Machine, Method, Millis, Output, TransportKind, MAX_RESPONSE_BYTES};
 
 impl Inner {
@@ -123,7 +124,8 @@ impl Inner {
         }
         let mut resp = builder.send().await.map_err(transport_error)?;
         let status = resp.status().as_u16();
-        let headers = resp.headers().iter().map(|(n, v)| Header::new(n.as_str(), String::from_utf8_lossy(v.as_bytes()))).collect();
+        // Only the headers the core reads are copied (reqwest's names are already lower case).
+        let headers = RESPONSE_HEADERS_READ.iter().filter_map(|n| resp.headers().get(*n).map(|v| Header::new(*n, String::from_utf8_lossy(v.as_bytes())))).collect();
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(transport_error)? {
             if body.len() + chunk.len() > MAX_RESPONSE_BYTES {

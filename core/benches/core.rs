@@ -40,6 +40,20 @@ fn bench_parse(c: &mut Criterion) {
                 "estimated_cost_cents": 192, "cost_cents": 192, "video_url": "https://cdn.example.com/job_01HZX.mp4", "created_at": "2026-04-21T15:30:00Z", "extra": {"a": [1, 2, 3]}}),
     );
     c.bench_function("response/parse_job", |b| b.iter(|| response::parse_job(black_box(&resp))));
+    // What a binding's `retrieve` asks of the core around one HTTP exchange: build the request,
+    // run a `Call` to its `Send`, hand it the response, take the result and parse the job.
+    let config = ClientConfig::new("http://127.0.0.1:8080/v1").unwrap();
+    let key = ApiKey::new("sd_bench_key_000000000").unwrap();
+    c.bench_function("call/retrieve_around_the_exchange", |b| {
+        b.iter(|| {
+            let req = config.retrieve_video(&key, "job_01HZX").unwrap();
+            let mut call = usvideo_core::Call::new(usvideo_core::Endpoint::RetrieveVideo, req, usvideo_core::RetryPolicy::default(), 7, None, 0);
+            let Output::Send { id, .. } = call.poll(Millis(0)) else { unreachable!() };
+            call.handle_response(id, black_box(resp.clone()), Millis(1));
+            let _ = call.poll(Millis(1));
+            response::parse_job(&call.take_result().unwrap())
+        })
+    });
     let err = HttpResponse::json(429, &json!({"error": {"code": "rate_limited", "message": "slow down"}}));
     c.bench_function("response/error_from_response", |b| b.iter(|| response::error_from_response(black_box(&err))));
 }

@@ -94,10 +94,13 @@ impl RateLimiter {
 
     /// Learns from any response: a 429 with `Retry-After` pauses every request on this key.
     pub fn observe(&mut self, resp: &crate::http::HttpResponse, now: Millis) {
+        if resp.status != 429 {
+            return; // every answer passes here: the body is searched only for a 429
+        }
         // A `concurrency_limit` 429 is about job slots, not the request rate: it must not pause
         // reads on the key.
         let about_rate = !String::from_utf8_lossy(&resp.body).contains("concurrency_limit");
-        if let Some(ms) = crate::response::retry_after_ms(resp).filter(|_| resp.status == 429 && about_rate) {
+        if let Some(ms) = crate::response::retry_after_ms(resp).filter(|_| about_rate) {
             self.on_retry_after(now, ms.min(crate::retry::RetryPolicy::default().max_retry_after_ms));
         }
     }
