@@ -52,6 +52,9 @@ const ITEM_ID_SHIFT: u32 = 24;
 
 /// How a batch runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+// Every field defaults: a partial object is these defaults with its fields laid over (how every
+// binding passes options), read in one pass with no merge.
+#[serde(default)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BatchOptions {
     /// Refuse to start if the estimated total exceeds this many cents.

@@ -14,6 +14,9 @@ use std::collections::VecDeque;
 
 /// Requests per minute and concurrent jobs of a plan.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Every field defaults: a partial object is these defaults with its fields laid over (how every
+// binding passes options), read in one pass with no merge.
+#[serde(default)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Limits {
     /// Requests per rolling minute per key (standard: 60).

@@ -30,6 +30,9 @@ use serde::{Deserialize, Serialize};
 
 /// How persistent a call is.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// Every field defaults: a partial object is these defaults with its fields laid over (how every
+// binding passes options), read in one pass with no merge.
+#[serde(default)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RetryPolicy {
     /// Retries after the first attempt (default 4).

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 
 /// The knobs of the poll schedule.
 #[derive(Copy, Clone, Debug, PartialEq, Serialize, Deserialize)]
+// Every field defaults: a partial object is these defaults with its fields laid over (how every
+// binding passes options), read in one pass with no merge.
+#[serde(default)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PollPolicy {
     /// The first poll after submitting, in ms (default 3000), or after the wait starts (0).

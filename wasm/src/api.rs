@@ -1,6 +1,6 @@
 //! The module an app loads at import: everything but the batch scheduler (see the crate docs).
 
-use crate::{batch_options, invalid, ms, new_batch, one, seed_of, overridden, parse, render, throw, to_json, headers_from, error_json, transport_kind, R};
+use crate::{batch_options, invalid, ms, one, seed_of, start_batch, overridden, parse, render, throw, to_json, headers_from, error_json, transport_kind, R};
 use usvideo_core::json::Json;
 use usvideo_core::validate::{self, CREATE_FIELDS};
 use usvideo_core::{
@@ -329,7 +329,10 @@ impl Client {
                 (b, s)
             }
             None => {
-                let b = new_batch(&self.config, self.key()?, requests, None, options, entropy, now)?;
+                let Some(requests) = requests else {
+                    return Err(throw(&Error::usage("internal: a batch needs requests or a snapshot")));
+                };
+                let b = start_batch(&self.config, self.key()?, &requests, options, entropy, now)?;
                 let text = to_json(&b.snapshot());
                 (b, text)
             }

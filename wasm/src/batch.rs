@@ -1,7 +1,7 @@
 //! The batch module (built with the `batch` feature): the core's `Batch` scheduler as `BatchRun`,
 //! loaded by the package the first time a batch runs (see the crate docs).
 
-use crate::{headers_from, ms, new_batch, render, throw, to_json, transport_kind, ItemRecord, R};
+use crate::{headers_from, ms, render, resume_batch, start_batch, throw, to_json, transport_kind, ItemRecord, R};
 use usvideo_core::{ApiKey, Batch, ClientConfig, HttpResponse, RequestId};
 use wasm_bindgen::prelude::*;
 
@@ -27,7 +27,12 @@ impl BatchRun {
             config = config.with_user_agent(ua);
         }
         let key = ApiKey::new(api_key).map_err(|i| crate::invalid(vec![i]))?;
-        new_batch(&config, &key, requests, snapshot, options, entropy, now).map(|b| BatchRun(Box::new(b)))
+        let batch = match (requests, snapshot) {
+            (_, Some(s)) => resume_batch(&config, &key, &s, options, entropy, now)?,
+            (Some(r), None) => start_batch(&config, &key, &r, options, entropy, now)?,
+            (None, None) => return Err(throw(&usvideo_core::Error::usage("internal: a batch needs requests or a snapshot"))),
+        };
+        Ok(BatchRun(Box::new(batch)))
     }
 
     /// The batch's state as JSON, to resume from.

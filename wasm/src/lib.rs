@@ -32,9 +32,9 @@
 use serde::Serialize;
 use usvideo_core::json::{self, Json};
 use usvideo_core::validate;
-use usvideo_core::{Batch, BatchOptions, BatchSnapshot, Endpoint, Error, Event, Header, Issue, IssueCode, Millis, Output, TransportKind};
+use usvideo_core::{Batch, BatchOptions, Endpoint, Error, Event, Header, Issue, IssueCode, Millis, Output, TransportKind};
 #[cfg(feature = "batch")]
-use usvideo_core::{ItemResult, Job};
+use usvideo_core::{BatchSnapshot, ItemResult, Job};
 use wasm_bindgen::prelude::*;
 
 #[cfg(not(feature = "batch"))]
@@ -99,15 +99,13 @@ pub(crate) fn ms(now: f64) -> Millis {
     Millis((now as u64).min(Millis::MAX.0))
 }
 
-/// A default value of `T` with `over` laid on it, objects merged recursively (how specs override
-/// options). It runs once per call that overrides an option, never per poll.
-pub(crate) fn overridden<T: Serialize + serde::de::DeserializeOwned + Default>(over: Option<&Json<'_>>, field: &str) -> R<T> {
-    let text = to_json(&T::default());
-    let mut base = json::parse(text.as_bytes()).unwrap_or_default();
-    if let Some(o) = over.filter(|o| !o.is_null()) {
-        base.merge(o.clone());
+/// Options from a spec's JSON: the core's option types default every field, so a partial object
+/// is read straight over the defaults (nested objects too); `null` or absent is all defaults.
+pub(crate) fn overridden<T: serde::de::DeserializeOwned + Default>(over: Option<&Json<'_>>, field: &str) -> R<T> {
+    match over.filter(|o| !o.is_null()) {
+        None => Ok(T::default()),
+        Some(o) => json::from_json(o.clone()).map_err(|e| one(field, IssueCode::InvalidType, &format!("{field}: {e}"))),
     }
-    json::from_json(base).map_err(|e| one(field, IssueCode::InvalidType, &format!("{field}: {e}")))
 }
 
 pub(crate) fn headers_from(text: &str) -> Vec<Header> {
@@ -219,6 +217,7 @@ pub(crate) fn batch_options(options: &str) -> R<BatchOptions> {
 }
 
 /// A snapshot taken by `snapshot()`.
+#[cfg(feature = "batch")]
 pub(crate) fn batch_snapshot(snapshot: &str) -> R<BatchSnapshot> {
     json::from_slice(snapshot.as_bytes()).map_err(|_| one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())"))
 }
@@ -232,19 +231,18 @@ pub(crate) fn seed_of(entropy: &[u8]) -> u64 {
     u64::from_le_bytes(seed)
 }
 
-/// Starts (`requests`) or resumes (`snapshot`) the core's [`Batch`].
-pub(crate) fn new_batch(config: &usvideo_core::ClientConfig, key: &usvideo_core::ApiKey, requests: Option<String>, snapshot: Option<String>, options: &str, entropy: &[u8], now: f64) -> R<Batch> {
-    match (requests, snapshot) {
-        (_, Some(s)) => {
-            let snap = batch_snapshot(&s)?;
-            let options = batch_options(options)?;
-            Batch::resume(config, key, snap, seed_of(entropy), options, ms(now)).map_err(|e| throw(&e))
-        }
-        (Some(r), None) => {
-            let reqs = batch_requests(&r)?;
-            let options = batch_options(options)?;
-            Batch::new(config, key, reqs, entropy, options, ms(now)).map_err(|e| throw(&e))
-        }
-        (None, None) => Err(throw(&Error::usage("internal: a batch needs requests or a snapshot"))),
-    }
+/// Starts the core's [`Batch`] over `requests` (JSON text of loose create requests).
+pub(crate) fn start_batch(config: &usvideo_core::ClientConfig, key: &usvideo_core::ApiKey, requests: &str, options: &str, entropy: &[u8], now: f64) -> R<Batch> {
+    let reqs = batch_requests(requests)?;
+    let options = batch_options(options)?;
+    Batch::new(config, key, reqs, entropy, options, ms(now)).map_err(|e| throw(&e))
+}
+
+/// Resumes the core's [`Batch`] from a snapshot (only the batch module reads whole snapshots: the
+/// main module's preflight reads a light one, see `api.rs`).
+#[cfg(feature = "batch")]
+pub(crate) fn resume_batch(config: &usvideo_core::ClientConfig, key: &usvideo_core::ApiKey, snapshot: &str, options: &str, entropy: &[u8], now: f64) -> R<Batch> {
+    let snap = batch_snapshot(snapshot)?;
+    let options = batch_options(options)?;
+    Batch::resume(config, key, snap, seed_of(entropy), options, ms(now)).map_err(|e| throw(&e))
 }
