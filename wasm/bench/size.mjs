@@ -142,26 +142,17 @@ against the emulator, ${o.rounds} alternating rounds after 50 of warm-up; median
   second module (the crate's \`batch\` feature), loaded the first time a batch runs; the module
   every app loads keeps only \`Client.batchPreflight\` (the core's \`Batch::new\` and
   \`Batch::resume\` without the scheduler, so that \`batch()\` still throws at once and knows its
-  estimate; a snapshot is read there without its items' jobs and errors). That preflight still
-  costs ~17 KB gzipped, measured on 2026-11-25: without it the module is 124.1 KB, with
-  \`Batch::new\` only 135.0 KB, with \`Batch::resume\` over a light snapshot too 141.1 KB (150.6 KB
-  reading whole snapshots); before the split 161.7 KB. By function (2026-12-03, the \`wasm-release\`
-  build before wasm-opt, 318 KB of code): serde_json ~75 KB (its parser and one
-  \`deserialize_struct\` per type read), the core ~59 KB, the glue ~24 KB, \`alloc\`/\`core\`
-  ~33 KB, float formatting and parsing ~20 KB (reached through serde's \`Unexpected::Float\` in
-  error messages), serde ~11 KB, dlmalloc ~6 KB; data ~42 KB (~17 KB of it strings). On
-  2026-12-03 serde_json's \`Value\` serializer and deserializer left the module (values for JS are
-  written from typed records; the job's lenient fields and the page are read without a \`Value\`):
-  141.1 → 134.0 KB gzipped. \`opt-level = "s"\` is worse; this binding adds no
-  serde-wasm-bindgen, gloo-net, js-sys or futures.
-- **What the core would need** to reach ~40 KB:
-  1. its own small JSON value and parser (numbers kept as text: exact prices without floats)
-     instead of serde_json and its per-type deserializers (~31 KB gzipped measured), the
-     validator and the parsers reading that value, and the glue writing its text for JS;
-  2. (done 2026-12-03) \`lenient\` without a \`Value\` round trip;
-  3. \`&'static str\` messages plus codes instead of \`format!\` on non-error paths;
-  4. optionally, a nightly \`-Zbuild-std\` + \`panic_immediate_abort\` build (drops the panic
-     formatting machinery).
+  estimate and first snapshot), ~12.5 KB gzipped of it (2026-12-03). On 2026-12-03 the main
+  module went from 136.1 to 97.0 KB gzipped: the core's own JSON (\`core/src/json.rs\`: a tree
+  with numbers as text and a serde \`Deserializer\` over it) replaced serde_json's parser and
+  per-type readers in every binding (→ 115.9), typed reads carry one visit path each and share
+  one number classifier (→ 107.9), the standard library is rebuilt for size on nightly (panic
+  immediate-abort, no \`Debug\` formatting) with \`wasm-opt --converge\` (→ 97.2), options are
+  read straight over their defaults (→ 97.0). \`opt-level = "s"\` is worse; this binding adds no
+  serde-wasm-bindgen, gloo-net, js-sys or futures. Where the bytes are now and what is left to
+  try: wasm/README.md, "Assumptions and limits" (the serde-derived readers and writers, ~45 KB
+  of ~190 KB of code before wasm-opt, are the next cut; 40 KB needs a module that does not carry
+  the whole core).
 - **Overhead: the goal (≤ 1.10) is missed; the ratio is ~1.2–1.3** on a 0.5–1.4 ms loopback
   round trip (noisy on a shared 2-core machine). In a tight loop with a \`fetch\` that answers from
   memory (2026-12-03): ~134 µs per \`retrieve\` against ~21 µs for the fake fetch alone; by
@@ -170,7 +161,7 @@ against the emulator, ${o.rounds} alternating rounds after 50 of warm-up; median
   signal, the rest undici's \`Response\` and GC. Reading the body in one \`arrayBuffer()\` instead of
   the capped chunk loop changed nothing measurable (tried and dropped); a raw \`fetch\` with the
   same signal, timer and \`arrayBuffer()\` is 0.93× of \`fetch\` + \`.json()\`. So the gap is the
-  wasm crossings and the driver: the core's own JSON value (above) would also cut them. Against a
+  wasm crossings and the driver. Against a
   real service (tens of ms per call) the overhead is under 1 %.
 `;
 writeFileSync(join(here, "BENCHMARKS.md"), md);
