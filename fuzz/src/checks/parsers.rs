@@ -257,7 +257,7 @@ const CREATE_KEYS: &[&str] = &["prompt", "mode", "resolution", "duration", "imag
 
 /// A serde_json value as the core's [`Json`] (numbers as serde_json writes them).
 fn j(v: &Value) -> Json<'static> {
-    serde::Deserialize::deserialize(v).unwrap_or_default()
+    usvideo_core::json::parse(v.to_string().as_bytes()).map(Json::into_owned).unwrap_or_default()
 }
 
 fn loose_json(c: &mut Cursor<'_>, keys: &[&str]) -> Option<Value> {
