@@ -51,7 +51,8 @@ use std::collections::{HashMap, VecDeque};
 const ITEM_ID_SHIFT: u32 = 24;
 
 /// How a batch runs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+// `Deserialize` reads a tree and calls the hand-written reader (crate::readers).
 // Every field defaults: a partial object is these defaults with its fields laid over (how every
 // binding passes options), read in one pass with no merge.
 #[serde(default)]

@@ -35,11 +35,12 @@ use crate::retry::{RetryPolicy, Rng};
 use crate::schedule::PollPolicy;
 use crate::secret::ApiKey;
 use crate::time::Millis;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::VecDeque;
 
 /// How a wait behaves.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+// `Deserialize` reads a tree and calls the hand-written reader (crate::readers).
 // Every field defaults: a partial object is these defaults with its fields laid over (how every
 // binding passes options), read in one pass with no merge.
 #[serde(default)]

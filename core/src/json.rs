@@ -56,6 +56,13 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// An error saying `message` (the typed readers' errors).
+    pub(crate) fn new(message: String) -> Self {
+        Error(message)
+    }
+}
+
 impl de::Error for Error {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         Error(msg.to_string())
@@ -493,6 +500,16 @@ fn is_integer(t: &str) -> bool {
     !t.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'))
 }
 
+/// The value of a number's text when it is an integer that fits a `u64` (`-0` is 0; `5.0` is not
+/// an integer): how every typed reader reads a count.
+pub(crate) fn integer(t: &str) -> Option<u64> {
+    match classify(t, false) {
+        Num::U(n) => Some(n),
+        Num::I(n) => u64::try_from(n).ok(),
+        _ => None,
+    }
+}
+
 /// A number's text, classified once, out of line: every typed read shares this instead of carrying
 /// its own copy of the integer and float parsing.
 enum Num {
@@ -764,7 +781,7 @@ impl<'de> VariantAccess<'de> for Json<'de> {
 }
 
 /// Reads a [`Json`] from any serde format (a binding's own values). Numbers keep their text: an
-/// integer as written, a float in Rust's shortest round-trip form.
+/// integer as written, a float in its shortest round-trip form (as serde_json writes it).
 impl<'de> serde::Deserialize<'de> for Json<'static> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(JsonVisitor)
@@ -797,7 +814,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
         Ok(Json::Number(Cow::Owned(n.to_string())))
     }
     fn visit_f64<E: de::Error>(self, n: f64) -> Result<Json<'static>, E> {
-        if n.is_finite() { Ok(Json::Number(Cow::Owned(format!("{n:?}")))) } else { Err(E::custom("a JSON number must be finite")) }
+        if n.is_finite() { Ok(crate::writers::float(n)) } else { Err(E::custom("a JSON number must be finite")) }
     }
     fn visit_str<E>(self, s: &str) -> Result<Json<'static>, E> {
         Ok(Json::String(Cow::Owned(s.to_owned())))

@@ -61,6 +61,7 @@ pub mod model;
 pub mod output;
 pub mod pricing;
 pub mod ratelimit;
+pub mod readers;
 pub mod request;
 pub mod response;
 pub mod retry;
@@ -70,6 +71,7 @@ pub mod time;
 #[cfg(test)]
 mod testkit;
 pub mod validate;
+pub mod writers;
 
 pub use batch::{Batch, BatchOptions, BatchProgress, BatchSnapshot, BatchSummary, ItemResult};
 pub use call::Call;
@@ -89,3 +91,5 @@ pub use schedule::PollPolicy;
 pub use secret::{ApiKey, Jwt};
 pub use time::Millis;
 pub use validate::{Issue, IssueCode};
+pub use readers::FromJson;
+pub use writers::ToJson;

@@ -244,7 +244,8 @@ pub struct JobError {
 }
 
 /// A video-generation job as the service reports it. Fields the service did not send are `None`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+// `Deserialize` reads a tree and calls the hand-written reader (crate::readers).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Job {
     /// The job's id (`job_…`).
@@ -255,183 +256,41 @@ pub struct Job {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
     /// The mode (`None` if absent or not one this SDK knows).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<Mode>,
     /// The resolution (`None` if absent or not one this SDK knows).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<Resolution>,
     /// Length in seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<u32>,
     /// The seed, when given and echoed.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     /// Start image, for `image_to_video`.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
     /// Reference image, for `reference`.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_url: Option<String>,
     /// The charge held at creation, in cents.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_cost_cents: Option<u64>,
     /// The final charge in cents (completed jobs).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_cents: Option<u64>,
     /// Where to download the video (completed jobs).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_url: Option<String>,
     /// Why it failed (failed jobs).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<JobError>,
     /// Creation time as the service wrote it (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Progress 0–100 when the service reports one (*assumption*: not in the reference).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<u8>,
-}
-
-/// Deserializes an optional field, turning a value of the wrong shape into `None` instead of
-/// failing the whole response: a server that changes one field must not break every client.
-///
-/// It reads the value once, as it comes, into a [`Loose`] (no `serde_json::Value` in between: a
-/// job has a dozen such fields and this is on every poll's path); one visitor serves every field
-/// type, so the wasm and mobile builds carry one copy of it per deserializer, not one per type.
-fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Lenient,
-{
-    Ok(T::from_loose(d.deserialize_any(LooseVisitor)?))
-}
-
-/// What [`lenient`] keeps of a value: a string, a non-negative integer, an object read as a
-/// [`JobError`] (`None` when it is not one), or nothing usable.
-enum Loose {
-    Str(String),
-    Int(u64),
-    Bool(bool),
-    Error(Option<JobError>),
-    Other,
-}
-
-/// A field type [`lenient`] can read; anything else (and a value out of range) is `None`.
-trait Lenient: Sized {
-    fn from_loose(v: Loose) -> Option<Self>;
-}
-
-impl Lenient for String {
-    fn from_loose(v: Loose) -> Option<Self> {
-        if let Loose::Str(s) = v { Some(s) } else { None }
-    }
-}
-impl Lenient for Mode {
-    fn from_loose(v: Loose) -> Option<Self> {
-        if let Loose::Str(s) = v { Mode::parse(&s) } else { None }
-    }
-}
-impl Lenient for Resolution {
-    fn from_loose(v: Loose) -> Option<Self> {
-        if let Loose::Str(s) = v { Resolution::parse(&s) } else { None }
-    }
-}
-impl Lenient for u64 {
-    fn from_loose(v: Loose) -> Option<Self> {
-        if let Loose::Int(n) = v { Some(n) } else { None }
-    }
-}
-impl Lenient for u32 {
-    fn from_loose(v: Loose) -> Option<Self> {
-        if let Loose::Int(n) = v { u32::try_from(n).ok() } else { None }
-    }
-}
-impl Lenient for u8 {
-    fn from_loose(v: Loose) -> Option<Self> {
-        if let Loose::Int(n) = v { u8::try_from(n).ok() } else { None }
-    }
-}
-impl Lenient for bool {
-    fn from_loose(v: Loose) -> Option<Self> {
-        if let Loose::Bool(b) = v { Some(b) } else { None }
-    }
-}
-impl Lenient for JobError {
-    fn from_loose(v: Loose) -> Option<Self> {
-        if let Loose::Error(e) = v { e } else { None }
-    }
-}
-
-struct LooseVisitor;
-
-impl<'de> serde::de::Visitor<'de> for LooseVisitor {
-    type Value = Loose;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any value")
-    }
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Loose, E> {
-        Ok(Loose::Str(v.to_owned()))
-    }
-    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Loose, E> {
-        Ok(Loose::Str(v))
-    }
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Loose, E> {
-        Ok(Loose::Int(v))
-    }
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Loose, E> {
-        Ok(u64::try_from(v).map_or(Loose::Other, Loose::Int))
-    }
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Loose, E> {
-        Ok(Loose::Other)
-    }
-    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Loose, E> {
-        Ok(Loose::Bool(v))
-    }
-    fn visit_unit<E: serde::de::Error>(self) -> Result<Loose, E> {
-        Ok(Loose::Other)
-    }
-    fn visit_none<E: serde::de::Error>(self) -> Result<Loose, E> {
-        Ok(Loose::Other)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Loose, D::Error> {
-        d.deserialize_any(self)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Loose, A::Error> {
-        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-        Ok(Loose::Other)
-    }
-    /// An object can only be a [`JobError`]: `{"code": "...", "message": "..."}`, a missing member
-    /// empty, unknown members skipped; a member of another type, or one given twice, makes it
-    /// unreadable.
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Loose, A::Error> {
-        let (mut code, mut message, mut ok) = (None, None, true);
-        while let Some(key) = map.next_key::<String>()? {
-            let slot = match key.as_str() {
-                "code" => &mut code,
-                "message" => &mut message,
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                    continue;
-                }
-            };
-            match map.next_value_seed(LooseSeed)? {
-                Loose::Str(v) if slot.is_none() => *slot = Some(v),
-                _ => ok = false,
-            }
-        }
-        Ok(Loose::Error(ok.then(|| JobError { code: code.unwrap_or_default(), message: message.unwrap_or_default() })))
-    }
-}
-
-/// [`LooseVisitor`] for a member read inside a map.
-struct LooseSeed;
-
-impl<'de> serde::de::DeserializeSeed<'de> for LooseSeed {
-    type Value = Loose;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Loose, D::Error> {
-        d.deserialize_any(LooseVisitor)
-    }
 }
 
 /// One page of `GET /v1/videos`.
@@ -449,21 +308,6 @@ pub struct JobPage {
     pub total: Option<u64>,
     /// Whether another page follows.
     pub has_more: bool,
-}
-
-/// `GET /v1/videos` as sent: every member optional and read leniently (a `limit` that is not a
-/// count is as good as absent); [`crate::response::parse_job_page`] fills the gaps.
-#[derive(Deserialize)]
-pub(crate) struct PageWire {
-    pub(crate) data: Option<Vec<Job>>,
-    #[serde(default, deserialize_with = "lenient")]
-    pub(crate) limit: Option<u64>,
-    #[serde(default, deserialize_with = "lenient")]
-    pub(crate) offset: Option<u64>,
-    #[serde(default, deserialize_with = "lenient")]
-    pub(crate) total: Option<u64>,
-    #[serde(default, deserialize_with = "lenient")]
-    pub(crate) has_more: Option<bool>,
 }
 
 /// Paging for `GET /v1/videos`.
@@ -486,25 +330,20 @@ pub const DEFAULT_PAGE_LIMIT: u32 = 20;
 pub const MAX_PAGE_LIMIT: u32 = 100;
 
 /// The answer to `DELETE /v1/videos/{id}` (*assumption*: the reference shows no body).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DeleteResult {
     /// The deleted job.
     pub id: String,
     /// Always true on success.
-    #[serde(default = "yes")]
     pub deleted: bool,
     /// Cents given back (a pending job's hold; 0 for completed or failed jobs).
     #[serde(default)]
     pub refunded_cents: u64,
 }
 
-fn yes() -> bool {
-    true
-}
-
 /// `GET /v1/account`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Account {
     /// The account's email.
@@ -524,7 +363,7 @@ pub struct Account {
 }
 
 /// A key made by `POST /v1/api-keys`. The `key` is shown once: store it now.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "uniffi", uniffi::export(Debug))]
 pub struct CreatedApiKey {

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// Requests per minute and concurrent jobs of a plan.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+// `Deserialize` reads a tree and calls the hand-written reader (crate::readers).
 // Every field defaults: a partial object is these defaults with its fields laid over (how every
 // binding passes options), read in one pass with no merge.
 #[serde(default)]

@@ -40,6 +40,22 @@ pub enum Endpoint {
     CreateApiKey,
 }
 
+impl Endpoint {
+    /// The wire form (`create_video`, `retrieve_video`, …), as serde writes it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::CreateVideo => "create_video",
+            Endpoint::RetrieveVideo => "retrieve_video",
+            Endpoint::ListVideos => "list_videos",
+            Endpoint::DeleteVideo => "delete_video",
+            Endpoint::Account => "account",
+            Endpoint::Pricing => "pricing",
+            Endpoint::CreateApiKey => "create_api_key",
+        }
+    }
+}
+
 /// Where and as whom requests go.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientConfig {

@@ -10,7 +10,7 @@ use crate::http::HttpResponse;
 use crate::model::{Account, CreatedApiKey, DeleteResult, Job, JobPage};
 use crate::pricing::PricingTable;
 use crate::json::{self, Json};
-use serde::de::DeserializeOwned;
+use crate::readers::{FromJson, PageWire};
 
 /// How much of a non-JSON error body is quoted in the message.
 const QUOTE_CHARS: usize = 200;
@@ -127,9 +127,9 @@ fn decode_error(resp: &HttpResponse, what: &str, detail: &str) -> Error {
     e
 }
 
-fn parse_json<T: DeserializeOwned>(resp: &HttpResponse, what: &str) -> Result<T, Error> {
+fn parse_json<T: FromJson>(resp: &HttpResponse, what: &str) -> Result<T, Error> {
     check_status(resp)?;
-    json::from_slice(&resp.body).map_err(|e| decode_error(resp, what, &e.to_string()))
+    json::parse(&resp.body).and_then(|v| T::from_json(&v)).map_err(|e| decode_error(resp, what, &e.to_string()))
 }
 
 /// A job (`POST /v1/videos`, `GET /v1/videos/{id}`).
@@ -150,14 +150,13 @@ pub fn parse_job(resp: &HttpResponse) -> Result<Job, Error> {
 /// # Errors
 /// The status's error, or `decode`.
 pub fn parse_job_page(resp: &HttpResponse) -> Result<JobPage, Error> {
-    // Typed all the way (no untyped tree kept): the bare-array form is told by its
-    // first byte.
+    // The bare-array form is told by its first byte.
     if resp.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         let data: Vec<Job> = parse_json(resp, "page of jobs")?;
         let limit = u32::try_from(data.len()).unwrap_or(u32::MAX);
         return Ok(JobPage { data, limit, offset: 0, total: None, has_more: false });
     }
-    let page: crate::model::PageWire = parse_json(resp, "page of jobs")?;
+    let page: PageWire = parse_json(resp, "page of jobs")?;
     let data = page.data.ok_or_else(|| decode_error(resp, "page of jobs", "no `data` array"))?;
     let limit = page.limit.and_then(|l| u32::try_from(l).ok()).unwrap_or_else(|| u32::try_from(data.len()).unwrap_or(u32::MAX));
     let offset = page.offset.unwrap_or(0);

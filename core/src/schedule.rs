@@ -9,10 +9,11 @@
 //! learn from finished jobs.
 
 use crate::model::{Job, JobStatus, Resolution};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// The knobs of the poll schedule.
-#[derive(Copy, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Serialize)]
+// `Deserialize` reads a tree and calls the hand-written reader (crate::readers).
 // Every field defaults: a partial object is these defaults with its fields laid over (how every
 // binding passes options), read in one pass with no merge.
 #[serde(default)]

@@ -2,6 +2,8 @@
 
 use crate::{batch_options, invalid, ms, one, seed_of, start_batch, overridden, parse, render, throw, to_json, headers_from, error_json, transport_kind, R};
 use usvideo_core::json::Json;
+use usvideo_core::writers::{text, uint, Object};
+use usvideo_core::ToJson;
 use usvideo_core::validate::{self, CREATE_FIELDS};
 use usvideo_core::{
     response, ApiKey, Batch, BatchSnapshot, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, Millis,
@@ -337,24 +339,9 @@ impl Client {
                 (b, text)
             }
         };
-        Ok(to_json(&Preflight { estimated_cents: b.estimated_cents(), snapshot: &text, progress: b.progress() }))
+        let progress = b.progress();
+        Ok(Object::new().with("estimated_cents", uint(b.estimated_cents())).with("snapshot", Json::String(text.into())).with("progress", progress.to_json()).done().to_string())
     }
-}
-
-/// What `batchPreflight` returns.
-#[derive(serde::Serialize)]
-struct Preflight<'a> {
-    estimated_cents: u64,
-    snapshot: &'a str,
-    progress: usvideo_core::BatchProgress,
-}
-
-/// A raw response (`call.raw`) for the package.
-#[derive(serde::Serialize)]
-struct RawResponse<'a> {
-    status: u16,
-    headers: Vec<[&'a str; 2]>,
-    body: std::borrow::Cow<'a, str>,
 }
 
 /// A [`BatchSnapshot`] read without its items' jobs and errors (see `batchPreflight`): read from
@@ -411,8 +398,8 @@ impl Parse {
             Parse::Pricing => response::parse_pricing(resp)?.to_json().to_string(),
             Parse::ApiKey => to_json(&response::parse_created_api_key(resp)?),
             Parse::Raw => {
-                let headers: Vec<[&str; 2]> = resp.headers.iter().map(|h| [h.name.as_str(), h.value.as_str()]).collect();
-                to_json(&RawResponse { status: resp.status, headers, body: String::from_utf8_lossy(&resp.body) })
+                let headers = Json::Array(resp.headers.iter().map(|h| Json::Array(vec![text(&h.name), text(&h.value)])).collect());
+                Object::new().with("status", uint(resp.status.into())).with("headers", headers).with("body", Json::String(String::from_utf8_lossy(&resp.body))).done().to_string()
             }
         })
     }

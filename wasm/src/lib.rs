@@ -29,12 +29,12 @@
 //! scheduler. One wasm module cannot be tree-shaken, so this split is what keeps the scheduler out
 //! of apps that never run a batch.
 
-use serde::Serialize;
 use usvideo_core::json::{self, Json};
 use usvideo_core::validate;
-use usvideo_core::{Batch, BatchOptions, Endpoint, Error, Event, Header, Issue, IssueCode, Millis, Output, TransportKind};
+use usvideo_core::writers::{text, uint, Object};
+use usvideo_core::{Batch, BatchOptions, Error, Header, Issue, IssueCode, Millis, Output, ToJson, TransportKind};
 #[cfg(feature = "batch")]
-use usvideo_core::{BatchSnapshot, ItemResult, Job};
+use usvideo_core::{BatchSnapshot, Event, ItemResult};
 use wasm_bindgen::prelude::*;
 
 #[cfg(not(feature = "batch"))]
@@ -48,29 +48,19 @@ pub use batch::*;
 
 pub(crate) type R<T> = Result<T, JsValue>;
 
-// Every value handed to JS is a typed `Serialize` written straight to text: building a
-// `serde_json::Value` first (`json!`, `to_value`, `from_value`) would link serde_json's value
-// serializer and deserializer into the module (~10 KB gzipped) for nothing.
+// Every value handed to JS is written by the core's hand-written writers (`usvideo_core::writers`)
+// into a `Json` tree and then to text: serde's derived writers and serde_json's serializer cost the
+// module ~10 % of its size (2026-12-04), for a dozen record shapes.
 
 /// The error record the package turns into a `USVideoError` subclass: the core's [`Error`] plus
 /// `class` and `retryable`.
-#[derive(Serialize)]
-pub(crate) struct ErrorRecord<'a> {
-    #[serde(flatten)]
-    error: &'a Error,
-    class: &'static str,
-    retryable: bool,
+pub(crate) fn error_record(error: &Error) -> Json<'_> {
+    Object::new().extend(error.to_json()).with("class", text(error.kind.class_name())).with("retryable", Json::Bool(error.is_retryable())).done()
 }
 
-impl<'a> ErrorRecord<'a> {
-    pub(crate) fn of(error: &'a Error) -> Self {
-        ErrorRecord { error, class: error.kind.class_name(), retryable: error.is_retryable() }
-    }
-}
-
-/// [`ErrorRecord`] as JSON text.
+/// [`error_record`] as JSON text.
 pub(crate) fn error_json(e: &Error) -> String {
-    to_json(&ErrorRecord::of(e))
+    error_record(e).to_string()
 }
 
 pub(crate) fn throw(e: &Error) -> JsValue {
@@ -85,8 +75,8 @@ pub(crate) fn one(field: &str, code: IssueCode, message: &str) -> JsValue {
     invalid(vec![Issue::new(field, code, message)])
 }
 
-pub(crate) fn to_json<T: Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_default()
+pub(crate) fn to_json<T: ToJson>(v: &T) -> String {
+    v.to_json_string()
 }
 
 /// JSON text made by the package's own `JSON.stringify`.
@@ -101,10 +91,10 @@ pub(crate) fn ms(now: f64) -> Millis {
 
 /// Options from a spec's JSON: the core's option types default every field, so a partial object
 /// is read straight over the defaults (nested objects too); `null` or absent is all defaults.
-pub(crate) fn overridden<T: serde::de::DeserializeOwned + Default>(over: Option<&Json<'_>>, field: &str) -> R<T> {
+pub(crate) fn overridden<T: usvideo_core::FromJson + Default>(over: Option<&Json<'_>>, field: &str) -> R<T> {
     match over.filter(|o| !o.is_null()) {
         None => Ok(T::default()),
-        Some(o) => json::from_json(o.clone()).map_err(|e| one(field, IssueCode::InvalidType, &format!("{field}: {e}"))),
+        Some(o) => T::from_json(o).map_err(|e| one(field, IssueCode::InvalidType, &format!("{field}: {e}"))),
     }
 }
 
@@ -132,59 +122,38 @@ pub(crate) fn transport_kind(kind: &str) -> TransportKind {
 /// A batch item for JS, its error with `class` and `retryable` like every thrown error; `type` is
 /// `item_done` when it is sent as an event.
 #[cfg(feature = "batch")]
-#[derive(Serialize)]
-pub(crate) struct ItemRecord<'a> {
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    kind: Option<&'static str>,
-    index: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    job: Option<&'a Job>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<ErrorRecord<'a>>,
-}
-
-#[cfg(feature = "batch")]
-impl<'a> ItemRecord<'a> {
-    pub(crate) fn of(r: &'a ItemResult, kind: Option<&'static str>) -> Self {
-        ItemRecord { kind, index: r.index, job: r.job.as_ref(), error: r.error.as_ref().map(ErrorRecord::of) }
-    }
-}
-
-/// A machine's output as the package's driver reads it (see [`render`]).
-#[derive(Serialize)]
-#[serde(tag = "t", rename_all = "snake_case")]
-enum Rendered<'a> {
-    Send { id: u64, endpoint: Endpoint, method: &'static str, url: &'a str, headers: Vec<[&'a str; 2]>, body: Option<std::borrow::Cow<'a, str>>, timeout_ms: Option<u64> },
-    Event { event: &'a Event },
-    #[cfg(feature = "batch")]
-    #[serde(rename = "event")]
-    Item { event: ItemRecord<'a> },
-    Wait { until: u64 },
-    Pending,
-    Done,
+pub(crate) fn item_record<'a>(r: &'a ItemResult, kind: Option<&'static str>) -> Json<'a> {
+    Object::new()
+        .maybe("type", kind.map(text))
+        .with("index", uint(r.index.into()))
+        .maybe("job", r.job.as_ref().map(ToJson::to_json))
+        .maybe("error", r.error.as_ref().map(error_record))
+        .done()
 }
 
 /// A machine's next output as the JSON the package's driver reads: `{"t":"send",id,endpoint,
 /// method,url,headers:[[n,v]…],body,timeout_ms}`, `{"t":"event",event}`, `{"t":"wait",until}`,
 /// `{"t":"pending"}`, `{"t":"done"}`.
 pub(crate) fn render(out: Output) -> String {
-    match &out {
-        Output::Send { id, endpoint, request, timeout_ms } => to_json(&Rendered::Send {
-            id: id.0,
-            endpoint: *endpoint,
-            method: request.method.as_str(),
-            url: &request.url,
-            headers: request.headers.iter().map(|h| [h.name.as_str(), h.value.as_str()]).collect(),
-            body: request.body.as_deref().map(String::from_utf8_lossy),
-            timeout_ms: *timeout_ms,
-        }),
+    let tagged = |t: &'static str| Object::new().with("t", text(t));
+    let json = match &out {
+        Output::Send { id, endpoint, request, timeout_ms } => tagged("send")
+            .with("id", uint(id.0))
+            .with("endpoint", text(endpoint.as_str()))
+            .with("method", text(request.method.as_str()))
+            .with("url", text(&request.url))
+            .with("headers", Json::Array(request.headers.iter().map(|h| Json::Array(vec![text(&h.name), text(&h.value)])).collect()))
+            .with("body", request.body.as_deref().map_or(Json::Null, |b| Json::String(String::from_utf8_lossy(b))))
+            .with("timeout_ms", timeout_ms.map_or(Json::Null, uint))
+            .done(),
         #[cfg(feature = "batch")]
-        Output::Event(Event::ItemDone(r)) => to_json(&Rendered::Item { event: ItemRecord::of(r, Some("item_done")) }),
-        Output::Event(e) => to_json(&Rendered::Event { event: e }),
-        Output::WaitUntil(t) => to_json(&Rendered::Wait { until: t.0 }),
-        Output::Pending => to_json(&Rendered::Pending),
-        _ => to_json(&Rendered::Done),
-    }
+        Output::Event(Event::ItemDone(r)) => tagged("event").with("event", item_record(r, Some("item_done"))).done(),
+        Output::Event(e) => tagged("event").with("event", e.to_json()).done(),
+        Output::WaitUntil(t) => tagged("wait").with("until", uint(t.0)).done(),
+        Output::Pending => tagged("pending").done(),
+        _ => tagged("done").done(),
+    };
+    json.to_string()
 }
 
 /// The requests of a new batch, each validated as a create request (fields prefixed with

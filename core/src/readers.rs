@@ -1,0 +1,397 @@
+//! Typed values read from a [`Json`] tree by hand: the service's bodies (a job, a page, an account,
+//! a delete, a new key) and the option records every binding passes (`WaitOptions`,
+//! `BatchOptions` and what they hold).
+//!
+//! Why by hand: these readers are the types' only ones (their serde `Deserialize` reads a tree and
+//! calls them), and in the npm package the derived readers over the tree's `Deserializer` were
+//! ~15 % of the WebAssembly module. A record here is a loop over its members.
+//!
+//! Rules (the serde derives' rules, kept so that no binding's behaviour changed):
+//! - A record is an object; members it does not know are skipped; a known member given twice is
+//!   an error; a required one missing is an error.
+//! - A member present must have its type: `null` is `None` for an `Option`, an error for anything
+//!   else (`{"retry": null}` is not a policy). An option record's absent member keeps its default.
+//! - An integer is read only from a number written as one (`5`, not `5.0`) that fits its type;
+//!   a float from any number.
+//! - A job's optional members are *lenient*: a value of the wrong shape is `None` and the rest of
+//!   the job is read (a server that changes one field must not break every client). Only `id`
+//!   (a string) and `status` (any string) are required, and `prompt`, when present, is text.
+
+use crate::batch::BatchOptions;
+use crate::job::WaitOptions;
+use crate::json::{self, Json};
+use crate::model::{Account, CreatedApiKey, DeleteResult, Job, JobError, JobStatus, Mode, Resolution};
+use crate::ratelimit::Limits;
+use crate::retry::RetryPolicy;
+use crate::schedule::PollPolicy;
+use std::borrow::Cow;
+
+/// A value read from a [`Json`] tree.
+pub trait FromJson: Sized {
+    /// Reads `v`.
+    ///
+    /// # Errors
+    /// When `v` is not this type (see the module's rules).
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error>;
+}
+
+type Members<'j, 'a> = &'j [(Cow<'a, str>, Json<'a>)];
+
+/// The members of a record named `what`.
+fn record<'j, 'a>(v: &'j Json<'a>, what: &str) -> Result<Members<'j, 'a>, json::Error> {
+    if let Json::Object(m) = v { Ok(m) } else { Err(json::Error::new(format!("invalid type: {}, expected {what}", v.kind()))) }
+}
+
+/// Member `key`, if given once; given twice is an error.
+fn member<'j, 'a>(m: Members<'j, 'a>, key: &str) -> Result<Option<&'j Json<'a>>, json::Error> {
+    let mut found = m.iter().filter(|(k, _)| k == key).map(|(_, v)| v);
+    let first = found.next();
+    if found.next().is_some() {
+        return Err(json::Error::new(format!("duplicate field `{key}`")));
+    }
+    Ok(first)
+}
+
+#[inline(never)]
+fn wrong(key: &str, v: &Json<'_>, expected: &str) -> json::Error {
+    json::Error::new(format!("`{key}`: invalid type: {}, expected {expected}", v.kind()))
+}
+
+fn required<'j, 'a>(m: Members<'j, 'a>, key: &str) -> Result<&'j Json<'a>, json::Error> {
+    member(m, key)?.ok_or_else(|| json::Error::new(format!("missing field `{key}`")))
+}
+
+/// An integer member's value (see the module's rules); `max` is its type's largest value.
+fn uint_of(key: &str, v: &Json<'_>, max: u64) -> Result<u64, json::Error> {
+    let Json::Number(t) = v else { return Err(wrong(key, v, "an integer")) };
+    match json::integer(t) {
+        Some(n) if n <= max => Ok(n),
+        Some(_) => Err(json::Error::new(format!("`{key}`: number {t} is out of range"))),
+        None => Err(wrong(key, v, "a non-negative integer")),
+    }
+}
+
+fn text_of(key: &str, v: &Json<'_>) -> Result<String, json::Error> {
+    v.as_str().map(str::to_owned).ok_or_else(|| wrong(key, v, "a string"))
+}
+
+fn bool_of(key: &str, v: &Json<'_>) -> Result<bool, json::Error> {
+    if let Json::Bool(b) = v { Ok(*b) } else { Err(wrong(key, v, "a boolean")) }
+}
+
+fn float_of(key: &str, v: &Json<'_>) -> Result<f64, json::Error> {
+    match v {
+        Json::Number(t) => t.parse().map_err(|_| wrong(key, v, "a number")),
+        _ => Err(wrong(key, v, "a number")),
+    }
+}
+
+/// Lays each member of a record over `slot`'s default: the option records' one reader.
+struct Over<'j, 'a>(Members<'j, 'a>);
+
+impl Over<'_, '_> {
+    fn get(&self, key: &str) -> Result<Option<&Json<'_>>, json::Error> {
+        member(self.0, key)
+    }
+    fn uint<T: TryFrom<u64> + Into<u64> + Copy>(&self, key: &str, slot: &mut T, max: T) -> Result<(), json::Error> {
+        if let Some(v) = self.get(key)? {
+            let n = uint_of(key, v, max.into())?;
+            *slot = T::try_from(n).map_err(|_| json::Error::new(format!("`{key}`: number {n} is out of range")))?;
+        }
+        Ok(())
+    }
+    fn opt_uint(&self, key: &str, slot: &mut Option<u64>) -> Result<(), json::Error> {
+        match self.get(key)? {
+            None => {}
+            Some(Json::Null) => *slot = None,
+            Some(v) => *slot = Some(uint_of(key, v, u64::MAX)?),
+        }
+        Ok(())
+    }
+    fn float(&self, key: &str, slot: &mut f64) -> Result<(), json::Error> {
+        if let Some(v) = self.get(key)? {
+            *slot = float_of(key, v)?;
+        }
+        Ok(())
+    }
+    fn bool(&self, key: &str, slot: &mut bool) -> Result<(), json::Error> {
+        if let Some(v) = self.get(key)? {
+            *slot = bool_of(key, v)?;
+        }
+        Ok(())
+    }
+    fn record<T: FromJson>(&self, key: &str, slot: &mut T) -> Result<(), json::Error> {
+        if let Some(v) = self.get(key)? {
+            *slot = T::from_json(v).map_err(|e| json::Error::new(format!("`{key}`: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+impl FromJson for RetryPolicy {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let o = Over(record(v, "a retry policy")?);
+        let mut p = RetryPolicy::default();
+        o.uint("max_retries", &mut p.max_retries, u32::MAX)?;
+        o.uint("base_delay_ms", &mut p.base_delay_ms, u64::MAX)?;
+        o.uint("max_delay_ms", &mut p.max_delay_ms, u64::MAX)?;
+        o.uint("max_retry_after_ms", &mut p.max_retry_after_ms, u64::MAX)?;
+        Ok(p)
+    }
+}
+
+impl FromJson for PollPolicy {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let o = Over(record(v, "a poll policy")?);
+        let mut p = PollPolicy::default();
+        o.uint("first_poll_ms", &mut p.first_poll_ms, u64::MAX)?;
+        o.uint("min_interval_ms", &mut p.min_interval_ms, u64::MAX)?;
+        o.uint("max_interval_ms", &mut p.max_interval_ms, u64::MAX)?;
+        o.float("expected_scale", &mut p.expected_scale)?;
+        Ok(p)
+    }
+}
+
+impl FromJson for WaitOptions {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let o = Over(record(v, "wait options")?);
+        let mut w = WaitOptions::default();
+        o.opt_uint("timeout_ms", &mut w.timeout_ms)?;
+        o.bool("cancel_on_timeout", &mut w.cancel_on_timeout)?;
+        o.record("poll", &mut w.poll)?;
+        o.record("retry", &mut w.retry)?;
+        Ok(w)
+    }
+}
+
+impl FromJson for Limits {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let o = Over(record(v, "limits")?);
+        let mut l = Limits::default();
+        o.uint("requests_per_minute", &mut l.requests_per_minute, u32::MAX)?;
+        o.uint("concurrent_jobs", &mut l.concurrent_jobs, u32::MAX)?;
+        Ok(l)
+    }
+}
+
+impl FromJson for BatchOptions {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let o = Over(record(v, "batch options")?);
+        let mut b = BatchOptions::default();
+        o.opt_uint("max_spend_cents", &mut b.max_spend_cents)?;
+        o.record("limits", &mut b.limits)?;
+        o.bool("longest_first", &mut b.longest_first)?;
+        o.bool("poll_by_list", &mut b.poll_by_list)?;
+        o.uint("poll_interval_ms", &mut b.poll_interval_ms, u64::MAX)?;
+        o.float("likely_from", &mut b.likely_from)?;
+        o.bool("check_balance", &mut b.check_balance)?;
+        o.float("expected_scale", &mut b.expected_scale)?;
+        o.record("retry", &mut b.retry)?;
+        Ok(b)
+    }
+}
+
+/// A lenient member: `None` when absent, `null` or of another shape (see the module's rules).
+fn loose_text(v: Option<&Json<'_>>) -> Option<String> {
+    v.and_then(Json::as_str).map(str::to_owned)
+}
+
+fn loose_uint(v: Option<&Json<'_>>) -> Option<u64> {
+    if let Some(Json::Number(t)) = v { json::integer(t) } else { None }
+}
+
+fn loose_bool(v: Option<&Json<'_>>) -> Option<bool> {
+    if let Some(Json::Bool(b)) = v { Some(*b) } else { None }
+}
+
+/// A job's `error`: an object whose `code` and `message` are each text given at most once (absent
+/// is empty; other members skipped); anything else is unreadable (`None`).
+fn loose_job_error(v: Option<&Json<'_>>) -> Option<JobError> {
+    let Some(Json::Object(m)) = v else { return None };
+    let text = |key| match member(m, key) {
+        Ok(None) => Some(String::new()),
+        Ok(Some(Json::String(s))) => Some(s.to_string()),
+        _ => None,
+    };
+    Some(JobError { code: text("code")?, message: text("message")? })
+}
+
+/// A job's members, lenient ones included: every known member at most once.
+const JOB_FIELDS: [&str; 15] = [
+    "id", "status", "prompt", "mode", "resolution", "duration", "seed", "image_url", "reference_url", "estimated_cost_cents", "cost_cents", "video_url", "error",
+    "created_at", "progress",
+];
+
+impl FromJson for Job {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let m = record(v, "a job")?;
+        for key in JOB_FIELDS {
+            member(m, key)?;
+        }
+        // Each known member is there at most once (checked above): `get` finds it.
+        let get = |key| v.get(key);
+        let id = required(m, "id")?;
+        let status = required(m, "status")?;
+        Ok(Job {
+            id: text_of("id", id)?,
+            status: JobStatus::parse(status.as_str().ok_or_else(|| wrong("status", status, "a string"))?),
+            prompt: match get("prompt") {
+                None | Some(Json::Null) => None,
+                Some(p) => Some(text_of("prompt", p)?),
+            },
+            mode: get("mode").and_then(Json::as_str).and_then(Mode::parse),
+            resolution: get("resolution").and_then(Json::as_str).and_then(Resolution::parse),
+            duration: loose_uint(get("duration")).and_then(|d| u32::try_from(d).ok()),
+            seed: loose_uint(get("seed")),
+            image_url: loose_text(get("image_url")),
+            reference_url: loose_text(get("reference_url")),
+            estimated_cost_cents: loose_uint(get("estimated_cost_cents")),
+            cost_cents: loose_uint(get("cost_cents")),
+            video_url: loose_text(get("video_url")),
+            error: loose_job_error(get("error")),
+            created_at: loose_text(get("created_at")),
+            progress: loose_uint(get("progress")).and_then(|p| u8::try_from(p).ok()),
+        })
+    }
+}
+
+impl FromJson for Vec<Job> {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let Json::Array(items) = v else { return Err(json::Error::new(format!("invalid type: {}, expected an array of jobs", v.kind()))) };
+        items.iter().map(Job::from_json).collect()
+    }
+}
+
+/// `GET /v1/videos` as sent: every member optional, `data` an array of jobs when present, the
+/// counts lenient; [`crate::response::parse_job_page`] fills the gaps.
+pub(crate) struct PageWire {
+    pub(crate) data: Option<Vec<Job>>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: Option<u64>,
+    pub(crate) total: Option<u64>,
+    pub(crate) has_more: Option<bool>,
+}
+
+impl FromJson for PageWire {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let m = record(v, "a page of jobs")?;
+        Ok(PageWire {
+            data: match member(m, "data")? {
+                None | Some(Json::Null) => None,
+                Some(d) => Some(Vec::<Job>::from_json(d)?),
+            },
+            limit: loose_uint(member(m, "limit")?),
+            offset: loose_uint(member(m, "offset")?),
+            total: loose_uint(member(m, "total")?),
+            has_more: loose_bool(member(m, "has_more")?),
+        })
+    }
+}
+
+impl FromJson for DeleteResult {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let m = record(v, "a delete result")?;
+        Ok(DeleteResult {
+            id: text_of("id", required(m, "id")?)?,
+            deleted: member(m, "deleted")?.map_or(Ok(true), |d| bool_of("deleted", d))?,
+            refunded_cents: member(m, "refunded_cents")?.map_or(Ok(0), |c| uint_of("refunded_cents", c, u64::MAX))?,
+        })
+    }
+}
+
+/// An optional text member: absent or `null` is `None`.
+fn opt_text(m: Members<'_, '_>, key: &str) -> Result<Option<String>, json::Error> {
+    match member(m, key)? {
+        None | Some(Json::Null) => Ok(None),
+        Some(v) => text_of(key, v).map(Some),
+    }
+}
+
+impl FromJson for Account {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let m = record(v, "an account")?;
+        let count = |key| member(m, key)?.map_or(Ok(0), |c| uint_of(key, c, u64::MAX));
+        Ok(Account {
+            email: member(m, "email")?.map_or(Ok(String::new()), |e| text_of("email", e))?,
+            balance_cents: uint_of("balance_cents", required(m, "balance_cents")?, u64::MAX)?,
+            total_jobs: count("total_jobs")?,
+            total_spent_cents: count("total_spent_cents")?,
+            plan: opt_text(m, "plan")?,
+        })
+    }
+}
+
+impl FromJson for CreatedApiKey {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let m = record(v, "an API key")?;
+        Ok(CreatedApiKey {
+            id: member(m, "id")?.map_or(Ok(String::new()), |i| text_of("id", i))?,
+            name: opt_text(m, "name")?,
+            key: text_of("key", required(m, "key")?)?,
+            created_at: opt_text(m, "created_at")?,
+        })
+    }
+}
+
+/// The serde `Deserialize` of a type read here: the value is read as a [`Json`] tree (from any
+/// serde format) and then by its [`FromJson`], so serde users and the bindings read alike.
+macro_rules! deserialize_via_from_json {
+    ($($t:ty),* $(,)?) => {$(
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let v = <Json<'static> as serde::Deserialize>::deserialize(d)?;
+                <$t as FromJson>::from_json(&v).map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+
+deserialize_via_from_json!(RetryPolicy, PollPolicy, WaitOptions, Limits, BatchOptions, Job, DeleteResult, Account, CreatedApiKey);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read<T: FromJson>(text: &str) -> Result<T, json::Error> {
+        T::from_json(&json::parse(text.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn records_follow_the_derive_rules() {
+        // Unknown members skipped; a known one twice, a missing required one, or a wrong type refused.
+        assert!(read::<Job>(r#"{"id":"job_1","status":"pending","new_thing":[1]}"#).is_ok());
+        assert!(read::<Job>(r#"{"id":"job_1","status":"pending","duration":5,"duration":6}"#).is_err());
+        assert!(read::<Job>(r#"{"status":"pending"}"#).is_err());
+        assert!(read::<Job>(r#"{"id":"job_1","status":"pending","prompt":5}"#).is_err());
+        assert!(read::<Job>(r#"["job_1","pending"]"#).is_err());
+        assert_eq!(read::<Job>(r#"{"id":"job_1","status":"pending","prompt":null}"#).unwrap().prompt, None);
+        assert!(read::<Account>(r#"{"balance_cents":5.0}"#).is_err());
+        assert!(read::<Account>(r#"{"balance_cents":-1}"#).is_err());
+        assert_eq!(read::<Account>(r#"{"balance_cents":-0}"#).unwrap().balance_cents, 0);
+        assert!(read::<Account>(r#"{"balance_cents":1,"email":null}"#).is_err());
+        assert_eq!(read::<DeleteResult>(r#"{"id":"job_1"}"#).unwrap(), DeleteResult { id: "job_1".into(), deleted: true, refunded_cents: 0 });
+        assert_eq!(read::<CreatedApiKey>(r#"{"key":"sd_x","name":null}"#).unwrap().name, None);
+    }
+
+    #[test]
+    fn options_are_laid_over_their_defaults() {
+        let w: WaitOptions = read(r#"{"timeout_ms":null,"poll":{"expected_scale":2},"retry":{"max_retries":1}}"#).unwrap();
+        assert_eq!(w.timeout_ms, None);
+        assert_eq!((w.poll.expected_scale, w.poll.first_poll_ms), (2.0, PollPolicy::default().first_poll_ms));
+        assert_eq!((w.retry.max_retries, w.retry.base_delay_ms), (1, RetryPolicy::default().base_delay_ms));
+        assert!(read::<WaitOptions>(r#"{"retry":null}"#).is_err());
+        assert!(read::<RetryPolicy>(r#"{"max_retries":4294967296}"#).is_err());
+        assert!(read::<Limits>(r#"{"concurrent_jobs":"4"}"#).is_err());
+        let b: BatchOptions = read(r#"{"limits":{"concurrent_jobs":2},"likely_from":0.5,"max_spend_cents":null}"#).unwrap();
+        assert_eq!((b.limits.concurrent_jobs, b.limits.requests_per_minute, b.likely_from, b.max_spend_cents), (2, 60, 0.5, None));
+    }
+
+    #[test]
+    fn serde_reads_through_the_same_readers() {
+        let j: Job = serde_json::from_str(r#"{"id":"job_1","status":"done?","duration":"x","progress":300}"#).unwrap();
+        assert_eq!((j.status.as_str(), j.duration, j.progress), ("done?", None, None));
+        let p: PollPolicy = serde_json::from_str(r#"{"expected_scale":0.1}"#).unwrap();
+        assert_eq!(p.expected_scale, 0.1);
+        assert!(serde_json::from_str::<WaitOptions>(r#"{"retry":null}"#).is_err());
+    }
+}

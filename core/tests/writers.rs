@@ -1,0 +1,126 @@
+//! The hand-written JSON writers (`usvideo_core::writers`) write what the serde derives write:
+//! the same members, in the same order, with the same absent and `null` members, on full and
+//! empty values of every type a binding hands over.
+
+use serde::Serialize;
+use usvideo_core::batch::SnapshotItem;
+use usvideo_core::*;
+
+fn same<T: Serialize + ToJson>(v: &T) {
+    let ours = v.to_json_string();
+    let theirs = serde_json::to_string(v).unwrap();
+    assert_eq!(ours, theirs, "hand-written writer differs from the serde derive");
+}
+
+fn full_job() -> Job {
+    Job {
+        id: "job_1".into(),
+        status: JobStatus::Failed,
+        prompt: Some("a \"lake\"\n at dawn ✓".into()),
+        mode: Some(Mode::ImageToVideo),
+        resolution: Some(Resolution::K2),
+        duration: Some(10),
+        seed: Some(u64::MAX),
+        image_url: Some("https://x/i.png".into()),
+        reference_url: Some("https://x/r.png".into()),
+        estimated_cost_cents: Some(360),
+        cost_cents: Some(0),
+        video_url: Some("https://x/v.mp4".into()),
+        error: Some(JobError { code: "generation_failed".into(), message: "refused".into() }),
+        created_at: Some("2026-04-21T15:30:00Z".into()),
+        progress: Some(100),
+    }
+}
+
+fn bare_job() -> Job {
+    Job {
+        id: "job_2".into(),
+        status: JobStatus::parse("upscaling"),
+        prompt: None,
+        mode: None,
+        resolution: None,
+        duration: None,
+        seed: None,
+        image_url: None,
+        reference_url: None,
+        estimated_cost_cents: None,
+        cost_cents: None,
+        video_url: None,
+        error: None,
+        created_at: None,
+        progress: None,
+    }
+}
+
+fn full_error() -> Error {
+    let mut e = Error::validation(vec![Issue::new("duration", IssueCode::OutOfRange, "duration must be 1-10"), Issue::new("x", IssueCode::UnknownField, "unknown")]);
+    e.status = Some(400);
+    e.field = Some("duration".into());
+    e.request_id = Some("req_1".into());
+    e.retry_after_ms = Some(1500);
+    e.job_id = Some("job_1".into());
+    e.job_status = Some("processing".into());
+    e.transport = Some(TransportKind::BodyTooLarge);
+    e
+}
+
+#[test]
+fn wire_types() {
+    for job in [full_job(), bare_job()] {
+        same(&job);
+    }
+    same(&JobError { code: String::new(), message: "m".into() });
+    same(&JobPage { data: vec![full_job(), bare_job()], limit: 20, offset: 40, total: Some(41), has_more: true });
+    same(&JobPage { data: vec![], limit: 0, offset: 0, total: None, has_more: false });
+    same(&DeleteResult { id: "job_1".into(), deleted: true, refunded_cents: 30 });
+    same(&Account { email: "a@example.com".into(), balance_cents: 1, total_jobs: 2, total_spent_cents: 3, plan: Some("enterprise".into()) });
+    same(&Account { email: String::new(), balance_cents: 0, total_jobs: 0, total_spent_cents: 0, plan: None });
+    same(&CreatedApiKey { id: "key_1".into(), name: Some("ci".into()), key: "sd_live_x".into(), created_at: Some("2026-01-01T00:00:00Z".into()) });
+    same(&CreatedApiKey { id: String::new(), name: None, key: "sd_live_x".into(), created_at: None });
+    same(&ListParams { limit: Some(5), offset: Some(10) });
+    same(&ListParams { limit: None, offset: None });
+}
+
+#[test]
+fn errors_and_events() {
+    same(&full_error());
+    same(&Error::new(ErrorKind::Timeout, "no answer"));
+    same(&Issue::new("prompt", IssueCode::Required, "prompt is required"));
+    let progress = Progress { job_id: "job_1".into(), status: "processing".into(), percent: 42, elapsed_ms: 1000, expected_ms: 90_000 };
+    let counts = BatchProgress { total: 3, queued: 1, in_flight: 1, completed: 1, failed: 0, requests: 7 };
+    for event in [
+        Event::Created { job: full_job() },
+        Event::StatusChanged { job: bare_job() },
+        Event::Progress(progress.clone()),
+        Event::Retrying { attempt: 2, after_ms: 500, error: full_error() },
+        Event::Reconciling { error: Error::new(ErrorKind::Connection, "reset") },
+        Event::Reconciled { job: full_job() },
+        Event::ItemDone(ItemResult { index: 1, job: Some(full_job()), error: Some(full_error()) }),
+        Event::ItemDone(ItemResult { index: 0, job: None, error: None }),
+        Event::BatchProgress(counts.clone()),
+        Event::Warning { message: "ignored".into() },
+    ] {
+        same(&event);
+    }
+    same(&progress);
+    same(&counts);
+}
+
+#[test]
+fn batch_types() {
+    let key = IdempotencyKey::from_string("usv-0123456789abcdef0123456789abcdef").unwrap();
+    let items = vec![
+        SnapshotItem { request: CreateVideoRequest::text("a"), idempotency_key: key.clone(), state: "queued".into(), job_id: None, result: None },
+        SnapshotItem {
+            request: CreateVideoRequest { prompt: "b".into(), mode: Mode::Reference, resolution: Some(Resolution::P1080), duration: Some(3), image_url: None, reference_url: Some("https://x/r.png".into()), seed: Some(7) },
+            idempotency_key: key,
+            state: "done".into(),
+            job_id: Some("job_1".into()),
+            result: Some(ItemResult { index: 1, job: Some(bare_job()), error: None }),
+        },
+    ];
+    for scale in [1.0, 1.0 / 15.0, 0.65, 1e-7, 123_456_789.0, 2.5e300, f64::NAN, f64::INFINITY] {
+        same(&BatchSnapshot { version: 1, items: items.clone(), scale });
+    }
+    same(&BatchSummary { results: vec![ItemResult { index: 0, job: Some(full_job()), error: None }], progress: BatchProgress::default(), spent_cents: 120 });
+}
