@@ -52,6 +52,21 @@ fn member<'j, 'a>(m: Members<'j, 'a>, key: &str) -> Result<Option<&'j Json<'a>>,
     Ok(first)
 }
 
+/// The members named in `names`, by position, in one pass over the record (the job reader's, on
+/// every poll's path): each at most once.
+fn fields<'j, 'a, const N: usize>(m: Members<'j, 'a>, names: &[&str; N]) -> Result<[Option<&'j Json<'a>>; N], json::Error> {
+    let mut found = [None; N];
+    for (key, value) in m {
+        let key: &str = key;
+        if let Some((name, slot)) = names.iter().zip(found.iter_mut()).find(|(n, _)| n.len() == key.len() && **n == key)
+            && slot.replace(value).is_some()
+        {
+            return Err(json::Error::new(format!("duplicate field `{name}`")));
+        }
+    }
+    Ok(found)
+}
+
 #[inline(never)]
 fn wrong(key: &str, v: &Json<'_>, expected: &str) -> json::Error {
     json::Error::new(format!("`{key}`: invalid type: {}, expected {expected}", v.kind()))
@@ -216,7 +231,7 @@ fn loose_job_error(v: Option<&Json<'_>>) -> Option<JobError> {
     Some(JobError { code: text("code")?, message: text("message")? })
 }
 
-/// A job's members, lenient ones included: every known member at most once.
+/// A job's members, in the order [`Job::from_json`] takes them.
 const JOB_FIELDS: [&str; 15] = [
     "id", "status", "prompt", "mode", "resolution", "duration", "seed", "image_url", "reference_url", "estimated_cost_cents", "cost_cents", "video_url", "error",
     "created_at", "progress",
@@ -224,33 +239,29 @@ const JOB_FIELDS: [&str; 15] = [
 
 impl FromJson for Job {
     fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
-        let m = record(v, "a job")?;
-        for key in JOB_FIELDS {
-            member(m, key)?;
-        }
-        // Each known member is there at most once (checked above): `get` finds it.
-        let get = |key| v.get(key);
-        let id = required(m, "id")?;
-        let status = required(m, "status")?;
+        let [id, status, prompt, mode, resolution, duration, seed, image_url, reference_url, estimated_cost_cents, cost_cents, video_url, error, created_at, progress] =
+            fields(record(v, "a job")?, &JOB_FIELDS)?;
+        let id = id.ok_or_else(|| json::Error::new("missing field `id`".to_owned()))?;
+        let status = status.ok_or_else(|| json::Error::new("missing field `status`".to_owned()))?;
         Ok(Job {
             id: text_of("id", id)?,
             status: JobStatus::parse(status.as_str().ok_or_else(|| wrong("status", status, "a string"))?),
-            prompt: match get("prompt") {
+            prompt: match prompt {
                 None | Some(Json::Null) => None,
                 Some(p) => Some(text_of("prompt", p)?),
             },
-            mode: get("mode").and_then(Json::as_str).and_then(Mode::parse),
-            resolution: get("resolution").and_then(Json::as_str).and_then(Resolution::parse),
-            duration: loose_uint(get("duration")).and_then(|d| u32::try_from(d).ok()),
-            seed: loose_uint(get("seed")),
-            image_url: loose_text(get("image_url")),
-            reference_url: loose_text(get("reference_url")),
-            estimated_cost_cents: loose_uint(get("estimated_cost_cents")),
-            cost_cents: loose_uint(get("cost_cents")),
-            video_url: loose_text(get("video_url")),
-            error: loose_job_error(get("error")),
-            created_at: loose_text(get("created_at")),
-            progress: loose_uint(get("progress")).and_then(|p| u8::try_from(p).ok()),
+            mode: mode.and_then(Json::as_str).and_then(Mode::parse),
+            resolution: resolution.and_then(Json::as_str).and_then(Resolution::parse),
+            duration: loose_uint(duration).and_then(|d| u32::try_from(d).ok()),
+            seed: loose_uint(seed),
+            image_url: loose_text(image_url),
+            reference_url: loose_text(reference_url),
+            estimated_cost_cents: loose_uint(estimated_cost_cents),
+            cost_cents: loose_uint(cost_cents),
+            video_url: loose_text(video_url),
+            error: loose_job_error(error),
+            created_at: loose_text(created_at),
+            progress: loose_uint(progress).and_then(|p| u8::try_from(p).ok()),
         })
     }
 }
