@@ -243,14 +243,25 @@ pub struct SnapshotItem {
     pub result: Option<ItemResult>,
 }
 
-impl Batch {
-    /// A batch of `requests`. `entropy` (at least 16 random bytes) seeds the idempotency keys and
-    /// the jitter.
+/// A batch as checked before it runs: its items (validated, each with its idempotency key), their
+/// estimate, the scale of expected times and the jitter's seed. [`Batch::new`] and
+/// [`Batch::resume`] make one and then add the scheduler ([`Batch::from_plan`]); a binding that
+/// loads the scheduler only when a batch runs (the npm package) makes just this, to refuse a bad
+/// batch at once and know its estimate, counts and snapshot before that.
+#[derive(Debug)]
+pub struct BatchPlan {
+    items: Vec<Item>,
+    scale: f64,
+    seed: u64,
+    total_cents: u64,
+}
+
+impl BatchPlan {
+    /// The plan of a new batch (see [`Batch::new`]).
     ///
     /// # Errors
-    /// A validation error naming every bad request (`requests[3].duration`), an empty batch, or a
-    /// total above `max_spend_cents` (field `max_spend_cents`).
-    pub fn new(config: &ClientConfig, key: &ApiKey, requests: Vec<CreateVideoRequest>, entropy: &[u8], options: BatchOptions, now: Millis) -> Result<Self, Error> {
+    /// As [`Batch::new`].
+    pub fn new(requests: Vec<CreateVideoRequest>, entropy: &[u8], options: &BatchOptions) -> Result<Self, Error> {
         let base = IdempotencyKey::from_entropy(entropy).map_err(|i| Error::validation(vec![i]))?;
         let items = requests
             .into_iter()
@@ -262,15 +273,14 @@ impl Batch {
             .collect::<Result<Vec<_>, Error>>()?;
         let seed = entropy.iter().fold(0u64, |acc, b| acc.rotate_left(8) ^ u64::from(*b));
         let scale = if options.expected_scale.is_finite() && options.expected_scale > 0.0 { options.expected_scale.clamp(0.001, 20.0) } else { 1.0 };
-        Batch::from_items(config, key, items, scale, seed, options, now)
+        BatchPlan::check(items, scale, seed, options)
     }
 
-    /// Continues a batch from a snapshot. Items that were `submitting` are reconciled (listed and
-    /// matched) before anything is sent for them; `running` ones are polled; `done` ones kept.
+    /// The plan of a batch resumed from a snapshot (see [`Batch::resume`]).
     ///
     /// # Errors
-    /// A validation error for a snapshot this version cannot read, or as [`Batch::new`].
-    pub fn resume(config: &ClientConfig, key: &ApiKey, snapshot: BatchSnapshot, seed: u64, options: BatchOptions, now: Millis) -> Result<Self, Error> {
+    /// As [`Batch::resume`].
+    pub fn resume(snapshot: BatchSnapshot, seed: u64, options: &BatchOptions, now: Millis) -> Result<Self, Error> {
         if snapshot.version != 1 {
             return Err(Error::validation(vec![Issue::new("snapshot.version", IssueCode::InvalidChoice, "this SDK reads batch snapshots of version 1")]));
         }
@@ -305,10 +315,11 @@ impl Batch {
             }
             items.push(item);
         }
-        Batch::from_items(config, key, items, scale, seed, options, now)
+        BatchPlan::check(items, scale, seed, options)
     }
 
-    fn from_items(config: &ClientConfig, key: &ApiKey, items: Vec<Item>, scale: f64, seed: u64, options: BatchOptions, _now: Millis) -> Result<Self, Error> {
+    /// Refuses an empty batch, an invalid request, or a total above `max_spend_cents`.
+    fn check(items: Vec<Item>, scale: f64, seed: u64, options: &BatchOptions) -> Result<Self, Error> {
         if items.is_empty() {
             return Err(Error::validation(vec![Issue::new("requests", IssueCode::Required, "a batch needs at least one request")]));
         }
@@ -329,13 +340,93 @@ impl Batch {
         if let Some(max) = options.max_spend_cents.filter(|m| total_cents > *m) {
             return Err(Error::validation(vec![Issue::new("max_spend_cents", IssueCode::OutOfRange, format!("the batch is estimated at {total_cents} cents, above max_spend_cents ({max})"))]));
         }
+        Ok(BatchPlan { items, scale, seed, total_cents })
+    }
+
+    /// The estimated total of the items not yet done, in cents.
+    #[must_use]
+    pub fn estimated_cents(&self) -> u64 {
+        self.total_cents
+    }
+
+    /// The counts before anything is sent.
+    #[must_use]
+    pub fn progress(&self) -> BatchProgress {
+        progress_of(&self.items, 0)
+    }
+
+    /// The snapshot before anything is sent.
+    #[must_use]
+    pub fn snapshot(&self) -> BatchSnapshot {
+        snapshot_of(&self.items, self.scale)
+    }
+}
+
+/// The counts of `items` (the batch's and the plan's).
+fn progress_of(items: &[Item], requests: u64) -> BatchProgress {
+    let mut p = BatchProgress { total: u32::try_from(items.len()).unwrap_or(u32::MAX), requests, ..BatchProgress::default() };
+    for item in items {
+        match (&item.state, &item.result) {
+            (ItemState::Queued, _) => p.queued += 1,
+            (ItemState::Done, Some(r)) if r.error.is_none() => p.completed += 1,
+            (ItemState::Done, _) => p.failed += 1,
+            _ => p.in_flight += 1,
+        }
+    }
+    p
+}
+
+/// The snapshot of `items` (the batch's and the plan's).
+fn snapshot_of(items: &[Item], scale: f64) -> BatchSnapshot {
+    let items = items
+        .iter()
+        .map(|item| {
+            let (state, job_id) = match &item.state {
+                ItemState::Queued if item.reconcile_first => ("submitting", None),
+                ItemState::Queued => ("queued", None),
+                ItemState::Creating(_) => ("submitting", None),
+                ItemState::Running(r) | ItemState::Deleting(r) => ("running", Some(r.job_id.clone())),
+                ItemState::Done => ("done", item.result.as_ref().and_then(|r| r.job.as_ref().map(|j| j.id.clone()))),
+            };
+            SnapshotItem { request: item.request.clone(), idempotency_key: item.key.clone(), state: state.to_owned(), job_id, result: item.result.clone() }
+        })
+        .collect();
+    BatchSnapshot { version: 1, items, scale }
+}
+
+impl Batch {
+    /// A batch of `requests`. `entropy` (at least 16 random bytes) seeds the idempotency keys and
+    /// the jitter.
+    ///
+    /// # Errors
+    /// A validation error naming every bad request (`requests[3].duration`), an empty batch, or a
+    /// total above `max_spend_cents` (field `max_spend_cents`).
+    pub fn new(config: &ClientConfig, key: &ApiKey, requests: Vec<CreateVideoRequest>, entropy: &[u8], options: BatchOptions, now: Millis) -> Result<Self, Error> {
+        let plan = BatchPlan::new(requests, entropy, &options)?;
+        Ok(Batch::from_plan(config, key, plan, options, now))
+    }
+
+    /// Continues a batch from a snapshot. Items that were `submitting` are reconciled (listed and
+    /// matched) before anything is sent for them; `running` ones are polled; `done` ones kept.
+    ///
+    /// # Errors
+    /// A validation error for a snapshot this version cannot read, or as [`Batch::new`].
+    pub fn resume(config: &ClientConfig, key: &ApiKey, snapshot: BatchSnapshot, seed: u64, options: BatchOptions, now: Millis) -> Result<Self, Error> {
+        let plan = BatchPlan::resume(snapshot, seed, &options, now)?;
+        Ok(Batch::from_plan(config, key, plan, options, now))
+    }
+
+    /// The scheduler over a checked plan.
+    #[must_use]
+    pub fn from_plan(config: &ClientConfig, key: &ApiKey, plan: BatchPlan, options: BatchOptions, _now: Millis) -> Self {
+        let BatchPlan { items, scale, seed, total_cents } = plan;
         let mut order: Vec<usize> = items.iter().enumerate().filter(|(_, i)| matches!(i.state, ItemState::Queued)).map(|(i, _)| i).collect();
         if options.longest_first {
             // Stable: equal expected times keep input order.
             order.sort_by_key(|&i| std::cmp::Reverse(items.get(i).map_or(0, |it| expected_total_ms(it.request.effective_resolution(), it.request.effective_duration()))));
         }
         let phase = if options.check_balance { Phase::CheckAccount } else { Phase::Run };
-        Ok(Batch {
+        Batch {
             config: config.clone(),
             key: key.clone(),
             limiter: RateLimiter::new(options.limits.requests_per_minute),
@@ -358,7 +449,7 @@ impl Batch {
             requests: 0,
             events: VecDeque::new(),
             result: None,
-        })
+        }
     }
 
     /// The estimated total of the items not yet done, in cents.
@@ -370,36 +461,13 @@ impl Batch {
     /// The batch's counts now.
     #[must_use]
     pub fn progress(&self) -> BatchProgress {
-        let mut p = BatchProgress { total: u32::try_from(self.items.len()).unwrap_or(u32::MAX), requests: self.requests, ..BatchProgress::default() };
-        for item in &self.items {
-            match (&item.state, &item.result) {
-                (ItemState::Queued, _) => p.queued += 1,
-                (ItemState::Done, Some(r)) if r.error.is_none() => p.completed += 1,
-                (ItemState::Done, _) => p.failed += 1,
-                _ => p.in_flight += 1,
-            }
-        }
-        p
+        progress_of(&self.items, self.requests)
     }
 
     /// The state as data, to resume from in another process ([`Batch::resume`]).
     #[must_use]
     pub fn snapshot(&self) -> BatchSnapshot {
-        let items = self
-            .items
-            .iter()
-            .map(|item| {
-                let (state, job_id) = match &item.state {
-                    ItemState::Queued if item.reconcile_first => ("submitting", None),
-                    ItemState::Queued => ("queued", None),
-                    ItemState::Creating(_) => ("submitting", None),
-                    ItemState::Running(r) | ItemState::Deleting(r) => ("running", Some(r.job_id.clone())),
-                    ItemState::Done => ("done", item.result.as_ref().and_then(|r| r.job.as_ref().map(|j| j.id.clone()))),
-                };
-                SnapshotItem { request: item.request.clone(), idempotency_key: item.key.clone(), state: state.to_owned(), job_id, result: item.result.clone() }
-            })
-            .collect();
-        BatchSnapshot { version: 1, items, scale: self.scale }
+        snapshot_of(&self.items, self.scale)
     }
 
     // ---- driving ---------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 //! The module an app loads at import: everything but the batch scheduler (see the crate docs).
 
-use crate::{batch_options, invalid, ms, one, seed_of, start_batch, overridden, parse, render, throw, to_json, headers_from, error_json, transport_kind, R};
+use crate::{batch_options, batch_requests, invalid, ms, one, seed_of, overridden, parse, render, throw, to_json, headers_from, error_json, transport_kind, R};
 use usvideo_core::json::Json;
 use usvideo_core::writers::{text, uint, Object};
 use usvideo_core::ToJson;
 use usvideo_core::validate::{self, CREATE_FIELDS};
 use usvideo_core::{
-    response, ApiKey, Batch, BatchSnapshot, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, Millis,
+    response, ApiKey, BatchPlan, BatchSnapshot, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, Millis,
     ItemResult, PricingTable, RateLimiter, RequestId, Resolution, RetryPolicy, WaitOptions,
 };
 use usvideo_core::batch::SnapshotItem;
@@ -327,14 +327,16 @@ impl Client {
             // this cannot read is refused when the batch module starts (the first `next()`).
             Some(s) => {
                 let snap = light_snapshot(&s).ok_or_else(|| one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())"))?;
-                let b = Batch::resume(&self.config, self.key()?, snap, seed_of(entropy), batch_options(options)?, ms(now)).map_err(|e| throw(&e))?;
+                self.key()?;
+                let b = BatchPlan::resume(snap, seed_of(entropy), &batch_options(options)?, ms(now)).map_err(|e| throw(&e))?;
                 (b, s)
             }
             None => {
                 let Some(requests) = requests else {
                     return Err(throw(&Error::usage("internal: a batch needs requests or a snapshot")));
                 };
-                let b = start_batch(&self.config, self.key()?, &requests, options, entropy, now)?;
+                self.key()?;
+                let b = BatchPlan::new(batch_requests(&requests)?, entropy, &batch_options(options)?).map_err(|e| throw(&e))?;
                 let text = to_json(&b.snapshot());
                 (b, text)
             }

@@ -23,8 +23,8 @@
 //! Built without the `batch` feature (the package's `gen/usvideo_wasm_bg.wasm`, loaded at import)
 //! the crate exports everything but the batch scheduler: `estimate`, `validate`, `parseResponse`,
 //! `Limiter`, `Client` and `Machine` (calls, creates, waits), and `Client.batchPreflight` (a
-//! batch's validation, estimate and first snapshot, through the core's `Batch::new` /
-//! `Batch::resume`, without the scheduler). Built with `batch` (`gen/usvideo_batch_bg.wasm`, loaded
+//! batch's validation, estimate and first snapshot, through the core's `BatchPlan`, without the
+//! scheduler). Built with `batch` (`gen/usvideo_batch_bg.wasm`, loaded
 //! by the package the first time a batch runs) it exports only `BatchRun`: the core's `Batch`
 //! scheduler. One wasm module cannot be tree-shaken, so this split is what keeps the scheduler out
 //! of apps that never run a batch.
@@ -32,9 +32,9 @@
 use usvideo_core::json::{self, Json};
 use usvideo_core::validate;
 use usvideo_core::writers::{text, uint, Object};
-use usvideo_core::{Batch, BatchOptions, Error, Header, Issue, IssueCode, Millis, Output, ToJson, TransportKind};
+use usvideo_core::{BatchOptions, Error, Header, Issue, IssueCode, Millis, Output, ToJson, TransportKind};
 #[cfg(feature = "batch")]
-use usvideo_core::{BatchSnapshot, Event, ItemResult};
+use usvideo_core::{Batch, BatchSnapshot, Event, ItemResult};
 use wasm_bindgen::prelude::*;
 
 #[cfg(not(feature = "batch"))]
@@ -201,6 +201,7 @@ pub(crate) fn seed_of(entropy: &[u8]) -> u64 {
 }
 
 /// Starts the core's [`Batch`] over `requests` (JSON text of loose create requests).
+#[cfg(feature = "batch")]
 pub(crate) fn start_batch(config: &usvideo_core::ClientConfig, key: &usvideo_core::ApiKey, requests: &str, options: &str, entropy: &[u8], now: f64) -> R<Batch> {
     let reqs = batch_requests(requests)?;
     let options = batch_options(options)?;
