@@ -9,3 +9,4 @@ cd "$here"
 ln -sfn ../pkg node_modules/usvideo
 cargo build --manifest-path ../Cargo.toml -p usvideo-emulator
 node bench/size.mjs
+node bench/steps.mjs

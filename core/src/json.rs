@@ -1,10 +1,12 @@
 //! The core's own JSON: a small parser into a [`Json`] tree that keeps every number as its text,
-//! a serde [`Deserializer`] over that tree, and a writer.
+//! a serde [`Deserializer`] over that tree (for the few types still read through serde: a batch
+//! snapshot), and a writer.
 //!
 //! Why not serde_json: the core reads every body the service sends and every loose value a binding
 //! hands it, and in the npm package (WebAssembly) serde_json's parser and its per-type readers were
-//! the largest single cost of the module. This parser does one thing (RFC 8259 text to a tree) and
-//! the typed values are read from the tree by the same serde derives as before. Keeping numbers as
+//! the largest single cost of the module. This parser does one thing (RFC 8259 text to a tree); the
+//! wire types and option records are read from the tree by hand ([`crate::readers`]) and written
+//! back by hand ([`crate::writers`]). Keeping numbers as
 //! text also makes prices exact (`0.24` is read as 24 cents, never through a float) and lets the
 //! validator tell `5`, `5.0` and `18446744073709551616` apart.
 //!

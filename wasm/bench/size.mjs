@@ -140,30 +140,26 @@ against the emulator, ${o.rounds} alternating rounds after 50 of warm-up; median
 - **Size: the goal (≤ 40 KB) is missed by ~${(Number(kb(rows[0].jsGz + rows[0].wasmGz)) / 40).toFixed(1)}×.** The JavaScript (wrapper + glue) is ~${kb(rows[0].jsGz)} KB
   gzipped; the rest is the WebAssembly module, almost all of it the core. The batch scheduler is a
   second module (the crate's \`batch\` feature), loaded the first time a batch runs; the module
-  every app loads keeps only \`Client.batchPreflight\` (the core's \`Batch::new\` and
-  \`Batch::resume\` without the scheduler, so that \`batch()\` still throws at once and knows its
-  estimate and first snapshot), ~12.5 KB gzipped of it (2026-12-03). On 2026-12-03 the main
-  module went from 136.1 to 97.0 KB gzipped: the core's own JSON (\`core/src/json.rs\`: a tree
-  with numbers as text and a serde \`Deserializer\` over it) replaced serde_json's parser and
-  per-type readers in every binding (→ 115.9), typed reads carry one visit path each and share
-  one number classifier (→ 107.9), the standard library is rebuilt for size on nightly (panic
-  immediate-abort, no \`Debug\` formatting) with \`wasm-opt --converge\` (→ 97.2), options are
-  read straight over their defaults (→ 97.0; these steps in thousands of bytes: 97,017 bytes is
-  94.7 KB in the table's 1024-byte KB). \`opt-level = "s"\` is worse; this binding adds no
-  serde-wasm-bindgen, gloo-net, js-sys or futures. Where the bytes are now and what is left to
-  try: wasm/README.md, "Assumptions and limits" (the serde-derived readers and writers, ~45 KB
-  of ~190 KB of code before wasm-opt, are the next cut; 40 KB needs a module that does not carry
-  the whole core).
-- **Overhead: the goal (≤ 1.10) is missed; the ratio is ~1.2–1.3** on a 0.5–1.4 ms loopback
-  round trip (noisy on a shared 2-core machine). In a tight loop with a \`fetch\` that answers from
-  memory (2026-12-03): ~134 µs per \`retrieve\` against ~21 µs for the fake fetch alone; by
-  profile, ~21 % in the wasm calls (the spec, the send record, the job: JSON text each way), ~10 %
-  in the driver, ~11 % in Node's \`AbortSignal\` plumbing that \`fetch\` does for a passed
-  signal, the rest undici's \`Response\` and GC. Reading the body in one \`arrayBuffer()\` instead of
-  the capped chunk loop changed nothing measurable (tried and dropped); a raw \`fetch\` with the
-  same signal, timer and \`arrayBuffer()\` is 0.93× of \`fetch\` + \`.json()\`. So the gap is the
-  wasm crossings and the driver. Against a
-  real service (tens of ms per call) the overhead is under 1 %.
+  every app loads keeps only the core's \`BatchPlan\` (a batch checked, keyed and estimated
+  without its scheduler, so that \`batch()\` still throws at once and knows its estimate and first
+  snapshot), ~8 KB gzipped of it (2026-12-04). The main module went from 136.1 KB (2026-12-03) to
+  97,017 bytes (2026-12-03: the core's own JSON parser instead of serde_json's, the standard
+  library rebuilt for size on nightly, \`wasm-opt --converge\`) and to 83,843 bytes gzipped
+  (2026-12-04: every value handed to JS written and every body and option record read by
+  hand-written code in the core, so no serde code is left in the module; the batch preflight
+  through \`BatchPlan\`). \`opt-level = "s"\` is ~8.5 KB larger; this binding adds no
+  serde-wasm-bindgen, gloo-net, js-sys or futures. Where the bytes are now: wasm/README.md,
+  "Assumptions and limits" (no single large piece is left: 40 KB needs a module that does not
+  carry the whole core).
+- **Overhead: the goal (≤ 1.10) is missed; the ratio is ~1.2–1.3** on a 0.3–0.5 ms loopback round
+  trip (noisy on a shared 2-core machine), i.e. ~0.06–0.1 ms per call. The core's work per call is
+  ~14 µs in a hot loop (\`node bench/steps.mjs\`, printed below this file's run) but ~2.5× that
+  between real round trips (cold caches after each wait for the network: measured 2026-12-04, the
+  same calls after a 1 ms idle cost 19 µs; a minimal driver making them around a real request is
+  within ~10 µs of the SDK). A raw \`fetch\` with the SDK's signal, timer, headers and streamed
+  read is 0.95–1.04× of \`fetch\` + \`.json()\`, so the gap is the core's calls. A core built at
+  \`opt-level = 2\` is ~30 % faster per call but 12 KB gzipped larger. Against a real service
+  (tens of ms per call) the overhead is well under 1 %.
 `;
 writeFileSync(join(here, "BENCHMARKS.md"), md);
 console.log(md);

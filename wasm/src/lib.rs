@@ -7,8 +7,8 @@
 //! ## How values cross the boundary
 //! - Structured values cross as **JSON text** (`JSON.stringify` on the way in, `JSON.parse` on the
 //!   way out). Text coming in is read by the core's own small parser ([`usvideo_core::json`]), the
-//!   same one that reads wire bodies; text going out is written by serde_json's serializer (its
-//!   parser is not in the module).
+//!   same one that reads wire bodies, and its hand-written readers ([`usvideo_core::readers`]);
+//!   text going out is written by its hand-written writers ([`usvideo_core::writers`]).
 //! - Milliseconds and cents cross as `f64` (a JS `number`, never a `bigint`); the core keeps them
 //!   below 2^53. Instants are the host's `performance.now()`, floored.
 //! - Failures are **thrown as a JSON string** of the core's [`Error`] plus `class`
