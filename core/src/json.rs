@@ -969,5 +969,23 @@ mod tests {
         let mut s = String::new();
         write_str("a\"\\\n\u{1}é", &mut s);
         assert_eq!(s, "\"a\\\"\\\\\\n\\u0001é\"");
+        // Every escape at every position, and text that needs none, round trip.
+        for text in ["", "plain", "\"", "\\x\\", "a\tb\rc\u{1f}d", "ünï\u{7f}\"end"] {
+            let mut w = String::new();
+            write_str(text, &mut w);
+            assert_eq!(parse(w.as_bytes()).unwrap(), Json::String(text.into()), "{w}");
+            assert_eq!(w, serde_json::to_string(text).unwrap());
+        }
+    }
+
+    /// A value read from serde (a binding's own values) and the same value's serde_json text read
+    /// by the parser give the same tree, floats included: both are written by zmij.
+    #[test]
+    fn serde_values_and_their_text_read_alike() {
+        for v in [serde_json::json!(1.0), serde_json::json!(0.1), serde_json::json!(1.0 / 15.0), serde_json::json!(-2.5e-300), serde_json::json!(1e21), serde_json::json!([u64::MAX, i64::MIN, {"x": 0.65}])] {
+            let from_serde: Json<'static> = serde::Deserialize::deserialize(&v).unwrap();
+            let text = v.to_string();
+            assert_eq!(from_serde, parse(text.as_bytes()).unwrap(), "{text}");
+        }
     }
 }
