@@ -1,9 +1,10 @@
-//! Every value a binding hands to its host language, written as a [`Json`] tree by hand.
+//! Every value a binding hands to its host language, written as JSON text by hand.
 //!
 //! Why not serde's `Serialize` (which these types also derive, for Rust users): in the npm
 //! package the derived writers and serde_json's serializer behind them were ~10 % of the
 //! WebAssembly module, for a dozen record shapes. Each writer here is a few lines over one small
-//! builder, and the tree is written by the core's own [`Json::write`].
+//! streaming writer ([`Members`]) that appends straight to the output text: no tree, no
+//! allocation but the text's own (every value handed to JS on every call goes through here).
 //!
 //! Rules:
 //! - The JSON is the serde derive's, member for member and in the same order (`tests/writers.rs`
@@ -14,7 +15,7 @@
 
 use crate::batch::{BatchProgress, BatchSnapshot, BatchSummary, ItemResult, SnapshotItem};
 use crate::error::Error;
-use crate::json::Json;
+use crate::json::{write_str, Json};
 use crate::model::{Account, CreatedApiKey, DeleteResult, Job, JobError, JobPage, ListParams};
 use crate::output::{Event, Progress};
 use crate::validate::Issue;
@@ -22,265 +23,356 @@ use std::borrow::Cow;
 
 /// A value a binding can hand over as JSON.
 pub trait ToJson {
-    /// This value as a tree borrowing from it.
-    fn to_json(&self) -> Json<'_>;
+    /// Appends this value's JSON text to `out`.
+    fn write_json(&self, out: &mut String);
 
     /// This value as compact JSON text.
     fn to_json_string(&self) -> String {
-        let mut out = String::new();
-        self.to_json().write(&mut out);
+        let mut out = String::with_capacity(128);
+        self.write_json(&mut out);
         out
     }
 }
 
-/// Text borrowed into a tree.
-#[must_use]
-pub fn text(s: &str) -> Json<'_> {
-    Json::String(Cow::Borrowed(s))
+/// A record: its members are written into an enclosing object (how serde writes a flattened or
+/// an internally tagged value), or as an object of their own.
+pub trait Record {
+    /// Appends this record's members.
+    fn write_members(&self, m: &mut Members<'_>);
 }
 
-/// An unsigned integer.
-#[must_use]
-pub fn uint(n: u64) -> Json<'static> {
-    Json::Number(Cow::Owned(n.to_string()))
+impl<T: Record> ToJson for T {
+    fn write_json(&self, out: &mut String) {
+        let mut m = Members::open(out);
+        self.write_members(&mut m);
+        m.close();
+    }
 }
 
-/// A float as serde_json writes it.
+impl ToJson for Json<'_> {
+    fn write_json(&self, out: &mut String) {
+        self.write(out);
+    }
+}
+
+/// Appends an unsigned integer's digits (no formatting machinery: this is on every call's path).
+pub fn write_uint(mut n: u64, out: &mut String) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    for d in digits.iter_mut().rev() {
+        // `n % 10` is a digit, so the cast is exact.
+        #[allow(clippy::cast_possible_truncation)]
+        let digit = (n % 10) as u8;
+        *d = b'0' + digit;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in digits.iter().skip(20 - len) {
+        out.push(char::from(d));
+    }
+}
+
+/// Appends a float as serde_json writes it (zmij's shortest text that reads back the same, `1.0`
+/// for a whole number, `null` for NaN and infinities).
+pub fn write_float(f: f64, out: &mut String) {
+    if f.is_finite() {
+        out.push_str(zmij::Buffer::new().format_finite(f));
+    } else {
+        out.push_str("null");
+    }
+}
+
+/// A float as a tree's number (as [`write_float`] writes it).
 #[must_use]
 pub fn float(f: f64) -> Json<'static> {
-    if f.is_finite() { Json::Number(Cow::Owned(zmij::Buffer::new().format_finite(f).to_owned())) } else { Json::Null }
+    let mut t = String::new();
+    write_float(f, &mut t);
+    if f.is_finite() { Json::Number(Cow::Owned(t)) } else { Json::Null }
 }
 
-/// An object built member by member (the order of the calls is the order written).
-#[derive(Default)]
-pub struct Object<'a>(Vec<(Cow<'a, str>, Json<'a>)>);
+/// The members of an object being written, in the order of the calls.
+pub struct Members<'o> {
+    out: &'o mut String,
+    first: bool,
+}
 
-impl<'a> Object<'a> {
-    /// An empty object.
-    #[must_use]
-    pub fn new() -> Self {
-        Object(Vec::new())
+impl<'o> Members<'o> {
+    /// Opens an object in `out`.
+    pub fn open(out: &'o mut String) -> Self {
+        out.push('{');
+        Members { out, first: true }
     }
 
-    /// Adds `key`.
-    #[must_use]
-    pub fn with(mut self, key: &'static str, value: Json<'a>) -> Self {
-        self.0.push((Cow::Borrowed(key), value));
+    /// Closes the object.
+    pub fn close(self) {
+        self.out.push('}');
+    }
+
+    /// Starts member `key` (a name of ours: plain text, never escaped) and returns the text to
+    /// append its value to.
+    pub fn key(&mut self, key: &str) -> &mut String {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        self.out.push('"');
+        self.out.push_str(key);
+        self.out.push_str("\":");
+        self.out
+    }
+
+    /// A text member.
+    pub fn text(&mut self, key: &str, v: &str) -> &mut Self {
+        write_str(v, self.key(key));
         self
     }
 
-    /// Adds `key` when there is a value (the derive's `skip_serializing_if = "Option::is_none"`).
-    #[must_use]
-    pub fn maybe(self, key: &'static str, value: Option<Json<'a>>) -> Self {
-        match value {
-            Some(v) => self.with(key, v),
-            None => self,
-        }
-    }
-
-    /// Adds every member of `other`, an object (how serde writes a flattened or internally tagged
-    /// value); anything else is ignored.
-    #[must_use]
-    pub fn extend(mut self, other: Json<'a>) -> Self {
-        if let Json::Object(members) = other {
-            self.0.extend(members);
+    /// A text member, left out when absent (the derive's `skip_serializing_if = "Option::is_none"`).
+    pub fn maybe_text(&mut self, key: &str, v: Option<&str>) -> &mut Self {
+        if let Some(v) = v {
+            self.text(key, v);
         }
         self
     }
 
-    /// The object.
-    #[must_use]
-    pub fn done(self) -> Json<'a> {
-        Json::Object(self.0)
-    }
-}
-
-fn opt_text(s: Option<&str>) -> Option<Json<'_>> {
-    s.map(text)
-}
-
-fn or_null(v: Option<Json<'_>>) -> Json<'_> {
-    v.unwrap_or(Json::Null)
-}
-
-fn list<T: ToJson>(items: &[T]) -> Json<'_> {
-    Json::Array(items.iter().map(ToJson::to_json).collect())
-}
-
-impl ToJson for JobError {
-    fn to_json(&self) -> Json<'_> {
-        Object::new().with("code", text(&self.code)).with("message", text(&self.message)).done()
-    }
-}
-
-impl ToJson for Job {
-    fn to_json(&self) -> Json<'_> {
-        Object::new()
-            .with("id", text(&self.id))
-            .with("status", text(self.status.as_str()))
-            .maybe("prompt", opt_text(self.prompt.as_deref()))
-            .maybe("mode", self.mode.map(|m| text(m.as_str())))
-            .maybe("resolution", self.resolution.map(|r| text(r.as_str())))
-            .maybe("duration", self.duration.map(|d| uint(d.into())))
-            .maybe("seed", self.seed.map(uint))
-            .maybe("image_url", opt_text(self.image_url.as_deref()))
-            .maybe("reference_url", opt_text(self.reference_url.as_deref()))
-            .maybe("estimated_cost_cents", self.estimated_cost_cents.map(uint))
-            .maybe("cost_cents", self.cost_cents.map(uint))
-            .maybe("video_url", opt_text(self.video_url.as_deref()))
-            .maybe("error", self.error.as_ref().map(ToJson::to_json))
-            .maybe("created_at", opt_text(self.created_at.as_deref()))
-            .maybe("progress", self.progress.map(|p| uint(p.into())))
-            .done()
-    }
-}
-
-impl ToJson for JobPage {
-    fn to_json(&self) -> Json<'_> {
-        Object::new()
-            .with("data", list(&self.data))
-            .with("limit", uint(self.limit.into()))
-            .with("offset", uint(self.offset))
-            .maybe("total", self.total.map(uint))
-            .with("has_more", Json::Bool(self.has_more))
-            .done()
-    }
-}
-
-impl ToJson for DeleteResult {
-    fn to_json(&self) -> Json<'_> {
-        Object::new().with("id", text(&self.id)).with("deleted", Json::Bool(self.deleted)).with("refunded_cents", uint(self.refunded_cents)).done()
-    }
-}
-
-impl ToJson for Account {
-    fn to_json(&self) -> Json<'_> {
-        Object::new()
-            .with("email", text(&self.email))
-            .with("balance_cents", uint(self.balance_cents))
-            .with("total_jobs", uint(self.total_jobs))
-            .with("total_spent_cents", uint(self.total_spent_cents))
-            .maybe("plan", opt_text(self.plan.as_deref()))
-            .done()
-    }
-}
-
-impl ToJson for CreatedApiKey {
-    fn to_json(&self) -> Json<'_> {
-        Object::new()
-            .with("id", text(&self.id))
-            .with("name", or_null(opt_text(self.name.as_deref())))
-            .with("key", text(&self.key))
-            .with("created_at", or_null(opt_text(self.created_at.as_deref())))
-            .done()
-    }
-}
-
-impl ToJson for ListParams {
-    fn to_json(&self) -> Json<'_> {
-        Object::new().maybe("limit", self.limit.map(|l| uint(l.into()))).maybe("offset", self.offset.map(uint)).done()
-    }
-}
-
-impl ToJson for Issue {
-    fn to_json(&self) -> Json<'_> {
-        Object::new().with("field", text(&self.field)).with("code", text(self.code.as_str())).with("message", text(&self.message)).done()
-    }
-}
-
-impl ToJson for Error {
-    fn to_json(&self) -> Json<'_> {
-        Object::new()
-            .with("kind", text(self.kind.as_str()))
-            .with("code", text(&self.code))
-            .with("message", text(&self.message))
-            .maybe("status", self.status.map(|s| uint(s.into())))
-            .maybe("field", opt_text(self.field.as_deref()))
-            .maybe("request_id", opt_text(self.request_id.as_deref()))
-            .maybe("retry_after_ms", self.retry_after_ms.map(uint))
-            .maybe("job_id", opt_text(self.job_id.as_deref()))
-            .maybe("job_status", opt_text(self.job_status.as_deref()))
-            .maybe("issues", (!self.issues.is_empty()).then(|| list(&self.issues)))
-            .maybe("transport", self.transport.map(|t| text(t.as_str())))
-            .done()
-    }
-}
-
-impl ToJson for Progress {
-    fn to_json(&self) -> Json<'_> {
-        Object::new()
-            .with("job_id", text(&self.job_id))
-            .with("status", text(&self.status))
-            .with("percent", uint(self.percent.into()))
-            .with("elapsed_ms", uint(self.elapsed_ms))
-            .with("expected_ms", uint(self.expected_ms))
-            .done()
-    }
-}
-
-impl ToJson for Event {
-    /// Tagged by `type` (serde's internally tagged enum: a newtype variant's fields sit beside it).
-    fn to_json(&self) -> Json<'_> {
-        let tagged = |t: &'static str| Object::new().with("type", text(t));
-        match self {
-            Event::Created { job } => tagged("created").with("job", job.to_json()).done(),
-            Event::StatusChanged { job } => tagged("status_changed").with("job", job.to_json()).done(),
-            Event::Progress(p) => tagged("progress").extend(p.to_json()).done(),
-            Event::Retrying { attempt, after_ms, error } => {
-                tagged("retrying").with("attempt", uint((*attempt).into())).with("after_ms", uint(*after_ms)).with("error", error.to_json()).done()
+    /// A text member written `null` when absent (an `Option` the derive does not skip).
+    pub fn text_or_null(&mut self, key: &str, v: Option<&str>) -> &mut Self {
+        match v {
+            Some(v) => self.text(key, v),
+            None => {
+                self.key(key).push_str("null");
+                self
             }
-            Event::Reconciling { error } => tagged("reconciling").with("error", error.to_json()).done(),
-            Event::Reconciled { job } => tagged("reconciled").with("job", job.to_json()).done(),
-            Event::ItemDone(r) => tagged("item_done").extend(r.to_json()).done(),
-            Event::BatchProgress(p) => tagged("batch_progress").extend(p.to_json()).done(),
-            Event::Warning { message } => tagged("warning").with("message", text(message)).done(),
         }
     }
-}
 
-impl ToJson for ItemResult {
-    fn to_json(&self) -> Json<'_> {
-        Object::new()
-            .with("index", uint(self.index.into()))
-            .maybe("job", self.job.as_ref().map(ToJson::to_json))
-            .maybe("error", self.error.as_ref().map(ToJson::to_json))
-            .done()
+    /// An unsigned integer member.
+    pub fn uint(&mut self, key: &str, v: u64) -> &mut Self {
+        write_uint(v, self.key(key));
+        self
+    }
+
+    /// An unsigned integer member, left out when absent.
+    pub fn maybe_uint(&mut self, key: &str, v: Option<u64>) -> &mut Self {
+        if let Some(v) = v {
+            self.uint(key, v);
+        }
+        self
+    }
+
+    /// A boolean member.
+    pub fn bool(&mut self, key: &str, v: bool) -> &mut Self {
+        self.key(key).push_str(if v { "true" } else { "false" });
+        self
+    }
+
+    /// A float member.
+    pub fn float(&mut self, key: &str, v: f64) -> &mut Self {
+        write_float(v, self.key(key));
+        self
+    }
+
+    /// A member holding any value.
+    pub fn value(&mut self, key: &str, v: &(impl ToJson + ?Sized)) -> &mut Self {
+        v.write_json(self.key(key));
+        self
+    }
+
+    /// A member holding any value, left out when absent.
+    pub fn maybe_value(&mut self, key: &str, v: Option<&impl ToJson>) -> &mut Self {
+        if let Some(v) = v {
+            self.value(key, v);
+        }
+        self
+    }
+
+    /// A member holding an array.
+    pub fn list<T: ToJson>(&mut self, key: &str, items: &[T]) -> &mut Self {
+        write_list(items, self.key(key));
+        self
     }
 }
 
-impl ToJson for BatchProgress {
-    fn to_json(&self) -> Json<'_> {
-        Object::new()
-            .with("total", uint(self.total.into()))
-            .with("queued", uint(self.queued.into()))
-            .with("in_flight", uint(self.in_flight.into()))
-            .with("completed", uint(self.completed.into()))
-            .with("failed", uint(self.failed.into()))
-            .with("requests", uint(self.requests))
-            .done()
+/// Appends `items` as an array.
+pub fn write_list<T: ToJson>(items: &[T], out: &mut String) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        item.write_json(out);
+    }
+    out.push(']');
+}
+
+impl Record for JobError {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.text("code", &self.code).text("message", &self.message);
     }
 }
 
-impl ToJson for BatchSummary {
-    fn to_json(&self) -> Json<'_> {
-        Object::new().with("results", list(&self.results)).with("progress", self.progress.to_json()).with("spent_cents", uint(self.spent_cents)).done()
+impl Record for Job {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.text("id", &self.id)
+            .text("status", self.status.as_str())
+            .maybe_text("prompt", self.prompt.as_deref())
+            .maybe_text("mode", self.mode.map(|x| x.as_str()))
+            .maybe_text("resolution", self.resolution.map(|r| r.as_str()))
+            .maybe_uint("duration", self.duration.map(u64::from))
+            .maybe_uint("seed", self.seed)
+            .maybe_text("image_url", self.image_url.as_deref())
+            .maybe_text("reference_url", self.reference_url.as_deref())
+            .maybe_uint("estimated_cost_cents", self.estimated_cost_cents)
+            .maybe_uint("cost_cents", self.cost_cents)
+            .maybe_text("video_url", self.video_url.as_deref())
+            .maybe_value("error", self.error.as_ref())
+            .maybe_text("created_at", self.created_at.as_deref())
+            .maybe_uint("progress", self.progress.map(u64::from));
     }
 }
 
-impl ToJson for SnapshotItem {
-    fn to_json(&self) -> Json<'_> {
-        Object::new()
-            .with("request", self.request.to_json())
-            .with("idempotency_key", text(self.idempotency_key.as_str()))
-            .with("state", text(&self.state))
-            .maybe("job_id", opt_text(self.job_id.as_deref()))
-            .maybe("result", self.result.as_ref().map(ToJson::to_json))
-            .done()
+impl Record for JobPage {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.list("data", &self.data).uint("limit", self.limit.into()).uint("offset", self.offset).maybe_uint("total", self.total).bool("has_more", self.has_more);
     }
 }
 
-impl ToJson for BatchSnapshot {
-    fn to_json(&self) -> Json<'_> {
-        Object::new().with("version", uint(self.version.into())).with("items", list(&self.items)).with("scale", float(self.scale)).done()
+impl Record for DeleteResult {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.text("id", &self.id).bool("deleted", self.deleted).uint("refunded_cents", self.refunded_cents);
+    }
+}
+
+impl Record for Account {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.text("email", &self.email)
+            .uint("balance_cents", self.balance_cents)
+            .uint("total_jobs", self.total_jobs)
+            .uint("total_spent_cents", self.total_spent_cents)
+            .maybe_text("plan", self.plan.as_deref());
+    }
+}
+
+impl Record for CreatedApiKey {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.text("id", &self.id).text_or_null("name", self.name.as_deref()).text("key", &self.key).text_or_null("created_at", self.created_at.as_deref());
+    }
+}
+
+impl Record for ListParams {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.maybe_uint("limit", self.limit.map(u64::from)).maybe_uint("offset", self.offset);
+    }
+}
+
+impl Record for Issue {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.text("field", &self.field).text("code", self.code.as_str()).text("message", &self.message);
+    }
+}
+
+impl Record for Error {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.text("kind", self.kind.as_str())
+            .text("code", &self.code)
+            .text("message", &self.message)
+            .maybe_uint("status", self.status.map(u64::from))
+            .maybe_text("field", self.field.as_deref())
+            .maybe_text("request_id", self.request_id.as_deref())
+            .maybe_uint("retry_after_ms", self.retry_after_ms)
+            .maybe_text("job_id", self.job_id.as_deref())
+            .maybe_text("job_status", self.job_status.as_deref());
+        if !self.issues.is_empty() {
+            m.list("issues", &self.issues);
+        }
+        m.maybe_text("transport", self.transport.map(|t| t.as_str()));
+    }
+}
+
+impl Record for Progress {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.text("job_id", &self.job_id).text("status", &self.status).uint("percent", self.percent.into()).uint("elapsed_ms", self.elapsed_ms).uint("expected_ms", self.expected_ms);
+    }
+}
+
+impl Record for Event {
+    /// Tagged by `type` (serde's internally tagged enum: a newtype variant's members sit beside it).
+    fn write_members(&self, m: &mut Members<'_>) {
+        match self {
+            Event::Created { job } => m.text("type", "created").value("job", job),
+            Event::StatusChanged { job } => m.text("type", "status_changed").value("job", job),
+            Event::Progress(p) => {
+                p.write_members(m.text("type", "progress"));
+                m
+            }
+            Event::Retrying { attempt, after_ms, error } => m.text("type", "retrying").uint("attempt", (*attempt).into()).uint("after_ms", *after_ms).value("error", error),
+            Event::Reconciling { error } => m.text("type", "reconciling").value("error", error),
+            Event::Reconciled { job } => m.text("type", "reconciled").value("job", job),
+            Event::ItemDone(r) => {
+                r.write_members(m.text("type", "item_done"));
+                m
+            }
+            Event::BatchProgress(p) => {
+                p.write_members(m.text("type", "batch_progress"));
+                m
+            }
+            Event::Warning { message } => m.text("type", "warning").text("message", message),
+        };
+    }
+}
+
+impl Record for ItemResult {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.uint("index", self.index.into()).maybe_value("job", self.job.as_ref()).maybe_value("error", self.error.as_ref());
+    }
+}
+
+impl Record for BatchProgress {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.uint("total", self.total.into())
+            .uint("queued", self.queued.into())
+            .uint("in_flight", self.in_flight.into())
+            .uint("completed", self.completed.into())
+            .uint("failed", self.failed.into())
+            .uint("requests", self.requests);
+    }
+}
+
+impl Record for BatchSummary {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.list("results", &self.results).value("progress", &self.progress).uint("spent_cents", self.spent_cents);
+    }
+}
+
+impl Record for SnapshotItem {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.value("request", &self.request.to_json())
+            .text("idempotency_key", self.idempotency_key.as_str())
+            .text("state", &self.state)
+            .maybe_text("job_id", self.job_id.as_deref())
+            .maybe_value("result", self.result.as_ref());
+    }
+}
+
+impl Record for BatchSnapshot {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.uint("version", self.version.into()).list("items", &self.items).float("scale", self.scale);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_are_written_whole() {
+        for n in [0, 7, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX - 1, u64::MAX] {
+            let mut s = String::new();
+            write_uint(n, &mut s);
+            assert_eq!(s, n.to_string());
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::{batch_options, batch_requests, invalid, ms, one, seed_of, overridden, parse, render, throw, to_json, headers_from, error_json, transport_kind, R};
 use usvideo_core::json::Json;
-use usvideo_core::writers::{text, uint, Object};
+use usvideo_core::writers::{Members, Record};
 use usvideo_core::ToJson;
 use usvideo_core::validate::{self, CREATE_FIELDS};
 use usvideo_core::{
@@ -341,8 +341,30 @@ impl Client {
                 (b, text)
             }
         };
-        let progress = b.progress();
-        Ok(Object::new().with("estimated_cents", uint(b.estimated_cents())).with("snapshot", Json::String(text.into())).with("progress", progress.to_json()).done().to_string())
+        Ok(Preflight { estimated_cents: b.estimated_cents(), snapshot: &text, progress: b.progress() }.to_json_string())
+    }
+}
+
+/// What `batchPreflight` returns.
+struct Preflight<'a> {
+    estimated_cents: u64,
+    snapshot: &'a str,
+    progress: usvideo_core::BatchProgress,
+}
+
+impl Record for Preflight<'_> {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.uint("estimated_cents", self.estimated_cents).text("snapshot", self.snapshot).value("progress", &self.progress);
+    }
+}
+
+/// A raw response (`call.raw`) for the package: `{status, headers: [[n, v]…], body}`.
+struct RawResponse<'a>(&'a HttpResponse);
+
+impl Record for RawResponse<'_> {
+    fn write_members(&self, m: &mut Members<'_>) {
+        let headers: Vec<Json<'_>> = self.0.headers.iter().map(|h| Json::Array(vec![Json::String(h.name.as_str().into()), Json::String(h.value.as_str().into())])).collect();
+        m.uint("status", self.0.status.into()).value("headers", &Json::Array(headers)).text("body", &String::from_utf8_lossy(&self.0.body));
     }
 }
 
@@ -400,8 +422,7 @@ impl Parse {
             Parse::Pricing => response::parse_pricing(resp)?.to_json().to_string(),
             Parse::ApiKey => to_json(&response::parse_created_api_key(resp)?),
             Parse::Raw => {
-                let headers = Json::Array(resp.headers.iter().map(|h| Json::Array(vec![text(&h.name), text(&h.value)])).collect());
-                Object::new().with("status", uint(resp.status.into())).with("headers", headers).with("body", Json::String(String::from_utf8_lossy(&resp.body))).done().to_string()
+                RawResponse(resp).to_json_string()
             }
         })
     }

@@ -1,9 +1,9 @@
 //! The batch module (built with the `batch` feature): the core's `Batch` scheduler as `BatchRun`,
 //! loaded by the package the first time a batch runs (see the crate docs).
 
-use crate::{headers_from, item_record, ms, render, resume_batch, start_batch, throw, to_json, transport_kind, R};
-use usvideo_core::writers::{uint, Object};
-use usvideo_core::{Json, ToJson};
+use crate::{headers_from, ms, render, resume_batch, start_batch, throw, to_json, transport_kind, ItemRecord, R};
+use usvideo_core::writers::{Members, Record};
+use usvideo_core::ToJson;
 use usvideo_core::{ApiKey, Batch, ClientConfig, HttpResponse, RequestId};
 use wasm_bindgen::prelude::*;
 
@@ -91,9 +91,22 @@ impl BatchRun {
         self.0
             .take_result()
             .map(|s| {
-                let results = Json::Array(s.results.iter().map(|r| item_record(r, None)).collect());
-                Object::new().with("results", results).with("progress", s.progress.to_json()).with("spent_cents", uint(s.spent_cents)).done().to_string()
+                let results: Vec<ItemRecord<'_>> = s.results.iter().map(|r| ItemRecord(r, None)).collect();
+                Summary { results: &results, progress: &s.progress, spent_cents: s.spent_cents }.to_json_string()
             })
             .map_err(|e| throw(&e))
+    }
+}
+
+/// What `takeResult` hands the package when the batch is over.
+struct Summary<'a> {
+    results: &'a [ItemRecord<'a>],
+    progress: &'a usvideo_core::BatchProgress,
+    spent_cents: u64,
+}
+
+impl Record for Summary<'_> {
+    fn write_members(&self, m: &mut Members<'_>) {
+        m.list("results", self.results).value("progress", self.progress).uint("spent_cents", self.spent_cents);
     }
 }

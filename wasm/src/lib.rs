@@ -31,7 +31,7 @@
 
 use usvideo_core::json::{self, Json};
 use usvideo_core::validate;
-use usvideo_core::writers::{text, uint, Object};
+use usvideo_core::writers::{Members, Record};
 use usvideo_core::{BatchOptions, Error, Header, Issue, IssueCode, Millis, Output, ToJson, TransportKind};
 #[cfg(feature = "batch")]
 use usvideo_core::{Batch, BatchSnapshot, Event, ItemResult};
@@ -54,13 +54,18 @@ pub(crate) type R<T> = Result<T, JsValue>;
 
 /// The error record the package turns into a `USVideoError` subclass: the core's [`Error`] plus
 /// `class` and `retryable`.
-pub(crate) fn error_record(error: &Error) -> Json<'_> {
-    Object::new().extend(error.to_json()).with("class", text(error.kind.class_name())).with("retryable", Json::Bool(error.is_retryable())).done()
+pub(crate) struct ErrorRecord<'a>(pub(crate) &'a Error);
+
+impl Record for ErrorRecord<'_> {
+    fn write_members(&self, m: &mut Members<'_>) {
+        self.0.write_members(m);
+        m.text("class", self.0.kind.class_name()).bool("retryable", self.0.is_retryable());
+    }
 }
 
-/// [`error_record`] as JSON text.
+/// [`ErrorRecord`] as JSON text.
 pub(crate) fn error_json(e: &Error) -> String {
-    error_record(e).to_string()
+    ErrorRecord(e).to_json_string()
 }
 
 pub(crate) fn throw(e: &Error) -> JsValue {
@@ -122,38 +127,63 @@ pub(crate) fn transport_kind(kind: &str) -> TransportKind {
 /// A batch item for JS, its error with `class` and `retryable` like every thrown error; `type` is
 /// `item_done` when it is sent as an event.
 #[cfg(feature = "batch")]
-pub(crate) fn item_record<'a>(r: &'a ItemResult, kind: Option<&'static str>) -> Json<'a> {
-    Object::new()
-        .maybe("type", kind.map(text))
-        .with("index", uint(r.index.into()))
-        .maybe("job", r.job.as_ref().map(ToJson::to_json))
-        .maybe("error", r.error.as_ref().map(error_record))
-        .done()
+pub(crate) struct ItemRecord<'a>(pub(crate) &'a ItemResult, pub(crate) Option<&'static str>);
+
+#[cfg(feature = "batch")]
+impl Record for ItemRecord<'_> {
+    fn write_members(&self, m: &mut Members<'_>) {
+        let ItemRecord(r, kind) = self;
+        m.maybe_text("type", *kind).uint("index", r.index.into()).maybe_value("job", r.job.as_ref()).maybe_value("error", r.error.as_ref().map(ErrorRecord).as_ref());
+    }
 }
 
 /// A machine's next output as the JSON the package's driver reads: `{"t":"send",id,endpoint,
 /// method,url,headers:[[n,v]…],body,timeout_ms}`, `{"t":"event",event}`, `{"t":"wait",until}`,
 /// `{"t":"pending"}`, `{"t":"done"}`.
 pub(crate) fn render(out: Output) -> String {
-    let tagged = |t: &'static str| Object::new().with("t", text(t));
-    let json = match &out {
-        Output::Send { id, endpoint, request, timeout_ms } => tagged("send")
-            .with("id", uint(id.0))
-            .with("endpoint", text(endpoint.as_str()))
-            .with("method", text(request.method.as_str()))
-            .with("url", text(&request.url))
-            .with("headers", Json::Array(request.headers.iter().map(|h| Json::Array(vec![text(&h.name), text(&h.value)])).collect()))
-            .with("body", request.body.as_deref().map_or(Json::Null, |b| Json::String(String::from_utf8_lossy(b))))
-            .with("timeout_ms", timeout_ms.map_or(Json::Null, uint))
-            .done(),
+    let mut text = String::with_capacity(256);
+    let mut m = Members::open(&mut text);
+    match &out {
+        Output::Send { id, endpoint, request, timeout_ms } => {
+            m.text("t", "send").uint("id", id.0).text("endpoint", endpoint.as_str()).text("method", request.method.as_str()).text("url", &request.url);
+            let headers = m.key("headers");
+            headers.push('[');
+            for (i, h) in request.headers.iter().enumerate() {
+                headers.push_str(if i == 0 { "[" } else { ",[" });
+                usvideo_core::json::write_str(&h.name, headers);
+                headers.push(',');
+                usvideo_core::json::write_str(&h.value, headers);
+                headers.push(']');
+            }
+            headers.push(']');
+            match request.body.as_deref() {
+                Some(b) => m.text("body", &String::from_utf8_lossy(b)),
+                None => m.value("body", &Json::Null),
+            };
+            match timeout_ms {
+                Some(t) => m.uint("timeout_ms", *t),
+                None => m.value("timeout_ms", &Json::Null),
+            };
+        }
         #[cfg(feature = "batch")]
-        Output::Event(Event::ItemDone(r)) => tagged("event").with("event", item_record(r, Some("item_done"))).done(),
-        Output::Event(e) => tagged("event").with("event", e.to_json()).done(),
-        Output::WaitUntil(t) => tagged("wait").with("until", uint(t.0)).done(),
-        Output::Pending => tagged("pending").done(),
-        _ => tagged("done").done(),
-    };
-    json.to_string()
+        Output::Event(Event::ItemDone(r)) => {
+            m.text("t", "event").value("event", &ItemRecord(r, Some("item_done")));
+        }
+        Output::Event(e) => {
+            m.text("t", "event").value("event", e);
+        }
+        Output::WaitUntil(t) => {
+            m.text("t", "wait").uint("until", t.0);
+        }
+        Output::Pending => {
+            m.text("t", "pending");
+        }
+        _ => {
+            m.text("t", "done");
+        }
+    }
+    m.close();
+    text
 }
 
 /// The requests of a new batch, each validated as a create request (fields prefixed with
