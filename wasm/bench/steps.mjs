@@ -1,7 +1,8 @@
 // The core's work per `retrieve`, step by step, in a hot loop (run by ../bench-size.sh, or
 // `node bench/steps.mjs` after ./build.sh): the same calls into the WebAssembly module that the
-// package's driver makes for one call (start the machine, render the request, the limiter, the
-// response, the result), without any HTTP, timing each. A figure to compare builds with, never a
+// package's driver makes for one call (start the machine, render the request, take a limiter slot,
+// `respond`: the limiter learns, the machine takes the answer and hands back the job), without any
+// HTTP, timing each. A figure to compare builds with, never a
 // test: between real round trips the same calls cost ~2.5x this (cold caches; wasm/README.md).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -18,7 +19,7 @@ const headers = ["content-type", "application/json", "x-request-id", "req_1", "d
 const entropy = new Uint8Array(24);
 const spec = JSON.stringify({ machine: "call", call: { target: "retrieve_video", id: job.id } });
 
-const steps = ["start", "poll (send)", "JSON.parse (send)", "limiter.acquire", "limiter.observe", "handleResponse", "poll (done)", "takeResult", "JSON.parse (job)", "free"];
+const steps = ["start", "poll (send)", "JSON.parse (send)", "limiter.acquire", "respond", "JSON.parse (done)", "free"];
 const spent = new Float64Array(steps.length);
 const warmup = 5_000;
 const rounds = 50_000;
@@ -33,15 +34,9 @@ for (let i = 0; i < warmup + rounds; i++) {
   marks.push(performance.now());
   limiter.acquire(now);
   marks.push(performance.now());
-  limiter.observe(200, headers, now);
+  const done = m.respond(send.id, 200, headers, body, now, limiter);
   marks.push(performance.now());
-  m.handleResponse(send.id, 200, headers, body, now);
-  marks.push(performance.now());
-  m.poll(now);
-  marks.push(performance.now());
-  const result = m.takeResult();
-  marks.push(performance.now());
-  JSON.parse(result);
+  if (JSON.parse(done).ok?.id !== job.id) throw new Error(`unexpected outcome: ${done}`);
   marks.push(performance.now());
   m.free();
   marks.push(performance.now());

@@ -1,12 +1,12 @@
 //! The module an app loads at import: everything but the batch scheduler (see the crate docs).
 
-use crate::{batch_options, batch_requests, invalid, ms, one, seed_of, overridden, parse, render, throw, to_json, headers_from, error_json, transport_kind, R};
+use crate::{batch_options, batch_requests, invalid, ms, one, seed_of, overridden, ErrorRecord, parse, render, throw, to_json, headers_from, error_json, transport_kind, R};
 use usvideo_core::json::Json;
 use usvideo_core::writers::{Members, Record};
 use usvideo_core::ToJson;
 use usvideo_core::validate::{self, CREATE_FIELDS};
 use usvideo_core::{
-    response, ApiKey, BatchPlan, BatchSnapshot, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, Millis,
+    response, ApiKey, BatchPlan, Output, BatchSnapshot, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, Millis,
     ItemResult, PricingTable, RateLimiter, RequestId, Resolution, RetryPolicy, WaitOptions,
 };
 use usvideo_core::batch::SnapshotItem;
@@ -492,11 +492,41 @@ impl Machine {
     /// The machine's error, thrown.
     #[wasm_bindgen(js_name = takeResult)]
     pub fn take_result(&mut self) -> R<String> {
-        let out = match &mut self.inner {
+        self.take().map_err(|e| throw(&e))
+    }
+
+    /// The driver's path for every answer, in one call: the limiter learns from it (`observe`),
+    /// the machine takes it (`handleResponse`), and the next output is returned as `poll` gives it;
+    /// when that is `done`, with the outcome taken as `takeResult` would: `{"t":"done","ok":…}` or
+    /// `{"t":"done","error":…}` (the error record a throw carries).
+    pub fn respond(&mut self, id: f64, status: u16, headers: &str, body: &[u8], now: f64, limiter: &mut Limiter) -> String {
+        let resp = HttpResponse { status, headers: headers_from(headers), body: body.to_vec() };
+        let now = ms(now);
+        limiter.0.observe(&resp, now);
+        self.m().handle_response(RequestId(id as u64), resp, now);
+        match self.m().poll(now) {
+            Output::Done => {
+                let mut text = String::with_capacity(512);
+                let mut m = Members::open(&mut text);
+                m.text("t", "done");
+                match self.take() {
+                    Ok(ok) => m.key("ok").push_str(&ok),
+                    Err(e) => {
+                        m.value("error", &ErrorRecord(&e));
+                    }
+                }
+                m.close();
+                text
+            }
+            other => render(other),
+        }
+    }
+
+    fn take(&mut self) -> Result<String, Error> {
+        match &mut self.inner {
             Inner::Call(c) => c.take_result().and_then(|resp| self.parse.run(&resp)),
             Inner::Create(c) => c.take_result().map(|j| to_json(&j)),
             Inner::Run(r) => r.take_result().map(|j| to_json(&j)),
-        };
-        out.map_err(|e| throw(&e))
+        }
     }
 }

@@ -449,7 +449,7 @@ interface Send {
   body: string | null;
   timeout_ms: number | null;
 }
-type Out = Send | { t: "event"; event: Event } | { t: "wait"; until: number } | { t: "pending" } | { t: "done" };
+type Out = Send | { t: "event"; event: Event } | { t: "wait"; until: number } | { t: "pending" } | { t: "done"; ok?: unknown; error?: ErrorRecord & { class?: string } };
 
 type Outcome = { status: number; headers: string; body: Uint8Array } | { kind: string; message: string };
 
@@ -549,7 +549,7 @@ class Ctx {
   /** One API call with the core's retries; the parsed 2xx body. */
   async call<T>(call: Record<string, unknown>, o: RequestOptions = {}): Promise<T> {
     const [m, gen] = this.start({ machine: "call", call });
-    return P(await this.run(m, gen, o));
+    return (await this.run(m, gen, o)) as T;
   }
 
   /** Performs one request for the core and reports nothing: returns the outcome. */
@@ -595,19 +595,23 @@ class Ctx {
    * rejects at once with `AbortError`; a wait is then cancelled in the core, which may still
    * delete a pending job (refunding it) in the background.
    */
-  run(m: w.Machine, gen: number, o: { signal?: AbortSignal; onEvent?: (e: Event) => void; cleanup?: boolean } = {}): Promise<string> {
+  run(m: w.Machine, gen: number, o: { signal?: AbortSignal; onEvent?: (e: Event) => void; cleanup?: boolean } = {}): Promise<unknown> {
     const { signal } = o;
-    const loop = async (): Promise<string> => {
+    const loop = async (): Promise<unknown> => {
       let cancelled = false;
+      // The output that came back with the last answer (`respond`), if it is still current.
+      let next: Out | undefined;
       try {
         for (;;) {
           if (signal?.aborted && !cancelled) {
             cancelled = true;
             if (!o.cleanup) throw abortError();
             g(() => m.cancel(now()), gen);
+            next = undefined;
           }
           const live = cancelled ? undefined : signal;
-          const out: Out = P(g(() => m.poll(now()), gen));
+          const out: Out = next ?? P(g(() => m.poll(now()), gen));
+          next = undefined;
           if (out.t === "send") {
             if (this.limiter.acquire(now()) >= 0) await this.slot(live);
             if (live?.aborted) continue;
@@ -619,8 +623,8 @@ class Ctx {
             }
             if ("status" in r) {
               this.refresh();
-              this.limiter.observe(r.status, r.headers, now());
-              g(() => m.handleResponse(out.id, r.status, r.headers, r.body, now()), gen);
+              // One call: the limiter learns, the machine takes the answer, and says what is next.
+              next = P(g(() => m.respond(out.id, r.status, r.headers, r.body, now(), this.limiter), gen));
             } else {
               g(() => m.handleTransportError(out.id, r.kind, r.message, now()), gen);
             }
@@ -632,8 +636,10 @@ class Ctx {
           } else if (out.t === "pending") {
             // This driver awaits every request inline: nothing can be in flight here.
             g(() => m.cancel(now()), gen);
+          } else if (out.error) {
+            throw errorFromRecord(out.error);
           } else {
-            return g(() => m.takeResult(), gen);
+            return "ok" in out ? out.ok : P(g(() => m.takeResult(), gen));
           }
         }
       } finally {
@@ -903,7 +909,7 @@ export class Videos {
    */
   async create(params: CreateVideoParams, o: CreateOptions = {}): Promise<Job> {
     const [m, gen] = this.#c.start({ machine: "create", request: params, idempotency_key: o.idempotencyKey });
-    return P(await this.#c.run(m, gen, o));
+    return (await this.#c.run(m, gen, o)) as Job;
   }
 
   /** One job. */
@@ -938,7 +944,7 @@ export class Videos {
    */
   async wait(id: string, o: WaitOptions = {}): Promise<CompletedJob> {
     const [m, gen] = this.#c.start({ machine: "job_run_wait", job_id: id, options: waitSpec(o) });
-    return P(await this.#c.run(m, gen, { signal: o.signal, onEvent: onEvents(o), cleanup: true }));
+    return (await this.#c.run(m, gen, { signal: o.signal, onEvent: onEvents(o), cleanup: true })) as CompletedJob;
   }
 
   /**
@@ -969,7 +975,7 @@ export class Videos {
   async createAndWait(params: CreateVideoParams, o: CreateAndWaitOptions = {}): Promise<CompletedJob> {
     const spec = { machine: "job_run_create_and_wait", request: params, idempotency_key: o.idempotencyKey, options: waitSpec(o) };
     const [m, gen] = this.#c.start(spec);
-    return P(await this.#c.run(m, gen, { signal: o.signal, onEvent: onEvents(o), cleanup: true }));
+    return (await this.#c.run(m, gen, { signal: o.signal, onEvent: onEvents(o), cleanup: true })) as CompletedJob;
   }
 }
 
