@@ -144,7 +144,7 @@ against the emulator, ${o.rounds} alternating rounds after 50 of warm-up; median
   without its scheduler, so that \`batch()\` still throws at once and knows its estimate and first
   snapshot), ~8 KB gzipped of it (2026-12-04). The main module went from 136.1 KB (2026-12-03) to
   97,017 bytes (2026-12-03: the core's own JSON parser instead of serde_json's, the standard
-  library rebuilt for size on nightly, \`wasm-opt --converge\`) and to 83,843 bytes gzipped
+  library rebuilt for size on nightly, \`wasm-opt --converge\`) and to 83,721 bytes gzipped
   (2026-12-04: every value handed to JS written and every body and option record read by
   hand-written code in the core, so no serde code is left in the module; the batch preflight
   through \`BatchPlan\`). \`opt-level = "s"\` is ~8.5 KB larger; this binding adds no
@@ -153,7 +153,7 @@ against the emulator, ${o.rounds} alternating rounds after 50 of warm-up; median
   carry the whole core).
 - **Overhead: the goal (≤ 1.10) is missed; the ratio is ~1.2–1.3** on a 0.3–0.5 ms loopback round
   trip (noisy on a shared 2-core machine), i.e. ~0.06–0.1 ms per call. The core's work per call is
-  ~14 µs in a hot loop (\`node bench/steps.mjs\`, printed below this file's run) but ~2.5× that
+  ~11–12 µs in a hot loop (\`node bench/steps.mjs\`, printed after this file by the script) but ~2.5× that
   between real round trips (cold caches after each wait for the network: measured 2026-12-04, the
   same calls after a 1 ms idle cost 19 µs; a minimal driver making them around a real request is
   within ~10 µs of the SDK). A raw \`fetch\` with the SDK's signal, timer, headers and streamed

@@ -438,7 +438,8 @@ enum Inner {
 }
 
 /// One of the core's state machines, driven by the package's loop: `poll` until `wait`,
-/// `pending` or `done`; report each `send`'s outcome; then `takeResult`.
+/// `pending` or `done`; report each `send`'s outcome (`respond`, or `handleResponse` and `poll`);
+/// then `takeResult` (unless `respond` already handed the outcome over).
 #[wasm_bindgen]
 pub struct Machine {
     inner: Inner,
