@@ -35,15 +35,15 @@ pub trait FromJson: Sized {
     fn from_json(v: &Json<'_>) -> Result<Self, json::Error>;
 }
 
-type Members<'j, 'a> = &'j [(Cow<'a, str>, Json<'a>)];
+type MemberList<'j, 'a> = &'j [(Cow<'a, str>, Json<'a>)];
 
 /// The members of a record named `what`.
-fn record<'j, 'a>(v: &'j Json<'a>, what: &str) -> Result<Members<'j, 'a>, json::Error> {
+fn record<'j, 'a>(v: &'j Json<'a>, what: &str) -> Result<MemberList<'j, 'a>, json::Error> {
     if let Json::Object(m) = v { Ok(m) } else { Err(json::Error::new(format!("invalid type: {}, expected {what}", v.kind()))) }
 }
 
 /// Member `key`, if given once; given twice is an error.
-fn member<'j, 'a>(m: Members<'j, 'a>, key: &str) -> Result<Option<&'j Json<'a>>, json::Error> {
+fn member<'j, 'a>(m: MemberList<'j, 'a>, key: &str) -> Result<Option<&'j Json<'a>>, json::Error> {
     let mut found = m.iter().filter(|(k, _)| k == key).map(|(_, v)| v);
     let first = found.next();
     if found.next().is_some() {
@@ -54,7 +54,7 @@ fn member<'j, 'a>(m: Members<'j, 'a>, key: &str) -> Result<Option<&'j Json<'a>>,
 
 /// The members named in `names`, by position, in one pass over the record (the job reader's, on
 /// every poll's path): each at most once.
-fn fields<'j, 'a, const N: usize>(m: Members<'j, 'a>, names: &[&str; N]) -> Result<[Option<&'j Json<'a>>; N], json::Error> {
+fn fields<'j, 'a, const N: usize>(m: MemberList<'j, 'a>, names: &[&str; N]) -> Result<[Option<&'j Json<'a>>; N], json::Error> {
     let mut found = [None; N];
     for (key, value) in m {
         let key: &str = key;
@@ -72,7 +72,7 @@ fn wrong(key: &str, v: &Json<'_>, expected: &str) -> json::Error {
     json::Error::new(format!("`{key}`: invalid type: {}, expected {expected}", v.kind()))
 }
 
-fn required<'j, 'a>(m: Members<'j, 'a>, key: &str) -> Result<&'j Json<'a>, json::Error> {
+fn required<'j, 'a>(m: MemberList<'j, 'a>, key: &str) -> Result<&'j Json<'a>, json::Error> {
     member(m, key)?.ok_or_else(|| json::Error::new(format!("missing field `{key}`")))
 }
 
@@ -102,7 +102,7 @@ fn float_of(key: &str, v: &Json<'_>) -> Result<f64, json::Error> {
 }
 
 /// Lays each member of a record over `slot`'s default: the option records' one reader.
-struct Over<'j, 'a>(Members<'j, 'a>);
+struct Over<'j, 'a>(MemberList<'j, 'a>);
 
 impl Over<'_, '_> {
     fn get(&self, key: &str) -> Result<Option<&Json<'_>>, json::Error> {
@@ -311,7 +311,7 @@ impl FromJson for DeleteResult {
 }
 
 /// An optional text member: absent or `null` is `None`.
-fn opt_text(m: Members<'_, '_>, key: &str) -> Result<Option<String>, json::Error> {
+fn opt_text(m: MemberList<'_, '_>, key: &str) -> Result<Option<String>, json::Error> {
     match member(m, key)? {
         None | Some(Json::Null) => Ok(None),
         Some(v) => text_of(key, v).map(Some),
