@@ -428,16 +428,7 @@ impl<'a> Json<'a> {
             Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Json::Number(t) => out.push_str(t),
             Json::String(s) => write_str(s, out),
-            Json::Array(items) => {
-                out.push('[');
-                for (i, v) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    v.write(out);
-                }
-                out.push(']');
-            }
+            Json::Array(items) => crate::writers::write_list(items, out),
             Json::Object(members) => {
                 out.push('{');
                 for (i, (k, v)) in members.iter().enumerate() {

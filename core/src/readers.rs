@@ -73,7 +73,12 @@ fn wrong(key: &str, v: &Json<'_>, expected: &str) -> json::Error {
 }
 
 fn required<'j, 'a>(m: MemberList<'j, 'a>, key: &str) -> Result<&'j Json<'a>, json::Error> {
-    member(m, key)?.ok_or_else(|| json::Error::new(format!("missing field `{key}`")))
+    present(member(m, key)?, key)
+}
+
+/// A required member's value, or the error of its absence.
+fn present<'j, 'a>(v: Option<&'j Json<'a>>, key: &str) -> Result<&'j Json<'a>, json::Error> {
+    v.ok_or_else(|| json::Error::new(format!("missing field `{key}`")))
 }
 
 /// An integer member's value (see the module's rules); `max` is its type's largest value.
@@ -241,8 +246,8 @@ impl FromJson for Job {
     fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
         let [id, status, prompt, mode, resolution, duration, seed, image_url, reference_url, estimated_cost_cents, cost_cents, video_url, error, created_at, progress] =
             fields(record(v, "a job")?, &JOB_FIELDS)?;
-        let id = id.ok_or_else(|| json::Error::new("missing field `id`".to_owned()))?;
-        let status = status.ok_or_else(|| json::Error::new("missing field `status`".to_owned()))?;
+        let id = present(id, "id")?;
+        let status = present(status, "status")?;
         Ok(Job {
             id: text_of("id", id)?,
             status: JobStatus::parse(status.as_str().ok_or_else(|| wrong("status", status, "a string"))?),

@@ -88,9 +88,7 @@ pub fn write_float(f: f64, out: &mut String) {
 /// A float as a tree's number (as [`write_float`] writes it).
 #[must_use]
 pub fn float(f: f64) -> Json<'static> {
-    let mut t = String::new();
-    write_float(f, &mut t);
-    if f.is_finite() { Json::Number(Cow::Owned(t)) } else { Json::Null }
+    if f.is_finite() { Json::Number(Cow::Owned(zmij::Buffer::new().format_finite(f).to_owned())) } else { Json::Null }
 }
 
 /// The members of an object being written, in the order of the calls.

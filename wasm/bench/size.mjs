@@ -144,7 +144,7 @@ against the emulator, ${o.rounds} alternating rounds after 50 of warm-up; median
   without its scheduler, so that \`batch()\` still throws at once and knows its estimate and first
   snapshot), ~8 KB gzipped of it (2026-12-04). The main module went from 136.1 KB (2026-12-03) to
   97,017 bytes (2026-12-03: the core's own JSON parser instead of serde_json's, the standard
-  library rebuilt for size on nightly, \`wasm-opt --converge\`) and to 83,721 bytes gzipped
+  library rebuilt for size on nightly, \`wasm-opt --converge\`) and to 83,575 bytes gzipped
   (2026-12-04: every value handed to JS written and every body and option record read by
   hand-written code in the core, so no serde code is left in the module; the batch preflight
   through \`BatchPlan\`). \`opt-level = "s"\` is ~8.5 KB larger; this binding adds no

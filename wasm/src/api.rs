@@ -1,6 +1,6 @@
 //! The module an app loads at import: everything but the batch scheduler (see the crate docs).
 
-use crate::{batch_options, batch_requests, invalid, ms, one, seed_of, overridden, ErrorRecord, parse, render, throw, to_json, headers_from, error_json, transport_kind, R};
+use crate::{batch_options, batch_requests, invalid, ms, one, seed_of, overridden, ErrorRecord, HeaderPairs, parse, render, throw, headers_from, error_json, transport_kind, R};
 use usvideo_core::json::Json;
 use usvideo_core::writers::{Members, Record};
 use usvideo_core::ToJson;
@@ -107,7 +107,7 @@ pub fn validate(target: &str, input: &str) -> R<String> {
     let text = || v.as_str().ok_or_else(|| one(target, IssueCode::InvalidType, "must be a string"));
     match target {
         "create_request" => validate::create_request_from_json(&v).map(|r| r.to_json().to_string()).map_err(invalid),
-        "list_params" => validate::list_params_from_json(&v).map(|p| to_json(&p)).map_err(invalid),
+        "list_params" => validate::list_params_from_json(&v).map(|p| p.to_json_string()).map_err(invalid),
         "job_id" => validate::validate_job_id(text()?).map(|()| "true".into()).map_err(|i| invalid(vec![i])),
         "api_key" => ApiKey::new(text()?).map(|_| "true".into()).map_err(|i| invalid(vec![i])),
         "jwt" => Jwt::new(text()?).map(|_| "true".into()).map_err(|i| invalid(vec![i])),
@@ -337,7 +337,7 @@ impl Client {
                 };
                 self.key()?;
                 let b = BatchPlan::new(batch_requests(&requests)?, entropy, &batch_options(options)?).map_err(|e| throw(&e))?;
-                let text = to_json(&b.snapshot());
+                let text = b.snapshot().to_json_string();
                 (b, text)
             }
         };
@@ -363,8 +363,7 @@ struct RawResponse<'a>(&'a HttpResponse);
 
 impl Record for RawResponse<'_> {
     fn write_members(&self, m: &mut Members<'_>) {
-        let headers: Vec<Json<'_>> = self.0.headers.iter().map(|h| Json::Array(vec![Json::String(h.name.as_str().into()), Json::String(h.value.as_str().into())])).collect();
-        m.uint("status", self.0.status.into()).value("headers", &Json::Array(headers)).text("body", &String::from_utf8_lossy(&self.0.body));
+        m.uint("status", self.0.status.into()).value("headers", &HeaderPairs(&self.0.headers)).text("body", &String::from_utf8_lossy(&self.0.body));
     }
 }
 
@@ -415,12 +414,12 @@ enum Parse {
 impl Parse {
     fn run(&self, resp: &HttpResponse) -> Result<String, Error> {
         Ok(match self {
-            Parse::Job => to_json(&response::parse_job(resp)?),
-            Parse::Page => to_json(&response::parse_job_page(resp)?),
-            Parse::Delete(id) => to_json(&response::parse_delete(resp, id)?),
-            Parse::Account => to_json(&response::parse_account(resp)?),
+            Parse::Job => response::parse_job(resp)?.to_json_string(),
+            Parse::Page => response::parse_job_page(resp)?.to_json_string(),
+            Parse::Delete(id) => response::parse_delete(resp, id)?.to_json_string(),
+            Parse::Account => response::parse_account(resp)?.to_json_string(),
             Parse::Pricing => response::parse_pricing(resp)?.to_json().to_string(),
-            Parse::ApiKey => to_json(&response::parse_created_api_key(resp)?),
+            Parse::ApiKey => response::parse_created_api_key(resp)?.to_json_string(),
             Parse::Raw => {
                 RawResponse(resp).to_json_string()
             }
@@ -526,8 +525,8 @@ impl Machine {
     fn take(&mut self) -> Result<String, Error> {
         match &mut self.inner {
             Inner::Call(c) => c.take_result().and_then(|resp| self.parse.run(&resp)),
-            Inner::Create(c) => c.take_result().map(|j| to_json(&j)),
-            Inner::Run(r) => r.take_result().map(|j| to_json(&j)),
+            Inner::Create(c) => c.take_result().map(|j| j.to_json_string()),
+            Inner::Run(r) => r.take_result().map(|j| j.to_json_string()),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The batch module (built with the `batch` feature): the core's `Batch` scheduler as `BatchRun`,
 //! loaded by the package the first time a batch runs (see the crate docs).
 
-use crate::{headers_from, ms, render, resume_batch, start_batch, throw, to_json, transport_kind, ItemRecord, R};
+use crate::{headers_from, ms, render, resume_batch, start_batch, throw, transport_kind, ItemRecord, R};
 use usvideo_core::writers::{Members, Record};
 use usvideo_core::ToJson;
 use usvideo_core::{ApiKey, Batch, ClientConfig, HttpResponse, RequestId};
@@ -39,12 +39,12 @@ impl BatchRun {
 
     /// The batch's state as JSON, to resume from.
     pub fn snapshot(&self) -> String {
-        to_json(&self.0.snapshot())
+        self.0.snapshot().to_json_string()
     }
 
     /// The batch's counts now, as JSON (`BatchProgress`).
     pub fn progress(&self) -> String {
-        to_json(&self.0.progress())
+        self.0.progress().to_json_string()
     }
 
     /// The estimated cost of what is left, in cents.

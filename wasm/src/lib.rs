@@ -48,9 +48,9 @@ pub use batch::*;
 
 pub(crate) type R<T> = Result<T, JsValue>;
 
-// Every value handed to JS is written by the core's hand-written writers (`usvideo_core::writers`)
-// into a `Json` tree and then to text: serde's derived writers and serde_json's serializer cost the
-// module ~10 % of its size (2026-12-04), for a dozen record shapes.
+// Every value handed to JS is written straight to text by the core's hand-written writers
+// (`usvideo_core::writers`): serde's derived writers and serde_json's serializer cost the module
+// ~10 % of its size (2026-12-04), for a dozen record shapes.
 
 /// The error record the package turns into a `USVideoError` subclass: the core's [`Error`] plus
 /// `class` and `retryable`.
@@ -78,10 +78,6 @@ pub(crate) fn invalid(issues: Vec<Issue>) -> JsValue {
 
 pub(crate) fn one(field: &str, code: IssueCode, message: &str) -> JsValue {
     invalid(vec![Issue::new(field, code, message)])
-}
-
-pub(crate) fn to_json<T: ToJson>(v: &T) -> String {
-    v.to_json_string()
 }
 
 /// JSON text made by the package's own `JSON.stringify`.
@@ -137,6 +133,23 @@ impl Record for ItemRecord<'_> {
     }
 }
 
+/// Headers as the package reads them: `[[name, value]…]`.
+pub(crate) struct HeaderPairs<'a>(pub(crate) &'a [Header]);
+
+impl ToJson for HeaderPairs<'_> {
+    fn write_json(&self, out: &mut String) {
+        out.push('[');
+        for (i, h) in self.0.iter().enumerate() {
+            out.push_str(if i == 0 { "[" } else { ",[" });
+            json::write_str(&h.name, out);
+            out.push(',');
+            json::write_str(&h.value, out);
+            out.push(']');
+        }
+        out.push(']');
+    }
+}
+
 /// A machine's next output as the JSON the package's driver reads: `{"t":"send",id,endpoint,
 /// method,url,headers:[[n,v]…],body,timeout_ms}`, `{"t":"event",event}`, `{"t":"wait",until}`,
 /// `{"t":"pending"}`, `{"t":"done"}`.
@@ -146,16 +159,7 @@ pub(crate) fn render(out: Output) -> String {
     match &out {
         Output::Send { id, endpoint, request, timeout_ms } => {
             m.text("t", "send").uint("id", id.0).text("endpoint", endpoint.as_str()).text("method", request.method.as_str()).text("url", &request.url);
-            let headers = m.key("headers");
-            headers.push('[');
-            for (i, h) in request.headers.iter().enumerate() {
-                headers.push_str(if i == 0 { "[" } else { ",[" });
-                usvideo_core::json::write_str(&h.name, headers);
-                headers.push(',');
-                usvideo_core::json::write_str(&h.value, headers);
-                headers.push(']');
-            }
-            headers.push(']');
+            m.value("headers", &HeaderPairs(&request.headers));
             match request.body.as_deref() {
                 Some(b) => m.text("body", &String::from_utf8_lossy(b)),
                 None => m.value("body", &Json::Null),
