@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { inspect } from "node:util";
 import { spawnSync } from "node:child_process";
 import { createServer } from "node:http";
+import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import * as usv from "usvideo";
 import { startEmulator, FAST_POLL } from "./emulator.mjs";
@@ -432,6 +433,36 @@ test("a response body is capped at 4 MiB while streaming (never buffered whole)"
     assert.equal(served.length, 2, "not retried");
     assert.ok(pulled[0] > 4 * 1024 * 1024 && pulled[0] < 4 * 1024 * 1024 + 512 * 1024, `the chunked body was cut off just past 4 MiB (${pulled[0]} bytes read)`);
     assert.ok(pulled[1] < 512 * 1024, `an announced 8 MiB body is refused before reading it (${pulled[1]} bytes read)`);
+  } finally {
+    server.close();
+  }
+});
+
+test("the 4 MiB cap counts decoded bytes: a small gzipped body that inflates past it is cut off", async () => {
+  const inflated = Buffer.alloc(8 * 1024 * 1024, 0x20);
+  const zipped = gzipSync(inflated);
+  const job = JSON.stringify({ id: "job_plain", status: "queued", prompt: "p", mode: "text_to_video", resolution: "720p", duration: 5, estimated_cost_cents: 30, created_at: "2026-04-21T15:30:00Z" });
+  const server = createServer((req, res) => {
+    if (req.url?.includes("gzip")) {
+      res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip", "content-length": String(zipped.length) });
+      res.end(zipped);
+    } else {
+      res.writeHead(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(job)) });
+      res.end(job);
+    }
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", () => r(null)));
+  const port = /** @type {import("node:net").AddressInfo} */ (server.address()).port;
+  try {
+    assert.ok(zipped.length < 64 * 1024, `the compressed body is small (${zipped.length} bytes)`);
+    const gz = new USVideo({ apiKey: "sd_test_key_000000001", baseURL: `http://127.0.0.1:${port}/gzip/v1` });
+    const err = await gz.videos.retrieve("job_x").catch((e) => e);
+    assert.ok(err instanceof usv.APIResponseError, String(err));
+    assert.equal(err.kind, "decode");
+    assert.match(err.message, /too large/);
+    // The same server's plain answer goes through (the refusal above is the body's size).
+    const plain = new USVideo({ apiKey: "sd_test_key_000000001", baseURL: `http://127.0.0.1:${port}/plain/v1` });
+    assert.equal((await plain.videos.retrieve("job_plain")).id, "job_plain");
   } finally {
     server.close();
   }
