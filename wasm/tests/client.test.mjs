@@ -490,6 +490,27 @@ test("an sd_ key is refused where window and document exist, unless dangerouslyA
   }
 });
 
+test("in a browser's worker (no window, no document) an sd_ key is refused too; a server-side worker's is not", () => {
+  const g = /** @type {any} */ (globalThis);
+  const saved = Object.getOwnPropertyDescriptor(g, "navigator");
+  const as = (/** @type {string} */ userAgent) => Object.defineProperty(g, "navigator", { value: { userAgent }, configurable: true, writable: true });
+  g.WorkerGlobalScope = class {};
+  try {
+    as("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36");
+    assert.throws(() => new USVideo({ apiKey: "sd_test_key_000000001", baseURL: emu.api }), (e) => e instanceof usv.UsageError && e.code === "browser_api_key");
+    assert.ok(new USVideo({ apiKey: "sd_test_key_000000001", baseURL: emu.api, dangerouslyAllowBrowser: true }));
+    // Edge and server runtimes have workers too, and name themselves in the user agent.
+    for (const ua of ["Cloudflare-Workers", "Deno/2.9.6", "Bun/1.4.4", "Node.js/22"]) {
+      as(ua);
+      assert.ok(new USVideo({ apiKey: "sd_test_key_000000001", baseURL: emu.api }), ua);
+    }
+  } finally {
+    delete g.WorkerGlobalScope;
+    if (saved) Object.defineProperty(g, "navigator", saved);
+    else delete g.navigator;
+  }
+});
+
 test("a panic in the module becomes InternalError and the module is reset", async () => {
   const { client } = await fresh();
   const before = await client.account.retrieve();

@@ -147,7 +147,7 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** The key's request budget per minute (default 60; 0 disables the client-side limiter). */
   requestsPerMinute?: number;
-  /** Allow an `sd_` key where `window` and `document` exist. Anyone who loads the page can read it: prefer a server-side proxy. */
+  /** Allow an `sd_` key in a browser (a page, or a browser's worker). Anyone who loads the page can read it: prefer a server-side proxy. */
   dangerouslyAllowBrowser?: boolean;
 }
 export interface RequestOptions { signal?: AbortSignal }
@@ -1018,6 +1018,19 @@ export class ApiKeysResource {
   }
 }
 
+/**
+ * True in a web page and in a browser's workers (dedicated, shared, service): wherever whoever
+ * loads the page can read the key. A page has `window` and `document`; a worker has neither, but
+ * runs in a `WorkerGlobalScope` under a browser's `navigator.userAgent` ("Mozilla/5.0 …"). Deno,
+ * Bun, Node and edge runtimes such as Cloudflare Workers name themselves there instead, so a
+ * worker on a server is not refused.
+ */
+function inBrowser(): boolean {
+  const g = globalThis as { window?: unknown; document?: unknown; WorkerGlobalScope?: unknown; navigator?: { userAgent?: unknown } };
+  if (g.window !== undefined && g.document !== undefined) return true;
+  return g.WorkerGlobalScope !== undefined && String(g.navigator?.userAgent ?? "").startsWith("Mozilla/");
+}
+
 /** The client of the US Video API. */
 export class USVideo {
   readonly videos: Videos;
@@ -1031,8 +1044,7 @@ export class USVideo {
   constructor(options: ClientOptions = {}) {
     const key = options.apiKey ?? env("USVIDEO_API_KEY");
     const base = options.baseURL ?? env("USVIDEO_BASE_URL") ?? "https://usvideoapi.com/v1";
-    const g2 = globalThis as { window?: unknown; document?: unknown };
-    if (key?.startsWith("sd_") && g2.window !== undefined && g2.document !== undefined && !options.dangerouslyAllowBrowser) {
+    if (key?.startsWith("sd_") && inBrowser() && !options.dangerouslyAllowBrowser) {
       throw new UsageError(
         "refusing to use an API key in a browser: anyone who loads the page could read it. Call the API from your server, or point `baseURL` at a server-side proxy that adds the key; pass `dangerouslyAllowBrowser: true` only if you accept the risk.",
         { kind: "usage", code: "browser_api_key", field: "apiKey" },

@@ -85,3 +85,30 @@ test("without dangerouslyAllowBrowser an sd_ key is refused in the browser", asy
   assert.ok(!text.includes("test_key_0000"));
   assert.equal(await page.isDisabled("#generate"), true);
 });
+
+test("the package runs in a module Web Worker; there too an sd_ key needs dangerouslyAllowBrowser", async () => {
+  const acct = await emu.account(5_000);
+  const url = server.resolvedUrls?.local[0];
+  const query = `baseURL=${encodeURIComponent(emu.api)}&apiKey=${encodeURIComponent(acct.api_key)}`;
+  const page = await browser.newPage();
+  /** @type {string[]} */
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(`${url}worker.html?${query}`);
+  await page.waitForFunction(() => document.getElementById("result")?.textContent !== "Working…", null, { timeout: 60_000 });
+  const log = (await page.textContent("#log")) ?? "";
+  assert.match((await page.textContent("#result")) ?? "", /^Completed job_/, log);
+  assert.match(log, /"type":"estimate","cents":12\b/);
+  assert.match(log, /"type":"progress"/);
+  assert.match(log, /"status":"completed","video_url":"http:\/\/127\.0\.0\.1:\d+\//);
+  assert.equal((await emu.ledger(acct.email)).jobs_created, 1);
+  assert.deepEqual(errors, []);
+
+  const strict = await browser.newPage();
+  await strict.goto(`${url}worker.html?strict&${query}`);
+  await strict.waitForFunction(() => document.getElementById("result")?.textContent !== "Working…", null, { timeout: 10_000 });
+  const text = (await strict.textContent("#result")) ?? "";
+  assert.match(text, /^UsageError \(browser_api_key\): refusing to use an API key in a browser/);
+  assert.ok(!text.includes(acct.api_key.slice(3)));
+  assert.equal((await emu.ledger(acct.email)).jobs_created, 1, "the refused worker sent nothing");
+});
