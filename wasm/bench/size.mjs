@@ -260,10 +260,11 @@ ${peerTable}
   package's driver), so 1.10 of a 0.2–0.4 ms loopback round trip leaves the core and the driver
   almost nothing. The rest of ours (2026-12-04, medians between real round trips): the core's
   calls ~30–40 µs (start 10, poll 5, \`respond\` 16, the two \`JSON.parse\` 6, free 2), the
-  driver ~10 µs. The same calls in a hot loop cost ~11 µs (\`node bench/steps.mjs\`, printed
-  after this file by the script): between round trips everything runs with cold caches, the
-  host's \`JSON.parse\` as much as the core (3–5× slower each). What did not help (measured
-  2026-12-04): a core at \`opt-level = 2\` (2–4 µs less a call cold, 11 KB gzipped more); reading
+  driver ~10 µs. The same calls cost ~10 µs in a hot loop and ~20–30 µs right after a loopback
+  request (\`node bench/steps.mjs\`, printed after this file by the script): on this machine all
+  code runs slower for a while after a request, a plain \`JSON.parse(JSON.stringify(job))\` too
+  (1.2 → ~4–6 µs), which a 1 ms idle timer alone does not do. What did not help (measured
+  2026-12-04): a core at \`opt-level = 2\` (2–4 µs less a call after a request, 11 KB gzipped more); reading
   the body whole instead of through a stream reader (no difference in the driver). Against a real
   service (tens of ms per call) the overhead is well under 1 %.
 `;

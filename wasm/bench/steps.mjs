@@ -2,8 +2,14 @@
 // `node bench/steps.mjs` after ./build.sh): the same calls into the WebAssembly module that the
 // package's driver makes for one call (start the machine, render the request, take a limiter slot,
 // `respond`: the limiter learns, the machine takes the answer and hands back the job), without any
-// HTTP, timing each. A figure to compare builds with, never a
-// test: between real round trips the same calls cost ~2.5x this (cold caches; wasm/README.md).
+// HTTP, timing each. A figure to compare builds with, never a test.
+//
+// Then the same calls (all of them, timed together) right after different kinds of waiting: none,
+// a `setImmediate`, a 1 ms timer, and a real `fetch` on loopback (bench/canned-server.mjs), with a
+// plain `JSON.parse(JSON.stringify(job))` timed first as a control that does not touch the module.
+// This is where the package's per-call overhead comes from (wasm/README.md).
+import { spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { initSync, Client, Limiter } from "../pkg/gen/usvideo_wasm.js";
@@ -51,3 +57,51 @@ for (let s = 0; s < steps.length; s++) {
   console.log(`  ${steps[s].padEnd(18)} ${us.toFixed(2)}`);
 }
 console.log(`  ${"total".padEnd(18)} ${total.toFixed(2)}`);
+
+// The same calls right after each kind of waiting.
+const server = spawn(process.execPath, [fileURLToPath(new URL("./canned-server.mjs", import.meta.url))], { stdio: ["ignore", "pipe", "inherit"] });
+try {
+  const port = await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.stdout.once("data", (d) => resolve(Number(String(d).trim())));
+  });
+  const url = `http://127.0.0.1:${port}/v1/videos/job_1`;
+  const once = () => {
+    const m = client.start(spec, entropy, now);
+    const send = JSON.parse(m.poll(now));
+    limiter.acquire(now);
+    const done = JSON.parse(m.respond(send.id, 200, headers, body, now, limiter));
+    m.free();
+    return done;
+  };
+  const waits = {
+    "nothing (hot)": async () => {},
+    setImmediate: () => new Promise((r) => setImmediate(r)),
+    "a 1 ms timer": () => sleep(1),
+    "a loopback fetch": async () => (await fetch(url)).arrayBuffer(),
+  };
+  const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  const rows = [];
+  // Two passes, the first thrown away (warm-up).
+  for (const pass of [1, 2]) {
+    for (const [name, wait] of Object.entries(waits)) {
+      const core = [];
+      const json = [];
+      for (let i = 0; i < 1000; i++) {
+        await wait();
+        let t = performance.now();
+        if (JSON.parse(JSON.stringify(job)).id !== job.id) throw new Error("control");
+        json.push(performance.now() - t);
+        t = performance.now();
+        if (once().ok?.id !== job.id) throw new Error("unexpected outcome");
+        core.push(performance.now() - t);
+      }
+      if (pass === 2) rows.push([name, median(json) * 1000, median(core) * 1000]);
+    }
+  }
+  console.log("\nThe same calls right after waiting for (medians of 1000, µs):");
+  console.log(`  ${"after".padEnd(18)} ${"JSON round trip".padStart(15)} ${"core calls".padStart(10)}`);
+  for (const [name, j, c] of rows) console.log(`  ${name.padEnd(18)} ${j.toFixed(1).padStart(15)} ${c.toFixed(1).padStart(10)}`);
+} finally {
+  server.kill();
+}
