@@ -8,7 +8,8 @@
 #      target/reliability/npm.json) against the emulator
 #   5. the vectors, client and batch suites again in Node 18, Bun and Deno
 #   6. wasm-bindgen-test in Node and in headless Chromium
-#   7. the Vite page driven in Chromium by playwright-core (screenshot in examples/web/tests/out/)
+#   7. the Vite pages (the form; the package in a Web Worker) driven in Chromium by playwright-core
+#      (screenshot in examples/web/tests/out/)
 #   8. examples/quickstart.mjs and examples/batch.mjs against the emulator
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -76,7 +77,7 @@ cargo test --manifest-path "$root/Cargo.toml" --target wasm32-unknown-unknown -p
 step "wasm-bindgen-test (headless Chromium)"
 WASM_BINDGEN_USE_BROWSER=1 cargo test --manifest-path "$root/Cargo.toml" --target wasm32-unknown-unknown -p usvideo-wasm --test wasm
 
-step "the page (Vite 7 + playwright-core + Chromium)"
+step "the pages (Vite 7 + playwright-core + Chromium): the form, and the package in a Web Worker"
 (cd "$root/examples/web" && node --test --test-reporter=spec tests/)
 
 step "examples/quickstart.mjs"
