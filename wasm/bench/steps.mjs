@@ -8,11 +8,11 @@
 // a `setImmediate`, a 1 ms timer, and a real `fetch` on loopback (bench/canned-server.mjs), with a
 // plain `JSON.parse(JSON.stringify(job))` timed first as a control that does not touch the module.
 // This is where the package's per-call overhead comes from (wasm/README.md).
-import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { initSync, Client, Limiter } from "../pkg/gen/usvideo_wasm.js";
+import { median, startCannedServer } from "./common.mjs";
 
 const wasm = fileURLToPath(new URL("../pkg/gen/usvideo_wasm_bg.wasm", import.meta.url));
 initSync({ module: readFileSync(wasm) });
@@ -59,13 +59,9 @@ for (let s = 0; s < steps.length; s++) {
 console.log(`  ${"total".padEnd(18)} ${total.toFixed(2)}`);
 
 // The same calls right after each kind of waiting.
-const server = spawn(process.execPath, [fileURLToPath(new URL("./canned-server.mjs", import.meta.url))], { stdio: ["ignore", "pipe", "inherit"] });
+const server = await startCannedServer();
 try {
-  const port = await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.stdout.once("data", (d) => resolve(Number(String(d).trim())));
-  });
-  const url = `http://127.0.0.1:${port}/v1/videos/job_1`;
+  const url = `${server.base}/v1/videos/job_1`;
   const once = () => {
     const m = client.start(spec, entropy, now);
     const send = JSON.parse(m.poll(now));
@@ -80,7 +76,6 @@ try {
     "a 1 ms timer": () => sleep(1),
     "a loopback fetch": async () => (await fetch(url)).arrayBuffer(),
   };
-  const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
   const rows = [];
   // Two passes, the first thrown away (warm-up).
   for (const pass of [1, 2]) {
@@ -103,5 +98,5 @@ try {
   console.log(`  ${"after".padEnd(18)} ${"JSON round trip".padStart(15)} ${"core calls".padStart(10)}`);
   for (const [name, j, c] of rows) console.log(`  ${name.padEnd(18)} ${j.toFixed(1).padStart(15)} ${c.toFixed(1).padStart(10)}`);
 } finally {
-  server.kill();
+  server.stop();
 }
