@@ -505,7 +505,7 @@ fn is_integer(t: &str) -> bool {
 /// The value of a number's text when it is an integer that fits a `u64` (`-0` is 0; `5.0` is not
 /// an integer): how every typed reader reads a count.
 pub(crate) fn integer(t: &str) -> Option<u64> {
-    match classify(t, false) {
+    match classify(t) {
         Num::U(n) => Some(n),
         Num::I(n) => u64::try_from(n).ok(),
         _ => None,
@@ -513,33 +513,28 @@ pub(crate) fn integer(t: &str) -> Option<u64> {
 }
 
 /// A number's text, classified once, out of line: every typed read shares this instead of carrying
-/// its own copy of the integer and float parsing.
+/// its own copy of the integer parsing. Floats are parsed only by the serde path that asks for
+/// one, so that the typed readers (and the npm package's wasm) carry no float parser.
 enum Num {
     U(u64),
     I(i64),
-    F(f64),
     /// An integer beyond 64 bits.
     Big,
-    /// A fraction or exponent where an integer was asked for.
+    /// A fraction or an exponent.
     Fraction,
 }
 
 #[inline(never)]
-fn classify(t: &str, float_ok: bool) -> Num {
-    if is_integer(t) {
-        if let Ok(n) = t.parse::<u64>() {
-            return Num::U(n);
-        }
-        if let Ok(n) = t.parse::<i64>() {
-            return Num::I(n);
-        }
-        if !float_ok {
-            return Num::Big;
-        }
-    } else if !float_ok {
-        return Num::Fraction;
+fn classify(t: &str) -> Num {
+    if !is_integer(t) {
+        Num::Fraction
+    } else if let Ok(n) = t.parse::<u64>() {
+        Num::U(n)
+    } else if let Ok(n) = t.parse::<i64>() {
+        Num::I(n)
+    } else {
+        Num::Big
     }
-    t.parse::<f64>().map_or(Num::Big, Num::F)
 }
 
 impl<'de> Json<'de> {
@@ -565,10 +560,13 @@ impl<'de> Json<'de> {
         let Json::Number(t) = &self else {
             return Err(self.wrong_type(&visitor));
         };
-        match classify(t, float_ok) {
+        match classify(t) {
             Num::U(n) => visitor.visit_u64(n),
             Num::I(n) => visitor.visit_i64(n),
-            Num::F(f) => visitor.visit_f64(f),
+            Num::Big | Num::Fraction if float_ok => match t.parse::<f64>() {
+                Ok(f) => visitor.visit_f64(f),
+                Err(_) => Err(Error(format!("number {t} is out of range, expected {}", Expecting(&visitor)))),
+            },
             Num::Fraction => Err(self.wrong_type(&visitor)),
             Num::Big => Err(Error(format!("number {t} is out of range, expected {}", Expecting(&visitor)))),
         }

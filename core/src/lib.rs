@@ -52,6 +52,7 @@ pub mod batch;
 pub mod call;
 pub mod create;
 pub mod date;
+pub mod decimal;
 pub mod error;
 pub mod http;
 pub mod job;

@@ -9,6 +9,7 @@ use crate::model::{CreateVideoRequest, Resolution, MAX_DURATION, MIN_DURATION};
 use crate::validate::{Issue, IssueCode};
 use serde::{Deserialize, Serialize};
 use crate::json::Json;
+pub use crate::decimal::{format_decimal_nanos, parse_decimal_nanos};
 
 /// Nano-dollars per cent.
 const NANOS_PER_CENT: u128 = 10_000_000;
@@ -145,53 +146,6 @@ pub fn estimate_cost(resolution: Resolution, duration: u32) -> Result<u64, Issue
     PricingTable::builtin().estimate(resolution, duration)
 }
 
-/// Reads a non-negative decimal (`0.24`, `1`, `2.5e-1`, `0.000000001`) into nano-units exactly.
-/// `None` for negatives, more than nine decimals of precision, or anything too large.
-#[must_use]
-pub fn parse_decimal_nanos(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let (mantissa, exp) = match text.find(['e', 'E']) {
-        Some(i) => (text.get(..i)?, text.get(i + 1..)?.parse::<i32>().ok()?),
-        None => (text, 0),
-    };
-    if mantissa.starts_with('-') || mantissa.is_empty() {
-        return None;
-    }
-    let mantissa = mantissa.strip_prefix('+').unwrap_or(mantissa);
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) || (int_part.is_empty() && frac_part.is_empty()) {
-        return None;
-    }
-    // value = digits × 10^(exp − frac_len); nanos = value × 10^9.
-    let digits = format!("{int_part}{frac_part}");
-    let digits = digits.trim_start_matches('0');
-    let digits: u128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
-    let frac_len = i32::try_from(frac_part.len()).ok()?;
-    let shift = exp.checked_add(9)?.checked_sub(frac_len)?;
-    let nanos = if shift >= 0 {
-        digits.checked_mul(10u128.checked_pow(u32::try_from(shift).ok()?)?)?
-    } else {
-        let div = 10u128.checked_pow(u32::try_from(-shift).ok()?)?;
-        if !digits.is_multiple_of(div) {
-            return None; // finer than a nano-dollar: not representable exactly
-        }
-        digits / div
-    };
-    u64::try_from(nanos).ok()
-}
-
-/// Nano-units as the shortest decimal text (`240000000` → `0.24`).
-#[must_use]
-pub fn format_decimal_nanos(nanos: u64) -> String {
-    let int = nanos / 1_000_000_000;
-    let frac = nanos % 1_000_000_000;
-    if frac == 0 {
-        return int.to_string();
-    }
-    let frac = format!("{frac:09}");
-    format!("{int}.{}", frac.trim_end_matches('0'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,16 +155,6 @@ mod tests {
         assert_eq!(estimate_cost(Resolution::P1080, 5).unwrap(), 120);
         assert_eq!(estimate_cost(Resolution::P720, 1).unwrap(), 6);
         assert_eq!(estimate_cost(Resolution::K2, 10).unwrap(), 360);
-    }
-
-    #[test]
-    fn decimals_are_exact() {
-        assert_eq!(parse_decimal_nanos("0.24"), Some(240_000_000));
-        assert_eq!(parse_decimal_nanos("2.4e-1"), Some(240_000_000));
-        assert_eq!(parse_decimal_nanos("1"), Some(1_000_000_000));
-        assert_eq!(parse_decimal_nanos("0.0000000001"), None);
-        assert_eq!(parse_decimal_nanos("-0.1"), None);
-        assert_eq!(format_decimal_nanos(240_000_000), "0.24");
     }
 
     #[test]

@@ -101,7 +101,7 @@ fn bool_of(key: &str, v: &Json<'_>) -> Result<bool, json::Error> {
 
 fn float_of(key: &str, v: &Json<'_>) -> Result<f64, json::Error> {
     match v {
-        Json::Number(t) => t.parse().map_err(|_| wrong(key, v, "a number")),
+        Json::Number(t) => crate::decimal::parse_f64(t).ok_or_else(|| wrong(key, v, "a number")),
         _ => Err(wrong(key, v, "a number")),
     }
 }

@@ -37,7 +37,7 @@ pub fn retry_after_ms(resp: &HttpResponse) -> Option<u64> {
         secs.saturating_mul(1000)
     } else if let Some(nanos) = crate::pricing::parse_decimal_nanos(v) {
         nanos / 1_000_000
-    } else if let Some(secs) = Some(v).filter(|v| v.bytes().all(|b| b.is_ascii_digit() || b == b'.')).and_then(|v| v.parse::<f64>().ok()) {
+    } else if let Some(secs) = Some(v).filter(|v| v.bytes().all(|b| b.is_ascii_digit() || b == b'.')).and_then(crate::decimal::parse_f64) {
         // Plain seconds too long (or too precise) to read exactly: near enough, saturating.
         f64_ms_saturating(secs * 1000.0)
     } else {

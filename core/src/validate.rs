@@ -266,7 +266,7 @@ fn integer_field(obj: &Members, field: &str, issues: &mut Vec<Issue>) -> Option<
             return Some(0); // `-0`
         }
         issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} must not be negative")));
-    } else if let Some(f) = n.parse::<f64>().ok().filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() >= BEYOND_64_BITS) {
+    } else if let Some(f) = crate::decimal::parse_f64(n).filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() >= BEYOND_64_BITS) {
         // A whole number written with an exponent (`1e30`): JS and Python read it as one, just far
         // out of range.
         let what = if f < 0.0 { "must not be negative" } else { "is far too large" };

@@ -10,8 +10,9 @@
 //! - The JSON is the serde derive's, member for member and in the same order (`tests/writers.rs`
 //!   compares the two on full and empty values of every type): an `Option` the derive skips when
 //!   `None` is left out here too; one it does not skip is written as `null`.
-//! - Floats are written as serde_json writes them (shortest text that reads back the same,
-//!   `1.0` for a whole number, `null` for NaN and infinities), with the same formatter (zmij).
+//! - The one float member, a batch's learned scale (within [0.001, 20]), is written to nine
+//!   decimals (`0.7`, `1.0` for a whole number as serde_json writes it, `null` for NaN and
+//!   infinities): no float printer in the module (see [`crate::decimal`]), and read back exactly.
 
 use crate::batch::{BatchProgress, BatchSnapshot, BatchSummary, ItemResult, SnapshotItem};
 use crate::error::Error;
@@ -75,17 +76,9 @@ pub fn write_uint(mut n: u64, out: &mut String) {
     }
 }
 
-/// Appends a float as serde_json writes it (zmij's shortest text that reads back the same, `1.0`
-/// for a whole number, `null` for NaN and infinities).
-pub fn write_float(f: f64, out: &mut String) {
-    if f.is_finite() {
-        out.push_str(zmij::Buffer::new().format_finite(f));
-    } else {
-        out.push_str("null");
-    }
-}
-
-/// A float as a tree's number (as [`write_float`] writes it).
+/// A float as a tree's number: the shortest text that reads back the same (zmij, as serde_json
+/// writes it; `1.0` for a whole number), `null` for NaN and infinities. For the serde path only
+/// (`Json` built from any `Serialize`): no hand-written writer prints a float this way.
 #[must_use]
 pub fn float(f: f64) -> Json<'static> {
     if f.is_finite() { Json::Number(Cow::Owned(zmij::Buffer::new().format_finite(f).to_owned())) } else { Json::Null }
@@ -167,9 +160,24 @@ impl<'o> Members<'o> {
         self
     }
 
-    /// A float member.
+    /// A float member, to nine decimals (see the rules at the top): `0.7`, `1.0`, `-0.25`.
     pub fn float(&mut self, key: &str, v: f64) -> &mut Self {
-        write_float(v, self.key(key));
+        let out = self.key(key);
+        if !v.is_finite() {
+            out.push_str("null");
+            return self;
+        }
+        // `as` saturates: a float beyond 18 billion (never a scale) is written as that bound.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let nanos = (v.abs() * 1e9 + 0.5) as u64;
+        if v < 0.0 && nanos != 0 {
+            out.push('-');
+        }
+        let text = crate::decimal::format_decimal_nanos(nanos);
+        out.push_str(&text);
+        if !text.contains('.') {
+            out.push_str(".0");
+        }
         self
     }
 

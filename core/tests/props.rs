@@ -320,6 +320,23 @@ proptest! {
         }
     }
 
+    /// The core's float reader (no std float parser in the wasm, see `decimal`) gives the nearest
+    /// float for up to 15 significant digits within ±22 decimal places, and near it for any float's
+    /// shortest text.
+    #[test]
+    fn floats_are_read_as_std_reads_them(digits in 0u64..1_000_000_000_000_000, exp in -22i32..=22, neg in any::<bool>()) {
+        let text = format!("{}{digits}e{exp}", if neg { "-" } else { "" });
+        prop_assert_eq!(usvideo_core::decimal::parse_f64(&text), text.parse::<f64>().ok());
+    }
+
+    #[test]
+    fn any_float_text_reads_back_near(x in any::<f64>().prop_filter("finite", |x| x.is_finite() && x.abs() > 1e-290)) {
+        let back = usvideo_core::decimal::parse_f64(&x.to_string()).unwrap();
+        prop_assert!(((back - x) / x).abs() < 1e-14, "{} read as {}", x, back);
+        let back = usvideo_core::decimal::parse_f64(&format!("{x:e}")).unwrap();
+        prop_assert!(((back - x) / x).abs() < 1e-14, "{:e} read as {}", x, back);
+    }
+
     #[test]
     fn decimal_nanos_round_trip(n in any::<u64>()) {
         prop_assert_eq!(parse_decimal_nanos(&format_decimal_nanos(n)), Some(n));

@@ -1,6 +1,7 @@
 //! The hand-written JSON writers (`usvideo_core::writers`) write what the serde derives write:
 //! the same members, in the same order, with the same absent and `null` members, on full and
-//! empty values of every type a binding hands over.
+//! empty values of every type a binding hands over. The one exception is a batch's learned scale,
+//! written to nine decimals (see `writers`): the same text as serde's wherever that has no more.
 
 use serde::Serialize;
 use usvideo_core::batch::SnapshotItem;
@@ -119,8 +120,27 @@ fn batch_types() {
             result: Some(ItemResult { index: 1, job: Some(bare_job()), error: None }),
         },
     ];
-    for scale in [1.0, 1.0 / 15.0, 0.65, 1e-7, 123_456_789.0, 2.5e300, f64::NAN, f64::INFINITY] {
+    for scale in [1.0, 0.65, 0.001, 20.0, 123_456_789.0, f64::NAN, f64::INFINITY] {
         same(&BatchSnapshot { version: 1, items: items.clone(), scale });
     }
     same(&BatchSummary { results: vec![ItemResult { index: 0, job: Some(full_job()), error: None }], progress: BatchProgress::default(), spent_cents: 120 });
+}
+
+/// A learned scale with more than nine decimals is written to nine, reads back within half a
+/// nano-unit, and is written the same again: a snapshot resumed and taken again is unchanged.
+#[test]
+fn a_learned_scale_reads_back_and_writes_the_same() {
+    fn written(scale: f64) -> (String, f64) {
+        let text = BatchSnapshot { version: 1, items: vec![], scale }.to_json_string();
+        let Some(Json::Number(n)) = json::parse(text.as_bytes()).unwrap().get("scale").cloned() else { panic!("{text}") };
+        let back = decimal::parse_f64(&n).unwrap();
+        (text, back)
+    }
+    for scale in [1e-7, 1.0 / 15.0, 0.7000000000000001, 19.999999999999996, 0.0012345678901, 0.3 * 0.7 + 0.7 * 1.234] {
+        let (text, back) = written(scale);
+        assert!((back - scale).abs() <= 0.5e-9, "{text}: {back} vs {scale}");
+        assert_eq!(written(back).0, text);
+    }
+    assert!(written(1.0 / 15.0).0.ends_with(r#""scale":0.066666667}"#));
+    assert!(written(-0.25).0.ends_with(r#""scale":-0.25}"#));
 }

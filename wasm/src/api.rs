@@ -373,7 +373,7 @@ fn light_snapshot(text: &str) -> Option<BatchSnapshot> {
     let v = usvideo_core::json::parse(text.as_bytes()).ok()?;
     let version = u32::try_from(v.get("version")?.as_u64()?).ok()?;
     let scale = match v.get("scale")? {
-        Json::Number(t) => t.parse::<f64>().ok()?,
+        Json::Number(t) => usvideo_core::decimal::parse_f64(t)?,
         _ => return None,
     };
     let Json::Array(items) = v.get("items")? else { return None };
