@@ -98,7 +98,8 @@ impl Default for BatchOptions {
 }
 
 /// One item's outcome.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+// `Deserialize` reads a tree and calls the hand-written reader (crate::readers).
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ItemResult {
     /// The item's position in the input.
@@ -216,7 +217,8 @@ pub struct Batch {
 }
 
 /// A batch's state as JSON-ready data: what [`Batch::resume`] needs in a new process.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+// `Deserialize` reads a tree and calls the hand-written reader (crate::readers).
 pub struct BatchSnapshot {
     /// Format version (1).
     pub version: u32,
@@ -227,7 +229,8 @@ pub struct BatchSnapshot {
 }
 
 /// One item of a [`BatchSnapshot`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+// `Deserialize` reads a tree and calls the hand-written reader (crate::readers).
 pub struct SnapshotItem {
     /// The request.
     pub request: CreateVideoRequest,

@@ -53,6 +53,33 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [ErrorKind; 17] = [
+        ErrorKind::Validation,
+        ErrorKind::BadRequest,
+        ErrorKind::Authentication,
+        ErrorKind::InsufficientBalance,
+        ErrorKind::NotFound,
+        ErrorKind::Conflict,
+        ErrorKind::RateLimit,
+        ErrorKind::InternalServer,
+        ErrorKind::Upstream,
+        ErrorKind::ApiStatus,
+        ErrorKind::Decode,
+        ErrorKind::Connection,
+        ErrorKind::Timeout,
+        ErrorKind::JobFailed,
+        ErrorKind::WaitTimeout,
+        ErrorKind::Cancelled,
+        ErrorKind::Usage,
+    ];
+
+    /// Parses the exact wire string (`rate_limit`).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     /// The stable machine-readable name used in vectors (`rate_limit`, `not_found`, …).
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -119,7 +146,8 @@ impl ErrorKind {
 }
 
 /// Every failure the SDK reports. Messages never hold a key or a JWT (see [`crate::secret`]).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+// `Deserialize` reads a tree and calls the hand-written reader (crate::readers).
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Error {
     /// Which class of error.

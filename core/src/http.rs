@@ -135,6 +135,15 @@ pub enum TransportKind {
 }
 
 impl TransportKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [TransportKind; 5] = [TransportKind::Connect, TransportKind::Timeout, TransportKind::Aborted, TransportKind::BodyTooLarge, TransportKind::Other];
+
+    /// Parses the exact wire string (`body_too_large`).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<TransportKind> {
+        TransportKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     /// The wire form (`connect`, `timeout`, …).
     #[must_use]
     pub fn as_str(self) -> &'static str {

@@ -97,7 +97,8 @@ pub const MAX_SEED: u64 = 4_294_967_295;
 
 /// The body of `POST /v1/videos`. Build one directly, or from loose data with
 /// [`crate::validate::create_request_from_json`], which also refuses unknown fields.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+// `Deserialize` reads a tree and calls the hand-written reader (crate::readers).
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CreateVideoRequest {
     /// What the video shows. Required, non-empty after trimming.

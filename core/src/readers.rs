@@ -1,6 +1,7 @@
 //! Typed values read from a [`Json`] tree by hand: the service's bodies (a job, a page, an account,
-//! a delete, a new key) and the option records every binding passes (`WaitOptions`,
-//! `BatchOptions` and what they hold).
+//! a delete, a new key), the option records every binding passes (`WaitOptions`,
+//! `BatchOptions` and what they hold) and a batch's snapshot (`BatchSnapshot` and what it holds:
+//! requests, idempotency keys, results, errors).
 //!
 //! Why by hand: these readers are the types' only ones (their serde `Deserialize` reads a tree and
 //! calls them), and in the npm package the derived readers over the tree's `Deserializer` were
@@ -13,14 +14,21 @@
 //!   else (`{"retry": null}` is not a policy). An option record's absent member keeps its default.
 //! - An integer is read only from a number written as one (`5`, not `5.0`) that fits its type;
 //!   a float from any number.
+//! - An enum is read from its exact wire name (`rate_limit`, `1080p`).
+//! - A snapshot's idempotency key must be one a create may send (`IdempotencyKey::from_string`):
+//!   a snapshot is text a user stores, and the key goes into a header.
 //! - A job's optional members are *lenient*: a value of the wrong shape is `None` and the rest of
 //!   the job is read (a server that changes one field must not break every client). Only `id`
 //!   (a string) and `status` (any string) are required, and `prompt`, when present, is text.
 
-use crate::batch::BatchOptions;
+use crate::batch::{BatchOptions, BatchSnapshot, ItemResult, SnapshotItem};
+use crate::error::{Error, ErrorKind};
+use crate::http::TransportKind;
 use crate::job::WaitOptions;
 use crate::json::{self, Json};
-use crate::model::{Account, CreatedApiKey, DeleteResult, Job, JobError, JobStatus, Mode, Resolution};
+use crate::model::{Account, CreateVideoRequest, CreatedApiKey, DeleteResult, Job, JobError, JobStatus, Mode, Resolution};
+use crate::request::IdempotencyKey;
+use crate::validate::{Issue, IssueCode};
 use crate::ratelimit::Limits;
 use crate::retry::RetryPolicy;
 use crate::schedule::PollPolicy;
@@ -315,12 +323,40 @@ impl FromJson for DeleteResult {
     }
 }
 
-/// An optional text member: absent or `null` is `None`.
-fn opt_text(m: MemberList<'_, '_>, key: &str) -> Result<Option<String>, json::Error> {
+/// An optional member: absent or `null` is `None`, anything else is read by `read`.
+fn opt<'j, 'a, T>(m: MemberList<'j, 'a>, key: &str, read: impl FnOnce(&'j Json<'a>) -> Result<T, json::Error>) -> Result<Option<T>, json::Error> {
     match member(m, key)? {
         None | Some(Json::Null) => Ok(None),
-        Some(v) => text_of(key, v).map(Some),
+        Some(v) => read(v).map(Some),
     }
+}
+
+/// An optional text member: absent or `null` is `None`.
+fn opt_text(m: MemberList<'_, '_>, key: &str) -> Result<Option<String>, json::Error> {
+    opt(m, key, |v| text_of(key, v))
+}
+
+/// A required text member.
+fn req_text(m: MemberList<'_, '_>, key: &str) -> Result<String, json::Error> {
+    text_of(key, required(m, key)?)
+}
+
+/// An enum member, by its wire name.
+fn choice<T>(key: &str, v: &Json<'_>, parse: fn(&str) -> Option<T>) -> Result<T, json::Error> {
+    let s = v.as_str().ok_or_else(|| wrong(key, v, "a string"))?;
+    parse(s).ok_or_else(|| json::Error::new(format!("`{key}`: unknown variant `{s}`")))
+}
+
+/// An integer member that must fit a `u32`.
+fn u32_of(key: &str, v: &Json<'_>) -> Result<u32, json::Error> {
+    // In range by `uint_of`'s bound.
+    uint_of(key, v, u32::MAX.into()).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// A member that is an array of `T`.
+fn list_of<T: FromJson>(key: &str, v: &Json<'_>) -> Result<Vec<T>, json::Error> {
+    let Json::Array(items) = v else { return Err(wrong(key, v, "an array")) };
+    items.iter().map(|i| T::from_json(i).map_err(|e| json::Error::new(format!("`{key}`: {e}")))).collect()
 }
 
 impl FromJson for Account {
@@ -349,6 +385,75 @@ impl FromJson for CreatedApiKey {
     }
 }
 
+impl FromJson for CreateVideoRequest {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let m = record(v, "a create request")?;
+        Ok(CreateVideoRequest {
+            prompt: req_text(m, "prompt")?,
+            mode: choice("mode", required(m, "mode")?, Mode::parse)?,
+            resolution: opt(m, "resolution", |v| choice("resolution", v, Resolution::parse))?,
+            duration: opt(m, "duration", |v| u32_of("duration", v))?,
+            image_url: opt_text(m, "image_url")?,
+            reference_url: opt_text(m, "reference_url")?,
+            seed: opt(m, "seed", |v| uint_of("seed", v, u64::MAX))?,
+        })
+    }
+}
+
+impl FromJson for Issue {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let m = record(v, "an issue")?;
+        Ok(Issue { field: req_text(m, "field")?, code: choice("code", required(m, "code")?, IssueCode::parse)?, message: req_text(m, "message")? })
+    }
+}
+
+impl FromJson for Error {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let m = record(v, "an error")?;
+        Ok(Error {
+            kind: choice("kind", required(m, "kind")?, ErrorKind::parse)?,
+            code: req_text(m, "code")?,
+            message: req_text(m, "message")?,
+            status: opt(m, "status", |v| uint_of("status", v, u16::MAX.into()).map(|n| u16::try_from(n).unwrap_or(u16::MAX)))?,
+            field: opt_text(m, "field")?,
+            request_id: opt_text(m, "request_id")?,
+            retry_after_ms: opt(m, "retry_after_ms", |v| uint_of("retry_after_ms", v, u64::MAX))?,
+            job_id: opt_text(m, "job_id")?,
+            job_status: opt_text(m, "job_status")?,
+            issues: member(m, "issues")?.map_or(Ok(Vec::new()), |v| list_of("issues", v))?,
+            transport: opt(m, "transport", |v| choice("transport", v, TransportKind::parse))?,
+        })
+    }
+}
+
+impl FromJson for ItemResult {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let m = record(v, "an item's result")?;
+        Ok(ItemResult { index: u32_of("index", required(m, "index")?)?, job: opt(m, "job", Job::from_json)?, error: opt(m, "error", Error::from_json)? })
+    }
+}
+
+impl FromJson for SnapshotItem {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let m = record(v, "a snapshot item")?;
+        let key = req_text(m, "idempotency_key")?;
+        Ok(SnapshotItem {
+            request: CreateVideoRequest::from_json(required(m, "request")?).map_err(|e| json::Error::new(format!("`request`: {e}")))?,
+            idempotency_key: IdempotencyKey::from_string(&key).map_err(|i| json::Error::new(format!("`idempotency_key`: {}", i.message)))?,
+            state: req_text(m, "state")?,
+            job_id: opt_text(m, "job_id")?,
+            result: opt(m, "result", ItemResult::from_json)?,
+        })
+    }
+}
+
+impl FromJson for BatchSnapshot {
+    fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
+        let m = record(v, "a batch snapshot")?;
+        Ok(BatchSnapshot { version: u32_of("version", required(m, "version")?)?, items: list_of("items", required(m, "items")?)?, scale: float_of("scale", required(m, "scale")?)? })
+    }
+}
+
 /// The serde `Deserialize` of a type read here: the value is read as a [`Json`] tree (from any
 /// serde format) and then by its [`FromJson`], so serde users and the bindings read alike.
 macro_rules! deserialize_via_from_json {
@@ -362,7 +467,23 @@ macro_rules! deserialize_via_from_json {
     )*};
 }
 
-deserialize_via_from_json!(RetryPolicy, PollPolicy, WaitOptions, Limits, BatchOptions, Job, DeleteResult, Account, CreatedApiKey);
+deserialize_via_from_json!(
+    RetryPolicy,
+    PollPolicy,
+    WaitOptions,
+    Limits,
+    BatchOptions,
+    Job,
+    DeleteResult,
+    Account,
+    CreatedApiKey,
+    CreateVideoRequest,
+    Issue,
+    Error,
+    ItemResult,
+    SnapshotItem,
+    BatchSnapshot,
+);
 
 #[cfg(test)]
 mod tests {

@@ -44,6 +44,28 @@ pub enum IssueCode {
 }
 
 impl IssueCode {
+    /// Every rule, in declaration order.
+    pub const ALL: [IssueCode; 12] = [
+        IssueCode::Required,
+        IssueCode::Blank,
+        IssueCode::InvalidType,
+        IssueCode::NotInteger,
+        IssueCode::OutOfRange,
+        IssueCode::InvalidChoice,
+        IssueCode::NotAllowed,
+        IssueCode::InvalidUrl,
+        IssueCode::UnknownField,
+        IssueCode::InvalidCharacters,
+        IssueCode::InvalidPrefix,
+        IssueCode::InvalidFormat,
+    ];
+
+    /// Parses the exact wire string (`out_of_range`).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<IssueCode> {
+        IssueCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
     /// The wire form (`required`, `out_of_range`, …).
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -65,7 +87,8 @@ impl IssueCode {
 }
 
 /// One violated rule: which field, which rule, and a sentence for people.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+// `Deserialize` reads a tree and calls the hand-written reader (crate::readers).
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Issue {
     /// The field (wire name), e.g. `duration`.

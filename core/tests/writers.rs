@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 use usvideo_core::batch::SnapshotItem;
+use usvideo_core::request::IdempotencyKey;
 use usvideo_core::*;
 
 fn same<T: Serialize + ToJson>(v: &T) {
@@ -143,4 +144,53 @@ fn a_learned_scale_reads_back_and_writes_the_same() {
     }
     assert!(written(1.0 / 15.0).0.ends_with(r#""scale":0.066666667}"#));
     assert!(written(-0.25).0.ends_with(r#""scale":-0.25}"#));
+}
+
+/// What the writers write of a snapshot, the hand-written readers read back unchanged, full and
+/// bare (the npm batch module reads snapshots with these readers only, with no serde in it), and
+/// serde's `Deserialize`, which goes through the same readers, agrees.
+#[test]
+fn snapshots_read_back_what_was_written() {
+    let key = IdempotencyKey::from_string("usv-0123456789abcdef0123456789abcdef").unwrap();
+    let full_request = CreateVideoRequest { prompt: "b".into(), mode: Mode::ImageToVideo, resolution: Some(Resolution::K2), duration: Some(10), image_url: Some("https://x/i.png".into()), reference_url: Some("https://x/r.png".into()), seed: Some(u64::from(u32::MAX)) };
+    let snapshot = BatchSnapshot {
+        version: 1,
+        items: vec![
+            SnapshotItem { request: CreateVideoRequest::text("a"), idempotency_key: key.clone(), state: "queued".into(), job_id: None, result: None },
+            SnapshotItem { request: full_request, idempotency_key: key.clone(), state: "done".into(), job_id: Some("job_1".into()), result: Some(ItemResult { index: 1, job: Some(full_job()), error: Some(full_error()) }) },
+            SnapshotItem { request: CreateVideoRequest::text("c"), idempotency_key: key, state: "done".into(), job_id: None, result: Some(ItemResult { index: 2, job: Some(bare_job()), error: Some(Error::new(ErrorKind::Timeout, "no answer")) }) },
+        ],
+        scale: 0.65,
+    };
+    let text = snapshot.to_json_string();
+    assert_eq!(BatchSnapshot::from_json(&json::parse(text.as_bytes()).unwrap()).unwrap(), snapshot);
+    assert_eq!(serde_json::from_str::<BatchSnapshot>(&text).unwrap(), snapshot);
+    for e in [full_error(), Error::new(ErrorKind::Usage, "m")] {
+        assert_eq!(serde_json::from_str::<Error>(&e.to_json_string()).unwrap(), e);
+    }
+}
+
+/// The snapshot readers keep the derive rules (see core/src/readers.rs), and refuse a key that
+/// could not go into a header.
+#[test]
+fn snapshot_readers_refuse_what_the_derives_refused() {
+    let read = |t: &str| BatchSnapshot::from_json(&json::parse(t.as_bytes()).unwrap());
+    let item = |extra: &str| format!(r#"{{"version":1,"scale":1,"items":[{{"request":{{"prompt":"a","mode":"text_to_video"}},"idempotency_key":"usv-1","state":"queued"{extra}}}]}}"#);
+    assert!(read(&item("")).is_ok());
+    assert!(read(&item(r#","future":[1]"#)).is_ok(), "unknown members are skipped");
+    assert_eq!(read(&item(r#","job_id":null"#)).unwrap().items[0].job_id, None);
+    for bad in [
+        item(r#","state":"done""#),                                                  // given twice
+        item(r#","result":{"index":-1}"#),                                          // out of range
+        item(r#","result":{"index":0,"error":{"kind":"nope","code":"c","message":"m"}}"#), // unknown variant
+        item(r#","result":{"index":0,"error":{"kind":"usage","code":"c","message":"m","issues":null}}"#),
+        item(r#","result":{"index":0,"error":{"kind":"usage","code":"c","message":"m","transport":"Timeout"}}"#),
+        r#"{"version":1,"scale":1,"items":[{"request":{"prompt":"a","mode":"text_to_video"},"idempotency_key":"usv-1\r\nX: y","state":"queued"}]}"#.to_owned(),
+        r#"{"version":1,"scale":1,"items":[{"request":{"prompt":"a","mode":"video"},"idempotency_key":"usv-1","state":"queued"}]}"#.to_owned(),
+        r#"{"version":1,"scale":1,"items":[{"request":{"mode":"text_to_video"},"idempotency_key":"usv-1","state":"queued"}]}"#.to_owned(),
+        r#"{"version":1,"scale":"1","items":[]}"#.to_owned(),
+        r#"{"version":1,"scale":1}"#.to_owned(),
+    ] {
+        assert!(read(&bad).is_err(), "{bad}");
+    }
 }

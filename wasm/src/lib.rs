@@ -222,7 +222,8 @@ pub(crate) fn batch_options(options: &str) -> R<BatchOptions> {
 /// A snapshot taken by `snapshot()`.
 #[cfg(feature = "batch")]
 pub(crate) fn batch_snapshot(snapshot: &str) -> R<BatchSnapshot> {
-    json::from_slice(snapshot.as_bytes()).map_err(|_| one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())"))
+    // The hand-written reader, not serde: no serde in either module (see core/src/readers.rs).
+    json::parse(snapshot.as_bytes()).ok().and_then(|v| <BatchSnapshot as usvideo_core::FromJson>::from_json(&v).ok()).ok_or_else(|| one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())"))
 }
 
 /// The seed of a resumed batch's jitter.
