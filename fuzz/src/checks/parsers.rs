@@ -424,9 +424,32 @@ pub fn pricing_table(data: &[u8]) {
     if let Ok(table) = PricingTable::from_json(&j(&value)) {
         check_table(&table);
     }
+    check_float(&format_decimal_nanos(nanos));
     if let Some(text) = value.as_str() {
         if let Some(n) = parse_decimal_nanos(text) {
             assert_eq!(parse_decimal_nanos(&format_decimal_nanos(n)), Some(n));
         }
+        check_float(text);
+    }
+}
+
+/// The core's float reader (`decimal::parse_f64`, which replaces std's in the wasm) reads what
+/// std reads, to 1e-14, and nothing std refuses; it refuses only what is not a decimal
+/// (`inf`, `NaN`) or has an exponent beyond an `i32`.
+fn check_float(text: &str) {
+    let ours = usvideo_core::decimal::parse_f64(text);
+    match (ours, text.parse::<f64>()) {
+        (Some(a), Ok(b)) => {
+            let near = a == b || ((a - b) / b).abs() < 1e-14 || (a.abs() < 1e-290 && b.abs() < 1e-290);
+            let both_huge = (a.is_infinite() || b.is_infinite()) && a.abs() > 1e307 && b.abs() > 1e307 && a.signum() == b.signum();
+            assert!(near || both_huge, "{text:?}: read as {a}, std reads {b}");
+        }
+        (None, Ok(b)) => {
+            let exponent = text.find(['e', 'E']).map_or("", |i| &text[i + 1..]);
+            let not_decimal = text.bytes().any(|c| c.is_ascii_alphabetic() && !matches!(c, b'e' | b'E'));
+            assert!(not_decimal || exponent.trim_start_matches(['+', '-']).len() > 9, "{text:?}: std reads {b}, the core nothing");
+        }
+        (Some(a), Err(_)) => panic!("{text:?}: read as {a}, std refuses it"),
+        (None, Err(_)) => {}
     }
 }
