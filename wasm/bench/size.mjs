@@ -236,13 +236,18 @@ ${peerTable}
   library rebuilt for size on nightly, \`wasm-opt --converge\`) and to 83,575 bytes gzipped
   (2026-12-04: every value handed to JS written and every body and option record read by
   hand-written code in the core, so no serde code is left in the module; the batch preflight
-  through \`BatchPlan\`). \`opt-level = "s"\` is ~8.5 KB larger; this binding adds no
+  through \`BatchPlan\`), then to 66,061 bytes (later on 2026-12-04: the few fractions the core
+  reads parsed by its own digit walker, \`core/src/decimal.rs\`, and the one float it writes
+  written to nine decimals, so std's float parser, zmij and their tables of powers, ~17 KB
+  gzipped, are gone), and to 64,568 bytes with Talc as the allocator instead of dlmalloc.
+  \`opt-level = "s"\` is ~8.5 KB larger; this binding adds no
   serde-wasm-bindgen, gloo-net, js-sys or futures. Where the bytes are now: wasm/README.md,
   "Assumptions and limits" (no single large piece is left). A module cut down to what this app
   uses (every export and call target but create, retrieve and wait taken out; an experiment,
-  measured 2026-12-04) is still 70,543 bytes gzipped: the core that create-and-wait drives
+  measured 2026-12-04 before the float change) was 70,543 bytes gzipped against 83,575 for the
+  whole module, so ~53 KB now by subtraction: the core that create-and-wait drives
   (validation, three machines, retries and \`Retry-After\`, the limiter, errors, JSON) is alone
-  about twice the goal, where the peers ship a thin HTTP wrapper (OpenAI's SDK, the largest, ${kb(rows.find((r) => r.name === "openai").jsGz)} KB
+  well above the goal, where the peers ship a thin HTTP wrapper (OpenAI's SDK, the largest, ${kb(rows.find((r) => r.name === "openai").jsGz)} KB
   for the same app).
 - **Overhead: the goal (≤ 1.10) is missed: ${o.ratio.toFixed(2)}× against the emulator, ${peer("usvideo").ratio.toFixed(2)}× against the
   stand-in server**, i.e. ~${us(peer("usvideo").sdk - peer("usvideo").raw)} µs a call. The peers' table puts it in context:
