@@ -12,7 +12,7 @@ use crate::json::Json;
 pub use crate::decimal::{format_decimal_nanos, parse_decimal_nanos};
 
 /// Nano-dollars per cent.
-const NANOS_PER_CENT: u128 = 10_000_000;
+const NANOS_PER_CENT: u64 = 10_000_000;
 /// Money stays within 2^53 so it is an exact JS `number`.
 pub const MAX_SAFE_CENTS: u64 = (1 << 53) - 1;
 
@@ -103,9 +103,12 @@ impl PricingTable {
             return Err(Issue::new("duration", IssueCode::OutOfRange, format!("duration must be a whole number of seconds from {MIN_DURATION} to {MAX_DURATION}")));
         }
         let per_second = self.per_second(resolution).ok_or_else(|| Issue::new("resolution", IssueCode::InvalidChoice, format!("no price for {resolution}")))?;
-        let nanos = u128::from(per_second) * u128::from(duration);
-        let cents = nanos.div_ceil(NANOS_PER_CENT);
-        u64::try_from(cents).ok().filter(|c| *c <= MAX_SAFE_CENTS).ok_or_else(|| Issue::new("cost", IssueCode::OutOfRange, "the cost exceeds 2^53 cents"))
+        // ⌈per_second × duration / 10^7⌉ in u64 without overflow: whole cents times the duration
+        // (≤ 1.9e13), plus the remainders' cents rounded up (< 10^8 nanos before dividing). Exact,
+        // and no u128 division in the wasm (compiler-builtins' is ~1 KB).
+        let d = u64::from(duration);
+        let cents = (per_second / NANOS_PER_CENT) * d + ((per_second % NANOS_PER_CENT) * d).div_ceil(NANOS_PER_CENT);
+        Some(cents).filter(|c| *c <= MAX_SAFE_CENTS).ok_or_else(|| Issue::new("cost", IssueCode::OutOfRange, "the cost exceeds 2^53 cents"))
     }
 
     /// The cost in cents of one request, with the service's defaults for absent fields.
@@ -155,6 +158,22 @@ mod tests {
         assert_eq!(estimate_cost(Resolution::P1080, 5).unwrap(), 120);
         assert_eq!(estimate_cost(Resolution::P720, 1).unwrap(), 6);
         assert_eq!(estimate_cost(Resolution::K2, 10).unwrap(), 360);
+    }
+
+    #[test]
+    fn the_largest_prices_are_exact() {
+        let t = |nanos| PricingTable { prices: vec![Price { resolution: Resolution::P720, per_second_nanodollars: nanos }] };
+        // u64::MAX nano-dollars a second for 10 s: 184467440737095516150 nanos, ⌈/10^7⌉ cents.
+        assert_eq!(t(u64::MAX).estimate(Resolution::P720, 10).unwrap(), 18_446_744_073_710);
+        assert_eq!(t(u64::MAX).estimate(Resolution::P720, 1).unwrap(), 1_844_674_407_371);
+        assert_eq!(t(9_999_999).estimate(Resolution::P720, 10).unwrap(), 10);
+        assert_eq!(t(10_000_001).estimate(Resolution::P720, 10).unwrap(), 11);
+        for nanos in [0, 1, 9_999_999, 10_000_000, 123_456_789_012, u64::MAX / 3, u64::MAX] {
+            for d in 1..=10u32 {
+                let want = (u128::from(nanos) * u128::from(d)).div_ceil(10_000_000);
+                assert_eq!(u128::from(t(nanos).estimate(Resolution::P720, d).unwrap()), want, "{nanos} × {d}");
+            }
+        }
     }
 
     #[test]
