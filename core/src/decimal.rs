@@ -27,7 +27,8 @@ struct Decimal {
 /// `None` for anything else, and for an exponent beyond an `i32`.
 fn read(text: &str) -> Option<Decimal> {
     let (mantissa, exp) = match text.find(['e', 'E']) {
-        Some(i) => (text.get(..i)?, text.get(i + 1..)?.parse::<i32>().ok()?),
+        // Through the `i64` reader the module already has (an `i32` one would be a second copy).
+        Some(i) => (text.get(..i)?, i32::try_from(text.get(i + 1..)?.parse::<i64>().ok()?).ok()?),
         None => (text, 0),
     };
     let (negative, mantissa) = match mantissa.strip_prefix('-') {
