@@ -239,7 +239,8 @@ ${peerTable}
   through \`BatchPlan\`), then to 66,061 bytes (later on 2026-12-04: the few fractions the core
   reads parsed by its own digit walker, \`core/src/decimal.rs\`, and the one float it writes
   written to nine decimals, so std's float parser, zmij and their tables of powers, ~17 KB
-  gzipped, are gone), and to 64,568 bytes with Talc as the allocator instead of dlmalloc.
+  gzipped, are gone), and to 64,219 bytes with Talc as the allocator instead of dlmalloc and
+  no u128 arithmetic.
   \`opt-level = "s"\` is ~8.5 KB larger; this binding adds no
   serde-wasm-bindgen, gloo-net, js-sys or futures. Where the bytes are now: wasm/README.md,
   "Assumptions and limits" (no single large piece is left). A module cut down to what this app
