@@ -245,8 +245,8 @@ ${peerTable}
   serde-wasm-bindgen, gloo-net, js-sys or futures. Where the bytes are now: wasm/README.md,
   "Assumptions and limits" (no single large piece is left). A module cut down to what this app
   uses (every export and call target but create, retrieve and wait taken out; an experiment,
-  measured 2026-12-04 before the float change) was 70,543 bytes gzipped against 83,575 for the
-  whole module, so ~53 KB now by subtraction: the core that create-and-wait drives
+  measured 2026-12-04 after the float change) is 52,067 bytes gzipped against 64,219 for the
+  whole module: the core that create-and-wait drives
   (validation, three machines, retries and \`Retry-After\`, the limiter, errors, JSON) is alone
   well above the goal, where the peers ship a thin HTTP wrapper (OpenAI's SDK, the largest, ${kb(rows.find((r) => r.name === "openai").jsGz)} KB
   for the same app).
