@@ -3,7 +3,7 @@
 //!
 //! Why not `str::parse::<f64>`: its correctly rounded algorithm carries tables of powers that cost
 //! the npm package ~11 KB gzipped of wasm, and float printing (zmij) ~5 KB more: together more than
-//! all of the core's validation (measured 2026-12-04: the main module 83,575 → ~67,000 bytes
+//! all of the core's validation (measured 2026-12-04: the main module 83,575 → 66,061 bytes
 //! gzipped without either). What the core reads as a fraction needs none of that:
 //! - prices, which must be exact: read into integer nano-units ([`parse_decimal_nanos`]);
 //! - a batch's scales and fractions and `Retry-After` seconds: [`parse_f64`] is exactly the

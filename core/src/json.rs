@@ -563,12 +563,12 @@ impl<'de> Json<'de> {
         match classify(t) {
             Num::U(n) => visitor.visit_u64(n),
             Num::I(n) => visitor.visit_i64(n),
-            Num::Big | Num::Fraction if float_ok => match t.parse::<f64>() {
-                Ok(f) => visitor.visit_f64(f),
-                Err(_) => Err(Error(format!("number {t} is out of range, expected {}", Expecting(&visitor)))),
+            Num::Fraction if !float_ok => Err(self.wrong_type(&visitor)),
+            // A float where one is asked for; else an integer beyond 64 bits.
+            Num::Big | Num::Fraction => match t.parse::<f64>() {
+                Ok(f) if float_ok => visitor.visit_f64(f),
+                _ => Err(Error(format!("number {t} is out of range, expected {}", Expecting(&visitor)))),
             },
-            Num::Fraction => Err(self.wrong_type(&visitor)),
-            Num::Big => Err(Error(format!("number {t} is out of range, expected {}", Expecting(&visitor)))),
         }
     }
 }

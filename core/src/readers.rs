@@ -123,8 +123,7 @@ impl Over<'_, '_> {
     }
     fn uint<T: TryFrom<u64> + Into<u64> + Copy>(&self, key: &str, slot: &mut T, max: T) -> Result<(), json::Error> {
         if let Some(v) = self.get(key)? {
-            let n = uint_of(key, v, max.into())?;
-            *slot = T::try_from(n).map_err(|_| json::Error::new(format!("`{key}`: number {n} is out of range")))?;
+            *slot = uint_as(key, v, max)?;
         }
         Ok(())
     }
@@ -347,10 +346,10 @@ fn choice<T>(key: &str, v: &Json<'_>, parse: fn(&str) -> Option<T>) -> Result<T,
     parse(s).ok_or_else(|| json::Error::new(format!("`{key}`: unknown variant `{s}`")))
 }
 
-/// An integer member that must fit a `u32`.
-fn u32_of(key: &str, v: &Json<'_>) -> Result<u32, json::Error> {
-    // In range by `uint_of`'s bound.
-    uint_of(key, v, u32::MAX.into()).map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+/// An integer member of a narrower type than `u64`, up to `max` (see the module's rules).
+fn uint_as<T: TryFrom<u64> + Into<u64> + Copy>(key: &str, v: &Json<'_>, max: T) -> Result<T, json::Error> {
+    let n = uint_of(key, v, max.into())?;
+    T::try_from(n).map_err(|_| json::Error::new(format!("`{key}`: number {n} is out of range")))
 }
 
 /// A member that is an array of `T`.
@@ -392,7 +391,7 @@ impl FromJson for CreateVideoRequest {
             prompt: req_text(m, "prompt")?,
             mode: choice("mode", required(m, "mode")?, Mode::parse)?,
             resolution: opt(m, "resolution", |v| choice("resolution", v, Resolution::parse))?,
-            duration: opt(m, "duration", |v| u32_of("duration", v))?,
+            duration: opt(m, "duration", |v| uint_as("duration", v, u32::MAX))?,
             image_url: opt_text(m, "image_url")?,
             reference_url: opt_text(m, "reference_url")?,
             seed: opt(m, "seed", |v| uint_of("seed", v, u64::MAX))?,
@@ -414,7 +413,7 @@ impl FromJson for Error {
             kind: choice("kind", required(m, "kind")?, ErrorKind::parse)?,
             code: req_text(m, "code")?,
             message: req_text(m, "message")?,
-            status: opt(m, "status", |v| uint_of("status", v, u16::MAX.into()).map(|n| u16::try_from(n).unwrap_or(u16::MAX)))?,
+            status: opt(m, "status", |v| uint_as("status", v, u16::MAX))?,
             field: opt_text(m, "field")?,
             request_id: opt_text(m, "request_id")?,
             retry_after_ms: opt(m, "retry_after_ms", |v| uint_of("retry_after_ms", v, u64::MAX))?,
@@ -429,7 +428,7 @@ impl FromJson for Error {
 impl FromJson for ItemResult {
     fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
         let m = record(v, "an item's result")?;
-        Ok(ItemResult { index: u32_of("index", required(m, "index")?)?, job: opt(m, "job", Job::from_json)?, error: opt(m, "error", Error::from_json)? })
+        Ok(ItemResult { index: uint_as("index", required(m, "index")?, u32::MAX)?, job: opt(m, "job", Job::from_json)?, error: opt(m, "error", Error::from_json)? })
     }
 }
 
@@ -450,7 +449,7 @@ impl FromJson for SnapshotItem {
 impl FromJson for BatchSnapshot {
     fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
         let m = record(v, "a batch snapshot")?;
-        Ok(BatchSnapshot { version: u32_of("version", required(m, "version")?)?, items: list_of("items", required(m, "items")?)?, scale: float_of("scale", required(m, "scale")?)? })
+        Ok(BatchSnapshot { version: uint_as("version", required(m, "version")?, u32::MAX)?, items: list_of("items", required(m, "items")?)?, scale: float_of("scale", required(m, "scale")?)? })
     }
 }
 
