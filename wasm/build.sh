@@ -14,15 +14,17 @@ rm -rf ts/gen pkg
 # panics abort at once (`-C panic=immediate-abort`: no panic messages, locations or formatting;
 # a panic was already a trap that the package turns into an InternalError) and `Debug` formatting
 # compiled out (`-Z fmt-debug=none`: nothing of ours prints `{:?}`; core/src/json.rs quotes
-# without it). ~10 KB gzipped less than stable (wasm/README.md). Without a nightly toolchain
+# without it); no caller locations kept (`-Z location-detail=none`: nothing prints them) and std's
+# `optimize_for_size` (its smaller sorts, integer printing and char counting: nothing of ours is
+# hot in them). ~11 KB gzipped less than stable (wasm/README.md). Without a nightly toolchain
 # (USVIDEO_WASM_STABLE=1, or none installed) the same code is built on stable, only larger.
 cargo_wasm() {
   if [ -z "${USVIDEO_WASM_STABLE:-}" ] && rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
     rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src' \
       || rustup component add rust-src --toolchain nightly >&2
-    RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none" \
+    RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none" \
       cargo +nightly build --manifest-path "$root/Cargo.toml" -p usvideo-wasm --target wasm32-unknown-unknown --profile wasm-release \
-      -Z build-std=std,panic_abort --target-dir "$target_dir/wasm-shipped" "$@"
+      -Z build-std=std,panic_abort -Z build-std-features=optimize_for_size --target-dir "$target_dir/wasm-shipped" "$@"
     wasm_out="$target_dir/wasm-shipped/wasm32-unknown-unknown/wasm-release/usvideo_wasm.wasm"
   else
     echo "build.sh: no nightly toolchain (or USVIDEO_WASM_STABLE set): building on stable, ~10 KB gzipped larger" >&2

@@ -21,7 +21,7 @@
 
 //! ## Two modules
 //! Built without the `batch` feature (the package's `gen/usvideo_wasm_bg.wasm`, loaded at import)
-//! the crate exports everything but the batch scheduler: `estimate`, `validate`, `parseResponse`,
+//! the crate exports everything but the batch scheduler: `estimate`,
 //! `Limiter`, `Client` and `Machine` (calls, creates, waits), and `Client.batchPreflight` (a
 //! batch's validation, estimate and first snapshot, through the core's `BatchPlan`, without the
 //! scheduler). Built with `batch` (`gen/usvideo_batch_bg.wasm`, loaded
