@@ -50,7 +50,7 @@ const line = (p) => {
 };
 const tty = process.stdout.isTTY;
 try {
-  const batch = client.videos.batch(requests, {
+  const batch = await client.videos.batch(requests, {
     maxSpendCents: 2_000,
     longestFirst: true,
     expectedScale: scale,

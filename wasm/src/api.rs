@@ -1,15 +1,14 @@
 //! The module an app loads at import: everything but the batch scheduler (see the crate docs).
 
-use crate::{batch_options, batch_requests, invalid, ms, one, seed_of, overridden, ErrorRecord, HeaderPairs, parse, render, throw, headers_from, transport_kind, R};
+use crate::{invalid, ms, one, overridden, ErrorRecord, HeaderPairs, parse, render, throw, headers_from, transport_kind, R};
 use usvideo_core::json::Json;
 use usvideo_core::writers::{Members, Record};
 use usvideo_core::ToJson;
 use usvideo_core::validate::{self, CREATE_FIELDS};
 use usvideo_core::{
-    response, ApiKey, BatchPlan, Output, BatchSnapshot, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, Millis,
-    ItemResult, PricingTable, RateLimiter, RequestId, Resolution, RetryPolicy, WaitOptions,
+    response, ApiKey, Output, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, Millis,
+    PricingTable, RateLimiter, RequestId, Resolution, RetryPolicy, WaitOptions,
 };
-use usvideo_core::batch::SnapshotItem;
 use wasm_bindgen::prelude::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -269,56 +268,6 @@ impl Client {
     }
 }
 
-#[wasm_bindgen]
-impl Client {
-    /// What a batch's start checks, without its scheduler (that is the `batch` module's
-    /// `BatchRun`): builds the core's [`Batch`] from `requests` (a JSON array of loose create
-    /// requests) or `snapshot` (resume), `options` and `entropy` exactly as `BatchRun` will, and
-    /// returns `{"estimated_cents", "snapshot", "progress"}` as JSON. The package calls it so that
-    /// `videos.batch()` throws at once, and knows its estimate, before the scheduler is loaded.
-    ///
-    /// # Errors
-    /// A validation error naming every bad request (`requests[3].duration`), an empty batch, a
-    /// total above `max_spend_cents`, a snapshot this version cannot read, or a missing key.
-    #[wasm_bindgen(js_name = batchPreflight)]
-    pub fn batch_preflight(&self, requests: Option<String>, snapshot: Option<String>, options: &str, entropy: &[u8], now: f64) -> R<String> {
-        let (b, text) = match snapshot {
-            // A snapshot is read here without its items' results (only whether each one failed):
-            // their jobs and errors are what a full read costs, and they change no check. A result
-            // this cannot read is refused when the batch module starts (the first `next()`).
-            Some(s) => {
-                let snap = light_snapshot(&s).ok_or_else(|| one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())"))?;
-                self.key()?;
-                let b = BatchPlan::resume(snap, seed_of(entropy), &batch_options(options)?, ms(now)).map_err(|e| throw(&e))?;
-                (b, s)
-            }
-            None => {
-                let Some(requests) = requests else {
-                    return Err(throw(&Error::usage("internal: a batch needs requests or a snapshot")));
-                };
-                self.key()?;
-                let b = BatchPlan::new(batch_requests(&requests)?, entropy, &batch_options(options)?).map_err(|e| throw(&e))?;
-                let text = b.snapshot().to_json_string();
-                (b, text)
-            }
-        };
-        Ok(Preflight { estimated_cents: b.estimated_cents(), snapshot: &text, progress: b.progress() }.to_json_string())
-    }
-}
-
-/// What `batchPreflight` returns.
-struct Preflight<'a> {
-    estimated_cents: u64,
-    snapshot: &'a str,
-    progress: usvideo_core::BatchProgress,
-}
-
-impl Record for Preflight<'_> {
-    fn write_members(&self, m: &mut Members<'_>) {
-        m.uint("estimated_cents", self.estimated_cents).text("snapshot", self.snapshot).value("progress", &self.progress);
-    }
-}
-
 /// A raw response (`call.raw`) for the package: `{status, headers: [[n, v]…], body}`.
 struct RawResponse<'a>(&'a HttpResponse);
 
@@ -326,39 +275,6 @@ impl Record for RawResponse<'_> {
     fn write_members(&self, m: &mut Members<'_>) {
         m.uint("status", self.0.status.into()).value("headers", &HeaderPairs(&self.0.headers)).text("body", &String::from_utf8_lossy(&self.0.body));
     }
-}
-
-/// A [`BatchSnapshot`] read without its items' jobs and errors (see `batchPreflight`): read from
-/// the tree by hand, so that no typed reader of a snapshot, a job or an error is in this module.
-fn light_snapshot(text: &str) -> Option<BatchSnapshot> {
-    let v = usvideo_core::json::parse(text.as_bytes()).ok()?;
-    let version = u32::try_from(v.get("version")?.as_u64()?).ok()?;
-    let scale = match v.get("scale")? {
-        Json::Number(t) => usvideo_core::decimal::parse_f64(t)?,
-        _ => return None,
-    };
-    let Json::Array(items) = v.get("items")? else { return None };
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        let text = |k: &str| item.get(k).and_then(Json::as_str);
-        let result = match item.get("result") {
-            None | Some(Json::Null) => None,
-            Some(r) => {
-                let index = u32::try_from(r.get("index")?.as_u64()?).ok()?;
-                // Only whether it failed: the error itself is read by the batch module.
-                let failed = r.get("error").is_some_and(|e| !e.is_null());
-                Some(ItemResult { index, job: None, error: failed.then(|| Error::usage("")) })
-            }
-        };
-        out.push(SnapshotItem {
-            request: validate::create_request_from_json(item.get("request")?).ok()?,
-            idempotency_key: IdempotencyKey::from_string(text("idempotency_key")?).ok()?,
-            state: text("state")?.to_owned(),
-            job_id: text("job_id").map(str::to_owned),
-            result,
-        });
-    }
-    Some(BatchSnapshot { version, items: out, scale })
 }
 
 /// How a finished call's 2xx response is read.

@@ -1,10 +1,12 @@
 //! The batch module (built with the `batch` feature): the core's `Batch` scheduler as `BatchRun`,
 //! loaded by the package the first time a batch runs (see the crate docs).
 
-use crate::{headers_from, ms, render, resume_batch, start_batch, throw, transport_kind, ItemRecord, R};
+use crate::{headers_from, invalid, ms, one, overridden, parse, render, throw, transport_kind, ErrorRecord, R};
+use usvideo_core::json::{self, Json};
+use usvideo_core::validate;
 use usvideo_core::writers::{Members, Record};
 use usvideo_core::ToJson;
-use usvideo_core::{ApiKey, Batch, ClientConfig, HttpResponse, RequestId};
+use usvideo_core::{ApiKey, Batch, BatchOptions, BatchSnapshot, ClientConfig, CreateVideoRequest, HttpResponse, IssueCode, ItemResult, RequestId};
 use wasm_bindgen::prelude::*;
 
 /// A running batch: the core's [`Batch`], driven by the package's loop like `Machine`.
@@ -16,11 +18,13 @@ impl BatchRun {
     /// Starts (`requests`, a JSON array of loose create requests) or resumes (`snapshot`, the JSON
     /// of `snapshot()`) a batch against `base_url` with `api_key`. `options` are JSON overrides of
     /// `BatchOptions` (wire names, e.g. `{"max_spend_cents": 500, "limits": {"concurrent_jobs":
-    /// 4}}`), `entropy` at least 16 random bytes (idempotency keys, jitter): the same entropy as a
-    /// `Client.batchPreflight` gives the same idempotency keys.
+    /// 4}}`), `entropy` at least 16 random bytes (idempotency keys, jitter). Sends nothing: the
+    /// first request comes from `poll`.
     ///
     /// # Errors
-    /// As `Client.batchPreflight`, and a validation error on `base_url` or `api_key`.
+    /// A validation error naming every bad request (`requests[3].duration`), an empty batch, a
+    /// total above `max_spend_cents`, a snapshot this version cannot read, or a bad `base_url` or
+    /// `api_key`.
     // A flat signature is what crosses to JS as plain arguments (no options object to marshal).
     #[allow(clippy::too_many_arguments)]
     pub fn start(base_url: &str, api_key: &str, user_agent: Option<String>, requests: Option<String>, snapshot: Option<String>, options: &str, entropy: &[u8], now: f64) -> R<BatchRun> {
@@ -109,4 +113,77 @@ impl Record for Summary<'_> {
     fn write_members(&self, m: &mut Members<'_>) {
         m.list("results", self.results).value("progress", self.progress).uint("spent_cents", self.spent_cents);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading a batch's input
+// ---------------------------------------------------------------------------------------------
+
+/// A batch item for JS, its error with `class` and `retryable` like every thrown error; `type` is
+/// `item_done` when it is sent as an event.
+pub(crate) struct ItemRecord<'a>(pub(crate) &'a ItemResult, pub(crate) Option<&'static str>);
+
+impl Record for ItemRecord<'_> {
+    fn write_members(&self, m: &mut Members<'_>) {
+        let ItemRecord(r, kind) = self;
+        m.maybe_text("type", *kind).uint("index", r.index.into()).maybe_value("job", r.job.as_ref()).maybe_value("error", r.error.as_ref().map(ErrorRecord).as_ref());
+    }
+}
+
+/// The requests of a new batch, each validated as a create request (fields prefixed with
+/// `requests[i].`).
+fn batch_requests(requests: &str) -> R<Vec<CreateVideoRequest>> {
+    let Json::Array(items) = parse(requests)? else {
+        return Err(one("requests", IssueCode::InvalidType, "requests must be an array"));
+    };
+    let mut reqs = Vec::with_capacity(items.len());
+    let mut issues = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match validate::create_request_from_json(item) {
+            Ok(r) => reqs.push(r),
+            Err(found) => issues.extend(found.into_iter().map(|mut x| {
+                x.field = format!("requests[{i}].{}", x.field);
+                x
+            })),
+        }
+    }
+    if issues.is_empty() {
+        Ok(reqs)
+    } else {
+        Err(invalid(issues))
+    }
+}
+
+/// A batch's options: JSON overrides of [`BatchOptions`].
+fn batch_options(options: &str) -> R<BatchOptions> {
+    overridden(Some(&parse(options)?), "options")
+}
+
+/// A snapshot taken by `snapshot()`.
+fn batch_snapshot(snapshot: &str) -> R<BatchSnapshot> {
+    // The hand-written reader, not serde: no serde in either module (see core/src/readers.rs).
+    json::parse(snapshot.as_bytes()).ok().and_then(|v| <BatchSnapshot as usvideo_core::FromJson>::from_json(&v).ok()).ok_or_else(|| one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())"))
+}
+
+/// The seed of a resumed batch's jitter.
+fn seed_of(entropy: &[u8]) -> u64 {
+    let mut seed = [0u8; 8];
+    for (d, s) in seed.iter_mut().zip(entropy) {
+        *d = *s;
+    }
+    u64::from_le_bytes(seed)
+}
+
+/// Starts the core's [`Batch`] over `requests` (JSON text of loose create requests).
+fn start_batch(config: &ClientConfig, key: &ApiKey, requests: &str, options: &str, entropy: &[u8], now: f64) -> R<Batch> {
+    let reqs = batch_requests(requests)?;
+    let options = batch_options(options)?;
+    Batch::new(config, key, reqs, entropy, options, ms(now)).map_err(|e| throw(&e))
+}
+
+/// Resumes the core's [`Batch`] from a snapshot.
+fn resume_batch(config: &ClientConfig, key: &ApiKey, snapshot: &str, options: &str, entropy: &[u8], now: f64) -> R<Batch> {
+    let snap = batch_snapshot(snapshot)?;
+    let options = batch_options(options)?;
+    Batch::resume(config, key, snap, seed_of(entropy), options, ms(now)).map_err(|e| throw(&e))
 }

@@ -21,13 +21,12 @@
 
 //! ## Two modules
 //! Built without the `batch` feature (the package's `gen/usvideo_wasm_bg.wasm`, loaded at import)
-//! the crate exports everything but the batch scheduler: `estimate`,
-//! `Limiter`, `Client` and `Machine` (calls, creates, waits), and `Client.batchPreflight` (a
-//! batch's validation, estimate and first snapshot, through the core's `BatchPlan`, without the
-//! scheduler). Built with `batch` (`gen/usvideo_batch_bg.wasm`, loaded
-//! by the package the first time a batch runs) it exports only `BatchRun`: the core's `Batch`
-//! scheduler. One wasm module cannot be tree-shaken, so this split is what keeps the scheduler out
-//! of apps that never run a batch.
+//! the crate exports everything but batches: `estimate`, `Limiter`, `Client` and `Machine` (calls,
+//! creates, waits). Built with `batch` (`gen/usvideo_batch_bg.wasm`, loaded by the package the
+//! first time a batch is made) it exports only `BatchRun`: the core's `Batch` scheduler, which also
+//! checks, keys and estimates a batch as it starts. One wasm module cannot be tree-shaken, so this
+//! split is what keeps batches out of apps that never make one (the checks alone were ~7 KB
+//! gzipped of the main module, measured 2026-12-04; `videos.batch()` is async for it).
 
 // The allocator: Talc instead of std's dlmalloc, in both modules. Why: each module is ~1.5 KB
 // gzipped smaller with it (measured 2026-12-04: 66,106 -> 64,568 and 67,010 -> 65,281 bytes),
@@ -40,11 +39,12 @@
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 use usvideo_core::json::{self, Json};
-use usvideo_core::validate;
 use usvideo_core::writers::{Members, Record};
-use usvideo_core::{BatchOptions, Error, Header, Issue, IssueCode, Millis, Output, ToJson, TransportKind};
+use usvideo_core::{Error, Header, Issue, IssueCode, Millis, Output, ToJson, TransportKind};
 #[cfg(feature = "batch")]
-use usvideo_core::{Batch, BatchSnapshot, Event, ItemResult};
+use usvideo_core::Event;
+#[cfg(feature = "batch")]
+use batch::ItemRecord;
 use wasm_bindgen::prelude::*;
 
 #[cfg(not(feature = "batch"))]
@@ -130,19 +130,6 @@ pub(crate) fn transport_kind(kind: &str) -> TransportKind {
     }
 }
 
-/// A batch item for JS, its error with `class` and `retryable` like every thrown error; `type` is
-/// `item_done` when it is sent as an event.
-#[cfg(feature = "batch")]
-pub(crate) struct ItemRecord<'a>(pub(crate) &'a ItemResult, pub(crate) Option<&'static str>);
-
-#[cfg(feature = "batch")]
-impl Record for ItemRecord<'_> {
-    fn write_members(&self, m: &mut Members<'_>) {
-        let ItemRecord(r, kind) = self;
-        m.maybe_text("type", *kind).uint("index", r.index.into()).maybe_value("job", r.job.as_ref()).maybe_value("error", r.error.as_ref().map(ErrorRecord).as_ref());
-    }
-}
-
 /// Headers as the package reads them: `[[name, value]…]`.
 pub(crate) struct HeaderPairs<'a>(pub(crate) &'a [Header]);
 
@@ -198,66 +185,4 @@ pub(crate) fn render(out: Output) -> String {
     }
     m.close();
     text
-}
-
-/// The requests of a new batch, each validated as a create request (fields prefixed with
-/// `requests[i].`).
-pub(crate) fn batch_requests(requests: &str) -> R<Vec<usvideo_core::CreateVideoRequest>> {
-    let Json::Array(items) = parse(requests)? else {
-        return Err(one("requests", IssueCode::InvalidType, "requests must be an array"));
-    };
-    let mut reqs = Vec::with_capacity(items.len());
-    let mut issues = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        match validate::create_request_from_json(item) {
-            Ok(r) => reqs.push(r),
-            Err(found) => issues.extend(found.into_iter().map(|mut x| {
-                x.field = format!("requests[{i}].{}", x.field);
-                x
-            })),
-        }
-    }
-    if issues.is_empty() {
-        Ok(reqs)
-    } else {
-        Err(invalid(issues))
-    }
-}
-
-/// A batch's options: JSON overrides of [`BatchOptions`].
-pub(crate) fn batch_options(options: &str) -> R<BatchOptions> {
-    overridden(Some(&parse(options)?), "options")
-}
-
-/// A snapshot taken by `snapshot()`.
-#[cfg(feature = "batch")]
-pub(crate) fn batch_snapshot(snapshot: &str) -> R<BatchSnapshot> {
-    // The hand-written reader, not serde: no serde in either module (see core/src/readers.rs).
-    json::parse(snapshot.as_bytes()).ok().and_then(|v| <BatchSnapshot as usvideo_core::FromJson>::from_json(&v).ok()).ok_or_else(|| one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())"))
-}
-
-/// The seed of a resumed batch's jitter.
-pub(crate) fn seed_of(entropy: &[u8]) -> u64 {
-    let mut seed = [0u8; 8];
-    for (d, s) in seed.iter_mut().zip(entropy) {
-        *d = *s;
-    }
-    u64::from_le_bytes(seed)
-}
-
-/// Starts the core's [`Batch`] over `requests` (JSON text of loose create requests).
-#[cfg(feature = "batch")]
-pub(crate) fn start_batch(config: &usvideo_core::ClientConfig, key: &usvideo_core::ApiKey, requests: &str, options: &str, entropy: &[u8], now: f64) -> R<Batch> {
-    let reqs = batch_requests(requests)?;
-    let options = batch_options(options)?;
-    Batch::new(config, key, reqs, entropy, options, ms(now)).map_err(|e| throw(&e))
-}
-
-/// Resumes the core's [`Batch`] from a snapshot (only the batch module reads whole snapshots: the
-/// main module's preflight reads a light one, see `api.rs`).
-#[cfg(feature = "batch")]
-pub(crate) fn resume_batch(config: &usvideo_core::ClientConfig, key: &usvideo_core::ApiKey, snapshot: &str, options: &str, entropy: &[u8], now: f64) -> R<Batch> {
-    let snap = batch_snapshot(snapshot)?;
-    let options = batch_options(options)?;
-    Batch::resume(config, key, snap, seed_of(entropy), options, ms(now)).map_err(|e| throw(&e))
 }

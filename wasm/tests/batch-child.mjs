@@ -19,7 +19,7 @@ const save = () => {
   writeFileSync(`${file}.tmp`, batch.snapshot());
   renameSync(`${file}.tmp`, file);
 };
-batch = client.videos.batch(requests, { expectedScale: 1 / 50, pollIntervalMs: 300, onEvent: save });
+batch = await client.videos.batch(requests, { expectedScale: 1 / 50, pollIntervalMs: 300, onEvent: save });
 save();
 for await (const item of batch) {
   save();

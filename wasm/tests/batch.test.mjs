@@ -57,7 +57,7 @@ test("12 jobs finish within the limits: no 429, each created once, results as th
   const reqs = requests(12);
   /** @type {import("usvideo").BatchProgress[]} */
   const progress = [];
-  const batch = client.videos.batch(reqs, { maxSpendCents: 2_000, expectedScale: 1 / SCALE, pollIntervalMs: 300, onProgress: (p) => progress.push(p) });
+  const batch = await client.videos.batch(reqs, { maxSpendCents: 2_000, expectedScale: 1 / SCALE, pollIntervalMs: 300, onProgress: (p) => progress.push(p) });
   const expected = usv.estimateCost(reqs);
   assert.equal(batch.estimatedCents, expected);
   assert.equal(rec.calls.length, 0, "nothing is sent before the first next()");
@@ -88,17 +88,17 @@ test("12 jobs finish within the limits: no 429, each created once, results as th
 
 test("refused beyond maxSpendCents or the balance, before anything is sent", async () => {
   const { acct, rec, client } = await fresh(emu, 100);
-  assert.throws(
-    () => client.videos.batch(requests(12), { maxSpendCents: 500 }),
+  await assert.rejects(
+    client.videos.batch(requests(12), { maxSpendCents: 500 }),
     (e) => e instanceof usv.ValidationError && e.field === "max_spend_cents" && /above max_spend_cents/.test(e.message),
   );
-  assert.throws(
-    () => client.videos.batch([requests(1)[0], { prompt: "x", mode: "text_to_video", duration: 11 }]),
+  await assert.rejects(
+    client.videos.batch([requests(1)[0], { prompt: "x", mode: "text_to_video", duration: 11 }]),
     (e) => e instanceof usv.ValidationError && e.field === "requests[1].duration",
   );
-  assert.throws(() => client.videos.batch([]), (e) => e instanceof usv.ValidationError && e.field === "requests");
+  await assert.rejects(client.videos.batch([]), (e) => e instanceof usv.ValidationError && e.field === "requests");
   assert.equal(rec.calls.length, 0);
-  const batch = client.videos.batch(requests(12));
+  const batch = await client.videos.batch(requests(12));
   await assert.rejects(batch.next(), (e) => e instanceof usv.InsufficientBalanceError && /balance is 100 cents/.test(e.message));
   assert.deepEqual(await batch.next(), { value: undefined, done: true });
   assert.deepEqual(rec.calls.map((c) => `${c.method} ${c.path}`), ["GET /v1/account"], "only the balance was read");
@@ -111,7 +111,7 @@ test("cancel: queued items end cancelled, pending jobs are deleted and refunded"
   let batch;
   /** @type {Promise<import("usvideo").BatchSummary | undefined> | undefined} */
   let cancelled;
-  batch = client.videos.batch(requests(8), {
+  batch = await client.videos.batch(requests(8), {
     concurrentJobs: 3,
     onProgress: (p) => {
       if (p.in_flight === 3 && !cancelled) cancelled = batch.cancel();
@@ -138,7 +138,7 @@ test("cancel: queued items end cancelled, pending jobs are deleted and refunded"
 test("an AbortSignal rejects next() at once and cancels the batch in the background", async () => {
   const { acct, client } = await fresh(frozen);
   const ac = new AbortController();
-  const batch = client.videos.batch(requests(6), { concurrentJobs: 2, signal: ac.signal, onProgress: (p) => p.in_flight === 2 && ac.abort() });
+  const batch = await client.videos.batch(requests(6), { concurrentJobs: 2, signal: ac.signal, onProgress: (p) => p.in_flight === 2 && ac.abort() });
   const t0 = performance.now();
   await assert.rejects(batch.next(), (e) => e instanceof usv.AbortError);
   assert.ok(performance.now() - t0 < 5_000);
@@ -152,7 +152,7 @@ test("an AbortSignal rejects next() at once and cancels the batch in the backgro
   // An already-aborted signal: nothing is sent.
   const rec = recording();
   const c2 = new USVideo({ apiKey: acct.api_key, baseURL: frozen.api, fetch: rec.fetch });
-  const b2 = c2.videos.batch(requests(2), { signal: AbortSignal.abort() });
+  const b2 = await c2.videos.batch(requests(2), { signal: AbortSignal.abort() });
   await assert.rejects(b2.next(), usv.AbortError);
   assert.equal(rec.calls.length, 0);
 });
@@ -186,7 +186,7 @@ test("resume after a SIGKILL: a new process continues from the last snapshot, no
 
     const rec = recording();
     const client = new USVideo({ apiKey: acct.api_key, baseURL: emu.api, fetch: rec.fetch });
-    const batch = client.videos.resumeBatch(snapshot, { expectedScale: 1 / SCALE, pollIntervalMs: 300 });
+    const batch = await client.videos.resumeBatch(snapshot, { expectedScale: 1 / SCALE, pollIntervalMs: 300 });
     /** @type {number[]} */
     const resumed = [];
     for await (const item of batch) {
@@ -210,24 +210,24 @@ test("resume after a SIGKILL: a new process continues from the last snapshot, no
 
 test("a snapshot that is not one is refused", async () => {
   const { client } = await fresh(emu);
-  assert.throws(() => client.videos.resumeBatch("{}"), (e) => e instanceof usv.ValidationError && e.field === "snapshot");
-  assert.throws(() => client.videos.resumeBatch(JSON.stringify({ version: 9, items: [], scale: 1 })), (e) => e instanceof usv.ValidationError && e.field === "snapshot.version");
+  await assert.rejects(client.videos.resumeBatch("{}"), (e) => e instanceof usv.ValidationError && e.field === "snapshot");
+  await assert.rejects(client.videos.resumeBatch(JSON.stringify({ version: 9, items: [], scale: 1 })), (e) => e instanceof usv.ValidationError && e.field === "snapshot.version");
 });
 
-test("before the batch module runs, the snapshot and counts are the core's preflight, and it starts with the same keys", async () => {
+test("before the first next(), the snapshot, counts and estimate are known, nothing is sent, and a cancel keeps the keys", async () => {
   const { rec, client } = await fresh(emu);
   const reqs = requests(3);
-  const batch = client.videos.batch(reqs, { checkBalance: false });
+  const batch = await client.videos.batch(reqs, { checkBalance: false });
   const before = JSON.parse(batch.snapshot());
   assert.deepEqual(before.items.map((/** @type {any} */ i) => i.state), ["queued", "queued", "queued"]);
   assert.deepEqual(batch.progress(), { total: 3, queued: 3, in_flight: 0, completed: 0, failed: 0, requests: 0 });
-  const summary = await batch.cancel(); // starts the batch module's run, then cancels it
+  const summary = await batch.cancel();
   assert.equal(rec.calls.length, 0, "nothing was sent");
   assert.deepEqual(summary?.results.map((r) => r.error?.name), ["AbortError", "AbortError", "AbortError"]);
   const after = JSON.parse(batch.snapshot());
   assert.deepEqual(after.items.map((/** @type {any} */ i) => i.idempotency_key), before.items.map((/** @type {any} */ i) => i.idempotency_key));
   // A resumed batch: its estimate and counts before anything runs.
-  const resumed = client.videos.resumeBatch(JSON.stringify({ ...before, items: before.items.slice(0, 2) }));
+  const resumed = await client.videos.resumeBatch(JSON.stringify({ ...before, items: before.items.slice(0, 2) }));
   assert.equal(resumed.estimatedCents, usv.estimateCost(reqs.slice(0, 2)));
   assert.deepEqual(resumed.progress(), { total: 2, queued: 2, in_flight: 0, completed: 0, failed: 0, requests: 0 });
   await resumed.cancel();

@@ -36,7 +36,7 @@ for (const call of [
   () => client.videos.retrieve("job_1"),
   () => new usv.USVideo({ apiKey: `${key}\r\nX: y`, baseURL: base }).account.retrieve(),
   () => new usv.USVideo({ apiKey: key, baseURL: "http://127.0.0.1:1/v1", maxRetries: 0 }).account.retrieve(),
-  () => client.videos.batch([{ prompt: "p", mode: "text_to_video" }], { checkBalance: true }).next(),
+  async () => (await client.videos.batch([{ prompt: "p", mode: "text_to_video" }], { checkBalance: true })).next(),
 ]) {
   try {
     await call();
@@ -44,5 +44,5 @@ for (const call of [
     show(e);
   }
 }
-const batch = client.videos.batch([{ prompt: "p", mode: "text_to_video" }]);
+const batch = await client.videos.batch([{ prompt: "p", mode: "text_to_video" }]);
 console.log(batch, batch.snapshot());

@@ -46,7 +46,7 @@ export async function checks(): Promise<void> {
   for await (const j of client.videos.listAll()) void j.id;
 
   // Batches: an async iterator of items; a completed item's job is a CompletedJob.
-  const batch: Batch = client.videos.batch([{ prompt: "x", mode: "text_to_video" }], { maxSpendCents: 100, concurrentJobs: 4, onProgress: (p: BatchProgress) => void p.in_flight });
+  const batch: Batch = await client.videos.batch([{ prompt: "x", mode: "text_to_video" }], { maxSpendCents: 100, concurrentJobs: 4, onProgress: (p: BatchProgress) => void p.in_flight });
   const est: number = batch.estimatedCents;
   for await (const item of batch) {
     const it: BatchItem = item;
@@ -61,9 +61,9 @@ export async function checks(): Promise<void> {
     }
   }
   const snap: string = batch.snapshot();
-  const resumed = client.videos.resumeBatch(snap, { signal: AbortSignal.timeout(1000) });
+  const resumed = await client.videos.resumeBatch(snap, { signal: AbortSignal.timeout(1000) });
   const summary: BatchSummary | undefined = await resumed.cancel();
   void est, summary?.spent_cents, resumed.summary?.results[0].index;
   // @ts-expect-error options are camelCase
-  client.videos.batch([], { max_spend_cents: 1 });
+  await client.videos.batch([], { max_spend_cents: 1 });
 }

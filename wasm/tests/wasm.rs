@@ -2,7 +2,7 @@
 //! (`WASM_BINDGEN_USE_BROWSER=1`). The package's own tests (tests/*.test.mjs) cover the driver.
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use usvideo_wasm::{estimate, validate, Client, Limiter};
+use usvideo_wasm::{estimate, Client, Limiter};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -22,7 +22,9 @@ fn a_typo_is_refused_with_a_suggestion() {
     assert_eq!(e["class"], "ValidationError");
     assert_eq!(e["field"], "resolutoin");
     assert!(e["message"].as_str().unwrap().contains("did you mean `resolution`"));
-    let e = thrown(validate("create_request", r#"{"prompt":"x","mode":"text_to_video","resolutoin":"1080p"}"#).unwrap_err());
+    let client = Client::new("http://h/v1", Some("sd_test_key_0001".into()), None).unwrap();
+    let spec = r#"{"machine":"create","request":{"prompt":"x","mode":"text_to_video","resolutoin":"1080p"}}"#;
+    let e = thrown(client.start(spec, &[0; 24], 0.0).err().unwrap());
     assert_eq!(e["issues"][0]["code"], "unknown_field");
 }
 

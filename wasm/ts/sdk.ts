@@ -526,10 +526,9 @@ class Ctx {
     return [g(() => this.client.start(J(spec), random(24), now())), generation];
   }
 
-  /** Checks a batch (or, with `snapshot`, a resumed one) as the core starts it, and returns what the
-   * batch module's `BatchRun` needs to start it the same way, and what is known before. */
-  startBatch(requests: unknown, o: BatchOptions, snapshot?: string): Pending {
-    this.refresh();
+  /** Loads the batch module (once per process) and starts the core's batch in it (or, with
+   * `snapshot`, resumes one): checked, keyed and estimated, nothing sent yet. */
+  async startBatch(requests: unknown, o: BatchOptions, snapshot?: string): Promise<[wb.BatchRun, number]> {
     const spec: Record<string, unknown> = { limits: { requests_per_minute: o.requestsPerMinute ?? this.rpm, concurrent_jobs: o.concurrentJobs ?? 10 } };
     const names: [keyof BatchOptions, string][] = [
       ["maxSpendCents", "max_spend_cents"], ["longestFirst", "longest_first"], ["pollByList", "poll_by_list"], ["pollIntervalMs", "poll_interval_ms"],
@@ -537,13 +536,10 @@ class Ctx {
     ];
     for (const [k, n] of names) if (o[k] !== undefined) spec[n] = o[k];
     if (this.retry.max_retries !== undefined) spec.retry = this.retry;
-    const c = this.client;
     const reqs = snapshot === undefined ? J(requests) : undefined;
     const options = J(spec);
-    const entropy = random(24).slice();
-    const pre = P(g(() => c.batchPreflight(reqs, snapshot, options, entropy, now()))) as { estimated_cents: number; snapshot: string; progress: BatchProgress };
-    loadBatch().catch(() => {}); // start the download now; the first next() awaits it
-    return { ...pre, start: (m) => this.makeBatch(m, reqs, snapshot, options, entropy, now()) };
+    const mod = await loadBatch();
+    return [g(() => this.makeBatch(mod, reqs, snapshot, options, random(24), now()), undefined, true), batchGeneration];
   }
 
   /** One API call with the core's retries; the parsed 2xx body. */
@@ -664,14 +660,6 @@ class Ctx {
 // Batches
 // ------------------------------------------------------------------------------------------------
 
-/** A batch checked by the core but not started: its estimate, snapshot and counts until the batch module runs it. */
-interface Pending {
-  estimated_cents: number;
-  snapshot: string;
-  progress: BatchProgress;
-  start: (m: BatchModule) => wb.BatchRun;
-}
-
 type ItemRecord = { type: "item_done"; index: number; job?: Job; error?: ErrorRecord & { class?: string; retryable?: boolean } };
 
 function item(r: Omit<ItemRecord, "type">): BatchItem {
@@ -683,16 +671,15 @@ function item(r: Omit<ItemRecord, "type">): BatchItem {
  * batch)` yields items as they finish; `snapshot()` saves where it stands (JSON) for
  * `client.videos.resumeBatch` in another process; `cancel()` stops it. Nothing is sent until the
  * first `next()` (or `cancel()`); breaking out of `for await` pauses it (jobs already submitted go on
- * at the service), and iterating again continues.
+ * at the service), and iterating again continues. Made by `await client.videos.batch(…)`.
  *
  * If the whole batch fails (the balance is short, the key is refused), `next()` rejects with that
  * error once, then the iteration ends.
  */
 export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefined> {
   readonly #c: Ctx;
-  #m?: wb.BatchRun;
-  #gen = -1;
-  readonly #pending: Pending;
+  readonly #m: wb.BatchRun;
+  readonly #gen: number;
   readonly #o: BatchOptions;
   readonly #items: BatchItem[] = [];
   #summary?: BatchSummary;
@@ -700,7 +687,9 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
   #reported = false;
   #finished = false;
   #cancelling = false;
+  /** The snapshot and counts taken as the batch ended (its machine is freed then). */
   #last = "";
+  #lastProgress?: BatchProgress;
   #lock: Promise<unknown> = Promise.resolve();
   #wake = new AbortController();
   readonly #onAbort = (): void => void this.cancel().catch(() => {});
@@ -708,11 +697,11 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
   readonly estimatedCents: number;
 
   /** @internal */
-  constructor(c: unknown, pending: unknown, o: BatchOptions) {
+  constructor(c: unknown, started: unknown, o: BatchOptions) {
     this.#c = c as Ctx;
-    this.#pending = pending as Pending;
+    [this.#m, this.#gen] = started as [wb.BatchRun, number];
     this.#o = o;
-    this.estimatedCents = this.#pending.estimated_cents;
+    this.estimatedCents = g(() => this.#m.estimatedCents, this.#gen, true);
     if (o.signal?.aborted) this.#onAbort();
     else o.signal?.addEventListener("abort", this.#onAbort, { once: true });
   }
@@ -751,8 +740,7 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
   cancel(): Promise<BatchSummary | undefined> {
     if (!this.#cancelling && !this.#finished) {
       this.#cancelling = true;
-      const m = this.#m;
-      if (m) g(() => m.cancel(now()), this.#gen, true); // else when it starts
+      g(() => this.#m.cancel(now()), this.#gen, true);
       const wake = this.#wake;
       this.#wake = new AbortController();
       wake.abort();
@@ -762,14 +750,12 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
 
   /** Where the batch stands, as JSON text: save it and pass it to `client.videos.resumeBatch` (in any process) to continue without submitting anything twice. */
   snapshot(): string {
-    const m = this.#m;
-    return this.#finished ? this.#last || this.#pending.snapshot : m ? g(() => m.snapshot(), this.#gen, true) : this.#pending.snapshot;
+    return this.#finished ? this.#last : g(() => this.#m.snapshot(), this.#gen, true);
   }
 
   /** The counts now. */
   progress(): BatchProgress {
-    const m = this.#m;
-    return this.#finished ? (this.#summary?.progress ?? this.#pending.progress) : m ? P(g(() => m.progress(), this.#gen, true)) : this.#pending.progress;
+    return this.#finished ? this.#summary?.progress ?? (this.#lastProgress as BatchProgress) : P(g(() => this.#m.progress(), this.#gen, true));
   }
 
   /** Every item in input order, once the batch has ended (`undefined` before, or if it failed as a whole). */
@@ -793,34 +779,15 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
     return { value: undefined, done: true };
   }
 
-  /** Drives the machine until an item is ready (`untilItem`, unless cancelling) or the batch ends. */
-  /** Loads the batch module (once per process) and starts the core's batch in it (once per batch). */
-  async #machine(): Promise<wb.BatchRun | undefined> {
-    if (this.#m || this.#finished) return this.#m;
-    const mod = await loadBatch();
-    if (this.#finished) return undefined;
-    try {
-      const m = g(() => this.#pending.start(mod), undefined, true);
-      this.#gen = batchGeneration;
-      if (this.#cancelling) g(() => m.cancel(now()), this.#gen, true);
-      return (this.#m = m);
-    } catch (e) {
-      this.#finish(e as USVideoError);
-      return undefined;
-    }
-  }
-
   #finish(failure?: USVideoError): void {
     this.#failure = failure;
     this.#finished = true;
     this.#o.signal?.removeEventListener("abort", this.#onAbort);
   }
 
+  /** Drives the machine until an item is ready (`untilItem`, unless cancelling) or the batch ends. */
   async #pump(untilItem: boolean): Promise<void> {
-    if (this.#finished) return;
-    const m = await this.#machine();
-    if (!m) return;
-    const [c, gen, o] = [this.#c, this.#gen, this.#o];
+    const [m, c, gen, o] = [this.#m, this.#c, this.#gen, this.#o];
     while (!this.#finished) {
       if (untilItem && !this.#cancelling && this.#items.length) return;
       const out: Exclude<Out, { t: "event" }> | { t: "event"; event: BatchEvent | ItemRecord } = P(g(() => m.poll(now()), gen, true));
@@ -853,6 +820,7 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
         g(() => m.cancel(now()), gen, true); // nothing can be in flight: every request is awaited inline
       } else {
         this.#last = g(() => m.snapshot(), gen, true);
+        this.#lastProgress = P(g(() => m.progress(), gen, true));
         let failure: USVideoError | undefined;
         try {
           const s = P(g(() => m.takeResult(), gen, true));
@@ -949,16 +917,18 @@ export class Videos {
 
   /**
    * Runs many jobs within the account's limits and yields them as they finish:
-   * `for await (const item of client.videos.batch(requests, {maxSpendCents: 2000}))`. The total is
-   * estimated first: beyond `maxSpendCents` this throws a `ValidationError` at once, beyond the
-   * balance the first `next()` rejects with `InsufficientBalanceError`; nothing is sent either way.
+   * `for await (const item of await client.videos.batch(requests, {maxSpendCents: 2000}))`. The
+   * total is estimated first: beyond `maxSpendCents` this rejects with a `ValidationError`, beyond
+   * the balance the first `next()` rejects with `InsufficientBalanceError`; nothing is sent either
+   * way. Async because batches live in a second WebAssembly module, fetched the first time a
+   * batch is made (apps that never make one never load it).
    * At most `concurrentJobs` are in flight; creates and polls share one request budget, so the
    * batch itself never causes a 429; each create is made at most once (an idempotency key per item,
    * reconciliation when an outcome is unknown); running jobs are observed with one list request.
    * @throws {ValidationError} naming every bad request (`requests[3].duration`), or `max_spend_cents`.
    */
-  batch(requests: readonly CreateVideoParams[], o: BatchOptions = {}): Batch {
-    return new Batch(this.#c, this.#c.startBatch(requests, o), o);
+  async batch(requests: readonly CreateVideoParams[], o: BatchOptions = {}): Promise<Batch> {
+    return new Batch(this.#c, await this.#c.startBatch(requests, o), o);
   }
 
   /**
@@ -967,8 +937,8 @@ export class Videos {
    * so no job is created or charged twice. Items already done are not yielded again (they are in
    * the summary).
    */
-  resumeBatch(snapshot: string, o: BatchOptions = {}): Batch {
-    return new Batch(this.#c, this.#c.startBatch(null, o, snapshot), o);
+  async resumeBatch(snapshot: string, o: BatchOptions = {}): Promise<Batch> {
+    return new Batch(this.#c, await this.#c.startBatch(null, o, snapshot), o);
   }
 
   /** Creates a job (at most once) and waits for it. */
