@@ -207,8 +207,12 @@ impl Error {
         let message = match issues.as_slice() {
             [one] => one.message.clone(),
             many => {
-                let all: Vec<String> = many.iter().map(ToString::to_string).collect();
-                format!("{} problems: {}", many.len(), all.join("; "))
+                let mut m = format!("{} problems:", many.len());
+                for (i, issue) in many.iter().enumerate() {
+                    m.push_str(if i == 0 { " " } else { "; " });
+                    m.push_str(&issue.to_string());
+                }
+                m
             }
         };
         let mut e = Error::new(ErrorKind::Validation, message);

@@ -37,6 +37,9 @@ impl Default for Limits {
     }
 }
 
+/// The error code of a 429 that is about job slots (see [`RateLimiter::observe`]).
+const CONCURRENCY_LIMIT: &[u8] = b"concurrency_limit";
+
 /// Sliding-window limiter. Drive it with [`RateLimiter::try_acquire`] before each send and
 /// [`RateLimiter::on_retry_after`] when the server answers 429.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,8 +105,9 @@ impl RateLimiter {
             return; // every answer passes here: the body is searched only for a 429
         }
         // A `concurrency_limit` 429 is about job slots, not the request rate: it must not pause
-        // reads on the key.
-        let about_rate = !String::from_utf8_lossy(&resp.body).contains("concurrency_limit");
+        // reads on the key. Searched as bytes: a substring search over text costs the wasm module
+        // std's two-way searcher (~0.4 KB gzipped) for this one use.
+        let about_rate = !resp.body.windows(CONCURRENCY_LIMIT.len()).any(|w| w == CONCURRENCY_LIMIT);
         if let Some(ms) = crate::response::retry_after_ms(resp).filter(|_| about_rate) {
             self.on_retry_after(now, ms.min(crate::retry::RetryPolicy::default().max_retry_after_ms));
         }
@@ -170,5 +174,25 @@ mod tests {
             let in_window = granted.iter().skip(i).take_while(|u| u.since(*t) < WINDOW_MS).count();
             assert!(in_window <= 60);
         }
+    }
+
+    #[test]
+    fn a_429_pauses_the_key_unless_it_is_about_job_slots() {
+        let answer = |code: &str| {
+            let mut r = crate::http::HttpResponse::json(429, &format!(r#"{{"error":{{"code":"{code}","message":"slow down"}}}}"#));
+            r.headers.push(crate::http::Header::new("Retry-After", "2"));
+            r
+        };
+        let mut l = RateLimiter::new(0);
+        l.observe(&answer("concurrency_limit"), Millis(1_000));
+        assert_eq!(l.try_acquire(Millis(1_000)), Ok(()), "a concurrency_limit 429 does not pause reads");
+        l.observe(&answer("rate_limited"), Millis(1_000));
+        assert_eq!(l.try_acquire(Millis(1_000)), Err(Millis(3_000)), "a rate 429 pauses the key for Retry-After");
+        // A body too short to hold the code, or not text, is a rate 429 too.
+        let mut l = RateLimiter::new(0);
+        let mut r = answer("x");
+        r.body = vec![0xff, 0xfe];
+        l.observe(&r, Millis(0));
+        assert_eq!(l.try_acquire(Millis(0)), Err(Millis(2_000)));
     }
 }

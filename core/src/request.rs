@@ -159,14 +159,16 @@ impl ClientConfig {
     /// A validation error on `limit` (outside 1 to 100).
     pub fn list_videos(&self, key: &ApiKey, params: &ListParams) -> Result<HttpRequest, Error> {
         validate::validate_list_params(params).map_err(|i| Error::validation(vec![i]))?;
-        let mut query = Vec::new();
-        if let Some(l) = params.limit {
-            query.push(format!("limit={l}"));
+        let mut path = String::from("videos");
+        let mut sep = '?';
+        for (name, value) in [("limit=", params.limit.map(u64::from)), ("offset=", params.offset)] {
+            if let Some(v) = value {
+                path.push(sep);
+                path.push_str(name);
+                path.push_str(&v.to_string());
+                sep = '&';
+            }
         }
-        if let Some(o) = params.offset {
-            query.push(format!("offset={o}"));
-        }
-        let path = if query.is_empty() { "videos".to_owned() } else { format!("videos?{}", query.join("&")) };
         Ok(self.request(Method::Get, &path, Some(key.expose()), None))
     }
 
