@@ -248,11 +248,9 @@ pub struct SnapshotItem {
 
 /// A batch as checked before it runs: its items (validated, each with its idempotency key), their
 /// estimate, the scale of expected times and the jitter's seed. [`Batch::new`] and
-/// [`Batch::resume`] make one and then add the scheduler ([`Batch::from_plan`]); a binding that
-/// loads the scheduler only when a batch runs (the npm package) makes just this, to refuse a bad
-/// batch at once and know its estimate, counts and snapshot before that.
+/// [`Batch::resume`] make one and then add the scheduler (`Batch::from_plan`).
 #[derive(Debug)]
-pub struct BatchPlan {
+pub(crate) struct BatchPlan {
     items: Vec<Item>,
     scale: f64,
     seed: u64,
@@ -264,7 +262,7 @@ impl BatchPlan {
     ///
     /// # Errors
     /// As [`Batch::new`].
-    pub fn new(requests: Vec<CreateVideoRequest>, entropy: &[u8], options: &BatchOptions) -> Result<Self, Error> {
+    fn new(requests: Vec<CreateVideoRequest>, entropy: &[u8], options: &BatchOptions) -> Result<Self, Error> {
         let base = IdempotencyKey::from_entropy(entropy).map_err(|i| Error::validation(vec![i]))?;
         let items = requests
             .into_iter()
@@ -283,7 +281,7 @@ impl BatchPlan {
     ///
     /// # Errors
     /// As [`Batch::resume`].
-    pub fn resume(snapshot: BatchSnapshot, seed: u64, options: &BatchOptions, now: Millis) -> Result<Self, Error> {
+    fn resume(snapshot: BatchSnapshot, seed: u64, options: &BatchOptions, now: Millis) -> Result<Self, Error> {
         if snapshot.version != 1 {
             return Err(Error::validation(vec![Issue::new("snapshot.version", IssueCode::InvalidChoice, "this SDK reads batch snapshots of version 1")]));
         }
@@ -346,23 +344,6 @@ impl BatchPlan {
         Ok(BatchPlan { items, scale, seed, total_cents })
     }
 
-    /// The estimated total of the items not yet done, in cents.
-    #[must_use]
-    pub fn estimated_cents(&self) -> u64 {
-        self.total_cents
-    }
-
-    /// The counts before anything is sent.
-    #[must_use]
-    pub fn progress(&self) -> BatchProgress {
-        progress_of(&self.items, 0)
-    }
-
-    /// The snapshot before anything is sent.
-    #[must_use]
-    pub fn snapshot(&self) -> BatchSnapshot {
-        snapshot_of(&self.items, self.scale)
-    }
 }
 
 /// The counts of `items` (the batch's and the plan's).
@@ -420,8 +401,7 @@ impl Batch {
     }
 
     /// The scheduler over a checked plan.
-    #[must_use]
-    pub fn from_plan(config: &ClientConfig, key: &ApiKey, plan: BatchPlan, options: BatchOptions, _now: Millis) -> Self {
+    fn from_plan(config: &ClientConfig, key: &ApiKey, plan: BatchPlan, options: BatchOptions, _now: Millis) -> Self {
         let BatchPlan { items, scale, seed, total_cents } = plan;
         let mut order: Vec<usize> = items.iter().enumerate().filter(|(_, i)| matches!(i.state, ItemState::Queued)).map(|(i, _)| i).collect();
         if options.longest_first {

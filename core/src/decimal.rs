@@ -65,7 +65,7 @@ fn pow10(k: i32) -> f64 {
     (0..k).fold(1.0, |p, _| p * 10.0)
 }
 
-/// A decimal's nearest float, as [the module](self) describes; `None` where [`read`] gives none
+/// A decimal's nearest float, as [the module](self) describes; `None` where `read` gives none
 /// (so also for `inf` and `NaN`). Far beyond a float's range it is infinite or zero.
 #[must_use]
 pub fn parse_f64(text: &str) -> Option<f64> {

@@ -74,7 +74,7 @@ mod testkit;
 pub mod validate;
 pub mod writers;
 
-pub use batch::{Batch, BatchOptions, BatchPlan, BatchProgress, BatchSnapshot, BatchSummary, ItemResult};
+pub use batch::{Batch, BatchOptions, BatchProgress, BatchSnapshot, BatchSummary, ItemResult};
 pub use call::Call;
 pub use create::Create;
 pub use error::{Error, ErrorKind};
