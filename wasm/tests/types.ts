@@ -66,4 +66,6 @@ export async function checks(): Promise<void> {
   void est, summary?.spent_cents, resumed.summary?.results[0].index;
   // @ts-expect-error options are camelCase
   await client.videos.batch([], { max_spend_cents: 1 });
+  // @ts-expect-error batch() is async: a promise is not iterable (await it first)
+  for await (const item of client.videos.batch([])) void item;
 }
