@@ -115,10 +115,6 @@ impl Record for Summary<'_> {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Reading a batch's input
-// ---------------------------------------------------------------------------------------------
-
 /// A batch item for JS, its error with `class` and `retryable` like every thrown error; `type` is
 /// `item_done` when it is sent as an event.
 pub(crate) struct ItemRecord<'a>(pub(crate) &'a ItemResult, pub(crate) Option<&'static str>);
@@ -129,6 +125,10 @@ impl Record for ItemRecord<'_> {
         m.maybe_text("type", *kind).uint("index", r.index.into()).maybe_value("job", r.job.as_ref()).maybe_value("error", r.error.as_ref().map(ErrorRecord).as_ref());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reading a batch's input
+// ---------------------------------------------------------------------------------------------
 
 /// The requests of a new batch, each validated as a create request (fields prefixed with
 /// `requests[i].`).
