@@ -343,39 +343,6 @@ impl BatchPlan {
         }
         Ok(BatchPlan { items, scale, seed, total_cents })
     }
-
-}
-
-/// The counts of `items` (the batch's and the plan's).
-fn progress_of(items: &[Item], requests: u64) -> BatchProgress {
-    let mut p = BatchProgress { total: u32::try_from(items.len()).unwrap_or(u32::MAX), requests, ..BatchProgress::default() };
-    for item in items {
-        match (&item.state, &item.result) {
-            (ItemState::Queued, _) => p.queued += 1,
-            (ItemState::Done, Some(r)) if r.error.is_none() => p.completed += 1,
-            (ItemState::Done, _) => p.failed += 1,
-            _ => p.in_flight += 1,
-        }
-    }
-    p
-}
-
-/// The snapshot of `items` (the batch's and the plan's).
-fn snapshot_of(items: &[Item], scale: f64) -> BatchSnapshot {
-    let items = items
-        .iter()
-        .map(|item| {
-            let (state, job_id) = match &item.state {
-                ItemState::Queued if item.reconcile_first => ("submitting", None),
-                ItemState::Queued => ("queued", None),
-                ItemState::Creating(_) => ("submitting", None),
-                ItemState::Running(r) | ItemState::Deleting(r) => ("running", Some(r.job_id.clone())),
-                ItemState::Done => ("done", item.result.as_ref().and_then(|r| r.job.as_ref().map(|j| j.id.clone()))),
-            };
-            SnapshotItem { request: item.request.clone(), idempotency_key: item.key.clone(), state: state.to_owned(), job_id, result: item.result.clone() }
-        })
-        .collect();
-    BatchSnapshot { version: 1, items, scale }
 }
 
 impl Batch {
@@ -444,13 +411,36 @@ impl Batch {
     /// The batch's counts now.
     #[must_use]
     pub fn progress(&self) -> BatchProgress {
-        progress_of(&self.items, self.requests)
+        let mut p = BatchProgress { total: u32::try_from(self.items.len()).unwrap_or(u32::MAX), requests: self.requests, ..BatchProgress::default() };
+        for item in &self.items {
+            match (&item.state, &item.result) {
+                (ItemState::Queued, _) => p.queued += 1,
+                (ItemState::Done, Some(r)) if r.error.is_none() => p.completed += 1,
+                (ItemState::Done, _) => p.failed += 1,
+                _ => p.in_flight += 1,
+            }
+        }
+        p
     }
 
     /// The state as data, to resume from in another process ([`Batch::resume`]).
     #[must_use]
     pub fn snapshot(&self) -> BatchSnapshot {
-        snapshot_of(&self.items, self.scale)
+        let items = self
+            .items
+            .iter()
+            .map(|item| {
+                let (state, job_id) = match &item.state {
+                    ItemState::Queued if item.reconcile_first => ("submitting", None),
+                    ItemState::Queued => ("queued", None),
+                    ItemState::Creating(_) => ("submitting", None),
+                    ItemState::Running(r) | ItemState::Deleting(r) => ("running", Some(r.job_id.clone())),
+                    ItemState::Done => ("done", item.result.as_ref().and_then(|r| r.job.as_ref().map(|j| j.id.clone()))),
+                };
+                SnapshotItem { request: item.request.clone(), idempotency_key: item.key.clone(), state: state.to_owned(), job_id, result: item.result.clone() }
+            })
+            .collect();
+        BatchSnapshot { version: 1, items, scale: self.scale }
     }
 
     // ---- driving ---------------------------------------------------------------------------

@@ -78,6 +78,8 @@ async function sizes(dir) {
     // app's size is its entry chunk and the chunks it imports statically; `jsAllGz` is every chunk.
     const out = await esbuild.build({ entryPoints: [entry], bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022", write: false, logLevel: "silent", absWorkingDir: dir, splitting: true, outdir: join(dir, "out"), metafile: true });
     const files = new Map(out.outputFiles.map((f) => [relative(dir, f.path), f.contents]));
+    const gz = new Map([...files].map(([k, c]) => [k, gzipSync(c, { level: 9 }).length]));
+    const sum = (keys, size) => [...keys].reduce((n, k) => n + size(k), 0);
     const loaded = new Set();
     const visit = (path) => {
       if (loaded.has(path)) return;
@@ -85,12 +87,10 @@ async function sizes(dir) {
       for (const i of out.metafile.outputs[path]?.imports ?? []) if (i.kind === "import-statement" && !i.external) visit(i.path);
     };
     visit(Object.keys(out.metafile.outputs).find((k) => out.metafile.outputs[k].entryPoint));
-    const js = Buffer.concat([...loaded].map((k) => files.get(k)));
-    const jsAllGz = [...files.values()].reduce((n, c) => n + gzipSync(c, { level: 9 }).length, 0);
     let wasm = new Uint8Array();
     if (name === "usvideo") wasm = readFileSync(join(here, "pkg/gen/usvideo_wasm_bg.wasm"));
     const version = name === "usvideo" ? JSON.parse(readFileSync(join(here, "pkg/package.json"), "utf8")).version : PEERS[name];
-    rows.push({ name, version, js: js.length, jsGz: [...loaded].reduce((n, k) => n + gzipSync(files.get(k), { level: 9 }).length, 0), jsAllGz, chunks: files.size, wasm: wasm.length, wasmGz: wasm.length ? gzipSync(wasm, { level: 9 }).length : 0 });
+    rows.push({ name, version, js: sum(loaded, (k) => files.get(k).length), jsGz: sum(loaded, (k) => gz.get(k)), jsAllGz: sum(files.keys(), (k) => gz.get(k)), chunks: files.size, wasm: wasm.length, wasmGz: wasm.length ? gzipSync(wasm, { level: 9 }).length : 0 });
   }
   return rows;
 }

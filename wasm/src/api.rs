@@ -1,6 +1,6 @@
 //! The module an app loads at import: everything but the batch scheduler (see the crate docs).
 
-use crate::{invalid, ms, one, overridden, ErrorRecord, HeaderPairs, parse, render, throw, headers_from, transport_kind, R};
+use crate::{invalid, ms, one, overridden, seed_of, ErrorRecord, HeaderPairs, parse, render, throw, headers_from, transport_kind, R};
 use usvideo_core::json::Json;
 use usvideo_core::writers::{Members, Record};
 use usvideo_core::ToJson;
@@ -201,11 +201,7 @@ impl Client {
     pub fn start(&self, spec: &str, entropy: &[u8], now: f64) -> R<Machine> {
         let v = parse(spec)?;
         let now = ms(now);
-        let mut seed_bytes = [0u8; 8];
-        for (d, s) in seed_bytes.iter_mut().zip(entropy) {
-            *d = *s;
-        }
-        let seed = v.get("seed").and_then(Json::as_u64).unwrap_or_else(|| u64::from_le_bytes(seed_bytes));
+        let seed = v.get("seed").and_then(Json::as_u64).unwrap_or_else(|| seed_of(entropy));
         // Most specs carry no `retry`: skip the default's round trip through text.
         let retry: RetryPolicy = match v.get("retry") {
             None | Some(Json::Null) => RetryPolicy::default(),

@@ -1,7 +1,7 @@
 //! The batch module (built with the `batch` feature): the core's `Batch` scheduler as `BatchRun`,
 //! loaded by the package the first time a batch runs (see the crate docs).
 
-use crate::{headers_from, invalid, ms, one, overridden, parse, render, throw, transport_kind, ErrorRecord, R};
+use crate::{headers_from, invalid, ms, one, overridden, parse, render, seed_of, throw, transport_kind, ErrorRecord, R};
 use usvideo_core::json::{self, Json};
 use usvideo_core::validate;
 use usvideo_core::writers::{Members, Record};
@@ -163,15 +163,6 @@ fn batch_options(options: &str) -> R<BatchOptions> {
 fn batch_snapshot(snapshot: &str) -> R<BatchSnapshot> {
     // The hand-written reader, not serde: no serde in either module (see core/src/readers.rs).
     json::parse(snapshot.as_bytes()).ok().and_then(|v| <BatchSnapshot as usvideo_core::FromJson>::from_json(&v).ok()).ok_or_else(|| one("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with batch.snapshot())"))
-}
-
-/// The seed of a resumed batch's jitter.
-fn seed_of(entropy: &[u8]) -> u64 {
-    let mut seed = [0u8; 8];
-    for (d, s) in seed.iter_mut().zip(entropy) {
-        *d = *s;
-    }
-    u64::from_le_bytes(seed)
 }
 
 /// Starts the core's [`Batch`] over `requests` (JSON text of loose create requests).

@@ -73,13 +73,9 @@ impl Record for ErrorRecord<'_> {
     }
 }
 
-/// [`ErrorRecord`] as JSON text.
-pub(crate) fn error_json(e: &Error) -> String {
-    ErrorRecord(e).to_json_string()
-}
-
+/// The core's error, to be thrown: [`ErrorRecord`] as JSON text.
 pub(crate) fn throw(e: &Error) -> JsValue {
-    JsValue::from_str(&error_json(e))
+    JsValue::from_str(&ErrorRecord(e).to_json_string())
 }
 
 pub(crate) fn invalid(issues: Vec<Issue>) -> JsValue {
@@ -93,6 +89,16 @@ pub(crate) fn one(field: &str, code: IssueCode, message: &str) -> JsValue {
 /// JSON text made by the package's own `JSON.stringify`.
 pub(crate) fn parse(text: &str) -> R<Json<'_>> {
     json::parse(text.as_bytes()).map_err(|_| throw(&Error::usage("internal: the package passed text that is not JSON")))
+}
+
+/// A machine's jitter seed from the entropy the package passes (its first 8 bytes, little-endian;
+/// zeros where it is shorter).
+pub(crate) fn seed_of(entropy: &[u8]) -> u64 {
+    let mut seed = [0u8; 8];
+    for (d, s) in seed.iter_mut().zip(entropy) {
+        *d = *s;
+    }
+    u64::from_le_bytes(seed)
 }
 
 /// A host instant (`performance.now()`) as the core's clock. `as` saturates and maps NaN to 0.

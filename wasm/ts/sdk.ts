@@ -685,11 +685,9 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
   #summary?: BatchSummary;
   #failure?: USVideoError;
   #reported = false;
-  #finished = false;
   #cancelling = false;
-  /** The snapshot and counts taken as the batch ended (its machine is freed then). */
-  #last = "";
-  #lastProgress?: BatchProgress;
+  /** Set as the batch ends (its machine is freed then): its last snapshot and counts. */
+  #end?: { snapshot: string; progress: BatchProgress };
   #lock: Promise<unknown> = Promise.resolve();
   #wake = new AbortController();
   readonly #onAbort = (): void => void this.cancel().catch(() => {});
@@ -738,7 +736,7 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
    * or was cancelled before it started).
    */
   cancel(): Promise<BatchSummary | undefined> {
-    if (!this.#cancelling && !this.#finished) {
+    if (!this.#cancelling && !this.#end) {
       this.#cancelling = true;
       g(() => this.#m.cancel(now()), this.#gen, true);
       const wake = this.#wake;
@@ -750,12 +748,12 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
 
   /** Where the batch stands, as JSON text: save it and pass it to `client.videos.resumeBatch` (in any process) to continue without submitting anything twice. */
   snapshot(): string {
-    return this.#finished ? this.#last : g(() => this.#m.snapshot(), this.#gen, true);
+    return this.#end?.snapshot ?? g(() => this.#m.snapshot(), this.#gen, true);
   }
 
   /** The counts now. */
   progress(): BatchProgress {
-    return this.#finished ? this.#summary?.progress ?? (this.#lastProgress as BatchProgress) : P(g(() => this.#m.progress(), this.#gen, true));
+    return this.#end?.progress ?? P(g(() => this.#m.progress(), this.#gen, true));
   }
 
   /** Every item in input order, once the batch has ended (`undefined` before, or if it failed as a whole). */
@@ -779,16 +777,10 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
     return { value: undefined, done: true };
   }
 
-  #finish(failure?: USVideoError): void {
-    this.#failure = failure;
-    this.#finished = true;
-    this.#o.signal?.removeEventListener("abort", this.#onAbort);
-  }
-
   /** Drives the machine until an item is ready (`untilItem`, unless cancelling) or the batch ends. */
   async #pump(untilItem: boolean): Promise<void> {
     const [m, c, gen, o] = [this.#m, this.#c, this.#gen, this.#o];
-    while (!this.#finished) {
+    while (!this.#end) {
       if (untilItem && !this.#cancelling && this.#items.length) return;
       const out: Exclude<Out, { t: "event" }> | { t: "event"; event: BatchEvent | ItemRecord } = P(g(() => m.poll(now()), gen, true));
       if (out.t === "send") {
@@ -819,16 +811,15 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
       } else if (out.t === "pending") {
         g(() => m.cancel(now()), gen, true); // nothing can be in flight: every request is awaited inline
       } else {
-        this.#last = g(() => m.snapshot(), gen, true);
-        this.#lastProgress = P(g(() => m.progress(), gen, true));
-        let failure: USVideoError | undefined;
+        const end = { snapshot: g(() => m.snapshot(), gen, true), progress: P(g(() => m.progress(), gen, true)) as BatchProgress };
         try {
           const s = P(g(() => m.takeResult(), gen, true));
           this.#summary = { results: s.results.map(item), progress: s.progress, spent_cents: s.spent_cents };
         } catch (e) {
-          failure = e as USVideoError;
+          this.#failure = e as USVideoError;
         }
-        this.#finish(failure);
+        this.#end = end;
+        o.signal?.removeEventListener("abort", this.#onAbort);
         if (gen === batchGeneration) m.free();
       }
     }
