@@ -131,12 +131,6 @@ impl Limiter {
         }
     }
 
-    /// When the next slot frees, without taking one.
-    #[wasm_bindgen(js_name = nextFree)]
-    pub fn next_free(&self, now: f64) -> f64 {
-        self.0.next_free(ms(now)).0 as f64
-    }
-
     /// The server said 429 with `Retry-After` of `ms` at `at`.
     #[wasm_bindgen(js_name = retryAfter)]
     pub fn retry_after(&mut self, at: f64, wait_ms: f64) {
@@ -310,8 +304,12 @@ enum Inner {
 }
 
 /// One of the core's state machines, driven by the package's loop: `poll` until `wait`,
-/// `pending` or `done`; report each `send`'s outcome (`respond`, or `handleResponse` and `poll`);
-/// then `takeResult` (unless `respond` already handed the outcome over).
+/// `pending` or `done`; report each `send`'s outcome (`respond` for an answer,
+/// `handleTransportError` for none); then `takeResult` (unless `respond` already handed the
+/// outcome over).
+// No separate `handleResponse` (nor `Limiter.nextFree`): the driver only ever uses `respond`, and
+// the vector tests go through it too; as exports they were ~0.7 KB gzipped no app reaches
+// (2026-12-04).
 #[wasm_bindgen]
 pub struct Machine {
     inner: Inner,
@@ -332,13 +330,6 @@ impl Machine {
     /// timeout_ms}`, `{"t":"event",event}`, `{"t":"wait",until}`, `{"t":"pending"}`, `{"t":"done"}`.
     pub fn poll(&mut self, now: f64) -> String {
         render(self.m().poll(ms(now)))
-    }
-
-    /// The response to request `id`: status, headers (`name\0value\0…`) and body bytes.
-    #[wasm_bindgen(js_name = handleResponse)]
-    pub fn handle_response(&mut self, id: f64, status: u16, headers: &str, body: &[u8], now: f64) {
-        let resp = HttpResponse { status, headers: headers_from(headers), body: body.to_vec() };
-        self.m().handle_response(RequestId(id as u64), resp, ms(now));
     }
 
     /// Request `id` got no answer: `kind` is `connect`, `timeout`, `aborted`, `body_too_large` or
@@ -368,8 +359,9 @@ impl Machine {
         self.take().map_err(|e| throw(&e))
     }
 
-    /// The driver's path for every answer, in one call: the limiter learns from it (`observe`),
-    /// the machine takes it (`handleResponse`), and the next output is returned as `poll` gives it;
+    /// The response to request `id` (status, headers as `name\0value\0…`, body bytes), the
+    /// driver's path for every answer, in one call: the limiter learns from it (`observe`),
+    /// the machine takes it, and the next output is returned as `poll` gives it;
     /// when that is `done`, with the outcome taken as `takeResult` would: `{"t":"done","ok":…}` or
     /// `{"t":"done","error":…}` (the error record a throw carries).
     pub fn respond(&mut self, id: f64, status: u16, headers: &str, body: &[u8], now: f64, limiter: &mut Limiter) -> String {

@@ -46,18 +46,21 @@ fn a_wait_machine_runs_to_completion() {
     assert_eq!(send["method"], "GET");
     let id = send["id"].as_f64().unwrap();
     let body = br#"{"id":"job_1","status":"completed","video_url":"http://x/v.mp4","cost_cents":30}"#;
-    m.handle_response(id, 200, "content-type\0application/json\0", body, 100.0);
+    let mut limiter = Limiter::new(0);
+    let mut out: serde_json::Value = serde_json::from_str(&m.respond(id, 200, "content-type\0application/json\0", body, 100.0, &mut limiter)).unwrap();
     let mut kinds = Vec::new();
     loop {
-        let out: serde_json::Value = serde_json::from_str(&m.poll(100.0)).unwrap();
         kinds.push(out["t"].as_str().unwrap().to_owned());
         if out["t"] == "done" {
             break;
         }
         assert!(kinds.len() < 20);
+        out = serde_json::from_str(&m.poll(100.0)).unwrap();
     }
     assert_eq!(kinds, ["event", "event", "done"]);
+    // `respond` answered with an event, so the outcome is taken as usual (once).
     let job: serde_json::Value = serde_json::from_str(&m.take_result().unwrap()).unwrap();
+    assert!(m.take_result().is_err());
     assert_eq!(job["video_url"], "http://x/v.mp4");
     assert_eq!(job["cost_cents"], 30);
 }
@@ -67,9 +70,12 @@ fn a_404_is_a_not_found_error() {
     let client = Client::new("http://h/v1", Some("sd_test_key_0001".into()), None).unwrap();
     let mut m = client.start(r#"{"machine":"call","call":{"target":"retrieve_video","id":"job_9"}}"#, &[1; 24], 0.0).unwrap();
     let send: serde_json::Value = serde_json::from_str(&m.poll(0.0)).unwrap();
-    m.handle_response(send["id"].as_f64().unwrap(), 404, "x-request-id\0req_1\0", br#"{"error":{"code":"not_found","message":"no such job"}}"#, 5.0);
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&m.poll(5.0)).unwrap()["t"], "done");
-    let e = thrown(m.take_result().unwrap_err());
+    let body = br#"{"error":{"code":"not_found","message":"no such job"}}"#;
+    let done: serde_json::Value = serde_json::from_str(&m.respond(send["id"].as_f64().unwrap(), 404, "x-request-id\0req_1\0", body, 5.0, &mut Limiter::new(0))).unwrap();
+    // `respond` saw the end itself: the outcome comes with its `done`, and is not there to take again.
+    assert_eq!(done["t"], "done");
+    assert!(m.take_result().is_err());
+    let e = &done["error"];
     assert_eq!(e["class"], "NotFoundError");
     assert_eq!(e["status"], 404);
     assert_eq!(e["request_id"], "req_1");

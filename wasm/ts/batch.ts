@@ -1,0 +1,177 @@
+// `Batch`, the driver of the core's batch scheduler. A chunk of its own: the package imports it
+// (with the batch module) the first time a batch is made, so apps that never make one never load it.
+
+import type * as wb from "./gen/usvideo_batch.js";
+import { abortError, batchGeneration, g, now, P, sleep, type Ctx, type Out } from "./driver.js";
+import { errorFromRecord, type USVideoError } from "./errors.js";
+import type { BatchEvent, BatchItem, BatchOptions, BatchProgress, BatchSummary, CompletedJob, ErrorRecord, Job } from "./types.js";
+
+// ------------------------------------------------------------------------------------------------
+// Batches
+// ------------------------------------------------------------------------------------------------
+
+type ItemRecord = { type: "item_done"; index: number; job?: Job; error?: ErrorRecord & { class?: string; retryable?: boolean } };
+
+function item(r: Omit<ItemRecord, "type">): BatchItem {
+  return (r.error ? { index: r.index, job: r.job, error: errorFromRecord(r.error) } : { index: r.index, job: r.job as CompletedJob }) as BatchItem;
+}
+
+/**
+ * A running batch (the core's `Batch` scheduler driven over `fetch`): `for await (const item of
+ * batch)` yields items as they finish; `snapshot()` saves where it stands (JSON) for
+ * `client.videos.resumeBatch` in another process; `cancel()` stops it. Nothing is sent until the
+ * first `next()` (or `cancel()`); breaking out of `for await` pauses it (jobs already submitted go on
+ * at the service), and iterating again continues. Made by `await client.videos.batch(…)`.
+ *
+ * If the whole batch fails (the balance is short, the key is refused), `next()` rejects with that
+ * error once, then the iteration ends.
+ */
+export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefined> {
+  readonly #c: Ctx;
+  readonly #m: wb.BatchRun;
+  readonly #gen: number;
+  readonly #o: BatchOptions;
+  readonly #items: BatchItem[] = [];
+  #summary?: BatchSummary;
+  #failure?: USVideoError;
+  #reported = false;
+  #cancelling = false;
+  /** Set as the batch ends (its machine is freed then): its last snapshot and counts. */
+  #end?: { snapshot: string; progress: BatchProgress };
+  #lock: Promise<unknown> = Promise.resolve();
+  #wake = new AbortController();
+  readonly #onAbort = (): void => void this.cancel().catch(() => {});
+  /** The estimated cost of what is left, in cents (known before anything is sent). */
+  readonly estimatedCents: number;
+
+  /** @internal */
+  constructor(c: unknown, started: unknown, o: BatchOptions) {
+    this.#c = c as Ctx;
+    [this.#m, this.#gen] = started as [wb.BatchRun, number];
+    this.#o = o;
+    this.estimatedCents = g(() => this.#m.estimatedCents, this.#gen, true);
+    if (o.signal?.aborted) this.#onAbort();
+    else o.signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** The next finished item, in completion order. An abort of `signal` rejects at once with `AbortError` (the batch is then cancelled in the background). */
+  next(): Promise<IteratorResult<BatchItem, undefined>> {
+    const signal = this.#o.signal;
+    if (signal?.aborted) return Promise.reject(abortError());
+    const p = this.#serial(() => this.#pump(true)).then(() => this.#take());
+    if (!signal) return p;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        reject(abortError());
+        p.catch(() => {});
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
+  }
+
+  /** Ends a `for await` early: the batch pauses (nothing more is sent until `next()` or `cancel()`). */
+  return(): Promise<IteratorResult<BatchItem, undefined>> {
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  /**
+   * Cancels the batch and sees it through: queued items end cancelled, pending jobs are deleted
+   * (refunded), processing jobs go on (reported cancelled with their job). Items finished meanwhile
+   * are still yielded by the iterator. Resolves with the summary (`undefined` if the batch failed
+   * or was cancelled before it started).
+   */
+  cancel(): Promise<BatchSummary | undefined> {
+    if (!this.#cancelling && !this.#end) {
+      this.#cancelling = true;
+      g(() => this.#m.cancel(now()), this.#gen, true);
+      const wake = this.#wake;
+      this.#wake = new AbortController();
+      wake.abort();
+    }
+    return this.#serial(() => this.#pump(false)).then(() => this.#summary);
+  }
+
+  /** Where the batch stands, as JSON text: save it and pass it to `client.videos.resumeBatch` (in any process) to continue without submitting anything twice. */
+  snapshot(): string {
+    return this.#end?.snapshot ?? g(() => this.#m.snapshot(), this.#gen, true);
+  }
+
+  /** The counts now. */
+  progress(): BatchProgress {
+    return this.#end?.progress ?? P(g(() => this.#m.progress(), this.#gen, true));
+  }
+
+  /** Every item in input order, once the batch has ended (`undefined` before, or if it failed as a whole). */
+  get summary(): BatchSummary | undefined {
+    return this.#summary;
+  }
+
+  #serial(f: () => Promise<void>): Promise<void> {
+    const p = this.#lock.then(f);
+    this.#lock = p.catch(() => {});
+    return p;
+  }
+
+  #take(): IteratorResult<BatchItem, undefined> {
+    const value = this.#items.shift();
+    if (value) return { value, done: false };
+    if (this.#failure && !this.#reported) {
+      this.#reported = true;
+      throw this.#failure;
+    }
+    return { value: undefined, done: true };
+  }
+
+  /** Drives the machine until an item is ready (`untilItem`, unless cancelling) or the batch ends. */
+  async #pump(untilItem: boolean): Promise<void> {
+    const [m, c, gen, o] = [this.#m, this.#c, this.#gen, this.#o];
+    while (!this.#end) {
+      if (untilItem && !this.#cancelling && this.#items.length) return;
+      const out: Exclude<Out, { t: "event" }> | { t: "event"; event: BatchEvent | ItemRecord } = P(g(() => m.poll(now()), gen, true));
+      if (out.t === "send") {
+        // A batch's requests are seen through even when it is cancelled: their outcomes decide
+        // what must be deleted.
+        if (c.limiter.acquire(now()) >= 0) await c.slot();
+        const r = await c.exec(out);
+        if ("status" in r) {
+          c.refresh();
+          c.limiter.observe(r.status, r.headers, now());
+          g(() => m.handleResponse(out.id, r.status, r.headers, r.body, now()), gen, true);
+        } else {
+          g(() => m.handleTransportError(out.id, r.kind, r.message, now()), gen, true);
+        }
+      } else if (out.t === "event") {
+        const e = out.event;
+        if (e.type === "item_done") this.#items.push(item(e));
+        else {
+          if (e.type === "batch_progress" && o.onProgress) {
+            const { type: _, ...p } = e;
+            o.onProgress(p);
+          }
+          o.onEvent?.(e);
+        }
+      } else if (out.t === "wait") {
+        await sleep(out.until - now(), this.#wake.signal);
+        g(() => m.handleTimeout(now()), gen, true);
+      } else if (out.t === "pending") {
+        g(() => m.cancel(now()), gen, true); // nothing can be in flight: every request is awaited inline
+      } else {
+        const end = { snapshot: g(() => m.snapshot(), gen, true), progress: P(g(() => m.progress(), gen, true)) as BatchProgress };
+        try {
+          const s = P(g(() => m.takeResult(), gen, true));
+          this.#summary = { results: s.results.map(item), progress: s.progress, spent_cents: s.spent_cents };
+        } catch (e) {
+          this.#failure = e as USVideoError;
+        }
+        this.#end = end;
+        o.signal?.removeEventListener("abort", this.#onAbort);
+        if (gen === batchGeneration) m.free();
+      }
+    }
+  }
+}

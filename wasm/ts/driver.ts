@@ -1,0 +1,338 @@
+// The driver (internal, not re-exported by the package): the guard around every call into the
+// WebAssembly modules, the clock, entropy and sleeps, and the loop that runs the core's machines
+// over `fetch`. It decides nothing: it reads the clock, sleeps, fetches, honours AbortSignals and
+// turns the core's records into JS values and errors.
+
+import * as w from "./gen/usvideo_wasm.js";
+// The batch scheduler is a second WebAssembly module, loaded the first time a batch runs (one
+// module cannot be tree-shaken: apps that never run a batch do not download it). Types only here.
+import type * as wb from "./gen/usvideo_batch.js";
+import { AbortError, InternalError, UsageError, errorFromRecord } from "./errors.js";
+import type { BatchOptions, ErrorRecord, Event, RequestOptions } from "./types.js";
+
+// ------------------------------------------------------------------------------------------------
+// The WebAssembly boundary: the panic guard
+// ------------------------------------------------------------------------------------------------
+
+/** Bumped whenever the module is re-instantiated after a panic: objects of older generations are dead. */
+let generation = 0;
+
+/** The same for the batch module. */
+export let batchGeneration = 0;
+
+function reset(batch: boolean): void {
+  if (batch) {
+    (loadedBatch as unknown as { __wbg_reset_state(): void } | undefined)?.__wbg_reset_state();
+    batchGeneration++;
+  } else {
+    (w as unknown as { __wbg_reset_state(): void }).__wbg_reset_state();
+    generation++;
+  }
+}
+
+/** Runs `f` against the module (`batch`: the batch module). A thrown core record becomes its error
+ * class; a trap (a panic) becomes an `InternalError` and the module is re-instantiated, so the next
+ * call works. */
+export function g<T>(f: () => T, gen?: number, batch = false): T {
+  if (gen !== undefined && gen !== (batch ? batchGeneration : generation)) {
+    throw new InternalError("the WebAssembly module was reset after an internal error during this call", { kind: "internal", code: "internal" });
+  }
+  try {
+    return f();
+  } catch (e) {
+    if (typeof e === "string") throw errorFromRecord(JSON.parse(e));
+    if (e instanceof WebAssembly.RuntimeError || (e instanceof Error && /recursive use|null pointer|unreachable/.test(e.message))) {
+      reset(batch);
+      throw new InternalError(`internal error in the usvideo WebAssembly module (it was reset; please report this): ${e.message}`, { kind: "internal", code: "internal" });
+    }
+    throw e;
+  }
+}
+
+/** @internal Tests only: makes the module panic. */
+export function _debugPanic(): number {
+  return g(() => w.__debug_panic(7));
+}
+
+/** The batch module once loaded, and how to load it (set by the entry: `index.js` fetches it, `node.js` reads it from disk). */
+export type BatchModule = typeof wb;
+let loadedBatch: BatchModule | undefined;
+let loading: Promise<BatchModule> | undefined;
+let batchLoader: () => BatchModule | Promise<BatchModule> = () => Promise.reject(new UsageError("the batch module has no loader (import the package through its entry)", { kind: "usage", code: "usage" }));
+/** @internal The package's entries say how the batch module is loaded. */
+export function _setBatchLoader(f: () => BatchModule | Promise<BatchModule>): void {
+  batchLoader = f;
+}
+function loadBatch(): Promise<BatchModule> {
+  if (loadedBatch) return Promise.resolve(loadedBatch);
+  loading ??= Promise.resolve()
+    .then(batchLoader)
+    .then(
+      (m) => (loadedBatch = m),
+      (e) => {
+        loading = undefined; // a failed download may be retried
+        throw e;
+      },
+    );
+  return loading;
+}
+
+export const J = JSON.stringify;
+export const P = JSON.parse;
+
+// ------------------------------------------------------------------------------------------------
+// The driver
+// ------------------------------------------------------------------------------------------------
+
+export const now = (): number => Math.floor(performance.now());
+let fill = (b: Uint8Array): Uint8Array => crypto.getRandomValues(b);
+/** @internal The Node entry supplies `webcrypto` where `crypto` is not global (Node 18). */
+export function _setRandom(f: (b: Uint8Array) => Uint8Array): void {
+  fill = f;
+}
+/** Fresh random bytes for seeds and idempotency keys, drawn from a pool refilled 4 KiB at a time. */
+let pool: Uint8Array = new Uint8Array(0);
+let used = 0;
+function random(n: number): Uint8Array {
+  if (used + n > pool.length) {
+    pool = fill(new Uint8Array(4096));
+    used = 0;
+  }
+  return pool.subarray(used, (used += n));
+}
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+export function abortError(): AbortError {
+  return new AbortError("the call was aborted", { kind: "cancelled", code: "cancelled" });
+}
+
+/** Resolves after `ms`, or early when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener("abort", done);
+  });
+}
+
+export interface Send {
+  t: "send";
+  id: number;
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: string | null;
+  timeout_ms: number | null;
+}
+export type Out = Send | { t: "event"; event: Event } | { t: "wait"; until: number } | { t: "pending" } | { t: "done"; ok?: unknown; error?: ErrorRecord & { class?: string } };
+
+type Outcome = { status: number; headers: string; body: Uint8Array } | { kind: string; message: string };
+
+/** The connection-level part of a fetch failure (Node's undici puts it in `cause.code`). */
+function transportKind(e: unknown): string {
+  const code = String((e as { cause?: { code?: unknown } })?.cause?.code ?? "");
+  return /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_CONNECT_TIMEOUT)$/.test(code) ? "connect" : "other";
+}
+
+function describe(e: unknown): string {
+  const cause = (e as { cause?: { message?: string } })?.cause?.message;
+  return String((e as Error)?.message ?? e) + (cause ? `: ${cause}` : "");
+}
+
+/** A response's body, streamed and cut off past `MAX_BODY` bytes (then `null`: never buffered whole). */
+async function readCapped(res: Response): Promise<Uint8Array | null> {
+  if (Number(res.headers.get("content-length")) > MAX_BODY) {
+    await res.body?.cancel().catch(() => {});
+    return null;
+  }
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_BODY) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** What a client shares between its calls. */
+export class Ctx {
+  gen = -1;
+  client!: w.Client;
+  limiter!: w.Limiter;
+  constructor(
+    private readonly make: () => [w.Client, w.Limiter],
+    /** Starts a `BatchRun` of the batch module with this client's base URL and key. */
+    readonly makeBatch: (m: BatchModule, requests: string | undefined, snapshot: string | undefined, options: string, entropy: Uint8Array, now: number) => wb.BatchRun,
+    readonly fetcher: typeof globalThis.fetch,
+    readonly timeoutMs: number,
+    readonly retry: { max_retries?: number },
+    readonly rpm: number,
+  ) {
+    this.refresh();
+  }
+
+  /** Objects of a module generation that was reset are rebuilt. */
+  refresh(): void {
+    if (this.gen !== generation) {
+      [this.client, this.limiter] = g(this.make);
+      this.gen = generation;
+    }
+  }
+
+  /** Starts a machine of the core. */
+  start(spec: Record<string, unknown>): [w.Machine, number] {
+    this.refresh();
+    if (this.retry.max_retries !== undefined) spec.retry = this.retry;
+    return [g(() => this.client.start(J(spec), random(24), now())), generation];
+  }
+
+  /** Loads the batch module (once per process) and starts the core's batch in it (or, with
+   * `snapshot`, resumes one): checked, keyed and estimated, nothing sent yet. */
+  async startBatch(requests: unknown, o: BatchOptions, snapshot?: string): Promise<[wb.BatchRun, number]> {
+    const spec: Record<string, unknown> = { limits: { requests_per_minute: o.requestsPerMinute ?? this.rpm, concurrent_jobs: o.concurrentJobs ?? 10 } };
+    const names: [keyof BatchOptions, string][] = [
+      ["maxSpendCents", "max_spend_cents"], ["longestFirst", "longest_first"], ["pollByList", "poll_by_list"], ["pollIntervalMs", "poll_interval_ms"],
+      ["likelyFrom", "likely_from"], ["checkBalance", "check_balance"], ["expectedScale", "expected_scale"],
+    ];
+    for (const [k, n] of names) if (o[k] !== undefined) spec[n] = o[k];
+    if (this.retry.max_retries !== undefined) spec.retry = this.retry;
+    const reqs = snapshot === undefined ? J(requests) : undefined;
+    const options = J(spec);
+    const mod = await loadBatch();
+    return [g(() => this.makeBatch(mod, reqs, snapshot, options, random(24), now()), undefined, true), batchGeneration];
+  }
+
+  /** One API call with the core's retries; the parsed 2xx body. */
+  async call<T>(call: Record<string, unknown>, o: RequestOptions = {}): Promise<T> {
+    const [m, gen] = this.start({ machine: "call", call });
+    return (await this.run(m, gen, o)) as T;
+  }
+
+  /** Performs one request for the core and reports nothing: returns the outcome. */
+  async exec(s: Send, signal?: AbortSignal): Promise<Outcome> {
+    const ac = new AbortController();
+    let timedOut = false;
+    const limit = Math.max(1, Math.min(this.timeoutMs, s.timeout_ms ?? Infinity));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, limit);
+    const onAbort = () => ac.abort();
+    signal?.addEventListener("abort", onAbort);
+    try {
+      const res = await this.fetcher(s.url, { method: s.method, headers: s.headers, body: s.body ?? undefined, signal: ac.signal });
+      let headers = "";
+      res.headers.forEach((v: string, k: string) => (headers += `${k}\0${v}\0`));
+      const body = await readCapped(res);
+      if (!body) return { kind: "body_too_large", message: `response body over ${MAX_BODY} bytes` };
+      return { status: res.status, headers, body };
+    } catch (e) {
+      if (timedOut) return { kind: "timeout", message: `no answer within ${limit} ms` };
+      if (ac.signal.aborted) return { kind: "aborted", message: "aborted" };
+      return { kind: transportKind(e), message: describe(e) };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Waits for a slot of the shared rate limiter. */
+  async slot(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      this.refresh();
+      const t = this.limiter.acquire(now());
+      if (t < 0 || signal?.aborted) return;
+      await sleep(t - now(), signal);
+    }
+  }
+
+  /**
+   * Runs machine `m` to its end and returns its result (JSON text). With `signal`, an abort
+   * rejects at once with `AbortError`; a wait is then cancelled in the core, which may still
+   * delete a pending job (refunding it) in the background.
+   */
+  run(m: w.Machine, gen: number, o: { signal?: AbortSignal; onEvent?: (e: Event) => void; cleanup?: boolean } = {}): Promise<unknown> {
+    const { signal } = o;
+    const loop = async (): Promise<unknown> => {
+      let cancelled = false;
+      // The output that came back with the last answer (`respond`), if it is still current.
+      let next: Out | undefined;
+      try {
+        for (;;) {
+          if (signal?.aborted && !cancelled) {
+            cancelled = true;
+            if (!o.cleanup) throw abortError();
+            g(() => m.cancel(now()), gen);
+            next = undefined;
+          }
+          const live = cancelled ? undefined : signal;
+          const out: Out = next ?? P(g(() => m.poll(now()), gen));
+          next = undefined;
+          if (out.t === "send") {
+            if (this.limiter.acquire(now()) >= 0) await this.slot(live);
+            if (live?.aborted) continue;
+            const r = await this.exec(out, live);
+            if (live?.aborted && o.cleanup) {
+              // The run is being cancelled: the core decides (a pending job is deleted).
+              cancelled = true;
+              g(() => m.cancel(now()), gen);
+            }
+            if ("status" in r) {
+              this.refresh();
+              // One call: the limiter learns, the machine takes the answer, and says what is next.
+              next = P(g(() => m.respond(out.id, r.status, r.headers, r.body, now(), this.limiter), gen));
+            } else {
+              g(() => m.handleTransportError(out.id, r.kind, r.message, now()), gen);
+            }
+          } else if (out.t === "event") {
+            if (!cancelled) o.onEvent?.(out.event);
+          } else if (out.t === "wait") {
+            await sleep(out.until - now(), live);
+            g(() => m.handleTimeout(now()), gen);
+          } else if (out.t === "pending") {
+            // This driver awaits every request inline: nothing can be in flight here.
+            g(() => m.cancel(now()), gen);
+          } else if (out.error) {
+            throw errorFromRecord(out.error);
+          } else {
+            return "ok" in out ? out.ok : P(g(() => m.takeResult(), gen));
+          }
+        }
+      } finally {
+        if (gen === generation) m.free();
+      }
+    };
+    const done = loop();
+    if (!signal) return done;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        reject(abortError());
+        done.catch(() => {}); // the clean-up goes on; its outcome is not the caller's any more
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      done.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
+  }
+}

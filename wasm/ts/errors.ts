@@ -1,0 +1,97 @@
+// The error classes the package throws, and how a record of the core becomes one.
+
+import type { ErrorRecord, ValidationIssue } from "./types.js";
+
+// ------------------------------------------------------------------------------------------------
+// Errors
+// ------------------------------------------------------------------------------------------------
+
+/** Base class of every error the SDK throws on purpose. Messages never hold a key or a JWT. */
+export class USVideoError extends Error {
+  override name: string = "USVideoError";
+  /** The server's code (`insufficient_balance`, `concurrency_limit`, …) or the kind's name. */
+  readonly code: string;
+  /** The core's error kind (`rate_limit`, `not_found`, …). */
+  readonly kind: string;
+  readonly status?: number;
+  readonly field?: string;
+  readonly requestId?: string;
+  /** How long the server asked to wait, in seconds. */
+  readonly retryAfter?: number;
+  /** The same in milliseconds. */
+  readonly retryAfterMs?: number;
+  readonly jobId?: string;
+  readonly jobStatus?: string;
+  /** Every violated rule (validation). */
+  readonly issues: ValidationIssue[];
+  /** Whether the same call could succeed later (429, 5xx, connection, timeout). */
+  readonly retryable: boolean;
+  constructor(message: string, record: Partial<ErrorRecord> & { retryable?: boolean } = {}) {
+    super(message);
+    this.kind = record.kind ?? "usage";
+    this.code = record.code ?? this.kind;
+    this.status = record.status;
+    this.field = record.field;
+    this.requestId = record.request_id;
+    this.retryAfterMs = record.retry_after_ms;
+    this.retryAfter = record.retry_after_ms === undefined ? undefined : record.retry_after_ms / 1000;
+    this.jobId = record.job_id;
+    this.jobStatus = record.job_status;
+    this.issues = record.issues ?? [];
+    this.retryable = !!record.retryable;
+    for (const k of Object.keys(this) as (keyof this)[]) if (this[k] === undefined) delete this[k];
+  }
+}
+/** Input refused before anything was sent; `issues` lists every violated rule, `field` is the first one's. */
+export class ValidationError extends USVideoError { override name = "ValidationError" }
+/** The service answered with a non-2xx status (this class for statuses without their own). */
+export class APIStatusError extends USVideoError { override name = "APIStatusError" }
+/** 400. */
+export class BadRequestError extends APIStatusError { override name = "BadRequestError" }
+/** 401: missing, malformed or unknown key (or an API key where a JWT belongs). */
+export class AuthenticationError extends APIStatusError { override name = "AuthenticationError" }
+/** 402: the balance does not cover the job; nothing was created or charged. */
+export class InsufficientBalanceError extends APIStatusError { override name = "InsufficientBalanceError" }
+/** 404. */
+export class NotFoundError extends APIStatusError { override name = "NotFoundError" }
+/** 409: for example deleting a processing job. */
+export class ConflictError extends APIStatusError { override name = "ConflictError" }
+/** 429: too many requests or concurrent jobs; see `retryAfter`. */
+export class RateLimitError extends APIStatusError { override name = "RateLimitError" }
+/** 500. */
+export class InternalServerError extends APIStatusError { override name = "InternalServerError" }
+/** 502. */
+export class UpstreamError extends APIStatusError { override name = "UpstreamError" }
+/** A 2xx answer whose body is not what the endpoint returns. */
+export class APIResponseError extends USVideoError { override name = "APIResponseError" }
+/** No answer: the connection was refused, reset or dropped. */
+export class APIConnectionError extends USVideoError { override name = "APIConnectionError" }
+/** No answer within the request timeout. */
+export class APITimeoutError extends APIConnectionError { override name = "APITimeoutError" }
+/** The job ended `failed` (its charge is refunded); `code` is the service's reason. */
+export class JobFailedError extends USVideoError { override name = "JobFailedError" }
+/** The wait's deadline passed; the job goes on. */
+export class WaitTimeoutError extends USVideoError { override name = "WaitTimeoutError" }
+/** The call was aborted through its `signal`. */
+export class AbortError extends USVideoError { override name = "AbortError" }
+/** The SDK was used wrongly. */
+export class UsageError extends USVideoError { override name = "UsageError" }
+/** A bug inside the SDK's WebAssembly module (a caught panic; the module was reset). Please report it. */
+export class InternalError extends USVideoError { override name = "InternalError" }
+
+/** The class for each of the core's `ErrorKind::class_name()`. */
+const classes: Record<string, typeof USVideoError> = {
+  ValidationError, APIStatusError, BadRequestError, AuthenticationError, InsufficientBalanceError, NotFoundError, ConflictError,
+  RateLimitError, InternalServerError, UpstreamError, APIResponseError, APIConnectionError, APITimeoutError, JobFailedError,
+  WaitTimeoutError, CancelledError: AbortError, UsageError,
+};
+
+/** Whether `e` is one of the SDK's errors (works across copies of the package, unlike `instanceof`). */
+export function isUSVideoError(e: unknown): e is USVideoError {
+  return e instanceof USVideoError || (e instanceof Error && typeof (e as USVideoError).kind === "string" && Array.isArray((e as USVideoError).issues));
+}
+
+/** The error for one of the core's records. */
+export function errorFromRecord(r: ErrorRecord & { class?: string; retryable?: boolean }): USVideoError {
+  return new (classes[r.class ?? ""] ?? USVideoError)(r.message, r);
+}

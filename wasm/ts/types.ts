@@ -1,0 +1,221 @@
+// The package's public types: requests, jobs and the other wire objects (wire names), events, and
+// the options of each call.
+
+import type { USVideoError } from "./errors.js";
+
+// ------------------------------------------------------------------------------------------------
+// Types (wire names)
+// ------------------------------------------------------------------------------------------------
+
+/** How a video is generated. */
+export type Mode = "text_to_video" | "image_to_video" | "reference";
+/** Output resolution (exact case: `2k`, not `2K`). */
+export type Resolution = "720p" | "1080p" | "2k";
+/** The statuses this SDK knows. A newer service may send others: they are passed through verbatim and never end a wait. */
+export type JobStatus = "pending" | "processing" | "completed" | "failed";
+
+interface CreateCommon {
+  /** What the video shows (non-empty). */
+  prompt: string;
+  /** Default `720p`. */
+  resolution?: Resolution | null;
+  /** Whole seconds, 1 to 10 (default 5). */
+  duration?: number | null;
+  /** 0 to 4294967295. */
+  seed?: number | null;
+}
+/** The body of `POST /v1/videos`. `image_url` belongs to `image_to_video`, `reference_url` to `reference`. */
+export type CreateVideoParams =
+  | (CreateCommon & { mode: "text_to_video"; image_url?: null; reference_url?: null })
+  | (CreateCommon & { mode: "image_to_video"; image_url: string; reference_url?: null })
+  | (CreateCommon & { mode: "reference"; reference_url: string; image_url?: null });
+
+interface JobCommon {
+  id: string;
+  prompt?: string;
+  mode?: Mode;
+  resolution?: Resolution;
+  duration?: number;
+  seed?: number;
+  image_url?: string;
+  reference_url?: string;
+  /** The charge held at creation, in cents. */
+  estimated_cost_cents?: number;
+  /** RFC 3339. */
+  created_at?: string;
+  /** 0–100, when the service reports it. */
+  progress?: number;
+}
+export interface PendingJob extends JobCommon { status: "pending" }
+export interface ProcessingJob extends JobCommon { status: "processing" }
+export interface CompletedJob extends JobCommon {
+  status: "completed";
+  /** Where to download the video (a signed URL: no key needed). */
+  video_url: string;
+  /** The final charge in cents. */
+  cost_cents: number;
+}
+export interface FailedJob extends JobCommon {
+  status: "failed";
+  error?: { code: string; message: string };
+}
+/** A job; narrow on `status` (`video_url` exists only when `status === "completed"`). */
+export type Job = PendingJob | ProcessingJob | CompletedJob | FailedJob;
+
+export interface JobPage {
+  data: Job[];
+  limit: number;
+  offset: number;
+  total?: number;
+  has_more: boolean;
+}
+export interface ListParams { limit?: number; offset?: number }
+export interface DeleteResult { id: string; deleted: boolean; refunded_cents: number }
+export interface Account {
+  email: string;
+  balance_cents: number;
+  total_jobs: number;
+  total_spent_cents: number;
+  plan?: string;
+}
+/** Dollars per second of video, per resolution (the service's `GET /v1/pricing`). */
+export type PricingTable = Record<Resolution, { per_second: number }>;
+export interface CreatedApiKey {
+  id: string;
+  name: string | null;
+  /** The secret key, shown once. */
+  key: string;
+  created_at: string | null;
+}
+export interface Progress {
+  job_id: string;
+  status: string;
+  /** 0–100 (estimated from elapsed time when the service reports none). */
+  percent: number;
+  elapsed_ms: number;
+  expected_ms: number;
+}
+export interface ErrorRecord {
+  kind: string;
+  code: string;
+  message: string;
+  status?: number;
+  field?: string;
+  request_id?: string;
+  retry_after_ms?: number;
+  job_id?: string;
+  job_status?: string;
+  issues?: ValidationIssue[];
+  transport?: string;
+}
+/** Everything a wait or create tells `onEvent` (internally tagged by `type`). */
+export type Event =
+  | { type: "created"; job: Job }
+  | { type: "status_changed"; job: Job }
+  | ({ type: "progress" } & Progress)
+  | { type: "retrying"; attempt: number; after_ms: number; error: ErrorRecord }
+  | { type: "reconciling"; error: ErrorRecord }
+  | { type: "reconciled"; job: Job }
+  | { type: "warning"; message: string };
+
+export interface ValidationIssue { field: string; code: string; message: string }
+
+/** The knobs of the poll schedule (wire names of the core's `PollPolicy`). */
+export interface PollPolicy {
+  first_poll_ms?: number;
+  min_interval_ms?: number;
+  max_interval_ms?: number;
+  /** Multiplies the model's expected generation time. */
+  expected_scale?: number;
+}
+
+export interface ClientOptions {
+  /** `sd_…`; default `USVIDEO_API_KEY` (Node). Not needed for pricing or API-key creation. */
+  apiKey?: string;
+  /** Default `USVIDEO_BASE_URL`, then `https://usvideoapi.com/v1`. In a browser: your server-side proxy. */
+  baseURL?: string;
+  /** Retries per request after the first attempt (default 4). */
+  maxRetries?: number;
+  /** The most one HTTP request may take, in ms (default 60 000). */
+  timeoutMs?: number;
+  /** Replaces the global `fetch` (proxies, tests, custom agents). */
+  fetch?: typeof fetch;
+  /** The key's request budget per minute (default 60; 0 disables the client-side limiter). */
+  requestsPerMinute?: number;
+  /** Allow an `sd_` key in a browser (a page, or a browser's worker). Anyone who loads the page can read it: prefer a server-side proxy. */
+  dangerouslyAllowBrowser?: boolean;
+}
+export interface RequestOptions { signal?: AbortSignal }
+export interface CreateOptions extends RequestOptions {
+  /** Your own idempotency key (default: a fresh random one per call). */
+  idempotencyKey?: string;
+}
+export interface WaitOptions extends RequestOptions {
+  /** Give up waiting after this many ms (default 600 000; `null` waits for ever). The job goes on. */
+  timeoutMs?: number | null;
+  /** On timeout, delete the job if it is still pending (refunding it). */
+  cancelOnTimeout?: boolean;
+  /** After every poll. */
+  onProgress?: (progress: Progress) => void;
+  /** Every event of the run (created, status changes, retries, reconciliation). */
+  onEvent?: (event: Event) => void;
+  /** Overrides of the poll schedule. */
+  poll?: PollPolicy;
+}
+export type CreateAndWaitOptions = WaitOptions & CreateOptions;
+
+/** A batch's counts, after every change. */
+export interface BatchProgress {
+  /** Items in the batch. */
+  total: number;
+  /** Not yet submitted. */
+  queued: number;
+  /** Being created, pending or processing. */
+  in_flight: number;
+  /** Completed. */
+  completed: number;
+  /** Failed, refused or cancelled. */
+  failed: number;
+  /** Requests sent so far (by this process). */
+  requests: number;
+}
+/**
+ * One item of a batch, yielded as it finishes: a completed job, or the error that ended it
+ * (`JobFailedError`, `AbortError` when cancelled, a refused create's status error…) with the job as
+ * last seen, if one was made. `index` is the item's position in the input.
+ */
+export type BatchItem =
+  | { index: number; job: CompletedJob; error?: undefined }
+  | { index: number; job?: Job; error: USVideoError };
+/** Every item in input order, the final counts, and the cents charged for completed jobs. */
+export interface BatchSummary {
+  results: BatchItem[];
+  progress: BatchProgress;
+  spent_cents: number;
+}
+/** What a batch tells `onEvent` besides its items: counts, and each job's creates, status changes and retries. */
+export type BatchEvent = Event | ({ type: "batch_progress" } & BatchProgress);
+export interface BatchOptions extends RequestOptions {
+  /** Refuse to start (a `ValidationError` on `max_spend_cents`, nothing sent) if the estimated total exceeds this. */
+  maxSpendCents?: number;
+  /** Jobs in flight at once (default 10, the standard tier's limit). */
+  concurrentJobs?: number;
+  /** The batch's request budget per minute (default: the client's `requestsPerMinute`). */
+  requestsPerMinute?: number;
+  /** Submit the longest expected jobs first (shortens the tail; results still come as jobs finish). */
+  longestFirst?: boolean;
+  /** Observe running jobs with one list request (default true) instead of one get each. */
+  pollByList?: boolean;
+  /** Gap between polls while a completion is likely, in ms (default 3000). */
+  pollIntervalMs?: number;
+  /** From which fraction of its expected time a job is likely to be finishing (default 0.65). */
+  likelyFrom?: number;
+  /** Read the account first and refuse to start beyond its balance (default true). */
+  checkBalance?: boolean;
+  /** Multiplies the model's expected times until jobs finish (e.g. 1/15 against an emulator at 15×). */
+  expectedScale?: number;
+  /** After every change of the counts. */
+  onProgress?: (progress: BatchProgress) => void;
+  /** Every event except finished items (those come from the iterator). */
+  onEvent?: (event: BatchEvent) => void;
+}
