@@ -10,8 +10,11 @@
 //!    are retried by [`Call`]; a poll that fails for good ends the wait with that error.
 //! 4. A status change emits `StatusChanged`; every poll emits `Progress`.
 //! 5. `failed` ends the run with `job_failed` (carrying the service's code and message).
-//! 6. Cancel: a pending (or unknown-status) job is deleted, refunding its hold; a processing job
-//!    cannot be deleted (*assumption*: the service answers 409), so the run just stops and says so.
+//! 6. Cancel: a job last seen pending (or with a status this SDK does not know) is deleted,
+//!    refunding its hold; a processing job cannot be deleted (*assumption*: the service answers
+//!    409), so the run just stops and says so. A job not seen yet (a wait cancelled before its
+//!    first poll answered) is left alone: it may have completed, and a DELETE would remove the
+//!    finished video's record.
 //!
 //! # Theory of operation
 //! ```text
@@ -292,14 +295,16 @@ impl JobRun {
         }
     }
 
-    /// Deletes the job if it may still be pending; otherwise ends with `final_error` at once.
+    /// Deletes the job if it was last seen pending (rule 6); otherwise ends with `final_error` at once.
     fn start_delete(&mut self, mut final_error: Error, _now: Millis) {
         final_error.job_id.clone_from(&self.job_id);
         final_error.job_status = self.last.as_ref().map(|j| j.status.as_str().to_owned());
-        let deletable = self.last.as_ref().is_none_or(|j| matches!(j.status, JobStatus::Pending | JobStatus::Unknown(_)));
+        let deletable = self.last.as_ref().is_some_and(|j| matches!(j.status, JobStatus::Pending | JobStatus::Unknown(_)));
         let Some(id) = self.job_id.clone().filter(|_| deletable) else {
-            if self.last.as_ref().is_some_and(|j| j.status == JobStatus::Processing) {
-                final_error.message = format!("{}; the job is already processing and goes on", final_error.message);
+            match self.last.as_ref().map(|j| &j.status) {
+                Some(JobStatus::Processing) => final_error.message = format!("{}; the job is already processing and goes on", final_error.message),
+                None if self.job_id.is_some() => final_error.message = format!("{}; the job was not seen yet, so it was left alone", final_error.message),
+                _ => {}
             }
             return self.finish(Err(final_error));
         };
@@ -338,8 +343,9 @@ impl JobRun {
     /// Time passed (spurious calls are harmless: `poll` looks at `now` itself).
     pub fn handle_timeout(&mut self, _now: Millis) {}
 
-    /// Stops the wait. A pending job is deleted (refunded); a processing job goes on. The run ends
-    /// with a `cancelled` error after the delete (drain `poll` to send it).
+    /// Stops the wait. A job last seen pending is deleted (refunded); a processing job, or one not
+    /// seen yet, is left alone (rule 6). The run ends with a `cancelled` error after the delete
+    /// (drain `poll` to send it).
     pub fn cancel(&mut self, now: Millis) {
         if self.result.is_some() || self.cancel_requested {
             return;

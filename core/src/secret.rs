@@ -141,9 +141,13 @@ pub fn redact_text(text: &str) -> String {
         };
         let (before, from) = rest.split_at(start);
         out.push_str(before);
+        // A token runs to the first character that cannot be in one: keys may hold any visible
+        // ASCII and JWTs `=` padding, so only whitespace, quotes and brackets (what surrounds a
+        // token in a header, JSON or prose) end it. Redacting a trailing `,` too is harmless;
+        // showing the rest of a key after its first `+` or `/` is not.
         let len = from
             .char_indices()
-            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+            .find(|&(_, c)| !c.is_ascii_graphic() || matches!(c, '"' | '\'' | '`' | '\\' | ',' | ';' | '(' | ')' | '<' | '>' | '[' | ']' | '{' | '}'))
             .map_or(from.len(), |(i, _)| i);
         let (token, after) = from.split_at(len);
         let prefix = if token.starts_with("sd_") { "sd_" } else { "eyJ" };
@@ -182,5 +186,12 @@ mod tests {
         assert!(!t.contains("0123456789"));
         assert!(!t.contains("c2lnbmF0"));
         assert!(t.contains("end"));
+    }
+
+    #[test]
+    fn redacts_keys_and_tokens_with_any_visible_character() {
+        let t = redact_text("you sent: Bearer sd_live+Secr3tPart/xyzABC==, and {\"jwt\":\"eyJhbGci.eyJzdWIi4In0=.SIGNATURESECRET==\"} end");
+        assert!(!t.contains("Secr3t") && !t.contains("xyzAB") && !t.contains("SIGNATURE"), "{t}");
+        assert!(t.starts_with("you sent: Bearer sd_") && t.contains("\"} end"), "{t}");
     }
 }

@@ -208,12 +208,90 @@ test("RateLimitError carries retryAfter when the wait is beyond the cap", async 
 
 test("connection refused and request timeouts", async () => {
   const dead = new USVideo({ apiKey: "sd_test_key_000000001", baseURL: "http://127.0.0.1:9/v1", maxRetries: 0 });
-  await assert.rejects(dead.account.retrieve(), (e) => e instanceof usv.APIConnectionError && !(e instanceof usv.APITimeoutError));
+  await assert.rejects(dead.account.retrieve(), (e) => e instanceof usv.APIConnectionError && !(e instanceof usv.APITimeoutError) && typeof e.transport === "string");
   const { client } = await fresh(5_000, { timeoutMs: 200, maxRetries: 0 });
   await fault({ method: "GET", path: "/v1/account", delay_ms: 2_000 });
   const t0 = performance.now();
-  await assert.rejects(client.account.retrieve(), (e) => e instanceof usv.APITimeoutError && e instanceof usv.APIConnectionError);
+  await assert.rejects(client.account.retrieve(), (e) => e instanceof usv.APITimeoutError && e instanceof usv.APIConnectionError && e.transport === "timeout");
   assert.ok(performance.now() - t0 < 1_500);
+});
+
+test("timeoutMs: Infinity is no limit (beyond setTimeout's range too); 0 and NaN are refused, as is NaN anywhere", async () => {
+  for (const timeoutMs of [Infinity, 2 ** 31]) {
+    const { client } = await fresh(5_000, { timeoutMs, maxRetries: 0 });
+    assert.equal((await client.account.retrieve()).balance_cents, 5_000);
+  }
+  for (const timeoutMs of [0, -1, NaN]) {
+    assert.throws(() => new USVideo({ apiKey: "sd_test_key_000000001", baseURL: emu.api, timeoutMs }), (e) => e instanceof usv.ValidationError && e.field === "timeoutMs" && e.issues[0].field === "timeoutMs");
+  }
+  // JSON has no NaN: it would cross as `null` ("default"), so it is refused by type instead.
+  const { client } = await fresh();
+  await assert.rejects(client.videos.create({ ...text, duration: NaN }), (e) => e instanceof usv.ValidationError && e.field === "duration");
+  assert.throws(() => estimateCost({ resolution: "1080p", duration: Infinity }), (e) => e instanceof usv.ValidationError && e.field === "duration");
+  await assert.rejects(client.videos.wait("job_1", { timeoutMs: NaN }), (e) => e instanceof usv.ValidationError && /timeout_ms/.test(e.message));
+});
+
+test("a wait's deadline holds while the client's rate limit is spent (nothing is sent past it)", async () => {
+  const rec = recording();
+  const { client } = await fresh(5_000, { requestsPerMinute: 2, fetch: rec.fetch });
+  const job = await client.videos.create(text);
+  await client.account.retrieve(); // the minute's budget is spent
+  const t0 = performance.now();
+  await assert.rejects(client.videos.wait(job.id, { timeoutMs: 300 }), (e) => e instanceof usv.WaitTimeoutError && e.jobId === job.id);
+  assert.ok(performance.now() - t0 < 5_000, `${performance.now() - t0} ms`);
+  assert.equal(rec.calls.length, 2);
+});
+
+test("a wait cancelled before it has seen the job deletes nothing: the job may be finished", async () => {
+  const rec = recording();
+  const { client } = await fresh(5_000, { fetch: rec.fetch });
+  const job = await client.videos.createAndWait({ ...text, duration: 1 }, { poll: FAST_POLL });
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(client.videos.wait(job.id, { signal: ac.signal }), (e) => e instanceof usv.AbortError);
+  // A deadline that passes before the first poll's answer, with cancelOnTimeout: the same.
+  const r = await client.videos.wait(job.id, { timeoutMs: 1, cancelOnTimeout: true }).catch((e) => e);
+  assert.ok(r instanceof usv.WaitTimeoutError ? /not seen yet, so it was left alone/.test(r.message) : r.status === "completed", String(r));
+  await new Promise((res) => setTimeout(res, 200)); // a background clean-up would have run by now
+  assert.equal((await client.videos.retrieve(job.id)).status, "completed");
+  assert.deepEqual(rec.calls.filter((c) => c.method === "DELETE"), []);
+});
+
+test("createAndWait aborted while its create is in flight: the create is seen through and its job deleted", async () => {
+  // The POST reaches the service at once; its answer takes 500 ms to come back (honouring the signal).
+  /** @type {string[]} */
+  const methods = [];
+  /** @type {typeof fetch} */
+  const slowAnswer = async (input, init) => {
+    methods.push(init?.method ?? "GET");
+    const res = await fetch(input, { ...init, signal: undefined });
+    if (init?.method !== "POST") return res;
+    const body = await res.arrayBuffer();
+    await new Promise((resolve, reject) => {
+      const t = setTimeout(resolve, 500);
+      init.signal?.addEventListener("abort", () => {
+        clearTimeout(t);
+        reject(new DOMException("aborted", "AbortError"));
+      });
+    });
+    return new Response(body, { status: res.status, headers: res.headers });
+  };
+  // An emulator whose clock stands still, so that the job is still pending when the delete arrives.
+  const still = await startEmulator(["--time-scale", "0"]);
+  after(() => still.stop());
+  const acct = await still.account(5_000);
+  const client = new USVideo({ apiKey: acct.api_key, baseURL: still.api, fetch: slowAnswer });
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 100);
+  const t0 = performance.now();
+  await assert.rejects(client.videos.createAndWait({ ...text, resolution: "1080p", duration: 5 }, { signal: ac.signal }), (e) => e instanceof usv.AbortError);
+  assert.ok(performance.now() - t0 < 400, "the abort rejects at once");
+  for (let i = 0; i < 60 && !methods.includes("DELETE"); i++) await new Promise((res) => setTimeout(res, 50));
+  await new Promise((res) => setTimeout(res, 200));
+  assert.deepEqual(methods, ["POST", "DELETE"]);
+  const l = await still.ledger(acct.email);
+  assert.equal(l.refunded_cents, 120, JSON.stringify(l));
+  assert.equal(l.active_jobs, 0, JSON.stringify(l));
 });
 
 test("429 with Retry-After is honoured, then the call succeeds", async () => {

@@ -77,7 +77,10 @@ function loadBatch(): Promise<BatchModule> {
   return loading;
 }
 
-export const J = JSON.stringify;
+/** JSON for the core. A number JSON cannot hold (`NaN`, `±Infinity`) is sent as its text, so
+ * that the core refuses it by type, naming the field, instead of reading the `null`
+ * `JSON.stringify` would write (which means "default" or "none"). */
+export const J = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? String(x) : x));
 export const P = JSON.parse;
 
 // ------------------------------------------------------------------------------------------------
@@ -102,6 +105,8 @@ function random(n: number): Uint8Array {
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
+/** The longest delay `setTimeout` takes (2^31 - 1 ms, ~24.8 days): beyond it, it fires at once. */
+const MAX_TIMER = 2 ** 31 - 1;
 
 export function abortError(): AbortError {
   return new AbortError("the call was aborted", { kind: "cancelled", code: "cancelled" });
@@ -116,7 +121,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener("abort", done);
       resolve();
     };
-    const t = setTimeout(done, Math.max(0, ms));
+    const t = setTimeout(done, Math.min(MAX_TIMER, Math.max(0, ms))); // a longer sleep wakes early: callers re-check
     signal?.addEventListener("abort", done);
   });
 }
@@ -234,7 +239,8 @@ export class Ctx {
     const ac = new AbortController();
     let timedOut = false;
     const limit = Math.max(1, Math.min(this.timeoutMs, s.timeout_ms ?? Infinity));
-    const timer = setTimeout(() => {
+    // No timer beyond setTimeout's range (~24.8 days): as good as no limit.
+    const timer = limit > MAX_TIMER ? undefined : setTimeout(() => {
       timedOut = true;
       ac.abort();
     }, limit);
@@ -257,13 +263,15 @@ export class Ctx {
     }
   }
 
-  /** Waits for a slot of the shared rate limiter. */
-  async slot(signal?: AbortSignal): Promise<void> {
+  /** Waits for a slot of the shared rate limiter: `true` once one is taken; `false` (nothing may
+   * be sent) when `signal` aborts or `until` comes first. */
+  async slot(signal?: AbortSignal, until = Infinity): Promise<boolean> {
     for (;;) {
       this.refresh();
       const t = this.limiter.acquire(now());
-      if (t < 0 || signal?.aborted) return;
-      await sleep(t - now(), signal);
+      if (t < 0) return true;
+      if (signal?.aborted || now() >= until) return false;
+      await sleep(Math.min(t, until) - now(), signal);
     }
   }
 
@@ -290,9 +298,18 @@ export class Ctx {
           const out: Out = next ?? P(g(() => m.poll(now()), gen));
           next = undefined;
           if (out.t === "send") {
-            if (this.limiter.acquire(now()) >= 0) await this.slot(live);
-            if (live?.aborted) continue;
-            const r = await this.exec(out, live);
+            // The request's time runs while it waits for a slot: a wait's deadline holds even when
+            // the client's rate limit is spent.
+            const until = out.timeout_ms === null ? Infinity : now() + out.timeout_ms;
+            if (this.limiter.acquire(now()) >= 0 && !(await this.slot(live, until))) {
+              // Not sent, and the core is told so (a create not sent made no job).
+              const [kind, message] = live?.aborted ? ["aborted", "not sent: the call was aborted"] : ["timeout", `not sent: no slot of the client's rate limit within ${out.timeout_ms} ms`];
+              g(() => m.handleTransportError(out.id, kind, message, now()), gen);
+              continue;
+            }
+            // A clean-up run sees a request it sent through even when the caller aborts: the answer
+            // to a create says which job must be deleted, and an aborted create is an unknown one.
+            const r = await this.exec(out, o.cleanup ? undefined : live);
             if (live?.aborted && o.cleanup) {
               // The run is being cancelled: the core decides (a pending job is deleted).
               cancelled = true;

@@ -22,6 +22,9 @@ export class USVideoError extends Error {
   readonly retryAfterMs?: number;
   readonly jobId?: string;
   readonly jobStatus?: string;
+  /** What went wrong below HTTP, for connection errors: `connect`, `timeout`, `aborted`,
+   * `body_too_large` or `other`. */
+  readonly transport?: string;
   /** Every violated rule (validation). */
   readonly issues: ValidationIssue[];
   /** Whether the same call could succeed later (429, 5xx, connection, timeout). */
@@ -37,6 +40,7 @@ export class USVideoError extends Error {
     this.retryAfter = record.retry_after_ms === undefined ? undefined : record.retry_after_ms / 1000;
     this.jobId = record.job_id;
     this.jobStatus = record.job_status;
+    this.transport = record.transport;
     this.issues = record.issues ?? [];
     this.retryable = !!record.retryable;
     for (const k of Object.keys(this) as (keyof this)[]) if (this[k] === undefined) delete this[k];

@@ -7,7 +7,7 @@
 import * as w from "./gen/usvideo_wasm.js";
 import type { Batch } from "./batch.js";
 import { Ctx, g, J } from "./driver.js";
-import { UsageError } from "./errors.js";
+import { UsageError, ValidationError } from "./errors.js";
 import type {
   Account, BatchOptions, ClientOptions, CompletedJob, CreateAndWaitOptions, CreatedApiKey, CreateOptions, CreateVideoParams, DeleteResult, Event, Job, JobPage,
   ListParams, PricingTable, RequestOptions, Resolution, WaitOptions,
@@ -222,12 +222,17 @@ export class USVideo {
       );
     }
     const rpm = options.requestsPerMinute ?? 60;
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    if (!(timeoutMs > 0)) {
+      const message = "timeoutMs must be a number of milliseconds above 0 (Infinity for no limit)";
+      throw new ValidationError(message, { kind: "validation", code: "out_of_range", field: "timeoutMs", issues: [{ field: "timeoutMs", code: "out_of_range", message }] });
+    }
     const f = options.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
     const ua = `usvideo-js/${VERSION}`;
     const ctx = new Ctx(
       () => [new w.Client(base, key, ua), new w.Limiter(rpm)],
       (m, requests, snapshot, spec, entropy, t) => m.BatchRun.start(base, key ?? "", ua, requests, snapshot, spec, entropy, t),
-      f, options.timeoutMs ?? 60_000, { max_retries: options.maxRetries }, rpm,
+      f, timeoutMs, { max_retries: options.maxRetries }, rpm,
     );
     this.baseURL = ctx.client.baseURL;
     this.#shown = ctx.client.redactedKey ?? "none";

@@ -136,7 +136,8 @@ export interface ClientOptions {
   baseURL?: string;
   /** Retries per request after the first attempt (default 4). */
   maxRetries?: number;
-  /** The most one HTTP request may take, in ms (default 60 000). */
+  /** The most one HTTP request may take, in ms (default 60 000; `Infinity` for no limit). A
+   * `ValidationError` on `timeoutMs` unless it is above 0. */
   timeoutMs?: number;
   /** Replaces the global `fetch` (proxies, tests, custom agents). */
   fetch?: typeof fetch;
