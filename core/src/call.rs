@@ -5,6 +5,10 @@
 //! `Ready` → send → `InFlight` → the outcome: a 2xx ends in `Done(Ok(response))`; a failure asks
 //! [`retry::decide`] (the rules table in [`crate::retry`]), which either ends in `Done(Err)` or
 //! goes to `Backoff(until)`, and at `until` back to `Ready`. The caller's deadline bounds the whole.
+//!
+//! A `DELETE` retried after an attempt that may have reached the service (no answer, or a 5xx)
+//! can meet the `404` of its own success: that error says so, rather than passing for a job that
+//! never existed. (It stays `not_found`: what the first attempt refunded is not known.)
 
 use crate::error::{Error, ErrorKind};
 use crate::http::{HttpRequest, HttpResponse, TransportKind};
@@ -32,6 +36,8 @@ pub struct Call {
     rng: Rng,
     deadline: Option<Millis>,
     attempt: u32,
+    /// An earlier attempt failed in a way that may have left it applied (no answer, or a 5xx).
+    maybe_applied: bool,
     next_id: u64,
     state: State,
     events: VecDeque<Event>,
@@ -43,7 +49,7 @@ impl Call {
     /// `deadline` at the latest. Request ids start at `first_id`.
     #[must_use]
     pub fn new(endpoint: Endpoint, request: HttpRequest, policy: RetryPolicy, seed: u64, deadline: Option<Millis>, first_id: u64) -> Self {
-        Call { endpoint, request, policy, rng: Rng::new(seed), deadline, attempt: 0, next_id: first_id, state: State::Ready, events: VecDeque::new(), result: None }
+        Call { endpoint, request, policy, rng: Rng::new(seed), deadline, attempt: 0, maybe_applied: false, next_id: first_id, state: State::Ready, events: VecDeque::new(), result: None }
     }
 
     /// The next request id this call would use (so a parent machine can keep ids unique).
@@ -93,6 +99,10 @@ impl Call {
         }
         match response::check_status(&resp) {
             Ok(_) => self.finish(Ok(resp)),
+            Err(mut e) if e.kind == ErrorKind::NotFound && self.endpoint == Endpoint::DeleteVideo && self.maybe_applied => {
+                e.message = format!("{} (an earlier attempt of this delete got no answer and probably deleted it)", e.message);
+                self.finish(Err(e));
+            }
             Err(e) => self.failed(e, now),
         }
     }
@@ -123,6 +133,11 @@ impl Call {
         match retry::decide(self.endpoint, &err, self.attempt, &self.policy, remaining, &mut self.rng) {
             Decision::Retry { after_ms } => {
                 self.attempt += 1;
+                // A refused connection or a 429 left nothing applied; no answer or a 5xx may have.
+                self.maybe_applied |= match err.transport {
+                    Some(kind) => kind != TransportKind::Connect,
+                    None => err.status.is_some_and(|s| s >= 500),
+                };
                 self.events.push_back(Event::Retrying { attempt: self.attempt, after_ms, error: err });
                 self.state = State::Backoff(now.plus(after_ms));
             }
