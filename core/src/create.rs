@@ -11,6 +11,8 @@
 //!    `created_at` and `Date` tell), and is not in the caller's `exclude` list.
 //! 4. If the list itself cannot be had, the create fails with its original error; it is never
 //!    replayed on a guess.
+//! 5. A create the driver aborted after sending it (it stopped waiting for the answer) is an
+//!    unknown outcome too: it is reconciled, and never sent again (the caller is stopping).
 //!
 //! # Theory of operation
 //! `Ready` → `InFlightCreate` → done | `Backoff(create)` | `Ready` for a list → `InFlightList` →
@@ -214,6 +216,17 @@ impl Create {
 
     fn create_failed(&mut self, err: Error, now: Millis) {
         if err.kind == ErrorKind::Cancelled {
+            if err.transport == Some(TransportKind::Aborted) {
+                // The driver stopped waiting for a create it had sent: the request may have reached
+                // the service, so its outcome is unknown and it is reconciled like a lost answer
+                // (the job it made is returned for the caller to keep or delete). The caller is
+                // stopping: nothing is sent again.
+                self.cancel_requested = true;
+                self.events.push_back(Event::Reconciling { error: err.clone() });
+                self.unknown_outcome = Some(err);
+                self.state = State::Ready(Step::List);
+                return;
+            }
             return self.finish(Err(err));
         }
         let remaining = self.deadline.map(|d| d.since(now));
