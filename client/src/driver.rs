@@ -24,7 +24,11 @@ impl Inner {
     }
 
     /// Waits for a slot of the shared rate limiter (one per client, so per key).
-    async fn acquire_slot(&self) {
+    /// Waits for a slot of the shared limiter, at most `timeout_ms` (the request's time, which
+    /// runs while it waits: a wait's deadline holds when the rate limit is spent). False when
+    /// none came in time: the request must not be sent.
+    async fn acquire_slot(&self, timeout_ms: Option<u64>) -> bool {
+        let until = timeout_ms.map(|t| self.now().plus(t));
         loop {
             let now = self.now();
             let next = match self.limiter.lock() {
@@ -32,8 +36,9 @@ impl Inner {
                 Err(poisoned) => poisoned.into_inner().try_acquire(now),
             };
             match next {
-                Ok(()) => return,
-                Err(t) => self.sleep_until(t).await,
+                Ok(()) => return true,
+                Err(_) if until.is_some_and(|u| now >= u) => return false,
+                Err(t) => self.sleep_until(until.map_or(t, |u| u.min(t))).await,
             }
         }
     }
@@ -66,7 +71,11 @@ impl Inner {
             }
             match machine.poll(self.now()) {
                 Output::Send { id, request, timeout_ms, .. } => {
-                    self.acquire_slot().await;
+                    if !self.acquire_slot(timeout_ms).await {
+                        let message = "not sent: no slot of the client's rate limit before the call's deadline";
+                        machine.handle_transport_error(id, TransportKind::Timeout, message, self.now());
+                        continue;
+                    }
                     let outcome = match (cancel, cancelled) {
                         (Some(token), false) => tokio::select! {
                             r = self.execute(&request, timeout_ms) => r,

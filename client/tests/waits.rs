@@ -92,6 +92,18 @@ async fn cancel_on_timeout_deletes_a_pending_job() {
 }
 
 #[tokio::test]
+async fn a_waits_deadline_holds_while_the_rate_limit_is_spent() {
+    let (emu, _, creds) = setup(0.0).await;
+    let client = usvideo::Client::builder().api_key(&creds.api_key).base_url(emu.api_base()).requests_per_minute(2).build().unwrap();
+    let job = client.videos().create(&text_request("no slot")).await.unwrap();
+    client.account().retrieve().await.unwrap(); // the minute's budget is spent
+    let started = Instant::now();
+    let e = client.videos().wait(&job.id, fast_wait(300)).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::WaitTimeout);
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
 async fn a_cancel_token_stops_the_wait_and_refunds_a_pending_job() {
     let (emu, client, _) = setup(0.0).await;
     let job = client.videos().create(&text_request("token")).await.unwrap();

@@ -104,6 +104,17 @@ async def test_create_and_wait_and_download(fast_emu: Emulator, tmp_path: Path) 
         assert again.status == "completed"
 
 
+async def test_a_waits_deadline_holds_while_the_rate_limit_is_spent(emu: Emulator) -> None:
+    acct = emu.account(5000)
+    async with aclient(emu, acct.api_key, requests_per_minute=2) as c:
+        job = await c.videos.create(**LAKE)
+        await c.account.retrieve()  # the minute's budget is spent
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(usvideo.WaitTimeoutError):
+            await c.videos.wait(job.id, timeout=0.3)
+        assert asyncio.get_running_loop().time() - started < 5
+
+
 async def test_wait_timeout_and_cancel(emu: Emulator) -> None:
     acct = emu.account(5000)
     async with aclient(emu, acct.api_key) as c:

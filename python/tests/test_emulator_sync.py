@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any, List
 
@@ -312,6 +313,17 @@ def test_wait_timeout_leaves_the_job(emu: Emulator) -> None:
             c.videos.wait(job.id, timeout=0.3)
         assert info.value.job_id == job.id and info.value.job_status == "pending"
         assert c.videos.retrieve(job.id).status == "pending"  # the job goes on
+
+
+def test_a_waits_deadline_holds_while_the_rate_limit_is_spent(emu: Emulator) -> None:
+    acct = emu.account(5000)
+    with client(emu, acct.api_key, requests_per_minute=2) as c:
+        job = c.videos.create(**LAKE)
+        c.account.retrieve()  # the minute's budget is spent
+        started = time.monotonic()
+        with pytest.raises(usvideo.WaitTimeoutError):
+            c.videos.wait(job.id, timeout=0.3)
+        assert time.monotonic() - started < 5
 
 
 def test_wait_timeout_with_cancel_deletes_the_pending_job(emu: Emulator) -> None:

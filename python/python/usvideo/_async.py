@@ -95,15 +95,21 @@ class AsyncClient(BaseClient):
 
     # ------------------------------------------------------------------ the driver
 
-    async def _acquire(self) -> None:
-        """Waits for a slot of the key's shared rate limiter."""
+    async def _acquire(self, timeout_ms: Optional[int] = None) -> bool:
+        """Waits for a slot of the key's shared rate limiter, at most ``timeout_ms`` (the
+        request's time runs while it waits, so a wait's deadline holds when the rate limit is
+        spent). False when none came in time: the request must not be sent."""
         import asyncio
 
+        deadline = None if timeout_ms is None else now_ms() + timeout_ms
         while True:
-            until = self._limiter.try_acquire(now_ms())
+            t = now_ms()
+            until = self._limiter.try_acquire(t)
             if until is None:
-                return
-            await asyncio.sleep(max(0, until - now_ms()) / 1000.0)
+                return True
+            if deadline is not None and t >= deadline:
+                return False
+            await asyncio.sleep(max(0, (until if deadline is None else min(until, deadline)) - now_ms()) / 1000.0)
 
     async def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None, cleanup: bool = False) -> None:
         """Runs ``machine`` to done. Task cancellation (or any exception) cancels it and
@@ -123,7 +129,9 @@ class AsyncClient(BaseClient):
                 out = machine.poll(now_ms())
                 tag = out[0]
                 if tag == "send":
-                    await self._acquire()
+                    if not await self._acquire(out[7]):
+                        machine.handle_transport_error(out[1], "timeout", "not sent: no slot of the client's rate limit before the call's deadline", now_ms())
+                        continue
                     rid = out[1]
                     await self._send(machine, out[1], out[3], out[4], out[5], out[6], out[7])
                     rid = None

@@ -93,13 +93,19 @@ class Client(BaseClient):
 
     # ------------------------------------------------------------------ the driver
 
-    def _acquire(self) -> None:
-        """Waits for a slot of the key's shared rate limiter."""
+    def _acquire(self, timeout_ms: Optional[int] = None) -> bool:
+        """Waits for a slot of the key's shared rate limiter, at most ``timeout_ms`` (the
+        request's time runs while it waits, so a wait's deadline holds when the rate limit is
+        spent). False when none came in time: the request must not be sent."""
+        deadline = None if timeout_ms is None else now_ms() + timeout_ms
         while True:
-            until = self._limiter.try_acquire(now_ms())
+            t = now_ms()
+            until = self._limiter.try_acquire(t)
             if until is None:
-                return
-            time.sleep(max(0, until - now_ms()) / 1000.0)
+                return True
+            if deadline is not None and t >= deadline:
+                return False
+            time.sleep(max(0, (until if deadline is None else min(until, deadline)) - now_ms()) / 1000.0)
 
     def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None, cleanup: bool = False) -> None:
         """Runs ``machine`` to done. Ctrl-C (or any exception) cancels it and propagates; with
@@ -120,7 +126,9 @@ class Client(BaseClient):
                 out = machine.poll(now_ms())
                 tag = out[0]
                 if tag == "send":
-                    self._acquire()
+                    if not self._acquire(out[7]):
+                        machine.handle_transport_error(out[1], "timeout", "not sent: no slot of the client's rate limit before the call's deadline", now_ms())
+                        continue
                     rid = out[1]
                     self._send(machine, out[1], out[3], out[4], out[5], out[6], out[7])
                     rid = None

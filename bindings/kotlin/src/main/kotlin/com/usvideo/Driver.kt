@@ -56,6 +56,21 @@ internal class Driver(
         while (true) sleepUntil(ffi { limiter.tryAcquire(now()) } ?: return)
     }
 
+    /**
+     * A slot within [coreTimeoutMs] (the request's time runs while it waits, so a wait's
+     * deadline holds when the rate limit is spent): false when none came in time, and the
+     * request must not be sent.
+     */
+    private suspend fun acquireSlotWithin(coreTimeoutMs: ULong?): Boolean {
+        val until = coreTimeoutMs?.let { now() + it }
+        while (true) {
+            val t = now()
+            val next = ffi { limiter.tryAcquire(t) } ?: return true
+            if (until != null && t >= until) return false
+            sleepUntil(if (until == null) next else minOf(next, until))
+        }
+    }
+
     /** The timeout of one attempt: the core's (a deadline) and the client's, the shorter. */
     private fun timeoutOf(coreMs: ULong?): Long? = listOfNotNull(coreMs?.toLong(), requestTimeoutMs).minOrNull()?.coerceAtLeast(1)
 
@@ -110,7 +125,10 @@ internal class Driver(
         while (true) {
             when (val out = ffi { m.poll(now()) }) {
                 is Output.Send -> {
-                    acquireSlot()
+                    if (!acquireSlotWithin(out.timeoutMs)) {
+                        report(m, out.id, Outcome.Failure(TransportKind.TIMEOUT, "not sent: no slot of the client's rate limit before the call's deadline"))
+                        continue
+                    }
                     inFlight[0] = out.id
                     val outcome = exchange(out.request, out.timeoutMs)
                     inFlight[0] = null

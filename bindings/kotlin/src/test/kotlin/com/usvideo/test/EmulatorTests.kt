@@ -177,6 +177,18 @@ fun registerEmulatorTests() {
             eq(JobStatus.Pending, c.videos.retrieve(job.id).status)
         }
     }
+    test("emulator/wait_deadline_holds_while_the_rate_limit_is_spent") {
+        val (key, _, _) = frozen.account()
+        USVideo(apiKey = key, baseUrl = frozen.base, requestsPerMinute = 2).use { c ->
+            val job = c.videos.create(text())
+            c.account.retrieve() // the minute's budget is spent
+            val started = System.nanoTime()
+            val e = assertThrowsS<WaitTimeoutError> { c.videos.wait(job.id, fast.copy(timeoutMs = 300)) }
+            eq(job.id, e.jobId)
+            val ms = (System.nanoTime() - started) / 1_000_000
+            check(ms < 5_000) { "the wait took $ms ms" }
+        }
+    }
     test("emulator/rate_limit_429_retry_after_honoured") {
         val (key, _, _) = emu.account()
         client(emu, key).use { c ->
