@@ -23,12 +23,10 @@ impl Inner {
         }
     }
 
-    /// Waits for a slot of the shared rate limiter (one per client, so per key).
-    /// Waits for a slot of the shared limiter, at most `timeout_ms` (the request's time, which
-    /// runs while it waits: a wait's deadline holds when the rate limit is spent). False when
-    /// none came in time: the request must not be sent.
-    async fn acquire_slot(&self, timeout_ms: Option<u64>) -> bool {
-        let until = timeout_ms.map(|t| self.now().plus(t));
+    /// Waits for a slot of the shared rate limiter (one per client, so per key), until `until`
+    /// at most (the request's own time runs while it waits: a wait's deadline holds when the
+    /// rate limit is spent). False when none came in time: the request must not be sent.
+    async fn acquire_slot(&self, until: Option<Millis>) -> bool {
         loop {
             let now = self.now();
             let next = match self.limiter.lock() {
@@ -71,12 +69,18 @@ impl Inner {
             }
             match machine.poll(self.now()) {
                 Output::Send { id, request, timeout_ms, .. } => {
-                    if !self.acquire_slot(timeout_ms).await {
+                    let until = timeout_ms.map(|t| self.now().plus(t));
+                    if !self.acquire_slot(until).await {
                         let message = "not sent: no slot of the client's rate limit before the call's deadline";
                         machine.handle_transport_error(id, TransportKind::Timeout, message, self.now());
                         continue;
                     }
+                    // What is left of the request's time after the slot wait.
+                    let timeout_ms = until.map(|u| u.since(self.now()).max(1));
                     let outcome = match (cancel, cancelled) {
+                        // Cancelled before it went out: nothing reached the service (`Connect`
+                        // tells the core so; an aborted create would be an unknown outcome).
+                        (Some(token), false) if token.is_cancelled() => Err((TransportKind::Connect, "not sent: cancelled".to_owned())),
                         (Some(token), false) => tokio::select! {
                             r = self.execute(&request, timeout_ms) => r,
                             () = token.cancelled() => Err((TransportKind::Aborted, "cancelled".to_owned())),

@@ -100,7 +100,7 @@ impl Call {
         match response::check_status(&resp) {
             Ok(_) => self.finish(Ok(resp)),
             Err(mut e) if e.kind == ErrorKind::NotFound && self.endpoint == Endpoint::DeleteVideo && self.maybe_applied => {
-                e.message = format!("{} (an earlier attempt of this delete got no answer and probably deleted it)", e.message);
+                e.message = format!("{} (an earlier attempt of this delete, which got no answer or a 5xx, probably deleted it)", e.message);
                 self.finish(Err(e));
             }
             Err(e) => self.failed(e, now),

@@ -15,10 +15,16 @@ const { USVideo, estimateCost } = usv;
 
 /** @type {Awaited<ReturnType<typeof startEmulator>>} */
 let emu;
+/** An emulator whose clock stands still: its jobs stay pending. @type {Awaited<ReturnType<typeof startEmulator>>} */
+let still;
 before(async () => {
   emu = await startEmulator();
+  still = await startEmulator(["--time-scale", "0"]);
 });
-after(() => emu?.stop());
+after(() => {
+  emu?.stop();
+  still?.stop();
+});
 
 /** A client on a fresh account. @param {Partial<import("usvideo").ClientOptions>} [o] */
 async function fresh(balance = 5_000, o = {}) {
@@ -216,13 +222,17 @@ test("connection refused and request timeouts", async () => {
   assert.ok(performance.now() - t0 < 1_500);
 });
 
-test("timeoutMs: Infinity is no limit (beyond setTimeout's range too); 0 and NaN are refused, as is NaN anywhere", async () => {
+test("timeoutMs: Infinity is no limit (beyond setTimeout's range too); bad client options are refused by name; NaN anywhere is refused", async () => {
   for (const timeoutMs of [Infinity, 2 ** 31]) {
     const { client } = await fresh(5_000, { timeoutMs, maxRetries: 0 });
     assert.equal((await client.account.retrieve()).balance_cents, 5_000);
   }
   for (const timeoutMs of [0, -1, NaN]) {
     assert.throws(() => new USVideo({ apiKey: "sd_test_key_000000001", baseURL: emu.api, timeoutMs }), (e) => e instanceof usv.ValidationError && e.field === "timeoutMs" && e.issues[0].field === "timeoutMs");
+  }
+  for (const n of [-1, 1.5, NaN, Infinity, 2 ** 32]) {
+    assert.throws(() => new USVideo({ apiKey: "sd_test_key_000000001", baseURL: emu.api, requestsPerMinute: n }), (e) => e instanceof usv.ValidationError && e.field === "requestsPerMinute");
+    assert.throws(() => new USVideo({ apiKey: "sd_test_key_000000001", baseURL: emu.api, maxRetries: n }), (e) => e instanceof usv.ValidationError && e.field === "maxRetries");
   }
   // JSON has no NaN: it would cross as `null` ("default"), so it is refused by type instead.
   const { client } = await fresh();
@@ -276,9 +286,7 @@ test("createAndWait aborted while its create is in flight: the create is seen th
     });
     return new Response(body, { status: res.status, headers: res.headers });
   };
-  // An emulator whose clock stands still, so that the job is still pending when the delete arrives.
-  const still = await startEmulator(["--time-scale", "0"]);
-  after(() => still.stop());
+  // On the emulator whose clock stands still: the job is still pending when the delete arrives.
   const acct = await still.account(5_000);
   const client = new USVideo({ apiKey: acct.api_key, baseURL: still.api, fetch: slowAnswer });
   const ac = new AbortController();
@@ -292,6 +300,87 @@ test("createAndWait aborted while its create is in flight: the create is seen th
   const l = await still.ledger(acct.email);
   assert.equal(l.refunded_cents, 120, JSON.stringify(l));
   assert.equal(l.active_jobs, 0, JSON.stringify(l));
+});
+
+test("an abort during a poll: its answer is taken first, so a job found completed is not deleted", async () => {
+  const { acct } = await fresh();
+  /** @type {string[]} */
+  const calls = [];
+  const ac = new AbortController();
+  let gets = 0;
+  let released = false;
+  /** @type {typeof fetch} */
+  const f = async (input, init) => {
+    const u = new URL(String(input));
+    const method = init?.method ?? "GET";
+    calls.push(`${method} ${u.pathname}`);
+    if (method === "GET" && /\/videos\/job_/.test(u.pathname) && ++gets === 2) {
+      ac.abort(); // the caller aborts while this poll is in flight; its answer comes once the job is done
+      for (;;) {
+        const j = await (await fetch(input, { headers: init?.headers })).json();
+        if (j.status === "completed") break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      released = true;
+    }
+    return fetch(input, init);
+  };
+  const client = new USVideo({ apiKey: acct.api_key, baseURL: emu.api, fetch: f });
+  const job = await client.videos.create({ ...text, duration: 1 });
+  await assert.rejects(client.videos.wait(job.id, { signal: ac.signal, poll: FAST_POLL }), (e) => e instanceof usv.AbortError);
+  for (let i = 0; i < 600 && !released; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(released, "the held poll was answered");
+  await new Promise((r) => setTimeout(r, 500)); // the background run has ended by now
+  assert.ok(!calls.some((c) => c.startsWith("DELETE")), calls.join(", "));
+  assert.equal((await client.videos.retrieve(job.id)).status, "completed");
+});
+
+test("an abort while a create waits for a rate-limit slot: nothing is sent, listed or deleted", async () => {
+  const acct = await still.account(5_000);
+  /** @type {string[]} */
+  const calls = [];
+  /** @type {typeof fetch} */
+  const f = async (input, init) => {
+    const u = new URL(String(input));
+    calls.push(`${init?.method ?? "GET"} ${u.pathname}`);
+    if (u.pathname.endsWith("/account")) return new Response('{"error":{"code":"rate_limited","message":"slow down"}}', { status: 429, headers: { "retry-after": "2", "content-type": "application/json" } });
+    return fetch(input, init);
+  };
+  const client = new USVideo({ apiKey: acct.api_key, baseURL: still.api, fetch: f, maxRetries: 0 });
+  const kept = await client.videos.create(text); // a look-alike the caller keeps
+  await assert.rejects(client.account.retrieve(), (e) => e instanceof usv.RateLimitError); // the key pauses ~2 s
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 100);
+  await assert.rejects(client.videos.createAndWait(text, { signal: ac.signal }), (e) => e instanceof usv.AbortError);
+  await new Promise((r) => setTimeout(r, 2_500)); // past the pause: a background request would be out
+  assert.deepEqual(calls, ["POST /v1/videos", "GET /v1/account"]);
+  assert.equal((await client.videos.retrieve(kept.id)).status, "pending");
+});
+
+test("a wait's deadline holds across a slot wait and a slow answer (the request gets only what is left)", async () => {
+  const acct = await still.account(5_000);
+  /** @type {typeof fetch} */
+  const f = async (input, init) => {
+    const u = new URL(String(input));
+    if (u.pathname.endsWith("/account")) return new Response('{"error":{"code":"rate_limited","message":"slow down"}}', { status: 429, headers: { "retry-after": "1", "content-type": "application/json" } });
+    if (/\/videos\/job_/.test(u.pathname) && (init?.method ?? "GET") === "GET") {
+      await new Promise((res, rej) => {
+        const t = setTimeout(res, 10_000);
+        init?.signal?.addEventListener("abort", () => {
+          clearTimeout(t);
+          rej(new DOMException("aborted", "AbortError"));
+        });
+      });
+    }
+    return fetch(input, init);
+  };
+  const client = new USVideo({ apiKey: acct.api_key, baseURL: still.api, fetch: f, maxRetries: 0 });
+  const job = await client.videos.create(text);
+  await assert.rejects(client.account.retrieve(), (e) => e instanceof usv.RateLimitError); // the key pauses ~1 s
+  const t0 = performance.now();
+  await assert.rejects(client.videos.wait(job.id, { timeoutMs: 2_000 }), (e) => e instanceof usv.WaitTimeoutError);
+  const took = performance.now() - t0;
+  assert.ok(took < 2_700, `${took} ms for a 2 s wait`);
 });
 
 test("429 with Retry-After is honoured, then the call succeeds", async () => {

@@ -60,7 +60,7 @@ fn a_wait_machine_runs_to_completion() {
     assert_eq!(kinds, ["event", "event", "done"]);
     // `respond` answered with an event, so the outcome is taken as usual (once).
     let job: serde_json::Value = serde_json::from_str(&m.take_result().unwrap()).unwrap();
-    assert!(m.take_result().is_err());
+    assert_eq!(thrown(m.take_result().unwrap_err())["class"], "UsageError", "taken once");
     assert_eq!(job["video_url"], "http://x/v.mp4");
     assert_eq!(job["cost_cents"], 30);
 }
@@ -74,7 +74,7 @@ fn a_404_is_a_not_found_error() {
     let done: serde_json::Value = serde_json::from_str(&m.respond(send["id"].as_f64().unwrap(), 404, "x-request-id\0req_1\0", body, 5.0, &mut Limiter::new(0))).unwrap();
     // `respond` saw the end itself: the outcome comes with its `done`, and is not there to take again.
     assert_eq!(done["t"], "done");
-    assert!(m.take_result().is_err());
+    assert_eq!(thrown(m.take_result().unwrap_err())["class"], "UsageError", "already taken");
     let e = &done["error"];
     assert_eq!(e["class"], "NotFoundError");
     assert_eq!(e["status"], 404);

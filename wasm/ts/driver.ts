@@ -235,10 +235,11 @@ export class Ctx {
   }
 
   /** Performs one request for the core and reports nothing: returns the outcome. */
-  async exec(s: Send, signal?: AbortSignal): Promise<Outcome> {
+  async exec(s: Send, signal?: AbortSignal, until: number = s.timeout_ms === null ? Infinity : now() + s.timeout_ms): Promise<Outcome> {
     const ac = new AbortController();
     let timedOut = false;
-    const limit = Math.max(1, Math.min(this.timeoutMs, s.timeout_ms ?? Infinity));
+    // The client's timeout, or what is left of the call's own time (`until`: a slot wait used some).
+    const limit = Math.max(1, Math.min(this.timeoutMs, until - now()));
     // No timer beyond setTimeout's range (~24.8 days): as good as no limit.
     const timer = limit > MAX_TIMER ? undefined : setTimeout(() => {
       timedOut = true;
@@ -291,8 +292,12 @@ export class Ctx {
           if (signal?.aborted && !cancelled) {
             cancelled = true;
             if (!o.cleanup) throw abortError();
-            g(() => m.cancel(now()), gen);
-            next = undefined;
+            // The core decides what the cancel means, from the freshest answer (already taken):
+            // a job last seen pending is deleted. A run that has just ended is left to end.
+            if (next?.t !== "done") {
+              g(() => m.cancel(now()), gen);
+              next = undefined;
+            }
           }
           const live = cancelled ? undefined : signal;
           const out: Out = next ?? P(g(() => m.poll(now()), gen));
@@ -301,20 +306,19 @@ export class Ctx {
             // The request's time runs while it waits for a slot: a wait's deadline holds even when
             // the client's rate limit is spent.
             const until = out.timeout_ms === null ? Infinity : now() + out.timeout_ms;
+            this.refresh(); // the limiter of the module's current instance
             if (this.limiter.acquire(now()) >= 0 && !(await this.slot(live, until))) {
-              // Not sent, and the core is told so (a create not sent made no job).
-              const [kind, message] = live?.aborted ? ["aborted", "not sent: the call was aborted"] : ["timeout", `not sent: no slot of the client's rate limit within ${out.timeout_ms} ms`];
+              // Not sent, and the core is told so: `connect` (nothing reached the service, so a
+              // create made no job; the cancel that follows stops any resend) when the caller
+              // aborted, `timeout` when the call's deadline came first.
+              const [kind, message] = live?.aborted ? ["connect", "not sent: the call was aborted"] : ["timeout", `not sent: no slot of the client's rate limit within ${out.timeout_ms} ms`];
               g(() => m.handleTransportError(out.id, kind, message, now()), gen);
               continue;
             }
             // A clean-up run sees a request it sent through even when the caller aborts: the answer
-            // to a create says which job must be deleted, and an aborted create is an unknown one.
-            const r = await this.exec(out, o.cleanup ? undefined : live);
-            if (live?.aborted && o.cleanup) {
-              // The run is being cancelled: the core decides (a pending job is deleted).
-              cancelled = true;
-              g(() => m.cancel(now()), gen);
-            }
+            // to a create says which job must be deleted, and a poll's says whether it is still
+            // pending. The answer is given to the core before the cancel (at the top of the loop).
+            const r = await this.exec(out, o.cleanup ? undefined : live, until);
             if ("status" in r) {
               this.refresh();
               // One call: the limiter learns, the machine takes the answer, and says what is next.

@@ -103,7 +103,8 @@ export class Videos {
   /**
    * Waits until the job completes (`JobFailedError` if it fails, `WaitTimeoutError` after
    * `timeoutMs`, default 10 minutes, while the job goes on). Polls follow the core's schedule.
-   * An abort rejects at once; the core then deletes the job if it is still pending.
+   * An abort rejects at once; the core then deletes the job if it was last seen pending (a job
+   * not seen yet is left alone: it may be finished).
    */
   async wait(id: string, o: WaitOptions = {}): Promise<CompletedJob> {
     const [m, gen] = this.#c.start({ machine: "job_run_wait", job_id: id, options: waitSpec(o) });
@@ -202,6 +203,16 @@ function inBrowser(): boolean {
   return g.WorkerGlobalScope !== undefined && String(g.navigator?.userAgent ?? "").startsWith("Mozilla/");
 }
 
+const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff;
+
+/** Refuses a client option that breaks its rule, naming it. */
+function check(field: string, ok: boolean, rule: string): void {
+  if (!ok) {
+    const message = `${field} must be ${rule}`;
+    throw new ValidationError(message, { kind: "validation", code: "out_of_range", field, issues: [{ field, code: "out_of_range", message }] });
+  }
+}
+
 /** The client of the US Video API. */
 export class USVideo {
   readonly videos: Videos;
@@ -221,12 +232,12 @@ export class USVideo {
         { kind: "usage", code: "browser_api_key", field: "apiKey" },
       );
     }
+    // The options only this driver reads, checked here, at once, by their JS names.
     const rpm = options.requestsPerMinute ?? 60;
     const timeoutMs = options.timeoutMs ?? 60_000;
-    if (!(timeoutMs > 0)) {
-      const message = "timeoutMs must be a number of milliseconds above 0 (Infinity for no limit)";
-      throw new ValidationError(message, { kind: "validation", code: "out_of_range", field: "timeoutMs", issues: [{ field: "timeoutMs", code: "out_of_range", message }] });
-    }
+    check("timeoutMs", timeoutMs > 0, "a number of milliseconds above 0 (Infinity for no limit)");
+    check("requestsPerMinute", isCount(rpm), "a whole number from 0 (no client-side limit) to 4294967295");
+    check("maxRetries", options.maxRetries === undefined || isCount(options.maxRetries), "a whole number from 0 to 4294967295");
     const f = options.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
     const ua = `usvideo-js/${VERSION}`;
     const ctx = new Ctx(

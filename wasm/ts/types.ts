@@ -154,7 +154,7 @@ export interface CreateOptions extends RequestOptions {
 export interface WaitOptions extends RequestOptions {
   /** Give up waiting after this many ms (default 600 000; `null` waits for ever). The job goes on. */
   timeoutMs?: number | null;
-  /** On timeout, delete the job if it is still pending (refunding it). */
+  /** On timeout, delete the job if it was last seen pending (refunding it); a job not seen yet is left alone. */
   cancelOnTimeout?: boolean;
   /** After every poll. */
   onProgress?: (progress: Progress) => void;

@@ -95,13 +95,12 @@ class AsyncClient(BaseClient):
 
     # ------------------------------------------------------------------ the driver
 
-    async def _acquire(self, timeout_ms: Optional[int] = None) -> bool:
-        """Waits for a slot of the key's shared rate limiter, at most ``timeout_ms`` (the
-        request's time runs while it waits, so a wait's deadline holds when the rate limit is
-        spent). False when none came in time: the request must not be sent."""
+    async def _acquire(self, deadline: Optional[int] = None) -> bool:
+        """Waits for a slot of the key's shared rate limiter, until ``deadline`` at most (the
+        request's own time runs while it waits, so a wait's deadline holds when the rate limit
+        is spent). False when none came in time: the request must not be sent."""
         import asyncio
 
-        deadline = None if timeout_ms is None else now_ms() + timeout_ms
         while True:
             t = now_ms()
             until = self._limiter.try_acquire(t)
@@ -129,11 +128,14 @@ class AsyncClient(BaseClient):
                 out = machine.poll(now_ms())
                 tag = out[0]
                 if tag == "send":
-                    if not await self._acquire(out[7]):
+                    deadline = None if out[7] is None else now_ms() + out[7]
+                    if not await self._acquire(deadline):
                         machine.handle_transport_error(out[1], "timeout", "not sent: no slot of the client's rate limit before the call's deadline", now_ms())
                         continue
                     rid = out[1]
-                    await self._send(machine, out[1], out[3], out[4], out[5], out[6], out[7])
+                    # What is left of the request's time after the slot wait.
+                    left = None if deadline is None else max(1, deadline - now_ms())
+                    await self._send(machine, out[1], out[3], out[4], out[5], out[6], left)
                     rid = None
                 elif tag == "event":
                     if handle(out[1]):

@@ -57,12 +57,11 @@ internal class Driver(
     }
 
     /**
-     * A slot within [coreTimeoutMs] (the request's time runs while it waits, so a wait's
+     * A slot by [until] at most (the request's own time runs while it waits, so a wait's
      * deadline holds when the rate limit is spent): false when none came in time, and the
      * request must not be sent.
      */
-    private suspend fun acquireSlotWithin(coreTimeoutMs: ULong?): Boolean {
-        val until = coreTimeoutMs?.let { now() + it }
+    private suspend fun acquireSlotBy(until: ULong?): Boolean {
         while (true) {
             val t = now()
             val next = ffi { limiter.tryAcquire(t) } ?: return true
@@ -125,12 +124,14 @@ internal class Driver(
         while (true) {
             when (val out = ffi { m.poll(now()) }) {
                 is Output.Send -> {
-                    if (!acquireSlotWithin(out.timeoutMs)) {
+                    val until = out.timeoutMs?.let { now() + it }
+                    if (!acquireSlotBy(until)) {
                         report(m, out.id, Outcome.Failure(TransportKind.TIMEOUT, "not sent: no slot of the client's rate limit before the call's deadline"))
                         continue
                     }
                     inFlight[0] = out.id
-                    val outcome = exchange(out.request, out.timeoutMs)
+                    // What is left of the request's time after the slot wait.
+                    val outcome = exchange(out.request, until?.let { maxOf(1uL, it - minOf(it, now())) })
                     inFlight[0] = null
                     report(m, out.id, outcome)
                 }
