@@ -327,10 +327,7 @@ impl BatchPlan {
         let mut issues = Vec::new();
         for (i, item) in items.iter().enumerate() {
             if let Err(found) = crate::validate::validate_create(&item.request) {
-                issues.extend(found.into_iter().map(|mut issue| {
-                    issue.field = format!("requests[{i}].{}", issue.field);
-                    issue
-                }));
+                issues.extend(found.into_iter().map(|issue| issue.of_request(i)));
             }
         }
         if !issues.is_empty() {

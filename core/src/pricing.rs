@@ -126,10 +126,7 @@ impl PricingTable {
     pub fn estimate_all(&self, reqs: &[CreateVideoRequest]) -> Result<u64, Issue> {
         let mut total: u64 = 0;
         for (i, r) in reqs.iter().enumerate() {
-            let c = self.estimate_request(r).map_err(|mut issue| {
-                issue.field = format!("requests[{i}].{}", issue.field);
-                issue
-            })?;
+            let c = self.estimate_request(r).map_err(|issue| issue.of_request(i))?;
             total = total.checked_add(c).filter(|t| *t <= MAX_SAFE_CENTS).ok_or_else(|| Issue::new("cost", IssueCode::OutOfRange, "the total exceeds 2^53 cents"))?;
         }
         Ok(total)

@@ -104,6 +104,14 @@ impl Issue {
     pub fn new(field: impl Into<String>, code: IssueCode, message: impl Into<String>) -> Self {
         Issue { field: field.into(), code, message: message.into() }
     }
+
+    /// The same issue on request `i` of a list (a batch, an estimate's total): its field becomes
+    /// `requests[i].field`.
+    #[must_use]
+    pub fn of_request(mut self, i: usize) -> Self {
+        self.field = format!("requests[{i}].{}", self.field);
+        self
+    }
 }
 
 impl std::error::Error for Issue {}
@@ -180,6 +188,23 @@ pub fn is_http_url(url: &str) -> bool {
     let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let host = rest.get(..host_end).unwrap_or("");
     !host.is_empty() && !host.starts_with(':') && !host.starts_with('@') && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// [`create_request_from_json`] over each item of a list (a batch's requests): every rule of
+/// every item, fields named `requests[3].duration`.
+///
+/// # Errors
+/// Every violated rule of every item.
+pub fn create_requests_from_json(items: &[Json]) -> Result<Vec<CreateVideoRequest>, Vec<Issue>> {
+    let mut reqs = Vec::with_capacity(items.len());
+    let mut issues = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match create_request_from_json(item) {
+            Ok(r) => reqs.push(r),
+            Err(found) => issues.extend(found.into_iter().map(|issue| issue.of_request(i))),
+        }
+    }
+    if issues.is_empty() { Ok(reqs) } else { Err(issues) }
 }
 
 /// Builds a create request from loose data (a JSON object: what a JS object or a Python dict

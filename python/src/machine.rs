@@ -62,22 +62,7 @@ fn batch_requests(json: &str) -> PyResult<Vec<CreateVideoRequest>> {
     let usvideo_core::Json::Array(list) = &value else {
         return Err(errors::issue(Issue::new("requests", IssueCode::InvalidType, "requests must be a list of create requests")));
     };
-    let mut out = Vec::with_capacity(list.len());
-    let mut issues = Vec::new();
-    for (i, item) in list.iter().enumerate() {
-        match usvideo_core::validate::create_request_from_json(item) {
-            Ok(r) => out.push(r),
-            Err(found) => issues.extend(found.into_iter().map(|mut issue| {
-                issue.field = format!("requests[{i}].{}", issue.field);
-                issue
-            })),
-        }
-    }
-    if issues.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors::issues(issues))
-    }
+    usvideo_core::validate::create_requests_from_json(list).map_err(errors::issues)
 }
 
 fn batch_snapshot(json: &str) -> PyResult<BatchSnapshot> {

@@ -76,12 +76,7 @@ pub fn estimate(input: &str, table: Option<String>) -> R<f64> {
     let cents = if let Json::Array(items) = &v {
         let mut reqs = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let (resolution, duration) = estimate_input(item).map_err(|issues| {
-                invalid(issues.into_iter().map(|mut x| {
-                    x.field = format!("requests[{i}].{}", x.field);
-                    x
-                }).collect())
-            })?;
+            let (resolution, duration) = estimate_input(item).map_err(|issues| invalid(issues.into_iter().map(|x| x.of_request(i)).collect()))?;
             let mut r = CreateVideoRequest::text("");
             r.resolution = Some(resolution);
             r.duration = Some(duration);

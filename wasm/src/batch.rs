@@ -136,22 +136,7 @@ fn batch_requests(requests: &str) -> R<Vec<CreateVideoRequest>> {
     let Json::Array(items) = parse(requests)? else {
         return Err(one("requests", IssueCode::InvalidType, "requests must be an array"));
     };
-    let mut reqs = Vec::with_capacity(items.len());
-    let mut issues = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        match validate::create_request_from_json(item) {
-            Ok(r) => reqs.push(r),
-            Err(found) => issues.extend(found.into_iter().map(|mut x| {
-                x.field = format!("requests[{i}].{}", x.field);
-                x
-            })),
-        }
-    }
-    if issues.is_empty() {
-        Ok(reqs)
-    } else {
-        Err(invalid(issues))
-    }
+    validate::create_requests_from_json(&items).map_err(invalid)
 }
 
 /// A batch's options: JSON overrides of [`BatchOptions`].

@@ -51,15 +51,10 @@ internal class Driver(
         if (wake == null) delay(ms) else withTimeoutOrNull(ms) { wake.receive() }
     }
 
-    /** A slot of the client's limiter (one per client, so per key). */
-    private suspend fun acquireSlot() {
-        while (true) sleepUntil(ffi { limiter.tryAcquire(now()) } ?: return)
-    }
-
     /**
-     * A slot by [until] at most (the request's own time runs while it waits, so a wait's
-     * deadline holds when the rate limit is spent): false when none came in time, and the
-     * request must not be sent.
+     * A slot of the client's limiter (one per client, so per key), by [until] at most when it is
+     * given (the request's own time runs while it waits, so a wait's deadline holds when the rate
+     * limit is spent): false when none came in time, and the request must not be sent.
      */
     private suspend fun acquireSlotBy(until: ULong?): Boolean {
         while (true) {
@@ -193,7 +188,7 @@ internal class Driver(
         while (true) {
             when (val out = ffi { m.poll(now()) }) {
                 is Output.Send -> {
-                    acquireSlot()
+                    acquireSlotBy(null)
                     val d = detached.async { exchange(out.request, out.timeoutMs) }
                     inFlight[0] = out.id to d
                     val outcome = d.await()
