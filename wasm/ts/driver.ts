@@ -240,11 +240,20 @@ export class Ctx {
     let timedOut = false;
     // The client's timeout, or what is left of the call's own time (`until`: a slot wait used some).
     const limit = Math.max(1, Math.min(this.timeoutMs, until - now()));
-    // No timer beyond setTimeout's range (~24.8 days): as good as no limit.
-    const timer = limit > MAX_TIMER ? undefined : setTimeout(() => {
+    const end = now() + limit;
+    // Timers run on the event loop's cached clock and can fire a little before `end` on ours,
+    // the core's: the timeout is only reported once our clock is there, or the core would see a
+    // request time out before the call's deadline (and take it for a failed request).
+    const fire = (): void => {
+      if (now() < end) {
+        timer = setTimeout(fire, 1);
+        return;
+      }
       timedOut = true;
       ac.abort();
-    }, limit);
+    };
+    // No timer beyond setTimeout's range (~24.8 days): as good as no limit.
+    let timer = limit > MAX_TIMER ? undefined : setTimeout(fire, limit);
     const onAbort = () => ac.abort();
     signal?.addEventListener("abort", onAbort);
     try {
