@@ -155,13 +155,14 @@ pub fn parse_job(response: HttpResponse) -> Result<Job> {
     Ok(response::parse_job(&response)?)
 }
 
-/// A page of jobs (`GET /v1/videos`; a bare array is accepted too).
+/// A page of jobs (`GET /v1/videos`; a bare array is accepted too), read against the page the
+/// request asked for (`asked`): what the answer leaves out is filled from it.
 ///
 /// # Errors
 /// The status's error class, or `ApiResponseError`.
 #[uniffi::export]
-pub fn parse_job_page(response: HttpResponse) -> Result<JobPage> {
-    Ok(response::parse_job_page(&response)?)
+pub fn parse_job_page(response: HttpResponse, asked: ListParams) -> Result<JobPage> {
+    Ok(response::parse_job_page(&response, &asked)?)
 }
 
 /// The answer to `DELETE /v1/videos/{id}` (an empty 2xx body is `{id, deleted: true}`).

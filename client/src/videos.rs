@@ -73,7 +73,7 @@ impl Videos<'_> {
     /// A validation error on `limit`, or any API or connection error.
     pub async fn list(&self, params: ListParams) -> Result<JobPage, Error> {
         let req = self.client.inner.config.list_videos(self.client.key()?, &params)?;
-        response::parse_job_page(&self.client.call(Endpoint::ListVideos, req).await?)
+        response::parse_job_page(&self.client.call(Endpoint::ListVideos, req).await?, &params)
     }
 
     /// Every job, page after page (100 a page), as a stream.

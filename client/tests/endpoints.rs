@@ -38,6 +38,26 @@ async fn create_retrieve_list_delete_account_pricing() {
     assert_eq!(client.pricing().retrieve().await.unwrap(), PricingTable::builtin());
 }
 
+/// A fault that answers the next list with a bare array of `n` completed jobs (`job_<from>`, …).
+fn bare_page(from: usize, n: usize) -> serde_json::Value {
+    let jobs: Vec<_> = (from..from + n)
+        .map(|i| serde_json::json!({"id": format!("job_{i}"), "status": "completed", "mode": "text_to_video", "resolution": "720p", "duration": 5, "estimated_cost_cents": 30, "created_at": "2026-04-21T15:30:00Z", "video_url": format!("https://cdn.example/{i}.mp4")}))
+        .collect();
+    serde_json::json!({"method": "GET", "path": "/v1/videos", "status": 200, "body": serde_json::Value::Array(jobs).to_string(), "content_type": "application/json"})
+}
+
+#[tokio::test]
+async fn list_all_walks_bare_array_pages() {
+    // A bare array as long as the asked limit may have more after it; the short one is the last.
+    let (emu, client, _) = setup(0.0).await;
+    emu.add_fault(serde_json::json!([bare_page(0, 100), bare_page(100, 7)])).unwrap();
+    let ids: Vec<String> = client.videos().list_all().map(|j| j.unwrap().id).collect().await;
+    assert_eq!((ids.len(), ids.last().map(String::as_str)), (107, Some("job_106")));
+    emu.add_fault(bare_page(0, 3)).unwrap();
+    let page = client.videos().list(ListParams { limit: Some(3), offset: Some(30) }).await.unwrap();
+    assert_eq!((page.limit, page.offset, page.has_more), (3, 30, true));
+}
+
 #[tokio::test]
 async fn api_keys_need_a_jwt_and_work_at_once() {
     let (emu, client, creds) = setup(0.0).await;

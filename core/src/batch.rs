@@ -770,7 +770,7 @@ impl Batch {
             },
             Target::List => {
                 self.list_in_flight = false;
-                match response::parse_job_page(&resp) {
+                match response::parse_job_page(&resp, &ListParams { limit: Some(crate::model::MAX_PAGE_LIMIT), offset: None }) {
                     Ok(page) => {
                         self.list_failures = 0;
                         let by_id: HashMap<&str, &Job> = page.data.iter().map(|j| (j.id.as_str(), j)).collect();

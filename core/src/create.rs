@@ -184,7 +184,7 @@ impl Create {
                 }
                 Err(e) => self.create_failed(e, now),
             },
-            Some(Step::List) => match response::parse_job_page(&resp) {
+            Some(Step::List) => match response::parse_job_page(&resp, &ListParams { limit: Some(RECONCILE_PAGE), offset: None }) {
                 Ok(page) => self.reconcile(&page, &resp, now),
                 Err(e) => self.list_failed(e, now),
             },

@@ -312,7 +312,7 @@ pub struct JobPage {
 }
 
 /// Paging for `GET /v1/videos`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ListParams {
     /// Page size, 1 to 100 (service default 20).

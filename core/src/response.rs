@@ -7,7 +7,7 @@
 use crate::date;
 use crate::error::{Error, ErrorKind};
 use crate::http::HttpResponse;
-use crate::model::{Account, CreatedApiKey, DeleteResult, Job, JobPage};
+use crate::model::{Account, CreatedApiKey, DeleteResult, Job, JobPage, ListParams, DEFAULT_PAGE_LIMIT};
 use crate::pricing::PricingTable;
 use crate::json::{self, Json};
 use crate::readers::{FromJson, PageWire};
@@ -147,21 +147,33 @@ pub fn parse_job(resp: &HttpResponse) -> Result<Job, Error> {
 
 /// A page of jobs (`GET /v1/videos`): `{data, limit, offset, total, has_more}` or a bare array.
 ///
+/// `asked` is the page the request asked for. It fills what the answer leaves out
+/// (*assumption*; the reference shows no page shape): a bare array, or an object with neither
+/// `has_more` nor `total`, is taken to be the asked page, and a full one (as many jobs as the
+/// asked `limit`, default 20) to have more after it. So a walk over every page never stops
+/// early; against such a server it ends with one empty page.
+///
 /// # Errors
 /// The status's error, or `decode`.
-pub fn parse_job_page(resp: &HttpResponse) -> Result<JobPage, Error> {
+pub fn parse_job_page(resp: &HttpResponse, asked: &ListParams) -> Result<JobPage, Error> {
+    let asked_limit = asked.limit.unwrap_or(DEFAULT_PAGE_LIMIT);
+    let full = |len: usize, limit: u32| limit > 0 && u64::try_from(len).unwrap_or(u64::MAX) >= u64::from(limit);
     // The bare-array form is told by its first byte.
     if resp.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         let data: Vec<Job> = parse_json(resp, "page of jobs")?;
-        let limit = u32::try_from(data.len()).unwrap_or(u32::MAX);
-        return Ok(JobPage { data, limit, offset: 0, total: None, has_more: false });
+        let has_more = full(data.len(), asked_limit);
+        return Ok(JobPage { data, limit: asked_limit, offset: asked.offset.unwrap_or(0), total: None, has_more });
     }
     let page: PageWire = parse_json(resp, "page of jobs")?;
     let data = page.data.ok_or_else(|| decode_error(resp, "page of jobs", "no `data` array"))?;
-    let limit = page.limit.and_then(|l| u32::try_from(l).ok()).unwrap_or_else(|| u32::try_from(data.len()).unwrap_or(u32::MAX));
-    let offset = page.offset.unwrap_or(0);
+    let limit = page.limit.and_then(|l| u32::try_from(l).ok()).unwrap_or(asked_limit);
+    let offset = page.offset.or(asked.offset).unwrap_or(0);
     let total = page.total;
-    let has_more = page.has_more.unwrap_or_else(|| total.is_some_and(|t| offset.saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX)) < t));
+    let has_more = match (page.has_more, total) {
+        (Some(more), _) => more,
+        (None, Some(t)) => offset.saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX)) < t,
+        (None, None) => full(data.len(), limit),
+    };
     Ok(JobPage { data, limit, offset, total, has_more })
 }
 

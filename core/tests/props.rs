@@ -188,7 +188,7 @@ proptest! {
         check!(response::parse_created_api_key(&resp));
         // parse_job_page: an offset near u64::MAX without has_more saturates (vector
         // responses.json page_huge_offset_without_has_more).
-        check!(response::parse_job_page(&resp));
+        check!(response::parse_job_page(&resp, &usvideo_core::ListParams::default()));
         let _ = response::retry_after_ms(&resp);
     }
 }

@@ -483,6 +483,11 @@ fn run_request(v: &Value) -> R {
 
 // ---------------------------------------------------------------- responses
 
+/// The page a `parse_job_page` vector's request asked for (`list_params`, default none).
+fn list_params(v: &Value) -> Result<ListParams, String> {
+    v.get("list_params").map_or(Ok(ListParams::default()), |p| serde_json::from_value(p.clone()).map_err(|e| format!("list_params: {e}")))
+}
+
 fn run_response(v: &Value) -> R {
     let resp = http_response(get(v, "response")?)?;
     let expected = get(v, "expected")?;
@@ -492,7 +497,7 @@ fn run_response(v: &Value) -> R {
             terminal = Some(j.status.is_terminal());
             serde_json::to_value(j).unwrap_or(Value::Null)
         }),
-        "parse_job_page" => response::parse_job_page(&resp).map(|p| serde_json::to_value(p).unwrap_or(Value::Null)),
+        "parse_job_page" => response::parse_job_page(&resp, &list_params(v)?).map(|p| serde_json::to_value(p).unwrap_or(Value::Null)),
         "parse_delete" => response::parse_delete(&resp, get_str(v, "delete_id")?).map(|d| serde_json::to_value(d).unwrap_or(Value::Null)),
         "parse_account" => response::parse_account(&resp).map(|a| serde_json::to_value(a).unwrap_or(Value::Null)),
         "parse_pricing" => response::parse_pricing(&resp).map(|t| serde_json::to_value(t.to_json()).unwrap_or(Value::Null)),

@@ -6,7 +6,7 @@ use crate::errors::{self, error_object, guard, py as core, usage};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
 use usvideo_core::validate::{self, IssueCode};
-use usvideo_core::{response, retry, ApiKey, ClientConfig, CreateVideoRequest, Error, ErrorKind, IdempotencyKey, Issue, Jwt, PricingTable, Resolution, RetryPolicy, Rng};
+use usvideo_core::{response, retry, ApiKey, ClientConfig, CreateVideoRequest, Error, ErrorKind, IdempotencyKey, Issue, Jwt, ListParams, PricingTable, Resolution, RetryPolicy, Rng};
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(estimate_cost, m)?)?;
@@ -227,8 +227,7 @@ impl Config {
     fn list_videos<'py>(&self, py: Python<'py>, key: &str, params_json: &str) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let k = api_key(key)?;
-            let params = validate::list_params_from_json(&convert::parse_loose(params_json)?).map_err(errors::issues)?;
-            convert::request_tuple(py, &core(self.inner.list_videos(&k, &params))?)
+            convert::request_tuple(py, &core(self.inner.list_videos(&k, &list_params(params_json)?))?)
         })
     }
 
@@ -260,10 +259,21 @@ fn parse_job(status: u16, headers: PyHeaders, body: &[u8]) -> PyResult<String> {
     guard(|| convert::to_json(&core(response::parse_job(&convert::response(status, headers, body)))?))
 }
 
-/// A page of jobs (JSON `{data, limit, offset, total, has_more}`).
+/// A page of jobs (JSON `{data, limit, offset, total, has_more}`), read against the page the
+/// request asked for (`params_json`, as given to `list_videos`): a bare array fills its gaps
+/// from it.
 #[pyfunction]
-fn parse_job_page(status: u16, headers: PyHeaders, body: &[u8]) -> PyResult<String> {
-    guard(|| convert::to_json(&core(response::parse_job_page(&convert::response(status, headers, body)))?))
+#[pyo3(signature = (status, headers, body, params_json="{}"))]
+fn parse_job_page(status: u16, headers: PyHeaders, body: &[u8], params_json: &str) -> PyResult<String> {
+    guard(|| {
+        let asked = list_params(params_json)?;
+        convert::to_json(&core(response::parse_job_page(&convert::response(status, headers, body), &asked))?)
+    })
+}
+
+/// Loose paging (JSON `{"limit", "offset"}`), checked by the core.
+pub(crate) fn list_params(params_json: &str) -> PyResult<ListParams> {
+    validate::list_params_from_json(&convert::parse_loose(params_json)?).map_err(errors::issues)
 }
 
 /// The answer to a delete of `id` (JSON `{id, deleted, refunded_cents}`).

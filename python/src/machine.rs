@@ -263,11 +263,12 @@ impl Machine {
     }
 
     /// The 2xx response of a call machine once done, parsed by the core as `what` (`job`,
-    /// `job_page`, `account`, `delete` (of job `id`) or `created_api_key`) and returned as plain
-    /// Python values (the `dict` that `json.loads` of `parse_<what>(*take_response())` gives);
-    /// raises the call's error, or the parser's.
-    #[pyo3(signature = (what, id=None))]
-    fn take_parsed<'py>(&self, py: Python<'py>, what: &str, id: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+    /// `job_page` (of the page `params` asked for, JSON as given to `list_videos`), `account`,
+    /// `delete` (of job `id`) or `created_api_key`) and returned as plain Python values (the
+    /// `dict` that `json.loads` of `parse_<what>(*take_response())` gives); raises the call's
+    /// error, or the parser's.
+    #[pyo3(signature = (what, id=None, params="{}"))]
+    fn take_parsed<'py>(&self, py: Python<'py>, what: &str, id: Option<&str>, params: &str) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let response = match &mut *self.lock() {
                 Inner::Call(m) => core(m.take_result())?,
@@ -275,7 +276,7 @@ impl Machine {
             };
             match what {
                 "job" => convert::to_py_value(py, &core(usvideo_core::response::parse_job(&response))?),
-                "job_page" => convert::to_py_value(py, &core(usvideo_core::response::parse_job_page(&response))?),
+                "job_page" => convert::to_py_value(py, &core(usvideo_core::response::parse_job_page(&response, &crate::functions::list_params(params)?))?),
                 "account" => convert::to_py_value(py, &core(usvideo_core::response::parse_account(&response))?),
                 "delete" => convert::to_py_value(py, &core(usvideo_core::response::parse_delete(&response, id.unwrap_or_default()))?),
                 "created_api_key" => convert::to_py_value(py, &core(usvideo_core::response::parse_created_api_key(&response))?),

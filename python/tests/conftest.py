@@ -9,6 +9,7 @@ builds it). Without it the emulator tests are skipped, unless ``USVIDEO_REQUIRE_
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -127,6 +128,16 @@ def fast_emu() -> Emulator:
     e = _emulator(200.0)
     e.reset()
     return e
+
+
+def bare_page(first: int, n: int) -> Dict[str, Any]:
+    """A fault that answers the next list with a bare array of ``n`` completed jobs (``job_<first>``, …)."""
+    jobs = [
+        {"id": f"job_{first + i}", "status": "completed", "mode": "text_to_video", "resolution": "720p", "duration": 5,
+         "estimated_cost_cents": 30, "created_at": "2026-04-21T15:30:00Z", "video_url": f"https://cdn.example/{first + i}.mp4"}
+        for i in range(n)
+    ]
+    return {"method": "GET", "path": "/v1/videos", "status": 200, "body": json.dumps(jobs), "content_type": "application/json"}
 
 
 #: A poll schedule for ``fast_emu`` (the core's model time scaled by 1/200).

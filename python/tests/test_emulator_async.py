@@ -10,13 +10,21 @@ from typing import Any, List
 import pytest
 
 import usvideo
-from conftest import FAST_POLL, Emulator, ledger_entry
+from conftest import FAST_POLL, Emulator, bare_page, ledger_entry
 
 LAKE = dict(prompt="A drone shot over a misty mountain lake at sunrise", mode="text_to_video", resolution="1080p", duration=5)
 
 
 def aclient(emu: Emulator, key: str, **kw: Any) -> usvideo.AsyncClient:
     return usvideo.AsyncClient(api_key=key, base_url=emu.api_base, **kw)
+
+
+async def test_list_all_walks_bare_array_pages(emu: Emulator) -> None:
+    acct = emu.account(5000)
+    emu.fault(bare_page(0, 100), bare_page(100, 7))
+    async with aclient(emu, acct.api_key) as c:
+        ids = [j.id async for j in c.videos.list_all()]
+        assert len(ids) == 107 and ids[-1] == "job_106"
 
 
 async def test_endpoints(emu: Emulator) -> None:

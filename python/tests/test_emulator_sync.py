@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 import usvideo
-from conftest import FAST_POLL, Emulator, ledger_entry
+from conftest import FAST_POLL, Emulator, bare_page, ledger_entry
 
 
 def client(emu: Emulator, key: str, **kw: Any) -> usvideo.Client:
@@ -37,6 +37,18 @@ def test_pricing_needs_no_key(emu: Emulator, monkeypatch: pytest.MonkeyPatch) ->
         with pytest.raises(usvideo.ValidationError) as info:
             c.account.retrieve()  # no key: refused before sending
         assert (info.value.field, info.value.code) == ("api_key", "required")
+
+
+def test_list_all_walks_bare_array_pages(emu: Emulator) -> None:
+    # A bare array as long as the asked limit may have more after it; the short one is the last.
+    acct = emu.account(5000)
+    emu.fault(bare_page(0, 100), bare_page(100, 7))
+    with client(emu, acct.api_key) as c:
+        ids = [j.id for j in c.videos.list_all()]
+        assert len(ids) == 107 and ids[-1] == "job_106"
+        emu.fault(bare_page(0, 3))
+        page = c.videos.list(limit=3, offset=30)
+        assert (page.limit, page.offset, page.has_more) == (3, 30, True)
 
 
 def test_env_configuration(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -202,6 +202,8 @@ def test_responses(v: Dict[str, Any]) -> None:
             raise _native.error_from_response(status, headers, body)
         if target == "parse_delete":
             text = _native.parse_delete(status, headers, body, v["delete_id"])
+        elif target == "parse_job_page":
+            text = _native.parse_job_page(status, headers, body, json.dumps(v.get("list_params", {})))
         else:
             text = PARSERS[target](status, headers, body)
     except usvideo.USVideoError as e:

@@ -6,7 +6,7 @@ use usvideo_core::writers::{Members, Record};
 use usvideo_core::ToJson;
 use usvideo_core::validate::{self, CREATE_FIELDS};
 use usvideo_core::{
-    response, ApiKey, Output, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, Millis,
+    response, ApiKey, Output, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, ListParams, Millis,
     PricingTable, RateLimiter, RequestId, Resolution, RetryPolicy, WaitOptions,
 };
 use wasm_bindgen::prelude::*;
@@ -221,7 +221,7 @@ impl Client {
                     "delete_video" => (Endpoint::DeleteVideo, self.config.delete_video(self.key()?, id).map_err(|e| throw(&e))?, Parse::Delete(id.to_owned())),
                     "list_videos" => {
                         let params = validate::list_params_from_json(c.get("params").unwrap_or(&Json::Null)).map_err(invalid)?;
-                        (Endpoint::ListVideos, self.config.list_videos(self.key()?, &params).map_err(|e| throw(&e))?, Parse::Page)
+                        (Endpoint::ListVideos, self.config.list_videos(self.key()?, &params).map_err(|e| throw(&e))?, Parse::Page(params))
                     }
                     "retrieve_account" => (Endpoint::Account, self.config.retrieve_account(self.key()?), Parse::Account),
                     "retrieve_pricing" => (Endpoint::Pricing, self.config.retrieve_pricing(), Parse::Pricing),
@@ -265,7 +265,8 @@ impl Record for RawResponse<'_> {
 /// How a finished call's 2xx response is read.
 enum Parse {
     Job,
-    Page,
+    /// A page, read against the page the request asked for.
+    Page(ListParams),
     Delete(String),
     Account,
     Pricing,
@@ -277,7 +278,7 @@ impl Parse {
     fn run(&self, resp: &HttpResponse) -> Result<String, Error> {
         Ok(match self {
             Parse::Job => response::parse_job(resp)?.to_json_string(),
-            Parse::Page => response::parse_job_page(resp)?.to_json_string(),
+            Parse::Page(asked) => response::parse_job_page(resp, asked)?.to_json_string(),
             Parse::Delete(id) => response::parse_delete(resp, id)?.to_json_string(),
             Parse::Account => response::parse_account(resp)?.to_json_string(),
             Parse::Pricing => response::parse_pricing(resp)?.to_json().to_string(),

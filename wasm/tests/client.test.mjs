@@ -62,6 +62,36 @@ test("estimateCost: offline, exact, and loose input checked by the core", () => 
   assert.equal(estimateCost({ resolution: "1080p", duration: 5 }, { "720p": { per_second: 0.07 }, "1080p": { per_second: 0.25 }, "2k": { per_second: 0.4 } }), 125);
 });
 
+/** `n` jobs as a server's bare-array page would list them (ids `job_<from>`, `job_<from+1>`, …). */
+/** @param {number} from @param {number} n */
+const bareJobs = (from, n) => JSON.stringify(Array.from({ length: n }, (_, i) => ({
+  id: `job_${from + i}`, status: "completed", mode: "text_to_video", resolution: "720p", duration: 5,
+  estimated_cost_cents: 30, created_at: "2026-04-21T15:30:00Z", video_url: `https://cdn.example/${from + i}.mp4`,
+})));
+
+test("listAll walks every page of a server that answers bare arrays", async () => {
+  const rec = recording();
+  const { client: c } = await fresh(5_000, { fetch: rec.fetch });
+  /** @param {string} body */
+  const page = (body) => ({ method: "GET", path: "/v1/videos", status: 200, body, content_type: "application/json" });
+  // A full page of 100 may have more after it; the short page after it is the last.
+  await fault([page(bareJobs(0, 100)), page(bareJobs(100, 7))]);
+  try {
+    const ids = [];
+    for await (const j of c.videos.listAll()) ids.push(j.id);
+    assert.equal(ids.length, 107);
+    assert.equal(ids[106], "job_106");
+    const asked = rec.calls.map((r) => new URL(r.url).searchParams).map((q) => [q.get("limit"), q.get("offset") ?? "0"]);
+    assert.deepEqual(asked, [["100", "0"], ["100", "100"]]);
+    // One page read on its own keeps the offset it asked for.
+    await fault(page(bareJobs(0, 3)));
+    const p = await c.videos.list({ limit: 3, offset: 30 });
+    assert.deepEqual([p.limit, p.offset, p.has_more], [3, 30, true]);
+  } finally {
+    await emu.control("faults", undefined, "DELETE");
+  }
+});
+
 test("pricing needs no key; account reports the balance", async () => {
   const anon = new USVideo({ baseURL: emu.api, apiKey: undefined });
   const table = await anon.pricing.retrieve();

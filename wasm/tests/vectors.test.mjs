@@ -248,11 +248,14 @@ const RESPONSE_CALLS = {
  * resolves to; a 2xx that cannot be read is thrown as its error record, and for
  * `error_from_response` the error is returned.
  * @param {string} target @param {number} status @param {string} headers @param {Uint8Array} body @param {string | undefined} deleteId
+ * @param {object | undefined} listParams the page a `parse_job_page` vector's request asked for
  */
-function respondThrough(target, status, headers, body, deleteId) {
+function respondThrough(target, status, headers, body, deleteId, listParams) {
   const client = new w.Client("https://api.example.test/v1", "sd_vectors_0123456789", undefined);
   const limiter = new w.Limiter(0);
-  const call = target === "parse_delete" ? { target: "delete_video", id: deleteId ?? "job_1" } : RESPONSE_CALLS[target];
+  const call = target === "parse_delete" ? { target: "delete_video", id: deleteId ?? "job_1" }
+    : target === "parse_job_page" ? { ...RESPONSE_CALLS[target], params: listParams ?? {} }
+    : RESPONSE_CALLS[target];
   const m = client.start(J({ machine: "call", call, retry: { max_retries: 0 } }), new Uint8Array(24), 0);
   try {
     const send = JSON.parse(m.poll(0));
@@ -272,7 +275,7 @@ function respondThrough(target, status, headers, body, deleteId) {
 for (const v of load("responses.json").vectors) {
   test(`responses/${v.name}`, { skip: jsSkip(v) }, () => {
     const { status, headers, body } = response(v.response);
-    const r = attempt(() => respondThrough(v.target, status, headers, body, v.delete_id));
+    const r = attempt(() => respondThrough(v.target, status, headers, body, v.delete_id, v.list_params));
     if (v.target === "error_from_response") {
       checkError(r.ok, v.expected.error);
       assert.equal(r.ok.status, v.response.status);

@@ -314,7 +314,7 @@ impl Harness {
                 }
             }
         }
-        if sent.endpoint == Endpoint::ListVideos && usvideo_core::response::parse_job_page(&resp).is_ok() {
+        if sent.endpoint == Endpoint::ListVideos && usvideo_core::response::parse_job_page(&resp, &usvideo_core::ListParams::default()).is_ok() {
             // A readable list: reconciliation can now tell whether the create made a job.
             for (group, safety) in self.creates.values_mut() {
                 if *group == sent.group && *safety == Safety::Unknown {

@@ -84,9 +84,9 @@ pub fn parse_job(data: &[u8]) {
 /// `parse_job_page`: a page survives its wire form; `has_more` never comes from an overflow.
 pub fn parse_job_page(data: &[u8]) {
     let resp = input::response(&mut Cursor::new(data));
-    check_parse(&resp, response::parse_job_page(&resp), |page| {
+    check_parse(&resp, response::parse_job_page(&resp, &ListParams::default()), |page| {
         let wire = serde_json::to_value(&page).expect("a page serializes");
-        let again = response::parse_job_page(&ok_response(&wire)).expect("a page's wire form parses");
+        let again = response::parse_job_page(&ok_response(&wire), &ListParams::default()).expect("a page's wire form parses");
         assert_eq!(again, page, "a page changed through its wire form");
     });
 }

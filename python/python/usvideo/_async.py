@@ -236,12 +236,12 @@ class AsyncClient(BaseClient):
         await self._drive(machine)
         return machine.take_response()
 
-    async def _call_parsed(self, endpoint: str, request: Request, what: str, id: Optional[str] = None) -> Any:
+    async def _call_parsed(self, endpoint: str, request: Request, what: str, id: Optional[str] = None, params: str = "{}") -> Any:
         """A call whose response the core parses (``what``: ``job``, ``job_page``, …), as plain
         Python values (see ``_native.Machine.take_parsed``)."""
         machine = self._call_machine(endpoint, request)
         await self._drive(machine)
-        return machine.take_parsed(what, id)
+        return machine.take_parsed(what, id, params)
 
 
 class _BodyTooLarge(Exception):
@@ -282,8 +282,9 @@ class Videos:
     async def list(self, limit: Optional[int] = None, offset: Optional[int] = None) -> JobPage:
         """One page of jobs, most recent first (``limit`` 1 to 100, default 20)."""
         params = {k: v for k, v in (("limit", limit), ("offset", offset)) if v is not None}
-        request = self._c._config.list_videos(self._c._key(), json.dumps(params))
-        return JobPage.from_dict(await self._c._call_parsed("list_videos", request, "job_page"))
+        asked = json.dumps(params)
+        request = self._c._config.list_videos(self._c._key(), asked)
+        return JobPage.from_dict(await self._c._call_parsed("list_videos", request, "job_page", params=asked))
 
     async def list_all(self) -> AsyncIterator[Job]:
         """Every job, page after page (100 a page): ``async for job in client.videos.list_all()``."""

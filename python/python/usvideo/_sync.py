@@ -229,12 +229,12 @@ class Client(BaseClient):
         self._drive(machine)
         return machine.take_response()
 
-    def _call_parsed(self, endpoint: str, request: Request, what: str, id: Optional[str] = None) -> Any:
+    def _call_parsed(self, endpoint: str, request: Request, what: str, id: Optional[str] = None, params: str = "{}") -> Any:
         """A call whose response the core parses (``what``: ``job``, ``job_page``, …), as plain
         Python values (see ``_native.Machine.take_parsed``)."""
         machine = self._call_machine(endpoint, request)
         self._drive(machine)
-        return machine.take_parsed(what, id)
+        return machine.take_parsed(what, id, params)
 
 
 class _BodyTooLarge(Exception):
@@ -275,8 +275,9 @@ class Videos:
     def list(self, limit: Optional[int] = None, offset: Optional[int] = None) -> JobPage:
         """One page of jobs, most recent first (``limit`` 1 to 100, default 20)."""
         params = {k: v for k, v in (("limit", limit), ("offset", offset)) if v is not None}
-        request = self._c._config.list_videos(self._c._key(), json.dumps(params))
-        return JobPage.from_dict(self._c._call_parsed("list_videos", request, "job_page"))
+        asked = json.dumps(params)
+        request = self._c._config.list_videos(self._c._key(), asked)
+        return JobPage.from_dict(self._c._call_parsed("list_videos", request, "job_page", params=asked))
 
     def list_all(self) -> Iterator[Job]:
         """Every job, page after page (100 a page)."""

@@ -2655,16 +2655,18 @@ public func parseJob(response: HttpResponse)throws  -> Job  {
 })
 }
 /**
- * A page of jobs (`GET /v1/videos`; a bare array is accepted too).
+ * A page of jobs (`GET /v1/videos`; a bare array is accepted too), read against the page the
+ * request asked for (`asked`): what the answer leaves out is filled from it.
  *
  * # Errors
  * The status's error class, or `ApiResponseError`.
  */
-public func parseJobPage(response: HttpResponse)throws  -> JobPage  {
+public func parseJobPage(response: HttpResponse, asked: ListParams)throws  -> JobPage  {
     return try  FfiConverterTypeJobPage_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
         uniffiCallStatus in
     uniffi_usvideo_uniffi_fn_func_parse_job_page(
-        FfiConverterTypeHttpResponse_lower(response),uniffiCallStatus
+        FfiConverterTypeHttpResponse_lower(response),
+        FfiConverterTypeListParams_lower(asked),uniffiCallStatus
     )
 })
 }
@@ -2927,7 +2929,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_func_parse_job() != 24202) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_func_parse_job_page() != 57744) {
+    if (uniffi_usvideo_uniffi_checksum_func_parse_job_page() != 51704) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_func_parse_pricing() != 61170) {

@@ -629,7 +629,7 @@ RustBuffer uniffi_usvideo_uniffi_fn_func_parse_job(RustBuffer response, RustCall
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_PARSE_JOB_PAGE
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_PARSE_JOB_PAGE
-RustBuffer uniffi_usvideo_uniffi_fn_func_parse_job_page(RustBuffer response, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_usvideo_uniffi_fn_func_parse_job_page(RustBuffer response, RustBuffer asked, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_PARSE_PRICING

@@ -150,7 +150,7 @@ class Videos internal constructor(private val client: USVideo) {
     /** One page of jobs, most recent first ([limit] 1 to 100, default 20). */
     suspend fun list(limit: Int? = null, offset: Long? = null): JobPage {
         val params = ListParams(limit?.let { if (it < 0) UInt.MAX_VALUE else it.toUInt() }, offset?.let { if (it < 0) ULong.MAX_VALUE else it.toULong() })
-        return ffi { com.usvideo.ffi.parseJobPage(client.call(Endpoint.LIST_VIDEOS, ffi { client.core.buildListVideos(params) })) }
+        return ffi { com.usvideo.ffi.parseJobPage(client.call(Endpoint.LIST_VIDEOS, ffi { client.core.buildListVideos(params) }), params) }
     }
 
     /** Every job, page after page (100 a page), as a cold [Flow]. */

@@ -1088,7 +1088,7 @@ internal object UniffiLib {
     ): RustBufferDeleteResult.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_parse_job(`response`: RustBufferHttpResponse.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferJob.ByValue
-    external fun uniffi_usvideo_uniffi_fn_func_parse_job_page(`response`: RustBufferHttpResponse.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_usvideo_uniffi_fn_func_parse_job_page(`response`: RustBufferHttpResponse.ByValue,`asked`: RustBufferListParams.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferJobPage.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_parse_pricing(`response`: RustBufferHttpResponse.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferPricingTable.ByValue
@@ -1333,7 +1333,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_func_parse_job() and 0xFFFF) != 24202) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_func_parse_job_page() and 0xFFFF) != 57744) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_func_parse_job_page() and 0xFFFF) != 51704) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_func_parse_pricing() and 0xFFFF) != 61170) {
@@ -4777,18 +4777,20 @@ public object FfiConverterSequenceTypeCreateVideoRequest: FfiConverterRustBuffer
     
 
         /**
-         * A page of jobs (`GET /v1/videos`; a bare array is accepted too).
+         * A page of jobs (`GET /v1/videos`; a bare array is accepted too), read against the page the
+         * request asked for (`asked`): what the answer leaves out is filled from it.
          *
          * # Errors
          * The status's error class, or `ApiResponseError`.
          */
-    @Throws(UsVideoException::class) fun `parseJobPage`(`response`: HttpResponse): JobPage {
+    @Throws(UsVideoException::class) fun `parseJobPage`(`response`: HttpResponse, `asked`: ListParams): JobPage {
             return FfiConverterTypeJobPage.lift(
     uniffiRustCallWithError(UsVideoException) { _status ->
     UniffiLib.uniffi_usvideo_uniffi_fn_func_parse_job_page(
     
         
-        FfiConverterTypeHttpResponse.lower(`response`),_status)
+        FfiConverterTypeHttpResponse.lower(`response`),
+        FfiConverterTypeListParams.lower(`asked`),_status)
 }
     )
     }

@@ -78,6 +78,26 @@ fun registerEmulatorTests() {
             eq(ids.reversed(), all, "most recent first, every page")
         }
     }
+    test("emulator/list_all_bare_array_pages") {
+        // A bare array as long as the asked limit may have more after it; the short one is the last.
+        fun page(from: Int, n: Int) = "[" + (from until from + n).joinToString(",") {
+            """{"id":"job_$it","status":"completed","mode":"text_to_video","resolution":"720p","duration":5,"estimated_cost_cents":30,"created_at":"2026-04-21T15:30:00Z","video_url":"https://cdn.example/$it.mp4"}"""
+        } + "]"
+        val (key, _, _) = frozen.account(100_000)
+        client(frozen, key).use { c ->
+            try {
+                for (body in listOf(page(0, 100), page(100, 7)))
+                    frozen.fault("method" to "GET", "path" to "/v1/videos", "status" to 200, "body" to body, "content_type" to "application/json")
+                val ids = c.videos.listAll().toList().map { it.id }
+                eq(107, ids.size); eq("job_106", ids.last())
+                frozen.fault("method" to "GET", "path" to "/v1/videos", "status" to 200, "body" to page(0, 3), "content_type" to "application/json")
+                val p = c.videos.list(limit = 3, offset = 30)
+                eq(Triple(3u, 30uL, true), Triple(p.limit, p.offset, p.hasMore))
+            } finally {
+                frozen.clearFaults()
+            }
+        }
+    }
     test("emulator/api_keys_with_jwt") {
         val (key, jwt, email) = emu.account()
         client(emu, null).use { c ->

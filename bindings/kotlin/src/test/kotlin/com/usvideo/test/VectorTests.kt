@@ -216,7 +216,7 @@ fun registerVectorTests(dir: String) {
         val err = caught {
             ok = when (v["target"]) {
                 "parse_job" -> parseJob(resp).also { status = it.status }.let { Json.parse(jobToJson(it)) }
-                "parse_job_page" -> Json.parse(jobPageToJson(parseJobPage(resp)))
+                "parse_job_page" -> Json.parse(jobPageToJson(parseJobPage(resp, listParamsFromJson(Json.write(v["list_params"] ?: emptyMap<String, Any?>())))))
                 "parse_delete" -> Json.parse(deleteResultToJson(parseDelete(resp, v["delete_id"] as String)))
                 "parse_account" -> Json.parse(accountToJson(parseAccount(resp)))
                 "parse_pricing" -> Json.parse(pricingToJson(parsePricing(resp)))
