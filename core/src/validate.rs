@@ -396,6 +396,35 @@ pub fn validate_list_params(p: &ListParams) -> Result<(), Issue> {
     }
 }
 
+/// The issue of an option record (`what`: the name its caller gives it, e.g. `options`) that
+/// its reader refused with `message`. The readers name the member at fault as a backticked path
+/// ahead of the rule (`` `poll`: `first_poll_ms`: invalid type: … ``), so the issue's field is that
+/// path, dotted (`poll.first_poll_ms`), or `what` when the record itself is at fault; the message
+/// starts with the field, like every issue's.
+#[must_use]
+pub fn option_issue(what: &str, message: &str) -> Issue {
+    let mut field = String::new();
+    let mut rest = message;
+    // Char searches only: a substring search would link std's two-way searcher into the wasm.
+    while let Some(after) = rest.strip_prefix('`') {
+        let Some(end) = after.find('`') else { break };
+        let (Some(key), Some(tail)) = (after.get(..end), after.get(end + 1..).and_then(|t| t.strip_prefix(": "))) else { break };
+        if !field.is_empty() {
+            field.push('.');
+        }
+        field.push_str(key);
+        rest = tail;
+    }
+    if field.is_empty() {
+        field.push_str(what);
+    }
+    let code = if rest.ends_with("out of range") { IssueCode::OutOfRange } else { IssueCode::InvalidType };
+    let mut message = field.clone();
+    message.push_str(": ");
+    message.push_str(rest);
+    Issue::new(field, code, message)
+}
+
 /// Builds paging from loose data (`{limit, offset}`), refusing unknown fields and non-integers.
 ///
 /// # Errors
@@ -428,6 +457,21 @@ mod tests {
 
     fn json(text: &str) -> Json<'_> {
         crate::json::parse(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn an_option_issue_names_the_member_at_fault() {
+        use crate::readers::FromJson;
+        let refused = |text: &str| crate::job::WaitOptions::from_json(&json(text)).map(|_| ()).unwrap_err().to_string();
+        let i = option_issue("options", &refused(r#"{"poll": {"first_poll_ms": -1}}"#));
+        assert_eq!((i.field.as_str(), i.code), ("poll.first_poll_ms", IssueCode::InvalidType));
+        assert_eq!(i.message, "poll.first_poll_ms: invalid type: a number, expected a non-negative integer");
+        let i = option_issue("options", &refused(r#"{"retry": {"max_retries": 4294967296}}"#));
+        assert_eq!((i.field.as_str(), i.code), ("retry.max_retries", IssueCode::OutOfRange));
+        let i = option_issue("options", &refused("[]"));
+        assert_eq!((i.field.as_str(), i.message.as_str()), ("options", "options: invalid type: an array, expected wait options"));
+        // A message that is not a path keeps its text whole.
+        assert_eq!(option_issue("retry", "`odd").message, "retry: `odd");
     }
 
     #[test]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import List
+from typing import Any, Dict, List
 
 import httpx
 import pytest
@@ -19,6 +19,31 @@ JOB = {"id": "job_1", "status": "completed", "video_url": "https://cdn.example/v
 
 def make(handler: httpx.MockTransport, **kw: object) -> usvideo.Client:
     return usvideo.Client(api_key=KEY, base_url="https://api.example/v1", http_client=httpx.Client(transport=handler), **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "kw, field",
+    [
+        (dict(timeout=-5), "timeout"),
+        (dict(timeout="x"), "timeout"),
+        (dict(timeout=float("nan")), "timeout"),
+        (dict(poll={"first_poll_ms": -1}), "poll.first_poll_ms"),
+        (dict(poll={"max_interval_ms": "5"}), "poll.max_interval_ms"),
+    ],
+)
+def test_bad_wait_options_are_refused_by_name_before_sending(kw: Dict[str, Any], field: str) -> None:
+    sent: List[httpx.Request] = []
+    with make(httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json=JOB))) as c:
+        for call in (lambda: c.videos.wait("job_1", **kw), lambda: c.videos.create_and_wait(prompt="a lake", **kw)):
+            with pytest.raises(usvideo.ValidationError) as info:
+                call()
+            assert info.value.field == field and str(info.value.message).startswith(field), info.value
+    assert sent == []
+
+
+def test_an_endless_wait_timeout_is_no_limit() -> None:
+    with make(httpx.MockTransport(lambda r: httpx.Response(200, json=JOB))) as c:
+        assert c.videos.wait("job_1", timeout=float("inf")).status == "completed"
 
 
 def test_body_over_4_mib_is_refused() -> None:

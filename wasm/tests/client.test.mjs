@@ -268,7 +268,28 @@ test("timeoutMs: Infinity is no limit (beyond setTimeout's range too); bad clien
   const { client } = await fresh();
   await assert.rejects(client.videos.create({ ...text, duration: NaN }), (e) => e instanceof usv.ValidationError && e.field === "duration");
   assert.throws(() => estimateCost({ resolution: "1080p", duration: Infinity }), (e) => e instanceof usv.ValidationError && e.field === "duration");
-  await assert.rejects(client.videos.wait("job_1", { timeoutMs: NaN }), (e) => e instanceof usv.ValidationError && /timeout_ms/.test(e.message));
+  await assert.rejects(client.videos.wait("job_1", { timeoutMs: NaN }), (e) => e instanceof usv.ValidationError && e.field === "timeoutMs");
+});
+
+test("a wait's bad options are refused by the names the caller wrote, before anything is sent", async () => {
+  const rec = recording();
+  const { client } = await fresh(5_000, { fetch: rec.fetch });
+  /** @type {[any, string, string][]} */
+  const cases = [
+    [{ timeoutMs: -5 }, "timeoutMs", "out_of_range"],
+    [{ timeoutMs: 1.5 }, "timeoutMs", "out_of_range"],
+    [{ timeoutMs: "10" }, "timeoutMs", "out_of_range"],
+    [{ cancelOnTimeout: 3 }, "cancelOnTimeout", "invalid_type"],
+    [{ poll: { first_poll_ms: -1 } }, "poll.first_poll_ms", "invalid_type"],
+    [{ poll: { max_interval_ms: "5" } }, "poll.max_interval_ms", "invalid_type"],
+    [{ poll: 7 }, "poll", "invalid_type"],
+  ];
+  for (const [o, field, code] of cases) {
+    const check = (/** @type {any} */ e) => e instanceof usv.ValidationError && e.field === field && e.issues[0].code === code && e.message.startsWith(field);
+    await assert.rejects(client.videos.wait("job_1", o), check, JSON.stringify(o));
+    await assert.rejects(client.videos.createAndWait(text, o), check, JSON.stringify(o));
+  }
+  assert.equal(rec.calls.length, 0);
 });
 
 test("a wait's deadline holds while the client's rate limit is spent (nothing is sent past it)", async () => {

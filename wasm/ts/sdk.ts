@@ -38,10 +38,19 @@ const VERSION = "0.1.0";
 const env = (k: string): string | undefined => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[k] || undefined;
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 
+/** The core's wait options from the JS ones. The two the package renames are checked here, by
+ * their JS names; the core checks the rest (`poll.first_poll_ms`). */
 function waitSpec(o: WaitOptions): Record<string, unknown> {
   const options: Record<string, unknown> = {};
-  if (o.timeoutMs !== undefined) options.timeout_ms = o.timeoutMs === null || o.timeoutMs === Infinity ? null : o.timeoutMs;
-  if (o.cancelOnTimeout !== undefined) options.cancel_on_timeout = o.cancelOnTimeout;
+  const t = o.timeoutMs;
+  if (t !== undefined) {
+    check("timeoutMs", t === null || t === Infinity || (Number.isSafeInteger(t) && t >= 0), "a whole number of milliseconds from 0, or null or Infinity for no limit");
+    options.timeout_ms = t === Infinity ? null : t;
+  }
+  if (o.cancelOnTimeout !== undefined) {
+    check("cancelOnTimeout", typeof o.cancelOnTimeout === "boolean", "true or false", "invalid_type");
+    options.cancel_on_timeout = o.cancelOnTimeout;
+  }
   if (o.poll) options.poll = o.poll;
   return options;
 }
@@ -205,11 +214,11 @@ function inBrowser(): boolean {
 
 const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff;
 
-/** Refuses a client option that breaks its rule, naming it. */
-function check(field: string, ok: boolean, rule: string): void {
+/** Refuses an option that breaks its rule, naming it (`code`: the issue's, as the core's). */
+function check(field: string, ok: boolean, rule: string, code = "out_of_range"): void {
   if (!ok) {
     const message = `${field} must be ${rule}`;
-    throw new ValidationError(message, { kind: "validation", code: "out_of_range", field, issues: [{ field, code: "out_of_range", message }] });
+    throw new ValidationError(message, { kind: "validation", code, field, issues: [{ field, code, message }] });
   }
 }
 

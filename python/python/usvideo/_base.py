@@ -59,10 +59,20 @@ def create_body(named: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
     return json.dumps(body)
 
 
+def invalid(field: str, code: str, message: str) -> Exception:
+    """The ``ValidationError`` of one issue, as the core would raise it."""
+    issue = {"field": field, "code": code, "message": message}
+    return _native.error_from_json(json.dumps({"kind": "validation", "code": "validation", "message": message, "field": field, "issues": [issue]}))
+
+
 def wait_options(timeout: Optional[float], cancel: bool, max_retries: int, poll: Optional[PollPolicy]) -> str:
-    """A partial core ``WaitOptions`` (JSON); the core fills in the rest."""
+    """A partial core ``WaitOptions`` (JSON); the core fills in the rest (and checks ``poll``).
+    ``timeout`` is this package's name (seconds), so it is checked here, by that name."""
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0):
+        raise invalid("timeout", "out_of_range", f"timeout must be a number of seconds from 0, or None for no limit (got {timeout!r:.40})")
     opts: Dict[str, Any] = {
-        "timeout_ms": None if timeout is None else max(0, int(timeout * 1000)),
+        # Beyond what the core's milliseconds hold (u64), there is no limit.
+        "timeout_ms": None if timeout is None or timeout * 1000 >= 2**64 else int(timeout * 1000),
         "cancel_on_timeout": bool(cancel),
         "retry": {"max_retries": max_retries},
     }
@@ -77,7 +87,8 @@ def batch_requests(requests: Iterable[Mapping[str, Any]]) -> str:
     items: List[Dict[str, Any]] = []
     for r in requests:
         if not isinstance(r, Mapping):
-            raise _native.error_from_json(json.dumps({"kind": "validation", "code": "validation", "message": f"requests[{len(items)}] must be a mapping (dict) of create fields", "field": f"requests[{len(items)}]", "issues": [{"field": f"requests[{len(items)}]", "code": "invalid_type", "message": "must be a mapping (dict) of create fields"}]}))
+            field = f"requests[{len(items)}]"
+            raise invalid(field, "invalid_type", f"{field} must be a mapping (dict) of create fields")
         items.append({k: v for k, v in r.items() if v is not None})
     return json.dumps(items)
 
