@@ -48,13 +48,17 @@ data class BatchConfig(
 ) {
     internal fun toCore(client: USVideo, maxSpendCents: Long?): BatchOptions {
         val d = ffi { com.usvideo.ffi.defaultBatchOptions() }
-        val retry = client.core.retryPolicy().let { p -> maxRetries?.let { p.copy(maxRetries = it.coerceAtLeast(0).toUInt()) } ?: p }
+        val retry = client.core.retryPolicy().let { p -> maxRetries?.let { p.copy(maxRetries = unsigned("maxRetries", it.toLong()).toUInt()) } ?: p }
+        unsigned("cancelTimeoutMs", cancelTimeoutMs)
         return d.copy(
-            maxSpendCents = maxSpendCents?.coerceAtLeast(0)?.toULong(),
-            limits = Limits(requestsPerMinute?.coerceAtLeast(0)?.toUInt() ?: client.requestsPerMinute, concurrentJobs.coerceAtLeast(1).toUInt()),
+            maxSpendCents = maxSpendCents?.let { unsigned("maxSpendCents", it) },
+            limits = Limits(
+                requestsPerMinute?.let { unsigned("requestsPerMinute", it.toLong()).toUInt() } ?: client.requestsPerMinute,
+                unsigned("concurrentJobs", concurrentJobs.toLong(), min = 1).toUInt(),
+            ),
             longestFirst = longestFirst,
             pollByList = pollByList,
-            pollIntervalMs = pollIntervalMs.coerceAtLeast(0).toULong(),
+            pollIntervalMs = unsigned("pollIntervalMs", pollIntervalMs),
             likelyFrom = likelyFrom,
             checkBalance = checkBalance,
             expectedScale = expectedScale,

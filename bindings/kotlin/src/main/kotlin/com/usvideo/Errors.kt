@@ -133,6 +133,21 @@ internal fun UsVideoException.details(): ErrorInfo = when (this) {
  * Every call into the native library goes through here: the generated exception becomes the
  * public class, and a caught panic (uniffi's `InternalException`) becomes [InternalError].
  */
+/**
+ * [value], a whole number the caller gave as Kotlin's signed [Long], as the unsigned one the core
+ * takes. Below [min] it is refused by its name ([field]): converted, a negative value would wrap
+ * to a huge one (a timeout that never comes, four billion retries).
+ */
+internal fun unsigned(field: String, value: Long, min: Long = 0): ULong {
+    if (value < min) {
+        val message = "$field must be a whole number from $min (got $value)"
+        val issue = com.usvideo.core.Issue(field, com.usvideo.core.IssueCode.OUT_OF_RANGE, message)
+        throw ValidationError(ErrorInfo(kind = ErrorKind.VALIDATION, code = "validation", message = message, status = null, field = field,
+            requestId = null, retryAfterMs = null, jobId = null, jobStatus = null, issues = listOf(issue), transport = null))
+    }
+    return value.toULong()
+}
+
 internal inline fun <T> ffi(block: () -> T): T = try {
     block()
 } catch (e: UsVideoException) {

@@ -73,12 +73,14 @@ class USVideo(
     requestsPerMinute: Int = 60,
     requestTimeoutMs: Long = 60_000,
 ) : AutoCloseable {
-    internal val core: CoreClient = ffi {
-        val retry = maxRetries?.let { com.usvideo.ffi.defaultRetryPolicy().copy(maxRetries = it.toUInt()) }
-        CoreClient(baseUrl, apiKey?.takeIf { it.isNotEmpty() }, "usvideo-kotlin/${com.usvideo.ffi.version()}", retry)
+    internal val core: CoreClient = maxRetries?.let { unsigned("maxRetries", it.toLong()).toUInt() }.let { retries ->
+        ffi {
+            val retry = retries?.let { com.usvideo.ffi.defaultRetryPolicy().copy(maxRetries = it) }
+            CoreClient(baseUrl, apiKey?.takeIf { it.isNotEmpty() }, "usvideo-kotlin/${com.usvideo.ffi.version()}", retry)
+        }
     }
-    internal val requestsPerMinute: UInt = requestsPerMinute.coerceAtLeast(0).toUInt()
-    internal val driver = Driver(transport, RateLimiter(this.requestsPerMinute), requestTimeoutMs.coerceAtLeast(1))
+    internal val requestsPerMinute: UInt = unsigned("requestsPerMinute", requestsPerMinute.toLong()).toUInt()
+    internal val driver = Driver(transport, RateLimiter(this.requestsPerMinute), unsigned("requestTimeoutMs", requestTimeoutMs, min = 1).toLong())
 
     /** Jobs: create, retrieve, list, delete, wait. */
     val videos = Videos(this)
@@ -127,7 +129,13 @@ data class WaitConfig(
 ) {
     internal fun toCore(): WaitOptions {
         val d = ffi { com.usvideo.ffi.defaultWaitOptions() }
-        return d.copy(timeoutMs = timeoutMs?.toULong(), cancelOnTimeout = cancelOnTimeout, poll = d.poll.copy(expectedScale = expectedScale, firstPollMs = firstPollMs.toULong(), minIntervalMs = minPollIntervalMs.toULong(), maxIntervalMs = maxPollIntervalMs.toULong()))
+        val poll = d.poll.copy(
+            expectedScale = expectedScale,
+            firstPollMs = unsigned("firstPollMs", firstPollMs),
+            minIntervalMs = unsigned("minPollIntervalMs", minPollIntervalMs),
+            maxIntervalMs = unsigned("maxPollIntervalMs", maxPollIntervalMs),
+        )
+        return d.copy(timeoutMs = timeoutMs?.let { unsigned("timeoutMs", it) }, cancelOnTimeout = cancelOnTimeout, poll = poll)
     }
 }
 
@@ -149,7 +157,7 @@ class Videos internal constructor(private val client: USVideo) {
 
     /** One page of jobs, most recent first ([limit] 1 to 100, default 20). */
     suspend fun list(limit: Int? = null, offset: Long? = null): JobPage {
-        val params = ListParams(limit?.let { if (it < 0) UInt.MAX_VALUE else it.toUInt() }, offset?.let { if (it < 0) ULong.MAX_VALUE else it.toULong() })
+        val params = ListParams(limit?.let { if (it < 0) UInt.MAX_VALUE else it.toUInt() }, offset?.let { unsigned("offset", it) })
         return ffi { com.usvideo.ffi.parseJobPage(client.call(Endpoint.LIST_VIDEOS, ffi { client.core.buildListVideos(params) }), params) }
     }
 

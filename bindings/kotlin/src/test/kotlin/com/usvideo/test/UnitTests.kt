@@ -22,6 +22,31 @@ fun registerUnitTests() {
         eq("duration", e.field); eq("out_of_range", e.code)
         assertThrows<ValidationError> { estimateCost(Resolution.P720, -1) }
     }
+    test("unit/negative_numbers_refused_by_name") {
+        // Kotlin's Long is signed, the core's numbers are not: converted, -1 would be a wait that
+        // never times out, a first poll in 584 million years, or four billion retries.
+        val key = "sd_test_key_0000000001"
+        for ((field, make) in listOf<Pair<String, () -> Unit>>(
+            "maxRetries" to { USVideo(apiKey = key, baseUrl = "http://127.0.0.1:9/v1", maxRetries = -1) },
+            "requestsPerMinute" to { USVideo(apiKey = key, baseUrl = "http://127.0.0.1:9/v1", requestsPerMinute = -1) },
+            "requestTimeoutMs" to { USVideo(apiKey = key, baseUrl = "http://127.0.0.1:9/v1", requestTimeoutMs = 0) },
+        )) {
+            val e = assertThrows<ValidationError> { make() }
+            eq(field, e.field); eq("out_of_range", e.issues.single().code.name.lowercase())
+        }
+        USVideo(apiKey = key, baseUrl = "http://127.0.0.1:9/v1").use { c ->
+            for ((field, config) in listOf(
+                "timeoutMs" to WaitConfig(timeoutMs = -1),
+                "firstPollMs" to WaitConfig(firstPollMs = -5),
+                "minPollIntervalMs" to WaitConfig(minPollIntervalMs = -1),
+                "maxPollIntervalMs" to WaitConfig(maxPollIntervalMs = Long.MIN_VALUE),
+            )) eq(field, assertThrowsS<ValidationError> { c.videos.wait("job_1", config) }.field)
+            eq("offset", assertThrowsS<ValidationError> { c.videos.list(offset = -1) }.field)
+            val one = listOf(CreateVideoRequest("a lake", Mode.TEXT_TO_VIDEO))
+            eq("concurrentJobs", assertThrowsS<ValidationError> { c.videos.batch(one, config = BatchConfig(concurrentJobs = 0)) }.field)
+            eq("maxSpendCents", assertThrowsS<ValidationError> { c.videos.batch(one, maxSpendCents = -1) }.field)
+        }
+    }
     test("unit/key_redacted_in_toString") {
         val key = "sd_live_0123456789abcdefWXYZ"
         val c = USVideo(apiKey = key, baseUrl = "http://127.0.0.1:9/v1")
