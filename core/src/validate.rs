@@ -6,7 +6,7 @@
 //! unknown fields (a typo like `resolutoin` must not be billed silently at 720p) and values of the
 //! wrong JSON type (`"5"`, `5.5`, `true` for `duration`).
 
-use crate::model::{CreateVideoRequest, ListParams, Mode, Resolution, MAX_DURATION, MAX_PAGE_LIMIT, MAX_SEED, MIN_DURATION};
+use crate::model::{CreateVideoRequest, ListParams, Mode, Resolution, DEFAULT_DURATION, MAX_DURATION, MAX_PAGE_LIMIT, MAX_SEED, MIN_DURATION};
 use serde::{Deserialize, Serialize};
 use crate::json::Json;
 use std::borrow::Cow;
@@ -219,12 +219,7 @@ pub fn create_request_from_json(value: &Json) -> Result<CreateVideoRequest, Vec<
         return Err(vec![Issue::new("body", IssueCode::InvalidType, "the request must be an object")]);
     };
     let mut issues = Vec::new();
-    for (key, _) in obj {
-        if !CREATE_FIELDS.contains(&key.as_ref()) {
-            let hint = suggest(key, &CREATE_FIELDS).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-            issues.push(Issue::new(key.clone(), IssueCode::UnknownField, format!("unknown field `{key}`{hint}")));
-        }
-    }
+    unknown_fields(obj, &CREATE_FIELDS, &mut issues);
     let prompt = string_field(obj, "prompt", true, &mut issues);
     if let Some(p) = &prompt {
         check_prompt(p, &mut issues);
@@ -265,6 +260,52 @@ pub fn create_request_from_json(value: &Json) -> Result<CreateVideoRequest, Vec<
     match (prompt, mode) {
         (Some(prompt), Some(mode)) if issues.is_empty() => Ok(CreateVideoRequest { prompt, mode, resolution, duration, image_url, reference_url, seed }),
         _ => Err(issues),
+    }
+}
+
+/// Resolution and duration of a loose estimate input: `{resolution?, duration?}`, or a whole
+/// create request (its other fields are allowed and not checked: an estimate needs no prompt).
+/// Absent or `null`: 720p, 5 s. An unknown field is refused with a suggestion, as in a create.
+///
+/// # Errors
+/// Every violated rule. An input that is not an object is one issue on field `body`.
+pub fn estimate_input_from_json(value: &Json) -> Result<(Resolution, u32), Vec<Issue>> {
+    let Json::Object(obj) = value else {
+        return Err(vec![Issue::new("body", IssueCode::InvalidType, "the estimate input must be an object")]);
+    };
+    let mut issues = Vec::new();
+    unknown_fields(obj, &CREATE_FIELDS, &mut issues);
+    let resolution = match string_field(obj, "resolution", false, &mut issues) {
+        None => present(obj, "resolution").is_none().then(Resolution::default),
+        Some(r) => {
+            let parsed = Resolution::parse(&r);
+            if parsed.is_none() {
+                issues.push(Issue::new("resolution", IssueCode::InvalidChoice, "resolution must be one of 720p, 1080p, 2k (exact case)"));
+            }
+            parsed
+        }
+    };
+    let duration = match present(obj, "duration") {
+        None => Some(DEFAULT_DURATION),
+        Some(_) => integer_field(obj, "duration", &mut issues).and_then(|d| {
+            let before = issues.len();
+            check_duration(d, &mut issues);
+            if issues.len() == before { u32::try_from(d).ok() } else { None }
+        }),
+    };
+    match (resolution, duration) {
+        (Some(r), Some(d)) if issues.is_empty() => Ok((r, d)),
+        _ => Err(issues),
+    }
+}
+
+/// Every member of `obj` not in `known`, refused with the closest known name as a hint.
+fn unknown_fields(obj: &Members, known: &[&str], issues: &mut Vec<Issue>) {
+    for (key, _) in obj {
+        if !known.contains(&key.as_ref()) {
+            let hint = suggest(key, known).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            issues.push(Issue::new(key.clone(), IssueCode::UnknownField, format!("unknown field `{key}`{hint}")));
+        }
     }
 }
 
@@ -436,12 +477,7 @@ pub fn list_params_from_json(value: &Json) -> Result<ListParams, Vec<Issue>> {
         _ => return Err(vec![Issue::new("params", IssueCode::InvalidType, "list parameters must be an object")]),
     };
     let mut issues = Vec::new();
-    for (key, _) in obj {
-        if key != "limit" && key != "offset" {
-            let hint = suggest(key, &["limit", "offset"]).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-            issues.push(Issue::new(key.clone(), IssueCode::UnknownField, format!("unknown field `{key}`{hint}")));
-        }
-    }
+    unknown_fields(obj, &["limit", "offset"], &mut issues);
     let limit = integer_field(obj, "limit", &mut issues);
     let offset = integer_field(obj, "offset", &mut issues);
     let params = ListParams { limit: limit.map(|l| u32::try_from(l).unwrap_or(u32::MAX)), offset };
@@ -472,6 +508,18 @@ mod tests {
         assert_eq!((i.field.as_str(), i.message.as_str()), ("options", "options: invalid type: an array, expected wait options"));
         // A message that is not a path keeps its text whole.
         assert_eq!(option_issue("retry", "`odd").message, "retry: `odd");
+    }
+
+    #[test]
+    fn an_estimate_input_takes_defaults_and_names_what_is_wrong() {
+        assert_eq!(estimate_input_from_json(&json("{}")), Ok((Resolution::P720, 5)));
+        assert_eq!(estimate_input_from_json(&json(r#"{"prompt": "x", "mode": "text_to_video", "resolution": "2k", "duration": 10, "seed": null}"#)), Ok((Resolution::K2, 10)));
+        let err = estimate_input_from_json(&json(r#"{"resolutoin": "2k", "duration": 5.5, "resolution": 7}"#)).unwrap_err();
+        let got: Vec<_> = err.iter().map(|i| (i.field.as_str(), i.code)).collect();
+        assert_eq!(got, [("resolutoin", IssueCode::UnknownField), ("resolution", IssueCode::InvalidType), ("duration", IssueCode::NotInteger)]);
+        assert_eq!(estimate_input_from_json(&json(r#"{"duration": -1}"#)).unwrap_err()[0].code, IssueCode::OutOfRange);
+        assert_eq!(estimate_input_from_json(&json(r#"{"duration": 11}"#)).unwrap_err()[0].field, "duration");
+        assert_eq!(estimate_input_from_json(&json("[]")).unwrap_err()[0].field, "body");
     }
 
     #[test]

@@ -4,61 +4,16 @@ use crate::{invalid, ms, one, overridden, seed_of, ErrorRecord, HeaderPairs, par
 use usvideo_core::json::Json;
 use usvideo_core::writers::{Members, Record};
 use usvideo_core::ToJson;
-use usvideo_core::validate::{self, CREATE_FIELDS};
+use usvideo_core::validate;
 use usvideo_core::{
-    response, ApiKey, Output, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, HttpResponse, IdempotencyKey, Issue, IssueCode, JobRun, Jwt, ListParams, Millis,
-    PricingTable, RateLimiter, RequestId, Resolution, RetryPolicy, WaitOptions,
+    response, ApiKey, Output, Call, ClientConfig, Create, CreateVideoRequest, Endpoint, Error, HttpRequest, HttpResponse, IdempotencyKey, IssueCode, JobRun, Jwt, ListParams, Millis,
+    PricingTable, RateLimiter, RequestId, RetryPolicy, WaitOptions,
 };
 use wasm_bindgen::prelude::*;
 
 // ---------------------------------------------------------------------------------------------
 // Pure functions
 // ---------------------------------------------------------------------------------------------
-
-/// Resolution and duration of a loose estimate input (`{resolution?, duration?}`, or a whole create
-/// request: its other fields are allowed and ignored). Defaults: 720p, 5 s.
-fn estimate_input(v: &Json<'_>) -> Result<(Resolution, u32), Vec<Issue>> {
-    let Json::Object(obj) = v else {
-        return Err(vec![Issue::new("body", IssueCode::InvalidType, "the estimate input must be an object")]);
-    };
-    let mut issues = Vec::new();
-    for (key, _) in obj {
-        if !CREATE_FIELDS.contains(&key.as_ref()) {
-            let hint = validate::suggest(key, &CREATE_FIELDS).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-            issues.push(Issue::new(key.clone(), IssueCode::UnknownField, format!("unknown field `{key}`{hint}")));
-        }
-    }
-    let resolution = match v.get("resolution") {
-        None | Some(Json::Null) => Some(Resolution::default()),
-        Some(Json::String(s)) => Resolution::parse(s).or_else(|| {
-            issues.push(Issue::new("resolution", IssueCode::InvalidChoice, "resolution must be one of 720p, 1080p, 2k (exact case)"));
-            None
-        }),
-        Some(_) => {
-            issues.push(Issue::new("resolution", IssueCode::InvalidType, "resolution must be a string"));
-            None
-        }
-    };
-    let duration = match v.get("duration") {
-        None | Some(Json::Null) => Some(usvideo_core::model::DEFAULT_DURATION),
-        // An integer's text: too large is out of range (u32::MAX), negative is 0 (both refused by
-        // the estimate with the duration's rule).
-        Some(Json::Number(n)) if n.bytes().all(|b| b.is_ascii_digit()) => Some(n.parse::<u32>().unwrap_or(u32::MAX)),
-        Some(Json::Number(n)) if n.starts_with('-') && n.bytes().skip(1).all(|b| b.is_ascii_digit()) => Some(0),
-        Some(Json::Number(_)) => {
-            issues.push(Issue::new("duration", IssueCode::NotInteger, "duration must be a whole number of seconds"));
-            None
-        }
-        Some(_) => {
-            issues.push(Issue::new("duration", IssueCode::InvalidType, "duration must be an integer"));
-            None
-        }
-    };
-    match (resolution, duration) {
-        (Some(r), Some(d)) if issues.is_empty() => Ok((r, d)),
-        _ => Err(issues),
-    }
-}
 
 /// `estimateCost`: cents for `input` (one estimate input, or an array of them for a total), with
 /// the reference's built-in prices or `table` (the service's `GET /v1/pricing` body, as JSON).
@@ -76,7 +31,7 @@ pub fn estimate(input: &str, table: Option<String>) -> R<f64> {
     let cents = if let Json::Array(items) = &v {
         let mut reqs = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let (resolution, duration) = estimate_input(item).map_err(|issues| invalid(issues.into_iter().map(|x| x.of_request(i)).collect()))?;
+            let (resolution, duration) = validate::estimate_input_from_json(item).map_err(|issues| invalid(issues.into_iter().map(|x| x.of_request(i)).collect()))?;
             let mut r = CreateVideoRequest::text("");
             r.resolution = Some(resolution);
             r.duration = Some(duration);
@@ -84,7 +39,7 @@ pub fn estimate(input: &str, table: Option<String>) -> R<f64> {
         }
         table.estimate_all(&reqs)
     } else {
-        let (resolution, duration) = estimate_input(&v).map_err(invalid)?;
+        let (resolution, duration) = validate::estimate_input_from_json(&v).map_err(invalid)?;
         table.estimate(resolution, duration)
     };
     cents.map(|c| c as f64).map_err(|i| invalid(vec![i]))
