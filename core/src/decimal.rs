@@ -27,8 +27,8 @@ struct Decimal {
 /// `None` for anything else, and for an exponent beyond an `i32`.
 fn read(text: &str) -> Option<Decimal> {
     let (mantissa, exp) = match text.find(['e', 'E']) {
-        // Through the `i64` reader the module already has (an `i32` one would be a second copy).
-        Some(i) => (text.get(..i)?, i32::try_from(text.get(i + 1..)?.parse::<i64>().ok()?).ok()?),
+        // Through the core's `i64` reader (an `i32` one would be a second copy).
+        Some(i) => (text.get(..i)?, i32::try_from(crate::json::parse_i64(text.get(i + 1..)?)?).ok()?),
         None => (text, 0),
     };
     let (negative, mantissa) = match mantissa.strip_prefix('-') {

@@ -390,7 +390,7 @@ impl<'a> Json<'a> {
     /// The value of a number written as an integer that fits a `u64`.
     #[must_use]
     pub fn as_u64(&self) -> Option<u64> {
-        if let Json::Number(t) = self { t.parse().ok() } else { None }
+        if let Json::Number(t) = self { parse_u64(t) } else { None }
     }
 
     /// The JSON type in words, for messages (`a string`, `a number`, …).
@@ -528,12 +528,33 @@ enum Num {
 fn classify(t: &str) -> Num {
     if !is_integer(t) {
         Num::Fraction
-    } else if let Ok(n) = t.parse::<u64>() {
+    } else if let Some(n) = parse_u64(t) {
         Num::U(n)
-    } else if let Ok(n) = t.parse::<i64>() {
+    } else if let Some(n) = parse_i64(t) {
         Num::I(n)
     } else {
         Num::Big
+    }
+}
+
+/// What `str::parse::<u64>` gives (an optional `+`, then ASCII digits, no overflow), without
+/// std's generic integer parser: its `u64` and `i64` copies were ~1 KB of the npm package's
+/// WebAssembly (2026-12-05).
+pub(crate) fn parse_u64(s: &str) -> Option<u64> {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.bytes().try_fold(0u64, |n, b| if b.is_ascii_digit() { n.checked_mul(10)?.checked_add(u64::from(b.wrapping_sub(b'0'))) } else { None })
+}
+
+/// What `str::parse::<i64>` gives (an optional sign, then ASCII digits, in range); see
+/// [`parse_u64`].
+pub(crate) fn parse_i64(s: &str) -> Option<i64> {
+    match s.strip_prefix('-') {
+        Some(magnitude) if !magnitude.starts_with('+') => 0i64.checked_sub_unsigned(parse_u64(magnitude)?),
+        Some(_) => None,
+        None => i64::try_from(parse_u64(s)?).ok(),
     }
 }
 
@@ -847,9 +868,9 @@ impl serde::Serialize for Json<'_> {
             Json::Null => s.serialize_unit(),
             Json::Bool(b) => s.serialize_bool(*b),
             Json::Number(t) => {
-                if let Ok(n) = t.parse::<u64>() {
+                if let Some(n) = parse_u64(t) {
                     s.serialize_u64(n)
-                } else if let Ok(n) = t.parse::<i64>() {
+                } else if let Some(n) = parse_i64(t) {
                     s.serialize_i64(n)
                 } else {
                     s.serialize_f64(t.parse().unwrap_or(0.0))
@@ -877,6 +898,23 @@ impl serde::Serialize for Json<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The core's integer readers give what std's do, on any text and on digit strings.
+        #[test]
+        fn integer_readers_agree_with_std(s in "[-+]{0,2}[0-9]{0,21}|\\PC{0,6}") {
+            proptest::prop_assert_eq!(parse_u64(&s), s.parse::<u64>().ok());
+            proptest::prop_assert_eq!(parse_i64(&s), s.parse::<i64>().ok());
+        }
+    }
+
+    #[test]
+    fn integer_readers_at_the_edges() {
+        for s in ["", "+", "-", "0", "-0", "+0", "18446744073709551615", "18446744073709551616", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "-+1", "+-1", "++1", "007", " 1", "1 ", "١"] {
+            assert_eq!(parse_u64(s), s.parse::<u64>().ok(), "{s:?}");
+            assert_eq!(parse_i64(s), s.parse::<i64>().ok(), "{s:?}");
+        }
+    }
 
     #[test]
     fn reads_what_serde_json_reads() {

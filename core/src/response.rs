@@ -33,7 +33,7 @@ pub const MAX_RETRY_AFTER_MS: u64 = crate::time::Millis::MAX.0;
 #[must_use]
 pub fn retry_after_ms(resp: &HttpResponse) -> Option<u64> {
     let v = resp.header("retry-after")?.trim();
-    let ms = if let Ok(secs) = v.parse::<u64>() {
+    let ms = if let Some(secs) = json::parse_u64(v) {
         secs.saturating_mul(1000)
     } else if let Some(nanos) = crate::pricing::parse_decimal_nanos(v) {
         nanos / 1_000_000

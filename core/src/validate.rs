@@ -346,7 +346,7 @@ fn integer_field(obj: &Members, field: &str, issues: &mut Vec<Issue>) -> Option<
     let integral = !n.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'));
     let negative = n.starts_with('-');
     if integral && !negative {
-        if let Ok(u) = n.parse::<u64>() {
+        if let Some(u) = crate::json::parse_u64(n) {
             return Some(u);
         }
         issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} is far too large")));
