@@ -76,13 +76,19 @@ impl Videos<'_> {
         response::parse_job_page(&self.client.call(Endpoint::ListVideos, req).await?, &params)
     }
 
-    /// Every job, page after page (100 a page), as a stream.
+    /// Every job, page after page (100 a page), as a stream. Ends at the last page, or at a page
+    /// that starts with the job the one before started with (a server that ignores `offset`).
     pub fn list_all(&self) -> impl Stream<Item = Result<Job, Error>> + '_ {
-        let pages = stream::unfold(Some(0u64), move |offset| async move {
-            let offset = offset?;
+        // The state: the next page's offset and the first job of the page before (none at first).
+        let pages = stream::unfold(Some((0u64, None::<String>)), move |state| async move {
+            let (offset, first) = state?;
             match self.list(ListParams { limit: Some(usvideo_core::model::MAX_PAGE_LIMIT), offset: Some(offset) }).await {
                 Ok(page) => {
-                    let next = (page.has_more && !page.data.is_empty()).then(|| offset + page.data.len() as u64);
+                    let head = page.data.first().map(|j| j.id.clone());
+                    if head.is_none() || head == first {
+                        return None;
+                    }
+                    let next = page.has_more.then(|| (offset + page.data.len() as u64, head));
                     Some((page.data.into_iter().map(Ok).collect::<Vec<_>>(), next))
                 }
                 Err(e) => Some((vec![Err(e)], None)),

@@ -56,6 +56,11 @@ async fn list_all_walks_bare_array_pages() {
     emu.add_fault(bare_page(0, 3)).unwrap();
     let page = client.videos().list(ListParams { limit: Some(3), offset: Some(30) }).await.unwrap();
     assert_eq!((page.limit, page.offset, page.has_more), (3, 30, true));
+    // A server that ignores `offset` answers every page alike: the walk ends at the repeat.
+    let mut same = bare_page(0, 100);
+    same["times"] = serde_json::json!(10);
+    emu.add_fault(same).unwrap();
+    assert_eq!(client.videos().list_all().collect::<Vec<_>>().await.len(), 100);
 }
 
 #[tokio::test]

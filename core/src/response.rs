@@ -149,15 +149,17 @@ pub fn parse_job(resp: &HttpResponse) -> Result<Job, Error> {
 ///
 /// `asked` is the page the request asked for. It fills what the answer leaves out
 /// (*assumption*; the reference shows no page shape): a bare array, or an object with neither
-/// `has_more` nor `total`, is taken to be the asked page, and a full one (as many jobs as the
-/// asked `limit`, default 20) to have more after it. So a walk over every page never stops
-/// early; against such a server it ends with one empty page.
+/// `has_more` nor `total`, is taken to be the asked page, and one of exactly the asked `limit`
+/// (default 20) to have more after it. One longer than asked comes from a server that does not
+/// page by `limit`, so nothing is taken to follow it. (Against a server that pages but ignores
+/// `offset`, the walkers over every page stop when a page starts with the job the one before
+/// started with.)
 ///
 /// # Errors
 /// The status's error, or `decode`.
 pub fn parse_job_page(resp: &HttpResponse, asked: &ListParams) -> Result<JobPage, Error> {
     let asked_limit = asked.limit.unwrap_or(DEFAULT_PAGE_LIMIT);
-    let full = |len: usize, limit: u32| limit > 0 && u64::try_from(len).unwrap_or(u64::MAX) >= u64::from(limit);
+    let full = |len: usize, limit: u32| limit > 0 && u64::try_from(len).ok() == Some(u64::from(limit));
     // The bare-array form is told by its first byte.
     if resp.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         let data: Vec<Job> = parse_json(resp, "page of jobs")?;

@@ -437,14 +437,15 @@ pub fn validate_list_params(p: &ListParams) -> Result<(), Issue> {
     }
 }
 
-/// The issue of an option record (`what`: the name its caller gives it, e.g. `options`) that
-/// its reader refused with `message`. The readers name the member at fault as a backticked path
-/// ahead of the rule (`` `poll`: `first_poll_ms`: invalid type: … ``), so the issue's field is that
-/// path, dotted (`poll.first_poll_ms`), or `what` when the record itself is at fault; the message
-/// starts with the field, like every issue's.
+/// The issue of an option record that its reader refused with `message`; `at` is where the
+/// record sits in the caller's input (empty for the options themselves, `retry` for a retry
+/// policy given on its own). The readers name the member at fault as a backticked path ahead of
+/// the rule (`` `poll`: `first_poll_ms`: invalid type: … ``), so the issue's field is `at` and that
+/// path, dotted (`poll.first_poll_ms`, `retry.max_retries`), or `options` when the options
+/// themselves are at fault; the message starts with the field, like every issue's.
 #[must_use]
-pub fn option_issue(what: &str, message: &str) -> Issue {
-    let mut field = String::new();
+pub fn option_issue(at: &str, message: &str) -> Issue {
+    let mut field = String::from(at);
     let mut rest = message;
     // Char searches only: a substring search would link std's two-way searcher into the wasm.
     while let Some(after) = rest.strip_prefix('`') {
@@ -457,7 +458,7 @@ pub fn option_issue(what: &str, message: &str) -> Issue {
         rest = tail;
     }
     if field.is_empty() {
-        field.push_str(what);
+        field.push_str("options");
     }
     let code = if rest.ends_with("out of range") { IssueCode::OutOfRange } else { IssueCode::InvalidType };
     let mut message = field.clone();
@@ -499,12 +500,15 @@ mod tests {
     fn an_option_issue_names_the_member_at_fault() {
         use crate::readers::FromJson;
         let refused = |text: &str| crate::job::WaitOptions::from_json(&json(text)).map(|_| ()).unwrap_err().to_string();
-        let i = option_issue("options", &refused(r#"{"poll": {"first_poll_ms": -1}}"#));
+        let i = option_issue("", &refused(r#"{"poll": {"first_poll_ms": -1}}"#));
         assert_eq!((i.field.as_str(), i.code), ("poll.first_poll_ms", IssueCode::InvalidType));
         assert_eq!(i.message, "poll.first_poll_ms: invalid type: a number, expected a non-negative integer");
-        let i = option_issue("options", &refused(r#"{"retry": {"max_retries": 4294967296}}"#));
+        let i = option_issue("", &refused(r#"{"retry": {"max_retries": 4294967296}}"#));
         assert_eq!((i.field.as_str(), i.code), ("retry.max_retries", IssueCode::OutOfRange));
-        let i = option_issue("options", &refused("[]"));
+        // A record given on its own is named where it sits.
+        let policy = crate::retry::RetryPolicy::from_json(&json(r#"{"max_retries": -1}"#)).map(|_| ()).unwrap_err().to_string();
+        assert_eq!(option_issue("retry", &policy).field, "retry.max_retries");
+        let i = option_issue("", &refused("[]"));
         assert_eq!((i.field.as_str(), i.message.as_str()), ("options", "options: invalid type: an array, expected wait options"));
         // A message that is not a path keeps its text whole.
         assert_eq!(option_issue("retry", "`odd").message, "retry: `odd");

@@ -155,7 +155,7 @@ pub(crate) fn with_defaults<T: Serialize + DeserializeOwned + Default>(partial: 
     }
     // The options carry the caller's values (a poll policy, a batch's limits): a refused one is a
     // validation error naming its member (`poll.first_poll_ms`).
-    serde_json::from_value(base).map_err(|e| crate::errors::issues(vec![usvideo_core::validate::option_issue("options", &e.to_string())]))
+    serde_json::from_value(base).map_err(|e| crate::errors::issues(vec![usvideo_core::validate::option_issue("", &e.to_string())]))
 }
 
 fn merge(base: &mut Value, partial: &Value) {

@@ -41,6 +41,42 @@ def test_bad_wait_options_are_refused_by_name_before_sending(kw: Dict[str, Any],
     assert sent == []
 
 
+@pytest.mark.parametrize(
+    "kw, field",
+    [
+        (dict(max_retries=-1), "max_retries"),
+        (dict(max_retries=2**32), "max_retries"),
+        (dict(requests_per_minute=-1), "requests_per_minute"),
+        (dict(timeout=0), "timeout"),
+        (dict(timeout="5"), "timeout"),
+    ],
+)
+def test_bad_client_options_are_refused_by_name(kw: Dict[str, Any], field: str) -> None:
+    with pytest.raises(usvideo.ValidationError) as info:
+        make(httpx.MockTransport(lambda r: httpx.Response(200, json=JOB)), **kw)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    "kw, field",
+    [(dict(poll_interval=-5), "poll_interval"), (dict(concurrent_jobs=-1), "concurrent_jobs"), (dict(requests_per_minute=1.5), "requests_per_minute"), (dict(max_spend_cents=-1), "max_spend_cents")],
+)
+def test_bad_batch_options_are_refused_by_name(kw: Dict[str, Any], field: str) -> None:
+    with make(httpx.MockTransport(lambda r: httpx.Response(200, json=JOB))) as c:
+        with pytest.raises(usvideo.ValidationError) as info:
+            list(c.videos.batch([{"prompt": "a lake", "mode": "text_to_video"}], **kw))
+    assert info.value.field == field
+
+
+def test_any_real_number_is_a_timeout() -> None:
+    from decimal import Decimal
+    from fractions import Fraction
+
+    with make(httpx.MockTransport(lambda r: httpx.Response(200, json=JOB))) as c:
+        for t in (5, 2.5, Decimal("5"), Fraction(5, 2), None):
+            assert c.videos.wait("job_1", timeout=t).status == "completed"
+
+
 def test_an_endless_wait_timeout_is_no_limit() -> None:
     with make(httpx.MockTransport(lambda r: httpx.Response(200, json=JOB))) as c:
         assert c.videos.wait("job_1", timeout=float("inf")).status == "completed"

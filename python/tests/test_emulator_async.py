@@ -25,6 +25,8 @@ async def test_list_all_walks_bare_array_pages(emu: Emulator) -> None:
     async with aclient(emu, acct.api_key) as c:
         ids = [j.id async for j in c.videos.list_all()]
         assert len(ids) == 107 and ids[-1] == "job_106"
+        emu.fault({**bare_page(0, 100), "times": 10})
+        assert len([j async for j in c.videos.list_all()]) == 100
 
 
 async def test_endpoints(emu: Emulator) -> None:

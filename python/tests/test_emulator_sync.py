@@ -49,6 +49,9 @@ def test_list_all_walks_bare_array_pages(emu: Emulator) -> None:
         emu.fault(bare_page(0, 3))
         page = c.videos.list(limit=3, offset=30)
         assert (page.limit, page.offset, page.has_more) == (3, 30, True)
+        # A server that ignores `offset` answers every page alike: the walk ends at the repeat.
+        emu.fault({**bare_page(0, 100), "times": 10})
+        assert len(list(c.videos.list_all())) == 100
 
 
 def test_env_configuration(emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:

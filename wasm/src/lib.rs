@@ -111,7 +111,8 @@ pub(crate) fn ms(now: f64) -> Millis {
 pub(crate) fn overridden<T: usvideo_core::FromJson + Default>(over: Option<&Json<'_>>, field: &str) -> R<T> {
     match over.filter(|o| !o.is_null()) {
         None => Ok(T::default()),
-        Some(o) => T::from_json(o).map_err(|e| invalid(vec![usvideo_core::validate::option_issue(field, &e.to_string())])),
+        // The options are the root of what the caller wrote; any other record sits at its name.
+        Some(o) => T::from_json(o).map_err(|e| invalid(vec![usvideo_core::validate::option_issue(if field == "options" { "" } else { field }, &e.to_string())])),
     }
 }
 

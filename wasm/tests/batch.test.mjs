@@ -90,8 +90,12 @@ test("refused beyond maxSpendCents or the balance, before anything is sent", asy
   const { acct, rec, client } = await fresh(emu, 100);
   await assert.rejects(
     client.videos.batch(requests(12), { maxSpendCents: 500 }),
-    (e) => e instanceof usv.ValidationError && e.field === "max_spend_cents" && /above max_spend_cents/.test(e.message),
+    (e) => e instanceof usv.ValidationError && e.field === "maxSpendCents" && /above maxSpendCents/.test(e.message) && e.issues[0].field === "maxSpendCents",
   );
+  // A bad option is named as the caller wrote it, not by the core's wire name.
+  for (const [o, field] of /** @type {[any, string][]} */ ([[{ concurrentJobs: -1 }, "concurrentJobs"], [{ requestsPerMinute: 1.5 }, "requestsPerMinute"], [{ pollIntervalMs: "5" }, "pollIntervalMs"], [{ maxSpendCents: -5 }, "maxSpendCents"]])) {
+    await assert.rejects(client.videos.batch(requests(2), o), (e) => e instanceof usv.ValidationError && e.field === field && e.message.startsWith(field), JSON.stringify(o));
+  }
   await assert.rejects(
     client.videos.batch([requests(1)[0], { prompt: "x", mode: "text_to_video", duration: 11 }]),
     (e) => e instanceof usv.ValidationError && e.field === "requests[1].duration",

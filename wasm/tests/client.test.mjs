@@ -87,6 +87,20 @@ test("listAll walks every page of a server that answers bare arrays", async () =
     await fault(page(bareJobs(0, 3)));
     const p = await c.videos.list({ limit: 3, offset: 30 });
     assert.deepEqual([p.limit, p.offset, p.has_more], [3, 30, true]);
+    // A server that ignores `offset` answers every page alike: the walk ends at the repeat.
+    rec.calls.length = 0;
+    await fault({ ...page(bareJobs(0, 100)), times: 10 });
+    const once = [];
+    for await (const j of c.videos.listAll()) once.push(j.id);
+    assert.equal(once.length, 100);
+    assert.equal(rec.calls.length, 2);
+    // One that does not page at all sends everything at once: longer than asked, so the last.
+    await emu.control("faults", undefined, "DELETE");
+    await fault({ ...page(bareJobs(0, 150)), times: 10 });
+    rec.calls.length = 0;
+    const all = [];
+    for await (const j of c.videos.listAll()) all.push(j.id);
+    assert.deepEqual([all.length, rec.calls.length], [150, 1]);
   } finally {
     await emu.control("faults", undefined, "DELETE");
   }
@@ -278,7 +292,7 @@ test("a wait's bad options are refused by the names the caller wrote, before any
   const cases = [
     [{ timeoutMs: -5 }, "timeoutMs", "out_of_range"],
     [{ timeoutMs: 1.5 }, "timeoutMs", "out_of_range"],
-    [{ timeoutMs: "10" }, "timeoutMs", "out_of_range"],
+    [{ timeoutMs: "10" }, "timeoutMs", "invalid_type"],
     [{ cancelOnTimeout: 3 }, "cancelOnTimeout", "invalid_type"],
     [{ poll: { first_poll_ms: -1 } }, "poll.first_poll_ms", "invalid_type"],
     [{ poll: { max_interval_ms: "5" } }, "poll.max_interval_ms", "invalid_type"],

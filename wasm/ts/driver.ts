@@ -7,7 +7,7 @@ import * as w from "./gen/usvideo_wasm.js";
 // The batch scheduler is a second WebAssembly module, loaded the first time a batch runs (one
 // module cannot be tree-shaken: apps that never run a batch do not download it). Types only here.
 import type * as wb from "./gen/usvideo_batch.js";
-import { AbortError, InternalError, UsageError, errorFromRecord } from "./errors.js";
+import { AbortError, InternalError, UsageError, ValidationError, errorFromRecord } from "./errors.js";
 import type { BatchOptions, ErrorRecord, Event, RequestOptions } from "./types.js";
 
 // ------------------------------------------------------------------------------------------------
@@ -75,6 +75,15 @@ function loadBatch(): Promise<BatchModule> {
       },
     );
   return loading;
+}
+
+/** Renames field `from` of a validation error (and of its issues, and in their messages) to `to`. */
+function renameField(e: ValidationError, from: string, to: string): void {
+  const swap = <T extends { field?: string; message: string }>(x: T): T =>
+    x.field === from ? { ...x, field: to, message: x.message.split(from).join(to) } : x;
+  const r = e as { -readonly [K in keyof ValidationError]: ValidationError[K] };
+  ({ field: r.field, message: r.message } = swap({ field: e.field, message: e.message }));
+  r.issues = e.issues.map(swap);
 }
 
 /** JSON for the core. A number JSON cannot hold (`NaN`, `±Infinity`) is sent as its text, so
@@ -219,13 +228,20 @@ export class Ctx {
     const names: [keyof BatchOptions, string][] = [
       ["maxSpendCents", "max_spend_cents"], ["longestFirst", "longest_first"], ["pollByList", "poll_by_list"], ["pollIntervalMs", "poll_interval_ms"],
       ["likelyFrom", "likely_from"], ["checkBalance", "check_balance"], ["expectedScale", "expected_scale"],
+      ["requestsPerMinute", "limits.requests_per_minute"], ["concurrentJobs", "limits.concurrent_jobs"],
     ];
-    for (const [k, n] of names) if (o[k] !== undefined) spec[n] = o[k];
+    for (const [k, n] of names) if (o[k] !== undefined && !n.startsWith("limits.")) spec[n] = o[k];
     if (this.retry.max_retries !== undefined) spec.retry = this.retry;
     const reqs = snapshot === undefined ? J(requests) : undefined;
     const options = J(spec);
     const mod = await loadBatch();
-    return [g(() => this.makeBatch(mod, reqs, snapshot, options, random(24), now()), undefined, true), batchGeneration];
+    try {
+      return [g(() => this.makeBatch(mod, reqs, snapshot, options, random(24), now()), undefined, true), batchGeneration];
+    } catch (e) {
+      // The core names an option by its wire name; the caller wrote the JS one.
+      if (e instanceof ValidationError) for (const [k, n] of names) renameField(e, n, k);
+      throw e;
+    }
   }
 
   /** One API call with the core's retries; the parsed 2xx body. */

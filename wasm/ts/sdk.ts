@@ -44,7 +44,9 @@ function waitSpec(o: WaitOptions): Record<string, unknown> {
   const options: Record<string, unknown> = {};
   const t = o.timeoutMs;
   if (t !== undefined) {
-    check("timeoutMs", t === null || t === Infinity || (Number.isSafeInteger(t) && t >= 0), "a whole number of milliseconds from 0, or null or Infinity for no limit");
+    const rule = "a whole number of milliseconds from 0, or null or Infinity for no limit";
+    check("timeoutMs", t === null || typeof t === "number", rule, "invalid_type");
+    check("timeoutMs", t === null || t === Infinity || (Number.isInteger(t) && t >= 0), rule);
     options.timeout_ms = t === Infinity ? null : t;
   }
   if (o.cancelOnTimeout !== undefined) {
@@ -94,12 +96,16 @@ export class Videos {
     return this.#c.call({ target: "list_videos", params }, o);
   }
 
-  /** Every job, page after page (100 a page): `for await (const job of client.videos.listAll())`. */
+  /** Every job, page after page (100 a page): `for await (const job of client.videos.listAll())`.
+   * Ends at the last page, or at a page that starts with the job the one before started with
+   * (a server that ignores `offset`: the walk would never end). */
   async *listAll(o?: RequestOptions): AsyncGenerator<Job, void, undefined> {
-    for (let offset = 0; ; ) {
+    for (let offset = 0, first: string | undefined; ; ) {
       const page = await this.list({ limit: 100, offset }, o);
+      if (page.data.length === 0 || page.data[0].id === first) return;
       yield* page.data;
-      if (!page.has_more || page.data.length === 0) return;
+      if (!page.has_more) return;
+      first = page.data[0].id;
       offset += page.data.length;
     }
   }
@@ -130,7 +136,8 @@ export class Videos {
    * At most `concurrentJobs` are in flight; creates and polls share one request budget, so the
    * batch itself never causes a 429; each create is made at most once (an idempotency key per item,
    * reconciliation when an outcome is unknown); running jobs are observed with one list request.
-   * @throws {ValidationError} naming every bad request (`requests[3].duration`), or `max_spend_cents`.
+   * @throws {ValidationError} naming every bad request (`requests[3].duration`), or a bad option
+   * (`maxSpendCents`, also when the estimate is above it).
    */
   batch(requests: readonly CreateVideoParams[], o: BatchOptions = {}): Promise<Batch> {
     return this.#batch(requests, o);

@@ -197,7 +197,7 @@ export interface BatchSummary {
 /** What a batch tells `onEvent` besides its items: counts, and each job's creates, status changes and retries. */
 export type BatchEvent = Event | ({ type: "batch_progress" } & BatchProgress);
 export interface BatchOptions extends RequestOptions {
-  /** Refuse to start (a `ValidationError` on `max_spend_cents`, nothing sent) if the estimated total exceeds this. */
+  /** Refuse to start (a `ValidationError` on `maxSpendCents`, nothing sent) if the estimated total exceeds this. */
   maxSpendCents?: number;
   /** Jobs in flight at once (default 10, the standard tier's limit). */
   concurrentJobs?: number;

@@ -287,15 +287,19 @@ class Videos:
         return JobPage.from_dict(await self._c._call_parsed("list_videos", request, "job_page", params=asked))
 
     async def list_all(self) -> AsyncIterator[Job]:
-        """Every job, page after page (100 a page): ``async for job in client.videos.list_all()``."""
-        offset = 0
+        """Every job, page after page (100 a page): ``async for job in client.videos.list_all()``.
+        Ends at the last page, or at a page that starts with the job the one before started with
+        (a server that ignores ``offset``)."""
+        offset, first = 0, None
         while True:
             page = await self.list(limit=100, offset=offset)
+            if not page.data or page.data[0].id == first:
+                return
             for job in page.data:
                 yield job
-            if not (page.has_more and page.data):
+            if not page.has_more:
                 return
-            offset += len(page.data)
+            offset, first = offset + len(page.data), page.data[0].id
 
     async def delete(self, id: str) -> DeleteResult:
         """Cancels a pending job (refunding it) or deletes a finished job's record.

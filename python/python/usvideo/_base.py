@@ -65,11 +65,36 @@ def invalid(field: str, code: str, message: str) -> Exception:
     return _native.error_from_json(json.dumps({"kind": "validation", "code": "validation", "message": message, "field": field, "issues": [issue]}))
 
 
+def _at_least(value: Any, least: float) -> bool:
+    """Whether ``value`` is a number (any: int, float, Decimal, Fraction, numpy's) not below
+    ``least``; NaN, ``bool``, text and complex numbers are not. Duck-typed: the ``numbers`` ABCs
+    would cost the package's import time, and Decimal is not a ``numbers.Real``."""
+    if isinstance(value, (bool, str, bytes)):
+        return False
+    try:
+        return bool(value >= least)
+    except TypeError:
+        return False
+
+
+def check_seconds(name: str, value: Optional[float]) -> None:
+    """Refuses a duration in seconds (this package's own argument, so checked by its name here)
+    that is not a real number from 0 (``None`` passes: no limit)."""
+    if value is not None and not _at_least(value, 0):
+        raise invalid(name, "out_of_range", f"{name} must be a number of seconds from 0, or None for no limit (got {value!r:.40})")
+
+
+def check_count(name: str, value: int) -> None:
+    """Refuses a count (this package's own argument) that is not a whole number from 0 to 2**32 - 1:
+    the core's counts are unsigned 32-bit, so -1 is not "none"."""
+    if isinstance(value, bool) or not hasattr(value, "__index__") or not 0 <= value <= 0xFFFF_FFFF:
+        raise invalid(name, "out_of_range", f"{name} must be a whole number from 0 to 4294967295 (got {value!r:.40})")
+
+
 def wait_options(timeout: Optional[float], cancel: bool, max_retries: int, poll: Optional[PollPolicy]) -> str:
     """A partial core ``WaitOptions`` (JSON); the core fills in the rest (and checks ``poll``).
     ``timeout`` is this package's name (seconds), so it is checked here, by that name."""
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0):
-        raise invalid("timeout", "out_of_range", f"timeout must be a number of seconds from 0, or None for no limit (got {timeout!r:.40})")
+    check_seconds("timeout", timeout)
     opts: Dict[str, Any] = {
         # Beyond what the core's milliseconds hold (u64), there is no limit.
         "timeout_ms": None if timeout is None or timeout * 1000 >= 2**64 else int(timeout * 1000),
@@ -103,7 +128,11 @@ def batch_options(
     expected_scale: Optional[float],
     max_retries: int,
 ) -> str:
-    """A partial core ``BatchOptions`` (JSON); the core fills in the rest."""
+    """A partial core ``BatchOptions`` (JSON); the core fills in the rest. The counts are checked
+    here, by this package's names (the core would name ``limits.concurrent_jobs``)."""
+    if concurrent_jobs is not None:
+        check_count("concurrent_jobs", concurrent_jobs)
+    check_count("requests_per_minute", requests_per_minute)
     opts: Dict[str, Any] = {
         "max_spend_cents": max_spend_cents,
         "limits": {"requests_per_minute": int(requests_per_minute), "concurrent_jobs": 10 if concurrent_jobs is None else int(concurrent_jobs)},
@@ -112,6 +141,7 @@ def batch_options(
         "retry": {"max_retries": max_retries},
     }
     if poll_interval is not None:
+        check_seconds("poll_interval", poll_interval)
         opts["poll_interval_ms"] = max(1, int(poll_interval * 1000))
     if expected_scale is not None:
         opts["expected_scale"] = float(expected_scale)
@@ -224,6 +254,10 @@ class BaseClient:
             _native.validate_api_key(self.__api_key)
         base = base_url or os.environ.get("USVIDEO_BASE_URL") or _native.DEFAULT_BASE_URL
         self._config = _native.Config(base, USER_AGENT)
+        check_count("max_retries", max_retries)
+        check_count("requests_per_minute", requests_per_minute)
+        if not _at_least(timeout, 0) or timeout == 0:
+            raise invalid("timeout", "out_of_range", f"timeout must be a number of seconds above 0 (got {timeout!r:.40})")
         self._max_retries = int(max_retries)
         self._retry_json = json.dumps({"max_retries": self._max_retries})
         self._timeout = float(timeout)

@@ -280,14 +280,17 @@ class Videos:
         return JobPage.from_dict(self._c._call_parsed("list_videos", request, "job_page", params=asked))
 
     def list_all(self) -> Iterator[Job]:
-        """Every job, page after page (100 a page)."""
-        offset = 0
+        """Every job, page after page (100 a page). Ends at the last page, or at a page that starts
+        with the job the one before started with (a server that ignores ``offset``)."""
+        offset, first = 0, None
         while True:
             page = self.list(limit=100, offset=offset)
-            yield from page.data
-            if not (page.has_more and page.data):
+            if not page.data or page.data[0].id == first:
                 return
-            offset += len(page.data)
+            yield from page.data
+            if not page.has_more:
+                return
+            offset, first = offset + len(page.data), page.data[0].id
 
     def delete(self, id: str) -> DeleteResult:
         """Cancels a pending job (refunding it) or deletes a finished job's record.

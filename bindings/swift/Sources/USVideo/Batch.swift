@@ -38,7 +38,7 @@ public struct BatchConfig {
         o.limits = Limits(requestsPerMinute: requestsPerMinute.map { UInt32(clamping: max($0, 0)) } ?? client.requestsPerMinute,
                           concurrentJobs: UInt32(clamping: max(concurrentJobs, 1)))
         o.longestFirst = longestFirst
-        o.pollIntervalMs = UInt64(max(pollInterval, 0) * 1000)
+        o.pollIntervalMs = millis(pollInterval) ?? .max
         o.checkBalance = checkBalance
         o.expectedScale = expectedScale
         o.retry = client.core.retryPolicy()

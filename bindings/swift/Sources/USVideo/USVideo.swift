@@ -294,7 +294,8 @@ extension Driver {
         while true {
             if !cancelled && Task.isCancelled {
                 cancelled = true
-                deadline = now() + UInt64(max(cancelTimeout, 0) * 1000)
+                let (end, overflow) = now().addingReportingOverflow(millis(cancelTimeout) ?? .max)
+                deadline = overflow ? .max : end
                 try ffi { try m.cancel(now: now()) }
             }
             if cancelled && now() >= deadline { throw CancellationError() }
@@ -358,6 +359,13 @@ public func estimateCost(resolution: Resolution, duration: Int) throws -> Int {
     Int(try ffi { try USVideoFFI.estimateCost(resolution: resolution, duration: UInt32(clamping: duration)) })
 }
 
+/// Seconds as the core's milliseconds. `UInt64(x)` traps on NaN, on a negative and past its range
+/// (a caller's `.infinity`): NaN or negative is 0 here, and beyond a `UInt64` is `nil`, no limit.
+func millis(_ seconds: TimeInterval) -> UInt64? {
+    if seconds.isNaN || seconds <= 0 { return 0 }
+    return seconds * 1000 < 18_446_744_073_709_551_615.0 ? UInt64(seconds * 1000) : nil
+}
+
 /// How a wait behaves.
 public struct WaitConfig: Sendable {
     public var timeout: TimeInterval? = 600
@@ -368,7 +376,7 @@ public struct WaitConfig: Sendable {
     }
     func core() -> WaitOptions {
         var o = defaultWaitOptions()
-        o.timeoutMs = timeout.map { UInt64(max($0, 0) * 1000) }
+        o.timeoutMs = timeout.flatMap(millis)
         o.cancelOnTimeout = cancelOnTimeout
         o.poll.expectedScale = expectedScale
         return o
@@ -453,19 +461,23 @@ public struct Videos {
         let params = ListParams(limit: limit.map { UInt32(clamping: $0) }, offset: offset.map { UInt64(clamping: $0) })
         let req = try ffi { try client.core.buildListVideos(params: params) }
         let resp = try await client.call(.listVideos, req)
-        return try ffi { try parseJobPage(response: resp) }
+        return try ffi { try parseJobPage(response: resp, asked: params) }
     }
 
-    /// Every job, page after page.
+    /// Every job, page after page. Ends at the last page, or at a page that starts with the job
+    /// the one before started with (a server that ignores `offset`).
     public func listAll(pageSize: Int = 100) -> AsyncThrowingStream<Job, Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
                     var offset = 0
+                    var first: String? = nil
                     while true {
                         let page = try await list(limit: pageSize, offset: offset)
+                        guard let head = page.data.first?.id, head != first else { break }
                         for job in page.data { continuation.yield(job) }
-                        if !page.hasMore || page.data.isEmpty { break }
+                        if !page.hasMore { break }
+                        first = head
                         offset += page.data.count
                     }
                     continuation.finish()

@@ -130,10 +130,6 @@ internal fun UsVideoException.details(): ErrorInfo = when (this) {
 }
 
 /**
- * Every call into the native library goes through here: the generated exception becomes the
- * public class, and a caught panic (uniffi's `InternalException`) becomes [InternalError].
- */
-/**
  * [value], a whole number the caller gave as Kotlin's signed [Long], as the unsigned one the core
  * takes. Below [min] it is refused by its name ([field]): converted, a negative value would wrap
  * to a huge one (a timeout that never comes, four billion retries).
@@ -148,6 +144,10 @@ internal fun unsigned(field: String, value: Long, min: Long = 0): ULong {
     return value.toULong()
 }
 
+/**
+ * Every call into the native library goes through here: the generated exception becomes the
+ * public class, and a caught panic (uniffi's `InternalException`) becomes [InternalError].
+ */
 internal inline fun <T> ffi(block: () -> T): T = try {
     block()
 } catch (e: UsVideoException) {

@@ -161,13 +161,19 @@ class Videos internal constructor(private val client: USVideo) {
         return ffi { com.usvideo.ffi.parseJobPage(client.call(Endpoint.LIST_VIDEOS, ffi { client.core.buildListVideos(params) }), params) }
     }
 
-    /** Every job, page after page (100 a page), as a cold [Flow]. */
+    /**
+     * Every job, page after page (100 a page), as a cold [Flow]. Ends at the last page, or at a
+     * page that starts with the job the one before started with (a server that ignores `offset`).
+     */
     fun listAll(pageSize: Int = 100): Flow<Job> = flow {
         var offset = 0L
+        var first: String? = null
         while (true) {
             val page = list(pageSize, offset)
+            if (page.data.isEmpty() || page.data[0].id == first) break
             for (job in page.data) emit(job)
-            if (!page.hasMore || page.data.isEmpty()) break
+            if (!page.hasMore) break
+            first = page.data[0].id
             offset += page.data.size
         }
     }

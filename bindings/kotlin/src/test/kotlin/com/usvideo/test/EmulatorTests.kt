@@ -93,6 +93,9 @@ fun registerEmulatorTests() {
                 frozen.fault("method" to "GET", "path" to "/v1/videos", "status" to 200, "body" to page(0, 3), "content_type" to "application/json")
                 val p = c.videos.list(limit = 3, offset = 30)
                 eq(Triple(3u, 30uL, true), Triple(p.limit, p.offset, p.hasMore))
+                // A server that ignores `offset` answers every page alike: the walk ends at the repeat.
+                frozen.fault("method" to "GET", "path" to "/v1/videos", "status" to 200, "body" to page(0, 100), "content_type" to "application/json", "times" to 10)
+                eq(100, c.videos.listAll().toList().size)
             } finally {
                 frozen.clearFaults()
             }
