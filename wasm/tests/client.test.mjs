@@ -306,6 +306,26 @@ test("a wait's bad options are refused by the names the caller wrote, before any
   assert.equal(rec.calls.length, 0);
 });
 
+test("an option name the package does not know is refused, with the name it probably meant", async () => {
+  const rec = recording();
+  // A plain-JS `baseUrl` used to be ignored: the requests (and the key) went to the real service.
+  assert.throws(() => new USVideo(/** @type {any} */ ({ apiKey: "sd_test_key_000000001", baseUrl: emu.api, fetch: rec.fetch })),
+    (e) => e instanceof usv.ValidationError && e.field === "baseUrl" && e.code === "unknown_field" && /did you mean `baseURL`/.test(e.message));
+  const { client } = await fresh(5_000, { fetch: rec.fetch });
+  /** @type {[() => Promise<unknown>, string, string | undefined][]} */
+  const cases = [
+    [() => client.videos.wait("job_1", /** @type {any} */ ({ timeout: 1000 })), "timeout", undefined],
+    [() => client.videos.wait("job_1", /** @type {any} */ ({ poll: { firstPollMs: 100 } })), "poll.firstPollMs", "poll.first_poll_ms"],
+    [() => client.videos.createAndWait(text, /** @type {any} */ ({ idempotency_key: "abc" })), "idempotency_key", "idempotencyKey"],
+    [() => client.videos.create(text, /** @type {any} */ ({ idempotency_key: "abc" })), "idempotency_key", "idempotencyKey"],
+    [() => client.videos.batch([text], /** @type {any} */ ({ concurrent_jobs: 2 })), "concurrent_jobs", "concurrentJobs"],
+  ];
+  for (const [call, field, near] of cases) {
+    await assert.rejects(call(), (e) => e instanceof usv.ValidationError && e.field === field && (near === undefined || e.message.includes(`did you mean \`${near}\``)), field);
+  }
+  assert.equal(rec.calls.length, 0);
+});
+
 test("a wait's deadline holds while the client's rate limit is spent (nothing is sent past it)", async () => {
   const rec = recording();
   const { client } = await fresh(5_000, { requestsPerMinute: 2, fetch: rec.fetch });

@@ -40,7 +40,9 @@ const inspect = Symbol.for("nodejs.util.inspect.custom");
 
 /** The core's wait options from the JS ones. The two the package renames are checked here, by
  * their JS names; the core checks the rest (`poll.first_poll_ms`). */
-function waitSpec(o: WaitOptions): Record<string, unknown> {
+function waitSpec(o: WaitOptions, extra: readonly string[] = []): Record<string, unknown> {
+  known(o, [...WAIT, ...extra]);
+  known(o.poll, POLL, "poll.");
   const options: Record<string, unknown> = {};
   const t = o.timeoutMs;
   if (t !== undefined) {
@@ -82,6 +84,7 @@ export class Videos {
    * Loose input is checked by the core: an unknown field is a `ValidationError` naming it.
    */
   async create(params: CreateVideoParams, o: CreateOptions = {}): Promise<Job> {
+    known(o, ["signal", "idempotencyKey"]);
     const [m, gen] = this.#c.start({ machine: "create", request: params, idempotency_key: o.idempotencyKey });
     return (await this.#c.run(m, gen, o)) as Job;
   }
@@ -155,13 +158,14 @@ export class Videos {
 
   /** Starts (or resumes) a batch in the batch module, with the `Batch` driver from its own chunk. */
   async #batch(requests: readonly CreateVideoParams[] | null, o: BatchOptions, snapshot?: string): Promise<Batch> {
+    known(o, BATCH);
     const [started, { Batch }] = await Promise.all([this.#c.startBatch(requests, o, snapshot), import("./batch.js")]);
     return new Batch(this.#c, started, o);
   }
 
   /** Creates a job (at most once) and waits for it. */
   async createAndWait(params: CreateVideoParams, o: CreateAndWaitOptions = {}): Promise<CompletedJob> {
-    const spec = { machine: "job_run_create_and_wait", request: params, idempotency_key: o.idempotencyKey, options: waitSpec(o) };
+    const spec = { machine: "job_run_create_and_wait", request: params, idempotency_key: o.idempotencyKey, options: waitSpec(o, ["idempotencyKey"]) };
     const [m, gen] = this.#c.start(spec);
     return (await this.#c.run(m, gen, { signal: o.signal, onEvent: onEvents(o), cleanup: true })) as CompletedJob;
   }
@@ -221,6 +225,25 @@ function inBrowser(): boolean {
 
 const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff;
 
+const CLIENT = ["apiKey", "baseURL", "maxRetries", "timeoutMs", "fetch", "requestsPerMinute", "dangerouslyAllowBrowser"];
+const WAIT = ["signal", "timeoutMs", "cancelOnTimeout", "onProgress", "onEvent", "poll"];
+const POLL = ["first_poll_ms", "min_interval_ms", "max_interval_ms", "expected_scale"];
+const BATCH = ["signal", "maxSpendCents", "concurrentJobs", "requestsPerMinute", "longestFirst", "pollByList", "pollIntervalMs", "likelyFrom", "checkBalance", "expectedScale", "onProgress", "onEvent"];
+
+/** Refuses an option name the package does not know (a plain-JS typo such as `baseUrl` would
+ * otherwise be ignored: requests would go to the default service). The hint is the known name
+ * that differs only in case or underscores (`baseUrl` → `baseURL`, `firstPollMs` → `first_poll_ms`). */
+function known(o: object | undefined, names: readonly string[], where = ""): void {
+  const flat = (s: string): string => s.toLowerCase().replace(/_/g, "");
+  for (const k of Object.keys(o ?? {})) {
+    if (names.includes(k)) continue;
+    const near = names.find((n) => flat(n) === flat(k));
+    const field = where + k;
+    const message = `unknown option \`${field}\`${near ? `; did you mean \`${where}${near}\`?` : ""}`;
+    throw new ValidationError(message, { kind: "validation", code: "unknown_field", field, issues: [{ field, code: "unknown_field", message }] });
+  }
+}
+
 /** Refuses an option that breaks its rule, naming it (`code`: the issue's, as the core's). */
 function check(field: string, ok: boolean, rule: string, code = "out_of_range"): void {
   if (!ok) {
@@ -240,6 +263,7 @@ export class USVideo {
   readonly #shown: string;
 
   constructor(options: ClientOptions = {}) {
+    known(options, CLIENT);
     const key = options.apiKey ?? env("USVIDEO_API_KEY");
     const base = options.baseURL ?? env("USVIDEO_BASE_URL") ?? "https://usvideoapi.com/v1";
     if (key?.startsWith("sd_") && inBrowser() && !options.dangerouslyAllowBrowser) {
