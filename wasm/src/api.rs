@@ -164,7 +164,7 @@ impl Client {
             {
                 m.push(("retry".into(), r.clone()));
             }
-            overridden(Some(&o), "options")
+            overridden(Some(&o), "")
         };
         let inner = match v.get("machine").and_then(Json::as_str).unwrap_or("") {
             "call" => {

@@ -141,7 +141,7 @@ fn batch_requests(requests: &str) -> R<Vec<CreateVideoRequest>> {
 
 /// A batch's options: JSON overrides of [`BatchOptions`].
 fn batch_options(options: &str) -> R<BatchOptions> {
-    overridden(Some(&parse(options)?), "options")
+    overridden(Some(&parse(options)?), "")
 }
 
 /// A snapshot taken by `snapshot()`.

@@ -108,11 +108,12 @@ pub(crate) fn ms(now: f64) -> Millis {
 
 /// Options from a spec's JSON: the core's option types default every field, so a partial object
 /// is read straight over the defaults (nested objects too); `null` or absent is all defaults.
-pub(crate) fn overridden<T: usvideo_core::FromJson + Default>(over: Option<&Json<'_>>, field: &str) -> R<T> {
+/// `at` is where the record sits in what the caller wrote (empty: the options themselves), for
+/// the field of a refusal (`validate::option_issue`).
+pub(crate) fn overridden<T: usvideo_core::FromJson + Default>(over: Option<&Json<'_>>, at: &str) -> R<T> {
     match over.filter(|o| !o.is_null()) {
         None => Ok(T::default()),
-        // The options are the root of what the caller wrote; any other record sits at its name.
-        Some(o) => T::from_json(o).map_err(|e| invalid(vec![usvideo_core::validate::option_issue(if field == "options" { "" } else { field }, &e.to_string())])),
+        Some(o) => T::from_json(o).map_err(|e| invalid(vec![usvideo_core::validate::option_issue(at, &e.to_string())])),
     }
 }
 

@@ -77,6 +77,13 @@ function loadBatch(): Promise<BatchModule> {
   return loading;
 }
 
+/** A batch's options that the core reads: the JS name and the core's (wire) name. */
+export const BATCH_NAMES: readonly (readonly [keyof BatchOptions, string])[] = [
+  ["maxSpendCents", "max_spend_cents"], ["longestFirst", "longest_first"], ["pollByList", "poll_by_list"], ["pollIntervalMs", "poll_interval_ms"],
+  ["likelyFrom", "likely_from"], ["checkBalance", "check_balance"], ["expectedScale", "expected_scale"],
+  ["requestsPerMinute", "limits.requests_per_minute"], ["concurrentJobs", "limits.concurrent_jobs"],
+];
+
 /** Renames field `from` of a validation error (and of its issues, and in their messages) to `to`. */
 function renameField(e: ValidationError, from: string, to: string): void {
   const swap = <T extends { field?: string; message: string }>(x: T): T =>
@@ -225,12 +232,7 @@ export class Ctx {
    * `snapshot`, resumes one): checked, keyed and estimated, nothing sent yet. */
   async startBatch(requests: unknown, o: BatchOptions, snapshot?: string): Promise<[wb.BatchRun, number]> {
     const spec: Record<string, unknown> = { limits: { requests_per_minute: o.requestsPerMinute ?? this.rpm, concurrent_jobs: o.concurrentJobs ?? 10 } };
-    const names: [keyof BatchOptions, string][] = [
-      ["maxSpendCents", "max_spend_cents"], ["longestFirst", "longest_first"], ["pollByList", "poll_by_list"], ["pollIntervalMs", "poll_interval_ms"],
-      ["likelyFrom", "likely_from"], ["checkBalance", "check_balance"], ["expectedScale", "expected_scale"],
-      ["requestsPerMinute", "limits.requests_per_minute"], ["concurrentJobs", "limits.concurrent_jobs"],
-    ];
-    for (const [k, n] of names) if (o[k] !== undefined && !n.startsWith("limits.")) spec[n] = o[k];
+    for (const [k, n] of BATCH_NAMES) if (o[k] !== undefined && !n.startsWith("limits.")) spec[n] = o[k];
     if (this.retry.max_retries !== undefined) spec.retry = this.retry;
     const reqs = snapshot === undefined ? J(requests) : undefined;
     const options = J(spec);
@@ -239,7 +241,7 @@ export class Ctx {
       return [g(() => this.makeBatch(mod, reqs, snapshot, options, random(24), now()), undefined, true), batchGeneration];
     } catch (e) {
       // The core names an option by its wire name; the caller wrote the JS one.
-      if (e instanceof ValidationError) for (const [k, n] of names) renameField(e, n, k);
+      if (e instanceof ValidationError) for (const [k, n] of BATCH_NAMES) renameField(e, n, k);
       throw e;
     }
   }

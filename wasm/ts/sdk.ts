@@ -6,7 +6,7 @@
 
 import * as w from "./gen/usvideo_wasm.js";
 import type { Batch } from "./batch.js";
-import { Ctx, g, J } from "./driver.js";
+import { BATCH_NAMES, Ctx, g, J } from "./driver.js";
 import { UsageError, ValidationError } from "./errors.js";
 import type {
   Account, BatchOptions, ClientOptions, CompletedJob, CreateAndWaitOptions, CreatedApiKey, CreateOptions, CreateVideoParams, DeleteResult, Event, Job, JobPage,
@@ -228,7 +228,7 @@ const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0x
 const CLIENT = ["apiKey", "baseURL", "maxRetries", "timeoutMs", "fetch", "requestsPerMinute", "dangerouslyAllowBrowser"];
 const WAIT = ["signal", "timeoutMs", "cancelOnTimeout", "onProgress", "onEvent", "poll"];
 const POLL = ["first_poll_ms", "min_interval_ms", "max_interval_ms", "expected_scale"];
-const BATCH = ["signal", "maxSpendCents", "concurrentJobs", "requestsPerMinute", "longestFirst", "pollByList", "pollIntervalMs", "likelyFrom", "checkBalance", "expectedScale", "onProgress", "onEvent"];
+const BATCH = ["signal", "onProgress", "onEvent", ...BATCH_NAMES.map(([k]) => k)];
 
 /** Refuses an option name the package does not know (a plain-JS typo such as `baseUrl` would
  * otherwise be ignored: requests would go to the default service). The hint is the known name
