@@ -7,26 +7,17 @@
 // account with $50; with a key it talks to USVIDEO_BASE_URL or the real service. Ctrl-C cancels
 // the batch (pending jobs are deleted and refunded; processing ones go on).
 //
-//   npm install usvideo && node batch.mjs
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
+//   npm install usvideo && node batch.mjs   (with local_emulator.mjs beside it)
 import { USVideo, USVideoError } from "usvideo";
+import { startEmulator } from "./local_emulator.mjs";
 
 const SCALE = 15;
 
-/** Starts the emulator binary ($USVIDEO_EMULATOR, or `usvideo-emulator` on the PATH) and opens an account. */
+/** The local emulator (time × SCALE) with an account of $50. */
 async function localEmulator() {
-  const bin = process.env.USVIDEO_EMULATOR || "usvideo-emulator";
-  const child = spawn(bin, ["--port", "0", "--time-scale", String(SCALE), "--exit-on-stdin-close"], { stdio: ["pipe", "pipe", "ignore"] });
-  const line = await new Promise((resolve, reject) => {
-    createInterface({ input: /** @type {import("node:stream").Readable} */ (child.stdout) }).once("line", resolve);
-    child.once("error", reject);
-  });
-  const url = String(line).replace(/^.*listening on /, "");
-  const res = await fetch(`${url}/_emulator/accounts`, { method: "POST", body: JSON.stringify({ email: "[email protected]", balance_cents: 5_000 }) });
-  const account = await res.json();
-  console.log(`No USVIDEO_API_KEY set: using the local emulator at ${url} (virtual time × ${SCALE}, $50.00)`);
-  return { client: new USVideo({ apiKey: account.api_key, baseURL: `${url}/v1` }), scale: 1 / SCALE, stop: () => child.kill() };
+  const emulator = await startEmulator(SCALE);
+  console.log(`No USVIDEO_API_KEY set: using the local emulator at ${emulator.baseURL} (virtual time × ${SCALE}, $50.00)`);
+  return { client: new USVideo({ apiKey: emulator.apiKey, baseURL: emulator.baseURL }), scale: 1 / SCALE, stop: emulator.stop };
 }
 
 const { client, scale, stop } = process.env.USVIDEO_API_KEY ? { client: new USVideo(), scale: 1, stop: () => {} } : await localEmulator();

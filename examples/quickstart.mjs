@@ -6,29 +6,20 @@
 // the real service. Then: the offline estimate, a 1080p 5 s text-to-video job with a progress bar,
 // the download, and the balance before and after.
 //
-//   npm install usvideo && node quickstart.mjs
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
+//   npm install usvideo && node quickstart.mjs   (with local_emulator.mjs beside it)
 import { writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { USVideo, estimateCost, USVideoError } from "usvideo";
+import { startEmulator } from "./local_emulator.mjs";
 
 const started = performance.now();
 
-/** Starts the emulator binary ($USVIDEO_EMULATOR, or `usvideo-emulator` on the PATH) and opens an account. */
+/** The local emulator (time × 15) with an account of $50. */
 async function localEmulator() {
-  const bin = process.env.USVIDEO_EMULATOR || "usvideo-emulator";
-  const child = spawn(bin, ["--port", "0", "--time-scale", "15", "--exit-on-stdin-close"], { stdio: ["pipe", "pipe", "ignore"] });
-  const line = await new Promise((resolve, reject) => {
-    createInterface({ input: /** @type {import("node:stream").Readable} */ (child.stdout) }).once("line", resolve);
-    child.once("error", reject);
-  });
-  const url = String(line).replace(/^.*listening on /, "");
-  const res = await fetch(`${url}/_emulator/accounts`, { method: "POST", body: JSON.stringify({ email: "[email protected]", balance_cents: 5_000 }) });
-  const account = await res.json();
-  console.log(`No USVIDEO_API_KEY set: using the local emulator at ${url} (account ${account.email}, $50.00)`);
-  return { client: new USVideo({ apiKey: account.api_key, baseURL: `${url}/v1` }), stop: () => child.kill() };
+  const emulator = await startEmulator(15);
+  console.log(`No USVIDEO_API_KEY set: using the local emulator at ${emulator.baseURL} (account with $50.00)`);
+  return { client: new USVideo({ apiKey: emulator.apiKey, baseURL: emulator.baseURL }), stop: emulator.stop };
 }
 
 const { client, stop } = process.env.USVIDEO_API_KEY

@@ -47,6 +47,9 @@ mkdir -p pkg/gen
 cp ts/gen/usvideo_wasm.js ts/gen/usvideo_wasm.d.ts ts/gen/usvideo_wasm_bg.wasm ts/gen/usvideo_batch.js ts/gen/usvideo_batch.d.ts ts/gen/usvideo_batch_bg.wasm pkg/gen/
 cp npm/package.json npm/index.js npm/node.js npm/index.d.ts pkg/
 [ -f README.md ] && cp README.md pkg/
+cp "$root/LICENSE-MIT" "$root/LICENSE-APACHE" pkg/
+# The repository's own examples (`node examples/quickstart.mjs`) import the package by name.
+mkdir -p "$root/examples/node_modules" && ln -sfn ../../wasm/pkg "$root/examples/node_modules/usvideo"
 for f in usvideo_wasm_bg.wasm usvideo_batch_bg.wasm; do
   echo "built wasm/pkg: $f $(wc -c < "pkg/gen/$f") bytes, $(gzip -9c "pkg/gen/$f" | wc -c) gzipped"
 done

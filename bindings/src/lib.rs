@@ -27,9 +27,11 @@ mod error;
 mod functions;
 mod limiter;
 mod machine;
+mod pages;
 
 pub use client::CoreClient;
 pub use error::UsVideoError;
 pub use functions::*;
 pub use limiter::RateLimiter;
 pub use machine::Machine;
+pub use pages::PageWalk;

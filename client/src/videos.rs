@@ -77,21 +77,18 @@ impl Videos<'_> {
     }
 
     /// Every job, page after page (100 a page), as a stream. Ends at the last page, or at a page
-    /// that starts with the job the one before started with (a server that ignores `offset`).
+    /// that starts with the job the one before started with (a server that ignores `offset`):
+    /// the core's [`PageWalk`](usvideo_core::PageWalk) decides.
     pub fn list_all(&self) -> impl Stream<Item = Result<Job, Error>> + '_ {
-        // The state: the next page's offset and the first job of the page before (none at first).
-        let pages = stream::unfold(Some((0u64, None::<String>)), move |state| async move {
-            let (offset, first) = state?;
-            match self.list(ListParams { limit: Some(usvideo_core::model::MAX_PAGE_LIMIT), offset: Some(offset) }).await {
+        let pages = stream::unfold(usvideo_core::PageWalk::new(usvideo_core::model::MAX_PAGE_LIMIT), move |mut walk| async move {
+            let params = walk.next_page()?;
+            match self.list(params).await {
                 Ok(page) => {
-                    let head = page.data.first().map(|j| j.id.clone());
-                    if head.is_none() || head == first {
-                        return None;
-                    }
-                    let next = page.has_more.then(|| (offset + page.data.len() as u64, head));
-                    Some((page.data.into_iter().map(Ok).collect::<Vec<_>>(), next))
+                    let keep = walk.take(page.data.first().map(|j| j.id.as_str()), page.data.len() as u64, page.has_more);
+                    let jobs = if keep { page.data } else { Vec::new() };
+                    Some((jobs.into_iter().map(Ok).collect::<Vec<_>>(), walk))
                 }
-                Err(e) => Some((vec![Err(e)], None)),
+                Err(e) => Some((vec![Err(e)], usvideo_core::PageWalk::done())),
             }
         });
         futures::StreamExt::flat_map(pages, stream::iter)

@@ -251,7 +251,12 @@ impl Create {
             Decision::Reconcile | Decision::Fail => {
                 // The outcome stays unknown: report the create's own error, never replay it.
                 let mut original = self.unknown_outcome.clone().unwrap_or(err);
-                original.message = format!("{} (the create's outcome is unknown and the job list could not be read; it was not sent again)", original.message);
+                // Said so that a service that cannot be reached at all (a browser's bare "Failed to
+                // fetch" tells no refused connection from a lost answer) reads as what it likely is.
+                original.message = format!(
+                    "{}: no answer to the create, and the job list could not be read to learn whether the job was made (is the service reachable?); the create was not sent again, so it is not charged twice: list your jobs once the service answers",
+                    original.message
+                );
                 self.finish(Err(original));
             }
         }

@@ -14,6 +14,7 @@ mod convert;
 mod errors;
 mod functions;
 mod machine;
+mod pages;
 
 use pyo3::prelude::*;
 
@@ -26,6 +27,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<functions::Config>()?;
     m.add_class::<machine::Machine>()?;
     m.add_class::<machine::RateLimiter>()?;
+    m.add_class::<pages::PageWalk>()?;
     functions::register(m)?;
     Ok(())
 }

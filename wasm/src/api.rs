@@ -94,6 +94,36 @@ impl Limiter {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Every page of the job list
+// ---------------------------------------------------------------------------------------------
+
+/// The core's walk over every page of the job list (`listAll`): which page to ask for next, and
+/// whether to yield a page's jobs.
+#[wasm_bindgen]
+pub struct PageWalk(usvideo_core::PageWalk);
+
+#[wasm_bindgen]
+impl PageWalk {
+    /// A walk in pages of `limit` jobs.
+    #[wasm_bindgen(constructor)]
+    pub fn new(limit: u32) -> PageWalk {
+        PageWalk(usvideo_core::PageWalk::new(limit))
+    }
+
+    /// The next page's offset (its limit is the walk's), or `-1` when the walk is over.
+    #[wasm_bindgen(js_name = nextOffset)]
+    pub fn next_offset(&self) -> f64 {
+        self.0.next_page().and_then(|p| p.offset).map_or(-1.0, |o| o as f64)
+    }
+
+    /// Takes the page asked for by its head (its first job's id, its length, whether more
+    /// follow); returns whether to yield its jobs.
+    pub fn take(&mut self, first_id: Option<String>, count: u32, has_more: bool) -> bool {
+        self.0.take(first_id.as_deref(), u64::from(count), has_more)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The client and its machines
 // ---------------------------------------------------------------------------------------------
 

@@ -326,6 +326,76 @@ test("an option name the package does not know is refused, with the name it prob
   assert.equal(rec.calls.length, 0);
 });
 
+test("an option of the wrong type is refused by name before anything runs; so is estimateCost without input", async () => {
+  const rec = recording();
+  const key = "sd_test_key_000000001";
+  /** @type {[any, string][]} */
+  const bad = [[{ apiKey: 123 }, "apiKey"], [{ fetch: "x" }, "fetch"], [{ baseURL: 5 }, "baseURL"], [{ dangerouslyAllowBrowser: "yes" }, "dangerouslyAllowBrowser"], [{ timeoutMs: "5000" }, "timeoutMs"]];
+  for (const [o, field] of bad) {
+    assert.throws(() => new USVideo({ apiKey: key, baseURL: emu.api, ...o }), (e) => e instanceof usv.ValidationError && e.field === field && e.message.startsWith(field), field);
+  }
+  assert.throws(() => new USVideo(/** @type {any} */ ("sd_test_key_000000001")), (e) => e instanceof usv.ValidationError && e.field === "options" && e.code === "invalid_type");
+  const { client } = await fresh(5_000, { fetch: rec.fetch });
+  /** @type {any} */
+  const loose = client;
+  /** @type {[() => Promise<unknown>, string][]} */
+  const cases = [
+    [() => loose.videos.createAndWait(text, { onProgress: "x" }), "onProgress"],
+    [() => loose.videos.wait("job_1", { onEvent: 1 }), "onEvent"],
+    [() => loose.videos.retrieve("job_1", { signal: "x" }), "signal"],
+    [() => loose.videos.create(text, { idempotencyKey: 5 }), "idempotencyKey"],
+    [() => loose.videos.batch([text], { onProgress: {} }), "onProgress"],
+    [() => loose.account.retrieve({ sigal: new AbortController().signal }), "sigal"],
+    [() => loose.videos.list({}, 5), "options"],
+    [async () => { for await (const _ of loose.videos.listAll({ signal: 1 })); }, "signal"],
+  ];
+  for (const [call, field] of cases) {
+    await assert.rejects(call(), (e) => e instanceof usv.ValidationError && e.field === field, field);
+  }
+  assert.equal(rec.calls.length, 0);
+  assert.throws(() => /** @type {any} */ (estimateCost)(), (e) => e instanceof usv.ValidationError);
+});
+
+test("an AbortError's cause is the signal's reason, which its message names; JSON.stringify keeps the message", async () => {
+  const { client } = await fresh();
+  const ac = new AbortController();
+  const why = new Error("the user left");
+  ac.abort(why);
+  await assert.rejects(client.account.retrieve({ signal: ac.signal }), (e) => {
+    assert.ok(e instanceof usv.AbortError);
+    assert.equal(e.cause, why);
+    assert.match(e.message, /the user left/);
+    const json = JSON.parse(JSON.stringify(e));
+    assert.deepEqual([json.name, json.message, json.code], ["AbortError", e.message, "cancelled"]);
+    return true;
+  });
+  await fault({ method: "GET", path: "/v1/account", delay_ms: 2_000 });
+  try {
+    await assert.rejects(client.account.retrieve({ signal: AbortSignal.timeout(50) }),
+      (e) => e instanceof usv.AbortError && /** @type {any} */ (e.cause)?.name === "TimeoutError" && /TimeoutError/.test(e.message));
+  } finally {
+    await emu.control("faults", undefined, "DELETE");
+  }
+});
+
+test("aborting listAll ends it at once, not after the rest of the page", async () => {
+  const { client: c } = await fresh();
+  await fault({ method: "GET", path: "/v1/videos", status: 200, body: bareJobs(0, 100), content_type: "application/json" });
+  try {
+    const ac = new AbortController();
+    const seen = [];
+    await assert.rejects((async () => {
+      for await (const j of c.videos.listAll({ signal: ac.signal })) {
+        seen.push(j.id);
+        if (seen.length === 3) ac.abort();
+      }
+    })(), (e) => e instanceof usv.AbortError);
+    assert.equal(seen.length, 3);
+  } finally {
+    await emu.control("faults", undefined, "DELETE");
+  }
+});
+
 test("a wait's deadline holds while the client's rate limit is spent (nothing is sent past it)", async () => {
   const rec = recording();
   const { client } = await fresh(5_000, { requestsPerMinute: 2, fetch: rec.fetch });

@@ -61,12 +61,12 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
   /** The next finished item, in completion order. An abort of `signal` rejects at once with `AbortError` (the batch is then cancelled in the background). */
   next(): Promise<IteratorResult<BatchItem, undefined>> {
     const signal = this.#o.signal;
-    if (signal?.aborted) return Promise.reject(abortError());
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     const p = this.#serial(() => this.#pump(true)).then(() => this.#take());
     if (!signal) return p;
     return new Promise((resolve, reject) => {
       const onAbort = () => {
-        reject(abortError());
+        reject(abortError(signal));
         p.catch(() => {});
       };
       signal.addEventListener("abort", onAbort, { once: true });

@@ -8,7 +8,8 @@ import * as w from "./gen/usvideo_wasm.js";
 // module cannot be tree-shaken: apps that never run a batch do not download it). Types only here.
 import type * as wb from "./gen/usvideo_batch.js";
 import { AbortError, InternalError, UsageError, ValidationError, errorFromRecord } from "./errors.js";
-import type { BatchOptions, ErrorRecord, Event, RequestOptions } from "./types.js";
+import { BATCH_NAMES, known, REQUEST } from "./options.js";
+import type { BatchOptions, ErrorRecord, Event, Job, JobPage, ListParams, RequestOptions } from "./types.js";
 
 // ------------------------------------------------------------------------------------------------
 // The WebAssembly boundary: the panic guard
@@ -77,13 +78,6 @@ function loadBatch(): Promise<BatchModule> {
   return loading;
 }
 
-/** A batch's options that the core reads: the JS name and the core's (wire) name. */
-export const BATCH_NAMES: readonly (readonly [keyof BatchOptions, string])[] = [
-  ["maxSpendCents", "max_spend_cents"], ["longestFirst", "longest_first"], ["pollByList", "poll_by_list"], ["pollIntervalMs", "poll_interval_ms"],
-  ["likelyFrom", "likely_from"], ["checkBalance", "check_balance"], ["expectedScale", "expected_scale"],
-  ["requestsPerMinute", "limits.requests_per_minute"], ["concurrentJobs", "limits.concurrent_jobs"],
-];
-
 /** Renames field `from` of a validation error (and of its issues, and in their messages) to `to`. */
 function renameField(e: ValidationError, from: string, to: string): void {
   const swap = <T extends { field?: string; message: string }>(x: T): T =>
@@ -96,7 +90,7 @@ function renameField(e: ValidationError, from: string, to: string): void {
 /** JSON for the core. A number JSON cannot hold (`NaN`, `±Infinity`) is sent as its text, so
  * that the core refuses it by type, naming the field, instead of reading the `null`
  * `JSON.stringify` would write (which means "default" or "none"). */
-export const J = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? String(x) : x));
+export const J = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? String(x) : x)) ?? "null"; // `undefined` itself: absent
 export const P = JSON.parse;
 
 // ------------------------------------------------------------------------------------------------
@@ -124,8 +118,13 @@ const MAX_BODY = 4 * 1024 * 1024;
 /** The longest delay `setTimeout` takes (2^31 - 1 ms, ~24.8 days): beyond it, it fires at once. */
 const MAX_TIMER = 2 ** 31 - 1;
 
-export function abortError(): AbortError {
-  return new AbortError("the call was aborted", { kind: "cancelled", code: "cancelled" });
+/** The error of an aborted call: its `cause` is the signal's reason (what `abort(reason)` was given,
+ * a `TimeoutError` from `AbortSignal.timeout`), which its message names. */
+export function abortError(signal?: AbortSignal): AbortError {
+  const reason: unknown = signal?.reason;
+  const named = reason as { name?: unknown; message?: unknown } | undefined;
+  const why = typeof named?.message === "string" ? `${String(named.name)}: ${named.message}` : typeof reason === "string" ? reason : "";
+  return new AbortError(why ? `the call was aborted (${why})` : "the call was aborted", { kind: "cancelled", code: "cancelled" }, reason === undefined ? undefined : { cause: reason });
 }
 
 /** Resolves after `ms`, or early when `signal` aborts. */
@@ -248,8 +247,29 @@ export class Ctx {
 
   /** One API call with the core's retries; the parsed 2xx body. */
   async call<T>(call: Record<string, unknown>, o: RequestOptions = {}): Promise<T> {
+    known(o, REQUEST);
     const [m, gen] = this.start({ machine: "call", call });
     return (await this.run(m, gen, o)) as T;
+  }
+
+  /** Every job, page after page of `limit` (`list` fetches one), as the core's `PageWalk` says
+   * (it ends at the last page, and at one that repeats the page before's first job). An abort
+   * ends the walk at once, not after the rest of the page. */
+  async *walk(limit: number, list: (params: ListParams) => Promise<JobPage>, signal?: AbortSignal): AsyncGenerator<Job, void, undefined> {
+    const walk = g(() => new w.PageWalk(limit));
+    const gen = generation;
+    try {
+      for (let offset: number; (offset = g(() => walk.nextOffset(), gen)) >= 0; ) {
+        const page = await list({ limit, offset });
+        if (!g(() => walk.take(page.data[0]?.id, page.data.length, page.has_more), gen)) return;
+        for (const job of page.data) {
+          if (signal?.aborted) throw abortError(signal);
+          yield job;
+        }
+      }
+    } finally {
+      if (gen === generation) walk.free();
+    }
   }
 
   /** Performs one request for the core and reports nothing: returns the outcome. */
@@ -318,7 +338,7 @@ export class Ctx {
         for (;;) {
           if (signal?.aborted && !cancelled) {
             cancelled = true;
-            if (!o.cleanup) throw abortError();
+            if (!o.cleanup) throw abortError(signal);
             // The core decides what the cancel means, from the freshest answer (already taken):
             // a job last seen pending is deleted. A run that has just ended is left to end.
             if (next?.t !== "done") {
@@ -375,7 +395,7 @@ export class Ctx {
     if (!signal) return done;
     return new Promise((resolve, reject) => {
       const onAbort = () => {
-        reject(abortError());
+        reject(abortError(signal));
         done.catch(() => {}); // the clean-up goes on; its outcome is not the caller's any more
       };
       if (signal.aborted) return onAbort();

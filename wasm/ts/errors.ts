@@ -29,8 +29,8 @@ export class USVideoError extends Error {
   readonly issues: ValidationIssue[];
   /** Whether the same call could succeed later (429, 5xx, connection, timeout). */
   readonly retryable: boolean;
-  constructor(message: string, record: Partial<ErrorRecord> & { retryable?: boolean } = {}) {
-    super(message);
+  constructor(message: string, record: Partial<ErrorRecord> & { retryable?: boolean } = {}, options?: { cause?: unknown }) {
+    super(message, options);
     this.kind = record.kind ?? "usage";
     this.code = record.code ?? this.kind;
     this.status = record.status;
@@ -44,6 +44,11 @@ export class USVideoError extends Error {
     this.issues = record.issues ?? [];
     this.retryable = !!record.retryable;
     for (const k of Object.keys(this) as (keyof this)[]) if (this[k] === undefined) delete this[k];
+  }
+  /** `JSON.stringify(error)` keeps the message (an `Error`'s own `message` is not enumerable), for
+   * structured logs. Nothing here holds a key or a JWT. */
+  toJSON(): Omit<this, "toJSON"> & { name: string; message: string } {
+    return { ...this, name: this.name, message: this.message };
   }
 }
 /** Input refused before anything was sent; `issues` lists every violated rule, `field` is the first one's. */

@@ -6,8 +6,9 @@
 
 import * as w from "./gen/usvideo_wasm.js";
 import type { Batch } from "./batch.js";
-import { BATCH_NAMES, Ctx, g, J } from "./driver.js";
-import { UsageError, ValidationError } from "./errors.js";
+import { Ctx, g, J } from "./driver.js";
+import { UsageError } from "./errors.js";
+import { BATCH, CLIENT, CREATE, CREATE_AND_WAIT, check, known, POLL, WAIT, type Spec } from "./options.js";
 import type {
   Account, BatchOptions, ClientOptions, CompletedJob, CreateAndWaitOptions, CreatedApiKey, CreateOptions, CreateVideoParams, DeleteResult, Event, Job, JobPage,
   ListParams, PricingTable, RequestOptions, Resolution, WaitOptions,
@@ -40,8 +41,8 @@ const inspect = Symbol.for("nodejs.util.inspect.custom");
 
 /** The core's wait options from the JS ones. The two the package renames are checked here, by
  * their JS names; the core checks the rest (`poll.first_poll_ms`). */
-function waitSpec(o: WaitOptions, extra: readonly string[] = []): Record<string, unknown> {
-  known(o, [...WAIT, ...extra]);
+function waitSpec(o: WaitOptions, spec: Spec = WAIT): Record<string, unknown> {
+  known(o, spec);
   known(o.poll, POLL, "poll.");
   const options: Record<string, unknown> = {};
   const t = o.timeoutMs;
@@ -84,7 +85,7 @@ export class Videos {
    * Loose input is checked by the core: an unknown field is a `ValidationError` naming it.
    */
   async create(params: CreateVideoParams, o: CreateOptions = {}): Promise<Job> {
-    known(o, ["signal", "idempotencyKey"]);
+    known(o, CREATE);
     const [m, gen] = this.#c.start({ machine: "create", request: params, idempotency_key: o.idempotencyKey });
     return (await this.#c.run(m, gen, o)) as Job;
   }
@@ -102,15 +103,8 @@ export class Videos {
   /** Every job, page after page (100 a page): `for await (const job of client.videos.listAll())`.
    * Ends at the last page, or at a page that starts with the job the one before started with
    * (a server that ignores `offset`: the walk would never end). */
-  async *listAll(o?: RequestOptions): AsyncGenerator<Job, void, undefined> {
-    for (let offset = 0, first: string | undefined; ; ) {
-      const page = await this.list({ limit: 100, offset }, o);
-      if (page.data.length === 0 || page.data[0].id === first) return;
-      yield* page.data;
-      if (!page.has_more) return;
-      first = page.data[0].id;
-      offset += page.data.length;
-    }
+  listAll(o?: RequestOptions): AsyncGenerator<Job, void, undefined> {
+    return this.#c.walk(100, (params) => this.list(params, o), o?.signal);
   }
 
   /** Cancels a pending job (refunding it) or deletes a finished job's record (`ConflictError` while processing). */
@@ -165,7 +159,7 @@ export class Videos {
 
   /** Creates a job (at most once) and waits for it. */
   async createAndWait(params: CreateVideoParams, o: CreateAndWaitOptions = {}): Promise<CompletedJob> {
-    const spec = { machine: "job_run_create_and_wait", request: params, idempotency_key: o.idempotencyKey, options: waitSpec(o, ["idempotencyKey"]) };
+    const spec = { machine: "job_run_create_and_wait", request: params, idempotency_key: o.idempotencyKey, options: waitSpec(o, CREATE_AND_WAIT) };
     const [m, gen] = this.#c.start(spec);
     return (await this.#c.run(m, gen, { signal: o.signal, onEvent: onEvents(o), cleanup: true })) as CompletedJob;
   }
@@ -223,34 +217,7 @@ function inBrowser(): boolean {
   return g.WorkerGlobalScope !== undefined && String(g.navigator?.userAgent ?? "").startsWith("Mozilla/");
 }
 
-const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffff_ffff;
-
-const CLIENT = ["apiKey", "baseURL", "maxRetries", "timeoutMs", "fetch", "requestsPerMinute", "dangerouslyAllowBrowser"];
-const WAIT = ["signal", "timeoutMs", "cancelOnTimeout", "onProgress", "onEvent", "poll"];
-const POLL = ["first_poll_ms", "min_interval_ms", "max_interval_ms", "expected_scale"];
-const BATCH = ["signal", "onProgress", "onEvent", ...BATCH_NAMES.map(([k]) => k)];
-
-/** Refuses an option name the package does not know (a plain-JS typo such as `baseUrl` would
- * otherwise be ignored: requests would go to the default service). The hint is the known name
- * that differs only in case or underscores (`baseUrl` → `baseURL`, `firstPollMs` → `first_poll_ms`). */
-function known(o: object | undefined, names: readonly string[], where = ""): void {
-  const flat = (s: string): string => s.toLowerCase().replace(/_/g, "");
-  for (const k of Object.keys(o ?? {})) {
-    if (names.includes(k)) continue;
-    const near = names.find((n) => flat(n) === flat(k));
-    const field = where + k;
-    const message = `unknown option \`${field}\`${near ? `; did you mean \`${where}${near}\`?` : ""}`;
-    throw new ValidationError(message, { kind: "validation", code: "unknown_field", field, issues: [{ field, code: "unknown_field", message }] });
-  }
-}
-
-/** Refuses an option that breaks its rule, naming it (`code`: the issue's, as the core's). */
-function check(field: string, ok: boolean, rule: string, code = "out_of_range"): void {
-  if (!ok) {
-    const message = `${field} must be ${rule}`;
-    throw new ValidationError(message, { kind: "validation", code, field, issues: [{ field, code, message }] });
-  }
-}
+const isCount = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffff_ffff;
 
 /** The client of the US Video API. */
 export class USVideo {
@@ -275,7 +242,7 @@ export class USVideo {
     // The options only this driver reads, checked here, at once, by their JS names.
     const rpm = options.requestsPerMinute ?? 60;
     const timeoutMs = options.timeoutMs ?? 60_000;
-    check("timeoutMs", timeoutMs > 0, "a number of milliseconds above 0 (Infinity for no limit)");
+    check("timeoutMs", typeof timeoutMs === "number" && timeoutMs > 0, "a number of milliseconds above 0 (Infinity for no limit)");
     check("requestsPerMinute", isCount(rpm), "a whole number from 0 (no client-side limit) to 4294967295");
     check("maxRetries", options.maxRetries === undefined || isCount(options.maxRetries), "a whole number from 0 to 4294967295");
     const f = options.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));

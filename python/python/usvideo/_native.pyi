@@ -16,6 +16,7 @@ __all__ = [
     "Config",
     "Machine",
     "RateLimiter",
+    "PageWalk",
     "estimate_cost",
     "estimate_all",
     "pricing_from_json",
@@ -169,3 +170,12 @@ class RateLimiter:
     def next_free(self, now_ms: int) -> int: ...
     def observe(self, status: int, headers: _Headers, now_ms: int) -> None: ...
     def on_retry_after(self, now_ms: int, retry_after_ms: int) -> None: ...
+
+@final
+class PageWalk:
+    """Which page of the job list to ask for next, and whether to yield a page's jobs."""
+    def __new__(cls, limit: int = 100) -> "PageWalk": ...
+    def next_page(self) -> Optional[Tuple[int, int]]:
+        """``(limit, offset)`` of the next page, or ``None`` when the walk is over."""
+    def take(self, first_id: Optional[str], count: int, has_more: bool) -> bool:
+        """Takes the page asked for by its head; whether to yield its jobs."""

@@ -282,15 +282,12 @@ class Videos:
     def list_all(self) -> Iterator[Job]:
         """Every job, page after page (100 a page). Ends at the last page, or at a page that starts
         with the job the one before started with (a server that ignores ``offset``)."""
-        offset, first = 0, None
-        while True:
-            page = self.list(limit=100, offset=offset)
-            if not page.data or page.data[0].id == first:
+        walk = _native.PageWalk(100)
+        while (asked := walk.next_page()) is not None:
+            page = self.list(limit=asked[0], offset=asked[1])
+            if not walk.take(page.data[0].id if page.data else None, len(page.data), page.has_more):
                 return
             yield from page.data
-            if not page.has_more:
-                return
-            offset, first = offset + len(page.data), page.data[0].id
 
     def delete(self, id: str) -> DeleteResult:
         """Cancels a pending job (refunding it) or deletes a finished job's record.

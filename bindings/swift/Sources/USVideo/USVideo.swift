@@ -458,7 +458,10 @@ public struct Videos {
     }
 
     public func list(limit: Int? = nil, offset: Int? = nil) async throws -> JobPage {
-        let params = ListParams(limit: limit.map { UInt32(clamping: $0) }, offset: offset.map { UInt64(clamping: $0) })
+        try await list(ListParams(limit: limit.map { UInt32(clamping: $0) }, offset: offset.map { UInt64(clamping: $0) }))
+    }
+
+    private func list(_ params: ListParams) async throws -> JobPage {
         let req = try ffi { try client.core.buildListVideos(params: params) }
         let resp = try await client.call(.listVideos, req)
         return try ffi { try parseJobPage(response: resp, asked: params) }
@@ -470,15 +473,11 @@ public struct Videos {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    var offset = 0
-                    var first: String? = nil
-                    while true {
-                        let page = try await list(limit: pageSize, offset: offset)
-                        guard let head = page.data.first?.id, head != first else { break }
+                    let walk = PageWalk(limit: UInt32(clamping: pageSize))
+                    while let asked = walk.nextPage() {
+                        let page = try await list(asked)
+                        guard walk.take(firstId: page.data.first?.id, count: UInt64(page.data.count), hasMore: page.hasMore) else { break }
                         for job in page.data { continuation.yield(job) }
-                        if !page.hasMore { break }
-                        first = head
-                        offset += page.data.count
                     }
                     continuation.finish()
                 } catch {

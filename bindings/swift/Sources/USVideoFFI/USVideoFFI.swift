@@ -1523,6 +1523,173 @@ public func FfiConverterTypeMachine_lower(_ value: Machine) -> UInt64 {
 
 
 /**
+ * The core's `PageWalk` behind a lock: which page to ask for next, and whether to hand a page's
+ * jobs on (it ends at the last page, and at a page that repeats the one before's first job: a
+ * server that ignores `offset`).
+ */
+public protocol PageWalkProtocol: AnyObject, Sendable {
+    
+    /**
+     * The page to ask for next, or `None` when the walk is over.
+     */
+    func nextPage()  -> ListParams?
+    
+    /**
+     * Takes the page asked for by its head (its first job's id, its length, whether more
+     * follow); returns whether to hand its jobs on.
+     */
+    func take(firstId: String?, count: UInt64, hasMore: Bool)  -> Bool
+    
+}
+/**
+ * The core's `PageWalk` behind a lock: which page to ask for next, and whether to hand a page's
+ * jobs on (it ends at the last page, and at a page that repeats the one before's first job: a
+ * server that ignores `offset`).
+ */
+open class PageWalk: PageWalkProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_usvideo_uniffi_fn_clone_pagewalk(self.handle, $0) }
+    }
+    /**
+     * A walk in pages of `limit` jobs (out of 1–100, the first page's request is refused).
+     */
+public convenience init(limit: UInt32) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_constructor_pagewalk_new(
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_usvideo_uniffi_fn_free_pagewalk(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The page to ask for next, or `None` when the walk is over.
+     */
+open func nextPage() -> ListParams?  {
+    return try!  FfiConverterOptionTypeListParams.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_method_pagewalk_next_page(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Takes the page asked for by its head (its first job's id, its length, whether more
+     * follow); returns whether to hand its jobs on.
+     */
+open func take(firstId: String?, count: UInt64, hasMore: Bool) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_method_pagewalk_take(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(firstId),
+        FfiConverterUInt64.lower(count),
+        FfiConverterBool.lower(hasMore),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePageWalk: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PageWalk
+
+    public static func lift(_ handle: UInt64) throws -> PageWalk {
+        return PageWalk(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PageWalk) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PageWalk {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PageWalk, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePageWalk_lift(_ handle: UInt64) throws -> PageWalk {
+    return try FfiConverterTypePageWalk.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePageWalk_lower(_ value: PageWalk) -> UInt64 {
+    return FfiConverterTypePageWalk.lower(value)
+}
+
+
+
+
+
+
+/**
  * The core's sliding-window limiter behind a lock. One per client: independent loops that each
  * honour `Retry-After` still overrun a limit together.
  */
@@ -2114,6 +2281,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeListParams: FfiConverterRustBuffer {
+    typealias SwiftType = ListParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeListParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeListParams.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3064,10 +3255,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_method_machine_take_response() != 8884) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_usvideo_uniffi_checksum_method_pagewalk_next_page() != 55538) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_usvideo_uniffi_checksum_method_pagewalk_take() != 57609) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_usvideo_uniffi_checksum_constructor_coreclient_new() != 10169) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_constructor_ratelimiter_new() != 56777) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_usvideo_uniffi_checksum_constructor_pagewalk_new() != 64453) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -453,6 +453,31 @@ RustBuffer uniffi_usvideo_uniffi_fn_method_machine_take_job(uint64_t ptr, RustCa
 RustBuffer uniffi_usvideo_uniffi_fn_method_machine_take_response(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_CLONE_PAGEWALK
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_CLONE_PAGEWALK
+uint64_t uniffi_usvideo_uniffi_fn_clone_pagewalk(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FREE_PAGEWALK
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FREE_PAGEWALK
+void uniffi_usvideo_uniffi_fn_free_pagewalk(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_CONSTRUCTOR_PAGEWALK_NEW
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_CONSTRUCTOR_PAGEWALK_NEW
+uint64_t uniffi_usvideo_uniffi_fn_constructor_pagewalk_new(uint32_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_PAGEWALK_NEXT_PAGE
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_PAGEWALK_NEXT_PAGE
+RustBuffer uniffi_usvideo_uniffi_fn_method_pagewalk_next_page(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_PAGEWALK_TAKE
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_PAGEWALK_TAKE
+int8_t uniffi_usvideo_uniffi_fn_method_pagewalk_take(uint64_t ptr, RustBuffer first_id, uint64_t count, int8_t has_more, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_ACCOUNT_TO_JSON
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_ACCOUNT_TO_JSON
 RustBuffer uniffi_usvideo_uniffi_fn_func_account_to_json(RustBuffer account, RustCallStatus *_Nonnull out_status
@@ -1422,6 +1447,18 @@ uint16_t uniffi_usvideo_uniffi_checksum_method_machine_take_response(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_PAGEWALK_NEXT_PAGE
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_PAGEWALK_NEXT_PAGE
+uint16_t uniffi_usvideo_uniffi_checksum_method_pagewalk_next_page(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_PAGEWALK_TAKE
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_PAGEWALK_TAKE
+uint16_t uniffi_usvideo_uniffi_checksum_method_pagewalk_take(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_CONSTRUCTOR_CORECLIENT_NEW
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_CONSTRUCTOR_CORECLIENT_NEW
 uint16_t uniffi_usvideo_uniffi_checksum_constructor_coreclient_new(void
@@ -1431,6 +1468,12 @@ uint16_t uniffi_usvideo_uniffi_checksum_constructor_coreclient_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_CONSTRUCTOR_RATELIMITER_NEW
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_CONSTRUCTOR_RATELIMITER_NEW
 uint16_t uniffi_usvideo_uniffi_checksum_constructor_ratelimiter_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_CONSTRUCTOR_PAGEWALK_NEW
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_CONSTRUCTOR_PAGEWALK_NEW
+uint16_t uniffi_usvideo_uniffi_checksum_constructor_pagewalk_new(void
     
 );
 #endif

@@ -19,6 +19,7 @@ import com.usvideo.core.RetryPolicy
 import com.usvideo.core.WaitOptions
 import com.usvideo.ffi.CoreClient
 import com.usvideo.ffi.Machine
+import com.usvideo.ffi.PageWalk
 import com.usvideo.ffi.RateLimiter
 import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.flow.Flow
@@ -156,25 +157,26 @@ class Videos internal constructor(private val client: USVideo) {
         ffi { com.usvideo.ffi.parseJob(client.call(Endpoint.RETRIEVE_VIDEO, ffi { client.core.buildRetrieveVideo(id) })) }
 
     /** One page of jobs, most recent first ([limit] 1 to 100, default 20). */
-    suspend fun list(limit: Int? = null, offset: Long? = null): JobPage {
-        val params = ListParams(limit?.let { if (it < 0) UInt.MAX_VALUE else it.toUInt() }, offset?.let { unsigned("offset", it) })
-        return ffi { com.usvideo.ffi.parseJobPage(client.call(Endpoint.LIST_VIDEOS, ffi { client.core.buildListVideos(params) }), params) }
-    }
+    suspend fun list(limit: Int? = null, offset: Long? = null): JobPage =
+        list(ListParams(limit?.let(::pageSize), offset?.let { unsigned("offset", it) }))
+
+    private suspend fun list(params: ListParams): JobPage =
+        ffi { com.usvideo.ffi.parseJobPage(client.call(Endpoint.LIST_VIDEOS, ffi { client.core.buildListVideos(params) }), params) }
+
+    /** A negative size is out of the core's range too (it refuses it, naming `limit`). */
+    private fun pageSize(limit: Int): UInt = if (limit < 0) UInt.MAX_VALUE else limit.toUInt()
 
     /**
      * Every job, page after page (100 a page), as a cold [Flow]. Ends at the last page, or at a
      * page that starts with the job the one before started with (a server that ignores `offset`).
      */
     fun listAll(pageSize: Int = 100): Flow<Job> = flow {
-        var offset = 0L
-        var first: String? = null
-        while (true) {
-            val page = list(pageSize, offset)
-            if (page.data.isEmpty() || page.data[0].id == first) break
-            for (job in page.data) emit(job)
-            if (!page.hasMore) break
-            first = page.data[0].id
-            offset += page.data.size
+        PageWalk(pageSize(pageSize)).use { walk ->
+            while (true) {
+                val page = list(walk.nextPage() ?: break)
+                if (!walk.take(page.data.firstOrNull()?.id, page.data.size.toULong(), page.hasMore)) break
+                for (job in page.data) emit(job)
+            }
         }
     }
 

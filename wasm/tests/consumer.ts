@@ -1,0 +1,17 @@
+// A user's file checked with no tsconfig, at the oldest target the package's declarations need
+// (ES2018: async iterators): `tsc --strict --target es2018 --module esnext --moduleResolution bundler`.
+import { USVideo, estimateCost, isUSVideoError, type CompletedJob } from "usvideo";
+
+const cents: number = estimateCost({ resolution: "1080p", duration: 5 });
+const client = new USVideo({ apiKey: "sd_example", baseURL: "http://127.0.0.1:8080/v1" });
+
+export async function run(): Promise<string | undefined> {
+  try {
+    const job: CompletedJob = await client.videos.createAndWait({ prompt: "a lake", mode: "text_to_video" }, { timeoutMs: 60_000 });
+    for await (const j of client.videos.listAll()) if (j.id === job.id) break;
+    return `${cents} ${job.video_url}`;
+  } catch (e) {
+    if (isUSVideoError(e)) return e.code;
+    throw e;
+  }
+}

@@ -1,0 +1,67 @@
+// The options the package takes, by their JS names, and how they are checked before anything runs.
+// Plain JS has no types to stop `new USVideo({baseUrl})` or `{onProgress: "x"}`: an unknown name
+// would be ignored (requests and the key would go to the default service) and a wrong type would
+// fail later as a bare TypeError, possibly after a job was created. So each record's names and
+// the JS type of the options only this package reads are checked here, naming the option; the
+// options the core reads (numbers with ranges, the poll policy, a batch's limits) are checked by
+// the core, and the package renames its refusals to the JS names (`BATCH_NAMES`).
+
+import { ValidationError } from "./errors.js";
+import type { BatchOptions } from "./types.js";
+
+/** What an option must be when given (`null` counts as not given); `""`: the core checks it, or a `check` below. */
+type Kind = "string" | "boolean" | "function" | "object" | "signal" | "";
+export type Spec = Readonly<Record<string, Kind>>;
+
+/** A batch's options that the core reads: the JS name and the core's (wire) name. */
+export const BATCH_NAMES: readonly (readonly [keyof BatchOptions, string])[] = [
+  ["maxSpendCents", "max_spend_cents"], ["longestFirst", "longest_first"], ["pollByList", "poll_by_list"], ["pollIntervalMs", "poll_interval_ms"],
+  ["likelyFrom", "likely_from"], ["checkBalance", "check_balance"], ["expectedScale", "expected_scale"],
+  ["requestsPerMinute", "limits.requests_per_minute"], ["concurrentJobs", "limits.concurrent_jobs"],
+];
+
+export const CLIENT: Spec = { apiKey: "string", baseURL: "string", maxRetries: "", timeoutMs: "", fetch: "function", requestsPerMinute: "", dangerouslyAllowBrowser: "boolean" };
+export const REQUEST: Spec = { signal: "signal" };
+export const CREATE: Spec = { ...REQUEST, idempotencyKey: "string" };
+export const WAIT: Spec = { ...REQUEST, timeoutMs: "", cancelOnTimeout: "boolean", onProgress: "function", onEvent: "function", poll: "object" };
+export const CREATE_AND_WAIT: Spec = { ...WAIT, idempotencyKey: "string" };
+export const POLL: Spec = { first_poll_ms: "", min_interval_ms: "", max_interval_ms: "", expected_scale: "" };
+export const BATCH: Spec = { ...REQUEST, onProgress: "function", onEvent: "function", ...Object.fromEntries(BATCH_NAMES.map(([k]) => [k, ""])) };
+
+const TYPE: Record<Exclude<Kind, "">, string> = { string: "a string", boolean: "true or false", function: "a function", object: "an object", signal: "an AbortSignal" };
+
+function fits(v: unknown, kind: Kind): boolean {
+  if (kind === "" || v === undefined || v === null) return true;
+  if (kind === "signal") return typeof v === "object" && typeof (v as AbortSignal).aborted === "boolean" && typeof (v as AbortSignal).addEventListener === "function";
+  return typeof v === kind;
+}
+
+function refuse(field: string, code: string, message: string): never {
+  throw new ValidationError(message, { kind: "validation", code, field, issues: [{ field, code, message }] });
+}
+
+/**
+ * Refuses an options record that is not an object, an option name the package does not know (with
+ * the known name that differs only in case or underscores: `baseUrl` → `baseURL`, `firstPollMs` →
+ * `first_poll_ms`), and an option of the wrong JS type, naming it (`where`: the record's path).
+ */
+export function known(o: unknown, spec: Spec, where = ""): void {
+  if (o === undefined || o === null) return;
+  if (typeof o !== "object" || Array.isArray(o)) refuse(where.slice(0, -1) || "options", "invalid_type", `${where.slice(0, -1) || "options"} must be an object`);
+  const flat = (s: string): string => s.toLowerCase().replace(/_/g, "");
+  const names = Object.keys(spec);
+  for (const [k, v] of Object.entries(o)) {
+    const field = where + k;
+    const kind = Object.hasOwn(spec, k) ? spec[k] : undefined; // not `toString` & co. of the prototype
+    if (kind === undefined) {
+      const near = names.find((n) => flat(n) === flat(k));
+      refuse(field, "unknown_field", `unknown option \`${field}\`${near ? `; did you mean \`${where}${near}\`?` : ""}`);
+    }
+    if (!fits(v, kind)) refuse(field, "invalid_type", `${field} must be ${TYPE[kind as Exclude<Kind, "">]}`);
+  }
+}
+
+/** Refuses an option that breaks its rule, naming it (`code`: the issue's, as the core's). */
+export function check(field: string, ok: boolean, rule: string, code = "out_of_range"): void {
+  if (!ok) refuse(field, code, `${field} must be ${rule}`);
+}
