@@ -55,6 +55,13 @@ impl PageWalk {
         true
     }
 
+    /// A walk resumed from its state as plain values, for a binding that keeps them on its side
+    /// of a boundary: the next page's offset and the first job of the page before it.
+    #[must_use]
+    pub fn resume(limit: u32, offset: u64, first: Option<String>) -> Self {
+        Self { limit, next: Some(offset), first }
+    }
+
     /// A walk that is over (after an error, say).
     #[must_use]
     pub fn done() -> Self {
@@ -105,8 +112,18 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_walk_goes_on_where_it_was() {
+        let mut walk = PageWalk::resume(2, 2, Some("c".into()));
+        assert_eq!(walk.next_page(), page(2));
+        assert!(!walk.take(Some("c"), 2, true), "the page before's head again");
+        let mut walk = PageWalk::resume(2, 2, Some("c".into()));
+        assert!(walk.take(Some("a"), 2, true));
+        assert_eq!(walk.next_page(), page(4));
+    }
+
+    #[test]
     fn offsets_do_not_overflow() {
-        let mut walk = PageWalk { limit: 2, next: Some(u64::MAX - 1), first: None };
+        let mut walk = PageWalk::resume(2, u64::MAX - 1, None);
         assert!(walk.take(Some("a"), 2, true));
         assert_eq!(walk.next_page().and_then(|p| p.offset), Some(u64::MAX));
     }

@@ -97,30 +97,18 @@ impl Limiter {
 // Every page of the job list
 // ---------------------------------------------------------------------------------------------
 
-/// The core's walk over every page of the job list (`listAll`): which page to ask for next, and
-/// whether to yield a page's jobs.
-#[wasm_bindgen]
-pub struct PageWalk(usvideo_core::PageWalk);
-
-#[wasm_bindgen]
-impl PageWalk {
-    /// A walk in pages of `limit` jobs.
-    #[wasm_bindgen(constructor)]
-    pub fn new(limit: u32) -> PageWalk {
-        PageWalk(usvideo_core::PageWalk::new(limit))
+/// One step of the core's walk over every page of the job list (`listAll`), its state kept by
+/// the caller as plain values (no object to free; an exported class costs ~0.5 KB gzipped more):
+/// given the page asked for at `offset`, the first job of the page before (`before`) and this
+/// page's head (its first job, its length, whether more follow), returns the next page's offset,
+/// `-1` when this page's jobs are the last to yield, or `-2` when they are not to be yielded.
+#[wasm_bindgen(js_name = pageStep)]
+pub fn page_step(offset: f64, before: Option<String>, first: Option<String>, count: u32, has_more: bool) -> f64 {
+    let mut walk = usvideo_core::PageWalk::resume(0, ms(offset).0, before);
+    if !walk.take(first.as_deref(), u64::from(count), has_more) {
+        return -2.0;
     }
-
-    /// The next page's offset (its limit is the walk's), or `-1` when the walk is over.
-    #[wasm_bindgen(js_name = nextOffset)]
-    pub fn next_offset(&self) -> f64 {
-        self.0.next_page().and_then(|p| p.offset).map_or(-1.0, |o| o as f64)
-    }
-
-    /// Takes the page asked for by its head (its first job's id, its length, whether more
-    /// follow); returns whether to yield its jobs.
-    pub fn take(&mut self, first_id: Option<String>, count: u32, has_more: bool) -> bool {
-        self.0.take(first_id.as_deref(), u64::from(count), has_more)
-    }
+    walk.next_page().and_then(|p| p.offset).map_or(-1.0, |o| o as f64)
 }
 
 // ---------------------------------------------------------------------------------------------

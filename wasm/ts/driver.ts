@@ -256,19 +256,16 @@ export class Ctx {
    * (it ends at the last page, and at one that repeats the page before's first job). An abort
    * ends the walk at once, not after the rest of the page. */
   async *walk(limit: number, list: (params: ListParams) => Promise<JobPage>, signal?: AbortSignal): AsyncGenerator<Job, void, undefined> {
-    const walk = g(() => new w.PageWalk(limit));
-    const gen = generation;
-    try {
-      for (let offset: number; (offset = g(() => walk.nextOffset(), gen)) >= 0; ) {
-        const page = await list({ limit, offset });
-        if (!g(() => walk.take(page.data[0]?.id, page.data.length, page.has_more), gen)) return;
-        for (const job of page.data) {
-          if (signal?.aborted) throw abortError(signal);
-          yield job;
-        }
+    for (let offset = 0, before: string | undefined; offset >= 0; ) {
+      const page = await list({ limit, offset });
+      const first = page.data[0]?.id;
+      const next = g(() => w.pageStep(offset, before, first, page.data.length, page.has_more));
+      if (next === -2) return;
+      for (const job of page.data) {
+        if (signal?.aborted) throw abortError(signal);
+        yield job;
       }
-    } finally {
-      if (gen === generation) walk.free();
+      [offset, before] = [next, first];
     }
   }
 
