@@ -15,7 +15,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Client::from_env()?
     } else {
         let emu = usvideo_emulator::Emulator::builder().time_scale(15.0).start().await?;
-        let creds = emu.create_account("[email protected]", 5_000);
+        let creds = emu.create_account("me@example.com", 5_000);
         println!("No USVIDEO_API_KEY set: using the local emulator at {} (virtual time × 15)", emu.url());
         options.expected_scale = 1.0 / 15.0;
         let client = Client::builder().api_key(&creds.api_key).base_url(emu.api_base()).build()?;

@@ -28,7 +28,7 @@ export async function startEmulator(timeScale) {
     process.exit(1);
   });
   const url = String(line).replace(/^.*listening on /, "");
-  const res = await fetch(`${url}/_emulator/accounts`, { method: "POST", body: JSON.stringify({ email: "[email protected]", balance_cents: 5_000 }) });
+  const res = await fetch(`${url}/_emulator/accounts`, { method: "POST", body: JSON.stringify({ email: "me@example.com", balance_cents: 5_000 }) });
   const account = await res.json();
   return { baseURL: `${url}/v1`, apiKey: account.api_key, stop: () => child.kill() };
 }

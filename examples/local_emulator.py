@@ -42,7 +42,7 @@ def start_emulator(stack: ExitStack, time_scale: float) -> tuple[str, str]:
     if not line.startswith(prefix):
         sys.exit(f"unexpected first line from the emulator: {line!r}")
     url = line[len(prefix) :].rstrip("/")
-    body = json.dumps({"email": "[email protected]", "balance_cents": 5000}).encode()
+    body = json.dumps({"email": "me@example.com", "balance_cents": 5000}).encode()
     request = urllib.request.Request(f"{url}/_emulator/accounts", data=body, headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as resp:
         account = json.loads(resp.read())

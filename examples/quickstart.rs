@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         // 15× virtual time: a 1080p 5 s job (~78 s of generation in the model) takes ~5 s.
         let emu = usvideo_emulator::Emulator::builder().time_scale(15.0).start().await?;
-        let creds = emu.create_account("[email protected]", 5_000);
+        let creds = emu.create_account("me@example.com", 5_000);
         println!("No USVIDEO_API_KEY set: using the local emulator at {} (account {}, $50.00)", emu.url(), creds.email);
         let client = Client::builder().api_key(&creds.api_key).base_url(emu.api_base()).build()?;
         _emulator = Some(emu);

@@ -59,7 +59,7 @@ import httpx
 import usvideo
 
 ctl = httpx.Client(base_url=url)
-acct = ctl.post("/_emulator/accounts", json={"email": "[email protected]", "balance_cents": 10_000, "plan": "enterprise", "requests_per_minute": 100_000_000, "concurrent_jobs": 100}).json()
+acct = ctl.post("/_emulator/accounts", json={"email": "me@example.com", "balance_cents": 10_000, "plan": "enterprise", "requests_per_minute": 100_000_000, "concurrent_jobs": 100}).json()
 client = usvideo.Client(api_key=acct["api_key"], base_url=url + "/v1", requests_per_minute=0)
 job = client.videos.create(prompt="a benchmark", mode="text_to_video")
 raw = httpx.Client(timeout=60.0)
@@ -154,7 +154,7 @@ import httpx
 import usvideo
 
 ctl = httpx.Client(base_url=url)
-acct = ctl.post("/_emulator/accounts", json={"email": "[email protected]", "balance_cents": 10_000, "plan": "enterprise", "requests_per_minute": 100_000_000, "concurrent_jobs": 100}).json()
+acct = ctl.post("/_emulator/accounts", json={"email": "me@example.com", "balance_cents": 10_000, "plan": "enterprise", "requests_per_minute": 100_000_000, "concurrent_jobs": 100}).json()
 client = usvideo.Client(api_key=acct["api_key"], base_url=url + "/v1", requests_per_minute=0)
 job = client.videos.create(prompt="a benchmark", mode="text_to_video")
 raw = httpx.Client(timeout=60.0)

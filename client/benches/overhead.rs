@@ -36,7 +36,7 @@ fn main() {
 
 async fn overhead(label: &str, then_load: bool) {
     let emu = Emulator::builder().time_scale(0.0).start().await.expect("emulator");
-    let creds = emu.create_account_with(AccountSpec { email: "[email protected]".into(), balance_cents: 100_000, plan: "enterprise".into(), requests_per_minute: Some(100_000_000), concurrent_jobs: Some(1000) });
+    let creds = emu.create_account_with(AccountSpec { email: "me@example.com".into(), balance_cents: 100_000, plan: "enterprise".into(), requests_per_minute: Some(100_000_000), concurrent_jobs: Some(1000) });
     let client = Client::builder().api_key(&creds.api_key).base_url(emu.api_base()).requests_per_minute(0).build().expect("client");
     let job = client.videos().create(&usvideo::CreateVideoRequest::text("benchmark")).await.expect("create");
     let url = format!("{}/videos/{}", emu.api_base(), job.id);

@@ -41,7 +41,7 @@ async fn a_batch_refuses_beyond_its_budget_and_the_balance() {
     let (emu, client, _) = setup(0.0).await;
     let e = client.videos().batch(requests(5), BatchOptions { max_spend_cents: Some(10), ..fast() }).unwrap_err();
     assert_eq!(e.field.as_deref(), Some("max_spend_cents"));
-    let poor = emu.create_account("[email protected]", 10);
+    let poor = emu.create_account("me@example.com", 10);
     let poor = usvideo::Client::builder().api_key(&poor.api_key).base_url(emu.api_base()).build().unwrap();
     let mut run = poor.videos().batch(requests(5), fast()).unwrap();
     let e = run.next().await.unwrap().unwrap_err();

@@ -8,7 +8,7 @@ pub const BALANCE: u64 = 5_000;
 
 pub async fn setup(time_scale: f64) -> (Emulator, Client, Credentials) {
     let emu = Emulator::builder().time_scale(time_scale).start().await.unwrap();
-    let creds = emu.create_account("[email protected]", BALANCE);
+    let creds = emu.create_account("me@example.com", BALANCE);
     let client = Client::builder().api_key(&creds.api_key).base_url(emu.api_base()).build().unwrap();
     (emu, client, creds)
 }
@@ -33,5 +33,5 @@ pub fn text_request(prompt: &str) -> usvideo::CreateVideoRequest {
 /// The emulator's ledger entry for the test account.
 pub fn ledger(emu: &Emulator) -> serde_json::Value {
     let l = emu.ledger();
-    l["accounts"].as_array().unwrap().iter().find(|a| a["email"] == "[email protected]").cloned().unwrap()
+    l["accounts"].as_array().unwrap().iter().find(|a| a["email"] == "me@example.com").cloned().unwrap()
 }

@@ -87,7 +87,7 @@ async fn error_statuses_become_typed_errors() {
     let e = client.videos().retrieve("job_doesnotexist").await.unwrap_err();
     assert_eq!((e.kind, e.status), (ErrorKind::NotFound, Some(404)));
 
-    let poor = emu.create_account("[email protected]", 50);
+    let poor = emu.create_account("me@example.com", 50);
     let poor = Client::builder().api_key(&poor.api_key).base_url(emu.api_base()).build().unwrap();
     let e = poor.videos().create(&text_request("too expensive")).await.unwrap_err();
     assert_eq!((e.kind, e.status, e.code.as_str()), (ErrorKind::InsufficientBalance, Some(402), "insufficient_balance"));

@@ -98,7 +98,7 @@ async function sizes(dir) {
 async function overhead(rounds = 400) {
   const emu = await startEmulator(["--time-scale", "1"]);
   try {
-    const acct = await emu.control("accounts", { email: "[email protected]", balance_cents: 100_000, plan: "enterprise", requests_per_minute: 1_000_000, concurrent_jobs: 100 });
+    const acct = await emu.control("accounts", { email: "me@example.com", balance_cents: 100_000, plan: "enterprise", requests_per_minute: 1_000_000, concurrent_jobs: 100 });
     const { USVideo } = await import("usvideo");
     const client = new USVideo({ apiKey: acct.api_key, baseURL: emu.api, requestsPerMinute: 1_000_000 });
     const job = await client.videos.create({ prompt: "a lake at dawn", mode: "text_to_video" });
@@ -255,7 +255,7 @@ ${peerTable}
   measured with chunks split as Vite splits them (the batch glue, ~2 KB gzipped, was counted
   before), and the \`Batch\` driver is in the lazy chunk too (~0.4 KB less JS at start). \`opt-level = "s"\` is
   ~8.5 KB larger; this binding adds no serde-wasm-bindgen, gloo-net, js-sys or futures. Where the
-  bytes are now: wasm/README.md, "Assumptions and limits" (no single large piece is left). A
+  bytes are now: wasm/DEVELOPING.md, "Size" (no single large piece is left). A
   module cut down to what this app uses (\`estimate\` and every call target but \`retrieve_video\`
   taken out; an experiment, measured 2026-12-04) is 49,903 bytes gzipped against ~53.7 KB for the
   whole then: the core that create-and-wait drives (validation, three machines, retries and

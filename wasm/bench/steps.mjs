@@ -7,7 +7,7 @@
 // Then the same calls (all of them, timed together) right after different kinds of waiting: none,
 // a `setImmediate`, a 1 ms timer, and a real `fetch` on loopback (bench/canned-server.mjs), with a
 // plain `JSON.parse(JSON.stringify(job))` timed first as a control that does not touch the module.
-// This is where the package's per-call overhead comes from (wasm/README.md).
+// This is where the package's per-call overhead comes from (wasm/DEVELOPING.md).
 import { setTimeout as sleep } from "node:timers/promises";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
