@@ -67,12 +67,6 @@ impl PageWalk {
     pub fn done() -> Self {
         Self { limit: 0, next: None, first: None }
     }
-
-    /// Whether the walk is over.
-    #[must_use]
-    pub fn is_done(&self) -> bool {
-        self.next.is_none()
-    }
 }
 
 #[cfg(test)]
@@ -90,7 +84,6 @@ mod tests {
         assert!(walk.take(Some("c"), 2, true));
         assert_eq!(walk.next_page(), page(2));
         assert!(walk.take(Some("a"), 1, false));
-        assert!(walk.is_done());
         assert_eq!(walk.next_page(), None);
         assert!(!walk.take(Some("z"), 1, true), "a page after the end is not handed on");
     }
@@ -99,7 +92,7 @@ mod tests {
     fn an_empty_page_ends_the_walk() {
         let mut walk = PageWalk::new(2);
         assert!(!walk.take(None, 0, true));
-        assert!(walk.is_done());
+        assert_eq!(walk.next_page(), None);
     }
 
     #[test]
@@ -108,7 +101,7 @@ mod tests {
         let mut walk = PageWalk::new(2);
         assert!(walk.take(Some("c"), 2, true));
         assert!(!walk.take(Some("c"), 2, true));
-        assert!(walk.is_done());
+        assert_eq!(walk.next_page(), None);
     }
 
     #[test]

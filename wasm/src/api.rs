@@ -104,7 +104,8 @@ impl Limiter {
 /// `-1` when this page's jobs are the last to yield, or `-2` when they are not to be yielded.
 #[wasm_bindgen(js_name = pageStep)]
 pub fn page_step(offset: f64, before: Option<String>, first: Option<String>, count: u32, has_more: bool) -> f64 {
-    let mut walk = usvideo_core::PageWalk::resume(0, ms(offset).0, before);
+    // The page size is the caller's: a step only reads the offset.
+    let mut walk = usvideo_core::PageWalk::resume(0, offset as u64, before);
     if !walk.take(first.as_deref(), u64::from(count), has_more) {
         return -2.0;
     }
