@@ -7,14 +7,15 @@
 // account with $50; with a key it talks to USVIDEO_BASE_URL or the real service. Ctrl-C cancels
 // the batch (pending jobs are deleted and refunded; processing ones go on).
 //
-//   npm install usvideo && node batch.mjs   (with local_emulator.mjs beside it)
+//   npm install usvideo && node batch.mjs   (local_emulator.mjs beside it when no key is set)
 import { USVideo, USVideoError } from "usvideo";
-import { startEmulator } from "./local_emulator.mjs";
 
 const SCALE = 15;
 
 /** The local emulator (time × SCALE) with an account of $50. */
 async function localEmulator() {
+  // Loaded only without a key: with one, this file runs on its own.
+  const { startEmulator } = await import("./local_emulator.mjs");
   const emulator = await startEmulator(SCALE);
   console.log(`No USVIDEO_API_KEY set: using the local emulator at ${emulator.baseURL} (virtual time × ${SCALE}, $50.00)`);
   return { client: new USVideo({ apiKey: emulator.apiKey, baseURL: emulator.baseURL }), scale: 1 / SCALE, stop: emulator.stop };

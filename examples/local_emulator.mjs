@@ -22,6 +22,9 @@ export async function startEmulator(timeScale) {
   const line = await new Promise((resolve, reject) => {
     createInterface({ input: /** @type {import("node:stream").Readable} */ (child.stdout) }).once("line", resolve);
     child.once("error", reject);
+    // An emulator that ends before it says where it listens (a bad flag, a port in use) would
+    // otherwise leave this waiting for ever.
+    child.once("exit", (code, signal) => reject(new Error(`the emulator (\`${bin}\`) exited (${signal ?? `code ${code}`}) before it started listening`)));
   }).catch((e) => {
     if (e?.code !== "ENOENT") throw e;
     console.error(`No USVIDEO_API_KEY is set and there is no local emulator (\`${bin}\`). Set USVIDEO_API_KEY (and USVIDEO_BASE_URL), or build the emulator in a clone of the repository (cargo build -p usvideo-emulator) and name it in USVIDEO_EMULATOR or put it on the PATH.`);
@@ -29,6 +32,10 @@ export async function startEmulator(timeScale) {
   });
   const url = String(line).replace(/^.*listening on /, "");
   const res = await fetch(`${url}/_emulator/accounts`, { method: "POST", body: JSON.stringify({ email: "me@example.com", balance_cents: 5_000 }) });
+  if (!res.ok) {
+    child.kill();
+    throw new Error(`the emulator refused to open an account: HTTP ${res.status} ${await res.text()}`);
+  }
   const account = await res.json();
   return { baseURL: `${url}/v1`, apiKey: account.api_key, stop: () => child.kill() };
 }

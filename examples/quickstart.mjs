@@ -6,17 +6,18 @@
 // the real service. Then: the offline estimate, a 1080p 5 s text-to-video job with a progress bar,
 // the download, and the balance before and after.
 //
-//   npm install usvideo && node quickstart.mjs   (with local_emulator.mjs beside it)
+//   npm install usvideo && node quickstart.mjs   (local_emulator.mjs beside it when no key is set)
 import { writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { USVideo, estimateCost, USVideoError } from "usvideo";
-import { startEmulator } from "./local_emulator.mjs";
 
 const started = performance.now();
 
 /** The local emulator (time × 15) with an account of $50. */
 async function localEmulator() {
+  // Loaded only without a key: with one, this file runs on its own.
+  const { startEmulator } = await import("./local_emulator.mjs");
   const emulator = await startEmulator(15);
   console.log(`No USVIDEO_API_KEY set: using the local emulator at ${emulator.baseURL} (account with $50.00)`);
   return { client: new USVideo({ apiKey: emulator.apiKey, baseURL: emulator.baseURL }), stop: emulator.stop };

@@ -249,14 +249,11 @@ impl Create {
         match retry::decide(Endpoint::ListVideos, &err, self.list_attempts.saturating_sub(1), &self.policy, remaining, &mut self.rng) {
             Decision::Retry { after_ms } => self.state = State::Backoff(Step::List, now.plus(after_ms)),
             Decision::Reconcile | Decision::Fail => {
-                // The outcome stays unknown: report the create's own error, never replay it.
-                let mut original = self.unknown_outcome.clone().unwrap_or(err);
-                // Said so that a service that cannot be reached at all (a browser's bare "Failed to
-                // fetch" tells no refused connection from a lost answer) reads as what it likely is.
-                original.message = format!(
-                    "{}: no answer to the create, and the job list could not be read to learn whether the job was made (is the service reachable?); the create was not sent again, so it is not charged twice: list your jobs once the service answers",
-                    original.message
-                );
+                // The outcome stays unknown: report the create's own error, never replay it, and
+                // say why it is unknown and what the list said (a browser's bare "Failed to fetch"
+                // for both reads as what it likely is: a service that cannot be reached).
+                let mut original = self.unknown_outcome.clone().unwrap_or_else(|| err.clone());
+                original.message = unknown_outcome_message(&original, &err);
                 self.finish(Err(original));
             }
         }
@@ -333,6 +330,23 @@ impl Create {
     }
 }
 
+/// The message of a create whose outcome stayed unknown: the create's own error, why it left the
+/// outcome unknown, and the error of the list that could not settle it (`list`).
+fn unknown_outcome_message(create: &Error, list: &Error) -> String {
+    let why = match (create.status, create.transport) {
+        (_, Some(TransportKind::Aborted)) => "the create was stopped after it was sent".to_owned(),
+        (_, Some(_)) => "no answer to the create".to_owned(),
+        (Some(status), _) if (200..300).contains(&status) => format!("the create's {status} answer could not be read"),
+        (Some(status), _) => format!("the create's {status} answer does not say whether a job was made"),
+        _ => "the create's outcome is unknown".to_owned(),
+    };
+    let reachable = if list.transport.is_some() && create.transport.is_some() { " (is the service reachable?)" } else { "" };
+    format!(
+        "{}: {why}, and the job list could not be read to learn whether the job was made{reachable}: {}; the create was not sent again, so it is not charged twice: list your jobs once the service answers",
+        create.message, list.message
+    )
+}
+
 /// Whether `job` could be the one `req` made: every field the service echoes must agree.
 #[must_use]
 pub fn matches_request(job: &Job, req: &CreateVideoRequest) -> bool {
@@ -346,4 +360,32 @@ pub fn matches_request(job: &Job, req: &CreateVideoRequest) -> bool {
         && (job.seed.is_none() || job.seed == req.seed)
         && (job.image_url.is_none() || job.image_url == req.image_url)
         && (job.reference_url.is_none() || job.reference_url == req.reference_url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16, message: &str) -> Error {
+        Error { status: Some(code), ..Error::new(ErrorKind::from_status(code), message) }
+    }
+
+    #[test]
+    fn unknown_outcome_says_why_and_keeps_the_lists_error() {
+        let refused = Error::transport(TransportKind::Other, "Failed to fetch");
+        let both = unknown_outcome_message(&refused, &Error::transport(TransportKind::Connect, "connection refused"));
+        assert!(both.contains("Failed to fetch: no answer to the create,"), "{both}");
+        assert!(both.contains("(is the service reachable?): connection failed: connection refused;"), "{both}");
+        assert!(both.contains("not sent again"), "{both}");
+
+        let answered = unknown_outcome_message(&status(502, "bad gateway"), &status(401, "unknown key"));
+        assert!(answered.contains("the create's 502 answer does not say whether a job was made"), "{answered}");
+        assert!(answered.contains(": unknown key;") && !answered.contains("reachable"), "{answered}");
+
+        let unread = unknown_outcome_message(&status(201, "unreadable body"), &refused);
+        assert!(unread.contains("the create's 201 answer could not be read") && !unread.contains("reachable"), "{unread}");
+
+        let stopped = unknown_outcome_message(&Error::transport(TransportKind::Aborted, "aborted"), &refused);
+        assert!(stopped.contains("the create was stopped after it was sent"), "{stopped}");
+    }
 }

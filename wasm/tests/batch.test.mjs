@@ -142,13 +142,18 @@ test("cancel: queued items end cancelled, pending jobs are deleted and refunded"
 test("an AbortSignal rejects next() at once and cancels the batch in the background", async () => {
   const { acct, client } = await fresh(frozen);
   const ac = new AbortController();
-  const batch = await client.videos.batch(requests(6), { concurrentJobs: 2, signal: ac.signal, onProgress: (p) => p.in_flight === 2 && ac.abort() });
+  const why = new Error("the user left");
+  const batch = await client.videos.batch(requests(6), { concurrentJobs: 2, signal: ac.signal, onProgress: (p) => p.in_flight === 2 && ac.abort(why) });
   const t0 = performance.now();
   await assert.rejects(batch.next(), (e) => e instanceof usv.AbortError);
   assert.ok(performance.now() - t0 < 5_000);
   await assert.rejects(batch.next(), usv.AbortError);
   for (let i = 0; i < 100 && !batch.summary; i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(batch.summary?.progress.failed, 6);
+  // Items the abort cancelled carry its reason, as a single call's AbortError does.
+  const cancelled = (batch.summary?.results ?? []).filter((r) => r.error?.kind === "cancelled");
+  assert.ok(cancelled.length > 0);
+  for (const r of cancelled) assert.equal(r.error?.cause, why);
   const l = await frozen.ledger(acct.email);
   assert.equal(l.jobs_created, 2);
   assert.equal(l.active_jobs, 0);

@@ -356,6 +356,26 @@ test("an option of the wrong type is refused by name before anything runs; so is
   assert.throws(() => /** @type {any} */ (estimateCost)(), (e) => e instanceof usv.ValidationError);
 });
 
+test("null is the same as not given: for a whole options record and for one option", async () => {
+  const { acct } = await fresh();
+  /** @type {any} */
+  const client = new USVideo(/** @type {any} */ ({ apiKey: acct.api_key, baseURL: emu.api, maxRetries: null, requestsPerMinute: null, timeoutMs: null, fetch: null, dangerouslyAllowBrowser: null }));
+  assert.equal((await client.account.retrieve(null)).balance_cents, 5_000);
+  assert.equal((await client.videos.list({}, null)).data.length, 0);
+  for await (const _ of client.videos.listAll(null)) assert.fail("no jobs yet");
+  const job = await client.videos.create(text, null);
+  assert.equal((await client.videos.create(text, { idempotencyKey: null, signal: null })).status, "pending");
+  // A wait with every option null but its deadline (short, so the test does not wait for the job).
+  const nulls = { cancelOnTimeout: null, onProgress: null, onEvent: null, signal: null, poll: null };
+  await assert.rejects(client.videos.wait(job.id, { ...nulls, timeoutMs: 1 }), usv.WaitTimeoutError);
+  // (Its deadline covers the create too: "the create's deadline passed" if the create is slower.)
+  await assert.rejects(client.videos.createAndWait(text, { ...nulls, idempotencyKey: null, timeoutMs: 100 }), (e) => e instanceof usv.WaitTimeoutError || e instanceof usv.APITimeoutError);
+  const batch = await client.videos.batch([text], { maxSpendCents: null, concurrentJobs: null, requestsPerMinute: null, pollByList: null, onProgress: null, signal: null });
+  assert.equal(batch.estimatedCents, estimateCost(text));
+  await batch.cancel(); // before it started: nothing sent
+  assert.ok(new USVideo(/** @type {any} */ (null)).baseURL);
+});
+
 test("an AbortError's cause is the signal's reason, which its message names; JSON.stringify keeps the message", async () => {
   const { client } = await fresh();
   const ac = new AbortController();
@@ -373,6 +393,12 @@ test("an AbortError's cause is the signal's reason, which its message names; JSO
   try {
     await assert.rejects(client.account.retrieve({ signal: AbortSignal.timeout(50) }),
       (e) => e instanceof usv.AbortError && /** @type {any} */ (e.cause)?.name === "TimeoutError" && /TimeoutError/.test(e.message));
+    // A plain abort() adds nothing to the message; a reason without a name is quoted as is.
+    for (const [reason, message] of [[undefined, "the call was aborted"], [{ message: "gone" }, "the call was aborted (gone)"], ["bye", "the call was aborted (bye)"]]) {
+      const ac2 = new AbortController();
+      ac2.abort(reason);
+      await assert.rejects(client.account.retrieve({ signal: ac2.signal }), (e) => e instanceof usv.AbortError && e.message === message, String(message));
+    }
   } finally {
     await emu.control("faults", undefined, "DELETE");
   }
@@ -391,6 +417,13 @@ test("aborting listAll ends it at once, not after the rest of the page", async (
       }
     })(), (e) => e instanceof usv.AbortError);
     assert.equal(seen.length, 3);
+    // On the very last job of the last page too: the walk ends by the abort, not by itself.
+    await emu.control("faults", undefined, "DELETE");
+    await fault({ method: "GET", path: "/v1/videos", status: 200, body: bareJobs(0, 3), content_type: "application/json" });
+    const last = new AbortController();
+    await assert.rejects((async () => {
+      for await (const j of c.videos.listAll({ signal: last.signal })) if (j.id.endsWith("2")) last.abort();
+    })(), (e) => e instanceof usv.AbortError);
   } finally {
     await emu.control("faults", undefined, "DELETE");
   }

@@ -12,8 +12,11 @@ import type { BatchEvent, BatchItem, BatchOptions, BatchProgress, BatchSummary, 
 
 type ItemRecord = { type: "item_done"; index: number; job?: Job; error?: ErrorRecord & { class?: string; retryable?: boolean } };
 
-function item(r: Omit<ItemRecord, "type">): BatchItem {
-  return (r.error ? { index: r.index, job: r.job, error: errorFromRecord(r.error) } : { index: r.index, job: r.job as CompletedJob }) as BatchItem;
+/** An item as the caller sees it; `aborted`: the signal's reason, the `cause` of an item the core
+ * cancelled because of it (as an `AbortError` of a single call has). */
+function item(r: Omit<ItemRecord, "type">, aborted?: unknown): BatchItem {
+  const cause = r.error?.kind === "cancelled" ? aborted : undefined;
+  return (r.error ? { index: r.index, job: r.job, error: errorFromRecord(r.error, cause) } : { index: r.index, job: r.job as CompletedJob }) as BatchItem;
 }
 
 /**
@@ -40,7 +43,12 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
   #end?: { snapshot: string; progress: BatchProgress };
   #lock: Promise<unknown> = Promise.resolve();
   #wake = new AbortController();
-  readonly #onAbort = (): void => void this.cancel().catch(() => {});
+  /** The signal's reason once it aborted the batch. */
+  #aborted?: unknown;
+  readonly #onAbort = (): void => {
+    this.#aborted = this.#o.signal?.reason;
+    void this.cancel().catch(() => {});
+  };
   /** The estimated cost of what is left, in cents (known before anything is sent). */
   readonly estimatedCents: number;
 
@@ -148,7 +156,7 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
         }
       } else if (out.t === "event") {
         const e = out.event;
-        if (e.type === "item_done") this.#items.push(item(e));
+        if (e.type === "item_done") this.#items.push(item(e, this.#aborted));
         else {
           if (e.type === "batch_progress" && o.onProgress) {
             const { type: _, ...p } = e;
@@ -165,7 +173,7 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
         const end = { snapshot: g(() => m.snapshot(), gen, true), progress: P(g(() => m.progress(), gen, true)) as BatchProgress };
         try {
           const s = P(g(() => m.takeResult(), gen, true));
-          this.#summary = { results: s.results.map(item), progress: s.progress, spent_cents: s.spent_cents };
+          this.#summary = { results: s.results.map((r: ItemRecord) => item(r, this.#aborted)), progress: s.progress, spent_cents: s.spent_cents };
         } catch (e) {
           this.#failure = e as USVideoError;
         }

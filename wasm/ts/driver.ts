@@ -122,8 +122,10 @@ const MAX_TIMER = 2 ** 31 - 1;
  * a `TimeoutError` from `AbortSignal.timeout`), which its message names. */
 export function abortError(signal?: AbortSignal): AbortError {
   const reason: unknown = signal?.reason;
-  const named = reason as { name?: unknown; message?: unknown } | undefined;
-  const why = typeof named?.message === "string" ? `${String(named.name)}: ${named.message}` : typeof reason === "string" ? reason : "";
+  const { name, message } = (reason ?? {}) as { name?: unknown; message?: unknown };
+  // A plain `controller.abort()` (a DOMException named AbortError) adds nothing to say; a
+  // `TimeoutError` of `AbortSignal.timeout()` or the caller's own reason does.
+  const why = name === "AbortError" ? "" : typeof message === "string" ? (typeof name === "string" && name ? `${name}: ${message}` : message) : typeof reason === "string" ? reason : "";
   return new AbortError(why ? `the call was aborted (${why})` : "the call was aborted", { kind: "cancelled", code: "cancelled" }, reason === undefined ? undefined : { cause: reason });
 }
 
@@ -231,7 +233,7 @@ export class Ctx {
    * `snapshot`, resumes one): checked, keyed and estimated, nothing sent yet. */
   async startBatch(requests: unknown, o: BatchOptions, snapshot?: string): Promise<[wb.BatchRun, number]> {
     const spec: Record<string, unknown> = { limits: { requests_per_minute: o.requestsPerMinute ?? this.rpm, concurrent_jobs: o.concurrentJobs ?? 10 } };
-    for (const [k, n] of BATCH_NAMES) if (o[k] !== undefined && !n.startsWith("limits.")) spec[n] = o[k];
+    for (const [k, n] of BATCH_NAMES) if (o[k] != null && !n.startsWith("limits.")) spec[n] = o[k]; // null: not given
     if (this.retry.max_retries !== undefined) spec.retry = this.retry;
     const reqs = snapshot === undefined ? J(requests) : undefined;
     const options = J(spec);
@@ -246,8 +248,8 @@ export class Ctx {
   }
 
   /** One API call with the core's retries; the parsed 2xx body. */
-  async call<T>(call: Record<string, unknown>, o: RequestOptions = {}): Promise<T> {
-    known(o, REQUEST);
+  async call<T>(call: Record<string, unknown>, o?: RequestOptions): Promise<T> {
+    o = known(o, REQUEST);
     const [m, gen] = this.start({ machine: "call", call });
     return (await this.run(m, gen, o)) as T;
   }
@@ -265,6 +267,7 @@ export class Ctx {
         if (signal?.aborted) throw abortError(signal);
         yield job;
       }
+      if (signal?.aborted) throw abortError(signal); // also after the last job: the walk did not end by itself
       [offset, before] = [next, first];
     }
   }

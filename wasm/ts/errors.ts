@@ -47,7 +47,7 @@ export class USVideoError extends Error {
   }
   /** `JSON.stringify(error)` keeps the message (an `Error`'s own `message` is not enumerable), for
    * structured logs. Nothing here holds a key or a JWT. */
-  toJSON(): Omit<this, "toJSON"> & { name: string; message: string } {
+  toJSON(): Omit<this, "toJSON" | "stack" | "cause"> & { name: string; message: string } {
     return { ...this, name: this.name, message: this.message };
   }
 }
@@ -101,6 +101,6 @@ export function isUSVideoError(e: unknown): e is USVideoError {
 }
 
 /** The error for one of the core's records. */
-export function errorFromRecord(r: ErrorRecord & { class?: string; retryable?: boolean }): USVideoError {
-  return new (classes[r.class ?? ""] ?? USVideoError)(r.message, r);
+export function errorFromRecord(r: ErrorRecord & { class?: string; retryable?: boolean }, cause?: unknown): USVideoError {
+  return new (classes[r.class ?? ""] ?? USVideoError)(r.message, r, cause === undefined ? undefined : { cause });
 }

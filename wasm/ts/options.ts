@@ -9,7 +9,9 @@
 import { ValidationError } from "./errors.js";
 import type { BatchOptions } from "./types.js";
 
-/** What an option must be when given (`null` counts as not given); `""`: the core checks it, or a `check` below. */
+/** What an option must be when given; `""`: the core checks it, or a `check` below. One rule for
+ * `null`, as for `undefined`: not given (the default), for a whole record as for one option; only
+ * a wait's `timeoutMs` gives `null` a meaning of its own (no limit), as its type says. */
 type Kind = "string" | "boolean" | "function" | "object" | "signal" | "";
 export type Spec = Readonly<Record<string, Kind>>;
 
@@ -44,9 +46,10 @@ function refuse(field: string, code: string, message: string): never {
  * Refuses an options record that is not an object, an option name the package does not know (with
  * the known name that differs only in case or underscores: `baseUrl` → `baseURL`, `firstPollMs` →
  * `first_poll_ms`), and an option of the wrong JS type, naming it (`where`: the record's path).
+ * Returns the record, `{}` when it was not given.
  */
-export function known(o: unknown, spec: Spec, where = ""): void {
-  if (o === undefined || o === null) return;
+export function known<T extends object>(o: T | null | undefined, spec: Spec, where = ""): T {
+  if (o === undefined || o === null) return {} as T; // every option is optional
   if (typeof o !== "object" || Array.isArray(o)) refuse(where.slice(0, -1) || "options", "invalid_type", `${where.slice(0, -1) || "options"} must be an object`);
   const flat = (s: string): string => s.toLowerCase().replace(/_/g, "");
   const names = Object.keys(spec);
@@ -59,6 +62,7 @@ export function known(o: unknown, spec: Spec, where = ""): void {
     }
     if (!fits(v, kind)) refuse(field, "invalid_type", `${field} must be ${TYPE[kind as Exclude<Kind, "">]}`);
   }
+  return o;
 }
 
 /** Refuses an option that breaks its rule, naming it (`code`: the issue's, as the core's). */

@@ -8,7 +8,7 @@ import * as w from "./gen/usvideo_wasm.js";
 import type { Batch } from "./batch.js";
 import { Ctx, g, J } from "./driver.js";
 import { UsageError } from "./errors.js";
-import { BATCH, CLIENT, CREATE, CREATE_AND_WAIT, check, known, POLL, WAIT, type Spec } from "./options.js";
+import { BATCH, CLIENT, CREATE, CREATE_AND_WAIT, check, known, POLL, WAIT } from "./options.js";
 import type {
   Account, BatchOptions, ClientOptions, CompletedJob, CreateAndWaitOptions, CreatedApiKey, CreateOptions, CreateVideoParams, DeleteResult, Event, Job, JobPage,
   ListParams, PricingTable, RequestOptions, Resolution, WaitOptions,
@@ -39,10 +39,9 @@ const VERSION = "0.1.0";
 const env = (k: string): string | undefined => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[k] || undefined;
 const inspect = Symbol.for("nodejs.util.inspect.custom");
 
-/** The core's wait options from the JS ones. The two the package renames are checked here, by
- * their JS names; the core checks the rest (`poll.first_poll_ms`). */
-function waitSpec(o: WaitOptions, spec: Spec = WAIT): Record<string, unknown> {
-  known(o, spec);
+/** The core's wait options from the JS ones (their names already checked by `known`). The two the
+ * package renames are checked here, by their JS names; the core checks the rest (`poll.first_poll_ms`). */
+function waitSpec(o: WaitOptions): Record<string, unknown> {
   known(o.poll, POLL, "poll.");
   const options: Record<string, unknown> = {};
   const t = o.timeoutMs;
@@ -52,10 +51,7 @@ function waitSpec(o: WaitOptions, spec: Spec = WAIT): Record<string, unknown> {
     check("timeoutMs", t === null || t === Infinity || (Number.isInteger(t) && t >= 0), rule);
     options.timeout_ms = t === Infinity ? null : t;
   }
-  if (o.cancelOnTimeout !== undefined) {
-    check("cancelOnTimeout", typeof o.cancelOnTimeout === "boolean", "true or false", "invalid_type");
-    options.cancel_on_timeout = o.cancelOnTimeout;
-  }
+  if (o.cancelOnTimeout != null) options.cancel_on_timeout = o.cancelOnTimeout;
   if (o.poll) options.poll = o.poll;
   return options;
 }
@@ -84,8 +80,8 @@ export class Videos {
    * against the job list when an outcome is unknown). Returns it as created (`pending`).
    * Loose input is checked by the core: an unknown field is a `ValidationError` naming it.
    */
-  async create(params: CreateVideoParams, o: CreateOptions = {}): Promise<Job> {
-    known(o, CREATE);
+  async create(params: CreateVideoParams, o?: CreateOptions): Promise<Job> {
+    o = known(o, CREATE);
     const [m, gen] = this.#c.start({ machine: "create", request: params, idempotency_key: o.idempotencyKey });
     return (await this.#c.run(m, gen, o)) as Job;
   }
@@ -118,7 +114,8 @@ export class Videos {
    * An abort rejects at once; the core then deletes the job if it was last seen pending (a job
    * not seen yet is left alone: it may be finished).
    */
-  async wait(id: string, o: WaitOptions = {}): Promise<CompletedJob> {
+  async wait(id: string, o?: WaitOptions): Promise<CompletedJob> {
+    o = known(o, WAIT);
     const [m, gen] = this.#c.start({ machine: "job_run_wait", job_id: id, options: waitSpec(o) });
     return (await this.#c.run(m, gen, { signal: o.signal, onEvent: onEvents(o), cleanup: true })) as CompletedJob;
   }
@@ -136,7 +133,7 @@ export class Videos {
    * @throws {ValidationError} naming every bad request (`requests[3].duration`), or a bad option
    * (`maxSpendCents`, also when the estimate is above it).
    */
-  batch(requests: readonly CreateVideoParams[], o: BatchOptions = {}): Promise<Batch> {
+  batch(requests: readonly CreateVideoParams[], o?: BatchOptions): Promise<Batch> {
     return this.#batch(requests, o);
   }
 
@@ -146,20 +143,21 @@ export class Videos {
    * so no job is created or charged twice. Items already done are not yielded again (they are in
    * the summary).
    */
-  resumeBatch(snapshot: string, o: BatchOptions = {}): Promise<Batch> {
+  resumeBatch(snapshot: string, o?: BatchOptions): Promise<Batch> {
     return this.#batch(null, o, snapshot);
   }
 
   /** Starts (or resumes) a batch in the batch module, with the `Batch` driver from its own chunk. */
-  async #batch(requests: readonly CreateVideoParams[] | null, o: BatchOptions, snapshot?: string): Promise<Batch> {
-    known(o, BATCH);
+  async #batch(requests: readonly CreateVideoParams[] | null, o: BatchOptions | undefined, snapshot?: string): Promise<Batch> {
+    o = known(o, BATCH);
     const [started, { Batch }] = await Promise.all([this.#c.startBatch(requests, o, snapshot), import("./batch.js")]);
     return new Batch(this.#c, started, o);
   }
 
   /** Creates a job (at most once) and waits for it. */
-  async createAndWait(params: CreateVideoParams, o: CreateAndWaitOptions = {}): Promise<CompletedJob> {
-    const spec = { machine: "job_run_create_and_wait", request: params, idempotency_key: o.idempotencyKey, options: waitSpec(o, CREATE_AND_WAIT) };
+  async createAndWait(params: CreateVideoParams, o?: CreateAndWaitOptions): Promise<CompletedJob> {
+    o = known(o, CREATE_AND_WAIT);
+    const spec = { machine: "job_run_create_and_wait", request: params, idempotency_key: o.idempotencyKey, options: waitSpec(o) };
     const [m, gen] = this.#c.start(spec);
     return (await this.#c.run(m, gen, { signal: o.signal, onEvent: onEvents(o), cleanup: true })) as CompletedJob;
   }
@@ -229,8 +227,8 @@ export class USVideo {
   readonly baseURL: string;
   readonly #shown: string;
 
-  constructor(options: ClientOptions = {}) {
-    known(options, CLIENT);
+  constructor(options?: ClientOptions) {
+    options = known(options, CLIENT);
     const key = options.apiKey ?? env("USVIDEO_API_KEY");
     const base = options.baseURL ?? env("USVIDEO_BASE_URL") ?? "https://usvideoapi.com/v1";
     if (key?.startsWith("sd_") && inBrowser() && !options.dangerouslyAllowBrowser) {
@@ -244,13 +242,14 @@ export class USVideo {
     const timeoutMs = options.timeoutMs ?? 60_000;
     check("timeoutMs", typeof timeoutMs === "number" && timeoutMs > 0, "a number of milliseconds above 0 (Infinity for no limit)");
     check("requestsPerMinute", isCount(rpm), "a whole number from 0 (no client-side limit) to 4294967295");
-    check("maxRetries", options.maxRetries === undefined || isCount(options.maxRetries), "a whole number from 0 to 4294967295");
+    const maxRetries = options.maxRetries ?? undefined;
+    check("maxRetries", maxRetries === undefined || isCount(maxRetries), "a whole number from 0 to 4294967295");
     const f = options.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
     const ua = `usvideo-js/${VERSION}`;
     const ctx = new Ctx(
       () => [new w.Client(base, key, ua), new w.Limiter(rpm)],
       (m, requests, snapshot, spec, entropy, t) => m.BatchRun.start(base, key ?? "", ua, requests, snapshot, spec, entropy, t),
-      f, timeoutMs, { max_retries: options.maxRetries }, rpm,
+      f, timeoutMs, { max_retries: maxRetries }, rpm,
     );
     this.baseURL = ctx.client.baseURL;
     this.#shown = ctx.client.redactedKey ?? "none";
