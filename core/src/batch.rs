@@ -43,7 +43,7 @@ use crate::retry::{RetryPolicy, Rng};
 use crate::schedule::expected_total_ms;
 use crate::secret::ApiKey;
 use crate::time::Millis;
-use crate::validate::{Issue, IssueCode};
+use crate::validate::{check_fraction, check_gap, check_scale, Issue, IssueCode};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
@@ -94,6 +94,26 @@ impl Default for BatchOptions {
             expected_scale: 1.0,
             retry: RetryPolicy::default(),
         }
+    }
+}
+
+impl BatchOptions {
+    /// The rules of a batch's options, each naming its field: `limits.concurrent_jobs` at least 1
+    /// (0 would never start a job: the batch would end at once with nothing done);
+    /// `poll_interval_ms` from 1 ms to a day (0 is a loop that spends the request budget);
+    /// `likely_from` from 0 to 1; `expected_scale` above 0 and at most 1000.
+    ///
+    /// # Errors
+    /// A validation error listing every broken rule.
+    pub fn check(&self) -> Result<(), Error> {
+        let mut issues = Vec::new();
+        if self.limits.concurrent_jobs == 0 {
+            issues.push(Issue::new("limits.concurrent_jobs", IssueCode::OutOfRange, "limits.concurrent_jobs must be at least 1"));
+        }
+        check_gap("poll_interval_ms", self.poll_interval_ms, 1, &mut issues);
+        check_fraction("likely_from", self.likely_from, &mut issues);
+        check_scale("expected_scale", self.expected_scale, &mut issues);
+        if issues.is_empty() { Ok(()) } else { Err(Error::validation(issues)) }
     }
 }
 
@@ -263,6 +283,7 @@ impl BatchPlan {
     /// # Errors
     /// As [`Batch::new`].
     fn new(requests: Vec<CreateVideoRequest>, entropy: &[u8], options: &BatchOptions) -> Result<Self, Error> {
+        options.check()?;
         let base = IdempotencyKey::from_entropy(entropy).map_err(|i| Error::validation(vec![i]))?;
         let items = requests
             .into_iter()
@@ -282,6 +303,7 @@ impl BatchPlan {
     /// # Errors
     /// As [`Batch::resume`].
     fn resume(snapshot: BatchSnapshot, seed: u64, options: &BatchOptions, now: Millis) -> Result<Self, Error> {
+        options.check()?;
         if snapshot.version != 1 {
             return Err(Error::validation(vec![Issue::new("snapshot.version", IssueCode::InvalidChoice, "this SDK reads batch snapshots of version 1")]));
         }

@@ -93,13 +93,26 @@ pub struct JobRun {
     result: Option<Result<Job, Error>>,
 }
 
+impl WaitOptions {
+    /// Refuses a poll policy that breaks its rules ([`PollPolicy::check`]), naming `poll.…`.
+    ///
+    /// # Errors
+    /// A validation error listing every broken rule.
+    pub fn check(&self) -> Result<(), Error> {
+        let mut issues = Vec::new();
+        self.poll.check("poll.", &mut issues);
+        if issues.is_empty() { Ok(()) } else { Err(Error::validation(issues)) }
+    }
+}
+
 impl JobRun {
     /// Waits for an existing job; the first poll goes out at once.
     ///
     /// # Errors
-    /// A validation error on `id`.
+    /// A validation error on `id` or on an option ([`WaitOptions::check`]).
     pub fn wait(config: &ClientConfig, key: &ApiKey, id: &str, options: WaitOptions, seed: u64, now: Millis) -> Result<Self, Error> {
         crate::validate::validate_job_id(id).map_err(|i| Error::validation(vec![i]))?;
+        options.check()?;
         let mut run = JobRun::blank(config, key, options, seed, now, Phase::Sleeping(now));
         run.job_id = Some(id.to_owned());
         Ok(run)
@@ -108,8 +121,9 @@ impl JobRun {
     /// Creates a job (at most once: see [`Create`]) and waits for it.
     ///
     /// # Errors
-    /// A validation error listing every violated rule.
+    /// A validation error listing every violated rule, or on an option ([`WaitOptions::check`]).
     pub fn create_and_wait(config: &ClientConfig, key: &ApiKey, req: CreateVideoRequest, idempotency_key: &IdempotencyKey, options: WaitOptions, seed: u64, now: Millis) -> Result<Self, Error> {
+        options.check()?;
         let deadline = options.timeout_ms.map(|t| now.plus(t));
         let create = Create::new(config, key, req, idempotency_key, options.retry, seed ^ 0x5EED, deadline, 0)?;
         Ok(JobRun::blank(config, key, options, seed, now, Phase::Creating(create)))

@@ -11,8 +11,11 @@
 //! validator tell `5`, `5.0` and `18446744073709551616` apart.
 //!
 //! Rules:
-//! - Input is UTF-8; anything else, a control character inside a string, a lone surrogate escape,
-//!   trailing text, or nesting deeper than [`MAX_DEPTH`] is an [`Error`], never a panic.
+//! - Input is UTF-8; anything else, a control character inside a string, trailing text, or
+//!   nesting deeper than [`MAX_DEPTH`] is an [`Error`], never a panic.
+//! - A lone surrogate escape (`\ud800` without its pair: JS's `JSON.stringify` and Python's
+//!   `json.dumps` write one for half an emoji cut off by slicing) is read as U+FFFD, as a UTF-8
+//!   encoder would send it: a prompt with one is a prompt, not text that "is not JSON".
 //! - Object members keep their order; a repeated key keeps every occurrence ([`Json::get`] returns
 //!   the last, like serde_json's `Value`; a typed read reports a duplicate field).
 //! - A number is read as an integer only when its text is one (`5`, `-3`); `5.0` and `5e0` are not.
@@ -277,23 +280,20 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// The character of a `\u` escape (after the `u`), a surrogate pair read whole.
+    /// The character of a `\u` escape (after the `u`), a surrogate pair read whole; a lone
+    /// surrogate is U+FFFD (an escape after it that is not its pair is left to be read next).
     fn unicode(&mut self) -> Result<char, Error> {
         let hi = self.hex4()?;
-        let code = if (0xD800..0xDC00).contains(&hi) {
-            if self.s.get(self.at..self.at + 2) != Some(b"\\u") {
-                return Err(self.fail("lone surrogate in a \\u escape"));
-            }
+        if (0xD800..0xDC00).contains(&hi) && self.s.get(self.at..self.at + 2) == Some(b"\\u") {
+            let back = self.at;
             self.at += 2;
             let lo = self.hex4()?;
-            if !(0xDC00..0xE000).contains(&lo) {
-                return Err(self.fail("lone surrogate in a \\u escape"));
+            if (0xDC00..0xE000).contains(&lo) {
+                return Ok(char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)).unwrap_or(char::REPLACEMENT_CHARACTER));
             }
-            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-        } else {
-            hi
-        };
-        char::from_u32(code).ok_or_else(|| self.fail("lone surrogate in a \\u escape"))
+            self.at = back;
+        }
+        Ok(char::from_u32(hi).unwrap_or(char::REPLACEMENT_CHARACTER))
     }
 
     fn array(&mut self, depth: usize) -> Result<Json<'a>, Error> {
@@ -936,14 +936,25 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_json() {
-        let cases: [&[u8]; 17] = [
-            b"", b"nul", b"01", b"1.", b"-", b"1e", b"[1,]", b"{\"a\" 1}", b"{a:1}", b"\"\\x\"", b"\"\\ud800\"", b"\"\\udc00\"", b"\"a\nb\"", b"1 2", b"\"abc",
+        let cases: [&[u8]; 16] = [
+            b"", b"nul", b"01", b"1.", b"-", b"1e", b"[1,]", b"{\"a\" 1}", b"{a:1}", b"\"\\x\"", b"\"\\ud800\\u00\"", b"\"a\nb\"", b"1 2", b"\"abc",
             b"\xff", b"{\"a\":1,}",
         ];
         for c in cases {
             assert!(parse(c).is_err(), "{:?}", String::from_utf8_lossy(c));
             assert!(serde_json::from_slice::<serde_json::Value>(c).is_err(), "serde_json accepts {:?}", String::from_utf8_lossy(c));
         }
+    }
+
+    #[test]
+    fn a_lone_surrogate_is_the_replacement_character() {
+        let text = |j: &str| parse(j.as_bytes()).ok().and_then(|v| v.as_str().map(str::to_owned));
+        assert_eq!(text(r#""a\ud800""#).as_deref(), Some("a\u{FFFD}"));
+        assert_eq!(text(r#""\udc00b""#).as_deref(), Some("\u{FFFD}b"));
+        // The escape after a lone high surrogate is its own character, not lost with it.
+        assert_eq!(text(r#""\ud800\u0041""#).as_deref(), Some("\u{FFFD}A"));
+        assert_eq!(text(r#""\ud800\ud83d\ude00""#).as_deref(), Some("\u{FFFD}\u{1F600}"));
+        assert_eq!(text(r#""\ud83d\ude00""#).as_deref(), Some("\u{1F600}"));
     }
 
     #[test]

@@ -77,12 +77,17 @@ impl ClientConfig {
     /// A config for `base_url` (a proxy, the emulator, staging), trailing slashes removed.
     ///
     /// # Errors
-    /// An issue on `base_url` when it is not an absolute `http`/`https` URL or holds a query or
-    /// fragment.
+    /// An issue on `base_url` when it is not an absolute `http`/`https` URL, holds a query or
+    /// fragment, or holds credentials (`user:password@`): a URL is shown in errors and logs, where
+    /// a password must never be, and `fetch` refuses such URLs anyway. No message repeats the URL.
     pub fn new(base_url: &str) -> Result<Self, Issue> {
         let trimmed = base_url.trim_end_matches('/');
         if !validate::is_http_url(trimmed) || trimmed.contains(['?', '#']) {
             return Err(Issue::new("base_url", IssueCode::InvalidUrl, "base_url must be an absolute http or https URL without query or fragment"));
+        }
+        let authority = trimmed.split('/').nth(2).unwrap_or("");
+        if authority.contains('@') {
+            return Err(Issue::new("base_url", IssueCode::InvalidUrl, "base_url must not hold a user name or password: the URL shows in errors and logs"));
         }
         Ok(ClientConfig { base_url: trimmed.to_owned(), user_agent: default_user_agent() })
     }
@@ -255,6 +260,17 @@ mod tests {
         }
         assert!(ClientConfig::new("h/v1").is_err());
         assert!(ClientConfig::new("http://h/v1?x=1").is_err());
+    }
+
+    #[test]
+    fn refuses_credentials_in_the_base_url_without_repeating_them() {
+        for base in ["http://user:hunter2@h/v1", "https://hunter2@h", "HTTPS://u:hunter2@h:8080/v1/"] {
+            let issue = ClientConfig::new(base).unwrap_err();
+            assert_eq!((issue.field.as_str(), issue.code), ("base_url", IssueCode::InvalidUrl));
+            assert!(!issue.message.contains("hunter2"), "{}", issue.message);
+        }
+        // An `@` past the host is a path, not credentials.
+        assert!(ClientConfig::new("http://h/v1/@team").is_ok());
     }
 
     #[test]

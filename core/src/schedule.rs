@@ -9,6 +9,7 @@
 //! learn from finished jobs.
 
 use crate::model::{Job, JobStatus, Resolution};
+use crate::validate::{check_gap, check_scale, Issue};
 use serde::Serialize;
 
 /// The knobs of the poll schedule.
@@ -48,6 +49,18 @@ pub fn expected_total_ms(resolution: Resolution, duration: u32) -> u64 {
 }
 
 impl PollPolicy {
+    /// The rules of a poll policy, each naming its field under `at` (`poll.`): `first_poll_ms` at
+    /// most a day; `min_interval_ms` from 1 ms to a day; `max_interval_ms` from `min_interval_ms`
+    /// to a day (below it the schedule would poll at the minimum for ever, burning the rate limit);
+    /// `expected_scale` above 0 and at most 1000.
+    pub fn check(&self, at: &str, issues: &mut Vec<Issue>) {
+        let field = |name: &str| [at, name].concat();
+        check_gap(&field("first_poll_ms"), self.first_poll_ms, 0, issues);
+        check_gap(&field("min_interval_ms"), self.min_interval_ms, 1, issues);
+        check_gap(&field("max_interval_ms"), self.max_interval_ms, self.min_interval_ms.max(1), issues);
+        check_scale(&field("expected_scale"), self.expected_scale, issues);
+    }
+
     /// The expected total time of `job` under this policy's scale.
     #[must_use]
     pub fn expected_ms(&self, job: Option<&Job>) -> u64 {

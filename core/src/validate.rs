@@ -426,6 +426,32 @@ pub fn validate_job_id(id: &str) -> Result<(), Issue> {
     Ok(())
 }
 
+/// The longest time in ms an option of the poll schedule may ask for (a first poll, a gap): a day.
+/// Longer is a mistake (a wait would never poll), not a schedule.
+pub const MAX_GAP_MS: u64 = 86_400_000;
+
+/// Refuses a time in ms of the poll schedule (`field`) outside `least..=MAX_GAP_MS`.
+pub(crate) fn check_gap(field: &str, ms: u64, least: u64, issues: &mut Vec<Issue>) {
+    if !(least..=MAX_GAP_MS).contains(&ms) {
+        issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} must be from {least} to {MAX_GAP_MS} ms (a day); got {ms}")));
+    }
+}
+
+/// Refuses a scale of the model's expected times (`field`) that is not above 0 (0 or less would
+/// mean "at once", and was read as the default), or above 1000.
+pub(crate) fn check_scale(field: &str, x: f64, issues: &mut Vec<Issue>) {
+    if !(x > 0.0 && x <= 1000.0) {
+        issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} must be a number above 0 and at most 1000")));
+    }
+}
+
+/// Refuses a fraction (`field`) outside 0 to 1.
+pub(crate) fn check_fraction(field: &str, x: f64, issues: &mut Vec<Issue>) {
+    if !(0.0..=1.0).contains(&x) {
+        issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} must be a number from 0 to 1")));
+    }
+}
+
 /// Checks paging: `limit` 1 to 100.
 ///
 /// # Errors
@@ -552,5 +578,50 @@ mod tests {
         assert!(!is_http_url("https://"));
         assert!(!is_http_url("https://a b"));
         assert!(!is_http_url("/relative"));
+    }
+
+    /// The fields an options check refused, in order.
+    fn refused(r: Result<(), crate::error::Error>) -> Vec<String> {
+        r.err().map(|e| e.issues.into_iter().map(|i| i.field).collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_wait_refuses_a_poll_schedule_that_would_burn_the_rate_limit_or_never_poll() {
+        use crate::job::WaitOptions;
+        let mut o = WaitOptions::default();
+        assert!(o.check().is_ok());
+        o.poll.min_interval_ms = 10;
+        o.poll.max_interval_ms = 5;
+        o.poll.first_poll_ms = MAX_GAP_MS + 1;
+        o.poll.expected_scale = 0.0;
+        assert_eq!(refused(o.check()), ["poll.first_poll_ms", "poll.max_interval_ms", "poll.expected_scale"]);
+        let e = o.check().unwrap_err();
+        assert!(e.issues.iter().all(|i| i.code == IssueCode::OutOfRange && i.message.starts_with(&i.field)), "{e:?}");
+        assert!(e.issues.iter().any(|i| i.message == "poll.max_interval_ms must be from 10 to 86400000 ms (a day); got 5"), "{e:?}");
+        for scale in [-1.0, f64::NAN, f64::INFINITY, 1000.5] {
+            o.poll = crate::schedule::PollPolicy { expected_scale: scale, ..Default::default() };
+            assert_eq!(refused(o.check()), ["poll.expected_scale"], "{scale}");
+        }
+        o.poll = crate::schedule::PollPolicy { first_poll_ms: 0, min_interval_ms: 0, max_interval_ms: 0, expected_scale: 0.005 };
+        assert_eq!(refused(o.check()), ["poll.min_interval_ms", "poll.max_interval_ms"]);
+        o.poll = crate::schedule::PollPolicy { first_poll_ms: 0, min_interval_ms: 1, max_interval_ms: 1, expected_scale: 0.005 };
+        assert!(o.check().is_ok());
+    }
+
+    #[test]
+    fn a_batch_refuses_options_that_would_never_start_or_would_loop() {
+        use crate::batch::BatchOptions;
+        let mut o = BatchOptions::default();
+        assert!(o.check().is_ok());
+        o.limits.concurrent_jobs = 0;
+        o.poll_interval_ms = 0;
+        o.likely_from = 1.5;
+        o.expected_scale = -1.0;
+        assert_eq!(refused(o.check()), ["limits.concurrent_jobs", "poll_interval_ms", "likely_from", "expected_scale"]);
+        o = BatchOptions { likely_from: 0.0, poll_interval_ms: 1, expected_scale: 1000.0, ..BatchOptions::default() };
+        o.limits.concurrent_jobs = 1;
+        assert!(o.check().is_ok());
+        o.likely_from = f64::NAN;
+        assert_eq!(refused(o.check()), ["likely_from"]);
     }
 }

@@ -499,7 +499,7 @@ fn setup() -> (ClientConfig, ApiKey, IdempotencyKey) {
 }
 
 fn arb_options() -> impl Strategy<Value = WaitOptions> {
-    (1u64..=900_000, any::<bool>(), 0u32..=5, prop_oneof![Just(1.0f64), 0.0f64..4.0]).prop_map(|(timeout, cancel_on_timeout, max_retries, scale)| {
+    (1u64..=900_000, any::<bool>(), 0u32..=5, prop_oneof![Just(1.0f64), 0.01f64..4.0]).prop_map(|(timeout, cancel_on_timeout, max_retries, scale)| {
         let mut o = WaitOptions { timeout_ms: Some(timeout), cancel_on_timeout, ..WaitOptions::default() };
         o.retry.max_retries = max_retries;
         o.poll.expected_scale = scale;

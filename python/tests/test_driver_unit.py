@@ -29,6 +29,10 @@ def make(handler: httpx.MockTransport, **kw: object) -> usvideo.Client:
         (dict(timeout=float("nan")), "timeout"),
         (dict(poll={"first_poll_ms": -1}), "poll.first_poll_ms"),
         (dict(poll={"max_interval_ms": "5"}), "poll.max_interval_ms"),
+        # The core's rules of a poll schedule: one that would burn the rate limit or never poll.
+        (dict(poll={"min_interval_ms": 10, "max_interval_ms": 5}), "poll.max_interval_ms"),
+        (dict(poll={"expected_scale": 0}), "poll.expected_scale"),
+        (dict(poll={"first_poll_ms": 99_999_999_999}), "poll.first_poll_ms"),
     ],
 )
 def test_bad_wait_options_are_refused_by_name_before_sending(kw: Dict[str, Any], field: str) -> None:
@@ -59,7 +63,15 @@ def test_bad_client_options_are_refused_by_name(kw: Dict[str, Any], field: str) 
 
 @pytest.mark.parametrize(
     "kw, field",
-    [(dict(poll_interval=-5), "poll_interval"), (dict(concurrent_jobs=-1), "concurrent_jobs"), (dict(requests_per_minute=1.5), "requests_per_minute"), (dict(max_spend_cents=-1), "max_spend_cents")],
+    [
+        (dict(poll_interval=-5), "poll_interval"),
+        (dict(concurrent_jobs=-1), "concurrent_jobs"),
+        (dict(concurrent_jobs=0), "concurrent_jobs"),
+        (dict(requests_per_minute=1.5), "requests_per_minute"),
+        (dict(max_spend_cents=-1), "max_spend_cents"),
+        (dict(expected_scale=0), "expected_scale"),
+        (dict(expected_scale=-1.0), "expected_scale"),
+    ],
 )
 def test_bad_batch_options_are_refused_by_name(kw: Dict[str, Any], field: str) -> None:
     with make(httpx.MockTransport(lambda r: httpx.Response(200, json=JOB))) as c:

@@ -93,7 +93,9 @@ test("refused beyond maxSpendCents or the balance, before anything is sent", asy
     (e) => e instanceof usv.ValidationError && e.field === "maxSpendCents" && /above maxSpendCents/.test(e.message) && e.issues[0].field === "maxSpendCents",
   );
   // A bad option is named as the caller wrote it, not by the core's wire name.
-  for (const [o, field] of /** @type {[any, string][]} */ ([[{ concurrentJobs: -1 }, "concurrentJobs"], [{ requestsPerMinute: 1.5 }, "requestsPerMinute"], [{ pollIntervalMs: "5" }, "pollIntervalMs"], [{ maxSpendCents: -5 }, "maxSpendCents"]])) {
+  for (const [o, field] of /** @type {[any, string][]} */ ([[{ concurrentJobs: -1 }, "concurrentJobs"], [{ requestsPerMinute: 1.5 }, "requestsPerMinute"], [{ pollIntervalMs: "5" }, "pollIntervalMs"], [{ maxSpendCents: -5 }, "maxSpendCents"],
+    // Values the core refuses by its rules: a batch that would never start, or would loop on lists.
+    [{ concurrentJobs: 0 }, "concurrentJobs"], [{ pollIntervalMs: 0 }, "pollIntervalMs"], [{ likelyFrom: 5 }, "likelyFrom"], [{ expectedScale: 0 }, "expectedScale"], [{ expectedScale: -1 }, "expectedScale"]])) {
     await assert.rejects(client.videos.batch(requests(2), o), (e) => e instanceof usv.ValidationError && e.field === field && e.message.startsWith(field), JSON.stringify(o));
   }
   await assert.rejects(

@@ -111,7 +111,7 @@ test("pricing needs no key; account reports the balance", async () => {
   const table = await anon.pricing.retrieve();
   assert.deepEqual(table, { "720p": { per_second: 0.06 }, "1080p": { per_second: 0.24 }, "2k": { per_second: 0.36 } });
   assert.equal(estimateCost({ resolution: "2k", duration: 3 }, table), 108);
-  await assert.rejects(anon.account.retrieve(), (e) => e instanceof usv.ValidationError && e.field === "api_key");
+  await assert.rejects(anon.account.retrieve(), (e) => e instanceof usv.ValidationError && e.field === "apiKey");
   const { acct, client } = await fresh(4_321);
   const a = await client.account.retrieve();
   assert.equal(a.balance_cents, 4_321);
@@ -209,9 +209,9 @@ test("validation happens before sending: nothing reaches the network", async () 
   );
   await assert.rejects(client.videos.retrieve("../account"), (e) => e instanceof usv.ValidationError && e.field === "id");
   assert.equal(rec.calls.length, 0);
-  assert.throws(() => new USVideo({ apiKey: "pk_live_123456789", baseURL: emu.api }), (e) => e instanceof usv.ValidationError && e.field === "api_key");
+  assert.throws(() => new USVideo({ apiKey: "pk_live_123456789", baseURL: emu.api }), (e) => e instanceof usv.ValidationError && e.field === "apiKey");
   assert.throws(() => new USVideo({ apiKey: "sd_abc\r\nX-Evil: 1", baseURL: emu.api }), (e) => e instanceof usv.ValidationError);
-  assert.throws(() => new USVideo({ apiKey: "sd_abcdefgh12345", baseURL: "ftp://x" }), (e) => e instanceof usv.ValidationError && e.field === "base_url");
+  assert.throws(() => new USVideo({ apiKey: "sd_abcdefgh12345", baseURL: "ftp://x" }), (e) => e instanceof usv.ValidationError && e.field === "baseURL");
 });
 
 test("every status maps to its error class, with status, code, requestId", async () => {
@@ -297,6 +297,13 @@ test("a wait's bad options are refused by the names the caller wrote, before any
     [{ poll: { first_poll_ms: -1 } }, "poll.first_poll_ms", "invalid_type"],
     [{ poll: { max_interval_ms: "5" } }, "poll.max_interval_ms", "invalid_type"],
     [{ poll: 7 }, "poll", "invalid_type"],
+    [{ timeoutMs: 1e300 }, "timeoutMs", "out_of_range"],
+    // The core's rules of a poll schedule: one that would burn the rate limit or never poll.
+    [{ poll: { min_interval_ms: 10, max_interval_ms: 5 } }, "poll.max_interval_ms", "out_of_range"],
+    [{ poll: { min_interval_ms: 0 } }, "poll.min_interval_ms", "out_of_range"],
+    [{ poll: { expected_scale: 0 } }, "poll.expected_scale", "out_of_range"],
+    [{ poll: { expected_scale: -1 } }, "poll.expected_scale", "out_of_range"],
+    [{ poll: { first_poll_ms: 99_999_999_999 } }, "poll.first_poll_ms", "out_of_range"],
   ];
   for (const [o, field, code] of cases) {
     const check = (/** @type {any} */ e) => e instanceof usv.ValidationError && e.field === field && e.issues[0].code === code && e.message.startsWith(field);
@@ -876,6 +883,96 @@ test("a panic in the module becomes InternalError and the module is reset", asyn
   assert.throws(() => /** @type {any} */ (usv)._debugPanic(), usv.InternalError);
   assert.throws(() => /** @type {any} */ (usv)._debugPanic(), usv.InternalError);
   assert.equal((await client.videos.create(text)).status, "pending");
+});
+
+test("a sloppy argument is a ValidationError naming it, saying what it got (a Promise, a job), never a TypeError", async () => {
+  const rec = recording();
+  const { client } = await fresh(5_000, { fetch: rec.fetch });
+  /** @type {any} */
+  const loose = client;
+  const job = { id: "job_1", status: "pending" };
+  /** @type {[() => Promise<unknown>, string, RegExp][]} */
+  const cases = [
+    [() => loose.videos.retrieve(123), "id", /got number/],
+    [() => loose.videos.retrieve(Promise.resolve("job_1")), "id", /a Promise \(is an `await` missing\?\)/],
+    [() => loose.videos.wait(job), "id", /pass its `id`/],
+    [() => loose.videos.delete({}), "id", /got object/],
+    [() => loose.apiKeys.create(), "jwt", /JWT is required/],
+    [() => loose.apiKeys.create("a.b.c"), "params", /params must be an object/],
+    [() => loose.apiKeys.create({ jwt: 123 }), "jwt", /got number/],
+    [() => loose.apiKeys.create({ jwt: "a.b.c", nmae: "x" }), "nmae", /unknown option `nmae`/],
+    [() => loose.videos.resumeBatch({ version: 1 }), "snapshot", /got object/],
+    [() => loose.videos.resumeBatch(null), "snapshot", /got null/],
+    [() => loose.videos.create({ ...text, duration: 5n }), "duration", /integer/],
+    [() => loose.videos.create(Object.assign({ ...text }, { self: null })), "self", /unknown/],
+    [() => { const o = { ...text, extra: {} }; o.extra = o; return loose.videos.create(o); }, "input", /JSON data/],
+    [() => loose.videos.create(text, { idempotencyKey: "" }), "idempotencyKey", /idempotency key is 1 to 255/],
+  ];
+  for (const [call, field, message] of cases) {
+    const p = call(); // never a synchronous throw
+    assert.ok(p instanceof Promise, field);
+    await assert.rejects(p, (e) => e instanceof usv.ValidationError && e.field === field && message.test(e.message), `${field}: ${message}`);
+  }
+  assert.equal(rec.calls.length, 0);
+  // Half an emoji (a lone surrogate) is sent as U+FFFD, as any UTF-8 encoder would: not "internal".
+  const cut = "a drone shot 🌄".slice(0, -1);
+  assert.equal((await client.videos.create({ ...text, prompt: cut })).prompt, "a drone shot \ufffd");
+});
+
+test("client options are named as written (apiKey, baseURL), and a value from the environment says so; no credentials in a baseURL", () => {
+  assert.throws(() => new USVideo({ apiKey: "nonsense", baseURL: emu.api }), (e) => e instanceof usv.ValidationError && e.field === "apiKey" && e.issues[0].field === "apiKey");
+  assert.throws(() => new USVideo({ apiKey: "sd_test_key_000000001", baseURL: "not a url" }), (e) => e instanceof usv.ValidationError && e.field === "baseURL");
+  process.env.USVIDEO_BASE_URL = "localhost:8080/v1";
+  try {
+    assert.throws(() => new USVideo({ apiKey: "sd_test_key_000000001" }), (e) => e instanceof usv.ValidationError && e.field === "baseURL" && /from USVIDEO_BASE_URL/.test(e.message));
+  } finally {
+    delete process.env.USVIDEO_BASE_URL;
+  }
+  // fetch refuses such URLs anyway, and the password would show wherever the URL does.
+  assert.throws(() => new USVideo({ apiKey: "sd_test_key_000000001", baseURL: "http://user:hunter2@127.0.0.1:1/v1" }), (e) => {
+    assert.ok(e instanceof usv.ValidationError && e.field === "baseURL");
+    for (const shown of [String(e), JSON.stringify(e), e.stack ?? "", inspect(e)]) assert.ok(!shown.includes("hunter2"), shown);
+    return true;
+  });
+});
+
+test("a custom fetch that spreads init.headers keeps the key; one that resolves to no Response says so", async () => {
+  const { acct } = await fresh();
+  const seen = [];
+  const spreading = new USVideo({
+    apiKey: acct.api_key, baseURL: emu.api,
+    fetch: (u, init) => {
+      seen.push(init);
+      return fetch(u, { ...init, headers: { ...init?.headers, "X-Trace": "1" } });
+    },
+  });
+  assert.equal((await spreading.account.retrieve()).balance_cents, 5_000);
+  const broken = new USVideo({ apiKey: acct.api_key, baseURL: emu.api, maxRetries: 0, fetch: /** @type {any} */ (async () => undefined) });
+  await assert.rejects(broken.account.retrieve(), (e) => e instanceof usv.APIConnectionError && /the `fetch` option resolved to undefined, not a Response/.test(e.message));
+});
+
+test("a callback that throws or rejects ends the call with its error, as an abort would: a pending job is deleted, nothing is left unhandled", async () => {
+  const { acct, client } = await fresh();
+  const boom = new Error("my callback failed");
+  // Thrown on the create: the job, still pending, is deleted and refunded.
+  await assert.rejects(client.videos.createAndWait(text, { poll: FAST_POLL, onEvent: (e) => { if (e.type === "created") throw boom; } }), (e) => e === boom);
+  const l = await emu.ledger(acct.email);
+  assert.deepEqual([l.jobs_created, l.active_jobs, l.balance_cents], [1, 0, l.deposits_cents], "the job was deleted and refunded");
+  // Rejected by an async onProgress: the call rejects with it (the process does not die of an unhandled rejection).
+  await assert.rejects(client.videos.createAndWait({ ...text, duration: 1 }, { poll: FAST_POLL, onProgress: async () => { throw boom; } }), (e) => e === boom);
+  // In a batch: the next() waiting rejects with it; the batch is paused, not cancelled, and goes on.
+  let once = true;
+  const onProgress = () => {
+    if (once) {
+      once = false;
+      throw boom;
+    }
+  };
+  const batch = await client.videos.batch([{ ...text, duration: 1 }], { expectedScale: 0.01, pollIntervalMs: 100, onProgress });
+  await assert.rejects(batch.next(), (e) => e === boom);
+  const rest = [];
+  for await (const item of batch) rest.push(item.job?.status);
+  assert.deepEqual(rest, ["completed"]);
 });
 
 test("the environment supplies the key and base URL", async () => {

@@ -2,7 +2,7 @@
 // (with the batch module) the first time a batch is made, so apps that never make one never load it.
 
 import type * as wb from "./gen/usvideo_batch.js";
-import { abortError, batchGeneration, g, now, P, sleep, type Ctx, type Out } from "./driver.js";
+import { abortError, batchGeneration, callBack, g, now, P, sleep, type Ctx, type Out } from "./driver.js";
 import { errorFromRecord, type USVideoError } from "./errors.js";
 import type { BatchEvent, BatchItem, BatchOptions, BatchProgress, BatchSummary, CompletedJob, ErrorRecord, Job } from "./types.js";
 
@@ -27,9 +27,11 @@ function item(r: Omit<ItemRecord, "type">, aborted?: unknown): BatchItem {
  * at the service), and iterating again continues. Made by `await client.videos.batch(…)`.
  *
  * If the whole batch fails (the balance is short, the key is refused), `next()` rejects with that
- * error once, then the iteration ends.
+ * error once, then the iteration ends. A callback (`onProgress`, `onEvent`) that throws, or whose
+ * promise rejects, rejects the next `next()` with its error: the batch is paused, not cancelled.
  */
-export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefined> {
+// One type argument: the declarations then read in TypeScript before 5.6 too.
+export class Batch implements AsyncIterableIterator<BatchItem> {
   readonly #c: Ctx;
   readonly #m: wb.BatchRun;
   readonly #gen: number;
@@ -43,6 +45,9 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
   #end?: { snapshot: string; progress: BatchProgress };
   #lock: Promise<unknown> = Promise.resolve();
   #wake = new AbortController();
+  /** What a callback threw (or its promise rejected with), for the next `next()` to reject with. */
+  #callbackError?: { error: unknown };
+  readonly #fail = (error: unknown): void => void (this.#callbackError ??= { error });
   /** The signal's reason once it aborted the batch. */
   #aborted?: unknown;
   readonly #onAbort = (): void => {
@@ -139,6 +144,12 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
   async #pump(untilItem: boolean): Promise<void> {
     const [m, c, gen, o] = [this.#m, this.#c, this.#gen, this.#o];
     while (!this.#end) {
+      // A callback's error rejects the `next()` that is waiting (a cancel sees the batch through).
+      const failed = this.#callbackError;
+      if (failed && untilItem) {
+        this.#callbackError = undefined;
+        throw failed.error;
+      }
       if (untilItem && !this.#cancelling && this.#items.length) return;
       const out: Exclude<Out, { t: "event" }> | { t: "event"; event: BatchEvent | ItemRecord } = P(g(() => m.poll(now()), gen, true));
       if (out.t === "send") {
@@ -160,9 +171,9 @@ export class Batch implements AsyncIterableIterator<BatchItem, undefined, undefi
         else {
           if (e.type === "batch_progress" && o.onProgress) {
             const { type: _, ...p } = e;
-            o.onProgress(p);
+            callBack(o.onProgress, p, this.#fail);
           }
-          o.onEvent?.(e);
+          callBack(o.onEvent, e, this.#fail);
         }
       } else if (out.t === "wait") {
         await sleep(out.until - now(), this.#wake.signal);

@@ -8,8 +8,8 @@ import * as w from "./gen/usvideo_wasm.js";
 // module cannot be tree-shaken: apps that never run a batch do not download it). Types only here.
 import type * as wb from "./gen/usvideo_batch.js";
 import { AbortError, InternalError, UsageError, ValidationError, errorFromRecord } from "./errors.js";
-import { BATCH_NAMES, known, REQUEST } from "./options.js";
-import type { BatchOptions, ErrorRecord, Event, Job, JobPage, ListParams, RequestOptions } from "./types.js";
+import { BATCH_NAMES, JS_NAMES, known, refuse, REQUEST } from "./options.js";
+import type { BatchOptions, ErrorRecord, Event, Job, JobPage, ListParams, Progress, RequestOptions } from "./types.js";
 
 // ------------------------------------------------------------------------------------------------
 // The WebAssembly boundary: the panic guard
@@ -41,7 +41,7 @@ export function g<T>(f: () => T, gen?: number, batch = false): T {
   try {
     return f();
   } catch (e) {
-    if (typeof e === "string") throw errorFromRecord(JSON.parse(e));
+    if (typeof e === "string") throw jsNames(errorFromRecord(JSON.parse(e)));
     if (e instanceof WebAssembly.RuntimeError || (e instanceof Error && /recursive use|null pointer|unreachable/.test(e.message))) {
       reset(batch);
       throw new InternalError(`internal error in the usvideo WebAssembly module (it was reset; please report this): ${e.message}`, { kind: "internal", code: "internal" });
@@ -78,19 +78,32 @@ function loadBatch(): Promise<BatchModule> {
   return loading;
 }
 
-/** Renames field `from` of a validation error (and of its issues, and in their messages) to `to`. */
-function renameField(e: ValidationError, from: string, to: string): void {
-  const swap = <T extends { field?: string; message: string }>(x: T): T =>
-    x.field === from ? { ...x, field: to, message: x.message.split(from).join(to) } : x;
+/** A refusal of the core with each option named as the caller wrote it (`base_url` → `baseURL`,
+ * `limits.concurrent_jobs` → `concurrentJobs`): its fields, and their names in its messages. */
+function jsNames<E extends Error>(e: E): E {
+  if (!(e instanceof ValidationError)) return e;
+  const name = (field?: string): string | undefined => JS_NAMES.find(([, n]) => n === field)?.[0];
+  const swap = <T extends { field?: string; message: string }>(x: T): T => {
+    const to = name(x.field);
+    return to ? { ...x, field: to, message: x.message.split(x.field as string).join(to) } : x;
+  };
   const r = e as { -readonly [K in keyof ValidationError]: ValidationError[K] };
   ({ field: r.field, message: r.message } = swap({ field: e.field, message: e.message }));
   r.issues = e.issues.map(swap);
+  return e;
 }
 
-/** JSON for the core. A number JSON cannot hold (`NaN`, `±Infinity`) is sent as its text, so
- * that the core refuses it by type, naming the field, instead of reading the `null`
- * `JSON.stringify` would write (which means "default" or "none"). */
-export const J = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? String(x) : x)) ?? "null"; // `undefined` itself: absent
+/** JSON for the core. A number JSON cannot hold (`NaN`, `±Infinity`) or a `bigint` is sent as its
+ * text, so that the core refuses it by type, naming the field, instead of reading the `null`
+ * `JSON.stringify` would write (which means "default" or "none") or a TypeError. Input that is
+ * not JSON data at all (a cycle) is a `ValidationError`. */
+export function J(v: unknown): string {
+  try {
+    return JSON.stringify(v, (_k, x) => ((typeof x === "number" && !Number.isFinite(x)) || typeof x === "bigint" ? String(x) : x)) ?? "null"; // `undefined` itself: absent
+  } catch (e) {
+    refuse("input", "invalid_type", `input must be JSON data: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
+  }
+}
 export const P = JSON.parse;
 
 // ------------------------------------------------------------------------------------------------
@@ -197,6 +210,21 @@ async function readCapped(res: Response): Promise<Uint8Array | null> {
   return out;
 }
 
+/** Calls a callback of the caller's. What it throws, or what a promise it returns rejects with,
+ * goes to `failed`: it ends the call, and is never an unhandled rejection that stops the process. */
+export function callBack<A>(f: ((a: A) => unknown) | null | undefined, a: A, failed: (error: unknown) => void): void {
+  if (!f) return;
+  try {
+    const r = f(a) as { then?: unknown } | null | undefined;
+    if (typeof r?.then === "function") (r as PromiseLike<unknown>).then(undefined, failed);
+  } catch (error) {
+    failed(error);
+  }
+}
+
+/** Whether a `fetch` gave something that reads like a `Response` (of any realm). */
+const isResponse = (r: unknown): r is Response => typeof r === "object" && r !== null && typeof (r as Response).status === "number" && typeof (r as Response).headers?.forEach === "function";
+
 /** What a client shares between its calls. */
 export class Ctx {
   gen = -1;
@@ -238,17 +266,11 @@ export class Ctx {
     const reqs = snapshot === undefined ? J(requests) : undefined;
     const options = J(spec);
     const mod = await loadBatch();
-    try {
-      return [g(() => this.makeBatch(mod, reqs, snapshot, options, random(24), now()), undefined, true), batchGeneration];
-    } catch (e) {
-      // The core names an option by its wire name; the caller wrote the JS one.
-      if (e instanceof ValidationError) for (const [k, n] of BATCH_NAMES) renameField(e, n, k);
-      throw e;
-    }
+    return [g(() => this.makeBatch(mod, reqs, snapshot, options, random(24), now()), undefined, true), batchGeneration];
   }
 
   /** One API call with the core's retries; the parsed 2xx body. */
-  async call<T>(call: Record<string, unknown>, o?: RequestOptions): Promise<T> {
+  async call<T>(call: Record<string, unknown>, o?: RequestOptions | null): Promise<T> {
     o = known(o, REQUEST);
     const [m, gen] = this.start({ machine: "call", call });
     return (await this.run(m, gen, o)) as T;
@@ -257,7 +279,7 @@ export class Ctx {
   /** Every job, page after page of `limit` (`list` fetches one), as the core's `PageWalk` says
    * (it ends at the last page, and at one that repeats the page before's first job). An abort
    * ends the walk at once, not after the rest of the page. */
-  async *walk(limit: number, list: (params: ListParams) => Promise<JobPage>, signal?: AbortSignal): AsyncGenerator<Job, void, undefined> {
+  async *walk(limit: number, list: (params: ListParams) => Promise<JobPage>, signal?: AbortSignal | null): AsyncGenerator<Job, void, undefined> {
     for (let offset = 0, before: string | undefined; offset >= 0; ) {
       const page = await list({ limit, offset });
       const first = page.data[0]?.id;
@@ -295,7 +317,12 @@ export class Ctx {
     const onAbort = () => ac.abort();
     signal?.addEventListener("abort", onAbort);
     try {
-      const res = await this.fetcher(s.url, { method: s.method, headers: s.headers, body: s.body ?? undefined, signal: ac.signal });
+      // Headers as a plain record: a `fetch` option that adds its own with
+      // `{...init.headers, "X-Trace": "1"}` keeps ours (an array of pairs would spread to indices).
+      const res = await this.fetcher(s.url, { method: s.method, headers: Object.fromEntries(s.headers), body: s.body ?? undefined, signal: ac.signal });
+      // A `fetch` option of the caller's that resolves to something else is said to be that, not
+      // a TypeError deep in here (the outcome is still unknown: it may have sent the request).
+      if (!isResponse(res)) return { kind: "other", message: `the \`fetch\` option resolved to ${res === null ? "null" : typeof res}, not a Response` };
       let headers = "";
       res.headers.forEach((v: string, k: string) => (headers += `${k}\0${v}\0`));
       const body = await readCapped(res);
@@ -326,19 +353,29 @@ export class Ctx {
   /**
    * Runs machine `m` to its end and returns its result (JSON text). With `signal`, an abort
    * rejects at once with `AbortError`; a wait is then cancelled in the core, which may still
-   * delete a pending job (refunding it) in the background.
+   * delete a pending job (refunding it) in the background. A callback that throws (or returns a
+   * promise that rejects) ends the run the same way, with its error.
    */
-  run(m: w.Machine, gen: number, o: { signal?: AbortSignal; onEvent?: (e: Event) => void; cleanup?: boolean } = {}): Promise<unknown> {
-    const { signal } = o;
+  run(m: w.Machine, gen: number, o: { signal?: AbortSignal | null; onEvent?: ((e: Event) => void) | null; onProgress?: ((p: Progress) => void) | null; cleanup?: boolean } = {}): Promise<unknown> {
+    const signal = o.signal ?? undefined;
+    // With callbacks, a failing one wakes the loop from a sleep or a slot wait, as an abort does.
+    let failure: { error: unknown } | undefined;
+    const wake = o.onEvent || o.onProgress ? new AbortController() : undefined;
+    const fail = (error: unknown): void => {
+      failure ??= { error };
+      wake?.abort();
+    };
+    const forward = (): void => wake?.abort();
+    if (wake) signal?.addEventListener("abort", forward, { once: true });
     const loop = async (): Promise<unknown> => {
       let cancelled = false;
       // The output that came back with the last answer (`respond`), if it is still current.
       let next: Out | undefined;
       try {
         for (;;) {
-          if (signal?.aborted && !cancelled) {
+          if ((signal?.aborted || failure) && !cancelled) {
             cancelled = true;
-            if (!o.cleanup) throw abortError(signal);
+            if (!o.cleanup) throw failure ? failure.error : abortError(signal);
             // The core decides what the cancel means, from the freshest answer (already taken):
             // a job last seen pending is deleted. A run that has just ended is left to end.
             if (next?.t !== "done") {
@@ -346,7 +383,7 @@ export class Ctx {
               next = undefined;
             }
           }
-          const live = cancelled ? undefined : signal;
+          const live = cancelled ? undefined : (wake?.signal ?? signal);
           const out: Out = next ?? P(g(() => m.poll(now()), gen));
           next = undefined;
           if (out.t === "send") {
@@ -374,13 +411,22 @@ export class Ctx {
               g(() => m.handleTransportError(out.id, r.kind, r.message, now()), gen);
             }
           } else if (out.t === "event") {
-            if (!cancelled) o.onEvent?.(out.event);
+            if (!cancelled) {
+              const e = out.event;
+              callBack(o.onEvent, e, fail);
+              if (e.type === "progress" && o.onProgress) {
+                const { type: _, ...p } = e;
+                callBack(o.onProgress, p, fail);
+              }
+            }
           } else if (out.t === "wait") {
             await sleep(out.until - now(), live);
             g(() => m.handleTimeout(now()), gen);
           } else if (out.t === "pending") {
             // This driver awaits every request inline: nothing can be in flight here.
             g(() => m.cancel(now()), gen);
+          } else if (failure) {
+            throw failure.error; // the caller's own error, whatever the run came to
           } else if (out.error) {
             throw errorFromRecord(out.error);
           } else {
@@ -389,6 +435,7 @@ export class Ctx {
         }
       } finally {
         if (gen === generation) m.free();
+        signal?.removeEventListener("abort", forward);
       }
     };
     const done = loop();

@@ -29,6 +29,9 @@ export class USVideoError extends Error {
   readonly issues: ValidationIssue[];
   /** Whether the same call could succeed later (429, 5xx, connection, timeout). */
   readonly retryable: boolean;
+  /** What led to it: the signal's reason, for an `AbortError` or a batch item its abort cancelled.
+   * Declared here so that it reads below ES2022's lib, which adds it to `Error`. */
+  declare readonly cause?: unknown;
   constructor(message: string, record: Partial<ErrorRecord> & { retryable?: boolean } = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.kind = record.kind ?? "usage";

@@ -4,7 +4,7 @@
 // fail later as a bare TypeError, possibly after a job was created. So each record's names and
 // the JS type of the options only this package reads are checked here, naming the option; the
 // options the core reads (numbers with ranges, the poll policy, a batch's limits) are checked by
-// the core, and the package renames its refusals to the JS names (`BATCH_NAMES`).
+// the core, and the package renames its refusals to the JS names (`JS_NAMES`).
 
 import { ValidationError } from "./errors.js";
 import type { BatchOptions } from "./types.js";
@@ -22,11 +22,18 @@ export const BATCH_NAMES: readonly (readonly [keyof BatchOptions, string])[] = [
   ["requestsPerMinute", "limits.requests_per_minute"], ["concurrentJobs", "limits.concurrent_jobs"],
 ];
 
+/** The options the core reads under another name than the caller wrote: the JS name and the
+ * core's, for renaming its refusals (a request's fields are the wire names, and keep them). */
+export const JS_NAMES: readonly (readonly [string, string])[] = [
+  ...BATCH_NAMES, ["apiKey", "api_key"], ["baseURL", "base_url"], ["idempotencyKey", "idempotency_key"], ["timeoutMs", "timeout_ms"], ["cancelOnTimeout", "cancel_on_timeout"],
+];
+
 export const CLIENT: Spec = { apiKey: "string", baseURL: "string", maxRetries: "", timeoutMs: "", fetch: "function", requestsPerMinute: "", dangerouslyAllowBrowser: "boolean" };
 export const REQUEST: Spec = { signal: "signal" };
 export const CREATE: Spec = { ...REQUEST, idempotencyKey: "string" };
 export const WAIT: Spec = { ...REQUEST, timeoutMs: "", cancelOnTimeout: "boolean", onProgress: "function", onEvent: "function", poll: "object" };
 export const CREATE_AND_WAIT: Spec = { ...WAIT, idempotencyKey: "string" };
+export const API_KEY: Spec = { jwt: "", name: "string" };
 export const POLL: Spec = { first_poll_ms: "", min_interval_ms: "", max_interval_ms: "", expected_scale: "" };
 export const BATCH: Spec = { ...REQUEST, onProgress: "function", onEvent: "function", ...Object.fromEntries(BATCH_NAMES.map(([k]) => [k, ""])) };
 
@@ -38,19 +45,21 @@ function fits(v: unknown, kind: Kind): boolean {
   return typeof v === kind;
 }
 
-function refuse(field: string, code: string, message: string): never {
+/** A `ValidationError` of one issue, naming `field`. */
+export function refuse(field: string, code: string, message: string): never {
   throw new ValidationError(message, { kind: "validation", code, field, issues: [{ field, code, message }] });
 }
 
 /**
  * Refuses an options record that is not an object, an option name the package does not know (with
  * the known name that differs only in case or underscores: `baseUrl` → `baseURL`, `firstPollMs` →
- * `first_poll_ms`), and an option of the wrong JS type, naming it (`where`: the record's path).
+ * `first_poll_ms`), and an option of the wrong JS type, naming it (`where`: the record's path; `record`: its name when it is not an object).
  * Returns the record, `{}` when it was not given.
  */
-export function known<T extends object>(o: T | null | undefined, spec: Spec, where = ""): T {
+export function known<T extends object>(o: T | null | undefined, spec: Spec, where = "", record = "options"): T {
   if (o === undefined || o === null) return {} as T; // every option is optional
-  if (typeof o !== "object" || Array.isArray(o)) refuse(where.slice(0, -1) || "options", "invalid_type", `${where.slice(0, -1) || "options"} must be an object`);
+  const whole = where.slice(0, -1) || record;
+  if (typeof o !== "object" || Array.isArray(o)) refuse(whole, "invalid_type", `${whole} must be an object`);
   const flat = (s: string): string => s.toLowerCase().replace(/_/g, "");
   const names = Object.keys(spec);
   for (const [k, v] of Object.entries(o)) {
@@ -65,7 +74,22 @@ export function known<T extends object>(o: T | null | undefined, spec: Spec, whe
   return o;
 }
 
+/** Refuses an argument that must be text (`field`: its name), saying what it is instead: a
+ * Promise (an `await` missing) or a job (its `id` meant). Absent, it is the core's to refuse. */
+export function text(field: string, v: unknown, absent = true): void {
+  if (typeof v === "string" || (absent && v == null)) return;
+  const o = v as { then?: unknown; id?: unknown } | null | undefined;
+  const got = typeof o?.then === "function" ? "a Promise (is an `await` missing?)" : typeof o?.id === "string" ? "an object with an `id` (pass its `id`)" : v === null ? "null" : typeof v;
+  refuse(field, "invalid_type", `${field} must be a string; got ${got}`);
+}
+
 /** Refuses an option that breaks its rule, naming it (`code`: the issue's, as the core's). */
 export function check(field: string, ok: boolean, rule: string, code = "out_of_range"): void {
   if (!ok) refuse(field, code, `${field} must be ${rule}`);
+}
+
+/** Refuses a number option that is not a number (`invalid_type`) or breaks its rule (`out_of_range`). */
+export function checkNumber(field: string, v: unknown, ok: (n: number) => boolean, rule: string): void {
+  check(field, typeof v === "number", rule, "invalid_type");
+  check(field, ok(v as number), rule);
 }

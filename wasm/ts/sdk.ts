@@ -7,10 +7,10 @@
 import * as w from "./gen/usvideo_wasm.js";
 import type { Batch } from "./batch.js";
 import { Ctx, g, J } from "./driver.js";
-import { UsageError } from "./errors.js";
-import { BATCH, CLIENT, CREATE, CREATE_AND_WAIT, check, known, POLL, WAIT } from "./options.js";
+import { UsageError, ValidationError } from "./errors.js";
+import { API_KEY, BATCH, CLIENT, CREATE, CREATE_AND_WAIT, checkNumber, known, POLL, text, WAIT } from "./options.js";
 import type {
-  Account, BatchOptions, ClientOptions, CompletedJob, CreateAndWaitOptions, CreatedApiKey, CreateOptions, CreateVideoParams, DeleteResult, Event, Job, JobPage,
+  Account, BatchOptions, ClientOptions, CompletedJob, CreateAndWaitOptions, CreatedApiKey, CreateOptions, CreateVideoParams, DeleteResult, Job, JobPage,
   ListParams, PricingTable, RequestOptions, Resolution, WaitOptions,
 } from "./types.js";
 
@@ -46,25 +46,12 @@ function waitSpec(o: WaitOptions): Record<string, unknown> {
   const options: Record<string, unknown> = {};
   const t = o.timeoutMs;
   if (t !== undefined) {
-    const rule = "a whole number of milliseconds from 0, or null or Infinity for no limit";
-    check("timeoutMs", t === null || typeof t === "number", rule, "invalid_type");
-    check("timeoutMs", t === null || t === Infinity || (Number.isInteger(t) && t >= 0), rule);
+    if (t !== null) checkNumber("timeoutMs", t, (n) => n === Infinity || (Number.isSafeInteger(n) && n >= 0), "a whole number of milliseconds from 0, or null or Infinity for no limit");
     options.timeout_ms = t === Infinity ? null : t;
   }
   if (o.cancelOnTimeout != null) options.cancel_on_timeout = o.cancelOnTimeout;
-  if (o.poll) options.poll = o.poll;
+  if (o.poll) options.poll = Object.fromEntries(Object.entries(o.poll).filter(([, v]) => v != null)); // null: not given
   return options;
-}
-
-function onEvents(o: WaitOptions): ((e: Event) => void) | undefined {
-  if (!o.onProgress && !o.onEvent) return undefined;
-  return (e) => {
-    o.onEvent?.(e);
-    if (e.type === "progress" && o.onProgress) {
-      const { type: _, ...p } = e;
-      o.onProgress(p);
-    }
-  };
 }
 
 /** Jobs: create, retrieve, list, delete, wait. */
@@ -80,31 +67,33 @@ export class Videos {
    * against the job list when an outcome is unknown). Returns it as created (`pending`).
    * Loose input is checked by the core: an unknown field is a `ValidationError` naming it.
    */
-  async create(params: CreateVideoParams, o?: CreateOptions): Promise<Job> {
+  async create(params: CreateVideoParams, o?: CreateOptions | null): Promise<Job> {
     o = known(o, CREATE);
     const [m, gen] = this.#c.start({ machine: "create", request: params, idempotency_key: o.idempotencyKey });
     return (await this.#c.run(m, gen, o)) as Job;
   }
 
   /** One job. */
-  retrieve(id: string, o?: RequestOptions): Promise<Job> {
+  async retrieve(id: string, o?: RequestOptions | null): Promise<Job> {
+    text("id", id);
     return this.#c.call({ target: "retrieve_video", id }, o);
   }
 
   /** One page of jobs, most recent first (`limit` 1–100, default 20). */
-  list(params: ListParams = {}, o?: RequestOptions): Promise<JobPage> {
+  list(params: ListParams = {}, o?: RequestOptions | null): Promise<JobPage> {
     return this.#c.call({ target: "list_videos", params }, o);
   }
 
   /** Every job, page after page (100 a page): `for await (const job of client.videos.listAll())`.
    * Ends at the last page, or at a page that starts with the job the one before started with
    * (a server that ignores `offset`: the walk would never end). */
-  listAll(o?: RequestOptions): AsyncGenerator<Job, void, undefined> {
+  listAll(o?: RequestOptions | null): AsyncGenerator<Job, void, undefined> {
     return this.#c.walk(100, (params) => this.list(params, o), o?.signal);
   }
 
   /** Cancels a pending job (refunding it) or deletes a finished job's record (`ConflictError` while processing). */
-  delete(id: string, o?: RequestOptions): Promise<DeleteResult> {
+  async delete(id: string, o?: RequestOptions | null): Promise<DeleteResult> {
+    text("id", id);
     return this.#c.call({ target: "delete_video", id }, o);
   }
 
@@ -114,10 +103,11 @@ export class Videos {
    * An abort rejects at once; the core then deletes the job if it was last seen pending (a job
    * not seen yet is left alone: it may be finished).
    */
-  async wait(id: string, o?: WaitOptions): Promise<CompletedJob> {
+  async wait(id: string, o?: WaitOptions | null): Promise<CompletedJob> {
+    text("id", id);
     o = known(o, WAIT);
     const [m, gen] = this.#c.start({ machine: "job_run_wait", job_id: id, options: waitSpec(o) });
-    return (await this.#c.run(m, gen, { signal: o.signal, onEvent: onEvents(o), cleanup: true })) as CompletedJob;
+    return (await this.#c.run(m, gen, { ...o, cleanup: true })) as CompletedJob;
   }
 
   /**
@@ -133,7 +123,7 @@ export class Videos {
    * @throws {ValidationError} naming every bad request (`requests[3].duration`), or a bad option
    * (`maxSpendCents`, also when the estimate is above it).
    */
-  batch(requests: readonly CreateVideoParams[], o?: BatchOptions): Promise<Batch> {
+  batch(requests: readonly CreateVideoParams[], o?: BatchOptions | null): Promise<Batch> {
     return this.#batch(requests, o);
   }
 
@@ -143,23 +133,24 @@ export class Videos {
    * so no job is created or charged twice. Items already done are not yielded again (they are in
    * the summary).
    */
-  resumeBatch(snapshot: string, o?: BatchOptions): Promise<Batch> {
+  async resumeBatch(snapshot: string, o?: BatchOptions | null): Promise<Batch> {
+    text("snapshot", snapshot, false);
     return this.#batch(null, o, snapshot);
   }
 
   /** Starts (or resumes) a batch in the batch module, with the `Batch` driver from its own chunk. */
-  async #batch(requests: readonly CreateVideoParams[] | null, o: BatchOptions | undefined, snapshot?: string): Promise<Batch> {
+  async #batch(requests: readonly CreateVideoParams[] | null, o: BatchOptions | null | undefined, snapshot?: string): Promise<Batch> {
     o = known(o, BATCH);
     const [started, { Batch }] = await Promise.all([this.#c.startBatch(requests, o, snapshot), import("./batch.js")]);
     return new Batch(this.#c, started, o);
   }
 
   /** Creates a job (at most once) and waits for it. */
-  async createAndWait(params: CreateVideoParams, o?: CreateAndWaitOptions): Promise<CompletedJob> {
+  async createAndWait(params: CreateVideoParams, o?: CreateAndWaitOptions | null): Promise<CompletedJob> {
     o = known(o, CREATE_AND_WAIT);
     const spec = { machine: "job_run_create_and_wait", request: params, idempotency_key: o.idempotencyKey, options: waitSpec(o) };
     const [m, gen] = this.#c.start(spec);
-    return (await this.#c.run(m, gen, { signal: o.signal, onEvent: onEvents(o), cleanup: true })) as CompletedJob;
+    return (await this.#c.run(m, gen, { ...o, cleanup: true })) as CompletedJob;
   }
 }
 
@@ -171,7 +162,7 @@ export class AccountResource {
     this.#c = c as Ctx;
   }
   /** Balance, usage and plan. */
-  retrieve(o?: RequestOptions): Promise<Account> {
+  retrieve(o?: RequestOptions | null): Promise<Account> {
     return this.#c.call({ target: "retrieve_account" }, o);
   }
 }
@@ -184,7 +175,7 @@ export class PricingResource {
     this.#c = c as Ctx;
   }
   /** The service's prices (no key needed); pass it to `estimateCost(input, table)`. */
-  retrieve(o?: RequestOptions): Promise<PricingTable> {
+  retrieve(o?: RequestOptions | null): Promise<PricingTable> {
     return this.#c.call({ target: "retrieve_pricing" }, o);
   }
 }
@@ -197,8 +188,10 @@ export class ApiKeysResource {
     this.#c = c as Ctx;
   }
   /** Creates an API key, authenticated with a JWT (not an API key). The key is shown once. */
-  create(params: { jwt: string; name?: string | null }, o?: RequestOptions): Promise<CreatedApiKey> {
-    return this.#c.call({ target: "create_api_key", jwt: params.jwt, name: params.name }, o);
+  async create(params: { jwt: string; name?: string | null }, o?: RequestOptions | null): Promise<CreatedApiKey> {
+    const { jwt, name } = known(params, API_KEY, "", "params");
+    text("jwt", jwt);
+    return this.#c.call({ target: "create_api_key", jwt, name }, o);
   }
 }
 
@@ -227,7 +220,7 @@ export class USVideo {
   readonly baseURL: string;
   readonly #shown: string;
 
-  constructor(options?: ClientOptions) {
+  constructor(options?: ClientOptions | null) {
     options = known(options, CLIENT);
     const key = options.apiKey ?? env("USVIDEO_API_KEY");
     const base = options.baseURL ?? env("USVIDEO_BASE_URL") ?? "https://usvideoapi.com/v1";
@@ -240,17 +233,25 @@ export class USVideo {
     // The options only this driver reads, checked here, at once, by their JS names.
     const rpm = options.requestsPerMinute ?? 60;
     const timeoutMs = options.timeoutMs ?? 60_000;
-    check("timeoutMs", typeof timeoutMs === "number" && timeoutMs > 0, "a number of milliseconds above 0 (Infinity for no limit)");
-    check("requestsPerMinute", isCount(rpm), "a whole number from 0 (no client-side limit) to 4294967295");
+    checkNumber("timeoutMs", timeoutMs, (n) => n > 0, "a number of milliseconds above 0 (Infinity for no limit)");
+    checkNumber("requestsPerMinute", rpm, isCount, "a whole number from 0 (no client-side limit) to 4294967295");
     const maxRetries = options.maxRetries ?? undefined;
-    check("maxRetries", maxRetries === undefined || isCount(maxRetries), "a whole number from 0 to 4294967295");
+    if (maxRetries !== undefined) checkNumber("maxRetries", maxRetries, isCount, "a whole number from 0 to 4294967295");
     const f = options.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
     const ua = `usvideo-js/${VERSION}`;
-    const ctx = new Ctx(
-      () => [new w.Client(base, key, ua), new w.Limiter(rpm)],
-      (m, requests, snapshot, spec, entropy, t) => m.BatchRun.start(base, key ?? "", ua, requests, snapshot, spec, entropy, t),
-      f, timeoutMs, { max_retries: maxRetries }, rpm,
-    );
+    let ctx: Ctx;
+    try {
+      ctx = new Ctx(
+        () => [new w.Client(base, key, ua), new w.Limiter(rpm)],
+        (m, requests, snapshot, spec, entropy, t) => m.BatchRun.start(base, key ?? "", ua, requests, snapshot, spec, entropy, t),
+        f, timeoutMs, { max_retries: maxRetries }, rpm,
+      );
+    } catch (e) {
+      // A value the caller did not write came from the environment: say which variable.
+      const env = e instanceof ValidationError && { apiKey: options.apiKey == null && "USVIDEO_API_KEY", baseURL: options.baseURL == null && "USVIDEO_BASE_URL" }[e.field ?? ""];
+      if (env) (e as Error).message += ` (from ${env})`;
+      throw e;
+    }
     this.baseURL = ctx.client.baseURL;
     this.#shown = ctx.client.redactedKey ?? "none";
     this.videos = new Videos(ctx);

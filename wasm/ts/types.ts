@@ -122,46 +122,46 @@ export interface ValidationIssue { field: string; code: string; message: string 
 
 /** The knobs of the poll schedule (wire names of the core's `PollPolicy`). */
 export interface PollPolicy {
-  first_poll_ms?: number;
-  min_interval_ms?: number;
-  max_interval_ms?: number;
+  first_poll_ms?: number | null;
+  min_interval_ms?: number | null;
+  max_interval_ms?: number | null;
   /** Multiplies the model's expected generation time. */
-  expected_scale?: number;
+  expected_scale?: number | null;
 }
 
 export interface ClientOptions {
   /** `sd_…`; default `USVIDEO_API_KEY` (Node). Not needed for pricing or API-key creation. */
-  apiKey?: string;
+  apiKey?: string | null;
   /** Default `USVIDEO_BASE_URL`, then `https://usvideoapi.com/v1`. In a browser: your server-side proxy. */
-  baseURL?: string;
+  baseURL?: string | null;
   /** Retries per request after the first attempt (default 4). */
-  maxRetries?: number;
+  maxRetries?: number | null;
   /** The most one HTTP request may take, in ms (default 60 000; `Infinity` for no limit). A
    * `ValidationError` on `timeoutMs` unless it is above 0. */
-  timeoutMs?: number;
+  timeoutMs?: number | null;
   /** Replaces the global `fetch` (proxies, tests, custom agents). */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | null;
   /** The key's request budget per minute (default 60; 0 disables the client-side limiter). */
-  requestsPerMinute?: number;
+  requestsPerMinute?: number | null;
   /** Allow an `sd_` key in a browser (a page, or a browser's worker). Anyone who loads the page can read it: prefer a server-side proxy. */
-  dangerouslyAllowBrowser?: boolean;
+  dangerouslyAllowBrowser?: boolean | null;
 }
-export interface RequestOptions { signal?: AbortSignal }
+export interface RequestOptions { signal?: AbortSignal | null }
 export interface CreateOptions extends RequestOptions {
   /** Your own idempotency key (default: a fresh random one per call). */
-  idempotencyKey?: string;
+  idempotencyKey?: string | null;
 }
 export interface WaitOptions extends RequestOptions {
   /** Give up waiting after this many ms (default 600 000; `null` waits for ever). The job goes on. */
   timeoutMs?: number | null;
   /** On timeout, delete the job if it was last seen pending (refunding it); a job not seen yet is left alone. */
-  cancelOnTimeout?: boolean;
+  cancelOnTimeout?: boolean | null;
   /** After every poll. */
-  onProgress?: (progress: Progress) => void;
+  onProgress?: ((progress: Progress) => void) | null;
   /** Every event of the run (created, status changes, retries, reconciliation). */
-  onEvent?: (event: Event) => void;
+  onEvent?: ((event: Event) => void) | null;
   /** Overrides of the poll schedule. */
-  poll?: PollPolicy;
+  poll?: PollPolicy | null;
 }
 export type CreateAndWaitOptions = WaitOptions & CreateOptions;
 
@@ -198,25 +198,25 @@ export interface BatchSummary {
 export type BatchEvent = Event | ({ type: "batch_progress" } & BatchProgress);
 export interface BatchOptions extends RequestOptions {
   /** Refuse to start (a `ValidationError` on `maxSpendCents`, nothing sent) if the estimated total exceeds this. */
-  maxSpendCents?: number;
+  maxSpendCents?: number | null;
   /** Jobs in flight at once (default 10, the standard tier's limit). */
-  concurrentJobs?: number;
+  concurrentJobs?: number | null;
   /** The batch's request budget per minute (default: the client's `requestsPerMinute`). */
-  requestsPerMinute?: number;
+  requestsPerMinute?: number | null;
   /** Submit the longest expected jobs first (shortens the tail; results still come as jobs finish). */
-  longestFirst?: boolean;
+  longestFirst?: boolean | null;
   /** Observe running jobs with one list request (default true) instead of one get each. */
-  pollByList?: boolean;
+  pollByList?: boolean | null;
   /** Gap between polls while a completion is likely, in ms (default 3000). */
-  pollIntervalMs?: number;
+  pollIntervalMs?: number | null;
   /** From which fraction of its expected time a job is likely to be finishing (default 0.65). */
-  likelyFrom?: number;
+  likelyFrom?: number | null;
   /** Read the account first and refuse to start beyond its balance (default true). */
-  checkBalance?: boolean;
+  checkBalance?: boolean | null;
   /** Multiplies the model's expected times until jobs finish (e.g. 1/15 against an emulator at 15×). */
-  expectedScale?: number;
+  expectedScale?: number | null;
   /** After every change of the counts. */
-  onProgress?: (progress: BatchProgress) => void;
+  onProgress?: ((progress: BatchProgress) => void) | null;
   /** Every event except finished items (those come from the iterator). */
-  onEvent?: (event: BatchEvent) => void;
+  onEvent?: ((event: BatchEvent) => void) | null;
 }

@@ -132,6 +132,8 @@ def batch_options(
     here, by this package's names (the core would name ``limits.concurrent_jobs``)."""
     if concurrent_jobs is not None:
         check_count("concurrent_jobs", concurrent_jobs)
+        if concurrent_jobs == 0:  # the core's rule, named here as this package names it
+            raise invalid("concurrent_jobs", "out_of_range", "concurrent_jobs must be at least 1 (0 would never start a job)")
     check_count("requests_per_minute", requests_per_minute)
     opts: Dict[str, Any] = {
         "max_spend_cents": max_spend_cents,
