@@ -142,7 +142,9 @@ impl Create {
             return Output::Done;
         }
         if self.deadline.is_some_and(|d| now >= d) {
-            let err = self.unknown_outcome.clone().unwrap_or_else(|| Error::new(ErrorKind::Timeout, "the create's deadline passed"));
+            // Only a create-and-wait has a deadline, so it is the wait's: with no create whose
+            // outcome is unknown, no job was made (a `timeoutMs` of 0 sends nothing at all).
+            let err = self.unknown_outcome.clone().unwrap_or_else(|| Error::new(ErrorKind::WaitTimeout, "the wait's deadline passed before a job was made: nothing was created or charged"));
             self.finish(Err(err));
             return Output::Done;
         }

@@ -114,10 +114,11 @@ fn authenticated(state: &mut State, req: &Incoming, route: Route, now: u64) -> R
     let Some(token) = token else {
         return Reply::error(401, "unauthorized", "missing or malformed Authorization header (expected `Bearer <key>`)");
     };
-    let Some(found) = state.tokens.get(token).cloned() else {
-        return Reply::error(401, "unauthorized", "invalid API key");
-    };
     let needs = if matches!(route, Route::ApiKeys) { TokenKind::Jwt } else { TokenKind::ApiKey };
+    let Some(found) = state.tokens.get(token).cloned() else {
+        // Named by what the endpoint takes: a bad JWT is not "an invalid API key".
+        return Reply::error(401, "unauthorized", if needs == TokenKind::Jwt { "invalid JWT" } else { "invalid API key" });
+    };
     if found.kind != needs {
         let msg = if needs == TokenKind::Jwt { "this endpoint needs a JWT, not an API key" } else { "this endpoint needs an API key, not a JWT" };
         return Reply::error(401, "unauthorized", msg);

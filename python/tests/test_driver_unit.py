@@ -38,7 +38,7 @@ def make(handler: httpx.MockTransport, **kw: object) -> usvideo.Client:
 def test_bad_wait_options_are_refused_by_name_before_sending(kw: Dict[str, Any], field: str) -> None:
     sent: List[httpx.Request] = []
     with make(httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json=JOB))) as c:
-        for call in (lambda: c.videos.wait("job_1", **kw), lambda: c.videos.create_and_wait(prompt="a lake", **kw)):
+        for call in (lambda: c.videos.wait("job_1", **kw), lambda: c.videos.create_and_wait(prompt="a lake", mode="text_to_video", **kw)):
             with pytest.raises(usvideo.ValidationError) as info:
                 call()
             assert info.value.field == field and str(info.value.message).startswith(field), info.value

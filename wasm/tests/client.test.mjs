@@ -375,8 +375,12 @@ test("null is the same as not given: for a whole options record and for one opti
   // A wait with every option null but its deadline (short, so the test does not wait for the job).
   const nulls = { cancelOnTimeout: null, onProgress: null, onEvent: null, signal: null, poll: null };
   await assert.rejects(client.videos.wait(job.id, { ...nulls, timeoutMs: 1 }), usv.WaitTimeoutError);
-  // (Its deadline covers the create too: "the create's deadline passed" if the create is slower.)
+  // (Its deadline covers the create too: the create's own timeout if the create is slower.)
   await assert.rejects(client.videos.createAndWait(text, { ...nulls, idempotencyKey: null, timeoutMs: 100 }), (e) => e instanceof usv.WaitTimeoutError || e instanceof usv.APITimeoutError);
+  // A deadline of 0 sends nothing: the wait's timeout, not a connection error.
+  const before = (await emu.ledger(acct.email)).jobs_created;
+  await assert.rejects(client.videos.createAndWait(text, { timeoutMs: 0 }), (e) => e instanceof usv.WaitTimeoutError && /nothing was created or charged/.test(e.message));
+  assert.equal((await emu.ledger(acct.email)).jobs_created, before);
   const batch = await client.videos.batch([text], { maxSpendCents: null, concurrentJobs: null, requestsPerMinute: null, pollByList: null, onProgress: null, signal: null });
   assert.equal(batch.estimatedCents, estimateCost(text));
   await batch.cancel(); // before it started: nothing sent
