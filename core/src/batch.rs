@@ -43,7 +43,7 @@ use crate::retry::{RetryPolicy, Rng};
 use crate::schedule::expected_total_ms;
 use crate::secret::ApiKey;
 use crate::time::Millis;
-use crate::validate::{check_fraction, check_gap, check_scale, Issue, IssueCode};
+use crate::validate::{option_rules, Issue, IssueCode, MAX_GAP_MS, MAX_SCALE};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
@@ -106,14 +106,13 @@ impl BatchOptions {
     /// # Errors
     /// A validation error listing every broken rule.
     pub fn check(&self) -> Result<(), Error> {
-        let mut issues = Vec::new();
-        if self.limits.concurrent_jobs == 0 {
-            issues.push(Issue::new("limits.concurrent_jobs", IssueCode::OutOfRange, "limits.concurrent_jobs must be at least 1"));
-        }
-        check_gap("poll_interval_ms", self.poll_interval_ms, 1, &mut issues);
-        check_fraction("likely_from", self.likely_from, &mut issues);
-        check_scale("expected_scale", self.expected_scale, &mut issues);
-        if issues.is_empty() { Ok(()) } else { Err(Error::validation(issues)) }
+        let scale = self.expected_scale;
+        option_rules(&[
+            (self.limits.concurrent_jobs == 0, "limits.concurrent_jobs", "limits.concurrent_jobs must be at least 1"),
+            (!(1..=MAX_GAP_MS).contains(&self.poll_interval_ms), "poll_interval_ms", "poll_interval_ms must be from 1 to 86400000 ms (a day)"),
+            (!(0.0..=1.0).contains(&self.likely_from), "likely_from", "likely_from must be a number from 0 to 1"),
+            (!(scale > 0.0 && scale <= MAX_SCALE), "expected_scale", "expected_scale must be a number above 0 and at most 1000"),
+        ])
     }
 }
 

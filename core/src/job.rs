@@ -99,9 +99,7 @@ impl WaitOptions {
     /// # Errors
     /// A validation error listing every broken rule.
     pub fn check(&self) -> Result<(), Error> {
-        let mut issues = Vec::new();
-        self.poll.check("poll.", &mut issues);
-        if issues.is_empty() { Ok(()) } else { Err(Error::validation(issues)) }
+        self.poll.check()
     }
 }
 

@@ -9,7 +9,8 @@
 //! learn from finished jobs.
 
 use crate::model::{Job, JobStatus, Resolution};
-use crate::validate::{check_gap, check_scale, Issue};
+use crate::error::Error;
+use crate::validate::{option_rules, MAX_GAP_MS, MAX_SCALE};
 use serde::Serialize;
 
 /// The knobs of the poll schedule.
@@ -49,16 +50,21 @@ pub fn expected_total_ms(resolution: Resolution, duration: u32) -> u64 {
 }
 
 impl PollPolicy {
-    /// The rules of a poll policy, each naming its field under `at` (`poll.`): `first_poll_ms` at
-    /// most a day; `min_interval_ms` from 1 ms to a day; `max_interval_ms` from `min_interval_ms`
-    /// to a day (below it the schedule would poll at the minimum for ever, burning the rate limit);
-    /// `expected_scale` above 0 and at most 1000.
-    pub fn check(&self, at: &str, issues: &mut Vec<Issue>) {
-        let field = |name: &str| [at, name].concat();
-        check_gap(&field("first_poll_ms"), self.first_poll_ms, 0, issues);
-        check_gap(&field("min_interval_ms"), self.min_interval_ms, 1, issues);
-        check_gap(&field("max_interval_ms"), self.max_interval_ms, self.min_interval_ms.max(1), issues);
-        check_scale(&field("expected_scale"), self.expected_scale, issues);
+    /// The rules of a poll policy (a wait's `poll`): `first_poll_ms` at most a day;
+    /// `min_interval_ms` from 1 ms to a day; `max_interval_ms` from `min_interval_ms` to a day
+    /// (below it the schedule would poll at the minimum for ever, spending the rate limit);
+    /// `expected_scale` above 0 and at most [`MAX_SCALE`].
+    ///
+    /// # Errors
+    /// A validation error naming every broken rule's field (`poll.max_interval_ms`).
+    pub fn check(&self) -> Result<(), Error> {
+        let scale = self.expected_scale;
+        option_rules(&[
+            (self.first_poll_ms > MAX_GAP_MS, "poll.first_poll_ms", "poll.first_poll_ms must be at most 86400000 ms (a day)"),
+            (!(1..=MAX_GAP_MS).contains(&self.min_interval_ms), "poll.min_interval_ms", "poll.min_interval_ms must be from 1 to 86400000 ms (a day)"),
+            (!(self.min_interval_ms..=MAX_GAP_MS).contains(&self.max_interval_ms), "poll.max_interval_ms", "poll.max_interval_ms must be from poll.min_interval_ms to 86400000 ms (a day)"),
+            (!(scale > 0.0 && scale <= MAX_SCALE), "poll.expected_scale", "poll.expected_scale must be a number above 0 and at most 1000"),
+        ])
     }
 
     /// The expected total time of `job` under this policy's scale.

@@ -430,26 +430,18 @@ pub fn validate_job_id(id: &str) -> Result<(), Issue> {
 /// Longer is a mistake (a wait would never poll), not a schedule.
 pub const MAX_GAP_MS: u64 = 86_400_000;
 
-/// Refuses a time in ms of the poll schedule (`field`) outside `least..=MAX_GAP_MS`.
-pub(crate) fn check_gap(field: &str, ms: u64, least: u64, issues: &mut Vec<Issue>) {
-    if !(least..=MAX_GAP_MS).contains(&ms) {
-        issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} must be from {least} to {MAX_GAP_MS} ms (a day); got {ms}")));
-    }
-}
+/// A scale of the model's expected times must be above 0 (0 or less would mean "at once", and was
+/// read as the default) and at most this.
+pub const MAX_SCALE: f64 = 1000.0;
 
-/// Refuses a scale of the model's expected times (`field`) that is not above 0 (0 or less would
-/// mean "at once", and was read as the default), or above 1000.
-pub(crate) fn check_scale(field: &str, x: f64, issues: &mut Vec<Issue>) {
-    if !(x > 0.0 && x <= 1000.0) {
-        issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} must be a number above 0 and at most 1000")));
-    }
-}
-
-/// Refuses a fraction (`field`) outside 0 to 1.
-pub(crate) fn check_fraction(field: &str, x: f64, issues: &mut Vec<Issue>) {
-    if !(0.0..=1.0).contains(&x) {
-        issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} must be a number from 0 to 1")));
-    }
+/// The broken rules of an option record: each `(broken, field, message)`; messages are fixed
+/// text (no formatting: these checks sit in the wasm module of every app). `Ok` when none is.
+///
+/// # Errors
+/// A validation error listing every broken rule.
+pub fn option_rules(rules: &[(bool, &str, &str)]) -> Result<(), crate::error::Error> {
+    let issues: Vec<Issue> = rules.iter().filter(|r| r.0).map(|&(_, field, message)| Issue::new(field, IssueCode::OutOfRange, message)).collect();
+    if issues.is_empty() { Ok(()) } else { Err(crate::error::Error::validation(issues)) }
 }
 
 /// Checks paging: `limit` 1 to 100.
@@ -597,13 +589,13 @@ mod tests {
         assert_eq!(refused(o.check()), ["poll.first_poll_ms", "poll.max_interval_ms", "poll.expected_scale"]);
         let e = o.check().unwrap_err();
         assert!(e.issues.iter().all(|i| i.code == IssueCode::OutOfRange && i.message.starts_with(&i.field)), "{e:?}");
-        assert!(e.issues.iter().any(|i| i.message == "poll.max_interval_ms must be from 10 to 86400000 ms (a day); got 5"), "{e:?}");
+        assert!(e.issues.iter().any(|i| i.message == "poll.max_interval_ms must be from poll.min_interval_ms to 86400000 ms (a day)"), "{e:?}");
         for scale in [-1.0, f64::NAN, f64::INFINITY, 1000.5] {
             o.poll = crate::schedule::PollPolicy { expected_scale: scale, ..Default::default() };
             assert_eq!(refused(o.check()), ["poll.expected_scale"], "{scale}");
         }
         o.poll = crate::schedule::PollPolicy { first_poll_ms: 0, min_interval_ms: 0, max_interval_ms: 0, expected_scale: 0.005 };
-        assert_eq!(refused(o.check()), ["poll.min_interval_ms", "poll.max_interval_ms"]);
+        assert_eq!(refused(o.check()), ["poll.min_interval_ms"]);
         o.poll = crate::schedule::PollPolicy { first_poll_ms: 0, min_interval_ms: 1, max_interval_ms: 1, expected_scale: 0.005 };
         assert!(o.check().is_ok());
     }
