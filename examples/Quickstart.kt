@@ -24,7 +24,7 @@ fun main() = runBlocking {
         // Against an emulator running N× faster, poll N× sooner (the tests set this).
         val speed = System.getenv("USVIDEO_QUICKSTART_FAST")?.toDouble() ?: 1.0
         val wait = WaitConfig(timeoutMs = 10 * 60_000, expectedScale = 1 / speed,
-            firstPollMs = (3_000 / speed).toLong(), minPollIntervalMs = (2_000 / speed).toLong())
+            firstPollMs = (3_000 / speed).toLong(), minPollIntervalMs = maxOf(1L, (2_000 / speed).toLong()))
         try {
             val job = client.videos.createAndWait(
                 CreateVideoRequest(

@@ -142,9 +142,9 @@ impl Create {
             return Output::Done;
         }
         if self.deadline.is_some_and(|d| now >= d) {
-            // Only a create-and-wait has a deadline, so it is the wait's: with no create whose
-            // outcome is unknown, no job was made (a `timeoutMs` of 0 sends nothing at all).
-            let err = self.unknown_outcome.clone().unwrap_or_else(|| Error::new(ErrorKind::WaitTimeout, "the wait's deadline passed before a job was made: nothing was created or charged"));
+            // With no create whose outcome is unknown, no job was made (a deadline of 0 sends
+            // nothing at all). A create-and-wait reports this as its wait's timeout.
+            let err = self.unknown_outcome.clone().unwrap_or_else(|| Error::new(ErrorKind::Timeout, DEADLINE_BEFORE_A_JOB));
             self.finish(Err(err));
             return Output::Done;
         }
@@ -331,6 +331,9 @@ impl Create {
         self.result.take().unwrap_or_else(|| Err(Error::usage("the create has no result yet (or it was already taken)")))
     }
 }
+
+/// Why a create ended when its deadline passed with no job made (no transport error: the deadline's).
+pub(crate) const DEADLINE_BEFORE_A_JOB: &str = "the deadline passed before a job was made: nothing was created or charged";
 
 /// The message of a create whose outcome stayed unknown: the create's own error, why it left the
 /// outcome unknown, and the error of the list that could not settle it (`list`).

@@ -188,6 +188,10 @@ impl JobRun {
                     self.next_id = self.next_id.max(create.next_id());
                     match create.take_result() {
                         Ok(job) => self.created(job, now),
+                        // The create's deadline is this wait's: its timeout, not a connection's.
+                        Err(e) if e.kind == ErrorKind::Timeout && e.message == crate::create::DEADLINE_BEFORE_A_JOB => {
+                            self.finish(Err(Error::new(ErrorKind::WaitTimeout, "the wait's deadline passed before a job was made: nothing was created or charged")));
+                        }
                         Err(e) => self.finish(Err(e)),
                     }
                     None
@@ -421,6 +425,19 @@ mod tests {
         assert_eq!(run.take_result().unwrap().status, JobStatus::Completed);
         assert!(fake.sent.len() <= 12, "{} requests", fake.sent.len());
         assert!(events.iter().any(|e| matches!(e, Event::Progress(p) if p.percent == 100)));
+    }
+
+    #[test]
+    fn a_deadline_of_zero_sends_nothing_and_is_the_waits_timeout() {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
+        let options = WaitOptions { timeout_ms: Some(0), ..WaitOptions::default() };
+        let mut run = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("lake"), &idem, options, 1, Millis(0)).unwrap();
+        assert!(matches!(run.poll(Millis(0)), Output::Done));
+        let e = run.take_result().unwrap_err();
+        assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, None), "{e}");
+        assert!(e.message.contains("nothing was created or charged"), "{e}");
     }
 
     #[test]

@@ -175,6 +175,11 @@ impl FromJson for PollPolicy {
         o.uint("min_interval_ms", &mut p.min_interval_ms, u64::MAX)?;
         o.uint("max_interval_ms", &mut p.max_interval_ms, u64::MAX)?;
         o.float("expected_scale", &mut p.expected_scale)?;
+        // A longest gap given below the default shortest one (2000) lowers that default with it:
+        // `{max_interval_ms: 1000}` asks for polls at most a second apart, not for a refusal.
+        if o.get("min_interval_ms")?.is_none() {
+            p.min_interval_ms = p.min_interval_ms.min(p.max_interval_ms);
+        }
         Ok(p)
     }
 }
@@ -515,6 +520,12 @@ mod tests {
         assert_eq!(w.timeout_ms, None);
         assert_eq!((w.poll.expected_scale, w.poll.first_poll_ms), (2.0, PollPolicy::default().first_poll_ms));
         assert_eq!((w.retry.max_retries, w.retry.base_delay_ms), (1, RetryPolicy::default().base_delay_ms));
+        // A longest gap alone below the default shortest one lowers it; both given are kept.
+        let w: WaitOptions = read(r#"{"poll":{"max_interval_ms":1000}}"#).unwrap();
+        assert_eq!((w.poll.min_interval_ms, w.poll.max_interval_ms), (1000, 1000));
+        assert!(w.check().is_ok());
+        let w: WaitOptions = read(r#"{"poll":{"max_interval_ms":1000,"min_interval_ms":2000}}"#).unwrap();
+        assert_eq!(w.check().unwrap_err().field.as_deref(), Some("poll.max_interval_ms"));
         assert!(read::<WaitOptions>(r#"{"retry":null}"#).is_err());
         assert!(read::<RetryPolicy>(r#"{"max_retries":4294967296}"#).is_err());
         assert!(read::<Limits>(r#"{"concurrent_jobs":"4"}"#).is_err());

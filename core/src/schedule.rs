@@ -62,7 +62,7 @@ impl PollPolicy {
         option_rules(&[
             (self.first_poll_ms > MAX_GAP_MS, "poll.first_poll_ms", "poll.first_poll_ms must be at most 86400000 ms (a day)"),
             (!(1..=MAX_GAP_MS).contains(&self.min_interval_ms), "poll.min_interval_ms", "poll.min_interval_ms must be from 1 to 86400000 ms (a day)"),
-            (!(self.min_interval_ms..=MAX_GAP_MS).contains(&self.max_interval_ms), "poll.max_interval_ms", "poll.max_interval_ms must be from poll.min_interval_ms to 86400000 ms (a day)"),
+            (!(self.min_interval_ms..=MAX_GAP_MS).contains(&self.max_interval_ms), "poll.max_interval_ms", "poll.max_interval_ms must be from poll.min_interval_ms (default 2000) to 86400000 ms (a day)"),
             (!(scale > 0.0 && scale <= MAX_SCALE), "poll.expected_scale", "poll.expected_scale must be a number above 0 and at most 1000"),
         ])
     }

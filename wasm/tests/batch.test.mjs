@@ -98,6 +98,9 @@ test("refused beyond maxSpendCents or the balance, before anything is sent", asy
     [{ concurrentJobs: 0 }, "concurrentJobs"], [{ pollIntervalMs: 0 }, "pollIntervalMs"], [{ likelyFrom: 5 }, "likelyFrom"], [{ expectedScale: 0 }, "expectedScale"], [{ expectedScale: -1 }, "expectedScale"]])) {
     await assert.rejects(client.videos.batch(requests(2), o), (e) => e instanceof usv.ValidationError && e.field === field && e.message.startsWith(field), JSON.stringify(o));
   }
+  // Several at once: every issue, and the message, name them as written.
+  await assert.rejects(client.videos.batch(requests(2), { concurrentJobs: 0, pollIntervalMs: 0, likelyFrom: 5 }), (e) =>
+    e instanceof usv.ValidationError && e.issues.map((i) => i.field).join() === "concurrentJobs,pollIntervalMs,likelyFrom" && !/concurrent_jobs|poll_interval_ms|likely_from/.test(e.message), "several");
   await assert.rejects(
     client.videos.batch([requests(1)[0], { prompt: "x", mode: "text_to_video", duration: 11 }]),
     (e) => e instanceof usv.ValidationError && e.field === "requests[1].duration",

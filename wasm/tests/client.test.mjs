@@ -311,6 +311,8 @@ test("a wait's bad options are refused by the names the caller wrote, before any
     await assert.rejects(client.videos.createAndWait(text, o), check, JSON.stringify(o));
   }
   assert.equal(rec.calls.length, 0);
+  // A longest gap alone, below the default shortest one, lowers it instead of being refused.
+  await assert.rejects(client.videos.wait("job_nope", { poll: { max_interval_ms: 1000 } }), (e) => !(e instanceof usv.ValidationError));
 });
 
 test("an option name the package does not know is refused, with the name it probably meant", async () => {
@@ -405,7 +407,7 @@ test("an AbortError's cause is the signal's reason, which its message names; JSO
     await assert.rejects(client.account.retrieve({ signal: AbortSignal.timeout(50) }),
       (e) => e instanceof usv.AbortError && /** @type {any} */ (e.cause)?.name === "TimeoutError" && /TimeoutError/.test(e.message));
     // A plain abort() adds nothing to the message; a reason without a name is quoted as is.
-    for (const [reason, message] of [[undefined, "the call was aborted"], [{ message: "gone" }, "the call was aborted (gone)"], ["bye", "the call was aborted (bye)"]]) {
+    for (const [reason, message] of [[undefined, "the call was aborted"], [{ message: "gone" }, "the call was aborted (gone)"], ["bye", "the call was aborted (bye)"], [new DOMException("user left", "AbortError"), "the call was aborted (AbortError: user left)"]]) {
       const ac2 = new AbortController();
       ac2.abort(reason);
       await assert.rejects(client.account.retrieve({ signal: ac2.signal }), (e) => e instanceof usv.AbortError && e.message === message, String(message));
@@ -908,6 +910,11 @@ test("a sloppy argument is a ValidationError naming it, saying what it got (a Pr
     [() => loose.videos.resumeBatch({ version: 1 }), "snapshot", /got object/],
     [() => loose.videos.resumeBatch(null), "snapshot", /got null/],
     [() => loose.videos.create({ ...text, duration: 5n }), "duration", /integer/],
+    // Never sent as text that a string field would take (a billed job with prompt "NaN").
+    [() => loose.videos.create({ ...text, prompt: 12345n }), "prompt", /string/],
+    [() => loose.videos.create({ ...text, prompt: NaN }), "prompt", /string/],
+    // An unknown request field keeps the name written, though an option has its JS spelling.
+    [() => loose.videos.create({ ...text, idempotency_key: "k" }), "idempotency_key", /unknown field `idempotency_key`/],
     [() => loose.videos.create(Object.assign({ ...text }, { self: null })), "self", /unknown/],
     [() => { const o = { ...text, extra: {} }; o.extra = o; return loose.videos.create(o); }, "input", /JSON data/],
     [() => loose.videos.create(text, { idempotencyKey: "" }), "idempotencyKey", /idempotency key is 1 to 255/],
@@ -928,7 +935,7 @@ test("client options are named as written (apiKey, baseURL), and a value from th
   assert.throws(() => new USVideo({ apiKey: "sd_test_key_000000001", baseURL: "not a url" }), (e) => e instanceof usv.ValidationError && e.field === "baseURL");
   process.env.USVIDEO_BASE_URL = "localhost:8080/v1";
   try {
-    assert.throws(() => new USVideo({ apiKey: "sd_test_key_000000001" }), (e) => e instanceof usv.ValidationError && e.field === "baseURL" && /from USVIDEO_BASE_URL/.test(e.message));
+    assert.throws(() => new USVideo({ apiKey: "sd_test_key_000000001" }), (e) => e instanceof usv.ValidationError && e.field === "baseURL" && /from USVIDEO_BASE_URL/.test(e.message) && /from USVIDEO_BASE_URL/.test(e.issues[0].message));
   } finally {
     delete process.env.USVIDEO_BASE_URL;
   }
@@ -960,7 +967,9 @@ test("a callback that throws or rejects ends the call with its error, as an abor
   const boom = new Error("my callback failed");
   // Thrown on the create: the job, still pending, is deleted and refunded.
   await assert.rejects(client.videos.createAndWait(text, { poll: FAST_POLL, onEvent: (e) => { if (e.type === "created") throw boom; } }), (e) => e === boom);
-  const l = await emu.ledger(acct.email);
+  // The clean-up goes on in the background, as after an abort.
+  let l = await emu.ledger(acct.email);
+  for (let i = 0; i < 100 && l.active_jobs > 0; i++) l = await new Promise((r) => setTimeout(r, 50)).then(() => emu.ledger(acct.email));
   assert.deepEqual([l.jobs_created, l.active_jobs, l.balance_cents], [1, 0, l.deposits_cents], "the job was deleted and refunded");
   // Rejected by an async onProgress: the call rejects with it (the process does not die of an unhandled rejection).
   await assert.rejects(client.videos.createAndWait({ ...text, duration: 1 }, { poll: FAST_POLL, onProgress: async () => { throw boom; } }), (e) => e === boom);
@@ -977,6 +986,31 @@ test("a callback that throws or rejects ends the call with its error, as an abor
   const rest = [];
   for await (const item of batch) rest.push(item.job?.status);
   assert.deepEqual(rest, ["completed"]);
+  // Rejected late (on the last progress, after the run's end): still the call's error, not lost.
+  const late = async (/** @type {any} */ p) => {
+    if (p.status === "completed" || p.completed === p.total) {
+      await null;
+      throw boom;
+    }
+  };
+  await assert.rejects(client.videos.createAndWait({ ...text, duration: 1 }, { poll: FAST_POLL, onProgress: late }), (e) => e === boom);
+  const lateBatch = await client.videos.batch([{ ...text, duration: 1 }], { expectedScale: 0.01, pollIntervalMs: 100, onProgress: late });
+  /** @type {number[]} */
+  const got = [];
+  await assert.rejects((async () => { for await (const item of lateBatch) got.push(item.index); })(), (e) => e === boom);
+  assert.deepEqual(got, [0]);
+  // The caller learns at once, as with an abort, while the clean-up's DELETE is still out.
+  let release = () => {};
+  const gate = new Promise((r) => (release = () => r(undefined)));
+  const held = new USVideo({
+    apiKey: acct.api_key, baseURL: emu.api, timeoutMs: Infinity,
+    fetch: async (u, init) => {
+      if (init?.method === "DELETE") await gate;
+      return fetch(u, init);
+    },
+  });
+  await assert.rejects(held.videos.createAndWait(text, { poll: FAST_POLL, onEvent: (e) => { if (e.type === "created") throw boom; } }), (e) => e === boom);
+  release();
 });
 
 test("the environment supplies the key and base URL", async () => {

@@ -2,7 +2,7 @@
 // (with the batch module) the first time a batch is made, so apps that never make one never load it.
 
 import type * as wb from "./gen/usvideo_batch.js";
-import { abortError, batchGeneration, callBack, g, now, P, sleep, type Ctx, type Out } from "./driver.js";
+import { abortError, batchGeneration, Callbacks, g, now, P, sleep, type Ctx, type Out } from "./driver.js";
 import { errorFromRecord, type USVideoError } from "./errors.js";
 import type { BatchEvent, BatchItem, BatchOptions, BatchProgress, BatchSummary, CompletedJob, ErrorRecord, Job } from "./types.js";
 
@@ -45,9 +45,9 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
   #end?: { snapshot: string; progress: BatchProgress };
   #lock: Promise<unknown> = Promise.resolve();
   #wake = new AbortController();
-  /** What a callback threw (or its promise rejected with), for the next `next()` to reject with. */
-  #callbackError?: { error: unknown };
-  readonly #fail = (error: unknown): void => void (this.#callbackError ??= { error });
+  /** The callbacks; what one throws (or its promise rejects with) wakes the batch, and the next
+   * `next()` rejects with it (once). */
+  readonly #callbacks = new Callbacks(() => this.#rouse());
   /** The signal's reason once it aborted the batch. */
   #aborted?: unknown;
   readonly #onAbort = (): void => {
@@ -102,9 +102,7 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
     if (!this.#cancelling && !this.#end) {
       this.#cancelling = true;
       g(() => this.#m.cancel(now()), this.#gen, true);
-      const wake = this.#wake;
-      this.#wake = new AbortController();
-      wake.abort();
+      this.#rouse();
     }
     return this.#serial(() => this.#pump(false)).then(() => this.#summary);
   }
@@ -124,6 +122,21 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
     return this.#summary;
   }
 
+  /** Ends the pump's current sleep (a cancel, a callback's error). */
+  #rouse(): void {
+    const wake = this.#wake;
+    this.#wake = new AbortController();
+    wake.abort();
+  }
+
+  /** The callbacks' error, once: it rejects one `next()`. */
+  #callbackError(): void {
+    const failed = this.#callbacks.failure;
+    if (!failed) return;
+    this.#callbacks.failure = undefined;
+    throw failed.error;
+  }
+
   #serial(f: () => Promise<void>): Promise<void> {
     const p = this.#lock.then(f);
     this.#lock = p.catch(() => {});
@@ -132,6 +145,7 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
 
   #take(): IteratorResult<BatchItem, undefined> {
     const value = this.#items.shift();
+    if (!value) this.#callbackError(); // one met during a cancel, or by the batch's end
     if (value) return { value, done: false };
     if (this.#failure && !this.#reported) {
       this.#reported = true;
@@ -145,11 +159,7 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
     const [m, c, gen, o] = [this.#m, this.#c, this.#gen, this.#o];
     while (!this.#end) {
       // A callback's error rejects the `next()` that is waiting (a cancel sees the batch through).
-      const failed = this.#callbackError;
-      if (failed && untilItem) {
-        this.#callbackError = undefined;
-        throw failed.error;
-      }
+      if (untilItem) this.#callbackError();
       if (untilItem && !this.#cancelling && this.#items.length) return;
       const out: Exclude<Out, { t: "event" }> | { t: "event"; event: BatchEvent | ItemRecord } = P(g(() => m.poll(now()), gen, true));
       if (out.t === "send") {
@@ -171,9 +181,9 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
         else {
           if (e.type === "batch_progress" && o.onProgress) {
             const { type: _, ...p } = e;
-            callBack(o.onProgress, p, this.#fail);
+            this.#callbacks.call(o.onProgress, p);
           }
-          callBack(o.onEvent, e, this.#fail);
+          this.#callbacks.call(o.onEvent, e);
         }
       } else if (out.t === "wait") {
         await sleep(out.until - now(), this.#wake.signal);
@@ -188,6 +198,7 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
         } catch (e) {
           this.#failure = e as USVideoError;
         }
+        await this.#callbacks.settled(); // a late rejection is still the batch's to report
         this.#end = end;
         o.signal?.removeEventListener("abort", this.#onAbort);
         if (gen === batchGeneration) m.free();

@@ -79,27 +79,30 @@ function loadBatch(): Promise<BatchModule> {
 }
 
 /** A refusal of the core with each option named as the caller wrote it (`base_url` → `baseURL`,
- * `limits.concurrent_jobs` → `concurrentJobs`): its fields, and their names in its messages. */
+ * `limits.concurrent_jobs` → `concurrentJobs`): its issues' fields and messages, its `field`, and
+ * those names in its message. An unknown field keeps its name: it is what the caller wrote, in a
+ * request (`idempotency_key` there is not the option). */
 function jsNames<E extends Error>(e: E): E {
   if (!(e instanceof ValidationError)) return e;
-  const name = (field?: string): string | undefined => JS_NAMES.find(([, n]) => n === field)?.[0];
-  const swap = <T extends { field?: string; message: string }>(x: T): T => {
-    const to = name(x.field);
-    return to ? { ...x, field: to, message: x.message.split(x.field as string).join(to) } : x;
-  };
   const r = e as { -readonly [K in keyof ValidationError]: ValidationError[K] };
-  ({ field: r.field, message: r.message } = swap({ field: e.field, message: e.message }));
-  r.issues = e.issues.map(swap);
+  r.issues = e.issues.map((issue) => {
+    const to = issue.code === "unknown_field" ? undefined : JS_NAMES.find(([, n]) => n === issue.field)?.[0];
+    if (!to) return issue;
+    if (r.field === issue.field) r.field = to;
+    r.message = r.message.split(issue.field).join(to);
+    return { ...issue, field: to, message: issue.message.split(issue.field).join(to) };
+  });
   return e;
 }
 
-/** JSON for the core. A number JSON cannot hold (`NaN`, `±Infinity`) or a `bigint` is sent as its
- * text, so that the core refuses it by type, naming the field, instead of reading the `null`
- * `JSON.stringify` would write (which means "default" or "none") or a TypeError. Input that is
- * not JSON data at all (a cycle) is a `ValidationError`. */
+/** JSON for the core. A number JSON cannot hold (`NaN`, `±Infinity`) or a `bigint` is sent as an
+ * object no field takes (`{"not_json": "NaN"}`), so that the core refuses it by type, naming the
+ * field, instead of reading the `null` `JSON.stringify` would write (which means "default" or
+ * "none"), a TypeError, or text a string field would take. Input that is not JSON data at all (a
+ * cycle) is a `ValidationError`. */
 export function J(v: unknown): string {
   try {
-    return JSON.stringify(v, (_k, x) => ((typeof x === "number" && !Number.isFinite(x)) || typeof x === "bigint" ? String(x) : x)) ?? "null"; // `undefined` itself: absent
+    return JSON.stringify(v, (_k, x) => ((typeof x === "number" && !Number.isFinite(x)) || typeof x === "bigint" ? { not_json: String(x) } : x)) ?? "null"; // `undefined` itself: absent
   } catch (e) {
     refuse("input", "invalid_type", `input must be JSON data: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
   }
@@ -136,9 +139,10 @@ const MAX_TIMER = 2 ** 31 - 1;
 export function abortError(signal?: AbortSignal): AbortError {
   const reason: unknown = signal?.reason;
   const { name, message } = (reason ?? {}) as { name?: unknown; message?: unknown };
-  // A plain `controller.abort()` (a DOMException named AbortError) adds nothing to say; a
-  // `TimeoutError` of `AbortSignal.timeout()` or the caller's own reason does.
-  const why = name === "AbortError" ? "" : typeof message === "string" ? (typeof name === "string" && name ? `${name}: ${message}` : message) : typeof reason === "string" ? reason : "";
+  // A plain `controller.abort()` (a DOMException named AbortError, whose default message speaks of
+  // an abort in every engine) adds nothing to say; a `TimeoutError` of `AbortSignal.timeout()` or
+  // the caller's own reason (`new DOMException("user left", "AbortError")` too) does.
+  const why = name === "AbortError" && /abort/i.test(String(message)) ? "" : typeof message === "string" ? (typeof name === "string" && name ? `${name}: ${message}` : message) : typeof reason === "string" ? reason : "";
   return new AbortError(why ? `the call was aborted (${why})` : "the call was aborted", { kind: "cancelled", code: "cancelled" }, reason === undefined ? undefined : { cause: reason });
 }
 
@@ -210,15 +214,38 @@ async function readCapped(res: Response): Promise<Uint8Array | null> {
   return out;
 }
 
-/** Calls a callback of the caller's. What it throws, or what a promise it returns rejects with,
- * goes to `failed`: it ends the call, and is never an unhandled rejection that stops the process. */
-export function callBack<A>(f: ((a: A) => unknown) | null | undefined, a: A, failed: (error: unknown) => void): void {
-  if (!f) return;
-  try {
-    const r = f(a) as { then?: unknown } | null | undefined;
-    if (typeof r?.then === "function") (r as PromiseLike<unknown>).then(undefined, failed);
-  } catch (error) {
-    failed(error);
+/**
+ * The caller's callbacks of one call or batch. The first error one throws, or that a promise one
+ * returns rejects with, is kept (`failure`) for the call to end with, and `onFail` wakes the
+ * driver: it is never an unhandled rejection that stops the process. A call that ends awaits the
+ * promises its callbacks returned (`settled`), so a late rejection is still its error.
+ */
+export class Callbacks {
+  failure?: { error: unknown };
+  readonly #pending = new Set<Promise<void>>();
+  constructor(private readonly onFail: () => void) {}
+
+  call<A>(f: ((a: A) => unknown) | null | undefined, a: A): void {
+    if (!f) return;
+    try {
+      const r = f(a) as { then?: unknown } | null | undefined;
+      if (typeof r?.then !== "function") return;
+      const p = Promise.resolve(r).then(() => {}, (error: unknown) => this.fail(error));
+      this.#pending.add(p);
+      void p.then(() => this.#pending.delete(p));
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  fail(error: unknown): void {
+    this.failure ??= { error };
+    this.onFail();
+  }
+
+  /** Resolves once every promise a callback has returned so far has settled. */
+  async settled(): Promise<void> {
+    while (this.#pending.size) await Promise.all(this.#pending);
   }
 }
 
@@ -358,24 +385,24 @@ export class Ctx {
    */
   run(m: w.Machine, gen: number, o: { signal?: AbortSignal | null; onEvent?: ((e: Event) => void) | null; onProgress?: ((p: Progress) => void) | null; cleanup?: boolean } = {}): Promise<unknown> {
     const signal = o.signal ?? undefined;
-    // With callbacks, a failing one wakes the loop from a sleep or a slot wait, as an abort does.
-    let failure: { error: unknown } | undefined;
-    const wake = o.onEvent || o.onProgress ? new AbortController() : undefined;
-    const fail = (error: unknown): void => {
-      failure ??= { error };
-      wake?.abort();
-    };
-    const forward = (): void => wake?.abort();
-    if (wake) signal?.addEventListener("abort", forward, { once: true });
+    // With callbacks, a failing one stops the run as an abort does: `stop` aborts on either, and
+    // wakes the loop from a sleep or a slot wait. Without, the caller's signal is used as it is
+    // (a `retrieve` pays for no second controller).
+    const stop = o.onEvent || o.onProgress ? new AbortController() : undefined;
+    const callbacks = new Callbacks(() => stop?.abort());
+    const forward = (): void => stop?.abort();
+    if (stop && signal?.aborted) stop.abort();
+    else if (stop) signal?.addEventListener("abort", forward, { once: true });
+    const stopped = (): unknown => (callbacks.failure ? callbacks.failure.error : abortError(signal));
     const loop = async (): Promise<unknown> => {
       let cancelled = false;
       // The output that came back with the last answer (`respond`), if it is still current.
       let next: Out | undefined;
       try {
         for (;;) {
-          if ((signal?.aborted || failure) && !cancelled) {
+          if ((signal?.aborted || callbacks.failure) && !cancelled) {
             cancelled = true;
-            if (!o.cleanup) throw failure ? failure.error : abortError(signal);
+            if (!o.cleanup) throw stopped();
             // The core decides what the cancel means, from the freshest answer (already taken):
             // a job last seen pending is deleted. A run that has just ended is left to end.
             if (next?.t !== "done") {
@@ -383,7 +410,7 @@ export class Ctx {
               next = undefined;
             }
           }
-          const live = cancelled ? undefined : (wake?.signal ?? signal);
+          const live = cancelled ? undefined : (stop?.signal ?? signal);
           const out: Out = next ?? P(g(() => m.poll(now()), gen));
           next = undefined;
           if (out.t === "send") {
@@ -413,10 +440,10 @@ export class Ctx {
           } else if (out.t === "event") {
             if (!cancelled) {
               const e = out.event;
-              callBack(o.onEvent, e, fail);
+              callbacks.call(o.onEvent, e);
               if (e.type === "progress" && o.onProgress) {
                 const { type: _, ...p } = e;
-                callBack(o.onProgress, p, fail);
+                callbacks.call(o.onProgress, p);
               }
             }
           } else if (out.t === "wait") {
@@ -425,12 +452,12 @@ export class Ctx {
           } else if (out.t === "pending") {
             // This driver awaits every request inline: nothing can be in flight here.
             g(() => m.cancel(now()), gen);
-          } else if (failure) {
-            throw failure.error; // the caller's own error, whatever the run came to
-          } else if (out.error) {
-            throw errorFromRecord(out.error);
           } else {
-            return "ok" in out ? out.ok : P(g(() => m.takeResult(), gen));
+            const result = out.error ? undefined : "ok" in out ? out.ok : P(g(() => m.takeResult(), gen));
+            await callbacks.settled(); // a callback's late rejection is still this call's error
+            if (callbacks.failure) throw callbacks.failure.error; // the caller's own, whatever the run came to
+            if (out.error) throw errorFromRecord(out.error);
+            return result;
           }
         }
       } finally {
@@ -439,15 +466,16 @@ export class Ctx {
       }
     };
     const done = loop();
-    if (!signal) return done;
+    const trigger = stop?.signal ?? signal;
+    if (!trigger) return done;
     return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        reject(abortError(signal));
+      const onStop = () => {
+        reject(stopped());
         done.catch(() => {}); // the clean-up goes on; its outcome is not the caller's any more
       };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
-      done.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+      if (trigger.aborted) return onStop();
+      trigger.addEventListener("abort", onStop, { once: true });
+      done.then(resolve, reject).finally(() => trigger.removeEventListener("abort", onStop));
     });
   }
 }
