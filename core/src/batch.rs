@@ -293,7 +293,7 @@ impl BatchPlan {
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let seed = entropy.iter().fold(0u64, |acc, b| acc.rotate_left(8) ^ u64::from(*b));
-        let scale = if options.expected_scale.is_finite() && options.expected_scale > 0.0 { options.expected_scale.clamp(0.001, 20.0) } else { 1.0 };
+        let scale = options.expected_scale.clamp(0.001, 20.0); // above 0 and finite: `check` above
         BatchPlan::check(items, scale, seed, options)
     }
 
@@ -311,10 +311,8 @@ impl BatchPlan {
         // use it too, or a resumed batch against a fast service would wait out the model's times.
         let scale = if snapshot.scale.is_finite() && snapshot.scale > 0.0 {
             snapshot.scale.clamp(0.001, 20.0)
-        } else if options.expected_scale.is_finite() && options.expected_scale > 0.0 {
-            options.expected_scale.clamp(0.001, 20.0)
         } else {
-            1.0
+            options.expected_scale.clamp(0.001, 20.0) // above 0 and finite: `check` above
         };
         let mut items = Vec::with_capacity(snapshot.items.len());
         for s in snapshot.items {

@@ -59,6 +59,8 @@ pub struct Create {
     policy: RetryPolicy,
     rng: Rng,
     deadline: Option<Millis>,
+    /// The kind of the error when the deadline passes before a job was made.
+    deadline_kind: ErrorKind,
     creates_sent: u32,
     list_attempts: u32,
     first_sent_at: Option<Millis>,
@@ -88,6 +90,7 @@ impl Create {
             policy,
             rng: Rng::new(seed),
             deadline,
+            deadline_kind: ErrorKind::Timeout,
             creates_sent: 0,
             list_attempts: 0,
             first_sent_at: None,
@@ -105,6 +108,14 @@ impl Create {
     #[must_use]
     pub fn excluding(mut self, ids: Vec<String>) -> Self {
         self.exclude = ids;
+        self
+    }
+
+    /// The deadline is a wait's (a create-and-wait): passing it before a job was made is that
+    /// wait's timeout, not a request's.
+    #[must_use]
+    pub fn deadline_of_a_wait(mut self) -> Self {
+        self.deadline_kind = ErrorKind::WaitTimeout;
         self
     }
 
@@ -143,8 +154,8 @@ impl Create {
         }
         if self.deadline.is_some_and(|d| now >= d) {
             // With no create whose outcome is unknown, no job was made (a deadline of 0 sends
-            // nothing at all). A create-and-wait reports this as its wait's timeout.
-            let err = self.unknown_outcome.clone().unwrap_or_else(|| Error::new(ErrorKind::Timeout, DEADLINE_BEFORE_A_JOB));
+            // nothing at all).
+            let err = self.unknown_outcome.clone().unwrap_or_else(|| Error::new(self.deadline_kind, "the deadline passed before a job was made: nothing was created or charged"));
             self.finish(Err(err));
             return Output::Done;
         }
@@ -331,9 +342,6 @@ impl Create {
         self.result.take().unwrap_or_else(|| Err(Error::usage("the create has no result yet (or it was already taken)")))
     }
 }
-
-/// Why a create ended when its deadline passed with no job made (no transport error: the deadline's).
-pub(crate) const DEADLINE_BEFORE_A_JOB: &str = "the deadline passed before a job was made: nothing was created or charged";
 
 /// The message of a create whose outcome stayed unknown: the create's own error, why it left the
 /// outcome unknown, and the error of the list that could not settle it (`list`).

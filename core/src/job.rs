@@ -123,7 +123,7 @@ impl JobRun {
     pub fn create_and_wait(config: &ClientConfig, key: &ApiKey, req: CreateVideoRequest, idempotency_key: &IdempotencyKey, options: WaitOptions, seed: u64, now: Millis) -> Result<Self, Error> {
         options.check()?;
         let deadline = options.timeout_ms.map(|t| now.plus(t));
-        let create = Create::new(config, key, req, idempotency_key, options.retry, seed ^ 0x5EED, deadline, 0)?;
+        let create = Create::new(config, key, req, idempotency_key, options.retry, seed ^ 0x5EED, deadline, 0)?.deadline_of_a_wait();
         Ok(JobRun::blank(config, key, options, seed, now, Phase::Creating(create)))
     }
 
@@ -188,10 +188,6 @@ impl JobRun {
                     self.next_id = self.next_id.max(create.next_id());
                     match create.take_result() {
                         Ok(job) => self.created(job, now),
-                        // The create's deadline is this wait's: its timeout, not a connection's.
-                        Err(e) if e.kind == ErrorKind::Timeout && e.message == crate::create::DEADLINE_BEFORE_A_JOB => {
-                            self.finish(Err(Error::new(ErrorKind::WaitTimeout, "the wait's deadline passed before a job was made: nothing was created or charged")));
-                        }
                         Err(e) => self.finish(Err(e)),
                     }
                     None

@@ -145,8 +145,8 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
 
   #take(): IteratorResult<BatchItem, undefined> {
     const value = this.#items.shift();
-    if (!value) this.#callbackError(); // one met during a cancel, or by the batch's end
     if (value) return { value, done: false };
+    this.#callbackError(); // one met during a cancel, or by the batch's end
     if (this.#failure && !this.#reported) {
       this.#reported = true;
       throw this.#failure;

@@ -386,21 +386,21 @@ export class Ctx {
   run(m: w.Machine, gen: number, o: { signal?: AbortSignal | null; onEvent?: ((e: Event) => void) | null; onProgress?: ((p: Progress) => void) | null; cleanup?: boolean } = {}): Promise<unknown> {
     const signal = o.signal ?? undefined;
     // With callbacks, a failing one stops the run as an abort does: `stop` aborts on either, and
-    // wakes the loop from a sleep or a slot wait. Without, the caller's signal is used as it is
-    // (a `retrieve` pays for no second controller).
+    // wakes the loop from a sleep or a slot wait. Without, the caller's signal is used as it is:
+    // a `retrieve` pays for no second controller, no callbacks and no extra await.
     const stop = o.onEvent || o.onProgress ? new AbortController() : undefined;
-    const callbacks = new Callbacks(() => stop?.abort());
+    const callbacks = stop && new Callbacks(() => stop.abort());
     const forward = (): void => stop?.abort();
     if (stop && signal?.aborted) stop.abort();
     else if (stop) signal?.addEventListener("abort", forward, { once: true });
-    const stopped = (): unknown => (callbacks.failure ? callbacks.failure.error : abortError(signal));
+    const stopped = (): unknown => (callbacks?.failure ? callbacks.failure.error : abortError(signal));
     const loop = async (): Promise<unknown> => {
       let cancelled = false;
       // The output that came back with the last answer (`respond`), if it is still current.
       let next: Out | undefined;
       try {
         for (;;) {
-          if ((signal?.aborted || callbacks.failure) && !cancelled) {
+          if ((signal?.aborted || callbacks?.failure) && !cancelled) {
             cancelled = true;
             if (!o.cleanup) throw stopped();
             // The core decides what the cancel means, from the freshest answer (already taken):
@@ -438,7 +438,7 @@ export class Ctx {
               g(() => m.handleTransportError(out.id, r.kind, r.message, now()), gen);
             }
           } else if (out.t === "event") {
-            if (!cancelled) {
+            if (!cancelled && callbacks) {
               const e = out.event;
               callbacks.call(o.onEvent, e);
               if (e.type === "progress" && o.onProgress) {
@@ -454,8 +454,10 @@ export class Ctx {
             g(() => m.cancel(now()), gen);
           } else {
             const result = out.error ? undefined : "ok" in out ? out.ok : P(g(() => m.takeResult(), gen));
-            await callbacks.settled(); // a callback's late rejection is still this call's error
-            if (callbacks.failure) throw callbacks.failure.error; // the caller's own, whatever the run came to
+            if (callbacks) {
+              await callbacks.settled(); // a callback's late rejection is still this call's error
+              if (callbacks.failure) throw callbacks.failure.error; // the caller's own, whatever the run came to
+            }
             if (out.error) throw errorFromRecord(out.error);
             return result;
           }

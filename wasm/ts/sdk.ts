@@ -248,10 +248,10 @@ export class USVideo {
       );
     } catch (e) {
       // A value the caller did not write came from the environment: say which variable.
-      const env = e instanceof ValidationError && { apiKey: options.apiKey == null && "USVIDEO_API_KEY", baseURL: options.baseURL == null && "USVIDEO_BASE_URL" }[e.field ?? ""];
-      if (env) {
-        (e as Error).message += ` (from ${env})`;
-        for (const issue of (e as ValidationError).issues) issue.message += ` (from ${env})`;
+      const from = e instanceof ValidationError && { apiKey: options.apiKey == null && "USVIDEO_API_KEY", baseURL: options.baseURL == null && "USVIDEO_BASE_URL" }[e.field ?? ""];
+      if (from) {
+        (e as Error).message += ` (from ${from})`;
+        for (const issue of (e as ValidationError).issues) issue.message += ` (from ${from})`;
       }
       throw e;
     }

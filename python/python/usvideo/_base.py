@@ -84,11 +84,11 @@ def check_seconds(name: str, value: Optional[float]) -> None:
         raise invalid(name, "out_of_range", f"{name} must be a number of seconds from 0, or None for no limit (got {value!r:.40})")
 
 
-def check_count(name: str, value: int) -> None:
-    """Refuses a count (this package's own argument) that is not a whole number from 0 to 2**32 - 1:
-    the core's counts are unsigned 32-bit, so -1 is not "none"."""
-    if isinstance(value, bool) or not hasattr(value, "__index__") or not 0 <= value <= 0xFFFF_FFFF:
-        raise invalid(name, "out_of_range", f"{name} must be a whole number from 0 to 4294967295 (got {value!r:.40})")
+def check_count(name: str, value: int, least: int = 0) -> None:
+    """Refuses a count (this package's own argument) that is not a whole number from ``least`` to
+    2**32 - 1: the core's counts are unsigned 32-bit, so -1 is not "none"."""
+    if isinstance(value, bool) or not hasattr(value, "__index__") or not least <= value <= 0xFFFF_FFFF:
+        raise invalid(name, "out_of_range", f"{name} must be a whole number from {least} to 4294967295 (got {value!r:.40})")
 
 
 def wait_options(timeout: Optional[float], cancel: bool, max_retries: int, poll: Optional[PollPolicy]) -> str:
@@ -131,9 +131,7 @@ def batch_options(
     """A partial core ``BatchOptions`` (JSON); the core fills in the rest. The counts are checked
     here, by this package's names (the core would name ``limits.concurrent_jobs``)."""
     if concurrent_jobs is not None:
-        check_count("concurrent_jobs", concurrent_jobs)
-        if concurrent_jobs == 0:  # the core's rule, named here as this package names it
-            raise invalid("concurrent_jobs", "out_of_range", "concurrent_jobs must be at least 1 (0 would never start a job)")
+        check_count("concurrent_jobs", concurrent_jobs, least=1)  # the core's rule, by this package's name
     check_count("requests_per_minute", requests_per_minute)
     opts: Dict[str, Any] = {
         "max_spend_cents": max_spend_cents,
