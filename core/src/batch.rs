@@ -43,7 +43,7 @@ use crate::retry::{RetryPolicy, Rng};
 use crate::schedule::expected_total_ms;
 use crate::secret::ApiKey;
 use crate::time::Millis;
-use crate::validate::{option_rules, Issue, IssueCode, MAX_GAP_MS, MAX_SCALE};
+use crate::validate::{option_rules, scale_ok, Issue, IssueCode, MAX_GAP_MS, MAX_SCALE, MIN_SCALE};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
@@ -101,17 +101,16 @@ impl BatchOptions {
     /// The rules of a batch's options, each naming its field: `limits.concurrent_jobs` at least 1
     /// (0 would never start a job: the batch would end at once with nothing done);
     /// `poll_interval_ms` from 1 ms to a day (0 is a loop that spends the request budget);
-    /// `likely_from` from 0 to 1; `expected_scale` above 0 and at most 1000.
+    /// `likely_from` from 0 to 1; `expected_scale` above 0 and at most [`MAX_SCALE`] (20).
     ///
     /// # Errors
     /// A validation error listing every broken rule.
     pub fn check(&self) -> Result<(), Error> {
-        let scale = self.expected_scale;
         option_rules(&[
             (self.limits.concurrent_jobs == 0, "limits.concurrent_jobs", "limits.concurrent_jobs must be at least 1"),
             (!(1..=MAX_GAP_MS).contains(&self.poll_interval_ms), "poll_interval_ms", "poll_interval_ms must be from 1 to 86400000 ms (a day)"),
             (!(0.0..=1.0).contains(&self.likely_from), "likely_from", "likely_from must be a number from 0 to 1"),
-            (!(scale > 0.0 && scale <= MAX_SCALE), "expected_scale", "expected_scale must be a number above 0 and at most 1000"),
+            (!scale_ok(self.expected_scale), "expected_scale", "expected_scale must be a number above 0 and at most 20"),
         ])
     }
 }
@@ -293,7 +292,7 @@ impl BatchPlan {
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let seed = entropy.iter().fold(0u64, |acc, b| acc.rotate_left(8) ^ u64::from(*b));
-        let scale = options.expected_scale.clamp(0.001, 20.0); // above 0 and finite: `check` above
+        let scale = options.expected_scale.clamp(MIN_SCALE, MAX_SCALE); // `check` above: within it but for the floor
         BatchPlan::check(items, scale, seed, options)
     }
 
@@ -310,9 +309,9 @@ impl BatchPlan {
         // without a usable one falls back to this process's option. Running jobs' expected times
         // use it too, or a resumed batch against a fast service would wait out the model's times.
         let scale = if snapshot.scale.is_finite() && snapshot.scale > 0.0 {
-            snapshot.scale.clamp(0.001, 20.0)
+            snapshot.scale.clamp(MIN_SCALE, MAX_SCALE)
         } else {
-            options.expected_scale.clamp(0.001, 20.0) // above 0 and finite: `check` above
+            options.expected_scale.clamp(MIN_SCALE, MAX_SCALE) // `check` above: within it but for the floor
         };
         let mut items = Vec::with_capacity(snapshot.items.len());
         for s in snapshot.items {
@@ -729,7 +728,7 @@ impl Batch {
                 let model = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration()).max(1);
                 #[allow(clippy::cast_precision_loss)]
                 let ratio = actual as f64 / model as f64;
-                self.scale = (0.7 * self.scale + 0.3 * ratio).clamp(0.001, 20.0);
+                self.scale = (0.7 * self.scale + 0.3 * ratio).clamp(MIN_SCALE, MAX_SCALE);
                 self.item_done(i, Some(job), None);
             }
             JobStatus::Failed => {

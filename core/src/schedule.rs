@@ -10,7 +10,7 @@
 
 use crate::model::{Job, JobStatus, Resolution};
 use crate::error::Error;
-use crate::validate::{option_rules, MAX_GAP_MS, MAX_SCALE};
+use crate::validate::{option_rules, scale_ok, MAX_GAP_MS};
 use serde::Serialize;
 
 /// The knobs of the poll schedule.
@@ -53,17 +53,16 @@ impl PollPolicy {
     /// The rules of a poll policy (a wait's `poll`): `first_poll_ms` at most a day;
     /// `min_interval_ms` from 1 ms to a day; `max_interval_ms` from `min_interval_ms` to a day
     /// (below it the schedule would poll at the minimum for ever, spending the rate limit);
-    /// `expected_scale` above 0 and at most [`MAX_SCALE`].
+    /// `expected_scale` above 0 and at most [`crate::validate::MAX_SCALE`] (20).
     ///
     /// # Errors
     /// A validation error naming every broken rule's field (`poll.max_interval_ms`).
     pub fn check(&self) -> Result<(), Error> {
-        let scale = self.expected_scale;
         option_rules(&[
             (self.first_poll_ms > MAX_GAP_MS, "poll.first_poll_ms", "poll.first_poll_ms must be at most 86400000 ms (a day)"),
             (!(1..=MAX_GAP_MS).contains(&self.min_interval_ms), "poll.min_interval_ms", "poll.min_interval_ms must be from 1 to 86400000 ms (a day)"),
             (!(self.min_interval_ms..=MAX_GAP_MS).contains(&self.max_interval_ms), "poll.max_interval_ms", "poll.max_interval_ms must be from poll.min_interval_ms (default 2000) to 86400000 ms (a day)"),
-            (!(scale > 0.0 && scale <= MAX_SCALE), "poll.expected_scale", "poll.expected_scale must be a number above 0 and at most 1000"),
+            (!scale_ok(self.expected_scale), "poll.expected_scale", "poll.expected_scale must be a number above 0 and at most 20"),
         ])
     }
 

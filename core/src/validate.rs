@@ -430,9 +430,22 @@ pub fn validate_job_id(id: &str) -> Result<(), Issue> {
 /// Longer is a mistake (a wait would never poll), not a schedule.
 pub const MAX_GAP_MS: u64 = 86_400_000;
 
-/// A scale of the model's expected times must be above 0 (0 or less would mean "at once", and was
-/// read as the default) and at most this.
-pub const MAX_SCALE: f64 = 1000.0;
+/// The largest scale of the model's expected times (a wait's `poll.expected_scale`, a batch's
+/// `expected_scale`, and the scale a batch learns from finished jobs): 20 × the model's longest
+/// time (163 s) is ~54 minutes, and a batch does not poll a job before `likely_from` of its
+/// expected time, so a larger scale would leave a job unpolled for over half an hour.
+pub const MAX_SCALE: f64 = 20.0;
+
+/// The smallest scale a batch keeps (a job that finished at once would teach it 0, "poll at
+/// once, for ever"). A caller's scale may be smaller (anything above 0); it is raised to this.
+pub const MIN_SCALE: f64 = 0.001;
+
+/// The rule of a scale a caller gives (both option records): above 0 (0 or less would mean "at
+/// once", and was read as the default) and at most [`MAX_SCALE`]; `NaN` breaks it.
+#[must_use]
+pub fn scale_ok(scale: f64) -> bool {
+    scale > 0.0 && scale <= MAX_SCALE
+}
 
 /// The broken rules of an option record: each `(broken, field, message)`; messages are fixed
 /// text (no formatting: these checks sit in the wasm module of every app). `Ok` when none is.
@@ -590,7 +603,7 @@ mod tests {
         let e = o.check().unwrap_err();
         assert!(e.issues.iter().all(|i| i.code == IssueCode::OutOfRange && i.message.starts_with(&i.field)), "{e:?}");
         assert!(e.issues.iter().any(|i| i.message == "poll.max_interval_ms must be from poll.min_interval_ms (default 2000) to 86400000 ms (a day)"), "{e:?}");
-        for scale in [-1.0, f64::NAN, f64::INFINITY, 1000.5] {
+        for scale in [-1.0, f64::NAN, f64::INFINITY, 20.5] {
             o.poll = crate::schedule::PollPolicy { expected_scale: scale, ..Default::default() };
             assert_eq!(refused(o.check()), ["poll.expected_scale"], "{scale}");
         }
@@ -610,7 +623,7 @@ mod tests {
         o.likely_from = 1.5;
         o.expected_scale = -1.0;
         assert_eq!(refused(o.check()), ["limits.concurrent_jobs", "poll_interval_ms", "likely_from", "expected_scale"]);
-        o = BatchOptions { likely_from: 0.0, poll_interval_ms: 1, expected_scale: 1000.0, ..BatchOptions::default() };
+        o = BatchOptions { likely_from: 0.0, poll_interval_ms: 1, expected_scale: 20.0, ..BatchOptions::default() };
         o.limits.concurrent_jobs = 1;
         assert!(o.check().is_ok());
         o.likely_from = f64::NAN;

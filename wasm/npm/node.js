@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { webcrypto } from "node:crypto";
 import { initSync } from "./gen/usvideo_wasm.js";
 import * as batch from "./gen/usvideo_batch.js";
-import { _setRandom, _setBatchLoader } from "./sdk.js";
+import { _setRandom, _setBatchLoader } from "./driver.js";
 initSync({ module: readFileSync(new URL("./gen/usvideo_wasm_bg.wasm", import.meta.url)) });
 _setRandom((b) => webcrypto.getRandomValues(b));
 let ready = false;

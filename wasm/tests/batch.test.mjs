@@ -135,6 +135,8 @@ test("cancel: queued items end cancelled, pending jobs are deleted and refunded"
   for (const item of items) {
     assert.ok(item.error instanceof usv.AbortError, String(item.error));
     assert.equal(item.error.kind, "cancelled");
+    assert.equal(item.error.cause, undefined, "cancel() is no signal's abort: no cause");
+    assert.equal(summary.results[item.index], item, "the summary holds the items that were yielded");
   }
   assert.equal(summary.progress.failed, 8);
   assert.equal(summary.spent_cents, 0);

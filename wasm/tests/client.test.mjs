@@ -9,6 +9,11 @@ import { createServer } from "node:http";
 import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import * as usv from "usvideo";
+// Not in the package's entry: the tests' hook is taken from its module by file (its
+// declarations leave it out: \`@internal\`).
+import * as driver from "../pkg/driver.js";
+/** @type {() => number} */
+const _debugPanic = /** @type {any} */ (driver)._debugPanic;
 import { startEmulator, FAST_POLL } from "./emulator.mjs";
 
 const { USVideo, estimateCost } = usv;
@@ -882,12 +887,13 @@ test("in a browser's worker (no window, no document) an sd_ key is refused too; 
 test("a panic in the module becomes InternalError and the module is reset", async () => {
   const { client } = await fresh();
   const before = await client.account.retrieve();
-  assert.throws(() => /** @type {any} */ (usv)._debugPanic(), (e) => e instanceof usv.InternalError && e instanceof usv.USVideoError && !(e instanceof WebAssembly.RuntimeError));
+  assert.deepEqual(Object.keys(usv).filter((k) => k.startsWith("_")), [], "no test or entry hook in the package's entry");
+  assert.throws(() => _debugPanic(), (e) => e instanceof usv.InternalError && e instanceof usv.USVideoError && !(e instanceof WebAssembly.RuntimeError));
   assert.equal(estimateCost({ resolution: "1080p", duration: 5 }), 120);
   const afterReset = await client.account.retrieve();
   assert.equal(afterReset.email, before.email);
-  assert.throws(() => /** @type {any} */ (usv)._debugPanic(), usv.InternalError);
-  assert.throws(() => /** @type {any} */ (usv)._debugPanic(), usv.InternalError);
+  assert.throws(() => _debugPanic(), usv.InternalError);
+  assert.throws(() => _debugPanic(), usv.InternalError);
   assert.equal((await client.videos.create(text)).status, "pending");
 });
 
@@ -1011,6 +1017,19 @@ test("a callback that throws or rejects ends the call with its error, as an abor
   });
   await assert.rejects(held.videos.createAndWait(text, { poll: FAST_POLL, onEvent: (e) => { if (e.type === "created") throw boom; } }), (e) => e === boom);
   release();
+  // A callback's promise that never settles holds the call (it is awaited, as the caller's own
+  // code), and the call's signal still ends it at once.
+  const ac = new AbortController();
+  let completed = false;
+  const call = client.videos.createAndWait({ ...text, duration: 1 }, { poll: FAST_POLL, signal: ac.signal, onProgress: (p) => ((completed ||= p.status === "completed"), new Promise(() => {})) });
+  let settled = false;
+  call.then(() => (settled = true), () => (settled = true));
+  for (let i = 0; i < 200 && !completed; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(completed, "the job completed");
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(settled, false, "held by its callback's promise");
+  ac.abort();
+  await assert.rejects(call, usv.AbortError);
 });
 
 test("the environment supplies the key and base URL", async () => {

@@ -37,6 +37,9 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
   readonly #gen: number;
   readonly #o: BatchOptions;
   readonly #items: BatchItem[] = [];
+  /** Every item this process saw end, by index: the summary is made of the same objects (an item
+   * keeps the `cause` it had when it was yielded, and only items an abort cancelled have one). */
+  readonly #seen = new Map<number, BatchItem>();
   #summary?: BatchSummary;
   #failure?: USVideoError;
   #reported = false;
@@ -177,7 +180,11 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
         }
       } else if (out.t === "event") {
         const e = out.event;
-        if (e.type === "item_done") this.#items.push(item(e, this.#aborted));
+        if (e.type === "item_done") {
+          const it = item(e, this.#aborted);
+          this.#seen.set(e.index, it);
+          this.#items.push(it);
+        }
         else {
           if (e.type === "batch_progress" && o.onProgress) {
             const { type: _, ...p } = e;
@@ -194,7 +201,7 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
         const end = { snapshot: g(() => m.snapshot(), gen, true), progress: P(g(() => m.progress(), gen, true)) as BatchProgress };
         try {
           const s = P(g(() => m.takeResult(), gen, true));
-          this.#summary = { results: s.results.map((r: ItemRecord) => item(r, this.#aborted)), progress: s.progress, spent_cents: s.spent_cents };
+          this.#summary = { results: s.results.map((r: ItemRecord) => this.#seen.get(r.index) ?? item(r)), progress: s.progress, spent_cents: s.spent_cents };
         } catch (e) {
           this.#failure = e as USVideoError;
         }

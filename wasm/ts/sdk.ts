@@ -18,8 +18,8 @@ export * from "./types.js";
 export * from "./errors.js";
 // A type here: the class is in a chunk of its own, loaded by `videos.batch()`.
 export type { Batch } from "./batch.js";
-/** @internal The entries set how randomness and the batch module are had; tests make a panic. */
-export { _setRandom, _setBatchLoader, _debugPanic } from "./driver.js";
+// The hooks the entries use (`_setRandom`, `_setBatchLoader`) and the tests' `_debugPanic` are
+// imported from `driver.js` by file: the package's `exports` map does not reach that module.
 
 /**
  * The cost in cents of a video, offline, with the reference's prices (or `table`, from

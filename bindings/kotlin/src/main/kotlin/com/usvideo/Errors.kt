@@ -144,6 +144,42 @@ internal fun unsigned(field: String, value: Long, min: Long = 0): ULong {
     return value.toULong()
 }
 
+/** The core's names of a wait's options (`WaitOptions`) → [WaitConfig]'s. */
+internal val WAIT_NAMES = mapOf(
+    "timeout_ms" to "timeoutMs", "poll.first_poll_ms" to "firstPollMs", "poll.min_interval_ms" to "minPollIntervalMs",
+    "poll.max_interval_ms" to "maxPollIntervalMs", "poll.expected_scale" to "expectedScale",
+)
+
+/** The core's names of a batch's options (`BatchOptions`) → [BatchConfig]'s. `max_spend_cents`
+ * keeps its name: it is the batch's estimate check, documented so (see `Videos.batch`). */
+internal val BATCH_NAMES = mapOf(
+    "limits.concurrent_jobs" to "concurrentJobs", "limits.requests_per_minute" to "requestsPerMinute",
+    "poll_interval_ms" to "pollIntervalMs", "likely_from" to "likelyFrom", "expected_scale" to "expectedScale",
+)
+
+private val NAME = Regex("[a-z_.]+")
+
+/**
+ * [block], whose [ValidationError]s name the caller's options as this binding spells them: the
+ * core checks a record of options (`poll.max_interval_ms must be from poll.min_interval_ms …`)
+ * and names its own fields, which a Kotlin caller never wrote. Every name in [names] is replaced
+ * in the field, each issue's field and message, and the message.
+ */
+internal inline fun <T> named(names: Map<String, String>, block: () -> T): T = try {
+    block()
+} catch (e: ValidationError) {
+    throw e.renamed(names)
+}
+
+@PublishedApi
+internal fun ValidationError.renamed(names: Map<String, String>): ValidationError {
+    val info = info ?: return this
+    val rename = { text: String -> NAME.replace(text) { names[it.value] ?: it.value } }
+    val issues = info.issues.map { it.copy(field = rename(it.field), message = rename(it.message)) }
+    val renamed = info.copy(message = rename(info.message), field = info.field?.let(rename), issues = issues)
+    return ValidationError(renamed, cause ?: this)
+}
+
 /**
  * Every call into the native library goes through here: the generated exception becomes the
  * public class, and a caught panic (uniffi's `InternalException`) becomes [InternalError].

@@ -193,7 +193,7 @@ class Videos internal constructor(private val client: USVideo) {
      * @throws WaitTimeoutError when [config]'s deadline passes (the job goes on).
      */
     suspend fun wait(id: String, config: WaitConfig = WaitConfig(), onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): Job =
-        client.runJob(ffi { client.core.wait(id, config.toCore(), seed(), client.driver.now()) }, events(onProgress, onEvent))
+        client.runJob(named(WAIT_NAMES) { ffi { client.core.wait(id, config.toCore(), seed(), client.driver.now()) } }, events(onProgress, onEvent))
 
     /** [wait] as a [Flow] of events, ending after the job completes (or throwing its error). */
     fun waitEvents(id: String, config: WaitConfig = WaitConfig()): Flow<Event> = channelFlow {
@@ -204,7 +204,7 @@ class Videos internal constructor(private val client: USVideo) {
 
     /** Creates a job (at most once) and waits for it; see [create] and [wait]. */
     suspend fun createAndWait(request: CreateVideoRequest, config: WaitConfig = WaitConfig(), onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): Job =
-        client.runJob(ffi { client.core.createAndWait(request, config.toCore(), entropy(), seed(), client.driver.now()) }, events(onProgress, onEvent))
+        client.runJob(named(WAIT_NAMES) { ffi { client.core.createAndWait(request, config.toCore(), entropy(), seed(), client.driver.now()) } }, events(onProgress, onEvent))
 
     /**
      * Runs many creates within the account's limits and yields each item as its job finishes
@@ -236,7 +236,7 @@ class Videos internal constructor(private val client: USVideo) {
         onProgress: ((BatchProgress) -> Unit)? = null,
         onEvent: ((Event) -> Unit)? = null,
     ): Batch {
-        val m = ffi { client.core.batch(requests, config.toCore(client, maxSpendCents), entropy(), client.driver.now()) }
+        val m = named(BATCH_NAMES) { ffi { client.core.batch(requests, config.toCore(client, maxSpendCents), entropy(), client.driver.now()) } }
         return Batch(client, m, config.cancelTimeoutMs, onProgress, onEvent)
     }
 
@@ -256,7 +256,7 @@ class Videos internal constructor(private val client: USVideo) {
         onProgress: ((BatchProgress) -> Unit)? = null,
         onEvent: ((Event) -> Unit)? = null,
     ): Batch {
-        val m = ffi { client.core.resumeBatch(snapshot, config.toCore(client, maxSpendCents), seed(), client.driver.now()) }
+        val m = named(BATCH_NAMES) { ffi { client.core.resumeBatch(snapshot, config.toCore(client, maxSpendCents), seed(), client.driver.now()) } }
         return Batch(client, m, config.cancelTimeoutMs, onProgress, onEvent)
     }
 

@@ -45,6 +45,17 @@ fun registerUnitTests() {
             val one = listOf(CreateVideoRequest("a lake", Mode.TEXT_TO_VIDEO))
             eq("concurrentJobs", assertThrowsS<ValidationError> { c.videos.batch(one, config = BatchConfig(concurrentJobs = 0)) }.field)
             eq("maxSpendCents", assertThrowsS<ValidationError> { c.videos.batch(one, maxSpendCents = -1) }.field)
+            // The core's own rules name the options as Kotlin spells them, in the message too.
+            val gap = assertThrowsS<ValidationError> { c.videos.wait("job_1", WaitConfig(minPollIntervalMs = 5_000, maxPollIntervalMs = 1_000)) }
+            eq("maxPollIntervalMs", gap.field)
+            check("minPollIntervalMs" in gap.message!! && "poll." !in gap.message!!) { gap.message!! }
+            eq("maxPollIntervalMs", gap.issues.single().field)
+            eq("expectedScale", assertThrowsS<ValidationError> { c.videos.createAndWait(one[0], WaitConfig(expectedScale = 21.0)) }.field)
+            for ((field, config) in listOf(
+                "pollIntervalMs" to BatchConfig(pollIntervalMs = 0),
+                "likelyFrom" to BatchConfig(likelyFrom = 5.0),
+                "expectedScale" to BatchConfig(expectedScale = 0.0),
+            )) eq(field, assertThrows<ValidationError> { c.videos.batch(one, config = config) }.field)
         }
     }
     test("unit/key_redacted_in_toString") {
