@@ -72,7 +72,8 @@ impl Inner {
                     let until = timeout_ms.map(|t| self.now().plus(t));
                     if !self.acquire_slot(until).await {
                         let message = "not sent: no slot of the client's rate limit before the call's deadline";
-                        machine.handle_transport_error(id, TransportKind::Timeout, message, self.now());
+                        // `Connect`: nothing reached the service (a create past its deadline made no job).
+                        machine.handle_transport_error(id, TransportKind::Connect, message, self.now());
                         continue;
                     }
                     // What is left of the request's time after the slot wait.

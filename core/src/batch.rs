@@ -156,7 +156,10 @@ pub struct BatchSummary {
     pub results: Vec<ItemResult>,
     /// The final counts.
     pub progress: BatchProgress,
-    /// Cents charged for completed jobs.
+    /// Cents the batch's jobs cost the account: completed jobs' costs, and the estimates of jobs
+    /// that go on after the batch ended with them (a cancel that found them processing, a poll
+    /// that failed for good); those are charged unless they fail later. Failed jobs (refunded),
+    /// deleted pending jobs (refunded) and items with no job cost nothing.
     pub spent_cents: u64,
 }
 
@@ -747,7 +750,7 @@ impl Batch {
 
     fn finish_ok(&mut self) {
         let results: Vec<ItemResult> = self.items.iter().enumerate().map(|(i, it)| it.result.clone().unwrap_or(ItemResult { index: u32::try_from(i).unwrap_or(u32::MAX), job: None, error: Some(Error::usage("the item never finished")) })).collect();
-        let spent_cents = results.iter().filter(|r| r.error.is_none()).filter_map(|r| r.job.as_ref().and_then(|j| j.cost_cents.or(j.estimated_cost_cents))).sum();
+        let spent_cents = results.iter().filter_map(charged_cents).sum();
         let progress = self.progress();
         self.phase = Phase::Done;
         self.result = Some(Ok(BatchSummary { results, progress, spent_cents }));
@@ -822,11 +825,22 @@ impl Batch {
                 let outcome = response::parse_delete(&resp, job.as_ref().map_or("", |j| j.id.as_str()));
                 let mut err = Error::new(ErrorKind::Cancelled, "the batch was cancelled");
                 err.job_id = job.as_ref().map(|j| j.id.clone());
+                let mut job = job;
                 match outcome {
                     Ok(_) => err.message.push_str("; the pending job was deleted and refunded"),
                     Err(e) if e.is_retryable() => return self.retry_later(Target::Delete(i), &e, now),
-                    Err(e) => err.message = format!("{}; deleting the job failed: {}", err.message, e.message),
+                    Err(e) => {
+                        // A 409: the job started processing meanwhile (*assumption*: the service's
+                        // answer for a job it cannot delete); it goes on and is charged.
+                        if e.kind == ErrorKind::Conflict
+                            && let Some(j) = job.as_mut()
+                        {
+                            j.status = JobStatus::Processing;
+                        }
+                        err.message = format!("{}; deleting the job failed, so it goes on: {}", err.message, e.message);
+                    }
                 }
+                err.job_status = job.as_ref().map(|j| j.status.as_str().to_owned());
                 self.item_done(i, job, Some(err));
             }
         }
@@ -979,10 +993,42 @@ impl Batch {
     }
 }
 
+/// What an item's job costs the account (see [`BatchSummary::spent_cents`]): a completed job its
+/// cost; a job that failed (refunded) or a pending one a cancel deleted (refunded) nothing; any
+/// other job that goes on its estimate. `None` for an item with no job.
+fn charged_cents(r: &ItemResult) -> Option<u64> {
+    let job = r.job.as_ref()?;
+    let refunded = match &r.error {
+        None => false,
+        Some(e) => e.kind == ErrorKind::JobFailed || (e.kind == ErrorKind::Cancelled && job.status == JobStatus::Pending),
+    };
+    if refunded { None } else { job.cost_cents.or(job.estimated_cost_cents) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testkit::Fake;
+
+    #[test]
+    fn spent_counts_completed_jobs_and_jobs_that_go_on_not_refunded_ones() {
+        let job = |status: &str, cost: Option<u64>| {
+            let body = format!(r#"{{"id": "job_1", "status": "{status}", "estimated_cost_cents": 30, "cost_cents": {}}}"#, cost.map_or("null".to_owned(), |c| c.to_string()));
+            crate::response::parse_job(&HttpResponse::json(200, &body)).unwrap()
+        };
+        let item = |job: Option<Job>, kind: Option<ErrorKind>| ItemResult { index: 0, job, error: kind.map(|k| Error::new(k, "x")) };
+        let cases = [
+            (item(Some(job("completed", Some(28))), None), Some(28)),
+            (item(Some(job("failed", None)), Some(ErrorKind::JobFailed)), None),
+            (item(Some(job("pending", None)), Some(ErrorKind::Cancelled)), None),
+            (item(Some(job("processing", None)), Some(ErrorKind::Cancelled)), Some(30)),
+            (item(Some(job("processing", None)), Some(ErrorKind::NotFound)), Some(30)),
+            (item(None, Some(ErrorKind::Cancelled)), None),
+        ];
+        for (r, want) in cases {
+            assert_eq!(charged_cents(&r), want, "{r:?}");
+        }
+    }
 
     fn setup(n: usize) -> (ClientConfig, ApiKey, Vec<CreateVideoRequest>) {
         let config = ClientConfig::new("http://fake/v1").unwrap();
@@ -1091,5 +1137,28 @@ mod tests {
         assert_eq!(summary.progress.completed, 0);
         assert!(fake.jobs.iter().all(|j| j.deleted), "pending jobs deleted");
         assert!(fake.creates() <= 4);
+    }
+
+    #[test]
+    fn a_cancel_that_finds_jobs_processing_says_so_and_counts_them_spent() {
+        let (config, key, reqs) = setup(20);
+        let mut batch = Batch::new(&config, &key, reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.drive(&mut batch, 100_000, Some(4)); // account + 3 creates, each seen pending
+        fake.now += 6_000; // every job has started processing, unseen by the batch
+        batch.cancel(Millis(fake.now));
+        let (_, done) = fake.drive(&mut batch, 100_000, None);
+        assert!(done);
+        let summary = batch.take_result().unwrap();
+        let going_on: Vec<&ItemResult> = summary.results.iter().filter(|r| r.job.is_some()).collect();
+        assert_eq!(going_on.len(), 3);
+        for r in &going_on {
+            let (job, err) = (r.job.as_ref().unwrap(), r.error.as_ref().unwrap());
+            assert_eq!((job.status.as_str(), err.job_status.as_deref()), ("processing", Some("processing")), "{err}");
+            assert!(err.message.contains("goes on"), "{err}");
+        }
+        assert!(fake.jobs.iter().all(|j| !j.deleted), "a processing job cannot be deleted");
+        let estimates: u64 = going_on.iter().filter_map(|r| r.job.as_ref().and_then(|j| j.estimated_cost_cents)).sum();
+        assert_eq!(summary.spent_cents, estimates, "charged unless they fail");
     }
 }

@@ -13,6 +13,11 @@
 //!    replayed on a guess.
 //! 5. A create the driver aborted after sending it (it stopped waiting for the answer) is an
 //!    unknown outcome too: it is reconciled, and never sent again (the caller is stopping).
+//! 6. The deadline never hides a job: a create whose outcome is unknown when it passes (it timed
+//!    out at the deadline) is still reconciled, with one list sent past the deadline, so a job it
+//!    made and charged is returned (a wait then times out naming it, and deletes it if told to).
+//!    When the deadline passes with no job made (nothing was sent, a `Connect` failure, or the
+//!    list shows none), the error is the deadline's and says nothing was created or charged.
 //!
 //! # Theory of operation
 //! `Ready` → `InFlightCreate` → done | `Backoff(create)` | `Ready` for a list → `InFlightList` →
@@ -152,7 +157,9 @@ impl Create {
             self.finish(Err(Error::new(ErrorKind::Cancelled, "the create was cancelled before a job was made")));
             return Output::Done;
         }
-        if self.deadline.is_some_and(|d| now >= d) {
+        // Rule 6: a create that may have made a job is looked up once, even past the deadline.
+        let look_up = step == Step::List && self.unknown_outcome.is_some() && self.list_attempts == 0;
+        if self.deadline.is_some_and(|d| now >= d) && !look_up {
             // With no create whose outcome is unknown, no job was made (a deadline of 0 sends
             // nothing at all).
             let err = self.unknown_outcome.clone().unwrap_or_else(|| Error::new(self.deadline_kind, "the deadline passed before a job was made: nothing was created or charged"));
@@ -174,7 +181,8 @@ impl Create {
                 (Endpoint::ListVideos, self.list_request.clone())
             }
         };
-        Output::Send { id, endpoint, request, timeout_ms: self.deadline.map(|d| d.since(now)) }
+        // Past the deadline (the one look-up of rule 6), the request has the driver's own timeout.
+        Output::Send { id, endpoint, request, timeout_ms: self.deadline.map(|d| d.since(now)).filter(|&left| left > 0) }
     }
 
     fn accept(&mut self, id: RequestId) -> Option<Step> {
@@ -253,6 +261,11 @@ impl Create {
                 self.unknown_outcome = Some(err);
                 self.state = State::Ready(Step::List);
             }
+            Decision::Fail if err.transport == Some(TransportKind::Connect) && self.unknown_outcome.is_none() && self.deadline.is_some_and(|d| now >= d) => {
+                // Rule 6: nothing reached the service (a driver that found no slot of its rate
+                // limit before the deadline says so), and no earlier create is in doubt.
+                self.finish(Err(Error::new(self.deadline_kind, format!("the deadline passed before a job was made ({}): nothing was created or charged", err.message))));
+            }
             Decision::Fail => self.finish(Err(err)),
         }
     }
@@ -298,7 +311,12 @@ impl Create {
             return self.finish(Err(Error::new(ErrorKind::Cancelled, "the create was cancelled before a job was made")));
         }
         let remaining = self.deadline.map(|d| d.since(now));
-        if self.creates_sent > self.policy.max_retries || remaining.is_some_and(|r| r == 0) {
+        if remaining.is_some_and(|r| r == 0) {
+            // Rule 6: looked up past the deadline, and no job was made.
+            let why = "the deadline passed before a job was made (the create's answer was lost, and the job list shows no job it made): nothing was created or charged";
+            return self.finish(Err(Error::new(self.deadline_kind, why)));
+        }
+        if self.creates_sent > self.policy.max_retries {
             return self.finish(Err(err));
         }
         let after_ms = self.policy.backoff_ms(self.creates_sent.saturating_sub(1), &mut self.rng);

@@ -240,16 +240,25 @@ impl JobRun {
         match std::mem::replace(&mut self.phase, Phase::Done) {
             Phase::Deleting(_, final_error) => {
                 let mut err = final_error;
-                if let Err(e) = result {
-                    err.message = format!("{} (deleting the job failed: {})", err.message, e.message);
-                } else if err.kind == ErrorKind::Cancelled {
-                    err.message = format!("{}; the pending job was deleted and refunded", err.message);
+                match result {
+                    Err(e) => {
+                        // A 409: the job started processing meanwhile (*assumption*: the service's
+                        // answer for a job it cannot delete), so it goes on and is charged.
+                        if e.kind == ErrorKind::Conflict {
+                            err.job_status = Some("processing".to_owned());
+                        }
+                        err.message = format!("{} (deleting the job failed: {})", err.message, e.message);
+                    }
+                    // A cancel's and a timeout's (`cancel_on_timeout`) alike.
+                    Ok(_) => err.message = format!("{}; the pending job was deleted and refunded", err.message),
                 }
                 self.finish(Err(err));
             }
             _ => match result.and_then(|resp| response::parse_job(&resp)) {
                 Ok(job) => self.observed(job, now),
-                Err(e) if e.kind == ErrorKind::Timeout && self.deadline.is_some_and(|d| now >= d) => self.timed_out(now),
+                // A poll that timed out at the deadline, or that was not sent before it (a driver
+                // with no slot of its rate limit in time says `Connect`): the wait timed out.
+                Err(e) if (e.kind == ErrorKind::Timeout || e.transport == Some(TransportKind::Connect)) && self.deadline.is_some_and(|d| now >= d) => self.timed_out(now),
                 Err(e) => self.finish(Err(e)),
             },
         }
@@ -457,6 +466,79 @@ mod tests {
         }
         let e = run.take_result().unwrap_err();
         assert_eq!(e.kind, ErrorKind::Decode, "{e}");
+    }
+
+    /// The next output that is not an event.
+    fn next(run: &mut JobRun, now: Millis) -> Output {
+        loop {
+            match run.poll(now) {
+                Output::Event(_) => {}
+                other => return other,
+            }
+        }
+    }
+
+    fn one_second_wait(cancel_on_timeout: bool) -> JobRun {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
+        let options = WaitOptions { timeout_ms: Some(1_000), cancel_on_timeout, ..WaitOptions::default() };
+        JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("lake"), &idem, options, 1, Millis(0)).unwrap()
+    }
+
+    #[test]
+    fn a_create_that_times_out_at_the_deadline_is_looked_up_and_its_job_named_and_deleted() {
+        let mut run = one_second_wait(true);
+        let Output::Send { id, endpoint: Endpoint::CreateVideo, timeout_ms: Some(1_000), .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
+        run.handle_transport_error(id, TransportKind::Timeout, "no answer within 1000 ms", Millis(1_000));
+        // Past the deadline, the job list is still read once, with the driver's own timeout.
+        let Output::Send { id, endpoint: Endpoint::ListVideos, timeout_ms: None, .. } = next(&mut run, Millis(1_000)) else { panic!("a list past the deadline") };
+        let job = serde_json::json!({"id": "job_1", "status": "pending", "prompt": "lake", "mode": "text_to_video", "resolution": "720p", "duration": 5, "estimated_cost_cents": 30, "created_at": "2026-04-21T15:30:00Z"});
+        run.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [job], "has_more": false})), Millis(1_010));
+        // The job it made is pending: cancel_on_timeout deletes it.
+        let Output::Send { id, endpoint: Endpoint::DeleteVideo, .. } = next(&mut run, Millis(1_010)) else { panic!("the found job is deleted") };
+        run.handle_response(id, HttpResponse::json(200, &serde_json::json!({"id": "job_1", "deleted": true})), Millis(1_020));
+        assert!(matches!(next(&mut run, Millis(1_020)), Output::Done));
+        let e = run.take_result().unwrap_err();
+        assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, Some("job_1")), "{e}");
+    }
+
+    #[test]
+    fn a_create_looked_up_past_the_deadline_that_made_nothing_says_so() {
+        let mut run = one_second_wait(false);
+        let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
+        run.handle_transport_error(id, TransportKind::Timeout, "no answer within 1000 ms", Millis(1_000));
+        let Output::Send { id, endpoint: Endpoint::ListVideos, .. } = next(&mut run, Millis(1_000)) else { panic!("a list") };
+        run.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [], "has_more": false})), Millis(1_010));
+        assert!(matches!(next(&mut run, Millis(1_010)), Output::Done), "nothing is sent again");
+        let e = run.take_result().unwrap_err();
+        assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, None), "{e}");
+        assert!(e.message.contains("nothing was created or charged"), "{e}");
+    }
+
+    #[test]
+    fn a_create_not_sent_before_the_deadline_is_the_waits_timeout() {
+        let mut run = one_second_wait(false);
+        let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
+        // A driver that found no slot of its rate limit in time: nothing reached the service.
+        run.handle_transport_error(id, TransportKind::Connect, "not sent: no slot of the client's rate limit before the call's deadline", Millis(1_000));
+        assert!(matches!(next(&mut run, Millis(1_000)), Output::Done), "no look-up: nothing was sent");
+        let e = run.take_result().unwrap_err();
+        assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, None), "{e}");
+        assert!(e.message.contains("not sent") && e.message.contains("nothing was created or charged"), "{e}");
+    }
+
+    #[test]
+    fn a_poll_not_sent_before_the_deadline_is_the_waits_timeout() {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let options = WaitOptions { timeout_ms: Some(5_000), ..WaitOptions::default() };
+        let mut run = JobRun::wait(&config, &key, "job_1", options, 1, Millis(0)).unwrap();
+        let Output::Send { id, endpoint: Endpoint::RetrieveVideo, .. } = next(&mut run, Millis(0)) else { panic!("a poll") };
+        run.handle_transport_error(id, TransportKind::Connect, "not sent: no slot of the client's rate limit before the call's deadline", Millis(5_000));
+        assert!(matches!(next(&mut run, Millis(5_000)), Output::Done));
+        let e = run.take_result().unwrap_err();
+        assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, Some("job_1")), "{e}");
     }
 
     #[test]

@@ -589,6 +589,43 @@ test("a wait's deadline holds across a slot wait and a slow answer (the request 
   assert.ok(took < 2_700, `${took} ms for a 2 s wait`);
 });
 
+test("a create-and-wait's deadline never hides a job: a create in flight at the deadline is looked up, named and (cancelOnTimeout) deleted", async () => {
+  // The create reaches the service, and its answer comes after the deadline (a frozen clock: the
+  // job stays pending, so it can be deleted).
+  const acct = await still.account(5_000);
+  const client = new USVideo({
+    apiKey: acct.api_key,
+    baseURL: still.api,
+    fetch: /** @type {typeof fetch} */ (async (input, init) => {
+      if ((init?.method ?? "GET") !== "POST") return fetch(input, init);
+      const res = await fetch(input, { ...init, signal: undefined });
+      await new Promise((ok, no) => {
+        const t = setTimeout(ok, 800);
+        init?.signal?.addEventListener("abort", () => (clearTimeout(t), no(new DOMException("aborted", "AbortError"))));
+      });
+      return res;
+    }),
+  });
+  const events = /** @type {string[]} */ ([]);
+  const e = await client.videos.createAndWait({ ...text, resolution: "2k" }, { timeoutMs: 500, cancelOnTimeout: true, onEvent: (x) => events.push(x.type) }).then(() => undefined, (x) => x);
+  assert.ok(e instanceof usv.WaitTimeoutError, String(e));
+  assert.match(e.jobId ?? "", /^job_/, "the job the create made is named");
+  assert.ok(events.includes("reconciled"), events.join());
+  assert.match(e.message, /the pending job was deleted and refunded$/);
+  const l = await still.ledger(acct.email);
+  assert.deepEqual([l.jobs_created, l.active_jobs, l.balance_cents], [1, 0, l.deposits_cents], "it was deleted and refunded");
+  // Not sent at all (no slot of the client's rate limit before the deadline): the wait's timeout,
+  // nothing created.
+  const rec = recording();
+  const one = new USVideo({ apiKey: acct.api_key, baseURL: still.api, requestsPerMinute: 1, fetch: rec.fetch });
+  await one.account.retrieve();
+  const e2 = await one.videos.createAndWait(text, { timeoutMs: 300 }).then(() => undefined, (x) => x);
+  assert.ok(e2 instanceof usv.WaitTimeoutError, String(e2));
+  assert.match(e2.message, /not sent.*nothing was created or charged/);
+  assert.equal(e2.jobId, undefined);
+  assert.deepEqual(rec.calls.map((c) => c.method), ["GET"], "no create, no list");
+});
+
 test("429 with Retry-After is honoured, then the call succeeds", async () => {
   const rec = recording();
   const { client } = await fresh(5_000, { fetch: rec.fetch });

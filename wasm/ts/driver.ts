@@ -419,11 +419,11 @@ export class Ctx {
             const until = out.timeout_ms === null ? Infinity : now() + out.timeout_ms;
             this.refresh(); // the limiter of the module's current instance
             if (this.limiter.acquire(now()) >= 0 && !(await this.slot(live, until))) {
-              // Not sent, and the core is told so: `connect` (nothing reached the service, so a
-              // create made no job; the cancel that follows stops any resend) when the caller
-              // aborted, `timeout` when the call's deadline came first.
-              const [kind, message] = live?.aborted ? ["connect", "not sent: the call was aborted"] : ["timeout", `not sent: no slot of the client's rate limit within ${out.timeout_ms} ms`];
-              g(() => m.handleTransportError(out.id, kind, message, now()), gen);
+              // Not sent, and the core is told so with `connect`: nothing reached the service, so a
+              // create made no job (the cancel that follows an abort stops any resend; a deadline
+              // that came first is the call's or wait's timeout, saying nothing was created).
+              const message = live?.aborted ? "not sent: the call was aborted" : `not sent: no slot of the client's rate limit within ${out.timeout_ms} ms`;
+              g(() => m.handleTransportError(out.id, "connect", message, now()), gen);
               continue;
             }
             // A clean-up run sees a request it sent through even when the caller aborts: the answer

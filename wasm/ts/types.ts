@@ -188,7 +188,9 @@ export interface BatchProgress {
 export type BatchItem =
   | { index: number; job: CompletedJob; error?: undefined }
   | { index: number; job?: Job; error: USVideoError };
-/** Every item in input order, the final counts, and the cents charged for completed jobs. */
+/** Every item in input order, the final counts, and `spent_cents`: what the batch's jobs cost the
+ * account (completed jobs' costs, and the estimates of jobs that go on after it, such as those a
+ * cancel found processing: charged unless they fail; refunded jobs cost nothing). */
 export interface BatchSummary {
   results: BatchItem[];
   progress: BatchProgress;

@@ -127,7 +127,8 @@ class Client(BaseClient):
                 if tag == "send":
                     deadline = None if out[7] is None else now_ms() + out[7]
                     if not self._acquire(deadline):
-                        machine.handle_transport_error(out[1], "timeout", "not sent: no slot of the client's rate limit before the call's deadline", now_ms())
+                        # `connect`: nothing reached the service (a create past its deadline made no job).
+                        machine.handle_transport_error(out[1], "connect", "not sent: no slot of the client's rate limit before the call's deadline", now_ms())
                         continue
                     rid = out[1]
                     # What is left of the request's time after the slot wait.

@@ -321,8 +321,9 @@ class BatchItem:
 
 @dataclass(frozen=True)
 class BatchSummary:
-    """A finished batch: every item in input order, the final counts, and the cents charged for
-    completed jobs."""
+    """A finished batch: every item in input order, the final counts, and ``spent_cents``: what
+    its jobs cost the account (completed jobs' costs, and the estimates of jobs that go on after
+    the batch, such as those a cancel found processing; refunded jobs cost nothing)."""
 
     results: Tuple[BatchItem, ...]
     progress: BatchProgress

@@ -121,7 +121,8 @@ internal class Driver(
                 is Output.Send -> {
                     val until = out.timeoutMs?.let { now() + it }
                     if (!acquireSlotBy(until)) {
-                        report(m, out.id, Outcome.Failure(TransportKind.TIMEOUT, "not sent: no slot of the client's rate limit before the call's deadline"))
+                        // `CONNECT`: nothing reached the service (a create past its deadline made no job).
+                        report(m, out.id, Outcome.Failure(TransportKind.CONNECT, "not sent: no slot of the client's rate limit before the call's deadline"))
                         continue
                     }
                     inFlight[0] = out.id
