@@ -45,6 +45,7 @@ step "tsc --noEmit --strict (tests, quickstart, batch, page)"
 node_modules/.bin/tsc -p tsconfig.check.json
 # A user's file with no tsconfig at the oldest target the declarations need (README: ES2018).
 node_modules/.bin/tsc --strict --noEmit --target es2018 --module esnext --moduleResolution bundler --types node tests/consumer.ts
+node_modules/.bin/tsc --strict --exactOptionalPropertyTypes --noEmit --target es2018 --module esnext --moduleResolution bundler --types node tests/consumer.ts
 # The same with the oldest TypeScript the README names (5.0), in a scratch project of its own.
 ts50="$target_dir/ts50"
 mkdir -p "$ts50"

@@ -17,6 +17,8 @@ pub struct CoreClient {
     config: ClientConfig,
     key: Option<ApiKey>,
     retry: RetryPolicy,
+    /// Shared by this client's creates (`usvideo_core::claims`).
+    claims: usvideo_core::claims::Claims,
 }
 
 impl fmt::Debug for CoreClient {
@@ -53,7 +55,7 @@ impl CoreClient {
             config = config.with_user_agent(ua);
         }
         let key = api_key.filter(|k| !k.is_empty()).map(ApiKey::new).transpose()?;
-        Ok(Arc::new(CoreClient { config, key, retry: retry.unwrap_or_default() }))
+        Ok(Arc::new(CoreClient { config, key, retry: retry.unwrap_or_default(), claims: usvideo_core::claims::Claims::new() }))
     }
 
     /// The base URL requests go to.
@@ -145,7 +147,7 @@ impl CoreClient {
     #[uniffi::method(default(idempotency_key = None, retry = None, deadline = None))]
     pub fn create(&self, request: CreateVideoRequest, entropy: Vec<u8>, seed: u64, idempotency_key: Option<String>, retry: Option<RetryPolicy>, deadline: Option<Millis>) -> Result<Arc<Machine>> {
         let idem = make_idempotency_key(idempotency_key, &entropy)?;
-        Ok(Machine::new(Create::new(&self.config, self.key()?, request, &idem, retry.unwrap_or(self.retry), seed, deadline, 0)?))
+        Ok(Machine::new(Create::new(&self.config, self.key()?, request, &idem, retry.unwrap_or(self.retry), seed, deadline, 0)?.sharing(&self.claims)))
     }
 
     /// Waits for job `id` (first poll at once). Take the job with `Machine.take_job`.
@@ -163,7 +165,7 @@ impl CoreClient {
     #[uniffi::method(default(idempotency_key = None))]
     pub fn create_and_wait(&self, request: CreateVideoRequest, options: WaitOptions, entropy: Vec<u8>, seed: u64, now: Millis, idempotency_key: Option<String>) -> Result<Arc<Machine>> {
         let idem = make_idempotency_key(idempotency_key, &entropy)?;
-        Ok(Machine::new(JobRun::create_and_wait(&self.config, self.key()?, request, &idem, options, seed, now)?))
+        Ok(Machine::new(JobRun::create_and_wait(&self.config, self.key()?, request, &idem, options, seed, now)?.sharing(&self.claims)))
     }
 }
 

@@ -57,6 +57,8 @@ pub(crate) struct Inner {
     /// Seeds for the core's retry jitter: one draw of OS entropy per client, then a counter (a
     /// `getrandom` call per API call cost ~0.7 µs, of the client's ~5 µs own overhead).
     pub(crate) seeds: AtomicU64,
+    /// Shared by this client's creates (`usvideo_core::claims`).
+    pub(crate) claims: usvideo_core::claims::Claims,
 }
 
 impl fmt::Debug for Client {
@@ -214,6 +216,7 @@ impl ClientBuilder {
                 request_timeout: self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
                 epoch: Instant::now(),
                 seeds: AtomicU64::new(random_seed()),
+                claims: usvideo_core::claims::Claims::new(),
             }),
         })
     }

@@ -42,7 +42,7 @@ impl Videos<'_> {
             Some(k) => k,
             None => crate::new_idempotency_key()?,
         };
-        let mut create = Create::new(&c.config, self.client.key()?, req.clone(), &key, c.retry, c.jitter_seed(), None, 0)?;
+        let mut create = Create::new(&c.config, self.client.key()?, req.clone(), &key, c.retry, c.jitter_seed(), None, 0)?.sharing(&c.claims);
         c.drive(&mut create, &mut |_| {}, None).await;
         create.take_result()
     }
@@ -140,7 +140,7 @@ impl Videos<'_> {
     pub async fn create_and_wait_with(&self, req: &CreateVideoRequest, options: WaitOptions, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
         let c = &self.client.inner;
         let key = crate::new_idempotency_key()?;
-        let mut run = JobRun::create_and_wait(&c.config, self.client.key()?, req.clone(), &key, options, c.jitter_seed(), c.now())?;
+        let mut run = JobRun::create_and_wait(&c.config, self.client.key()?, req.clone(), &key, options, c.jitter_seed(), c.now())?.sharing(&c.claims);
         c.drive(&mut run, on_event, cancel).await;
         run.take_result()
     }

@@ -8,7 +8,9 @@
 //!    first lists recent jobs (`GET /v1/videos?limit=20`) and adopts the newest one that matches
 //!    the request (prompt, mode, resolution, duration, seed and URLs, each compared when the
 //!    service returns it), was created after the create was first sent (when the service's
-//!    `created_at` and `Date` tell), and is not in the caller's `exclude` list.
+//!    `created_at` and `Date` tell), is not in the caller's `exclude` list, and no other create
+//!    of the client took ([`crate::claims`]: with claims shared, it first waits for the client's
+//!    other creates of the same request to be answered).
 //! 4. If the list itself cannot be had, the create fails with its original error; it is never
 //!    replayed on a guess.
 //! 5. A create the driver aborted after sending it (it stopped waiting for the answer) is an
@@ -23,6 +25,7 @@
 //! `Ready` → `InFlightCreate` → done | `Backoff(create)` | `Ready` for a list → `InFlightList` →
 //! done (adopted) | `Backoff(create)` (nothing found) | `Backoff(list)` (list failed, retryable).
 
+use crate::claims::{self, Claims};
 use crate::date;
 use crate::error::{Error, ErrorKind};
 use crate::http::{HttpRequest, HttpResponse, TransportKind};
@@ -61,6 +64,11 @@ pub struct Create {
     list_request: HttpRequest,
     wanted: CreateVideoRequest,
     exclude: Vec<String>,
+    /// The client's claims, when its creates share them; `ticket` is this create's while it is in
+    /// flight, and `waiting_since` when it began to wait for the others (rule 3).
+    claims: Option<Claims>,
+    ticket: Option<u64>,
+    waiting_since: Option<Millis>,
     policy: RetryPolicy,
     rng: Rng,
     deadline: Option<Millis>,
@@ -92,6 +100,9 @@ impl Create {
             list_request,
             wanted: req,
             exclude: Vec::new(),
+            claims: None,
+            ticket: None,
+            waiting_since: None,
             policy,
             rng: Rng::new(seed),
             deadline,
@@ -114,6 +125,19 @@ impl Create {
     pub fn excluding(mut self, ids: Vec<String>) -> Self {
         self.exclude = ids;
         self
+    }
+
+    /// Shares `claims` with the client's other creates (see [`crate::claims`]): a job one of them
+    /// got is never adopted, and reconciliation waits for their answers first.
+    #[must_use]
+    pub fn sharing(mut self, claims: &Claims) -> Self {
+        self.share(claims);
+        self
+    }
+
+    /// As [`Create::sharing`], in place.
+    pub fn share(&mut self, claims: &Claims) {
+        self.claims = Some(claims.clone());
     }
 
     /// The deadline is a wait's (a create-and-wait): passing it before a job was made is that
@@ -166,12 +190,24 @@ impl Create {
             self.finish(Err(err));
             return Output::Done;
         }
+        if step == Step::List
+            && let Some(c) = &self.claims
+            && c.others_in_flight(self.create_request.body.as_deref().unwrap_or_default(), self.ticket)
+        {
+            // Their answers may name the job the list would show: wait for them (bounded).
+            let since = *self.waiting_since.get_or_insert(now);
+            if now.since(since) < claims::MAX_WAIT_MS {
+                let recheck = now.plus(claims::RECHECK_MS);
+                return Output::WaitUntil(self.deadline.filter(|&d| d > now).map_or(recheck, |d| d.min(recheck)));
+            }
+        }
         let id = RequestId(self.next_id);
         // Wrapping: a caller may start anywhere, and only one request is in flight at once.
         self.next_id = self.next_id.wrapping_add(1);
         self.state = State::InFlight(step, id);
         let (endpoint, request) = match step {
             Step::Create => {
+                self.ticket = self.claims.as_ref().map(|c| c.sent(self.create_request.body.as_deref().unwrap_or_default()));
                 self.creates_sent += 1;
                 self.first_sent_at.get_or_insert(now);
                 (Endpoint::CreateVideo, self.create_request.clone())
@@ -187,7 +223,10 @@ impl Create {
 
     fn accept(&mut self, id: RequestId) -> Option<Step> {
         match self.state {
-            State::InFlight(step, current) if current == id => Some(step),
+            State::InFlight(step, current) if current == id => {
+                self.leave();
+                Some(step)
+            }
             _ => {
                 self.events.push_back(Event::Warning { message: format!("ignored an outcome for request {} that is not in flight", id.0) });
                 None
@@ -200,6 +239,9 @@ impl Create {
         match self.accept(id) {
             Some(Step::Create) => match response::parse_job(&resp) {
                 Ok(job) => {
+                    if let Some(c) = &self.claims {
+                        c.take(&job.id);
+                    }
                     self.events.push_back(Event::Created { job: job.clone() });
                     self.finish(Ok(job));
                 }
@@ -294,6 +336,7 @@ impl Create {
             // idempotency key gets the service to name it.
             !job.id.is_empty()
                 && !self.exclude.contains(&job.id)
+                && !self.claims.as_ref().is_some_and(|c| c.is_taken(&job.id))
                 && matches_request(job, &self.wanted)
                 && match (oldest_allowed, job.created_at.as_deref().and_then(date::parse_rfc3339)) {
                     (Some(oldest), Some(created)) => created >= oldest,
@@ -301,6 +344,9 @@ impl Create {
                 }
         });
         if let Some(job) = found {
+            if let Some(c) = &self.claims {
+                c.take(&job.id);
+            }
             self.events.push_back(Event::Reconciled { job: job.clone() });
             self.finish(Ok(job.clone()));
             return;
@@ -329,7 +375,15 @@ impl Create {
         self.state = State::Backoff(Step::Create, now.plus(after_ms));
     }
 
+    /// This create is no longer in flight among the client's (its answer came, or it ended).
+    fn leave(&mut self) {
+        if let (Some(c), Some(ticket)) = (&self.claims, self.ticket.take()) {
+            c.answered(ticket);
+        }
+    }
+
     fn finish(&mut self, result: Result<Job, Error>) {
+        self.leave();
         self.state = State::Done;
         self.result = Some(result);
     }
@@ -358,6 +412,13 @@ impl Create {
     /// The create's error, or a `usage` error before `Done` or when taken twice.
     pub fn take_result(&mut self) -> Result<Job, Error> {
         self.result.take().unwrap_or_else(|| Err(Error::usage("the create has no result yet (or it was already taken)")))
+    }
+}
+
+/// A create dropped in flight (its driver gave up on it) is no longer waited for by the others.
+impl Drop for Create {
+    fn drop(&mut self) {
+        self.leave();
     }
 }
 
@@ -396,6 +457,71 @@ pub fn matches_request(job: &Job, req: &CreateVideoRequest) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A create of "lake", sharing `claims`.
+    fn lake(claims: &Claims) -> Create {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let idem = IdempotencyKey::from_entropy(&[7; 16]).unwrap();
+        Create::new(&config, &key, CreateVideoRequest::text("lake"), &idem, RetryPolicy::default(), 1, None, 0).unwrap().sharing(claims)
+    }
+
+    /// The next output that is not an event.
+    fn next(c: &mut Create, now: Millis) -> Output {
+        loop {
+            match c.poll(now) {
+                Output::Event(_) => {}
+                other => return other,
+            }
+        }
+    }
+
+    fn job(id: &str) -> serde_json::Value {
+        serde_json::json!({"id": id, "status": "pending", "prompt": "lake", "mode": "text_to_video", "resolution": "720p", "duration": 5})
+    }
+
+    #[test]
+    fn identical_creates_whose_answers_were_lost_each_get_their_own_job() {
+        let claims = Claims::new();
+        let (mut a, mut b) = (lake(&claims), lake(&claims));
+        let Output::Send { id: sent_a, .. } = next(&mut a, Millis(0)) else { panic!("a sends") };
+        let Output::Send { id: sent_b, .. } = next(&mut b, Millis(0)) else { panic!("b sends") };
+        // A's answer is lost (its job_a was made); B's is still on its way.
+        a.handle_transport_error(sent_a, TransportKind::Timeout, "no answer", Millis(10));
+        let Output::WaitUntil(t) = next(&mut a, Millis(10)) else { panic!("a waits for b's answer first") };
+        b.handle_response(sent_b, HttpResponse::json(201, &job("job_b")), Millis(20));
+        assert_eq!(b.take_result().unwrap().id, "job_b");
+        // Now A lists: the newest match is B's job, taken; A adopts its own.
+        let Output::Send { id: list, endpoint: Endpoint::ListVideos, .. } = next(&mut a, t) else { panic!("a lists") };
+        a.handle_response(list, HttpResponse::json(200, &serde_json::json!({"data": [job("job_b"), job("job_a")], "has_more": false})), t);
+        assert_eq!(a.take_result().unwrap().id, "job_a");
+        // Without shared claims, it would have taken B's.
+        let mut alone = lake(&Claims::new());
+        let Output::Send { id, .. } = next(&mut alone, Millis(0)) else { panic!() };
+        alone.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(10));
+        let Output::Send { id, .. } = next(&mut alone, Millis(10)) else { panic!() };
+        alone.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [job("job_b"), job("job_a")], "has_more": false})), Millis(10));
+        assert_eq!(alone.take_result().unwrap().id, "job_b");
+    }
+
+    #[test]
+    fn a_create_waits_for_the_others_a_bounded_time_and_a_dropped_one_not_at_all() {
+        let claims = Claims::new();
+        let (mut a, mut b) = (lake(&claims), lake(&claims));
+        let Output::Send { id: sent_a, .. } = next(&mut a, Millis(0)) else { panic!() };
+        let Output::Send { .. } = next(&mut b, Millis(0)) else { panic!() };
+        a.handle_transport_error(sent_a, TransportKind::Timeout, "no answer", Millis(10));
+        // B is never answered: A waits, then lists anyway.
+        assert!(matches!(next(&mut a, Millis(10)), Output::WaitUntil(_)));
+        assert!(matches!(next(&mut a, Millis(10 + claims::MAX_WAIT_MS - 1)), Output::WaitUntil(_)));
+        assert!(matches!(next(&mut a, Millis(10 + claims::MAX_WAIT_MS)), Output::Send { endpoint: Endpoint::ListVideos, .. }));
+        // B dropped in flight: another create does not wait for it.
+        drop(b);
+        let mut c = lake(&claims);
+        let Output::Send { id, .. } = next(&mut c, Millis(0)) else { panic!() };
+        c.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(10));
+        assert!(matches!(next(&mut c, Millis(10)), Output::Send { endpoint: Endpoint::ListVideos, .. }), "a was answered (it lists), b dropped");
+    }
 
     fn status(code: u16, message: &str) -> Error {
         Error { status: Some(code), ..Error::new(ErrorKind::from_status(code), message) }

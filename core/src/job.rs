@@ -146,6 +146,16 @@ impl JobRun {
         }
     }
 
+    /// Shares the client's claims with this run's create (see [`crate::claims`]); a run that
+    /// only waits creates nothing and ignores them.
+    #[must_use]
+    pub fn sharing(mut self, claims: &crate::claims::Claims) -> Self {
+        if let Phase::Creating(create) = &mut self.phase {
+            create.share(claims);
+        }
+        self
+    }
+
     /// The job's id, once known.
     #[must_use]
     pub fn job_id(&self) -> Option<&str> {

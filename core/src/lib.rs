@@ -50,6 +50,7 @@ uniffi::setup_scaffolding!();
 
 pub mod batch;
 pub mod call;
+pub mod claims;
 pub mod create;
 pub mod date;
 pub mod decimal;

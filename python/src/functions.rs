@@ -166,6 +166,8 @@ fn idempotency_key(entropy: &[u8]) -> PyResult<String> {
 #[pyclass(frozen, module = "usvideo._native")]
 pub(crate) struct Config {
     pub(crate) inner: ClientConfig,
+    /// Shared by the creates of the client this configures (`usvideo_core::claims`).
+    pub(crate) claims: usvideo_core::claims::Claims,
 }
 
 fn api_key(key: &str) -> PyResult<ApiKey> {
@@ -179,10 +181,13 @@ impl Config {
     fn new(base_url: &str, user_agent: Option<&str>) -> PyResult<Self> {
         guard(|| {
             let c = ClientConfig::new(base_url).map_err(errors::issue)?;
-            Ok(Config { inner: match user_agent {
-                Some(ua) => c.with_user_agent(ua),
-                None => c,
-            } })
+            Ok(Config {
+                inner: match user_agent {
+                    Some(ua) => c.with_user_agent(ua),
+                    None => c,
+                },
+                claims: usvideo_core::claims::Claims::new(),
+            })
         })
     }
 

@@ -102,7 +102,7 @@ impl Machine {
     fn create(config: &Config, key: &str, request_json: &str, idempotency_key: &str, seed: u64, retry_json: Option<&str>, deadline_ms: Option<u64>) -> PyResult<Self> {
         guard(|| {
             let policy: RetryPolicy = convert::with_defaults(retry_json)?;
-            let c = core(Create::new(&config.inner, &api_key(key)?, create_request(request_json)?, &idem(idempotency_key)?, policy, seed, deadline_ms.map(Millis), 0))?;
+            let c = core(Create::new(&config.inner, &api_key(key)?, create_request(request_json)?, &idem(idempotency_key)?, policy, seed, deadline_ms.map(Millis), 0))?.sharing(&config.claims);
             Ok(Machine::new(Inner::Create(c)))
         })
     }
@@ -125,7 +125,7 @@ impl Machine {
     fn create_and_wait(config: &Config, key: &str, request_json: &str, idempotency_key: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
         guard(|| {
             let options: WaitOptions = convert::with_defaults(options_json)?;
-            let run = core(JobRun::create_and_wait(&config.inner, &api_key(key)?, create_request(request_json)?, &idem(idempotency_key)?, options, seed, Millis(now_ms)))?;
+            let run = core(JobRun::create_and_wait(&config.inner, &api_key(key)?, create_request(request_json)?, &idem(idempotency_key)?, options, seed, Millis(now_ms)))?.sharing(&config.claims);
             Ok(Machine::new(Inner::Run(run)))
         })
     }

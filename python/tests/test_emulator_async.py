@@ -82,6 +82,19 @@ async def test_error_classes(emu: Emulator) -> None:
             await c.account.retrieve()
 
 
+async def test_identical_creates_whose_answers_were_lost_each_get_their_own_job(emu: Emulator) -> None:
+    acct = emu.account(5000)
+    same = dict(LAKE, duration=1)
+    async with aclient(emu, acct.api_key, requests_per_minute=0) as c:
+        earlier = await c.videos.create(**same)
+        emu.fault({"method": "POST", "path": "/v1/videos", "drop": "after", "times": 3})
+        jobs = await asyncio.gather(*(c.videos.create(**same) for _ in range(6)))
+    ids = {earlier.id, *(j.id for j in jobs)}
+    assert len(ids) == 7, ids
+    entry = ledger_entry(emu, acct.email)
+    assert entry is not None and entry["jobs_created"] == 7
+
+
 async def test_faults(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     acct = emu.account(5000)
     caplog.set_level(logging.DEBUG, logger="usvideo")

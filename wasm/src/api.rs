@@ -1,6 +1,7 @@
 //! The module an app loads at import: everything but the batch scheduler (see the crate docs).
 
 use crate::{invalid, ms, one, overridden, seed_of, ErrorRecord, HeaderPairs, parse, render, throw, headers_from, transport_kind, R};
+use usvideo_core::claims::Claims;
 use usvideo_core::json::Json;
 use usvideo_core::writers::{Members, Record};
 use usvideo_core::ToJson;
@@ -121,6 +122,8 @@ pub fn page_step(offset: f64, before: Option<String>, first: Option<String>, cou
 pub struct Client {
     config: ClientConfig,
     key: Option<ApiKey>,
+    /// Shared by this client's creates (`usvideo_core::claims`).
+    claims: Claims,
 }
 
 #[wasm_bindgen]
@@ -136,7 +139,7 @@ impl Client {
             config = config.with_user_agent(ua);
         }
         let key = api_key.filter(|k| !k.is_empty()).map(ApiKey::new).transpose().map_err(|i| invalid(vec![i]))?;
-        Ok(Client { config, key })
+        Ok(Client { config, key, claims: Claims::new() })
     }
 
     /// The base URL, without a trailing slash.
@@ -213,13 +216,13 @@ impl Client {
                 let parser = if c.get("raw") == Some(&Json::Bool(true)) { Parse::Raw } else { parser };
                 return Ok(Machine { inner: Inner::Call(Call::new(endpoint, req, retry, seed, deadline, 0)), parse: parser });
             }
-            "create" => Inner::Create(Create::new(&self.config, self.key()?, request()?, &idempotency()?, retry, seed, deadline, 0).map_err(|e| throw(&e))?),
+            "create" => Inner::Create(Create::new(&self.config, self.key()?, request()?, &idempotency()?, retry, seed, deadline, 0).map_err(|e| throw(&e))?.sharing(&self.claims)),
             "job_run_wait" => {
                 let id = v.get("job_id").and_then(Json::as_str).unwrap_or("");
                 Inner::Run(JobRun::wait(&self.config, self.key()?, id, options()?, seed, now).map_err(|e| throw(&e))?)
             }
             "job_run_create_and_wait" => {
-                Inner::Run(JobRun::create_and_wait(&self.config, self.key()?, request()?, &idempotency()?, options()?, seed, now).map_err(|e| throw(&e))?)
+                Inner::Run(JobRun::create_and_wait(&self.config, self.key()?, request()?, &idempotency()?, options()?, seed, now).map_err(|e| throw(&e))?.sharing(&self.claims))
             }
             _ => return Err(throw(&Error::usage("unknown machine"))),
         };

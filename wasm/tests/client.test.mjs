@@ -663,6 +663,19 @@ test("a create dropped after the server stored it: exactly one job and one charg
   assert.equal(ledger.deposits_cents - ledger.balance_cents, 120);
 });
 
+test("identical creates at once whose answers were lost each get their own job, never another's", async () => {
+  const { acct, client } = await fresh(5_000, { requestsPerMinute: 0 });
+  const same = { ...text, duration: 1 };
+  // Before: an earlier create of the same request (its job must not be adopted).
+  const earlier = await client.videos.create(same);
+  await fault({ method: "POST", path: "/v1/videos", drop: "after", times: 3 });
+  const jobs = await Promise.all(Array.from({ length: 6 }, () => client.videos.create(same)));
+  const ids = new Set([earlier.id, ...jobs.map((j) => j.id)]);
+  assert.equal(ids.size, 7, `7 creates, 7 jobs: ${[...ids].join(" ")}`);
+  const ledger = await emu.ledger(acct.email);
+  assert.equal(ledger.jobs_created, 7, "and 7 made, none lost");
+});
+
 test("JobFailedError and WaitTimeoutError", async () => {
   const { acct, client } = await fresh();
   await fault({ fail_job: true, message: "the model refused" });
@@ -702,9 +715,15 @@ test("abort: rejects at once with AbortError; a pending job is then deleted and 
     },
   });
   const t1 = performance.now();
-  await assert.rejects(run, (e) => e instanceof usv.AbortError);
+  const aborted = await run.then(() => undefined, (e) => e);
+  assert.ok(aborted instanceof usv.AbortError, String(aborted));
   assert.ok(performance.now() - t1 < 500);
   assert.ok(id);
+  // The job as last seen is named, as a WaitTimeoutError names it.
+  assert.deepEqual([aborted.jobId, aborted.jobStatus], [id, "pending"]);
+  // Before a job is known, no jobId.
+  const before = await client.videos.createAndWait(text, { signal: AbortSignal.abort() }).then(() => undefined, (e) => e);
+  assert.ok(before instanceof usv.AbortError && before.jobId === undefined);
   // The core cancels the run: a pending job is deleted (refunded); a processing one goes on.
   for (let i = 0; i < 50; i++) {
     const l = await emu.ledger(acct.email);

@@ -136,14 +136,14 @@ const MAX_TIMER = 2 ** 31 - 1;
 
 /** The error of an aborted call: its `cause` is the signal's reason (what `abort(reason)` was given,
  * a `TimeoutError` from `AbortSignal.timeout`), which its message names. */
-export function abortError(signal?: AbortSignal): AbortError {
+export function abortError(signal?: AbortSignal, job?: { job_id?: string; job_status?: string }): AbortError {
   const reason: unknown = signal?.reason;
   const { name, message } = (reason ?? {}) as { name?: unknown; message?: unknown };
   // A plain `controller.abort()` (a DOMException named AbortError, whose default message speaks of
   // an abort in every engine) adds nothing to say; a `TimeoutError` of `AbortSignal.timeout()` or
   // the caller's own reason (`new DOMException("user left", "AbortError")` too) does.
   const why = name === "AbortError" && /abort/i.test(String(message)) ? "" : typeof message === "string" ? (typeof name === "string" && name ? `${name}: ${message}` : message) : typeof reason === "string" ? reason : "";
-  return new AbortError(why ? `the call was aborted (${why})` : "the call was aborted", { kind: "cancelled", code: "cancelled" }, reason === undefined ? undefined : { cause: reason });
+  return new AbortError(why ? `the call was aborted (${why})` : "the call was aborted", { kind: "cancelled", code: "cancelled", ...job }, reason === undefined ? undefined : { cause: reason });
 }
 
 /** Resolves after `ms`, or early when `signal` aborts. */
@@ -393,7 +393,10 @@ export class Ctx {
     const forward = (): void => stop?.abort();
     if (stop && signal?.aborted) stop.abort();
     else if (stop) signal?.addEventListener("abort", forward, { once: true });
-    const stopped = (): unknown => (callbacks?.failure ? callbacks.failure.error : abortError(signal));
+    // The run's job as last seen (its events), for an abort's `jobId` and `jobStatus`: the job goes
+    // on (or is deleted in the background), and the caller may not have its id yet.
+    let seen: { job_id?: string; job_status?: string } | undefined;
+    const stopped = (): unknown => (callbacks?.failure ? callbacks.failure.error : abortError(signal, seen));
     const loop = async (): Promise<unknown> => {
       let cancelled = false;
       // The output that came back with the last answer (`respond`), if it is still current.
@@ -438,8 +441,10 @@ export class Ctx {
               g(() => m.handleTransportError(out.id, r.kind, r.message, now()), gen);
             }
           } else if (out.t === "event") {
+            const e = out.event;
+            const job = "job" in e ? e.job : e.type === "progress" ? { id: e.job_id, status: e.status } : undefined;
+            if (job?.id) seen = { job_id: job.id, job_status: job.status };
             if (!cancelled && callbacks) {
-              const e = out.event;
               callbacks.call(o.onEvent, e);
               if (e.type === "progress" && o.onProgress) {
                 const { type: _, ...p } = e;

@@ -27,7 +27,7 @@ export type { Batch } from "./batch.js";
  * create request, or an array of them for the total: `estimateCost({resolution: "1080p", duration: 5})` → 120.
  * @throws {ValidationError} naming the field (an unknown field gets a did-you-mean).
  */
-export function estimateCost(input: { resolution?: Resolution | null; duration?: number | null } | CreateVideoParams | readonly ({ resolution?: Resolution | null; duration?: number | null } | CreateVideoParams)[], table?: PricingTable): number {
+export function estimateCost(input: { resolution?: Resolution | null | undefined; duration?: number | null | undefined } | CreateVideoParams | readonly ({ resolution?: Resolution | null | undefined; duration?: number | null | undefined } | CreateVideoParams)[], table?: PricingTable): number {
   return g(() => w.estimate(J(input), table && J(table)));
 }
 
@@ -188,7 +188,7 @@ export class ApiKeysResource {
     this.#c = c as Ctx;
   }
   /** Creates an API key, authenticated with a JWT (not an API key). The key is shown once. */
-  async create(params: { jwt: string; name?: string | null }, o?: RequestOptions | null): Promise<CreatedApiKey> {
+  async create(params: { jwt: string; name?: string | null | undefined }, o?: RequestOptions | null): Promise<CreatedApiKey> {
     const { jwt, name } = known(params, API_KEY, "", "params");
     text("jwt", jwt);
     return this.#c.call({ target: "create_api_key", jwt, name }, o);

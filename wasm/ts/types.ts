@@ -18,17 +18,17 @@ interface CreateCommon {
   /** What the video shows (non-empty). */
   prompt: string;
   /** Default `720p`. */
-  resolution?: Resolution | null;
+  resolution?: Resolution | null | undefined;
   /** Whole seconds, 1 to 10 (default 5). */
-  duration?: number | null;
+  duration?: number | null | undefined;
   /** 0 to 4294967295. */
-  seed?: number | null;
+  seed?: number | null | undefined;
 }
 /** The body of `POST /v1/videos`. `image_url` belongs to `image_to_video`, `reference_url` to `reference`. */
 export type CreateVideoParams =
-  | (CreateCommon & { mode: "text_to_video"; image_url?: null; reference_url?: null })
-  | (CreateCommon & { mode: "image_to_video"; image_url: string; reference_url?: null })
-  | (CreateCommon & { mode: "reference"; reference_url: string; image_url?: null });
+  | (CreateCommon & { mode: "text_to_video"; image_url?: null | undefined; reference_url?: null | undefined })
+  | (CreateCommon & { mode: "image_to_video"; image_url: string; reference_url?: null | undefined })
+  | (CreateCommon & { mode: "reference"; reference_url: string; image_url?: null | undefined });
 
 interface JobCommon {
   id: string;
@@ -69,7 +69,7 @@ export interface JobPage {
   total?: number;
   has_more: boolean;
 }
-export interface ListParams { limit?: number; offset?: number }
+export interface ListParams { limit?: number | undefined; offset?: number | undefined }
 export interface DeleteResult { id: string; deleted: boolean; refunded_cents: number }
 export interface Account {
   email: string;
@@ -122,46 +122,46 @@ export interface ValidationIssue { field: string; code: string; message: string 
 
 /** The knobs of the poll schedule (wire names of the core's `PollPolicy`). */
 export interface PollPolicy {
-  first_poll_ms?: number | null;
-  min_interval_ms?: number | null;
-  max_interval_ms?: number | null;
+  first_poll_ms?: number | null | undefined;
+  min_interval_ms?: number | null | undefined;
+  max_interval_ms?: number | null | undefined;
   /** Multiplies the model's expected generation time. */
-  expected_scale?: number | null;
+  expected_scale?: number | null | undefined;
 }
 
 export interface ClientOptions {
   /** `sd_…`; default `USVIDEO_API_KEY` (Node). Not needed for pricing or API-key creation. */
-  apiKey?: string | null;
+  apiKey?: string | null | undefined;
   /** Default `USVIDEO_BASE_URL`, then `https://usvideoapi.com/v1`. In a browser: your server-side proxy. */
-  baseURL?: string | null;
+  baseURL?: string | null | undefined;
   /** Retries per request after the first attempt (default 4). */
-  maxRetries?: number | null;
+  maxRetries?: number | null | undefined;
   /** The most one HTTP request may take, in ms (default 60 000; `Infinity` for no limit). A
    * `ValidationError` on `timeoutMs` unless it is above 0. */
-  timeoutMs?: number | null;
+  timeoutMs?: number | null | undefined;
   /** Replaces the global `fetch` (proxies, tests, custom agents). */
-  fetch?: typeof fetch | null;
+  fetch?: typeof fetch | null | undefined;
   /** The key's request budget per minute (default 60; 0 disables the client-side limiter). */
-  requestsPerMinute?: number | null;
+  requestsPerMinute?: number | null | undefined;
   /** Allow an `sd_` key in a browser (a page, or a browser's worker). Anyone who loads the page can read it: prefer a server-side proxy. */
-  dangerouslyAllowBrowser?: boolean | null;
+  dangerouslyAllowBrowser?: boolean | null | undefined;
 }
-export interface RequestOptions { signal?: AbortSignal | null }
+export interface RequestOptions { signal?: AbortSignal | null | undefined }
 export interface CreateOptions extends RequestOptions {
   /** Your own idempotency key (default: a fresh random one per call). */
-  idempotencyKey?: string | null;
+  idempotencyKey?: string | null | undefined;
 }
 export interface WaitOptions extends RequestOptions {
   /** Give up waiting after this many ms (default 600 000; `null` waits for ever). The job goes on. */
-  timeoutMs?: number | null;
+  timeoutMs?: number | null | undefined;
   /** On timeout, delete the job if it was last seen pending (refunding it); a job not seen yet is left alone. */
-  cancelOnTimeout?: boolean | null;
+  cancelOnTimeout?: boolean | null | undefined;
   /** After every poll. */
-  onProgress?: ((progress: Progress) => void) | null;
+  onProgress?: ((progress: Progress) => void) | null | undefined;
   /** Every event of the run (created, status changes, retries, reconciliation). */
-  onEvent?: ((event: Event) => void) | null;
+  onEvent?: ((event: Event) => void) | null | undefined;
   /** Overrides of the poll schedule. */
-  poll?: PollPolicy | null;
+  poll?: PollPolicy | null | undefined;
 }
 export type CreateAndWaitOptions = WaitOptions & CreateOptions;
 
@@ -200,25 +200,25 @@ export interface BatchSummary {
 export type BatchEvent = Event | ({ type: "batch_progress" } & BatchProgress);
 export interface BatchOptions extends RequestOptions {
   /** Refuse to start (a `ValidationError` on `maxSpendCents`, nothing sent) if the estimated total exceeds this. */
-  maxSpendCents?: number | null;
+  maxSpendCents?: number | null | undefined;
   /** Jobs in flight at once (default 10, the standard tier's limit). */
-  concurrentJobs?: number | null;
+  concurrentJobs?: number | null | undefined;
   /** The batch's request budget per minute (default: the client's `requestsPerMinute`). */
-  requestsPerMinute?: number | null;
+  requestsPerMinute?: number | null | undefined;
   /** Submit the longest expected jobs first (shortens the tail; results still come as jobs finish). */
-  longestFirst?: boolean | null;
+  longestFirst?: boolean | null | undefined;
   /** Observe running jobs with one list request (default true) instead of one get each. */
-  pollByList?: boolean | null;
+  pollByList?: boolean | null | undefined;
   /** Gap between polls while a completion is likely, in ms (default 3000). */
-  pollIntervalMs?: number | null;
+  pollIntervalMs?: number | null | undefined;
   /** From which fraction of its expected time a job is likely to be finishing (default 0.65). */
-  likelyFrom?: number | null;
+  likelyFrom?: number | null | undefined;
   /** Read the account first and refuse to start beyond its balance (default true). */
-  checkBalance?: boolean | null;
+  checkBalance?: boolean | null | undefined;
   /** Multiplies the model's expected times until jobs finish (e.g. 1/15 against an emulator at 15×). */
-  expectedScale?: number | null;
+  expectedScale?: number | null | undefined;
   /** After every change of the counts. */
-  onProgress?: ((progress: BatchProgress) => void) | null;
+  onProgress?: ((progress: BatchProgress) => void) | null | undefined;
   /** Every event except finished items (those come from the iterator). */
-  onEvent?: ((event: BatchEvent) => void) | null;
+  onEvent?: ((event: BatchEvent) => void) | null | undefined;
 }

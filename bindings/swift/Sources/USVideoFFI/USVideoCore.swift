@@ -997,7 +997,10 @@ public struct BatchSummary: Equatable, Hashable {
      */
     public var progress: BatchProgress
     /**
-     * Cents charged for completed jobs.
+     * Cents the batch's jobs cost the account: completed jobs' costs, and the estimates of jobs
+     * that go on after the batch ended with them (a cancel that found them processing, a poll
+     * that failed for good); those are charged unless they fail later. Failed jobs (refunded),
+     * deleted pending jobs (refunded) and items with no job cost nothing.
      */
     public var spentCents: UInt64
 
@@ -1011,7 +1014,10 @@ public struct BatchSummary: Equatable, Hashable {
          * The final counts.
          */progress: BatchProgress, 
         /**
-         * Cents charged for completed jobs.
+         * Cents the batch's jobs cost the account: completed jobs' costs, and the estimates of jobs
+         * that go on after the batch ended with them (a cancel that found them processing, a poll
+         * that failed for good); those are charged unless they fail later. Failed jobs (refunded),
+         * deleted pending jobs (refunded) and items with no job cost nothing.
          */spentCents: UInt64) {
         self.results = results
         self.progress = progress

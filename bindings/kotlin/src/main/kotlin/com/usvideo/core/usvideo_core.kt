@@ -1402,7 +1402,10 @@ data class BatchSummary (
     var `progress`: BatchProgress
     , 
     /**
-     * Cents charged for completed jobs.
+     * Cents the batch's jobs cost the account: completed jobs' costs, and the estimates of jobs
+     * that go on after the batch ended with them (a cancel that found them processing, a poll
+     * that failed for good); those are charged unless they fail later. Failed jobs (refunded),
+     * deleted pending jobs (refunded) and items with no job cost nothing.
      */
     var `spentCents`: kotlin.ULong
     

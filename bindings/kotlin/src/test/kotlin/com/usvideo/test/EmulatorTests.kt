@@ -244,6 +244,16 @@ fun registerEmulatorTests() {
             eq(10_000 - 120, (l["balance_cents"] as BigDecimal).toInt(), "balance")
         }
     }
+    test("emulator/identical_creates_with_lost_answers_get_their_own_jobs") {
+        val (key, _, email) = frozen.account(10_000)
+        USVideo(apiKey = key, baseUrl = frozen.base, requestsPerMinute = 0).use { c ->
+            val earlier = c.videos.create(text())
+            frozen.fault("method" to "POST", "path" to "/v1/videos", "drop" to "after", "times" to 3)
+            val jobs = coroutineScope { (1..6).map { async { c.videos.create(text()) } }.map { it.await() } }
+            eq(7, (jobs.map { it.id } + earlier.id).toSet().size, "7 creates, 7 jobs")
+            eq(7, (frozen.ledger(email)["jobs_created"] as BigDecimal).toInt(), "jobs created")
+        }
+    }
     test("emulator/create_dropped_before_sent_again") {
         val (key, _, email) = frozen.account(10_000)
         client(frozen, key).use { c ->
