@@ -837,6 +837,11 @@ impl Batch {
                         {
                             j.status = JobStatus::Processing;
                         }
+                        // The failure's code says the delete did not happen (the summary counts
+                        // the job as spent); a 404's job is gone, and costs nothing.
+                        if e.kind != ErrorKind::NotFound {
+                            err.code.clone_from(&e.code);
+                        }
                         err.message = format!("{}; deleting the job failed, so it goes on: {}", err.message, e.message);
                     }
                 }
@@ -994,13 +999,14 @@ impl Batch {
 }
 
 /// What an item's job costs the account (see [`BatchSummary::spent_cents`]): a completed job its
-/// cost; a job that failed (refunded) or a pending one a cancel deleted (refunded) nothing; any
-/// other job that goes on its estimate. `None` for an item with no job.
+/// cost; a job that failed (refunded) or a pending one a cancel deleted (refunded: its error keeps
+/// the code `cancelled`; a failed delete's code is the failure's) nothing; any other job that
+/// goes on its estimate. `None` for an item with no job.
 fn charged_cents(r: &ItemResult) -> Option<u64> {
     let job = r.job.as_ref()?;
     let refunded = match &r.error {
         None => false,
-        Some(e) => e.kind == ErrorKind::JobFailed || (e.kind == ErrorKind::Cancelled && job.status == JobStatus::Pending),
+        Some(e) => e.kind == ErrorKind::JobFailed || (e.kind == ErrorKind::Cancelled && e.code == "cancelled" && job.status == JobStatus::Pending),
     };
     if refunded { None } else { job.cost_cents.or(job.estimated_cost_cents) }
 }
@@ -1025,6 +1031,11 @@ mod tests {
             (item(Some(job("processing", None)), Some(ErrorKind::NotFound)), Some(30)),
             (item(None, Some(ErrorKind::Cancelled)), None),
         ];
+        let mut undeleted = item(Some(job("pending", None)), Some(ErrorKind::Cancelled));
+        if let Some(e) = undeleted.error.as_mut() {
+            e.code = "internal_error".to_owned(); // the delete failed for good: the job goes on
+        }
+        assert_eq!(charged_cents(&undeleted), Some(30));
         for (r, want) in cases {
             assert_eq!(charged_cents(&r), want, "{r:?}");
         }

@@ -16,8 +16,11 @@
 //! 5. A create the driver aborted after sending it (it stopped waiting for the answer) is an
 //!    unknown outcome too: it is reconciled, and never sent again (the caller is stopping).
 //! 6. The deadline never hides a job: a create whose outcome is unknown when it passes (it timed
-//!    out at the deadline) is still reconciled, with one list sent past the deadline, so a job it
-//!    made and charged is returned (a wait then times out naming it, and deletes it if told to).
+//!    out at the deadline) is still reconciled, with one list sent past the deadline (given
+//!    [`LOOKUP_TIMEOUT_MS`]), so a job it made and charged is returned (a wait then times out
+//!    naming it, and deletes it if told to). Not while another create of the client that the list
+//!    could confuse with it is out ([`crate::claims`]): it could adopt that one's job, so it ends
+//!    with its unknown outcome instead.
 //!    When the deadline passes with no job made (nothing was sent, a `Connect` failure, or the
 //!    list shows none), the error is the deadline's and says nothing was created or charged.
 //!
@@ -40,6 +43,9 @@ use std::collections::VecDeque;
 
 /// Jobs listed when reconciling.
 const RECONCILE_PAGE: u32 = 20;
+/// The time of the one look-up past the deadline (rule 6), in ms: bounded, since the deadline
+/// has passed, and the driver's own request timeout may be none.
+pub const LOOKUP_TIMEOUT_MS: u64 = 10_000;
 /// Slack allowed between the client's and the service's view of when the create was sent.
 const CLOCK_SLACK_MS: i64 = 120_000;
 
@@ -69,6 +75,8 @@ pub struct Create {
     claims: Option<Claims>,
     ticket: Option<u64>,
     waiting_since: Option<Millis>,
+    /// The one look-up past the deadline was sent (rule 6).
+    looked_up_late: bool,
     policy: RetryPolicy,
     rng: Rng,
     deadline: Option<Millis>,
@@ -103,6 +111,7 @@ impl Create {
             claims: None,
             ticket: None,
             waiting_since: None,
+            looked_up_late: false,
             policy,
             rng: Rng::new(seed),
             deadline,
@@ -181,25 +190,22 @@ impl Create {
             self.finish(Err(Error::new(ErrorKind::Cancelled, "the create was cancelled before a job was made")));
             return Output::Done;
         }
+        let past = self.deadline.is_some_and(|d| now >= d);
+        let others_out = step == Step::List && self.others_out();
         // Rule 6: a create that may have made a job is looked up once, even past the deadline.
-        let look_up = step == Step::List && self.unknown_outcome.is_some() && self.list_attempts == 0;
-        if self.deadline.is_some_and(|d| now >= d) && !look_up {
+        let look_up = past && step == Step::List && self.unknown_outcome.is_some() && !self.looked_up_late && !others_out;
+        if past && !look_up {
             // With no create whose outcome is unknown, no job was made (a deadline of 0 sends
             // nothing at all).
             let err = self.unknown_outcome.clone().unwrap_or_else(|| Error::new(self.deadline_kind, "the deadline passed before a job was made: nothing was created or charged"));
             self.finish(Err(err));
             return Output::Done;
         }
-        if step == Step::List
-            && let Some(c) = &self.claims
-            && c.others_in_flight(self.create_request.body.as_deref().unwrap_or_default(), self.ticket)
-        {
-            // Their answers may name the job the list would show: wait for them (bounded).
-            let since = *self.waiting_since.get_or_insert(now);
-            if now.since(since) < claims::MAX_WAIT_MS {
-                let recheck = now.plus(claims::RECHECK_MS);
-                return Output::WaitUntil(self.deadline.filter(|&d| d > now).map_or(recheck, |d| d.min(recheck)));
-            }
+        if others_out && self.may_wait(now) {
+            // Their answers may name the job the list would show: wait for them (bounded; not
+            // past the deadline, which ended the create above).
+            let recheck = now.plus(claims::RECHECK_MS);
+            return Output::WaitUntil(self.deadline.map_or(recheck, |d| d.min(recheck)));
         }
         let id = RequestId(self.next_id);
         // Wrapping: a caller may start anywhere, and only one request is in flight at once.
@@ -207,18 +213,19 @@ impl Create {
         self.state = State::InFlight(step, id);
         let (endpoint, request) = match step {
             Step::Create => {
-                self.ticket = self.claims.as_ref().map(|c| c.sent(self.create_request.body.as_deref().unwrap_or_default()));
+                self.ticket = self.claims.as_ref().map(|c| c.sent(&self.wanted));
                 self.creates_sent += 1;
                 self.first_sent_at.get_or_insert(now);
                 (Endpoint::CreateVideo, self.create_request.clone())
             }
             Step::List => {
                 self.list_attempts += 1;
+                self.looked_up_late |= look_up;
                 (Endpoint::ListVideos, self.list_request.clone())
             }
         };
-        // Past the deadline (the one look-up of rule 6), the request has the driver's own timeout.
-        Output::Send { id, endpoint, request, timeout_ms: self.deadline.map(|d| d.since(now)).filter(|&left| left > 0) }
+        let timeout_ms = if look_up { Some(LOOKUP_TIMEOUT_MS) } else { self.deadline.map(|d| d.since(now)) };
+        Output::Send { id, endpoint, request, timeout_ms }
     }
 
     fn accept(&mut self, id: RequestId) -> Option<Step> {
@@ -239,8 +246,10 @@ impl Create {
         match self.accept(id) {
             Some(Step::Create) => match response::parse_job(&resp) {
                 Ok(job) => {
-                    if let Some(c) = &self.claims {
-                        c.take(&job.id);
+                    if self.claims.as_ref().is_some_and(|c| !c.try_take(&job.id)) {
+                        // Another create of the client adopted this job when this one's answer
+                        // was late (the list could not tell them apart): both now hold it.
+                        self.events.push_back(Event::Warning { message: format!("job {} is also held by another create of this client, which took it for its own", job.id) });
                     }
                     self.events.push_back(Event::Created { job: job.clone() });
                     self.finish(Ok(job));
@@ -328,6 +337,21 @@ impl Create {
     }
 
     fn reconcile(&mut self, page: &JobPage, resp: &HttpResponse, now: Millis) {
+        if self.others_out() {
+            // A create of the client that this list could confuse went out meanwhile (rule 2 of
+            // `claims`): read the list again once it is answered, or, past the deadline, adopt
+            // nothing (rule 6).
+            if self.deadline.is_some_and(|d| now >= d) {
+                let err = self.unknown_outcome.clone().unwrap_or_else(|| Error::new(ErrorKind::Connection, "the create's outcome was unknown"));
+                return self.finish(Err(err));
+            }
+            if self.may_wait(now) {
+                self.list_attempts = self.list_attempts.saturating_sub(1); // a read again is no failed attempt
+                self.state = State::Ready(Step::List);
+                return;
+            }
+        }
+        self.waiting_since = None;
         let server_now = resp.header("date").and_then(date::parse_http_date);
         let elapsed = i64::try_from(self.first_sent_at.map_or(0, |t| now.since(t))).unwrap_or(i64::MAX);
         let oldest_allowed = server_now.filter(|_| self.check_age).map(|s| s.saturating_sub(elapsed).saturating_sub(CLOCK_SLACK_MS));
@@ -336,17 +360,15 @@ impl Create {
             // idempotency key gets the service to name it.
             !job.id.is_empty()
                 && !self.exclude.contains(&job.id)
-                && !self.claims.as_ref().is_some_and(|c| c.is_taken(&job.id))
                 && matches_request(job, &self.wanted)
                 && match (oldest_allowed, job.created_at.as_deref().and_then(date::parse_rfc3339)) {
                     (Some(oldest), Some(created)) => created >= oldest,
                     _ => true,
                 }
+                // Last: checked and taken at once (rule 3 of `claims`).
+                && self.claims.as_ref().is_none_or(|c| c.try_take(&job.id))
         });
         if let Some(job) = found {
-            if let Some(c) = &self.claims {
-                c.take(&job.id);
-            }
             self.events.push_back(Event::Reconciled { job: job.clone() });
             self.finish(Ok(job.clone()));
             return;
@@ -373,6 +395,17 @@ impl Create {
         }
         self.events.push_back(Event::Retrying { attempt: self.creates_sent, after_ms, error: err });
         self.state = State::Backoff(Step::Create, now.plus(after_ms));
+    }
+
+    /// Whether another create of the client that the job list could confuse with this one is out.
+    fn others_out(&self) -> bool {
+        self.claims.as_ref().is_some_and(|c| c.others_in_flight(&self.wanted, self.ticket))
+    }
+
+    /// Whether this create may still wait for the others (rule 2 of `claims`: bounded).
+    fn may_wait(&mut self, now: Millis) -> bool {
+        let since = *self.waiting_since.get_or_insert(now);
+        now.since(since) < claims::MAX_WAIT_MS
     }
 
     /// This create is no longer in flight among the client's (its answer came, or it ended).
@@ -502,6 +535,63 @@ mod tests {
         let Output::Send { id, .. } = next(&mut alone, Millis(10)) else { panic!() };
         alone.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [job("job_b"), job("job_a")], "has_more": false})), Millis(10));
         assert_eq!(alone.take_result().unwrap().id, "job_b");
+    }
+
+    /// A create of "lake" with a deadline at 1 s.
+    fn lake_by_1s(claims: &Claims) -> Create {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let idem = IdempotencyKey::from_entropy(&[7; 16]).unwrap();
+        Create::new(&config, &key, CreateVideoRequest::text("lake"), &idem, RetryPolicy::default(), 1, Some(Millis(1_000)), 0).unwrap().sharing(claims)
+    }
+
+    fn page(jobs: &[&str]) -> HttpResponse {
+        HttpResponse::json(200, &serde_json::json!({"data": jobs.iter().map(|j| job(j)).collect::<Vec<_>>(), "has_more": false}))
+    }
+
+    #[test]
+    fn a_resend_that_times_out_at_the_deadline_is_looked_up_too() {
+        let mut c = lake_by_1s(&Claims::new());
+        let Output::Send { id, .. } = next(&mut c, Millis(0)) else { panic!() };
+        c.handle_response(id, HttpResponse::json(502, &serde_json::json!({"error": {"code": "upstream", "message": "x"}})), Millis(10));
+        let Output::Send { id, endpoint: Endpoint::ListVideos, .. } = next(&mut c, Millis(10)) else { panic!("reconcile") };
+        c.handle_response(id, page(&[]), Millis(20));
+        let Output::WaitUntil(t) = next(&mut c, Millis(20)) else { panic!("backoff") };
+        let Output::Send { id, endpoint: Endpoint::CreateVideo, .. } = next(&mut c, t) else { panic!("resent: nothing was made") };
+        c.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(1_000));
+        let Output::Send { id, endpoint: Endpoint::ListVideos, timeout_ms: Some(LOOKUP_TIMEOUT_MS), .. } = next(&mut c, Millis(1_000)) else { panic!("looked up past the deadline") };
+        c.handle_response(id, page(&["job_1"]), Millis(1_010));
+        assert_eq!(c.take_result().unwrap().id, "job_1");
+    }
+
+    #[test]
+    fn past_the_deadline_with_a_like_create_out_nothing_is_adopted() {
+        let claims = Claims::new();
+        let (mut a, mut b) = (lake_by_1s(&claims), lake_by_1s(&claims));
+        let Output::Send { id, .. } = next(&mut a, Millis(0)) else { panic!() };
+        let Output::Send { .. } = next(&mut b, Millis(500)) else { panic!() };
+        a.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(1_000));
+        // B is still out: A ends with its unknown outcome rather than list (it could take B's job).
+        assert!(matches!(next(&mut a, Millis(1_000)), Output::Done));
+        assert_eq!(a.take_result().unwrap_err().kind, ErrorKind::Timeout);
+    }
+
+    #[test]
+    fn a_list_answered_while_a_like_create_went_out_is_read_again() {
+        let claims = Claims::new();
+        let (mut a, mut b) = (lake(&claims), lake(&claims));
+        let Output::Send { id, .. } = next(&mut a, Millis(0)) else { panic!() };
+        a.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(10));
+        let Output::Send { id: list, endpoint: Endpoint::ListVideos, .. } = next(&mut a, Millis(10)) else { panic!("nothing out: a lists") };
+        let Output::Send { id: sent_b, .. } = next(&mut b, Millis(11)) else { panic!() };
+        // The list shows B's job (made while the list was out), not yet answered to B.
+        a.handle_response(list, page(&["job_b", "job_a"]), Millis(20));
+        assert!(matches!(next(&mut a, Millis(20)), Output::WaitUntil(_)), "b is out: wait, then read again");
+        b.handle_response(sent_b, HttpResponse::json(201, &job("job_b")), Millis(30));
+        assert_eq!(b.take_result().unwrap().id, "job_b");
+        let Output::Send { id: again, endpoint: Endpoint::ListVideos, .. } = next(&mut a, Millis(70)) else { panic!("read again") };
+        a.handle_response(again, page(&["job_b", "job_a"]), Millis(80));
+        assert_eq!(a.take_result().unwrap().id, "job_a");
     }
 
     #[test]

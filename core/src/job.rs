@@ -501,8 +501,8 @@ mod tests {
         let mut run = one_second_wait(true);
         let Output::Send { id, endpoint: Endpoint::CreateVideo, timeout_ms: Some(1_000), .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
         run.handle_transport_error(id, TransportKind::Timeout, "no answer within 1000 ms", Millis(1_000));
-        // Past the deadline, the job list is still read once, with the driver's own timeout.
-        let Output::Send { id, endpoint: Endpoint::ListVideos, timeout_ms: None, .. } = next(&mut run, Millis(1_000)) else { panic!("a list past the deadline") };
+        // Past the deadline, the job list is still read once, with a bounded time of its own.
+        let Output::Send { id, endpoint: Endpoint::ListVideos, timeout_ms: Some(crate::create::LOOKUP_TIMEOUT_MS), .. } = next(&mut run, Millis(1_000)) else { panic!("a list past the deadline") };
         let job = serde_json::json!({"id": "job_1", "status": "pending", "prompt": "lake", "mode": "text_to_video", "resolution": "720p", "duration": 5, "estimated_cost_cents": 30, "created_at": "2026-04-21T15:30:00Z"});
         run.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [job], "has_more": false})), Millis(1_010));
         // The job it made is pending: cancel_on_timeout deletes it.

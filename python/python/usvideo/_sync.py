@@ -118,6 +118,7 @@ class Client(BaseClient):
         is (a batch stays resumable) and the request's id is put in ``keep``, to be reported as
         an unknown outcome when driving resumes."""
         rid: Optional[int] = None
+        unsent: Optional[int] = None
         try:
             while keep:
                 machine.handle_transport_error(keep.pop(), "other", "interrupted before the answer was read", now_ms())
@@ -126,11 +127,13 @@ class Client(BaseClient):
                 tag = out[0]
                 if tag == "send":
                     deadline = None if out[7] is None else now_ms() + out[7]
+                    unsent = out[1]  # until it goes out: an interrupt then says nothing was sent
                     if not self._acquire(deadline):
                         # `connect`: nothing reached the service (a create past its deadline made no job).
                         machine.handle_transport_error(out[1], "connect", "not sent: no slot of the client's rate limit before the call's deadline", now_ms())
+                        unsent = None
                         continue
-                    rid = out[1]
+                    rid, unsent = out[1], None
                     # What is left of the request's time after the slot wait.
                     left = None if deadline is None else max(1, deadline - now_ms())
                     self._send(machine, out[1], out[3], out[4], out[5], out[6], left)
@@ -149,6 +152,10 @@ class Client(BaseClient):
                 else:
                     return True
         except BaseException:
+            if unsent is not None:
+                # Interrupted while waiting for a slot: the core is told nothing reached the
+                # service, or the create would stay in flight among the client's (its claims).
+                machine.handle_transport_error(unsent, "connect", "not sent: interrupted", now_ms())
             if keep is not None:
                 if rid is not None:
                     keep.append(rid)
