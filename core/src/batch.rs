@@ -9,7 +9,8 @@
 //!    everywhere in this crate — is shared by creates, polls and deletes, so the batch itself
 //!    never causes a 429.
 //! 4. Each create is a [`Create`]: an idempotency key per item, and reconciliation when an outcome
-//!    is unknown. No item is ever submitted twice.
+//!    is unknown. No item is ever submitted twice. The items' creates share [`Claims`], so
+//!    identical items whose answers were lost do not adopt one another's jobs.
 //! 5. Running jobs are observed by **listing** (`GET /v1/videos?limit=N`): one request sees every
 //!    job in flight. A job the page does not show (another client pushed it out) is fetched alone.
 //! 6. Lists go out every `poll_interval_ms` only while some job is likely to be finishing (past
@@ -30,6 +31,7 @@
 //! a lone get, a list. Otherwise it returns the earliest instant something becomes due.
 //! Request ids: the batch's own are below 2^24; item `i`'s create uses `(i + 1) << 24` onwards.
 
+use crate::claims::Claims;
 use crate::create::Create;
 use crate::error::{Error, ErrorKind};
 use crate::http::{HttpResponse, TransportKind};
@@ -233,6 +235,9 @@ pub struct Batch {
     server_full_until: Millis,
     cancel_requested: bool,
     requests: u64,
+    /// Shared by the items' creates (rule 4): identical items whose answers were lost each
+    /// reconcile to a job of their own.
+    claims: Claims,
     events: VecDeque<Event>,
     result: Option<Result<BatchSummary, Error>>,
 }
@@ -415,6 +420,7 @@ impl Batch {
             server_full_until: Millis(0),
             cancel_requested: false,
             requests: 0,
+            claims: Claims::new(),
             events: VecDeque::new(),
             result: None,
         }
@@ -670,7 +676,7 @@ impl Batch {
         let first_id = (u64::try_from(i).unwrap_or(0) + 1) << ITEM_ID_SHIFT;
         match Create::new(&self.config, &self.key, item.request.clone(), &item.key, self.options.retry, seed, None, first_id) {
             Ok(create) => {
-                let create = create.excluding(exclude);
+                let create = create.excluding(exclude).sharing(&self.claims);
                 let create = if item.reconcile_first { create.reconcile_first() } else { create };
                 item.state = ItemState::Creating(Box::new(create));
             }
