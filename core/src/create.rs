@@ -197,7 +197,7 @@ impl Create {
         if past && !look_up {
             // With no create whose outcome is unknown, no job was made (a deadline of 0 sends
             // nothing at all).
-            let err = self.unknown_outcome.clone().unwrap_or_else(|| Error::new(self.deadline_kind, "the deadline passed before a job was made: nothing was created or charged"));
+            let err = self.unknown_outcome.clone().unwrap_or_else(|| self.nothing_made(None));
             self.finish(Err(err));
             return Output::Done;
         }
@@ -315,7 +315,8 @@ impl Create {
             Decision::Fail if err.transport == Some(TransportKind::Connect) && self.unknown_outcome.is_none() && self.deadline.is_some_and(|d| now >= d) => {
                 // Rule 6: nothing reached the service (a driver that found no slot of its rate
                 // limit before the deadline says so), and no earlier create is in doubt.
-                self.finish(Err(Error::new(self.deadline_kind, format!("the deadline passed before a job was made ({}): nothing was created or charged", err.message))));
+                let made_none = self.nothing_made(Some(&err.message));
+                self.finish(Err(made_none));
             }
             Decision::Fail => self.finish(Err(err)),
         }
@@ -381,8 +382,8 @@ impl Create {
         let remaining = self.deadline.map(|d| d.since(now));
         if remaining.is_some_and(|r| r == 0) {
             // Rule 6: looked up past the deadline, and no job was made.
-            let why = "the deadline passed before a job was made (the create's answer was lost, and the job list shows no job it made): nothing was created or charged";
-            return self.finish(Err(Error::new(self.deadline_kind, why)));
+            let made_none = self.nothing_made(Some("the create's answer was lost, and the job list shows no job it made"));
+            return self.finish(Err(made_none));
         }
         if self.creates_sent > self.policy.max_retries {
             return self.finish(Err(err));
@@ -395,6 +396,13 @@ impl Create {
         }
         self.events.push_back(Event::Retrying { attempt: self.creates_sent, after_ms, error: err });
         self.state = State::Backoff(Step::Create, now.plus(after_ms));
+    }
+
+    /// The error of a deadline that passed with no job made (rule 6), saying `why` when there is
+    /// more to say than that.
+    fn nothing_made(&self, why: Option<&str>) -> Error {
+        let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
+        Error::new(self.deadline_kind, format!("the deadline passed before a job was made{why}: nothing was created or charged"))
     }
 
     /// Whether another create of the client that the job list could confuse with this one is out.
