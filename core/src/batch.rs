@@ -45,7 +45,7 @@ use crate::retry::{RetryPolicy, Rng};
 use crate::schedule::expected_total_ms;
 use crate::secret::ApiKey;
 use crate::time::Millis;
-use crate::validate::{option_rules, scale_ok, Issue, IssueCode, MAX_GAP_MS, MAX_SCALE, MIN_SCALE};
+use crate::validate::{kept_scale, option_rules, scale_ok, Issue, IssueCode, MAX_GAP_MS};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
@@ -103,7 +103,7 @@ impl BatchOptions {
     /// The rules of a batch's options, each naming its field: `limits.concurrent_jobs` at least 1
     /// (0 would never start a job: the batch would end at once with nothing done);
     /// `poll_interval_ms` from 1 ms to a day (0 is a loop that spends the request budget);
-    /// `likely_from` from 0 to 1; `expected_scale` above 0 and at most [`MAX_SCALE`] (20).
+    /// `likely_from` from 0 to 1; `expected_scale` above 0 and at most [`crate::validate::MAX_SCALE`] (20).
     ///
     /// # Errors
     /// A validation error listing every broken rule.
@@ -300,7 +300,7 @@ impl BatchPlan {
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let seed = entropy.iter().fold(0u64, |acc, b| acc.rotate_left(8) ^ u64::from(*b));
-        let scale = options.expected_scale.clamp(MIN_SCALE, MAX_SCALE); // `check` above: within it but for the floor
+        let scale = kept_scale(options.expected_scale).unwrap_or(1.0); // `check` above: a scale
         BatchPlan::check(items, scale, seed, options)
     }
 
@@ -316,11 +316,7 @@ impl BatchPlan {
         // The scale the first process learned (it started from its `expected_scale`); a snapshot
         // without a usable one falls back to this process's option. Running jobs' expected times
         // use it too, or a resumed batch against a fast service would wait out the model's times.
-        let scale = if snapshot.scale.is_finite() && snapshot.scale > 0.0 {
-            snapshot.scale.clamp(MIN_SCALE, MAX_SCALE)
-        } else {
-            options.expected_scale.clamp(MIN_SCALE, MAX_SCALE) // `check` above: within it but for the floor
-        };
+        let scale = kept_scale(snapshot.scale).or_else(|| kept_scale(options.expected_scale)).unwrap_or(1.0);
         let mut items = Vec::with_capacity(snapshot.items.len());
         for s in snapshot.items {
             let mut item = Item { request: s.request, key: s.idempotency_key, state: ItemState::Queued, reconcile_first: false, result: None };
@@ -737,7 +733,7 @@ impl Batch {
                 let model = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration()).max(1);
                 #[allow(clippy::cast_precision_loss)]
                 let ratio = actual as f64 / model as f64;
-                self.scale = (0.7 * self.scale + 0.3 * ratio).clamp(MIN_SCALE, MAX_SCALE);
+                self.scale = kept_scale(0.7 * self.scale + 0.3 * ratio).unwrap_or(self.scale);
                 self.item_done(i, Some(job), None);
             }
             JobStatus::Failed => {
@@ -829,32 +825,32 @@ impl Batch {
             Target::Delete(i) => {
                 let job = self.last_seen(i);
                 let outcome = response::parse_delete(&resp, job.as_ref().map_or("", |j| j.id.as_str()));
-                let mut err = Error::new(ErrorKind::Cancelled, "the batch was cancelled");
-                err.job_id = job.as_ref().map(|j| j.id.clone());
-                let mut job = job;
                 match outcome {
-                    Ok(_) => err.message.push_str("; the pending job was deleted and refunded"),
-                    Err(e) if e.is_retryable() => return self.retry_later(Target::Delete(i), &e, now),
-                    Err(e) => {
-                        // A 409: the job started processing meanwhile (*assumption*: the service's
-                        // answer for a job it cannot delete); it goes on and is charged.
-                        if e.kind == ErrorKind::Conflict
-                            && let Some(j) = job.as_mut()
-                        {
-                            j.status = JobStatus::Processing;
-                        }
-                        // The failure's code says the delete did not happen (the summary counts
-                        // the job as spent); a 404's job is gone, and costs nothing.
-                        if e.kind != ErrorKind::NotFound {
-                            err.code.clone_from(&e.code);
-                        }
-                        err.message = format!("{}; deleting the job failed, so it goes on: {}", err.message, e.message);
-                    }
+                    Err(e) if e.is_retryable() => self.retry_later(Target::Delete(i), &e, now),
+                    outcome => self.deleted(i, job, outcome.as_ref().map(|_| ())),
                 }
-                err.job_status = job.as_ref().map(|j| j.status.as_str().to_owned());
-                self.item_done(i, job, Some(err));
             }
         }
+    }
+
+    /// Item `i`, cancelled, ends as its job's delete went (`Error::after_delete`). A failed
+    /// delete's code is kept (the summary counts the job as spent: it goes on), but a 404's: that
+    /// job is gone, and costs nothing.
+    fn deleted(&mut self, i: usize, mut job: Option<Job>, outcome: Result<(), &Error>) {
+        let mut err = Error::new(ErrorKind::Cancelled, "the batch was cancelled");
+        err.job_id = job.as_ref().map(|j| j.id.clone());
+        if let Some(status) = err.after_delete(outcome)
+            && let Some(j) = job.as_mut()
+        {
+            j.status = status;
+        }
+        if let Err(e) = outcome
+            && e.kind != ErrorKind::NotFound
+        {
+            err.code.clone_from(&e.code);
+        }
+        err.job_status = job.as_ref().map(|j| j.status.as_str().to_owned());
+        self.item_done(i, job, Some(err));
     }
 
     fn last_seen(&self, i: usize) -> Option<Job> {
@@ -890,14 +886,10 @@ impl Batch {
         };
         if failures > limit {
             let job = self.last_seen(i);
-            let err = if let Target::Delete(_) = target {
-                let mut err = Error::new(ErrorKind::Cancelled, format!("the batch was cancelled; deleting the job failed: {}", e.message));
-                err.job_id = job.as_ref().map(|j| j.id.clone());
-                err
-            } else {
-                e.clone()
+            return match target {
+                Target::Delete(_) => self.deleted(i, job, Err(e)),
+                _ => self.item_done(i, job, Some(e.clone())),
             };
-            return self.item_done(i, job, Some(err));
         }
         // An absurd `Retry-After` must not stall the batch for ever: waits are capped by the policy.
         let wait = e.retry_after_ms.unwrap_or_else(|| self.options.retry.backoff_ms(1, &mut self.rng)).min(self.options.retry.max_retry_after_ms);
@@ -1177,5 +1169,29 @@ mod tests {
         assert!(fake.jobs.iter().all(|j| !j.deleted), "a processing job cannot be deleted");
         let estimates: u64 = going_on.iter().filter_map(|r| r.job.as_ref().and_then(|j| j.estimated_cost_cents)).sum();
         assert_eq!(summary.spent_cents, estimates, "charged unless they fail");
+    }
+
+    #[test]
+    fn a_cancel_whose_deletes_keep_failing_counts_the_jobs_spent() {
+        let (config, key, reqs) = setup(20);
+        let mut batch = Batch::new(&config, &key, reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.drive(&mut batch, 100_000, Some(4)); // account + 3 creates, each seen pending
+        fake.fail_deletes = true;
+        batch.cancel(Millis(fake.now));
+        let (_, done) = fake.drive(&mut batch, 1_000_000, None);
+        assert!(done);
+        let summary = batch.take_result().unwrap();
+        let with_jobs: Vec<&ItemResult> = summary.results.iter().filter(|r| r.job.is_some()).collect();
+        assert_eq!(with_jobs.len(), 3);
+        for r in &with_jobs {
+            let err = r.error.as_ref().unwrap();
+            assert_eq!(err.kind, ErrorKind::Cancelled);
+            assert_ne!(err.code, "cancelled", "the delete did not happen: {err:?}");
+            assert!(err.message.contains("deleting the job failed, so it goes on"), "{err}");
+        }
+        assert!(fake.jobs.iter().all(|j| !j.deleted));
+        let charged: u64 = with_jobs.iter().filter_map(|r| r.job.as_ref().and_then(|j| j.estimated_cost_cents)).sum();
+        assert_eq!(summary.spent_cents, charged, "jobs whose deletes failed go on and are charged");
     }
 }

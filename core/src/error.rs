@@ -7,6 +7,7 @@
 //! binding never decides anything: [`ErrorKind::class_name`] names the class.
 
 use crate::http::TransportKind;
+use crate::model::JobStatus;
 use crate::validate::Issue;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -240,6 +241,24 @@ impl Error {
     #[must_use]
     pub fn usage(detail: impl Into<String>) -> Self {
         Error::new(ErrorKind::Usage, detail)
+    }
+
+    /// Tells the error a cancelled or timed-out job ends with how the delete that was to refund
+    /// it went (one rule for a wait and a batch): deleted, it says so; failed, the job goes on and
+    /// is charged, and it says that. A 409 (*assumption*: the service's answer for a job it cannot
+    /// delete) means the job started processing meanwhile: `Some(Processing)` for the caller to
+    /// record.
+    pub(crate) fn after_delete(&mut self, outcome: Result<(), &Error>) -> Option<JobStatus> {
+        match outcome {
+            Ok(()) => {
+                self.message.push_str("; the pending job was deleted and refunded");
+                None
+            }
+            Err(e) => {
+                self.message = format!("{}; deleting the job failed, so it goes on: {}", self.message, e.message);
+                (e.kind == ErrorKind::Conflict).then_some(JobStatus::Processing)
+            }
+        }
     }
 
     /// Whether trying the same call again later could succeed (429, 5xx, connection, timeout).

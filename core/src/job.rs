@@ -249,18 +249,10 @@ impl JobRun {
     fn call_done(&mut self, result: Result<HttpResponse, Error>, now: Millis) {
         match std::mem::replace(&mut self.phase, Phase::Done) {
             Phase::Deleting(_, final_error) => {
+                // A cancel's and a timeout's (`cancel_on_timeout`) alike.
                 let mut err = final_error;
-                match result {
-                    Err(e) => {
-                        // A 409: the job started processing meanwhile (*assumption*: the service's
-                        // answer for a job it cannot delete), so it goes on and is charged.
-                        if e.kind == ErrorKind::Conflict {
-                            err.job_status = Some("processing".to_owned());
-                        }
-                        err.message = format!("{} (deleting the job failed: {})", err.message, e.message);
-                    }
-                    // A cancel's and a timeout's (`cancel_on_timeout`) alike.
-                    Ok(_) => err.message = format!("{}; the pending job was deleted and refunded", err.message),
+                if let Some(status) = err.after_delete(result.as_ref().map(|_| ())) {
+                    err.job_status = Some(status.as_str().to_owned());
                 }
                 self.finish(Err(err));
             }

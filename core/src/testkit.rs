@@ -32,12 +32,14 @@ pub(crate) struct Fake {
     pub(crate) balance: u64,
     /// Drop the answer to the next create after storing it.
     pub(crate) drop_next_create: bool,
+    /// Answer every delete with a 503.
+    pub(crate) fail_deletes: bool,
     window: VecDeque<u64>,
 }
 
 impl Fake {
     pub(crate) fn new() -> Self {
-        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, window: VecDeque::new() }
+        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, window: VecDeque::new() }
     }
 
     fn status(&self, j: &FakeJob) -> &'static str {
@@ -122,6 +124,7 @@ impl Fake {
                 };
                 let v = self.jobs.get(idx).map(|j| self.job_json(j)).unwrap_or(Value::Null);
                 match m {
+                    Method::Delete if self.fail_deletes => HttpResponse::json(503, &json!({"error": {"code": "unavailable", "message": "try later"}})),
                     Method::Delete if v["status"] == "processing" => HttpResponse::json(409, &json!({"error": {"code": "job_not_cancellable", "message": "processing"}})),
                     Method::Delete => {
                         if let Some(j) = self.jobs.get_mut(idx) {

@@ -440,6 +440,13 @@ pub const MAX_SCALE: f64 = 20.0;
 /// once, for ever"). A caller's scale may be smaller (anything above 0); it is raised to this.
 pub const MIN_SCALE: f64 = 0.001;
 
+/// The scale a batch keeps of `scale` (an option, a snapshot's, one it learned): within
+/// [`MIN_SCALE`] and [`MAX_SCALE`]; `None` for what is no scale (0 or less, infinite, `NaN`).
+#[must_use]
+pub fn kept_scale(scale: f64) -> Option<f64> {
+    (scale > 0.0 && scale.is_finite()).then(|| scale.clamp(MIN_SCALE, MAX_SCALE))
+}
+
 /// The rule of a scale a caller gives (both option records): above 0 (0 or less would mean "at
 /// once", and was read as the default) and at most [`MAX_SCALE`]; `NaN` breaks it.
 #[must_use]
