@@ -174,6 +174,8 @@ struct Running {
     needs_get: bool,
     /// Gets or deletes of this job that failed in a row (bounded like the list's).
     failures: u32,
+    /// Found by reconciliation (see [`Create::adopted`]), not named by its create's answer.
+    adopted: bool,
 }
 
 #[derive(Debug)]
@@ -330,7 +332,7 @@ impl BatchPlan {
                     // Bounded by the clamp on `scale`, so the cast is exact.
                     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
                     let expected_ms = ((model as f64) * scale) as u64;
-                    item.state = ItemState::Running(Running { job_id, submitted_at: now, expected_ms, last: None, needs_get: true, failures: 0 });
+                    item.state = ItemState::Running(Running { job_id, submitted_at: now, expected_ms, last: None, needs_get: true, failures: 0, adopted: false });
                 }
                 ("submitting", _, _) => item.reconcile_first = true,
                 ("queued", _, _) => {}
@@ -538,8 +540,8 @@ impl Batch {
                 }
                 Output::WaitUntil(t) => note(t),
                 Output::Done => {
-                    let result = create.take_result();
-                    self.created(i, result, now);
+                    let (result, adopted) = (create.take_result(), create.adopted());
+                    self.created(i, result, adopted, now);
                     return None;
                 }
                 _ => {}
@@ -681,15 +683,18 @@ impl Batch {
         let _ = now;
     }
 
-    fn created(&mut self, i: usize, result: Result<Job, Error>, now: Millis) {
+    fn created(&mut self, i: usize, result: Result<Job, Error>, adopted: bool, now: Millis) {
         match result {
             Ok(job) => {
+                if !adopted {
+                    self.revoke_adoption(i, &job.id);
+                }
                 let Some(item) = self.items.get_mut(i) else { return };
                 let model = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration());
                 // Bounded by the clamp on `scale`, so the cast is exact.
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
                 let expected_ms = ((model as f64) * self.scale) as u64;
-                let running = Running { job_id: job.id.clone(), submitted_at: now, expected_ms, last: Some(job), needs_get: false, failures: 0 };
+                let running = Running { job_id: job.id.clone(), submitted_at: now, expected_ms, last: Some(job), needs_get: false, failures: 0, adopted };
                 item.state = if self.cancel_requested { ItemState::Deleting(running) } else { ItemState::Running(running) };
                 self.push_progress();
             }
@@ -701,6 +706,24 @@ impl Batch {
                 self.item_done(i, None, Some(e));
             }
         }
+    }
+
+    /// Item `i`'s own create answer names job `id`: an item that adopted that job by
+    /// reconciliation, unable to tell identical items' jobs apart by the list, took the wrong one
+    /// (`i`'s idempotency key names it). That item gives the job up and looks for its own again:
+    /// its create's outcome is unknown once more, so it reconciles (never adopting a job another
+    /// item holds) and sends its create again, under its own key, only if the list shows none.
+    /// An item already done cannot be taken back: the create's warning says so.
+    fn revoke_adoption(&mut self, i: usize, id: &str) {
+        let wrong = self.items.iter().position(|it| matches!(&it.state, ItemState::Running(r) if r.adopted && r.job_id == id));
+        let Some(j) = wrong.filter(|j| *j != i) else { return };
+        if let Some(item) = self.items.get_mut(j) {
+            item.state = ItemState::Queued;
+            item.reconcile_first = true;
+        }
+        self.order.push_front(j);
+        self.events.push_back(Event::Warning { message: format!("item {j} gave job {id} up: the create of item {i} names it as its own (identical items' jobs look alike in the job list); item {j} looks for its own job again") });
+        self.push_progress();
     }
 
     fn item_done(&mut self, i: usize, job: Option<Job>, error: Option<Error>) {
@@ -720,7 +743,11 @@ impl Batch {
     /// A job as the service reports it now.
     fn observe(&mut self, i: usize, job: Job, now: Millis) {
         let Some(item) = self.items.get_mut(i) else { return };
+        // Not its job (an answer to a get sent before the item gave that job up): ignored.
         let ItemState::Running(r) = &mut item.state else { return };
+        if r.job_id != job.id {
+            return;
+        }
         r.needs_get = false;
         r.failures = 0;
         if r.last.as_ref().is_none_or(|l| l.status != job.status) {
@@ -814,11 +841,20 @@ impl Batch {
                     Err(e) => self.list_failed(e, now),
                 }
             }
+            // An item no longer running (it gave its job up, see `revoke_adoption`) ignores it.
+            Target::Get(i) if !matches!(self.items.get(i).map(|it| &it.state), Some(ItemState::Running(_))) => {}
             Target::Get(i) => match response::parse_job(&resp) {
                 Ok(job) => self.observe(i, job, now),
                 Err(e) if e.is_retryable() => self.retry_later(Target::Get(i), &e, now),
-                Err(e) => {
+                Err(mut e) => {
                     let job = self.last_seen(i);
+                    if e.kind == ErrorKind::NotFound
+                        && let Some(j) = &job
+                    {
+                        // Say which job, and why it may be gone: the server's message names neither.
+                        e.message = format!("{} (job {} was deleted since it was last seen {}: by a cancel elsewhere, or another client)", e.message, j.id, j.status.as_str());
+                        e.job_id = Some(j.id.clone());
+                    }
                     self.item_done(i, job, Some(e));
                 }
             },
@@ -997,14 +1033,18 @@ impl Batch {
 }
 
 /// What an item's job costs the account (see [`BatchSummary::spent_cents`]): a completed job its
-/// cost; a job that failed (refunded) or a pending one a cancel deleted (refunded: its error keeps
-/// the code `cancelled`; a failed delete's code is the failure's) nothing; any other job that
+/// cost; nothing for a job that failed (refunded), a pending one a cancel deleted (refunded: its
+/// error keeps the code `cancelled`; a failed delete's code is the failure's), or a job last seen
+/// pending that is gone (404: deleted while pending, by a cancel of another process or another
+/// client, and refunded; *assumption*: the service deletes only pending jobs with a refund, so a
+/// job that vanished after it was seen processing was finished, and charged); any other job that
 /// goes on its estimate. `None` for an item with no job.
 fn charged_cents(r: &ItemResult) -> Option<u64> {
     let job = r.job.as_ref()?;
+    let pending = job.status == JobStatus::Pending;
     let refunded = match &r.error {
         None => false,
-        Some(e) => e.kind == ErrorKind::JobFailed || (e.kind == ErrorKind::Cancelled && e.code == "cancelled" && job.status == JobStatus::Pending),
+        Some(e) => e.kind == ErrorKind::JobFailed || (pending && (e.kind == ErrorKind::NotFound || (e.kind == ErrorKind::Cancelled && e.code == "cancelled"))),
     };
     if refunded { None } else { job.cost_cents.or(job.estimated_cost_cents) }
 }
@@ -1027,6 +1067,7 @@ mod tests {
             (item(Some(job("pending", None)), Some(ErrorKind::Cancelled)), None),
             (item(Some(job("processing", None)), Some(ErrorKind::Cancelled)), Some(30)),
             (item(Some(job("processing", None)), Some(ErrorKind::NotFound)), Some(30)),
+            (item(Some(job("pending", None)), Some(ErrorKind::NotFound)), None),
             (item(None, Some(ErrorKind::Cancelled)), None),
         ];
         let mut undeleted = item(Some(job("pending", None)), Some(ErrorKind::Cancelled));
@@ -1193,5 +1234,28 @@ mod tests {
         assert!(fake.jobs.iter().all(|j| !j.deleted));
         let charged: u64 = with_jobs.iter().filter_map(|r| r.job.as_ref().and_then(|j| j.estimated_cost_cents)).sum();
         assert_eq!(summary.spent_cents, charged, "jobs whose deletes failed go on and are charged");
+    }
+
+    #[test]
+    fn identical_items_whose_answers_were_lost_end_with_a_job_each() {
+        // Three identical items: two creates made jobs whose answers were lost, one was answered
+        // 502 with none made, and the lists fail a while. The 502's item may adopt another's job
+        // (the list cannot tell them apart); the owner's create, sent again under its key, names
+        // it, and the adopter gives it up and makes its own (it used to keep it: two items with
+        // one job, a video never made).
+        let (config, key, _) = setup(0);
+        let reqs = vec![CreateVideoRequest::text("same"); 3];
+        let mut batch = Batch::new(&config, &key, reqs, &[6; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.create_faults = ["502", "drop", "drop"].into();
+        fake.failing_lists = 3;
+        let (events, done) = fake.drive(&mut batch, 100_000, None);
+        assert!(done);
+        let summary = batch.take_result().unwrap();
+        let ids: std::collections::BTreeSet<&str> = summary.results.iter().filter_map(|r| r.job.as_ref().map(|j| j.id.as_str())).collect();
+        assert_eq!((summary.progress.completed, ids.len()), (3, 3), "{:?}", summary.results);
+        assert_eq!(fake.jobs.len(), 3, "a job each, none made twice");
+        let gave_up = events.iter().filter(|e| matches!(e, Event::Warning { message } if message.contains("looks for its own job again"))).count();
+        assert_eq!(gave_up, 1, "{events:?}");
     }
 }

@@ -77,6 +77,8 @@ pub struct Create {
     waiting_since: Option<Millis>,
     /// The one look-up past the deadline was sent (rule 6).
     looked_up_late: bool,
+    /// The job was found by reconciliation, not named by the create's own answer.
+    adopted: bool,
     policy: RetryPolicy,
     rng: Rng,
     deadline: Option<Millis>,
@@ -112,6 +114,7 @@ impl Create {
             ticket: None,
             waiting_since: None,
             looked_up_late: false,
+            adopted: false,
             policy,
             rng: Rng::new(seed),
             deadline,
@@ -324,7 +327,11 @@ impl Create {
 
     fn list_failed(&mut self, err: Error, now: Millis) {
         let remaining = self.deadline.map(|d| d.since(now));
-        match retry::decide(Endpoint::ListVideos, &err, self.list_attempts.saturating_sub(1), &self.policy, remaining, &mut self.rng) {
+        // A list whose answer could not be read (a 2xx with a broken body) is read again like a
+        // 5xx, within the same budget: unlike a caller's own read, giving up here leaves a job
+        // that may be made and charged unknown, and the list is safe to send again.
+        let as_read = (err.kind == ErrorKind::Decode).then(|| Error { kind: ErrorKind::Upstream, ..err.clone() });
+        match retry::decide(Endpoint::ListVideos, as_read.as_ref().unwrap_or(&err), self.list_attempts.saturating_sub(1), &self.policy, remaining, &mut self.rng) {
             Decision::Retry { after_ms } => self.state = State::Backoff(Step::List, now.plus(after_ms)),
             Decision::Reconcile | Decision::Fail => {
                 // The outcome stays unknown: report the create's own error, never replay it, and
@@ -370,6 +377,7 @@ impl Create {
                 && self.claims.as_ref().is_none_or(|c| c.try_take(&job.id))
         });
         if let Some(job) = found {
+            self.adopted = true;
             self.events.push_back(Event::Reconciled { job: job.clone() });
             self.finish(Ok(job.clone()));
             return;
@@ -453,6 +461,14 @@ impl Create {
     /// The create's error, or a `usage` error before `Done` or when taken twice.
     pub fn take_result(&mut self) -> Result<Job, Error> {
         self.result.take().unwrap_or_else(|| Err(Error::usage("the create has no result yet (or it was already taken)")))
+    }
+
+    /// Whether its job was found by reconciliation (the job list), rather than named by the
+    /// create's own answer: a guess among jobs the list cannot tell apart, which the answer of
+    /// another create naming the same job proves wrong.
+    #[must_use]
+    pub fn adopted(&self) -> bool {
+        self.adopted
     }
 }
 
@@ -642,5 +658,23 @@ mod tests {
 
         let stopped = unknown_outcome_message(&Error::transport(TransportKind::Aborted, "aborted"), &refused);
         assert!(stopped.contains("the create was stopped after it was sent"), "{stopped}");
+    }
+
+    #[test]
+    fn a_reconciling_list_whose_answer_cannot_be_read_is_read_again() {
+        let claims = Claims::new();
+        let mut a = lake(&claims);
+        let Output::Send { id: sent, .. } = next(&mut a, Millis(0)) else { panic!("sends") };
+        a.handle_transport_error(sent, TransportKind::Timeout, "no answer", Millis(10));
+        let Output::Send { id: list, endpoint: Endpoint::ListVideos, .. } = next(&mut a, Millis(10)) else { panic!("lists") };
+        a.handle_response(list, HttpResponse::json(200, &"{\"data\": [{\"id\": "), Millis(20));
+        // Not the end (the job may be made and charged): the list is read again after a backoff.
+        let t = match next(&mut a, Millis(20)) {
+            Output::WaitUntil(t) => t,
+            other => panic!("reads again after a backoff, not {other:?}"),
+        };
+        let Output::Send { id: again, endpoint: Endpoint::ListVideos, .. } = next(&mut a, t) else { panic!("lists again") };
+        a.handle_response(again, HttpResponse::json(200, &serde_json::json!({"data": [job("job_a")], "has_more": false})), t);
+        assert_eq!(a.take_result().unwrap().id, "job_a");
     }
 }

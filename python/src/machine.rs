@@ -338,10 +338,11 @@ impl RateLimiter {
         guard(|| Ok(self.lock().next_free(Millis(now_ms)).0))
     }
 
-    /// Learns from any response (a 429 with `Retry-After` pauses every request on the key).
-    fn observe(&self, status: u16, headers: PyHeaders, now_ms: u64) -> PyResult<()> {
+    /// Learns from any response: a 429 with `Retry-After` pauses every request on the key, unless
+    /// its body says `concurrency_limit` (job slots, not the request rate).
+    fn observe(&self, status: u16, headers: PyHeaders, body: &[u8], now_ms: u64) -> PyResult<()> {
         guard(|| {
-            self.lock().observe(&convert::response(status, headers, b""), Millis(now_ms));
+            self.lock().observe(&convert::response(status, headers, body), Millis(now_ms));
             Ok(())
         })
     }

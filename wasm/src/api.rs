@@ -88,9 +88,10 @@ impl Limiter {
         self.0.on_retry_after(ms(at), ms(wait_ms).0);
     }
 
-    /// Learns from a response's status and headers.
-    pub fn observe(&mut self, status: u16, headers: &str, now: f64) {
-        self.0.observe(&HttpResponse { status, headers: headers_from(headers), body: Vec::new() }, ms(now));
+    /// Learns from a response (its body tells a `concurrency_limit` 429, which pauses nothing,
+    /// from a rate limit's).
+    pub fn observe(&mut self, status: u16, headers: &str, body: &[u8], now: f64) {
+        self.0.observe(&HttpResponse { status, headers: headers_from(headers), body: body.to_vec() }, ms(now));
     }
 }
 

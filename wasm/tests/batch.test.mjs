@@ -249,3 +249,22 @@ test("before the first next(), the snapshot, counts and estimate are known, noth
   await resumed.cancel();
   assert.equal(rec.calls.length, 0);
 });
+
+test("a concurrency_limit 429 met by a batch pauses none of the client's other calls", async () => {
+  // The account's one job slot is taken (a frozen clock keeps it pending): the batch's create is
+  // refused with a `concurrency_limit` 429 whose Retry-After is the job's remaining time (≥ 20 s).
+  const acct = await frozen.control("accounts", { email: `full-${Date.now()}@example.com`, balance_cents: 5_000, concurrent_jobs: 1 });
+  const rec = recording();
+  const client = new USVideo({ apiKey: acct.api_key, baseURL: frozen.api, fetch: rec.fetch });
+  await client.videos.create({ prompt: "fills the account", mode: "text_to_video" });
+  const batch = await client.videos.batch([{ prompt: "refused for now", mode: "text_to_video" }]);
+  const first = batch.next();
+  while (!rec.calls.some((c) => c.method === "POST" && c.status === 429)) await new Promise((r) => setTimeout(r, 20));
+  // About job slots, not the request rate: a read goes out at once (it used to wait out the
+  // Retry-After, since the client's limiter never saw the 429's body).
+  /** @type {Promise<string>} */
+  const late = new Promise((r) => setTimeout(() => r("still waiting after 5 s"), 5_000).unref());
+  assert.equal(await Promise.race([client.account.retrieve().then(() => "answered"), late]), "answered");
+  await batch.cancel();
+  await first.catch(() => undefined);
+});

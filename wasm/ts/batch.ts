@@ -173,7 +173,7 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
         const r = await c.exec(out);
         if ("status" in r) {
           c.refresh();
-          c.limiter.observe(r.status, r.headers, now());
+          c.limiter.observe(r.status, r.headers, r.body, now());
           g(() => m.handleResponse(out.id, r.status, r.headers, r.body, now()), gen, true);
         } else {
           g(() => m.handleTransportError(out.id, r.kind, r.message, now()), gen, true);

@@ -236,7 +236,7 @@ class AsyncClient(BaseClient):
         t = now_ms()
         if log.isEnabledFor(DEBUG):
             log.debug("%s %s -> %d in %d ms", method, loggable(url), status, (time.monotonic() - started) * 1000)
-        self._limiter.observe(status, resp_headers, t)
+        self._limiter.observe(status, resp_headers, data, t)
         machine.handle_response(rid, status, resp_headers, data, t)
 
     async def _call(self, endpoint: str, request: Request) -> Response:
