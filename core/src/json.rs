@@ -393,16 +393,20 @@ impl<'a> Json<'a> {
         if let Json::Number(t) = self { parse_u64(t) } else { None }
     }
 
-    /// The JSON type in words, for messages (`a string`, `a number`, …).
+    /// The JSON type in words, for messages (`a string`, `a number`, …); a number JSON cannot
+    /// hold, as the npm package writes it (`{"not_json": "NaN"}`, wasm/ts/driver.ts), by name.
     #[must_use]
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &str {
         match self {
             Json::Null => "null",
             Json::Bool(_) => "a boolean",
             Json::Number(_) => "a number",
             Json::String(_) => "a string",
             Json::Array(_) => "an array",
-            Json::Object(_) => "an object",
+            Json::Object(m) => match m.as_slice() {
+                [(k, Json::String(what))] if k == "not_json" => what,
+                _ => "an object",
+            },
         }
     }
 
@@ -567,7 +571,10 @@ impl<'de> Json<'de> {
             Json::Number(_) => Unexpected::Other("a number with a fraction or exponent"),
             Json::String(s) => Unexpected::Str(s),
             Json::Array(_) => Unexpected::Seq,
-            Json::Object(_) => Unexpected::Map,
+            Json::Object(_) => match self.kind() {
+                "an object" => Unexpected::Map,
+                what => Unexpected::Other(what), // a number JSON cannot hold (see `kind`)
+            },
         }
     }
 

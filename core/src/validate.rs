@@ -150,14 +150,21 @@ fn check_prompt(prompt: &str, issues: &mut Vec<Issue>) {
 
 fn check_duration(d: u64, issues: &mut Vec<Issue>) {
     if !(u64::from(MIN_DURATION)..=u64::from(MAX_DURATION)).contains(&d) {
-        issues.push(Issue::new("duration", IssueCode::OutOfRange, format!("duration must be a whole number of seconds from {MIN_DURATION} to {MAX_DURATION}")));
+        out_of_range("duration", "", issues);
     }
 }
 
 fn check_seed(seed: u64, issues: &mut Vec<Issue>) {
     if seed > MAX_SEED {
-        issues.push(Issue::new("seed", IssueCode::OutOfRange, format!("seed must be an integer from 0 to {MAX_SEED}")));
+        out_of_range("seed", "", issues);
     }
+}
+
+/// `field` is out of its range: its rule ([`range_rule`]), or `field` and `what` for a field
+/// without one.
+fn out_of_range(field: &str, what: &str, issues: &mut Vec<Issue>) {
+    let message = range_rule(field).unwrap_or_else(|| format!("{field} {what}"));
+    issues.push(Issue::new(field, IssueCode::OutOfRange, message));
 }
 
 /// `image_url` belongs to `image_to_video` and `reference_url` to `reference`: each is required
@@ -224,13 +231,7 @@ pub fn create_request_from_json(value: &Json) -> Result<CreateVideoRequest, Vec<
     if let Some(p) = &prompt {
         check_prompt(p, &mut issues);
     }
-    let mode = string_field(obj, "mode", true, &mut issues).and_then(|m| {
-        let parsed = Mode::parse(&m);
-        if parsed.is_none() {
-            issues.push(Issue::new("mode", IssueCode::InvalidChoice, "mode must be one of text_to_video, image_to_video, reference"));
-        }
-        parsed
-    });
+    let mode = mode_field(obj, true, &mut issues);
     let resolution = string_field(obj, "resolution", false, &mut issues).and_then(|r| {
         let parsed = Resolution::parse(&r);
         if parsed.is_none() {
@@ -264,17 +265,20 @@ pub fn create_request_from_json(value: &Json) -> Result<CreateVideoRequest, Vec<
 }
 
 /// Resolution and duration of a loose estimate input: `{resolution?, duration?}`, or a whole
-/// create request (its other fields are allowed and not checked: an estimate needs no prompt).
+/// create request (its other fields are allowed and not checked, an estimate needing no prompt,
+/// but for a `mode` that is none).
 /// Absent or `null`: 720p, 5 s. An unknown field is refused with a suggestion, as in a create.
 ///
 /// # Errors
-/// Every violated rule. An input that is not an object is one issue on field `body`.
+/// Every violated rule. An input that is not an object is one issue on field `input`.
 pub fn estimate_input_from_json(value: &Json) -> Result<(Resolution, u32), Vec<Issue>> {
     let Json::Object(obj) = value else {
-        return Err(vec![Issue::new("body", IssueCode::InvalidType, "the estimate input must be an object")]);
+        return Err(vec![Issue::new("input", IssueCode::InvalidType, "the estimate input must be an object")]);
     };
     let mut issues = Vec::new();
     unknown_fields(obj, &CREATE_FIELDS, &mut issues);
+    // A mode that is none is a mistake worth saying even where the price does not depend on it.
+    let _ = mode_field(obj, false, &mut issues);
     let resolution = match string_field(obj, "resolution", false, &mut issues) {
         None => present(obj, "resolution").is_none().then(Resolution::default),
         Some(r) => {
@@ -296,6 +300,28 @@ pub fn estimate_input_from_json(value: &Json) -> Result<(Resolution, u32), Vec<I
     match (resolution, duration) {
         (Some(r), Some(d)) if issues.is_empty() => Ok((r, d)),
         _ => Err(issues),
+    }
+}
+
+/// `mode`, one of the modes (`required`: present and not null).
+fn mode_field(obj: &Members, required: bool, issues: &mut Vec<Issue>) -> Option<Mode> {
+    string_field(obj, "mode", required, issues).and_then(|m| {
+        let parsed = Mode::parse(&m);
+        if parsed.is_none() {
+            issues.push(Issue::new("mode", IssueCode::InvalidChoice, "mode must be one of text_to_video, image_to_video, reference"));
+        }
+        parsed
+    })
+}
+
+/// The rule of an integer field with a range, stated whole when it is broken in any way (too
+/// small, negative, far too large), so every message about it names the range.
+fn range_rule(field: &str) -> Option<String> {
+    match field {
+        "duration" => Some(format!("duration must be a whole number of seconds from {MIN_DURATION} to {MAX_DURATION}")),
+        "seed" => Some(format!("seed must be an integer from 0 to {MAX_SEED}")),
+        "limit" => Some(format!("limit must be from 1 to {MAX_PAGE_LIMIT}")),
+        _ => None,
     }
 }
 
@@ -325,8 +351,8 @@ fn string_field(obj: &Members, field: &str, required: bool, issues: &mut Vec<Iss
             None
         }
         Some(Json::String(s)) => Some(s.to_string()),
-        Some(_) => {
-            issues.push(Issue::new(field, IssueCode::InvalidType, format!("{field} must be a string")));
+        Some(v) => {
+            issues.push(Issue::new(field, IssueCode::InvalidType, format!("{field} must be a string (got {})", v.kind())));
             None
         }
     }
@@ -339,8 +365,9 @@ const BEYOND_64_BITS: f64 = 9_223_372_036_854_775_808.0;
 /// (out_of_range) no. The number's text is read, so `5.0` is told from `5` and an integer beyond
 /// 64 bits is out of range, not a float.
 fn integer_field(obj: &Members, field: &str, issues: &mut Vec<Issue>) -> Option<u64> {
-    let Json::Number(n) = present(obj, field)? else {
-        issues.push(Issue::new(field, IssueCode::InvalidType, format!("{field} must be an integer")));
+    let v = present(obj, field)?;
+    let Json::Number(n) = v else {
+        issues.push(Issue::new(field, IssueCode::InvalidType, format!("{field} must be an integer (got {})", v.kind())));
         return None;
     };
     let integral = !n.bytes().any(|b| matches!(b, b'.' | b'e' | b'E'));
@@ -349,17 +376,16 @@ fn integer_field(obj: &Members, field: &str, issues: &mut Vec<Issue>) -> Option<
         if let Some(u) = crate::json::parse_u64(n) {
             return Some(u);
         }
-        issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} is far too large")));
+        out_of_range(field, "is far too large", issues);
     } else if integral {
         if n.bytes().skip(1).all(|b| b == b'0') {
             return Some(0); // `-0`
         }
-        issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} must not be negative")));
+        out_of_range(field, "must not be negative", issues);
     } else if let Some(f) = crate::decimal::parse_f64(n).filter(|f| f.is_finite() && f.fract() == 0.0 && f.abs() >= BEYOND_64_BITS) {
         // A whole number written with an exponent (`1e30`): JS and Python read it as one, just far
         // out of range.
-        let what = if f < 0.0 { "must not be negative" } else { "is far too large" };
-        issues.push(Issue::new(field, IssueCode::OutOfRange, format!("{field} {what}")));
+        out_of_range(field, if f < 0.0 { "must not be negative" } else { "is far too large" }, issues);
     } else {
         issues.push(Issue::new(field, IssueCode::NotInteger, format!("{field} must be a whole number (got {n})")));
     }
@@ -470,7 +496,7 @@ pub fn option_rules(rules: &[(bool, &str, &str)]) -> Result<(), crate::error::Er
 /// One issue on field `limit`.
 pub fn validate_list_params(p: &ListParams) -> Result<(), Issue> {
     match p.limit {
-        Some(l) if !(1..=MAX_PAGE_LIMIT).contains(&l) => Err(Issue::new("limit", IssueCode::OutOfRange, format!("limit must be from 1 to {MAX_PAGE_LIMIT}"))),
+        Some(l) if !(1..=MAX_PAGE_LIMIT).contains(&l) => Err(Issue::new("limit", IssueCode::OutOfRange, range_rule("limit").unwrap_or_default())),
         _ => Ok(()),
     }
 }
@@ -559,9 +585,22 @@ mod tests {
         let err = estimate_input_from_json(&json(r#"{"resolutoin": "2k", "duration": 5.5, "resolution": 7}"#)).unwrap_err();
         let got: Vec<_> = err.iter().map(|i| (i.field.as_str(), i.code)).collect();
         assert_eq!(got, [("resolutoin", IssueCode::UnknownField), ("resolution", IssueCode::InvalidType), ("duration", IssueCode::NotInteger)]);
-        assert_eq!(estimate_input_from_json(&json(r#"{"duration": -1}"#)).unwrap_err()[0].code, IssueCode::OutOfRange);
-        assert_eq!(estimate_input_from_json(&json(r#"{"duration": 11}"#)).unwrap_err()[0].field, "duration");
-        assert_eq!(estimate_input_from_json(&json("[]")).unwrap_err()[0].field, "body");
+        // Negative or far too large, the message states the range, as for 0 or 11.
+        for bad in ["-1", "11", "1e30", "99999999999999999999"] {
+            let issue = &estimate_input_from_json(&json(&format!(r#"{{"duration": {bad}}}"#))).unwrap_err()[0];
+            assert_eq!((issue.field.as_str(), issue.code, issue.message.as_str()), ("duration", IssueCode::OutOfRange, "duration must be a whole number of seconds from 1 to 10"), "{bad}");
+        }
+        let limit = list_params_from_json(&json(r#"{"limit": -1}"#)).unwrap_err();
+        assert_eq!(limit[0].message, "limit must be from 1 to 100");
+        assert_eq!(estimate_input_from_json(&json("[]")).unwrap_err()[0].field, "input");
+        // A mode that is none is refused; no prompt is needed.
+        let mode = estimate_input_from_json(&json(r#"{"mode": "t2v", "resolution": "1080p"}"#)).unwrap_err();
+        assert_eq!((mode[0].field.as_str(), mode[0].code), ("mode", IssueCode::InvalidChoice));
+        assert_eq!(estimate_input_from_json(&json(r#"{"mode": "image_to_video", "duration": 5}"#)), Ok((Resolution::P720, 5)));
+        // A number JSON cannot hold, as the npm package writes it, is named in the message.
+        use crate::readers::FromJson;
+        let nan = crate::job::WaitOptions::from_json(&json(r#"{"timeout_ms": {"not_json": "NaN"}}"#)).map(|_| ()).unwrap_err().to_string();
+        assert!(nan.contains("invalid type: NaN,"), "{nan}");
     }
 
     #[test]

@@ -285,8 +285,15 @@ test("timeoutMs: Infinity is no limit (beyond setTimeout's range too); bad clien
   }
   // JSON has no NaN: it would cross as `null` ("default"), so it is refused by type instead.
   const { client } = await fresh();
-  await assert.rejects(client.videos.create({ ...text, duration: NaN }), (e) => e instanceof usv.ValidationError && e.field === "duration");
-  assert.throws(() => estimateCost({ resolution: "1080p", duration: Infinity }), (e) => e instanceof usv.ValidationError && e.field === "duration");
+  // The message names the value ("invalid type: NaN", not "an object", as the core sees it).
+  await assert.rejects(client.videos.create({ ...text, duration: NaN }), (e) => e instanceof usv.ValidationError && e.field === "duration" && /NaN/.test(e.message));
+  assert.throws(() => estimateCost({ resolution: "1080p", duration: Infinity }), (e) => e instanceof usv.ValidationError && e.field === "duration" && /Infinity/.test(e.message));
+  // The argument is `input`; a mode that is none is refused though no prompt is needed.
+  assert.throws(() => estimateCost(/** @type {any} */ (null)), (e) => e instanceof usv.ValidationError && e.field === "input");
+  assert.throws(() => estimateCost(/** @type {any} */ ({ mode: "t2v", resolution: "1080p" })), (e) => e instanceof usv.ValidationError && e.field === "mode");
+  assert.equal(estimateCost(/** @type {any} */ ({ mode: "image_to_video", duration: 5 })), 30);
+  // Negative, as out of range as 11: the message states the range.
+  assert.throws(() => estimateCost({ duration: -1 }), (e) => e instanceof usv.ValidationError && /from 1 to 10/.test(e.message));
   await assert.rejects(client.videos.wait("job_1", { timeoutMs: NaN }), (e) => e instanceof usv.ValidationError && e.field === "timeoutMs");
 });
 
@@ -971,7 +978,7 @@ test("a sloppy argument is a ValidationError naming it, saying what it got (a Pr
     [() => loose.apiKeys.create({ jwt: "a.b.c", nmae: "x" }), "nmae", /unknown option `nmae`/],
     [() => loose.videos.resumeBatch({ version: 1 }), "snapshot", /got object/],
     [() => loose.videos.resumeBatch(null), "snapshot", /got null/],
-    [() => loose.videos.create({ ...text, duration: 5n }), "duration", /integer/],
+    [() => loose.videos.create({ ...text, duration: 5n }), "duration", /duration must be an integer \(got 5n\)/],
     // Never sent as text that a string field would take (a billed job with prompt "NaN").
     [() => loose.videos.create({ ...text, prompt: 12345n }), "prompt", /string/],
     [() => loose.videos.create({ ...text, prompt: NaN }), "prompt", /string/],

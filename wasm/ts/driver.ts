@@ -102,7 +102,7 @@ function jsNames<E extends Error>(e: E): E {
  * cycle) is a `ValidationError`. */
 export function J(v: unknown): string {
   try {
-    return JSON.stringify(v, (_k, x) => ((typeof x === "number" && !Number.isFinite(x)) || typeof x === "bigint" ? { not_json: String(x) } : x)) ?? "null"; // `undefined` itself: absent
+    return JSON.stringify(v, (_k, x) => ((typeof x === "number" && !Number.isFinite(x)) || typeof x === "bigint" ? { not_json: typeof x === "bigint" ? `${x}n` : String(x) } : x)) ?? "null"; // `undefined` itself: absent
   } catch (e) {
     refuse("input", "invalid_type", `input must be JSON data: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`);
   }
