@@ -102,7 +102,7 @@ impl Claims {
 /// Whether the job list could take a job of `a` for one of `b`: what the service shows of a job
 /// ([`crate::create::matches_request`]) is the same, the seed excepted (not every service echoes
 /// it).
-fn alike(a: &CreateVideoRequest, b: &CreateVideoRequest) -> bool {
+pub(crate) fn alike(a: &CreateVideoRequest, b: &CreateVideoRequest) -> bool {
     a.prompt == b.prompt
         && a.mode == b.mode
         && a.effective_resolution() == b.effective_resolution()

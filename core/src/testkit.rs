@@ -38,6 +38,8 @@ pub(crate) struct Fake {
     pub(crate) create_faults: VecDeque<&'static str>,
     /// Answer the next lists with a 500.
     pub(crate) failing_lists: u32,
+    /// Jobs that finish within a second.
+    pub(crate) quick_jobs: bool,
     /// Jobs by idempotency key: a create sent again under its key gets its job back.
     keys: Vec<(String, usize)>,
     window: VecDeque<u64>,
@@ -45,7 +47,7 @@ pub(crate) struct Fake {
 
 impl Fake {
     pub(crate) fn new() -> Self {
-        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, create_faults: VecDeque::new(), failing_lists: 0, keys: Vec::new(), window: VecDeque::new() }
+        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, create_faults: VecDeque::new(), failing_lists: 0, quick_jobs: false, keys: Vec::new(), window: VecDeque::new() }
     }
 
     fn status(&self, j: &FakeJob) -> &'static str {
@@ -112,8 +114,8 @@ impl Fake {
                     id: format!("job_{n}"),
                     prompt: body["prompt"].as_str().unwrap_or("").to_owned(),
                     created: self.now,
-                    pending_ms: 1_000 + (n * 737) % 4_000,
-                    processing_ms: 20_000 + duration * 6_000 + (n * 1_931) % 9_000,
+                    pending_ms: if self.quick_jobs { 100 } else { 1_000 + (n * 737) % 4_000 },
+                    processing_ms: if self.quick_jobs { 300 } else { 20_000 + duration * 6_000 + (n * 1_931) % 9_000 },
                     deleted: false,
                     resolution: body["resolution"].as_str().unwrap_or("720p").to_owned(),
                     duration,
