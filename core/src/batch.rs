@@ -188,6 +188,10 @@ enum ItemState {
     Done,
 }
 
+/// How long an item refused for want of a job slot (`concurrency_limit`: the account full of
+/// other jobs) goes on waiting for one before it ends with that error, in ms.
+pub const FULL_WAIT_MS: u64 = 15 * 60_000;
+
 #[derive(Debug)]
 struct Item {
     request: CreateVideoRequest,
@@ -195,6 +199,8 @@ struct Item {
     state: ItemState,
     /// For a resumed item whose create may have been sent.
     reconcile_first: bool,
+    /// When its create was first refused because the account was full (`concurrency_limit`).
+    refused_since: Option<Millis>,
     result: Option<ItemResult>,
 }
 
@@ -298,7 +304,7 @@ impl BatchPlan {
             .enumerate()
             .map(|(i, request)| {
                 let key = IdempotencyKey::from_string(&format!("{}-{i}", base.as_str())).map_err(|i| Error::validation(vec![i]))?;
-                Ok(Item { request, key, state: ItemState::Queued, reconcile_first: false, result: None })
+                Ok(Item { request, key, state: ItemState::Queued, reconcile_first: false, refused_since: None, result: None })
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let seed = entropy.iter().fold(0u64, |acc, b| acc.rotate_left(8) ^ u64::from(*b));
@@ -321,7 +327,7 @@ impl BatchPlan {
         let scale = kept_scale(snapshot.scale).or_else(|| kept_scale(options.expected_scale)).unwrap_or(1.0);
         let mut items = Vec::with_capacity(snapshot.items.len());
         for s in snapshot.items {
-            let mut item = Item { request: s.request, key: s.idempotency_key, state: ItemState::Queued, reconcile_first: false, result: None };
+            let mut item = Item { request: s.request, key: s.idempotency_key, state: ItemState::Queued, reconcile_first: false, refused_since: None, result: None };
             match (s.state.as_str(), s.job_id, s.result) {
                 ("done", _, Some(result)) => {
                     item.result = Some(result);
@@ -701,7 +707,21 @@ impl Batch {
             Err(e) => {
                 if e.kind == ErrorKind::RateLimit {
                     // The account is full (other clients?): hold new creates back for a while.
-                    self.server_full_until = now.plus(e.retry_after_ms.unwrap_or(5_000).min(self.options.retry.max_retry_after_ms));
+                    let wait = e.retry_after_ms.unwrap_or(5_000).min(self.options.retry.max_retry_after_ms);
+                    self.server_full_until = now.plus(wait);
+                    // Refused for want of a job slot, with no job made (a 429): the item waits
+                    // for its turn again rather than fail, for up to `FULL_WAIT_MS` since it was
+                    // first refused. A batch is there to see its jobs through the account's limits.
+                    if e.code == "concurrency_limit"
+                        && !self.cancel_requested
+                        && let Some(item) = self.items.get_mut(i)
+                        && now.since(*item.refused_since.get_or_insert(now)) < FULL_WAIT_MS
+                    {
+                        item.state = ItemState::Queued;
+                        self.order.push_front(i);
+                        self.events.push_back(Event::Warning { message: format!("item {i} waits for a job slot: the account is full ({}); it is sent again in {wait} ms at the earliest", e.message) });
+                        return self.push_progress();
+                    }
                 }
                 self.item_done(i, None, Some(e));
             }
@@ -1073,7 +1093,7 @@ fn charged_cents(r: &ItemResult) -> Option<u64> {
 mod tests {
     use super::*;
     use crate::validate::MIN_SCALE;
-    use crate::testkit::Fake;
+    use crate::testkit::{Fake, FakeJob};
 
     #[test]
     fn spent_counts_completed_jobs_and_jobs_that_go_on_not_refunded_ones() {
@@ -1288,5 +1308,24 @@ mod tests {
         assert_eq!(fake.jobs.len(), 3, "a job each, none made twice");
         let gave_up = events.iter().filter(|e| matches!(e, Event::Warning { message } if message.contains("looks for its own job again"))).count();
         assert_eq!(gave_up, 1, "{events:?}");
+    }
+
+    #[test]
+    fn an_item_refused_for_want_of_a_job_slot_waits_for_one() {
+        // The account's one slot is held by another client's job for 5 minutes: the item's
+        // create is refused (`concurrency_limit`) past its own retries, and waits its turn again
+        // instead of ending with the 429; it is made once the slot frees.
+        let (config, key, reqs) = setup(1);
+        let mut batch = Batch::new(&config, &key, reqs, &[2; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.concurrency = 1;
+        fake.jobs.push(FakeJob { id: "other".into(), prompt: "elsewhere".into(), created: 0, pending_ms: 0, processing_ms: 300_000, deleted: false, resolution: "720p".into(), duration: 5 });
+        let (events, done) = fake.drive(&mut batch, 100_000, None);
+        assert!(done);
+        let summary = batch.take_result().unwrap();
+        assert_eq!(summary.progress.completed, 1, "{:?}", summary.results);
+        assert!(fake.concurrency_refused > 5, "refused past the create's own retries: {}", fake.concurrency_refused);
+        assert_eq!(fake.jobs.len(), 2, "made once");
+        assert!(events.iter().any(|e| matches!(e, Event::Warning { message } if message.contains("waits for a job slot"))));
     }
 }
