@@ -776,7 +776,9 @@ impl Batch {
 
     /// A job as the service reports it now.
     fn observe(&mut self, i: usize, job: Job, now: Millis) {
-        let may_be_anothers = matches!(job.status, JobStatus::Completed | JobStatus::Failed) && self.alike_unresolved(i);
+        // Only an adopted job's end is weighed against the other items (a scan of them all).
+        let adopted = matches!(self.items.get(i).map(|it| &it.state), Some(ItemState::Running(r)) if r.adopted);
+        let held = adopted && matches!(job.status, JobStatus::Completed | JobStatus::Failed) && self.alike_unresolved(i);
         let Some(item) = self.items.get_mut(i) else { return };
         // Not its job (an answer to a get sent before the item gave that job up): ignored.
         let ItemState::Running(r) = &mut item.state else { return };
@@ -789,7 +791,7 @@ impl Batch {
             self.events.push_back(Event::StatusChanged { job: job.clone() });
         }
         r.last = Some(job.clone());
-        if r.adopted && may_be_anothers {
+        if held {
             // Held: an identical item still looking for its job may yet name this one as its own
             // (`revoke_adoption`), and an item yielded cannot be taken back. Observed again later.
             return;
@@ -1230,17 +1232,29 @@ mod tests {
         assert!(fake.creates() <= 4);
     }
 
-    #[test]
-    fn a_cancel_that_finds_jobs_processing_says_so_and_counts_them_spent() {
+    /// 20 items, three of them created and seen pending; `meanwhile` changes the service; then a
+    /// cancel, driven to the end: the summary and the service.
+    fn cancelled_after_three_creates(meanwhile: impl FnOnce(&mut Fake)) -> (BatchSummary, Fake) {
         let (config, key, reqs) = setup(20);
         let mut batch = Batch::new(&config, &key, reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
         let mut fake = Fake::new();
         fake.drive(&mut batch, 100_000, Some(4)); // account + 3 creates, each seen pending
-        fake.now += 6_000; // every job has started processing, unseen by the batch
+        meanwhile(&mut fake);
         batch.cancel(Millis(fake.now));
-        let (_, done) = fake.drive(&mut batch, 100_000, None);
+        let (_, done) = fake.drive(&mut batch, 1_000_000, None);
         assert!(done);
-        let summary = batch.take_result().unwrap();
+        (batch.take_result().unwrap(), fake)
+    }
+
+    /// The estimates of `items`' jobs.
+    fn estimates(items: &[&ItemResult]) -> u64 {
+        items.iter().filter_map(|r| r.job.as_ref().and_then(|j| j.estimated_cost_cents)).sum()
+    }
+
+    #[test]
+    fn a_cancel_that_finds_jobs_processing_says_so_and_counts_them_spent() {
+        // Every job has started processing, unseen by the batch.
+        let (summary, fake) = cancelled_after_three_creates(|fake| fake.now += 6_000);
         let going_on: Vec<&ItemResult> = summary.results.iter().filter(|r| r.job.is_some()).collect();
         assert_eq!(going_on.len(), 3);
         for r in &going_on {
@@ -1249,21 +1263,12 @@ mod tests {
             assert!(err.message.contains("goes on"), "{err}");
         }
         assert!(fake.jobs.iter().all(|j| !j.deleted), "a processing job cannot be deleted");
-        let estimates: u64 = going_on.iter().filter_map(|r| r.job.as_ref().and_then(|j| j.estimated_cost_cents)).sum();
-        assert_eq!(summary.spent_cents, estimates, "charged unless they fail");
+        assert_eq!(summary.spent_cents, estimates(&going_on), "charged unless they fail");
     }
 
     #[test]
     fn a_cancel_whose_deletes_keep_failing_counts_the_jobs_spent() {
-        let (config, key, reqs) = setup(20);
-        let mut batch = Batch::new(&config, &key, reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
-        let mut fake = Fake::new();
-        fake.drive(&mut batch, 100_000, Some(4)); // account + 3 creates, each seen pending
-        fake.fail_deletes = true;
-        batch.cancel(Millis(fake.now));
-        let (_, done) = fake.drive(&mut batch, 1_000_000, None);
-        assert!(done);
-        let summary = batch.take_result().unwrap();
+        let (summary, fake) = cancelled_after_three_creates(|fake| fake.fail_deletes = true);
         let with_jobs: Vec<&ItemResult> = summary.results.iter().filter(|r| r.job.is_some()).collect();
         assert_eq!(with_jobs.len(), 3);
         for r in &with_jobs {
@@ -1273,8 +1278,7 @@ mod tests {
             assert!(err.message.contains("deleting the job failed, so it goes on"), "{err}");
         }
         assert!(fake.jobs.iter().all(|j| !j.deleted));
-        let charged: u64 = with_jobs.iter().filter_map(|r| r.job.as_ref().and_then(|j| j.estimated_cost_cents)).sum();
-        assert_eq!(summary.spent_cents, charged, "jobs whose deletes failed go on and are charged");
+        assert_eq!(summary.spent_cents, estimates(&with_jobs), "jobs whose deletes failed go on and are charged");
     }
 
     #[test]

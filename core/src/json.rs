@@ -403,10 +403,18 @@ impl<'a> Json<'a> {
             Json::Number(_) => "a number",
             Json::String(_) => "a string",
             Json::Array(_) => "an array",
+            Json::Object(_) => self.not_json().unwrap_or("an object"),
+        }
+    }
+
+    /// A number JSON cannot hold, as the npm package writes it: `{"not_json": "NaN"}` → `NaN`.
+    fn not_json(&self) -> Option<&str> {
+        match self {
             Json::Object(m) => match m.as_slice() {
-                [(k, Json::String(what))] if k == "not_json" => what,
-                _ => "an object",
+                [(k, Json::String(what))] if k == "not_json" => Some(what),
+                _ => None,
             },
+            _ => None,
         }
     }
 
@@ -571,10 +579,7 @@ impl<'de> Json<'de> {
             Json::Number(_) => Unexpected::Other("a number with a fraction or exponent"),
             Json::String(s) => Unexpected::Str(s),
             Json::Array(_) => Unexpected::Seq,
-            Json::Object(_) => match self.kind() {
-                "an object" => Unexpected::Map,
-                what => Unexpected::Other(what), // a number JSON cannot hold (see `kind`)
-            },
+            Json::Object(_) => self.not_json().map_or(Unexpected::Map, Unexpected::Other),
         }
     }
 
