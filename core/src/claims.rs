@@ -19,6 +19,15 @@
 //! 3. A job is taken atomically ([`Claims::try_take`]): two creates never both adopt it. A create
 //!    whose own answer names a job another adopted says so (a `Warning` event).
 //! 4. The newest [`KEPT`] claims are kept: reconciliation reads only the newest page of jobs.
+//! 5. A job adopted for a run that can still give it up (a create-and-wait, [`crate::job`]) is
+//!    marked with that run's holder id. When another create's own answer names it (its
+//!    idempotency key made it), the job is taken back ([`Claims::own`]): the run is told
+//!    ([`Claims::given_up`]) and looks for its own job again. Once the run has ended, or for an
+//!    adoption no run can give up (a batch item's: the batch does this itself), the job stays
+//!    with both, and the create's warning says so.
+//! 6. A create is *open* from its first send until it ends ([`Claims::alike_open`]): until then
+//!    it may yet name, by its own answer, a job another run adopted, so such a run holds its
+//!    job's end while an alike create is open.
 //!
 //! Within one client only: identical creates of separate clients or processes whose answers were
 //! all lost can still adopt one job (the list cannot tell them apart). One value is shared by all
@@ -45,11 +54,28 @@ pub struct Claims(Arc<Mutex<State>>);
 
 #[derive(Debug, Default)]
 struct State {
-    /// Oldest first (a `Vec`: a `VecDeque` of its own cost 143 bytes more of the wasm module).
-    taken: Vec<String>,
+    /// Each taken job, oldest first, with the holder of a run that adopted it and may still give
+    /// it up (rule 5). A `Vec`: a `VecDeque` of its own cost 143 bytes more of the wasm module.
+    taken: Vec<(String, Option<u64>)>,
     /// Each in-flight create's ticket and request.
     in_flight: Vec<(u64, CreateVideoRequest)>,
+    /// Each open create's holder and request (rule 6).
+    open: Vec<(u64, CreateVideoRequest)>,
+    /// Holders whose adopted job was taken back by its owner's answer, not yet told (rule 5).
+    taken_back: Vec<u64>,
+    /// Tickets and holder ids alike.
     next_ticket: u64,
+}
+
+/// What [`Claims::own`] found of a job a create's own answer names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Owned {
+    /// Nobody had it: now taken.
+    Taken,
+    /// A run that adopted it gives it up (rule 5).
+    TakenBack,
+    /// Another create took it and keeps it: both hold it.
+    AlsoHeld,
 }
 
 impl Claims {
@@ -64,13 +90,42 @@ impl Claims {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// A new ticket or holder id.
+    fn next(s: &mut State) -> u64 {
+        s.next_ticket = s.next_ticket.wrapping_add(1);
+        s.next_ticket
+    }
+
+    /// A holder id, for a create whose adoption a run may give up (rule 5).
+    pub(crate) fn holder(&self) -> u64 {
+        Claims::next(&mut self.state())
+    }
+
     /// A create of `request` was sent: its ticket, to hand back with [`Claims::answered`].
     pub(crate) fn sent(&self, request: &CreateVideoRequest) -> u64 {
         let mut s = self.state();
-        s.next_ticket = s.next_ticket.wrapping_add(1);
-        let ticket = s.next_ticket;
+        let ticket = Claims::next(&mut s);
         s.in_flight.push((ticket, request.clone()));
         ticket
+    }
+
+    /// The create of `holder` is open (rule 6): sent at least once, not ended.
+    pub(crate) fn open(&self, holder: u64, request: &CreateVideoRequest) {
+        let mut s = self.state();
+        if !s.open.iter().any(|(h, _)| *h == holder) {
+            s.open.push((holder, request.clone()));
+        }
+    }
+
+    /// The create of `holder` ended (or was dropped).
+    pub(crate) fn close(&self, holder: u64) {
+        self.state().open.retain(|(h, _)| *h != holder);
+    }
+
+    /// Whether a create other than `holder`'s that the list could confuse with `request` is open
+    /// (rule 6).
+    pub(crate) fn alike_open(&self, request: &CreateVideoRequest, holder: u64) -> bool {
+        self.state().open.iter().any(|(h, r)| *h != holder && alike(r, request))
     }
 
     /// The create with `ticket` got its outcome (or was dropped).
@@ -87,16 +142,64 @@ impl Claims {
     /// Takes job `id` for a create (rule 1): `false` when another create of the client already
     /// has it (checked and taken under one lock: rule 3).
     pub fn try_take(&self, id: &str) -> bool {
+        self.adopt(id, None)
+    }
+
+    /// As [`Claims::try_take`], for a job found in the list: with `holder`, the adopting run may
+    /// still give it up (rule 5).
+    pub(crate) fn adopt(&self, id: &str, holder: Option<u64>) -> bool {
         let mut s = self.state();
-        if s.taken.iter().any(|t| t == id) {
+        if s.taken.iter().any(|(t, _)| t == id) {
             return false;
         }
-        if s.taken.len() >= KEPT {
-            s.taken.remove(0);
-        }
-        s.taken.push(id.to_owned());
+        kept_push(&mut s.taken, (id.to_owned(), holder));
         true
     }
+
+    /// A create's own answer names job `id` (its idempotency key made it): taken, or taken back
+    /// from a run that adopted it (rule 5), or held by another create for good.
+    pub(crate) fn own(&self, id: &str) -> Owned {
+        let mut s = self.state();
+        match s.taken.iter_mut().find(|(t, _)| t == id).map(|(_, h)| h.take()) {
+            None => {
+                kept_push(&mut s.taken, (id.to_owned(), None));
+                Owned::Taken
+            }
+            Some(Some(adopter)) => {
+                kept_push(&mut s.taken_back, adopter);
+                Owned::TakenBack
+            }
+            Some(None) => Owned::AlsoHeld,
+        }
+    }
+
+    /// Whether the job `holder`'s run adopted was taken back by its owner (rule 5): told once.
+    pub(crate) fn given_up(&self, holder: u64) -> bool {
+        let mut s = self.state();
+        let before = s.taken_back.len();
+        s.taken_back.retain(|h| *h != holder);
+        s.taken_back.len() != before
+    }
+
+    /// The run of `holder` ended: what it adopted is its for good, and nothing is owed it.
+    pub(crate) fn release(&self, holder: u64) {
+        let mut s = self.state();
+        for (_, h) in &mut s.taken {
+            if *h == Some(holder) {
+                *h = None;
+            }
+        }
+        s.taken_back.retain(|h| *h != holder);
+        s.open.retain(|(h, _)| *h != holder);
+    }
+}
+
+/// Pushes `v`, letting the oldest go past [`KEPT`] (rule 4).
+fn kept_push<T>(list: &mut Vec<T>, v: T) {
+    if list.len() >= KEPT {
+        list.remove(0);
+    }
+    list.push(v);
 }
 
 /// Whether the job list could take a job of `a` for one of `b`: what the service shows of a job
@@ -136,5 +239,29 @@ mod tests {
             assert!(b.try_take(&format!("job_x{i}")));
         }
         assert!(a.try_take("job_1"), "the oldest claim is let go");
+    }
+
+    #[test]
+    fn a_run_gives_up_an_adopted_job_its_owner_names_until_it_ends() {
+        let c = Claims::new();
+        let (run, other) = (c.holder(), c.holder());
+        assert!(c.adopt("job_1", Some(run)));
+        assert!(!c.given_up(run));
+        assert_eq!(c.own("job_1"), Owned::TakenBack);
+        assert!(c.given_up(run));
+        assert!(!c.given_up(run), "told once");
+        assert_eq!(c.own("job_1"), Owned::AlsoHeld, "the owner's now");
+        assert_eq!(c.own("job_2"), Owned::Taken);
+        assert!(c.adopt("job_3", Some(run)));
+        c.release(run);
+        assert_eq!(c.own("job_3"), Owned::AlsoHeld, "a run that ended keeps its job");
+        assert!(!c.given_up(run));
+        let req = CreateVideoRequest::text("lake");
+        c.open(other, &req);
+        assert!(c.alike_open(&req, run));
+        assert!(!c.alike_open(&req, other), "its own is not another");
+        assert!(!c.alike_open(&CreateVideoRequest::text("sea"), run));
+        c.close(other);
+        assert!(!c.alike_open(&req, run));
     }
 }

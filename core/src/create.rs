@@ -74,6 +74,11 @@ pub struct Create {
     /// flight, and `waiting_since` when it began to wait for the others (rule 3).
     claims: Option<Claims>,
     ticket: Option<u64>,
+    /// This create's id among the client's open creates (rules 5 and 6 of `claims`), whether it
+    /// is marked open, and whether a job it adopts may be taken back (a create-and-wait's).
+    holder: u64,
+    opened: bool,
+    revocable: bool,
     waiting_since: Option<Millis>,
     /// The one look-up past the deadline was sent (rule 6).
     looked_up_late: bool,
@@ -112,6 +117,9 @@ impl Create {
             exclude: Vec::new(),
             claims: None,
             ticket: None,
+            holder: 0,
+            opened: false,
+            revocable: false,
             waiting_since: None,
             looked_up_late: false,
             adopted: false,
@@ -149,7 +157,16 @@ impl Create {
 
     /// As [`Create::sharing`], in place.
     pub fn share(&mut self, claims: &Claims) {
+        self.holder = claims.holder();
         self.claims = Some(claims.clone());
+    }
+
+    /// As [`Create::share`], for the create of a run with `holder` (from the same claims) that
+    /// gives up a job it adopted when another create's answer names it (rule 5 of `claims`).
+    pub(crate) fn share_for_run(&mut self, claims: &Claims, holder: u64) {
+        self.claims = Some(claims.clone());
+        self.holder = holder;
+        self.revocable = true;
     }
 
     /// The deadline is a wait's (a create-and-wait): passing it before a job was made is that
@@ -182,6 +199,10 @@ impl Create {
     pub fn poll(&mut self, now: Millis) -> Output {
         if let Some(e) = self.events.pop_front() {
             return Output::Event(e);
+        }
+        if !self.opened && self.creates_sent > 0 && !matches!(self.state, State::Done) {
+            // Sent before (a create reconciling first): open among the client's (rule 6 of `claims`).
+            self.open();
         }
         let step = match self.state {
             State::Done => return Output::Done,
@@ -217,6 +238,7 @@ impl Create {
         let (endpoint, request) = match step {
             Step::Create => {
                 self.ticket = self.claims.as_ref().map(|c| c.sent(&self.wanted));
+                self.open();
                 self.creates_sent += 1;
                 self.first_sent_at.get_or_insert(now);
                 (Endpoint::CreateVideo, self.create_request.clone())
@@ -249,10 +271,15 @@ impl Create {
         match self.accept(id) {
             Some(Step::Create) => match response::parse_job(&resp) {
                 Ok(job) => {
-                    if self.claims.as_ref().is_some_and(|c| !c.try_take(&job.id)) {
-                        // Another create of the client adopted this job when this one's answer
-                        // was late (the list could not tell them apart): both now hold it.
-                        self.events.push_back(Event::Warning { message: format!("job {} is also held by another create of this client, which took it for its own", job.id) });
+                    // Another create of the client may have adopted this job when this one's
+                    // answer was late (the list could not tell them apart).
+                    let message = match self.claims.as_ref().map(|c| c.own(&job.id)) {
+                        Some(claims::Owned::TakenBack) => Some("another create of this client had taken it from the job list, and gives it up"),
+                        Some(claims::Owned::AlsoHeld) => Some("it is also held by another create of this client, which took it from the job list for its own"),
+                        _ => None,
+                    };
+                    if let Some(m) = message {
+                        self.events.push_back(Event::Warning { message: format!("job {} is this create's own (its answer names it): {m}", job.id) });
                     }
                     self.events.push_back(Event::Created { job: job.clone() });
                     self.finish(Ok(job));
@@ -374,7 +401,7 @@ impl Create {
                     _ => true,
                 }
                 // Last: checked and taken at once (rule 3 of `claims`).
-                && self.claims.as_ref().is_none_or(|c| c.try_take(&job.id))
+                && self.claims.as_ref().is_none_or(|c| c.adopt(&job.id, self.revocable.then_some(self.holder)))
         });
         if let Some(job) = found {
             self.adopted = true;
@@ -431,8 +458,25 @@ impl Create {
         }
     }
 
+    /// Marks this create open among the client's (rule 6 of `claims`).
+    fn open(&mut self) {
+        if let Some(c) = &self.claims {
+            c.open(self.holder, &self.wanted);
+        }
+        self.opened = true;
+    }
+
+    /// This create is no longer open: it ended, or was dropped.
+    fn close(&mut self) {
+        if let Some(c) = self.claims.as_ref().filter(|_| self.opened) {
+            c.close(self.holder);
+        }
+        self.opened = false;
+    }
+
     fn finish(&mut self, result: Result<Job, Error>) {
         self.leave();
+        self.close();
         self.state = State::Done;
         self.result = Some(result);
     }
@@ -476,6 +520,7 @@ impl Create {
 impl Drop for Create {
     fn drop(&mut self) {
         self.leave();
+        self.close();
     }
 }
 

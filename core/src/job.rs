@@ -15,6 +15,13 @@
 //!    409), so the run just stops and says so. A job not seen yet (a wait cancelled before its
 //!    first poll answered) is left alone: it may have completed, and a DELETE would remove the
 //!    finished video's record.
+//! 7. A create-and-wait sharing the client's claims ([`crate::claims`], rules 5 and 6) whose job
+//!    was adopted from the job list gives it up when another create's own answer names it (the
+//!    list cannot tell identical requests' jobs apart), and looks for its own again: it reconciles
+//!    and sends its create again under its own key only if the list shows none. Such a job's end
+//!    is held while an alike create of the client is open (it may yet name this job), for at
+//!    most [`crate::claims::MAX_WAIT_MS`] and never past the deadline: a run that ended cannot
+//!    give its job up.
 //!
 //! # Theory of operation
 //! ```text
@@ -71,7 +78,20 @@ enum Phase {
     Sleeping(Millis),
     Polling(Call),
     Deleting(Call, Error),
+    /// An adopted job has ended (`last`), held since then (rule 7).
+    Holding(Millis),
     Done,
+}
+
+/// What a create-and-wait keeps to look for its own job again (rule 7).
+#[derive(Debug)]
+struct Again {
+    request: CreateVideoRequest,
+    key: IdempotencyKey,
+    /// The client's claims and this run's holder id among them, once shared.
+    claims: Option<(crate::claims::Claims, u64)>,
+    /// The current job was adopted from the job list, not named by the create's answer.
+    adopted: bool,
 }
 
 /// A job being waited for. See the module docs.
@@ -88,6 +108,7 @@ pub struct JobRun {
     overdue_polls: u32,
     cancel_requested: bool,
     next_id: u64,
+    again: Option<Again>,
     phase: Phase,
     events: VecDeque<Event>,
     result: Option<Result<Job, Error>>,
@@ -123,8 +144,11 @@ impl JobRun {
     pub fn create_and_wait(config: &ClientConfig, key: &ApiKey, req: CreateVideoRequest, idempotency_key: &IdempotencyKey, options: WaitOptions, seed: u64, now: Millis) -> Result<Self, Error> {
         options.check()?;
         let deadline = options.timeout_ms.map(|t| now.plus(t));
+        let again = Again { request: req.clone(), key: idempotency_key.clone(), claims: None, adopted: false };
         let create = Create::new(config, key, req, idempotency_key, options.retry, seed ^ 0x5EED, deadline, 0)?.deadline_of_a_wait();
-        Ok(JobRun::blank(config, key, options, seed, now, Phase::Creating(create)))
+        let mut run = JobRun::blank(config, key, options, seed, now, Phase::Creating(create));
+        run.again = Some(again);
+        Ok(run)
     }
 
     fn blank(config: &ClientConfig, key: &ApiKey, options: WaitOptions, seed: u64, now: Millis, phase: Phase) -> Self {
@@ -140,6 +164,7 @@ impl JobRun {
             overdue_polls: 0,
             cancel_requested: false,
             next_id: 1000,
+            again: None,
             phase,
             events: VecDeque::new(),
             result: None,
@@ -150,8 +175,10 @@ impl JobRun {
     /// only waits creates nothing and ignores them.
     #[must_use]
     pub fn sharing(mut self, claims: &crate::claims::Claims) -> Self {
-        if let Phase::Creating(create) = &mut self.phase {
-            create.share(claims);
+        if let (Phase::Creating(create), Some(again)) = (&mut self.phase, &mut self.again) {
+            let holder = claims.holder();
+            create.share_for_run(claims, holder);
+            again.claims = Some((claims.clone(), holder));
         }
         self
     }
@@ -190,20 +217,42 @@ impl JobRun {
     /// One step: `Some(output)` to hand out, `None` when the phase changed and the loop goes on.
     fn step(&mut self, now: Millis) -> Option<Output> {
         let deadline_passed = self.deadline.is_some_and(|d| now >= d);
+        if matches!(self.phase, Phase::Sleeping(_) | Phase::Holding(_)) && self.taken_back() {
+            self.look_again();
+            return None;
+        }
         match &mut self.phase {
             Phase::Done => Some(Output::Done),
             Phase::Creating(create) => match create.poll(now) {
                 Output::Event(e) => Some(Output::Event(e)),
                 Output::Done => {
                     self.next_id = self.next_id.max(create.next_id());
+                    let adopted = create.adopted();
                     match create.take_result() {
-                        Ok(job) => self.created(job, now),
+                        Ok(job) => {
+                            if let Some(again) = &mut self.again {
+                                again.adopted = adopted;
+                            }
+                            self.created(job, now);
+                        }
                         Err(e) => self.finish(Err(e)),
                     }
                     None
                 }
                 other => Some(other),
             },
+            Phase::Holding(since) => {
+                let since = *since;
+                let alike_open = self.again.as_ref().is_some_and(|a| a.claims.as_ref().is_some_and(|(c, h)| c.alike_open(&a.request, *h)));
+                if !alike_open || deadline_passed || self.cancel_requested || now.since(since) >= crate::claims::MAX_WAIT_MS {
+                    if let Some(job) = self.last.clone() {
+                        self.ended(job);
+                    }
+                    return None;
+                }
+                let recheck = now.plus(crate::claims::RECHECK_MS * 10);
+                Some(Output::WaitUntil(self.deadline.map_or(recheck, |d| d.min(recheck))))
+            }
             Phase::Sleeping(until) => {
                 if deadline_passed {
                     self.timed_out(now);
@@ -256,6 +305,8 @@ impl JobRun {
                 }
                 self.finish(Err(err));
             }
+            // The job polled was given up meanwhile (rule 7): its answer no longer matters.
+            _ if self.taken_back() => self.look_again(),
             _ => match result.and_then(|resp| response::parse_job(&resp)) {
                 Ok(job) => self.observed(job, now),
                 // A poll that timed out at the deadline, or that was not sent before it (a driver
@@ -281,8 +332,62 @@ impl JobRun {
         }));
         self.last = Some(job.clone());
         match job.status {
+            JobStatus::Completed | JobStatus::Failed if self.alike_open() => self.phase = Phase::Holding(now),
+            JobStatus::Completed | JobStatus::Failed => self.ended(job),
+            _ if self.cancel_requested => self.start_delete(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now),
+            _ => {
+                if elapsed >= expected {
+                    self.overdue_polls += 1;
+                }
+                let delay = self.options.poll.next_delay_ms(Some(&job), elapsed, self.overdue_polls);
+                self.phase = Phase::Sleeping(now.plus(delay));
+            }
+        }
+    }
+
+    /// Whether this run's job was adopted and an alike create of the client is open: its end is
+    /// held (rule 7).
+    fn alike_open(&self) -> bool {
+        self.again.as_ref().is_some_and(|a| a.adopted && a.claims.as_ref().is_some_and(|(c, h)| c.alike_open(&a.request, *h)))
+    }
+
+    /// Whether this run's adopted job was taken back by its owner's answer (rule 7): told once.
+    fn taken_back(&self) -> bool {
+        self.again.as_ref().is_some_and(|a| a.adopted && a.claims.as_ref().is_some_and(|(c, h)| c.given_up(*h)))
+    }
+
+    /// Gives the adopted job up and looks for this run's own (rule 7): the create's outcome is
+    /// unknown again, so it reconciles first, never adopting a job another create holds.
+    fn look_again(&mut self) {
+        let Some(again) = &mut self.again else { return };
+        again.adopted = false;
+        let given_up = self.job_id.take().unwrap_or_default();
+        self.last = None;
+        self.overdue_polls = 0;
+        self.events.push_back(Event::Warning {
+            message: format!("gave job {given_up} up: another create of this client names it as its own (identical requests' jobs look alike in the job list); this call looks for its own job again"),
+        });
+        let seed = self.rng.next_u64();
+        match Create::new(&self.config, &self.key, again.request.clone(), &again.key, self.options.retry, seed, self.deadline, self.next_id) {
+            Ok(mut create) => {
+                if let Some((claims, holder)) = &again.claims {
+                    create.share_for_run(claims, *holder);
+                }
+                let mut create = create.deadline_of_a_wait().reconcile_first();
+                if self.cancel_requested {
+                    create.cancel(); // a run that is stopping creates nothing new
+                }
+                self.phase = Phase::Creating(create);
+            }
+            Err(e) => self.finish(Err(e)),
+        }
+    }
+
+    /// The job ended, completed or (any other status) failed: so does the run.
+    fn ended(&mut self, job: Job) {
+        match job.status {
             JobStatus::Completed => self.finish(Ok(job)),
-            JobStatus::Failed => {
+            _ => {
                 let (code, message) = job.error.as_ref().map_or(("generation_failed".to_owned(), "the job failed".to_owned()), |e| (e.code.clone(), e.message.clone()));
                 let mut err = Error::new(ErrorKind::JobFailed, format!("job {} failed: {message}", job.id));
                 if !code.is_empty() {
@@ -291,14 +396,6 @@ impl JobRun {
                 err.job_id = Some(job.id.clone());
                 err.job_status = Some("failed".to_owned());
                 self.finish(Err(err));
-            }
-            _ if self.cancel_requested => self.start_delete(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now),
-            _ => {
-                if elapsed >= expected {
-                    self.overdue_polls += 1;
-                }
-                let delay = self.options.poll.next_delay_ms(Some(&job), elapsed, self.overdue_polls);
-                self.phase = Phase::Sleeping(now.plus(delay));
             }
         }
     }
@@ -377,13 +474,22 @@ impl JobRun {
         match &mut self.phase {
             Phase::Creating(c) => c.cancel(),
             Phase::Sleeping(_) | Phase::Polling(_) => self.start_delete(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now),
-            Phase::Deleting(..) | Phase::Done => {}
+            // The job has ended: the hold ends with it at the next `poll` (rule 7).
+            Phase::Holding(_) | Phase::Deleting(..) | Phase::Done => {}
         }
     }
 
     fn finish(&mut self, result: Result<Job, Error>) {
+        self.release();
         self.phase = Phase::Done;
         self.result = Some(result);
+    }
+
+    /// What this run adopted is its for good (rule 7): it can no longer give it up.
+    fn release(&mut self) {
+        if let Some((claims, holder)) = self.again.as_mut().and_then(|a| a.claims.take()) {
+            claims.release(holder);
+        }
     }
 
     /// Whether the run has finished.
@@ -398,6 +504,13 @@ impl JobRun {
     /// `job_failed`, `wait_timeout`, `cancelled`, the failing call's error, or `usage` before `Done`.
     pub fn take_result(&mut self) -> Result<Job, Error> {
         self.result.take().unwrap_or_else(|| Err(Error::usage("the run has no result yet (or it was already taken)")))
+    }
+}
+
+/// A run dropped before its end (its driver gave up on it) holds no adoption open.
+impl Drop for JobRun {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
@@ -468,6 +581,47 @@ mod tests {
         }
         let e = run.take_result().unwrap_err();
         assert_eq!(e.kind, ErrorKind::Decode, "{e}");
+    }
+
+    #[test]
+    fn identical_create_and_waits_whose_answers_were_lost_end_with_a_job_each() {
+        for quick in [false, true] {
+            identical_runs_end_with_a_job_each(quick);
+        }
+    }
+
+    /// Three identical create-and-waits of one client (rule 7): two creates made jobs whose
+    /// answers were lost, one was answered 502 with none made, and the lists fail a while. The
+    /// 502's run may adopt another's job (the list cannot tell them apart); the owner's create,
+    /// sent again under its key, names it, and the adopter gives it up and makes its own (it used
+    /// to keep it: two calls with one job, a video never made). `quick`: the jobs finish before
+    /// the owner's create is sent again, so the adopter would have ended, but for the hold.
+    fn identical_runs_end_with_a_job_each(quick: bool) {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let claims = crate::claims::Claims::new();
+        let mut options = WaitOptions::default();
+        if quick {
+            // Polled soon and often, and creates sent again late: the adopter sees its job end first.
+            options.poll = PollPolicy { first_poll_ms: 10, min_interval_ms: 50, ..PollPolicy::default() };
+            options.retry.base_delay_ms = 3_000;
+        }
+        let mut runs: Vec<JobRun> = (0..3_u8)
+            .map(|i| {
+                let idem = IdempotencyKey::from_entropy(&[i; 16]).unwrap();
+                JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("same"), &idem, options.clone(), u64::from(i), Millis(0)).unwrap().sharing(&claims)
+            })
+            .collect();
+        let mut fake = Fake::new();
+        fake.quick_jobs = quick;
+        fake.create_faults = ["502", "drop", "drop"].into();
+        fake.failing_lists = 3;
+        let (events, done) = fake.drive_together(&mut runs, 100_000);
+        assert!(done, "{events:?}");
+        let ids: std::collections::BTreeSet<String> = runs.iter_mut().map(|r| r.take_result().unwrap().id).collect();
+        assert_eq!((ids.len(), fake.jobs.len()), (3, 3), "a job each, none made twice: {events:?}");
+        let gave_up = events.iter().filter(|e| matches!(e, Event::Warning { message } if message.contains("looks for its own job again"))).count();
+        assert!(gave_up >= 1, "{events:?}");
     }
 
     /// The next output that is not an event.

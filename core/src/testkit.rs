@@ -195,6 +195,54 @@ impl Fake {
         (events, false)
     }
 
+    /// Drives machines at once, as one client's concurrent calls: each round, every machine due
+    /// sends its next request, and the requests are answered only after all were sent (so
+    /// identical creates are in flight together), in order. With none sent, time moves to the
+    /// earliest wake-up. Returns every machine's events, and whether all ended.
+    pub(crate) fn drive_together<M: Machine>(&mut self, ms: &mut [M], max_rounds: usize) -> (Vec<Event>, bool) {
+        let mut events = Vec::new();
+        let mut wake = vec![0_u64; ms.len()];
+        let mut done = vec![false; ms.len()];
+        for _ in 0..max_rounds {
+            let mut sends = Vec::new();
+            for (i, m) in ms.iter_mut().enumerate() {
+                if done[i] || wake[i] > self.now {
+                    continue;
+                }
+                loop {
+                    match m.poll(Millis(self.now)) {
+                        Output::Send { id, request, .. } => break sends.push((i, id, request)),
+                        Output::Event(e) => events.push(e),
+                        Output::WaitUntil(t) => break wake[i] = t.0.max(self.now + 1),
+                        Output::Pending => panic!("every request is answered within its round"),
+                        Output::Done => break done[i] = true,
+                    }
+                }
+            }
+            if done.iter().all(|d| *d) {
+                return (events, true);
+            }
+            if sends.is_empty() {
+                self.now = (0..ms.len()).filter(|i| !done[*i]).map(|i| wake[i]).min().unwrap_or(self.now).max(self.now + 1);
+                for (i, m) in ms.iter_mut().enumerate() {
+                    if !done[i] && wake[i] <= self.now {
+                        m.handle_timeout(Millis(self.now));
+                    }
+                }
+                continue;
+            }
+            self.now += 50;
+            for (i, id, request) in sends {
+                let m = &mut ms[i];
+                match self.answer(&request) {
+                    Some(r) => m.handle_response(id, r, Millis(self.now)),
+                    None => m.handle_transport_error(id, crate::http::TransportKind::Other, "connection reset", Millis(self.now)),
+                }
+            }
+        }
+        (events, false)
+    }
+
     pub(crate) fn creates(&self) -> usize {
         self.sent.iter().filter(|(_, m, p)| *m == Method::Post && p == "/videos").count()
     }
