@@ -683,6 +683,22 @@ test("identical creates at once whose answers were lost each get their own job, 
   assert.equal(ledger.jobs_created, 7, "and 7 made, none lost");
 });
 
+test("identical createAndWait calls, two answers lost and one 502: a job each, none returned twice", async () => {
+  const { acct, client } = await fresh(5_000, { requestsPerMinute: 0 });
+  const same = { ...text, duration: 1 };
+  // The 502 made no job; its call may adopt another's from the list, and must give it up when
+  // that call's own create (sent again under its key) names it (core: JobRun rule 7).
+  await fault([{ method: "POST", path: "/v1/videos", status: 502 }, { method: "POST", path: "/v1/videos", drop: "after", times: 2 }]);
+  /** @type {string[]} */
+  const warnings = [];
+  const onEvent = (/** @type {import("usvideo").Event} */ e) => void (e.type === "warning" && warnings.push(e.message));
+  const jobs = await Promise.all(Array.from({ length: 3 }, () => client.videos.createAndWait(same, { poll: FAST_POLL, onEvent })));
+  const ids = new Set(jobs.map((j) => j.id));
+  assert.equal(ids.size, 3, `3 calls, 3 jobs: ${[...ids].join(" ")}; ${warnings.join("; ")}`);
+  const ledger = await emu.ledger(acct.email);
+  assert.equal(ledger.jobs_created, 3, "3 made, none lost");
+});
+
 test("JobFailedError and WaitTimeoutError", async () => {
   const { acct, client } = await fresh();
   await fault({ fail_job: true, message: "the model refused" });
