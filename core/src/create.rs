@@ -161,12 +161,36 @@ impl Create {
         self.claims = Some(claims.clone());
     }
 
-    /// As [`Create::share`], for the create of a run with `holder` (from the same claims) that
-    /// gives up a job it adopted when another create's answer names it (rule 5 of `claims`).
-    pub(crate) fn share_for_run(&mut self, claims: &Claims, holder: u64) {
-        self.claims = Some(claims.clone());
-        self.holder = holder;
+    /// As [`Create::share`], for the create of a run that gives up a job it adopted when another
+    /// create's answer names it (rule 5 of `claims`; see [`Create::taken_back`]).
+    pub(crate) fn share_for_run(&mut self, claims: &Claims) {
+        self.share(claims);
         self.revocable = true;
+    }
+
+    /// Whether the job this create adopted was taken back by its owner's answer (rule 5 of
+    /// `claims`): told once. Then [`Create::look_again`].
+    pub(crate) fn taken_back(&self) -> bool {
+        self.adopted && self.revocable && self.claims.as_ref().is_some_and(|c| c.given_up(self.holder))
+    }
+
+    /// Whether this create adopted its job and an alike create of the client is open (rule 6 of
+    /// `claims`): that one may yet name the job as its own.
+    pub(crate) fn alike_open(&self) -> bool {
+        self.adopted && self.claims.as_ref().is_some_and(|c| c.alike_open(&self.wanted, self.holder))
+    }
+
+    /// The job it adopted was taken back: its outcome is unknown again, so it reconciles first
+    /// (never adopting a job another create holds) and sends itself again, under its key, only
+    /// if the list shows none. Its retry budget and age check go on from before.
+    pub(crate) fn look_again(&mut self) {
+        self.adopted = false;
+        self.result = None;
+        self.waiting_since = None;
+        self.looked_up_late = false;
+        self.list_attempts = 0;
+        self.unknown_outcome = Some(Error::new(ErrorKind::Connection, "the job the list showed was another create's"));
+        self.state = State::Ready(Step::List);
     }
 
     /// The deadline is a wait's (a create-and-wait): passing it before a job was made is that
@@ -521,6 +545,9 @@ impl Drop for Create {
     fn drop(&mut self) {
         self.leave();
         self.close();
+        if let Some(c) = self.claims.as_ref().filter(|_| self.revocable) {
+            c.release(self.holder); // what it adopted is its run's for good
+        }
     }
 }
 

@@ -83,17 +83,6 @@ enum Phase {
     Done,
 }
 
-/// What a create-and-wait keeps to look for its own job again (rule 7).
-#[derive(Debug)]
-struct Again {
-    request: CreateVideoRequest,
-    key: IdempotencyKey,
-    /// The client's claims and this run's holder id among them, once shared.
-    claims: Option<(crate::claims::Claims, u64)>,
-    /// The current job was adopted from the job list, not named by the create's answer.
-    adopted: bool,
-}
-
 /// A job being waited for. See the module docs.
 #[derive(Debug)]
 pub struct JobRun {
@@ -108,7 +97,9 @@ pub struct JobRun {
     overdue_polls: u32,
     cancel_requested: bool,
     next_id: u64,
-    again: Option<Again>,
+    /// The create whose job was adopted from the job list, kept while the run may give that job
+    /// up and look for its own again (rule 7); dropping it makes the adoption final.
+    again: Option<Create>,
     phase: Phase,
     events: VecDeque<Event>,
     result: Option<Result<Job, Error>>,
@@ -144,11 +135,8 @@ impl JobRun {
     pub fn create_and_wait(config: &ClientConfig, key: &ApiKey, req: CreateVideoRequest, idempotency_key: &IdempotencyKey, options: WaitOptions, seed: u64, now: Millis) -> Result<Self, Error> {
         options.check()?;
         let deadline = options.timeout_ms.map(|t| now.plus(t));
-        let again = Again { request: req.clone(), key: idempotency_key.clone(), claims: None, adopted: false };
         let create = Create::new(config, key, req, idempotency_key, options.retry, seed ^ 0x5EED, deadline, 0)?.deadline_of_a_wait();
-        let mut run = JobRun::blank(config, key, options, seed, now, Phase::Creating(create));
-        run.again = Some(again);
-        Ok(run)
+        Ok(JobRun::blank(config, key, options, seed, now, Phase::Creating(create)))
     }
 
     fn blank(config: &ClientConfig, key: &ApiKey, options: WaitOptions, seed: u64, now: Millis, phase: Phase) -> Self {
@@ -175,10 +163,8 @@ impl JobRun {
     /// only waits creates nothing and ignores them.
     #[must_use]
     pub fn sharing(mut self, claims: &crate::claims::Claims) -> Self {
-        if let (Phase::Creating(create), Some(again)) = (&mut self.phase, &mut self.again) {
-            let holder = claims.holder();
-            create.share_for_run(claims, holder);
-            again.claims = Some((claims.clone(), holder));
+        if let Phase::Creating(create) = &mut self.phase {
+            create.share_for_run(claims);
         }
         self
     }
@@ -227,14 +213,15 @@ impl JobRun {
                 Output::Event(e) => Some(Output::Event(e)),
                 Output::Done => {
                     self.next_id = self.next_id.max(create.next_id());
-                    let adopted = create.adopted();
-                    match create.take_result() {
-                        Ok(job) => {
-                            if let Some(again) = &mut self.again {
-                                again.adopted = adopted;
-                            }
-                            self.created(job, now);
+                    let result = create.take_result();
+                    if result.is_ok() && create.adopted() {
+                        // Kept: the run may yet give its job up (rule 7).
+                        if let Phase::Creating(create) = std::mem::replace(&mut self.phase, Phase::Done) {
+                            self.again = Some(create);
                         }
+                    }
+                    match result {
+                        Ok(job) => self.created(job, now),
                         Err(e) => self.finish(Err(e)),
                     }
                     None
@@ -243,8 +230,7 @@ impl JobRun {
             },
             Phase::Holding(since) => {
                 let since = *since;
-                let alike_open = self.again.as_ref().is_some_and(|a| a.claims.as_ref().is_some_and(|(c, h)| c.alike_open(&a.request, *h)));
-                if !alike_open || deadline_passed || self.cancel_requested || now.since(since) >= crate::claims::MAX_WAIT_MS {
+                if !self.alike_open() || deadline_passed || self.cancel_requested || now.since(since) >= crate::claims::MAX_WAIT_MS {
                     if let Some(job) = self.last.clone() {
                         self.ended(job);
                     }
@@ -348,39 +334,29 @@ impl JobRun {
     /// Whether this run's job was adopted and an alike create of the client is open: its end is
     /// held (rule 7).
     fn alike_open(&self) -> bool {
-        self.again.as_ref().is_some_and(|a| a.adopted && a.claims.as_ref().is_some_and(|(c, h)| c.alike_open(&a.request, *h)))
+        self.again.as_ref().is_some_and(Create::alike_open)
     }
 
     /// Whether this run's adopted job was taken back by its owner's answer (rule 7): told once.
     fn taken_back(&self) -> bool {
-        self.again.as_ref().is_some_and(|a| a.adopted && a.claims.as_ref().is_some_and(|(c, h)| c.given_up(*h)))
+        self.again.as_ref().is_some_and(Create::taken_back)
     }
 
     /// Gives the adopted job up and looks for this run's own (rule 7): the create's outcome is
     /// unknown again, so it reconciles first, never adopting a job another create holds.
     fn look_again(&mut self) {
-        let Some(again) = &mut self.again else { return };
-        again.adopted = false;
+        let Some(mut create) = self.again.take() else { return };
         let given_up = self.job_id.take().unwrap_or_default();
         self.last = None;
         self.overdue_polls = 0;
         self.events.push_back(Event::Warning {
             message: format!("gave job {given_up} up: another create of this client names it as its own (identical requests' jobs look alike in the job list); this call looks for its own job again"),
         });
-        let seed = self.rng.next_u64();
-        match Create::new(&self.config, &self.key, again.request.clone(), &again.key, self.options.retry, seed, self.deadline, self.next_id) {
-            Ok(mut create) => {
-                if let Some((claims, holder)) = &again.claims {
-                    create.share_for_run(claims, *holder);
-                }
-                let mut create = create.deadline_of_a_wait().reconcile_first();
-                if self.cancel_requested {
-                    create.cancel(); // a run that is stopping creates nothing new
-                }
-                self.phase = Phase::Creating(create);
-            }
-            Err(e) => self.finish(Err(e)),
+        create.look_again();
+        if self.cancel_requested {
+            create.cancel(); // a run that is stopping creates nothing new
         }
+        self.phase = Phase::Creating(create);
     }
 
     /// The job ended, completed or (any other status) failed: so does the run.
@@ -480,16 +456,9 @@ impl JobRun {
     }
 
     fn finish(&mut self, result: Result<Job, Error>) {
-        self.release();
+        self.again = None; // what this run adopted is its for good (rule 7)
         self.phase = Phase::Done;
         self.result = Some(result);
-    }
-
-    /// What this run adopted is its for good (rule 7): it can no longer give it up.
-    fn release(&mut self) {
-        if let Some((claims, holder)) = self.again.as_mut().and_then(|a| a.claims.take()) {
-            claims.release(holder);
-        }
     }
 
     /// Whether the run has finished.
@@ -507,12 +476,6 @@ impl JobRun {
     }
 }
 
-/// A run dropped before its end (its driver gave up on it) holds no adoption open.
-impl Drop for JobRun {
-    fn drop(&mut self) {
-        self.release();
-    }
-}
 
 #[cfg(test)]
 mod tests {
