@@ -95,6 +95,19 @@ async def test_identical_creates_whose_answers_were_lost_each_get_their_own_job(
     assert entry is not None and entry["jobs_created"] == 7
 
 
+async def test_identical_create_and_waits_one_502_two_answers_lost_get_a_job_each(fast_emu: Emulator) -> None:
+    # The 502 made no job: its call may adopt another's from the list, and gives it up when that
+    # call's own create (sent again under its key) names it (core: JobRun rule 7).
+    acct = fast_emu.account(5000)
+    same = dict(LAKE, duration=1)
+    fast_emu.fault({"method": "POST", "path": "/v1/videos", "status": 502}, {"method": "POST", "path": "/v1/videos", "drop": "after", "times": 2})
+    async with aclient(fast_emu, acct.api_key, requests_per_minute=0) as c:
+        jobs = await asyncio.gather(*(c.videos.create_and_wait(**same, poll=FAST_POLL, timeout=60) for _ in range(3)))
+    assert len({j.id for j in jobs}) == 3, [j.id for j in jobs]
+    entry = ledger_entry(fast_emu, acct.email)
+    assert entry is not None and entry["jobs_created"] == 3
+
+
 async def test_faults(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     acct = emu.account(5000)
     caplog.set_level(logging.DEBUG, logger="usvideo")
