@@ -202,6 +202,8 @@ struct Item {
     /// When its create was first refused because the account was full (`concurrency_limit`).
     refused_since: Option<Millis>,
     result: Option<ItemResult>,
+    /// Its `ItemDone` event was taken by the driver (polled out): handed to the caller.
+    reported: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -278,6 +280,11 @@ pub struct SnapshotItem {
     /// The outcome, for `done` items.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<ItemResult>,
+    /// A `done` item whose outcome the driver had not yet taken (its `ItemDone` event was still
+    /// queued in the batch, so the caller never got it): a resumed batch reports it first. Absent
+    /// (false) otherwise, and in snapshots written before it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unreported: bool,
 }
 
 /// A batch as checked before it runs: its items (validated, each with its idempotency key), their
@@ -304,7 +311,7 @@ impl BatchPlan {
             .enumerate()
             .map(|(i, request)| {
                 let key = IdempotencyKey::from_string(&format!("{}-{i}", base.as_str())).map_err(|i| Error::validation(vec![i]))?;
-                Ok(Item { request, key, state: ItemState::Queued, reconcile_first: false, refused_since: None, result: None })
+                Ok(Item { request, key, state: ItemState::Queued, reconcile_first: false, refused_since: None, result: None, reported: false })
             })
             .collect::<Result<Vec<_>, Error>>()?;
         let seed = entropy.iter().fold(0u64, |acc, b| acc.rotate_left(8) ^ u64::from(*b));
@@ -327,11 +334,12 @@ impl BatchPlan {
         let scale = kept_scale(snapshot.scale).or_else(|| kept_scale(options.expected_scale)).unwrap_or(1.0);
         let mut items = Vec::with_capacity(snapshot.items.len());
         for s in snapshot.items {
-            let mut item = Item { request: s.request, key: s.idempotency_key, state: ItemState::Queued, reconcile_first: false, refused_since: None, result: None };
+            let mut item = Item { request: s.request, key: s.idempotency_key, state: ItemState::Queued, reconcile_first: false, refused_since: None, result: None, reported: false };
             match (s.state.as_str(), s.job_id, s.result) {
                 ("done", _, Some(result)) => {
                     item.result = Some(result);
                     item.state = ItemState::Done;
+                    item.reported = !s.unreported;
                 }
                 ("running", Some(job_id), _) => {
                     let model = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration());
@@ -403,6 +411,13 @@ impl Batch {
             order.sort_by_key(|&i| std::cmp::Reverse(items.get(i).map_or(0, |it| expected_total_ms(it.request.effective_resolution(), it.request.effective_duration()))));
         }
         let phase = if options.check_balance { Phase::CheckAccount } else { Phase::Run };
+        // Done items a snapshot's process never handed out are reported first.
+        let events = items
+            .iter()
+            .enumerate()
+            .filter(|(_, it)| !it.reported)
+            .filter_map(|(i, it)| Some(Event::ItemDone(ItemResult { index: u32::try_from(i).ok()?, ..it.result.clone()? })))
+            .collect();
         Batch {
             config: config.clone(),
             key: key.clone(),
@@ -425,7 +440,7 @@ impl Batch {
             cancel_requested: false,
             requests: 0,
             claims: Claims::new(),
-            events: VecDeque::new(),
+            events,
             result: None,
         }
     }
@@ -465,7 +480,8 @@ impl Batch {
                     ItemState::Running(r) | ItemState::Deleting(r) => ("running", Some(r.job_id.clone())),
                     ItemState::Done => ("done", item.result.as_ref().and_then(|r| r.job.as_ref().map(|j| j.id.clone()))),
                 };
-                SnapshotItem { request: item.request.clone(), idempotency_key: item.key.clone(), state: state.to_owned(), job_id, result: item.result.clone() }
+                let unreported = matches!(item.state, ItemState::Done) && !item.reported;
+                SnapshotItem { request: item.request.clone(), idempotency_key: item.key.clone(), state: state.to_owned(), job_id, result: item.result.clone(), unreported }
             })
             .collect();
         BatchSnapshot { version: 1, items, scale: self.scale }
@@ -478,6 +494,11 @@ impl Batch {
     pub fn poll(&mut self, now: Millis) -> Output {
         loop {
             if let Some(e) = self.events.pop_front() {
+                if let Event::ItemDone(r) = &e
+                    && let Some(item) = self.items.get_mut(r.index as usize)
+                {
+                    item.reported = true; // the driver has it now (a snapshot says so)
+                }
                 return Output::Event(e);
             }
             match self.phase {
@@ -1186,6 +1207,36 @@ mod tests {
         let summary = resumed.take_result().unwrap();
         assert_eq!(summary.progress.completed, 25);
         assert_eq!(fake.jobs.len(), 25, "every item made exactly one job");
+    }
+
+    #[test]
+    fn a_resumed_batch_reports_each_item_once_those_never_taken_included() {
+        // A process stops at any point, with items done whose `ItemDone` it never took (still
+        // queued in the batch): the resumed batch reports exactly those, and every other item
+        // once (helper-25's finding: they were done in the snapshot, so never reported again).
+        let mut unreported_seen = 0;
+        for stop in 1..40 {
+            let (config, key, reqs) = setup(6);
+            let options = BatchOptions { expected_scale: MIN_SCALE, poll_interval_ms: 100, ..BatchOptions::default() };
+            let mut batch = Batch::new(&config, &key, reqs, &[4; 16], options.clone(), Millis(0)).unwrap();
+            let mut fake = Fake::new();
+            fake.quick_jobs = true;
+            let done_indices = |events: &[Event]| events.iter().filter_map(|e| if let Event::ItemDone(r) = e { Some(r.index) } else { None }).collect::<Vec<u32>>();
+            let (first, done) = fake.drive(&mut batch, 100_000, Some(stop));
+            if done {
+                break;
+            }
+            let snapshot = <BatchSnapshot as crate::readers::FromJson>::from_json(&crate::json::parse(crate::writers::ToJson::to_json_string(&batch.snapshot()).as_bytes()).unwrap()).unwrap();
+            unreported_seen += snapshot.items.iter().filter(|i| i.unreported).count();
+            drop(batch);
+            let mut resumed = Batch::resume(&config, &key, snapshot, 9, options, Millis(fake.now)).unwrap();
+            let (second, done) = fake.drive(&mut resumed, 100_000, None);
+            assert!(done);
+            let mut all = [done_indices(&first), done_indices(&second)].concat();
+            all.sort_unstable();
+            assert_eq!(all, (0..6).collect::<Vec<u32>>(), "stopped after {stop} requests: each item reported once");
+        }
+        assert!(unreported_seen > 0, "some stop left items done and not taken");
     }
 
     #[test]

@@ -447,6 +447,7 @@ impl FromJson for SnapshotItem {
             state: req_text(m, "state")?,
             job_id: opt_text(m, "job_id")?,
             result: opt(m, "result", ItemResult::from_json)?,
+            unreported: opt(m, "unreported", |v| bool_of("unreported", v))?.unwrap_or(false),
         })
     }
 }

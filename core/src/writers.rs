@@ -360,6 +360,9 @@ impl Record for SnapshotItem {
             .text("state", &self.state)
             .maybe_text("job_id", self.job_id.as_deref())
             .maybe_value("result", self.result.as_ref());
+        if self.unreported {
+            m.bool("unreported", true);
+        }
     }
 }
 

@@ -112,13 +112,14 @@ fn errors_and_events() {
 fn batch_types() {
     let key = IdempotencyKey::from_string("usv-0123456789abcdef0123456789abcdef").unwrap();
     let items = vec![
-        SnapshotItem { request: CreateVideoRequest::text("a"), idempotency_key: key.clone(), state: "queued".into(), job_id: None, result: None },
+        SnapshotItem { request: CreateVideoRequest::text("a"), idempotency_key: key.clone(), state: "queued".into(), job_id: None, result: None, unreported: false },
         SnapshotItem {
             request: CreateVideoRequest { prompt: "b".into(), mode: Mode::Reference, resolution: Some(Resolution::P1080), duration: Some(3), image_url: None, reference_url: Some("https://x/r.png".into()), seed: Some(7) },
             idempotency_key: key,
             state: "done".into(),
             job_id: Some("job_1".into()),
             result: Some(ItemResult { index: 1, job: Some(bare_job()), error: None }),
+            unreported: true,
         },
     ];
     for scale in [1.0, 0.65, 0.001, 20.0, 123_456_789.0, f64::NAN, f64::INFINITY] {
@@ -156,9 +157,9 @@ fn snapshots_read_back_what_was_written() {
     let snapshot = BatchSnapshot {
         version: 1,
         items: vec![
-            SnapshotItem { request: CreateVideoRequest::text("a"), idempotency_key: key.clone(), state: "queued".into(), job_id: None, result: None },
-            SnapshotItem { request: full_request, idempotency_key: key.clone(), state: "done".into(), job_id: Some("job_1".into()), result: Some(ItemResult { index: 1, job: Some(full_job()), error: Some(full_error()) }) },
-            SnapshotItem { request: CreateVideoRequest::text("c"), idempotency_key: key, state: "done".into(), job_id: None, result: Some(ItemResult { index: 2, job: Some(bare_job()), error: Some(Error::new(ErrorKind::Timeout, "no answer")) }) },
+            SnapshotItem { request: CreateVideoRequest::text("a"), idempotency_key: key.clone(), state: "queued".into(), job_id: None, result: None, unreported: false },
+            SnapshotItem { request: full_request, idempotency_key: key.clone(), state: "done".into(), job_id: Some("job_1".into()), result: Some(ItemResult { index: 1, job: Some(full_job()), error: Some(full_error()) }), unreported: true },
+            SnapshotItem { request: CreateVideoRequest::text("c"), idempotency_key: key, state: "done".into(), job_id: None, result: Some(ItemResult { index: 2, job: Some(bare_job()), error: Some(Error::new(ErrorKind::Timeout, "no answer")) }), unreported: false },
         ],
         scale: 0.65,
     };

@@ -657,7 +657,7 @@ pub fn batch(data: &[u8]) {
                 let state = c.pick(&["queued", "submitting", "running", "done", "bogus"]).to_owned();
                 let job_id = if c.u8() < 224 { Some(c.pick(&["job_1", "job_2", "a/b", ""]).to_owned()) } else { None };
                 let result = if state == "done" && c.bool() { Some(usvideo_core::ItemResult { index: u32::try_from(i).unwrap_or(0), job: None, error: Some(usvideo_core::Error::new(ErrorKind::JobFailed, "failed")) }) } else { None };
-                SnapshotItem { request: r.clone(), idempotency_key: IdempotencyKey::from_string(&format!("usv-snap-{i}")).expect("idem"), state, job_id, result }
+                SnapshotItem { request: r.clone(), idempotency_key: IdempotencyKey::from_string(&format!("usv-snap-{i}")).expect("idem"), state, job_id, result, unreported: c.bool() }
             })
             .collect();
         let snapshot = BatchSnapshot { version: c.pick(&[1, 1, 1, 2]), items, scale: c.pick(&[1.0, 0.5, f64::NAN, 0.0]) };
