@@ -141,8 +141,25 @@ impl Call {
                 self.events.push_back(Event::Retrying { attempt: self.attempt, after_ms, error: err });
                 self.state = State::Backoff(now.plus(after_ms));
             }
-            Decision::Reconcile | Decision::Fail => self.finish(Err(err)),
+            Decision::Reconcile | Decision::Fail => self.finish(Err(self.final_error(err))),
         }
+    }
+
+    /// The error a call ends with: an API key's create that got no answer (or a 5xx, or a timeout)
+    /// may have made the key, and it is never sent again on a guess, nor may the caller take it
+    /// for one to retry: a key nobody saw would stay valid.
+    fn final_error(&self, mut err: Error) -> Error {
+        let ambiguous = match err.kind {
+            ErrorKind::Connection => err.transport != Some(TransportKind::Connect),
+            ErrorKind::Timeout | ErrorKind::InternalServer | ErrorKind::Upstream => true,
+            ErrorKind::ApiStatus => matches!(err.status, Some(408 | 503 | 504)),
+            _ => false,
+        };
+        if self.endpoint == Endpoint::CreateApiKey && ambiguous {
+            err.code = crate::error::OUTCOME_UNKNOWN.to_owned();
+            err.message = format!("{}: the key may have been created (it is shown only once); it was not asked for again. Revoke keys you do not know from your dashboard", err.message);
+        }
+        err
     }
 
     fn finish(&mut self, result: Result<HttpResponse, Error>) {
@@ -162,5 +179,43 @@ impl Call {
     /// The call's error, or a `usage` error before `Done` or when taken twice.
     pub fn take_result(&mut self) -> Result<HttpResponse, Error> {
         self.result.take().unwrap_or_else(|| Err(Error::usage("the call has no result yet (or it was already taken)")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::ClientConfig;
+    use crate::secret::Jwt;
+
+    /// A key's create that got `fail`, driven to its end.
+    fn key_create_failing(fail: impl Fn(&mut Call, RequestId)) -> Error {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let jwt = Jwt::new("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln").unwrap();
+        let mut call = Call::new(Endpoint::CreateApiKey, config.create_api_key(&jwt, Some("ci")).unwrap(), RetryPolicy::default(), 1, None, 0);
+        let mut now = Millis(0);
+        for _ in 0..20 {
+            match call.poll(now) {
+                Output::Send { id, .. } => fail(&mut call, id),
+                Output::WaitUntil(t) => now = t,
+                Output::Done => break,
+                _ => {}
+            }
+        }
+        call.take_result().unwrap_err()
+    }
+
+    #[test]
+    fn a_key_create_with_no_answer_may_have_made_the_key_and_is_not_retryable() {
+        for kind in [TransportKind::Other, TransportKind::Timeout] {
+            let e = key_create_failing(|c, id| c.handle_transport_error(id, kind, "reset", Millis(0)));
+            assert_eq!(e.code, crate::error::OUTCOME_UNKNOWN, "{e}");
+            assert!(!e.is_retryable() && e.message.contains("may have been created"), "{e}");
+        }
+        let e = key_create_failing(|c, id| c.handle_response(id, HttpResponse::json(502, &serde_json::json!({"error": {"code": "bad_gateway", "message": "x"}})), Millis(0)));
+        assert_eq!((e.code.as_str(), e.is_retryable()), (crate::error::OUTCOME_UNKNOWN, false), "{e}");
+        // Refused before it reached the service: nothing was made, and trying again is safe.
+        let e = key_create_failing(|c, id| c.handle_transport_error(id, TransportKind::Connect, "refused", Millis(0)));
+        assert!(e.is_retryable() && e.code != crate::error::OUTCOME_UNKNOWN, "{e}");
     }
 }

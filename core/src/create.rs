@@ -245,7 +245,7 @@ impl Create {
         if past && !look_up {
             // With no create whose outcome is unknown, no job was made (a deadline of 0 sends
             // nothing at all).
-            let err = self.unknown_outcome.clone().unwrap_or_else(|| self.nothing_made(None));
+            let err = self.still_unknown().unwrap_or_else(|| self.nothing_made(None));
             self.finish(Err(err));
             return Output::Done;
         }
@@ -388,7 +388,7 @@ impl Create {
                 // The outcome stays unknown: report the create's own error, never replay it, and
                 // say why it is unknown and what the list said (a browser's bare "Failed to fetch"
                 // for both reads as what it likely is: a service that cannot be reached).
-                let mut original = self.unknown_outcome.clone().unwrap_or_else(|| err.clone());
+                let mut original = self.still_unknown().unwrap_or_else(|| err.clone());
                 original.message = unknown_outcome_message(&original, &err);
                 self.finish(Err(original));
             }
@@ -401,7 +401,7 @@ impl Create {
             // `claims`): read the list again once it is answered, or, past the deadline, adopt
             // nothing (rule 6).
             if self.deadline.is_some_and(|d| now >= d) {
-                let err = self.unknown_outcome.clone().unwrap_or_else(|| Error::new(ErrorKind::Connection, "the create's outcome was unknown"));
+                let err = self.still_unknown().unwrap_or_else(|| Error::new(ErrorKind::Connection, "the create's outcome was unknown"));
                 return self.finish(Err(err));
             }
             if self.may_wait(now) {
@@ -467,6 +467,14 @@ impl Create {
     /// Whether another create of the client that the job list could confuse with this one is out.
     fn others_out(&self) -> bool {
         self.claims.as_ref().is_some_and(|c| c.others_in_flight(&self.wanted, self.ticket))
+    }
+
+    /// The error of a create whose outcome stays unknown, coded so that no caller takes it for one
+    /// to send again (a new create would make and charge a second job).
+    fn still_unknown(&self) -> Option<Error> {
+        let mut err = self.unknown_outcome.clone()?;
+        err.code = crate::error::OUTCOME_UNKNOWN.to_owned();
+        Some(err)
     }
 
     /// Whether this create may still wait for the others (rule 2 of `claims`: bounded).
@@ -631,6 +639,25 @@ mod tests {
         let Output::Send { id, .. } = next(&mut alone, Millis(10)) else { panic!() };
         alone.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [job("job_b"), job("job_a")], "has_more": false})), Millis(10));
         assert_eq!(alone.take_result().unwrap().id, "job_b");
+    }
+
+    #[test]
+    fn a_create_whose_outcome_stays_unknown_is_not_retryable() {
+        // The answer was lost and the list cannot be read: the job may be made and charged, so a
+        // caller must not take the error for one to send again (a new create would charge twice).
+        let mut c = lake(&Claims::new());
+        let Output::Send { id, .. } = next(&mut c, Millis(0)) else { panic!() };
+        c.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(10));
+        let mut now = Millis(10);
+        for _ in 0..50 {
+            match next(&mut c, now) {
+                Output::Send { id, .. } => c.handle_transport_error(id, TransportKind::Connect, "refused", now),
+                Output::WaitUntil(t) => now = t,
+                _ => break,
+            }
+        }
+        let e = c.take_result().unwrap_err();
+        assert_eq!((e.kind, e.code.as_str(), e.is_retryable()), (ErrorKind::Timeout, crate::error::OUTCOME_UNKNOWN, false), "{e}");
     }
 
     /// A create of "lake" with a deadline at 1 s.

@@ -184,6 +184,10 @@ pub struct Error {
     pub transport: Option<TransportKind>,
 }
 
+/// The `code` of an error of a create (a job, an API key) that may or may not have made what it
+/// asked for: no answer, or a 5xx, and no way left to tell. Such an error is not retryable.
+pub const OUTCOME_UNKNOWN: &str = "outcome_unknown";
+
 impl Error {
     /// A bare error of `kind` with the kind's name as code.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
@@ -232,7 +236,16 @@ impl Error {
             TransportKind::BodyTooLarge => (ErrorKind::Decode, "response body too large"),
             TransportKind::Connect | TransportKind::Other => (ErrorKind::Connection, "connection failed"),
         };
-        let mut e = Error::new(ek, if message.is_empty() { what.to_owned() } else { format!("{what}: {message}") });
+        // A driver that did not send a request (no slot of the client's rate limit in time, an
+        // abort) says "not sent: why"; that is no connection failure.
+        let text = if message.is_empty() {
+            what.to_owned()
+        } else if message.starts_with("not sent") {
+            message.to_owned()
+        } else {
+            format!("{what}: {message}")
+        };
+        let mut e = Error::new(ek, text);
         e.transport = Some(kind);
         e
     }
@@ -261,9 +274,14 @@ impl Error {
         }
     }
 
-    /// Whether trying the same call again later could succeed (429, 5xx, connection, timeout).
+    /// Whether trying the same call again later could succeed (429, 5xx, connection, timeout), and
+    /// could not make something twice: a create whose outcome is unknown ([`OUTCOME_UNKNOWN`]) is
+    /// not (sent again as a new call, it could make and charge a second one).
     #[must_use]
     pub fn is_retryable(&self) -> bool {
+        if self.code == OUTCOME_UNKNOWN {
+            return false;
+        }
         match self.kind {
             ErrorKind::RateLimit | ErrorKind::InternalServer | ErrorKind::Upstream | ErrorKind::Connection | ErrorKind::Timeout => true,
             ErrorKind::ApiStatus => matches!(self.status, Some(408 | 503 | 504)),

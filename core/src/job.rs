@@ -241,7 +241,7 @@ impl JobRun {
             }
             Phase::Sleeping(until) => {
                 if deadline_passed {
-                    self.timed_out(now);
+                    self.timed_out(now, None);
                     return None;
                 }
                 if now < *until {
@@ -297,8 +297,22 @@ impl JobRun {
                 Ok(job) => self.observed(job, now),
                 // A poll that timed out at the deadline, or that was not sent before it (a driver
                 // with no slot of its rate limit in time says `Connect`): the wait timed out.
-                Err(e) if (e.kind == ErrorKind::Timeout || e.transport == Some(TransportKind::Connect)) && self.deadline.is_some_and(|d| now >= d) => self.timed_out(now),
-                Err(e) => self.finish(Err(e)),
+                Err(e) if (e.kind == ErrorKind::Timeout || e.transport == Some(TransportKind::Connect)) && self.deadline.is_some_and(|d| now >= d) => {
+                    // A poll not sent says why (no slot of the client's rate limit in time).
+                    self.timed_out(now, (e.transport == Some(TransportKind::Connect)).then_some(e.message));
+                }
+                // The service asked for a pause (429) that runs past the deadline: no poll can be
+                // answered in time, so the wait times out now, saying why.
+                Err(e) if e.kind == ErrorKind::RateLimit && e.retry_after_ms.is_some_and(|ms| self.deadline.is_some_and(|d| now.plus(ms) >= d)) => {
+                    let why = format!("the service asked for a pause of {} ms (429, Retry-After), past the wait's deadline", e.retry_after_ms.unwrap_or_default());
+                    self.timed_out(now, Some(why));
+                }
+                Err(mut e) => {
+                    // The job goes on: the error names it, as a timeout's does.
+                    e.job_id = e.job_id.or_else(|| self.job_id.clone());
+                    e.job_status = e.job_status.or_else(|| self.last.as_ref().map(|j| j.status.as_str().to_owned()));
+                    self.finish(Err(e));
+                }
             },
         }
     }
@@ -376,14 +390,16 @@ impl JobRun {
         }
     }
 
-    fn timed_out(&mut self, now: Millis) {
+    /// The deadline passed (or, `why`, no poll can be answered before it).
+    fn timed_out(&mut self, now: Millis, why: Option<String>) {
         let status = self.last.as_ref().map(|j| j.status.as_str().to_owned());
         let id = self.job_id.clone();
-        let mut err = Error::new(ErrorKind::WaitTimeout, format!("gave up waiting for job {} after {} ms; the job goes on", id.as_deref().unwrap_or("?"), now.since(self.started_at)));
+        let why = why.map(|w| format!(": {w}")).unwrap_or_default();
+        let mut err = Error::new(ErrorKind::WaitTimeout, format!("gave up waiting for job {} after {} ms{why}; the job goes on", id.as_deref().unwrap_or("?"), now.since(self.started_at)));
         err.job_id = id;
         err.job_status = status;
         if self.options.cancel_on_timeout {
-            err.message = format!("gave up waiting for job {} after {} ms", err.job_id.as_deref().unwrap_or("?"), now.since(self.started_at));
+            err.message = format!("gave up waiting for job {} after {} ms{why}", err.job_id.as_deref().unwrap_or("?"), now.since(self.started_at));
             self.deadline = None; // the delete gets its own retries, not the expired deadline
             self.start_delete(err, now);
         } else {
@@ -658,6 +674,33 @@ mod tests {
         assert!(matches!(next(&mut run, Millis(5_000)), Output::Done));
         let e = run.take_result().unwrap_err();
         assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, Some("job_1")), "{e}");
+        assert!(e.message.contains(": not sent: no slot of the client's rate limit") && !e.message.contains("connection failed"), "{e}");
+    }
+
+    #[test]
+    fn a_pause_asked_past_the_deadline_is_the_waits_timeout_and_other_failures_name_the_job() {
+        // A poll answered 429 with a Retry-After beyond the wait's deadline: no poll can be
+        // answered in time, so the wait times out at once, saying why (it was a RateLimitError
+        // with no job id).
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let options = WaitOptions { timeout_ms: Some(3_000), ..WaitOptions::default() };
+        let mut run = JobRun::wait(&config, &key, "job_1", options.clone(), 1, Millis(0)).unwrap();
+        let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a poll") };
+        let mut busy = HttpResponse::json(429, &serde_json::json!({"error": {"code": "rate_limited", "message": "slow down"}}));
+        busy.headers.push(crate::http::Header::new("retry-after", "30"));
+        run.handle_response(id, busy, Millis(4));
+        assert!(matches!(next(&mut run, Millis(4)), Output::Done));
+        let e = run.take_result().unwrap_err();
+        assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, Some("job_1")), "{e}");
+        assert!(e.message.contains("a pause of 30000 ms (429, Retry-After), past the wait's deadline"), "{e}");
+        // A poll that fails for good names the job, which goes on.
+        let mut run = JobRun::wait(&config, &key, "job_1", options, 1, Millis(0)).unwrap();
+        let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a poll") };
+        run.handle_response(id, HttpResponse::json(401, &serde_json::json!({"error": {"code": "unauthorized", "message": "no"}})), Millis(4));
+        assert!(matches!(next(&mut run, Millis(4)), Output::Done));
+        let e = run.take_result().unwrap_err();
+        assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::Authentication, Some("job_1")), "{e}");
     }
 
     #[test]

@@ -193,6 +193,10 @@ test("apiKeys.create with a JWT; the new key works", async () => {
   assert.equal(a.email, acct.email);
   await assert.rejects(client.apiKeys.create({ jwt: "not-a-jwt" }), (e) => e instanceof usv.ValidationError && e.field === "jwt");
   await assert.rejects(client.apiKeys.create({ jwt: "eyJh.eyJp.sig" }), (e) => e instanceof usv.AuthenticationError && e.status === 401);
+  // The answer lost after the key was made: not retryable (a retry would make a second key, the
+  // first one valid and never seen), and it says so.
+  await fault({ method: "POST", path: "/v1/api-keys", drop: "after" });
+  await assert.rejects(client.apiKeys.create({ jwt: acct.jwt, name: "lost" }), (e) => e instanceof usv.APIConnectionError && e.code === "outcome_unknown" && !e.retryable && /may have been created/.test(e.message));
 });
 
 test("validation happens before sending: nothing reaches the network", async () => {
