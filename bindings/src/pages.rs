@@ -3,9 +3,9 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use usvideo_core::ListParams;
 
-/// The core's `PageWalk` behind a lock: which page to ask for next, and whether to hand a page's
-/// jobs on (it ends at the last page, and at a page that repeats the one before's first job: a
-/// server that ignores `offset`).
+/// The core's `PageWalk` behind a lock: which page to ask for next, and which of a page's jobs to
+/// hand on (it ends at the last page, and at a page that repeats the one before's first job: a
+/// server that ignores `offset`; a job the page before held is not handed on twice).
 #[derive(Debug, uniffi::Object)]
 pub struct PageWalk(Mutex<usvideo_core::PageWalk>);
 
@@ -28,9 +28,10 @@ impl PageWalk {
         self.lock().next_page()
     }
 
-    /// Takes the page asked for by its head (its first job's id, its length, whether more
-    /// follow); returns whether to hand its jobs on.
-    pub fn take(&self, first_id: Option<String>, count: u64, has_more: bool) -> bool {
-        self.lock().take(first_id.as_deref(), count, has_more)
+    /// Takes the page asked for by its jobs' ids and whether more follow; returns the positions
+    /// of the jobs to hand on (none when the page ends the walk; not those the page before held,
+    /// pushed down by newer jobs).
+    pub fn take(&self, ids: Vec<String>, has_more: bool) -> Vec<u32> {
+        self.lock().take(&ids, has_more)
     }
 }

@@ -77,16 +77,18 @@ impl Videos<'_> {
     }
 
     /// Every job, page after page (100 a page), as a stream. Ends at the last page, or at a page
-    /// that starts with the job the one before started with (a server that ignores `offset`):
-    /// the core's [`PageWalk`](usvideo_core::PageWalk) decides.
+    /// that starts with the job the one before started with (a server that ignores `offset`);
+    /// a job the page before held (pushed down by a newer one) is not yielded twice: the core's
+    /// [`PageWalk`](usvideo_core::PageWalk) decides.
     pub fn list_all(&self) -> impl Stream<Item = Result<Job, Error>> + '_ {
         let pages = stream::unfold(usvideo_core::PageWalk::new(usvideo_core::model::MAX_PAGE_LIMIT), move |mut walk| async move {
             let params = walk.next_page()?;
             match self.list(params).await {
                 Ok(page) => {
-                    let keep = walk.take(page.data.first().map(|j| j.id.as_str()), page.data.len() as u64, page.has_more);
-                    let jobs = if keep { page.data } else { Vec::new() };
-                    Some((jobs.into_iter().map(Ok).collect::<Vec<_>>(), walk))
+                    let ids: Vec<&str> = page.data.iter().map(|j| j.id.as_str()).collect();
+                    let keep = walk.take(&ids, page.has_more);
+                    let jobs = keep.into_iter().filter_map(|i| page.data.get(i as usize).cloned().map(Ok)).collect::<Vec<_>>();
+                    Some((jobs, walk))
                 }
                 Err(e) => Some((vec![Err(e)], usvideo_core::PageWalk::done())),
             }

@@ -33,9 +33,9 @@ impl PageWalk {
         guard(|| Ok(self.lock().next_page().map(|p| (p.limit.unwrap_or_default(), p.offset.unwrap_or_default()))))
     }
 
-    /// Takes the page asked for by its head (its first job's id, its length, whether more
-    /// follow); returns whether to yield its jobs.
-    fn take(&self, first_id: Option<&str>, count: u64, has_more: bool) -> PyResult<bool> {
-        guard(|| Ok(self.lock().take(first_id, count, has_more)))
+    /// Takes the page asked for by its jobs' ids and whether more follow; returns the positions
+    /// of the jobs to yield (none when the page ends the walk; not those the page before held).
+    fn take(&self, ids: Vec<String>, has_more: bool) -> PyResult<Vec<u32>> {
+        guard(|| Ok(self.lock().take(&ids, has_more)))
     }
 }

@@ -47,6 +47,10 @@ def test_list_all_walks_bare_array_pages(emu: Emulator) -> None:
     with client(emu, acct.api_key) as c:
         ids = [j.id for j in c.videos.list_all()]
         assert len(ids) == 107 and ids[-1] == "job_106"
+        # Jobs created during the walk push the first page's last three onto the next: once each.
+        emu.fault(bare_page(0, 100), bare_page(97, 10))
+        ids = [j.id for j in c.videos.list_all()]
+        assert (len(ids), len(set(ids)), ids[-1]) == (107, 107, "job_106")
         emu.fault(bare_page(0, 3))
         page = c.videos.list(limit=3, offset=30)
         assert (page.limit, page.offset, page.has_more) == (3, 30, True)

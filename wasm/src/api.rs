@@ -101,17 +101,32 @@ impl Limiter {
 
 /// One step of the core's walk over every page of the job list (`listAll`), its state kept by
 /// the caller as plain values (no object to free; an exported class costs ~0.5 KB gzipped more):
-/// given the page asked for at `offset`, the first job of the page before (`before`) and this
-/// page's head (its first job, its length, whether more follow), returns the next page's offset,
-/// `-1` when this page's jobs are the last to yield, or `-2` when they are not to be yielded.
+/// given the page asked for at `offset`, the ids of the page before (`before`, a JSON array) and
+/// this page's (`ids`) and whether more follow, returns a JSON array: the next page's offset (`-1`
+/// when none follows), then the positions of this page's jobs to yield.
 #[wasm_bindgen(js_name = pageStep)]
-pub fn page_step(offset: f64, before: Option<String>, first: Option<String>, count: u32, has_more: bool) -> f64 {
+pub fn page_step(offset: f64, before: &str, ids: &str, has_more: bool) -> String {
+    let texts = |text: &str| -> Vec<String> {
+        match usvideo_core::json::parse(text.as_bytes()) {
+            // Positions kept: a job with no id (never from this package) is an empty one.
+            Ok(usvideo_core::json::Json::Array(items)) => items.iter().map(|j| j.as_str().unwrap_or_default().to_owned()).collect(),
+            _ => Vec::new(),
+        }
+    };
     // The page size is the caller's: a step only reads the offset.
-    let mut walk = usvideo_core::PageWalk::resume(0, offset as u64, before);
-    if !walk.take(first.as_deref(), u64::from(count), has_more) {
-        return -2.0;
+    let mut walk = usvideo_core::PageWalk::resume(0, offset as u64, texts(before));
+    let keep = walk.take(&texts(ids), has_more);
+    let mut out = String::from("[");
+    match walk.next_page().and_then(|p| p.offset) {
+        Some(next) => usvideo_core::writers::write_uint(next, &mut out),
+        None => out.push_str("-1"),
     }
-    walk.next_page().and_then(|p| p.offset).map_or(-1.0, |o| o as f64)
+    for i in keep {
+        out.push(',');
+        usvideo_core::writers::write_uint(u64::from(i), &mut out);
+    }
+    out.push(']');
+    out
 }
 
 // ---------------------------------------------------------------------------------------------

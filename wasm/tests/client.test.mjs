@@ -88,6 +88,12 @@ test("listAll walks every page of a server that answers bare arrays", async () =
     assert.equal(ids[106], "job_106");
     const asked = rec.calls.map((r) => new URL(r.url).searchParams).map((q) => [q.get("limit"), q.get("offset") ?? "0"]);
     assert.deepEqual(asked, [["100", "0"], ["100", "100"]]);
+    // Three jobs created during the walk push the first page's last three down onto the next:
+    // each job is yielded once (they came twice: helper-25's finding).
+    await fault([page(bareJobs(0, 100)), page(bareJobs(97, 10))]);
+    const pushed = [];
+    for await (const j of c.videos.listAll()) pushed.push(j.id);
+    assert.deepEqual([pushed.length, new Set(pushed).size, pushed.at(-1)], [107, 107, "job_106"]);
     // One page read on its own keeps the offset it asked for.
     await fault(page(bareJobs(0, 3)));
     const p = await c.videos.list({ limit: 3, offset: 30 });

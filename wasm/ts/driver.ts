@@ -304,20 +304,20 @@ export class Ctx {
   }
 
   /** Every job, page after page of `limit` (`list` fetches one), as the core's `PageWalk` says
-   * (it ends at the last page, and at one that repeats the page before's first job). An abort
-   * ends the walk at once, not after the rest of the page. */
+   * (it ends at the last page, and at one that repeats the page before's first job; a job the
+   * page before held, pushed down by a newer one, is not yielded twice). An abort ends the walk
+   * at once, not after the rest of the page. */
   async *walk(limit: number, list: (params: ListParams) => Promise<JobPage>, signal?: AbortSignal | null): AsyncGenerator<Job, void, undefined> {
-    for (let offset = 0, before: string | undefined; offset >= 0; ) {
+    for (let offset = 0, before = "[]"; offset >= 0; ) {
       const page = await list({ limit, offset });
-      const first = page.data[0]?.id;
-      const next = g(() => w.pageStep(offset, before, first, page.data.length, page.has_more));
-      if (next === -2) return;
-      for (const job of page.data) {
+      const ids = J(page.data.map((j) => j.id));
+      const [next, ...keep] = P(g(() => w.pageStep(offset, before, ids, page.has_more))) as number[];
+      for (const i of keep) {
         if (signal?.aborted) throw abortError(signal);
-        yield job;
+        yield page.data[i];
       }
       if (signal?.aborted) throw abortError(signal); // also after the last job: the walk did not end by itself
-      [offset, before] = [next, first];
+      [offset, before] = [next, ids];
     }
   }
 

@@ -297,14 +297,13 @@ class Videos:
     async def list_all(self) -> AsyncIterator[Job]:
         """Every job, page after page (100 a page): ``async for job in client.videos.list_all()``.
         Ends at the last page, or at a page that starts with the job the one before started with
-        (a server that ignores ``offset``)."""
+        (a server that ignores ``offset``); a job the page before held, pushed down by a newer one,
+        is not yielded twice."""
         walk = _native.PageWalk(100)
         while (asked := walk.next_page()) is not None:
             page = await self.list(limit=asked[0], offset=asked[1])
-            if not walk.take(page.data[0].id if page.data else None, len(page.data), page.has_more):
-                return
-            for job in page.data:
-                yield job
+            for i in walk.take([j.id for j in page.data], page.has_more):
+                yield page.data[i]
 
     async def delete(self, id: str) -> DeleteResult:
         """Cancels a pending job (refunding it) or deletes a finished job's record.

@@ -177,5 +177,6 @@ class PageWalk:
     def __new__(cls, limit: int = 100) -> "PageWalk": ...
     def next_page(self) -> Optional[Tuple[int, int]]:
         """``(limit, offset)`` of the next page, or ``None`` when the walk is over."""
-    def take(self, first_id: Optional[str], count: int, has_more: bool) -> bool:
-        """Takes the page asked for by its head; whether to yield its jobs."""
+    def take(self, ids: List[str], has_more: bool) -> List[int]:
+        """Takes the page asked for by its jobs' ids; the positions of the jobs to yield (none
+        when the page ends the walk; not those the page before held)."""

@@ -468,7 +468,8 @@ public struct Videos {
     }
 
     /// Every job, page after page. Ends at the last page, or at a page that starts with the job
-    /// the one before started with (a server that ignores `offset`).
+    /// the one before started with (a server that ignores `offset`); a job the page before held,
+    /// pushed down by a newer one, is not yielded twice.
     public func listAll(pageSize: Int = 100) -> AsyncThrowingStream<Job, Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
@@ -476,8 +477,7 @@ public struct Videos {
                     let walk = PageWalk(limit: UInt32(clamping: pageSize))
                     while let asked = walk.nextPage() {
                         let page = try await list(asked)
-                        guard walk.take(firstId: page.data.first?.id, count: UInt64(page.data.count), hasMore: page.hasMore) else { break }
-                        for job in page.data { continuation.yield(job) }
+                        for i in walk.take(ids: page.data.map { $0.id }, hasMore: page.hasMore) { continuation.yield(page.data[Int(i)]) }
                     }
                     continuation.finish()
                 } catch {

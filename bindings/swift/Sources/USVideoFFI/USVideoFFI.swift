@@ -1523,9 +1523,9 @@ public func FfiConverterTypeMachine_lower(_ value: Machine) -> UInt64 {
 
 
 /**
- * The core's `PageWalk` behind a lock: which page to ask for next, and whether to hand a page's
- * jobs on (it ends at the last page, and at a page that repeats the one before's first job: a
- * server that ignores `offset`).
+ * The core's `PageWalk` behind a lock: which page to ask for next, and which of a page's jobs to
+ * hand on (it ends at the last page, and at a page that repeats the one before's first job: a
+ * server that ignores `offset`; a job the page before held is not handed on twice).
  */
 public protocol PageWalkProtocol: AnyObject, Sendable {
     
@@ -1535,16 +1535,17 @@ public protocol PageWalkProtocol: AnyObject, Sendable {
     func nextPage()  -> ListParams?
     
     /**
-     * Takes the page asked for by its head (its first job's id, its length, whether more
-     * follow); returns whether to hand its jobs on.
+     * Takes the page asked for by its jobs' ids and whether more follow; returns the positions
+     * of the jobs to hand on (none when the page ends the walk; not those the page before held,
+     * pushed down by newer jobs).
      */
-    func take(firstId: String?, count: UInt64, hasMore: Bool)  -> Bool
+    func take(ids: [String], hasMore: Bool)  -> [UInt32]
     
 }
 /**
- * The core's `PageWalk` behind a lock: which page to ask for next, and whether to hand a page's
- * jobs on (it ends at the last page, and at a page that repeats the one before's first job: a
- * server that ignores `offset`).
+ * The core's `PageWalk` behind a lock: which page to ask for next, and which of a page's jobs to
+ * hand on (it ends at the last page, and at a page that repeats the one before's first job: a
+ * server that ignores `offset`; a job the page before held is not handed on twice).
  */
 open class PageWalk: PageWalkProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1624,16 +1625,16 @@ open func nextPage() -> ListParams?  {
 }
     
     /**
-     * Takes the page asked for by its head (its first job's id, its length, whether more
-     * follow); returns whether to hand its jobs on.
+     * Takes the page asked for by its jobs' ids and whether more follow; returns the positions
+     * of the jobs to hand on (none when the page ends the walk; not those the page before held,
+     * pushed down by newer jobs).
      */
-open func take(firstId: String?, count: UInt64, hasMore: Bool) -> Bool  {
-    return try!  FfiConverterBool.lift(try! rustCall() {
+open func take(ids: [String], hasMore: Bool) -> [UInt32]  {
+    return try!  FfiConverterSequenceUInt32.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_usvideo_uniffi_fn_method_pagewalk_take(
             self.uniffiCloneHandle(),
-        FfiConverterOptionString.lower(firstId),
-        FfiConverterUInt64.lower(count),
+        FfiConverterSequenceString.lower(ids),
         FfiConverterBool.lower(hasMore),uniffiCallStatus
     )
 })
@@ -2403,6 +2404,31 @@ fileprivate struct FfiConverterSequenceUInt64: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterUInt64.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
         }
         return seq
     }
@@ -3258,7 +3284,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_method_pagewalk_next_page() != 55538) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_method_pagewalk_take() != 57609) {
+    if (uniffi_usvideo_uniffi_checksum_method_pagewalk_take() != 2093) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_constructor_coreclient_new() != 10169) {

@@ -475,7 +475,7 @@ RustBuffer uniffi_usvideo_uniffi_fn_method_pagewalk_next_page(uint64_t ptr, Rust
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_PAGEWALK_TAKE
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_PAGEWALK_TAKE
-int8_t uniffi_usvideo_uniffi_fn_method_pagewalk_take(uint64_t ptr, RustBuffer first_id, uint64_t count, int8_t has_more, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_usvideo_uniffi_fn_method_pagewalk_take(uint64_t ptr, RustBuffer ids, int8_t has_more, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_ACCOUNT_TO_JSON

@@ -168,14 +168,14 @@ class Videos internal constructor(private val client: USVideo) {
 
     /**
      * Every job, page after page (100 a page), as a cold [Flow]. Ends at the last page, or at a
-     * page that starts with the job the one before started with (a server that ignores `offset`).
+     * page that starts with the job the one before started with (a server that ignores `offset`);
+     * a job the page before held, pushed down by a newer one, is not emitted twice.
      */
     fun listAll(pageSize: Int = 100): Flow<Job> = flow {
         PageWalk(pageSize(pageSize)).use { walk ->
             while (true) {
                 val page = list(walk.nextPage() ?: break)
-                if (!walk.take(page.data.firstOrNull()?.id, page.data.size.toULong(), page.hasMore)) break
-                for (job in page.data) emit(job)
+                for (i in walk.take(page.data.map { it.id }, page.hasMore)) emit(page.data[i.toInt()])
             }
         }
     }

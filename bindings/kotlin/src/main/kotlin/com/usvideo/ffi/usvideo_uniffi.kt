@@ -1034,8 +1034,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_usvideo_uniffi_fn_method_pagewalk_next_page(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_usvideo_uniffi_fn_method_pagewalk_take(`ptr`: Long,`firstId`: RustBuffer.ByValue,`count`: Long,`hasMore`: Byte,uniffi_out_err: UniffiRustCallStatus, 
-    ): Byte
+    external fun uniffi_usvideo_uniffi_fn_method_pagewalk_take(`ptr`: Long,`ids`: RustBuffer.ByValue,`hasMore`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_account_to_json(`account`: RustBufferAccount.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_backoff_delays(`policy`: RustBufferRetryPolicy.ByValue,`seed`: Long,`attempts`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1487,7 +1487,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_method_pagewalk_next_page() and 0xFFFF) != 55538) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_method_pagewalk_take() and 0xFFFF) != 57609) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_pagewalk_take() and 0xFFFF) != 2093) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_constructor_coreclient_new() and 0xFFFF) != 10169) {
@@ -3242,9 +3242,9 @@ public object FfiConverterTypeMachine: FfiConverter<Machine, Long> {
 
 
 /**
- * The core's `PageWalk` behind a lock: which page to ask for next, and whether to hand a page's
- * jobs on (it ends at the last page, and at a page that repeats the one before's first job: a
- * server that ignores `offset`).
+ * The core's `PageWalk` behind a lock: which page to ask for next, and which of a page's jobs to
+ * hand on (it ends at the last page, and at a page that repeats the one before's first job: a
+ * server that ignores `offset`; a job the page before held is not handed on twice).
  */
 public interface PageWalkInterface {
     
@@ -3254,18 +3254,19 @@ public interface PageWalkInterface {
     fun `nextPage`(): ListParams?
     
     /**
-     * Takes the page asked for by its head (its first job's id, its length, whether more
-     * follow); returns whether to hand its jobs on.
+     * Takes the page asked for by its jobs' ids and whether more follow; returns the positions
+     * of the jobs to hand on (none when the page ends the walk; not those the page before held,
+     * pushed down by newer jobs).
      */
-    fun `take`(`firstId`: kotlin.String?, `count`: kotlin.ULong, `hasMore`: kotlin.Boolean): kotlin.Boolean
+    fun `take`(`ids`: List<kotlin.String>, `hasMore`: kotlin.Boolean): List<kotlin.UInt>
     
     companion object
 }
 
 /**
- * The core's `PageWalk` behind a lock: which page to ask for next, and whether to hand a page's
- * jobs on (it ends at the last page, and at a page that repeats the one before's first job: a
- * server that ignores `offset`).
+ * The core's `PageWalk` behind a lock: which page to ask for next, and which of a page's jobs to
+ * hand on (it ends at the last page, and at a page that repeats the one before's first job: a
+ * server that ignores `offset`; a job the page before held is not handed on twice).
  */
 open class PageWalk: Disposable, AutoCloseable, PageWalkInterface
 {
@@ -3398,17 +3399,17 @@ open class PageWalk: Disposable, AutoCloseable, PageWalkInterface
 
     
     /**
-     * Takes the page asked for by its head (its first job's id, its length, whether more
-     * follow); returns whether to hand its jobs on.
-     */override fun `take`(`firstId`: kotlin.String?, `count`: kotlin.ULong, `hasMore`: kotlin.Boolean): kotlin.Boolean {
-            return FfiConverterBoolean.lift(
+     * Takes the page asked for by its jobs' ids and whether more follow; returns the positions
+     * of the jobs to hand on (none when the page ends the walk; not those the page before held,
+     * pushed down by newer jobs).
+     */override fun `take`(`ids`: List<kotlin.String>, `hasMore`: kotlin.Boolean): List<kotlin.UInt> {
+            return FfiConverterSequenceUInt.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_usvideo_uniffi_fn_method_pagewalk_take(
         it,
         
-        FfiConverterOptionalString.lower(`firstId`),
-        FfiConverterULong.lower(`count`),
+        FfiConverterSequenceString.lower(`ids`),
         FfiConverterBoolean.lower(`hasMore`),_status)
 }
     }
@@ -4533,6 +4534,34 @@ public object FfiConverterSequenceULong: FfiConverterRustBuffer<List<kotlin.ULon
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterULong.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
+    override fun read(buf: ByteBuffer): List<kotlin.String> {
+        val len = buf.getInt()
+        return List<kotlin.String>(len) {
+            FfiConverterString.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.String>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterString.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.String>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterString.write(it, buf)
         }
     }
 }
