@@ -155,6 +155,9 @@ impl Call {
             ErrorKind::ApiStatus => matches!(err.status, Some(408 | 503 | 504)),
             _ => false,
         };
+        if !matches!(self.endpoint, Endpoint::RetrieveVideo | Endpoint::DeleteVideo) {
+            err = err.no_such_endpoint();
+        }
         if self.endpoint == Endpoint::CreateApiKey && ambiguous {
             err.code = crate::error::OUTCOME_UNKNOWN.to_owned();
             err.message = format!("{}: the key may have been created (it is shown only once); it was not asked for again. Revoke keys you do not know from your dashboard", err.message);

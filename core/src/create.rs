@@ -372,7 +372,7 @@ impl Create {
                 let made_none = self.nothing_made(Some(&err.message));
                 self.finish(Err(made_none));
             }
-            Decision::Fail => self.finish(Err(err)),
+            Decision::Fail => self.finish(Err(err.no_such_endpoint())),
         }
     }
 

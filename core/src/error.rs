@@ -274,6 +274,16 @@ impl Error {
         }
     }
 
+    /// A 404 of an endpoint that names no job (account, list, create, pricing, keys): the path
+    /// itself is missing, most likely a base URL without `/v1`; said, as a missing job's is not.
+    #[must_use]
+    pub(crate) fn no_such_endpoint(mut self) -> Self {
+        if self.kind == ErrorKind::NotFound {
+            self.message = format!("{} (no such endpoint at this base URL: is its `/v1` missing?)", self.message);
+        }
+        self
+    }
+
     /// Whether trying the same call again later could succeed (429, 5xx, connection, timeout), and
     /// could not make something twice: a create whose outcome is unknown ([`OUTCOME_UNKNOWN`]) is
     /// not (sent again as a new call, it could make and charge a second one).

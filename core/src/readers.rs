@@ -95,7 +95,8 @@ fn uint_of(key: &str, v: &Json<'_>, max: u64) -> Result<u64, json::Error> {
     match json::integer(t) {
         Some(n) if n <= max => Ok(n),
         Some(_) => Err(json::Error::new(format!("`{key}`: number {t} is out of range"))),
-        None => Err(wrong(key, v, "a non-negative integer")),
+        // Negative, a fraction or an exponent: say what it got (the serde wording named none).
+        None => Err(json::Error::new(format!("`{key}`: {t} is not a whole number of 0 or more"))),
     }
 }
 

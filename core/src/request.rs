@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 /// The service's base URL.
 pub const DEFAULT_BASE_URL: &str = "https://usvideoapi.com/v1";
 
+/// The longest API key name the SDK sends, in characters (*assumption*: the service documents none).
+pub const MAX_KEY_NAME: usize = 200;
+
 /// Everything but unreserved characters is encoded in a path segment.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
@@ -194,8 +197,15 @@ impl ClientConfig {
     /// # Errors
     /// A validation error on `name` (control characters or over 200 characters).
     pub fn create_api_key(&self, jwt: &Jwt, name: Option<&str>) -> Result<HttpRequest, Error> {
-        if name.is_some_and(|n| n.chars().count() > 200 || n.chars().any(char::is_control)) {
-            return Err(Error::validation(vec![Issue::new("name", IssueCode::InvalidCharacters, "name must be at most 200 characters without control characters")]));
+        if let Some(n) = name {
+            let length = n.chars().count();
+            if length > MAX_KEY_NAME {
+                // The service's own limit is not documented (*assumption*: 200 is the SDK's).
+                return Err(Error::validation(vec![Issue::new("name", IssueCode::OutOfRange, format!("name must be at most {MAX_KEY_NAME} characters (got {length})"))]));
+            }
+            if n.chars().any(char::is_control) {
+                return Err(Error::validation(vec![Issue::new("name", IssueCode::InvalidCharacters, "name must not hold control characters")]));
+            }
         }
         let body = Json::Object(name.map(|n| ("name".into(), Json::String(n.into()))).into_iter().collect());
         Ok(self.request(Method::Post, "api-keys", Some(jwt.expose()), Some(body.to_string().into_bytes())))

@@ -566,7 +566,7 @@ mod tests {
         let refused = |text: &str| crate::job::WaitOptions::from_json(&json(text)).map(|_| ()).unwrap_err().to_string();
         let i = option_issue("", &refused(r#"{"poll": {"first_poll_ms": -1}}"#));
         assert_eq!((i.field.as_str(), i.code), ("poll.first_poll_ms", IssueCode::InvalidType));
-        assert_eq!(i.message, "poll.first_poll_ms: invalid type: a number, expected a non-negative integer");
+        assert_eq!(i.message, "poll.first_poll_ms: -1 is not a whole number of 0 or more");
         let i = option_issue("", &refused(r#"{"retry": {"max_retries": 4294967296}}"#));
         assert_eq!((i.field.as_str(), i.code), ("retry.max_retries", IssueCode::OutOfRange));
         // A record given on its own is named where it sits.

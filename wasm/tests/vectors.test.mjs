@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import * as usv from "usvideo";
 // The package's internal module (same instance as the package's: same resolved URL).
 import * as w from "../pkg/gen/usvideo_wasm.js";
+import { errorFromRecord } from "../pkg/errors.js"; // internal: not exported by the package
 
 const dir = new URL("../../tests/vectors/", import.meta.url);
 /** @param {string} name */
@@ -75,7 +76,7 @@ function checkError(err, exp, ctx = "") {
 /** The JS error class for a kind, through the package. */
 /** @param {any} record */
 function checkClass(record) {
-  const e = usv.errorFromRecord(record);
+  const e = errorFromRecord(record);
   assert.ok(e instanceof usv.USVideoError);
   assert.equal(e.name, record.class === "CancelledError" ? "AbortError" : record.class);
 }

@@ -181,7 +181,11 @@ function transportKind(e: unknown): string {
 
 function describe(e: unknown): string {
   const cause = (e as { cause?: { message?: string } })?.cause?.message;
-  return String((e as Error)?.message ?? e) + (cause ? `: ${cause}` : "");
+  const text = String((e as Error)?.message ?? e);
+  // A browser's fetch says only this (Chromium, Firefox, Safari), for a server it cannot reach
+  // and for a response its CORS rules refuse alike; the page cannot tell them apart.
+  const browser = !cause && /^(Failed to fetch|NetworkError when attempting to fetch resource\.|Load failed)$/.test(text);
+  return text + (cause ? `: ${cause}` : "") + (browser ? " (a browser says this for a CORS refusal too: the server must allow this page's origin; the console names the cause)" : "");
 }
 
 /** A response's body, streamed and cut off past `MAX_BODY` bytes (then `null`: never buffered whole). */

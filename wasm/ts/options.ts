@@ -52,7 +52,7 @@ export function refuse(field: string, code: string, message: string): never {
 
 /**
  * Refuses an options record that is not an object, an option name the package does not know (with
- * the known name that differs only in case or underscores: `baseUrl` → `baseURL`, `firstPollMs` →
+ * the known name that differs only in case or underscores, or that it begins: `baseUrl` → `baseURL`, `timeout` → `timeoutMs`, `firstPollMs` →
  * `first_poll_ms`), and an option of the wrong JS type, naming it (`where`: the record's path; `record`: its name when it is not an object).
  * Returns the record, `{}` when it was not given.
  */
@@ -66,7 +66,8 @@ export function known<T extends object>(o: T | null | undefined, spec: Spec, whe
     const field = where + k;
     const kind = Object.hasOwn(spec, k) ? spec[k] : undefined; // not `toString` & co. of the prototype
     if (kind === undefined) {
-      const near = names.find((n) => flat(n) === flat(k));
+      // The same name but for case or underscores, or one it begins (`timeout` → `timeoutMs`).
+      const near = names.find((n) => flat(n) === flat(k)) ?? (k.length > 3 ? names.find((n) => flat(n).startsWith(flat(k))) : undefined);
       refuse(field, "unknown_field", `unknown option \`${field}\`${near ? `; did you mean \`${where}${near}\`?` : ""}`);
     }
     if (!fits(v, kind)) refuse(field, "invalid_type", `${field} must be ${TYPE[kind as Exclude<Kind, "">]}`);

@@ -15,7 +15,12 @@ import type {
 } from "./types.js";
 
 export * from "./types.js";
-export * from "./errors.js";
+// The error classes and `isUSVideoError`; not the package's own `errorFromRecord`.
+export {
+  USVideoError, ValidationError, APIStatusError, BadRequestError, AuthenticationError, InsufficientBalanceError, NotFoundError, ConflictError,
+  RateLimitError, InternalServerError, UpstreamError, APIResponseError, APIConnectionError, APITimeoutError, JobFailedError, WaitTimeoutError,
+  AbortError, UsageError, InternalError, isUSVideoError,
+} from "./errors.js";
 // A type here: the class is in a chunk of its own, loaded by `videos.batch()`.
 export type { Batch } from "./batch.js";
 // The hooks the entries use (`_setRandom`, `_setBatchLoader`) and the tests' `_debugPanic` are

@@ -136,12 +136,16 @@ export interface ClientOptions {
   baseURL?: string | null | undefined;
   /** Retries per request after the first attempt (default 4). */
   maxRetries?: number | null | undefined;
-  /** The most one HTTP request may take, in ms (default 60 000; `Infinity` for no limit). A
+  /** The most one HTTP request may take once sent, in ms (default 60 000; `Infinity` for no
+   * limit). A call whose client has spent its `requestsPerMinute` first waits for a slot (up to
+   * a minute), which this does not bound: a `signal`, or a wait's own `timeoutMs`, does. A
    * `ValidationError` on `timeoutMs` unless it is above 0. */
   timeoutMs?: number | null | undefined;
   /** Replaces the global `fetch` (proxies, tests, custom agents). */
   fetch?: typeof fetch | null | undefined;
-  /** The key's request budget per minute (default 60; 0 disables the client-side limiter). */
+  /** The key's request budget per minute (default 60; 0 disables the client-side limiter). Each
+   * client counts its own requests: make one client per key and share it (two clients on one key
+   * can together overrun the service's limit, which then answers 429 and is waited out). */
   requestsPerMinute?: number | null | undefined;
   /** Allow an `sd_` key in a browser (a page, or a browser's worker). Anyone who loads the page can read it: prefer a server-side proxy. */
   dangerouslyAllowBrowser?: boolean | null | undefined;
