@@ -3,6 +3,7 @@ connect timeouts), and what the driver sends."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from pathlib import Path
@@ -177,3 +178,20 @@ def test_unknown_status_and_fields_are_kept_or_ignored() -> None:
     with make(httpx.MockTransport(lambda r: httpx.Response(200, json=body))) as c:
         job = c.videos.retrieve("job_1")
     assert job.status == "upscaling" and not job.is_terminal and job.mode is None
+
+
+def test_clients_on_one_key_share_its_rate_limiter() -> None:
+    # The service counts a key's requests, not a client's: a second client on the key (sync or
+    # async) must see the first one's, or the two together overrun the service's limit.
+    base = "http://127.0.0.1:9/v1"
+    a = usvideo.Client(api_key="sd_shared_key_0001", base_url=base, requests_per_minute=1)
+    b = usvideo.AsyncClient(api_key="sd_shared_key_0001", base_url=base, requests_per_minute=1)
+    other_key = usvideo.Client(api_key="sd_shared_key_0002", base_url=base, requests_per_minute=1)
+    other_budget = usvideo.Client(api_key="sd_shared_key_0001", base_url=base, requests_per_minute=2)
+    assert a._limiter.try_acquire(1_000) is None
+    assert b._limiter.try_acquire(1_000) is not None, "the key's one slot a minute is taken"
+    assert other_key._limiter.try_acquire(1_000) is None and other_budget._limiter.try_acquire(1_000) is None
+    a.close()
+    other_key.close()
+    other_budget.close()
+    asyncio.run(b.aclose())

@@ -480,6 +480,22 @@ test("a wait's deadline holds while the client's rate limit is spent (nothing is
   assert.equal(rec.calls.length, 2);
 });
 
+test("clients on one key share its rate limit: the service counts the key's requests, not a client's", async () => {
+  const { acct } = await fresh(5_000);
+  const [ra, rb] = [recording(), recording()];
+  const a = new USVideo({ apiKey: acct.api_key, baseURL: emu.api, requestsPerMinute: 2, fetch: ra.fetch });
+  const b = new USVideo({ apiKey: acct.api_key, baseURL: emu.api, requestsPerMinute: 2, fetch: rb.fetch });
+  await a.account.retrieve();
+  await a.account.retrieve(); // the key's minute is spent
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 300);
+  await assert.rejects(b.account.retrieve({ signal: ac.signal }), (e) => e instanceof usv.AbortError);
+  assert.deepEqual([ra.calls.length, rb.calls.length], [2, 0], "b waited for the key's next slot: nothing sent");
+  // Another key has a budget of its own.
+  const other = await fresh(5_000, { requestsPerMinute: 2 });
+  assert.equal(typeof (await other.client.account.retrieve()).balance_cents, "number");
+});
+
 test("a wait cancelled before it has seen the job deletes nothing: the job may be finished", async () => {
   const rec = recording();
   const { client } = await fresh(5_000, { fetch: rec.fetch });

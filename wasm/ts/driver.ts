@@ -50,6 +50,36 @@ export function g<T>(f: () => T, gen?: number, batch = false): T {
   }
 }
 
+/** The rate limiters of this module instance, by base URL, key digest and budget. */
+const limiters = new Map<string, [number, w.Limiter]>();
+
+/**
+ * The rate limiter of a key: one per base URL, key and budget, shared by every client made with
+ * them (the service counts a key's requests, not a client's: two clients on one key, or a server
+ * that makes a client per request, would each spend the whole budget). Kept for the module
+ * instance's life (a limiter is a few bytes; a key's window must outlive a short-lived client).
+ * Keyed by a digest: the key itself is kept by the module's client only.
+ */
+export function sharedLimiter(base: string, key: string | undefined, rpm: number): w.Limiter {
+  const id = `${base}\n${digest(key ?? "")}\n${rpm}`;
+  const had = limiters.get(id);
+  if (had?.[0] === generation) return had[1];
+  const made = new w.Limiter(rpm);
+  limiters.set(id, [generation, made]);
+  return made;
+}
+
+/** 64 bits to tell keys apart by (FNV-1a, two lanes with different primes), not to hide them. */
+function digest(s: string): string {
+  let [a, b] = [0x811c9dc5, 0x9747b28c];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0).toString(36) + "." + (b >>> 0).toString(36);
+}
+
 /** @internal Tests only: makes the module panic. */
 export function _debugPanic(): number {
   return g(() => w.__debug_panic(7));

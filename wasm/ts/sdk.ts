@@ -6,7 +6,7 @@
 
 import * as w from "./gen/usvideo_wasm.js";
 import type { Batch } from "./batch.js";
-import { Ctx, g, J } from "./driver.js";
+import { Ctx, g, J, sharedLimiter } from "./driver.js";
 import { UsageError, ValidationError } from "./errors.js";
 import { API_KEY, BATCH, CLIENT, CREATE, CREATE_AND_WAIT, checkNumber, known, POLL, text, WAIT } from "./options.js";
 import type {
@@ -247,7 +247,7 @@ export class USVideo {
     let ctx: Ctx;
     try {
       ctx = new Ctx(
-        () => [new w.Client(base, key, ua), new w.Limiter(rpm)],
+        () => [new w.Client(base, key, ua), sharedLimiter(base, key, rpm)],
         (m, requests, snapshot, spec, entropy, t) => m.BatchRun.start(base, key ?? "", ua, requests, snapshot, spec, entropy, t),
         f, timeoutMs, { max_retries: maxRetries }, rpm,
       );

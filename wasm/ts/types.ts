@@ -143,9 +143,8 @@ export interface ClientOptions {
   timeoutMs?: number | null | undefined;
   /** Replaces the global `fetch` (proxies, tests, custom agents). */
   fetch?: typeof fetch | null | undefined;
-  /** The key's request budget per minute (default 60; 0 disables the client-side limiter). Each
-   * client counts its own requests: make one client per key and share it (two clients on one key
-   * can together overrun the service's limit, which then answers 429 and is waited out). */
+  /** The key's request budget per minute (default 60; 0 disables the client-side limiter).
+   * Shared by every client of the same key, base URL and budget in the process. */
   requestsPerMinute?: number | null | undefined;
   /** Allow an `sd_` key in a browser (a page, or a browser's worker). Anyone who loads the page can read it: prefer a server-side proxy. */
   dangerouslyAllowBrowser?: boolean | null | undefined;

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
@@ -236,6 +237,25 @@ def request_timeout(client_timeout: float, timeout_ms: Optional[int]) -> float:
     return min(client_timeout, max(timeout_ms, 1) / 1000.0)
 
 
+# The rate limiters of the process, by base URL, key and budget (see ``shared_limiter``).
+_LIMITERS: Dict[Tuple[str, int, int], _native.RateLimiter] = {}
+_LIMITERS_LOCK = threading.Lock()
+
+
+def shared_limiter(base_url: str, key: Optional[str], requests_per_minute: int) -> _native.RateLimiter:
+    """The rate limiter of a key: one per base URL, key and budget in the process, shared by
+    every client made with them, sync and async alike (the service counts a key's requests, not
+    a client's: two clients on one key, or a server that makes a client per request, would each
+    spend the whole budget). Kept for the process's life (a key's window must outlive a
+    short-lived client). Keyed by the key's ``hash`` (salted per process), not the key."""
+    slot = (base_url, hash(key), requests_per_minute)
+    with _LIMITERS_LOCK:
+        limiter = _LIMITERS.get(slot)
+        if limiter is None:
+            limiter = _LIMITERS[slot] = _native.RateLimiter(requests_per_minute)
+        return limiter
+
+
 class BaseClient:
     """Settings shared by :class:`usvideo.Client` and :class:`usvideo.AsyncClient`."""
 
@@ -262,7 +282,7 @@ class BaseClient:
         self._retry_json = json.dumps({"max_retries": self._max_retries})
         self._timeout = float(timeout)
         self._requests_per_minute = int(requests_per_minute)
-        self._limiter = _native.RateLimiter(requests_per_minute)
+        self._limiter = shared_limiter(self._config.base_url, self.__api_key, self._requests_per_minute)
 
     @property
     def base_url(self) -> str:
