@@ -1,13 +1,13 @@
-//! The client-side rate limiter, shared by every call of one client (so per key).
+//! The client-side rate limiter, shared by every call of the clients of one key.
 
 use crate::error::Result;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use usvideo_core::{HttpResponse, Millis};
 
-/// The core's sliding-window limiter behind a lock. One per client: independent loops that each
-/// honour `Retry-After` still overrun a limit together.
+/// The core's sliding-window limiter behind a lock. One per key ([`RateLimiter::shared`]):
+/// independent loops that each honour `Retry-After` still overrun a limit together.
 #[derive(Debug, uniffi::Object)]
-pub struct RateLimiter(Mutex<usvideo_core::RateLimiter>);
+pub struct RateLimiter(Arc<Mutex<usvideo_core::RateLimiter>>);
 
 impl RateLimiter {
     fn lock(&self) -> MutexGuard<'_, usvideo_core::RateLimiter> {
@@ -20,7 +20,14 @@ impl RateLimiter {
     /// A limiter for `requests_per_minute` (0: unlimited).
     #[uniffi::constructor]
     pub fn new(requests_per_minute: u32) -> Self {
-        RateLimiter(Mutex::new(usvideo_core::RateLimiter::new(requests_per_minute)))
+        RateLimiter(Arc::new(Mutex::new(usvideo_core::RateLimiter::new(requests_per_minute))))
+    }
+
+    /// The limiter of a key: one per base URL, key and budget in the process, shared by every
+    /// client made with them (the service counts a key's requests, not a client's).
+    #[uniffi::constructor]
+    pub fn shared(base_url: String, api_key: Option<String>, requests_per_minute: u32) -> Self {
+        RateLimiter(usvideo_core::ratelimit::shared(&base_url, api_key.as_deref(), requests_per_minute))
     }
 
     /// Takes a slot for a request sent at `now`: `None` when granted, else the instant at which

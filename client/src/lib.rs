@@ -50,7 +50,8 @@ pub(crate) struct Inner {
     pub(crate) config: ClientConfig,
     pub(crate) key: Option<ApiKey>,
     pub(crate) http: reqwest::Client,
-    pub(crate) limiter: Mutex<RateLimiter>,
+    /// The key's limiter, shared by every client of the key, base URL and budget in the process.
+    pub(crate) limiter: Arc<Mutex<RateLimiter>>,
     pub(crate) retry: RetryPolicy,
     pub(crate) request_timeout: Duration,
     pub(crate) epoch: Instant,
@@ -206,12 +207,13 @@ impl ClientBuilder {
         if let Some(n) = self.max_retries {
             retry.max_retries = n;
         }
+        let limiter = usvideo_core::ratelimit::shared(config.base_url(), key.as_ref().map(ApiKey::expose), self.requests_per_minute.unwrap_or(60));
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
                 key,
                 http,
-                limiter: Mutex::new(RateLimiter::new(self.requests_per_minute.unwrap_or(60))),
+                limiter,
                 retry,
                 request_timeout: self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
                 epoch: Instant::now(),

@@ -11,6 +11,8 @@
 use crate::time::Millis;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Requests per minute and concurrent jobs of a plan.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
@@ -119,6 +121,30 @@ impl RateLimiter {
     }
 }
 
+/// The process's shared limiters, by base URL, key digest and budget (see [`shared`]).
+type Shared = Vec<(String, u64, u32, Arc<Mutex<RateLimiter>>)>;
+static SHARED: Mutex<Shared> = Mutex::new(Vec::new());
+
+/// The rate limiter of a key: one per base URL, key and budget in the process, for the clients of
+/// a binding that keeps its limiter behind a lock (the Rust client, Kotlin, Swift). The service
+/// counts a key's requests, not a client's: two clients on one key, or a server that makes a
+/// client per request, would each spend the whole budget. Kept for the process's life (a key's
+/// window must outlive a short-lived client); keyed by a hash of the key, never the key. Global
+/// state, but no I/O, clock or thread: `now` is still passed to every call of the limiter.
+#[must_use]
+pub fn shared(base_url: &str, key: Option<&str>, requests_per_minute: u32) -> Arc<Mutex<RateLimiter>> {
+    let mut h = DefaultHasher::new();
+    key.hash(&mut h);
+    let digest = h.finish();
+    let mut all = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((.., found)) = all.iter().find(|(b, d, r, _)| b == base_url && *d == digest && *r == requests_per_minute) {
+        return Arc::clone(found);
+    }
+    let made = Arc::new(Mutex::new(RateLimiter::new(requests_per_minute)));
+    all.push((base_url.to_owned(), digest, requests_per_minute, Arc::clone(&made)));
+    made
+}
+
 /// Counts jobs in flight against the account's concurrency limit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobGate {
@@ -158,6 +184,16 @@ impl JobGate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clients_of_one_key_share_a_limiter() {
+        let a = shared("http://h/v1", Some("sd_shared_1"), 1);
+        let b = shared("http://h/v1", Some("sd_shared_1"), 1);
+        let (other_key, other_budget) = (shared("http://h/v1", Some("sd_shared_2"), 1), shared("http://h/v1", Some("sd_shared_1"), 2));
+        assert!(a.lock().unwrap().try_acquire(Millis(0)).is_ok());
+        assert!(b.lock().unwrap().try_acquire(Millis(0)).is_err(), "the key's one slot is taken");
+        assert!(other_key.lock().unwrap().try_acquire(Millis(0)).is_ok() && other_budget.lock().unwrap().try_acquire(Millis(0)).is_ok());
+    }
 
     #[test]
     fn never_more_than_limit_in_a_window() {

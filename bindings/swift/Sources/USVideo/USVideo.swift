@@ -401,7 +401,8 @@ public final class USVideo: @unchecked Sendable, CustomStringConvertible {
         if let n = maxRetries { retry = defaultRetryPolicy(); retry!.maxRetries = UInt32(clamping: n) }
         core = try ffi { try CoreClient(baseUrl: baseURL, apiKey: apiKey, userAgent: "usvideo-swift/\(version())", retry: retry) }
         self.requestsPerMinute = UInt32(clamping: max(requestsPerMinute, 0))
-        driver = Driver(transport: transport, limiter: RateLimiter(requestsPerMinute: self.requestsPerMinute))
+        // The key's limiter, shared by every client of the key, base URL and budget in the process.
+        driver = Driver(transport: transport, limiter: RateLimiter.shared(baseUrl: baseURL, apiKey: apiKey, requestsPerMinute: self.requestsPerMinute))
     }
 
     /// Never shows the key.

@@ -1691,8 +1691,8 @@ public func FfiConverterTypePageWalk_lower(_ value: PageWalk) -> UInt64 {
 
 
 /**
- * The core's sliding-window limiter behind a lock. One per client: independent loops that each
- * honour `Retry-After` still overrun a limit together.
+ * The core's sliding-window limiter behind a lock. One per key ([`RateLimiter::shared`]):
+ * independent loops that each honour `Retry-After` still overrun a limit together.
  */
 public protocol RateLimiterProtocol: AnyObject, Sendable {
     
@@ -1725,8 +1725,8 @@ public protocol RateLimiterProtocol: AnyObject, Sendable {
     
 }
 /**
- * The core's sliding-window limiter behind a lock. One per client: independent loops that each
- * honour `Retry-After` still overrun a limit together.
+ * The core's sliding-window limiter behind a lock. One per key ([`RateLimiter::shared`]):
+ * independent loops that each honour `Retry-After` still overrun a limit together.
  */
 open class RateLimiter: RateLimiterProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1790,6 +1790,21 @@ public convenience init(requestsPerMinute: UInt32) {
         try! rustCall { uniffi_usvideo_uniffi_fn_free_ratelimiter(handle, $0) }
     }
 
+    
+    /**
+     * The limiter of a key: one per base URL, key and budget in the process, shared by every
+     * client made with them (the service counts a key's requests, not a client's).
+     */
+public static func shared(baseUrl: String, apiKey: String?, requestsPerMinute: UInt32) -> RateLimiter  {
+    return try!  FfiConverterTypeRateLimiter_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_constructor_ratelimiter_shared(
+        FfiConverterString.lower(baseUrl),
+        FfiConverterOptionString.lower(apiKey),
+        FfiConverterUInt32.lower(requestsPerMinute),uniffiCallStatus
+    )
+})
+}
     
 
     
@@ -3291,6 +3306,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_constructor_ratelimiter_new() != 56777) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_usvideo_uniffi_checksum_constructor_ratelimiter_shared() != 54921) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_constructor_pagewalk_new() != 64453) {

@@ -358,6 +358,11 @@ void uniffi_usvideo_uniffi_fn_free_ratelimiter(uint64_t handle, RustCallStatus *
 uint64_t uniffi_usvideo_uniffi_fn_constructor_ratelimiter_new(uint32_t requests_per_minute, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_CONSTRUCTOR_RATELIMITER_SHARED
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_CONSTRUCTOR_RATELIMITER_SHARED
+uint64_t uniffi_usvideo_uniffi_fn_constructor_ratelimiter_shared(RustBuffer base_url, RustBuffer api_key, uint32_t requests_per_minute, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_RATELIMITER_NEXT_FREE
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_RATELIMITER_NEXT_FREE
 uint64_t uniffi_usvideo_uniffi_fn_method_ratelimiter_next_free(uint64_t ptr, uint64_t now, RustCallStatus *_Nonnull out_status
@@ -1468,6 +1473,12 @@ uint16_t uniffi_usvideo_uniffi_checksum_constructor_coreclient_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_CONSTRUCTOR_RATELIMITER_NEW
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_CONSTRUCTOR_RATELIMITER_NEW
 uint16_t uniffi_usvideo_uniffi_checksum_constructor_ratelimiter_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_CONSTRUCTOR_RATELIMITER_SHARED
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_CONSTRUCTOR_RATELIMITER_SHARED
+uint16_t uniffi_usvideo_uniffi_checksum_constructor_ratelimiter_shared(void
     
 );
 #endif

@@ -81,7 +81,8 @@ class USVideo(
         }
     }
     internal val requestsPerMinute: UInt = unsigned("requestsPerMinute", requestsPerMinute.toLong()).toUInt()
-    internal val driver = Driver(transport, RateLimiter(this.requestsPerMinute), unsigned("requestTimeoutMs", requestTimeoutMs, min = 1).toLong())
+    // The key's limiter, shared by every client of the key, base URL and budget in the process.
+    internal val driver = Driver(transport, RateLimiter.shared(baseUrl, apiKey?.takeIf { it.isNotEmpty() }, this.requestsPerMinute), unsigned("requestTimeoutMs", requestTimeoutMs, min = 1).toLong())
 
     /** Jobs: create, retrieve, list, delete, wait. */
     val videos = Videos(this)

@@ -919,6 +919,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_constructor_ratelimiter_new(
     ): Int
+    external fun uniffi_usvideo_uniffi_checksum_constructor_ratelimiter_shared(
+    ): Int
     external fun uniffi_usvideo_uniffi_checksum_constructor_pagewalk_new(
     ): Int
     external fun ffi_usvideo_uniffi_uniffi_contract_version(
@@ -987,6 +989,8 @@ internal object UniffiLib {
     external fun uniffi_usvideo_uniffi_fn_free_ratelimiter(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_usvideo_uniffi_fn_constructor_ratelimiter_new(`requestsPerMinute`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_usvideo_uniffi_fn_constructor_ratelimiter_shared(`baseUrl`: RustBuffer.ByValue,`apiKey`: RustBuffer.ByValue,`requestsPerMinute`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_usvideo_uniffi_fn_method_ratelimiter_next_free(`ptr`: Long,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1494,6 +1498,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_constructor_ratelimiter_new() and 0xFFFF) != 56777) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_usvideo_uniffi_checksum_constructor_ratelimiter_shared() and 0xFFFF) != 54921) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_constructor_pagewalk_new() and 0xFFFF) != 64453) {
@@ -3552,8 +3559,8 @@ public object FfiConverterTypePageWalk: FfiConverter<PageWalk, Long> {
 
 
 /**
- * The core's sliding-window limiter behind a lock. One per client: independent loops that each
- * honour `Retry-After` still overrun a limit together.
+ * The core's sliding-window limiter behind a lock. One per key ([`RateLimiter::shared`]):
+ * independent loops that each honour `Retry-After` still overrun a limit together.
  */
 public interface RateLimiterInterface {
     
@@ -3588,8 +3595,8 @@ public interface RateLimiterInterface {
 }
 
 /**
- * The core's sliding-window limiter behind a lock. One per client: independent loops that each
- * honour `Retry-After` still overrun a limit together.
+ * The core's sliding-window limiter behind a lock. One per key ([`RateLimiter::shared`]):
+ * independent loops that each honour `Retry-After` still overrun a limit together.
  */
 open class RateLimiter: Disposable, AutoCloseable, RateLimiterInterface
 {
@@ -3787,11 +3794,27 @@ open class RateLimiter: Disposable, AutoCloseable, RateLimiterInterface
 
 
     
-    
+    companion object {
+        
     /**
-     * @suppress
-     */
-    companion object
+     * The limiter of a key: one per base URL, key and budget in the process, shared by every
+     * client made with them (the service counts a key's requests, not a client's).
+     */ fun `shared`(`baseUrl`: kotlin.String, `apiKey`: kotlin.String?, `requestsPerMinute`: kotlin.UInt): RateLimiter {
+            return FfiConverterTypeRateLimiter.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_constructor_ratelimiter_shared(
+    
+        
+        FfiConverterString.lower(`baseUrl`),
+        FfiConverterOptionalString.lower(`apiKey`),
+        FfiConverterUInt.lower(`requestsPerMinute`),_status)
+}
+    )
+    }
+    
+
+        
+    }
     
 }
 

@@ -212,6 +212,17 @@ fun registerEmulatorTests() {
             check(ms < 5_000) { "the wait took $ms ms" }
         }
     }
+    test("emulator/clients_of_one_key_share_its_rate_limit") {
+        // The service counts a key's requests, not a client's: a second client on the key sees
+        // the first one's and waits for the key's next slot.
+        val (key, _, _) = emu.account()
+        USVideo(apiKey = key, baseUrl = emu.base, requestsPerMinute = 1).use { a ->
+            USVideo(apiKey = key, baseUrl = emu.base, requestsPerMinute = 1).use { b ->
+                a.account.retrieve()
+                eq(null, kotlinx.coroutines.withTimeoutOrNull(300) { b.account.retrieve() })
+            }
+        }
+    }
     test("emulator/rate_limit_429_retry_after_honoured") {
         val (key, _, _) = emu.account()
         client(emu, key).use { c ->
