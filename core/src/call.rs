@@ -97,7 +97,7 @@ impl Call {
         if !self.accept(id) {
             return;
         }
-        match response::check_status(&resp) {
+        match response::check_status(&resp).map_err(|e| e.scrubbed(&self.request)) {
             Ok(_) => self.finish(Ok(resp)),
             Err(mut e) if e.kind == ErrorKind::NotFound && self.endpoint == Endpoint::DeleteVideo && self.maybe_applied => {
                 e.message = format!("{} (an earlier attempt of this delete, which got no answer or a 5xx, probably deleted it)", e.message);
@@ -220,5 +220,24 @@ mod tests {
         // Refused before it reached the service: nothing was made, and trying again is safe.
         let e = key_create_failing(|c, id| c.handle_transport_error(id, TransportKind::Connect, "refused", Millis(0)));
         assert!(e.is_retryable() && e.code != crate::error::OUTCOME_UNKNOWN, "{e}");
+    }
+}
+
+#[cfg(test)]
+mod scrub_tests {
+    use super::*;
+    use crate::request::ClientConfig;
+    use crate::secret::ApiKey;
+
+    #[test]
+    fn a_server_echoing_the_key_in_part_has_it_removed_from_the_error() {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_live_Secr3tKeyBody0123").unwrap();
+        let mut call = Call::new(Endpoint::RetrieveVideo, config.retrieve_video(&key, "job_1").unwrap(), RetryPolicy::none(), 1, None, 0);
+        let Output::Send { id, .. } = call.poll(Millis(0)) else { panic!("a send") };
+        let body = serde_json::json!({"error": {"code": "unauthorized", "message": "unknown key live_Secr3tKeyBody0123 (without its prefix)"}});
+        call.handle_response(id, HttpResponse::json(401, &body), Millis(1));
+        let e = call.take_result().unwrap_err();
+        assert!(!e.message.contains("Secr3tKeyBody") && e.message.contains("unknown key [redacted] (without its prefix)"), "{e}");
     }
 }

@@ -284,6 +284,24 @@ impl Error {
         self
     }
 
+    /// Removes the credential a request was sent with (`Bearer` token) from what a server's
+    /// answer put in this error, also in part: a key without its `sd_` prefix, each long part of a
+    /// JWT. [`crate::secret::redact_text`] already hides whole `sd_…` and `eyJ….….…` tokens; a
+    /// server (or a proxy) that echoes a credential cut up would show the rest.
+    #[must_use]
+    pub(crate) fn scrubbed(mut self, request: &crate::http::HttpRequest) -> Self {
+        let Some(token) = request.headers.iter().find(|h| h.name.eq_ignore_ascii_case("authorization")).and_then(|h| h.value.strip_prefix("Bearer ")) else { return self };
+        let parts = std::iter::once(token.strip_prefix("sd_").unwrap_or(token)).chain(token.split('.').filter(|p| token.contains('.') && p.len() >= 8));
+        for part in parts.filter(|p| p.len() >= 8) {
+            for text in [Some(&mut self.message), Some(&mut self.code), self.field.as_mut(), self.request_id.as_mut()].into_iter().flatten() {
+                if let Some(clean) = without(text, part) {
+                    *text = clean;
+                }
+            }
+        }
+        self
+    }
+
     /// Whether trying the same call again later could succeed (429, 5xx, connection, timeout), and
     /// could not make something twice: a create whose outcome is unknown ([`OUTCOME_UNKNOWN`]) is
     /// not (sent again as a new call, it could make and charge a second one).
@@ -298,6 +316,32 @@ impl Error {
             _ => false,
         }
     }
+}
+
+/// `text` with every `part` in it replaced by `[redacted]` (`None`: there is none). A byte search:
+/// std's substring searcher would cost the wasm module ~1.5 KB gzipped for this one use.
+fn without(text: &str, part: &str) -> Option<String> {
+    let (bytes, wanted) = (text.as_bytes(), part.as_bytes());
+    if wanted.is_empty() {
+        return None;
+    }
+    let (mut out, mut from, mut at) = (String::new(), 0, 0);
+    while at + wanted.len() <= bytes.len() {
+        if bytes.get(at..at + wanted.len()) == Some(wanted) {
+            // `part` starts with a whole character, so `at` is a character boundary.
+            out.push_str(text.get(from..at)?);
+            out.push_str("[redacted]");
+            at += wanted.len();
+            from = at;
+        } else {
+            at += 1;
+        }
+    }
+    if from == 0 {
+        return None;
+    }
+    out.push_str(text.get(from..)?);
+    Some(out)
 }
 
 impl fmt::Display for Error {
@@ -322,3 +366,16 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_replaces_every_occurrence_and_only_them() {
+        assert_eq!(without("a SECRET1x b SECRET1x", "SECRET1x").as_deref(), Some("a [redacted] b [redacted]"));
+        assert_eq!(without("é SECRET1x é", "SECRET1x").as_deref(), Some("é [redacted] é"));
+        assert_eq!(without("nothing here", "SECRET1x"), None);
+        assert_eq!(without("short", ""), None, "an empty part is never searched for");
+    }
+}
