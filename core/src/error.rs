@@ -289,8 +289,16 @@ impl Error {
     /// JWT. [`crate::secret::redact_text`] already hides whole `sd_…` and `eyJ….….…` tokens; a
     /// server (or a proxy) that echoes a credential cut up would show the rest.
     #[must_use]
-    pub(crate) fn scrubbed(mut self, request: &crate::http::HttpRequest) -> Self {
-        let Some(token) = request.headers.iter().find(|h| h.name.eq_ignore_ascii_case("authorization")).and_then(|h| h.value.strip_prefix("Bearer ")) else { return self };
+    pub(crate) fn scrubbed(self, request: &crate::http::HttpRequest) -> Self {
+        match request.headers.iter().find(|h| h.name.eq_ignore_ascii_case("authorization")).and_then(|h| h.value.strip_prefix("Bearer ")) {
+            Some(token) => self.scrubbed_of(token),
+            None => self,
+        }
+    }
+
+    /// As [`Error::scrubbed`], of the credential `token`.
+    #[must_use]
+    pub(crate) fn scrubbed_of(mut self, token: &str) -> Self {
         let parts = std::iter::once(token.strip_prefix("sd_").unwrap_or(token)).chain(token.split('.').filter(|p| token.contains('.') && p.len() >= 8));
         for part in parts.filter(|p| p.len() >= 8) {
             for text in [Some(&mut self.message), Some(&mut self.code), self.field.as_mut(), self.request_id.as_mut()].into_iter().flatten() {
