@@ -492,7 +492,6 @@ impl JobRun {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
