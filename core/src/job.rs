@@ -21,7 +21,8 @@
 //!    and sends its create again under its own key only if the list shows none. Such a job's end
 //!    is held while an alike create of the client is open (it may yet name this job), for at
 //!    most [`crate::claims::MAX_WAIT_MS`] and never past the deadline: a run that ended cannot
-//!    give its job up.
+//!    give its job up. So is a cancel's delete of such a job (it may be the other create's): if
+//!    that create's answer names it, the run gives it up and deletes only a job of its own.
 //!
 //! # Theory of operation
 //! ```text
@@ -78,8 +79,9 @@ enum Phase {
     Sleeping(Millis),
     Polling(Call),
     Deleting(Call, Error),
-    /// An adopted job has ended (`last`), held since then (rule 7).
-    Holding(Millis),
+    /// Held since then (rule 7): an adopted job that has ended (`last`), or, with the error to end
+    /// with, the delete of an adopted job (a cancel) that may be another create's.
+    Holding(Millis, Option<Error>),
     Done,
 }
 
@@ -203,7 +205,7 @@ impl JobRun {
     /// One step: `Some(output)` to hand out, `None` when the phase changed and the loop goes on.
     fn step(&mut self, now: Millis) -> Option<Output> {
         let deadline_passed = self.deadline.is_some_and(|d| now >= d);
-        if matches!(self.phase, Phase::Sleeping(_) | Phase::Holding(_)) && self.taken_back() {
+        if matches!(self.phase, Phase::Sleeping(_) | Phase::Holding(..)) && self.taken_back() {
             self.look_again();
             return None;
         }
@@ -228,11 +230,16 @@ impl JobRun {
                 }
                 other => Some(other),
             },
-            Phase::Holding(since) => {
-                let since = *since;
-                if !self.alike_open() || deadline_passed || self.cancel_requested || now.since(since) >= crate::claims::MAX_WAIT_MS {
-                    if let Some(job) = self.last.clone() {
-                        self.ended(job);
+            Phase::Holding(since, held) => {
+                let (since, ended) = (*since, held.is_none());
+                if !self.alike_open() || deadline_passed || (ended && self.cancel_requested) || now.since(since) >= crate::claims::MAX_WAIT_MS {
+                    match std::mem::replace(&mut self.phase, Phase::Done) {
+                        Phase::Holding(_, Some(final_error)) => self.start_delete(final_error, now),
+                        _ => {
+                            if let Some(job) = self.last.clone() {
+                                self.ended(job);
+                            }
+                        }
                     }
                     return None;
                 }
@@ -275,7 +282,7 @@ impl JobRun {
         self.job_id = Some(job.id.clone());
         self.last = Some(job);
         if self.cancel_requested {
-            self.start_delete(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now);
+            self.delete_or_hold(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now);
         } else {
             self.phase = Phase::Sleeping(now.plus(self.options.poll.first_poll_ms));
         }
@@ -332,9 +339,9 @@ impl JobRun {
         }));
         self.last = Some(job.clone());
         match job.status {
-            JobStatus::Completed | JobStatus::Failed if self.alike_open() => self.phase = Phase::Holding(now),
+            JobStatus::Completed | JobStatus::Failed if self.alike_open() => self.phase = Phase::Holding(now, None),
             JobStatus::Completed | JobStatus::Failed => self.ended(job),
-            _ if self.cancel_requested => self.start_delete(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now),
+            _ if self.cancel_requested => self.delete_or_hold(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now),
             _ => {
                 if elapsed >= expected {
                     self.overdue_polls += 1;
@@ -401,9 +408,26 @@ impl JobRun {
         if self.options.cancel_on_timeout {
             err.message = format!("gave up waiting for job {} after {} ms{why}", err.job_id.as_deref().unwrap_or("?"), now.since(self.started_at));
             self.deadline = None; // the delete gets its own retries, not the expired deadline
-            self.start_delete(err, now);
+            self.delete_or_hold(err, now);
         } else {
             self.finish(Err(err));
+        }
+    }
+
+    /// As [`JobRun::start_delete`], unless the job was adopted from the list while an identical
+    /// create of the client is still open: it may be that create's own, and deleting it would
+    /// delete another call's job. Then the delete is held (rule 7) until that create has its
+    /// answer: if the answer names this job, the run gives it up and looks for its own (to delete
+    /// that one); if not, the job is deleted.
+    fn delete_or_hold(&mut self, final_error: Error, now: Millis) {
+        if self.alike_open() {
+            // A poll abandoned in flight keeps its ids (as in `start_delete`).
+            if let Phase::Polling(call) = &self.phase {
+                self.next_id = self.next_id.max(call.next_id());
+            }
+            self.phase = Phase::Holding(now, Some(final_error));
+        } else {
+            self.start_delete(final_error, now);
         }
     }
 
@@ -465,9 +489,9 @@ impl JobRun {
         self.cancel_requested = true;
         match &mut self.phase {
             Phase::Creating(c) => c.cancel(),
-            Phase::Sleeping(_) | Phase::Polling(_) => self.start_delete(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now),
-            // The job has ended: the hold ends with it at the next `poll` (rule 7).
-            Phase::Holding(_) | Phase::Deleting(..) | Phase::Done => {}
+            Phase::Sleeping(_) | Phase::Polling(_) => self.delete_or_hold(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now),
+            // An ended job's hold ends at the next `poll`; a held delete goes on being held (rule 7).
+            Phase::Holding(..) | Phase::Deleting(..) | Phase::Done => {}
         }
     }
 
@@ -600,6 +624,60 @@ mod tests {
         assert_eq!((ids.len(), fake.jobs.len()), (3, 3), "a job each, none made twice: {events:?}");
         let gave_up = events.iter().filter(|e| matches!(e, Event::Warning { message } if message.contains("looks for its own job again"))).count();
         assert!(gave_up >= 1, "{events:?}");
+    }
+
+    #[test]
+    fn a_cancelled_run_holds_the_delete_of_a_job_it_adopted_while_an_identical_create_is_out() {
+        // A's create got a 502 (no job); B's answer was lost (job_0 made). A adopts job_0 from the
+        // list, then is cancelled while job_0 is pending: job_0 may be B's, so A holds the delete.
+        // B's create, sent again under its key, names job_0: A gives it up, finds no job of its
+        // own, and ends cancelled; job_0 is not deleted (it used to be, under B).
+        use crate::machine::Machine;
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let claims = crate::claims::Claims::new();
+        let mut a = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("same"), &IdempotencyKey::from_entropy(&[1; 16]).unwrap(), WaitOptions::default(), 1, Millis(0)).unwrap().sharing(&claims);
+        let mut b = Create::new(&config, &key, CreateVideoRequest::text("same"), &IdempotencyKey::from_entropy(&[2; 16]).unwrap(), RetryPolicy::default(), 2, None, 0).unwrap().sharing(&claims);
+        let mut fake = Fake::new();
+        fake.create_faults = ["502", "drop"].into();
+        let mut warnings = Vec::new();
+        // Polls `m` until it sends, and has the fake answer; `false` once it is done.
+        let send = |m: &mut dyn Machine, fake: &mut Fake, warnings: &mut Vec<String>| -> bool {
+            for _ in 0..100 {
+                match m.poll(Millis(fake.now)) {
+                    Output::Send { id, request, .. } => {
+                        match fake.answer(&request) {
+                            Some(r) => m.handle_response(id, r, Millis(fake.now)),
+                            None => m.handle_transport_error(id, TransportKind::Other, "reset", Millis(fake.now)),
+                        }
+                        return true;
+                    }
+                    Output::Event(Event::Warning { message }) => warnings.push(message),
+                    Output::Event(_) => {}
+                    Output::WaitUntil(t) => fake.now = fake.now.max(t.0),
+                    Output::Pending | Output::Done => return false,
+                }
+            }
+            false
+        };
+        assert!(send(&mut a, &mut fake, &mut warnings), "a's create: 502");
+        assert!(send(&mut b, &mut fake, &mut warnings), "b's create: made, answer lost");
+        assert!(send(&mut a, &mut fake, &mut warnings), "a lists, adopts job_0");
+        for _ in 0..10 {
+            if matches!(a.poll(Millis(fake.now)), Output::WaitUntil(_)) {
+                break; // its first poll is due later
+            }
+        }
+        assert_eq!(a.job_id(), Some("job_0"));
+        a.cancel(Millis(fake.now));
+        assert!(matches!(a.poll(Millis(fake.now)), Output::WaitUntil(_)), "the delete is held while b is out");
+        while send(&mut b, &mut fake, &mut warnings) {} // b lists (job_0 is taken), sends again: job_0 is its own
+        assert_eq!(b.take_result().unwrap().id, "job_0");
+        while send(&mut a, &mut fake, &mut warnings) {} // a gives job_0 up, lists: none of its own
+        let e = a.take_result().unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Cancelled, "{e}");
+        assert!(fake.jobs.iter().all(|j| !j.deleted), "b's job was not deleted");
+        assert!(warnings.iter().any(|w| w.contains("gave job job_0 up")), "{warnings:?}");
     }
 
     /// The next output that is not an event.
