@@ -195,3 +195,17 @@ def test_clients_on_one_key_share_its_rate_limiter() -> None:
     other_key.close()
     other_budget.close()
     asyncio.run(b.aclose())
+
+
+def test_the_shared_rate_limiters_are_bounded() -> None:
+    # A server with its customers' keys: only the newest keys' limiters are kept.
+    from usvideo import _base
+
+    for i in range(200):
+        usvideo.Client(api_key=f"sd_bounded_key_{i:04}", base_url="http://127.0.0.1:9/v1").close()
+    assert len(_base._LIMITERS) <= _base._LIMITERS_KEPT
+    a = usvideo.Client(api_key="sd_bounded_key_x", base_url="http://127.0.0.1:9/v1", requests_per_minute=0)
+    b = usvideo.Client(api_key="sd_bounded_key_x", base_url="http://127.0.0.1:9/v1", requests_per_minute=0)
+    assert a._limiter is not b._limiter, "no budget: nothing to share"
+    a.close()
+    b.close()

@@ -994,6 +994,28 @@ test("in a browser's worker (no window, no document) an sd_ key is refused too; 
   }
 });
 
+test("one signal shared by many calls at once: no listener-leak warning, and an abort still stops them all", async () => {
+  const { client } = await fresh(5_000, { requestsPerMinute: 0 });
+  /** @type {string[]} */
+  const warnings = [];
+  const onWarning = (/** @type {Error} */ w) => void warnings.push(w.name);
+  process.on("warning", onWarning);
+  try {
+    const app = new AbortController();
+    const job = await client.videos.create(text);
+    await Promise.all(Array.from({ length: 30 }, () => client.videos.retrieve(job.id, { signal: app.signal })));
+    const waits = Array.from({ length: 30 }, () => client.videos.wait(job.id, { signal: app.signal, poll: { first_poll_ms: 60_000 } }));
+    await new Promise((r) => setTimeout(r, 50));
+    app.abort();
+    const ended = await Promise.allSettled(waits);
+    assert.ok(ended.every((r) => r.status === "rejected" && r.reason instanceof usv.AbortError));
+    await new Promise((r) => setImmediate(r)); // warnings are emitted on a later tick
+    assert.deepEqual(warnings.filter((w) => w === "MaxListenersExceededWarning"), []);
+  } finally {
+    process.off("warning", onWarning);
+  }
+});
+
 test("a panic in the module becomes InternalError and the module is reset", async () => {
   const { client } = await fresh();
   const before = await client.account.retrieve();
@@ -1005,6 +1027,15 @@ test("a panic in the module becomes InternalError and the module is reset", asyn
   assert.throws(() => _debugPanic(), usv.InternalError);
   assert.throws(() => _debugPanic(), usv.InternalError);
   assert.equal((await client.videos.create(text)).status, "pending");
+  // A run under way when the module is reset ends naming the job it made (which goes on, charged).
+  /** @type {string | undefined} */
+  let made;
+  const onEvent = (/** @type {import("usvideo").Event} */ e) => {
+    if (e.type !== "created") return;
+    made = e.job.id;
+    setTimeout(() => assert.throws(() => _debugPanic(), usv.InternalError), 0);
+  };
+  await assert.rejects(client.videos.createAndWait({ ...text, duration: 1 }, { poll: { ...FAST_POLL, first_poll_ms: 500 }, onEvent }), (e) => e instanceof usv.InternalError && e.jobId === made && /goes on/.test(e.message));
 });
 
 test("a sloppy argument is a ValidationError naming it, saying what it got (a Promise, a job), never a TypeError", async () => {

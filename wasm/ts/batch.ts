@@ -2,7 +2,7 @@
 // (with the batch module) the first time a batch is made, so apps that never make one never load it.
 
 import type * as wb from "./gen/usvideo_batch.js";
-import { abortError, batchGeneration, Callbacks, g, now, P, sleep, type Ctx, type Out } from "./driver.js";
+import { abortError, batchGeneration, Callbacks, g, now, onAbort, P, sleep, type Ctx, type Out } from "./driver.js";
 import { errorFromRecord, type USVideoError } from "./errors.js";
 import type { BatchEvent, BatchItem, BatchOptions, BatchProgress, BatchSummary, CompletedJob, ErrorRecord, Job } from "./types.js";
 
@@ -53,6 +53,8 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
   readonly #callbacks = new Callbacks(() => this.#rouse());
   /** The signal's reason once it aborted the batch. */
   #aborted?: unknown;
+  /** Stops listening to the signal (set once listening). */
+  #unlisten: () => void = () => {};
   readonly #onAbort = (): void => {
     this.#aborted = this.#o.signal?.reason;
     void this.cancel().catch(() => {});
@@ -67,7 +69,7 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
     this.#o = o;
     this.estimatedCents = g(() => this.#m.estimatedCents, this.#gen, true);
     if (o.signal?.aborted) this.#onAbort();
-    else o.signal?.addEventListener("abort", this.#onAbort, { once: true });
+    else this.#unlisten = onAbort(o.signal, this.#onAbort);
   }
 
   [Symbol.asyncIterator](): this {
@@ -81,12 +83,12 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
     const p = this.#serial(() => this.#pump(true)).then(() => this.#take());
     if (!signal) return p;
     return new Promise((resolve, reject) => {
-      const onAbort = () => {
+      const stop = () => {
         reject(abortError(signal));
         p.catch(() => {});
       };
-      signal.addEventListener("abort", onAbort, { once: true });
-      p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+      const off = onAbort(signal, stop);
+      p.then(resolve, reject).finally(off);
     });
   }
 
@@ -207,7 +209,7 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
         }
         await this.#callbacks.settled(); // a late rejection is still the batch's to report
         this.#end = end;
-        o.signal?.removeEventListener("abort", this.#onAbort);
+        this.#unlisten();
         if (gen === batchGeneration) m.free();
       }
     }

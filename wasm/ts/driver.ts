@@ -9,7 +9,7 @@ import * as w from "./gen/usvideo_wasm.js";
 import type * as wb from "./gen/usvideo_batch.js";
 import { AbortError, InternalError, UsageError, ValidationError, errorFromRecord } from "./errors.js";
 import { BATCH_NAMES, JS_NAMES, known, refuse, REQUEST } from "./options.js";
-import type { BatchOptions, ErrorRecord, Event, Job, JobPage, ListParams, Progress, RequestOptions } from "./types.js";
+import type { BatchOptions, ErrorRecord, Event, FetchLike, Job, JobPage, ListParams, Progress, RequestOptions } from "./types.js";
 
 // ------------------------------------------------------------------------------------------------
 // The WebAssembly boundary: the panic guard
@@ -50,23 +50,29 @@ export function g<T>(f: () => T, gen?: number, batch = false): T {
   }
 }
 
-/** The rate limiters of this module instance, by base URL, key digest and budget. */
+/** The rate limiters of this module instance, by base URL, key digest and budget, the least
+ * recently asked for first. */
 const limiters = new Map<string, [number, w.Limiter]>();
+/** How many keys' limiters are kept: a server with its customers' keys must not grow for ever. */
+const LIMITERS_KEPT = 64;
 
 /**
  * The rate limiter of a key: one per base URL, key and budget, shared by every client made with
  * them (the service counts a key's requests, not a client's: two clients on one key, or a server
- * that makes a client per request, would each spend the whole budget). Kept for the module
- * instance's life (a limiter is a few bytes; a key's window must outlive a short-lived client).
- * Keyed by a digest: the key itself is kept by the module's client only.
+ * that makes a client per request, would each spend the whole budget). The newest
+ * `LIMITERS_KEPT` keys' are kept past their clients (a key's window must outlive a short-lived
+ * client); a client keeps its own limiter however many keys came after. With no budget (0)
+ * there is nothing to share. Keyed by a digest: the key itself is kept by the module's client only.
  */
 export function sharedLimiter(base: string, key: string | undefined, rpm: number): w.Limiter {
+  if (rpm === 0) return new w.Limiter(0);
   const id = `${base}\n${digest(key ?? "")}\n${rpm}`;
   const had = limiters.get(id);
-  if (had?.[0] === generation) return had[1];
-  const made = new w.Limiter(rpm);
-  limiters.set(id, [generation, made]);
-  return made;
+  limiters.delete(id); // set again below: the most recently asked for last
+  const kept = had?.[0] === generation ? had : ([generation, new w.Limiter(rpm)] as [number, w.Limiter]);
+  limiters.set(id, kept);
+  if (limiters.size > LIMITERS_KEPT) limiters.delete(limiters.keys().next().value as string);
+  return kept[1];
 }
 
 /** 64 bits to tell keys apart by (FNV-1a, two lanes with different primes), not to hide them. */
@@ -176,17 +182,39 @@ export function abortError(signal?: AbortSignal, job?: { job_id?: string; job_st
   return new AbortError(why ? `the call was aborted (${why})` : "the call was aborted", { kind: "cancelled", code: "cancelled", ...job }, reason === undefined ? undefined : { cause: reason });
 }
 
+/** The calls waiting on each signal's abort. */
+const fans = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `f` once `signal` aborts; returns what stops that. One listener per signal however many
+ * calls share it: Node warns past 10 listeners on one `EventTarget` ("possible memory leak", a
+ * false alarm for an app-wide signal given to many calls at once, but noise in a server's log).
+ */
+export function onAbort(signal: AbortSignal | null | undefined, f: () => void): () => void {
+  if (!signal) return () => {};
+  let waiting = fans.get(signal);
+  if (!waiting) {
+    const calls = new Set<() => void>();
+    fans.set(signal, calls);
+    signal.addEventListener("abort", () => [...calls].forEach((c) => c()), { once: true });
+    waiting = calls;
+  }
+  const call = () => f(); // its own entry, even when one `f` is given twice
+  waiting.add(call);
+  return () => void waiting.delete(call);
+}
+
 /** Resolves after `ms`, or early when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const done = () => {
       clearTimeout(t);
-      signal?.removeEventListener("abort", done);
+      off();
       resolve();
     };
     const t = setTimeout(done, Math.min(MAX_TIMER, Math.max(0, ms))); // a longer sleep wakes early: callers re-check
-    signal?.addEventListener("abort", done);
+    const off = onAbort(signal, done);
   });
 }
 
@@ -295,7 +323,7 @@ export class Ctx {
     private readonly make: () => [w.Client, w.Limiter],
     /** Starts a `BatchRun` of the batch module with this client's base URL and key. */
     readonly makeBatch: (m: BatchModule, requests: string | undefined, snapshot: string | undefined, options: string, entropy: Uint8Array, now: number) => wb.BatchRun,
-    readonly fetcher: typeof globalThis.fetch,
+    readonly fetcher: FetchLike,
     readonly timeoutMs: number,
     readonly retry: { max_retries?: number },
     readonly rpm: number,
@@ -375,8 +403,7 @@ export class Ctx {
     };
     // No timer beyond setTimeout's range (~24.8 days): as good as no limit.
     let timer = limit > MAX_TIMER ? undefined : setTimeout(fire, limit);
-    const onAbort = () => ac.abort();
-    signal?.addEventListener("abort", onAbort);
+    const off = onAbort(signal, () => ac.abort());
     try {
       // Headers as a plain record: a `fetch` option that adds its own with
       // `{...init.headers, "X-Trace": "1"}` keeps ours (an array of pairs would spread to indices).
@@ -395,7 +422,7 @@ export class Ctx {
       return { kind: transportKind(e), message: describe(e) };
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+      off();
     }
   }
 
@@ -426,7 +453,7 @@ export class Ctx {
     const callbacks = stop && new Callbacks(() => stop.abort());
     const forward = (): void => stop?.abort();
     if (stop && signal?.aborted) stop.abort();
-    else if (stop) signal?.addEventListener("abort", forward, { once: true });
+    const unforward = stop && !signal?.aborted ? onAbort(signal, forward) : () => {};
     // The run's job as last seen (its events), for an abort's `jobId` and `jobStatus`: the job goes
     // on (or is deleted in the background), and the caller may not have its id yet.
     let seen: { job_id?: string; job_status?: string } | undefined;
@@ -501,9 +528,17 @@ export class Ctx {
             return result;
           }
         }
+      } catch (e) {
+        // The module was reset under this run (another call's internal error): its job, if it made
+        // one, goes on and is charged; the error names it, so the caller can wait for it instead
+        // of creating another.
+        if (e instanceof InternalError && seen?.job_id && !e.jobId) {
+          throw new InternalError(`${e.message}; job ${seen.job_id} (last seen ${seen.job_status}) goes on: wait for it by its id`, { kind: "internal", code: "internal", job_id: seen.job_id, job_status: seen.job_status });
+        }
+        throw e;
       } finally {
         if (gen === generation) m.free();
-        signal?.removeEventListener("abort", forward);
+        unforward();
       }
     };
     const done = loop();
@@ -515,8 +550,8 @@ export class Ctx {
         done.catch(() => {}); // the clean-up goes on; its outcome is not the caller's any more
       };
       if (trigger.aborted) return onStop();
-      trigger.addEventListener("abort", onStop, { once: true });
-      done.then(resolve, reject).finally(() => trigger.removeEventListener("abort", onStop));
+      const off = onAbort(trigger, onStop);
+      done.then(resolve, reject).finally(off);
     });
   }
 }

@@ -10,7 +10,7 @@ import { Ctx, g, J, sharedLimiter } from "./driver.js";
 import { UsageError, ValidationError } from "./errors.js";
 import { API_KEY, BATCH, CLIENT, CREATE, CREATE_AND_WAIT, checkNumber, known, POLL, text, WAIT } from "./options.js";
 import type {
-  Account, BatchOptions, ClientOptions, CompletedJob, CreateAndWaitOptions, CreatedApiKey, CreateOptions, CreateVideoParams, DeleteResult, Job, JobPage,
+  Account, BatchOptions, ClientOptions, CompletedJob, CreateAndWaitOptions, CreatedApiKey, CreateOptions, CreateVideoParams, DeleteResult, FetchLike, Job, JobPage,
   ListParams, PricingTable, RequestOptions, Resolution, WaitOptions,
 } from "./types.js";
 
@@ -242,7 +242,7 @@ export class USVideo {
     checkNumber("requestsPerMinute", rpm, isCount, "a whole number from 0 (no client-side limit) to 4294967295");
     const maxRetries = options.maxRetries ?? undefined;
     if (maxRetries !== undefined) checkNumber("maxRetries", maxRetries, isCount, "a whole number from 0 to 4294967295");
-    const f = options.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
+    const f: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
     const ua = `usvideo-js/${VERSION}`;
     let ctx: Ctx;
     try {

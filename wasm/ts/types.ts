@@ -141,14 +141,20 @@ export interface ClientOptions {
    * a minute), which this does not bound: a `signal`, or a wait's own `timeoutMs`, does. A
    * `ValidationError` on `timeoutMs` unless it is above 0. */
   timeoutMs?: number | null | undefined;
-  /** Replaces the global `fetch` (proxies, tests, custom agents). */
-  fetch?: typeof fetch | null | undefined;
+  /** Replaces the global `fetch` (proxies, tests, custom agents): any function that takes what
+   * the SDK passes (see {@link FetchLike}), the global `fetch` and its wrappers included. */
+  fetch?: FetchLike | null | undefined;
   /** The key's request budget per minute (default 60; 0 disables the client-side limiter).
    * Shared by every client of the same key, base URL and budget in the process. */
   requestsPerMinute?: number | null | undefined;
   /** Allow an `sd_` key in a browser (a page, or a browser's worker). Anyone who loads the page can read it: prefer a server-side proxy. */
   dangerouslyAllowBrowser?: boolean | null | undefined;
 }
+/** What the SDK calls a `fetch` option with: the URL as text, and an init of the method, the
+ * headers as a plain record, the body (JSON text, for a create) and the call's signal. Typed this
+ * narrowly so that any `fetch` fits: the global one (whatever extra members a runtime's types add
+ * to it, like Bun's `preconnect`), undici's, or a wrapper typed to exactly these arguments. */
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string | undefined; signal: AbortSignal }) => Promise<Response>;
 export interface RequestOptions { signal?: AbortSignal | null | undefined }
 export interface CreateOptions extends RequestOptions {
   /** Your own idempotency key (default: a fresh random one per call). */
