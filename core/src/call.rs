@@ -149,12 +149,7 @@ impl Call {
     /// may have made the key, and it is never sent again on a guess, nor may the caller take it
     /// for one to retry: a key nobody saw would stay valid.
     fn final_error(&self, mut err: Error) -> Error {
-        let ambiguous = match err.kind {
-            ErrorKind::Connection => err.transport != Some(TransportKind::Connect),
-            ErrorKind::Timeout | ErrorKind::InternalServer | ErrorKind::Upstream => true,
-            ErrorKind::ApiStatus => matches!(err.status, Some(408 | 503 | 504)),
-            _ => false,
-        };
+        let ambiguous = crate::retry::outcome_unknown(&err);
         if !matches!(self.endpoint, Endpoint::RetrieveVideo | Endpoint::DeleteVideo) {
             err = err.no_such_endpoint();
         }

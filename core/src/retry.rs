@@ -86,18 +86,36 @@ pub enum Decision {
     Fail,
 }
 
+/// Whether a request that failed with `err` may still have been carried out by the server: it
+/// was sent and no answer says it was refused (a dropped connection after sending, a timeout, a
+/// 500 or 502, a 408, 503 or 504). Such a create is reconciled or reported as of unknown outcome,
+/// never sent again on a guess. One rule for both ([`decide`] and the call's final error), so an
+/// ambiguous status cannot be added to one and missed in the other.
+pub(crate) fn outcome_unknown(err: &Error) -> bool {
+    match err.kind {
+        ErrorKind::Connection => err.transport != Some(TransportKind::Connect),
+        ErrorKind::Timeout | ErrorKind::InternalServer | ErrorKind::Upstream => true,
+        ErrorKind::ApiStatus => matches!(err.status, Some(408 | 503 | 504)),
+        _ => false,
+    }
+}
+
 /// What an attempt's failure means for `endpoint` (the table at the top of this file), before
 /// counting attempts and deadlines. `Some(true)`: retry; `Some(false)`: reconcile; `None`: fail.
 fn retry_class(endpoint: Endpoint, err: &Error) -> Option<bool> {
     let create = endpoint == Endpoint::CreateVideo;
-    let create_key = endpoint == Endpoint::CreateApiKey;
-    let ambiguous = |create: bool, create_key: bool| if create { Some(false) } else if create_key { None } else { Some(true) };
     match err.kind {
         ErrorKind::RateLimit => Some(true),
         ErrorKind::Connection if err.transport == Some(TransportKind::Connect) => Some(true),
-        ErrorKind::Connection | ErrorKind::Timeout => ambiguous(create, create_key),
-        ErrorKind::InternalServer | ErrorKind::Upstream => ambiguous(create, create_key),
-        ErrorKind::ApiStatus if matches!(err.status, Some(408 | 503 | 504)) => ambiguous(create, create_key),
+        _ if outcome_unknown(err) => {
+            if create {
+                Some(false)
+            } else if endpoint == Endpoint::CreateApiKey {
+                None
+            } else {
+                Some(true)
+            }
+        }
         // A 2xx create whose body could not be read: the job exists, its id was lost.
         ErrorKind::Decode if create && err.status.is_some_and(|s| (200..300).contains(&s)) => Some(false),
         // A create whose answer was too large to read: the server answered, so the job may exist.

@@ -13,7 +13,7 @@ use crate::convert::{self, PyHeaders};
 use crate::errors::{self, guard, py as core};
 use crate::functions::Config;
 use pyo3::prelude::*;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use usvideo_core::validate::{Issue, IssueCode};
 use usvideo_core::{ApiKey, Batch, BatchOptions, BatchSnapshot, Call, Create, CreateVideoRequest, HttpRequest, IdempotencyKey, JobRun, Millis, Output, RequestId, RetryPolicy, WaitOptions};
 
@@ -307,10 +307,11 @@ impl Machine {
 }
 
 /// The client-side limiter of one key's requests per rolling minute, shared by everything that
-/// uses the key; it also learns from a 429's `Retry-After`.
+/// uses the key; it also learns from a 429's `Retry-After`. An `Arc` because the core's table of
+/// shared limiters (`RateLimiter.shared`) hands the same one to every client on a key.
 #[pyclass(frozen, module = "usvideo._native")]
 pub(crate) struct RateLimiter {
-    inner: Mutex<usvideo_core::RateLimiter>,
+    inner: Arc<Mutex<usvideo_core::RateLimiter>>,
 }
 
 impl RateLimiter {
@@ -325,7 +326,21 @@ impl RateLimiter {
     #[new]
     #[pyo3(signature = (requests_per_minute=60))]
     fn new(requests_per_minute: u32) -> Self {
-        RateLimiter { inner: Mutex::new(usvideo_core::RateLimiter::new(requests_per_minute)) }
+        RateLimiter { inner: Arc::new(Mutex::new(usvideo_core::RateLimiter::new(requests_per_minute))) }
+    }
+
+    /// The limiter of a key: one per base URL, key and budget in the process (the core's
+    /// `ratelimit::shared`: the newest 64 keys' kept, keyed by a hash of the key, nothing shared
+    /// with a budget of 0).
+    #[staticmethod]
+    #[pyo3(signature = (base_url, key, requests_per_minute))]
+    fn shared(base_url: &str, key: Option<&str>, requests_per_minute: u32) -> PyResult<Self> {
+        guard(|| Ok(RateLimiter { inner: usvideo_core::ratelimit::shared(base_url, key, requests_per_minute) }))
+    }
+
+    /// Whether `other` is the same limiter (two clients on one key share one).
+    fn same_as(&self, other: &RateLimiter) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// Takes a slot for a request sent at `now_ms` (`None`), or says when to ask again (an instant in ms).

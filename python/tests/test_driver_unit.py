@@ -198,14 +198,21 @@ def test_clients_on_one_key_share_its_rate_limiter() -> None:
 
 
 def test_the_shared_rate_limiters_are_bounded() -> None:
-    # A server with its customers' keys: only the newest keys' limiters are kept.
-    from usvideo import _base
-
+    # A server with its customers' keys: only the newest keys' limiters are kept (the core's
+    # table, 64 keys). The first key's limiter, full, is the one a second client gets while it is
+    # kept; after 200 other keys a client on it gets a new, empty one.
+    base = "http://127.0.0.1:9/v1"
+    first = usvideo.Client(api_key="sd_bounded_key_first", base_url=base, requests_per_minute=1)
+    assert first._limiter.try_acquire(1_000) is None
+    again = usvideo.Client(api_key="sd_bounded_key_first", base_url=base, requests_per_minute=1)
+    assert again._limiter.same_as(first._limiter) and again._limiter.try_acquire(1_000) is not None
     for i in range(200):
-        usvideo.Client(api_key=f"sd_bounded_key_{i:04}", base_url="http://127.0.0.1:9/v1").close()
-    assert len(_base._LIMITERS) <= _base._LIMITERS_KEPT
-    a = usvideo.Client(api_key="sd_bounded_key_x", base_url="http://127.0.0.1:9/v1", requests_per_minute=0)
-    b = usvideo.Client(api_key="sd_bounded_key_x", base_url="http://127.0.0.1:9/v1", requests_per_minute=0)
-    assert a._limiter is not b._limiter, "no budget: nothing to share"
-    a.close()
-    b.close()
+        usvideo.Client(api_key=f"sd_bounded_key_{i:04}", base_url=base, requests_per_minute=1).close()
+    later = usvideo.Client(api_key="sd_bounded_key_first", base_url=base, requests_per_minute=1)
+    assert not later._limiter.same_as(first._limiter), "the oldest key's limiter was let go"
+    assert later._limiter.try_acquire(1_000) is None
+    a = usvideo.Client(api_key="sd_bounded_key_x", base_url=base, requests_per_minute=0)
+    b = usvideo.Client(api_key="sd_bounded_key_x", base_url=base, requests_per_minute=0)
+    assert not a._limiter.same_as(b._limiter), "no budget: nothing to share"
+    for c in (first, again, later, a, b):
+        c.close()

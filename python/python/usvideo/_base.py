@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
@@ -237,30 +236,16 @@ def request_timeout(client_timeout: float, timeout_ms: Optional[int]) -> float:
     return min(client_timeout, max(timeout_ms, 1) / 1000.0)
 
 
-# The rate limiters of the process, by base URL, key and budget, the least recently asked for
-# first (see ``shared_limiter``); the newest ``_LIMITERS_KEPT`` keys' are kept.
-_LIMITERS: Dict[Tuple[str, int, int], _native.RateLimiter] = {}
-_LIMITERS_LOCK = threading.Lock()
-_LIMITERS_KEPT = 64
-
-
 def shared_limiter(base_url: str, key: Optional[str], requests_per_minute: int) -> _native.RateLimiter:
     """The rate limiter of a key: one per base URL, key and budget in the process, shared by
     every client made with them, sync and async alike (the service counts a key's requests, not
     a client's: two clients on one key, or a server that makes a client per request, would each
-    spend the whole budget). The newest 64 keys' are kept past their clients (a key's window must
-    outlive a short-lived client; a server with its customers' keys must not grow for ever); a
-    client keeps its own however many came after. With no budget (0) there is nothing to share.
-    Keyed by the key's ``hash`` (salted per process), not the key."""
-    if requests_per_minute == 0:
-        return _native.RateLimiter(0)
-    slot = (base_url, hash(key), requests_per_minute)
-    with _LIMITERS_LOCK:
-        limiter = _LIMITERS.pop(slot, None) or _native.RateLimiter(requests_per_minute)
-        _LIMITERS[slot] = limiter  # the most recently asked for last
-        if len(_LIMITERS) > _LIMITERS_KEPT:
-            del _LIMITERS[next(iter(_LIMITERS))]
-        return limiter
+    spend the whole budget). The table is the core's, the one the Rust, Kotlin and Swift clients
+    use: the newest 64 keys' are kept past their clients (a key's window must outlive a
+    short-lived client; a server with its customers' keys must not grow for ever); a client keeps
+    its own however many came after. With no budget (0) there is nothing to share. Keyed by a hash
+    of the key, never the key."""
+    return _native.RateLimiter.shared(base_url, key, requests_per_minute)
 
 
 class BaseClient:
