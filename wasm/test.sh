@@ -46,14 +46,19 @@ node_modules/.bin/tsc -p tsconfig.check.json
 # A user's file with no tsconfig at the oldest target the declarations need (README: ES2018).
 node_modules/.bin/tsc --strict --noEmit --target es2018 --module esnext --moduleResolution bundler --types node tests/consumer.ts
 node_modules/.bin/tsc --strict --exactOptionalPropertyTypes --noEmit --target es2018 --module esnext --moduleResolution bundler --types node tests/consumer.ts
+# A project with neither DOM nor Node types (tsconfig.bare.json: `lib: ["es2018"]`, `types: []`):
+# the declarations compile without them, and misspelt error names, kinds and statuses are caught.
+node_modules/.bin/tsc -p tsconfig.bare.json
 # The same with the oldest TypeScript the README names (5.0), in a scratch project of its own.
 ts50="$target_dir/ts50"
 mkdir -p "$ts50"
 [ -f "$ts50/package.json" ] || echo '{ "private": true }' > "$ts50/package.json"
 [ -x "$ts50/node_modules/.bin/tsc" ] || (cd "$ts50" && npm install --no-audit --no-fund typescript@5.0.4 @types/node@20 >/dev/null)
 ln -sfn "$here/pkg" "$ts50/node_modules/usvideo"
-cp tests/consumer.ts "$ts50/"
+cp tests/consumer.ts tests/consumer-bare.ts "$ts50/"
 (cd "$ts50" && node_modules/.bin/tsc --strict --noEmit --target es2018 --module esnext --moduleResolution bundler --types node consumer.ts)
+sed 's|tests/consumer-bare.ts|consumer-bare.ts|' tsconfig.bare.json > "$ts50/tsconfig.bare.json"
+(cd "$ts50" && node_modules/.bin/tsc -p tsconfig.bare.json)
 (cd "$root/examples/web" && node_modules/.bin/tsc -p tsconfig.json)
 
 step "node --test (vectors, client, batch, fault matrix against the emulator)"

@@ -1,18 +1,21 @@
 // The error classes the package throws, and how a record of the core becomes one.
 
-import type { ErrorRecord, ValidationIssue } from "./types.js";
+import type { ErrorKind, ErrorRecord, ReportedStatus, TransportKind, ValidationIssue } from "./types.js";
 
 // ------------------------------------------------------------------------------------------------
 // Errors
 // ------------------------------------------------------------------------------------------------
 
+/** The `name` of each of the SDK's error classes. */
+export type ErrorName = "USVideoError" | "ValidationError" | "APIStatusError" | "BadRequestError" | "AuthenticationError" | "InsufficientBalanceError" | "NotFoundError" | "ConflictError" | "RateLimitError" | "InternalServerError" | "UpstreamError" | "APIResponseError" | "APIConnectionError" | "APITimeoutError" | "JobFailedError" | "WaitTimeoutError" | "AbortError" | "UsageError" | "InternalError";
+
 /** Base class of every error the SDK throws on purpose. Messages never hold a key or a JWT. */
 export class USVideoError extends Error {
-  override name: string = "USVideoError";
+  override name: ErrorName = "USVideoError";
   /** The server's code (`insufficient_balance`, `concurrency_limit`, …) or the kind's name. */
   readonly code: string;
   /** The core's error kind (`rate_limit`, `not_found`, …). */
-  readonly kind: string;
+  readonly kind: ErrorKind;
   readonly status?: number;
   readonly field?: string;
   readonly requestId?: string;
@@ -21,10 +24,10 @@ export class USVideoError extends Error {
   /** The same in milliseconds. */
   readonly retryAfterMs?: number;
   readonly jobId?: string;
-  readonly jobStatus?: string;
+  readonly jobStatus?: ReportedStatus;
   /** What went wrong below HTTP, for connection errors: `connect`, `timeout`, `aborted`,
    * `body_too_large` or `other`. */
-  readonly transport?: string;
+  readonly transport?: TransportKind;
   /** Every violated rule (validation). */
   readonly issues: ValidationIssue[];
   /** Whether the same call could succeed later (429, 5xx, connection, timeout). */
@@ -50,46 +53,46 @@ export class USVideoError extends Error {
   }
   /** `JSON.stringify(error)` keeps the message (an `Error`'s own `message` is not enumerable), for
    * structured logs. Nothing here holds a key or a JWT. */
-  toJSON(): Omit<this, "toJSON" | "stack" | "cause"> & { name: string; message: string } {
+  toJSON(): Omit<this, "toJSON" | "stack" | "cause"> & { name: ErrorName; message: string } {
     return { ...this, name: this.name, message: this.message };
   }
 }
 /** Input refused before anything was sent; `issues` lists every violated rule, `field` is the first one's. */
-export class ValidationError extends USVideoError { override name = "ValidationError" }
+export class ValidationError extends USVideoError { override name: "ValidationError" = "ValidationError" }
 /** The service answered with a non-2xx status (this class for statuses without their own). */
-export class APIStatusError extends USVideoError { override name = "APIStatusError" }
+export class APIStatusError extends USVideoError { override name: "APIStatusError" | "BadRequestError" | "AuthenticationError" | "InsufficientBalanceError" | "NotFoundError" | "ConflictError" | "RateLimitError" | "InternalServerError" | "UpstreamError" = "APIStatusError" }
 /** 400. */
-export class BadRequestError extends APIStatusError { override name = "BadRequestError" }
+export class BadRequestError extends APIStatusError { override name: "BadRequestError" = "BadRequestError" }
 /** 401: missing, malformed or unknown key (or an API key where a JWT belongs). */
-export class AuthenticationError extends APIStatusError { override name = "AuthenticationError" }
+export class AuthenticationError extends APIStatusError { override name: "AuthenticationError" = "AuthenticationError" }
 /** 402: the balance does not cover the job; nothing was created or charged. */
-export class InsufficientBalanceError extends APIStatusError { override name = "InsufficientBalanceError" }
+export class InsufficientBalanceError extends APIStatusError { override name: "InsufficientBalanceError" = "InsufficientBalanceError" }
 /** 404. */
-export class NotFoundError extends APIStatusError { override name = "NotFoundError" }
+export class NotFoundError extends APIStatusError { override name: "NotFoundError" = "NotFoundError" }
 /** 409: for example deleting a processing job. */
-export class ConflictError extends APIStatusError { override name = "ConflictError" }
+export class ConflictError extends APIStatusError { override name: "ConflictError" = "ConflictError" }
 /** 429: too many requests or concurrent jobs; see `retryAfter`. */
-export class RateLimitError extends APIStatusError { override name = "RateLimitError" }
+export class RateLimitError extends APIStatusError { override name: "RateLimitError" = "RateLimitError" }
 /** 500. */
-export class InternalServerError extends APIStatusError { override name = "InternalServerError" }
+export class InternalServerError extends APIStatusError { override name: "InternalServerError" = "InternalServerError" }
 /** 502. */
-export class UpstreamError extends APIStatusError { override name = "UpstreamError" }
+export class UpstreamError extends APIStatusError { override name: "UpstreamError" = "UpstreamError" }
 /** A 2xx answer whose body is not what the endpoint returns. */
-export class APIResponseError extends USVideoError { override name = "APIResponseError" }
+export class APIResponseError extends USVideoError { override name: "APIResponseError" = "APIResponseError" }
 /** No answer: the connection was refused, reset or dropped. */
-export class APIConnectionError extends USVideoError { override name = "APIConnectionError" }
+export class APIConnectionError extends USVideoError { override name: "APIConnectionError" | "APITimeoutError" = "APIConnectionError" }
 /** No answer within the request timeout. */
-export class APITimeoutError extends APIConnectionError { override name = "APITimeoutError" }
+export class APITimeoutError extends APIConnectionError { override name: "APITimeoutError" = "APITimeoutError" }
 /** The job ended `failed` (its charge is refunded); `code` is the service's reason. */
-export class JobFailedError extends USVideoError { override name = "JobFailedError" }
+export class JobFailedError extends USVideoError { override name: "JobFailedError" = "JobFailedError" }
 /** The wait's deadline passed; the job goes on. */
-export class WaitTimeoutError extends USVideoError { override name = "WaitTimeoutError" }
+export class WaitTimeoutError extends USVideoError { override name: "WaitTimeoutError" = "WaitTimeoutError" }
 /** The call was aborted through its `signal`. */
-export class AbortError extends USVideoError { override name = "AbortError" }
+export class AbortError extends USVideoError { override name: "AbortError" = "AbortError" }
 /** The SDK was used wrongly. */
-export class UsageError extends USVideoError { override name = "UsageError" }
+export class UsageError extends USVideoError { override name: "UsageError" = "UsageError" }
 /** A bug inside the SDK's WebAssembly module (a caught panic; the module was reset). Please report it. */
-export class InternalError extends USVideoError { override name = "InternalError" }
+export class InternalError extends USVideoError { override name: "InternalError" = "InternalError" }
 
 /** The class for each of the core's `ErrorKind::class_name()`. */
 const classes: Record<string, typeof USVideoError> = {

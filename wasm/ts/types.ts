@@ -13,6 +13,41 @@ export type Mode = "text_to_video" | "image_to_video" | "reference";
 export type Resolution = "720p" | "1080p" | "2k";
 /** The statuses this SDK knows. A newer service may send others: they are passed through verbatim and never end a wait. */
 export type JobStatus = "pending" | "processing" | "completed" | "failed";
+/** A status as reported in progress and errors: one of {@link JobStatus} (offered by editors), or
+ * a newer service's own, passed through verbatim. */
+export type ReportedStatus = JobStatus | (string & {});
+/** The kind of an error (the core's `ErrorKind`, plus `internal` for a bug inside the module). */
+export type ErrorKind =
+  | "validation" | "bad_request" | "authentication" | "insufficient_balance" | "not_found" | "conflict" | "rate_limit"
+  | "internal_server" | "upstream" | "api_status" | "decode" | "connection" | "timeout" | "job_failed" | "wait_timeout"
+  | "cancelled" | "usage" | "internal";
+/** What went wrong below HTTP, for connection errors. */
+export type TransportKind = "connect" | "timeout" | "aborted" | "body_too_large" | "other";
+
+// The runtime's own `AbortSignal` and `Response` where its types declare them (DOM, Node, Deno,
+// Bun, workers), so a signal or a fetch of the runtime fits exactly; without such types (a
+// `lib: ["es2022"]` project without `@types/node`) the members the SDK uses, so that these
+// declarations still compile instead of needing DOM or Node types.
+interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+interface ResponseLike {
+  readonly status: number;
+  readonly headers: { get(name: string): string | null; forEach(f: (value: string, name: string) => void): void };
+  /** Read in chunks when present, else through `arrayBuffer()`. */
+  readonly body: {
+    getReader(): { read(): Promise<{ done: true; value?: undefined } | { done: false; value: Uint8Array }>; cancel(): Promise<void> };
+    cancel(): Promise<void>;
+  } | null;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+/** The runtime's `AbortSignal` (or, without DOM or Node types, the members the SDK uses). */
+export type Signal = typeof globalThis extends { AbortSignal: { prototype: infer S } } ? S : AbortSignalLike;
+/** The runtime's `Response` (or, without DOM or Node types, the members the SDK reads). */
+export type FetchResponse = typeof globalThis extends { Response: { prototype: infer R } } ? R : ResponseLike;
 
 interface CreateCommon {
   /** What the video shows (non-empty). */
@@ -89,14 +124,14 @@ export interface CreatedApiKey {
 }
 export interface Progress {
   job_id: string;
-  status: string;
+  status: ReportedStatus;
   /** 0–100 (estimated from elapsed time when the service reports none). */
   percent: number;
   elapsed_ms: number;
   expected_ms: number;
 }
 export interface ErrorRecord {
-  kind: string;
+  kind: ErrorKind;
   code: string;
   message: string;
   status?: number;
@@ -104,9 +139,9 @@ export interface ErrorRecord {
   request_id?: string;
   retry_after_ms?: number;
   job_id?: string;
-  job_status?: string;
+  job_status?: ReportedStatus;
   issues?: ValidationIssue[];
-  transport?: string;
+  transport?: TransportKind;
 }
 /** Everything a wait or create tells `onEvent` (internally tagged by `type`). */
 export type Event =
@@ -154,8 +189,8 @@ export interface ClientOptions {
  * headers as a plain record, the body (JSON text, for a create) and the call's signal. Typed this
  * narrowly so that any `fetch` fits: the global one (whatever extra members a runtime's types add
  * to it, like Bun's `preconnect`), undici's, or a wrapper typed to exactly these arguments. */
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string | undefined; signal: AbortSignal }) => Promise<Response>;
-export interface RequestOptions { signal?: AbortSignal | null | undefined }
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string | undefined; signal: Signal }) => Promise<FetchResponse>;
+export interface RequestOptions { signal?: Signal | null | undefined }
 export interface CreateOptions extends RequestOptions {
   /** Your own idempotency key (default: a fresh random one per call). */
   idempotencyKey?: string | null | undefined;
