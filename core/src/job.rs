@@ -284,7 +284,8 @@ impl JobRun {
         if self.cancel_requested {
             self.delete_or_hold(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now);
         } else {
-            self.phase = Phase::Sleeping(now.plus(self.options.poll.first_poll_ms));
+            let first = self.options.poll.first_delay_ms(self.last.as_ref());
+            self.phase = Phase::Sleeping(now.plus(first));
         }
     }
 
@@ -560,6 +561,29 @@ mod tests {
         let e = run.take_result().unwrap_err();
         assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, None), "{e}");
         assert!(e.message.contains("nothing was created or charged"), "{e}");
+    }
+
+    #[test]
+    fn a_faster_service_is_first_polled_within_half_the_jobs_expected_time() {
+        // Under a scale of 1/15 a 5 s 720p job is expected in 53 s / 15 ≈ 3.5 s: its first poll
+        // comes at half that, not at the 3 s default meant for jobs of a minute. At scale 1 the
+        // default stands.
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let body = serde_json::json!({"id": "job_1", "status": "pending", "mode": "text_to_video", "resolution": "720p", "duration": 5});
+        for (scale, first) in [(1.0 / 15.0, 1_766), (1.0, 3_000)] {
+            let mut options = WaitOptions::default();
+            options.poll.expected_scale = scale;
+            let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
+            let mut run = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("lake"), &idem, options, 1, Millis(1_000)).unwrap();
+            let Output::Send { id, .. } = run.poll(Millis(1_000)) else { panic!("no create") };
+            run.handle_response(id, HttpResponse::json(201, &body), Millis(1_000));
+            let until = std::iter::from_fn(|| Some(run.poll(Millis(1_000)))).take(10).find_map(|o| match o {
+                Output::WaitUntil(t) => Some(t),
+                _ => None,
+            });
+            assert_eq!(until, Some(Millis(1_000 + first)), "scale {scale}");
+        }
     }
 
     #[test]

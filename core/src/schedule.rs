@@ -21,7 +21,9 @@ use serde::Serialize;
 #[serde(default)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PollPolicy {
-    /// The first poll after submitting, in ms (default 3000), or after the wait starts (0).
+    /// The first poll after submitting, in ms (default 3000), or after the wait starts (0); never
+    /// later than half the job's expected time, so that a faster service (`expected_scale` below
+    /// 1) is first polled sooner too.
     pub first_poll_ms: u64,
     /// Shortest gap between polls, in ms (default 2000).
     pub min_interval_ms: u64,
@@ -76,6 +78,14 @@ impl PollPolicy {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
         let ms = ((expected_total_ms(resolution, duration) as f64) * scale).clamp(1.0, 86_400_000.0) as u64;
         ms
+    }
+
+    /// The gap between submitting `job` and its first poll: `first_poll_ms`, but at most half
+    /// its expected time (under a scale of 1/15 a 5 s 720p job is expected in ~3.5 s: polled at
+    /// ~1.8 s, not 3 s, the default meant for jobs of a minute).
+    #[must_use]
+    pub fn first_delay_ms(&self, job: Option<&Job>) -> u64 {
+        self.first_poll_ms.min(self.expected_ms(job) / 2)
     }
 
     /// The gap before the next poll, given the job as last seen, the time since it was submitted,

@@ -157,10 +157,13 @@ export interface ValidationIssue { field: string; code: string; message: string 
 
 /** The knobs of the poll schedule (wire names of the core's `PollPolicy`). */
 export interface PollPolicy {
+  /** The first poll after the create (default 3000), but never later than half the job's expected time. */
   first_poll_ms?: number | null | undefined;
+  /** Shortest gap between polls (default 2000). */
   min_interval_ms?: number | null | undefined;
+  /** Longest gap between polls (default 20 000). */
   max_interval_ms?: number | null | undefined;
-  /** Multiplies the model's expected generation time. */
+  /** Multiplies the model's expected generation time (e.g. 1/15 against an emulator at 15×: polls come sooner, the first one too). */
   expected_scale?: number | null | undefined;
 }
 
