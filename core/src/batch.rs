@@ -1121,7 +1121,7 @@ mod tests {
     #[test]
     fn spent_counts_completed_jobs_and_jobs_that_go_on_not_refunded_ones() {
         let job = |status: &str, cost: Option<u64>| {
-            let body = format!(r#"{{"id": "job_1", "status": "{status}", "estimated_cost_cents": 30, "cost_cents": {}}}"#, cost.map_or("null".to_owned(), |c| c.to_string()));
+            let body = format!(r#"{{"id": "job_1", "status": "{status}", "video_url": "https://cdn.example/v.mp4", "estimated_cost_cents": 30, "cost_cents": {}}}"#, cost.map_or("null".to_owned(), |c| c.to_string()));
             crate::response::parse_job(&HttpResponse::json(200, &body)).unwrap()
         };
         let item = |job: Option<Job>, kind: Option<ErrorKind>| ItemResult { index: 0, job, error: kind.map(|k| Error::new(k, "x")) };

@@ -261,7 +261,7 @@ impl FromJson for Job {
             fields(record(v, "a job")?, &JOB_FIELDS)?;
         let id = present(id, "id")?;
         let status = present(status, "status")?;
-        Ok(Job {
+        let job = Job {
             id: text_of("id", id)?,
             status: JobStatus::parse(status.as_str().ok_or_else(|| wrong("status", status, "a string"))?),
             prompt: match prompt {
@@ -280,7 +280,15 @@ impl FromJson for Job {
             error: loose_job_error(error),
             created_at: loose_text(created_at),
             progress: loose_uint(progress).and_then(|p| u8::try_from(p).ok()),
-        })
+        };
+        // A completed job carries its video (CONTRACT.md, "Job status"), and the bindings' types
+        // promise it (npm's `CompletedJob`): one without it is not a job to hand on as completed,
+        // to fail later in the caller's download. (Its `cost_cents`, also promised, is not
+        // required: the video is still the caller's.)
+        if job.status == JobStatus::Completed && job.video_url.is_none() {
+            return Err(json::Error::new(format!("job {} is completed but has no `video_url` (a string)", job.id)));
+        }
+        Ok(job)
     }
 }
 

@@ -238,9 +238,14 @@ fn job_by_the_rules(v: &Value) -> Option<usvideo_core::Job> {
         }
         _ => None,
     };
+    let status = JobStatus::parse(status);
+    // A completed job without its video is not read.
+    if status == JobStatus::Completed && text("video_url").is_none() {
+        return None;
+    }
     Some(Job {
         id: id.to_owned(),
-        status: JobStatus::parse(status),
+        status,
         prompt,
         mode: text("mode").as_deref().and_then(Mode::parse),
         resolution: text("resolution").as_deref().and_then(Resolution::parse),

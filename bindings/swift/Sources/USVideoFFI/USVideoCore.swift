@@ -2555,7 +2555,9 @@ public func FfiConverterTypeListParams_lower(_ value: ListParams) -> RustBuffer 
  */
 public struct PollPolicy: Equatable, Hashable {
     /**
-     * The first poll after submitting, in ms (default 3000), or after the wait starts (0).
+     * The first poll after submitting, in ms (default 3000), or after the wait starts (0); never
+     * later than half the job's expected time, so that a faster service (`expected_scale` below
+     * 1) is first polled sooner too.
      */
     public var firstPollMs: UInt64
     /**
@@ -2575,7 +2577,9 @@ public struct PollPolicy: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The first poll after submitting, in ms (default 3000), or after the wait starts (0).
+         * The first poll after submitting, in ms (default 3000), or after the wait starts (0); never
+         * later than half the job's expected time, so that a faster service (`expected_scale` below
+         * 1) is first polled sooner too.
          */firstPollMs: UInt64, 
         /**
          * Shortest gap between polls, in ms (default 2000).

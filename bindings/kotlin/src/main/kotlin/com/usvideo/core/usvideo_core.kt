@@ -2512,7 +2512,9 @@ public object FfiConverterTypeListParams: FfiConverterRustBuffer<ListParams> {
  */
 data class PollPolicy (
     /**
-     * The first poll after submitting, in ms (default 3000), or after the wait starts (0).
+     * The first poll after submitting, in ms (default 3000), or after the wait starts (0); never
+     * later than half the job's expected time, so that a faster service (`expected_scale` below
+     * 1) is first polled sooner too.
      */
     var `firstPollMs`: kotlin.ULong
     , 
