@@ -55,7 +55,9 @@ impl CoreClient {
             config = config.with_user_agent(ua);
         }
         let key = api_key.filter(|k| !k.is_empty()).map(ApiKey::new).transpose()?;
-        Ok(Arc::new(CoreClient { config, key, retry: retry.unwrap_or_default(), claims: usvideo_core::claims::Claims::new() }))
+        // The key's claims, shared by every client made with it in the process.
+        let claims = usvideo_core::claims::Claims::shared(config.base_url(), key.as_ref().map(ApiKey::expose));
+        Ok(Arc::new(CoreClient { config, key, retry: retry.unwrap_or_default(), claims }))
     }
 
     /// The base URL requests go to.

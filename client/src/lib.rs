@@ -208,6 +208,8 @@ impl ClientBuilder {
             retry.max_retries = n;
         }
         let limiter = usvideo_core::ratelimit::shared(config.base_url(), key.as_ref().map(ApiKey::expose), self.requests_per_minute.unwrap_or(60));
+        // The key's claims, shared by every client made with it in the process.
+        let claims = usvideo_core::claims::Claims::shared(config.base_url(), key.as_ref().map(ApiKey::expose));
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -218,7 +220,7 @@ impl ClientBuilder {
                 request_timeout: self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
                 epoch: Instant::now(),
                 seeds: AtomicU64::new(random_seed()),
-                claims: usvideo_core::claims::Claims::new(),
+                claims,
             }),
         })
     }

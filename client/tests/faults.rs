@@ -78,3 +78,22 @@ async fn a_slow_answer_times_out() {
     let e = client.account().retrieve().await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout);
 }
+
+#[tokio::test]
+async fn identical_creates_of_clients_of_one_key_whose_answers_were_lost_each_get_their_own_job() {
+    // A client per request: the key's clients share its claims, so a create whose answer was lost
+    // does not adopt the job another client's create made.
+    let (emu, first, creds) = setup(0.0).await;
+    let same = text_request("the same request");
+    let earlier = first.videos().create(&same).await.unwrap();
+    emu.add_fault(serde_json::json!({"method": "POST", "path": "/v1/videos", "drop": "after", "times": 3})).unwrap();
+    let creates = (0..6).map(|_| {
+        let client = usvideo::Client::builder().api_key(&creds.api_key).base_url(emu.api_base()).build().unwrap();
+        let same = same.clone();
+        async move { client.videos().create(&same).await.unwrap().id }
+    });
+    let mut ids: std::collections::BTreeSet<String> = futures::future::join_all(creates).await.into_iter().collect();
+    ids.insert(earlier.id);
+    assert_eq!(ids.len(), 7, "{ids:?}");
+    assert_eq!(ledger(&emu)["jobs_created"], 7);
+}

@@ -29,10 +29,11 @@
 //!    it may yet name, by its own answer, a job another run adopted, so such a run holds its
 //!    job's end while an alike create is open.
 //!
-//! Within one client only: identical creates of separate clients or processes whose answers were
-//! all lost can still adopt one job (the list cannot tell them apart). One value is shared by all
-//! the machines of one client (clones share it); no clock or thread is involved, and the lock is
-//! never held across a call out.
+//! Within one process: the clients of a key share its claims ([`Claims::shared`]); identical
+//! creates of separate processes whose answers were all lost can still adopt one job (the list
+//! cannot tell them apart). A batch keeps claims of its own. One value is shared by all the
+//! machines of the clients of a key (clones share it); no clock or thread is involved, and the
+//! lock is never held across a call out.
 
 use crate::model::CreateVideoRequest;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -78,11 +79,23 @@ pub(crate) enum Owned {
     AlsoHeld,
 }
 
+/// The process's claims, by base URL and key digest (see [`Claims::shared`]).
+static SHARED: crate::per_key::Table<(String, u64), Claims> = crate::per_key::Table::new();
+
 impl Claims {
-    /// Empty claims, for a new client.
+    /// Empty claims, for a client of its own (tests, a batch).
     #[must_use]
     pub fn new() -> Self {
         Claims::default()
+    }
+
+    /// The claims of a key: one per base URL and key in the process, shared by every client made
+    /// with them, so that identical creates of two clients (a server that makes a client per
+    /// request) whose answers were lost each reconcile to a job of their own. The newest
+    /// [`crate::per_key::KEPT`] keys' are kept past their clients ([`crate::per_key`]'s rules).
+    #[must_use]
+    pub fn shared(base_url: &str, key: Option<&str>) -> Self {
+        SHARED.get((base_url.to_owned(), crate::per_key::digest(key)), Claims::new)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -239,6 +252,16 @@ mod tests {
             assert!(b.try_take(&format!("job_x{i}")));
         }
         assert!(a.try_take("job_1"), "the oldest claim is let go");
+    }
+
+    #[test]
+    fn the_clients_of_a_key_share_its_claims() {
+        let a = Claims::shared("http://h/v1", Some("sd_claims_1"));
+        let b = Claims::shared("http://h/v1", Some("sd_claims_1"));
+        let (other_key, other_url) = (Claims::shared("http://h/v1", Some("sd_claims_2")), Claims::shared("http://g/v1", Some("sd_claims_1")));
+        assert!(a.try_take("job_1"));
+        assert!(!b.try_take("job_1"), "another client of the key sees it taken");
+        assert!(other_key.try_take("job_1") && other_url.try_take("job_1"), "another key's, another service's");
     }
 
     #[test]

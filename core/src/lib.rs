@@ -63,6 +63,7 @@ pub mod model;
 pub mod output;
 pub mod pages;
 pub mod pricing;
+pub mod per_key;
 pub mod ratelimit;
 pub mod readers;
 pub mod request;

@@ -11,8 +11,7 @@
 use crate::time::Millis;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 /// Requests per minute and concurrent jobs of a plan.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
@@ -121,40 +120,24 @@ impl RateLimiter {
     }
 }
 
-/// The process's shared limiters, by base URL, key digest and budget, the least recently asked
-/// for first (see [`shared`]).
-type Shared = Vec<(String, u64, u32, Arc<Mutex<RateLimiter>>)>;
-static SHARED: Mutex<Shared> = Mutex::new(Vec::new());
+/// The process's shared limiters, by base URL, key digest and budget (see [`shared`]).
+static SHARED: crate::per_key::Table<(String, u64, u32), Arc<Mutex<RateLimiter>>> = crate::per_key::Table::new();
 /// How many keys' limiters [`shared`] keeps: a server with its customers' keys must not grow for ever.
-pub const SHARED_KEPT: usize = 64;
+pub const SHARED_KEPT: usize = crate::per_key::KEPT;
 
 /// The rate limiter of a key: one per base URL, key and budget in the process, for the clients of
-/// a binding that keeps its limiter behind a lock (the Rust client, Kotlin, Swift). The service
-/// counts a key's requests, not a client's: two clients on one key, or a server that makes a
-/// client per request, would each spend the whole budget. The newest [`SHARED_KEPT`] keys' are
-/// kept past their clients (a key's window must outlive a short-lived client); a client keeps its
-/// own however many came after. With no budget (0) there is nothing to share. Keyed by a hash of
-/// the key, never the key. Global state, but no I/O, clock or thread: `now` is still passed to
-/// every call of the limiter.
+/// a binding that keeps its limiter behind a lock (the Rust client, Python, Kotlin, Swift). The
+/// service counts a key's requests, not a client's: two clients on one key, or a server that
+/// makes a client per request, would each spend the whole budget. The newest [`SHARED_KEPT`]
+/// keys' are kept past their clients ([`crate::per_key`]'s rules); with no budget (0) there is
+/// nothing to share. Keyed by a digest of the key, never the key.
 #[must_use]
 pub fn shared(base_url: &str, key: Option<&str>, requests_per_minute: u32) -> Arc<Mutex<RateLimiter>> {
+    let make = || Arc::new(Mutex::new(RateLimiter::new(requests_per_minute)));
     if requests_per_minute == 0 {
-        return Arc::new(Mutex::new(RateLimiter::new(0)));
+        return make();
     }
-    let mut h = DefaultHasher::new();
-    key.hash(&mut h);
-    let digest = h.finish();
-    let mut all = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
-    let entry = match all.iter().position(|(b, d, r, _)| b == base_url && *d == digest && *r == requests_per_minute) {
-        Some(at) => all.remove(at),
-        None => (base_url.to_owned(), digest, requests_per_minute, Arc::new(Mutex::new(RateLimiter::new(requests_per_minute)))),
-    };
-    let limiter = Arc::clone(&entry.3);
-    all.push(entry); // the most recently asked for last
-    if all.len() > SHARED_KEPT {
-        all.remove(0);
-    }
-    limiter
+    SHARED.get((base_url.to_owned(), crate::per_key::digest(key), requests_per_minute), make)
 }
 
 /// Counts jobs in flight against the account's concurrency limit.
@@ -209,7 +192,7 @@ mod tests {
         for i in 0..3 * SHARED_KEPT {
             let _ = shared("http://h/v1", Some(&format!("sd_many_{i}")), 1);
         }
-        assert!(SHARED.lock().unwrap().len() <= SHARED_KEPT);
+        assert!(SHARED.len() <= SHARED_KEPT);
         assert!(!Arc::ptr_eq(&shared("http://h/v1", None, 0), &shared("http://h/v1", None, 0)), "no budget: nothing shared");
     }
 

@@ -177,16 +177,19 @@ fn api_key(key: &str) -> PyResult<ApiKey> {
 #[pymethods]
 impl Config {
     #[new]
-    #[pyo3(signature = (base_url, user_agent=None))]
-    fn new(base_url: &str, user_agent: Option<&str>) -> PyResult<Self> {
+    #[pyo3(signature = (base_url, user_agent=None, api_key=None))]
+    fn new(base_url: &str, user_agent: Option<&str>, api_key: Option<&str>) -> PyResult<Self> {
         guard(|| {
             let c = ClientConfig::new(base_url).map_err(errors::issue)?;
+            // The key's claims, shared by every client made with it in the process (the key is
+            // read for its digest only, and not kept).
+            let claims = usvideo_core::claims::Claims::shared(c.base_url(), api_key);
             Ok(Config {
                 inner: match user_agent {
                     Some(ua) => c.with_user_agent(ua),
                     None => c,
                 },
-                claims: usvideo_core::claims::Claims::new(),
+                claims,
             })
         })
     }

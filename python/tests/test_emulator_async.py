@@ -95,6 +95,26 @@ async def test_identical_creates_whose_answers_were_lost_each_get_their_own_job(
     assert entry is not None and entry["jobs_created"] == 7
 
 
+async def test_identical_creates_of_clients_of_one_key_whose_answers_were_lost_each_get_their_own_job(emu: Emulator) -> None:
+    # A server that makes a client per request: the key's clients share its claims, so a lost
+    # answer's create does not adopt the job another client's create made.
+    acct = emu.account(5000)
+    same = dict(LAKE, duration=1)
+    async with aclient(emu, acct.api_key, requests_per_minute=0) as first:
+        earlier = await first.videos.create(**same)
+    emu.fault({"method": "POST", "path": "/v1/videos", "drop": "after", "times": 3})
+
+    async def one() -> usvideo.Job:
+        async with aclient(emu, acct.api_key, requests_per_minute=0) as c:
+            return await c.videos.create(**same)
+
+    jobs = await asyncio.gather(*(one() for _ in range(6)))
+    ids = {earlier.id, *(j.id for j in jobs)}
+    assert len(ids) == 7, ids
+    entry = ledger_entry(emu, acct.email)
+    assert entry is not None and entry["jobs_created"] == 7
+
+
 async def test_identical_create_and_waits_one_502_two_answers_lost_get_a_job_each(fast_emu: Emulator) -> None:
     # The 502 made no job: its call may adopt another's from the list, and gives it up when that
     # call's own create (sent again under its key) names it (core: JobRun rule 7).

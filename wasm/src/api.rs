@@ -138,7 +138,7 @@ pub fn page_step(offset: f64, before: &str, ids: &str, has_more: bool) -> String
 pub struct Client {
     config: ClientConfig,
     key: Option<ApiKey>,
-    /// Shared by this client's creates (`usvideo_core::claims`).
+    /// Shared by the creates of every client of the key (`usvideo_core::claims`).
     claims: Claims,
 }
 
@@ -155,7 +155,9 @@ impl Client {
             config = config.with_user_agent(ua);
         }
         let key = api_key.filter(|k| !k.is_empty()).map(ApiKey::new).transpose().map_err(|i| invalid(vec![i]))?;
-        Ok(Client { config, key, claims: Claims::new() })
+        // The key's claims, shared by every client made with it in this module (`Claims::shared`).
+        let claims = Claims::shared(config.base_url(), key.as_ref().map(ApiKey::expose));
+        Ok(Client { config, key, claims })
     }
 
     /// The base URL, without a trailing slash.

@@ -714,6 +714,19 @@ test("identical creates at once whose answers were lost each get their own job, 
   assert.equal(ledger.jobs_created, 7, "and 7 made, none lost");
 });
 
+test("identical creates of clients of one key whose answers were lost each get their own job (a client per request)", async () => {
+  const { acct, client } = await fresh(5_000, { requestsPerMinute: 0 });
+  const same = { ...text, duration: 1 };
+  const earlier = await client.videos.create(same);
+  await fault({ method: "POST", path: "/v1/videos", drop: "after", times: 3 });
+  // The key's clients share its claims: no create adopts the job another client's made.
+  const jobs = await Promise.all(Array.from({ length: 6 }, () => new USVideo({ apiKey: acct.api_key, baseURL: emu.api, requestsPerMinute: 0 }).videos.create(same)));
+  const ids = new Set([earlier.id, ...jobs.map((j) => j.id)]);
+  assert.equal(ids.size, 7, `7 creates, 7 jobs: ${[...ids].join(" ")}`);
+  const ledger = await emu.ledger(acct.email);
+  assert.equal(ledger.jobs_created, 7, "and 7 made, none lost");
+});
+
 test("identical createAndWait calls, two answers lost and one 502: a job each, none returned twice", async () => {
   const { acct, client } = await fresh(5_000, { requestsPerMinute: 0 });
   const same = { ...text, duration: 1 };

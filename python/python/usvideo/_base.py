@@ -265,7 +265,7 @@ class BaseClient:
         if self.__api_key is not None:
             _native.validate_api_key(self.__api_key)
         base = base_url or os.environ.get("USVIDEO_BASE_URL") or _native.DEFAULT_BASE_URL
-        self._config = _native.Config(base, USER_AGENT)
+        self._config = _native.Config(base, USER_AGENT, self.__api_key)
         check_count("max_retries", max_retries)
         check_count("requests_per_minute", requests_per_minute)
         if not _at_least(timeout, 0) or timeout == 0:

@@ -83,7 +83,9 @@ def _force_panic() -> None: ...
 
 @final
 class Config:
-    def __new__(cls, base_url: str, user_agent: Optional[str] = None) -> "Config": ...
+    def __new__(cls, base_url: str, user_agent: Optional[str] = None, api_key: Optional[str] = None) -> "Config":
+        """``api_key`` picks the key's claims (shared by every client of the key in the process);
+        it is read for its digest only."""
     @property
     def base_url(self) -> str: ...
     @property

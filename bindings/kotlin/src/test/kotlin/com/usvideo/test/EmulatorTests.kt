@@ -265,6 +265,17 @@ fun registerEmulatorTests() {
             eq(7, (frozen.ledger(email)["jobs_created"] as BigDecimal).toInt(), "jobs created")
         }
     }
+    test("emulator/identical_creates_of_clients_of_one_key_with_lost_answers_get_their_own_jobs") {
+        // A client per request: the key's clients share its claims.
+        val (key, _, email) = frozen.account(10_000)
+        val earlier = USVideo(apiKey = key, baseUrl = frozen.base, requestsPerMinute = 0).use { it.videos.create(text()) }
+        frozen.fault("method" to "POST", "path" to "/v1/videos", "drop" to "after", "times" to 3)
+        val jobs = coroutineScope {
+            (1..6).map { async { USVideo(apiKey = key, baseUrl = frozen.base, requestsPerMinute = 0).use { c -> c.videos.create(text()) } } }.map { it.await() }
+        }
+        eq(7, (jobs.map { it.id } + earlier.id).toSet().size, "7 creates, 7 jobs")
+        eq(7, (frozen.ledger(email)["jobs_created"] as BigDecimal).toInt(), "jobs created")
+    }
     test("emulator/create_dropped_before_sent_again") {
         val (key, _, email) = frozen.account(10_000)
         client(frozen, key).use { c ->
