@@ -1,5 +1,6 @@
-//! The jobs a client's creates have taken, shared by its create machines, so that identical
-//! requests made at once, whose answers were lost, each reconcile to a job of their own.
+//! The jobs the creates of a key have taken, shared by the create machines of its clients, so
+//! that identical requests made at once, whose answers were lost, each reconcile to a job of
+//! their own.
 //!
 //! Reconciliation ([`crate::create`]) adopts a listed job that matches the request. Two creates of
 //! the same request cannot tell their jobs apart by what the list shows: without this, every
@@ -7,11 +8,11 @@
 //! made would be charged and never returned.
 //!
 //! # Rules
-//! 1. Every job a create of the client gets (its answer, or reconciliation) is taken: no other
+//! 1. Every job a create on the key gets (its answer, or reconciliation) is taken: no other
 //!    create sharing these claims adopts it.
 //! 2. A create whose outcome is unknown reconciles only once no other create of a request the
 //!    list could confuse with its own (the same prompt, mode, resolution, duration and URLs; a
-//!    seed the service may not echo is left out) is in flight on the client (sent, with no answer
+//!    seed the service may not echo is left out) is in flight on the key (sent, with no answer
 //!    yet): that answer may name the very job the list would show. A list answered while such a
 //!    create went out is read again later. It waits for them at most [`MAX_WAIT_MS`], in case a
 //!    driver stopped driving one without dropping it; past its deadline it does not wait, and
@@ -27,7 +28,9 @@
 //!    with both, and the create's warning says so.
 //! 6. A create is *open* from its first send until it ends ([`Claims::alike_open`]): until then
 //!    it may yet name, by its own answer, a job another run adopted, so such a run holds its
-//!    job's end while an alike create is open.
+//!    job's end while an alike create is open. A run whose adopted job is taken back is open
+//!    again from that moment, not from its next poll: its create will look again, and may be
+//!    sent again under its key, while a run that adopted its job could otherwise end first.
 //!
 //! Within one process: the clients of a key share its claims ([`Claims::shared`]); identical
 //! creates of separate processes whose answers were all lost can still adopt one job (the list
@@ -49,7 +52,7 @@ pub const MAX_WAIT_MS: u64 = 130_000;
 /// How often a waiting create looks again, in ms.
 pub(crate) const RECHECK_MS: u64 = 50;
 
-/// The claims of one client (rules at the top). Cheap to clone: clones share one state.
+/// The claims of a key's clients (rules at the top). Cheap to clone: clones share one state.
 #[derive(Clone, Debug, Default)]
 pub struct Claims(Arc<Mutex<State>>);
 
@@ -152,7 +155,7 @@ impl Claims {
         self.state().in_flight.iter().any(|(t, r)| Some(*t) != ticket && alike(r, request))
     }
 
-    /// Takes job `id` for a create (rule 1): `false` when another create of the client already
+    /// Takes job `id` for a create (rule 1): `false` when another create on the key already
     /// has it (checked and taken under one lock: rule 3).
     pub fn try_take(&self, id: &str) -> bool {
         self.adopt(id, None)
@@ -169,9 +172,12 @@ impl Claims {
         true
     }
 
-    /// A create's own answer names job `id` (its idempotency key made it): taken, or taken back
-    /// from a run that adopted it (rule 5), or held by another create for good.
-    pub(crate) fn own(&self, id: &str) -> Owned {
+    /// A create of `request`'s own answer names job `id` (its idempotency key made it): taken,
+    /// or taken back from a run that adopted it (rule 5), or held by another create for good.
+    /// A run it is taken back from is open again at once (rule 6, under `request`, which the list
+    /// could not tell from the run's own): it will look for its job again, and may yet name by
+    /// its own answer a job another run adopted, which must not end before it is told.
+    pub(crate) fn own(&self, id: &str, request: &CreateVideoRequest) -> Owned {
         let mut s = self.state();
         match s.taken.iter_mut().find(|(t, _)| t == id).map(|(_, h)| h.take()) {
             None => {
@@ -180,6 +186,9 @@ impl Claims {
             }
             Some(Some(adopter)) => {
                 kept_push(&mut s.taken_back, adopter);
+                if !s.open.iter().any(|(h, _)| *h == adopter) {
+                    s.open.push((adopter, request.clone()));
+                }
                 Owned::TakenBack
             }
             Some(None) => Owned::AlsoHeld,
@@ -270,14 +279,18 @@ mod tests {
         let (run, other) = (c.holder(), c.holder());
         assert!(c.adopt("job_1", Some(run)));
         assert!(!c.given_up(run));
-        assert_eq!(c.own("job_1"), Owned::TakenBack);
+        let req = CreateVideoRequest::text("lake");
+        assert!(!c.alike_open(&req, other), "the run's create ended when it adopted");
+        assert_eq!(c.own("job_1", &req), Owned::TakenBack);
+        assert!(c.alike_open(&req, other), "taken back: open again at once, before its run is told");
+        c.close(run);
         assert!(c.given_up(run));
         assert!(!c.given_up(run), "told once");
-        assert_eq!(c.own("job_1"), Owned::AlsoHeld, "the owner's now");
-        assert_eq!(c.own("job_2"), Owned::Taken);
+        assert_eq!(c.own("job_1", &req), Owned::AlsoHeld, "the owner's now");
+        assert_eq!(c.own("job_2", &req), Owned::Taken);
         assert!(c.adopt("job_3", Some(run)));
         c.release(run);
-        assert_eq!(c.own("job_3"), Owned::AlsoHeld, "a run that ended keeps its job");
+        assert_eq!(c.own("job_3", &req), Owned::AlsoHeld, "a run that ended keeps its job");
         assert!(!c.given_up(run));
         let req = CreateVideoRequest::text("lake");
         c.open(other, &req);

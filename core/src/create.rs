@@ -297,9 +297,9 @@ impl Create {
                 Ok(job) => {
                     // Another create of the client may have adopted this job when this one's
                     // answer was late (the list could not tell them apart).
-                    let message = match self.claims.as_ref().map(|c| c.own(&job.id)) {
-                        Some(claims::Owned::TakenBack) => Some("another create of this client had taken it from the job list, and gives it up"),
-                        Some(claims::Owned::AlsoHeld) => Some("it is also held by another create of this client, which took it from the job list for its own"),
+                    let message = match self.claims.as_ref().map(|c| c.own(&job.id, &self.wanted)) {
+                        Some(claims::Owned::TakenBack) => Some("another create on this key had taken it from the job list, and gives it up"),
+                        Some(claims::Owned::AlsoHeld) => Some("it is also held by another create on this key, which took it from the job list for its own"),
                         _ => None,
                     };
                     if let Some(m) = message {

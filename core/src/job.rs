@@ -372,7 +372,7 @@ impl JobRun {
         self.last = None;
         self.overdue_polls = 0;
         self.events.push_back(Event::Warning {
-            message: format!("gave job {given_up} up: another create of this client names it as its own (identical requests' jobs look alike in the job list); this call looks for its own job again"),
+            message: format!("gave job {given_up} up: another create on this key names it as its own (identical requests' jobs look alike in the job list); this call looks for its own job again"),
         });
         create.look_again();
         if self.cancel_requested {
