@@ -82,33 +82,23 @@ async def test_error_classes(emu: Emulator) -> None:
             await c.account.retrieve()
 
 
-async def test_identical_creates_whose_answers_were_lost_each_get_their_own_job(emu: Emulator) -> None:
+@pytest.mark.parametrize("client_each", [False, True], ids=["one_client", "a_client_each"])
+async def test_identical_creates_whose_answers_were_lost_each_get_their_own_job(emu: Emulator, client_each: bool) -> None:
+    # `a_client_each`: a server that makes a client per request; the key's clients share its
+    # claims, so a lost answer's create does not adopt the job another client's create made.
     acct = emu.account(5000)
     same = dict(LAKE, duration=1)
     async with aclient(emu, acct.api_key, requests_per_minute=0) as c:
         earlier = await c.videos.create(**same)
         emu.fault({"method": "POST", "path": "/v1/videos", "drop": "after", "times": 3})
-        jobs = await asyncio.gather(*(c.videos.create(**same) for _ in range(6)))
-    ids = {earlier.id, *(j.id for j in jobs)}
-    assert len(ids) == 7, ids
-    entry = ledger_entry(emu, acct.email)
-    assert entry is not None and entry["jobs_created"] == 7
 
+        async def one() -> usvideo.Job:
+            if not client_each:
+                return await c.videos.create(**same)
+            async with aclient(emu, acct.api_key, requests_per_minute=0) as own:
+                return await own.videos.create(**same)
 
-async def test_identical_creates_of_clients_of_one_key_whose_answers_were_lost_each_get_their_own_job(emu: Emulator) -> None:
-    # A server that makes a client per request: the key's clients share its claims, so a lost
-    # answer's create does not adopt the job another client's create made.
-    acct = emu.account(5000)
-    same = dict(LAKE, duration=1)
-    async with aclient(emu, acct.api_key, requests_per_minute=0) as first:
-        earlier = await first.videos.create(**same)
-    emu.fault({"method": "POST", "path": "/v1/videos", "drop": "after", "times": 3})
-
-    async def one() -> usvideo.Job:
-        async with aclient(emu, acct.api_key, requests_per_minute=0) as c:
-            return await c.videos.create(**same)
-
-    jobs = await asyncio.gather(*(one() for _ in range(6)))
+        jobs = await asyncio.gather(*(one() for _ in range(6)))
     ids = {earlier.id, *(j.id for j in jobs)}
     assert len(ids) == 7, ids
     entry = ledger_entry(emu, acct.email)
