@@ -41,7 +41,7 @@ step "pytest"
 (cd "$ROOT/python/tests" && "$PY" -m pytest -q -p no:cacheprovider --rootdir "$ROOT/python" -c "$ROOT/python/pyproject.toml" "$ROOT/python/tests")
 
 step "mypy --strict"
-"$PY" -m mypy --strict --no-incremental python/python/usvideo examples/quickstart.py examples/batch.py
+"$PY" -m mypy --strict --no-incremental python/python/usvideo examples/quickstart.py examples/batch.py python/tests/typing_misuse.py
 
 step "examples/quickstart.py (against the emulator)"
 env -u USVIDEO_API_KEY -u USVIDEO_BASE_URL "$PY" examples/quickstart.py

@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     )
     from .types import (
         Account,
+        JobStatus,
+        Mode,
+        Resolution,
         BatchItem,
         BatchProgress,
         BatchSummary,
@@ -69,6 +72,9 @@ __all__ = [
     "AsyncClient",
     "BatchRun",
     "AsyncBatchRun",
+    "Mode",
+    "Resolution",
+    "JobStatus",
     "Job",
     "JobError",
     "JobPage",
@@ -114,7 +120,7 @@ _WHERE = {
 }
 _WHERE.update(
     dict.fromkeys(
-        ("Job", "JobError", "JobPage", "Account", "DeleteResult", "CreatedApiKey", "PricingTable", "Progress", "BatchItem", "BatchProgress", "BatchSummary"),
+        ("Mode", "Resolution", "JobStatus", "Job", "JobError", "JobPage", "Account", "DeleteResult", "CreatedApiKey", "PricingTable", "Progress", "BatchItem", "BatchProgress", "BatchSummary"),
         "types",
     )
 )

@@ -40,7 +40,7 @@ from ._base import (
     wait_options,
 )
 from ._secret import Secret
-from .types import Account, BatchItem, BatchProgress, BatchSummary, CreatedApiKey, DeleteResult, Job, JobPage, PricingTable
+from .types import Account, BatchItem, BatchProgress, BatchSummary, CreatedApiKey, DeleteResult, Job, JobPage, Mode, PricingTable, Resolution
 
 if TYPE_CHECKING:
     import os
@@ -265,8 +265,8 @@ class Videos:
     async def create(
         self,
         prompt: Optional[str] = None,
-        mode: Optional[str] = None,
-        resolution: Optional[str] = None,
+        mode: Optional[Mode] = None,
+        resolution: Optional[Resolution] = None,
         duration: Optional[int] = None,
         image_url: Optional[str] = None,
         reference_url: Optional[str] = None,
@@ -334,8 +334,8 @@ class Videos:
     async def create_and_wait(
         self,
         prompt: Optional[str] = None,
-        mode: Optional[str] = None,
-        resolution: Optional[str] = None,
+        mode: Optional[Mode] = None,
+        resolution: Optional[Resolution] = None,
         duration: Optional[int] = None,
         image_url: Optional[str] = None,
         reference_url: Optional[str] = None,

@@ -38,7 +38,7 @@ from ._base import (
     wait_options,
 )
 from ._secret import Secret
-from .types import Account, BatchItem, BatchProgress, BatchSummary, CreatedApiKey, DeleteResult, Job, JobPage, PricingTable
+from .types import Account, BatchItem, BatchProgress, BatchSummary, CreatedApiKey, DeleteResult, Job, JobPage, Mode, PricingTable, Resolution
 
 if TYPE_CHECKING:
     import os
@@ -258,8 +258,8 @@ class Videos:
     def create(
         self,
         prompt: Optional[str] = None,
-        mode: Optional[str] = None,
-        resolution: Optional[str] = None,
+        mode: Optional[Mode] = None,
+        resolution: Optional[Resolution] = None,
         duration: Optional[int] = None,
         image_url: Optional[str] = None,
         reference_url: Optional[str] = None,
@@ -326,8 +326,8 @@ class Videos:
     def create_and_wait(
         self,
         prompt: Optional[str] = None,
-        mode: Optional[str] = None,
-        resolution: Optional[str] = None,
+        mode: Optional[Mode] = None,
+        resolution: Optional[Resolution] = None,
         duration: Optional[int] = None,
         image_url: Optional[str] = None,
         reference_url: Optional[str] = None,

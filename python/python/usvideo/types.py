@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple, Type, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Dict, Literal, Mapping, Optional, Tuple, Type, TypeVar, cast
 
 if TYPE_CHECKING:
     from .errors import USVideoError
 
 __all__ = [
+    "Mode",
+    "Resolution",
+    "JobStatus",
     "Job",
     "JobError",
     "JobPage",
@@ -50,6 +53,15 @@ def _plain(obj: Any) -> Dict[str, Any]:
     return out
 
 
+#: How a video is generated (a type checker refuses ``mode="text2video"``; the core refuses it at run time).
+Mode = Literal["text_to_video", "image_to_video", "reference"]
+#: Output resolution (exact case: ``2k``, not ``2K``).
+Resolution = Literal["720p", "1080p", "2k"]
+#: The statuses this SDK knows. A newer service may send others: ``Job.status`` keeps them as they
+#: are (never terminal), so it is typed ``str``.
+JobStatus = Literal["pending", "processing", "completed", "failed"]
+
+
 @dataclass(frozen=True)
 class JobError:
     """Why a job failed, as the service reports it."""
@@ -69,8 +81,10 @@ class Job:
     id: str
     status: str
     prompt: Optional[str] = None
-    mode: Optional[str] = None
-    resolution: Optional[str] = None
+    #: A mode this SDK does not know is left out (``None``).
+    mode: Optional[Mode] = None
+    #: A resolution this SDK does not know is left out (``None``).
+    resolution: Optional[Resolution] = None
     duration: Optional[int] = None
     seed: Optional[int] = None
     image_url: Optional[str] = None

@@ -1,0 +1,18 @@
+"""Checked by mypy --strict (python/test.sh), never run: the misspellings below must be type
+errors, and each `type: ignore` must be needed (--strict warns of an unused one), so the
+package's literal types cannot quietly widen back to `str`."""
+
+from __future__ import annotations
+
+import usvideo
+
+
+def misuse(client: usvideo.Client, job: usvideo.Job) -> None:
+    client.videos.create(prompt="a lake", mode="text2video")  # type: ignore[arg-type]
+    client.videos.create(prompt="a lake", mode="text_to_video", resolution="2K")  # type: ignore[arg-type]
+    client.videos.create_and_wait(prompt="a lake", mode="reference", resolution="4k")  # type: ignore[arg-type]
+    mode: usvideo.Mode = "text_to_video"
+    resolution: usvideo.Resolution = "1080p"
+    client.videos.create(prompt="a lake", mode=mode, resolution=resolution)
+    if job.mode == "txt_to_video":  # type: ignore[comparison-overlap]
+        pass
