@@ -10,7 +10,7 @@
 //!    many came after; a key's value must outlive a short-lived client, so it is kept past its
 //!    clients.
 //! 3. Slots hold a digest of the key, never the key (FNV-1a: to tell keys apart, not to hide
-//!    them; a hash the module has anyway, where std's SipHash would add to the wasm).
+//!    them; a few instructions, where std's SipHash and its random keys would add to the wasm).
 //!
 //! Global state, but no I/O, clock or thread: times are still passed to every call of the values.
 
