@@ -178,6 +178,14 @@ struct Running {
     adopted: bool,
 }
 
+impl Running {
+    /// Whether the job was last seen ended: an adopted job whose end is held (see
+    /// [`Batch::observe`]); any other ended job makes its item done at once.
+    fn ended(&self) -> bool {
+        self.last.as_ref().is_some_and(|j| matches!(j.status, JobStatus::Completed | JobStatus::Failed))
+    }
+}
+
 #[derive(Debug)]
 enum ItemState {
     Queued,
@@ -576,6 +584,18 @@ impl Batch {
         }
         let wants_slot = |b: &Batch| b.slot_free(now);
 
+        // 1b. A held end (an adopted job seen ended while an identical item was still looking for
+        // its job) is let go once none is, from its last answer: nothing is polled for it, so a
+        // hold spends no requests, however short the poll interval.
+        let released = (0..self.items.len()).find(|&i| matches!(self.items.get(i).map(|it| &it.state), Some(ItemState::Running(r)) if r.ended()) && !self.alike_unresolved(i));
+        if let Some(i) = released
+            && let Some(ItemState::Running(Running { last: Some(job), .. })) = self.items.get(i).map(|it| &it.state)
+        {
+            let job = job.clone();
+            self.observe(i, job, now);
+            return None;
+        }
+
         // 2. A new create, when a job slot is free.
         if !self.cancel_requested && !self.order.is_empty() && self.in_flight_jobs() < self.options.limits.concurrent_jobs as usize {
             if now < self.server_full_until {
@@ -671,7 +691,8 @@ impl Batch {
             .items
             .iter()
             .filter_map(|i| match &i.state {
-                ItemState::Running(r) if !r.needs_get => Some(r),
+                // A held end needs no poll: it is let go when its alike items resolve (run_step).
+                ItemState::Running(r) if !r.needs_get && !r.ended() => Some(r),
                 _ => None,
             })
             .map(|r| {
@@ -814,16 +835,20 @@ impl Batch {
         r.last = Some(job.clone());
         if held {
             // Held: an identical item still looking for its job may yet name this one as its own
-            // (`revoke_adoption`), and an item yielded cannot be taken back. Observed again later.
+            // (`revoke_adoption`), and an item yielded cannot be taken back. Let go by `run_step`
+            // once no identical item is unresolved.
             return;
         }
         match job.status {
             JobStatus::Completed => {
-                let actual = now.since(r.submitted_at);
-                let model = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration()).max(1);
-                #[allow(clippy::cast_precision_loss)]
-                let ratio = actual as f64 / model as f64;
-                self.scale = kept_scale(0.7 * self.scale + 0.3 * ratio).unwrap_or(self.scale);
+                // An adopted job's time is not learned from: it ran from before its adoption.
+                if !r.adopted {
+                    let actual = now.since(r.submitted_at);
+                    let model = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration()).max(1);
+                    #[allow(clippy::cast_precision_loss)]
+                    let ratio = actual as f64 / model as f64;
+                    self.scale = kept_scale(0.7 * self.scale + 0.3 * ratio).unwrap_or(self.scale);
+                }
                 self.item_done(i, Some(job), None);
             }
             JobStatus::Failed => {
