@@ -182,7 +182,7 @@ impl Running {
     /// Whether the job was last seen ended: an adopted job whose end is held (see
     /// [`Batch::observe`]); any other ended job makes its item done at once.
     fn ended(&self) -> bool {
-        self.last.as_ref().is_some_and(|j| matches!(j.status, JobStatus::Completed | JobStatus::Failed))
+        self.last.as_ref().is_some_and(|j| j.status.is_terminal())
     }
 }
 
@@ -587,11 +587,11 @@ impl Batch {
         // 1b. A held end (an adopted job seen ended while an identical item was still looking for
         // its job) is let go once none is, from its last answer: nothing is polled for it, so a
         // hold spends no requests, however short the poll interval.
-        let released = (0..self.items.len()).find(|&i| matches!(self.items.get(i).map(|it| &it.state), Some(ItemState::Running(r)) if r.ended()) && !self.alike_unresolved(i));
-        if let Some(i) = released
-            && let Some(ItemState::Running(Running { last: Some(job), .. })) = self.items.get(i).map(|it| &it.state)
-        {
-            let job = job.clone();
+        let released = self.items.iter().enumerate().find_map(|(i, it)| match &it.state {
+            ItemState::Running(Running { last: Some(job), .. }) if job.status.is_terminal() && !self.alike_unresolved(i) => Some((i, job.clone())),
+            _ => None,
+        });
+        if let Some((i, job)) = released {
             self.observe(i, job, now);
             return None;
         }
@@ -820,7 +820,7 @@ impl Batch {
     fn observe(&mut self, i: usize, job: Job, now: Millis) {
         // Only an adopted job's end is weighed against the other items (a scan of them all).
         let adopted = matches!(self.items.get(i).map(|it| &it.state), Some(ItemState::Running(r)) if r.adopted);
-        let held = adopted && matches!(job.status, JobStatus::Completed | JobStatus::Failed) && self.alike_unresolved(i);
+        let held = adopted && job.status.is_terminal() && self.alike_unresolved(i);
         let Some(item) = self.items.get_mut(i) else { return };
         // Not its job (an answer to a get sent before the item gave that job up): ignored.
         let ItemState::Running(r) = &mut item.state else { return };
