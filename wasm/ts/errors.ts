@@ -6,8 +6,14 @@ import type { ErrorKind, ErrorRecord, ReportedStatus, TransportKind, ValidationI
 // Errors
 // ------------------------------------------------------------------------------------------------
 
+/** The `name` of `APIStatusError` and of its subclasses. */
+export type StatusErrorName =
+  | "APIStatusError" | "BadRequestError" | "AuthenticationError" | "InsufficientBalanceError" | "NotFoundError" | "ConflictError"
+  | "RateLimitError" | "InternalServerError" | "UpstreamError";
 /** The `name` of each of the SDK's error classes. */
-export type ErrorName = "USVideoError" | "ValidationError" | "APIStatusError" | "BadRequestError" | "AuthenticationError" | "InsufficientBalanceError" | "NotFoundError" | "ConflictError" | "RateLimitError" | "InternalServerError" | "UpstreamError" | "APIResponseError" | "APIConnectionError" | "APITimeoutError" | "JobFailedError" | "WaitTimeoutError" | "AbortError" | "UsageError" | "InternalError";
+export type ErrorName =
+  | "USVideoError" | "ValidationError" | StatusErrorName | "APIResponseError" | "APIConnectionError" | "APITimeoutError"
+  | "JobFailedError" | "WaitTimeoutError" | "AbortError" | "UsageError" | "InternalError";
 
 /** Base class of every error the SDK throws on purpose. Messages never hold a key or a JWT. */
 export class USVideoError extends Error {
@@ -58,41 +64,41 @@ export class USVideoError extends Error {
   }
 }
 /** Input refused before anything was sent; `issues` lists every violated rule, `field` is the first one's. */
-export class ValidationError extends USVideoError { override name: "ValidationError" = "ValidationError" }
+export class ValidationError extends USVideoError { override name = "ValidationError" as const }
 /** The service answered with a non-2xx status (this class for statuses without their own). */
-export class APIStatusError extends USVideoError { override name: "APIStatusError" | "BadRequestError" | "AuthenticationError" | "InsufficientBalanceError" | "NotFoundError" | "ConflictError" | "RateLimitError" | "InternalServerError" | "UpstreamError" = "APIStatusError" }
+export class APIStatusError extends USVideoError { override name: StatusErrorName = "APIStatusError" }
 /** 400. */
-export class BadRequestError extends APIStatusError { override name: "BadRequestError" = "BadRequestError" }
+export class BadRequestError extends APIStatusError { override name = "BadRequestError" as const }
 /** 401: missing, malformed or unknown key (or an API key where a JWT belongs). */
-export class AuthenticationError extends APIStatusError { override name: "AuthenticationError" = "AuthenticationError" }
+export class AuthenticationError extends APIStatusError { override name = "AuthenticationError" as const }
 /** 402: the balance does not cover the job; nothing was created or charged. */
-export class InsufficientBalanceError extends APIStatusError { override name: "InsufficientBalanceError" = "InsufficientBalanceError" }
+export class InsufficientBalanceError extends APIStatusError { override name = "InsufficientBalanceError" as const }
 /** 404. */
-export class NotFoundError extends APIStatusError { override name: "NotFoundError" = "NotFoundError" }
+export class NotFoundError extends APIStatusError { override name = "NotFoundError" as const }
 /** 409: for example deleting a processing job. */
-export class ConflictError extends APIStatusError { override name: "ConflictError" = "ConflictError" }
+export class ConflictError extends APIStatusError { override name = "ConflictError" as const }
 /** 429: too many requests or concurrent jobs; see `retryAfter`. */
-export class RateLimitError extends APIStatusError { override name: "RateLimitError" = "RateLimitError" }
+export class RateLimitError extends APIStatusError { override name = "RateLimitError" as const }
 /** 500. */
-export class InternalServerError extends APIStatusError { override name: "InternalServerError" = "InternalServerError" }
+export class InternalServerError extends APIStatusError { override name = "InternalServerError" as const }
 /** 502. */
-export class UpstreamError extends APIStatusError { override name: "UpstreamError" = "UpstreamError" }
+export class UpstreamError extends APIStatusError { override name = "UpstreamError" as const }
 /** A 2xx answer whose body is not what the endpoint returns. */
-export class APIResponseError extends USVideoError { override name: "APIResponseError" = "APIResponseError" }
+export class APIResponseError extends USVideoError { override name = "APIResponseError" as const }
 /** No answer: the connection was refused, reset or dropped. */
 export class APIConnectionError extends USVideoError { override name: "APIConnectionError" | "APITimeoutError" = "APIConnectionError" }
 /** No answer within the request timeout. */
-export class APITimeoutError extends APIConnectionError { override name: "APITimeoutError" = "APITimeoutError" }
+export class APITimeoutError extends APIConnectionError { override name = "APITimeoutError" as const }
 /** The job ended `failed` (its charge is refunded); `code` is the service's reason. */
-export class JobFailedError extends USVideoError { override name: "JobFailedError" = "JobFailedError" }
+export class JobFailedError extends USVideoError { override name = "JobFailedError" as const }
 /** The wait's deadline passed; the job goes on. */
-export class WaitTimeoutError extends USVideoError { override name: "WaitTimeoutError" = "WaitTimeoutError" }
+export class WaitTimeoutError extends USVideoError { override name = "WaitTimeoutError" as const }
 /** The call was aborted through its `signal`. */
-export class AbortError extends USVideoError { override name: "AbortError" = "AbortError" }
+export class AbortError extends USVideoError { override name = "AbortError" as const }
 /** The SDK was used wrongly. */
-export class UsageError extends USVideoError { override name: "UsageError" = "UsageError" }
+export class UsageError extends USVideoError { override name = "UsageError" as const }
 /** A bug inside the SDK's WebAssembly module (a caught panic; the module was reset). Please report it. */
-export class InternalError extends USVideoError { override name: "InternalError" = "InternalError" }
+export class InternalError extends USVideoError { override name = "InternalError" as const }
 
 /** The class for each of the core's `ErrorKind::class_name()`. */
 const classes: Record<string, typeof USVideoError> = {

@@ -23,7 +23,7 @@ export {
 } from "./errors.js";
 // A type here: the class is in a chunk of its own, loaded by `videos.batch()`.
 export type { Batch } from "./batch.js";
-export type { ErrorName } from "./errors.js";
+export type { ErrorName, StatusErrorName } from "./errors.js";
 // The hooks the entries use (`_setRandom`, `_setBatchLoader`) and the tests' `_debugPanic` are
 // imported from `driver.js` by file: the package's `exports` map does not reach that module.
 
