@@ -852,13 +852,7 @@ impl Batch {
                 self.item_done(i, Some(job), None);
             }
             JobStatus::Failed => {
-                let (code, message) = job.error.as_ref().map_or(("generation_failed".to_owned(), "the job failed".to_owned()), |e| (e.code.clone(), e.message.clone()));
-                let mut err = Error::new(ErrorKind::JobFailed, format!("job {} failed: {message}", job.id));
-                if !code.is_empty() {
-                    err.code = code;
-                }
-                err.job_id = Some(job.id.clone());
-                err.job_status = Some("failed".to_owned());
+                let err = Error::job_failed(&job);
                 self.item_done(i, Some(job), Some(err));
             }
             _ => {}
@@ -1199,6 +1193,46 @@ mod tests {
         assert_eq!(events.iter().filter(|e| matches!(e, Event::ItemDone(_))).count(), 40);
         let per_job = fake.sent.len() as f64 / 40.0;
         assert!(per_job < 8.0, "{per_job} requests per job");
+    }
+
+    #[test]
+    fn a_failed_job_ends_its_item_with_the_jobs_own_error_and_the_others_go_on() {
+        let (config, key, reqs) = setup(3);
+        let mut batch = Batch::new(&config, &key, reqs, &[5; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.failing_prompt = Some("clip 1");
+        let (_, done) = fake.drive(&mut batch, 10_000, None);
+        assert!(done);
+        let summary = batch.take_result().unwrap();
+        assert_eq!((summary.progress.completed, summary.progress.failed), (2, 1), "{:?}", summary.progress);
+        let failed = summary.results.iter().find(|r| r.index == 1).unwrap();
+        let e = failed.error.as_ref().unwrap();
+        assert_eq!((e.kind, e.code.as_str(), e.job_status.as_deref()), (ErrorKind::JobFailed, "content_policy", Some("failed")));
+        let id = failed.job.as_ref().map(|j| j.id.clone());
+        assert_eq!(e.job_id, id);
+        assert_eq!(e.message, format!("job {} failed: the prompt was refused", id.unwrap_or_default()));
+        assert_eq!(charged_cents(failed), None, "a failed job is refunded");
+        assert_eq!(fake.creates(), 3, "a failed job is not submitted again");
+    }
+
+    #[test]
+    fn a_job_deleted_by_someone_else_ends_its_item_naming_the_job() {
+        let (config, key, reqs) = setup(2);
+        let mut batch = Batch::new(&config, &key, reqs, &[6; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.drive(&mut batch, 10_000, Some(4));
+        let gone = fake.jobs.first_mut().unwrap();
+        gone.deleted = true; // a cancel elsewhere: the list no longer shows it, a get finds nothing
+        let id = gone.id.clone();
+        let (_, done) = fake.drive(&mut batch, 10_000, None);
+        assert!(done);
+        let summary = batch.take_result().unwrap();
+        let item = summary.results.iter().find(|r| r.job.as_ref().is_some_and(|j| j.id == id)).unwrap();
+        let e = item.error.as_ref().unwrap();
+        assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::NotFound, Some(id.as_str())));
+        assert!(e.message.contains(&format!("job {id} was deleted since it was last seen")), "{}", e.message);
+        assert_eq!(summary.progress.completed, 1, "the other item goes on: {:?}", summary.progress);
+        assert_eq!(fake.creates(), 2, "a deleted job is not made again");
     }
 
     #[test]

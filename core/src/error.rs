@@ -250,6 +250,21 @@ impl Error {
         e
     }
 
+    /// The error of a job that ended `failed` (one rule for a wait and a batch): the job's own
+    /// `error.code` and message where it sent them (`generation_failed` and "the job failed"
+    /// when it sent no `error`), the job's id and status.
+    #[must_use]
+    pub fn job_failed(job: &crate::model::Job) -> Self {
+        let (code, message) = job.error.as_ref().map_or(("generation_failed", "the job failed"), |e| (e.code.as_str(), e.message.as_str()));
+        let mut err = Error::new(ErrorKind::JobFailed, format!("job {} failed: {message}", job.id));
+        if !code.is_empty() {
+            code.clone_into(&mut err.code);
+        }
+        err.job_id = Some(job.id.clone());
+        err.job_status = Some(JobStatus::Failed.as_str().to_owned());
+        err
+    }
+
     /// A misuse of the SDK (never a panic).
     #[must_use]
     pub fn usage(detail: impl Into<String>) -> Self {

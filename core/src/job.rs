@@ -385,16 +385,7 @@ impl JobRun {
     fn ended(&mut self, job: Job) {
         match job.status {
             JobStatus::Completed => self.finish(Ok(job)),
-            _ => {
-                let (code, message) = job.error.as_ref().map_or(("generation_failed".to_owned(), "the job failed".to_owned()), |e| (e.code.clone(), e.message.clone()));
-                let mut err = Error::new(ErrorKind::JobFailed, format!("job {} failed: {message}", job.id));
-                if !code.is_empty() {
-                    err.code = code;
-                }
-                err.job_id = Some(job.id.clone());
-                err.job_status = Some("failed".to_owned());
-                self.finish(Err(err));
-            }
+            _ => self.finish(Err(Error::job_failed(&job))),
         }
     }
 

@@ -89,7 +89,7 @@ pub use model::{Account, CreateVideoRequest, CreatedApiKey, DeleteResult, Job, J
 pub use output::{Event, Output, Progress, RequestId};
 pub use pages::PageWalk;
 pub use pricing::{estimate_cost, PricingTable};
-pub use ratelimit::{JobGate, Limits, RateLimiter};
+pub use ratelimit::{Limits, RateLimiter};
 pub use request::{ClientConfig, Endpoint, IdempotencyKey, DEFAULT_BASE_URL};
 pub use retry::{RetryPolicy, Rng};
 pub use schedule::PollPolicy;

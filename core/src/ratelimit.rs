@@ -1,4 +1,5 @@
-//! The client-side rate limiter and the concurrency gate.
+//! The client-side rate limiter (a batch keeps to the account's concurrent jobs itself: its
+//! scheduler counts the jobs it has in flight).
 //!
 //! The service counts requests per key in a rolling 60-second window (*assumption*: the reference
 //! gives only "60 requests/min"). A token bucket would allow a burst of 60 and then one a second,
@@ -138,42 +139,6 @@ pub fn shared(base_url: &str, key: Option<&str>, requests_per_minute: u32) -> Ar
         return make();
     }
     SHARED.get((base_url.to_owned(), crate::per_key::digest(key), requests_per_minute), make)
-}
-
-/// Counts jobs in flight against the account's concurrency limit.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobGate {
-    limit: u32,
-    active: u32,
-}
-
-impl JobGate {
-    /// A gate for `limit` concurrent jobs.
-    #[must_use]
-    pub fn new(limit: u32) -> Self {
-        JobGate { limit, active: 0 }
-    }
-
-    /// Takes a slot if one is free.
-    pub fn try_enter(&mut self) -> bool {
-        if self.active < self.limit {
-            self.active += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    /// Frees a slot (a job finished, failed or was cancelled).
-    pub fn leave(&mut self) {
-        self.active = self.active.saturating_sub(1);
-    }
-
-    /// Jobs in flight.
-    #[must_use]
-    pub fn active(&self) -> u32 {
-        self.active
-    }
 }
 
 #[cfg(test)]

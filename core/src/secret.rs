@@ -194,4 +194,22 @@ mod tests {
         assert!(!t.contains("Secr3t") && !t.contains("xyzAB") && !t.contains("SIGNATURE"), "{t}");
         assert!(t.starts_with("you sent: Bearer sd_") && t.contains("\"} end"), "{t}");
     }
+
+    #[test]
+    fn a_request_or_a_new_key_shown_with_debug_hides_the_credential() {
+        use crate::request::ClientConfig;
+        let config = ClientConfig::new("https://api.example/v1").unwrap();
+        let key = ApiKey::new("sd_live_0123456789abcdef").unwrap();
+        let jwt = Jwt::new("eyJhbGciOi.eyJzdWIiOiJ1MSJ9.SIGNATURESECRET").unwrap();
+        let requests = [config.retrieve_account(&key), config.retrieve_video(&key, "job_1").unwrap(), config.create_api_key(&jwt, Some("ci")).unwrap()];
+        for r in &requests {
+            let shown = format!("{r:?}");
+            assert!(shown.to_ascii_lowercase().contains("authorization"), "{shown}");
+            assert!(!shown.contains("0123456789") && !shown.contains("SIGNATURE") && !shown.contains("eyJzdWIi"), "{shown}");
+        }
+        let body = r#"{"id": "key_1", "name": "ci", "key": "sd_live_fedcba9876543210", "created_at": "2026-01-01T00:00:00Z"}"#;
+        let created = crate::response::parse_created_api_key(&crate::http::HttpResponse::json(201, &body)).unwrap();
+        let shown = format!("{created:?}");
+        assert!(!shown.contains("fedcba98") && shown.contains("key_1"), "{shown}");
+    }
 }

@@ -40,6 +40,8 @@ pub(crate) struct Fake {
     pub(crate) failing_lists: u32,
     /// Jobs that finish within a second.
     pub(crate) quick_jobs: bool,
+    /// A job with this prompt ends `failed` (with `error.code` "content_policy") where others complete.
+    pub(crate) failing_prompt: Option<&'static str>,
     /// Jobs by idempotency key: a create sent again under its key gets its job back.
     keys: Vec<(String, usize)>,
     window: VecDeque<u64>,
@@ -47,7 +49,7 @@ pub(crate) struct Fake {
 
 impl Fake {
     pub(crate) fn new() -> Self {
-        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, create_faults: VecDeque::new(), failing_lists: 0, quick_jobs: false, keys: Vec::new(), window: VecDeque::new() }
+        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, create_faults: VecDeque::new(), failing_lists: 0, quick_jobs: false, failing_prompt: None, keys: Vec::new(), window: VecDeque::new() }
     }
 
     fn status(&self, j: &FakeJob) -> &'static str {
@@ -56,6 +58,8 @@ impl Fake {
             "pending"
         } else if age < j.pending_ms + j.processing_ms {
             "processing"
+        } else if self.failing_prompt == Some(j.prompt.as_str()) {
+            "failed"
         } else {
             "completed"
         }
@@ -67,12 +71,14 @@ impl Fake {
         if status == "completed" {
             v["cost_cents"] = json!(6 * j.duration);
             v["video_url"] = json!(format!("http://fake/{}.mp4", j.id));
+        } else if status == "failed" {
+            v["error"] = json!({"code": "content_policy", "message": "the prompt was refused"});
         }
         v
     }
 
     fn active(&self) -> usize {
-        self.jobs.iter().filter(|j| !j.deleted && self.status(j) != "completed").count()
+        self.jobs.iter().filter(|j| !j.deleted && matches!(self.status(j), "pending" | "processing")).count()
     }
 
     /// Answers a request at `self.now`; `None` means the connection dropped.
