@@ -515,16 +515,16 @@ mod tests {
 
     #[test]
     fn partial_options_are_the_defaults_with_their_fields_laid_over() {
-        let o: WaitOptions = crate::json::from_slice(br#"{"poll": {"first_poll_ms": 10}, "retry": {"max_retries": 1}, "timeout_ms": null}"#).unwrap();
+        let o: WaitOptions = serde_json::from_slice(br#"{"poll": {"first_poll_ms": 10}, "retry": {"max_retries": 1}, "timeout_ms": null}"#).unwrap();
         let mut want = WaitOptions { timeout_ms: None, ..WaitOptions::default() };
         want.poll.first_poll_ms = 10;
         want.retry.max_retries = 1;
         assert_eq!(o, want);
-        let all: WaitOptions = crate::json::from_slice(b"{}").unwrap();
+        let all: WaitOptions = serde_json::from_slice(b"{}").unwrap();
         assert_eq!(all, WaitOptions::default());
-        let batch: crate::BatchOptions = crate::json::from_slice(br#"{"limits": {"concurrent_jobs": 2}, "likely_from": 0.5}"#).unwrap();
+        let batch: crate::BatchOptions = serde_json::from_slice(br#"{"limits": {"concurrent_jobs": 2}, "likely_from": 0.5}"#).unwrap();
         assert_eq!((batch.limits.concurrent_jobs, batch.limits.requests_per_minute, batch.likely_from), (2, crate::Limits::STANDARD.requests_per_minute, 0.5));
-        assert!(crate::json::from_slice::<WaitOptions>(br#"{"retry": null}"#).is_err(), "null is not a policy");
+        assert!(serde_json::from_slice::<WaitOptions>(br#"{"retry": null}"#).is_err(), "null is not a policy");
     }
 
     #[test]

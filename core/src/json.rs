@@ -1,6 +1,5 @@
 //! The core's own JSON: a small parser into a [`Json`] tree that keeps every number as its text,
-//! a serde [`Deserializer`] over that tree (for the few types still read through serde: a batch
-//! snapshot), and a writer.
+//! and a writer.
 //!
 //! Why not serde_json: the core reads every body the service sends and every loose value a binding
 //! hands it, and in the npm package (WebAssembly) serde_json's parser and its per-type readers were
@@ -19,10 +18,10 @@
 //! - Object members keep their order; a repeated key keeps every occurrence ([`Json::get`] returns
 //!   the last, like serde_json's `Value`; a typed read reports a duplicate field).
 //! - A number is read as an integer only when its text is one (`5`, `-3`); `5.0` and `5e0` are not.
-//! - Errors never format a float (serde's own `Unexpected` display would link float formatting into
-//!   the wasm module for a message nobody reads).
+//! - No serde `Deserializer` reads this tree: the typed readers are written by hand, and a generic
+//!   one would be a second way to read every type (it was, until nothing but its own tests used it).
 
-use serde::de::{self, DeserializeOwned, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, Unexpected, VariantAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -68,47 +67,6 @@ impl Error {
     }
 }
 
-impl de::Error for Error {
-    fn custom<T: fmt::Display>(msg: T) -> Self {
-        Error(msg.to_string())
-    }
-    fn invalid_type(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        Error(format!("invalid type: {}, expected {exp}", describe(&unexp)))
-    }
-    fn invalid_value(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Self {
-        Error(format!("invalid value: {}, expected {exp}", describe(&unexp)))
-    }
-}
-
-/// serde's `Unexpected` in words, without its `Display` (which formats floats).
-fn describe(u: &Unexpected<'_>) -> String {
-    match u {
-        Unexpected::Bool(b) => format!("boolean `{b}`"),
-        Unexpected::Unsigned(n) => format!("integer `{n}`"),
-        Unexpected::Signed(n) => format!("integer `{n}`"),
-        Unexpected::Float(_) => "a number with a fraction".to_owned(),
-        Unexpected::Char(c) => format!("character `{c}`"),
-        Unexpected::Str(s) => {
-            // Quoted as JSON, not with `Debug` (which would link Rust's escaping tables for this).
-            let mut quoted = String::from("string ");
-            write_str(s, &mut quoted);
-            quoted
-        }
-        Unexpected::Bytes(_) => "bytes".to_owned(),
-        Unexpected::Unit => "null".to_owned(),
-        Unexpected::Option => "an optional value".to_owned(),
-        Unexpected::NewtypeStruct => "a newtype struct".to_owned(),
-        Unexpected::Seq => "an array".to_owned(),
-        Unexpected::Map => "an object".to_owned(),
-        Unexpected::Enum => "an enum".to_owned(),
-        Unexpected::UnitVariant => "a unit variant".to_owned(),
-        Unexpected::NewtypeVariant => "a newtype variant".to_owned(),
-        Unexpected::TupleVariant => "a tuple variant".to_owned(),
-        Unexpected::StructVariant => "a struct variant".to_owned(),
-        Unexpected::Other(s) => (*s).to_owned(),
-    }
-}
-
 /// Parses JSON text.
 ///
 /// # Errors
@@ -123,22 +81,6 @@ pub fn parse(bytes: &[u8]) -> Result<Json<'_>, Error> {
         return Err(p.fail("trailing characters"));
     }
     Ok(v)
-}
-
-/// Parses JSON text into a typed value.
-///
-/// # Errors
-/// When the text is not JSON or not a `T`.
-pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    T::deserialize(parse(bytes)?)
-}
-
-/// Reads a typed value from a [`Json`].
-///
-/// # Errors
-/// When the value is not a `T`.
-pub fn from_json<T: DeserializeOwned>(value: Json<'_>) -> Result<T, Error> {
-    T::deserialize(value)
 }
 
 struct Parser<'a> {
@@ -525,8 +467,8 @@ pub(crate) fn integer(t: &str) -> Option<u64> {
 }
 
 /// A number's text, classified once, out of line: every typed read shares this instead of carrying
-/// its own copy of the integer parsing. Floats are parsed only by the serde path that asks for
-/// one, so that the typed readers (and the npm package's wasm) carry no float parser.
+/// its own copy of the integer parsing. No float is parsed, so that the typed readers (and the npm
+/// package's wasm) carry no float parser.
 enum Num {
     U(u64),
     I(i64),
@@ -567,249 +509,6 @@ pub(crate) fn parse_i64(s: &str) -> Option<i64> {
         Some(magnitude) if !magnitude.starts_with('+') => 0i64.checked_sub_unsigned(parse_u64(magnitude)?),
         Some(_) => None,
         None => i64::try_from(parse_u64(s)?).ok(),
-    }
-}
-
-impl<'de> Json<'de> {
-    fn unexpected(&self) -> Unexpected<'_> {
-        match self {
-            Json::Null => Unexpected::Unit,
-            Json::Bool(b) => Unexpected::Bool(*b),
-            Json::Number(t) if is_integer(t) => Unexpected::Other("an integer"),
-            Json::Number(_) => Unexpected::Other("a number with a fraction or exponent"),
-            Json::String(s) => Unexpected::Str(s),
-            Json::Array(_) => Unexpected::Seq,
-            Json::Object(_) => self.not_json().map_or(Unexpected::Map, Unexpected::Other),
-        }
-    }
-
-    /// The error of a value of the wrong JSON type (not generic: one copy for every reader).
-    #[inline(never)]
-    fn wrong_type(&self, exp: &dyn de::Expected) -> Error {
-        de::Error::invalid_type(self.unexpected(), exp)
-    }
-
-    fn number<V: Visitor<'de>>(self, visitor: V, float_ok: bool) -> Result<V::Value, Error> {
-        let Json::Number(t) = &self else {
-            return Err(self.wrong_type(&visitor));
-        };
-        match classify(t) {
-            Num::U(n) => visitor.visit_u64(n),
-            Num::I(n) => visitor.visit_i64(n),
-            Num::Fraction if !float_ok => Err(self.wrong_type(&visitor)),
-            // A float where one is asked for; else an integer beyond 64 bits.
-            Num::Big | Num::Fraction => match t.parse::<f64>() {
-                Ok(f) if float_ok => visitor.visit_f64(f),
-                _ => Err(Error(format!("number {t} is out of range, expected {}", Expecting(&visitor)))),
-            },
-        }
-    }
-}
-
-/// A visitor's `expecting` as a `Display`.
-struct Expecting<'a, V>(&'a V);
-
-impl<'de, V: Visitor<'de>> fmt::Display for Expecting<'_, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.expecting(f)
-    }
-}
-
-/// Each typed read takes only its own JSON type (a struct only an object, a string only a string),
-/// so a type's reader carries one visit path, not all six; `deserialize_any` is for the untyped
-/// readers (the lenient job fields, [`Json`] itself).
-impl<'de> Deserializer<'de> for Json<'de> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Json::Null => visitor.visit_unit(),
-            Json::Bool(b) => visitor.visit_bool(b),
-            n @ Json::Number(_) => n.number(visitor, true),
-            Json::String(s) => visit_text(s, visitor),
-            Json::Array(items) => visitor.visit_seq(Seq(items.into_iter())),
-            Json::Object(members) => visitor.visit_map(Map { members: members.into_iter(), value: None }),
-        }
-    }
-
-    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if let Json::Bool(b) = self { visitor.visit_bool(b) } else { Err(self.wrong_type(&visitor)) }
-    }
-
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.number(visitor, false)
-    }
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.number(visitor, false)
-    }
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.number(visitor, false)
-    }
-    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.number(visitor, false)
-    }
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.number(visitor, false)
-    }
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.number(visitor, false)
-    }
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.number(visitor, false)
-    }
-    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.number(visitor, false)
-    }
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.number(visitor, true)
-    }
-    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.number(visitor, true)
-    }
-
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if let Json::String(s) = self { visit_text(s, visitor) } else { Err(self.wrong_type(&visitor)) }
-    }
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_str(visitor)
-    }
-    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_str(visitor)
-    }
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if self.is_null() { visitor.visit_unit() } else { Err(self.wrong_type(&visitor)) }
-    }
-    fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_unit(visitor)
-    }
-
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if let Json::Array(items) = self { visitor.visit_seq(Seq(items.into_iter())) } else { Err(self.wrong_type(&visitor)) }
-    }
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_seq(visitor)
-    }
-    fn deserialize_tuple_struct<V: Visitor<'de>>(self, _name: &'static str, _len: usize, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_seq(visitor)
-    }
-
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if let Json::Object(members) = self { visitor.visit_map(Map { members: members.into_iter(), value: None }) } else { Err(self.wrong_type(&visitor)) }
-    }
-    fn deserialize_struct<V: Visitor<'de>>(self, _name: &'static str, _fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_map(visitor)
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        if self.is_null() { visitor.visit_none() } else { visitor.visit_some(self) }
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(self, _name: &'static str, _variants: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
-        match self {
-            Json::String(s) => visitor.visit_enum(Enum { variant: s, value: Json::Null }),
-            Json::Object(members) if members.len() == 1 => match members.into_iter().next() {
-                Some((variant, value)) => visitor.visit_enum(Enum { variant, value }),
-                None => Err(Error("an enum needs one member".to_owned())),
-            },
-            other => Err(other.wrong_type(&visitor)),
-        }
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        drop(self);
-        visitor.visit_unit()
-    }
-
-    serde::forward_to_deserialize_any! {
-        i128 u128 bytes byte_buf
-    }
-}
-
-/// A borrowed text is handed over borrowed (a key or an enum name is then never copied).
-fn visit_text<'de, V: Visitor<'de>>(s: Cow<'de, str>, visitor: V) -> Result<V::Value, Error> {
-    match s {
-        Cow::Borrowed(b) => visitor.visit_borrowed_str(b),
-        Cow::Owned(o) => visitor.visit_string(o),
-    }
-}
-
-impl<'de> IntoDeserializer<'de, Error> for Json<'de> {
-    type Deserializer = Json<'de>;
-    fn into_deserializer(self) -> Json<'de> {
-        self
-    }
-}
-
-struct Seq<'de>(std::vec::IntoIter<Json<'de>>);
-
-impl<'de> SeqAccess<'de> for Seq<'de> {
-    type Error = Error;
-    fn next_element_seed<T: de::DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
-        self.0.next().map(|v| seed.deserialize(v)).transpose()
-    }
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.0.len())
-    }
-}
-
-struct Map<'de> {
-    members: std::vec::IntoIter<(Cow<'de, str>, Json<'de>)>,
-    value: Option<Json<'de>>,
-}
-
-impl<'de> MapAccess<'de> for Map<'de> {
-    type Error = Error;
-    fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
-        match self.members.next() {
-            Some((k, v)) => {
-                self.value = Some(v);
-                seed.deserialize(Json::String(k)).map(Some)
-            }
-            None => Ok(None),
-        }
-    }
-    fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
-        seed.deserialize(self.value.take().unwrap_or_default())
-    }
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.members.len())
-    }
-}
-
-struct Enum<'de> {
-    variant: Cow<'de, str>,
-    value: Json<'de>,
-}
-
-impl<'de> EnumAccess<'de> for Enum<'de> {
-    type Error = Error;
-    type Variant = Json<'de>;
-    fn variant_seed<V: de::DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Json<'de>), Error> {
-        Ok((seed.deserialize(Json::String(self.variant))?, self.value))
-    }
-}
-
-impl<'de> VariantAccess<'de> for Json<'de> {
-    type Error = Error;
-    fn unit_variant(self) -> Result<(), Error> {
-        if self.is_null() { Ok(()) } else { Err(Error("expected a unit variant".to_owned())) }
-    }
-    fn newtype_variant_seed<T: de::DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
-        seed.deserialize(self)
-    }
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_any(visitor)
-    }
-    fn struct_variant<V: Visitor<'de>>(self, _fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
-        self.deserialize_any(visitor)
     }
 }
 
@@ -982,29 +681,6 @@ mod tests {
         assert_eq!(parse(b"0.24").unwrap(), Json::Number("0.24".into()));
         assert_eq!(parse(b"18446744073709551616").unwrap().as_u64(), None);
         assert_eq!(parse(b"18446744073709551615").unwrap().as_u64(), Some(u64::MAX));
-    }
-
-    #[test]
-    fn typed_reads_refuse_the_wrong_shape_with_a_message() {
-        #[derive(serde::Deserialize, Debug)]
-        struct T {
-            n: u32,
-            #[serde(default)]
-            s: Option<String>,
-        }
-        let t: T = from_slice(br#"{"n": 5, "s": null, "extra": [1, {"x": 2}]}"#).unwrap();
-        assert_eq!((t.n, t.s), (5, None));
-        for (body, needle) in [
-            (&br#"{"n": 5.0}"#[..], "fraction"),
-            (br#"{"n": "5"}"#, "string \"5\""),
-            (br#"{"n": 4294967296}"#, "integer `4294967296`"),
-            (br#"{"n": 99999999999999999999}"#, "out of range"),
-            (br#"{"n": 1, "n": 2}"#, "duplicate"),
-            (br#"{}"#, "missing field"),
-        ] {
-            let e = from_slice::<T>(body).unwrap_err().to_string();
-            assert!(e.contains(needle), "{e} should say {needle}");
-        }
     }
 
     #[test]
