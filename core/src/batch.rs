@@ -1236,6 +1236,32 @@ mod tests {
     }
 
     #[test]
+    fn the_status_list_failing_a_while_is_retried_and_failing_for_good_ends_the_batch() {
+        for (failures, completes) in [(3, true), (u32::MAX, false)] {
+            let (config, key, reqs) = setup(3);
+            let mut batch = Batch::new(&config, &key, reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
+            let mut fake = Fake::new();
+            fake.drive(&mut batch, 10_000, Some(4)); // the account check and the three creates
+            assert_eq!(fake.creates(), 3);
+            fake.failing_lists = failures;
+            let lists_before = fake.sent.iter().filter(|(_, _, p)| p.starts_with("/videos?")).count();
+            let (_, done) = fake.drive(&mut batch, 10_000, None);
+            assert!(done, "{failures} failing lists");
+            let lists = fake.sent.iter().filter(|(_, _, p)| p.starts_with("/videos?")).count() - lists_before;
+            if completes {
+                let summary = batch.take_result().unwrap();
+                assert_eq!(summary.progress.completed, 3, "{:?}", summary.progress);
+            } else {
+                let e = batch.take_result().unwrap_err();
+                assert_eq!((e.kind, e.status), (ErrorKind::InternalServer, Some(500)), "{e:?}");
+                let bound = BatchOptions::default().retry.max_retries.max(1) * 4 + 1;
+                assert_eq!(lists, bound as usize, "a list that keeps failing is tried a bounded number of times");
+            }
+            assert_eq!(fake.creates(), 3, "nothing made again");
+        }
+    }
+
+    #[test]
     fn refuses_beyond_budget_or_balance() {
         let (config, key, reqs) = setup(10);
         let opts = BatchOptions { max_spend_cents: Some(10), ..BatchOptions::default() };
