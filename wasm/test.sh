@@ -4,7 +4,8 @@
 #   1. toolchain: wasm32 target, wasm-bindgen-cli 0.2.130, Debian chromium + chromium-driver
 #   2. npm ci (pinned, lockfiles committed), the emulator, the package (build.sh)
 #   3. tsc --strict over the package's types, tests and examples
-#   4. node --test over the built package: vectors, client, batch and the fault matrix (writes
+#   4. node --test over the built package: vectors, client, batch, the rate limit's line (on a
+#      virtual clock) and the fault matrix (writes
 #      target/reliability/npm.json) against the emulator
 #   5. the vectors, client and batch suites again in Node 18, Bun and Deno
 #   6. wasm-bindgen-test in Node and in headless Chromium
@@ -62,7 +63,7 @@ sed 's|tests/consumer-bare.ts|consumer-bare.ts|' tsconfig.bare.json > "$ts50/tsc
 (cd "$root/examples/web" && node_modules/.bin/tsc -p tsconfig.json)
 
 step "node --test (vectors, client, batch, fault matrix against the emulator)"
-node --test --test-reporter=spec tests/vectors.test.mjs tests/client.test.mjs tests/batch.test.mjs tests/reliability.test.mjs 2>&1 | tee tests/out.log | grep -E '^(✖|ℹ)|failing tests|^  ✖' || true
+node --test --test-reporter=spec tests/vectors.test.mjs tests/client.test.mjs tests/batch.test.mjs tests/line.test.mjs tests/reliability.test.mjs 2>&1 | tee tests/out.log | grep -E '^(✖|ℹ)|failing tests|^  ✖' || true
 if grep -q '^ℹ fail [1-9]' tests/out.log || ! grep -q '^ℹ pass' tests/out.log; then
   grep -B2 -A30 '✖' tests/out.log | head -150
   echo "node tests FAILED" >&2

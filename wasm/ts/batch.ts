@@ -170,8 +170,7 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
       if (out.t === "send") {
         // A batch's requests are seen through even when it is cancelled: their outcomes decide
         // what must be deleted.
-        c.refresh(); // the limiter of the main module's current instance
-        if (c.limiter.acquire(now()) >= 0) await c.slot();
+        if (!c.takeSlot()) await c.slot();
         const r = await c.exec(out);
         if ("status" in r) {
           c.refresh();
