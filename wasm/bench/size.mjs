@@ -5,6 +5,9 @@
 // fetched at import: it is counted too (JS gzip + wasm gzip). Peers are installed from npm into a
 // temporary directory at pinned versions.
 //
+// Import time: each SDK imported and a client made, in a fresh Node process each time (what a
+// server's cold start or a CLI pays), many times; the median.
+//
 // Overhead: `client.videos.retrieve(id)` against `fetch(url) + res.json()` of the same URL on
 // loopback (the emulator as a child process), alternating, many rounds; the ratio of medians. Then
 // every SDK's "retrieve one object" call the same way against one stand-in server
@@ -93,6 +96,36 @@ async function sizes(dir) {
     rows.push({ name, version, js: sum(loaded, (k) => files.get(k).length), jsGz: sum(loaded, (k) => gz.get(k)), jsAllGz: sum(files.keys(), (k) => gz.get(k)), chunks: files.size, wasm: wasm.length, wasmGz: wasm.length ? gzipSync(wasm, { level: 9 }).length : 0 });
   }
   return rows;
+}
+
+/** How each SDK's first client is made right after its import (the import time's end point). */
+const makeClient = {
+  usvideo: `new m.USVideo({ apiKey: "sd_bench_0123456789abcdef" })`,
+  replicate: `new m.default({ auth: "r8_bench" })`,
+  "@fal-ai/client": `m.fal.config({ credentials: "bench" })`,
+  "@runwayml/sdk": `new m.default({ apiKey: "key_bench" })`,
+  lumaai: `new m.default({ authToken: "luma_bench" })`,
+  openai: `new m.default({ apiKey: "sk-bench" })`,
+};
+
+/**
+ * Import time in Node: `await import(sdk)` and the first client made, timed inside a fresh
+ * process (so every run is cold: nothing cached but the OS's file cache), `runs` times per SDK,
+ * interleaved so that a noisy spell hits every row alike; the median and the fastest.
+ */
+function importTimes(dir, runs = 21) {
+  const require = createRequire(join(dir, "bench.js"));
+  const times = Object.fromEntries(Object.keys(makeClient).map((n) => [n, []]));
+  for (let i = 0; i < runs + 1; i++) {
+    for (const [name, make] of Object.entries(makeClient)) {
+      const url = pathToFileURL(require.resolve(name)).href;
+      const src = `const t0 = performance.now(); const m = await import(${JSON.stringify(url)}); ${make}; process.stdout.write(String(performance.now() - t0));`;
+      const ms = Number(execFileSync(process.execPath, ["--input-type=module", "-e", src], { cwd: dir, encoding: "utf8" }));
+      if (!(ms > 0)) throw new Error(`${name}: no import time`);
+      if (i > 0) times[name].push(ms); // the first round warms the OS's file cache
+    }
+  }
+  return Object.entries(times).map(([name, t]) => ({ name, median: median(t), min: Math.min(...t), runs }));
 }
 
 async function overhead(rounds = 400) {
@@ -188,6 +221,12 @@ const batchWasm = readFileSync(join(here, "pkg/gen/usvideo_batch_bg.wasm"));
 const batchGz = gzipSync(batchWasm, { level: 9 }).length;
 const dir = installPeers();
 const rows = await sizes(dir);
+const imports = importTimes(dir);
+const importTable = [
+  "| package | import + first client, median | fastest |",
+  "|---|---:|---:|",
+  ...imports.map((r) => `| ${r.name} | ${r.median.toFixed(1)} ms | ${r.min.toFixed(1)} ms |`),
+].join("\n");
 const o = await overhead();
 const peers = await peersOverhead(dir);
 const us = (ms) => (ms * 1000).toFixed(0);
@@ -219,6 +258,15 @@ ${table}
 The batch scheduler is a second module, \`gen/usvideo_batch_bg.wasm\` (${kb(batchWasm.length)} KB, ${kb(batchGz)} KB
 gzipped), fetched only the first time a batch runs, with its JS glue (the lazy chunk above): neither
 is in the app's total.
+
+## Import time (Node)
+
+\`await import(sdk)\` and the first client made, timed inside a fresh Node process for each run
+(${imports[0].runs} runs per package, interleaved, after one round that warms the file cache), as a
+server's cold start or a CLI pays it. For \`usvideo\` this includes reading, compiling and
+instantiating the WebAssembly module, which Node's entry point does synchronously at import.
+
+${importTable}
 
 ## Per-call overhead
 
