@@ -2,8 +2,11 @@
 //!
 //! # Rules
 //! 1. One `Idempotency-Key` per logical create, minted by the caller, reused on every attempt.
-//! 2. A create is sent again only when the previous attempt provably did not make a job: the
-//!    connection was never made, the server answered 429, or reconciliation found nothing.
+//! 2. A create is sent again only when the previous attempt did not make a job as far as the client
+//!    can tell: the connection was never made, the server answered 429, or reconciliation found
+//!    nothing. Sent again, it carries the same key, which the service honours; against a server
+//!    that ignores the key, a create still on its way when the list was read (slower than the
+//!    request timeout) can make a second job.
 //! 3. When the outcome is unknown (timeout, reset, 5xx, a 2xx whose body was lost), the machine
 //!    first lists recent jobs (`GET /v1/videos?limit=20`) and adopts the newest one that matches
 //!    the request (prompt, mode, resolution, duration, seed and URLs, each compared when the
@@ -21,8 +24,10 @@
 //!    naming it, and deletes it if told to). Not while another create of the client that the list
 //!    could confuse with it is out ([`crate::claims`]): it could adopt that one's job, so it ends
 //!    with its unknown outcome instead.
-//!    When the deadline passes with no job made (nothing was sent, a `Connect` failure, or the
-//!    list shows none), the error is the deadline's and says nothing was created or charged.
+//!    When the deadline passes with no job made (nothing was sent, or a `Connect` failure), the
+//!    error is the deadline's and says nothing was created or charged. When the list shows none
+//!    for a create whose outcome is unknown, the error is the deadline's too but coded
+//!    `outcome_unknown`: a create still on its way can make a job after the list was read.
 //!
 //! # Theory of operation
 //! `Ready` → `InFlightCreate` → done | `Backoff(create)` | `Ready` for a list → `InFlightList` →
@@ -440,9 +445,8 @@ impl Create {
         }
         let remaining = self.deadline.map(|d| d.since(now));
         if remaining.is_some_and(|r| r == 0) {
-            // Rule 6: looked up past the deadline, and no job was made.
-            let made_none = self.nothing_made(Some("the create's answer was lost, and the job list shows no job it made"));
-            return self.finish(Err(made_none));
+            // Rule 6: looked up past the deadline, and the list shows no job it made.
+            return self.finish(Err(self.none_listed(&err)));
         }
         if self.creates_sent > self.policy.max_retries {
             return self.finish(Err(err));
@@ -462,6 +466,20 @@ impl Create {
     fn nothing_made(&self, why: Option<&str>) -> Error {
         let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
         Error::new(self.deadline_kind, format!("the deadline passed before a job was made{why}: nothing was created or charged"))
+    }
+
+    /// The error of a deadline that passed with the create's outcome unknown and the job list,
+    /// read after, showing no job it made (rule 6). That is no proof that none was made: a create
+    /// that got no answer may still be on its way (a proxy that queues requests delivers it late,
+    /// helper-27 saw one made and charged after such a list). So it is coded `outcome_unknown`,
+    /// which no caller takes for one to send again.
+    fn none_listed(&self, err: &Error) -> Error {
+        let mut e = Error::new(
+            self.deadline_kind,
+            format!("the deadline passed before the create's outcome was known ({}); the job list read after it shows no job it made, so none was made unless the create is still on its way to the service (that job would be charged: look for it in the job list before creating again)", err.message),
+        );
+        crate::error::OUTCOME_UNKNOWN.clone_into(&mut e.code);
+        e
     }
 
     /// Whether another create of the client that the job list could confuse with this one is out.

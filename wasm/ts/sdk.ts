@@ -248,7 +248,11 @@ export class USVideo {
     let ctx: Ctx;
     try {
       ctx = new Ctx(
-        () => [new w.Client(base, key, ua), sharedLimiter(base, key, rpm)],
+        () => {
+          const client = new w.Client(base, key, ua);
+          // The core's base URL (trailing slashes removed): `…/v1` and `…/v1/` are one service.
+          return [client, sharedLimiter(client.baseURL, key, rpm)];
+        },
         (m, requests, snapshot, spec, entropy, t) => m.BatchRun.start(base, key ?? "", ua, requests, snapshot, spec, entropy, t),
         f, timeoutMs, { max_retries: maxRetries }, rpm,
       );
