@@ -394,11 +394,17 @@ impl JobRun {
         let status = self.last.as_ref().map(|j| j.status.as_str().to_owned());
         let id = self.job_id.clone();
         let why = why.map(|w| format!(": {w}")).unwrap_or_default();
-        let mut err = Error::new(ErrorKind::WaitTimeout, format!("gave up waiting for job {} after {} ms{why}; the job goes on", id.as_deref().unwrap_or("?"), now.since(self.started_at)));
+        // Given up before the deadline (no poll could be answered by then), it says of how long.
+        let waited = match (now.since(self.started_at), self.options.timeout_ms) {
+            (spent, Some(limit)) if spent < limit => format!("{spent} ms of its {limit}"),
+            (spent, _) => format!("{spent} ms"),
+        };
+        let gave_up = format!("gave up waiting for job {} after {waited}{why}", id.as_deref().unwrap_or("?"));
+        let goes_on = if self.options.cancel_on_timeout { "" } else { "; the job goes on" };
+        let mut err = Error::new(ErrorKind::WaitTimeout, format!("{gave_up}{goes_on}"));
         err.job_id = id;
         err.job_status = status;
         if self.options.cancel_on_timeout {
-            err.message = format!("gave up waiting for job {} after {} ms{why}", err.job_id.as_deref().unwrap_or("?"), now.since(self.started_at));
             self.deadline = None; // the delete gets its own retries, not the expired deadline
             self.delete_or_hold(err, now);
         } else {
@@ -790,7 +796,7 @@ mod tests {
         assert!(matches!(next(&mut run, Millis(4)), Output::Done));
         let e = run.take_result().unwrap_err();
         assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, Some("job_1")), "{e}");
-        assert!(e.message.contains("a pause of 30000 ms (429, Retry-After), past the wait's deadline"), "{e}");
+        assert!(e.message.contains("after 4 ms of its 3000: the service asked for a pause of 30000 ms (429, Retry-After), past the wait's deadline"), "{e}");
         // A poll that fails for good names the job, which goes on.
         let mut run = JobRun::wait(&config, &key, "job_1", options, 1, Millis(0)).unwrap();
         let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a poll") };
