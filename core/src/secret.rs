@@ -212,4 +212,14 @@ mod tests {
         let shown = format!("{created:?}");
         assert!(!shown.contains("fedcba98") && shown.contains("key_1"), "{shown}");
     }
+
+    #[test]
+    fn a_key_written_as_a_field_name_is_redacted_in_the_issue_too() {
+        let loose = crate::json::parse(br#"{"prompt": "a lake", "mode": "text_to_video", "sd_live_0123456789abcdef": 1}"#).unwrap();
+        let issues = crate::validate::create_request_from_json(&loose).unwrap_err();
+        let e = crate::Error::validation(issues);
+        let shown = format!("{e:?}");
+        assert!(!shown.contains("0123456789"), "{shown}");
+        assert_eq!(e.field.as_deref(), Some("sd_…cdef"), "{shown}");
+    }
 }
