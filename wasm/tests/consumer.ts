@@ -5,6 +5,9 @@ import { AbortError, USVideo, estimateCost, isUSVideoError, type CompletedJob } 
 
 const cents: number = estimateCost({ resolution: "1080p", duration: 5 });
 const client = new USVideo({ apiKey: "sd_example", baseURL: "http://127.0.0.1:8080/v1" });
+// The global `fetch` and a wrapper of it fit the `fetch` option, under exactOptionalPropertyTypes
+// too (helper-27: `body?: string | undefined` did not fit the global's `RequestInit`).
+export const withFetch = [new USVideo({ apiKey: "sd_example", fetch: globalThis.fetch }), new USVideo({ apiKey: "sd_example", fetch: (url, init) => fetch(url, init) })];
 
 export async function run(show?: (p: { percent: number }) => void, signal?: AbortSignal): Promise<string | undefined> {
   try {

@@ -506,7 +506,8 @@ export class Ctx {
     try {
       // Headers as a plain record: a `fetch` option that adds its own with
       // `{...init.headers, "X-Trace": "1"}` keeps ours (an array of pairs would spread to indices).
-      const res = await this.fetcher(s.url, { method: s.method, headers: Object.fromEntries(s.headers), body: s.body ?? undefined, signal: ac.signal });
+      const init = { method: s.method, headers: Object.fromEntries(s.headers), signal: ac.signal };
+      const res = await this.fetcher(s.url, s.body === null ? init : { ...init, body: s.body });
       // A `fetch` option of the caller's that resolves to something else is said to be that, not
       // a TypeError deep in here (the outcome is still unknown: it may have sent the request).
       if (!isResponse(res)) return { kind: "other", message: `the \`fetch\` option resolved to ${res === null ? "null" : typeof res}, not a Response` };

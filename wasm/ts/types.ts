@@ -192,7 +192,9 @@ export interface ClientOptions {
  * headers as a plain record, the body (JSON text, for a create) and the call's signal. Typed this
  * narrowly so that any `fetch` fits: the global one (whatever extra members a runtime's types add
  * to it, like Bun's `preconnect`), undici's, or a wrapper typed to exactly these arguments. */
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string | undefined; signal: Signal }) => Promise<FetchResponse>;
+// `body?: string`, not `string | undefined`: under `exactOptionalPropertyTypes` the global
+// `fetch` (whose `RequestInit.body` is `BodyInit | null`) must still fit. A GET has no `body` key.
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal: Signal }) => Promise<FetchResponse>;
 export interface RequestOptions { signal?: Signal | null | undefined }
 export interface CreateOptions extends RequestOptions {
   /** Your own idempotency key (default: a fresh random one per call). */
