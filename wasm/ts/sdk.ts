@@ -73,34 +73,34 @@ export class Videos {
    * against the job list when an outcome is unknown). Returns it as created (`pending`).
    * Loose input is checked by the core: an unknown field is a `ValidationError` naming it.
    */
-  async create(params: CreateVideoParams, o?: CreateOptions | null): Promise<Job> {
-    o = known(o, CREATE);
-    const [m, gen] = this.#c.start({ machine: "create", request: params, idempotency_key: o.idempotencyKey });
-    return (await this.#c.run(m, gen, o)) as Job;
+  async create(params: CreateVideoParams, options?: CreateOptions | null): Promise<Job> {
+    options = known(options, CREATE);
+    const [m, gen] = this.#c.start({ machine: "create", request: params, idempotency_key: options.idempotencyKey });
+    return (await this.#c.run(m, gen, options)) as Job;
   }
 
   /** One job. */
-  async retrieve(id: string, o?: RequestOptions | null): Promise<Job> {
+  async retrieve(id: string, options?: RequestOptions | null): Promise<Job> {
     text("id", id);
-    return this.#c.call({ target: "retrieve_video", id }, o);
+    return this.#c.call({ target: "retrieve_video", id }, options);
   }
 
   /** One page of jobs, most recent first (`limit` 1–100, default 20). */
-  list(params: ListParams = {}, o?: RequestOptions | null): Promise<JobPage> {
-    return this.#c.call({ target: "list_videos", params }, o);
+  list(params: ListParams = {}, options?: RequestOptions | null): Promise<JobPage> {
+    return this.#c.call({ target: "list_videos", params }, options);
   }
 
   /** Every job, page after page (100 a page): `for await (const job of client.videos.listAll())`.
    * Ends at the last page, or at a page that starts with the job the one before started with
    * (a server that ignores `offset`: the walk would never end). */
-  listAll(o?: RequestOptions | null): AsyncGenerator<Job, void, undefined> {
-    return this.#c.walk(100, (params) => this.list(params, o), o?.signal);
+  listAll(options?: RequestOptions | null): AsyncGenerator<Job, void, undefined> {
+    return this.#c.walk(100, (params) => this.list(params, options), options?.signal);
   }
 
   /** Cancels a pending job (refunding it) or deletes a finished job's record (`ConflictError` while processing). */
-  async delete(id: string, o?: RequestOptions | null): Promise<DeleteResult> {
+  async delete(id: string, options?: RequestOptions | null): Promise<DeleteResult> {
     text("id", id);
-    return this.#c.call({ target: "delete_video", id }, o);
+    return this.#c.call({ target: "delete_video", id }, options);
   }
 
   /**
@@ -109,11 +109,11 @@ export class Videos {
    * An abort rejects at once; the core then deletes the job if it was last seen pending (a job
    * not seen yet is left alone: it may be finished).
    */
-  async wait(id: string, o?: WaitOptions | null): Promise<CompletedJob> {
+  async wait(id: string, options?: WaitOptions | null): Promise<CompletedJob> {
     text("id", id);
-    o = known(o, WAIT);
-    const [m, gen] = this.#c.start({ machine: "job_run_wait", job_id: id, options: waitSpec(o) });
-    return (await this.#c.run(m, gen, { ...o, cleanup: true })) as CompletedJob;
+    options = known(options, WAIT);
+    const [m, gen] = this.#c.start({ machine: "job_run_wait", job_id: id, options: waitSpec(options) });
+    return (await this.#c.run(m, gen, { ...options, cleanup: true })) as CompletedJob;
   }
 
   /**
@@ -129,8 +129,8 @@ export class Videos {
    * @throws {ValidationError} naming every bad request (`requests[3].duration`), or a bad option
    * (`maxSpendCents`, also when the estimate is above it).
    */
-  batch(requests: readonly CreateVideoParams[], o?: BatchOptions | null): Promise<Batch> {
-    return this.#batch(requests, o);
+  batch(requests: readonly CreateVideoParams[], options?: BatchOptions | null): Promise<Batch> {
+    return this.#batch(requests, options);
   }
 
   /**
@@ -139,24 +139,24 @@ export class Videos {
    * so no job is created or charged twice. Items already done are not yielded again (they are in
    * the summary).
    */
-  async resumeBatch(snapshot: string, o?: BatchOptions | null): Promise<Batch> {
+  async resumeBatch(snapshot: string, options?: BatchOptions | null): Promise<Batch> {
     text("snapshot", snapshot, false);
-    return this.#batch(null, o, snapshot);
+    return this.#batch(null, options, snapshot);
   }
 
   /** Starts (or resumes) a batch in the batch module, with the `Batch` driver from its own chunk. */
-  async #batch(requests: readonly CreateVideoParams[] | null, o: BatchOptions | null | undefined, snapshot?: string): Promise<Batch> {
-    o = known(o, BATCH);
-    const [started, { Batch }] = await Promise.all([this.#c.startBatch(requests, o, snapshot), import("./batch.js")]);
-    return new Batch(this.#c, started, o);
+  async #batch(requests: readonly CreateVideoParams[] | null, options: BatchOptions | null | undefined, snapshot?: string): Promise<Batch> {
+    options = known(options, BATCH);
+    const [started, { Batch }] = await Promise.all([this.#c.startBatch(requests, options, snapshot), import("./batch.js")]);
+    return new Batch(this.#c, started, options);
   }
 
   /** Creates a job (at most once) and waits for it. */
-  async createAndWait(params: CreateVideoParams, o?: CreateAndWaitOptions | null): Promise<CompletedJob> {
-    o = known(o, CREATE_AND_WAIT);
-    const spec = { machine: "job_run_create_and_wait", request: params, idempotency_key: o.idempotencyKey, options: waitSpec(o) };
+  async createAndWait(params: CreateVideoParams, options?: CreateAndWaitOptions | null): Promise<CompletedJob> {
+    options = known(options, CREATE_AND_WAIT);
+    const spec = { machine: "job_run_create_and_wait", request: params, idempotency_key: options.idempotencyKey, options: waitSpec(options) };
     const [m, gen] = this.#c.start(spec);
-    return (await this.#c.run(m, gen, { ...o, cleanup: true })) as CompletedJob;
+    return (await this.#c.run(m, gen, { ...options, cleanup: true })) as CompletedJob;
   }
 }
 
@@ -168,8 +168,8 @@ export class AccountResource {
     this.#c = c as Ctx;
   }
   /** Balance, usage and plan. */
-  retrieve(o?: RequestOptions | null): Promise<Account> {
-    return this.#c.call({ target: "retrieve_account" }, o);
+  retrieve(options?: RequestOptions | null): Promise<Account> {
+    return this.#c.call({ target: "retrieve_account" }, options);
   }
 }
 
@@ -181,8 +181,8 @@ export class PricingResource {
     this.#c = c as Ctx;
   }
   /** The service's prices (no key needed); pass it to `estimateCost(input, table)`. */
-  retrieve(o?: RequestOptions | null): Promise<PricingTable> {
-    return this.#c.call({ target: "retrieve_pricing" }, o);
+  retrieve(options?: RequestOptions | null): Promise<PricingTable> {
+    return this.#c.call({ target: "retrieve_pricing" }, options);
   }
 }
 
@@ -194,10 +194,10 @@ export class ApiKeysResource {
     this.#c = c as Ctx;
   }
   /** Creates an API key, authenticated with a JWT (not an API key). The key is shown once. */
-  async create(params: { jwt: string; name?: string | null | undefined }, o?: RequestOptions | null): Promise<CreatedApiKey> {
+  async create(params: { jwt: string; name?: string | null | undefined }, options?: RequestOptions | null): Promise<CreatedApiKey> {
     const { jwt, name } = known(params, API_KEY, "", "params");
     text("jwt", jwt);
-    return this.#c.call({ target: "create_api_key", jwt, name }, o);
+    return this.#c.call({ target: "create_api_key", jwt, name }, options);
   }
 }
 
