@@ -25,9 +25,11 @@
 //!    could confuse with it is out ([`crate::claims`]): it could adopt that one's job, so it ends
 //!    with its unknown outcome instead.
 //!    When the deadline passes with no job made (nothing was sent, or a `Connect` failure), the
-//!    error is the deadline's and says nothing was created or charged. When the list shows none
-//!    for a create whose outcome is unknown, the error is the deadline's too but coded
-//!    `outcome_unknown`: a create still on its way can make a job after the list was read.
+//!    error is the deadline's and says nothing was created or charged. But once the list has shown
+//!    none for a create that got no answer (a timeout, a reset, an abort: it may still be on its
+//!    way, and make a job after the list was read), no error the create ends with says so: at the
+//!    deadline, on a cancel or with its retries spent, it is coded `outcome_unknown` and says
+//!    that a job may yet be made (`listed_none`).
 //!
 //! # Theory of operation
 //! `Ready` → `InFlightCreate` → done | `Backoff(create)` | `Ready` for a list → `InFlightList` →
@@ -45,6 +47,25 @@ use crate::retry::{self, Decision, RetryPolicy, Rng};
 use crate::secret::ApiKey;
 use crate::time::Millis;
 use std::collections::VecDeque;
+
+/// Why a create that may have made a job ended at its deadline (rule 6).
+const DEADLINE_PASSED: &str = "the deadline passed before the create's outcome was known";
+
+/// The error of a create whose outcome is unknown and whose job list, read after, shows no job it
+/// made (rule 6). That is no proof that none was made: a create that got no answer may still be
+/// on its way (a proxy that queues requests delivers it late; helper-27 saw one made and charged
+/// after such a list). So it is coded `outcome_unknown`, which no caller takes for one to send
+/// again; `why` says how the create ended, `err` is the attempt in doubt.
+fn none_listed(kind: ErrorKind, why: &str, err: &Error) -> Error {
+    let mut e = Error::new(
+        kind,
+        format!("{why} ({}); the job list read after it shows no job it made, so none was made unless the create is still on its way to the service (that job would be charged: look for it in the job list before creating again)", err.message),
+    );
+    crate::error::OUTCOME_UNKNOWN.clone_into(&mut e.code);
+    e.status = err.status;
+    e.request_id.clone_from(&err.request_id);
+    e
+}
 
 /// Jobs listed when reconciling.
 const RECONCILE_PAGE: u32 = 20;
@@ -98,6 +119,9 @@ pub struct Create {
     list_attempts: u32,
     first_sent_at: Option<Millis>,
     unknown_outcome: Option<Error>,
+    /// The unknown outcome of an earlier attempt that a list found no job for: a create still on
+    /// its way could yet make one, so the create never ends saying that nothing was made.
+    listed_none: Option<Error>,
     cancel_requested: bool,
     check_age: bool,
     next_id: u64,
@@ -136,6 +160,7 @@ impl Create {
             list_attempts: 0,
             first_sent_at: None,
             unknown_outcome: None,
+            listed_none: None,
             cancel_requested: false,
             check_age: true,
             next_id: first_id,
@@ -240,7 +265,7 @@ impl Create {
             State::Ready(step) | State::Backoff(step, _) => step,
         };
         if self.cancel_requested && step == Step::Create {
-            self.finish(Err(Error::new(ErrorKind::Cancelled, "the create was cancelled before a job was made")));
+            self.finish(Err(self.cancelled()));
             return Output::Done;
         }
         let past = self.deadline.is_some_and(|d| now >= d);
@@ -250,7 +275,7 @@ impl Create {
         if past && !look_up {
             // With no create whose outcome is unknown, no job was made (a deadline of 0 sends
             // nothing at all).
-            let err = self.still_unknown().unwrap_or_else(|| self.nothing_made(None));
+            let err = self.still_unknown().unwrap_or_else(|| self.ended_without_job(self.nothing_made(None)));
             self.finish(Err(err));
             return Output::Done;
         }
@@ -341,7 +366,8 @@ impl Create {
     pub fn cancel(&mut self) {
         self.cancel_requested = true;
         if matches!(self.state, State::Ready(Step::Create) | State::Backoff(Step::Create, _)) && self.unknown_outcome.is_none() {
-            self.finish(Err(Error::new(ErrorKind::Cancelled, "the create was cancelled before a job was made")));
+            let err = self.cancelled();
+            self.finish(Err(err));
         }
     }
 
@@ -374,7 +400,7 @@ impl Create {
             Decision::Fail if err.transport == Some(TransportKind::Connect) && self.unknown_outcome.is_none() && self.deadline.is_some_and(|d| now >= d) => {
                 // Rule 6: nothing reached the service (a driver that found no slot of its rate
                 // limit before the deadline says so), and no earlier create is in doubt.
-                let made_none = self.nothing_made(Some(&err.message));
+                let made_none = self.ended_without_job(self.nothing_made(Some(&err.message)));
                 self.finish(Err(made_none));
             }
             Decision::Fail => self.finish(Err(err.no_such_endpoint())),
@@ -438,24 +464,32 @@ impl Create {
             self.finish(Ok(job.clone()));
             return;
         }
-        // Nothing was made: sending again (same idempotency key) cannot charge twice.
+        // Nothing was made as far as the list tells: sending again (same idempotency key, which
+        // the service honours) cannot charge twice.
         let err = self.unknown_outcome.take().unwrap_or_else(|| Error::new(ErrorKind::Connection, "the create's outcome was unknown"));
+        // A create that got no answer may still be on its way (an answer, a 5xx, ended it).
+        let in_doubt = matches!(err.transport, Some(TransportKind::Timeout | TransportKind::Aborted | TransportKind::Other));
+        if in_doubt {
+            self.listed_none = Some(err.clone());
+        }
         if self.cancel_requested {
-            return self.finish(Err(Error::new(ErrorKind::Cancelled, "the create was cancelled before a job was made")));
+            return self.finish(Err(self.cancelled()));
         }
         let remaining = self.deadline.map(|d| d.since(now));
         if remaining.is_some_and(|r| r == 0) {
             // Rule 6: looked up past the deadline, and the list shows no job it made.
-            return self.finish(Err(self.none_listed(&err)));
+            let plain = self.nothing_made(Some("the create's answer was lost, and the job list shows no job it made"));
+            return self.finish(Err(self.ended_without_job(plain)));
         }
         if self.creates_sent > self.policy.max_retries {
-            return self.finish(Err(err));
+            let why = format!("the create's outcome stayed unknown after {} attempts", self.creates_sent);
+            return self.finish(Err(if in_doubt { none_listed(err.kind, &why, &err) } else { err }));
         }
         let after_ms = self.policy.backoff_ms(self.creates_sent.saturating_sub(1), &mut self.rng);
         // As `retry::decide`: a resend that could not start before the deadline is not attempted
         // (the backoff used to be waited out past the deadline).
         if remaining.is_some_and(|r| after_ms >= r) {
-            return self.finish(Err(err));
+            return self.finish(Err(if in_doubt { none_listed(self.deadline_kind, "no time was left before the deadline to send the create again", &err) } else { err }));
         }
         self.events.push_back(Event::Retrying { attempt: self.creates_sent, after_ms, error: err });
         self.state = State::Backoff(Step::Create, now.plus(after_ms));
@@ -468,18 +502,22 @@ impl Create {
         Error::new(self.deadline_kind, format!("the deadline passed before a job was made{why}: nothing was created or charged"))
     }
 
-    /// The error of a deadline that passed with the create's outcome unknown and the job list,
-    /// read after, showing no job it made (rule 6). That is no proof that none was made: a create
-    /// that got no answer may still be on its way (a proxy that queues requests delivers it late,
-    /// helper-27 saw one made and charged after such a list). So it is coded `outcome_unknown`,
-    /// which no caller takes for one to send again.
-    fn none_listed(&self, err: &Error) -> Error {
-        let mut e = Error::new(
-            self.deadline_kind,
-            format!("the deadline passed before the create's outcome was known ({}); the job list read after it shows no job it made, so none was made unless the create is still on its way to the service (that job would be charged: look for it in the job list before creating again)", err.message),
-        );
-        crate::error::OUTCOME_UNKNOWN.clone_into(&mut e.code);
-        e
+    /// The error of a create that ends with no job it knows of: `plain` (nothing was made) when no
+    /// attempt is in doubt, else the outcome-unknown one of the earlier attempt that a list found
+    /// no job for ([`none_listed`]).
+    fn ended_without_job(&self, plain: Error) -> Error {
+        match &self.listed_none {
+            Some(earlier) => none_listed(plain.kind, DEADLINE_PASSED, earlier),
+            None => plain,
+        }
+    }
+
+    /// The error of a create cancelled before it made a job it knows of (see `ended_without_job`).
+    fn cancelled(&self) -> Error {
+        match &self.listed_none {
+            Some(earlier) => none_listed(ErrorKind::Cancelled, "the create was cancelled before its outcome was known", earlier),
+            None => Error::new(ErrorKind::Cancelled, "the create was cancelled before a job was made"),
+        }
     }
 
     /// Whether another create of the client that the job list could confuse with this one is out.

@@ -221,9 +221,14 @@ impl Error {
             }
         };
         let mut e = Error::new(ErrorKind::Validation, message);
-        e.field = issues.first().map(|i| i.field.clone());
-        e.code = issues.first().map_or("validation", |i| i.code.as_str()).to_owned();
-        e.issues = issues;
+        // An unknown field is named by what the caller wrote, which can be a key pasted in the
+        // wrong place: the issues are redacted as the message is (helper-27 found one hidden in
+        // the message but whole in `field` and `issues`). Here, not in `Issue::new`: the issues a
+        // validator returns keep their distinct fields (two keys with the same last four
+        // characters would redact to one name).
+        e.issues = issues.into_iter().map(|i| Issue { field: crate::secret::redact_text(&i.field), message: crate::secret::redact_text(&i.message), ..i }).collect();
+        e.field = e.issues.first().map(|i| i.field.clone());
+        e.code = e.issues.first().map_or("validation", |i| i.code.as_str()).to_owned();
         e
     }
 

@@ -755,6 +755,30 @@ mod tests {
     }
 
     #[test]
+    fn a_resend_not_sent_before_the_deadline_after_a_create_in_doubt_is_an_unknown_outcome() {
+        // Create #1 gets no answer, the list shows none, so it is sent again; #2 gets no slot
+        // before the deadline. #1 may still be on its way: "nothing was created" would be false.
+        let mut run = one_second_wait(false);
+        let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
+        run.handle_transport_error(id, TransportKind::Timeout, "no answer within 100 ms", Millis(100));
+        let Output::Send { id, endpoint: Endpoint::ListVideos, .. } = next(&mut run, Millis(100)) else { panic!("a list") };
+        run.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [], "has_more": false})), Millis(110));
+        let mut now = Millis(110);
+        let id = loop {
+            match next(&mut run, now) {
+                Output::WaitUntil(t) => now = t,
+                Output::Send { id, endpoint: Endpoint::CreateVideo, .. } => break id,
+                other => panic!("the create is sent again, not {other:?}"),
+            }
+        };
+        run.handle_transport_error(id, TransportKind::Connect, "not sent: no slot of the client's rate limit before the call's deadline", Millis(1_000));
+        assert!(matches!(next(&mut run, Millis(1_000)), Output::Done));
+        let e = run.take_result().unwrap_err();
+        assert_eq!((e.kind, e.code.as_str(), e.job_id.as_deref()), (ErrorKind::WaitTimeout, crate::error::OUTCOME_UNKNOWN, None), "{e}");
+        assert!(!e.message.contains("nothing was created") && e.message.contains("no answer within 100 ms") && e.message.contains("still on its way"), "{e}");
+    }
+
+    #[test]
     fn a_create_not_sent_before_the_deadline_is_the_waits_timeout() {
         let mut run = one_second_wait(false);
         let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };

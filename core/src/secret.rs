@@ -151,7 +151,11 @@ pub fn redact_text(text: &str) -> String {
             .map_or(from.len(), |(i, _)| i);
         let (token, after) = from.split_at(len);
         let prefix = if token.starts_with("sd_") { "sd_" } else { "eyJ" };
-        out.push_str(&redact(token, prefix));
+        if token.len() == prefix.len() && after.starts_with('…') {
+            out.push_str(token); // already redacted (`sd_…cdef`): redacting it again would add a `…`
+        } else {
+            out.push_str(&redact(token, prefix));
+        }
         rest = after;
     }
     out
@@ -221,5 +225,12 @@ mod tests {
         let shown = format!("{e:?}");
         assert!(!shown.contains("0123456789"), "{shown}");
         assert_eq!(e.field.as_deref(), Some("sd_…cdef"), "{shown}");
+        assert!(e.message.contains("`sd_…cdef`") && !shown.contains("……"), "redacted once: {shown}");
+        assert_eq!(redact_text(&e.message), e.message, "redacting is idempotent");
+        // A validator's own issues keep fields apart (two keys with the same last four characters).
+        let two = crate::json::parse(br#"{"prompt": "a", "mode": "text_to_video", "sd_aaaaaaaa1234": 1, "sd_bbbbbbbb1234": 1}"#).unwrap();
+        let issues = crate::validate::create_request_from_json(&two).unwrap_err();
+        assert_eq!(issues.len(), 2);
+        assert_ne!(issues[0].field, issues[1].field);
     }
 }

@@ -100,11 +100,9 @@ pub struct Issue {
 }
 
 impl Issue {
-    /// Makes an issue. A credential in its field or message is redacted, as in an error's message:
-    /// an unknown field is named by what the caller wrote, which can be a key pasted in the wrong
-    /// place (helper-27 found it whole in `error.field` while the message hid it).
+    /// Makes an issue.
     pub fn new(field: impl Into<String>, code: IssueCode, message: impl Into<String>) -> Self {
-        Issue { field: crate::secret::redact_text(&field.into()), code, message: crate::secret::redact_text(&message.into()) }
+        Issue { field: field.into(), code, message: message.into() }
     }
 
     /// The same issue on request `i` of a list (a batch, an estimate's total): its field becomes
