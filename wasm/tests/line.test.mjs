@@ -48,6 +48,20 @@ async function advanceTo(to) {
   await settle();
 }
 
+/** Moves only the driver's clock (`performance.now`), firing no timer: a slot frees "between" two
+ * timers, or a timer fires early on the driver's clock (timers run on the event loop's). @param {number} to */
+function clockTo(to) {
+  clock = 1_000_000 + to;
+}
+
+/** Fires the timers due within `ms` of mocked time, leaving the driver's clock where it is. @param {number} ms */
+async function tickOnly(ms) {
+  mock.timers.tick(ms);
+  await settle();
+}
+
+let keys = 0;
+
 /** A client whose fetch answers every retrieve at once, recording the ids in the order sent. @param {number} rpm */
 function client(rpm) {
   /** @type {string[]} */
@@ -58,7 +72,9 @@ function client(rpm) {
     sent.push(id);
     return new Response(JSON.stringify({ id, status: "pending" }), { status: 200, headers: { "content-type": "application/json" } });
   };
-  return { sent, c: new USVideo({ apiKey: "sd_test_key_000000001", baseURL: "http://fake.test/v1", requestsPerMinute: rpm, timeoutMs: 3_600_000, fetch }) };
+  // A key of its own per test: the module keeps a key's limiter (and its window) across clients.
+  const apiKey = `sd_test_key_line_${String(++keys).padStart(6, "0")}`;
+  return { sent, c: new USVideo({ apiKey, baseURL: "http://fake.test/v1", requestsPerMinute: rpm, timeoutMs: 3_600_000, fetch }), apiKey };
 }
 
 test("calls waiting for a slot are served in the order they came, one timer a slot", async () => {
@@ -93,7 +109,7 @@ test("calls waiting for a slot are served in the order they came, one timer a sl
 });
 
 test("a waiter that aborts or whose deadline comes leaves the line at once and takes no slot", async () => {
-  const { sent, c } = client(1);
+  const { sent, c, apiKey } = client(1);
   await c.videos.retrieve("job_first");
   const ac = new AbortController();
   /** @type {string[]} */
@@ -101,7 +117,7 @@ test("a waiter that aborts or whose deadline comes leaves the line at once and t
   const a = c.videos.retrieve("job_a").then((j) => done.push(j.id));
   const aborted = c.videos.retrieve("job_aborted", { signal: ac.signal });
   // A wait of another client on the key (so in the same line) whose deadline comes while it waits.
-  const other = new USVideo({ apiKey: "sd_test_key_000000001", baseURL: "http://fake.test/v1", requestsPerMinute: 1, fetch: async () => new Response("{}") });
+  const other = new USVideo({ apiKey, baseURL: "http://fake.test/v1", requestsPerMinute: 1, fetch: async () => new Response("{}") });
   const timedOut = other.videos.wait("job_short", { timeoutMs: 30_000 }).catch((e) => e); // rejects before it is awaited
   const b = c.videos.retrieve("job_b").then((j) => done.push(j.id));
   await settle();
@@ -117,4 +133,61 @@ test("a waiter that aborts or whose deadline comes leaves the line at once and t
   await Promise.all([a, b]);
   assert.deepEqual(done, ["job_a", "job_b"], "the one behind the two that left came next");
   assert.deepEqual(sent, ["job_first", "job_a", "job_b"]);
+});
+
+test("a call that comes when a slot has freed but the line's timer has not run yet joins the line", async () => {
+  const { sent, c } = client(1);
+  await c.videos.retrieve("job_first");
+  /** @type {string[]} */
+  const done = [];
+  const w0 = c.videos.retrieve("job_w0").then((j) => done.push(j.id));
+  await settle();
+  clockTo(WINDOW); // the slot is free, the line's timer not yet run
+  const late = c.videos.retrieve("job_late").then((j) => done.push(j.id));
+  await settle();
+  assert.deepEqual(sent, ["job_first"], "the late call did not take the slot the first in line waits for");
+  await tickOnly(WINDOW);
+  assert.deepEqual(done, ["job_w0"]);
+  await advanceTo(2 * WINDOW);
+  await Promise.all([w0, late]);
+  assert.deepEqual(done, ["job_w0", "job_late"]);
+});
+
+test("two waiters of one aborted signal take no slot: the one behind them gets it at once", async () => {
+  const { sent, c } = client(1);
+  await c.videos.retrieve("job_first");
+  const ac = new AbortController();
+  const a = c.videos.retrieve("job_a", { signal: ac.signal }).catch((e) => e);
+  const b = c.videos.retrieve("job_b", { signal: ac.signal }).catch((e) => e);
+  /** @type {string[]} */
+  const done = [];
+  const third = c.videos.retrieve("job_c").then((j) => done.push(j.id));
+  await settle();
+  clockTo(WINDOW); // the slot is free, the line's timer not yet run: the abort comes first
+  ac.abort();
+  await settle();
+  assert.ok((await a) instanceof AbortError && (await b) instanceof AbortError);
+  assert.deepEqual(done, ["job_c"], "the slot went to the first waiter not aborted");
+  await third;
+  assert.deepEqual(sent, ["job_first", "job_c"]);
+});
+
+test("a deadline timer that fires early on the driver's clock waits on: the wait's own timeout comes", async () => {
+  const { c } = client(1);
+  await c.videos.retrieve("job_first");
+  /** @type {unknown} */
+  let settled;
+  const waiting = c.videos.wait("job_x", { timeoutMs: 30_000 }).then(
+    () => (settled = "resolved"),
+    (e) => (settled = e),
+  );
+  await settle();
+  clockTo(29_998); // the event loop's clock is 2 ms ahead of the driver's
+  await tickOnly(30_000);
+  assert.equal(settled, undefined, "still in line: the driver's clock is not at the deadline yet");
+  clockTo(30_000);
+  await tickOnly(5);
+  await waiting;
+  const e = /** @type {any} */ (settled);
+  assert.ok(e instanceof WaitTimeoutError && /not sent: no slot/.test(e.message), String(e));
 });

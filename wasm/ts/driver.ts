@@ -28,6 +28,9 @@ function reset(batch: boolean): void {
   } else {
     (w as unknown as { __wbg_reset_state(): void }).__wbg_reset_state();
     generation++;
+    // The lines of the dead limiters send their waiters on to the new ones' (Line, rule 4): not
+    // from here, which may be inside a line's own `serve`.
+    void Promise.resolve().then(() => [...waitingLines].forEach((line) => line.serve()));
   }
 }
 
@@ -229,30 +232,34 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  *    wait for the next timer. (Each waiter sleeping to the limiter's time on its own woke every
  *    waiter for every slot, ~1,000 timers a slot with 1,000 calls waiting, and handed slots out
  *    in no fair order.)
- * 3. A waiter whose signal aborts or whose deadline (`until`) comes leaves the line at once with
- *    `false`, taking no slot.
+ * 3. A waiter whose signal aborts or whose deadline (`until`, on the driver's clock: a timer
+ *    that fires early waits on) comes leaves the line at once with `false`, taking no slot; so
+ *    does a head found aborted when a slot is handed out (its abort event not yet run).
  * 4. A limiter of a module instance that was reset (after a panic) is dead: its waiters are sent
- *    back (`"again"`) to wait in the line of the new instance's limiter.
+ *    back (`"again"`) to wait in the line of the new instance's limiter, as soon as the reset is
+ *    done (`waitingLines`), not when the dead line's timer would have fired.
  */
 class Line {
   #queue: Waiter[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: { timer: ReturnType<typeof setTimeout> } | undefined;
   readonly #gen = generation;
+  constructor(readonly limiter: w.Limiter) {}
 
   waiting(): boolean {
     return this.#queue.length > 0;
   }
 
-  wait(limiter: w.Limiter, signal: AbortSignal | undefined, until: number): Promise<boolean | "again"> {
+  wait(signal: AbortSignal | undefined, until: number): Promise<boolean | "again"> {
     return new Promise((resolve) => {
-      const waiter: Waiter = { resolve, leave: () => {} };
+      const waiter: Waiter = { resolve, signal, leave: () => {} };
       const leave = () => {
         const at = this.#queue.indexOf(waiter);
         if (at < 0) return;
         this.#queue.splice(at, 1);
         waiter.leave();
         resolve(false);
-        if (at === 0) this.#serve(limiter); // the next in line may be due now
+        if (at === 0) this.serve(); // the next in line may be due now
+        else this.#tidy();
       };
       const offAbort = onAbort(signal, leave);
       const deadline = Number.isFinite(until) ? timerAt(until, leave) : undefined;
@@ -261,39 +268,58 @@ class Line {
         if (deadline !== undefined) clearTimeout(deadline.timer);
       };
       this.#queue.push(waiter);
-      if (this.#queue.length === 1) this.#serve(limiter);
+      if (this.#queue.length === 1) this.serve();
     });
   }
 
   /** Hands slots to the head of the line while the limiter grants them, then sets the one timer. */
-  #serve(limiter: w.Limiter): void {
-    clearTimeout(this.#timer);
+  serve(): void {
+    clearTimeout(this.#timer?.timer);
     this.#timer = undefined;
-    let t = -1;
+    let next = -1; // when the limiter frees its next slot; NaN: the limiter is dead (rule 4)
     try {
       while (this.#queue.length) {
-        t = this.#gen === generation ? limiter.acquire(now()) : NaN;
-        if (!(t < 0)) break;
-        const head = this.#queue.shift() as Waiter;
+        const head = this.#queue[0] as Waiter;
+        // A head already aborted (its abort on its way: a signal two calls share, one of them
+        // served first) leaves with no slot (rule 3).
+        let got = false;
+        if (!head.signal?.aborted) {
+          if (this.#gen !== generation) {
+            next = NaN;
+            break;
+          }
+          next = g(() => this.limiter.acquire(now()));
+          if (next >= 0) break;
+          got = true;
+        }
+        this.#queue.shift();
         head.leave();
-        head.resolve(true);
+        head.resolve(got);
       }
     } catch {
-      t = NaN; // the module trapped: each waiter meets the error in its own call
+      next = NaN; // the module trapped (and was reset): each waiter meets what follows in its own call
     }
-    if (Number.isNaN(t)) {
+    if (Number.isNaN(next)) {
       for (const waiter of this.#queue.splice(0)) {
         waiter.leave();
         waiter.resolve("again");
       }
     } else if (this.#queue.length) {
-      this.#timer = timerAt(t, () => this.#serve(limiter)).timer;
+      this.#timer = timerAt(next, () => this.serve());
     }
+    this.#tidy();
+  }
+
+  /** Keeps `waitingLines` to the lines that have waiters. */
+  #tidy(): void {
+    if (this.#queue.length) waitingLines.add(this);
+    else waitingLines.delete(this);
   }
 }
 
 interface Waiter {
   resolve: (got: boolean | "again") => void;
+  signal: AbortSignal | undefined;
   /** Stops listening for the waiter's abort and deadline. */
   leave: () => void;
 }
@@ -302,16 +328,19 @@ interface Waiter {
 const lines = new WeakMap<w.Limiter, Line>();
 function lineOf(limiter: w.Limiter): Line {
   let line = lines.get(limiter);
-  if (!line) lines.set(limiter, (line = new Line()));
+  if (!line) lines.set(limiter, (line = new Line(limiter)));
   return line;
 }
+/** Lines with waiters: a reset of the module (rule 4) sends theirs on at once. */
+const waitingLines = new Set<Line>();
 
-/** Calls `f` at time `at` (`now()`'s clock), through as many timers as the platform's limit needs. */
+/** Calls `f` once `now()` (the driver's clock) has reached `at`: timers run on the event loop's
+ * cached clock and can fire a little early on ours; a wait longer than setTimeout's range is
+ * re-armed. The first call is never synchronous. */
 function timerAt(at: number, f: () => void): { timer: ReturnType<typeof setTimeout> } {
   const handle = { timer: undefined as unknown as ReturnType<typeof setTimeout> };
   const arm = () => {
-    const ms = at - now();
-    handle.timer = setTimeout(ms > MAX_TIMER ? arm : f, Math.min(MAX_TIMER, Math.max(0, ms)));
+    handle.timer = setTimeout(() => (now() < at ? arm() : f()), Math.min(MAX_TIMER, Math.max(0, at - now())));
   };
   arm();
   return handle;
@@ -530,16 +559,16 @@ export class Ctx {
    * not pass those in line): `false` means `slot()` must wait. */
   takeSlot(): boolean {
     this.refresh(); // the limiter of the module's current instance
-    return !lineOf(this.limiter).waiting() && this.limiter.acquire(now()) < 0;
+    return !lineOf(this.limiter).waiting() && g(() => this.limiter.acquire(now())) < 0;
   }
 
   /** Waits in line for a slot of the shared rate limiter: `true` once one is taken; `false`
    * (nothing may be sent) when `signal` aborts or `until` comes first. */
   async slot(signal?: AbortSignal, until = Infinity): Promise<boolean> {
     for (;;) {
-      if (this.takeSlot()) return true;
       if (signal?.aborted || now() >= until) return false;
-      const got = await lineOf(this.limiter).wait(this.limiter, signal, until);
+      if (this.takeSlot()) return true;
+      const got = await lineOf(this.limiter).wait(signal, until);
       if (got !== "again") return got; // "again": the module was reset, its limiter with it
     }
   }
@@ -587,7 +616,8 @@ export class Ctx {
             // The request's time runs while it waits for a slot: a wait's deadline holds even when
             // the client's rate limit is spent.
             const until = out.timeout_ms === null ? Infinity : now() + out.timeout_ms;
-            if (!this.takeSlot() && !(await this.slot(live, until))) {
+            // (Aborted while it waited, it is not sent even with a slot: the cancel comes next.)
+            if (!this.takeSlot() && (!(await this.slot(live, until)) || live?.aborted)) {
               // Not sent, and the core is told so with `connect`: nothing reached the service, so a
               // create made no job (the cancel that follows an abort stops any resend; a deadline
               // that came first is the call's or wait's timeout, saying nothing was created).
