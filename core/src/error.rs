@@ -226,7 +226,11 @@ impl Error {
         // the message but whole in `field` and `issues`). Here, not in `Issue::new`: the issues a
         // validator returns keep their distinct fields (two keys with the same last four
         // characters would redact to one name).
-        e.issues = issues.into_iter().map(|i| Issue { field: crate::secret::redact_text(&i.field), message: crate::secret::redact_text(&i.message), ..i }).collect();
+        e.issues = issues;
+        for i in &mut e.issues {
+            i.field = crate::secret::redact_text(&i.field);
+            i.message = crate::secret::redact_text(&i.message);
+        }
         e.field = e.issues.first().map(|i| i.field.clone());
         e.code = e.issues.first().map_or("validation", |i| i.code.as_str()).to_owned();
         e
