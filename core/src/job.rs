@@ -736,16 +736,21 @@ mod tests {
         assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, Some("job_1")), "{e}");
     }
 
+    /// The create sent at 0 gets no answer within `after` ms; the list read then shows no job.
+    fn create_unanswered_then_listed_none(run: &mut JobRun, after: u64) {
+        let Output::Send { id, .. } = next(run, Millis(0)) else { panic!("a create first") };
+        run.handle_transport_error(id, TransportKind::Timeout, &format!("no answer within {after} ms"), Millis(after));
+        let Output::Send { id, endpoint: Endpoint::ListVideos, .. } = next(run, Millis(after)) else { panic!("a list") };
+        run.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [], "has_more": false})), Millis(after + 10));
+    }
+
     #[test]
     fn a_create_looked_up_past_the_deadline_that_the_list_shows_none_of_is_an_unknown_outcome() {
         // The create got no answer before the deadline and the list read after shows no job it
         // made. That is no proof: a create still on its way (a proxy that queues requests) can
         // make a job after the list was read. The error must not say that nothing was created.
         let mut run = one_second_wait(false);
-        let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
-        run.handle_transport_error(id, TransportKind::Timeout, "no answer within 1000 ms", Millis(1_000));
-        let Output::Send { id, endpoint: Endpoint::ListVideos, .. } = next(&mut run, Millis(1_000)) else { panic!("a list") };
-        run.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [], "has_more": false})), Millis(1_010));
+        create_unanswered_then_listed_none(&mut run, 1_000);
         assert!(matches!(next(&mut run, Millis(1_010)), Output::Done), "nothing is sent again");
         let e = run.take_result().unwrap_err();
         assert_eq!((e.kind, e.code.as_str(), e.job_id.as_deref()), (ErrorKind::WaitTimeout, crate::error::OUTCOME_UNKNOWN, None), "{e}");
@@ -759,10 +764,7 @@ mod tests {
         // Create #1 gets no answer, the list shows none, so it is sent again; #2 gets no slot
         // before the deadline. #1 may still be on its way: "nothing was created" would be false.
         let mut run = one_second_wait(false);
-        let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
-        run.handle_transport_error(id, TransportKind::Timeout, "no answer within 100 ms", Millis(100));
-        let Output::Send { id, endpoint: Endpoint::ListVideos, .. } = next(&mut run, Millis(100)) else { panic!("a list") };
-        run.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [], "has_more": false})), Millis(110));
+        create_unanswered_then_listed_none(&mut run, 100);
         let mut now = Millis(110);
         let id = loop {
             match next(&mut run, now) {
