@@ -275,7 +275,7 @@ impl Create {
         if past && !look_up {
             // With no create whose outcome is unknown, no job was made (a deadline of 0 sends
             // nothing at all).
-            let err = self.still_unknown().unwrap_or_else(|| self.ended_without_job(self.nothing_made(None)));
+            let err = self.still_unknown().unwrap_or_else(|| self.unless_in_doubt(self.deadline_kind, DEADLINE_PASSED, self.nothing_made(None)));
             self.finish(Err(err));
             return Output::Done;
         }
@@ -400,7 +400,7 @@ impl Create {
             Decision::Fail if err.transport == Some(TransportKind::Connect) && self.unknown_outcome.is_none() && self.deadline.is_some_and(|d| now >= d) => {
                 // Rule 6: nothing reached the service (a driver that found no slot of its rate
                 // limit before the deadline says so), and no earlier create is in doubt.
-                let made_none = self.ended_without_job(self.nothing_made(Some(&err.message)));
+                let made_none = self.unless_in_doubt(self.deadline_kind, DEADLINE_PASSED, self.nothing_made(Some(&err.message)));
                 self.finish(Err(made_none));
             }
             Decision::Fail => self.finish(Err(err.no_such_endpoint())),
@@ -468,8 +468,7 @@ impl Create {
         // the service honours) cannot charge twice.
         let err = self.unknown_outcome.take().unwrap_or_else(|| Error::new(ErrorKind::Connection, "the create's outcome was unknown"));
         // A create that got no answer may still be on its way (an answer, a 5xx, ended it).
-        let in_doubt = matches!(err.transport, Some(TransportKind::Timeout | TransportKind::Aborted | TransportKind::Other));
-        if in_doubt {
+        if err.transport.is_some_and(TransportKind::unanswered) {
             self.listed_none = Some(err.clone());
         }
         if self.cancel_requested {
@@ -479,17 +478,17 @@ impl Create {
         if remaining.is_some_and(|r| r == 0) {
             // Rule 6: looked up past the deadline, and the list shows no job it made.
             let plain = self.nothing_made(Some("the create's answer was lost, and the job list shows no job it made"));
-            return self.finish(Err(self.ended_without_job(plain)));
+            return self.finish(Err(self.unless_in_doubt(self.deadline_kind, DEADLINE_PASSED, plain)));
         }
         if self.creates_sent > self.policy.max_retries {
             let why = format!("the create's outcome stayed unknown after {} attempts", self.creates_sent);
-            return self.finish(Err(if in_doubt { none_listed(err.kind, &why, &err) } else { err }));
+            return self.finish(Err(self.unless_in_doubt(err.kind, &why, err)));
         }
         let after_ms = self.policy.backoff_ms(self.creates_sent.saturating_sub(1), &mut self.rng);
         // As `retry::decide`: a resend that could not start before the deadline is not attempted
         // (the backoff used to be waited out past the deadline).
         if remaining.is_some_and(|r| after_ms >= r) {
-            return self.finish(Err(if in_doubt { none_listed(self.deadline_kind, "no time was left before the deadline to send the create again", &err) } else { err }));
+            return self.finish(Err(self.unless_in_doubt(self.deadline_kind, "no time was left before the deadline to send the create again", err)));
         }
         self.events.push_back(Event::Retrying { attempt: self.creates_sent, after_ms, error: err });
         self.state = State::Backoff(Step::Create, now.plus(after_ms));
@@ -502,22 +501,20 @@ impl Create {
         Error::new(self.deadline_kind, format!("the deadline passed before a job was made{why}: nothing was created or charged"))
     }
 
-    /// The error of a create that ends with no job it knows of: `plain` (nothing was made) when no
-    /// attempt is in doubt, else the outcome-unknown one of the earlier attempt that a list found
-    /// no job for ([`none_listed`]).
-    fn ended_without_job(&self, plain: Error) -> Error {
+    /// The error a create ends with when it knows of no job: `plain` when no attempt is in doubt,
+    /// else the outcome-unknown one ([`none_listed`], of `kind`, saying `why` it ended) of the
+    /// unanswered attempt that a list found no job for (rule 6).
+    fn unless_in_doubt(&self, kind: ErrorKind, why: &str, plain: Error) -> Error {
         match &self.listed_none {
-            Some(earlier) => none_listed(plain.kind, DEADLINE_PASSED, earlier),
+            Some(earlier) => none_listed(kind, why, earlier),
             None => plain,
         }
     }
 
-    /// The error of a create cancelled before it made a job it knows of (see `ended_without_job`).
+    /// The error of a create cancelled before it made a job it knows of.
     fn cancelled(&self) -> Error {
-        match &self.listed_none {
-            Some(earlier) => none_listed(ErrorKind::Cancelled, "the create was cancelled before its outcome was known", earlier),
-            None => Error::new(ErrorKind::Cancelled, "the create was cancelled before a job was made"),
-        }
+        let plain = Error::new(ErrorKind::Cancelled, "the create was cancelled before a job was made");
+        self.unless_in_doubt(ErrorKind::Cancelled, "the create was cancelled before its outcome was known", plain)
     }
 
     /// Whether another create of the client that the job list could confuse with this one is out.
@@ -794,6 +791,37 @@ mod tests {
 
     fn status(code: u16, message: &str) -> Error {
         Error { status: Some(code), ..Error::new(ErrorKind::from_status(code), message) }
+    }
+
+    #[test]
+    fn retries_spent_after_an_unanswered_create_that_the_list_showed_none_of_are_an_unknown_outcome() {
+        // The first create gets no answer (it may still be on its way), the later ones a 502;
+        // every list shows none. The error of the spent retries must not be taken for one to send
+        // again: the first create can still make a job (rule 6, `listed_none`).
+        let mut c = lake(&Claims::new());
+        let mut now = Millis(0);
+        let mut creates = 0;
+        while creates <= RetryPolicy::default().max_retries {
+            match next(&mut c, now) {
+                Output::WaitUntil(t) => now = t,
+                Output::Send { id, endpoint: Endpoint::CreateVideo, .. } if creates == 0 => {
+                    creates += 1;
+                    c.handle_transport_error(id, TransportKind::Timeout, "no answer within 60000 ms", now);
+                }
+                Output::Send { id, endpoint: Endpoint::CreateVideo, .. } => {
+                    creates += 1;
+                    c.handle_response(id, HttpResponse::json(502, &serde_json::json!({"error": {"code": "bad_gateway", "message": "upstream"}})), now);
+                }
+                Output::Send { id, endpoint: Endpoint::ListVideos, .. } => c.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [], "has_more": false})), now),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        let Output::Send { id, endpoint: Endpoint::ListVideos, .. } = next(&mut c, now) else { panic!("the last create is reconciled") };
+        c.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [], "has_more": false})), now);
+        assert!(matches!(next(&mut c, now), Output::Done));
+        let e = c.take_result().unwrap_err();
+        assert_eq!(e.code, crate::error::OUTCOME_UNKNOWN, "{e}");
+        assert!(e.message.contains("no answer within 60000 ms") && e.message.contains("still on its way") && !e.is_retryable(), "{e}");
     }
 
     #[test]

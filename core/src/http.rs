@@ -135,6 +135,13 @@ pub enum TransportKind {
 }
 
 impl TransportKind {
+    /// Whether the request went out and no answer came (a timeout, an abort, a reset): the
+    /// server may still receive it and act on it after the client has moved on.
+    #[must_use]
+    pub fn unanswered(self) -> bool {
+        matches!(self, TransportKind::Timeout | TransportKind::Aborted | TransportKind::Other)
+    }
+
     /// Every kind, in declaration order.
     pub const ALL: [TransportKind; 5] = [TransportKind::Connect, TransportKind::Timeout, TransportKind::Aborted, TransportKind::BodyTooLarge, TransportKind::Other];
 
