@@ -116,9 +116,10 @@ const makeClient = {
 function importTimes(dir, runs = 21) {
   const require = createRequire(join(dir, "bench.js"));
   const times = Object.fromEntries(Object.keys(makeClient).map((n) => [n, []]));
+  const urls = Object.fromEntries(Object.keys(makeClient).map((n) => [n, pathToFileURL(require.resolve(n)).href]));
   for (let i = 0; i < runs + 1; i++) {
     for (const [name, make] of Object.entries(makeClient)) {
-      const url = pathToFileURL(require.resolve(name)).href;
+      const url = urls[name];
       const src = `const t0 = performance.now(); const m = await import(${JSON.stringify(url)}); ${make}; process.stdout.write(String(performance.now() - t0));`;
       const ms = Number(execFileSync(process.execPath, ["--input-type=module", "-e", src], { cwd: dir, encoding: "utf8" }));
       if (!(ms > 0)) throw new Error(`${name}: no import time`);

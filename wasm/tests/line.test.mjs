@@ -21,14 +21,15 @@ beforeEach(() => {
   mock.timers.enable({ apis: ["setTimeout"] });
   const mocked = globalThis.setTimeout;
   counts = { set: 0, fired: 0 };
-  // @ts-ignore -- a counting wrapper of the mocked setTimeout
-  globalThis.setTimeout = (/** @type {() => void} */ f, /** @type {number} */ ms) => {
+  /** A counting wrapper of the mocked setTimeout. @param {() => void} f @param {number} ms */
+  const counting = (f, ms) => {
     counts.set++;
     return mocked(() => {
       counts.fired++;
       f();
     }, ms);
   };
+  globalThis.setTimeout = /** @type {typeof setTimeout} */ (/** @type {unknown} */ (counting));
 });
 afterEach(() => {
   mock.timers.reset();

@@ -518,19 +518,13 @@ export class Ctx {
     // The client's timeout, or what is left of the call's own time (`until`: a slot wait used some).
     const limit = Math.max(1, Math.min(this.timeoutMs, until - now()));
     const end = now() + limit;
-    // Timers run on the event loop's cached clock and can fire a little before `end` on ours,
-    // the core's: the timeout is only reported once our clock is there, or the core would see a
-    // request time out before the call's deadline (and take it for a failed request).
-    const fire = (): void => {
-      if (now() < end) {
-        timer = setTimeout(fire, 1);
-        return;
-      }
+    // Reported only once our clock, the core's, is at `end` (`timerAt`): a timer that fired early
+    // would let the core see a request time out before the call's deadline (and take it for a
+    // failed request). No timer beyond setTimeout's range (~24.8 days): as good as no limit.
+    const timer = limit > MAX_TIMER ? undefined : timerAt(end, () => {
       timedOut = true;
       ac.abort();
-    };
-    // No timer beyond setTimeout's range (~24.8 days): as good as no limit.
-    let timer = limit > MAX_TIMER ? undefined : setTimeout(fire, limit);
+    });
     const off = onAbort(signal, () => ac.abort());
     try {
       // Headers as a plain record: a `fetch` option that adds its own with
@@ -550,7 +544,7 @@ export class Ctx {
       if (ac.signal.aborted) return { kind: "aborted", message: "aborted" };
       return { kind: transportKind(e), message: describe(e) };
     } finally {
-      clearTimeout(timer);
+      clearTimeout(timer?.timer);
       off();
     }
   }
