@@ -46,6 +46,13 @@ pub fn estimate(input: &str, table: Option<String>) -> R<f64> {
     cents.map(|c| c as f64).map_err(|i| invalid(vec![i]))
 }
 
+/// The core's redaction of free text (API keys and JWTs shown as `sd_…cdef`), for the package's
+/// own refusals that echo what a caller wrote: an unknown option's name may be a key.
+#[wasm_bindgen]
+pub fn redact(text: &str) -> String {
+    usvideo_core::secret::redact_text(text)
+}
+
 // No `validate` or `parseResponse` export: the vector tests run those inputs through the machines
 // the package drives (wasm/tests/vectors.test.mjs), and as exports they were ~1.4 KB gzipped of
 // code no app reaches (measured 2026-12-04).

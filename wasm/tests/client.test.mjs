@@ -838,6 +838,16 @@ test("keys never appear in errors, toString, inspect, JSON or console output", a
     assert.ok(!inspect(err2).includes(secret));
     const bad = await Promise.resolve().then(() => new USVideo({ apiKey: `${key} x`, baseURL: emu.api })).catch((e) => e);
     assert.ok(bad instanceof usv.ValidationError && !inspect(bad).includes(secret));
+    // A key pasted as an option's *name*: the package's own option check echoes names, redacted.
+    const named = [
+      await Promise.resolve().then(() => new USVideo({ apiKey: key, baseURL: emu.api, [key]: 1 })).catch((e) => e),
+      await client.videos.wait("job_x", { poll: { [`${key}`]: 1 } }).catch((e) => e),
+    ];
+    for (const e of named) {
+      assert.ok(e instanceof usv.ValidationError && e.code === "unknown_field", inspect(e));
+      assert.match(e.field, /sd_…/);
+      for (const shown of [e.message, e.field, JSON.stringify(e.issues), inspect(e, { depth: Infinity })]) assert.ok(!shown.includes(secret), shown);
+    }
   } finally {
     Object.assign(console, orig);
   }

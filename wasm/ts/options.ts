@@ -7,6 +7,7 @@
 // the core, and the package renames its refusals to the JS names (`JS_NAMES`).
 
 import { ValidationError } from "./errors.js";
+import { redact } from "./gen/usvideo_wasm.js";
 import type { BatchOptions } from "./types.js";
 
 /** What an option must be when given; `""`: the core checks it, or a `check` below. One rule for
@@ -45,8 +46,10 @@ function fits(v: unknown, kind: Kind): boolean {
   return typeof v === kind;
 }
 
-/** A `ValidationError` of one issue, naming `field`. */
+/** A `ValidationError` of one issue, naming `field`. Both go through the core's redaction: a name
+ * the caller wrote (an unknown option's) may be an API key (`new USVideo({ [key]: 1 })`). */
 export function refuse(field: string, code: string, message: string): never {
+  [field, message] = [redact(field), redact(message)];
   throw new ValidationError(message, { kind: "validation", code, field, issues: [{ field, code, message }] });
 }
 
