@@ -5,7 +5,9 @@
 //! 1. A wait always ends: by the job finishing, by an error, by [`JobRun::cancel`], or by its
 //!    deadline, whichever comes first. No request is given more time than is left.
 //! 2. The deadline ends the *wait* with `wait_timeout`; the job goes on (unless
-//!    `cancel_on_timeout` is set and the job is still pending: then it is deleted and refunded).
+//!    `cancel_on_timeout` is set and the job is still pending: then it is deleted and refunded,
+//!    within [`CLEANUP_MS`] past the deadline; a delete not done by then, say for a `Retry-After`
+//!    pause, leaves the job to go on, and the error says why).
 //! 3. Polls follow [`PollPolicy`]: few, and close to the expected finish. Transient poll failures
 //!    are retried by [`Call`]; a poll that fails for good ends the wait with that error.
 //! 4. A status change emits `StatusChanged`; every poll emits `Progress`.
@@ -48,6 +50,11 @@ use crate::secret::ApiKey;
 use crate::time::Millis;
 use serde::Serialize;
 use std::collections::VecDeque;
+
+/// The time a timed-out wait's delete (`cancel_on_timeout`) may take past the deadline, in ms
+/// (rule 2): the caller awaits its outcome, so it is bounded, as a create's look-up past the
+/// deadline is ([`crate::create::LOOKUP_TIMEOUT_MS`]).
+pub const CLEANUP_MS: u64 = 10_000;
 
 /// How a wait behaves.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -405,7 +412,10 @@ impl JobRun {
         err.job_id = id;
         err.job_status = status;
         if self.options.cancel_on_timeout {
-            self.deadline = None; // the delete gets its own retries, not the expired deadline
+            // The delete gets its own time, not the expired deadline, but bounded: the caller
+            // awaits its outcome, and a `Retry-After` pause or a slow server must not hold a wait
+            // that asked for a limit for minutes (rule 2).
+            self.deadline = Some(now.plus(CLEANUP_MS));
             self.delete_or_hold(err, now);
         } else {
             self.finish(Err(err));
@@ -450,7 +460,10 @@ impl JobRun {
         match self.config.delete_video(&self.key, &id) {
             Ok(req) => {
                 let seed = self.rng.next_u64();
-                self.phase = Phase::Deleting(Call::new(Endpoint::DeleteVideo, req, self.options.retry, seed, None, self.next_id), final_error);
+                // A timeout's delete within the clean-up's time (rule 2); a cancel's has no limit:
+                // the caller has stopped waiting for it, and a job left pending would be charged.
+                let by = if self.cancel_requested { None } else { self.deadline };
+                self.phase = Phase::Deleting(Call::new(Endpoint::DeleteVideo, req, self.options.retry, seed, by, self.next_id), final_error);
             }
             Err(e) => self.finish(Err(e)),
         }
@@ -804,6 +817,47 @@ mod tests {
         let e = run.take_result().unwrap_err();
         assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, Some("job_1")), "{e}");
         assert!(e.message.contains(": not sent: no slot of the client's rate limit") && !e.message.contains("connection failed"), "{e}");
+    }
+
+    #[test]
+    fn a_timed_out_waits_delete_has_a_bounded_time_and_a_pause_past_it_leaves_the_job() {
+        // cancel_on_timeout, the job seen pending, and a poll answered 429 with a Retry-After of
+        // 30 s: the wait times out at once and deletes the job, but within CLEANUP_MS. A driver
+        // whose rate limiter holds the delete for the pause reports it unsent at that bound, and
+        // the wait ends then, saying the job goes on (it waited the 30 s, and the job started
+        // processing and was charged, where its timeoutMs said 3 s).
+        let mut run = one_second_wait(true);
+        let Output::Send { id, endpoint: Endpoint::CreateVideo, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
+        let job = serde_json::json!({"id": "job_1", "status": "pending", "mode": "text_to_video", "resolution": "720p", "duration": 5, "estimated_cost_cents": 30});
+        run.handle_response(id, HttpResponse::json(201, &job), Millis(5));
+        let (mut now, mut polls) = (Millis(5), 0);
+        let (id, timeout_ms) = loop {
+            match next(&mut run, now) {
+                Output::WaitUntil(t) => now = t,
+                Output::Send { id, endpoint: Endpoint::RetrieveVideo, .. } => {
+                    polls += 1;
+                    let mut busy = HttpResponse::json(429, &serde_json::json!({"error": {"code": "rate_limited", "message": "slow down"}}));
+                    busy.headers.push(crate::http::Header::new("retry-after", "30"));
+                    run.handle_response(id, busy, now);
+                }
+                Output::Send { id, endpoint: Endpoint::DeleteVideo, timeout_ms, .. } => break (id, timeout_ms),
+                other => panic!("a poll or the delete, not {other:?}"),
+            }
+        };
+        assert!(polls <= 1 && now.0 <= 1_000, "{polls} polls, the delete at {}", now.0);
+        assert_eq!(timeout_ms, Some(CLEANUP_MS), "the delete's time is bounded");
+        let end = now.plus(CLEANUP_MS);
+        run.handle_transport_error(id, TransportKind::Connect, "not sent: no slot of the client's rate limit within 10000 ms", end);
+        assert!(matches!(next(&mut run, end), Output::Done), "no second try past the bound");
+        let e = run.take_result().unwrap_err();
+        assert_eq!((e.kind, e.job_id.as_deref(), e.job_status.as_deref()), (ErrorKind::WaitTimeout, Some("job_1"), Some("pending")), "{e}");
+        assert!(e.message.contains("deleting the job failed, so it goes on: not sent: no slot"), "{e}");
+        // A cancel's delete keeps no limit: the caller has stopped waiting for it.
+        let mut run = one_second_wait(false);
+        let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
+        run.handle_response(id, HttpResponse::json(201, &job), Millis(5));
+        run.cancel(Millis(6));
+        let Output::Send { endpoint: Endpoint::DeleteVideo, timeout_ms: None, .. } = next(&mut run, Millis(6)) else { panic!("a cancel's delete, unbounded") };
     }
 
     #[test]

@@ -289,7 +289,8 @@ pub struct Job {
     /// Creation time as the service wrote it (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
-    /// Progress 0–100 when the service reports one (*assumption*: not in the reference).
+    /// Progress 0–100 when the service reports one (*assumption*: not in the reference); a value
+    /// beyond 100 is dropped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<u8>,
 }

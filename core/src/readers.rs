@@ -279,7 +279,8 @@ impl FromJson for Job {
             video_url: loose_text(video_url),
             error: loose_job_error(error),
             created_at: loose_text(created_at),
-            progress: loose_uint(progress).and_then(|p| u8::try_from(p).ok()),
+            // Out of 0–100 (a server's bug) is dropped, as a non-number is: the type promises a percentage.
+            progress: loose_uint(progress).and_then(|p| u8::try_from(p).ok()).filter(|p| *p <= 100),
         };
         // A completed job carries its video (CONTRACT.md, "Job status"), and the bindings' types
         // promise it (npm's `CompletedJob`): one without it is not a job to hand on as completed,
@@ -547,6 +548,8 @@ mod tests {
     fn serde_reads_through_the_same_readers() {
         let j: Job = serde_json::from_str(r#"{"id":"job_1","status":"done?","duration":"x","progress":300}"#).unwrap();
         assert_eq!((j.status.as_str(), j.duration, j.progress), ("done?", None, None));
+        let progress = |p: &str| serde_json::from_str::<Job>(&format!(r#"{{"id":"job_1","status":"processing","progress":{p}}}"#)).unwrap().progress;
+        assert_eq!((progress("250"), progress("100"), progress("0")), (None, Some(100), Some(0)), "a percentage or nothing");
         let p: PollPolicy = serde_json::from_str(r#"{"expected_scale":0.1}"#).unwrap();
         assert_eq!(p.expected_scale, 0.1);
         assert!(serde_json::from_str::<WaitOptions>(r#"{"retry":null}"#).is_err());

@@ -258,7 +258,7 @@ fn job_by_the_rules(v: &Value) -> Option<usvideo_core::Job> {
         video_url: text("video_url"),
         error,
         created_at: text("created_at"),
-        progress: int("progress").and_then(|p| u8::try_from(p).ok()),
+        progress: int("progress").and_then(|p| u8::try_from(p).ok()).filter(|p| *p <= 100),
     })
 }
 

@@ -53,6 +53,14 @@ pub fn redact(text: &str) -> String {
     usvideo_core::secret::redact_text(text)
 }
 
+/// The name of `known` (separated by `\n`) closest to `unknown` within two edits, the core's
+/// "did you mean" rule for a request's fields, for the package's option checks (`concurentJobs`
+/// → `concurrentJobs`); `""` when none is that close.
+#[wasm_bindgen]
+pub fn suggest(unknown: &str, known: &str) -> String {
+    validate::suggest(unknown, &known.split('\n').collect::<Vec<_>>()).unwrap_or_default().to_owned()
+}
+
 // No `validate` or `parseResponse` export: the vector tests run those inputs through the machines
 // the package drives (wasm/tests/vectors.test.mjs), and as exports they were ~1.4 KB gzipped of
 // code no app reaches (measured 2026-12-04).

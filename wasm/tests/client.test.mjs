@@ -355,6 +355,10 @@ test("an option name the package does not know is refused, with the name it prob
     [() => client.videos.createAndWait(text, /** @type {any} */ ({ idempotency_key: "abc" })), "idempotency_key", "idempotencyKey"],
     [() => client.videos.create(text, /** @type {any} */ ({ idempotency_key: "abc" })), "idempotency_key", "idempotencyKey"],
     [() => client.videos.batch([text], /** @type {any} */ ({ concurrent_jobs: 2 })), "concurrent_jobs", "concurrentJobs"],
+    // Misspelt (within two edits, the core's rule for a request's fields).
+    [() => client.videos.batch([text], /** @type {any} */ ({ concurentJobs: 2 })), "concurentJobs", "concurrentJobs"],
+    [() => client.videos.wait("job_1", /** @type {any} */ ({ onProgres: () => {} })), "onProgres", "onProgress"],
+    [async () => new USVideo(/** @type {any} */ ({ apiKey: "sd_test_key_000000001", baseURL: emu.api, requestPerMinute: 0 })), "requestPerMinute", "requestsPerMinute"],
   ];
   for (const [call, field, near] of cases) {
     await assert.rejects(call(), (e) => e instanceof usv.ValidationError && e.field === field && (near === undefined || e.message.includes(`did you mean \`${near}\``)), field);

@@ -615,7 +615,7 @@ export class Ctx {
               // Not sent, and the core is told so with `connect`: nothing reached the service, so a
               // create made no job (the cancel that follows an abort stops any resend; a deadline
               // that came first is the call's or wait's timeout, saying nothing was created).
-              const message = live?.aborted ? "not sent: the call was aborted" : `not sent: no slot of the client's rate limit within ${out.timeout_ms} ms`;
+              const message = live?.aborted ? "not sent: the call was aborted" : `not sent: no slot of the client's rate limit (its budget spent, or the key paused by a 429's Retry-After) within ${out.timeout_ms} ms`;
               g(() => m.handleTransportError(out.id, "connect", message, now()), gen);
               continue;
             }

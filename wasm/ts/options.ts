@@ -7,7 +7,7 @@
 // the core, and the package renames its refusals to the JS names (`JS_NAMES`).
 
 import { ValidationError } from "./errors.js";
-import { redact } from "./gen/usvideo_wasm.js";
+import { redact, suggest } from "./gen/usvideo_wasm.js";
 import type { BatchOptions } from "./types.js";
 
 /** What an option must be when given; `""`: the core checks it, or a `check` below. One rule for
@@ -56,7 +56,7 @@ export function refuse(field: string, code: string, message: string): never {
 /**
  * Refuses an options record that is not an object, an option name the package does not know (with
  * the known name that differs only in case or underscores, or that it begins: `baseUrl` → `baseURL`, `timeout` → `timeoutMs`, `firstPollMs` →
- * `first_poll_ms`), and an option of the wrong JS type, naming it (`where`: the record's path; `record`: its name when it is not an object).
+ * `first_poll_ms`; else one within two edits: `concurentJobs` → `concurrentJobs`), and an option of the wrong JS type, naming it (`where`: the record's path; `record`: its name when it is not an object).
  * Returns the record, `{}` when it was not given.
  */
 export function known<T extends object>(o: T | null | undefined, spec: Spec, where = "", record = "options"): T {
@@ -69,8 +69,9 @@ export function known<T extends object>(o: T | null | undefined, spec: Spec, whe
     const field = where + k;
     const kind = Object.hasOwn(spec, k) ? spec[k] : undefined; // not `toString` & co. of the prototype
     if (kind === undefined) {
-      // The same name but for case or underscores, or one it begins (`timeout` → `timeoutMs`).
-      const near = names.find((n) => flat(n) === flat(k)) ?? (k.length > 3 ? names.find((n) => flat(n).startsWith(flat(k))) : undefined);
+      // The same name but for case or underscores, or one it begins (`timeout` → `timeoutMs`), or
+      // else the one within two edits, by the core's rule for a request's fields (`maxRetry`).
+      const near = names.find((n) => flat(n) === flat(k)) ?? (k.length > 3 ? names.find((n) => flat(n).startsWith(flat(k))) : undefined) ?? (suggest(k, names.join("\n")) || undefined);
       refuse(field, "unknown_field", `unknown option \`${field}\`${near ? `; did you mean \`${where}${near}\`?` : ""}`);
     }
     if (!fits(v, kind)) refuse(field, "invalid_type", `${field} must be ${TYPE[kind as Exclude<Kind, "">]}`);

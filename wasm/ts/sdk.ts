@@ -52,7 +52,7 @@ function waitSpec(o: WaitOptions): Record<string, unknown> {
   const options: Record<string, unknown> = {};
   const t = o.timeoutMs;
   if (t !== undefined) {
-    if (t !== null) checkNumber("timeoutMs", t, (n) => n === Infinity || (Number.isSafeInteger(n) && n >= 0), "a whole number of milliseconds from 0, or null or Infinity for no limit");
+    if (t !== null) checkNumber("timeoutMs", t, (n) => n === Infinity || (Number.isSafeInteger(n) && n >= 0), "a whole number of milliseconds from 0 to 9007199254740991 (Number.MAX_SAFE_INTEGER), or null or Infinity for no limit");
     options.timeout_ms = t === Infinity ? null : t;
   }
   if (o.cancelOnTimeout != null) options.cancel_on_timeout = o.cancelOnTimeout;

@@ -12,7 +12,8 @@
 //! - a wait never outlives its deadline: no request is sent at or after it, none is given more
 //!   time than is left, no `WaitUntil` goes past it (the clean-up delete after a cancel or a
 //!   timeout excepted, which gets its own retries, and the one look-up of a create whose outcome
-//!   is unknown at the deadline, given `LOOKUP_TIMEOUT_MS`: rule 6 of `create`);
+//!   is unknown at the deadline, given `LOOKUP_TIMEOUT_MS`: rule 6 of `create`); a timeout's
+//!   delete, unlike a cancel's, still ends within `job::CLEANUP_MS` of its start (rule 2 of `job`);
 //! - every error is well formed (see [`super::parsers::check_error`]); a successful wait ends
 //!   `completed`; the result is taken exactly once.
 //!
@@ -87,6 +88,10 @@ struct Harness {
     grouped_ids: bool,
     deadline: Option<Millis>,
     deletes_sent: u32,
+    /// Whether the caller cancelled: a cancel's delete has no limit, a timeout's has (`job` rule 2).
+    cancelled: bool,
+    /// When a timed-out wait sent its first delete (its bounded time began before).
+    first_delete_at: Option<Millis>,
     /// Lists sent at or past the deadline (rule 6 of `create`: at most one).
     late_lookups: u32,
     max_wait_ms: u64,
@@ -154,6 +159,8 @@ impl Harness {
             grouped_ids: false,
             deadline,
             deletes_sent: 0,
+            cancelled: false,
+            first_delete_at: None,
             late_lookups: 0,
             max_wait_ms: policy.max_delay_ms.max(policy.max_retry_after_ms),
             job_ids: vec!["job_1".to_owned()],
@@ -194,6 +201,8 @@ impl Harness {
                     assert!(!self.done, "a WaitUntil after Done");
                     if let Some(d) = self.deadline.filter(|_| self.deletes_sent == 0) {
                         assert!(*t <= d, "a wait until {} outlives the deadline {}", t.0, d.0);
+                    } else if let Some(first) = self.first_delete_at.filter(|_| !self.cancelled) {
+                        assert!(*t <= first.plus(usvideo_core::job::CLEANUP_MS), "a timed-out wait's clean-up waits until {} past its bound", t.0);
                     }
                     if t.since(self.now) > ABSURD_WAIT_MS {
                         assert!(!self.sane, "an absurd wait ({} ms) under a reasonable configuration", t.since(self.now));
@@ -225,6 +234,13 @@ impl Harness {
         let group = self.group(id);
         if endpoint == Endpoint::DeleteVideo {
             self.deletes_sent += 1;
+            // A timed-out wait's delete (a job run's, not a cancel's): its time is bounded (`job`
+            // rule 2), from before its first send.
+            if self.deadline.is_some() && !self.cancelled && matches!(self.m, M::Job(_)) {
+                let first = *self.first_delete_at.get_or_insert(self.now);
+                let t = timeout_ms.unwrap_or_else(|| panic!("a timed-out wait's delete has no timeout"));
+                assert!(self.now.plus(t) <= first.plus(usvideo_core::job::CLEANUP_MS), "a timed-out wait's delete given {t} ms at {}, past its bound", self.now.0);
+            }
         } else if let Some(d) = self.deadline {
             if endpoint == Endpoint::ListVideos && self.now >= d {
                 self.late_lookups += 1;
@@ -483,6 +499,7 @@ impl Harness {
                     if self.trace {
                         eprintln!("@{} -> cancel", self.now.0);
                     }
+                    self.cancelled = true;
                     self.m.machine().cancel(self.now);
                 } else {
                     self.m.machine().handle_timeout(self.now);

@@ -122,7 +122,7 @@ internal class Driver(
                     val until = out.timeoutMs?.let { now() + it }
                     if (!acquireSlotBy(until)) {
                         // `CONNECT`: nothing reached the service (a create past its deadline made no job).
-                        report(m, out.id, Outcome.Failure(TransportKind.CONNECT, "not sent: no slot of the client's rate limit before the call's deadline"))
+                        report(m, out.id, Outcome.Failure(TransportKind.CONNECT, "not sent: no slot of the client's rate limit (its budget spent, or the key paused by a 429's Retry-After) before the call's deadline"))
                         continue
                     }
                     inFlight[0] = out.id
