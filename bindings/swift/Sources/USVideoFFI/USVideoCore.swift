@@ -2007,7 +2007,8 @@ public struct Job: Equatable, Hashable {
      */
     public var createdAt: String?
     /**
-     * Progress 0–100 when the service reports one (*assumption*: not in the reference).
+     * Progress 0–100 when the service reports one (*assumption*: not in the reference); a value
+     * beyond 100 is dropped.
      */
     public var progress: UInt8?
 
@@ -2057,7 +2058,8 @@ public struct Job: Equatable, Hashable {
          * Creation time as the service wrote it (RFC 3339).
          */createdAt: String?, 
         /**
-         * Progress 0–100 when the service reports one (*assumption*: not in the reference).
+         * Progress 0–100 when the service reports one (*assumption*: not in the reference); a value
+         * beyond 100 is dropped.
          */progress: UInt8?) {
         self.id = id
         self.status = status

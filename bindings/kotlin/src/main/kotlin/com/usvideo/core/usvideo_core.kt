@@ -2148,7 +2148,8 @@ data class Job (
     var `createdAt`: kotlin.String?
     , 
     /**
-     * Progress 0–100 when the service reports one (*assumption*: not in the reference).
+     * Progress 0–100 when the service reports one (*assumption*: not in the reference); a value
+     * beyond 100 is dropped.
      */
     var `progress`: kotlin.UByte?
     
