@@ -957,7 +957,8 @@ impl Batch {
     fn deleted(&mut self, i: usize, mut job: Option<Job>, outcome: Result<(), &Error>) {
         let mut err = Error::new(ErrorKind::Cancelled, "the batch was cancelled");
         err.job_id = job.as_ref().map(|j| j.id.clone());
-        if let Some(status) = err.after_delete(outcome)
+        // Its deletes are retried while in doubt, so the outcome here is a sure one.
+        if let Some(status) = err.after_delete(outcome, false)
             && let Some(j) = job.as_mut()
         {
             j.status = status;

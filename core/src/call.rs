@@ -141,8 +141,18 @@ impl Call {
                 self.events.push_back(Event::Retrying { attempt: self.attempt, after_ms, error: err });
                 self.state = State::Backoff(now.plus(after_ms));
             }
-            Decision::Reconcile | Decision::Fail => self.finish(Err(self.final_error(err))),
+            Decision::Reconcile | Decision::Fail => {
+                self.maybe_applied |= crate::retry::outcome_unknown(&err);
+                self.finish(Err(self.final_error(err)));
+            }
         }
+    }
+
+    /// Whether an attempt was sent and may have been carried out although no answer said so (no
+    /// answer, a 5xx): a delete that ended in error may still have deleted the job.
+    #[must_use]
+    pub fn maybe_applied(&self) -> bool {
+        self.maybe_applied
     }
 
     /// The error a call ends with: an API key's create that got no answer (or a 5xx, or a timeout)

@@ -284,11 +284,20 @@ impl Error {
     /// it went (one rule for a wait and a batch): deleted, it says so; failed, the job goes on and
     /// is charged, and it says that. A 409 (*assumption*: the service's answer for a job it cannot
     /// delete) means the job started processing meanwhile: `Some(Processing)` for the caller to
-    /// record.
-    pub(crate) fn after_delete(&mut self, outcome: Result<(), &Error>) -> Option<JobStatus> {
+    /// record. A 404 means the job is gone. A failure `in_doubt` (an attempt got no answer or a 5xx,
+    /// and none said otherwise after: it may have deleted the job) says that it may have.
+    pub(crate) fn after_delete(&mut self, outcome: Result<(), &Error>, in_doubt: bool) -> Option<JobStatus> {
         match outcome {
             Ok(()) => {
                 self.message.push_str("; the pending job was deleted and refunded");
+                None
+            }
+            Err(e) if e.kind == ErrorKind::NotFound => {
+                self.message = format!("{}; the job is gone (its delete found none): {}", self.message, e.message);
+                None
+            }
+            Err(e) if in_doubt && e.kind != ErrorKind::Conflict => {
+                self.message = format!("{}; the delete got no sure answer, so the job may have been deleted and refunded or may go on (retrieve it to know): {}", self.message, e.message);
                 None
             }
             Err(e) => {

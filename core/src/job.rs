@@ -6,8 +6,11 @@
 //!    deadline, whichever comes first. No request is given more time than is left.
 //! 2. The deadline ends the *wait* with `wait_timeout`; the job goes on (unless
 //!    `cancel_on_timeout` is set and the job is still pending: then it is deleted and refunded,
-//!    within [`CLEANUP_MS`] past the deadline; a delete not done by then, say for a `Retry-After`
-//!    pause, leaves the job to go on, and the error says why).
+//!    within [`CLEANUP_MS`] of the wait giving up, which for a create whose answer was still out
+//!    is after its one look-up past the deadline (`create` rule 6): so at most ~20 s past the
+//!    deadline. A delete not done by then, say for a `Retry-After` pause, or held (rule 7)
+//!    until then, leaves the job to go on, and the error says why; one that got no sure answer
+//!    says the job may have been deleted).
 //! 3. Polls follow [`PollPolicy`]: few, and close to the expected finish. Transient poll failures
 //!    are retried by [`Call`]; a poll that fails for good ends the wait with that error.
 //! 4. A status change emits `StatusChanged`; every poll emits `Progress`.
@@ -51,8 +54,8 @@ use crate::time::Millis;
 use serde::Serialize;
 use std::collections::VecDeque;
 
-/// The time a timed-out wait's delete (`cancel_on_timeout`) may take past the deadline, in ms
-/// (rule 2): the caller awaits its outcome, so it is bounded, as a create's look-up past the
+/// The time a timed-out wait's delete (`cancel_on_timeout`) may take from when the wait gives up,
+/// in ms (rule 2): the caller awaits its outcome, so it is bounded, as a create's look-up past the
 /// deadline is ([`crate::create::LOOKUP_TIMEOUT_MS`]).
 pub const CLEANUP_MS: u64 = 10_000;
 
@@ -105,6 +108,9 @@ pub struct JobRun {
     last: Option<Job>,
     overdue_polls: u32,
     cancel_requested: bool,
+    /// The end of a timed-out wait's clean-up (`cancel_on_timeout`, rule 2): set once, so a run
+    /// that times out again (after giving an adopted job up, rule 7) keeps the first bound.
+    clean_up_by: Option<Millis>,
     next_id: u64,
     /// The create whose job was adopted from the job list, kept while the run may give that job
     /// up and look for its own again (rule 7); dropping it makes the adoption final.
@@ -160,6 +166,7 @@ impl JobRun {
             last: None,
             overdue_polls: 0,
             cancel_requested: false,
+            clean_up_by: None,
             next_id: 1000,
             again: None,
             phase,
@@ -190,7 +197,8 @@ impl JobRun {
         self.last.as_ref()
     }
 
-    /// The instant at which the wait gives up, if any.
+    /// The instant at which the wait gives up, if any; once it has, with `cancel_on_timeout`, the
+    /// end of its clean-up's time (rule 2).
     #[must_use]
     pub fn deadline(&self) -> Option<Millis> {
         self.deadline
@@ -241,6 +249,15 @@ impl JobRun {
                 let (since, ended) = (*since, held.is_none());
                 if !self.alike_open() || deadline_passed || (ended && self.cancel_requested) || now.since(since) >= crate::claims::MAX_WAIT_MS {
                     match std::mem::replace(&mut self.phase, Phase::Done) {
+                        // A timed-out wait's delete held (rule 7) until its clean-up's time ran
+                        // out: no delete can be sent now, and the hold is why.
+                        Phase::Holding(_, Some(mut final_error)) if deadline_passed && self.clean_up_by.is_some() && !self.cancel_requested => {
+                            final_error.message = format!(
+                                "{}; its delete was held for the answer of an identical create of the client (the job may be that create's) until the clean-up's time ran out, so the job goes on",
+                                final_error.message
+                            );
+                            self.finish(Err(final_error));
+                        }
                         Phase::Holding(_, Some(final_error)) => self.start_delete(final_error, now),
                         _ => {
                             if let Some(job) = self.last.clone() {
@@ -276,8 +293,9 @@ impl JobRun {
             Phase::Polling(call) | Phase::Deleting(call, _) => match call.poll(now) {
                 Output::Done => {
                     self.next_id = self.next_id.max(call.next_id());
+                    let in_doubt = call.maybe_applied();
                     let result = call.take_result();
-                    self.call_done(result, now);
+                    self.call_done(result, in_doubt, now);
                     None
                 }
                 other => Some(other),
@@ -296,12 +314,14 @@ impl JobRun {
         }
     }
 
-    fn call_done(&mut self, result: Result<HttpResponse, Error>, now: Millis) {
+    /// A poll's or a delete's call ended (`in_doubt`: an attempt of it may have been carried out
+    /// though no answer said so).
+    fn call_done(&mut self, result: Result<HttpResponse, Error>, in_doubt: bool, now: Millis) {
         match std::mem::replace(&mut self.phase, Phase::Done) {
             Phase::Deleting(_, final_error) => {
                 // A cancel's and a timeout's (`cancel_on_timeout`) alike.
                 let mut err = final_error;
-                if let Some(status) = err.after_delete(result.as_ref().map(|_| ())) {
+                if let Some(status) = err.after_delete(result.as_ref().map(|_| ()), in_doubt) {
                     err.job_status = Some(status.as_str().to_owned());
                 }
                 self.finish(Err(err));
@@ -415,7 +435,7 @@ impl JobRun {
             // The delete gets its own time, not the expired deadline, but bounded: the caller
             // awaits its outcome, and a `Retry-After` pause or a slow server must not hold a wait
             // that asked for a limit for minutes (rule 2).
-            self.deadline = Some(now.plus(CLEANUP_MS));
+            self.deadline = Some(*self.clean_up_by.get_or_insert(now.plus(CLEANUP_MS)));
             self.delete_or_hold(err, now);
         } else {
             self.finish(Err(err));
@@ -712,6 +732,106 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Cancelled, "{e}");
         assert!(fake.jobs.iter().all(|j| !j.deleted), "b's job was not deleted");
         assert!(warnings.iter().any(|w| w.contains("gave job job_0 up")), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_timed_out_runs_delete_held_past_its_clean_up_time_is_not_sent_and_says_why() {
+        // As above, but A's wait times out (cancel_on_timeout) while B's create is still out: the
+        // delete of job_0 is held (it may be B's). B never answers within the clean-up's time:
+        // A ends then, sending no delete, and says the hold is why (it used to build a delete
+        // whose deadline had passed and say "deleting the job failed: the call's deadline passed").
+        use crate::machine::Machine;
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let claims = crate::claims::Claims::new();
+        let options = WaitOptions { timeout_ms: Some(20_000), cancel_on_timeout: true, ..WaitOptions::default() };
+        let mut a = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("same"), &IdempotencyKey::from_entropy(&[1; 16]).unwrap(), options, 1, Millis(0)).unwrap().sharing(&claims);
+        let mut b = Create::new(&config, &key, CreateVideoRequest::text("same"), &IdempotencyKey::from_entropy(&[2; 16]).unwrap(), RetryPolicy::default(), 2, None, 0).unwrap().sharing(&claims);
+        let mut fake = Fake::new();
+        fake.create_faults = ["502", "drop"].into();
+        let send = |m: &mut dyn Machine, fake: &mut Fake| loop {
+            match m.poll(Millis(fake.now)) {
+                Output::Send { id, request, .. } => {
+                    match fake.answer(&request) {
+                        Some(r) => m.handle_response(id, r, Millis(fake.now)),
+                        None => m.handle_transport_error(id, TransportKind::Other, "reset", Millis(fake.now)),
+                    }
+                    return;
+                }
+                Output::WaitUntil(t) => fake.now = fake.now.max(t.0),
+                Output::Event(_) => {}
+                other => panic!("{other:?}"),
+            }
+        };
+        send(&mut a, &mut fake); // 502
+        send(&mut b, &mut fake); // job_0 made, its answer lost: b stays out
+        send(&mut a, &mut fake); // a lists, adopts job_0
+        while !matches!(a.poll(Millis(fake.now)), Output::WaitUntil(_)) {} // its first poll is due later
+        assert_eq!(a.job_id(), Some("job_0"));
+        assert!(fake.now < 20_000);
+        let mut now = Millis(20_000);
+        let e = loop {
+            match a.poll(now) {
+                Output::Send { endpoint, id, request, .. } => {
+                    assert_ne!(endpoint, Endpoint::DeleteVideo, "a delete of a job that may be b's");
+                    fake.now = now.0;
+                    let r = fake.answer(&request).unwrap();
+                    a.handle_response(id, r, now);
+                }
+                Output::WaitUntil(t) => {
+                    assert!(t.0 <= 20_000 + CLEANUP_MS, "held past the clean-up's time: {}", t.0);
+                    now = t;
+                }
+                Output::Event(_) | Output::Pending => {}
+                Output::Done => break a.take_result().unwrap_err(),
+            }
+        };
+        assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, Some("job_0")), "{e}");
+        assert!(e.message.contains("its delete was held for the answer of an identical create") && !e.message.contains("deadline passed"), "{e}");
+        assert!(fake.jobs.iter().all(|j| !j.deleted));
+    }
+
+    #[test]
+    fn a_timed_out_waits_delete_that_got_no_sure_answer_says_the_job_may_be_deleted() {
+        // The delete's attempt got no answer and the clean-up's time ran out before another: the
+        // service may have deleted the job. A 404 after such an attempt: the job is gone.
+        for (second, says) in [(None, "may have been deleted and refunded or may go on"), (Some(404), "the job is gone")] {
+            let mut run = one_second_wait(true);
+            let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
+            let job = serde_json::json!({"id": "job_1", "status": "pending", "mode": "text_to_video", "resolution": "720p", "duration": 5});
+            run.handle_response(id, HttpResponse::json(201, &job), Millis(5));
+            let mut now = Millis(5);
+            let id = loop {
+                match next(&mut run, now) {
+                    Output::WaitUntil(t) => now = t,
+                    Output::Send { id, endpoint: Endpoint::DeleteVideo, .. } => break id,
+                    other => panic!("the delete, not {other:?}"),
+                }
+            };
+            let late = match second {
+                None => now.plus(CLEANUP_MS - 100), // too late for a retry
+                Some(_) => now.plus(100),
+            };
+            run.handle_transport_error(id, TransportKind::Timeout, "no answer within 9900 ms", late);
+            if let Some(status) = second {
+                let mut t = late;
+                let id = loop {
+                    match next(&mut run, t) {
+                        Output::WaitUntil(u) => t = u,
+                        Output::Send { id, endpoint: Endpoint::DeleteVideo, .. } => break id,
+                        other => panic!("the delete again, not {other:?}"),
+                    }
+                };
+                run.handle_response(id, HttpResponse::json(status, &serde_json::json!({"error": {"code": "not_found", "message": "no such job"}})), t);
+            }
+            let mut t = late;
+            while let Output::WaitUntil(u) = next(&mut run, t) {
+                t = u;
+            }
+            let e = run.take_result().unwrap_err();
+            assert_eq!(e.kind, ErrorKind::WaitTimeout, "{e}");
+            assert!(e.message.contains(says) && !e.message.contains("so it goes on"), "{e}");
+        }
     }
 
     /// The next output that is not an event.

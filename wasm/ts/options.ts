@@ -70,8 +70,9 @@ export function known<T extends object>(o: T | null | undefined, spec: Spec, whe
     const kind = Object.hasOwn(spec, k) ? spec[k] : undefined; // not `toString` & co. of the prototype
     if (kind === undefined) {
       // The same name but for case or underscores, or one it begins (`timeout` → `timeoutMs`), or
-      // else the one within two edits, by the core's rule for a request's fields (`maxRetry`).
-      const near = names.find((n) => flat(n) === flat(k)) ?? (k.length > 3 ? names.find((n) => flat(n).startsWith(flat(k))) : undefined) ?? (suggest(k, names.join("\n")) || undefined);
+      // else the one within two edits, by the core's rule for a request's fields (`concurentJobs`);
+      // not for a name of three letters or fewer, which is two edits from too many.
+      const near = names.find((n) => flat(n) === flat(k)) ?? (k.length > 3 ? names.find((n) => flat(n).startsWith(flat(k))) || suggest(k, names.join("\n")) || undefined : undefined);
       refuse(field, "unknown_field", `unknown option \`${field}\`${near ? `; did you mean \`${where}${near}\`?` : ""}`);
     }
     if (!fits(v, kind)) refuse(field, "invalid_type", `${field} must be ${TYPE[kind as Exclude<Kind, "">]}`);

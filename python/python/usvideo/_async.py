@@ -323,7 +323,7 @@ class Videos:
         """Waits until the job completes and returns it. ``JobFailedError`` if it fails;
         ``WaitTimeoutError`` after ``timeout`` seconds (``None``: no limit) while the job goes on,
         unless ``cancel=True``, which deletes a still-pending job (refunded) first, within 10 s
-        past the timeout (a delete held longer, say by a 429's Retry-After, is given up). With
+        of giving up (a delete held longer, say by a 429's Retry-After, is given up). With
         ``cancel=True``, cancelling the task (or Ctrl-C under ``asyncio.run``) also deletes a
         still-pending job (best effort, within 3 s) before ``CancelledError`` propagates.
         ``on_progress(Progress)`` is called after every poll. ``poll`` tunes the core's schedule
