@@ -26,8 +26,9 @@
 //!    with its unknown outcome instead.
 //!    When the deadline passes with no job made (nothing was sent, or a `Connect` failure), the
 //!    error is the deadline's and says nothing was created or charged. But once the list has shown
-//!    none for a create that got no answer (a timeout, a reset, an abort: it may still be on its
-//!    way, and make a job after the list was read), no error the create ends with says so: at the
+//!    none for a create that got no answer (a timeout, a reset, an abort, or a gateway's 504,
+//!    which got none from the service: it may still be on its way, or being made, and make a job
+//!    after the list was read), no error the create ends with says so: at the
 //!    deadline, on a cancel or with its retries spent, it is coded `outcome_unknown` and says
 //!    that a job may yet be made (`listed_none`).
 //!
@@ -467,8 +468,10 @@ impl Create {
         // Nothing was made as far as the list tells: sending again (same idempotency key, which
         // the service honours) cannot charge twice.
         let err = self.unknown_outcome.take().unwrap_or_else(|| Error::new(ErrorKind::Connection, "the create's outcome was unknown"));
-        // A create that got no answer may still be on its way (an answer, a 5xx, ended it).
-        if err.transport.is_some_and(TransportKind::unanswered) {
+        // A create that got no answer may still be on its way (an answer, a 5xx, ended it). So may
+        // one a gateway answered 504: it got no answer from the service in time, and the service
+        // may still be making the job.
+        if err.transport.is_some_and(TransportKind::unanswered) || err.status == Some(504) {
             self.listed_none = Some(err.clone());
         }
         if self.cancel_requested {
@@ -798,6 +801,15 @@ mod tests {
         // The first create gets no answer (it may still be on its way), the later ones a 502;
         // every list shows none. The error of the spent retries must not be taken for one to send
         // again: the first create can still make a job (rule 6, `listed_none`).
+        retries_spent_after(|c, id, now| c.handle_transport_error(id, TransportKind::Timeout, "no answer within 60000 ms", now), "no answer within 60000 ms");
+        // A gateway's 504 is no answer from the service either: it may still be making the job.
+        let timed_out = HttpResponse::json(504, &serde_json::json!({"error": {"code": "gateway_timeout", "message": "upstream timed out"}}));
+        retries_spent_after(move |c, id, now| c.handle_response(id, timed_out.clone(), now), "upstream timed out");
+    }
+
+    /// A create whose first attempt ends by `first` (saying `says`), every later one a 502 and
+    /// every list empty, ends coded `outcome_unknown`.
+    fn retries_spent_after(first: impl Fn(&mut Create, RequestId, Millis), says: &str) {
         let mut c = lake(&Claims::new());
         let mut now = Millis(0);
         let mut creates = 0;
@@ -806,7 +818,7 @@ mod tests {
                 Output::WaitUntil(t) => now = t,
                 Output::Send { id, endpoint: Endpoint::CreateVideo, .. } if creates == 0 => {
                     creates += 1;
-                    c.handle_transport_error(id, TransportKind::Timeout, "no answer within 60000 ms", now);
+                    first(&mut c, id, now);
                 }
                 Output::Send { id, endpoint: Endpoint::CreateVideo, .. } => {
                     creates += 1;
@@ -821,7 +833,7 @@ mod tests {
         assert!(matches!(next(&mut c, now), Output::Done));
         let e = c.take_result().unwrap_err();
         assert_eq!(e.code, crate::error::OUTCOME_UNKNOWN, "{e}");
-        assert!(e.message.contains("no answer within 60000 ms") && e.message.contains("still on its way") && !e.is_retryable(), "{e}");
+        assert!(e.message.contains(says) && e.message.contains("still on its way") && !e.is_retryable(), "{e}");
     }
 
     #[test]
