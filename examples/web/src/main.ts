@@ -1,7 +1,9 @@
 import { USVideo, estimateCost, USVideoError, type Resolution, type CompletedJob } from "usvideo";
 
 // Where the API is. A real page points `baseURL` at its own server-side proxy, which adds the key,
-// and never holds an API key. This demo runs against the local emulator, so it takes the emulator's
+// and never holds an API key (not finished: a client without a key refuses calls that need one, so
+// for now such a page passes a placeholder key that the proxy replaces; wasm/README.md, "Keys and
+// browsers"). This demo runs against the local emulator, so it takes the emulator's
 // URL and a throwaway key from the query string (?baseURL=…&apiKey=…) and says so explicitly.
 const params = new URLSearchParams(location.search);
 function makeClient(): USVideo | undefined {
