@@ -129,22 +129,20 @@ impl Call {
         if err.kind == ErrorKind::Cancelled {
             return self.finish(Err(err));
         }
+        // A refused connection or a 429 left nothing applied; no answer or a 5xx may have. One rule
+        // for an attempt retried and the last one (`maybe_applied`: a delete that ends in error).
+        self.maybe_applied |= match err.transport {
+            Some(kind) => kind != TransportKind::Connect,
+            None => err.status.is_some_and(|s| s >= 500),
+        };
         let remaining = self.deadline.map(|d| d.since(now));
         match retry::decide(self.endpoint, &err, self.attempt, &self.policy, remaining, &mut self.rng) {
             Decision::Retry { after_ms } => {
                 self.attempt += 1;
-                // A refused connection or a 429 left nothing applied; no answer or a 5xx may have.
-                self.maybe_applied |= match err.transport {
-                    Some(kind) => kind != TransportKind::Connect,
-                    None => err.status.is_some_and(|s| s >= 500),
-                };
                 self.events.push_back(Event::Retrying { attempt: self.attempt, after_ms, error: err });
                 self.state = State::Backoff(now.plus(after_ms));
             }
-            Decision::Reconcile | Decision::Fail => {
-                self.maybe_applied |= crate::retry::outcome_unknown(&err);
-                self.finish(Err(self.final_error(err)));
-            }
+            Decision::Reconcile | Decision::Fail => self.finish(Err(self.final_error(err))),
         }
     }
 

@@ -800,28 +800,14 @@ mod tests {
             let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
             let job = serde_json::json!({"id": "job_1", "status": "pending", "mode": "text_to_video", "resolution": "720p", "duration": 5});
             run.handle_response(id, HttpResponse::json(201, &job), Millis(5));
-            let mut now = Millis(5);
-            let id = loop {
-                match next(&mut run, now) {
-                    Output::WaitUntil(t) => now = t,
-                    Output::Send { id, endpoint: Endpoint::DeleteVideo, .. } => break id,
-                    other => panic!("the delete, not {other:?}"),
-                }
-            };
+            let (id, now) = next_send(&mut run, Millis(5), Endpoint::DeleteVideo);
             let late = match second {
                 None => now.plus(CLEANUP_MS - 100), // too late for a retry
                 Some(_) => now.plus(100),
             };
             run.handle_transport_error(id, TransportKind::Timeout, "no answer within 9900 ms", late);
             if let Some(status) = second {
-                let mut t = late;
-                let id = loop {
-                    match next(&mut run, t) {
-                        Output::WaitUntil(u) => t = u,
-                        Output::Send { id, endpoint: Endpoint::DeleteVideo, .. } => break id,
-                        other => panic!("the delete again, not {other:?}"),
-                    }
-                };
+                let (id, t) = next_send(&mut run, late, Endpoint::DeleteVideo);
                 run.handle_response(id, HttpResponse::json(status, &serde_json::json!({"error": {"code": "not_found", "message": "no such job"}})), t);
             }
             let mut t = late;
@@ -840,6 +826,17 @@ mod tests {
             match run.poll(now) {
                 Output::Event(_) => {}
                 other => return other,
+            }
+        }
+    }
+
+    /// Lets time pass until `run` sends to `endpoint`: that request's id and the time it went.
+    fn next_send(run: &mut JobRun, mut now: Millis, endpoint: Endpoint) -> (RequestId, Millis) {
+        loop {
+            match next(run, now) {
+                Output::WaitUntil(t) => now = t,
+                Output::Send { id, endpoint: e, .. } if e == endpoint => return (id, now),
+                other => panic!("a {endpoint:?}, not {other:?}"),
             }
         }
     }
@@ -898,14 +895,7 @@ mod tests {
         // before the deadline. #1 may still be on its way: "nothing was created" would be false.
         let mut run = one_second_wait(false);
         create_unanswered_then_listed_none(&mut run, 100);
-        let mut now = Millis(110);
-        let id = loop {
-            match next(&mut run, now) {
-                Output::WaitUntil(t) => now = t,
-                Output::Send { id, endpoint: Endpoint::CreateVideo, .. } => break id,
-                other => panic!("the create is sent again, not {other:?}"),
-            }
-        };
+        let (id, _) = next_send(&mut run, Millis(110), Endpoint::CreateVideo);
         run.handle_transport_error(id, TransportKind::Connect, "not sent: no slot of the client's rate limit before the call's deadline", Millis(1_000));
         assert!(matches!(next(&mut run, Millis(1_000)), Output::Done));
         let e = run.take_result().unwrap_err();
