@@ -28,8 +28,10 @@ impl fmt::Debug for CoreClient {
 }
 
 impl CoreClient {
-    fn key(&self) -> Result<&ApiKey> {
-        self.key.as_ref().ok_or_else(|| Issue::new("api_key", IssueCode::Required, "an API key is required (argument or USVIDEO_API_KEY)").into())
+    /// `None` for a keyless client (behind a proxy that adds the key); the core refuses its calls
+    /// that need a key when they go to the service itself.
+    fn key(&self) -> Option<&ApiKey> {
+        self.key.as_ref()
     }
 }
 
@@ -44,7 +46,9 @@ fn make_idempotency_key(given: Option<String>, entropy: &[u8]) -> Result<Idempot
 impl CoreClient {
     /// A client for `base_url` (trailing slashes removed) with an optional API key (`sd_…`,
     /// checked: no whitespace or control characters), an optional `User-Agent` and a retry
-    /// policy (`None`: the default, 4 retries).
+    /// policy (`None`: the default, 4 retries). Without a key, requests carry no `Authorization`
+    /// (a server-side proxy adds it), and calls that need one are refused when `base_url` is the
+    /// service's own.
     ///
     /// # Errors
     /// `ValidationError` on `base_url` or `api_key`.
@@ -83,7 +87,7 @@ impl CoreClient {
     /// `ValidationError` listing every violated rule.
     pub fn build_create_video(&self, request: CreateVideoRequest, idempotency_key: Option<String>, entropy: Vec<u8>) -> Result<HttpRequest> {
         let idem = make_idempotency_key(idempotency_key, &entropy)?;
-        Ok(self.config.create_video(self.key()?, &request, &idem)?)
+        Ok(self.config.create_video(self.key(), &request, &idem)?)
     }
 
     /// `GET /v1/videos/{id}`.
@@ -91,7 +95,7 @@ impl CoreClient {
     /// # Errors
     /// `ValidationError` on `id` or `api_key`.
     pub fn build_retrieve_video(&self, id: String) -> Result<HttpRequest> {
-        Ok(self.config.retrieve_video(self.key()?, &id)?)
+        Ok(self.config.retrieve_video(self.key(), &id)?)
     }
 
     /// `DELETE /v1/videos/{id}`.
@@ -99,7 +103,7 @@ impl CoreClient {
     /// # Errors
     /// `ValidationError` on `id` or `api_key`.
     pub fn build_delete_video(&self, id: String) -> Result<HttpRequest> {
-        Ok(self.config.delete_video(self.key()?, &id)?)
+        Ok(self.config.delete_video(self.key(), &id)?)
     }
 
     /// `GET /v1/videos?limit=&offset=`.
@@ -107,7 +111,7 @@ impl CoreClient {
     /// # Errors
     /// `ValidationError` on `limit` or `api_key`.
     pub fn build_list_videos(&self, params: ListParams) -> Result<HttpRequest> {
-        Ok(self.config.list_videos(self.key()?, &params)?)
+        Ok(self.config.list_videos(self.key(), &params)?)
     }
 
     /// `GET /v1/account`.
@@ -115,7 +119,7 @@ impl CoreClient {
     /// # Errors
     /// `ValidationError` on `api_key`.
     pub fn build_retrieve_account(&self) -> Result<HttpRequest> {
-        Ok(self.config.retrieve_account(self.key()?))
+        Ok(self.config.retrieve_account(self.key())?)
     }
 
     /// `GET /v1/pricing` (no auth).
@@ -149,7 +153,7 @@ impl CoreClient {
     #[uniffi::method(default(idempotency_key = None, retry = None, deadline = None))]
     pub fn create(&self, request: CreateVideoRequest, entropy: Vec<u8>, seed: u64, idempotency_key: Option<String>, retry: Option<RetryPolicy>, deadline: Option<Millis>) -> Result<Arc<Machine>> {
         let idem = make_idempotency_key(idempotency_key, &entropy)?;
-        Ok(Machine::new(Create::new(&self.config, self.key()?, request, &idem, retry.unwrap_or(self.retry), seed, deadline, 0)?.sharing(&self.claims)))
+        Ok(Machine::new(Create::new(&self.config, self.key(), request, &idem, retry.unwrap_or(self.retry), seed, deadline, 0)?.sharing(&self.claims)))
     }
 
     /// Waits for job `id` (first poll at once). Take the job with `Machine.take_job`.
@@ -157,7 +161,7 @@ impl CoreClient {
     /// # Errors
     /// `ValidationError` on `id` or `api_key`.
     pub fn wait(&self, id: String, options: WaitOptions, seed: u64, now: Millis) -> Result<Arc<Machine>> {
-        Ok(Machine::new(JobRun::wait(&self.config, self.key()?, &id, options, seed, now)?))
+        Ok(Machine::new(JobRun::wait(&self.config, self.key(), &id, options, seed, now)?))
     }
 
     /// Creates a job (at most once) and waits for it. Take the job with `Machine.take_job`.
@@ -167,7 +171,7 @@ impl CoreClient {
     #[uniffi::method(default(idempotency_key = None))]
     pub fn create_and_wait(&self, request: CreateVideoRequest, options: WaitOptions, entropy: Vec<u8>, seed: u64, now: Millis, idempotency_key: Option<String>) -> Result<Arc<Machine>> {
         let idem = make_idempotency_key(idempotency_key, &entropy)?;
-        Ok(Machine::new(JobRun::create_and_wait(&self.config, self.key()?, request, &idem, options, seed, now)?.sharing(&self.claims)))
+        Ok(Machine::new(JobRun::create_and_wait(&self.config, self.key(), request, &idem, options, seed, now)?.sharing(&self.claims)))
     }
 }
 
@@ -182,9 +186,9 @@ impl CoreClient {
     ///
     /// # Errors
     /// `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
-    /// total above `max_spend_cents` (field `max_spend_cents`); a missing API key.
+    /// total above `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service).
     pub fn batch(&self, requests: Vec<CreateVideoRequest>, options: BatchOptions, entropy: Vec<u8>, now: Millis) -> Result<Arc<Machine>> {
-        Ok(Machine::new(Batch::new(&self.config, self.key()?, requests, &entropy, options, now)?))
+        Ok(Machine::new(Batch::new(&self.config, self.key(), requests, &entropy, options, now)?))
     }
 
     /// Continues a batch from `snapshot` (the JSON of `Machine.batch_snapshot`, possibly taken in
@@ -197,7 +201,7 @@ impl CoreClient {
     /// for a version this SDK cannot read, or as `batch`.
     pub fn resume_batch(&self, snapshot: String, options: BatchOptions, seed: u64, now: Millis) -> Result<Arc<Machine>> {
         let snap: BatchSnapshot = serde_json::from_str(&snapshot).map_err(|_| Issue::new("snapshot", IssueCode::InvalidFormat, "not a batch snapshot (take it with the batch's snapshot())"))?;
-        Ok(Machine::new(Batch::resume(&self.config, self.key()?, snap, seed, options, now)?))
+        Ok(Machine::new(Batch::resume(&self.config, self.key(), snap, seed, options, now)?))
     }
 }
 

@@ -27,13 +27,13 @@ impl BatchRun {
         let mut entropy = [0u8; 16];
         getrandom::fill(&mut entropy).map_err(|e| Error::usage(format!("no entropy for idempotency keys: {e}")))?;
         let c = &client.inner;
-        let machine = Batch::new(&c.config, client.key()?, requests, &entropy, options, c.now())?;
+        let machine = Batch::new(&c.config, client.key(), requests, &entropy, options, c.now())?;
         Ok(BatchRun { client: client.clone(), machine, on_event: Box::new(|_| {}), summary: None, reported_failure: false })
     }
 
     pub(crate) fn resume(client: &Client, snapshot: BatchSnapshot, options: BatchOptions) -> Result<BatchRun, Error> {
         let c = &client.inner;
-        let machine = Batch::resume(&c.config, client.key()?, snapshot, random_seed(), options, c.now())?;
+        let machine = Batch::resume(&c.config, client.key(), snapshot, random_seed(), options, c.now())?;
         Ok(BatchRun { client: client.clone(), machine, on_event: Box::new(|_| {}), summary: None, reported_failure: false })
     }
 

@@ -121,10 +121,10 @@ impl Client {
         self.inner.config.base_url()
     }
 
-    pub(crate) fn key(&self) -> Result<&ApiKey, Error> {
-        self.inner.key.as_ref().ok_or_else(|| {
-            Error::validation(vec![usvideo_core::Issue::new("api_key", usvideo_core::IssueCode::Required, "an API key is required (argument or USVIDEO_API_KEY)")])
-        })
+    /// `None` for a keyless client (behind a proxy that adds the key): the core's request builders
+    /// refuse such a call to the service itself ([`ClientConfig::check_key`]).
+    pub(crate) fn key(&self) -> Option<&ApiKey> {
+        self.inner.key.as_ref()
     }
 }
 
@@ -189,8 +189,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client. A missing key is allowed (pricing needs none; API-key creation uses a
-    /// JWT); calls that need one fail with a validation error on `api_key`.
+    /// Builds the client. A missing key is allowed: pricing needs none, API-key creation uses a
+    /// JWT, and a client pointed at a server-side proxy that adds the key sends none. Calls that
+    /// need one fail with a validation error on `api_key` when the base URL is the service's own.
     ///
     /// # Errors
     /// A validation error on `api_key` (malformed) or `base_url`.

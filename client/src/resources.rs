@@ -24,7 +24,7 @@ impl AccountResource<'_> {
     /// # Errors
     /// Any API or connection error.
     pub async fn retrieve(&self) -> Result<Account, Error> {
-        let req = self.client.inner.config.retrieve_account(self.client.key()?);
+        let req = self.client.inner.config.retrieve_account(self.client.key())?;
         response::parse_account(&self.client.call(Endpoint::Account, req).await?)
     }
 }

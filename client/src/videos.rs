@@ -42,7 +42,7 @@ impl Videos<'_> {
             Some(k) => k,
             None => crate::new_idempotency_key()?,
         };
-        let mut create = Create::new(&c.config, self.client.key()?, req.clone(), &key, c.retry, c.jitter_seed(), None, 0)?.sharing(&c.claims);
+        let mut create = Create::new(&c.config, self.client.key(), req.clone(), &key, c.retry, c.jitter_seed(), None, 0)?.sharing(&c.claims);
         c.drive(&mut create, &mut |_| {}, None).await;
         create.take_result()
     }
@@ -63,7 +63,7 @@ impl Videos<'_> {
     /// # Errors
     /// A validation error on `id`, `not_found`, or any API or connection error.
     pub async fn retrieve(&self, id: &str) -> Result<Job, Error> {
-        let req = self.client.inner.config.retrieve_video(self.client.key()?, id)?;
+        let req = self.client.inner.config.retrieve_video(self.client.key(), id)?;
         response::parse_job(&self.client.call(Endpoint::RetrieveVideo, req).await?)
     }
 
@@ -72,7 +72,7 @@ impl Videos<'_> {
     /// # Errors
     /// A validation error on `limit`, or any API or connection error.
     pub async fn list(&self, params: ListParams) -> Result<JobPage, Error> {
-        let req = self.client.inner.config.list_videos(self.client.key()?, &params)?;
+        let req = self.client.inner.config.list_videos(self.client.key(), &params)?;
         response::parse_job_page(&self.client.call(Endpoint::ListVideos, req).await?, &params)
     }
 
@@ -101,7 +101,7 @@ impl Videos<'_> {
     /// # Errors
     /// `conflict` for a processing job, `not_found`, or any API or connection error.
     pub async fn delete(&self, id: &str) -> Result<DeleteResult, Error> {
-        let req = self.client.inner.config.delete_video(self.client.key()?, id)?;
+        let req = self.client.inner.config.delete_video(self.client.key(), id)?;
         response::parse_delete(&self.client.call(Endpoint::DeleteVideo, req).await?, id)
     }
 
@@ -122,7 +122,7 @@ impl Videos<'_> {
     /// As [`Videos::wait`], and `cancelled`.
     pub async fn wait_with(&self, id: &str, options: WaitOptions, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
         let c = &self.client.inner;
-        let mut run = JobRun::wait(&c.config, self.client.key()?, id, options, c.jitter_seed(), c.now())?;
+        let mut run = JobRun::wait(&c.config, self.client.key(), id, options, c.jitter_seed(), c.now())?;
         c.drive(&mut run, on_event, cancel).await;
         run.take_result()
     }
@@ -142,7 +142,7 @@ impl Videos<'_> {
     pub async fn create_and_wait_with(&self, req: &CreateVideoRequest, options: WaitOptions, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
         let c = &self.client.inner;
         let key = crate::new_idempotency_key()?;
-        let mut run = JobRun::create_and_wait(&c.config, self.client.key()?, req.clone(), &key, options, c.jitter_seed(), c.now())?.sharing(&c.claims);
+        let mut run = JobRun::create_and_wait(&c.config, self.client.key(), req.clone(), &key, options, c.jitter_seed(), c.now())?.sharing(&c.claims);
         c.drive(&mut run, on_event, cancel).await;
         run.take_result()
     }

@@ -30,7 +30,7 @@ fn bench_build(c: &mut Criterion) {
     let key = ApiKey::new("sd_bench_key_0000").unwrap();
     let idem = IdempotencyKey::from_entropy(&[7; 16]).unwrap();
     let req = CreateVideoRequest { resolution: Some(Resolution::P1080), duration: Some(8), seed: Some(42), ..CreateVideoRequest::text("a lake at dawn, mist over the water") };
-    c.bench_function("request/create_video", |b| b.iter(|| config.create_video(black_box(&key), black_box(&req), black_box(&idem))));
+    c.bench_function("request/create_video", |b| b.iter(|| config.create_video(black_box(Some(&key)), black_box(&req), black_box(&idem))));
 }
 
 fn bench_parse(c: &mut Criterion) {
@@ -46,7 +46,7 @@ fn bench_parse(c: &mut Criterion) {
     let key = ApiKey::new("sd_bench_key_000000000").unwrap();
     c.bench_function("call/retrieve_around_the_exchange", |b| {
         b.iter(|| {
-            let req = config.retrieve_video(&key, "job_01HZX").unwrap();
+            let req = config.retrieve_video(Some(&key), "job_01HZX").unwrap();
             let mut call = usvideo_core::Call::new(usvideo_core::Endpoint::RetrieveVideo, req, usvideo_core::RetryPolicy::default(), 7, None, 0);
             let Output::Send { id, .. } = call.poll(Millis(0)) else { unreachable!() };
             call.handle_response(id, black_box(resp.clone()), Millis(1));
@@ -69,7 +69,7 @@ fn happy_path() -> usize {
     let config = ClientConfig::new("http://127.0.0.1:8080/v1").unwrap();
     let key = ApiKey::new("sd_bench_key_0000").unwrap();
     let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
-    let mut run = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("a lake at dawn"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap();
+    let mut run = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("a lake at dawn"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap();
     let statuses = ["pending", "processing", "processing", "completed"];
     let (mut now, mut answered, mut outputs) = (Millis(0), 0usize, 0usize);
     let mut in_flight = None;

@@ -234,7 +234,8 @@ enum Phase {
 #[derive(Debug)]
 pub struct Batch {
     config: ClientConfig,
-    key: ApiKey,
+    /// `None`: a keyless client's batch, behind a proxy that adds the key.
+    key: Option<ApiKey>,
     options: BatchOptions,
     items: Vec<Item>,
     order: VecDeque<usize>,
@@ -394,8 +395,10 @@ impl Batch {
     ///
     /// # Errors
     /// A validation error naming every bad request (`requests[3].duration`), an empty batch, or a
-    /// total above `max_spend_cents` (field `max_spend_cents`).
-    pub fn new(config: &ClientConfig, key: &ApiKey, requests: Vec<CreateVideoRequest>, entropy: &[u8], options: BatchOptions, now: Millis) -> Result<Self, Error> {
+    /// total above `max_spend_cents` (field `max_spend_cents`), or on `api_key` for a keyless batch
+    /// on the service ([`ClientConfig::check_key`]).
+    pub fn new(config: &ClientConfig, key: Option<&ApiKey>, requests: Vec<CreateVideoRequest>, entropy: &[u8], options: BatchOptions, now: Millis) -> Result<Self, Error> {
+        config.check_key(key)?;
         let plan = BatchPlan::new(requests, entropy, &options)?;
         Ok(Batch::from_plan(config, key, plan, options, now))
     }
@@ -405,13 +408,14 @@ impl Batch {
     ///
     /// # Errors
     /// A validation error for a snapshot this version cannot read, or as [`Batch::new`].
-    pub fn resume(config: &ClientConfig, key: &ApiKey, snapshot: BatchSnapshot, seed: u64, options: BatchOptions, now: Millis) -> Result<Self, Error> {
+    pub fn resume(config: &ClientConfig, key: Option<&ApiKey>, snapshot: BatchSnapshot, seed: u64, options: BatchOptions, now: Millis) -> Result<Self, Error> {
+        config.check_key(key)?;
         let plan = BatchPlan::resume(snapshot, seed, &options, now)?;
         Ok(Batch::from_plan(config, key, plan, options, now))
     }
 
     /// The scheduler over a checked plan.
-    fn from_plan(config: &ClientConfig, key: &ApiKey, plan: BatchPlan, options: BatchOptions, _now: Millis) -> Self {
+    fn from_plan(config: &ClientConfig, key: Option<&ApiKey>, plan: BatchPlan, options: BatchOptions, _now: Millis) -> Self {
         let BatchPlan { items, scale, seed, total_cents } = plan;
         let mut order: Vec<usize> = items.iter().enumerate().filter(|(_, i)| matches!(i.state, ItemState::Queued)).map(|(i, _)| i).collect();
         if options.longest_first {
@@ -428,7 +432,7 @@ impl Batch {
             .collect();
         Batch {
             config: config.clone(),
-            key: key.clone(),
+            key: key.cloned(),
             limiter: RateLimiter::new(options.limits.requests_per_minute),
             options,
             items,
@@ -518,8 +522,12 @@ impl Batch {
                     if let Err(t) = self.limiter.try_acquire(now) {
                         return Output::WaitUntil(t);
                     }
-                    let request = self.config.retrieve_account(&self.key);
-                    return self.send(Target::Account, Endpoint::Account, request);
+                    match self.config.retrieve_account(self.key.as_ref()) {
+                        Ok(request) => return self.send(Target::Account, Endpoint::Account, request),
+                        // Not reached: `Batch::new` checked the key against the base URL. Were it,
+                        // the batch would go on unchecked, as with `check_balance` off.
+                        Err(_) => self.phase = Phase::Run,
+                    }
                 }
                 Phase::Run => {
                     if let Some(out) = self.run_step(now) {
@@ -623,8 +631,8 @@ impl Batch {
             };
             let _ = self.limiter.try_acquire(now);
             let built = match target {
-                Target::Delete(_) => self.config.delete_video(&self.key, &job_id).map(|r| (Target::Delete(i), Endpoint::DeleteVideo, r)),
-                _ => self.config.retrieve_video(&self.key, &job_id).map(|r| (Target::Get(i), Endpoint::RetrieveVideo, r)),
+                Target::Delete(_) => self.config.delete_video(self.key.as_ref(), &job_id).map(|r| (Target::Delete(i), Endpoint::DeleteVideo, r)),
+                _ => self.config.retrieve_video(self.key.as_ref(), &job_id).map(|r| (Target::Get(i), Endpoint::RetrieveVideo, r)),
             };
             match built {
                 Ok((t, endpoint, request)) => return Some(self.send(t, endpoint, request)),
@@ -646,7 +654,7 @@ impl Batch {
                 // sits far down the most-recent-first list once shorter ones have been replaced
                 // (a short page sent every such job to a lone get: +1.5 requests per job).
                 let limit = crate::model::MAX_PAGE_LIMIT;
-                if let Ok(request) = self.config.list_videos(&self.key, &ListParams { limit: Some(limit), offset: None }) {
+                if let Ok(request) = self.config.list_videos(self.key.as_ref(), &ListParams { limit: Some(limit), offset: None }) {
                     let _ = self.limiter.try_acquire(now);
                     self.list_in_flight = true;
                     self.last_list_at = Some(now);
@@ -720,7 +728,7 @@ impl Batch {
         let seed = self.rng.next_u64();
         let Some(item) = self.items.get_mut(i) else { return };
         let first_id = (u64::try_from(i).unwrap_or(0) + 1) << ITEM_ID_SHIFT;
-        match Create::new(&self.config, &self.key, item.request.clone(), &item.key, self.options.retry, seed, None, first_id) {
+        match Create::new(&self.config, self.key.as_ref(), item.request.clone(), &item.key, self.options.retry, seed, None, first_id) {
             Ok(create) => {
                 let create = create.excluding(exclude).sharing(&self.claims);
                 let create = if item.reconcile_first { create.reconcile_first() } else { create };
@@ -891,7 +899,7 @@ impl Batch {
         let Some(target) = self.in_flight.remove(&id) else { return self.warn(id) };
         self.limiter.observe(&resp, now);
         match target {
-            Target::Account => match response::parse_account(&resp).map_err(|e| e.scrubbed_of(self.key.expose())) {
+            Target::Account => match response::parse_account(&resp).map_err(|e| e.scrubbed_of(self.key.as_ref().map(ApiKey::expose))) {
                 Ok(account) if account.balance_cents < self.total_cents => {
                     let mut e = Error::new(ErrorKind::InsufficientBalance, format!("the batch is estimated at {} cents but the balance is {} cents; nothing was created", self.total_cents, account.balance_cents));
                     e.code = "insufficient_balance".to_owned();
@@ -902,7 +910,7 @@ impl Batch {
             },
             Target::List => {
                 self.list_in_flight = false;
-                match response::parse_job_page(&resp, &ListParams { limit: Some(crate::model::MAX_PAGE_LIMIT), offset: None }).map_err(|e| e.scrubbed_of(self.key.expose())) {
+                match response::parse_job_page(&resp, &ListParams { limit: Some(crate::model::MAX_PAGE_LIMIT), offset: None }).map_err(|e| e.scrubbed_of(self.key.as_ref().map(ApiKey::expose))) {
                     Ok(page) => {
                         self.list_failures = 0;
                         let by_id: HashMap<&str, &Job> = page.data.iter().map(|j| (j.id.as_str(), j)).collect();
@@ -925,7 +933,7 @@ impl Batch {
             }
             // An item no longer running (it gave its job up, see `revoke_adoption`) ignores it.
             Target::Get(i) if !matches!(self.items.get(i).map(|it| &it.state), Some(ItemState::Running(_))) => {}
-            Target::Get(i) => match response::parse_job(&resp).map_err(|e| e.scrubbed_of(self.key.expose())) {
+            Target::Get(i) => match response::parse_job(&resp).map_err(|e| e.scrubbed_of(self.key.as_ref().map(ApiKey::expose))) {
                 Ok(job) => self.observe(i, job, now),
                 Err(e) if e.is_retryable() => self.retry_later(Target::Get(i), &e, now),
                 Err(mut e) => {
@@ -942,7 +950,7 @@ impl Batch {
             },
             Target::Delete(i) => {
                 let job = self.last_seen(i);
-                let outcome = response::parse_delete(&resp, job.as_ref().map_or("", |j| j.id.as_str())).map_err(|e| e.scrubbed_of(self.key.expose()));
+                let outcome = response::parse_delete(&resp, job.as_ref().map_or("", |j| j.id.as_str())).map_err(|e| e.scrubbed_of(self.key.as_ref().map(ApiKey::expose)));
                 match outcome {
                     Err(e) if e.is_retryable() => self.retry_later(Target::Delete(i), &e, now),
                     outcome => self.deleted(i, job, outcome.as_ref().map(|_| ())),
@@ -1180,7 +1188,7 @@ mod tests {
     #[test]
     fn runs_every_job_within_the_limits() {
         let (config, key, reqs) = setup(40);
-        let mut batch = Batch::new(&config, &key, reqs, &[7; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[7; 16], BatchOptions::default(), Millis(0)).unwrap();
         let mut fake = Fake::new();
         let (events, done) = fake.drive(&mut batch, 100_000, None);
         assert!(done);
@@ -1199,7 +1207,7 @@ mod tests {
     #[test]
     fn a_failed_job_ends_its_item_with_the_jobs_own_error_and_the_others_go_on() {
         let (config, key, reqs) = setup(3);
-        let mut batch = Batch::new(&config, &key, reqs, &[5; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[5; 16], BatchOptions::default(), Millis(0)).unwrap();
         let mut fake = Fake::new();
         fake.failing_prompt = Some("clip 1");
         let (_, done) = fake.drive(&mut batch, 10_000, None);
@@ -1219,7 +1227,7 @@ mod tests {
     #[test]
     fn a_job_deleted_by_someone_else_ends_its_item_naming_the_job() {
         let (config, key, reqs) = setup(2);
-        let mut batch = Batch::new(&config, &key, reqs, &[6; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[6; 16], BatchOptions::default(), Millis(0)).unwrap();
         let mut fake = Fake::new();
         fake.drive(&mut batch, 10_000, Some(4));
         let gone = fake.jobs.first_mut().unwrap();
@@ -1240,7 +1248,7 @@ mod tests {
     fn the_status_list_failing_a_while_is_retried_and_failing_for_good_ends_the_batch() {
         for (failures, completes) in [(3, true), (u32::MAX, false)] {
             let (config, key, reqs) = setup(3);
-            let mut batch = Batch::new(&config, &key, reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
+            let mut batch = Batch::new(&config, Some(&key), reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
             let mut fake = Fake::new();
             fake.drive(&mut batch, 10_000, Some(4)); // the account check and the three creates
             assert_eq!(fake.creates(), 3);
@@ -1266,9 +1274,9 @@ mod tests {
     fn refuses_beyond_budget_or_balance() {
         let (config, key, reqs) = setup(10);
         let opts = BatchOptions { max_spend_cents: Some(10), ..BatchOptions::default() };
-        let e = Batch::new(&config, &key, reqs.clone(), &[1; 16], opts, Millis(0)).unwrap_err();
+        let e = Batch::new(&config, Some(&key), reqs.clone(), &[1; 16], opts, Millis(0)).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("max_spend_cents"));
-        let mut batch = Batch::new(&config, &key, reqs, &[1; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[1; 16], BatchOptions::default(), Millis(0)).unwrap();
         let mut fake = Fake::new();
         fake.balance = 5;
         fake.drive(&mut batch, 1000, None);
@@ -1279,7 +1287,7 @@ mod tests {
     #[test]
     fn resumes_without_submitting_twice() {
         let (config, key, reqs) = setup(25);
-        let mut batch = Batch::new(&config, &key, reqs, &[3; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[3; 16], BatchOptions::default(), Millis(0)).unwrap();
         let mut fake = Fake::new();
         // Stop right after a create was sent and answered, then lose the process.
         let (_, done) = fake.drive(&mut batch, 100_000, Some(8));
@@ -1287,7 +1295,7 @@ mod tests {
         let json = serde_json::to_string(&batch.snapshot()).unwrap();
         drop(batch);
         let snapshot: BatchSnapshot = serde_json::from_str(&json).unwrap();
-        let mut resumed = Batch::resume(&config, &key, snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        let mut resumed = Batch::resume(&config, Some(&key), snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
         let (_, done) = fake.drive(&mut resumed, 100_000, None);
         assert!(done);
         let summary = resumed.take_result().unwrap();
@@ -1304,7 +1312,7 @@ mod tests {
         for stop in 1..40 {
             let (config, key, reqs) = setup(6);
             let options = BatchOptions { expected_scale: MIN_SCALE, poll_interval_ms: 100, ..BatchOptions::default() };
-            let mut batch = Batch::new(&config, &key, reqs, &[4; 16], options.clone(), Millis(0)).unwrap();
+            let mut batch = Batch::new(&config, Some(&key), reqs, &[4; 16], options.clone(), Millis(0)).unwrap();
             let mut fake = Fake::new();
             fake.quick_jobs = true;
             let done_indices = |events: &[Event]| events.iter().filter_map(|e| if let Event::ItemDone(r) = e { Some(r.index) } else { None }).collect::<Vec<u32>>();
@@ -1315,7 +1323,7 @@ mod tests {
             let snapshot = <BatchSnapshot as crate::readers::FromJson>::from_json(&crate::json::parse(crate::writers::ToJson::to_json_string(&batch.snapshot()).as_bytes()).unwrap()).unwrap();
             unreported_seen += snapshot.items.iter().filter(|i| i.unreported).count();
             drop(batch);
-            let mut resumed = Batch::resume(&config, &key, snapshot, 9, options, Millis(fake.now)).unwrap();
+            let mut resumed = Batch::resume(&config, Some(&key), snapshot, 9, options, Millis(fake.now)).unwrap();
             let (second, done) = fake.drive(&mut resumed, 100_000, None);
             assert!(done);
             let mut all = [done_indices(&first), done_indices(&second)].concat();
@@ -1328,12 +1336,12 @@ mod tests {
     #[test]
     fn a_resumed_running_job_keeps_the_learned_scale() {
         let (config, key, reqs) = setup(5);
-        let mut batch = Batch::new(&config, &key, reqs, &[3; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[3; 16], BatchOptions::default(), Millis(0)).unwrap();
         let mut fake = Fake::new();
         let _ = fake.drive(&mut batch, 100_000, Some(4)); // account + 3 creates answered
         let mut snapshot = batch.snapshot();
         snapshot.scale = 0.01; // a service 100× faster than the model, as the first process learned
-        let resumed = Batch::resume(&config, &key, snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        let resumed = Batch::resume(&config, Some(&key), snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
         let running: Vec<&Running> = resumed.items.iter().filter_map(|it| if let ItemState::Running(r) = &it.state { Some(r) } else { None }).collect();
         assert!(!running.is_empty());
         for (r, it) in running.iter().zip(resumed.items.iter().filter(|it| matches!(it.state, ItemState::Running(_)))) {
@@ -1345,7 +1353,7 @@ mod tests {
     #[test]
     fn an_unknown_create_outcome_is_reconciled() {
         let (config, key, reqs) = setup(3);
-        let mut batch = Batch::new(&config, &key, reqs, &[5; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[5; 16], BatchOptions::default(), Millis(0)).unwrap();
         let mut fake = Fake::new();
         fake.drop_next_create = true;
         let (_, done) = fake.drive(&mut batch, 100_000, None);
@@ -1357,7 +1365,7 @@ mod tests {
     #[test]
     fn cancel_deletes_pending_jobs_and_stops_the_queue() {
         let (config, key, reqs) = setup(20);
-        let mut batch = Batch::new(&config, &key, reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
         let mut fake = Fake::new();
         fake.drive(&mut batch, 100_000, Some(4)); // account + 3 creates
         batch.cancel(Millis(fake.now));
@@ -1373,7 +1381,7 @@ mod tests {
     /// cancel, driven to the end: the summary and the service.
     fn cancelled_after_three_creates(meanwhile: impl FnOnce(&mut Fake)) -> (BatchSummary, Fake) {
         let (config, key, reqs) = setup(20);
-        let mut batch = Batch::new(&config, &key, reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
         let mut fake = Fake::new();
         fake.drive(&mut batch, 100_000, Some(4)); // account + 3 creates, each seen pending
         meanwhile(&mut fake);
@@ -1436,7 +1444,7 @@ mod tests {
         let (config, key, _) = setup(0);
         let reqs = vec![CreateVideoRequest::text("same"); 3];
         let options = if quick { BatchOptions { expected_scale: MIN_SCALE, poll_interval_ms: 100, ..BatchOptions::default() } } else { BatchOptions::default() };
-        let mut batch = Batch::new(&config, &key, reqs, &[6; 16], options, Millis(0)).unwrap();
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[6; 16], options, Millis(0)).unwrap();
         let mut fake = Fake::new();
         fake.quick_jobs = quick;
         fake.create_faults = ["502", "drop", "drop"].into();
@@ -1457,7 +1465,7 @@ mod tests {
         // create is refused (`concurrency_limit`) past its own retries, and waits its turn again
         // instead of ending with the 429; it is made once the slot frees.
         let (config, key, reqs) = setup(1);
-        let mut batch = Batch::new(&config, &key, reqs, &[2; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[2; 16], BatchOptions::default(), Millis(0)).unwrap();
         let mut fake = Fake::new();
         fake.concurrency = 1;
         fake.jobs.push(FakeJob { id: "other".into(), prompt: "elsewhere".into(), created: 0, pending_ms: 0, processing_ms: 300_000, deleted: false, resolution: "720p".into(), duration: 5 });

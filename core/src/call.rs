@@ -236,7 +236,7 @@ mod scrub_tests {
     fn a_server_echoing_the_key_in_part_has_it_removed_from_the_error() {
         let config = ClientConfig::new("http://fake/v1").unwrap();
         let key = ApiKey::new("sd_live_Secr3tKeyBody0123").unwrap();
-        let mut call = Call::new(Endpoint::RetrieveVideo, config.retrieve_video(&key, "job_1").unwrap(), RetryPolicy::none(), 1, None, 0);
+        let mut call = Call::new(Endpoint::RetrieveVideo, config.retrieve_video(Some(&key), "job_1").unwrap(), RetryPolicy::none(), 1, None, 0);
         let Output::Send { id, .. } = call.poll(Millis(0)) else { panic!("a send") };
         let body = serde_json::json!({"error": {"code": "unauthorized", "message": "unknown key live_Secr3tKeyBody0123 (without its prefix)"}});
         call.handle_response(id, HttpResponse::json(401, &body), Millis(1));

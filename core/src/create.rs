@@ -135,9 +135,10 @@ impl Create {
     /// A create of `req` (validated here) with `idempotency_key`.
     ///
     /// # Errors
-    /// A validation error listing every violated rule.
+    /// A validation error listing every violated rule, or on `api_key` for a keyless create on the
+    /// service ([`ClientConfig::check_key`]; `key` is `None` behind a proxy that adds it).
     #[allow(clippy::too_many_arguments)]
-    pub fn new(config: &ClientConfig, key: &ApiKey, req: CreateVideoRequest, idempotency_key: &IdempotencyKey, policy: RetryPolicy, seed: u64, deadline: Option<Millis>, first_id: u64) -> Result<Self, Error> {
+    pub fn new(config: &ClientConfig, key: Option<&ApiKey>, req: CreateVideoRequest, idempotency_key: &IdempotencyKey, policy: RetryPolicy, seed: u64, deadline: Option<Millis>, first_id: u64) -> Result<Self, Error> {
         let create_request = config.create_video(key, &req, idempotency_key)?;
         let list_request = config.list_videos(key, &ListParams { limit: Some(RECONCILE_PAGE), offset: None })?;
         Ok(Create {
@@ -656,7 +657,7 @@ mod tests {
         let config = ClientConfig::new("http://fake/v1").unwrap();
         let key = ApiKey::new("sd_test_key_000000").unwrap();
         let idem = IdempotencyKey::from_entropy(&[7; 16]).unwrap();
-        Create::new(&config, &key, CreateVideoRequest::text("lake"), &idem, RetryPolicy::default(), 1, None, 0).unwrap().sharing(claims)
+        Create::new(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, RetryPolicy::default(), 1, None, 0).unwrap().sharing(claims)
     }
 
     /// The next output that is not an event.
@@ -721,7 +722,7 @@ mod tests {
         let config = ClientConfig::new("http://fake/v1").unwrap();
         let key = ApiKey::new("sd_test_key_000000").unwrap();
         let idem = IdempotencyKey::from_entropy(&[7; 16]).unwrap();
-        Create::new(&config, &key, CreateVideoRequest::text("lake"), &idem, RetryPolicy::default(), 1, Some(Millis(1_000)), 0).unwrap().sharing(claims)
+        Create::new(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, RetryPolicy::default(), 1, Some(Millis(1_000)), 0).unwrap().sharing(claims)
     }
 
     fn page(jobs: &[&str]) -> HttpResponse {

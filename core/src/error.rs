@@ -323,15 +323,20 @@ impl Error {
     /// server (or a proxy) that echoes a credential cut up would show the rest.
     #[must_use]
     pub(crate) fn scrubbed(self, request: &crate::http::HttpRequest) -> Self {
-        match request.headers.iter().find(|h| h.name.eq_ignore_ascii_case("authorization")).and_then(|h| h.value.strip_prefix("Bearer ")) {
-            Some(token) => self.scrubbed_of(token),
-            None => self,
-        }
+        self.scrubbed_of(request.headers.iter().find(|h| h.name.eq_ignore_ascii_case("authorization")).and_then(|h| h.value.strip_prefix("Bearer ")))
     }
 
-    /// As [`Error::scrubbed`], of the credential `token`.
+    /// As [`Error::scrubbed`], of the credential `token`. A `401` to a request sent without one
+    /// (a keyless client, behind a proxy that should add the key) says so: the server's own words
+    /// ("missing API key") would send the caller looking for a key the client was meant to lack.
     #[must_use]
-    pub(crate) fn scrubbed_of(mut self, token: &str) -> Self {
+    pub(crate) fn scrubbed_of(mut self, token: Option<&str>) -> Self {
+        let Some(token) = token else {
+            if self.kind == ErrorKind::Authentication {
+                self.message.push_str(" (this client has no API key, so none was sent: the server at its base URL, a proxy, must add it)");
+            }
+            return self;
+        };
         let parts = std::iter::once(token.strip_prefix("sd_").unwrap_or(token)).chain(token.split('.').filter(|p| token.contains('.') && p.len() >= 8));
         for part in parts.filter(|p| p.len() >= 8) {
             for text in [Some(&mut self.message), Some(&mut self.code), self.field.as_mut(), self.request_id.as_mut()].into_iter().flatten() {

@@ -99,7 +99,8 @@ enum Phase {
 #[derive(Debug)]
 pub struct JobRun {
     config: ClientConfig,
-    key: ApiKey,
+    /// `None`: a keyless client's, behind a proxy that adds the key.
+    key: Option<ApiKey>,
     options: WaitOptions,
     rng: Rng,
     deadline: Option<Millis>,
@@ -134,8 +135,10 @@ impl JobRun {
     /// Waits for an existing job; the first poll goes out at once.
     ///
     /// # Errors
-    /// A validation error on `id` or on an option ([`WaitOptions::check`]).
-    pub fn wait(config: &ClientConfig, key: &ApiKey, id: &str, options: WaitOptions, seed: u64, now: Millis) -> Result<Self, Error> {
+    /// A validation error on `id`, on an option ([`WaitOptions::check`]), or on `api_key` for a
+    /// keyless wait on the service ([`ClientConfig::check_key`]).
+    pub fn wait(config: &ClientConfig, key: Option<&ApiKey>, id: &str, options: WaitOptions, seed: u64, now: Millis) -> Result<Self, Error> {
+        config.check_key(key)?;
         crate::validate::validate_job_id(id).map_err(|i| Error::validation(vec![i]))?;
         options.check()?;
         let mut run = JobRun::blank(config, key, options, seed, now, Phase::Sleeping(now));
@@ -146,18 +149,19 @@ impl JobRun {
     /// Creates a job (at most once: see [`Create`]) and waits for it.
     ///
     /// # Errors
-    /// A validation error listing every violated rule, or on an option ([`WaitOptions::check`]).
-    pub fn create_and_wait(config: &ClientConfig, key: &ApiKey, req: CreateVideoRequest, idempotency_key: &IdempotencyKey, options: WaitOptions, seed: u64, now: Millis) -> Result<Self, Error> {
+    /// A validation error listing every violated rule, on an option ([`WaitOptions::check`]), or on
+    /// `api_key` for a keyless create on the service ([`ClientConfig::check_key`]).
+    pub fn create_and_wait(config: &ClientConfig, key: Option<&ApiKey>, req: CreateVideoRequest, idempotency_key: &IdempotencyKey, options: WaitOptions, seed: u64, now: Millis) -> Result<Self, Error> {
         options.check()?;
         let deadline = options.timeout_ms.map(|t| now.plus(t));
         let create = Create::new(config, key, req, idempotency_key, options.retry, seed ^ 0x5EED, deadline, 0)?.deadline_of_a_wait();
         Ok(JobRun::blank(config, key, options, seed, now, Phase::Creating(create)))
     }
 
-    fn blank(config: &ClientConfig, key: &ApiKey, options: WaitOptions, seed: u64, now: Millis, phase: Phase) -> Self {
+    fn blank(config: &ClientConfig, key: Option<&ApiKey>, options: WaitOptions, seed: u64, now: Millis, phase: Phase) -> Self {
         JobRun {
             config: config.clone(),
-            key: key.clone(),
+            key: key.cloned(),
             deadline: options.timeout_ms.map(|t| now.plus(t)),
             options,
             rng: Rng::new(seed),
@@ -279,7 +283,7 @@ impl JobRun {
                     return Some(Output::WaitUntil(self.deadline.map_or(*until, |d| d.min(*until))));
                 }
                 let id = self.job_id.clone().unwrap_or_default();
-                match self.config.retrieve_video(&self.key, &id) {
+                match self.config.retrieve_video(self.key.as_ref(), &id) {
                     Ok(req) => {
                         let seed = self.rng.next_u64();
                         self.phase = Phase::Polling(Call::new(Endpoint::RetrieveVideo, req, self.options.retry, seed, self.deadline, self.next_id));
@@ -477,7 +481,7 @@ impl JobRun {
         if let Phase::Polling(call) | Phase::Deleting(call, _) = &self.phase {
             self.next_id = self.next_id.max(call.next_id());
         }
-        match self.config.delete_video(&self.key, &id) {
+        match self.config.delete_video(self.key.as_ref(), &id) {
             Ok(req) => {
                 let seed = self.rng.next_u64();
                 // A timeout's delete within the clean-up's time (rule 2); a cancel's has no limit:
@@ -571,7 +575,7 @@ mod tests {
         let config = ClientConfig::new("http://fake/v1").unwrap();
         let key = ApiKey::new("sd_test_key_000000").unwrap();
         let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
-        let mut run = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("lake"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap();
+        let mut run = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap();
         let mut fake = Fake::new();
         let (events, done) = fake.drive(&mut run, 10_000, None);
         assert!(done);
@@ -586,7 +590,7 @@ mod tests {
         let key = ApiKey::new("sd_test_key_000000").unwrap();
         let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
         let options = WaitOptions { timeout_ms: Some(0), ..WaitOptions::default() };
-        let mut run = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("lake"), &idem, options, 1, Millis(0)).unwrap();
+        let mut run = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, options, 1, Millis(0)).unwrap();
         assert!(matches!(run.poll(Millis(0)), Output::Done));
         let e = run.take_result().unwrap_err();
         assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, None), "{e}");
@@ -605,7 +609,7 @@ mod tests {
             let mut options = WaitOptions::default();
             options.poll.expected_scale = scale;
             let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
-            let mut run = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("lake"), &idem, options, 1, Millis(1_000)).unwrap();
+            let mut run = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, options, 1, Millis(1_000)).unwrap();
             let Output::Send { id, .. } = run.poll(Millis(1_000)) else { panic!("no create") };
             run.handle_response(id, HttpResponse::json(201, &body), Millis(1_000));
             let until = std::iter::from_fn(|| Some(run.poll(Millis(1_000)))).take(10).find_map(|o| match o {
@@ -621,7 +625,7 @@ mod tests {
         let config = ClientConfig::new("http://fake/v1").unwrap();
         let key = ApiKey::new("sd_test_key_000000").unwrap();
         let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
-        let mut run = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("lake"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap();
+        let mut run = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap();
         let body = serde_json::json!({"id": "a/../b", "status": "pending", "prompt": "lake", "mode": "text_to_video", "resolution": "720p", "duration": 5, "estimated_cost_cents": 30, "created_at": "2026-04-21T15:30:00Z"});
         let mut now = Millis(0);
         for _ in 0..100 {
@@ -665,7 +669,7 @@ mod tests {
         let mut runs: Vec<JobRun> = (0..3_u8)
             .map(|i| {
                 let idem = IdempotencyKey::from_entropy(&[i; 16]).unwrap();
-                JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("same"), &idem, options.clone(), u64::from(i), Millis(0)).unwrap().sharing(&claims)
+                JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("same"), &idem, options.clone(), u64::from(i), Millis(0)).unwrap().sharing(&claims)
             })
             .collect();
         let mut fake = Fake::new();
@@ -690,8 +694,8 @@ mod tests {
         let config = ClientConfig::new("http://fake/v1").unwrap();
         let key = ApiKey::new("sd_test_key_000000").unwrap();
         let claims = crate::claims::Claims::new();
-        let mut a = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("same"), &IdempotencyKey::from_entropy(&[1; 16]).unwrap(), WaitOptions::default(), 1, Millis(0)).unwrap().sharing(&claims);
-        let mut b = Create::new(&config, &key, CreateVideoRequest::text("same"), &IdempotencyKey::from_entropy(&[2; 16]).unwrap(), RetryPolicy::default(), 2, None, 0).unwrap().sharing(&claims);
+        let mut a = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("same"), &IdempotencyKey::from_entropy(&[1; 16]).unwrap(), WaitOptions::default(), 1, Millis(0)).unwrap().sharing(&claims);
+        let mut b = Create::new(&config, Some(&key), CreateVideoRequest::text("same"), &IdempotencyKey::from_entropy(&[2; 16]).unwrap(), RetryPolicy::default(), 2, None, 0).unwrap().sharing(&claims);
         let mut fake = Fake::new();
         fake.create_faults = ["502", "drop"].into();
         let mut warnings = Vec::new();
@@ -745,8 +749,8 @@ mod tests {
         let key = ApiKey::new("sd_test_key_000000").unwrap();
         let claims = crate::claims::Claims::new();
         let options = WaitOptions { timeout_ms: Some(20_000), cancel_on_timeout: true, ..WaitOptions::default() };
-        let mut a = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("same"), &IdempotencyKey::from_entropy(&[1; 16]).unwrap(), options, 1, Millis(0)).unwrap().sharing(&claims);
-        let mut b = Create::new(&config, &key, CreateVideoRequest::text("same"), &IdempotencyKey::from_entropy(&[2; 16]).unwrap(), RetryPolicy::default(), 2, None, 0).unwrap().sharing(&claims);
+        let mut a = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("same"), &IdempotencyKey::from_entropy(&[1; 16]).unwrap(), options, 1, Millis(0)).unwrap().sharing(&claims);
+        let mut b = Create::new(&config, Some(&key), CreateVideoRequest::text("same"), &IdempotencyKey::from_entropy(&[2; 16]).unwrap(), RetryPolicy::default(), 2, None, 0).unwrap().sharing(&claims);
         let mut fake = Fake::new();
         fake.create_faults = ["502", "drop"].into();
         let send = |m: &mut dyn Machine, fake: &mut Fake| loop {
@@ -846,7 +850,7 @@ mod tests {
         let key = ApiKey::new("sd_test_key_000000").unwrap();
         let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
         let options = WaitOptions { timeout_ms: Some(1_000), cancel_on_timeout, ..WaitOptions::default() };
-        JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("lake"), &idem, options, 1, Millis(0)).unwrap()
+        JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, options, 1, Millis(0)).unwrap()
     }
 
     #[test]
@@ -920,7 +924,7 @@ mod tests {
         let config = ClientConfig::new("http://fake/v1").unwrap();
         let key = ApiKey::new("sd_test_key_000000").unwrap();
         let options = WaitOptions { timeout_ms: Some(5_000), ..WaitOptions::default() };
-        let mut run = JobRun::wait(&config, &key, "job_1", options, 1, Millis(0)).unwrap();
+        let mut run = JobRun::wait(&config, Some(&key), "job_1", options, 1, Millis(0)).unwrap();
         let Output::Send { id, endpoint: Endpoint::RetrieveVideo, .. } = next(&mut run, Millis(0)) else { panic!("a poll") };
         run.handle_transport_error(id, TransportKind::Connect, "not sent: no slot of the client's rate limit before the call's deadline", Millis(5_000));
         assert!(matches!(next(&mut run, Millis(5_000)), Output::Done));
@@ -978,7 +982,7 @@ mod tests {
         let config = ClientConfig::new("http://fake/v1").unwrap();
         let key = ApiKey::new("sd_test_key_000000").unwrap();
         let options = WaitOptions { timeout_ms: Some(3_000), ..WaitOptions::default() };
-        let mut run = JobRun::wait(&config, &key, "job_1", options.clone(), 1, Millis(0)).unwrap();
+        let mut run = JobRun::wait(&config, Some(&key), "job_1", options.clone(), 1, Millis(0)).unwrap();
         let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a poll") };
         let mut busy = HttpResponse::json(429, &serde_json::json!({"error": {"code": "rate_limited", "message": "slow down"}}));
         busy.headers.push(crate::http::Header::new("retry-after", "30"));
@@ -988,7 +992,7 @@ mod tests {
         assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, Some("job_1")), "{e}");
         assert!(e.message.contains("after 4 ms of its 3000: the service asked for a pause of 30000 ms (429, Retry-After), past the wait's deadline"), "{e}");
         // A poll that fails for good names the job, which goes on.
-        let mut run = JobRun::wait(&config, &key, "job_1", options, 1, Millis(0)).unwrap();
+        let mut run = JobRun::wait(&config, Some(&key), "job_1", options, 1, Millis(0)).unwrap();
         let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a poll") };
         run.handle_response(id, HttpResponse::json(401, &serde_json::json!({"error": {"code": "unauthorized", "message": "no"}})), Millis(4));
         assert!(matches!(next(&mut run, Millis(4)), Output::Done));
@@ -1001,7 +1005,7 @@ mod tests {
         let config = ClientConfig::new("http://fake/v1").unwrap();
         let key = ApiKey::new("sd_test_key_000000").unwrap();
         let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
-        let mut run = JobRun::create_and_wait(&config, &key, CreateVideoRequest::text("lake"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap();
+        let mut run = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap();
         let mut fake = Fake::new();
         fake.drop_next_create = true;
         let (events, done) = fake.drive(&mut run, 10_000, None);

@@ -17,7 +17,7 @@
 //! use usvideo_core::*;
 //! let config = ClientConfig::new("http://127.0.0.1:8080/v1").unwrap();
 //! let key = ApiKey::new("sd_example_key_0000").unwrap();
-//! let mut run = JobRun::wait(&config, &key, "job_1", WaitOptions::default(), 42, Millis(0)).unwrap();
+//! let mut run = JobRun::wait(&config, Some(&key), "job_1", WaitOptions::default(), 42, Millis(0)).unwrap();
 //! let mut now = Millis(0);
 //! loop {
 //!     match run.poll(now) {

@@ -3,6 +3,12 @@
 //! Paths are joined to the configured base URL without double or missing slashes, path segments
 //! are percent-encoded (and job ids checked first), and each endpoint gets its own auth: an API key,
 //! a JWT (`POST /v1/api-keys`), or none (`GET /v1/pricing`).
+//!
+//! A client may have no API key: it is pointed at a server-side proxy that adds the key (a
+//! browser page must never hold one), so its requests carry no `Authorization` header. The
+//! service itself needs a key on every call but pricing, so a keyless call to it (`usvideoapi.com`
+//! or a subdomain) is refused before it is sent, naming `api_key`; anywhere else, the server
+//! decides (a proxy that adds no key gets its `401` back as an authentication error).
 
 use crate::error::Error;
 use crate::http::{Header, HttpRequest, Method};
@@ -117,6 +123,38 @@ impl ClientConfig {
         &self.user_agent
     }
 
+    /// Whether the base URL is the service's own host (`usvideoapi.com` or a subdomain, any port),
+    /// which needs an API key on every call but pricing.
+    #[must_use]
+    pub fn is_the_service(&self) -> bool {
+        let authority = self.base_url.split('/').nth(2).unwrap_or("");
+        // `ClientConfig::new` refused `user@`; an IPv6 literal (`[::1]:8080`) is never the service.
+        let host = authority.split(':').next().unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
+        host == "usvideoapi.com" || host.ends_with(".usvideoapi.com")
+    }
+
+    /// Checks that a call needing an API key can go without one (`key` is `None`): only to a
+    /// server that is not the service (a proxy that adds the key). The machines check this when
+    /// they start, so a keyless wait fails at once rather than at its first poll.
+    ///
+    /// # Errors
+    /// A validation error on `api_key` (`required`) for a keyless call to the service.
+    pub fn check_key(&self, key: Option<&ApiKey>) -> Result<(), Error> {
+        self.key_auth(key).map(|_| ())
+    }
+
+    fn key_auth<'k>(&self, key: Option<&'k ApiKey>) -> Result<Option<&'k str>, Error> {
+        match key {
+            Some(k) => Ok(Some(k.expose())),
+            None if self.is_the_service() => Err(Error::validation(vec![Issue::new(
+                "api_key",
+                IssueCode::Required,
+                "the service needs an API key for this call: give the client one where that is safe (a server; USVIDEO_API_KEY), or point its base URL at a server-side proxy that adds it",
+            )])),
+            None => Ok(None),
+        }
+    }
+
     /// `base` + `/` + `path` with exactly one slash between.
     fn url(&self, path: &str) -> String {
         format!("{}/{}", self.base_url, path.trim_start_matches('/'))
@@ -136,11 +174,12 @@ impl ClientConfig {
     /// `POST /v1/videos`, validated, with its `Idempotency-Key`.
     ///
     /// # Errors
-    /// A validation error listing every violated rule.
-    pub fn create_video(&self, key: &ApiKey, req: &CreateVideoRequest, idempotency_key: &IdempotencyKey) -> Result<HttpRequest, Error> {
+    /// A validation error listing every violated rule, or on `api_key` ([`ClientConfig::check_key`]).
+    pub fn create_video(&self, key: Option<&ApiKey>, req: &CreateVideoRequest, idempotency_key: &IdempotencyKey) -> Result<HttpRequest, Error> {
+        let auth = self.key_auth(key)?;
         validate::validate_create(req).map_err(Error::validation)?;
         let body = req.to_json().to_string().into_bytes();
-        let mut r = self.request(Method::Post, "videos", Some(key.expose()), Some(body));
+        let mut r = self.request(Method::Post, "videos", auth, Some(body));
         r.headers.push(Header::new("Idempotency-Key", idempotency_key.as_str()));
         Ok(r)
     }
@@ -148,24 +187,26 @@ impl ClientConfig {
     /// `GET /v1/videos/{id}`.
     ///
     /// # Errors
-    /// A validation error on `id` (empty, or characters that could leave the path).
-    pub fn retrieve_video(&self, key: &ApiKey, id: &str) -> Result<HttpRequest, Error> {
-        Ok(self.request(Method::Get, &job_path(id)?, Some(key.expose()), None))
+    /// A validation error on `id` (empty, or characters that could leave the path), or on
+    /// `api_key` ([`ClientConfig::check_key`]).
+    pub fn retrieve_video(&self, key: Option<&ApiKey>, id: &str) -> Result<HttpRequest, Error> {
+        Ok(self.request(Method::Get, &job_path(id)?, self.key_auth(key)?, None))
     }
 
     /// `DELETE /v1/videos/{id}`: cancels a pending job or deletes a finished one's record.
     ///
     /// # Errors
-    /// A validation error on `id`.
-    pub fn delete_video(&self, key: &ApiKey, id: &str) -> Result<HttpRequest, Error> {
-        Ok(self.request(Method::Delete, &job_path(id)?, Some(key.expose()), None))
+    /// A validation error on `id` or `api_key` ([`ClientConfig::check_key`]).
+    pub fn delete_video(&self, key: Option<&ApiKey>, id: &str) -> Result<HttpRequest, Error> {
+        Ok(self.request(Method::Delete, &job_path(id)?, self.key_auth(key)?, None))
     }
 
     /// `GET /v1/videos?limit=&offset=`.
     ///
     /// # Errors
-    /// A validation error on `limit` (outside 1 to 100).
-    pub fn list_videos(&self, key: &ApiKey, params: &ListParams) -> Result<HttpRequest, Error> {
+    /// A validation error on `limit` (outside 1 to 100) or `api_key` ([`ClientConfig::check_key`]).
+    pub fn list_videos(&self, key: Option<&ApiKey>, params: &ListParams) -> Result<HttpRequest, Error> {
+        let auth = self.key_auth(key)?;
         validate::validate_list_params(params).map_err(|i| Error::validation(vec![i]))?;
         let mut path = String::from("videos");
         let mut sep = '?';
@@ -177,13 +218,15 @@ impl ClientConfig {
                 sep = '&';
             }
         }
-        Ok(self.request(Method::Get, &path, Some(key.expose()), None))
+        Ok(self.request(Method::Get, &path, auth, None))
     }
 
     /// `GET /v1/account`.
-    #[must_use]
-    pub fn retrieve_account(&self, key: &ApiKey) -> HttpRequest {
-        self.request(Method::Get, "account", Some(key.expose()), None)
+    ///
+    /// # Errors
+    /// A validation error on `api_key` (see [`ClientConfig::check_key`]).
+    pub fn retrieve_account(&self, key: Option<&ApiKey>) -> Result<HttpRequest, Error> {
+        Ok(self.request(Method::Get, "account", self.key_auth(key)?, None))
     }
 
     /// `GET /v1/pricing`, which needs no auth.
@@ -266,7 +309,7 @@ mod tests {
         let key = ApiKey::new("sd_test_key_123456").unwrap();
         for base in ["http://h/v1", "http://h/v1/", "http://h/v1//"] {
             let c = ClientConfig::new(base).unwrap();
-            assert_eq!(c.retrieve_account(&key).url, "http://h/v1/account");
+            assert_eq!(c.retrieve_account(Some(&key)).unwrap().url, "http://h/v1/account");
         }
         assert!(ClientConfig::new("h/v1").is_err());
         assert!(ClientConfig::new("http://h/v1?x=1").is_err());
@@ -288,9 +331,9 @@ mod tests {
         let key = ApiKey::new("sd_test_key_123456").unwrap();
         let c = ClientConfig::default();
         for id in ["", "a/b", "..", "a?b", "é", "a b", "a%2F"] {
-            assert!(c.retrieve_video(&key, id).is_err(), "{id}");
+            assert!(c.retrieve_video(Some(&key), id).is_err(), "{id}");
         }
-        assert_eq!(c.retrieve_video(&key, "job_1").unwrap().url, "https://usvideoapi.com/v1/videos/job_1");
+        assert_eq!(c.retrieve_video(Some(&key), "job_1").unwrap().url, "https://usvideoapi.com/v1/videos/job_1");
     }
 
     #[test]
@@ -300,6 +343,31 @@ mod tests {
         let c = ClientConfig::default();
         assert_eq!(c.retrieve_pricing().header("authorization"), None);
         assert_eq!(c.create_api_key(&jwt, None).unwrap().header("authorization"), Some("Bearer eyJa.eyJb.c"));
-        assert_eq!(c.retrieve_account(&key).header("authorization"), Some("Bearer sd_test_key_123456"));
+        assert_eq!(c.retrieve_account(Some(&key)).unwrap().header("authorization"), Some("Bearer sd_test_key_123456"));
+    }
+
+    /// A keyless client sends no `Authorization` to a proxy, and is refused before sending by the
+    /// service's own host (any subdomain, port or case), naming `api_key`.
+    #[test]
+    fn a_keyless_client_goes_to_a_proxy_but_not_to_the_service() {
+        let idem = IdempotencyKey::from_string("k").unwrap();
+        let req = CreateVideoRequest::text("lake");
+        for base in ["http://127.0.0.1:8080/v1", "https://example.com/api/usvideo", "https://usvideoapi.com.example.net/v1", "http://[::1]:9/v1"] {
+            let c = ClientConfig::new(base).unwrap();
+            assert!(!c.is_the_service(), "{base}");
+            for r in [c.retrieve_account(None), c.retrieve_video(None, "job_1"), c.delete_video(None, "job_1"), c.list_videos(None, &ListParams::default()), c.create_video(None, &req, &idem)] {
+                assert_eq!(r.unwrap().header("authorization"), None, "{base}");
+            }
+        }
+        for base in ["https://usvideoapi.com/v1", "https://API.UsVideoApi.com:443/v1/", "http://staging.usvideoapi.com./v1"] {
+            let c = ClientConfig::new(base).unwrap();
+            assert!(c.is_the_service(), "{base}");
+            for r in [c.retrieve_account(None), c.retrieve_video(None, "job_1"), c.delete_video(None, "job_1"), c.list_videos(None, &ListParams::default()), c.create_video(None, &req, &idem)] {
+                let err = r.unwrap_err();
+                assert_eq!(err.issues.first().map(|i| (i.field.as_str(), i.code)), Some(("api_key", IssueCode::Required)), "{base}");
+            }
+            assert!(c.check_key(None).is_err());
+            assert_eq!(c.retrieve_pricing().header("authorization"), None);
+        }
     }
 }

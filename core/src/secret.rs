@@ -205,7 +205,7 @@ mod tests {
         let config = ClientConfig::new("https://api.example/v1").unwrap();
         let key = ApiKey::new("sd_live_0123456789abcdef").unwrap();
         let jwt = Jwt::new("eyJhbGciOi.eyJzdWIiOiJ1MSJ9.SIGNATURESECRET").unwrap();
-        let requests = [config.retrieve_account(&key), config.retrieve_video(&key, "job_1").unwrap(), config.create_api_key(&jwt, Some("ci")).unwrap()];
+        let requests = [config.retrieve_account(Some(&key)).unwrap(), config.retrieve_video(Some(&key), "job_1").unwrap(), config.create_api_key(&jwt, Some("ci")).unwrap()];
         for r in &requests {
             let shown = format!("{r:?}");
             assert!(shown.to_ascii_lowercase().contains("authorization"), "{shown}");

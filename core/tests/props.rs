@@ -144,7 +144,7 @@ proptest! {
                 prop_assert!(validate::validate_create(&req).is_ok(), "{req:?}");
                 let config = ClientConfig::new("http://h/v1").unwrap();
                 let key = ApiKey::new("sd_prop_key_0000").unwrap();
-                let sent = config.create_video(&key, &req, &IdempotencyKey::from_string("k").unwrap()).unwrap();
+                let sent = config.create_video(Some(&key), &req, &IdempotencyKey::from_string("k").unwrap()).unwrap();
                 let back: Value = serde_json::from_slice(sent.body.as_deref().unwrap_or_default()).unwrap();
                 prop_assert_eq!(validate::create_request_from_json(&j(&back)), Ok(req));
             }
@@ -518,7 +518,7 @@ proptest! {
     #[test]
     fn job_run_wait_always_ends(script in arb_script(), options in arb_options(), seed in any::<u64>(), start in 0u64..1_000_000) {
         let (config, key, _) = setup();
-        let mut run = JobRun::wait(&config, &key, "job_1", options, seed, Millis(start)).unwrap();
+        let mut run = JobRun::wait(&config, Some(&key), "job_1", options, seed, Millis(start)).unwrap();
         drive(&mut run, &script, start)?;
         let r = run.take_result();
         prop_assert!(r.as_ref().is_ok_and(|j| j.status.is_terminal()) || r.as_ref().is_err_and(|e| e.kind != usvideo_core::ErrorKind::Usage), "{r:?}");
@@ -534,7 +534,7 @@ proptest! {
             Mode::Reference => req.reference_url = Some("https://example.com/r.png".into()),
             Mode::TextToVideo => {}
         }
-        let mut run = JobRun::create_and_wait(&config, &key, req, &idem, options, seed, Millis(0)).unwrap();
+        let mut run = JobRun::create_and_wait(&config, Some(&key), req, &idem, options, seed, Millis(0)).unwrap();
         drive(&mut run, &script, 0)?;
         let r = run.take_result();
         prop_assert!(r.as_ref().is_ok_and(|j| j.status.is_terminal()) || r.as_ref().is_err_and(|e| e.kind != usvideo_core::ErrorKind::Usage), "{r:?}");
@@ -544,7 +544,7 @@ proptest! {
     fn create_always_ends(script in arb_script(), max_retries in 0u32..=5, deadline in prop::option::of(1u64..2_000_000), seed in any::<u64>()) {
         let (config, key, idem) = setup();
         let policy = RetryPolicy { max_retries, ..RetryPolicy::default() };
-        let mut create = Create::new(&config, &key, CreateVideoRequest::text("a lake at dawn"), &idem, policy, seed, deadline.map(Millis), 0).unwrap();
+        let mut create = Create::new(&config, Some(&key), CreateVideoRequest::text("a lake at dawn"), &idem, policy, seed, deadline.map(Millis), 0).unwrap();
         drive(&mut create, &script, 0)?;
         let r = create.take_result();
         prop_assert!(r.as_ref().is_ok() || r.as_ref().is_err_and(|e| e.kind != usvideo_core::ErrorKind::Usage), "{r:?}");

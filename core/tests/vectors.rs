@@ -373,21 +373,27 @@ fn run_pricing(v: &Value) -> R {
 /// Builds the request a `target` (a [`ClientConfig`] builder) makes from `input`.
 fn build_request(config: &ClientConfig, target: &str, input: &Value) -> Result<(Endpoint, HttpRequest), Error> {
     let bad = |m: String| Error::usage(m);
-    let key = || -> Result<ApiKey, Error> { ApiKey::new(input.get("api_key").and_then(Value::as_str).unwrap_or("sd_vector_default")).map_err(issue_as_error) };
+    // `"api_key": null` is a keyless client's (behind a proxy that adds the key); absent, a default key.
+    let key = || -> Result<Option<ApiKey>, Error> {
+        match input.get("api_key") {
+            Some(Value::Null) => Ok(None),
+            k => ApiKey::new(k.and_then(Value::as_str).unwrap_or("sd_vector_default")).map(Some).map_err(issue_as_error),
+        }
+    };
     let id = || input.get("id").and_then(Value::as_str).unwrap_or("").to_owned();
     match target {
         "create_video" => {
             let req = typed_request(get(input, "request").map_err(bad)?).map_err(bad)?;
             let idem = IdempotencyKey::from_string(input.get("idempotency_key").and_then(Value::as_str).unwrap_or("usv-vector-default")).map_err(issue_as_error)?;
-            Ok((Endpoint::CreateVideo, config.create_video(&key()?, &req, &idem)?))
+            Ok((Endpoint::CreateVideo, config.create_video(key()?.as_ref(), &req, &idem)?))
         }
-        "retrieve_video" => Ok((Endpoint::RetrieveVideo, config.retrieve_video(&key()?, &id())?)),
-        "delete_video" => Ok((Endpoint::DeleteVideo, config.delete_video(&key()?, &id())?)),
+        "retrieve_video" => Ok((Endpoint::RetrieveVideo, config.retrieve_video(key()?.as_ref(), &id())?)),
+        "delete_video" => Ok((Endpoint::DeleteVideo, config.delete_video(key()?.as_ref(), &id())?)),
         "list_videos" => {
             let params: ListParams = serde_json::from_value(input.get("params").cloned().unwrap_or(json!({}))).map_err(|e| bad(e.to_string()))?;
-            Ok((Endpoint::ListVideos, config.list_videos(&key()?, &params)?))
+            Ok((Endpoint::ListVideos, config.list_videos(key()?.as_ref(), &params)?))
         }
-        "retrieve_account" => Ok((Endpoint::Account, config.retrieve_account(&key()?))),
+        "retrieve_account" => Ok((Endpoint::Account, config.retrieve_account(key()?.as_ref())?)),
         "retrieve_pricing" => Ok((Endpoint::Pricing, config.retrieve_pricing())),
         "create_api_key" => {
             let jwt = Jwt::new(input.get("jwt").and_then(Value::as_str).unwrap_or("")).map_err(issue_as_error)?;
@@ -664,7 +670,11 @@ impl Driven {
 
 fn build_machine(machine: &str, c: &Value) -> Result<(Driven, Millis), String> {
     let config = ClientConfig::new(get_str(c, "base_url")?).map_err(|i| i.to_string())?;
-    let key = ApiKey::new(get_str(c, "api_key")?).map_err(|i| i.to_string())?;
+    // `null`: a keyless client's machine (behind a proxy that adds the key).
+    let key = match c.get("api_key") {
+        Some(Value::Null) => None,
+        _ => Some(ApiKey::new(get_str(c, "api_key")?).map_err(|i| i.to_string())?),
+    };
     let seed = c.get("seed").and_then(Value::as_u64).unwrap_or(0);
     let start = Millis(c.get("start").and_then(Value::as_u64).unwrap_or(0));
     let deadline = c.get("deadline").and_then(Value::as_u64).map(Millis);
@@ -673,14 +683,14 @@ fn build_machine(machine: &str, c: &Value) -> Result<(Driven, Millis), String> {
     let options = || with_defaults::<WaitOptions>(c.get("options"));
     let policy = || with_defaults::<RetryPolicy>(c.get("retry"));
     let m = match machine {
-        "job_run_wait" => Driven::Run(JobRun::wait(&config, &key, get_str(c, "job_id")?, options()?, seed, start).map_err(|e| e.to_string())?),
-        "job_run_create_and_wait" => Driven::Run(JobRun::create_and_wait(&config, &key, request()?, &idem()?, options()?, seed, start).map_err(|e| e.to_string())?),
-        "create" => Driven::Create(Create::new(&config, &key, request()?, &idem()?, policy()?, seed, deadline, 0).map_err(|e| e.to_string())?),
+        "job_run_wait" => Driven::Run(JobRun::wait(&config, key.as_ref(), get_str(c, "job_id")?, options()?, seed, start).map_err(|e| e.to_string())?),
+        "job_run_create_and_wait" => Driven::Run(JobRun::create_and_wait(&config, key.as_ref(), request()?, &idem()?, options()?, seed, start).map_err(|e| e.to_string())?),
+        "create" => Driven::Create(Create::new(&config, key.as_ref(), request()?, &idem()?, policy()?, seed, deadline, 0).map_err(|e| e.to_string())?),
         "call" => {
             let call = get(c, "call")?;
             let mut input = call.clone();
             if let Value::Object(o) = &mut input {
-                o.entry("api_key").or_insert_with(|| Value::String(key.expose().to_owned()));
+                o.entry("api_key").or_insert_with(|| key.as_ref().map_or(Value::Null, |k| Value::String(k.expose().to_owned())));
             }
             let (endpoint, req) = build_request(&config, get_str(call, "target")?, &input).map_err(|e| e.to_string())?;
             Driven::Call(Call::new(endpoint, req, policy()?, seed, deadline, 0))

@@ -171,7 +171,7 @@ impl OursSim {
     pub fn new(items: Vec<Item>, reading: Reading, options: BatchOptions, seed: u64) -> Self {
         let (config, key) = sim_client();
         let n = items.len();
-        let batch = Batch::new(&config, &key, requests_for(&items), &entropy(seed), options, Millis(0)).expect("a valid workload");
+        let batch = Batch::new(&config, Some(&key), requests_for(&items), &entropy(seed), options, Millis(0)).expect("a valid workload");
         let service = Service::new(ServiceConfig::standard(reading), items);
         let mut sim = OursSim {
             service,

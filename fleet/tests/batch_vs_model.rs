@@ -77,7 +77,7 @@ fn snapshot_with_a_create_in_flight_resumes_without_submitting_twice() {
     }
     // A new process: the old batch and its answers in flight are gone.
     let (config, key) = sim_client();
-    let resumed = Batch::resume(&config, &key, snapshot, 99, BatchOptions::default(), Millis(sim.now)).expect("resume");
+    let resumed = Batch::resume(&config, Some(&key), snapshot, 99, BatchOptions::default(), Millis(sim.now)).expect("resume");
     sim.replace_batch(resumed);
     sim.run(sim.now + 20_000_000);
     assert!(sim.done);

@@ -170,8 +170,9 @@ pub(crate) struct Config {
     pub(crate) claims: usvideo_core::claims::Claims,
 }
 
-fn api_key(key: &str) -> PyResult<ApiKey> {
-    ApiKey::new(key).map_err(errors::issue)
+/// `None` (a keyless client, behind a proxy that adds the key) stays `None`.
+fn api_key(key: Option<&str>) -> PyResult<Option<ApiKey>> {
+    key.map(ApiKey::new).transpose().map_err(errors::issue)
 }
 
 #[pymethods]
@@ -211,37 +212,37 @@ impl Config {
     }
 
     /// `POST /v1/videos` from a loose request (JSON), validated, with its `Idempotency-Key`.
-    fn create_video<'py>(&self, py: Python<'py>, key: &str, request_json: &str, idempotency_key: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn create_video<'py>(&self, py: Python<'py>, key: Option<&str>, request_json: &str, idempotency_key: &str) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let k = api_key(key)?;
             let req = validate::create_request_from_json(&convert::parse_loose(request_json)?).map_err(errors::issues)?;
             let idem = IdempotencyKey::from_string(idempotency_key).map_err(errors::issue)?;
-            convert::request_tuple(py, &core(self.inner.create_video(&k, &req, &idem))?)
+            convert::request_tuple(py, &core(self.inner.create_video(k.as_ref(), &req, &idem))?)
         })
     }
 
     /// `GET /v1/videos/{id}`.
-    fn retrieve_video<'py>(&self, py: Python<'py>, key: &str, id: &str) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| convert::request_tuple(py, &core(self.inner.retrieve_video(&api_key(key)?, id))?))
+    fn retrieve_video<'py>(&self, py: Python<'py>, key: Option<&str>, id: &str) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| convert::request_tuple(py, &core(self.inner.retrieve_video(api_key(key)?.as_ref(), id))?))
     }
 
     /// `DELETE /v1/videos/{id}`.
-    fn delete_video<'py>(&self, py: Python<'py>, key: &str, id: &str) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| convert::request_tuple(py, &core(self.inner.delete_video(&api_key(key)?, id))?))
+    fn delete_video<'py>(&self, py: Python<'py>, key: Option<&str>, id: &str) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| convert::request_tuple(py, &core(self.inner.delete_video(api_key(key)?.as_ref(), id))?))
     }
 
     /// `GET /v1/videos?limit=&offset=` from loose paging (JSON `{"limit", "offset"}`).
     #[pyo3(signature = (key, params_json="{}"))]
-    fn list_videos<'py>(&self, py: Python<'py>, key: &str, params_json: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn list_videos<'py>(&self, py: Python<'py>, key: Option<&str>, params_json: &str) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
             let k = api_key(key)?;
-            convert::request_tuple(py, &core(self.inner.list_videos(&k, &list_params(params_json)?))?)
+            convert::request_tuple(py, &core(self.inner.list_videos(k.as_ref(), &list_params(params_json)?))?)
         })
     }
 
     /// `GET /v1/account`.
-    fn retrieve_account<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-        guard(|| convert::request_tuple(py, &self.inner.retrieve_account(&api_key(key)?)))
+    fn retrieve_account<'py>(&self, py: Python<'py>, key: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| convert::request_tuple(py, &core(self.inner.retrieve_account(api_key(key)?.as_ref()))?))
     }
 
     /// `GET /v1/pricing` (no auth).

@@ -43,8 +43,9 @@ pub(crate) struct Machine {
     inner: Mutex<Inner>,
 }
 
-fn api_key(key: &str) -> PyResult<ApiKey> {
-    ApiKey::new(key).map_err(errors::issue)
+/// `None` (a keyless client, behind a proxy that adds the key) stays `None`.
+fn api_key(key: Option<&str>) -> PyResult<Option<ApiKey>> {
+    key.map(ApiKey::new).transpose().map_err(errors::issue)
 }
 
 fn idem(key: &str) -> PyResult<IdempotencyKey> {
@@ -99,10 +100,10 @@ impl Machine {
     /// A create made at most once (idempotency key, then reconciliation when the outcome is unknown).
     #[staticmethod]
     #[pyo3(signature = (config, key, request_json, idempotency_key, seed, retry_json=None, deadline_ms=None))]
-    fn create(config: &Config, key: &str, request_json: &str, idempotency_key: &str, seed: u64, retry_json: Option<&str>, deadline_ms: Option<u64>) -> PyResult<Self> {
+    fn create(config: &Config, key: Option<&str>, request_json: &str, idempotency_key: &str, seed: u64, retry_json: Option<&str>, deadline_ms: Option<u64>) -> PyResult<Self> {
         guard(|| {
             let policy: RetryPolicy = convert::with_defaults(retry_json)?;
-            let c = core(Create::new(&config.inner, &api_key(key)?, create_request(request_json)?, &idem(idempotency_key)?, policy, seed, deadline_ms.map(Millis), 0))?.sharing(&config.claims);
+            let c = core(Create::new(&config.inner, api_key(key)?.as_ref(), create_request(request_json)?, &idem(idempotency_key)?, policy, seed, deadline_ms.map(Millis), 0))?.sharing(&config.claims);
             Ok(Machine::new(Inner::Create(c)))
         })
     }
@@ -111,10 +112,10 @@ impl Machine {
     /// (`{"timeout_ms": 600000, "cancel_on_timeout": false, "poll": {…}, "retry": {…}}`).
     #[staticmethod]
     #[pyo3(signature = (config, key, job_id, seed, now_ms, options_json=None))]
-    fn wait(config: &Config, key: &str, job_id: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
+    fn wait(config: &Config, key: Option<&str>, job_id: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
         guard(|| {
             let options: WaitOptions = convert::with_defaults(options_json)?;
-            let run = core(JobRun::wait(&config.inner, &api_key(key)?, job_id, options, seed, Millis(now_ms)))?;
+            let run = core(JobRun::wait(&config.inner, api_key(key)?.as_ref(), job_id, options, seed, Millis(now_ms)))?;
             Ok(Machine::new(Inner::Run(run)))
         })
     }
@@ -122,10 +123,10 @@ impl Machine {
     /// Creates a job (at most once) and waits for it.
     #[staticmethod]
     #[pyo3(signature = (config, key, request_json, idempotency_key, seed, now_ms, options_json=None))]
-    fn create_and_wait(config: &Config, key: &str, request_json: &str, idempotency_key: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
+    fn create_and_wait(config: &Config, key: Option<&str>, request_json: &str, idempotency_key: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
         guard(|| {
             let options: WaitOptions = convert::with_defaults(options_json)?;
-            let run = core(JobRun::create_and_wait(&config.inner, &api_key(key)?, create_request(request_json)?, &idem(idempotency_key)?, options, seed, Millis(now_ms)))?.sharing(&config.claims);
+            let run = core(JobRun::create_and_wait(&config.inner, api_key(key)?.as_ref(), create_request(request_json)?, &idem(idempotency_key)?, options, seed, Millis(now_ms)))?.sharing(&config.claims);
             Ok(Machine::new(Inner::Run(run)))
         })
     }
@@ -137,10 +138,10 @@ impl Machine {
     /// Raises `ValidationError` (every bad item, an empty batch, a total above `max_spend_cents`).
     #[staticmethod]
     #[pyo3(signature = (config, key, requests_json, entropy, now_ms, options_json=None))]
-    fn batch(config: &Config, key: &str, requests_json: &str, entropy: &[u8], now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
+    fn batch(config: &Config, key: Option<&str>, requests_json: &str, entropy: &[u8], now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
         guard(|| {
             let options: BatchOptions = convert::with_defaults(options_json)?;
-            let b = core(Batch::new(&config.inner, &api_key(key)?, batch_requests(requests_json)?, entropy, options, Millis(now_ms)))?;
+            let b = core(Batch::new(&config.inner, api_key(key)?.as_ref(), batch_requests(requests_json)?, entropy, options, Millis(now_ms)))?;
             Ok(Machine::new(Inner::Batch(Box::new(b))))
         })
     }
@@ -149,10 +150,10 @@ impl Machine {
     /// items whose create may have been sent are reconciled before anything is sent for them.
     #[staticmethod]
     #[pyo3(signature = (config, key, snapshot_json, seed, now_ms, options_json=None))]
-    fn resume_batch(config: &Config, key: &str, snapshot_json: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
+    fn resume_batch(config: &Config, key: Option<&str>, snapshot_json: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
         guard(|| {
             let options: BatchOptions = convert::with_defaults(options_json)?;
-            let b = core(Batch::resume(&config.inner, &api_key(key)?, batch_snapshot(snapshot_json)?, seed, options, Millis(now_ms)))?;
+            let b = core(Batch::resume(&config.inner, api_key(key)?.as_ref(), batch_snapshot(snapshot_json)?, seed, options, Millis(now_ms)))?;
             Ok(Machine::new(Inner::Batch(Box::new(b))))
         })
     }

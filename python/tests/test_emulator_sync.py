@@ -35,8 +35,22 @@ def test_pricing_needs_no_key(emu: Emulator, monkeypatch: pytest.MonkeyPatch) ->
         table = c.pricing.retrieve()
         assert table.estimate("1080p", 5) == 120 == usvideo.estimate_cost(resolution="1080p", duration=5)
         assert str(table.per_second["1080p"]) == "0.24"
+        # No key: sent without `Authorization` (the emulator stands for a proxy that should add it).
+        with pytest.raises(usvideo.AuthenticationError) as auth:
+            c.account.retrieve()
+        assert "missing or malformed Authorization" in str(auth.value) and "this client has no API key" in str(auth.value)
+    # The key added beneath the client (a proxy would; here httpx's own headers): it works.
+    acct = emu.account(5000)
+    with httpx.Client(headers={"Authorization": f"Bearer {acct.api_key}"}) as http:
+        with usvideo.Client(base_url=emu.api_base, http_client=http) as c:
+            job = c.videos.create(prompt="through a proxy", mode="text_to_video", resolution="720p", duration=1)
+            assert c.videos.retrieve(job.id).id == job.id
+    entry = ledger_entry(emu, acct.email)
+    assert entry is not None and entry["jobs_created"] == 1
+    # To the service itself, a keyless call that needs a key is refused before it is sent.
+    with usvideo.Client(base_url="https://usvideoapi.com/v1") as c:
         with pytest.raises(usvideo.ValidationError) as info:
-            c.account.retrieve()  # no key: refused before sending
+            c.videos.retrieve("job_1")
         assert (info.value.field, info.value.code) == ("api_key", "required")
 
 

@@ -187,10 +187,6 @@ impl Client {
         self.key.as_ref().map(ApiKey::redacted)
     }
 
-    fn key(&self) -> R<&ApiKey> {
-        self.key.as_ref().ok_or_else(|| one("api_key", IssueCode::Required, "an API key is required (apiKey option or USVIDEO_API_KEY)"))
-    }
-
     /// Starts a state machine described by `spec` (JSON; see `wasm/README.md`), with jitter
     /// seeded and idempotency keys minted from `entropy` (at least 24 random bytes) unless the
     /// spec gives `seed` and `idempotency_key`.
@@ -227,13 +223,13 @@ impl Client {
                 let s = |k: &str| c.get(k).and_then(Json::as_str);
                 let id = s("id").unwrap_or("");
                 let (endpoint, req, parser): (Endpoint, HttpRequest, Parse) = match s("target").unwrap_or("") {
-                    "retrieve_video" => (Endpoint::RetrieveVideo, self.config.retrieve_video(self.key()?, id).map_err(|e| throw(&e))?, Parse::Job),
-                    "delete_video" => (Endpoint::DeleteVideo, self.config.delete_video(self.key()?, id).map_err(|e| throw(&e))?, Parse::Delete(id.to_owned())),
+                    "retrieve_video" => (Endpoint::RetrieveVideo, self.config.retrieve_video(self.key.as_ref(), id).map_err(|e| throw(&e))?, Parse::Job),
+                    "delete_video" => (Endpoint::DeleteVideo, self.config.delete_video(self.key.as_ref(), id).map_err(|e| throw(&e))?, Parse::Delete(id.to_owned())),
                     "list_videos" => {
                         let params = validate::list_params_from_json(c.get("params").unwrap_or(&Json::Null)).map_err(invalid)?;
-                        (Endpoint::ListVideos, self.config.list_videos(self.key()?, &params).map_err(|e| throw(&e))?, Parse::Page(params))
+                        (Endpoint::ListVideos, self.config.list_videos(self.key.as_ref(), &params).map_err(|e| throw(&e))?, Parse::Page(params))
                     }
-                    "retrieve_account" => (Endpoint::Account, self.config.retrieve_account(self.key()?), Parse::Account),
+                    "retrieve_account" => (Endpoint::Account, self.config.retrieve_account(self.key.as_ref()).map_err(|e| throw(&e))?, Parse::Account),
                     "retrieve_pricing" => (Endpoint::Pricing, self.config.retrieve_pricing(), Parse::Pricing),
                     "create_api_key" => {
                         let jwt = Jwt::new(s("jwt").unwrap_or("")).map_err(|i| invalid(vec![i]))?;
@@ -249,13 +245,13 @@ impl Client {
                 let parser = if c.get("raw") == Some(&Json::Bool(true)) { Parse::Raw } else { parser };
                 return Ok(Machine { inner: Inner::Call(Call::new(endpoint, req, retry, seed, deadline, 0)), parse: parser });
             }
-            "create" => Inner::Create(Create::new(&self.config, self.key()?, request()?, &idempotency()?, retry, seed, deadline, 0).map_err(|e| throw(&e))?.sharing(&self.claims)),
+            "create" => Inner::Create(Create::new(&self.config, self.key.as_ref(), request()?, &idempotency()?, retry, seed, deadline, 0).map_err(|e| throw(&e))?.sharing(&self.claims)),
             "job_run_wait" => {
                 let id = v.get("job_id").and_then(Json::as_str).unwrap_or("");
-                Inner::Run(JobRun::wait(&self.config, self.key()?, id, options()?, seed, now).map_err(|e| throw(&e))?)
+                Inner::Run(JobRun::wait(&self.config, self.key.as_ref(), id, options()?, seed, now).map_err(|e| throw(&e))?)
             }
             "job_run_create_and_wait" => {
-                Inner::Run(JobRun::create_and_wait(&self.config, self.key()?, request()?, &idempotency()?, options()?, seed, now).map_err(|e| throw(&e))?.sharing(&self.claims))
+                Inner::Run(JobRun::create_and_wait(&self.config, self.key.as_ref(), request()?, &idempotency()?, options()?, seed, now).map_err(|e| throw(&e))?.sharing(&self.claims))
             }
             _ => return Err(throw(&Error::usage("unknown machine"))),
         };

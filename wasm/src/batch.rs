@@ -16,7 +16,8 @@ pub struct BatchRun(Box<Batch>);
 #[wasm_bindgen]
 impl BatchRun {
     /// Starts (`requests`, a JSON array of loose create requests) or resumes (`snapshot`, the JSON
-    /// of `snapshot()`) a batch against `base_url` with `api_key`. `options` are JSON overrides of
+    /// of `snapshot()`) a batch against `base_url` with `api_key` (`""`: none, behind a proxy that
+    /// adds it). `options` are JSON overrides of
     /// `BatchOptions` (wire names, e.g. `{"max_spend_cents": 500, "limits": {"concurrent_jobs":
     /// 4}}`), `entropy` at least 16 random bytes (idempotency keys, jitter). Sends nothing: the
     /// first request comes from `poll`.
@@ -32,10 +33,10 @@ impl BatchRun {
         if let Some(ua) = user_agent {
             config = config.with_user_agent(ua);
         }
-        let key = ApiKey::new(api_key).map_err(|i| crate::invalid(vec![i]))?;
+        let key = Some(api_key).filter(|k| !k.is_empty()).map(ApiKey::new).transpose().map_err(|i| crate::invalid(vec![i]))?;
         let batch = match (requests, snapshot) {
-            (_, Some(s)) => resume_batch(&config, &key, &s, options, entropy, now)?,
-            (Some(r), None) => start_batch(&config, &key, &r, options, entropy, now)?,
+            (_, Some(s)) => resume_batch(&config, key.as_ref(), &s, options, entropy, now)?,
+            (Some(r), None) => start_batch(&config, key.as_ref(), &r, options, entropy, now)?,
             (None, None) => return Err(throw(&usvideo_core::Error::usage("internal: a batch needs requests or a snapshot"))),
         };
         Ok(BatchRun(Box::new(batch)))
@@ -151,14 +152,14 @@ fn batch_snapshot(snapshot: &str) -> R<BatchSnapshot> {
 }
 
 /// Starts the core's [`Batch`] over `requests` (JSON text of loose create requests).
-fn start_batch(config: &ClientConfig, key: &ApiKey, requests: &str, options: &str, entropy: &[u8], now: f64) -> R<Batch> {
+fn start_batch(config: &ClientConfig, key: Option<&ApiKey>, requests: &str, options: &str, entropy: &[u8], now: f64) -> R<Batch> {
     let reqs = batch_requests(requests)?;
     let options = batch_options(options)?;
     Batch::new(config, key, reqs, entropy, options, ms(now)).map_err(|e| throw(&e))
 }
 
 /// Resumes the core's [`Batch`] from a snapshot.
-fn resume_batch(config: &ClientConfig, key: &ApiKey, snapshot: &str, options: &str, entropy: &[u8], now: f64) -> R<Batch> {
+fn resume_batch(config: &ClientConfig, key: Option<&ApiKey>, snapshot: &str, options: &str, entropy: &[u8], now: f64) -> R<Batch> {
     let snap = batch_snapshot(snapshot)?;
     let options = batch_options(options)?;
     Batch::resume(config, key, snap, seed_of(entropy), options, ms(now)).map_err(|e| throw(&e))

@@ -122,7 +122,8 @@ test("pricing needs no key; account reports the balance", async () => {
   const table = await anon.pricing.retrieve();
   assert.deepEqual(table, { "720p": { per_second: 0.06 }, "1080p": { per_second: 0.24 }, "2k": { per_second: 0.36 } });
   assert.equal(estimateCost({ resolution: "2k", duration: 3 }, table), 108);
-  await assert.rejects(anon.account.retrieve(), (e) => e instanceof usv.ValidationError && e.field === "apiKey");
+  // Sent without a key (the emulator stands for a proxy that should add one): its 401 says so.
+  await assert.rejects(anon.account.retrieve(), (e) => e instanceof usv.AuthenticationError && /this client has no API key/.test(e.message));
   const { acct, client } = await fresh(4_321);
   const a = await client.account.retrieve();
   assert.equal(a.balance_cents, 4_321);
@@ -1066,6 +1067,52 @@ test("a panic in the module becomes InternalError and the module is reset", asyn
     setTimeout(() => assert.throws(() => _debugPanic(), usv.InternalError), 0);
   };
   await assert.rejects(client.videos.createAndWait({ ...text, duration: 1 }, { poll: { ...FAST_POLL, first_poll_ms: 500 }, onEvent }), (e) => e instanceof usv.InternalError && e.jobId === made && /goes on/.test(e.message));
+});
+
+test("a keyless client sends no Authorization, so a proxy can add the key; to the service itself it is refused before sending", async () => {
+  const acct = await emu.account(5_000);
+  /** @type {(string | null)[]} */
+  const seen = [];
+  /** A stand-in for a server-side proxy: it sees what the page sent, then adds the key. @type {typeof fetch} */
+  const proxy = (input, init) => {
+    const headers = new Headers(init?.headers);
+    seen.push(headers.get("authorization"));
+    headers.set("authorization", `Bearer ${acct.api_key}`);
+    return fetch(input, { ...init, headers });
+  };
+  // A page's proxy is a path of its own origin: `baseURL` may be one where there is a `location`.
+  const g = /** @type {any} */ (globalThis);
+  g.location = { href: `${new URL(emu.api).origin}/app/page.html` };
+  /** @type {InstanceType<typeof USVideo>} */
+  let client;
+  try {
+    client = new USVideo({ baseURL: new URL(emu.api).pathname, fetch: proxy });
+    assert.throws(() => new USVideo({ baseURL: "api/usvideo" }), (e) => e instanceof usv.ValidationError && e.field === "baseURL" && /a path from its origin \(`\/api\/usvideo`\)/.test(e.message));
+  } finally {
+    delete g.location;
+  }
+  assert.equal(client.baseURL, emu.api);
+  assert.throws(() => new USVideo({ baseURL: "/v1" }), (e) => e instanceof usv.ValidationError && e.field === "baseURL", "no page, no origin to resolve a path against");
+  const job = await client.videos.createAndWait({ ...text, resolution: "720p", duration: 1 }, { poll: FAST_POLL });
+  assert.equal(job.status, "completed");
+  assert.equal((await client.account.retrieve()).balance_cents, 5_000 - job.cost_cents);
+  assert.equal((await emu.ledger(acct.email)).jobs_created, 1);
+  assert.ok(seen.length >= 3 && seen.every((a) => a === null), JSON.stringify(seen));
+  assert.equal(String(client), `USVideo { baseURL: '${emu.api}', apiKey: 'none' }`);
+
+  // A proxy that adds no key: the server's 401, and the client says it sent none.
+  const bare = new USVideo({ baseURL: emu.api });
+  await assert.rejects(bare.videos.list(), (e) => e instanceof usv.AuthenticationError && e.status === 401 && /this client has no API key/.test(e.message));
+
+  // The service itself needs a key: refused by the core before any request, naming the field.
+  const rec = recording();
+  for (const base of ["https://usvideoapi.com/v1", "https://staging.usvideoapi.com/v1"]) {
+    const direct = new USVideo({ baseURL: base, fetch: rec.fetch });
+    for (const call of [() => direct.videos.retrieve("job_1"), () => direct.videos.createAndWait(text), () => direct.account.retrieve(), () => direct.videos.list()]) {
+      await assert.rejects(call(), (e) => e instanceof usv.ValidationError && e.field === "apiKey" && e.code === "required" && /proxy/.test(e.message));
+    }
+  }
+  assert.equal(rec.calls.length, 0);
 });
 
 test("a sloppy argument is a ValidationError naming it, saying what it got (a Promise, a job), never a TypeError", async () => {

@@ -108,7 +108,9 @@ const jsSkip = (/** @type {any} */ v) =>
  * @param {string} target @param {any} input
  */
 function validateThrough(target, input) {
-  const client = new w.Client("https://api.example.test/v1", target === "api_key" ? input : "sd_vectors_0123456789", undefined);
+  // The service's own URL: there an empty key (no key) is refused, as `api_key_empty` expects;
+  // to a proxy a keyless client's call would go out without one.
+  const client = new w.Client("https://usvideoapi.com/v1", target === "api_key" ? input : "sd_vectors_0123456789", undefined);
   try {
     /** @type {Record<string, any>} */
     const specs = {

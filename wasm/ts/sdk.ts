@@ -202,6 +202,21 @@ export class ApiKeysResource {
 }
 
 /**
+ * A path (`/api/usvideo`) is the page's own origin's, as `fetch` reads it: a page's proxy. Only
+ * where there is a page (`location`); anywhere else, the core refuses it as not a URL.
+ */
+function sameOrigin(base: string): string {
+  const page = here();
+  return typeof base === "string" && base.startsWith("/") && !base.startsWith("//") && page !== undefined ? new URL(base, page).href : base;
+}
+
+/** The page's (or worker's) URL, where there is one. */
+function here(): string | undefined {
+  const href = (globalThis as { location?: { href?: unknown } }).location?.href;
+  return typeof href === "string" ? href : undefined;
+}
+
+/**
  * True in a web page and in a browser's workers (dedicated, shared, service): wherever whoever
  * loads the page can read the key. A page has `window` and `document`; a worker has neither, but
  * runs in a `WorkerGlobalScope` under a browser's `navigator.userAgent` ("Mozilla/5.0 …"). Deno,
@@ -229,7 +244,7 @@ export class USVideo {
   constructor(options?: ClientOptions | null) {
     options = known(options, CLIENT);
     const key = options.apiKey ?? env("USVIDEO_API_KEY");
-    const base = options.baseURL ?? env("USVIDEO_BASE_URL") ?? "https://usvideoapi.com/v1";
+    const base = sameOrigin(options.baseURL ?? env("USVIDEO_BASE_URL") ?? "https://usvideoapi.com/v1");
     if (key?.startsWith("sd_") && inBrowser() && !options.dangerouslyAllowBrowser) {
       throw new UsageError(
         "refusing to use an API key in a browser: anyone who loads the page could read it. Call the API from your server, or point `baseURL` at a server-side proxy that adds the key; pass `dangerouslyAllowBrowser: true` only if you accept the risk.",
@@ -257,11 +272,14 @@ export class USVideo {
         f, timeoutMs, { max_retries: maxRetries }, rpm,
       );
     } catch (e) {
-      // A value the caller did not write came from the environment: say which variable.
+      // A value the caller did not write came from the environment: say which variable. In a
+      // page, a base URL may also be a path of its origin (`sameOrigin`): say so.
       const from = e instanceof ValidationError && { apiKey: options.apiKey == null && "USVIDEO_API_KEY", baseURL: options.baseURL == null && "USVIDEO_BASE_URL" }[e.field ?? ""];
-      if (from) {
-        (e as Error).message += ` (from ${from})`;
-        for (const issue of (e as ValidationError).issues) issue.message += ` (from ${from})`;
+      const path = e instanceof ValidationError && e.field === "baseURL" && !from && here() !== undefined && "; in a page, a path from its origin (`/api/usvideo`) is taken too";
+      const more = from ? ` (from ${from})` : path || "";
+      if (more) {
+        (e as Error).message += more;
+        for (const issue of (e as ValidationError).issues) issue.message += more;
       }
       throw e;
     }

@@ -168,9 +168,12 @@ export interface PollPolicy {
 }
 
 export interface ClientOptions {
-  /** `sd_…`; default `USVIDEO_API_KEY` (Node). Not needed for pricing or API-key creation. */
+  /** `sd_…`; default `USVIDEO_API_KEY` (Node). Not needed for pricing or API-key creation. Without
+   * one, requests carry no `Authorization` (a server-side proxy adds it); calls that need a key
+   * are refused before sending when `baseURL` is the service's own. */
   apiKey?: string | null | undefined;
-  /** Default `USVIDEO_BASE_URL`, then `https://usvideoapi.com/v1`. In a browser: your server-side proxy. */
+  /** Default `USVIDEO_BASE_URL`, then `https://usvideoapi.com/v1`. In a browser: your server-side
+   * proxy, which may be a path of the page's origin (`"/api/usvideo"`). */
   baseURL?: string | null | undefined;
   /** Retries per request after the first attempt (default 4). */
   maxRetries?: number | null | undefined;

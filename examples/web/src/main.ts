@@ -1,18 +1,18 @@
 import { USVideo, estimateCost, USVideoError, type Resolution, type CompletedJob } from "usvideo";
 
-// Where the API is. A real page points `baseURL` at its own server-side proxy, which adds the key,
-// and never holds an API key (not finished: a client without a key refuses calls that need one, so
-// for now such a page passes a placeholder key that the proxy replaces; wasm/README.md, "Keys and
-// browsers"). This demo runs against the local emulator, so it takes the emulator's
-// URL and a throwaway key from the query string (?baseURL=…&apiKey=…) and says so explicitly.
+// Where the API is: this page's own origin, `/v1`, where a server-side proxy adds the key
+// (vite.config.ts plays it in development: `USVIDEO_API_KEY=sd_… npm run dev`). The client holds
+// no key and its requests carry no `Authorization`. For a look at the emulator without the proxy,
+// `?baseURL=…&apiKey=…` calls it directly with a throwaway key, which a browser needs
+// `dangerouslyAllowBrowser` for (`?strict` shows what a page gets without it: a refusal).
 const params = new URLSearchParams(location.search);
 function makeClient(): USVideo | undefined {
+  const apiKey = params.get("apiKey") ?? undefined;
   try {
     return new USVideo({
-      baseURL: params.get("baseURL") ?? `${location.origin}/v1`,
-      apiKey: params.get("apiKey") ?? undefined,
-      // Local emulator demo only (`?strict` shows what a page gets without it: a refusal).
-      dangerouslyAllowBrowser: !params.has("strict"),
+      baseURL: params.get("baseURL") ?? "/v1",
+      apiKey,
+      dangerouslyAllowBrowser: apiKey !== undefined && !params.has("strict"),
     });
   } catch (e) {
     document.getElementById("error")!.textContent = e instanceof USVideoError ? `${e.name}: ${e.message}` : String(e);

@@ -62,7 +62,7 @@ async fn run_emulator(n: usize, reading: Reading, seed: u64, options: &BatchOpti
     let key = usvideo_core::ApiKey::new(&creds.api_key).map_err(|e| e.to_string())?;
     let items = workload(n, seed, DEFAULT_SIGMA);
     let start = emu.now_ms();
-    let mut batch = Batch::new(&config, &key, requests_for(&items), &entropy(seed), options.clone(), Millis(start)).map_err(|e| e.to_string())?;
+    let mut batch = Batch::new(&config, Some(&key), requests_for(&items), &entropy(seed), options.clone(), Millis(start)).map_err(|e| e.to_string())?;
     let http = reqwest::Client::new();
     let (mut requests, mut too_many, mut completed, mut last_done) = (0u64, 0u64, 0usize, start);
     loop {

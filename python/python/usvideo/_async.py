@@ -54,7 +54,9 @@ class AsyncClient(BaseClient):
     """The US Video API client for asyncio (the same surface as :class:`usvideo.Client`, awaited).
 
     ``api_key`` defaults to ``USVIDEO_API_KEY``, ``base_url`` to ``USVIDEO_BASE_URL`` then
-    ``https://usvideoapi.com/v1``. ``max_retries`` bounds the retries of each request; ``timeout``
+    ``https://usvideoapi.com/v1``. Without a key, requests carry no ``Authorization``: point
+    ``base_url`` at a server-side proxy that adds it (a call that needs a key is refused before
+    sending when ``base_url`` is the service's own). ``max_retries`` bounds the retries of each request; ``timeout``
     (seconds) bounds each HTTP request. Pass ``http_client`` to use your own ``httpx.AsyncClient``
     (proxies, custom TLS); it is then yours to close. Use it as a context manager, or call
     :meth:`close`.

@@ -280,12 +280,11 @@ class BaseClient:
     def base_url(self) -> str:
         return self._config.base_url
 
-    def _key(self) -> Secret:
-        """The API key (a redacting :class:`Secret`), or a ``ValidationError`` on ``api_key`` when
-        none was given."""
-        if self.__api_key is None:
-            _native.validate_api_key("")
-        return self.__api_key or Secret("")
+    def _key(self) -> Optional[Secret]:
+        """The API key (a redacting :class:`Secret`), or ``None``: a keyless client, whose requests
+        carry no ``Authorization`` (a server-side proxy adds it). The core refuses such a call
+        that needs a key when ``base_url`` is the service's own (``ValidationError`` on ``api_key``)."""
+        return self.__api_key
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"

@@ -90,11 +90,11 @@ class Config:
     def base_url(self) -> str: ...
     @property
     def user_agent(self) -> str: ...
-    def create_video(self, key: str, request_json: str, idempotency_key: str) -> _Request: ...
-    def retrieve_video(self, key: str, id: str) -> _Request: ...
-    def delete_video(self, key: str, id: str) -> _Request: ...
-    def list_videos(self, key: str, params_json: str = "{}") -> _Request: ...
-    def retrieve_account(self, key: str) -> _Request: ...
+    def create_video(self, key: Optional[str], request_json: str, idempotency_key: str) -> _Request: ...
+    def retrieve_video(self, key: Optional[str], id: str) -> _Request: ...
+    def delete_video(self, key: Optional[str], id: str) -> _Request: ...
+    def list_videos(self, key: Optional[str], params_json: str = "{}") -> _Request: ...
+    def retrieve_account(self, key: Optional[str]) -> _Request: ...
     def retrieve_pricing(self) -> _Request: ...
     def create_api_key(self, jwt: str, name: Optional[str] = None) -> _Request: ...
 
@@ -114,7 +114,7 @@ class Machine:
     @staticmethod
     def create(
         config: Config,
-        key: str,
+        key: Optional[str],
         request_json: str,
         idempotency_key: str,
         seed: int,
@@ -122,11 +122,11 @@ class Machine:
         deadline_ms: Optional[int] = None,
     ) -> "Machine": ...
     @staticmethod
-    def wait(config: Config, key: str, job_id: str, seed: int, now_ms: int, options_json: Optional[str] = None) -> "Machine": ...
+    def wait(config: Config, key: Optional[str], job_id: str, seed: int, now_ms: int, options_json: Optional[str] = None) -> "Machine": ...
     @staticmethod
     def create_and_wait(
         config: Config,
-        key: str,
+        key: Optional[str],
         request_json: str,
         idempotency_key: str,
         seed: int,
@@ -136,7 +136,7 @@ class Machine:
     @staticmethod
     def batch(
         config: Config,
-        key: str,
+        key: Optional[str],
         requests_json: str,
         entropy: bytes,
         now_ms: int,
@@ -145,7 +145,7 @@ class Machine:
     @staticmethod
     def resume_batch(
         config: Config,
-        key: str,
+        key: Optional[str],
         snapshot_json: str,
         seed: int,
         now_ms: int,

@@ -607,7 +607,7 @@ public protocol CoreClientProtocol: AnyObject, Sendable {
      *
      * # Errors
      * `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
-     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key.
+     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service).
      */
     func batch(requests: [CreateVideoRequest], options: BatchOptions, entropy: Data, now: Millis) throws  -> Machine
     
@@ -765,7 +765,9 @@ open class CoreClient: CoreClientProtocol, @unchecked Sendable, CustomDebugStrin
     /**
      * A client for `base_url` (trailing slashes removed) with an optional API key (`sd_…`,
      * checked: no whitespace or control characters), an optional `User-Agent` and a retry
-     * policy (`None`: the default, 4 retries).
+     * policy (`None`: the default, 4 retries). Without a key, requests carry no `Authorization`
+     * (a server-side proxy adds it), and calls that need one are refused when `base_url` is the
+     * service's own.
      *
      * # Errors
      * `ValidationError` on `base_url` or `api_key`.
@@ -818,7 +820,7 @@ open func baseUrl() -> String  {
      *
      * # Errors
      * `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
-     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key.
+     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service).
      */
 open func batch(requests: [CreateVideoRequest], options: BatchOptions, entropy: Data, now: Millis)throws  -> Machine  {
     return try  FfiConverterTypeMachine_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
@@ -3200,7 +3202,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_method_coreclient_base_url() != 27787) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_method_coreclient_batch() != 47211) {
+    if (uniffi_usvideo_uniffi_checksum_method_coreclient_batch() != 29445) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_coreclient_build_create_api_key() != 9089) {
@@ -3302,7 +3304,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_method_pagewalk_take() != 2093) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_constructor_coreclient_new() != 10169) {
+    if (uniffi_usvideo_uniffi_checksum_constructor_coreclient_new() != 52801) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_constructor_ratelimiter_new() != 56777) {

@@ -1392,7 +1392,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_base_url() and 0xFFFF) != 27787) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_batch() and 0xFFFF) != 47211) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_batch() and 0xFFFF) != 29445) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_build_create_api_key() and 0xFFFF) != 9089) {
@@ -1494,7 +1494,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_method_pagewalk_take() and 0xFFFF) != 2093) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_constructor_coreclient_new() and 0xFFFF) != 10169) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_constructor_coreclient_new() and 0xFFFF) != 52801) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_constructor_ratelimiter_new() and 0xFFFF) != 56777) {
@@ -1926,7 +1926,7 @@ public interface CoreClientInterface {
      *
      * # Errors
      * `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
-     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key.
+     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service).
      */
     fun `batch`(`requests`: List<CreateVideoRequest>, `options`: BatchOptions, `entropy`: kotlin.ByteArray, `now`: Millis): Machine
     
@@ -2071,7 +2071,9 @@ open class CoreClient: Disposable, AutoCloseable, CoreClientInterface
     /**
      * A client for `base_url` (trailing slashes removed) with an optional API key (`sd_…`,
      * checked: no whitespace or control characters), an optional `User-Agent` and a retry
-     * policy (`None`: the default, 4 retries).
+     * policy (`None`: the default, 4 retries). Without a key, requests carry no `Authorization`
+     * (a server-side proxy adds it), and calls that need one are refused when `base_url` is the
+     * service's own.
      *
      * # Errors
      * `ValidationError` on `base_url` or `api_key`.
@@ -2192,7 +2194,7 @@ open class CoreClient: Disposable, AutoCloseable, CoreClientInterface
      *
      * # Errors
      * `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
-     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key.
+     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service).
      */
     @Throws(UsVideoException::class)override fun `batch`(`requests`: List<CreateVideoRequest>, `options`: BatchOptions, `entropy`: kotlin.ByteArray, `now`: Millis): Machine {
             return FfiConverterTypeMachine.lift(

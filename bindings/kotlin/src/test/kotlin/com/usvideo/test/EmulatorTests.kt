@@ -34,6 +34,15 @@ fun registerEmulatorTests() {
         }
         // Pricing needs no key.
         client(emu, null).use { c -> eq(3, c.pricing.retrieve().prices.size) }
+        // A keyless client (behind a proxy that adds the key) sends none: the 401 says so.
+        client(emu, null).use { c ->
+            val e = assertThrowsS<AuthenticationError> { c.account.retrieve() }
+            check("this client has no API key" in (e.message ?: "")) { e.message ?: "" }
+        }
+        // To the service itself, a keyless call that needs a key is refused before it is sent.
+        USVideo(apiKey = null, baseUrl = "https://usvideoapi.com/v1").use { c ->
+            eq("api_key", assertThrowsS<ValidationError> { c.videos.retrieve("job_1") }.field)
+        }
     }
     test("emulator/create_retrieve_list_delete") {
         val (key, _, email) = frozen.account(10_000)
