@@ -105,6 +105,13 @@ impl Machine {
         Ok(())
     }
 
+    /// Request `id` was not sent: no slot of the client's rate limit before its time ran out (the
+    /// core words the error).
+    pub fn handle_not_sent(&self, id: RequestId, now: Millis) -> Result<()> {
+        self.lock().machine().handle_not_sent(id, now);
+        Ok(())
+    }
+
     /// Time passed (spurious calls are harmless).
     pub fn handle_timeout(&self, now: Millis) -> Result<()> {
         self.lock().machine().handle_timeout(now);

@@ -71,9 +71,8 @@ impl Inner {
                 Output::Send { id, request, timeout_ms, .. } => {
                     let until = timeout_ms.map(|t| self.now().plus(t));
                     if !self.acquire_slot(until).await {
-                        let message = "not sent: no slot of the client's rate limit (its budget spent, or the key paused by a 429's Retry-After) before the call's deadline";
-                        // `Connect`: nothing reached the service (a create past its deadline made no job).
-                        machine.handle_transport_error(id, TransportKind::Connect, message, self.now());
+                        // Nothing reached the service (a create past its deadline made no job).
+                        machine.handle_not_sent(id, self.now());
                         continue;
                     }
                     // What is left of the request's time after the slot wait.

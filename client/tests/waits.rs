@@ -101,6 +101,8 @@ async fn a_waits_deadline_holds_while_the_rate_limit_is_spent() {
     let e = client.videos().wait(&job.id, fast_wait(300)).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::WaitTimeout);
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    // The poll was never sent, and the error says why in the core's words.
+    assert!(e.message.contains(usvideo_core::machine::NOT_SENT), "{e}");
 }
 
 #[tokio::test]

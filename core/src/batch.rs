@@ -899,7 +899,7 @@ impl Batch {
         let Some(target) = self.in_flight.remove(&id) else { return self.warn(id) };
         self.limiter.observe(&resp, now);
         match target {
-            Target::Account => match response::parse_account(&resp).map_err(|e| e.scrubbed_of(self.key.as_ref().map(ApiKey::expose))) {
+            Target::Account => match response::parse_account(&resp).map_err(|e| self.scrubbed(e)) {
                 Ok(account) if account.balance_cents < self.total_cents => {
                     let mut e = Error::new(ErrorKind::InsufficientBalance, format!("the batch is estimated at {} cents but the balance is {} cents; nothing was created", self.total_cents, account.balance_cents));
                     e.code = "insufficient_balance".to_owned();
@@ -910,7 +910,7 @@ impl Batch {
             },
             Target::List => {
                 self.list_in_flight = false;
-                match response::parse_job_page(&resp, &ListParams { limit: Some(crate::model::MAX_PAGE_LIMIT), offset: None }).map_err(|e| e.scrubbed_of(self.key.as_ref().map(ApiKey::expose))) {
+                match response::parse_job_page(&resp, &ListParams { limit: Some(crate::model::MAX_PAGE_LIMIT), offset: None }).map_err(|e| self.scrubbed(e)) {
                     Ok(page) => {
                         self.list_failures = 0;
                         let by_id: HashMap<&str, &Job> = page.data.iter().map(|j| (j.id.as_str(), j)).collect();
@@ -933,7 +933,7 @@ impl Batch {
             }
             // An item no longer running (it gave its job up, see `revoke_adoption`) ignores it.
             Target::Get(i) if !matches!(self.items.get(i).map(|it| &it.state), Some(ItemState::Running(_))) => {}
-            Target::Get(i) => match response::parse_job(&resp).map_err(|e| e.scrubbed_of(self.key.as_ref().map(ApiKey::expose))) {
+            Target::Get(i) => match response::parse_job(&resp).map_err(|e| self.scrubbed(e)) {
                 Ok(job) => self.observe(i, job, now),
                 Err(e) if e.is_retryable() => self.retry_later(Target::Get(i), &e, now),
                 Err(mut e) => {
@@ -950,7 +950,7 @@ impl Batch {
             },
             Target::Delete(i) => {
                 let job = self.last_seen(i);
-                let outcome = response::parse_delete(&resp, job.as_ref().map_or("", |j| j.id.as_str())).map_err(|e| e.scrubbed_of(self.key.as_ref().map(ApiKey::expose)));
+                let outcome = response::parse_delete(&resp, job.as_ref().map_or("", |j| j.id.as_str())).map_err(|e| self.scrubbed(e));
                 match outcome {
                     Err(e) if e.is_retryable() => self.retry_later(Target::Delete(i), &e, now),
                     outcome => self.deleted(i, job, outcome.as_ref().map(|_| ())),
@@ -1032,6 +1032,11 @@ impl Batch {
         } else {
             self.fail(e);
         }
+    }
+
+    /// A server's error with the batch's key scrubbed from it, even in part (`Error::scrubbed_of`).
+    fn scrubbed(&self, e: Error) -> Error {
+        e.scrubbed_of(self.key.as_ref().map(ApiKey::expose))
     }
 
     fn warn(&mut self, id: RequestId) {

@@ -900,7 +900,7 @@ mod tests {
         let mut run = one_second_wait(false);
         create_unanswered_then_listed_none(&mut run, 100);
         let (id, _) = next_send(&mut run, Millis(110), Endpoint::CreateVideo);
-        run.handle_transport_error(id, TransportKind::Connect, "not sent: no slot of the client's rate limit before the call's deadline", Millis(1_000));
+        crate::machine::Machine::handle_not_sent(&mut run, id, Millis(1_000));
         assert!(matches!(next(&mut run, Millis(1_000)), Output::Done));
         let e = run.take_result().unwrap_err();
         assert_eq!((e.kind, e.code.as_str(), e.job_id.as_deref()), (ErrorKind::WaitTimeout, crate::error::OUTCOME_UNKNOWN, None), "{e}");
@@ -912,7 +912,7 @@ mod tests {
         let mut run = one_second_wait(false);
         let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
         // A driver that found no slot of its rate limit in time: nothing reached the service.
-        run.handle_transport_error(id, TransportKind::Connect, "not sent: no slot of the client's rate limit before the call's deadline", Millis(1_000));
+        crate::machine::Machine::handle_not_sent(&mut run, id, Millis(1_000));
         assert!(matches!(next(&mut run, Millis(1_000)), Output::Done), "no look-up: nothing was sent");
         let e = run.take_result().unwrap_err();
         assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, None), "{e}");
@@ -926,7 +926,7 @@ mod tests {
         let options = WaitOptions { timeout_ms: Some(5_000), ..WaitOptions::default() };
         let mut run = JobRun::wait(&config, Some(&key), "job_1", options, 1, Millis(0)).unwrap();
         let Output::Send { id, endpoint: Endpoint::RetrieveVideo, .. } = next(&mut run, Millis(0)) else { panic!("a poll") };
-        run.handle_transport_error(id, TransportKind::Connect, "not sent: no slot of the client's rate limit before the call's deadline", Millis(5_000));
+        crate::machine::Machine::handle_not_sent(&mut run, id, Millis(5_000));
         assert!(matches!(next(&mut run, Millis(5_000)), Output::Done));
         let e = run.take_result().unwrap_err();
         assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::WaitTimeout, Some("job_1")), "{e}");
@@ -961,7 +961,7 @@ mod tests {
         assert!(polls <= 1 && now.0 <= 1_000, "{polls} polls, the delete at {}", now.0);
         assert_eq!(timeout_ms, Some(CLEANUP_MS), "the delete's time is bounded");
         let end = now.plus(CLEANUP_MS);
-        run.handle_transport_error(id, TransportKind::Connect, "not sent: no slot of the client's rate limit within 10000 ms", end);
+        crate::machine::Machine::handle_not_sent(&mut run, id, end);
         assert!(matches!(next(&mut run, end), Output::Done), "no second try past the bound");
         let e = run.take_result().unwrap_err();
         assert_eq!((e.kind, e.job_id.as_deref(), e.job_status.as_deref()), (ErrorKind::WaitTimeout, Some("job_1"), Some("pending")), "{e}");

@@ -5,6 +5,10 @@ use crate::http::{HttpResponse, TransportKind};
 use crate::output::{Output, RequestId};
 use crate::time::Millis;
 
+/// Why a request was not sent ([`Machine::handle_not_sent`]). A wait that ends on it says so, where
+/// a connection failure would mislead.
+pub const NOT_SENT: &str = "not sent: no slot of the client's rate limit (its budget spent, or the key paused by a 429's Retry-After) before the request's time ran out";
+
 /// A sans-IO state machine: feed it inputs with a non-decreasing `now`, then drain [`poll`](Machine::poll)
 /// until it returns [`Output::WaitUntil`], [`Output::Pending`] or [`Output::Done`].
 pub trait Machine {
@@ -14,6 +18,12 @@ pub trait Machine {
     fn handle_response(&mut self, id: RequestId, resp: HttpResponse, now: Millis);
     /// Request `id` got no answer.
     fn handle_transport_error(&mut self, id: RequestId, kind: TransportKind, message: &str, now: Millis);
+    /// Request `id` was not sent: the driver found no slot of the client's rate limit before the
+    /// request's time ran out. Nothing reached the service, so it is a `connect` failure (a create
+    /// made no job), told in the core's words ([`NOT_SENT`]), the same in every binding.
+    fn handle_not_sent(&mut self, id: RequestId, now: Millis) {
+        self.handle_transport_error(id, TransportKind::Connect, NOT_SENT, now);
+    }
     /// Time passed (spurious calls are harmless).
     fn handle_timeout(&mut self, now: Millis);
     /// The caller wants to stop; drain `poll` afterwards (a cleanup request may follow).

@@ -228,6 +228,15 @@ impl Machine {
         })
     }
 
+    /// Request `id` was not sent: no slot of the client's rate limit before its time ran out (the
+    /// core words the error).
+    fn handle_not_sent(&self, id: u64, now_ms: u64) -> PyResult<()> {
+        guard(|| {
+            self.lock().machine().handle_not_sent(RequestId(id), Millis(now_ms));
+            Ok(())
+        })
+    }
+
     /// Time passed (spurious calls are harmless).
     fn handle_timeout(&self, now_ms: u64) -> PyResult<()> {
         guard(|| {

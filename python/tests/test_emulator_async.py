@@ -156,9 +156,11 @@ async def test_a_waits_deadline_holds_while_the_rate_limit_is_spent(emu: Emulato
         job = await c.videos.create(**LAKE)
         await c.account.retrieve()  # the minute's budget is spent
         started = asyncio.get_running_loop().time()
-        with pytest.raises(usvideo.WaitTimeoutError):
+        with pytest.raises(usvideo.WaitTimeoutError) as info:
             await c.videos.wait(job.id, timeout=0.3)
         assert asyncio.get_running_loop().time() - started < 5
+        # The poll was never sent, and the error says why (the core's words, `handle_not_sent`).
+        assert "not sent: no slot of the client's rate limit" in str(info.value)
 
 
 async def test_wait_timeout_and_cancel(emu: Emulator) -> None:

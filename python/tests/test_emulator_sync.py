@@ -357,9 +357,11 @@ def test_a_waits_deadline_holds_while_the_rate_limit_is_spent(emu: Emulator) -> 
         job = c.videos.create(**LAKE)
         c.account.retrieve()  # the minute's budget is spent
         started = time.monotonic()
-        with pytest.raises(usvideo.WaitTimeoutError):
+        with pytest.raises(usvideo.WaitTimeoutError) as info:
             c.videos.wait(job.id, timeout=0.3)
         assert time.monotonic() - started < 5
+        # The poll was never sent, and the error says why (the core's words, `handle_not_sent`).
+        assert "not sent: no slot of the client's rate limit" in str(info.value)
 
 
 def test_wait_timeout_with_cancel_deletes_the_pending_job(emu: Emulator) -> None:

@@ -341,6 +341,13 @@ impl Machine {
         self.m().handle_transport_error(RequestId(id as u64), transport_kind(kind), message, ms(now));
     }
 
+    /// Request `id` was not sent: no slot of the client's rate limit before its time ran out (the
+    /// core words the error: `Machine::handle_not_sent`).
+    #[wasm_bindgen(js_name = handleNotSent)]
+    pub fn handle_not_sent(&mut self, id: f64, now: f64) {
+        self.m().handle_not_sent(RequestId(id as u64), ms(now));
+    }
+
     /// Time passed.
     #[wasm_bindgen(js_name = handleTimeout)]
     pub fn handle_timeout(&mut self, now: f64) {

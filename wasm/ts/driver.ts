@@ -612,11 +612,11 @@ export class Ctx {
             const until = out.timeout_ms === null ? Infinity : now() + out.timeout_ms;
             // (Aborted while it waited, it is not sent even with a slot: the cancel comes next.)
             if (!this.takeSlot() && (!(await this.slot(live, until)) || live?.aborted)) {
-              // Not sent, and the core is told so with `connect`: nothing reached the service, so a
-              // create made no job (the cancel that follows an abort stops any resend; a deadline
-              // that came first is the call's or wait's timeout, saying nothing was created).
-              const message = live?.aborted ? "not sent: the call was aborted" : `not sent: no slot of the client's rate limit (its budget spent, or the key paused by a 429's Retry-After) within ${out.timeout_ms} ms`;
-              g(() => m.handleTransportError(out.id, "connect", message, now()), gen);
+              // Not sent, and the core is told so (a `connect` failure, in its words when no slot
+              // came): nothing reached the service, so a create made no job (the cancel that
+              // follows an abort stops any resend; a deadline that came first is the call's or
+              // wait's timeout, saying nothing was created).
+              g(() => (live?.aborted ? m.handleTransportError(out.id, "connect", "not sent: the call was aborted", now()) : m.handleNotSent(out.id, now())), gen);
               continue;
             }
             // A clean-up run sees a request it sent through even when the caller aborts: the answer

@@ -134,8 +134,8 @@ class AsyncClient(BaseClient):
                     deadline = None if out[7] is None else now_ms() + out[7]
                     unsent = out[1]  # until it goes out: an interrupt then says nothing was sent
                     if not await self._acquire(deadline):
-                        # `connect`: nothing reached the service (a create past its deadline made no job).
-                        machine.handle_transport_error(out[1], "connect", "not sent: no slot of the client's rate limit (its budget spent, or the key paused by a 429's Retry-After) before the call's deadline", now_ms())
+                        # Nothing reached the service (a create past its deadline made no job).
+                        machine.handle_not_sent(out[1], now_ms())
                         unsent = None
                         continue
                     rid, unsent = out[1], None

@@ -234,10 +234,24 @@ final class Driver: @unchecked Sendable {
         while true {
             switch try ffi({ try m.poll(now: now()) }) {
             case .send(let id, _, let request, let timeoutMs):
-                while let t = try ffi({ try limiter.tryAcquire(now: now()) }) { try await sleep(until: t) }
+                // The request's time runs while it waits for a slot: a wait's deadline holds even
+                // when the client's rate limit is spent.
+                let until: Millis? = timeoutMs.map { let (end, overflow) = now().addingReportingOverflow($0); return overflow ? .max : end }
+                var slot = true
+                while let t = try ffi({ try limiter.tryAcquire(now: now()) }) {
+                    if let until, t >= until { slot = false; break }
+                    try await sleep(until: t)
+                }
+                if !slot {
+                    // Nothing reached the service (a create past its deadline made no job).
+                    try ffi { try m.handleNotSent(id: id, now: now()) }
+                    continue
+                }
                 inFlight = id
                 do {
-                    let response = try await transport.send(request, timeoutMs: timeoutMs)
+                    // What is left of the request's time after the slot wait.
+                    let left: UInt64? = until.map { u in let t = now(); return u > t ? max(1, u - t) : 1 }
+                    let response = try await transport.send(request, timeoutMs: left)
                     inFlight = nil
                     let t = now()
                     try ffi { try limiter.observe(response: response, now: t) }

@@ -1171,6 +1171,12 @@ public protocol MachineProtocol: AnyObject, Sendable {
     func cancel(now: Millis) throws 
     
     /**
+     * Request `id` was not sent: no slot of the client's rate limit before its time ran out (the
+     * core words the error).
+     */
+    func handleNotSent(id: RequestId, now: Millis) throws 
+    
+    /**
      * The response to request `id`.
      */
     func handleResponse(id: RequestId, response: HttpResponse, now: Millis) throws 
@@ -1341,6 +1347,20 @@ open func cancel(now: Millis)throws   {try rustCallWithError(FfiConverterTypeUsV
         uniffiCallStatus in
     uniffi_usvideo_uniffi_fn_method_machine_cancel(
             self.uniffiCloneHandle(),
+        FfiConverterTypeMillis_lower(now),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Request `id` was not sent: no slot of the client's rate limit before its time ran out (the
+     * core words the error).
+     */
+open func handleNotSent(id: RequestId, now: Millis)throws   {try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_method_machine_handle_not_sent(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRequestId_lower(id),
         FfiConverterTypeMillis_lower(now),uniffiCallStatus
     )
 }
@@ -3269,6 +3289,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_machine_cancel() != 19140) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_usvideo_uniffi_checksum_method_machine_handle_not_sent() != 47032) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_machine_handle_response() != 35244) {

@@ -121,8 +121,8 @@ internal class Driver(
                 is Output.Send -> {
                     val until = out.timeoutMs?.let { now() + it }
                     if (!acquireSlotBy(until)) {
-                        // `CONNECT`: nothing reached the service (a create past its deadline made no job).
-                        report(m, out.id, Outcome.Failure(TransportKind.CONNECT, "not sent: no slot of the client's rate limit (its budget spent, or the key paused by a 429's Retry-After) before the call's deadline"))
+                        // Nothing reached the service (a create past its deadline made no job).
+                        ffi { m.handleNotSent(out.id, now()) }
                         continue
                     }
                     inFlight[0] = out.id

@@ -893,6 +893,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_machine_cancel(
     ): Int
+    external fun uniffi_usvideo_uniffi_checksum_method_machine_handle_not_sent(
+    ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_machine_handle_response(
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_machine_handle_timeout(
@@ -1011,6 +1013,8 @@ internal object UniffiLib {
     external fun uniffi_usvideo_uniffi_fn_method_machine_batch_snapshot(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_usvideo_uniffi_fn_method_machine_cancel(`ptr`: Long,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_usvideo_uniffi_fn_method_machine_handle_not_sent(`ptr`: Long,`id`: Long,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_usvideo_uniffi_fn_method_machine_handle_response(`ptr`: Long,`id`: Long,`response`: RustBufferHttpResponse.ByValue,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1459,6 +1463,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_cancel() and 0xFFFF) != 19140) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_handle_not_sent() and 0xFFFF) != 47032) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_handle_response() and 0xFFFF) != 35244) {
@@ -2700,6 +2707,12 @@ public interface MachineInterface {
     fun `cancel`(`now`: Millis)
     
     /**
+     * Request `id` was not sent: no slot of the client's rate limit before its time ran out (the
+     * core words the error).
+     */
+    fun `handleNotSent`(`id`: RequestId, `now`: Millis)
+    
+    /**
      * The response to request `id`.
      */
     fun `handleResponse`(`id`: RequestId, `response`: HttpResponse, `now`: Millis)
@@ -2939,6 +2952,25 @@ open class Machine: Disposable, AutoCloseable, MachineInterface
     UniffiLib.uniffi_usvideo_uniffi_fn_method_machine_cancel(
         it,
         
+        FfiConverterTypeMillis.lower(`now`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Request `id` was not sent: no slot of the client's rate limit before its time ran out (the
+     * core words the error).
+     */
+    @Throws(UsVideoException::class)override fun `handleNotSent`(`id`: RequestId, `now`: Millis)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(UsVideoException) { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_method_machine_handle_not_sent(
+        it,
+        
+        FfiConverterTypeRequestId.lower(`id`),
         FfiConverterTypeMillis.lower(`now`),_status)
 }
     }

@@ -219,6 +219,8 @@ fun registerEmulatorTests() {
             eq(job.id, e.jobId)
             val ms = (System.nanoTime() - started) / 1_000_000
             check(ms < 5_000) { "the wait took $ms ms" }
+            // The poll was never sent, and the error says why (the core's words, `handleNotSent`).
+            check("not sent: no slot of the client's rate limit" in (e.message ?: "")) { e.message ?: "" }
         }
     }
     test("emulator/clients_of_one_key_share_its_rate_limit") {
