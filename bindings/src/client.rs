@@ -58,7 +58,7 @@ impl CoreClient {
         if let Some(ua) = user_agent {
             config = config.with_user_agent(ua);
         }
-        let key = api_key.filter(|k| !k.is_empty()).map(ApiKey::new).transpose()?;
+        let key = ApiKey::optional(api_key.as_deref())?;
         // The key's claims, shared by every client made with it in the process.
         let claims = usvideo_core::claims::Claims::shared(config.base_url(), key.as_ref().map(ApiKey::expose));
         Ok(Arc::new(CoreClient { config, key, retry: retry.unwrap_or_default(), claims }))

@@ -146,7 +146,8 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// The API key (`sd_…`); default `USVIDEO_API_KEY`.
+    /// The API key (`sd_…`); default `USVIDEO_API_KEY`. `""`: none, even where that is set (a
+    /// keyless client, behind a server-side proxy that adds the key).
     #[must_use]
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(key.into());
@@ -196,8 +197,8 @@ impl ClientBuilder {
     /// # Errors
     /// A validation error on `api_key` (malformed) or `base_url`.
     pub fn build(self) -> Result<Client, Error> {
-        let key = self.api_key.or_else(|| std::env::var("USVIDEO_API_KEY").ok()).filter(|k| !k.is_empty());
-        let key = key.map(ApiKey::new).transpose().map_err(|i| Error::validation(vec![i]))?;
+        let key = self.api_key.or_else(|| std::env::var("USVIDEO_API_KEY").ok());
+        let key = ApiKey::optional(key.as_deref()).map_err(|i| Error::validation(vec![i]))?;
         let base = self.base_url.or_else(|| std::env::var("USVIDEO_BASE_URL").ok()).filter(|u| !u.is_empty()).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let config = ClientConfig::new(&base).map_err(|i| Error::validation(vec![i]))?.with_user_agent(format!("usvideo-rust/{}", env!("CARGO_PKG_VERSION")));
         let http = match self.http {

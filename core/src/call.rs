@@ -97,7 +97,7 @@ impl Call {
         if !self.accept(id) {
             return;
         }
-        match response::check_status(&resp).map_err(|e| e.scrubbed(&self.request)) {
+        match response::check_status(&resp).map_err(|e| e.scrubbed(&self.request, self.endpoint.needs_api_key())) {
             Ok(_) => self.finish(Ok(resp)),
             Err(mut e) if e.kind == ErrorKind::NotFound && self.endpoint == Endpoint::DeleteVideo && self.maybe_applied => {
                 e.message = format!("{} (an earlier attempt of this delete, which got no answer or a 5xx, probably deleted it)", e.message);
@@ -242,5 +242,22 @@ mod scrub_tests {
         call.handle_response(id, HttpResponse::json(401, &body), Millis(1));
         let e = call.take_result().unwrap_err();
         assert!(!e.message.contains("Secr3tKeyBody") && e.message.contains("unknown key [redacted] (without its prefix)"), "{e}");
+    }
+
+    /// Only a keyless client's request to an endpoint that wants a key says none was sent: a
+    /// pricing `401` (pricing never carries a key, whatever the client) keeps the server's words.
+    #[test]
+    fn a_401_says_no_key_was_sent_only_where_one_was_wanted() {
+        let config = ClientConfig::new("http://proxy/v1").unwrap();
+        let answer = |request, endpoint| {
+            let mut call = Call::new(endpoint, request, RetryPolicy::none(), 1, None, 0);
+            let Output::Send { id, .. } = call.poll(Millis(0)) else { panic!("a send") };
+            call.handle_response(id, HttpResponse::json(401, &serde_json::json!({"error": {"code": "unauthorized", "message": "sign in first"}})), Millis(1));
+            call.take_result().unwrap_err().message
+        };
+        let keyless = answer(config.retrieve_account(None).unwrap(), Endpoint::Account);
+        assert!(keyless.starts_with("sign in first (no API key was sent: this client has none."), "{keyless}");
+        let pricing = answer(config.retrieve_pricing(), Endpoint::Pricing);
+        assert_eq!(pricing, "sign in first");
     }
 }

@@ -325,7 +325,7 @@ impl Create {
     /// The response to request `id`.
     pub fn handle_response(&mut self, id: RequestId, resp: HttpResponse, now: Millis) {
         match self.accept(id) {
-            Some(Step::Create) => match response::parse_job(&resp).map_err(|e| e.scrubbed(&self.create_request)) {
+            Some(Step::Create) => match response::parse_job(&resp).map_err(|e| e.scrubbed(&self.create_request, true)) {
                 Ok(job) => {
                     // Another create of the client may have adopted this job when this one's
                     // answer was late (the list could not tell them apart).
@@ -342,7 +342,7 @@ impl Create {
                 }
                 Err(e) => self.create_failed(e, now),
             },
-            Some(Step::List) => match response::parse_job_page(&resp, &ListParams { limit: Some(RECONCILE_PAGE), offset: None }).map_err(|e| e.scrubbed(&self.list_request)) {
+            Some(Step::List) => match response::parse_job_page(&resp, &ListParams { limit: Some(RECONCILE_PAGE), offset: None }).map_err(|e| e.scrubbed(&self.list_request, true)) {
                 Ok(page) => self.reconcile(&page, &resp, now),
                 Err(e) => self.list_failed(e, now),
             },

@@ -320,20 +320,25 @@ impl Error {
     /// Removes the credential a request was sent with (`Bearer` token) from what a server's
     /// answer put in this error, also in part: a key without its `sd_` prefix, each long part of a
     /// JWT. [`crate::secret::redact_text`] already hides whole `sd_…` and `eyJ….….…` tokens; a
-    /// server (or a proxy) that echoes a credential cut up would show the rest.
+    /// server (or a proxy) that echoes a credential cut up would show the rest. `needs_key`: the
+    /// endpoint wants an API key (all but pricing and key creation), so a request sent without
+    /// one was a keyless client's (see [`Error::scrubbed_of`]).
     #[must_use]
-    pub(crate) fn scrubbed(self, request: &crate::http::HttpRequest) -> Self {
-        self.scrubbed_of(request.headers.iter().find(|h| h.name.eq_ignore_ascii_case("authorization")).and_then(|h| h.value.strip_prefix("Bearer ")))
+    pub(crate) fn scrubbed(self, request: &crate::http::HttpRequest, needs_key: bool) -> Self {
+        match request.headers.iter().find(|h| h.name.eq_ignore_ascii_case("authorization")).and_then(|h| h.value.strip_prefix("Bearer ")) {
+            None if !needs_key => self,
+            token => self.scrubbed_of(token),
+        }
     }
 
-    /// As [`Error::scrubbed`], of the credential `token`. A `401` to a request sent without one
-    /// (a keyless client, behind a proxy that should add the key) says so: the server's own words
-    /// ("missing API key") would send the caller looking for a key the client was meant to lack.
+    /// As [`Error::scrubbed`], of the credential `token`; `None`: a keyless client's request to an
+    /// endpoint that wants a key. Its `401` says that no key was sent, for either cause: a key
+    /// forgotten, or a proxy (the keyless client's reason to be) that did not add it or refused.
     #[must_use]
     pub(crate) fn scrubbed_of(mut self, token: Option<&str>) -> Self {
         let Some(token) = token else {
             if self.kind == ErrorKind::Authentication {
-                self.message.push_str(" (this client has no API key, so none was sent: the server at its base URL, a proxy, must add it)");
+                self.message.push_str(" (no API key was sent: this client has none. Give it one (or set USVIDEO_API_KEY); if its base URL is a proxy that adds the key, the proxy refused this request)");
             }
             return self;
         };

@@ -50,6 +50,12 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    /// Whether its calls carry an API key: all but pricing (none) and key creation (a JWT).
+    #[must_use]
+    pub fn needs_api_key(self) -> bool {
+        !matches!(self, Endpoint::Pricing | Endpoint::CreateApiKey)
+    }
+
     /// The wire form (`create_video`, `retrieve_video`, …), as serde writes it.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -97,6 +103,17 @@ impl ClientConfig {
         let authority = trimmed.split('/').nth(2).unwrap_or("");
         if authority.contains('@') {
             return Err(Issue::new("base_url", IssueCode::InvalidUrl, "base_url must not hold a user name or password: the URL shows in errors and logs"));
+        }
+        // The host the SDK reads (`is_the_service`: whether a keyless call may go) must be the one
+        // `fetch` and HTTP clients connect to: a `\` ends the host for them
+        // (`https://evil.com\.usvideoapi.com` goes to evil.com), and they rewrite `%` escapes and
+        // non-ASCII letters (`usvideoapi。com`). Refused, so that there is one reading.
+        if !authority.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b)) {
+            return Err(Issue::new(
+                "base_url",
+                IssueCode::InvalidUrl,
+                "base_url's host must be plain ASCII: letters, digits, `-`, `.`, a port (an international name in punycode), without `\\` or `%` escapes",
+            ));
         }
         Ok(ClientConfig { base_url: trimmed.to_owned(), user_agent: default_user_agent() })
     }
@@ -324,6 +341,19 @@ mod tests {
         }
         // An `@` past the host is a path, not credentials.
         assert!(ClientConfig::new("http://h/v1/@team").is_ok());
+    }
+
+    /// A host that `fetch` would read otherwise than the SDK (where `\` ends it, `%` escapes and
+    /// non-ASCII letters are rewritten) is refused; ports, IPv6 literals and `_` are fine.
+    #[test]
+    fn refuses_hosts_read_two_ways() {
+        for base in ["https://evil.com\\.usvideoapi.com/v1", "https://usvideoapi%2Ecom/v1", "https://usvideoapi。com/v1", "https://ｕｓvideoapi.com/v1", "http://h\\/v1"] {
+            let issue = ClientConfig::new(base).unwrap_err();
+            assert_eq!((issue.field.as_str(), issue.code), ("base_url", IssueCode::InvalidUrl), "{base}");
+        }
+        for base in ["http://127.0.0.1:8080/v1", "http://[::1]:9/v1", "http://my_service:80/v1", "https://xn--bcher-kva.example/v1", "https://a-b.c.d/v1/%20x"] {
+            assert!(ClientConfig::new(base).is_ok(), "{base}");
+        }
     }
 
     #[test]

@@ -48,6 +48,16 @@ impl ApiKey {
         Ok(ApiKey(key))
     }
 
+    /// A key as a client takes it: `None` or `""` is none (a keyless client, behind a server-side
+    /// proxy that adds the key; `""` overrides a default from the environment), anything else is
+    /// checked by [`ApiKey::new`].
+    ///
+    /// # Errors
+    /// As [`ApiKey::new`], for a key that is not empty.
+    pub fn optional(key: Option<&str>) -> Result<Option<Self>, Issue> {
+        key.filter(|k| !k.is_empty()).map(ApiKey::new).transpose()
+    }
+
     /// The key itself, for the `Authorization` header. Never log what this returns.
     #[must_use]
     pub fn expose(&self) -> &str {
@@ -172,6 +182,14 @@ mod tests {
             assert!(!shown.contains("0123456789"), "{shown}");
             assert!(shown.contains("cdef"));
         }
+    }
+
+    #[test]
+    fn an_optional_key_is_none_when_absent_or_empty_and_checked_otherwise() {
+        assert_eq!(ApiKey::optional(None), Ok(None));
+        assert_eq!(ApiKey::optional(Some("")), Ok(None));
+        assert_eq!(ApiKey::optional(Some("sd_live_0123456789abcdef")).unwrap().map(|k| k.redacted()), Some("sd_…cdef".to_owned()));
+        assert_eq!(ApiKey::optional(Some(" ")).unwrap_err().code, IssueCode::InvalidCharacters);
     }
 
     #[test]

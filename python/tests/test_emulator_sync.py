@@ -38,7 +38,7 @@ def test_pricing_needs_no_key(emu: Emulator, monkeypatch: pytest.MonkeyPatch) ->
         # No key: sent without `Authorization` (the emulator stands for a proxy that should add it).
         with pytest.raises(usvideo.AuthenticationError) as auth:
             c.account.retrieve()
-        assert "missing or malformed Authorization" in str(auth.value) and "this client has no API key" in str(auth.value)
+        assert "missing or malformed Authorization" in str(auth.value) and "no API key was sent: this client has none" in str(auth.value)
     # The key added beneath the client (a proxy would; here httpx's own headers): it works.
     acct = emu.account(5000)
     with httpx.Client(headers={"Authorization": f"Bearer {acct.api_key}"}) as http:

@@ -169,7 +169,7 @@ impl Client {
         if let Some(ua) = user_agent {
             config = config.with_user_agent(ua);
         }
-        let key = api_key.filter(|k| !k.is_empty()).map(ApiKey::new).transpose().map_err(|i| invalid(vec![i]))?;
+        let key = ApiKey::optional(api_key.as_deref()).map_err(|i| invalid(vec![i]))?;
         // The key's claims, shared by every client made with it in this module (`Claims::shared`).
         let claims = Claims::shared(config.base_url(), key.as_ref().map(ApiKey::expose));
         Ok(Client { config, key, claims })

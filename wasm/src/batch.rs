@@ -33,7 +33,7 @@ impl BatchRun {
         if let Some(ua) = user_agent {
             config = config.with_user_agent(ua);
         }
-        let key = Some(api_key).filter(|k| !k.is_empty()).map(ApiKey::new).transpose().map_err(|i| crate::invalid(vec![i]))?;
+        let key = ApiKey::optional(Some(api_key)).map_err(|i| crate::invalid(vec![i]))?;
         let batch = match (requests, snapshot) {
             (_, Some(s)) => resume_batch(&config, key.as_ref(), &s, options, entropy, now)?,
             (Some(r), None) => start_batch(&config, key.as_ref(), &r, options, entropy, now)?,

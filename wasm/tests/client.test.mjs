@@ -123,7 +123,7 @@ test("pricing needs no key; account reports the balance", async () => {
   assert.deepEqual(table, { "720p": { per_second: 0.06 }, "1080p": { per_second: 0.24 }, "2k": { per_second: 0.36 } });
   assert.equal(estimateCost({ resolution: "2k", duration: 3 }, table), 108);
   // Sent without a key (the emulator stands for a proxy that should add one): its 401 says so.
-  await assert.rejects(anon.account.retrieve(), (e) => e instanceof usv.AuthenticationError && /this client has no API key/.test(e.message));
+  await assert.rejects(anon.account.retrieve(), (e) => e instanceof usv.AuthenticationError && /no API key was sent: this client has none/.test(e.message));
   const { acct, client } = await fresh(4_321);
   const a = await client.account.retrieve();
   assert.equal(a.balance_cents, 4_321);
@@ -667,7 +667,7 @@ test("a create-and-wait's deadline never hides a job: a create in flight at the 
   await one.account.retrieve();
   const e2 = await one.videos.createAndWait(text, { timeoutMs: 300 }).then(() => undefined, (x) => x);
   assert.ok(e2 instanceof usv.WaitTimeoutError, String(e2));
-  assert.match(e2.message, /not sent.*nothing was created or charged/);
+  assert.match(e2.message, /not sent: no slot of the client's rate limit.*nothing was created or charged/);
   assert.equal(e2.jobId, undefined);
   assert.deepEqual(rec.calls.map((c) => c.method), ["GET"], "no create, no list");
 });
@@ -1082,12 +1082,18 @@ test("a keyless client sends no Authorization, so a proxy can add the key; to th
   };
   // A page's proxy is a path of its own origin: `baseURL` may be one where there is a `location`.
   const g = /** @type {any} */ (globalThis);
-  g.location = { href: `${new URL(emu.api).origin}/app/page.html` };
+  const origin = new URL(emu.api).origin;
+  g.location = { origin, href: `${origin}/app/page.html` };
   /** @type {InstanceType<typeof USVideo>} */
   let client;
   try {
     client = new USVideo({ baseURL: new URL(emu.api).pathname, fetch: proxy });
     assert.throws(() => new USVideo({ baseURL: "api/usvideo" }), (e) => e instanceof usv.ValidationError && e.field === "baseURL" && /a path from its origin \(`\/api\/usvideo`\)/.test(e.message));
+    // A path that leaves the origin (`fetch` reads `/\host` as `//host`) is no path of the page's.
+    assert.throws(() => new USVideo({ baseURL: "/\\evil.test/v1" }), (e) => e instanceof usv.ValidationError && e.field === "baseURL");
+    // A page without an origin (a `data:` worker, `about:srcdoc`) has no path to resolve against.
+    g.location = { origin: "null", href: "about:srcdoc" };
+    assert.throws(() => new USVideo({ baseURL: "/v1" }), (e) => e instanceof usv.ValidationError && e.field === "baseURL");
   } finally {
     delete g.location;
   }
@@ -1102,7 +1108,7 @@ test("a keyless client sends no Authorization, so a proxy can add the key; to th
 
   // A proxy that adds no key: the server's 401, and the client says it sent none.
   const bare = new USVideo({ baseURL: emu.api });
-  await assert.rejects(bare.videos.list(), (e) => e instanceof usv.AuthenticationError && e.status === 401 && /this client has no API key/.test(e.message));
+  await assert.rejects(bare.videos.list(), (e) => e instanceof usv.AuthenticationError && e.status === 401 && /no API key was sent: this client has none/.test(e.message));
 
   // The service itself needs a key: refused by the core before any request, naming the field.
   const rec = recording();

@@ -203,17 +203,25 @@ export class ApiKeysResource {
 
 /**
  * A path (`/api/usvideo`) is the page's own origin's, as `fetch` reads it: a page's proxy. Only
- * where there is a page (`location`); anywhere else, the core refuses it as not a URL.
+ * where there is a page with an origin (`location`; not a `data:` worker or `about:srcdoc`), and
+ * only a path that stays on it (`/\\evil.com` would not): anything else is left as it is, for the
+ * core to refuse as not a URL.
  */
 function sameOrigin(base: string): string {
-  const page = here();
-  return typeof base === "string" && base.startsWith("/") && !base.startsWith("//") && page !== undefined ? new URL(base, page).href : base;
+  const origin = here();
+  if (typeof base !== "string" || !base.startsWith("/") || origin === undefined) return base;
+  try {
+    const url = new URL(base, origin);
+    return url.origin === origin ? url.href : base;
+  } catch {
+    return base;
+  }
 }
 
-/** The page's (or worker's) URL, where there is one. */
+/** The origin of the page (or worker) the package runs in, where it has one. */
 function here(): string | undefined {
-  const href = (globalThis as { location?: { href?: unknown } }).location?.href;
-  return typeof href === "string" ? href : undefined;
+  const origin = (globalThis as { location?: { origin?: unknown } }).location?.origin;
+  return typeof origin === "string" && /^https?:\/\//.test(origin) ? origin : undefined;
 }
 
 /**

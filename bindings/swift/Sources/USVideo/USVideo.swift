@@ -238,9 +238,12 @@ final class Driver: @unchecked Sendable {
                 // when the client's rate limit is spent.
                 let until: Millis? = timeoutMs.map { let (end, overflow) = now().addingReportingOverflow($0); return overflow ? .max : end }
                 var slot = true
-                while let t = try ffi({ try limiter.tryAcquire(now: now()) }) {
-                    if let until, t >= until { slot = false; break }
-                    try await sleep(until: t)
+                // As Kotlin's `acquireSlotBy`: sleep to the next slot or the deadline, whichever is
+                // first, and give up only once the deadline has come (the core reads a `connect`
+                // failure as the wait's timeout only then).
+                while let next = try ffi({ try limiter.tryAcquire(now: now()) }) {
+                    if let until, now() >= until { slot = false; break }
+                    try await sleep(until: until.map { min(next, $0) } ?? next)
                 }
                 if !slot {
                     // Nothing reached the service (a create past its deadline made no job).
