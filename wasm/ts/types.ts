@@ -168,9 +168,10 @@ export interface PollPolicy {
 }
 
 export interface ClientOptions {
-  /** `sd_…`; default `USVIDEO_API_KEY` (Node). Not needed for pricing or API-key creation. Without
-   * one, requests carry no `Authorization` (a server-side proxy adds it); calls that need a key
-   * are refused before sending when `baseURL` is the service's own. */
+  /** `sd_…`; default `USVIDEO_API_KEY` (Node; `""` for none even where that is set). Not needed
+   * for pricing or API-key creation. Without one, requests carry no `Authorization` (a
+   * server-side proxy adds it); calls that need a key are refused before sending when `baseURL`
+   * is the service's own. */
   apiKey?: string | null | undefined;
   /** Default `USVIDEO_BASE_URL`, then `https://usvideoapi.com/v1`. In a browser: your server-side
    * proxy, which may be a path of the page's origin (`"/api/usvideo"`). */
