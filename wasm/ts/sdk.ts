@@ -255,7 +255,7 @@ export class USVideo {
     const base = sameOrigin(options.baseURL ?? env("USVIDEO_BASE_URL") ?? "https://usvideoapi.com/v1");
     if (key?.startsWith("sd_") && inBrowser() && !options.dangerouslyAllowBrowser) {
       throw new UsageError(
-        "refusing to use an API key in a browser: anyone who loads the page could read it. Call the API from your server, or point `baseURL` at a server-side proxy that adds the key; pass `dangerouslyAllowBrowser: true` only if you accept the risk.",
+        "refusing to use an API key in a browser: anyone who loads the page could read it. Call the API from your server, or make the client without `apiKey` and point `baseURL` at a server-side proxy that adds the key (a path such as `/api/usvideo` will do); pass `dangerouslyAllowBrowser: true` only if you accept the risk.",
         { kind: "usage", code: "browser_api_key", field: "apiKey" },
       );
     }

@@ -158,3 +158,14 @@ test("the dev server (`npm run dev`) serves the linked package's module and prox
     await dev.close();
   }
 });
+
+test("a .wasm the server does not serve fails the package's import with an error that names it", async () => {
+  const url = server.resolvedUrls?.local[0];
+  const page = await browser.newPage();
+  const { errors } = watch(page);
+  await page.route("**/*.wasm", (route) => route.fulfill({ status: 403, contentType: "text/plain", body: "Forbidden" }));
+  await page.goto(`${url}?fast`);
+  const named = (/** @type {string} */ e) => /usvideo: its WebAssembly module did not load from http:\/\/127\.0\.0\.1:\d+\/\S+\.wasm: .*Vite and other bundlers/.test(e);
+  for (let i = 0; i < 200 && !errors.some(named); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(errors.some(named), errors.join("\n"));
+});

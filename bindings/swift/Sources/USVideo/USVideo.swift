@@ -407,10 +407,10 @@ public final class USVideo: @unchecked Sendable, CustomStringConvertible {
     let requestsPerMinute: UInt32
 
     /// - Parameters:
-    ///   - apiKey: `sd_…`; default `USVIDEO_API_KEY`. May be absent for pricing and API-key creation,
-    ///     and for a client behind a server-side proxy that adds it: its requests carry no
-    ///     `Authorization` (calls that need a key are refused before sending when `baseURL` is the
-    ///     service's own).
+    ///   - apiKey: `sd_…`; default `USVIDEO_API_KEY` (`""`: none, even where that is set). May be
+    ///     absent for pricing and API-key creation, and for a client behind a server-side proxy
+    ///     that adds it: its requests carry no `Authorization` (calls that need a key are refused
+    ///     before sending when `baseURL` is the service's own).
     ///   - baseURL: default `USVIDEO_BASE_URL`, then `defaultBaseURL`.
     public init(apiKey: String? = ProcessInfo.processInfo.environment["USVIDEO_API_KEY"],
                 baseURL: String = ProcessInfo.processInfo.environment["USVIDEO_BASE_URL"] ?? defaultBaseURL,

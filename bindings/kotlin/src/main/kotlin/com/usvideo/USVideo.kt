@@ -58,9 +58,10 @@ fun estimateCost(resolution: Resolution, duration: Int): Long =
  * whose answer was lost. This class only reads the clock, sleeps, and performs HTTP through
  * [transport] (default: `HttpURLConnection`; plug in OkHttp by implementing [HttpTransport]).
  *
- * @param apiKey `sd_…`; default `USVIDEO_API_KEY`. May be absent for [pricing] and [apiKeys], and
- *   for a client behind a server-side proxy that adds it: its requests carry no `Authorization`
- *   (calls that need a key are refused before sending when [baseUrl] is the service's own).
+ * @param apiKey `sd_…`; default `USVIDEO_API_KEY` (`""`: none, even where that is set). May be
+ *   absent for [pricing] and [apiKeys], and for a client behind a server-side proxy that adds it:
+ *   its requests carry no `Authorization` (calls that need a key are refused before sending when
+ *   [baseUrl] is the service's own).
  * @param baseUrl default `USVIDEO_BASE_URL`, then [DEFAULT_BASE_URL].
  * @param maxRetries retries per request after the first attempt (default 4).
  * @param requestsPerMinute the key's budget (default 60, the standard tier; 0 disables the limiter).
