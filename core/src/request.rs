@@ -100,7 +100,7 @@ impl ClientConfig {
         if !validate::is_http_url(trimmed) || trimmed.contains(['?', '#']) {
             return Err(Issue::new("base_url", IssueCode::InvalidUrl, "base_url must be an absolute http or https URL without query or fragment"));
         }
-        let authority = trimmed.split('/').nth(2).unwrap_or("");
+        let authority = authority(trimmed);
         if authority.contains('@') {
             return Err(Issue::new("base_url", IssueCode::InvalidUrl, "base_url must not hold a user name or password: the URL shows in errors and logs"));
         }
@@ -144,7 +144,7 @@ impl ClientConfig {
     /// which needs an API key on every call but pricing.
     #[must_use]
     pub fn is_the_service(&self) -> bool {
-        let authority = self.base_url.split('/').nth(2).unwrap_or("");
+        let authority = authority(&self.base_url);
         // `ClientConfig::new` refused `user@`; an IPv6 literal (`[::1]:8080`) is never the service.
         let host = authority.split(':').next().unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
         host == "usvideoapi.com" || host.ends_with(".usvideoapi.com")
@@ -270,6 +270,12 @@ impl ClientConfig {
         let body = Json::Object(name.map(|n| ("name".into(), Json::String(n.into()))).into_iter().collect());
         Ok(self.request(Method::Post, "api-keys", Some(jwt.expose()), Some(body.to_string().into_bytes())))
     }
+}
+
+/// The authority of an absolute URL (`host:port`, what lies between `//` and the next `/`): one
+/// reading for `ClientConfig::new`'s checks and `is_the_service`.
+fn authority(url: &str) -> &str {
+    url.split('/').nth(2).unwrap_or("")
 }
 
 fn job_path(id: &str) -> Result<String, Error> {

@@ -170,8 +170,9 @@ pub(crate) struct Config {
     pub(crate) claims: usvideo_core::claims::Claims,
 }
 
-/// `None` (a keyless client, behind a proxy that adds the key) stays `None`.
-fn api_key(key: Option<&str>) -> PyResult<Option<ApiKey>> {
+/// `None` (a keyless client, behind a proxy that adds the key) stays `None`. One for this module
+/// and `machine`.
+pub(crate) fn api_key(key: Option<&str>) -> PyResult<Option<ApiKey>> {
     key.map(ApiKey::new).transpose().map_err(errors::issue)
 }
 

@@ -11,11 +11,11 @@
 
 use crate::convert::{self, PyHeaders};
 use crate::errors::{self, guard, py as core};
-use crate::functions::Config;
+use crate::functions::{api_key, Config};
 use pyo3::prelude::*;
 use std::sync::{Arc, Mutex, MutexGuard};
 use usvideo_core::validate::{Issue, IssueCode};
-use usvideo_core::{ApiKey, Batch, BatchOptions, BatchSnapshot, Call, Create, CreateVideoRequest, HttpRequest, IdempotencyKey, JobRun, Millis, Output, RequestId, RetryPolicy, WaitOptions};
+use usvideo_core::{Batch, BatchOptions, BatchSnapshot, Call, Create, CreateVideoRequest, HttpRequest, IdempotencyKey, JobRun, Millis, Output, RequestId, RetryPolicy, WaitOptions};
 
 #[allow(clippy::large_enum_variant)] // one per handle; boxing buys nothing
 enum Inner {
@@ -41,11 +41,6 @@ impl Inner {
 #[pyclass(frozen, module = "usvideo._native")]
 pub(crate) struct Machine {
     inner: Mutex<Inner>,
-}
-
-/// `None` (a keyless client, behind a proxy that adds the key) stays `None`.
-fn api_key(key: Option<&str>) -> PyResult<Option<ApiKey>> {
-    key.map(ApiKey::new).transpose().map_err(errors::issue)
 }
 
 fn idem(key: &str) -> PyResult<IdempotencyKey> {
