@@ -19,6 +19,8 @@ pub struct CoreClient {
     retry: RetryPolicy,
     /// Shared by this client's creates (`usvideo_core::claims`).
     claims: usvideo_core::claims::Claims,
+    /// What the waits of every client of the base URL learned of its speed (`usvideo_core::pace`).
+    pace: usvideo_core::pace::Pace,
 }
 
 impl fmt::Debug for CoreClient {
@@ -61,7 +63,8 @@ impl CoreClient {
         let key = ApiKey::optional(api_key.as_deref())?;
         // The key's claims, shared by every client made with it in the process.
         let claims = usvideo_core::claims::Claims::shared(config.base_url(), key.as_ref().map(ApiKey::expose));
-        Ok(Arc::new(CoreClient { config, key, retry: retry.unwrap_or_default(), claims }))
+        let pace = usvideo_core::pace::Pace::shared(config.base_url());
+        Ok(Arc::new(CoreClient { config, key, retry: retry.unwrap_or_default(), claims, pace }))
     }
 
     /// The base URL requests go to.
@@ -161,7 +164,7 @@ impl CoreClient {
     /// # Errors
     /// `ValidationError` on `id` or `api_key`.
     pub fn wait(&self, id: String, options: WaitOptions, seed: u64, now: Millis) -> Result<Arc<Machine>> {
-        Ok(Machine::new(JobRun::wait(&self.config, self.key(), &id, options, seed, now)?))
+        Ok(Machine::new(JobRun::wait(&self.config, self.key(), &id, options, seed, now)?.learning(&self.pace)))
     }
 
     /// Creates a job (at most once) and waits for it. Take the job with `Machine.take_job`.
@@ -171,7 +174,7 @@ impl CoreClient {
     #[uniffi::method(default(idempotency_key = None))]
     pub fn create_and_wait(&self, request: CreateVideoRequest, options: WaitOptions, entropy: Vec<u8>, seed: u64, now: Millis, idempotency_key: Option<String>) -> Result<Arc<Machine>> {
         let idem = make_idempotency_key(idempotency_key, &entropy)?;
-        Ok(Machine::new(JobRun::create_and_wait(&self.config, self.key(), request, &idem, options, seed, now)?.sharing(&self.claims)))
+        Ok(Machine::new(JobRun::create_and_wait(&self.config, self.key(), request, &idem, options, seed, now)?.sharing(&self.claims).learning(&self.pace)))
     }
 }
 

@@ -60,6 +60,8 @@ pub(crate) struct Inner {
     pub(crate) seeds: AtomicU64,
     /// Shared by this client's creates (`usvideo_core::claims`).
     pub(crate) claims: usvideo_core::claims::Claims,
+    /// What the waits of every client of the base URL learned of its speed (`usvideo_core::pace`).
+    pub(crate) pace: usvideo_core::pace::Pace,
 }
 
 impl fmt::Debug for Client {
@@ -212,6 +214,7 @@ impl ClientBuilder {
         let limiter = usvideo_core::ratelimit::shared(config.base_url(), key.as_ref().map(ApiKey::expose), self.requests_per_minute.unwrap_or(60));
         // The key's claims, shared by every client made with it in the process.
         let claims = usvideo_core::claims::Claims::shared(config.base_url(), key.as_ref().map(ApiKey::expose));
+        let pace = usvideo_core::pace::Pace::shared(config.base_url());
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -223,6 +226,7 @@ impl ClientBuilder {
                 epoch: Instant::now(),
                 seeds: AtomicU64::new(random_seed()),
                 claims,
+                pace,
             }),
         })
     }

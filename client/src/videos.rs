@@ -122,7 +122,7 @@ impl Videos<'_> {
     /// As [`Videos::wait`], and `cancelled`.
     pub async fn wait_with(&self, id: &str, options: WaitOptions, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
         let c = &self.client.inner;
-        let mut run = JobRun::wait(&c.config, self.client.key(), id, options, c.jitter_seed(), c.now())?;
+        let mut run = JobRun::wait(&c.config, self.client.key(), id, options, c.jitter_seed(), c.now())?.learning(&c.pace);
         c.drive(&mut run, on_event, cancel).await;
         run.take_result()
     }
@@ -142,7 +142,7 @@ impl Videos<'_> {
     pub async fn create_and_wait_with(&self, req: &CreateVideoRequest, options: WaitOptions, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
         let c = &self.client.inner;
         let key = crate::new_idempotency_key()?;
-        let mut run = JobRun::create_and_wait(&c.config, self.client.key(), req.clone(), &key, options, c.jitter_seed(), c.now())?.sharing(&c.claims);
+        let mut run = JobRun::create_and_wait(&c.config, self.client.key(), req.clone(), &key, options, c.jitter_seed(), c.now())?.sharing(&c.claims).learning(&c.pace);
         c.drive(&mut run, on_event, cancel).await;
         run.take_result()
     }

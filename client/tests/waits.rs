@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use usvideo::{CancelToken, ErrorKind, Event, JobStatus};
+use usvideo::{CancelToken, Client, ErrorKind, Event, JobStatus};
 
 #[tokio::test]
 async fn create_and_wait_reports_progress_and_downloads() {
@@ -130,4 +130,27 @@ async fn a_failed_job_is_a_typed_error_and_refunded() {
     assert_eq!(e.kind, ErrorKind::JobFailed);
     assert!(e.message.contains("the model refused"), "{}", e.message);
     assert_eq!(ledger(&emu)["balance_cents"], BALANCE, "refunded");
+}
+
+/// A create-and-wait's own job teaches the clients of its base URL how fast the service is
+/// (`usvideo_core::pace`): a later wait, whose caller left `expected_scale` at 1, expects its job
+/// sooner (its progress says so, and its schedule polls by it), even on another client.
+#[tokio::test]
+async fn a_finished_job_teaches_later_waits_of_the_base_url_its_speed() {
+    let (emu, client, creds) = setup(100.0).await;
+    let first_expected = |client: Client| async move {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = events.clone();
+        let mut on_event = move |e: &Event| sink.lock().unwrap().push(e.clone());
+        let mut options = fast_wait(60_000);
+        options.poll.expected_scale = 1.0;
+        client.videos().create_and_wait_with(&text_request("pace"), options, &mut on_event, None).await.unwrap();
+        let events = events.lock().unwrap();
+        events.iter().find_map(|e| if let Event::Progress(p) = e { Some(p.expected_ms) } else { None }).unwrap()
+    };
+    // 1080p, 5 s: the model's 78 s, done in ~0.8 s at × 100.
+    assert_eq!(first_expected(client).await, 78_000);
+    let other = Client::builder().api_key(&creds.api_key).base_url(emu.api_base()).build().unwrap();
+    let second = first_expected(other).await;
+    assert!((54_600..58_000).contains(&second), "scale ~0.7 after one lesson: {second}");
 }

@@ -45,6 +45,7 @@ use crate::error::{Error, ErrorKind};
 use crate::http::{HttpResponse, TransportKind};
 use crate::model::{CreateVideoRequest, Job, JobStatus};
 use crate::output::{Event, Output, Progress, RequestId};
+use crate::pace::Pace;
 use crate::request::{ClientConfig, Endpoint, IdempotencyKey};
 use crate::response;
 use crate::retry::{RetryPolicy, Rng};
@@ -116,6 +117,12 @@ pub struct JobRun {
     /// The create whose job was adopted from the job list, kept while the run may give that job
     /// up and look for its own again (rule 7); dropping it makes the adoption final.
     again: Option<Create>,
+    /// What the client's waits learned of the service's speed ([`crate::pace`]): read at the
+    /// start, taught by a create-and-wait's own job.
+    pace: Option<Pace>,
+    /// When the create's answer named this run's own job (not one adopted from the list): the
+    /// start of the time a completed job teaches the pace (`pace` rule 1).
+    own_since: Option<Millis>,
     phase: Phase,
     events: VecDeque<Event>,
     result: Option<Result<Job, Error>>,
@@ -173,6 +180,8 @@ impl JobRun {
             clean_up_by: None,
             next_id: 1000,
             again: None,
+            pace: None,
+            own_since: None,
             phase,
             events: VecDeque::new(),
             result: None,
@@ -186,6 +195,20 @@ impl JobRun {
         if let Phase::Creating(create) = &mut self.phase {
             create.share_for_run(claims);
         }
+        self
+    }
+
+    /// Uses what the client's waits learned of the service's speed when the caller left
+    /// `poll.expected_scale` at 1, and teaches it what this run's own job shows ([`crate::pace`]).
+    #[must_use]
+    pub fn learning(mut self, pace: &Pace) -> Self {
+        #[allow(clippy::float_cmp)] // the default, exactly: any other scale is the caller's
+        if self.options.poll.expected_scale == 1.0
+            && let Some(scale) = pace.scale()
+        {
+            self.options.poll.expected_scale = scale;
+        }
+        self.pace = Some(pace.clone());
         self
     }
 
@@ -308,6 +331,8 @@ impl JobRun {
     }
 
     fn created(&mut self, job: Job, now: Millis) {
+        // An adopted job's create was kept (`again`) before this: its time is not this run's.
+        self.own_since = self.again.is_none().then_some(now);
         self.job_id = Some(job.id.clone());
         self.last = Some(job);
         if self.cancel_requested {
@@ -370,6 +395,9 @@ impl JobRun {
             expected_ms: expected.max(elapsed),
         }));
         self.last = Some(job.clone());
+        if let (JobStatus::Completed, Some(pace), Some(since)) = (&job.status, &self.pace, self.own_since) {
+            pace.learn(now.since(since), crate::schedule::model_ms(Some(&job)));
+        }
         match job.status {
             JobStatus::Completed | JobStatus::Failed if self.alike_open() => self.phase = Phase::Holding(now, None),
             JobStatus::Completed | JobStatus::Failed => self.ended(job),
@@ -1013,5 +1041,58 @@ mod tests {
         assert!(run.take_result().is_ok());
         assert_eq!(fake.creates(), 1);
         assert!(events.iter().any(|e| matches!(e, Event::Reconciled { .. })));
+    }
+
+    /// A create-and-wait on `fake` with `options`, learning from and teaching `pace`: the time
+    /// from its start to the poll that saw its job completed.
+    fn learned_run(fake: &mut Fake, pace: &Pace, options: WaitOptions, i: u8) -> u64 {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let idem = IdempotencyKey::from_entropy(&[i; 16]).unwrap();
+        let start = fake.now;
+        let mut run = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, options, u64::from(i), Millis(start)).unwrap().learning(pace);
+        let (_, done) = fake.drive(&mut run, 10_000, None);
+        assert!(done && run.take_result().is_ok());
+        fake.now - start
+    }
+
+    #[test]
+    fn a_create_and_waits_own_job_teaches_the_clients_pace_and_later_waits_poll_sooner() {
+        // Jobs done in 0.4 s against a model of 53 s: the first run sees its job done at its first
+        // poll (3 s after the create's answer; the fake takes 50 ms an answer); each lesson moves the scale three tenths of the way, and later runs, whose
+        // callers left the scale at 1, poll sooner and see their jobs done sooner.
+        let (mut fake, pace) = (Fake::new(), Pace::new());
+        fake.quick_jobs = true;
+        let first = learned_run(&mut fake, &pace, WaitOptions::default(), 0);
+        assert_eq!(first, 3_100);
+        let after_one = pace.scale().unwrap();
+        assert!((after_one - (0.7 + 0.3 * 3_050.0 / 53_000.0)).abs() < 1e-9, "{after_one}");
+        let last = (1..20).map(|i| learned_run(&mut fake, &pace, WaitOptions::default(), i)).last().unwrap();
+        assert!(last < 1_500, "the twentieth saw its job done {last} ms after it started");
+        assert!(pace.scale().unwrap() < 0.05, "{:?}", pace.scale());
+        // A scale the caller gave is kept (and the run still teaches the pace).
+        let mut options = WaitOptions::default();
+        options.poll.expected_scale = 2.0;
+        assert_eq!(learned_run(&mut fake, &pace, options, 30), 3_100);
+    }
+
+    #[test]
+    fn a_wait_and_an_adopted_job_teach_nothing() {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let (mut fake, pace) = (Fake::new(), Pace::new());
+        fake.quick_jobs = true;
+        // A create whose answer was lost adopts its job from the list: it ran from before.
+        fake.drop_next_create = true;
+        let idem = IdempotencyKey::from_entropy(&[1; 16]).unwrap();
+        let mut run = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap().learning(&pace);
+        let (events, done) = fake.drive(&mut run, 10_000, None);
+        assert!(done && run.take_result().is_ok());
+        assert!(events.iter().any(|e| matches!(e, Event::Reconciled { .. })), "{events:?}");
+        // A wait for a job made elsewhere, at a time this client does not know.
+        let mut wait = JobRun::wait(&config, Some(&key), "job_0", WaitOptions::default(), 2, Millis(fake.now)).unwrap().learning(&pace);
+        let (_, done) = fake.drive(&mut wait, 10_000, None);
+        assert!(done && wait.take_result().is_ok());
+        assert_eq!(pace.scale(), None);
     }
 }

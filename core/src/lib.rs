@@ -61,6 +61,7 @@ pub mod json;
 pub mod machine;
 pub mod model;
 pub mod output;
+pub mod pace;
 pub mod pages;
 pub mod pricing;
 pub mod per_key;

@@ -29,7 +29,9 @@ pub struct PollPolicy {
     pub min_interval_ms: u64,
     /// Longest gap between polls, in ms (default 20 000).
     pub max_interval_ms: u64,
-    /// Multiplies the model's expected time (1.0; learn it from finished jobs).
+    /// Multiplies the model's expected time. Left at 1.0 (the default), a wait uses what the
+    /// client's earlier create-and-waits learned of the service's speed, if anything
+    /// ([`crate::pace`]); any other value is kept.
     pub expected_scale: f64,
 }
 
@@ -49,6 +51,15 @@ pub fn expected_total_ms(resolution: Resolution, duration: u32) -> u64 {
         Resolution::K2 => (40, 12),
     };
     (3 + base + per_s * u64::from(duration)) * 1000
+}
+
+/// The model's expected total time of `job` ([`expected_total_ms`]), unscaled; a job that does not
+/// say its resolution or duration is taken to have the service's defaults.
+#[must_use]
+pub fn model_ms(job: Option<&Job>) -> u64 {
+    let resolution = job.and_then(|j| j.resolution).unwrap_or_default();
+    let duration = job.and_then(|j| j.duration).unwrap_or(crate::model::DEFAULT_DURATION);
+    expected_total_ms(resolution, duration)
 }
 
 impl PollPolicy {
@@ -71,12 +82,10 @@ impl PollPolicy {
     /// The expected total time of `job` under this policy's scale.
     #[must_use]
     pub fn expected_ms(&self, job: Option<&Job>) -> u64 {
-        let resolution = job.and_then(|j| j.resolution).unwrap_or_default();
-        let duration = job.and_then(|j| j.duration).unwrap_or(crate::model::DEFAULT_DURATION);
         let scale = if self.expected_scale.is_finite() && self.expected_scale > 0.0 { self.expected_scale } else { 1.0 };
         // The product is bounded (≤ 163 s × a finite scale) and then clamped, so the cast is exact.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-        let ms = ((expected_total_ms(resolution, duration) as f64) * scale).clamp(1.0, 86_400_000.0) as u64;
+        let ms = ((model_ms(job) as f64) * scale).clamp(1.0, 86_400_000.0) as u64;
         ms
     }
 

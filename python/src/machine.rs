@@ -110,7 +110,7 @@ impl Machine {
     fn wait(config: &Config, key: Option<&str>, job_id: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
         guard(|| {
             let options: WaitOptions = convert::with_defaults(options_json)?;
-            let run = core(JobRun::wait(&config.inner, api_key(key)?.as_ref(), job_id, options, seed, Millis(now_ms)))?;
+            let run = core(JobRun::wait(&config.inner, api_key(key)?.as_ref(), job_id, options, seed, Millis(now_ms)))?.learning(&config.pace);
             Ok(Machine::new(Inner::Run(run)))
         })
     }
@@ -121,7 +121,7 @@ impl Machine {
     fn create_and_wait(config: &Config, key: Option<&str>, request_json: &str, idempotency_key: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
         guard(|| {
             let options: WaitOptions = convert::with_defaults(options_json)?;
-            let run = core(JobRun::create_and_wait(&config.inner, api_key(key)?.as_ref(), create_request(request_json)?, &idem(idempotency_key)?, options, seed, Millis(now_ms)))?.sharing(&config.claims);
+            let run = core(JobRun::create_and_wait(&config.inner, api_key(key)?.as_ref(), create_request(request_json)?, &idem(idempotency_key)?, options, seed, Millis(now_ms)))?.sharing(&config.claims).learning(&config.pace);
             Ok(Machine::new(Inner::Run(run)))
         })
     }

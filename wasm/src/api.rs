@@ -2,6 +2,7 @@
 
 use crate::{invalid, ms, one, overridden, seed_of, ErrorRecord, HeaderPairs, parse, render, throw, headers_from, transport_kind, R};
 use usvideo_core::claims::Claims;
+use usvideo_core::pace::Pace;
 use usvideo_core::json::Json;
 use usvideo_core::writers::{Members, Record};
 use usvideo_core::ToJson;
@@ -155,6 +156,8 @@ pub struct Client {
     key: Option<ApiKey>,
     /// Shared by the creates of every client of the key (`usvideo_core::claims`).
     claims: Claims,
+    /// What the waits of every client of the base URL learned of its speed (`usvideo_core::pace`).
+    pace: Pace,
 }
 
 #[wasm_bindgen]
@@ -172,7 +175,8 @@ impl Client {
         let key = ApiKey::optional(api_key.as_deref()).map_err(|i| invalid(vec![i]))?;
         // The key's claims, shared by every client made with it in this module (`Claims::shared`).
         let claims = Claims::shared(config.base_url(), key.as_ref().map(ApiKey::expose));
-        Ok(Client { config, key, claims })
+        let pace = Pace::shared(config.base_url());
+        Ok(Client { config, key, claims, pace })
     }
 
     /// The base URL, without a trailing slash.
@@ -248,10 +252,10 @@ impl Client {
             "create" => Inner::Create(Create::new(&self.config, self.key.as_ref(), request()?, &idempotency()?, retry, seed, deadline, 0).map_err(|e| throw(&e))?.sharing(&self.claims)),
             "job_run_wait" => {
                 let id = v.get("job_id").and_then(Json::as_str).unwrap_or("");
-                Inner::Run(JobRun::wait(&self.config, self.key.as_ref(), id, options()?, seed, now).map_err(|e| throw(&e))?)
+                Inner::Run(JobRun::wait(&self.config, self.key.as_ref(), id, options()?, seed, now).map_err(|e| throw(&e))?.learning(&self.pace))
             }
             "job_run_create_and_wait" => {
-                Inner::Run(JobRun::create_and_wait(&self.config, self.key.as_ref(), request()?, &idempotency()?, options()?, seed, now).map_err(|e| throw(&e))?.sharing(&self.claims))
+                Inner::Run(JobRun::create_and_wait(&self.config, self.key.as_ref(), request()?, &idempotency()?, options()?, seed, now).map_err(|e| throw(&e))?.sharing(&self.claims).learning(&self.pace))
             }
             _ => return Err(throw(&Error::usage("unknown machine"))),
         };

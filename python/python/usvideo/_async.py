@@ -329,7 +329,9 @@ class Videos:
         ``cancel=True``, cancelling the task (or Ctrl-C under ``asyncio.run``) also deletes a
         still-pending job (best effort, within 3 s) before ``CancelledError`` propagates.
         ``on_progress(Progress)`` is called after every poll. ``poll`` tunes the core's schedule
-        (``first_poll_ms``, ``min_interval_ms``, ``max_interval_ms``, ``expected_scale``)."""
+        (``first_poll_ms``, ``min_interval_ms``, ``max_interval_ms``, ``expected_scale``). With
+        ``expected_scale`` left at 1, the wait uses what earlier create-and-waits of the base URL
+        learned of the service's speed."""
         machine = self._c._wait_machine(id, wait_options(timeout, cancel, self._c._max_retries, poll))
         await self._c._drive(machine, on_progress, cleanup=cancel)
         return job_of(machine)

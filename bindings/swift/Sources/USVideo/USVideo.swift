@@ -387,6 +387,8 @@ func millis(_ seconds: TimeInterval) -> UInt64? {
 public struct WaitConfig: Sendable {
     public var timeout: TimeInterval? = 600
     public var cancelOnTimeout = false
+    /// Multiplies the model's expected generation time. Left at 1.0, the wait uses what earlier
+    /// create-and-waits of the base URL learned of the service's speed; any other value is kept.
     public var expectedScale = 1.0
     public init(timeout: TimeInterval? = 600, cancelOnTimeout: Bool = false, expectedScale: Double = 1.0) {
         self.timeout = timeout; self.cancelOnTimeout = cancelOnTimeout; self.expectedScale = expectedScale
