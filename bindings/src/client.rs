@@ -19,7 +19,7 @@ pub struct CoreClient {
     retry: RetryPolicy,
     /// Shared by this client's creates (`usvideo_core::claims`).
     claims: usvideo_core::claims::Claims,
-    /// What the waits of every client of the base URL learned of its speed (`usvideo_core::pace`).
+    /// What this client's waits learned of the service's speed (`usvideo_core::pace`).
     pace: usvideo_core::pace::Pace,
 }
 
@@ -63,8 +63,7 @@ impl CoreClient {
         let key = ApiKey::optional(api_key.as_deref())?;
         // The key's claims, shared by every client made with it in the process.
         let claims = usvideo_core::claims::Claims::shared(config.base_url(), key.as_ref().map(ApiKey::expose));
-        let pace = usvideo_core::pace::Pace::shared(config.base_url());
-        Ok(Arc::new(CoreClient { config, key, retry: retry.unwrap_or_default(), claims, pace }))
+        Ok(Arc::new(CoreClient { config, key, retry: retry.unwrap_or_default(), claims, pace: usvideo_core::pace::Pace::new() }))
     }
 
     /// The base URL requests go to.

@@ -34,7 +34,7 @@ pub use videos::Videos;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use usvideo_core::{ClientConfig, RateLimiter};
 
 /// The default time one HTTP request may take.
@@ -54,13 +54,12 @@ pub(crate) struct Inner {
     pub(crate) limiter: Arc<Mutex<RateLimiter>>,
     pub(crate) retry: RetryPolicy,
     pub(crate) request_timeout: Duration,
-    pub(crate) epoch: Instant,
     /// Seeds for the core's retry jitter: one draw of OS entropy per client, then a counter (a
     /// `getrandom` call per API call cost ~0.7 µs, of the client's ~5 µs own overhead).
     pub(crate) seeds: AtomicU64,
     /// Shared by this client's creates (`usvideo_core::claims`).
     pub(crate) claims: usvideo_core::claims::Claims,
-    /// What the waits of every client of the base URL learned of its speed (`usvideo_core::pace`).
+    /// What this client's waits (and its clones') learned of the service's speed (`usvideo_core::pace`).
     pub(crate) pace: usvideo_core::pace::Pace,
 }
 
@@ -214,7 +213,6 @@ impl ClientBuilder {
         let limiter = usvideo_core::ratelimit::shared(config.base_url(), key.as_ref().map(ApiKey::expose), self.requests_per_minute.unwrap_or(60));
         // The key's claims, shared by every client made with it in the process.
         let claims = usvideo_core::claims::Claims::shared(config.base_url(), key.as_ref().map(ApiKey::expose));
-        let pace = usvideo_core::pace::Pace::shared(config.base_url());
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -223,10 +221,9 @@ impl ClientBuilder {
                 limiter,
                 retry,
                 request_timeout: self.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT),
-                epoch: Instant::now(),
                 seeds: AtomicU64::new(random_seed()),
                 claims,
-                pace,
+                pace: usvideo_core::pace::Pace::new(),
             }),
         })
     }

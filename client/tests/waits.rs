@@ -132,11 +132,11 @@ async fn a_failed_job_is_a_typed_error_and_refunded() {
     assert_eq!(ledger(&emu)["balance_cents"], BALANCE, "refunded");
 }
 
-/// A create-and-wait's own job teaches the clients of its base URL how fast the service is
-/// (`usvideo_core::pace`): a later wait, whose caller left `expected_scale` at 1, expects its job
-/// sooner (its progress says so, and its schedule polls by it), even on another client.
+/// A create-and-wait's own job teaches its client how fast the service is (`usvideo_core::pace`):
+/// a later wait of the client (or a clone), whose caller left `expected_scale` at 1, expects its
+/// job sooner (its progress says so, and its schedule polls by it). A new client starts afresh.
 #[tokio::test]
-async fn a_finished_job_teaches_later_waits_of_the_base_url_its_speed() {
+async fn a_finished_job_teaches_the_clients_later_waits_its_speed() {
     let (emu, client, creds) = setup(100.0).await;
     let first_expected = |client: Client| async move {
         let events = Arc::new(Mutex::new(Vec::new()));
@@ -149,8 +149,9 @@ async fn a_finished_job_teaches_later_waits_of_the_base_url_its_speed() {
         events.iter().find_map(|e| if let Event::Progress(p) = e { Some(p.expected_ms) } else { None }).unwrap()
     };
     // 1080p, 5 s: the model's 78 s, done in ~0.8 s at × 100.
-    assert_eq!(first_expected(client).await, 78_000);
-    let other = Client::builder().api_key(&creds.api_key).base_url(emu.api_base()).build().unwrap();
-    let second = first_expected(other).await;
+    assert_eq!(first_expected(client.clone()).await, 78_000);
+    let second = first_expected(client).await;
     assert!((54_600..58_000).contains(&second), "scale ~0.7 after one lesson: {second}");
+    let other = Client::builder().api_key(&creds.api_key).base_url(emu.api_base()).build().unwrap();
+    assert_eq!(first_expected(other).await, 78_000, "a new client has learned nothing");
 }

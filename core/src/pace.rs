@@ -1,6 +1,6 @@
 //! What a client's waits have learned of how fast the service finishes jobs: the scale of the
-//! poll schedule's expected times ([`crate::schedule`]), shared by the waits of every client of a
-//! base URL, so that the next wait polls close to when its job will really finish.
+//! poll schedule's expected times ([`crate::schedule`]), shared by the waits of one client, so
+//! that its next wait polls close to when its job will really finish.
 //!
 //! A batch learns its own scale from its finished items; a single wait learns nothing from its
 //! own job (it ends when the job does), so the lesson must outlive it: this is where it is kept.
@@ -22,15 +22,14 @@
 //! 4. The lesson is seen late by up to one poll gap, so the scale leans slow by that much: the
 //!    schedule still polls densely near the expected finish and backs off past it.
 //!
-//! One value per base URL in the process (the service's speed is the service's, whichever key
-//! asks), the newest [`crate::per_key::KEPT`] kept; clones share it. No clock or thread: times
-//! are passed in by the run.
+//! One value per client (clones share it), not per key or base URL in the process as the claims
+//! and the rate limiter are: those keep promises (one job a create, the service's limit) that
+//! clients sharing a key must keep together, where this only saves polls. So a client made per
+//! request learns nothing, and each client's runs are as reproducible as its own history (the
+//! conformance transcripts each make a client). No clock or thread: times are passed in by the run.
 
 use crate::validate::kept_scale;
 use std::sync::{Arc, Mutex, PoisonError};
-
-/// The process's paces, by base URL (see [`Pace::shared`]).
-static SHARED: crate::per_key::Table<String, Pace> = crate::per_key::Table::new();
 
 /// The learned scale of a service's expected times (rules at the top). Cheap to clone: clones
 /// share one value.
@@ -38,16 +37,10 @@ static SHARED: crate::per_key::Table<String, Pace> = crate::per_key::Table::new(
 pub struct Pace(Arc<Mutex<Option<f64>>>);
 
 impl Pace {
-    /// A pace that has learned nothing, for a client of its own (tests).
+    /// A pace that has learned nothing: a new client's.
     #[must_use]
     pub fn new() -> Self {
         Pace::default()
-    }
-
-    /// The pace of the service at `base_url`, shared by every client of it in the process.
-    #[must_use]
-    pub fn shared(base_url: &str) -> Self {
-        SHARED.get(base_url.to_owned(), Pace::new)
     }
 
     /// The learned scale, if a job has been learned from.
@@ -89,13 +82,5 @@ mod tests {
             pace.learn(0, 0);
         }
         assert_eq!(pace.scale(), Some(crate::validate::MIN_SCALE));
-    }
-
-    #[test]
-    fn one_pace_a_base_url() {
-        let a = Pace::shared("http://pace-test-a/v1");
-        a.learn(1_000, 10_000);
-        assert_eq!(Pace::shared("http://pace-test-a/v1").scale(), a.scale());
-        assert_eq!(Pace::shared("http://pace-test-b/v1").scale(), None);
     }
 }

@@ -168,7 +168,8 @@ pub(crate) struct Config {
     pub(crate) inner: ClientConfig,
     /// Shared by the creates of the client this configures (`usvideo_core::claims`).
     pub(crate) claims: usvideo_core::claims::Claims,
-    /// What the waits of every client of the base URL learned of its speed (`usvideo_core::pace`).
+    /// What the waits of the client this configures learned of the service's speed
+    /// (`usvideo_core::pace`).
     pub(crate) pace: usvideo_core::pace::Pace,
 }
 
@@ -188,14 +189,13 @@ impl Config {
             // The key's claims, shared by every client made with it in the process (the key is
             // read for its digest only, and not kept).
             let claims = usvideo_core::claims::Claims::shared(c.base_url(), api_key);
-            let pace = usvideo_core::pace::Pace::shared(c.base_url());
             Ok(Config {
                 inner: match user_agent {
                     Some(ua) => c.with_user_agent(ua),
                     None => c,
                 },
                 claims,
-                pace,
+                pace: usvideo_core::pace::Pace::new(),
             })
         })
     }

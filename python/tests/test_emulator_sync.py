@@ -322,24 +322,19 @@ def test_create_and_wait_with_progress_then_download(fast_emu: Emulator, tmp_pat
     assert (account.balance_cents, account.total_spent_cents) == (5000 - 120, 120)
 
 
-def test_a_finished_job_teaches_later_waits_of_its_base_url_how_fast_the_service_is() -> None:
-    # An emulator of its own: the lesson is kept per base URL, and other tests' jobs teach theirs.
-    own = Emulator(200.0)
-    try:
-        acct = own.account(1000)
+def test_a_finished_job_teaches_the_clients_later_waits_how_fast_the_service_is(fast_emu: Emulator) -> None:
+    acct = fast_emu.account(1000)
 
-        def first_expected() -> int:
-            seen: List[usvideo.Progress] = []
-            with client(own, acct.api_key) as c:
-                c.videos.create_and_wait(**LAKE, on_progress=seen.append, poll={**FAST_POLL, "expected_scale": 1}, timeout=60)
-            return seen[0].expected_ms
+    def first_expected(c: usvideo.Client) -> int:
+        seen: List[usvideo.Progress] = []
+        c.videos.create_and_wait(**LAKE, on_progress=seen.append, poll={**FAST_POLL, "expected_scale": 1}, timeout=60)
+        return seen[0].expected_ms
 
-        # 1080p, 5 s: the model's 78 s, done in ~0.4 s at × 200; one lesson moves the scale to ~0.7.
-        assert first_expected() == 78_000
-        second = first_expected()  # a new client of the same base URL
+    # 1080p, 5 s: the model's 78 s, done in ~0.4 s at × 200; one lesson moves the scale to ~0.7.
+    with client(fast_emu, acct.api_key) as c:
+        assert first_expected(c) == 78_000
+        second = first_expected(c)
         assert 54_600 <= second < 58_000, second
-    finally:
-        own.stop()
 
 
 def test_wait_for_an_existing_job(emu: Emulator) -> None:

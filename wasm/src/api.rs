@@ -156,7 +156,7 @@ pub struct Client {
     key: Option<ApiKey>,
     /// Shared by the creates of every client of the key (`usvideo_core::claims`).
     claims: Claims,
-    /// What the waits of every client of the base URL learned of its speed (`usvideo_core::pace`).
+    /// What this client's waits learned of the service's speed (`usvideo_core::pace`).
     pace: Pace,
 }
 
@@ -175,8 +175,7 @@ impl Client {
         let key = ApiKey::optional(api_key.as_deref()).map_err(|i| invalid(vec![i]))?;
         // The key's claims, shared by every client made with it in this module (`Claims::shared`).
         let claims = Claims::shared(config.base_url(), key.as_ref().map(ApiKey::expose));
-        let pace = Pace::shared(config.base_url());
-        Ok(Client { config, key, claims, pace })
+        Ok(Client { config, key, claims, pace: Pace::new() })
     }
 
     /// The base URL, without a trailing slash.

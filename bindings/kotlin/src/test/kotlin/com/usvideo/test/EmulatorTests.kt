@@ -71,19 +71,18 @@ fun registerEmulatorTests() {
             check(events.any { it is Event.Created }) { "no created event" }
         }
     }
-    test("emulator/a_finished_job_teaches_later_waits_of_its_base_url") {
-        // An emulator of its own: the lesson is kept per base URL, and other tests' jobs teach theirs.
-        Emulator("50").use { own ->
-            val (key, _, _) = own.account()
+    test("emulator/a_finished_job_teaches_the_clients_later_waits") {
+        val (key, _, _) = emu.account()
+        client(emu, key).use { c ->
             // The expected time a create-and-wait's first progress report says, its scale left at 1.
-            suspend fun firstExpected(): ULong = client(own, key).use { c ->
+            suspend fun firstExpected(): ULong {
                 val progress = mutableListOf<JobProgress>()
                 c.videos.createAndWait(text().copy(resolution = Resolution.P1080, duration = 5u), fast.copy(expectedScale = 1.0), onProgress = { progress.add(it) })
-                progress.first().expectedMs
+                return progress.first().expectedMs
             }
             // 1080p, 5 s: the model's 78 s, done in ~1.6 s at × 50; one lesson moves the scale to ~0.7.
             eq(78_000uL, firstExpected())
-            val second = firstExpected() // a new client of the same base URL
+            val second = firstExpected()
             check(second in 54_600uL until 58_000uL) { "scale ~0.7 after one lesson: $second" }
         }
     }
