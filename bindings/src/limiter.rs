@@ -15,6 +15,15 @@ impl RateLimiter {
     }
 }
 
+/// A call's turn in the limiter's line ([`RateLimiter::acquire_in_line`]).
+#[derive(Debug, uniffi::Record)]
+pub struct Turn {
+    /// The call's place in line; `None` once it has its slot.
+    pub ticket: Option<u64>,
+    /// `None`: the slot is taken, send now. Else sleep until then and ask again with `ticket`.
+    pub wait_until: Option<Millis>,
+}
+
 #[uniffi::export]
 impl RateLimiter {
     /// A limiter for `requests_per_minute` (0: unlimited).
@@ -37,6 +46,23 @@ impl RateLimiter {
     /// Never in practice (declared fallible so that Swift never `try!`s into a crash).
     pub fn try_acquire(&self, now: Millis) -> Result<Option<Millis>> {
         Ok(self.lock().try_acquire(now).err())
+    }
+
+    /// Takes a slot in turn (the core's line: first come first served, `usvideo_core::ratelimit`):
+    /// pass `ticket` `None` the first time, then the one returned, until `wait_until` is `None`
+    /// (the slot is taken). A caller that gives up first must [`RateLimiter::leave`].
+    ///
+    /// # Errors
+    /// Never in practice (declared fallible so that Swift never `try!`s into a crash).
+    pub fn acquire_in_line(&self, ticket: Option<u64>, now: Millis) -> Result<Turn> {
+        let mut ticket = ticket;
+        let wait_until = self.lock().acquire_in_line(&mut ticket, now).err();
+        Ok(Turn { ticket, wait_until })
+    }
+
+    /// Gives up a place in line (an abort, a deadline).
+    pub fn leave(&self, ticket: u64) {
+        self.lock().leave(ticket);
     }
 
     /// When the next slot frees, without taking one (`now` if one is free).

@@ -6,14 +6,43 @@
 use crate::cancel::CancelToken;
 use crate::Inner;
 use std::ops::ControlFlow;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use usvideo_core::RateLimiter;
 use std::time::Duration;
 use usvideo_core::http::RESPONSE_HEADERS_READ;
 use usvideo_core::{Event, Header, HttpRequest, HttpResponse, Machine, Method, Millis, Output, TransportKind, MAX_RESPONSE_BYTES};
 
+/// The instant the process's clients count from. One for the process, not one a client: the
+/// clients of a key share its rate limiter (`usvideo_core::ratelimit::shared`), whose times must
+/// all be read on one clock. (With an epoch per client, a client made an hour after another read
+/// the other's sends as an hour newer, and waited an hour more for their slots.)
+static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// The limiter, even if a panic elsewhere poisoned its lock (it holds plain data, still usable).
+fn locked(limiter: &Mutex<RateLimiter>) -> MutexGuard<'_, RateLimiter> {
+    limiter.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A call's place in the limiter's line, left when dropped (`RateLimiter::leave`).
+struct Place<'a> {
+    limiter: &'a Mutex<RateLimiter>,
+    ticket: Option<u64>,
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        if let Some(t) = self.ticket.take() {
+            locked(self.limiter).leave(t);
+        }
+    }
+}
+
 impl Inner {
-    /// Milliseconds since this client was made: the core's monotonic clock.
+    /// Milliseconds since the process's first client was made: the core's monotonic clock, one
+    /// for every client (see [`EPOCH`]).
     pub(crate) fn now(&self) -> Millis {
-        Millis(u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX))
+        let epoch = EPOCH.get_or_init(std::time::Instant::now);
+        Millis(u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX))
     }
 
     async fn sleep_until(&self, t: Millis) {
@@ -23,16 +52,16 @@ impl Inner {
         }
     }
 
-    /// Waits for a slot of the shared rate limiter (one per client, so per key), until `until`
-    /// at most (the request's own time runs while it waits: a wait's deadline holds when the
-    /// rate limit is spent). False when none came in time: the request must not be sent.
+    /// Waits in line for a slot of the key's shared rate limiter (the core's line: first come
+    /// first served, woken about once, at its turn), until `until` at most (the request's own
+    /// time runs while it waits: a wait's deadline holds when the rate limit is spent). False
+    /// when none came in time: the request must not be sent.
     async fn acquire_slot(&self, until: Option<Millis>) -> bool {
+        // Its place in line, given up when this returns or is dropped (an abort) without a slot.
+        let mut place = Place { limiter: &self.limiter, ticket: None };
         loop {
             let now = self.now();
-            let next = match self.limiter.lock() {
-                Ok(mut l) => l.try_acquire(now),
-                Err(poisoned) => poisoned.into_inner().try_acquire(now),
-            };
+            let next = locked(&self.limiter).acquire_in_line(&mut place.ticket, now);
             match next {
                 Ok(()) => return true,
                 Err(_) if until.is_some_and(|u| now >= u) => return false,
@@ -42,10 +71,7 @@ impl Inner {
     }
 
     fn observe(&self, resp: &HttpResponse, now: Millis) {
-        match self.limiter.lock() {
-            Ok(mut l) => l.observe(resp, now),
-            Err(poisoned) => poisoned.into_inner().observe(resp, now),
-        }
+        locked(&self.limiter).observe(resp, now);
     }
 
     /// Runs `machine` to `Done`, passing events to `on_event`. With a `cancel` token, a cancel
@@ -168,4 +194,34 @@ pub(crate) fn transport_error(e: reqwest::Error) -> (TransportKind, String) {
         source = s.source();
     }
     (kind, usvideo_core::secret::redact_text(&detail))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Client;
+
+    #[test]
+    fn clients_made_apart_read_one_clock() {
+        // They share a key's limiter: its send times must mean the same on both.
+        let make = || Client::builder().api_key("sd_clock_test_0000").base_url("http://127.0.0.1:9/v1").build().unwrap();
+        let a = make();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let b = make();
+        let (ta, tb) = (a.inner.now(), b.inner.now());
+        assert!(ta.0.abs_diff(tb.0) < 50, "{ta:?} {tb:?}");
+    }
+
+    #[tokio::test]
+    async fn a_call_that_gives_up_its_slot_wait_leaves_the_line() {
+        let c = Client::builder().api_key("sd_line_test_0000").base_url("http://127.0.0.1:9/v1").requests_per_minute(1).build().unwrap();
+        let inner = &c.inner;
+        assert!(inner.acquire_slot(None).await, "the one slot");
+        // One gives up at its deadline, one is dropped (an abort): neither stays in line.
+        assert!(!inner.acquire_slot(Some(inner.now().plus(30))).await);
+        assert!(tokio::time::timeout(std::time::Duration::from_millis(30), inner.acquire_slot(None)).await.is_err());
+        // So the next call is first: its turn is when the one slot frees, not windows later.
+        let now = inner.now();
+        let turn = super::locked(&inner.limiter).acquire_in_line(&mut None, now).unwrap_err();
+        assert!(turn.0 <= now.0 + 61_000, "{turn:?} at {now:?}");
+    }
 }

@@ -8,6 +8,25 @@
 //! is widened by a margin, because the server sees each request a little later than the client
 //! sent it. One limiter is shared by everything that uses a key: independent loops that each
 //! honour `Retry-After` still overrun a limit together (FLEET.md).
+//!
+//! # The line (rules)
+//! Calls that find the limit spent wait for a slot in line, so that a driver needs no wake-ups of
+//! its own: each waiting call sleeps to the instant it is told and asks again
+//! ([`RateLimiter::acquire_in_line`]).
+//! 1. A call that finds no slot for it joins the line (it gets a ticket) and is told its turn:
+//!    the k-th in line, the k-th slot to free (the window's sends age out in the order they were
+//!    sent; a line longer than the limit waits whole windows more). So each waiting call wakes
+//!    about once, at its own slot, not every one at every slot, and they go in the order they came.
+//! 2. A slot goes to a call only while fewer calls are ahead of it in line than slots are free: a
+//!    newcomer, or a plain [`RateLimiter::try_acquire`], never takes a slot from a call waiting,
+//!    and a first in line that wakes late does not hold back those behind it when slots are free.
+//! 3. A call that gives up (an abort, its deadline) leaves the line ([`RateLimiter::leave`]); one
+//!    that has not asked again [`LINE_GRACE_MS`] after its turn is taken to have gone (a call
+//!    dropped without leaving) and its place is given up; should it come back, it queues at the end.
+//! 4. A `Retry-After` pause holds the whole line: no turn is told before its end.
+//!
+//! npm's driver keeps a line of its own in JS (`wasm/ts/driver.ts`, `Line`), with one timer; the
+//! other drivers ask this one.
 
 use crate::time::Millis;
 use serde::{Deserialize, Serialize};
@@ -50,7 +69,17 @@ pub struct RateLimiter {
     window_ms: u64,
     sent: VecDeque<Millis>,
     blocked_until: Millis,
+    /// The calls waiting for a slot, first come first: each one's ticket and the turn it was last
+    /// told (the line's rules, at the top). Not part of a limiter's saved state.
+    #[serde(skip)]
+    line: Vec<(u64, Millis)>,
+    #[serde(skip)]
+    last_ticket: u64,
 }
+
+/// How long after its turn a call in line may take to ask again before its place is given up
+/// (the line's rule 3), in ms: more than a busy machine's late timer, less than a window.
+pub const LINE_GRACE_MS: u64 = 10_000;
 
 /// The rolling window the service counts in.
 pub const WINDOW_MS: u64 = 60_000;
@@ -63,29 +92,81 @@ impl RateLimiter {
     /// A limiter for `requests_per_minute` (0 means unlimited).
     #[must_use]
     pub fn new(requests_per_minute: u32) -> Self {
-        RateLimiter { limit: requests_per_minute.min(MAX_TRACKED), window_ms: WINDOW_MS + WINDOW_MARGIN_MS, sent: VecDeque::new(), blocked_until: Millis(0) }
+        RateLimiter { limit: requests_per_minute.min(MAX_TRACKED), window_ms: WINDOW_MS + WINDOW_MARGIN_MS, sent: VecDeque::new(), blocked_until: Millis(0), line: Vec::new(), last_ticket: 0 }
     }
 
-    /// Takes a slot for a request sent at `now`, or says when to ask again.
+    /// Takes a slot for a request sent at `now` if one is free and no call waiting in line is
+    /// owed it (the line's rule 2), or says when to ask again, without joining the line.
     ///
     /// # Errors
-    /// The instant at which a slot frees (the caller sleeps until then and asks again).
+    /// The instant at which a slot may be free (the caller sleeps until then and asks again).
     pub fn try_acquire(&mut self, now: Millis) -> Result<(), Millis> {
-        if now < self.blocked_until {
-            return Err(self.blocked_until);
+        let mut ticket = None;
+        let granted = self.acquire_in_line(&mut ticket, now);
+        if let Some(t) = ticket {
+            self.leave(t);
         }
-        if self.limit == 0 {
-            return Ok(());
-        }
+        granted
+    }
+
+    /// Takes a slot for a request sent at `now` in turn, or places the caller in line and tells it
+    /// when its turn comes (the line's rules, at the top). `ticket` is the caller's place: `None`
+    /// for a call not yet waiting, set when it must wait (ask again with it), cleared when the
+    /// slot is taken. A caller that gives up before then must [`RateLimiter::leave`].
+    ///
+    /// # Errors
+    /// The instant of the caller's turn: sleep until then and ask again.
+    pub fn acquire_in_line(&mut self, ticket: &mut Option<u64>, now: Millis) -> Result<(), Millis> {
+        self.line.retain(|(_, turn)| now.since(*turn) < LINE_GRACE_MS);
         while self.sent.front().is_some_and(|t| now.since(*t) >= self.window_ms) {
             self.sent.pop_front();
         }
-        if self.sent.len() < self.limit as usize {
-            self.sent.push_back(now);
+        let mine = *ticket;
+        let place = mine.and_then(|t| self.line.iter().position(|(x, _)| *x == t)).unwrap_or(self.line.len());
+        let in_window = self.sent.len();
+        let free = if self.limit == 0 { usize::MAX } else { (self.limit as usize).saturating_sub(in_window) };
+        if now >= self.blocked_until && place < free {
+            if let Some(t) = ticket.take() {
+                self.leave(t);
+            }
+            if self.limit != 0 {
+                self.sent.push_back(now);
+            }
             return Ok(());
         }
-        let oldest = self.sent.front().copied().unwrap_or(now);
-        Err(oldest.plus(self.window_ms))
+        // The slot of its turn. The window's `limit` slots come free in order: those free now,
+        // then each of its sends as it ages out; the line takes them in turn, a window later
+        // again for each lap of a line longer than the limit.
+        let limit = self.limit as usize;
+        let turn = match (place.checked_div(limit), place.checked_rem(limit)) {
+            (Some(lap), Some(slot)) => {
+                let frees = match slot.checked_sub(free) {
+                    None => now,
+                    Some(j) => self.sent.get(j).map_or(now, |t| t.plus(self.window_ms)),
+                };
+                frees.plus(self.window_ms.saturating_mul(u64::try_from(lap).unwrap_or(u64::MAX)))
+            }
+            _ => now, // no limit: only a pause holds the line
+        }
+        .max(self.blocked_until)
+        .max(now);
+        match self.line.iter_mut().find(|(x, _)| Some(*x) == mine) {
+            Some(entry) => entry.1 = turn,
+            None => {
+                let t = mine.unwrap_or_else(|| {
+                    self.last_ticket = self.last_ticket.wrapping_add(1);
+                    self.last_ticket
+                });
+                *ticket = Some(t);
+                self.line.push((t, turn));
+            }
+        }
+        Err(turn)
+    }
+
+    /// The call holding `ticket` gives up its place in line (the line's rule 3).
+    pub fn leave(&mut self, ticket: u64) {
+        self.line.retain(|(t, _)| *t != ticket);
     }
 
     /// When the next slot frees, without taking one (`now` if one is free).
@@ -196,5 +277,104 @@ mod tests {
         r.body = vec![0xff, 0xfe];
         l.observe(&r, Millis(0));
         assert_eq!(l.try_acquire(Millis(0)), Err(Millis(2_000)));
+    }
+
+    /// Waiters that each sleep to the turn they are told and ask again: the order they are
+    /// granted in, and how many times each asked.
+    fn drive_line(l: &mut RateLimiter, joins: &[u64]) -> (Vec<(usize, Millis)>, Vec<u32>) {
+        let n = joins.len();
+        let (mut tickets, mut next, mut asks, mut granted) = (vec![None; n], joins.iter().map(|t| Some(Millis(*t))).collect::<Vec<_>>(), vec![0; n], Vec::new());
+        while let Some((i, now)) = next.iter().enumerate().filter_map(|(i, t)| t.map(|t| (i, t))).min_by_key(|(i, t)| (*t, *i)) {
+            asks[i] += 1;
+            match l.acquire_in_line(&mut tickets[i], now) {
+                Ok(()) => {
+                    granted.push((i, now));
+                    next[i] = None;
+                }
+                Err(turn) => {
+                    assert!(turn > now, "told a turn not after now");
+                    next[i] = Some(turn);
+                }
+            }
+        }
+        (granted, asks)
+    }
+
+    #[test]
+    fn waiters_are_served_in_the_order_they_came_each_waking_about_once() {
+        let mut l = RateLimiter::new(3);
+        for t in [0, 100, 200] {
+            assert_eq!(l.try_acquire(Millis(t)), Ok(()));
+        }
+        // Ten calls join, 10 ms apart, while the window is full.
+        let joins: Vec<u64> = (0..10).map(|i| 1_000 + 10 * i).collect();
+        let (granted, asks) = drive_line(&mut l, &joins);
+        let order: Vec<usize> = granted.iter().map(|(i, _)| *i).collect();
+        assert_eq!(order, (0..10).collect::<Vec<_>>(), "first come first served: {granted:?}");
+        // Each slot goes out when it frees: the first three at the window's three sends + 61 s.
+        assert_eq!(granted.iter().take(3).map(|(_, t)| t.0).collect::<Vec<_>>(), vec![61_000, 61_100, 61_200]);
+        assert!(asks.iter().all(|a| *a == 2), "each asked on joining and at its turn: {asks:?}");
+        let mut all: Vec<u64> = vec![0, 100, 200];
+        all.extend(granted.iter().map(|(_, t)| t.0));
+        for (i, t) in all.iter().enumerate() {
+            assert!(all.iter().skip(i).take_while(|u| *u - t < WINDOW_MS + WINDOW_MARGIN_MS).count() <= 3, "never more than the limit in a window");
+        }
+    }
+
+    #[test]
+    fn no_newcomer_takes_a_waiting_calls_slot_but_a_late_first_holds_no_one_back() {
+        let mut l = RateLimiter::new(2);
+        assert!(l.try_acquire(Millis(0)).is_ok() && l.try_acquire(Millis(0)).is_ok());
+        let (mut a, mut b) = (None, None);
+        assert_eq!(l.acquire_in_line(&mut a, Millis(10)), Err(Millis(61_000)));
+        assert_eq!(l.acquire_in_line(&mut b, Millis(20)), Err(Millis(61_000)));
+        // At 61 s both slots are free; a newcomer asking first is still behind them.
+        assert_eq!(l.try_acquire(Millis(61_000)), Err(Millis(122_000)));
+        let mut c = None;
+        assert!(l.acquire_in_line(&mut c, Millis(61_000)).is_err());
+        // The second in line asks before the first: two slots are free, so it goes.
+        assert_eq!(l.acquire_in_line(&mut b, Millis(61_001)), Ok(()));
+        assert_eq!(b, None, "a granted call leaves the line");
+        assert_eq!(l.acquire_in_line(&mut a, Millis(61_002)), Ok(()));
+        // The newcomer is first now, and waits for the next slot to free.
+        assert_eq!(l.acquire_in_line(&mut c, Millis(61_003)), Err(Millis(122_001)));
+    }
+
+    #[test]
+    fn a_call_that_leaves_or_never_asks_again_gives_its_place_up() {
+        let mut l = RateLimiter::new(1);
+        assert!(l.try_acquire(Millis(0)).is_ok());
+        let (mut a, mut b, mut c) = (None, None, None);
+        assert_eq!(l.acquire_in_line(&mut a, Millis(1)), Err(Millis(61_000)));
+        assert_eq!(l.acquire_in_line(&mut b, Millis(2)), Err(Millis(122_000)));
+        assert_eq!(l.acquire_in_line(&mut c, Millis(3)), Err(Millis(183_000)));
+        l.leave(a.unwrap()); // aborted
+        assert_eq!(l.acquire_in_line(&mut b, Millis(61_000)), Ok(()), "b is first now");
+        // c asks at once too: it is first, and its turn is the slot b just took, a window on.
+        assert_eq!(l.acquire_in_line(&mut c, Millis(61_000)), Err(Millis(122_000)));
+        // c never asks again; past its turn and the grace, a newcomer is not held behind it.
+        let mut d = None;
+        assert_eq!(l.acquire_in_line(&mut d, Millis(122_000 + LINE_GRACE_MS)), Ok(()));
+        // Should c come back, it queues at the end.
+        assert!(l.acquire_in_line(&mut c, Millis(122_000 + LINE_GRACE_MS + 1)).is_err());
+    }
+
+    #[test]
+    fn a_pause_holds_the_whole_line() {
+        let mut l = RateLimiter::new(0);
+        l.on_retry_after(Millis(0), 5_000);
+        let (mut a, mut b) = (None, None);
+        assert_eq!(l.acquire_in_line(&mut a, Millis(1)), Err(Millis(5_000)));
+        assert_eq!(l.acquire_in_line(&mut b, Millis(2)), Err(Millis(5_000)));
+        assert_eq!(l.acquire_in_line(&mut b, Millis(5_000)), Ok(()));
+        assert_eq!(l.acquire_in_line(&mut a, Millis(5_001)), Ok(()));
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_waits_whole_windows() {
+        let mut l = RateLimiter::new(2);
+        assert!(l.try_acquire(Millis(0)).is_ok() && l.try_acquire(Millis(500)).is_ok());
+        let turns: Vec<Millis> = (0..5).map(|i| l.acquire_in_line(&mut None, Millis(1_000 + i)).unwrap_err()).collect();
+        assert_eq!(turns, vec![Millis(61_000), Millis(61_500), Millis(122_000), Millis(122_500), Millis(183_000)]);
     }
 }

@@ -120,7 +120,7 @@ async fn respond(req: Request<hyper::body::Incoming>, shared: Arc<Shared>) -> Re
             .header("access-control-allow-headers", "authorization, content-type, idempotency-key")
             .header("access-control-max-age", "600");
         log("204");
-        return Ok(finish(reply, &request_id, &shared.cors_origin, Shape::Whole));
+        return Ok(finish(reply, &request_id, &shared, Shape::Whole));
     }
 
     let fault: Option<Fault> = if path.starts_with("/_emulator") { None } else { shared.lock().faults.take_request_fault(&method, &path) };
@@ -137,7 +137,7 @@ async fn respond(req: Request<hyper::body::Incoming>, shared: Arc<Shared>) -> Re
             let reply = fault_reply(f, status);
             log(&format!("{status} (fault)"));
             let shape = f.huge_body.map_or(Shape::Whole, Shape::Huge);
-            return Ok(finish(reply, &request_id, &shared.cors_origin, shape));
+            return Ok(finish(reply, &request_id, &shared, shape));
         }
     }
 
@@ -166,7 +166,7 @@ async fn respond(req: Request<hyper::body::Incoming>, shared: Arc<Shared>) -> Re
         }
     }
     log(&format!("{}{}", reply.status, if shape == Shape::Truncated { " (truncated)" } else if fault.is_some() { " (fault)" } else { "" }));
-    Ok(finish(reply, &request_id, &shared.cors_origin, shape))
+    Ok(finish(reply, &request_id, &shared, shape))
 }
 
 /// The answer of a fault with a `status` or a `huge_body`: its body (JSON or text), or a
@@ -220,7 +220,13 @@ enum Shape {
 }
 
 /// Builds the hyper answer with the headers every answer carries.
-fn finish(reply: Reply, request_id: &str, cors_origin: &str, shape: Shape) -> Response<Body> {
+fn finish(reply: Reply, request_id: &str, shared: &Shared, shape: Shape) -> Response<Body> {
+    // The virtual clock's date, not hyper's wall-clock one (`clock::http_date`).
+    let date = {
+        let state = shared.lock();
+        crate::clock::http_date(state.clock.wall_ms(state.clock.now_ms()))
+    };
+    let cors_origin = shared.cors_origin.as_str();
     let announced = match shape {
         Shape::Whole => None,
         Shape::Truncated => Some(reply.body.len() as u64),
@@ -240,6 +246,7 @@ fn finish(reply: Reply, request_id: &str, cors_origin: &str, shape: Shape) -> Re
             h.append(n, v);
         }
     };
+    put("date", &date);
     put("x-request-id", request_id);
     put("access-control-allow-origin", cors_origin);
     put("access-control-expose-headers", EXPOSE_HEADERS);

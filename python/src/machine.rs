@@ -353,6 +353,26 @@ impl RateLimiter {
         guard(|| Ok(self.lock().try_acquire(Millis(now_ms)).err().map(|t| t.0)))
     }
 
+    /// Takes a slot in turn (the core's line: first come first served): `(None, None)` when
+    /// granted, else `(ticket, turn)`: sleep until `turn` (ms) and ask again with `ticket`, or
+    /// `leave(ticket)` on giving up.
+    #[pyo3(signature = (ticket, now_ms))]
+    fn acquire_in_line(&self, ticket: Option<u64>, now_ms: u64) -> PyResult<(Option<u64>, Option<u64>)> {
+        guard(|| {
+            let mut ticket = ticket;
+            let turn = self.lock().acquire_in_line(&mut ticket, Millis(now_ms)).err().map(|t| t.0);
+            Ok((ticket, turn))
+        })
+    }
+
+    /// Gives up a place in line (an abort, a deadline).
+    fn leave(&self, ticket: u64) -> PyResult<()> {
+        guard(|| {
+            self.lock().leave(ticket);
+            Ok(())
+        })
+    }
+
     /// When the next slot frees, without taking one.
     fn next_free(&self, now_ms: u64) -> PyResult<u64> {
         guard(|| Ok(self.lock().next_free(Millis(now_ms)).0))

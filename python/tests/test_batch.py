@@ -209,3 +209,40 @@ def test_batch_types_are_exported() -> None:
     for name in ("BatchRun", "AsyncBatchRun", "BatchItem", "BatchProgress", "BatchSummary"):
         assert name in usvideo.__all__ and getattr(usvideo, name) is not None
     assert asyncio is not None
+
+
+def test_cancel_from_another_thread_ends_the_iteration_at_once(emu: Emulator) -> None:
+    """The iteration sleeps until the jobs' expected finish (minutes, 2k x 10 s); a cancel from
+    another thread wakes it to yield the cancelled items, not minutes later."""
+    import threading
+
+    acct = emu.account(balance_cents=10_000)
+    with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as client:
+        run = client.videos.batch([{**r, "resolution": "2k", "duration": 10} for r in requests(2)])
+        items: List[usvideo.BatchItem] = []
+        loop = threading.Thread(target=lambda: items.extend(run))
+        loop.start()
+        time.sleep(0.5)  # both created, the iteration asleep
+        started = time.monotonic()
+        run.cancel()
+        loop.join(timeout=5)
+        ended = time.monotonic() - started
+    assert not loop.is_alive() and ended < 5, f"the iteration ended {ended:.1f} s after cancel()"
+    assert len(items) == 2 and all(isinstance(i.error, usvideo.CancelledError) for i in items)
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["balance_cents"] == row["deposits_cents"], "both pending jobs refunded"
+
+
+async def test_async_cancel_from_another_task_ends_the_iteration_at_once(emu: Emulator) -> None:
+    acct = emu.account(balance_cents=10_000)
+    async with usvideo.AsyncClient(api_key=acct.api_key, base_url=emu.api_base) as client:
+        run = client.videos.batch([{**r, "resolution": "2k", "duration": 10} for r in requests(2)])
+
+        async def collect() -> List[usvideo.BatchItem]:
+            return [item async for item in run]
+
+        loop = asyncio.ensure_future(collect())
+        await asyncio.sleep(0.5)
+        await run.cancel()
+        items = await asyncio.wait_for(loop, 5)
+    assert len(items) == 2 and all(isinstance(i.error, usvideo.CancelledError) for i in items)

@@ -216,3 +216,24 @@ def test_the_shared_rate_limiters_are_bounded() -> None:
     assert not a._limiter.same_as(b._limiter), "no budget: nothing to share"
     for c in (first, again, later, a, b):
         c.close()
+
+
+def test_a_call_that_gives_up_its_slot_wait_leaves_the_limiters_line() -> None:
+    # The core's line through the native module: in turn, and a call that gave up is not waited for.
+    from usvideo import _native
+
+    line = _native.RateLimiter(1)
+    assert line.try_acquire(0) is None
+    a, b = line.acquire_in_line(None, 1), line.acquire_in_line(None, 2)
+    assert (a[1], b[1]) == (61_000, 122_000) and a[0] != b[0]
+    assert a[0] is not None
+    line.leave(a[0])
+    assert line.acquire_in_line(b[0], 61_000) == (None, None)
+    # The sync client's slot wait, given up at a wait's deadline, leaves the line too.
+    c = make(httpx.MockTransport(lambda r: httpx.Response(200, json={**JOB, "status": "pending"})), requests_per_minute=1)
+    c.videos.retrieve("job_1")  # the one slot
+    with pytest.raises(usvideo.WaitTimeoutError):
+        c.videos.wait("job_1", timeout=0.05)
+    t = usvideo._base.now_ms()
+    ticket, turn = c._limiter.acquire_in_line(None, t)
+    assert ticket is not None and turn is not None and turn <= t + 61_000, (turn, t)

@@ -43,6 +43,7 @@ from ._secret import Secret
 from .types import Account, BatchItem, BatchProgress, BatchSummary, CreatedApiKey, DeleteResult, Job, JobPage, Mode, PricingTable, Resolution
 
 if TYPE_CHECKING:
+    import asyncio
     import os
 
     import httpx
@@ -98,19 +99,25 @@ class AsyncClient(BaseClient):
     # ------------------------------------------------------------------ the driver
 
     async def _acquire(self, deadline: Optional[int] = None) -> bool:
-        """Waits for a slot of the key's shared rate limiter, until ``deadline`` at most (the
-        request's own time runs while it waits, so a wait's deadline holds when the rate limit
-        is spent). False when none came in time: the request must not be sent."""
+        """Waits in line for a slot of the key's shared rate limiter (the core's line: first come
+        first served, woken about once, at its turn), until ``deadline`` at most (the request's
+        own time runs while it waits, so a wait's deadline holds when the rate limit is spent).
+        False when none came in time: the request must not be sent."""
         import asyncio
 
-        while True:
-            t = now_ms()
-            until = self._limiter.try_acquire(t)
-            if until is None:
-                return True
-            if deadline is not None and t >= deadline:
-                return False
-            await asyncio.sleep(max(0, (until if deadline is None else min(until, deadline)) - now_ms()) / 1000.0)
+        ticket: Optional[int] = None
+        try:
+            while True:
+                t = now_ms()
+                ticket, until = self._limiter.acquire_in_line(ticket, t)
+                if until is None:
+                    return True
+                if deadline is not None and t >= deadline:
+                    return False
+                await asyncio.sleep(max(0, (until if deadline is None else min(until, deadline)) - now_ms()) / 1000.0)
+        finally:
+            if ticket is not None:  # gave up (deadline, cancelled): its place goes to those behind
+                self._limiter.leave(ticket)
 
     async def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None, cleanup: bool = False) -> None:
         """Runs ``machine`` to done. Task cancellation (or any exception) cancels it and
@@ -118,8 +125,9 @@ class AsyncClient(BaseClient):
         CLEANUP_SECONDS)."""
         await self._run(machine, progress_handler(on_progress), cleanup=cleanup)
 
-    async def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None) -> bool:
-        """As :meth:`usvideo.Client._run`: drives until done (True) or ``handle`` returns True."""
+    async def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None, wake: Optional[asyncio.Event] = None) -> bool:
+        """As :meth:`usvideo.Client._run`: drives until done (True) or ``handle`` returns True;
+        a set ``wake`` ends its sleeps."""
         import asyncio
 
         rid: Optional[int] = None
@@ -148,7 +156,12 @@ class AsyncClient(BaseClient):
                         return False
                 elif tag == "wait_until":
                     delay = out[1] - now_ms()
-                    if delay > 0:
+                    if delay > 0 and wake is not None:
+                        try:
+                            await asyncio.wait_for(wake.wait(), delay / 1000.0)
+                        except asyncio.TimeoutError:
+                            pass
+                    elif delay > 0:
                         await asyncio.sleep(delay / 1000.0)
                     machine.handle_timeout(now_ms())
                 elif tag == "pending":
@@ -330,7 +343,7 @@ class Videos:
         still-pending job (best effort, within 3 s) before ``CancelledError`` propagates.
         ``on_progress(Progress)`` is called after every poll. ``poll`` tunes the core's schedule
         (``first_poll_ms``, ``min_interval_ms``, ``max_interval_ms``, ``expected_scale``). With
-        ``expected_scale`` left at 1, the wait uses what earlier create-and-waits of the base URL
+        ``expected_scale`` left at 1, the wait uses what the client's earlier create-and-waits
         learned of the service's speed."""
         machine = self._c._wait_machine(id, wait_options(timeout, cancel, self._c._max_retries, poll))
         await self._c._drive(machine, on_progress, cleanup=cancel)
@@ -435,6 +448,7 @@ class AsyncBatchRun:
         self._interrupted: List[int] = []
         self._summary: Optional[BatchSummary] = None
         self._failed = False
+        self._cancelled: Optional[asyncio.Event] = None
 
     def __repr__(self) -> str:
         p = self.progress
@@ -445,7 +459,7 @@ class AsyncBatchRun:
 
     async def __anext__(self) -> BatchItem:
         if not self._events.ready and not self._machine.is_done():
-            await self._c._run(self._machine, self._events, keep=self._interrupted)
+            await self._c._run(self._machine, self._events, keep=self._interrupted, wake=self._wake())
         if self._events.ready:
             return self._events.ready.pop(0)
         self._finish()
@@ -478,12 +492,26 @@ class AsyncBatchRun:
         """Where the batch stands, as JSON, for :meth:`Videos.resume_batch`."""
         return self._machine.snapshot()
 
+    def _wake(self) -> asyncio.Event:
+        """Set once `cancel` has driven the batch to its end: an iteration asleep in another task
+        (until a job's expected finish, minutes off) wakes to yield what it cancelled. Made on
+        first use, inside the running loop (Python 3.9 binds an Event to a loop when made)."""
+        import asyncio
+
+        if self._cancelled is None:
+            self._cancelled = asyncio.Event()
+        return self._cancelled
+
     async def cancel(self) -> None:
         """Stops the batch: queued items end cancelled, pending jobs are deleted (refunded),
-        processing jobs go on. The cancelled items are then yielded by the iteration."""
+        processing jobs go on. The cancelled items are then yielded by the iteration, at once
+        even where it was waiting in another task."""
         self._machine.cancel(now_ms())
-        while not self._machine.is_done():
-            await self._c._run(self._machine, lambda text: self._events(text) and False, keep=self._interrupted)
+        try:
+            while not self._machine.is_done():
+                await self._c._run(self._machine, lambda text: self._events(text) and False, keep=self._interrupted)
+        finally:
+            self._wake().set()
 
 
 class AccountResource:

@@ -6,6 +6,7 @@ httpx is imported when a client is made, not when ``usvideo`` is imported.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Mapping, Optional, Union
 
@@ -96,29 +97,36 @@ class Client(BaseClient):
     # ------------------------------------------------------------------ the driver
 
     def _acquire(self, deadline: Optional[int] = None) -> bool:
-        """Waits for a slot of the key's shared rate limiter, until ``deadline`` at most (the
-        request's own time runs while it waits, so a wait's deadline holds when the rate limit
-        is spent). False when none came in time: the request must not be sent."""
-        while True:
-            t = now_ms()
-            until = self._limiter.try_acquire(t)
-            if until is None:
-                return True
-            if deadline is not None and t >= deadline:
-                return False
-            time.sleep(max(0, (until if deadline is None else min(until, deadline)) - now_ms()) / 1000.0)
+        """Waits in line for a slot of the key's shared rate limiter (the core's line: first come
+        first served, woken about once, at its turn), until ``deadline`` at most (the request's
+        own time runs while it waits, so a wait's deadline holds when the rate limit is spent).
+        False when none came in time: the request must not be sent."""
+        ticket: Optional[int] = None
+        try:
+            while True:
+                t = now_ms()
+                ticket, until = self._limiter.acquire_in_line(ticket, t)
+                if until is None:
+                    return True
+                if deadline is not None and t >= deadline:
+                    return False
+                time.sleep(max(0, (until if deadline is None else min(until, deadline)) - now_ms()) / 1000.0)
+        finally:
+            if ticket is not None:  # gave up (deadline, Ctrl-C): its place goes to those behind
+                self._limiter.leave(ticket)
 
     def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None, cleanup: bool = False) -> None:
         """Runs ``machine`` to done. Ctrl-C (or any exception) cancels it and propagates; with
         ``cleanup``, a still-pending job is first deleted (best effort, within CLEANUP_SECONDS)."""
         self._run(machine, progress_handler(on_progress), cleanup=cleanup)
 
-    def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None) -> bool:
+    def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None, wake: Optional[threading.Event] = None) -> bool:
         """Drives ``machine`` until it is done (True) or ``handle(event_json)`` returns True
         (False; it can be driven on later). On an exception the request in flight is reported as
         aborted and the machine cancelled, except with ``keep``: then the machine is left as it
         is (a batch stays resumable) and the request's id is put in ``keep``, to be reported as
-        an unknown outcome when driving resumes."""
+        an unknown outcome when driving resumes. A set ``wake`` ends its sleeps (another thread
+        has driven the machine on: a batch's ``cancel``)."""
         rid: Optional[int] = None
         unsent: Optional[int] = None
         try:
@@ -145,7 +153,9 @@ class Client(BaseClient):
                         return False
                 elif tag == "wait_until":
                     delay = out[1] - now_ms()
-                    if delay > 0:
+                    if delay > 0 and wake is not None:
+                        wake.wait(delay / 1000.0)
+                    elif delay > 0:
                         time.sleep(delay / 1000.0)
                     machine.handle_timeout(now_ms())
                 elif tag == "pending":
@@ -322,7 +332,7 @@ class Videos:
         deletes a still-pending job (best effort, within 3 s) before it propagates.
         ``on_progress(Progress)`` is called after every poll. ``poll`` tunes the core's schedule
         (``first_poll_ms``, ``min_interval_ms``, ``max_interval_ms``, ``expected_scale``). With
-        ``expected_scale`` left at 1, the wait uses what earlier create-and-waits of the base URL
+        ``expected_scale`` left at 1, the wait uses what the client's earlier create-and-waits
         learned of the service's speed."""
         machine = self._c._wait_machine(id, wait_options(timeout, cancel, self._c._max_retries, poll))
         self._c._drive(machine, on_progress, cleanup=cancel)
@@ -453,6 +463,9 @@ class BatchRun:
         self._interrupted: List[int] = []
         self._summary: Optional[BatchSummary] = None
         self._failed = False
+        # Set once `cancel` has driven the batch to its end: an iteration asleep in another
+        # thread (until a job's expected finish, minutes off) wakes to yield what it cancelled.
+        self._cancelled = threading.Event()
 
     def __repr__(self) -> str:
         p = self.progress
@@ -463,7 +476,7 @@ class BatchRun:
 
     def __next__(self) -> BatchItem:
         if not self._events.ready and not self._machine.is_done():
-            self._c._run(self._machine, self._events, keep=self._interrupted)
+            self._c._run(self._machine, self._events, keep=self._interrupted, wake=self._cancelled)
         if self._events.ready:
             return self._events.ready.pop(0)
         self._finish()
@@ -501,10 +514,14 @@ class BatchRun:
     def cancel(self) -> None:
         """Stops the batch: queued items end cancelled, jobs still pending are deleted (refunded),
         processing jobs go on (reported cancelled with their id). Drives the clean-up to the end
-        before it returns; the cancelled items are then yielded by the iteration."""
+        before it returns; the cancelled items are then yielded by the iteration, at once even
+        where it was waiting in another thread."""
         self._machine.cancel(now_ms())
-        while not self._machine.is_done():
-            self._c._run(self._machine, lambda text: self._events(text) and False, keep=self._interrupted)
+        try:
+            while not self._machine.is_done():
+                self._c._run(self._machine, lambda text: self._events(text) and False, keep=self._interrupted)
+        finally:
+            self._cancelled.set()
 
 
 class AccountResource:

@@ -192,21 +192,27 @@ public struct URLSessionTransport: HTTPTransport {
 
 // MARK: - Driver
 
+/// The instant the process's clients count from (a global: initialized once, on first use, thread-safely).
+/// One for the process, not one a client: the clients of a key share its rate limiter, whose times
+/// must all be read on one clock (with an epoch per client, a client made an hour after another
+/// read the other's sends as an hour newer, and waited an hour more for their slots).
+private let processEpoch = DispatchTime.now().uptimeNanoseconds
+
 /// The one driver loop: runs any core machine to `done`. On task cancellation the request in
 /// flight is reported `aborted`, the machine is cancelled, and its clean-up (the delete of a
 /// still-pending job) is driven to the end in a detached task before `CancellationError` is thrown.
 final class Driver: @unchecked Sendable {
     let transport: HTTPTransport
     let limiter: RateLimiter
-    private let epoch = DispatchTime.now().uptimeNanoseconds
 
     init(transport: HTTPTransport, limiter: RateLimiter) {
         self.transport = transport
         self.limiter = limiter
     }
 
-    /// Monotonic ms since this client was made: the core's clock.
-    func now() -> UInt64 { (DispatchTime.now().uptimeNanoseconds - epoch) / 1_000_000 }
+    /// Monotonic ms since the process's first client: the core's clock, one for every client
+    /// (see `processEpoch`).
+    func now() -> UInt64 { (DispatchTime.now().uptimeNanoseconds - processEpoch) / 1_000_000 }
 
     private func sleep(until t: UInt64) async throws {
         let n = now()
@@ -238,11 +244,18 @@ final class Driver: @unchecked Sendable {
                 // when the client's rate limit is spent.
                 let until: Millis? = timeoutMs.map { let (end, overflow) = now().addingReportingOverflow($0); return overflow ? .max : end }
                 var slot = true
-                // As Kotlin's `acquireSlotBy`: sleep to the next slot or the deadline, whichever is
-                // first, and give up only once the deadline has come (the core reads a `connect`
-                // failure as the wait's timeout only then).
-                while let next = try ffi({ try limiter.tryAcquire(now: now()) }) {
-                    if let until, now() >= until { slot = false; break }
+                // As Kotlin's `acquireSlotBy`: wait in the limiter's line (first come first served,
+                // woken about once, at its turn) or until the deadline, whichever is first, and
+                // give up only once the deadline has come (the core reads a `connect` failure as
+                // the wait's timeout only then). A call that gives up, or is cancelled, leaves the line.
+                var ticket: UInt64? = nil
+                defer { if let ticket { limiter.leave(ticket: ticket) } }
+                while true {
+                    let t = now()
+                    let turn = try ffi({ try limiter.acquireInLine(ticket: ticket, now: t) })
+                    ticket = turn.ticket
+                    guard let next = turn.waitUntil else { break }
+                    if let until, t >= until { slot = false; break }
                     try await sleep(until: until.map { min(next, $0) } ?? next)
                 }
                 if !slot {
@@ -387,8 +400,8 @@ func millis(_ seconds: TimeInterval) -> UInt64? {
 public struct WaitConfig: Sendable {
     public var timeout: TimeInterval? = 600
     public var cancelOnTimeout = false
-    /// Multiplies the model's expected generation time. Left at 1.0, the wait uses what earlier
-    /// create-and-waits of the base URL learned of the service's speed; any other value is kept.
+    /// Multiplies the model's expected generation time. Left at 1.0, the wait uses what the
+    /// client's earlier create-and-waits learned of the service's speed; any other value is kept.
     public var expectedScale = 1.0
     public init(timeout: TimeInterval? = 600, cancelOnTimeout: Bool = false, expectedScale: Double = 1.0) {
         self.timeout = timeout; self.cancelOnTimeout = cancelOnTimeout; self.expectedScale = expectedScale

@@ -2571,7 +2571,9 @@ public struct PollPolicy: Equatable, Hashable {
      */
     public var maxIntervalMs: UInt64
     /**
-     * Multiplies the model's expected time (1.0; learn it from finished jobs).
+     * Multiplies the model's expected time. Left at 1.0 (the default), a wait uses what the
+     * client's earlier create-and-waits learned of the service's speed, if anything
+     * ([`crate::pace`]); any other value is kept.
      */
     public var expectedScale: Double
 
@@ -2590,7 +2592,9 @@ public struct PollPolicy: Equatable, Hashable {
          * Longest gap between polls, in ms (default 20 000).
          */maxIntervalMs: UInt64, 
         /**
-         * Multiplies the model's expected time (1.0; learn it from finished jobs).
+         * Multiplies the model's expected time. Left at 1.0 (the default), a wait uses what the
+         * client's earlier create-and-waits learned of the service's speed, if anything
+         * ([`crate::pace`]); any other value is kept.
          */expectedScale: Double) {
         self.firstPollMs = firstPollMs
         self.minIntervalMs = minIntervalMs

@@ -1719,6 +1719,21 @@ public func FfiConverterTypePageWalk_lower(_ value: PageWalk) -> UInt64 {
 public protocol RateLimiterProtocol: AnyObject, Sendable {
     
     /**
+     * Takes a slot in turn (the core's line: first come first served, `usvideo_core::ratelimit`):
+     * pass `ticket` `None` the first time, then the one returned, until `wait_until` is `None`
+     * (the slot is taken). A caller that gives up first must [`RateLimiter::leave`].
+     *
+     * # Errors
+     * Never in practice (declared fallible so that Swift never `try!`s into a crash).
+     */
+    func acquireInLine(ticket: UInt64?, now: Millis) throws  -> Turn
+    
+    /**
+     * Gives up a place in line (an abort, a deadline).
+     */
+    func leave(ticket: UInt64) 
+    
+    /**
      * When the next slot frees, without taking one (`now` if one is free).
      */
     func nextFree(now: Millis)  -> Millis
@@ -1831,6 +1846,37 @@ public static func shared(baseUrl: String, apiKey: String?, requestsPerMinute: U
 
     
     /**
+     * Takes a slot in turn (the core's line: first come first served, `usvideo_core::ratelimit`):
+     * pass `ticket` `None` the first time, then the one returned, until `wait_until` is `None`
+     * (the slot is taken). A caller that gives up first must [`RateLimiter::leave`].
+     *
+     * # Errors
+     * Never in practice (declared fallible so that Swift never `try!`s into a crash).
+     */
+open func acquireInLine(ticket: UInt64?, now: Millis)throws  -> Turn  {
+    return try  FfiConverterTypeTurn_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_method_ratelimiter_acquire_in_line(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionUInt64.lower(ticket),
+        FfiConverterTypeMillis_lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Gives up a place in line (an abort, a deadline).
+     */
+open func leave(ticket: UInt64)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_method_ratelimiter_leave(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(ticket),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * When the next slot frees, without taking one (`now` if one is free).
      */
 open func nextFree(now: Millis) -> Millis  {
@@ -1935,6 +1981,75 @@ public func FfiConverterTypeRateLimiter_lower(_ value: RateLimiter) -> UInt64 {
 }
 
 
+
+
+/**
+ * A call's turn in the limiter's line ([`RateLimiter::acquire_in_line`]).
+ */
+public struct Turn: Equatable, Hashable {
+    /**
+     * The call's place in line; `None` once it has its slot.
+     */
+    public var ticket: UInt64?
+    /**
+     * `None`: the slot is taken, send now. Else sleep until then and ask again with `ticket`.
+     */
+    public var waitUntil: Millis?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The call's place in line; `None` once it has its slot.
+         */ticket: UInt64?, 
+        /**
+         * `None`: the slot is taken, send now. Else sleep until then and ask again with `ticket`.
+         */waitUntil: Millis?) {
+        self.ticket = ticket
+        self.waitUntil = waitUntil
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Turn: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTurn: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Turn {
+        return
+            try Turn(
+                ticket: FfiConverterOptionUInt64.read(from: &buf), 
+                waitUntil: FfiConverterOptionTypeMillis.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Turn, into buf: inout [UInt8]) {
+        FfiConverterOptionUInt64.write(value.ticket, into: &buf)
+        FfiConverterOptionTypeMillis.write(value.waitUntil, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTurn_lift(_ buf: RustBuffer) throws -> Turn {
+    return try FfiConverterTypeTurn.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTurn_lower(_ value: Turn) -> RustBuffer {
+    return FfiConverterTypeTurn.lower(value)
+}
 
 
 /**
@@ -3265,6 +3380,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_coreclient_wait() != 33312) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_usvideo_uniffi_checksum_method_ratelimiter_acquire_in_line() != 9997) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_usvideo_uniffi_checksum_method_ratelimiter_leave() != 3442) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_ratelimiter_next_free() != 48162) {

@@ -363,6 +363,16 @@ uint64_t uniffi_usvideo_uniffi_fn_constructor_ratelimiter_new(uint32_t requests_
 uint64_t uniffi_usvideo_uniffi_fn_constructor_ratelimiter_shared(RustBuffer base_url, RustBuffer api_key, uint32_t requests_per_minute, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_RATELIMITER_ACQUIRE_IN_LINE
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_RATELIMITER_ACQUIRE_IN_LINE
+RustBuffer uniffi_usvideo_uniffi_fn_method_ratelimiter_acquire_in_line(uint64_t ptr, RustBuffer ticket, uint64_t now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_RATELIMITER_LEAVE
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_RATELIMITER_LEAVE
+void uniffi_usvideo_uniffi_fn_method_ratelimiter_leave(uint64_t ptr, uint64_t ticket, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_RATELIMITER_NEXT_FREE
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_RATELIMITER_NEXT_FREE
 uint64_t uniffi_usvideo_uniffi_fn_method_ratelimiter_next_free(uint64_t ptr, uint64_t now, RustCallStatus *_Nonnull out_status
@@ -1352,6 +1362,18 @@ uint16_t uniffi_usvideo_uniffi_checksum_method_coreclient_retry_policy(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_CORECLIENT_WAIT
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_CORECLIENT_WAIT
 uint16_t uniffi_usvideo_uniffi_checksum_method_coreclient_wait(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_RATELIMITER_ACQUIRE_IN_LINE
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_RATELIMITER_ACQUIRE_IN_LINE
+uint16_t uniffi_usvideo_uniffi_checksum_method_ratelimiter_acquire_in_line(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_RATELIMITER_LEAVE
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_RATELIMITER_LEAVE
+uint16_t uniffi_usvideo_uniffi_checksum_method_ratelimiter_leave(void
     
 );
 #endif

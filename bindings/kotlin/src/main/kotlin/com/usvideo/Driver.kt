@@ -37,13 +37,11 @@ internal class Driver(
     private val requestTimeoutMs: Long? = null,
     private val cleanupTimeoutMs: Long = 10_000,
 ) {
-    private val epoch = System.nanoTime()
-
     /** Where a batch's requests run: outside the caller's scope, so a cancelled caller can still see one through. */
     private val detached = CoroutineScope(SupervisorJob() + Dispatchers.IO)
 
-    /** Monotonic ms since this client was made: the core's clock. */
-    fun now(): ULong = ((System.nanoTime() - epoch) / 1_000_000).toULong()
+    /** Monotonic ms since the process's first client: the core's clock, one for every client (see [EPOCH]). */
+    fun now(): ULong = ((System.nanoTime() - EPOCH) / 1_000_000).toULong()
 
     private suspend fun sleepUntil(t: ULong, wake: Channel<Unit>? = null) {
         val ms = t.toLong() - now().toLong()
@@ -57,11 +55,20 @@ internal class Driver(
      * limit is spent): false when none came in time, and the request must not be sent.
      */
     private suspend fun acquireSlotBy(until: ULong?): Boolean {
-        while (true) {
-            val t = now()
-            val next = ffi { limiter.tryAcquire(t) } ?: return true
-            if (until != null && t >= until) return false
-            sleepUntil(if (until == null) next else minOf(next, until))
+        // Its place in the limiter's line (first come first served, woken about once, at its
+        // turn), given up if it returns without a slot or is cancelled.
+        var ticket: ULong? = null
+        try {
+            while (true) {
+                val t = now()
+                val turn = ffi { limiter.acquireInLine(ticket, t) }
+                ticket = turn.ticket
+                val next = turn.waitUntil ?: return true
+                if (until != null && t >= until) return false
+                sleepUntil(if (until == null) next else minOf(next, until))
+            }
+        } finally {
+            ticket?.let { limiter.leave(it) }
         }
     }
 
@@ -221,5 +228,13 @@ internal class Driver(
     private companion object {
         /** How much later than the transport's own timeout the coroutine timeout fires. */
         const val TIMEOUT_GRACE_MS = 250L
+
+        /**
+         * The instant the process's clients count from. One for the process, not one a client: the
+         * clients of a key share its rate limiter, whose times must all be read on one clock (with
+         * an epoch per client, a client made an hour after another read the other's sends as an
+         * hour newer, and waited an hour more for their slots).
+         */
+        val EPOCH = System.nanoTime()
     }
 }

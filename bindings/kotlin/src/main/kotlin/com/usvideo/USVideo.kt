@@ -123,7 +123,7 @@ data class WaitConfig(
     val timeoutMs: Long? = 600_000,
     /** On timeout, delete the job if it is still pending (refunding it). */
     val cancelOnTimeout: Boolean = false,
-    /** Multiplies the model's expected generation time. Left at 1.0, the wait uses what earlier create-and-waits of the base URL learned of the service's speed (README, "Polling that respects the limits"); any other value is kept. */
+    /** Multiplies the model's expected generation time. Left at 1.0, the wait uses what the client's earlier create-and-waits learned of the service's speed (README, "Polling that respects the limits"); any other value is kept. */
     val expectedScale: Double = 1.0,
     /** The first poll after a create, in ms. */
     val firstPollMs: Long = 3_000,

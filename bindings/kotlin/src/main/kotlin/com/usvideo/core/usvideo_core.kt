@@ -2530,7 +2530,9 @@ data class PollPolicy (
     var `maxIntervalMs`: kotlin.ULong
     , 
     /**
-     * Multiplies the model's expected time (1.0; learn it from finished jobs).
+     * Multiplies the model's expected time. Left at 1.0 (the default), a wait uses what the
+     * client's earlier create-and-waits learned of the service's speed, if anything
+     * ([`crate::pace`]); any other value is kept.
      */
     var `expectedScale`: kotlin.Double
     

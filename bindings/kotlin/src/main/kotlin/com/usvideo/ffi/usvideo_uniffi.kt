@@ -877,6 +877,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_coreclient_wait(
     ): Int
+    external fun uniffi_usvideo_uniffi_checksum_method_ratelimiter_acquire_in_line(
+    ): Int
+    external fun uniffi_usvideo_uniffi_checksum_method_ratelimiter_leave(
+    ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_ratelimiter_next_free(
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_ratelimiter_observe(
@@ -994,6 +998,10 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_usvideo_uniffi_fn_constructor_ratelimiter_shared(`baseUrl`: RustBuffer.ByValue,`apiKey`: RustBuffer.ByValue,`requestsPerMinute`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_usvideo_uniffi_fn_method_ratelimiter_acquire_in_line(`ptr`: Long,`ticket`: RustBuffer.ByValue,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_usvideo_uniffi_fn_method_ratelimiter_leave(`ptr`: Long,`ticket`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_usvideo_uniffi_fn_method_ratelimiter_next_free(`ptr`: Long,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_usvideo_uniffi_fn_method_ratelimiter_observe(`ptr`: Long,`response`: RustBufferHttpResponse.ByValue,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1439,6 +1447,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_wait() and 0xFFFF) != 33312) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_ratelimiter_acquire_in_line() and 0xFFFF) != 9997) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_ratelimiter_leave() and 0xFFFF) != 3442) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_ratelimiter_next_free() and 0xFFFF) != 48162) {
@@ -3599,6 +3613,21 @@ public object FfiConverterTypePageWalk: FfiConverter<PageWalk, Long> {
 public interface RateLimiterInterface {
     
     /**
+     * Takes a slot in turn (the core's line: first come first served, `usvideo_core::ratelimit`):
+     * pass `ticket` `None` the first time, then the one returned, until `wait_until` is `None`
+     * (the slot is taken). A caller that gives up first must [`RateLimiter::leave`].
+     *
+     * # Errors
+     * Never in practice (declared fallible so that Swift never `try!`s into a crash).
+     */
+    fun `acquireInLine`(`ticket`: kotlin.ULong?, `now`: Millis): Turn
+    
+    /**
+     * Gives up a place in line (an abort, a deadline).
+     */
+    fun `leave`(`ticket`: kotlin.ULong)
+    
+    /**
      * When the next slot frees, without taking one (`now` if one is free).
      */
     fun `nextFree`(`now`: Millis): Millis
@@ -3747,6 +3776,46 @@ open class RateLimiter: Disposable, AutoCloseable, RateLimiterInterface
 
     
     /**
+     * Takes a slot in turn (the core's line: first come first served, `usvideo_core::ratelimit`):
+     * pass `ticket` `None` the first time, then the one returned, until `wait_until` is `None`
+     * (the slot is taken). A caller that gives up first must [`RateLimiter::leave`].
+     *
+     * # Errors
+     * Never in practice (declared fallible so that Swift never `try!`s into a crash).
+     */
+    @Throws(UsVideoException::class)override fun `acquireInLine`(`ticket`: kotlin.ULong?, `now`: Millis): Turn {
+            return FfiConverterTypeTurn.lift(
+    callWithHandle {
+    uniffiRustCallWithError(UsVideoException) { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_method_ratelimiter_acquire_in_line(
+        it,
+        
+        FfiConverterOptionalULong.lower(`ticket`),
+        FfiConverterTypeMillis.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Gives up a place in line (an abort, a deadline).
+     */override fun `leave`(`ticket`: kotlin.ULong)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_method_ratelimiter_leave(
+        it,
+        
+        FfiConverterULong.lower(`ticket`),_status)
+}
+    }
+    
+    
+
+    
+    /**
      * When the next slot frees, without taking one (`now` if one is free).
      */override fun `nextFree`(`now`: Millis): Millis {
             return FfiConverterTypeMillis.lift(
@@ -3873,6 +3942,53 @@ public object FfiConverterTypeRateLimiter: FfiConverter<RateLimiter, Long> {
 
     override fun write(value: RateLimiter, buf: ByteBuffer) {
         buf.putLong(lower(value))
+    }
+}
+
+
+
+/**
+ * A call's turn in the limiter's line ([`RateLimiter::acquire_in_line`]).
+ */
+data class Turn (
+    /**
+     * The call's place in line; `None` once it has its slot.
+     */
+    var `ticket`: kotlin.ULong?
+    , 
+    /**
+     * `None`: the slot is taken, send now. Else sleep until then and ask again with `ticket`.
+     */
+    var `waitUntil`: Millis?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTurn: FfiConverterRustBuffer<Turn> {
+    override fun read(buf: ByteBuffer): Turn {
+        return Turn(
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalTypeMillis.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Turn) = (
+            FfiConverterOptionalULong.allocationSize(value.`ticket`) +
+            FfiConverterOptionalTypeMillis.allocationSize(value.`waitUntil`)
+    )
+
+    override fun write(value: Turn, buf: ByteBuffer) {
+            FfiConverterOptionalULong.write(value.`ticket`, buf)
+            FfiConverterOptionalTypeMillis.write(value.`waitUntil`, buf)
     }
 }
 

@@ -58,6 +58,26 @@ fun registerUnitTests() {
             )) eq(field, assertThrows<ValidationError> { c.videos.batch(one, config = config) }.field)
         }
     }
+    test("unit/clients_made_apart_read_one_clock") {
+        // They share a key's limiter: its send times must mean the same on both.
+        USVideo(apiKey = "sd_clock_test_0000", baseUrl = "http://127.0.0.1:9/v1").use { a ->
+            Thread.sleep(200)
+            USVideo(apiKey = "sd_clock_test_0000", baseUrl = "http://127.0.0.1:9/v1").use { b ->
+                val (ta, tb) = a.driver.now() to b.driver.now()
+                check((ta.toLong() - tb.toLong()) in -50L..50L) { "$ta $tb" }
+            }
+        }
+    }
+    test("unit/the_limiters_line_serves_in_turn_and_forgets_who_left") {
+        val line = com.usvideo.ffi.RateLimiter(1u)
+        check(line.tryAcquire(0uL) == null)
+        val a = line.acquireInLine(null, 1uL)
+        val b = line.acquireInLine(null, 2uL)
+        eq(61_000uL, a.waitUntil); eq(122_000uL, b.waitUntil)
+        line.leave(a.ticket!!)
+        val bTurn = line.acquireInLine(b.ticket, 61_000uL)
+        check(bTurn.waitUntil == null && bTurn.ticket == null) { "$bTurn" }
+    }
     test("unit/key_redacted_in_toString") {
         val key = "sd_live_0123456789abcdefWXYZ"
         val c = USVideo(apiKey = key, baseUrl = "http://127.0.0.1:9/v1")
