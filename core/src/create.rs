@@ -444,6 +444,10 @@ impl Create {
             }
         }
         self.waiting_since = None;
+        // A list that answered ends its run of failures: the list after the next create gets the
+        // whole retry budget (it was spent by the lists that had answered: a dropped fifth list
+        // was not read again, and a create that had made no job ended `outcome_unknown`).
+        self.list_attempts = 0;
         let server_now = resp.header("date").and_then(date::parse_http_date);
         let elapsed = i64::try_from(self.first_sent_at.map_or(0, |t| now.since(t))).unwrap_or(i64::MAX);
         let oldest_allowed = server_now.filter(|_| self.check_age).map(|s| s.saturating_sub(elapsed).saturating_sub(CLOCK_SLACK_MS));
@@ -872,5 +876,36 @@ mod tests {
         let Output::Send { id: again, endpoint: Endpoint::ListVideos, .. } = next(&mut a, t) else { panic!("lists again") };
         a.handle_response(again, HttpResponse::json(200, &serde_json::json!({"data": [job("job_a")], "has_more": false})), t);
         assert_eq!(a.take_result().unwrap().id, "job_a");
+    }
+
+    #[test]
+    fn every_reconciling_list_gets_the_whole_retry_budget() {
+        // Every create is answered 502 and every list shows none, but the last create's list is
+        // dropped once: it is read again (the lists before it answered: they spent nothing), and
+        // the create ends with its own 502, not an unknown outcome.
+        let mut c = lake(&Claims::new());
+        let (mut now, mut lists, mut dropped) = (Millis(0), 0, false);
+        let last_list = RetryPolicy::default().max_retries + 1;
+        loop {
+            match next(&mut c, now) {
+                Output::WaitUntil(t) => now = t,
+                Output::Send { id, endpoint: Endpoint::CreateVideo, .. } => c.handle_response(id, HttpResponse::json(502, &serde_json::json!({"error": {"code": "bad_gateway", "message": "upstream"}})), now),
+                Output::Send { id, endpoint: Endpoint::ListVideos, .. } => {
+                    lists += 1;
+                    if lists == last_list && !dropped {
+                        dropped = true;
+                        c.handle_transport_error(id, TransportKind::Other, "connection reset", now);
+                    } else {
+                        c.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [], "has_more": false})), now);
+                    }
+                }
+                Output::Done => break,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(dropped && lists == last_list + 1, "the dropped list was read again ({lists} lists)");
+        let e = c.take_result().unwrap_err();
+        assert_ne!(e.code, crate::error::OUTCOME_UNKNOWN, "{e}");
+        assert_eq!(e.status, Some(502), "{e}");
     }
 }

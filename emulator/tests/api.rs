@@ -345,6 +345,26 @@ async fn idempotent_replay_and_conflict() {
 }
 
 #[tokio::test]
+async fn the_date_header_is_read_off_the_virtual_clock_as_created_at_is() {
+    // A client comparing a job's `created_at` with the answer's `Date` (the SDK's age check of a
+    // job found by reconciliation) must see one clock, frozen or moved on.
+    let emu = frozen().await;
+    let c = account(&emu, "date@example.com");
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await; // wall time moves on, virtual time does not
+    let made = create(&emu, &c.api_key, r#"{"prompt": "a lake", "mode": "text_to_video"}"#).await;
+    // `2026-12-06T19:20:00Z` against `Sun, 06 Dec 2026 19:20:00 GMT`: the same day and second.
+    let created = made.json["created_at"].as_str().unwrap().to_owned();
+    let (day, time) = (&created[8..10], &created[11..19]);
+    let date = made.header("date").unwrap().to_owned();
+    assert!(date.contains(&format!(" {day} ")) && date.ends_with(&format!(" {time} GMT")), "{date} {created}");
+    // Moved on an hour, the date moves with it.
+    emu.advance(3_600_000);
+    let later = get(&emu, "/v1/account", &c.api_key).await.header("date").unwrap().to_owned();
+    let hour = |t: &str| t.trim_end_matches(" GMT").rsplit(' ').next().unwrap()[..2].parse::<u32>().unwrap();
+    assert_eq!(hour(&later), (hour(&date) + 1) % 24, "{date} then {later}");
+}
+
+#[tokio::test]
 async fn every_answer_has_a_request_id_and_cors() {
     let emu = Emulator::builder().time_scale(0.0).cors_origin("https://app.example").start().await.unwrap();
     let c = account(&emu, "cors@example.com");
