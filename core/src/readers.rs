@@ -119,6 +119,25 @@ fn float_of(key: &str, v: &Json<'_>) -> Result<f64, json::Error> {
 struct Over<'j, 'a>(MemberList<'j, 'a>);
 
 impl Over<'_, '_> {
+    /// Refuses a member not in `names`, with the name it probably meant: a misspelt option of a
+    /// record the caller writes by hand (`poll`, `retry`) would otherwise be dropped unread.
+    fn only(&self, names: &[&str]) -> Result<(), json::Error> {
+        match self.0.iter().find(|(k, _)| !names.contains(&k.as_ref())) {
+            None => Ok(()),
+            Some((k, _)) => Err(json::Error::new(match crate::validate::suggest(k, names) {
+                Some(near) => format!("`{k}`: unknown option (did you mean {near}?)"),
+                None => {
+                    // No `join`: it is not otherwise in the wasm module.
+                    let mut known = String::new();
+                    for n in names {
+                        known.push_str(if known.is_empty() { "" } else { ", " });
+                        known.push_str(n);
+                    }
+                    format!("`{k}`: unknown option (known: {known})")
+                }
+            })),
+        }
+    }
     fn get(&self, key: &str) -> Result<Option<&Json<'_>>, json::Error> {
         member(self.0, key)
     }
@@ -159,6 +178,7 @@ impl Over<'_, '_> {
 impl FromJson for RetryPolicy {
     fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
         let o = Over(record(v, "a retry policy")?);
+        o.only(&["max_retries", "base_delay_ms", "max_delay_ms", "max_retry_after_ms"])?;
         let mut p = RetryPolicy::default();
         o.uint("max_retries", &mut p.max_retries, u32::MAX)?;
         o.uint("base_delay_ms", &mut p.base_delay_ms, u64::MAX)?;
@@ -171,6 +191,7 @@ impl FromJson for RetryPolicy {
 impl FromJson for PollPolicy {
     fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
         let o = Over(record(v, "a poll policy")?);
+        o.only(&["first_poll_ms", "min_interval_ms", "max_interval_ms", "expected_scale"])?;
         let mut p = PollPolicy::default();
         o.uint("first_poll_ms", &mut p.first_poll_ms, u64::MAX)?;
         o.uint("min_interval_ms", &mut p.min_interval_ms, u64::MAX)?;
@@ -523,6 +544,16 @@ mod tests {
         assert!(read::<Account>(r#"{"balance_cents":1,"email":null}"#).is_err());
         assert_eq!(read::<DeleteResult>(r#"{"id":"job_1"}"#).unwrap(), DeleteResult { id: "job_1".into(), deleted: true, refunded_cents: 0 });
         assert_eq!(read::<CreatedApiKey>(r#"{"key":"sd_x","name":null}"#).unwrap().name, None);
+    }
+
+    #[test]
+    fn a_misspelt_poll_or_retry_option_is_refused_with_the_name_meant() {
+        let e = read::<WaitOptions>(r#"{"poll":{"first_pol_ms":100}}"#).unwrap_err().to_string();
+        assert!(e.contains("`first_pol_ms`: unknown option (did you mean first_poll_ms?)"), "{e}");
+        let issue = crate::validate::option_issue("", &e);
+        assert_eq!((issue.field.as_str(), issue.code), ("poll.first_pol_ms", crate::validate::IssueCode::UnknownField), "{issue:?}");
+        let e = read::<WaitOptions>(r#"{"retry":{"tries":1}}"#).unwrap_err().to_string();
+        assert!(e.contains("`tries`: unknown option (known: max_retries, base_delay_ms, max_delay_ms, max_retry_after_ms)"), "{e}");
     }
 
     #[test]

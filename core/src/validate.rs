@@ -524,7 +524,13 @@ pub fn option_issue(at: &str, message: &str) -> Issue {
     if field.is_empty() {
         field.push_str("options");
     }
-    let code = if rest.ends_with("out of range") { IssueCode::OutOfRange } else { IssueCode::InvalidType };
+    let code = if rest.ends_with("out of range") {
+        IssueCode::OutOfRange
+    } else if rest.starts_with("unknown option") {
+        IssueCode::UnknownField
+    } else {
+        IssueCode::InvalidType
+    };
     let mut message = field.clone();
     message.push_str(": ");
     message.push_str(rest);

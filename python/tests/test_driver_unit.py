@@ -33,6 +33,8 @@ def make(handler: httpx.MockTransport, **kw: object) -> usvideo.Client:
         # The core's rules of a poll schedule: one that would burn the rate limit or never poll.
         (dict(poll={"min_interval_ms": 10, "max_interval_ms": 5}), "poll.max_interval_ms"),
         (dict(poll={"expected_scale": 0}), "poll.expected_scale"),
+        # A misspelt member is refused (it was dropped unread), naming the one meant.
+        (dict(poll={"first_pol_ms": 100}), "poll.first_pol_ms"),
         (dict(poll={"first_poll_ms": 99_999_999_999}), "poll.first_poll_ms"),
     ],
 )
@@ -237,3 +239,33 @@ def test_a_call_that_gives_up_its_slot_wait_leaves_the_limiters_line() -> None:
     t = usvideo._base.now_ms()
     ticket, turn = c._limiter.acquire_in_line(None, t)
     assert ticket is not None and turn is not None and turn <= t + 61_000, (turn, t)
+
+
+@pytest.mark.parametrize(
+    "call, field",
+    [
+        (lambda c: c.videos.create(prompt="a lake", mode="text_to_video", duration=float("nan")), "duration"),
+        (lambda c: c.videos.create(prompt=b"a lake", mode="text_to_video"), "prompt"),
+        (lambda c: c.videos.create_and_wait(prompt="a lake", mode="text_to_video", poll={"expected_scale": float("inf")}), "poll.expected_scale"),
+        (lambda c: c.videos.batch([{"prompt": "a", "mode": "text_to_video"}, {"prompt": "b", "mode": "text_to_video", "duration": float("nan")}]), "requests[1].duration"),
+    ],
+)
+def test_what_json_cannot_carry_is_refused_by_name_before_sending(call: Any, field: str) -> None:
+    # json.dumps wrote NaN (which the core could not read: "invalid JSON from the Python side")
+    # or raised a bare TypeError for bytes.
+    sent: List[httpx.Request] = []
+    with make(httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(200, json=JOB))) as c:
+        with pytest.raises(usvideo.ValidationError) as info:
+            result = call(c)
+            list(result) if hasattr(result, "__next__") else None
+        assert (info.value.field, info.value.code) == (field, "invalid_type"), info.value
+    assert sent == []
+
+
+def test_a_python_side_refusal_is_coded_by_its_rule_as_the_cores_are() -> None:
+    with pytest.raises(usvideo.ValidationError) as info:
+        usvideo.Client(api_key=KEY, base_url="https://api.example/v1", max_retries=-1)
+    assert (info.value.field, info.value.code) == ("max_retries", "out_of_range")
+    with pytest.raises(usvideo.ValidationError) as bytes_key:
+        usvideo.Client(api_key=b"sd_unit_test_key_000000", base_url="https://api.example/v1")  # type: ignore[arg-type]
+    assert (bytes_key.value.field, bytes_key.value.code) == ("api_key", "invalid_type") and "bytes" in str(bytes_key.value)

@@ -198,3 +198,27 @@ async def test_job_failed(fast_emu: Emulator) -> None:
     async with aclient(fast_emu, acct.api_key) as c:
         with pytest.raises(usvideo.JobFailedError):
             await c.videos.create_and_wait(**LAKE, poll=FAST_POLL)
+
+
+async def test_an_async_progress_callback_is_awaited_and_the_sync_client_refuses_one(fast_emu: Emulator) -> None:
+    acct = fast_emu.account(5000)
+    seen: List[int] = []
+
+    async def on_progress(p: usvideo.Progress) -> None:
+        await asyncio.sleep(0)
+        seen.append(p.percent)
+
+    async with usvideo.AsyncClient(api_key=acct.api_key, base_url=fast_emu.api_base) as c:
+        job = await c.videos.create_and_wait(**LAKE, on_progress=on_progress, poll=FAST_POLL, timeout=60)
+        assert job.status == "completed" and seen and seen[-1] == 100, seen
+        batch_seen: List[int] = []
+
+        async def on_batch(p: usvideo.BatchProgress) -> None:
+            batch_seen.append(p.done)
+
+        items = [i async for i in c.videos.batch([LAKE], on_progress=on_batch, poll_interval=0.05, expected_scale=1 / 200)]
+        assert items[0].ok and batch_seen, batch_seen
+    # The sync client cannot await it: it says so at the first report, rather than drop it unrun.
+    with usvideo.Client(api_key=acct.api_key, base_url=fast_emu.api_base) as s:
+        with pytest.raises(TypeError, match="awaitable"):
+            s.videos.create_and_wait(**LAKE, on_progress=on_progress, poll=FAST_POLL, timeout=60)

@@ -122,12 +122,14 @@ class AsyncClient(BaseClient):
     async def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None, cleanup: bool = False) -> None:
         """Runs ``machine`` to done. Task cancellation (or any exception) cancels it and
         propagates; with ``cleanup``, a still-pending job is first deleted (best effort, within
-        CLEANUP_SECONDS)."""
-        await self._run(machine, progress_handler(on_progress), cleanup=cleanup)
+        CLEANUP_SECONDS). An ``async def`` ``on_progress`` is awaited before the drive goes on."""
+        awaiting: List[Any] = []
+        await self._run(machine, progress_handler(on_progress, awaiting), cleanup=cleanup, awaiting=awaiting)
 
-    async def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None, wake: Optional[asyncio.Event] = None) -> bool:
+    async def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None, wake: Optional[asyncio.Event] = None, awaiting: Optional[List[Any]] = None) -> bool:
         """As :meth:`usvideo.Client._run`: drives until done (True) or ``handle`` returns True;
-        a set ``wake`` ends its sleeps."""
+        a set ``wake`` ends its sleeps; what ``handle`` put in ``awaiting`` (an async callback's
+        result) is awaited before it drives on."""
         import asyncio
 
         rid: Optional[int] = None
@@ -152,7 +154,10 @@ class AsyncClient(BaseClient):
                     await self._send(machine, out[1], out[3], out[4], out[5], out[6], left)
                     rid = None
                 elif tag == "event":
-                    if handle(out[1]):
+                    stop = handle(out[1])
+                    while awaiting:
+                        await awaiting.pop(0)
+                    if stop:
                         return False
                 elif tag == "wait_until":
                     delay = out[1] - now_ms()
@@ -444,7 +449,9 @@ class AsyncBatchRun:
     def __init__(self, client: AsyncClient, machine: _native.Machine, on_progress: Optional[OnBatchProgress]) -> None:
         self._c = client
         self._machine = machine
-        self._events = BatchEvents(on_progress)
+        # An async def on_progress's results, awaited before the batch is driven on.
+        self._awaiting: List[Any] = []
+        self._events = BatchEvents(on_progress, self._awaiting)
         self._interrupted: List[int] = []
         self._summary: Optional[BatchSummary] = None
         self._failed = False
@@ -459,7 +466,7 @@ class AsyncBatchRun:
 
     async def __anext__(self) -> BatchItem:
         if not self._events.ready and not self._machine.is_done():
-            await self._c._run(self._machine, self._events, keep=self._interrupted, wake=self._wake())
+            await self._c._run(self._machine, self._events, keep=self._interrupted, wake=self._wake(), awaiting=self._awaiting)
         if self._events.ready:
             return self._events.ready.pop(0)
         self._finish()
@@ -509,7 +516,7 @@ class AsyncBatchRun:
         self._machine.cancel(now_ms())
         try:
             while not self._machine.is_done():
-                await self._c._run(self._machine, lambda text: self._events(text) and False, keep=self._interrupted)
+                await self._c._run(self._machine, lambda text: self._events(text) and False, keep=self._interrupted, awaiting=self._awaiting)
         finally:
             self._wake().set()
 

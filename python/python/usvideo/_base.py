@@ -56,13 +56,48 @@ def create_body(named: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
     ``extra`` goes through as is, so the core names an unknown field (with a did-you-mean)."""
     body: Dict[str, Any] = {k: v for k, v in named.items() if v is not None}
     body.update(extra)
-    return json.dumps(body)
+    return json_of(body)
 
 
 def invalid(field: str, code: str, message: str) -> Exception:
-    """The ``ValidationError`` of one issue, as the core would raise it."""
+    """The ``ValidationError`` of one issue, as the core would raise it (its ``code`` the rule's)."""
     issue = {"field": field, "code": code, "message": message}
-    return _native.error_from_json(json.dumps({"kind": "validation", "code": "validation", "message": message, "field": field, "issues": [issue]}))
+    return _native.error_from_json(json.dumps({"kind": "validation", "code": code, "message": message, "field": field, "issues": [issue]}))
+
+
+def json_of(value: Any, at: str = "") -> str:
+    """``value`` as JSON for the core. A member JSON cannot carry (NaN or infinity, which
+    ``json.dumps`` writes as text the core cannot read; bytes, a set, an object) is a
+    ``ValidationError`` naming it (``duration``, ``requests[3].prompt``, ``poll.expected_scale``)."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        found = _unsendable(value, at)
+        if found is None:
+            raise
+        field, bad = found
+        raise invalid(field, "invalid_type", f"{field} must be text, a finite number, true or false, a list or a mapping (got {bad!r:.40})") from None
+
+
+def _unsendable(value: Any, at: str) -> Optional[Tuple[str, Any]]:
+    """The first member of ``value`` that JSON cannot carry, and where it is."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            found = _unsendable(v, f"{at}.{k}" if at else str(k))
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found = _unsendable(v, f"{at}[{i}]")
+            if found is not None:
+                return found
+        return None
+    try:
+        json.dumps(value, allow_nan=False)
+        return None
+    except (TypeError, ValueError):
+        return (at or "value", value)
 
 
 def _at_least(value: Any, least: float) -> bool:
@@ -103,7 +138,7 @@ def wait_options(timeout: Optional[float], cancel: bool, max_retries: int, poll:
     }
     if poll is not None:
         opts["poll"] = dict(poll)
-    return json.dumps(opts)
+    return json_of(opts)
 
 
 def batch_requests(requests: Iterable[Mapping[str, Any]]) -> str:
@@ -115,7 +150,7 @@ def batch_requests(requests: Iterable[Mapping[str, Any]]) -> str:
             field = f"requests[{len(items)}]"
             raise invalid(field, "invalid_type", f"{field} must be a mapping (dict) of create fields")
         items.append({k: v for k, v in r.items() if v is not None})
-    return json.dumps(items)
+    return json_of(items, "requests")
 
 
 def batch_options(
@@ -152,8 +187,9 @@ class BatchEvents:
     """Reads a batch machine's events: finished items into ``ready``, counts to ``on_progress``,
     the rest to the log (as for single jobs)."""
 
-    def __init__(self, on_progress: Optional[OnBatchProgress]) -> None:
+    def __init__(self, on_progress: Optional[OnBatchProgress], awaiting: Optional[List[Any]] = None) -> None:
         self.on_progress = on_progress
+        self.awaiting = awaiting
         self.ready: List[BatchItem] = []
 
     def __call__(self, text: str) -> bool:
@@ -165,7 +201,7 @@ class BatchEvents:
             return True
         if kind == "batch_progress":
             if self.on_progress is not None:
-                self.on_progress(BatchProgress.from_dict(ev))
+                called(self.on_progress(BatchProgress.from_dict(ev)), self.awaiting)
             return False
         log_event(ev, None)
         return False
@@ -184,26 +220,41 @@ def loggable(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-def on_event(text: str, on_progress: Optional[OnProgress]) -> None:
+def on_event(text: str, on_progress: Optional[OnProgress], awaiting: Optional[List[Any]] = None) -> None:
     """Passes one core event to the application: progress to ``on_progress``, the rest to the log."""
-    log_event(json.loads(text), on_progress)
+    log_event(json.loads(text), on_progress, awaiting)
 
 
-def progress_handler(on_progress: Optional[OnProgress]) -> Callable[[str], bool]:
+def progress_handler(on_progress: Optional[OnProgress], awaiting: Optional[List[Any]] = None) -> Callable[[str], bool]:
     """An event handler for a single job's machine: never stops the drive."""
 
     def handle(text: str) -> bool:
-        on_event(text, on_progress)
+        on_event(text, on_progress, awaiting)
         return False
 
     return handle
 
 
-def log_event(ev: Dict[str, Any], on_progress: Optional[OnProgress]) -> None:
+def called(result: Any, awaiting: Optional[List[Any]]) -> None:
+    """What a progress callback returned: an awaitable (an ``async def`` callback) goes to
+    ``awaiting``, for the async client to await before it drives on; the sync client cannot await
+    it, and says so rather than drop it unrun."""
+    if not hasattr(result, "__await__"):
+        return
+    if awaiting is not None:
+        awaiting.append(result)
+        return
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()  # no "never awaited" warning on top of this error
+    raise TypeError("on_progress returned an awaitable (an async def?): the sync Client calls it without awaiting; pass a plain function, or use AsyncClient, which awaits it")
+
+
+def log_event(ev: Dict[str, Any], on_progress: Optional[OnProgress], awaiting: Optional[List[Any]] = None) -> None:
     kind = ev.get("type")
     if kind == "progress":
         if on_progress is not None:
-            on_progress(Progress.from_dict(ev))
+            called(on_progress(Progress.from_dict(ev)), awaiting)
     elif kind == "retrying":
         err = ev.get("error") or {}
         log.debug("retry %s in %s ms after %s: %s", ev.get("attempt"), ev.get("after_ms"), err.get("code"), err.get("message"))
@@ -259,6 +310,8 @@ class BaseClient:
         timeout: float,
         requests_per_minute: int,
     ) -> None:
+        if isinstance(api_key, (bytes, bytearray)):
+            raise invalid("api_key", "invalid_type", "api_key must be text (str), not bytes")
         # The key lives only as a Secret (its repr and str redact), from here to the header.
         self.__api_key: Optional[Secret] = Secret(api_key if api_key is not None else os.environ.get("USVIDEO_API_KEY", "")) or None
         del api_key
