@@ -12,7 +12,12 @@ use usvideo_core::{Error, ErrorKind};
 /// imports this module, so there is no import cycle. If that module cannot be imported (the
 /// native module loaded on its own), a `RuntimeError` with the same message is raised instead.
 pub(crate) fn error_object<'py>(py: Python<'py>, e: &Error) -> Bound<'py, PyAny> {
-    let json = serde_json::to_string(e).unwrap_or_else(|_| String::from("{}"));
+    // With the core's word on whether the call may be made again (`Error::is_retryable`).
+    let mut record = serde_json::to_value(e).unwrap_or_default();
+    if let Some(fields) = record.as_object_mut() {
+        fields.insert("retryable".into(), e.is_retryable().into());
+    }
+    let json = record.to_string();
     match build(py, e.kind.class_name(), &json) {
         Ok(obj) => obj,
         Err(import_failure) => import_failure.into_value(py).into_bound(py).into_any(),

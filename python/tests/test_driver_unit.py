@@ -269,3 +269,12 @@ def test_a_python_side_refusal_is_coded_by_its_rule_as_the_cores_are() -> None:
     with pytest.raises(usvideo.ValidationError) as bytes_key:
         usvideo.Client(api_key=b"sd_unit_test_key_000000", base_url="https://api.example/v1")  # type: ignore[arg-type]
     assert (bytes_key.value.field, bytes_key.value.code) == ("api_key", "invalid_type") and "bytes" in str(bytes_key.value)
+
+
+def test_an_error_says_whether_the_call_may_be_made_again() -> None:
+    # The core's is_retryable: a 503 may be retried, a 400 not (nor an outcome_unknown create).
+    for status, retryable in ((503, True), (400, False)):
+        with make(httpx.MockTransport(lambda r, s=status: httpx.Response(s, json={"error": {"code": "x", "message": "m"}})), max_retries=0) as c:
+            with pytest.raises(usvideo.USVideoError) as info:
+                c.videos.retrieve("job_1")
+        assert info.value.retryable is retryable, (status, info.value)

@@ -16,3 +16,7 @@ def misuse(client: usvideo.Client, job: usvideo.Job) -> None:
     client.videos.create(prompt="a lake", mode=mode, resolution=resolution)
     if job.mode == "txt_to_video":  # type: ignore[comparison-overlap]
         pass
+    usvideo.estimate_cost(resolution="2K", duration=5)  # type: ignore[arg-type]
+    usvideo.estimate_cost(resolution="1080p", duration="5")  # type: ignore[arg-type]
+    for listed in client.videos.list():
+        listed.no_such_field  # type: ignore[attr-defined]

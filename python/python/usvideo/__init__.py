@@ -139,10 +139,10 @@ def __getattr__(name: str) -> "Any":
 
 
 def __dir__() -> "list[str]":
-    return sorted(set(globals()) | set(_WHERE))
+    return sorted((set(globals()) - {"TYPE_CHECKING"}) | set(_WHERE))
 
 
-def estimate_cost(resolution: "Any" = "720p", duration: "Any" = 5) -> int:
+def estimate_cost(resolution: "Resolution" = "720p", duration: int = 5) -> int:
     """The cost in cents of ``duration`` seconds of video at ``resolution`` (``720p``, ``1080p``,
     ``2k``), offline, with the reference's prices and exact decimal arithmetic:
     ``estimate_cost(resolution="1080p", duration=5) == 120``. Raises ``ValidationError``."""

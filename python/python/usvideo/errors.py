@@ -69,6 +69,10 @@ class USVideoError(Exception):
     job_id: Optional[str]
     job_status: Optional[str]
     issues: Tuple[ValidationIssue, ...]
+    #: Whether the same call may simply be made again (a 429, a 5xx, a dropped connection): the
+    #: core's word. False for ``code == "outcome_unknown"``: a create (of a job or an API key)
+    #: that may have been carried out; list the jobs before creating again.
+    retryable: bool
 
     def __init__(
         self,
@@ -83,6 +87,7 @@ class USVideoError(Exception):
         job_status: Optional[str] = None,
         issues: Tuple[ValidationIssue, ...] = (),
         kind: Optional[str] = None,
+        retryable: bool = False,
     ) -> None:
         super().__init__(message)
         self.kind = kind if kind is not None else self.default_code
@@ -95,6 +100,7 @@ class USVideoError(Exception):
         self.job_id = job_id
         self.job_status = job_status
         self.issues = tuple(issues)
+        self.retryable = retryable
 
     @classmethod
     def _from_core(cls, text: str) -> USVideoError:
@@ -111,6 +117,7 @@ class USVideoError(Exception):
             job_id=d.get("job_id"),
             job_status=d.get("job_status"),
             kind=d.get("kind"),
+            retryable=d.get("retryable") is True,
             issues=tuple(
                 ValidationIssue(str(i.get("field", "")), str(i.get("code", "")), str(i.get("message", "")))
                 for i in d.get("issues", ())

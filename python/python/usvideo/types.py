@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Dict, Literal, Mapping, Optional, Tuple, Type, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Literal, Mapping, Optional, Tuple, Type, TypeVar, cast
 
 if TYPE_CHECKING:
     from .errors import USVideoError
@@ -160,7 +160,7 @@ class JobPage:
             total=d.get("total"),
         )
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Job]:
         return iter(self.data)
 
     def __len__(self) -> int:
