@@ -244,6 +244,12 @@ impl Create {
         self
     }
 
+    /// When its first attempt was sent, if one was: the job (its idempotency key's) was made no
+    /// sooner, so a wait's lesson of the service's speed counts from there (`crate::pace`).
+    pub(crate) fn first_sent_at(&self) -> Option<Millis> {
+        self.first_sent_at
+    }
+
     /// The next request id this machine would use.
     #[must_use]
     pub fn next_id(&self) -> u64 {

@@ -257,6 +257,7 @@ impl JobRun {
                 Output::Event(e) => Some(Output::Event(e)),
                 Output::Done => {
                     self.next_id = self.next_id.max(create.next_id());
+                    let sent_at = create.first_sent_at();
                     let result = create.take_result();
                     if result.is_ok() && create.adopted() {
                         // Kept: the run may yet give its job up (rule 7).
@@ -265,7 +266,7 @@ impl JobRun {
                         }
                     }
                     match result {
-                        Ok(job) => self.created(job, now),
+                        Ok(job) => self.created(job, sent_at.unwrap_or(now), now),
                         Err(e) => self.finish(Err(e)),
                     }
                     None
@@ -330,9 +331,12 @@ impl JobRun {
         }
     }
 
-    fn created(&mut self, job: Job, now: Millis) {
-        // An adopted job's create was kept (`again`) before this: its time is not this run's.
-        self.own_since = self.again.is_none().then_some(now);
+    /// The create ended with `job`, its first attempt sent at `sent_at`.
+    fn created(&mut self, job: Job, sent_at: Millis, now: Millis) {
+        // An adopted job's create was kept (`again`) before this: its time is not this run's. An
+        // own job's counts from the create's first send, not its answer: a lost answer's resend
+        // gets the job the first send made, which has been running since.
+        self.own_since = self.again.is_none().then_some(sent_at);
         self.job_id = Some(job.id.clone());
         self.last = Some(job);
         if self.cancel_requested {
@@ -1059,14 +1063,15 @@ mod tests {
     #[test]
     fn a_create_and_waits_own_job_teaches_the_clients_pace_and_later_waits_poll_sooner() {
         // Jobs done in 0.4 s against a model of 53 s: the first run sees its job done at its first
-        // poll (3 s after the create's answer; the fake takes 50 ms an answer); each lesson moves the scale three tenths of the way, and later runs, whose
+        // poll (3 s after the create's answer; the fake takes 50 ms an answer), 3.1 s after the
+        // create was sent; each lesson moves the scale three tenths of the way, and later runs, whose
         // callers left the scale at 1, poll sooner and see their jobs done sooner.
         let (mut fake, pace) = (Fake::new(), Pace::new());
         fake.quick_jobs = true;
         let first = learned_run(&mut fake, &pace, WaitOptions::default(), 0);
         assert_eq!(first, 3_100);
         let after_one = pace.scale().unwrap();
-        assert!((after_one - (0.7 + 0.3 * 3_050.0 / 53_000.0)).abs() < 1e-9, "{after_one}");
+        assert!((after_one - (0.7 + 0.3 * 3_100.0 / 53_000.0)).abs() < 1e-9, "{after_one}");
         let last = (1..20).map(|i| learned_run(&mut fake, &pace, WaitOptions::default(), i)).last().unwrap();
         assert!(last < 1_500, "the twentieth saw its job done {last} ms after it started");
         assert!(pace.scale().unwrap() < 0.05, "{:?}", pace.scale());

@@ -6,8 +6,8 @@
 //! own job (it ends when the job does), so the lesson must outlive it: this is where it is kept.
 //!
 //! # Rules
-//! 1. Only a create-and-wait learns, from its own job: the time from the create's answer to the
-//!    poll that saw the job completed, divided by the model's expected time for the job's
+//! 1. Only a create-and-wait learns, from its own job: the time from the create's first send to
+//!    the poll that saw the job completed, divided by the model's expected time for the job's
 //!    resolution and duration. A job adopted from the job list (its create's answer was lost) ran
 //!    from before the run knew of it; a job only waited for (`wait(id)`) was made at a time this
 //!    client does not know; a failed or cancelled job says nothing of the time a finished one

@@ -246,3 +246,24 @@ async def test_async_cancel_from_another_task_ends_the_iteration_at_once(emu: Em
         await run.cancel()
         items = await asyncio.wait_for(loop, 5)
     assert len(items) == 2 and all(isinstance(i.error, usvideo.CancelledError) for i in items)
+
+
+async def test_async_cancel_while_the_iteration_has_a_request_out_waits_for_its_answer(emu: Emulator) -> None:
+    """cancel()'s drive finds the machine waiting for the iteration's request (Pending): it must
+    yield to the loop until that answer comes (it spun, starving the loop, so the answer never
+    came)."""
+    acct = emu.account(balance_cents=10_000)
+    emu.fault({"method": "POST", "path": "/v1/videos", "delay_ms": 800, "times": 1})
+    async with usvideo.AsyncClient(api_key=acct.api_key, base_url=emu.api_base) as client:
+        run = client.videos.batch(requests(1))
+
+        async def collect() -> List[usvideo.BatchItem]:
+            return [item async for item in run]
+
+        loop = asyncio.ensure_future(collect())
+        await asyncio.sleep(0.3)  # the create is out, its answer 0.5 s away
+        await asyncio.wait_for(run.cancel(), 10)
+        items = await asyncio.wait_for(loop, 10)
+    assert len(items) == 1 and isinstance(items[0].error, usvideo.CancelledError)
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["balance_cents"] == row["deposits_cents"], "the job made is deleted and refunded"

@@ -241,6 +241,13 @@ def test_a_call_that_gives_up_its_slot_wait_leaves_the_limiters_line() -> None:
     assert ticket is not None and turn is not None and turn <= t + 61_000, (turn, t)
 
 
+def _looped() -> List[Any]:
+    """A list within itself: json.dumps says "Circular reference"."""
+    loop: List[Any] = []
+    loop.append(loop)
+    return loop
+
+
 @pytest.mark.parametrize(
     "call, field",
     [
@@ -248,6 +255,8 @@ def test_a_call_that_gives_up_its_slot_wait_leaves_the_limiters_line() -> None:
         (lambda c: c.videos.create(prompt=b"a lake", mode="text_to_video"), "prompt"),
         (lambda c: c.videos.create_and_wait(prompt="a lake", mode="text_to_video", poll={"expected_scale": float("inf")}), "poll.expected_scale"),
         (lambda c: c.videos.batch([{"prompt": "a", "mode": "text_to_video"}, {"prompt": "b", "mode": "text_to_video", "duration": float("nan")}]), "requests[1].duration"),
+        (lambda c: c.videos.batch([{"prompt": "a", "mode": "text_to_video"}], expected_scale=float("nan")), "expected_scale"),
+        (lambda c: c.videos.create(prompt="a lake", mode="text_to_video", image_url=_looped()), "image_url[0]"),
     ],
 )
 def test_what_json_cannot_carry_is_refused_by_name_before_sending(call: Any, field: str) -> None:

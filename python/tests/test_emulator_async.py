@@ -218,7 +218,23 @@ async def test_an_async_progress_callback_is_awaited_and_the_sync_client_refuses
 
         items = [i async for i in c.videos.batch([LAKE], on_progress=on_batch, poll_interval=0.05, expected_scale=1 / 200)]
         assert items[0].ok and batch_seen, batch_seen
-    # The sync client cannot await it: it says so at the first report, rather than drop it unrun.
+    # The sync client cannot await it: it says so before anything is sent (no job is made), rather
+    # than drop it unrun. A callback that returns a Task (fire and forget) is not awaited.
     with usvideo.Client(api_key=acct.api_key, base_url=fast_emu.api_base) as s:
-        with pytest.raises(TypeError, match="awaitable"):
+        made = len(s.videos.list().data)
+        with pytest.raises(TypeError, match="coroutine function"):
             s.videos.create_and_wait(**LAKE, on_progress=on_progress, poll=FAST_POLL, timeout=60)
+        with pytest.raises(TypeError, match="coroutine function"):
+            s.videos.batch([LAKE], on_progress=on_batch)
+        assert len(s.videos.list().data) == made, "nothing was created"
+    started: List[asyncio.Task[None]] = []
+    gate = asyncio.Event()
+
+    async def slow() -> None:
+        await gate.wait()
+
+    async with usvideo.AsyncClient(api_key=acct.api_key, base_url=fast_emu.api_base) as c:
+        job = await c.videos.create_and_wait(**LAKE, on_progress=lambda p: started.append(asyncio.ensure_future(slow())), poll=FAST_POLL, timeout=60)
+        assert job.status == "completed" and started and not any(t.done() for t in started)
+    gate.set()
+    await asyncio.gather(*started)

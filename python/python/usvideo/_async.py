@@ -161,7 +161,7 @@ class AsyncClient(BaseClient):
                         return False
                 elif tag == "wait_until":
                     delay = out[1] - now_ms()
-                    if delay > 0 and wake is not None:
+                    if delay > 0 and wake is not None and not wake.is_set():
                         try:
                             await asyncio.wait_for(wake.wait(), delay / 1000.0)
                         except asyncio.TimeoutError:
@@ -169,6 +169,10 @@ class AsyncClient(BaseClient):
                     elif delay > 0:
                         await asyncio.sleep(delay / 1000.0)
                     machine.handle_timeout(now_ms())
+                elif tag == "pending" and keep is not None:
+                    # A batch driven by two tasks (the iteration and a cancel()): the other one has
+                    # a request out. Its answer moves the machine on.
+                    await asyncio.sleep(0.01)
                 elif tag == "pending":
                     # Every request is awaited inline, so nothing can be in flight: stop the machine.
                     machine.cancel(now_ms())
@@ -514,11 +518,10 @@ class AsyncBatchRun:
         processing jobs go on. The cancelled items are then yielded by the iteration, at once
         even where it was waiting in another task."""
         self._machine.cancel(now_ms())
-        try:
-            while not self._machine.is_done():
-                await self._c._run(self._machine, lambda text: self._events(text) and False, keep=self._interrupted, awaiting=self._awaiting)
-        finally:
-            self._wake().set()
+        while not self._machine.is_done():
+            await self._c._run(self._machine, lambda text: self._events(text) and False, keep=self._interrupted, awaiting=self._awaiting)
+        # Only once done: a cancel() that failed must not leave the iteration's sleeps ended.
+        self._wake().set()
 
 
 class AccountResource:

@@ -4,6 +4,7 @@ events. No I/O here, and no decision that belongs to the core (validation, retri
 
 from __future__ import annotations
 
+import collections.abc
 import json
 import logging
 import os
@@ -79,17 +80,22 @@ def json_of(value: Any, at: str = "") -> str:
         raise invalid(field, "invalid_type", f"{field} must be text, a finite number, true or false, a list or a mapping (got {bad!r:.40})") from None
 
 
-def _unsendable(value: Any, at: str) -> Optional[Tuple[str, Any]]:
-    """The first member of ``value`` that JSON cannot carry, and where it is."""
+def _unsendable(value: Any, at: str, within: Tuple[int, ...] = ()) -> Optional[Tuple[str, Any]]:
+    """The first member of ``value`` that JSON cannot carry, and where it is (a container within
+    itself is one)."""
+    if isinstance(value, (Mapping, list, tuple)):
+        if id(value) in within:
+            return (at or "value", value)
+        within = within + (id(value),)
     if isinstance(value, Mapping):
         for k, v in value.items():
-            found = _unsendable(v, f"{at}.{k}" if at else str(k))
+            found = _unsendable(v, f"{at}.{k}" if at else str(k), within)
             if found is not None:
                 return found
         return None
     if isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
-            found = _unsendable(v, f"{at}[{i}]")
+            found = _unsendable(v, f"{at}[{i}]", within)
             if found is not None:
                 return found
         return None
@@ -180,7 +186,7 @@ def batch_options(
         opts["poll_interval_ms"] = max(1, int(poll_interval * 1000))
     if expected_scale is not None:
         opts["expected_scale"] = float(expected_scale)
-    return json.dumps(opts)
+    return json_of(opts)
 
 
 class BatchEvents:
@@ -235,19 +241,33 @@ def progress_handler(on_progress: Optional[OnProgress], awaiting: Optional[List[
     return handle
 
 
+_ASYNC_CALLBACK = "on_progress is a coroutine function (async def): the sync Client calls it without awaiting; pass a plain function, or use AsyncClient, which awaits it"
+
+
+def refuse_async(on_progress: Optional[Callable[..., Any]]) -> None:
+    """The sync client's check, before anything is sent: an ``async def`` callback would never run
+    (``inspect.iscoroutinefunction``'s test, without importing ``inspect``)."""
+    target = getattr(on_progress, "__func__", on_progress)
+    if target is not None and not hasattr(target, "__code__"):
+        target = getattr(getattr(target, "__call__", None), "__func__", None)  # a callable object
+    code = getattr(target, "__code__", None)
+    if code is not None and code.co_flags & 0x80:  # CO_COROUTINE
+        raise TypeError(_ASYNC_CALLBACK)
+
+
 def called(result: Any, awaiting: Optional[List[Any]]) -> None:
-    """What a progress callback returned: an awaitable (an ``async def`` callback) goes to
-    ``awaiting``, for the async client to await before it drives on; the sync client cannot await
-    it, and says so rather than drop it unrun."""
-    if not hasattr(result, "__await__"):
+    """What a progress callback returned: a coroutine (an ``async def`` callback) goes to
+    ``awaiting``, for the async client to await before it drives on. A Task or Future (a callback
+    that starts work and does not wait for it) is left alone. The sync client, which checked its
+    callback up front (``refuse_async``), cannot await one either, and says so rather than drop
+    it unrun."""
+    if not isinstance(result, collections.abc.Coroutine):
         return
     if awaiting is not None:
         awaiting.append(result)
         return
-    close = getattr(result, "close", None)
-    if close is not None:
-        close()  # no "never awaited" warning on top of this error
-    raise TypeError("on_progress returned an awaitable (an async def?): the sync Client calls it without awaiting; pass a plain function, or use AsyncClient, which awaits it")
+    result.close()  # no "never awaited" warning on top of this error
+    raise TypeError(_ASYNC_CALLBACK)
 
 
 def log_event(ev: Dict[str, Any], on_progress: Optional[OnProgress], awaiting: Optional[List[Any]] = None) -> None:

@@ -33,6 +33,7 @@ from ._base import (
     now_ms,
     on_event,
     progress_handler,
+    refuse_async,
     request_timeout,
     transport_kind,
     video_url,
@@ -118,6 +119,7 @@ class Client(BaseClient):
     def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None, cleanup: bool = False) -> None:
         """Runs ``machine`` to done. Ctrl-C (or any exception) cancels it and propagates; with
         ``cleanup``, a still-pending job is first deleted (best effort, within CLEANUP_SECONDS)."""
+        refuse_async(on_progress)  # before anything is sent, not at the first report
         self._run(machine, progress_handler(on_progress), cleanup=cleanup)
 
     def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None, wake: Optional[threading.Event] = None) -> bool:
@@ -153,11 +155,17 @@ class Client(BaseClient):
                         return False
                 elif tag == "wait_until":
                     delay = out[1] - now_ms()
-                    if delay > 0 and wake is not None:
-                        wake.wait(delay / 1000.0)
+                    if delay > 0 and wake is not None and not wake.is_set():
+                        # In slices: a wait on a lock with a timeout may not be broken by Ctrl-C
+                        # at once on every platform, where time.sleep is.
+                        wake.wait(min(delay / 1000.0, 1.0))
                     elif delay > 0:
                         time.sleep(delay / 1000.0)
                     machine.handle_timeout(now_ms())
+                elif tag == "pending" and keep is not None:
+                    # A batch driven by two threads (the iteration and a cancel()): the other one
+                    # has a request out. Its answer moves the machine on.
+                    time.sleep(0.01)
                 elif tag == "pending":
                     # Every request is awaited inline, so nothing can be in flight: stop the machine.
                     machine.cancel(now_ms())
@@ -457,6 +465,7 @@ class BatchRun:
     ``estimated_cents`` describe it, and ``summary`` holds every item in input order once done."""
 
     def __init__(self, client: Client, machine: _native.Machine, on_progress: Optional[OnBatchProgress]) -> None:
+        refuse_async(on_progress)
         self._c = client
         self._machine = machine
         self._events = BatchEvents(on_progress)
@@ -517,11 +526,10 @@ class BatchRun:
         before it returns; the cancelled items are then yielded by the iteration, at once even
         where it was waiting in another thread."""
         self._machine.cancel(now_ms())
-        try:
-            while not self._machine.is_done():
-                self._c._run(self._machine, lambda text: self._events(text) and False, keep=self._interrupted)
-        finally:
-            self._cancelled.set()
+        while not self._machine.is_done():
+            self._c._run(self._machine, lambda text: self._events(text) and False, keep=self._interrupted)
+        # Only once done: a cancel() that failed must not leave the iteration's sleeps ended.
+        self._cancelled.set()
 
 
 class AccountResource:

@@ -208,11 +208,18 @@ final class Driver: @unchecked Sendable {
     init(transport: HTTPTransport, limiter: RateLimiter) {
         self.transport = transport
         self.limiter = limiter
+        _ = processEpoch // the process's clock starts with its first client
     }
 
     /// Monotonic ms since the process's first client: the core's clock, one for every client
     /// (see `processEpoch`).
-    func now() -> UInt64 { (DispatchTime.now().uptimeNanoseconds - processEpoch) / 1_000_000 }
+    func now() -> UInt64 {
+        // The epoch first: a global is set on first read, and read after the time it would be
+        // later than it, and the subtraction would trap.
+        let epoch = processEpoch
+        let t = DispatchTime.now().uptimeNanoseconds
+        return t >= epoch ? (t - epoch) / 1_000_000 : 0
+    }
 
     private func sleep(until t: UInt64) async throws {
         let n = now()

@@ -86,6 +86,20 @@ fun registerEmulatorTests() {
             check(second in 54_600uL until 58_000uL) { "scale ~0.7 after one lesson: $second" }
         }
     }
+    test("emulator/a_call_that_gives_up_its_slot_wait_leaves_the_line") {
+        val (key, _, _) = frozen.account()
+        USVideo(apiKey = key, baseUrl = frozen.base, requestsPerMinute = 1).use { c ->
+            c.account.retrieve() // the one slot
+            // Its first poll finds no slot before the wait's deadline: it gives up, and leaves the line.
+            assertThrowsS<WaitTimeoutError> { c.videos.wait("job_1", WaitConfig(timeoutMs = 50)) }
+            val line = com.usvideo.ffi.RateLimiter.shared(frozen.base, key, 1u)
+            val now = c.driver.now()
+            val turn = line.acquireInLine(null, now)
+            // First in line: its turn is when the one slot frees, not a window after the one who left.
+            check(turn.waitUntil!! <= now + 61_000uL) { "$turn at $now" }
+            turn.ticket?.let { line.leave(it) }
+        }
+    }
     test("emulator/wait_events_flow") {
         val (key, _, _) = emu.account()
         client(emu, key).use { c ->
