@@ -114,6 +114,8 @@ class AsyncClient(BaseClient):
                     return True
                 if deadline is not None and t >= deadline:
                     return False
+                if until - t > 1000 and log.isEnabledFor(DEBUG):
+                    log.debug("waiting %d ms for a slot of the key's rate limit (spent, or paused by a 429's Retry-After)", until - t)
                 await asyncio.sleep(max(0, (until if deadline is None else min(until, deadline)) - now_ms()) / 1000.0)
         finally:
             if ticket is not None:  # gave up (deadline, cancelled): its place goes to those behind
