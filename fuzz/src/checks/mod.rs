@@ -5,6 +5,7 @@
 //! test as a failure). Besides "never panics", each states what must hold of the result.
 
 pub mod input;
+pub mod limiter;
 pub mod machines;
 pub mod parsers;
 
@@ -27,6 +28,7 @@ pub const TARGETS: &[&str] = &[
     "machine_create",
     "machine_job_run",
     "machine_batch",
+    "rate_line",
 ];
 
 /// Runs target `target` on one input.
@@ -51,6 +53,7 @@ pub fn run(target: &str, data: &[u8]) {
         "machine_create" => machines::create(data),
         "machine_job_run" => machines::job_run(data),
         "machine_batch" => machines::batch(data),
+        "rate_line" => limiter::line(data),
         other => panic!("unknown fuzz target `{other}`"),
     }
 }
