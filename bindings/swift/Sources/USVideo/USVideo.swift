@@ -443,8 +443,9 @@ public final class USVideo: @unchecked Sendable, CustomStringConvertible {
         if let n = maxRetries { retry = defaultRetryPolicy(); retry!.maxRetries = UInt32(clamping: n) }
         core = try ffi { try CoreClient(baseUrl: baseURL, apiKey: apiKey, userAgent: "usvideo-swift/\(version())", retry: retry) }
         self.requestsPerMinute = UInt32(clamping: max(requestsPerMinute, 0))
-        // The key's limiter, shared by every client of the key, base URL and budget in the process.
-        driver = Driver(transport: transport, limiter: RateLimiter.shared(baseUrl: baseURL, apiKey: apiKey, requestsPerMinute: self.requestsPerMinute))
+        // The key's limiter, shared by every client of the key, base URL and budget in the process:
+        // by the base URL as the core wrote it (`/v1/` and `/v1` are one), and "" as no key.
+        driver = Driver(transport: transport, limiter: RateLimiter.shared(baseUrl: core.baseUrl(), apiKey: apiKey.flatMap { $0.isEmpty ? nil : $0 }, requestsPerMinute: self.requestsPerMinute))
     }
 
     /// Never shows the key.

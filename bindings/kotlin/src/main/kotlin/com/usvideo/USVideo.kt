@@ -84,8 +84,9 @@ class USVideo(
         }
     }
     internal val requestsPerMinute: UInt = unsigned("requestsPerMinute", requestsPerMinute.toLong()).toUInt()
-    // The key's limiter, shared by every client of the key, base URL and budget in the process.
-    internal val driver = Driver(transport, RateLimiter.shared(baseUrl, apiKey?.takeIf { it.isNotEmpty() }, this.requestsPerMinute), unsigned("requestTimeoutMs", requestTimeoutMs, min = 1).toLong())
+    // The key's limiter, shared by every client of the key, base URL and budget in the process:
+    // by the base URL as the core wrote it (`/v1/` and `/v1` are one; helper-36 saw two).
+    internal val driver = Driver(transport, RateLimiter.shared(ffi { core.baseUrl() }, apiKey?.takeIf { it.isNotEmpty() }, this.requestsPerMinute), unsigned("requestTimeoutMs", requestTimeoutMs, min = 1).toLong())
 
     /** Jobs: create, retrieve, list, delete, wait. */
     val videos = Videos(this)
@@ -199,7 +200,12 @@ class Videos internal constructor(private val client: USVideo) {
     suspend fun wait(id: String, config: WaitConfig = WaitConfig(), onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): Job =
         client.runJob(named(WAIT_NAMES) { ffi { client.core.wait(id, config.toCore(), seed(), client.driver.now()) } }, events(onProgress, onEvent))
 
-    /** [wait] as a [Flow] of events, ending after the job completes (or throwing its error). */
+    /**
+     * [wait] as a [Flow] of events, ending after the job completes (or throwing its error).
+     * Collecting it is the wait: stopping early (`first()`, `take(n)`, a cancelled collector)
+     * cancels the wait as cancelling [wait] does, so a job still pending is deleted and refunded.
+     * To look at a job without that, use [Videos.retrieve].
+     */
     fun waitEvents(id: String, config: WaitConfig = WaitConfig()): Flow<Event> = channelFlow {
         wait(id, config, onEvent = { trySend(it) })
         close()

@@ -98,6 +98,24 @@ fun registerEmulatorTests() {
             // First in line: its turn is when the one slot frees, not a window after the one who left.
             check(turn.waitUntil!! <= now + 61_000uL) { "$turn at $now" }
             turn.ticket?.let { line.leave(it) }
+            // A client of the same base URL written with a trailing slash shares that limiter (it
+            // had one of its own: its poll went out, and the job's 404 came back).
+            USVideo(apiKey = key, baseUrl = frozen.base + "/", requestsPerMinute = 1).use { slash ->
+                assertThrowsS<WaitTimeoutError> { slash.videos.wait("job_1", WaitConfig(timeoutMs = 50)) }
+            }
+        }
+    }
+    test("emulator/a_callback_that_throws_ends_the_wait_and_deletes_its_pending_job") {
+        // The job stays pending on the frozen clock: the wait the callback ended is cleaned up as
+        // a cancelled one is (it was left running, and charged: helper-36).
+        val (key, _, email) = frozen.account(10_000)
+        client(frozen, key).use { c ->
+            val e = assertThrowsS<IllegalStateException> {
+                c.videos.createAndWait(text(), fast, onEvent = { if (it is Event.Created) error("boom in a callback") })
+            }
+            eq("boom in a callback", e.message)
+            check(c.videos.list().data.isEmpty()) { "the pending job was deleted" }
+            eq(BigDecimal.ZERO.compareTo(frozen.ledger(email)["held_cents"] as BigDecimal), 0, "nothing held")
         }
     }
     test("emulator/wait_events_flow") {
