@@ -106,6 +106,11 @@ pub struct JobRun {
     rng: Rng,
     deadline: Option<Millis>,
     started_at: Millis,
+    /// Since when the job has been known to exist: the create's answer, or the wait's start. The
+    /// schedule reads a job's age from here, not from the run's start: a create that waited out
+    /// a 429's `Retry-After` made its job later, and a 3 % progress read as 3 % of the run's time
+    /// put the next poll 20 s off (helper-36).
+    job_since: Millis,
     job_id: Option<String>,
     last: Option<Job>,
     overdue_polls: u32,
@@ -173,6 +178,7 @@ impl JobRun {
             options,
             rng: Rng::new(seed),
             started_at: now,
+            job_since: now,
             job_id: None,
             last: None,
             overdue_polls: 0,
@@ -337,6 +343,7 @@ impl JobRun {
         // own job's counts from the create's first send, not its answer: a lost answer's resend
         // gets the job the first send made, which has been running since.
         self.own_since = self.again.is_none().then_some(sent_at);
+        self.job_since = now;
         self.job_id = Some(job.id.clone());
         self.last = Some(job);
         if self.cancel_requested {
@@ -407,10 +414,11 @@ impl JobRun {
             JobStatus::Completed | JobStatus::Failed => self.ended(job),
             _ if self.cancel_requested => self.delete_or_hold(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now),
             _ => {
-                if elapsed >= expected {
+                let age = now.since(self.job_since);
+                if age >= expected {
                     self.overdue_polls += 1;
                 }
-                let delay = self.options.poll.next_delay_ms(Some(&job), elapsed, self.overdue_polls);
+                let delay = self.options.poll.next_delay_ms(Some(&job), age, self.overdue_polls);
                 self.phase = Phase::Sleeping(now.plus(delay));
             }
         }
@@ -1099,5 +1107,36 @@ mod tests {
         let (_, done) = fake.drive(&mut wait, 10_000, None);
         assert!(done && wait.take_result().is_ok());
         assert_eq!(pace.scale(), None);
+    }
+
+    #[test]
+    fn a_jobs_age_counts_from_the_creates_answer_not_from_a_retry_after_before_it() {
+        // The create waits out a 429 (Retry-After 1 s), then makes the job; polled 100 ms later at
+        // 3 %, the job is ~0.1 s old, not ~1.2 s: the next poll is a few seconds off, not 20.
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
+        let mut options = WaitOptions::default();
+        options.poll = PollPolicy { first_poll_ms: 100, min_interval_ms: 100, ..PollPolicy::default() };
+        let mut run = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, options, 1, Millis(0)).unwrap();
+        let mut busy = HttpResponse::json(429, &serde_json::json!({"error": {"code": "rate_limited", "message": "slow down"}}));
+        busy.headers.push(crate::http::Header::new("retry-after", "1"));
+        let pending = serde_json::json!({"id": "job_1", "status": "pending", "mode": "text_to_video", "resolution": "720p", "duration": 5});
+        let early = serde_json::json!({"id": "job_1", "status": "processing", "mode": "text_to_video", "resolution": "720p", "duration": 5, "progress": 3});
+        let mut now = Millis(0);
+        let mut answers = vec![busy, HttpResponse::json(201, &pending), HttpResponse::json(200, &early)].into_iter();
+        let next_poll = loop {
+            match run.poll(now) {
+                Output::Send { id, .. } => {
+                    now = now.plus(50);
+                    run.handle_response(id, answers.next().unwrap(), now);
+                }
+                Output::WaitUntil(t) if answers.len() == 0 => break t.since(now),
+                Output::WaitUntil(t) => now = t,
+                Output::Event(_) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        };
+        assert!(next_poll < 5_000, "the next poll {next_poll} ms off");
     }
 }
