@@ -1116,8 +1116,7 @@ mod tests {
         let config = ClientConfig::new("http://fake/v1").unwrap();
         let key = ApiKey::new("sd_test_key_000000").unwrap();
         let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
-        let mut options = WaitOptions::default();
-        options.poll = PollPolicy { first_poll_ms: 100, min_interval_ms: 100, ..PollPolicy::default() };
+        let options = WaitOptions { poll: PollPolicy { first_poll_ms: 100, min_interval_ms: 100, ..PollPolicy::default() }, ..WaitOptions::default() };
         let mut run = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, options, 1, Millis(0)).unwrap();
         let mut busy = HttpResponse::json(429, &serde_json::json!({"error": {"code": "rate_limited", "message": "slow down"}}));
         busy.headers.push(crate::http::Header::new("retry-after", "1"));
