@@ -87,6 +87,10 @@ class HttpUrlConnectionTransport(
         val body = request.body
         if (body != null) {
             conn.doOutput = true
+            // Streamed: a buffered POST is sent again by the JDK itself after some connection
+            // failures (`sun.net.http.retryPost`), behind the core's back, which for a create is
+            // the duplicate the core's idempotency rules prevent. The cost: the JDK keeps a 401's
+            // body to itself, so a 401 to a POST has no server code or message (helper-36).
             conn.setFixedLengthStreamingMode(body.size)
         }
         try {
