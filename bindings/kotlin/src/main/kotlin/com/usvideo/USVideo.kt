@@ -179,7 +179,9 @@ class Videos internal constructor(private val client: USVideo) {
     fun listAll(pageSize: Int = 100): Flow<Job> = flow {
         PageWalk(pageSize(pageSize)).use { walk ->
             while (true) {
-                val page = list(walk.nextPage() ?: break)
+                val params = walk.nextPage() ?: break
+                // The core checks a page's size as the list's `limit`: named as the caller wrote it.
+                val page = named(mapOf("limit" to "pageSize")) { list(params) }
                 for (i in walk.take(page.data.map { it.id }, page.hasMore)) emit(page.data[i.toInt()])
             }
         }

@@ -12,6 +12,7 @@ import com.usvideo.core.TransportKind
 import java.net.InetSocketAddress
 import java.net.ServerSocket
 import kotlin.concurrent.thread
+import kotlinx.coroutines.flow.toList
 
 fun registerUnitTests() {
     test("unit/estimate_cost_offline") {
@@ -42,6 +43,8 @@ fun registerUnitTests() {
                 "maxPollIntervalMs" to WaitConfig(maxPollIntervalMs = Long.MIN_VALUE),
             )) eq(field, assertThrowsS<ValidationError> { c.videos.wait("job_1", config) }.field)
             eq("offset", assertThrowsS<ValidationError> { c.videos.list(offset = -1) }.field)
+            // A page size is the list's `limit` to the core: named as the caller wrote it.
+            for (size in listOf(0, -1)) eq("pageSize", assertThrowsS<ValidationError> { c.videos.listAll(pageSize = size).toList() }.field)
             val one = listOf(CreateVideoRequest("a lake", Mode.TEXT_TO_VIDEO))
             eq("concurrentJobs", assertThrowsS<ValidationError> { c.videos.batch(one, config = BatchConfig(concurrentJobs = 0)) }.field)
             eq("maxSpendCents", assertThrowsS<ValidationError> { c.videos.batch(one, maxSpendCents = -1) }.field)
