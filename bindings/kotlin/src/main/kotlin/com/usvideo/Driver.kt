@@ -30,8 +30,9 @@ import kotlinx.coroutines.withTimeoutOrNull
  * cancelled scope. The caller waits for it [cleanupTimeoutMs] at most, then the coroutine's own
  * exception is rethrown; a clean-up not done by then (its delete waiting for a slot of the key's
  * rate limit, or out a 429's pause) goes on in the background for [BACKGROUND_CLEANUP_MS] more,
- * rather than leave the job to be charged (helper-36 saw 20 of 40 cancelled jobs left pending). (A batch is
- * driven by [driveUntil], which sees its request in flight through instead: see there.)
+ * rather than leave the job to be charged (helper-36 saw 20 of 40 cancelled jobs left pending).
+ * A [drive] that throws closes its machine itself, once its clean-up ends. (A batch is driven by
+ * [driveUntil], which sees its request in flight through instead: see there.)
  */
 internal class Driver(
     private val transport: HttpTransport,
@@ -114,12 +115,18 @@ internal class Driver(
             loop(m, onEvent, inFlight)
         } catch (stop: Throwable) {
             // A cancel, or a callback that threw: either way the caller is done with the wait.
+            // It owns the machine from here, and closes it when done: the caller, gone after
+            // [cleanupTimeoutMs], must not (a closed machine would end the clean-up at once).
             val cleanUp = detached.async {
-                withTimeoutOrNull(cleanupTimeoutMs + BACKGROUND_CLEANUP_MS) {
-                    inFlight[0]?.let { ffi { m.handleTransportError(it, TransportKind.ABORTED, "cancelled", now()) } }
-                    inFlight[0] = null
-                    ffi { m.cancel(now()) }
-                    loop(m, {}, inFlight)
+                try {
+                    withTimeoutOrNull(cleanupTimeoutMs + BACKGROUND_CLEANUP_MS) {
+                        inFlight[0]?.let { ffi { m.handleTransportError(it, TransportKind.ABORTED, "cancelled", now()) } }
+                        inFlight[0] = null
+                        ffi { m.cancel(now()) }
+                        loop(m, {}, inFlight)
+                    }
+                } finally {
+                    m.close()
                 }
             }
             withContext(NonCancellable) { withTimeoutOrNull(cleanupTimeoutMs) { cleanUp.join() } }

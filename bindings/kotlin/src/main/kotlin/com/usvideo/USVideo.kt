@@ -106,16 +106,18 @@ class USVideo(
     /** Frees the native handle now instead of at garbage collection. */
     override fun close() = core.close()
 
-    internal suspend fun runJob(m: Machine, onEvent: (Event) -> Unit = {}): Job = m.use {
-        driver.drive(it, onEvent)
-        ffi { it.takeJob() }
+    // A machine whose drive ended in an exception is the driver's to close, after its clean-up
+    // (which may go on in the background); one that finished is closed here, once read.
+    internal suspend fun runJob(m: Machine, onEvent: (Event) -> Unit = {}): Job {
+        driver.drive(m, onEvent)
+        return m.use { ffi { it.takeJob() } }
     }
 
-    internal suspend fun call(endpoint: Endpoint, request: HttpRequest): HttpResponse =
-        ffi { core.call(endpoint, request, seed()) }.use {
-            driver.drive(it) {}
-            ffi { it.takeResponse() }
-        }
+    internal suspend fun call(endpoint: Endpoint, request: HttpRequest): HttpResponse {
+        val m = ffi { core.call(endpoint, request, seed()) }
+        driver.drive(m) {}
+        return m.use { ffi { it.takeResponse() } }
+    }
 }
 
 /** How a wait behaves. */

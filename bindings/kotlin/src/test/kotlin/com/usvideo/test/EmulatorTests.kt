@@ -118,6 +118,29 @@ fun registerEmulatorTests() {
             eq(BigDecimal.ZERO.compareTo(frozen.ledger(email)["held_cents"] as BigDecimal), 0, "nothing held")
         }
     }
+    test("emulator/a_cancelled_waits_delete_goes_on_after_the_caller_stops_waiting") {
+        // The delete must wait out a pause (1.5 s) on the limiter; the caller waits 200 ms for it
+        // here (10 s in a client), then the clean-up goes on in the background and refunds the
+        // job (it was given up, leaving the job to be charged: helper-36).
+        val (key, _, email) = frozen.account(10_000)
+        client(frozen, key).use { c ->
+            val limiter = com.usvideo.ffi.RateLimiter(0u)
+            val driver = Driver(HttpUrlConnectionTransport(), limiter, 60_000, cleanupTimeoutMs = 200)
+            val m = ffi { c.core.createAndWait(text(), fast.toCore(), entropy(), seed(), driver.now()) }
+            val created = kotlinx.coroutines.CompletableDeferred<Unit>()
+            coroutineScope {
+                val wait = async { driver.drive(m) { if (it is Event.Created) created.complete(Unit) } }
+                created.await()
+                limiter.onRetryAfter(driver.now(), 1_500uL)
+                wait.cancel()
+                runCatching { wait.await() }
+            }
+            // The caller is back (after its 200 ms) while the pause lasts: nothing deleted yet.
+            check((frozen.ledger(email)["held_cents"] as BigDecimal).signum() > 0) { "held while the pause lasts" }
+            delay(2_500)
+            eq(BigDecimal.ZERO.compareTo(frozen.ledger(email)["held_cents"] as BigDecimal), 0, "refunded after the pause")
+        }
+    }
     test("emulator/wait_events_flow") {
         val (key, _, _) = emu.account()
         client(emu, key).use { c ->
