@@ -851,11 +851,8 @@ impl Batch {
             JobStatus::Completed => {
                 // An adopted job's time is not learned from: it ran from before its adoption.
                 if !r.adopted {
-                    let actual = now.since(r.submitted_at);
-                    let model = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration()).max(1);
-                    #[allow(clippy::cast_precision_loss)]
-                    let ratio = actual as f64 / model as f64;
-                    self.scale = kept_scale(0.7 * self.scale + 0.3 * ratio).unwrap_or(self.scale);
+                    let model = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration());
+                    self.scale = crate::pace::lesson(self.scale, now.since(r.submitted_at), model).unwrap_or(self.scale);
                 }
                 self.item_done(i, Some(job), None);
             }

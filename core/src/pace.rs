@@ -51,14 +51,20 @@ impl Pace {
 
     /// Learns from a job that took `actual_ms` where the model expected `model_ms` (rule 2).
     pub(crate) fn learn(&self, actual_ms: u64, model_ms: u64) {
-        #[allow(clippy::cast_precision_loss)] // times in ms: far below 2^52
-        let ratio = actual_ms as f64 / model_ms.max(1) as f64;
         let mut scale = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let before = scale.unwrap_or(1.0);
-        if let Some(next) = kept_scale(0.7 * before + 0.3 * ratio) {
+        if let Some(next) = lesson(scale.unwrap_or(1.0), actual_ms, model_ms) {
             *scale = Some(next);
         }
     }
+}
+
+/// The scale after a job that took `actual_ms` where the model expected `model_ms`, from `before`:
+/// three tenths of the way to the job's own ratio (rule 2), within the kept bounds. The one rule
+/// of learning, a batch's ([`crate::batch`]) and a client's waits' alike.
+pub(crate) fn lesson(before: f64, actual_ms: u64, model_ms: u64) -> Option<f64> {
+    #[allow(clippy::cast_precision_loss)] // times in ms: far below 2^52
+    let ratio = actual_ms as f64 / model_ms.max(1) as f64;
+    kept_scale(0.7 * before + 0.3 * ratio)
 }
 
 #[cfg(test)]

@@ -110,9 +110,7 @@ impl RateLimiter {
         if self.limit == 0 {
             return Ok(());
         }
-        while self.sent.front().is_some_and(|t| now.since(*t) >= self.window_ms) {
-            self.sent.pop_front();
-        }
+        self.age_out(now);
         if self.sent.len() < self.limit as usize {
             self.sent.push_back(now);
             return Ok(());
@@ -130,9 +128,7 @@ impl RateLimiter {
     /// The instant of the caller's turn: sleep until then and ask again.
     pub fn acquire_in_line(&mut self, ticket: &mut Option<u64>, now: Millis) -> Result<(), Millis> {
         self.line.retain(|(_, turn)| now.since(*turn) < LINE_GRACE_MS);
-        while self.sent.front().is_some_and(|t| now.since(*t) >= self.window_ms) {
-            self.sent.pop_front();
-        }
+        self.age_out(now);
         let mine = *ticket;
         let place = mine.and_then(|t| self.line.iter().position(|(x, _)| *x == t)).unwrap_or(self.line.len());
         let in_window = self.sent.len();
@@ -174,6 +170,13 @@ impl RateLimiter {
             }
         }
         Err(turn)
+    }
+
+    /// Forgets the sends that have left the window by `now`.
+    fn age_out(&mut self, now: Millis) {
+        while self.sent.front().is_some_and(|t| now.since(*t) >= self.window_ms) {
+            self.sent.pop_front();
+        }
     }
 
     /// The call holding `ticket` gives up its place in line (the line's rule 3).

@@ -76,10 +76,7 @@ pub(crate) fn valid_scale(scale: f64) -> bool {
 
 /// RFC 3339 UTC with a `Z`, second precision (`2026-04-21T15:30:00Z`).
 pub(crate) fn rfc3339(unix_ms: u64) -> String {
-    let secs = unix_ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
+    let (_, (y, m, d), rem) = split(unix_ms);
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
 }
 
@@ -89,13 +86,18 @@ pub(crate) fn rfc3339(unix_ms: u64) -> String {
 pub(crate) fn http_date(unix_ms: u64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]; // 1970-01-01 was a Thursday
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let secs = unix_ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
+    let (days, (y, m, d), rem) = split(unix_ms);
     let day = DAYS[(days % 7) as usize];
     let month = MONTHS[(m - 1) as usize];
     format!("{day}, {d:02} {month} {y:04} {:02}:{:02}:{:02} GMT", rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+/// Unix milliseconds as whole days since 1970, that day's date, and the seconds into it: what both
+/// date formats above are written from.
+fn split(unix_ms: u64) -> (i64, (i64, u32, u32), u64) {
+    let secs = unix_ms / 1000;
+    let days = (secs / 86_400) as i64;
+    (days, civil_from_days(days), secs % 86_400)
 }
 
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).

@@ -307,6 +307,37 @@ def request_timeout(client_timeout: float, timeout_ms: Optional[int]) -> float:
     return min(client_timeout, max(timeout_ms, 1) / 1000.0)
 
 
+class SlotWait:
+    """One call's wait in line for a slot of the key's shared rate limiter (the core's line: first
+    come first served, woken about once, at its turn), until ``deadline`` at most. The decisions of
+    the sync and async drivers alike; they only sleep (``time.sleep`` or ``asyncio.sleep``) for
+    what :meth:`ask` says, and call :meth:`leave` in a ``finally``."""
+
+    def __init__(self, limiter: _native.RateLimiter, deadline: Optional[int]) -> None:
+        self.limiter = limiter
+        self.deadline = deadline
+        self.ticket: Optional[int] = None
+
+    def ask(self) -> Union[bool, float]:
+        """True: the slot is taken, send. False: none came by the deadline, do not send. Else the
+        seconds to sleep before asking again."""
+        t = now_ms()
+        self.ticket, until = self.limiter.acquire_in_line(self.ticket, t)
+        if until is None:
+            return True
+        if self.deadline is not None and t >= self.deadline:
+            return False
+        if until - t > 1000 and log.isEnabledFor(DEBUG):
+            log.debug("waiting %d ms for a slot of the key's rate limit (spent, or paused by a 429's Retry-After)", until - t)
+        return max(0, (until if self.deadline is None else min(until, self.deadline)) - now_ms()) / 1000.0
+
+    def leave(self) -> None:
+        """Gives the place up if it still holds one (a deadline, Ctrl-C, a cancelled task): those
+        behind move up."""
+        if self.ticket is not None:
+            self.limiter.leave(self.ticket)
+
+
 def shared_limiter(base_url: str, key: Optional[str], requests_per_minute: int) -> _native.RateLimiter:
     """The rate limiter of a key: one per base URL, key and budget in the process, shared by
     every client made with them, sync and async alike (the service counts a key's requests, not

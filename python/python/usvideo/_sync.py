@@ -20,6 +20,7 @@ from ._base import (
     ERROR_BODY_BYTES,
     BaseClient,
     BatchEvents,
+    SlotWait,
     OnBatchProgress,
     OnDownload,
     OnProgress,
@@ -102,21 +103,15 @@ class Client(BaseClient):
         first served, woken about once, at its turn), until ``deadline`` at most (the request's
         own time runs while it waits, so a wait's deadline holds when the rate limit is spent).
         False when none came in time: the request must not be sent."""
-        ticket: Optional[int] = None
+        wait = SlotWait(self._limiter, deadline)
         try:
             while True:
-                t = now_ms()
-                ticket, until = self._limiter.acquire_in_line(ticket, t)
-                if until is None:
-                    return True
-                if deadline is not None and t >= deadline:
-                    return False
-                if until - t > 1000 and log.isEnabledFor(DEBUG):
-                    log.debug("waiting %d ms for a slot of the key's rate limit (spent, or paused by a 429's Retry-After)", until - t)
-                time.sleep(max(0, (until if deadline is None else min(until, deadline)) - now_ms()) / 1000.0)
+                answer = wait.ask()
+                if isinstance(answer, bool):
+                    return answer
+                time.sleep(answer)
         finally:
-            if ticket is not None:  # gave up (deadline, Ctrl-C): its place goes to those behind
-                self._limiter.leave(ticket)
+            wait.leave()
 
     def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None, cleanup: bool = False) -> None:
         """Runs ``machine`` to done. Ctrl-C (or any exception) cancels it and propagates; with
