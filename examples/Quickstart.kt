@@ -16,16 +16,17 @@ fun main() = runBlocking {
     // Offline: what will it cost? (1080p × 5 s = 120 cents)
     println("estimate: ${estimateCost(Resolution.P1080, 5)} cents")
 
-    USVideo().use { client ->                      // USVIDEO_API_KEY, USVIDEO_BASE_URL
-        println("client: $client")                  // the key is redacted
-        val account = client.account.retrieve()
-        println("balance: ${account.balanceCents} cents")
+    // Every failure is a USVideoError saying what went wrong (no key: which variable to set).
+    try {
+        USVideo().use { client ->                  // USVIDEO_API_KEY, USVIDEO_BASE_URL
+            println("client: $client")              // the key is redacted
+            val account = client.account.retrieve()
+            println("balance: ${account.balanceCents} cents")
 
-        // Against an emulator running N× faster, poll N× sooner (the tests set this).
-        val speed = System.getenv("USVIDEO_QUICKSTART_FAST")?.toDouble() ?: 1.0
-        val wait = WaitConfig(timeoutMs = 10 * 60_000, expectedScale = 1 / speed,
-            firstPollMs = (3_000 / speed).toLong(), minPollIntervalMs = maxOf(1L, (2_000 / speed).toLong()))
-        try {
+            // Against an emulator running N× faster, poll N× sooner (the tests set this).
+            val speed = System.getenv("USVIDEO_QUICKSTART_FAST")?.toDouble() ?: 1.0
+            val wait = WaitConfig(timeoutMs = 10 * 60_000, expectedScale = 1 / speed,
+                firstPollMs = (3_000 / speed).toLong(), minPollIntervalMs = maxOf(1L, (2_000 / speed).toLong()))
             val job = client.videos.createAndWait(
                 CreateVideoRequest(
                     prompt = "A drone shot over a misty mountain lake at sunrise",
@@ -37,9 +38,9 @@ fun main() = runBlocking {
                 onProgress = { p -> println("  ${p.status} ${p.percent}%") },
             )
             println("video: ${job.videoUrl} (${job.costCents} cents)")
-        } catch (e: USVideoError) {
-            println("failed: $e")                   // code, status, requestId, retryAfter
-            exitProcess(1)
         }
+    } catch (e: USVideoError) {
+        println("failed: $e")                       // code, status, requestId, retryAfter
+        exitProcess(1)
     }
 }

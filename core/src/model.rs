@@ -168,6 +168,8 @@ impl CreateVideoRequest {
 /// as not finished, so a new server status never crashes a client or ends a wait early.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+// Kotlin's `toString()` and Swift's `description`: the wire string, not `JobStatus$Pending@1b2c`.
+#[cfg_attr(feature = "uniffi", uniffi::export(Display))]
 pub enum JobStatus {
     /// Queued.
     Pending,

@@ -3777,7 +3777,7 @@ public func FfiConverterTypeIssueCode_lower(_ value: IssueCode) -> RustBuffer {
  * as not finished, so a new server status never crashes a client or ends a wait early.
  */
 
-public enum JobStatus: Equatable, Hashable {
+public enum JobStatus: Equatable, Hashable, CustomStringConvertible {
     
     /**
      * Queued.
@@ -3805,6 +3805,17 @@ public enum JobStatus: Equatable, Hashable {
 
 
 
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_usvideo_core_fn_method_jobstatus_uniffi_trait_display(
+            FfiConverterTypeJobStatus_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)

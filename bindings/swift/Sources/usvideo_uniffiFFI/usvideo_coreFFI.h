@@ -243,6 +243,11 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_CORE_FN_METHOD_JOBSTATUS_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_CORE_FN_METHOD_JOBSTATUS_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_usvideo_core_fn_method_jobstatus_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_CORE_FN_METHOD_HEADER_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_CORE_FN_METHOD_HEADER_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_usvideo_core_fn_method_header_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status

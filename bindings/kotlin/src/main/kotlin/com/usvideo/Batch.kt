@@ -193,8 +193,8 @@ class Batch internal constructor(
         val done = try {
             client.driver.driveUntil(machine, cancelTimeoutMs, wake) { e ->
                 when (e) {
-                    is Event.ItemDone -> ready.addLast(BatchItem.from(e.v1))
-                    is Event.BatchProgress -> onProgress?.invoke(e.v1)
+                    is Event.ItemDone -> ready.addLast(BatchItem.from(e.item))
+                    is Event.BatchProgress -> onProgress?.invoke(e.counts)
                     else -> {}
                 }
                 if (e !is Event.ItemDone) onEvent?.invoke(e)

@@ -144,6 +144,10 @@ internal fun unsigned(field: String, value: Long, min: Long = 0): ULong {
     return value.toULong()
 }
 
+/** A [UsageError] of the binding's own (misuse the core never sees). */
+internal fun usageError(message: String): UsageError = UsageError(ErrorInfo(kind = ErrorKind.USAGE, code = "usage", message = message, status = null,
+    field = null, requestId = null, retryAfterMs = null, jobId = null, jobStatus = null, issues = emptyList(), transport = null))
+
 /** The core's names of a wait's options (`WaitOptions`) → [WaitConfig]'s. */
 internal val WAIT_NAMES = mapOf(
     "timeout_ms" to "timeoutMs", "poll.first_poll_ms" to "firstPollMs", "poll.min_interval_ms" to "minPollIntervalMs",

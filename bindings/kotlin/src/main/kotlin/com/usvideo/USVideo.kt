@@ -77,16 +77,30 @@ class USVideo(
     requestsPerMinute: Int = 60,
     requestTimeoutMs: Long = 60_000,
 ) : AutoCloseable {
-    internal val core: CoreClient = maxRetries?.let { unsigned("maxRetries", it.toLong()).toUInt() }.let { retries ->
+    private val handle: CoreClient = maxRetries?.let { unsigned("maxRetries", it.toLong()).toUInt() }.let { retries ->
         ffi {
             val retry = retries?.let { com.usvideo.ffi.defaultRetryPolicy().copy(maxRetries = it) }
             CoreClient(baseUrl, apiKey?.takeIf { it.isNotEmpty() }, "usvideo-kotlin/${com.usvideo.ffi.version()}", retry)
         }
     }
     internal val requestsPerMinute: UInt = unsigned("requestsPerMinute", requestsPerMinute.toLong()).toUInt()
+
+    /** The base URL requests go to (as the core wrote it: `/v1/` is `/v1`). */
+    val baseUrl: String = ffi { handle.baseUrl() }
+
     // The key's limiter, shared by every client of the key, base URL and budget in the process:
     // by the base URL as the core wrote it (`/v1/` and `/v1` are one; helper-36 saw two).
-    internal val driver = Driver(transport, RateLimiter.shared(ffi { core.baseUrl() }, apiKey?.takeIf { it.isNotEmpty() }, this.requestsPerMinute), unsigned("requestTimeoutMs", requestTimeoutMs, min = 1).toLong())
+    internal val driver = Driver(transport, RateLimiter.shared(this.baseUrl, apiKey?.takeIf { it.isNotEmpty() }, this.requestsPerMinute), unsigned("requestTimeoutMs", requestTimeoutMs, min = 1).toLong())
+
+    // Read once: a closed client still prints (helper-36's `toString()` threw after `close()`).
+    private val shown = "USVideo(baseUrl=${this.baseUrl}, apiKey=${ffi { handle.redactedKey() } ?: "none"})"
+
+    @Volatile private var closed = false
+
+    /** The native client; a call on a closed one is a [UsageError] saying so, not uniffi's
+     * `IllegalStateException`. */
+    internal val core: CoreClient
+        get() = if (closed) throw usageError("this USVideo client is closed: make a new one (close() frees its native handle)") else handle
 
     /** Jobs: create, retrieve, list, delete, wait. */
     val videos = Videos(this)
@@ -97,14 +111,15 @@ class USVideo(
     /** `POST /v1/api-keys` (authenticated with a JWT). */
     val apiKeys = ApiKeysResource(this)
 
-    /** The base URL requests go to. */
-    val baseUrl: String get() = core.baseUrl()
-
     /** Never shows the key: `USVideo(baseUrl=…, apiKey=sd_…1a2b)`. */
-    override fun toString(): String = "USVideo(baseUrl=${core.baseUrl()}, apiKey=${core.redactedKey() ?: "none"})"
+    override fun toString(): String = shown
 
-    /** Frees the native handle now instead of at garbage collection. */
-    override fun close() = core.close()
+    /** Frees the native handle now instead of at garbage collection. Calls made after it are
+     * [UsageError]s; jobs already created go on (a cancelled wait's clean-up finishes). */
+    override fun close() {
+        closed = true
+        handle.close()
+    }
 
     // A machine whose drive ended in an exception is the driver's to close, after its clean-up
     // (which may go on in the background); one that finished is closed here, once read.
@@ -276,7 +291,7 @@ class Videos internal constructor(private val client: USVideo) {
 
     private fun events(onProgress: ((JobProgress) -> Unit)?, onEvent: ((Event) -> Unit)?): (Event) -> Unit = { e ->
         onEvent?.invoke(e)
-        if (e is Event.Progress) onProgress?.invoke(e.v1)
+        if (e is Event.Progress) onProgress?.invoke(e.progress)
     }
 }
 

@@ -689,6 +689,8 @@ internal object UniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_usvideo_core_fn_method_jobstatus_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_usvideo_core_fn_method_header_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_usvideo_core_fn_method_httprequest_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -3492,6 +3494,15 @@ sealed class JobStatus {
     {
         
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_usvideo_core_fn_method_jobstatus_uniffi_trait_display(FfiConverterTypeJobStatus.lower(this),
+        _status)
+}
+    )
+    }
         companion object
     }
     
@@ -3501,6 +3512,15 @@ sealed class JobStatus {
     
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_usvideo_core_fn_method_jobstatus_uniffi_trait_display(FfiConverterTypeJobStatus.lower(this),
+        _status)
+}
+    )
+    }
 
     companion object
 }

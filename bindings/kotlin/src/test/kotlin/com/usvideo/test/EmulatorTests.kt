@@ -407,4 +407,17 @@ fun registerEmulatorTests() {
         check(out.contains("video:")) { out }
         print(out.lines().joinToString("\n") { "     | $it" } + "\n")
     }
+    test("emulator/quickstart_without_a_key_says_what_to_set") {
+        // helper-36: without USVIDEO_API_KEY the quickstart ended in a stack trace. Nothing is
+        // sent: the core refuses a keyless call to the service's own host.
+        val java = System.getProperty("java.home") + "/bin/java"
+        val pb = ProcessBuilder(java, "-Djna.library.path=" + System.getProperty("jna.library.path"), "-cp", System.getProperty("java.class.path"), "QuickstartKt")
+        pb.environment().remove("USVIDEO_API_KEY")
+        pb.environment().remove("USVIDEO_BASE_URL")
+        pb.redirectErrorStream(true)
+        val p = pb.start()
+        val out = p.inputStream.bufferedReader().readText()
+        eq(1, p.waitFor(), out)
+        check("failed: " in out && "USVIDEO_API_KEY" in out && "Exception" !in out && "\tat " !in out) { out }
+    }
 }

@@ -23,6 +23,20 @@ fun registerUnitTests() {
         eq("duration", e.field); eq("out_of_range", e.code)
         assertThrows<ValidationError> { estimateCost(Resolution.P720, -1) }
     }
+    test("unit/closed_client_and_printed_values") {
+        // helper-36: a closed client's toString() threw uniffi's IllegalStateException, and a
+        // status printed as `JobStatus$Pending@1b2c3d`.
+        val c = USVideo(apiKey = "sd_test_key_0000000001", baseUrl = "http://127.0.0.1:9/v1/")
+        val shown = c.toString()
+        c.close()
+        eq(shown, c.toString())
+        check("0000000001" !in shown && "http://127.0.0.1:9/v1" in shown) { shown }
+        eq("http://127.0.0.1:9/v1", c.baseUrl)
+        val e = assertThrowsS<UsageError> { c.videos.retrieve("job_1") }
+        check("closed" in e.message!!) { e.message!! }
+        eq("pending", com.usvideo.core.JobStatus.Pending.toString())
+        eq("completed", com.usvideo.core.JobStatus.Completed.toString())
+    }
     test("unit/negative_numbers_refused_by_name") {
         // Kotlin's Long is signed, the core's numbers are not: converted, -1 would be a wait that
         // never times out, a first poll in 584 million years, or four billion retries.
