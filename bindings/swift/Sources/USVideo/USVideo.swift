@@ -338,7 +338,14 @@ extension Driver {
             if cancelled && now() >= deadline { throw CancellationError() }
             switch try ffi({ try m.poll(now: now()) }) {
             case .send(let id, _, let request, let timeoutMs):
-                while let t = try ffi({ try limiter.tryAcquire(now: now()) }) {
+                // In the limiter's line as a single call is (`loop`): first come first served,
+                // woken about once, at its turn; it leaves the line if it gives up.
+                var ticket: UInt64? = nil
+                defer { if let ticket { limiter.leave(ticket: ticket) } }
+                while true {
+                    let turn = try ffi({ try limiter.acquireInLine(ticket: ticket, now: now()) })
+                    ticket = turn.ticket
+                    guard let t = turn.waitUntil else { break }
                     if cancelled {
                         if t >= deadline { throw CancellationError() }
                         await napDetached(until: t)
