@@ -58,6 +58,51 @@ def test_the_clean_up_is_bounded_when_the_server_hangs(emu: Emulator) -> None:
         assert 2.5 < took < 4.0, took
 
 
+def _refunded_within(emu: Emulator, email: str, seconds: float) -> Any:
+    deadline = time.monotonic() + seconds
+    while True:
+        row = ledger_entry(emu, email)
+        if (row is not None and row["balance_cents"] == 1_000) or time.monotonic() > deadline:
+            return row
+        time.sleep(0.1)
+
+
+def test_a_clean_up_held_past_the_callers_wait_goes_on_in_the_background(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    """The delete meets a 429 whose Retry-After (5 s) outlasts the caller's wait for the clean-up
+    (3 s): the caller gets its KeyboardInterrupt, the client is closed, and the delete is still
+    sent when the pause is over (helper-38: it was given up, and 40 of 40 such jobs were charged)."""
+    acct = emu.account(balance_cents=1_000)
+    emu.fault({"method": "DELETE", "path": "/v1/videos/*", "status": 429, "retry_after": 5, "times": 1})
+    with caplog.at_level(logging.WARNING, logger="usvideo"):
+        with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as client:
+            with pytest.raises(KeyboardInterrupt):
+                client.videos.create_and_wait(**REQ, cancel=True, on_progress=_interrupt, poll=QUICK)
+        assert any("goes on in the background" in r.getMessage() for r in caplog.records), caplog.text
+    row = _refunded_within(emu, acct.email, 20)
+    assert row is not None and row["jobs_created"] == 1 and row["balance_cents"] == 1_000, row
+
+
+async def test_an_async_clean_up_held_past_the_callers_wait_goes_on_in_the_background(emu: Emulator) -> None:
+    acct = emu.account(balance_cents=1_000)
+    emu.fault({"method": "DELETE", "path": "/v1/videos/*", "status": 429, "retry_after": 5, "times": 1})
+    async with usvideo.AsyncClient(api_key=acct.api_key, base_url=emu.api_base) as client:
+        task = asyncio.ensure_future(client.videos.create_and_wait(**REQ, cancel=True, timeout=60, poll=QUICK))
+        deadline = time.monotonic() + 20
+        while (ledger_entry(emu, acct.email) or {}).get("jobs_created", 0) == 0:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    # The client is closed; the loop runs on: the delete goes out when the pause is over.
+    deadline = time.monotonic() + 20
+    while (ledger_entry(emu, acct.email) or {}).get("balance_cents") != 1_000 and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["jobs_created"] == 1 and row["balance_cents"] == 1_000, row
+
+
 CHILD = r"""
 import sys, usvideo
 client = usvideo.Client(api_key=sys.argv[2], base_url=sys.argv[1])

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, List, Mapping, Optional, Set, Union
 
 from . import _native
 from ._base import (
     DEBUG,
     MAX_RESPONSE_BYTES,
+    BACKGROUND_CLEANUP_SECONDS,
     CLEANUP_SECONDS,
+    HANDED_OFF,
     DEFAULT_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     ERROR_BODY_BYTES,
     BaseClient,
     BatchEvents,
+    Cleanup,
     SlotWait,
     OnBatchProgress,
     OnDownload,
@@ -48,6 +51,10 @@ if TYPE_CHECKING:
     import os
 
     import httpx
+
+#: The clean-ups running in the background: a task only the event loop refers to may be
+#: garbage-collected before it ends.
+_background: Set[Any] = set()
 
 __all__ = ["AsyncClient", "AsyncBatchRun"]
 
@@ -87,8 +94,9 @@ class AsyncClient(BaseClient):
         self.api_keys = ApiKeysResource(self)
 
     async def aclose(self) -> None:
-        """Closes the connections (of the httpx client this client made)."""
-        if self._owns_http:
+        """Closes the connections (of the httpx client this client made); a cancelled wait's
+        clean-up still running in the background closes them when it ends."""
+        if self._owns_http and self._cleanups.close():
             await self._http.aclose()
 
     async def __aenter__(self) -> AsyncClient:
@@ -118,8 +126,8 @@ class AsyncClient(BaseClient):
 
     async def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None, cleanup: bool = False) -> None:
         """Runs ``machine`` to done. Task cancellation (or any exception) cancels it and
-        propagates; with ``cleanup``, a still-pending job is first deleted (best effort, within
-        CLEANUP_SECONDS). An ``async def`` ``on_progress`` is awaited before the drive goes on."""
+        propagates; with ``cleanup``, a still-pending job is first deleted (the caller waits
+        CLEANUP_SECONDS for it at most, then it goes on in the background). An ``async def`` ``on_progress`` is awaited before the drive goes on."""
         awaiting: List[Any] = []
         await self._run(machine, progress_handler(on_progress, awaiting), cleanup=cleanup, awaiting=awaiting)
 
@@ -193,37 +201,53 @@ class AsyncClient(BaseClient):
 
     async def _cleanup(self, machine: _native.Machine) -> None:
         """After a cancel: sends what the machine still asks for (the delete of a pending job),
-        within CLEANUP_SECONDS, ignoring every failure. Never waits longer, never raises."""
+        each request in its turn for a slot, in a task of its own (see ``Cleanup``). The caller
+        waits CLEANUP_SECONDS for it at most; it may go on BACKGROUND_CLEANUP_SECONDS more while
+        the event loop runs (a loop that ends cancels it: `asyncio.run` cancels what is left).
+        Never raises but a second cancellation of the caller."""
         import asyncio
 
-        deadline = time.monotonic() + CLEANUP_SECONDS
+        task = asyncio.ensure_future(self._clean_up(Cleanup(machine)))
+        self._cleanups.begin()
+        _background.add(task)
+
+        def ended(t: Any) -> None:
+            _background.discard(t)
+            if self._cleanups.end() and self._owns_http:
+                closing = asyncio.ensure_future(self._http.aclose())
+                _background.add(closing)
+                closing.add_done_callback(_background.discard)
+
+        task.add_done_callback(ended)
+        try:
+            await asyncio.wait_for(asyncio.shield(task), CLEANUP_SECONDS)
+        except asyncio.TimeoutError:
+            log.warning(HANDED_OFF, BACKGROUND_CLEANUP_SECONDS, " while the event loop runs")
+
+    async def _clean_up(self, cleanup: Cleanup) -> None:
+        """Drives ``cleanup`` to its end, ignoring every failure."""
+        import asyncio
+
+        machine = cleanup.machine
         try:
             while True:
-                remaining_ms = int((deadline - time.monotonic()) * 1000)
-                if remaining_ms <= 0:
-                    log.debug("clean-up after an interrupted wait gave up (deadline)")
-                    return
-                out = machine.poll(now_ms())
-                tag = out[0]
-                if tag == "send":
-                    self._limiter.try_acquire(now_ms())
-                    timeout_ms = remaining_ms if out[7] is None else min(out[7], remaining_ms)
-                    await self._send(machine, out[1], out[3], out[4], out[5], out[6], timeout_ms)
-                elif tag == "event":
-                    on_event(out[1], None)
-                elif tag == "wait_until":
-                    delay = out[1] - now_ms()
-                    if delay >= remaining_ms:
-                        return
-                    if delay > 0:
-                        await asyncio.sleep(delay / 1000.0)
+                what, arg = cleanup.step()
+                if what == "send":
+                    out, deadline = arg
+                    if not await self._acquire(deadline):
+                        machine.handle_not_sent(out[1], now_ms())
+                        continue
+                    await self._send(machine, out[1], out[3], out[4], out[5], out[6], max(1, deadline - now_ms()))
+                elif what == "sleep":
+                    await asyncio.sleep(arg)
                     machine.handle_timeout(now_ms())
-                else:
+                elif what == "stop":
                     return
         except Exception as exc:  # best effort: the original exception is what matters
             log.debug("clean-up after an interrupted wait failed: %s", type(exc).__name__)
         except asyncio.CancelledError:
-            log.debug("clean-up after an interrupted wait was cancelled again")
+            log.warning("usvideo: a cancelled wait's clean-up was cancelled (its event loop ended?): its pending job, if it has one, may not be deleted and then goes on (charged if it completes)")
+            raise
 
     async def _send(self, machine: _native.Machine, rid: int, method: str, url: str, headers: Any, body: Optional[bytes], timeout_ms: Optional[int]) -> None:
         httpx = self._httpx
@@ -346,7 +370,8 @@ class Videos:
         unless ``cancel=True``, which deletes a still-pending job (refunded) first, within 10 s
         of giving up (a delete held longer, say by a 429's Retry-After, is given up). With
         ``cancel=True``, cancelling the task (or Ctrl-C under ``asyncio.run``) also deletes a
-        still-pending job (best effort, within 3 s) before ``CancelledError`` propagates.
+        still-pending job before ``CancelledError`` propagates (the caller waits 3 s for it at most; a
+        delete held longer goes on in a background task, up to 130 s more).
         ``on_progress(Progress)`` is called after every poll. ``poll`` tunes the core's schedule
         (``first_poll_ms``, ``min_interval_ms``, ``max_interval_ms``, ``expected_scale``). With
         ``expected_scale`` left at 1, the wait uses what the client's earlier create-and-waits

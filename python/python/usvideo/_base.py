@@ -8,6 +8,7 @@ import collections.abc
 import json
 import logging
 import os
+import threading
 import time
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
@@ -25,8 +26,13 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_WAIT_TIMEOUT = 600.0
 #: Largest body read from a download's error answer (the API's own answers use MAX_RESPONSE_BYTES).
 ERROR_BODY_BYTES = 64 * 1024
-#: How long the clean-up after an interrupted ``cancel=True`` wait may take (one delete), seconds.
+#: How long the caller of an interrupted ``cancel=True`` wait waits for its clean-up (the delete of
+#: its pending job), seconds; a clean-up not done by then goes on in the background.
 CLEANUP_SECONDS = 3.0
+#: How much longer a clean-up may go on in the background (a thread, or a task of the event
+#: loop), seconds: long enough for a slot of a spent rate limit (a minute's window) or a 429's
+#: ``Retry-After``, as Kotlin's (helper-38: a delete given up after 3 s left its job charged).
+BACKGROUND_CLEANUP_SECONDS = 130.0
 
 Headers = list[Tuple[str, str]]
 Request = Tuple[str, str, Headers, Optional[bytes]]
@@ -338,6 +344,73 @@ class SlotWait:
             self.limiter.leave(self.ticket)
 
 
+class Cleanup:
+    """The clean-up of a cancelled wait (the delete of its pending job, `job` rule 6): the decisions
+    of the sync and async drivers alike, which only wait for slots, send and sleep their own way.
+    Every request waits its turn for a slot of the key's limiter (sent past a spent budget, the
+    delete met a 429 whose pause outlasted the clean-up). It may take until ``end`` (the caller's
+    CLEANUP_SECONDS, then BACKGROUND_CLEANUP_SECONDS in the background); what is not done by then
+    is given up, with a warning: the job goes on."""
+
+    def __init__(self, machine: _native.Machine, seconds: float = CLEANUP_SECONDS + BACKGROUND_CLEANUP_SECONDS) -> None:
+        self.machine = machine
+        self.seconds = seconds
+        self.end = now_ms() + int(seconds * 1000)
+
+    def step(self) -> Tuple[str, Any]:
+        """``("send", (out, deadline))``: wait in line for a slot until ``deadline`` (tell the
+        machine ``handle_not_sent`` if none came), then send ``out``'s request with what is left;
+        ``("sleep", seconds)``, then ``handle_timeout``; ``("next", None)``: ask again;
+        ``("stop", None)``: done, or out of time."""
+        t = now_ms()
+        if t >= self.end:
+            return self._give_up()
+        out = self.machine.poll(t)
+        tag = out[0]
+        if tag == "send":
+            return ("send", (out, self.end if out[7] is None else min(self.end, t + out[7])))
+        if tag == "event":
+            on_event(out[1], None)
+            return ("next", None)
+        if tag == "wait_until":
+            return self._give_up() if out[1] >= self.end else ("sleep", max(0, out[1] - t) / 1000.0)
+        return ("stop", None)  # done ("pending" cannot be: every request is awaited inline)
+
+    def _give_up(self) -> Tuple[str, Any]:
+        log.warning("usvideo: a cancelled wait's clean-up gave up %d s after the cancel: its pending job, if it has one, was not deleted and goes on (charged if it completes)", self.seconds)
+        return ("stop", None)
+
+
+class Cleanups:
+    """How many of a client's clean-ups are running, and whether the client was closed meanwhile:
+    its own httpx client is then closed by the last of them, not under them (a delete sent on a
+    closed transport fails, leaving its job charged)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._closed = False
+
+    def begin(self) -> None:
+        with self._lock:
+            self._running += 1
+
+    def end(self) -> bool:
+        """True: the client was closed while this one ran, and it was the last: close it now."""
+        with self._lock:
+            self._running -= 1
+            return self._closed and self._running == 0
+
+    def close(self) -> bool:
+        """True: close the transport now; False: the last clean-up will."""
+        with self._lock:
+            self._closed = True
+            return self._running == 0
+
+
+HANDED_OFF = "usvideo: a cancelled wait's delete of its pending job goes on in the background (up to %d s more: waiting for a slot of the rate limit, a 429's Retry-After or the server)%s"
+
+
 def shared_limiter(base_url: str, key: Optional[str], requests_per_minute: int) -> _native.RateLimiter:
     """The rate limiter of a key: one per base URL, key and budget in the process, shared by
     every client made with them, sync and async alike (the service counts a key's requests, not
@@ -379,6 +452,7 @@ class BaseClient:
         self._timeout = float(timeout)
         self._requests_per_minute = int(requests_per_minute)
         self._limiter = shared_limiter(self._config.base_url, self.__api_key, self._requests_per_minute)
+        self._cleanups = Cleanups()
 
     @property
     def base_url(self) -> str:

@@ -14,12 +14,15 @@ from . import _native
 from ._base import (
     DEBUG,
     MAX_RESPONSE_BYTES,
+    BACKGROUND_CLEANUP_SECONDS,
     CLEANUP_SECONDS,
     DEFAULT_TIMEOUT,
+    HANDED_OFF,
     DEFAULT_WAIT_TIMEOUT,
     ERROR_BODY_BYTES,
     BaseClient,
     BatchEvents,
+    Cleanup,
     SlotWait,
     OnBatchProgress,
     OnDownload,
@@ -86,8 +89,9 @@ class Client(BaseClient):
         self.api_keys = ApiKeysResource(self)
 
     def close(self) -> None:
-        """Closes the connections (of the httpx client this client made)."""
-        if self._owns_http:
+        """Closes the connections (of the httpx client this client made); a cancelled wait's
+        clean-up still running in the background closes them when it ends."""
+        if self._owns_http and self._cleanups.close():
             self._http.close()
 
     def __enter__(self) -> Client:
@@ -115,7 +119,7 @@ class Client(BaseClient):
 
     def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None, cleanup: bool = False) -> None:
         """Runs ``machine`` to done. Ctrl-C (or any exception) cancels it and propagates; with
-        ``cleanup``, a still-pending job is first deleted (best effort, within CLEANUP_SECONDS)."""
+        ``cleanup``, a still-pending job is first deleted (the caller waits CLEANUP_SECONDS for it at most, then it goes on in the background)."""
         refuse_async(on_progress)  # before anything is sent, not at the first report
         self._run(machine, progress_handler(on_progress), cleanup=cleanup)
 
@@ -186,30 +190,45 @@ class Client(BaseClient):
 
     def _cleanup(self, machine: _native.Machine) -> None:
         """After a cancel: sends what the machine still asks for (the delete of a pending job),
-        within CLEANUP_SECONDS, ignoring every failure. Never blocks longer, never raises."""
-        deadline = time.monotonic() + CLEANUP_SECONDS
+        each request in its turn for a slot, in a thread of its own (see ``Cleanup``). The caller
+        waits CLEANUP_SECONDS for it at most; it may go on BACKGROUND_CLEANUP_SECONDS more, and the
+        process waits for it before it exits (a non-daemon thread: a second Ctrl-C gives it up).
+        Never raises."""
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                self._clean_up(Cleanup(machine))
+            finally:
+                done.set()
+                if self._cleanups.end() and self._owns_http:
+                    self._http.close()
+
+        self._cleanups.begin()
+        try:
+            threading.Thread(target=run, name="usvideo-cleanup").start()
+        except RuntimeError:  # no new threads (the interpreter is shutting down): this one, bounded
+            self._cleanups.end()
+            return self._clean_up(Cleanup(machine, CLEANUP_SECONDS))
+        if not done.wait(CLEANUP_SECONDS):
+            log.warning(HANDED_OFF, BACKGROUND_CLEANUP_SECONDS, "; the process waits for it before it exits")
+
+    def _clean_up(self, cleanup: Cleanup) -> None:
+        """Drives ``cleanup`` to its end, ignoring every failure."""
+        machine = cleanup.machine
         try:
             while True:
-                remaining_ms = int((deadline - time.monotonic()) * 1000)
-                if remaining_ms <= 0:
-                    log.debug("clean-up after an interrupted wait gave up (deadline)")
-                    return
-                out = machine.poll(now_ms())
-                tag = out[0]
-                if tag == "send":
-                    self._limiter.try_acquire(now_ms())
-                    timeout_ms = remaining_ms if out[7] is None else min(out[7], remaining_ms)
-                    self._send(machine, out[1], out[3], out[4], out[5], out[6], timeout_ms)
-                elif tag == "event":
-                    on_event(out[1], None)
-                elif tag == "wait_until":
-                    delay = out[1] - now_ms()
-                    if delay >= remaining_ms:
-                        return
-                    if delay > 0:
-                        time.sleep(delay / 1000.0)
+                what, arg = cleanup.step()
+                if what == "send":
+                    out, deadline = arg
+                    if not self._acquire(deadline):
+                        machine.handle_not_sent(out[1], now_ms())
+                        continue
+                    self._send(machine, out[1], out[3], out[4], out[5], out[6], max(1, deadline - now_ms()))
+                elif what == "sleep":
+                    time.sleep(arg)
                     machine.handle_timeout(now_ms())
-                else:
+                elif what == "stop":
                     return
         except Exception as exc:  # best effort: the original exception is what matters
             log.debug("clean-up after an interrupted wait failed: %s", type(exc).__name__)
@@ -334,7 +353,8 @@ class Videos:
         unless ``cancel=True``, which deletes a still-pending job (refunded) first, within 10 s
         of giving up (a delete held longer, say by a 429's Retry-After, is given up). With
         ``cancel=True``, Ctrl-C (``KeyboardInterrupt``) or any exception during the wait also
-        deletes a still-pending job (best effort, within 3 s) before it propagates.
+        deletes a still-pending job before it propagates (the caller waits 3 s for it at most; a delete
+        held longer goes on in the background, up to 130 s more).
         ``on_progress(Progress)`` is called after every poll. ``poll`` tunes the core's schedule
         (``first_poll_ms``, ``min_interval_ms``, ``max_interval_ms``, ``expected_scale``). With
         ``expected_scale`` left at 1, the wait uses what the client's earlier create-and-waits
