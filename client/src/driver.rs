@@ -6,17 +6,36 @@
 use crate::cancel::CancelToken;
 use crate::Inner;
 use std::ops::ControlFlow;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use usvideo_core::RateLimiter;
 use std::time::Duration;
 use usvideo_core::http::RESPONSE_HEADERS_READ;
-use usvideo_core::{Event, Header, HttpRequest, HttpResponse, Machine, Method, Millis, Output, TransportKind, MAX_RESPONSE_BYTES};
+use usvideo_core::{Error, ErrorKind, Event, Header, HttpRequest, HttpResponse, Job, JobRun, Machine, Method, Millis, Output, TransportKind, MAX_RESPONSE_BYTES};
 
 /// The instant the process's clients count from. One for the process, not one a client: the
 /// clients of a key share its rate limiter (`usvideo_core::ratelimit::shared`), whose times must
 /// all be read on one clock. (With an epoch per client, a client made an hour after another read
 /// the other's sends as an hour newer, and waited an hour more for their slots.)
 static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// How long a cancelled wait's caller waits for its clean-up (the delete of its pending job)
+/// before it goes on in the background (as Kotlin's and Python's callers do).
+pub(crate) const CLEANUP_WAIT: Duration = Duration::from_secs(10);
+
+/// How much longer a clean-up may go on in the background: a spent window's slot (a minute) or
+/// a `429`'s `Retry-After`, with the delete's retries.
+pub(crate) const BACKGROUND_CLEANUP: Duration = Duration::from_secs(130);
+
+/// How a drive ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Driven {
+    /// The machine is done.
+    Done,
+    /// `on_event` broke off.
+    Broke,
+    /// Cancelled, the rest left to the caller (`hand_off`).
+    Cancelled,
+}
 
 /// The limiter, even if a panic elsewhere poisoned its lock (it holds plain data, still usable).
 fn locked(limiter: &Mutex<RateLimiter>) -> MutexGuard<'_, RateLimiter> {
@@ -87,19 +106,80 @@ impl Inner {
     /// Runs `machine` until it is `Done` (returns true) or `on_event` breaks (returns false; the
     /// machine can be driven on later from where it stopped).
     pub(crate) async fn drive_until<M: Machine>(&self, machine: &mut M, on_event: &mut (dyn FnMut(&Event) -> ControlFlow<()> + Send), cancel: Option<&CancelToken>) -> bool {
+        self.drive_to(machine, on_event, cancel, false).await == Driven::Done
+    }
+
+    /// Drives a wait (`JobRun`) to its end. A cancel's clean-up (the core's delete of a job last
+    /// seen pending, `job` rule 6) is awaited [`CLEANUP_WAIT`] at most: one that takes longer (a
+    /// spent rate limit, a `429`'s pause, a slow server) goes on in a task of its own for
+    /// [`BACKGROUND_CLEANUP`] more at most, and the wait ends `cancelled` at once, saying so (the
+    /// caller stayed blocked until the delete went out, a minute under a spent budget).
+    pub(crate) async fn run_job(self: &Arc<Self>, mut run: JobRun, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
+        let mut events = |e: &Event| {
+            on_event(e);
+            ControlFlow::Continue(())
+        };
+        if self.drive_to(&mut run, &mut events, cancel, true).await != Driven::Cancelled {
+            return run.take_result();
+        }
+        let (job_id, job_status) = (run.job_id().map(str::to_owned), run.last_seen().map(|j| j.status.as_str().to_owned()));
+        let inner = Arc::clone(self);
+        let mut clean_up = tokio::spawn(async move {
+            // Bounded: a clean-up that could not finish in this time leaves its job to go on.
+            let _ = tokio::time::timeout(BACKGROUND_CLEANUP, inner.drive(&mut run, &mut |_| {}, None)).await;
+            run
+        });
+        let message = match tokio::time::timeout(CLEANUP_WAIT, &mut clean_up).await {
+            Ok(Ok(mut run)) => return run.take_result(),
+            // Its runtime shut down under it (a panic is the core's bug, and none is allowed there).
+            Ok(Err(e)) => format!("the wait was cancelled; its clean-up ended early ({e}), so a pending job may not have been deleted"),
+            Err(_) => format!(
+                "the wait was cancelled; the delete of its pending job goes on in the background for up to {} s (held by the rate limit, a 429's Retry-After or the server)",
+                BACKGROUND_CLEANUP.as_secs()
+            ),
+        };
+        let mut err = Error::new(ErrorKind::Cancelled, message);
+        (err.job_id, err.job_status) = (job_id, job_status);
+        Err(err)
+    }
+
+    /// Runs `machine` until it is `Done`, `on_event` breaks, or (with `hand_off`) it is
+    /// cancelled: then it returns at once, the cancel told to the machine, for the caller to
+    /// drive the clean-up on (`run_job`).
+    async fn drive_to<M: Machine>(&self, machine: &mut M, on_event: &mut (dyn FnMut(&Event) -> ControlFlow<()> + Send), cancel: Option<&CancelToken>, hand_off: bool) -> Driven {
         let mut cancelled = false;
         loop {
             if !cancelled && cancel.is_some_and(CancelToken::is_cancelled) {
                 cancelled = true;
                 machine.cancel(self.now());
+                if hand_off {
+                    return Driven::Cancelled;
+                }
             }
             match machine.poll(self.now()) {
                 Output::Send { id, request, timeout_ms, .. } => {
                     let until = timeout_ms.map(|t| self.now().plus(t));
-                    if !self.acquire_slot(until).await {
+                    let slot = match (cancel, cancelled) {
+                        // A cancel while it waits for a slot is honoured at once (a minute under a
+                        // spent budget), not after the slot came and the request went out.
+                        (Some(token), false) => tokio::select! {
+                            got = self.acquire_slot(until) => Some(got),
+                            () = token.cancelled() => None,
+                        },
+                        _ => Some(self.acquire_slot(until).await),
+                    };
+                    match slot {
+                        Some(true) => {}
                         // Nothing reached the service (a create past its deadline made no job).
-                        machine.handle_not_sent(id, self.now());
-                        continue;
+                        Some(false) => {
+                            machine.handle_not_sent(id, self.now());
+                            continue;
+                        }
+                        // Cancelled in line: nothing was sent (`Connect`); the cancel comes next.
+                        None => {
+                            machine.handle_transport_error(id, TransportKind::Connect, "not sent: cancelled", self.now());
+                            continue;
+                        }
                     }
                     // What is left of the request's time after the slot wait.
                     let timeout_ms = until.map(|u| u.since(self.now()).max(1));
@@ -124,7 +204,7 @@ impl Inner {
                 }
                 Output::Event(e) => {
                     if on_event(&e).is_break() {
-                        return false;
+                        return Driven::Broke;
                     }
                 }
                 Output::WaitUntil(t) => {
@@ -140,7 +220,7 @@ impl Inner {
                 // This driver awaits every request inline, so nothing can be in flight here; a
                 // machine that says otherwise would wait for ever, so stop it instead.
                 Output::Pending => machine.cancel(self.now()),
-                Output::Done | _ => return true,
+                Output::Done | _ => return Driven::Done,
             }
         }
     }

@@ -122,9 +122,8 @@ impl Videos<'_> {
     /// As [`Videos::wait`], and `cancelled`.
     pub async fn wait_with(&self, id: &str, options: WaitOptions, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
         let c = &self.client.inner;
-        let mut run = JobRun::wait(&c.config, self.client.key(), id, options, c.jitter_seed(), c.now())?.learning(&c.pace);
-        c.drive(&mut run, on_event, cancel).await;
-        run.take_result()
+        let run = JobRun::wait(&c.config, self.client.key(), id, options, c.jitter_seed(), c.now())?.learning(&c.pace);
+        c.run_job(run, on_event, cancel).await
     }
 
     /// Creates a job (at most once) and waits for it.
@@ -142,9 +141,8 @@ impl Videos<'_> {
     pub async fn create_and_wait_with(&self, req: &CreateVideoRequest, options: WaitOptions, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
         let c = &self.client.inner;
         let key = crate::new_idempotency_key()?;
-        let mut run = JobRun::create_and_wait(&c.config, self.client.key(), req.clone(), &key, options, c.jitter_seed(), c.now())?.sharing(&c.claims).learning(&c.pace);
-        c.drive(&mut run, on_event, cancel).await;
-        run.take_result()
+        let run = JobRun::create_and_wait(&c.config, self.client.key(), req.clone(), &key, options, c.jitter_seed(), c.now())?.sharing(&c.claims).learning(&c.pace);
+        c.run_job(run, on_event, cancel).await
     }
 
     /// Runs many creates within the account's limits (see [`usvideo_core::batch`]): estimates the

@@ -155,3 +155,53 @@ async fn a_finished_job_teaches_the_clients_later_waits_its_speed() {
     let other = Client::builder().api_key(&creds.api_key).base_url(emu.api_base()).build().unwrap();
     assert_eq!(first_expected(other).await, 78_000, "a new client has learned nothing");
 }
+
+/// A cancel while the wait's poll waits for a rate-limit slot ends the wait at once (it waited
+/// for the slot, a minute here, then sent the poll, and only then saw the cancel).
+#[tokio::test]
+async fn a_cancel_while_waiting_for_a_slot_is_honoured_at_once() {
+    let (_emu, client, creds) = setup(0.0).await;
+    let job = client.videos().create(&text_request("in line")).await.unwrap();
+    // Another budget is another limiter: this client's one slot goes to its own first call.
+    let one = Client::builder().api_key(&creds.api_key).base_url(_emu.api_base()).requests_per_minute(1).build().unwrap();
+    one.account().retrieve().await.unwrap();
+    let token = CancelToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        t.cancel();
+    });
+    let started = Instant::now();
+    let e = one.videos().wait_with(&job.id, fast_wait(600_000), &mut |_| {}, Some(&token)).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Cancelled, "{e}");
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    // Its poll never went out: the job was not seen, so it was left alone.
+    assert!(e.message.contains("not seen yet"), "{e}");
+}
+
+/// A cancel's delete held past the caller's 10 s (a 429's `Retry-After` of 12 s) goes on in the
+/// background: the caller gets `cancelled` saying so, and the job is refunded when the pause is
+/// over (the caller was blocked for the whole pause, or a spent window's minute).
+#[tokio::test]
+async fn a_cancels_delete_held_past_the_callers_wait_goes_on_in_the_background() {
+    let (emu, client, _) = setup(0.0).await;
+    emu.add_fault(serde_json::json!({"method": "DELETE", "path": "/v1/videos/*", "status": 429, "retry_after": 12, "times": 1})).unwrap();
+    let job = client.videos().create(&text_request("held")).await.unwrap();
+    let token = CancelToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        t.cancel();
+    });
+    let started = Instant::now();
+    let e = client.videos().wait_with(&job.id, fast_wait(600_000), &mut |_| {}, Some(&token)).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Cancelled, "{e}");
+    assert!(e.message.contains("goes on in the background"), "{e}");
+    assert_eq!(e.job_id.as_deref(), Some(job.id.as_str()));
+    assert!(started.elapsed() < Duration::from_secs(12), "{:?}", started.elapsed());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ledger(&emu)["balance_cents"] != BALANCE && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ledger(&emu)["balance_cents"], BALANCE, "refunded in the background");
+}
