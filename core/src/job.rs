@@ -28,6 +28,14 @@
 //!    most [`crate::claims::MAX_WAIT_MS`] and never past the deadline: a run that ended cannot
 //!    give its job up. So is a cancel's delete of such a job (it may be the other create's): if
 //!    that create's answer names it, the run gives it up and deletes only a job of its own.
+//! 8. A clean-up deletes only on a fresh sighting: when its job was last seen `pending` longer
+//!    ago than half the job's expected time (at least [`FRESH_MS`]), say a cancel during a long
+//!    sleep between polls, it looks at the job again first (one GET) and deletes only if that
+//!    says `pending` (*assumption*: a job seen pending needs longer than that to get through
+//!    processing to completed). A DELETE that reached a job completed meanwhile would remove its
+//!    finished video's record, with no refund (CONTRACT.md, "Delete"): the job is left alone
+//!    then, and the error says it ended. A delete then held by the rate limit is not looked at
+//!    again (its slot wait is the driver's).
 //!
 //! # Theory of operation
 //! ```text
@@ -60,6 +68,10 @@ use std::collections::VecDeque;
 /// deadline is ([`crate::create::LOOKUP_TIMEOUT_MS`]).
 pub const CLEANUP_MS: u64 = 10_000;
 
+/// The least age of a job's last `pending` sighting up to which a clean-up deletes it without
+/// looking again (rule 8): half the job's expected time when that is longer.
+pub const FRESH_MS: u64 = 2_000;
+
 /// How a wait behaves.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 // `Deserialize` reads a tree and calls the hand-written reader (crate::readers).
@@ -90,6 +102,9 @@ enum Phase {
     Sleeping(Millis),
     Polling(Call),
     Deleting(Call, Error),
+    /// A look at the job before a clean-up's delete, its sighting being stale (rule 8), with the
+    /// error to end with.
+    Checking(Call, Error),
     /// Held since then (rule 7): an adopted job that has ended (`last`), or, with the error to end
     /// with, the delete of an adopted job (a cancel) that may be another create's.
     Holding(Millis, Option<Error>),
@@ -113,6 +128,9 @@ pub struct JobRun {
     job_since: Millis,
     job_id: Option<String>,
     last: Option<Job>,
+    /// When the job was last seen `pending` (or in a status this SDK does not know): a clean-up's
+    /// delete goes by it (rule 8).
+    pending_seen_at: Option<Millis>,
     overdue_polls: u32,
     cancel_requested: bool,
     /// The end of a timed-out wait's clean-up (`cancel_on_timeout`, rule 2): set once, so a run
@@ -181,6 +199,7 @@ impl JobRun {
             job_since: now,
             job_id: None,
             last: None,
+            pending_seen_at: None,
             overdue_polls: 0,
             cancel_requested: false,
             clean_up_by: None,
@@ -324,7 +343,7 @@ impl JobRun {
                 }
                 None
             }
-            Phase::Polling(call) | Phase::Deleting(call, _) => match call.poll(now) {
+            Phase::Polling(call) | Phase::Deleting(call, _) | Phase::Checking(call, _) => match call.poll(now) {
                 Output::Done => {
                     self.next_id = self.next_id.max(call.next_id());
                     let in_doubt = call.maybe_applied();
@@ -345,7 +364,7 @@ impl JobRun {
         self.own_since = self.again.is_none().then_some(sent_at);
         self.job_since = now;
         self.job_id = Some(job.id.clone());
-        self.last = Some(job);
+        self.seen(job, now);
         if self.cancel_requested {
             self.delete_or_hold(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now);
         } else {
@@ -366,6 +385,23 @@ impl JobRun {
                 }
                 self.finish(Err(err));
             }
+            // The look before a clean-up's delete (rule 8): it deletes a job still pending.
+            Phase::Checking(_, mut final_error) => match result.and_then(|resp| response::parse_job(&resp)) {
+                Ok(job) => {
+                    let ended = job.status.is_terminal().then(|| job.status.as_str().to_owned());
+                    self.seen(job, now);
+                    if let Some(status) = ended {
+                        final_error.message = format!("{}; the job had ended ({status}) by the time it was looked at again, so it was left alone", final_error.message);
+                    }
+                    self.start_delete(final_error, now);
+                }
+                Err(e) => {
+                    final_error.message = format!("{}; the job was not deleted: its last sighting was stale and looking at it again failed ({})", final_error.message, e.message);
+                    final_error.job_id.clone_from(&self.job_id);
+                    final_error.job_status = self.last.as_ref().map(|j| j.status.as_str().to_owned());
+                    self.finish(Err(final_error));
+                }
+            },
             // The job polled was given up meanwhile (rule 7): its answer no longer matters.
             _ if self.taken_back() => self.look_again(),
             _ => match result.and_then(|resp| response::parse_job(&resp)) {
@@ -405,7 +441,7 @@ impl JobRun {
             elapsed_ms: elapsed,
             expected_ms: expected.max(elapsed),
         }));
-        self.last = Some(job.clone());
+        self.seen(job.clone(), now);
         if let (JobStatus::Completed, Some(pace), Some(since)) = (&job.status, &self.pace, self.own_since) {
             pace.learn(now.since(since), crate::schedule::model_ms(Some(&job)));
         }
@@ -441,6 +477,7 @@ impl JobRun {
         let Some(mut create) = self.again.take() else { return };
         let given_up = self.job_id.take().unwrap_or_default();
         self.last = None;
+        self.pending_seen_at = None;
         self.overdue_polls = 0;
         self.events.push_back(Event::Warning {
             message: format!("gave job {given_up} up: another create on this key names it as its own (identical requests' jobs look alike in the job list); this call looks for its own job again"),
@@ -503,8 +540,23 @@ impl JobRun {
         }
     }
 
-    /// Deletes the job if it was last seen pending (rule 6); otherwise ends with `final_error` at once.
-    fn start_delete(&mut self, mut final_error: Error, _now: Millis) {
+    /// The job as seen at `now`.
+    fn seen(&mut self, job: Job, now: Millis) {
+        if matches!(job.status, JobStatus::Pending | JobStatus::Unknown(_)) {
+            self.pending_seen_at = Some(now);
+        }
+        self.last = Some(job);
+    }
+
+    /// Whether the job's last `pending` sighting is too old to delete it on (rule 8).
+    fn stale(&self, now: Millis) -> bool {
+        let fresh_for = (self.options.poll.expected_ms(self.last.as_ref()) / 2).max(FRESH_MS);
+        self.pending_seen_at.is_none_or(|t| now.since(t) > fresh_for)
+    }
+
+    /// Deletes the job if it was last seen pending (rule 6), after looking at it again if that
+    /// sighting is stale (rule 8); otherwise ends with `final_error` at once.
+    fn start_delete(&mut self, mut final_error: Error, now: Millis) {
         final_error.job_id.clone_from(&self.job_id);
         final_error.job_status = self.last.as_ref().map(|j| j.status.as_str().to_owned());
         let deletable = self.last.as_ref().is_some_and(|j| matches!(j.status, JobStatus::Pending | JobStatus::Unknown(_)));
@@ -518,15 +570,24 @@ impl JobRun {
         };
         // A call still under way (a poll cancelled in flight) owns ids up to its own next id: the
         // delete must not reuse one, or the abandoned poll's answer would be taken for the delete's.
-        if let Phase::Polling(call) | Phase::Deleting(call, _) = &self.phase {
+        if let Phase::Polling(call) | Phase::Deleting(call, _) | Phase::Checking(call, _) = &self.phase {
             self.next_id = self.next_id.max(call.next_id());
+        }
+        // A timeout's clean-up within its time (rule 2); a cancel's has no limit: the caller has
+        // stopped waiting for it, and a job left pending would be charged.
+        let by = if self.cancel_requested { None } else { self.deadline };
+        if self.stale(now) {
+            return match self.config.retrieve_video(self.key.as_ref(), &id) {
+                Ok(req) => {
+                    let seed = self.rng.next_u64();
+                    self.phase = Phase::Checking(Call::new(Endpoint::RetrieveVideo, req, self.options.retry, seed, by, self.next_id), final_error);
+                }
+                Err(e) => self.finish(Err(e)),
+            };
         }
         match self.config.delete_video(self.key.as_ref(), &id) {
             Ok(req) => {
                 let seed = self.rng.next_u64();
-                // A timeout's delete within the clean-up's time (rule 2); a cancel's has no limit:
-                // the caller has stopped waiting for it, and a job left pending would be charged.
-                let by = if self.cancel_requested { None } else { self.deadline };
                 self.phase = Phase::Deleting(Call::new(Endpoint::DeleteVideo, req, self.options.retry, seed, by, self.next_id), final_error);
             }
             Err(e) => self.finish(Err(e)),
@@ -537,7 +598,7 @@ impl JobRun {
     pub fn handle_response(&mut self, id: RequestId, resp: HttpResponse, now: Millis) {
         match &mut self.phase {
             Phase::Creating(c) => c.handle_response(id, resp, now),
-            Phase::Polling(c) | Phase::Deleting(c, _) => c.handle_response(id, resp, now),
+            Phase::Polling(c) | Phase::Deleting(c, _) | Phase::Checking(c, _) => c.handle_response(id, resp, now),
             _ => self.events.push_back(Event::Warning { message: format!("ignored a response to request {} that is not in flight", id.0) }),
         }
     }
@@ -546,7 +607,7 @@ impl JobRun {
     pub fn handle_transport_error(&mut self, id: RequestId, kind: TransportKind, message: &str, now: Millis) {
         match &mut self.phase {
             Phase::Creating(c) => c.handle_transport_error(id, kind, message, now),
-            Phase::Polling(c) | Phase::Deleting(c, _) => c.handle_transport_error(id, kind, message, now),
+            Phase::Polling(c) | Phase::Deleting(c, _) | Phase::Checking(c, _) => c.handle_transport_error(id, kind, message, now),
             _ => self.events.push_back(Event::Warning { message: format!("ignored a failure of request {} that is not in flight", id.0) }),
         }
     }
@@ -566,7 +627,7 @@ impl JobRun {
             Phase::Creating(c) => c.cancel(),
             Phase::Sleeping(_) | Phase::Polling(_) => self.delete_or_hold(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now),
             // An ended job's hold ends at the next `poll`; a held delete goes on being held (rule 7).
-            Phase::Holding(..) | Phase::Deleting(..) | Phase::Done => {}
+            Phase::Holding(..) | Phase::Deleting(..) | Phase::Checking(..) | Phase::Done => {}
         }
     }
 
