@@ -157,9 +157,12 @@ impl Inner {
                 }
             }
             match machine.poll(self.now()) {
-                Output::Send { id, request, timeout_ms, .. } => {
+                Output::Send { id, endpoint, request, timeout_ms } => {
                     let until = timeout_ms.map(|t| self.now().plus(t));
+                    // Only the key's requests wait for (and teach) the key's limiter.
+                    let counted = endpoint.counts_against_key();
                     let slot = match (cancel, cancelled) {
+                        _ if !counted => Some(true),
                         // A cancel while it waits for a slot is honoured at once (a minute under a
                         // spent budget), not after the slot came and the request went out.
                         (Some(token), false) => tokio::select! {
@@ -196,7 +199,9 @@ impl Inner {
                     let now = self.now();
                     match outcome {
                         Ok(resp) => {
-                            self.observe(&resp, now);
+                            if counted {
+                                self.observe(&resp, now);
+                            }
                             machine.handle_response(id, resp, now);
                         }
                         Err((kind, message)) => machine.handle_transport_error(id, kind, &message, now),

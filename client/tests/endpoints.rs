@@ -200,3 +200,15 @@ async fn keys_never_show() {
         assert!(!s.contains(creds.jwt.rsplit('.').next().unwrap()), "a JWT signature in {s}");
     }
 }
+
+/// Pricing needs no key, so the key's rate limit neither holds nor counts it: with the key's one
+/// slot of the minute spent, it is answered at once (it waited out the minute).
+#[tokio::test]
+async fn pricing_is_not_held_by_the_keys_spent_rate_limit() {
+    let (emu, _client, creds) = setup(0.0).await;
+    let one = usvideo::Client::builder().api_key(&creds.api_key).base_url(emu.api_base()).requests_per_minute(1).build().unwrap();
+    one.account().retrieve().await.unwrap();
+    let started = std::time::Instant::now();
+    one.pricing().retrieve().await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+}

@@ -56,6 +56,16 @@ impl Endpoint {
         !matches!(self, Endpoint::Pricing | Endpoint::CreateApiKey)
     }
 
+    /// Whether its requests count against the key's rate limit: a driver waits for a slot of the
+    /// key's limiter and shows it the answer (a `429`'s pause) only for these. Those that carry
+    /// the key do; pricing (no auth) and key creation (a JWT) are no key's (*assumption*: the
+    /// service counts "60 requests per minute per key"), so a key's spent budget or `429` pause
+    /// never holds them, and they spend none of it.
+    #[must_use]
+    pub fn counts_against_key(self) -> bool {
+        self.needs_api_key()
+    }
+
     /// The wire form (`create_video`, `retrieve_video`, …), as serde writes it.
     #[must_use]
     pub fn as_str(self) -> &'static str {

@@ -433,3 +433,14 @@ def test_keys_never_logged_or_shown(emu: Emulator, caplog: pytest.LogCaptureFixt
     for secret in (acct.api_key, acct.jwt, acct.api_key[3:], acct.jwt.split(".")[2], created.key):
         assert secret not in text
     assert any(r.name == "usvideo" and "GET" in r.getMessage() for r in caplog.records)
+
+
+def test_pricing_is_not_held_by_the_keys_spent_rate_limit(emu: Emulator) -> None:
+    """Pricing needs no key: the key's limiter neither holds nor counts it (with the key's one slot
+    of the minute spent, it waited out the minute)."""
+    acct = emu.account()
+    with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base, requests_per_minute=1) as c:
+        c.account.retrieve()
+        started = time.monotonic()
+        c.pricing.retrieve()
+        assert time.monotonic() - started < 20

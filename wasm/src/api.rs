@@ -372,14 +372,17 @@ impl Machine {
     }
 
     /// The response to request `id` (status, headers as `name\0value\0…`, body bytes), the
-    /// driver's path for every answer, in one call: the limiter learns from it (`observe`),
+    /// driver's path for every answer, in one call: the limiter learns from it (`observe`; not
+    /// when `counted` is false: a request that was no key's, the send's `free`),
     /// the machine takes it, and the next output is returned as `poll` gives it;
     /// when that is `done`, with the outcome taken as `takeResult` would: `{"t":"done","ok":…}` or
     /// `{"t":"done","error":…}` (the error record a throw carries).
-    pub fn respond(&mut self, id: f64, status: u16, headers: &str, body: &[u8], now: f64, limiter: &mut Limiter) -> String {
+    pub fn respond(&mut self, id: f64, status: u16, headers: &str, body: &[u8], now: f64, limiter: &mut Limiter, counted: bool) -> String {
         let resp = HttpResponse { status, headers: headers_from(headers), body: body.to_vec() };
         let now = ms(now);
-        limiter.0.observe(&resp, now);
+        if counted {
+            limiter.0.observe(&resp, now);
+        }
         self.m().handle_response(RequestId(id as u64), resp, now);
         match self.m().poll(now) {
             Output::Done => {

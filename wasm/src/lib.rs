@@ -156,7 +156,8 @@ impl ToJson for HeaderPairs<'_> {
 }
 
 /// A machine's next output as the JSON the package's driver reads: `{"t":"send",id,endpoint,
-/// method,url,headers:[[n,v]…],body,timeout_ms}`, `{"t":"event",event}`, `{"t":"wait",until}`,
+/// method,url,headers:[[n,v]…],body,timeout_ms,free?}` (`free: true`: no key's request, so no
+/// slot of the key's limiter: `Endpoint::counts_against_key`), `{"t":"event",event}`, `{"t":"wait",until}`,
 /// `{"t":"pending"}`, `{"t":"done"}`.
 pub(crate) fn render(out: Output) -> String {
     let mut text = String::with_capacity(256);
@@ -173,6 +174,9 @@ pub(crate) fn render(out: Output) -> String {
                 Some(t) => m.uint("timeout_ms", *t),
                 None => m.value("timeout_ms", &Json::Null),
             };
+            if !endpoint.counts_against_key() {
+                m.bool("free", true);
+            }
         }
         #[cfg(feature = "batch")]
         Output::Event(Event::ItemDone(r)) => {

@@ -117,6 +117,15 @@ test("listAll walks every page of a server that answers bare arrays", async () =
   }
 });
 
+test("pricing is not held by the key's spent rate limit (it needs no key)", async () => {
+  const { acct } = await fresh(1_000);
+  const one = new USVideo({ baseURL: emu.api, apiKey: acct.api_key, requestsPerMinute: 1 });
+  await one.account.retrieve(); // the key's one slot of the minute
+  const started = Date.now();
+  await one.pricing.retrieve(); // it waited out the minute
+  assert.ok(Date.now() - started < 20_000, `${Date.now() - started} ms`);
+});
+
 test("pricing needs no key; account reports the balance", async () => {
   const anon = new USVideo({ baseURL: emu.api, apiKey: undefined });
   const table = await anon.pricing.retrieve();

@@ -271,7 +271,7 @@ function respondThrough(target, status, headers, body, deleteId, listParams) {
   try {
     const send = JSON.parse(m.poll(0));
     assert.equal(send.t, "send");
-    const out = JSON.parse(m.respond(send.id, status, headers, body, 0, limiter));
+    const out = JSON.parse(m.respond(send.id, status, headers, body, 0, limiter, !send.free));
     assert.equal(out.t, "done", J(out));
     if (target === "error_from_response") return out.error;
     if (out.error) throw J(out.error);
@@ -400,7 +400,7 @@ for (const file of readdirSync(tdir).filter((f) => f.endsWith(".json")).sort()) 
         const rid = id(step.response);
         inFlight.delete(rid);
         const { status, headers, body } = response(step.response);
-        first = JSON.parse(m.respond(rid, status, headers, body, now, limiter));
+        first = JSON.parse(m.respond(rid, status, headers, body, now, limiter, true));
         if (first.t === "done") outcome = first;
       } else if (step.transport_error) {
         const rid = id(step.transport_error);

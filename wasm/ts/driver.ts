@@ -354,6 +354,8 @@ export interface Send {
   headers: [string, string][];
   body: string | null;
   timeout_ms: number | null;
+  /** No key's request (pricing, key creation): it takes no slot of the key's limiter. */
+  free?: true;
 }
 export type Out = Send | { t: "event"; event: Event } | { t: "wait"; until: number } | { t: "pending" } | { t: "done"; ok?: unknown; error?: ErrorRecord & { class?: string } };
 
@@ -611,7 +613,7 @@ export class Ctx {
             // the client's rate limit is spent.
             const until = out.timeout_ms === null ? Infinity : now() + out.timeout_ms;
             // (Aborted while it waited, it is not sent even with a slot: the cancel comes next.)
-            if (!this.takeSlot() && (!(await this.slot(live, until)) || live?.aborted)) {
+            if (!out.free && !this.takeSlot() && (!(await this.slot(live, until)) || live?.aborted)) {
               // Not sent, and the core is told so (a `connect` failure, in its words when no slot
               // came): nothing reached the service, so a create made no job (the cancel that
               // follows an abort stops any resend; a deadline that came first is the call's or
@@ -626,7 +628,7 @@ export class Ctx {
             if ("status" in r) {
               this.refresh();
               // One call: the limiter learns, the machine takes the answer, and says what is next.
-              next = P(g(() => m.respond(out.id, r.status, r.headers, r.body, now(), this.limiter), gen));
+              next = P(g(() => m.respond(out.id, r.status, r.headers, r.body, now(), this.limiter, !out.free), gen));
             } else {
               g(() => m.handleTransportError(out.id, r.kind, r.message, now()), gen);
             }

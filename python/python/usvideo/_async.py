@@ -148,7 +148,7 @@ class AsyncClient(BaseClient):
                 if tag == "send":
                     deadline = None if out[7] is None else now_ms() + out[7]
                     unsent = out[1]  # until it goes out: an interrupt then says nothing was sent
-                    if not await self._acquire(deadline):
+                    if out[8] and not await self._acquire(deadline):
                         # Nothing reached the service (a create past its deadline made no job).
                         machine.handle_not_sent(out[1], now_ms())
                         unsent = None
@@ -156,7 +156,7 @@ class AsyncClient(BaseClient):
                     rid, unsent = out[1], None
                     # What is left of the request's time after the slot wait.
                     left = None if deadline is None else max(1, deadline - now_ms())
-                    await self._send(machine, out[1], out[3], out[4], out[5], out[6], left)
+                    await self._send(machine, out, left)
                     rid = None
                 elif tag == "event":
                     stop = handle(out[1])
@@ -234,10 +234,10 @@ class AsyncClient(BaseClient):
                 what, arg = cleanup.step()
                 if what == "send":
                     out, deadline = arg
-                    if not await self._acquire(deadline):
+                    if out[8] and not await self._acquire(deadline):
                         machine.handle_not_sent(out[1], now_ms())
                         continue
-                    await self._send(machine, out[1], out[3], out[4], out[5], out[6], max(1, deadline - now_ms()))
+                    await self._send(machine, out, max(1, deadline - now_ms()))
                 elif what == "sleep":
                     await asyncio.sleep(arg)
                     machine.handle_timeout(now_ms())
@@ -249,7 +249,9 @@ class AsyncClient(BaseClient):
             log.warning("usvideo: a cancelled wait's clean-up was cancelled (its event loop ended?): its pending job, if it has one, may not be deleted and then goes on (charged if it completes)")
             raise
 
-    async def _send(self, machine: _native.Machine, rid: int, method: str, url: str, headers: Any, body: Optional[bytes], timeout_ms: Optional[int]) -> None:
+    async def _send(self, machine: _native.Machine, out: Any, timeout_ms: Optional[int]) -> None:
+        """Sends the request of ``out`` (a machine's ``send``) and tells the machine its outcome."""
+        rid, method, url, headers, body, counted = out[1], out[3], out[4], out[5], out[6], out[8]
         httpx = self._httpx
         started = time.monotonic()
         try:
@@ -281,7 +283,8 @@ class AsyncClient(BaseClient):
         t = now_ms()
         if log.isEnabledFor(DEBUG):
             log.debug("%s %s -> %d in %d ms", method, loggable(url), status, (time.monotonic() - started) * 1000)
-        self._limiter.observe(status, resp_headers, data, t)
+        if counted:  # a key's 429 pauses the key's requests only (Endpoint::counts_against_key)
+            self._limiter.observe(status, resp_headers, data, t)
         machine.handle_response(rid, status, resp_headers, data, t)
 
     async def _call(self, endpoint: str, request: Request) -> Response:

@@ -141,7 +141,7 @@ class Client(BaseClient):
                 if tag == "send":
                     deadline = None if out[7] is None else now_ms() + out[7]
                     unsent = out[1]  # until it goes out: an interrupt then says nothing was sent
-                    if not self._acquire(deadline):
+                    if out[8] and not self._acquire(deadline):
                         # Nothing reached the service (a create past its deadline made no job).
                         machine.handle_not_sent(out[1], now_ms())
                         unsent = None
@@ -149,7 +149,7 @@ class Client(BaseClient):
                     rid, unsent = out[1], None
                     # What is left of the request's time after the slot wait.
                     left = None if deadline is None else max(1, deadline - now_ms())
-                    self._send(machine, out[1], out[3], out[4], out[5], out[6], left)
+                    self._send(machine, out, left)
                     rid = None
                 elif tag == "event":
                     if handle(out[1]):
@@ -221,10 +221,10 @@ class Client(BaseClient):
                 what, arg = cleanup.step()
                 if what == "send":
                     out, deadline = arg
-                    if not self._acquire(deadline):
+                    if out[8] and not self._acquire(deadline):
                         machine.handle_not_sent(out[1], now_ms())
                         continue
-                    self._send(machine, out[1], out[3], out[4], out[5], out[6], max(1, deadline - now_ms()))
+                    self._send(machine, out, max(1, deadline - now_ms()))
                 elif what == "sleep":
                     time.sleep(arg)
                     machine.handle_timeout(now_ms())
@@ -233,7 +233,9 @@ class Client(BaseClient):
         except Exception as exc:  # best effort: the original exception is what matters
             log.debug("clean-up after an interrupted wait failed: %s", type(exc).__name__)
 
-    def _send(self, machine: _native.Machine, rid: int, method: str, url: str, headers: Any, body: Optional[bytes], timeout_ms: Optional[int]) -> None:
+    def _send(self, machine: _native.Machine, out: Any, timeout_ms: Optional[int]) -> None:
+        """Sends the request of ``out`` (a machine's ``send``) and tells the machine its outcome."""
+        rid, method, url, headers, body, counted = out[1], out[3], out[4], out[5], out[6], out[8]
         httpx = self._httpx
         started = time.monotonic()
         try:
@@ -265,7 +267,8 @@ class Client(BaseClient):
         t = now_ms()
         if log.isEnabledFor(DEBUG):
             log.debug("%s %s -> %d in %d ms", method, loggable(url), status, (time.monotonic() - started) * 1000)
-        self._limiter.observe(status, resp_headers, data, t)
+        if counted:  # a key's 429 pauses the key's requests only (Endpoint::counts_against_key)
+            self._limiter.observe(status, resp_headers, data, t)
         machine.handle_response(rid, status, resp_headers, data, t)
 
     def _call(self, endpoint: str, request: Request) -> Response:

@@ -246,18 +246,20 @@ final class Driver: @unchecked Sendable {
     private func loop(_ m: Machine, onEvent: (Event) -> Void, inFlight: inout RequestId?) async throws {
         while true {
             switch try ffi({ try m.poll(now: now()) }) {
-            case .send(let id, _, let request, let timeoutMs):
+            case .send(let id, let endpoint, let request, let timeoutMs):
                 // The request's time runs while it waits for a slot: a wait's deadline holds even
                 // when the client's rate limit is spent.
                 let until: Millis? = timeoutMs.map { let (end, overflow) = now().addingReportingOverflow($0); return overflow ? .max : end }
                 var slot = true
+                // Only the key's requests wait for (and teach) the key's limiter: not pricing.
+                let counted = countsAgainstKey(endpoint: endpoint)
                 // As Kotlin's `acquireSlotBy`: wait in the limiter's line (first come first served,
                 // woken about once, at its turn) or until the deadline, whichever is first, and
                 // give up only once the deadline has come (the core reads a `connect` failure as
                 // the wait's timeout only then). A call that gives up, or is cancelled, leaves the line.
                 var ticket: UInt64? = nil
                 defer { if let ticket { limiter.leave(ticket: ticket) } }
-                while true {
+                while counted {
                     let t = now()
                     let turn = try ffi({ try limiter.acquireInLine(ticket: ticket, now: t) })
                     ticket = turn.ticket
@@ -277,7 +279,7 @@ final class Driver: @unchecked Sendable {
                     let response = try await transport.send(request, timeoutMs: left)
                     inFlight = nil
                     let t = now()
-                    try ffi { try limiter.observe(response: response, now: t) }
+                    if counted { try ffi { try limiter.observe(response: response, now: t) } }
                     try ffi { try m.handleResponse(id: id, response: response, now: t) }
                 } catch let f as TransportFailure {
                     inFlight = nil

@@ -2645,6 +2645,19 @@ public func builtinPricing() -> PricingTable  {
 })
 }
 /**
+ * The library's version (`usvideo-uniffi` and the core it was built with).
+ * Whether a request to `endpoint` waits for (and teaches) the key's rate limiter: not pricing or
+ * key creation, which are no key's ([`usvideo_core::Endpoint::counts_against_key`]).
+ */
+public func countsAgainstKey(endpoint: Endpoint) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_func_counts_against_key(
+        FfiConverterTypeEndpoint_lower(endpoint),uniffiCallStatus
+    )
+})
+}
+/**
  * A create request from loose JSON (a map from an app's settings, a server, a test vector):
  * refuses unknown fields naming them ("did you mean `resolution`?") and values of the wrong type.
  *
@@ -3170,9 +3183,6 @@ public func validateJwt(jwt: String)throws   {try rustCallWithError(FfiConverter
     )
 }
 }
-/**
- * The library's version (`usvideo-uniffi` and the core it was built with).
- */
 public func version() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
         uniffiCallStatus in
@@ -3203,6 +3213,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_func_builtin_pricing() != 52439) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_usvideo_uniffi_checksum_func_counts_against_key() != 35224) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_func_create_request_from_json() != 17373) {
@@ -3331,7 +3344,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_func_validate_jwt() != 1161) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_func_version() != 47436) {
+    if (uniffi_usvideo_uniffi_checksum_func_version() != 36103) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_coreclient_base_url() != 27787) {

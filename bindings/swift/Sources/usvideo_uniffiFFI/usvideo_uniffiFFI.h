@@ -514,6 +514,11 @@ RustBuffer uniffi_usvideo_uniffi_fn_func_builtin_pricing(RustCallStatus *_Nonnul
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_COUNTS_AGAINST_KEY
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_COUNTS_AGAINST_KEY
+int8_t uniffi_usvideo_uniffi_fn_func_counts_against_key(RustBuffer endpoint, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_CREATE_REQUEST_FROM_JSON
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_CREATE_REQUEST_FROM_JSON
 RustBuffer uniffi_usvideo_uniffi_fn_func_create_request_from_json(RustBuffer json, RustCallStatus *_Nonnull out_status
@@ -1008,6 +1013,12 @@ uint16_t uniffi_usvideo_uniffi_checksum_func_backoff_delays(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_BUILTIN_PRICING
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_BUILTIN_PRICING
 uint16_t uniffi_usvideo_uniffi_checksum_func_builtin_pricing(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_COUNTS_AGAINST_KEY
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_COUNTS_AGAINST_KEY
+uint16_t uniffi_usvideo_uniffi_checksum_func_counts_against_key(void
     
 );
 #endif

@@ -98,11 +98,11 @@ internal class Driver(
         }
     }
 
-    private fun report(m: Machine, id: ULong, outcome: Outcome) {
+    private fun report(m: Machine, id: ULong, outcome: Outcome, counted: Boolean = true) {
         val t = now()
         when (outcome) {
             is Outcome.Answer -> {
-                ffi { limiter.observe(outcome.response, t) }
+                if (counted) ffi { limiter.observe(outcome.response, t) }
                 ffi { m.handleResponse(id, outcome.response, t) }
             }
             is Outcome.Failure -> ffi { m.handleTransportError(id, outcome.kind, outcome.message, t) }
@@ -139,7 +139,9 @@ internal class Driver(
             when (val out = ffi { m.poll(now()) }) {
                 is Output.Send -> {
                     val until = out.timeoutMs?.let { now() + it }
-                    if (!acquireSlotBy(until)) {
+                    // Only the key's requests wait for (and teach) the key's limiter: not pricing.
+                    val counted = com.usvideo.ffi.countsAgainstKey(out.endpoint)
+                    if (counted && !acquireSlotBy(until)) {
                         // Nothing reached the service (a create past its deadline made no job).
                         ffi { m.handleNotSent(out.id, now()) }
                         continue
@@ -148,7 +150,7 @@ internal class Driver(
                     // What is left of the request's time after the slot wait.
                     val outcome = exchange(out.request, until?.let { maxOf(1uL, it - minOf(it, now())) })
                     inFlight[0] = null
-                    report(m, out.id, outcome)
+                    report(m, out.id, outcome, counted)
                 }
                 is Output.Event -> onEvent(out.v1)
                 is Output.WaitUntil -> {

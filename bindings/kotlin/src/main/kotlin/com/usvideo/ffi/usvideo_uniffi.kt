@@ -759,6 +759,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_builtin_pricing(
     ): Int
+    external fun uniffi_usvideo_uniffi_checksum_func_counts_against_key(
+    ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_create_request_from_json(
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_create_request_to_json(
@@ -1058,6 +1060,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_builtin_pricing(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferPricingTable.ByValue
+    external fun uniffi_usvideo_uniffi_fn_func_counts_against_key(`endpoint`: RustBufferEndpoint.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_usvideo_uniffi_fn_func_create_request_from_json(`json`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferCreateVideoRequest.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_create_request_to_json(`request`: RustBufferCreateVideoRequest.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1272,6 +1276,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_func_builtin_pricing() and 0xFFFF) != 52439) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_usvideo_uniffi_checksum_func_counts_against_key() and 0xFFFF) != 35224) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_usvideo_uniffi_checksum_func_create_request_from_json() and 0xFFFF) != 17373) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1398,7 +1405,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_func_validate_jwt() and 0xFFFF) != 1161) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_func_version() and 0xFFFF) != 47436) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_func_version() and 0xFFFF) != 36103) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_base_url() and 0xFFFF) != 27787) {
@@ -4862,6 +4869,22 @@ public object FfiConverterSequenceTypeCreateVideoRequest: FfiConverterRustBuffer
     
 
         /**
+         * The library's version (`usvideo-uniffi` and the core it was built with).
+         * Whether a request to `endpoint` waits for (and teaches) the key's rate limiter: not pricing or
+         * key creation, which are no key's ([`usvideo_core::Endpoint::counts_against_key`]).
+         */ fun `countsAgainstKey`(`endpoint`: Endpoint): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_func_counts_against_key(
+    
+        
+        FfiConverterTypeEndpoint.lower(`endpoint`),_status)
+}
+    )
+    }
+    
+
+        /**
          * A create request from loose JSON (a map from an app's settings, a server, a test vector):
          * refuses unknown fields naming them ("did you mean `resolution`?") and values of the wrong type.
          *
@@ -5530,10 +5553,7 @@ public object FfiConverterSequenceTypeCreateVideoRequest: FfiConverterRustBuffer
 }
     
     
-
-        /**
-         * The library's version (`usvideo-uniffi` and the core it was built with).
-         */ fun `version`(): kotlin.String {
+ fun `version`(): kotlin.String {
             return FfiConverterString.lift(
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_usvideo_uniffi_fn_func_version(

@@ -86,6 +86,18 @@ fun registerEmulatorTests() {
             check(second in 54_600uL until 58_000uL) { "scale ~0.7 after one lesson: $second" }
         }
     }
+    test("emulator/pricing_is_not_held_by_the_keys_spent_rate_limit") {
+        // Pricing needs no key: the key's limiter neither holds nor counts it (helper-36: it
+        // waited out the key's pause).
+        val (key, _, _) = frozen.account()
+        USVideo(apiKey = key, baseUrl = frozen.base, requestsPerMinute = 1).use { c ->
+            c.account.retrieve() // the key's one slot of the minute
+            val started = System.nanoTime()
+            c.pricing.retrieve()
+            val ms = (System.nanoTime() - started) / 1_000_000
+            check(ms < 20_000) { "pricing took $ms ms" }
+        }
+    }
     test("emulator/a_call_that_gives_up_its_slot_wait_leaves_the_line") {
         val (key, _, _) = frozen.account()
         USVideo(apiKey = key, baseUrl = frozen.base, requestsPerMinute = 1).use { c ->
