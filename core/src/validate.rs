@@ -449,6 +449,11 @@ pub fn validate_job_id(id: &str) -> Result<(), Issue> {
     if id.len() > 128 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
         return Err(Issue::new("id", IssueCode::InvalidCharacters, "a job id holds only letters, digits, `_` and `-` (at most 128)"));
     }
+    // An API key passed for an id would go out in the URL, into every server's and proxy's log
+    // (helper-37; a JWT's dots are refused above).
+    if id.starts_with("sd_") {
+        return Err(Issue::new("id", IssueCode::InvalidPrefix, "a job id does not start with `sd_`, as API keys do: was a key passed for the id? It was not sent"));
+    }
     Ok(())
 }
 

@@ -5,7 +5,14 @@ import { webcrypto } from "node:crypto";
 import { initSync } from "./gen/usvideo_wasm.js";
 import * as batch from "./gen/usvideo_batch.js";
 import { _setRandom, _setBatchLoader } from "./driver.js";
-initSync({ module: readFileSync(new URL("./gen/usvideo_wasm_bg.wasm", import.meta.url)) });
+const wasm = new URL("./gen/usvideo_wasm_bg.wasm", import.meta.url);
+try {
+  initSync({ module: readFileSync(wasm) });
+} catch (e) {
+  // The usual cause is a bundled server (esbuild or webpack with a Node target) whose output has
+  // no gen/ folder beside it (helper-37): say which file, and how.
+  throw new Error(`usvideo: its WebAssembly module did not load from ${wasm.pathname}: ${e instanceof Error ? e.message : String(e)}. Bundling a Node app, mark "usvideo" external (esbuild --external:usvideo) or copy the package's gen/*.wasm beside the bundle (the package README, "Vite and other bundlers").`, { cause: e });
+}
 _setRandom((b) => webcrypto.getRandomValues(b));
 let ready = false;
 _setBatchLoader(() => {

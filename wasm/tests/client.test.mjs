@@ -117,6 +117,38 @@ test("listAll walks every page of a server that answers bare arrays", async () =
   }
 });
 
+test("a Node bundle without the package's .wasm beside it fails at import saying which file and how", async () => {
+  // helper-37: a bare ENOENT. esbuild, as a server would be bundled.
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "usvideo-bundle-"));
+  try {
+    const entry = fileURLToPath(new URL("../pkg/node.js", import.meta.url)); // the package's Node entry
+    writeFileSync(join(dir, "entry.mjs"), `import { USVideo } from ${JSON.stringify(entry)};\nconsole.log(typeof USVideo);\n`);
+    const esbuild = fileURLToPath(new URL("../node_modules/.bin/esbuild", import.meta.url));
+    const built = spawnSync(esbuild, [join(dir, "entry.mjs"), "--bundle", "--platform=node", "--format=esm", `--outfile=${join(dir, "server.mjs")}`], { encoding: "utf8", cwd: fileURLToPath(new URL("..", import.meta.url)) });
+    assert.equal(built.status, 0, built.stderr);
+    const run = spawnSync(process.execPath, [join(dir, "server.mjs")], { encoding: "utf8" });
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /usvideo: its WebAssembly module did not load from .*usvideo_wasm_bg\.wasm/);
+    assert.match(run.stderr, /--external:usvideo/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a fetch option that drops its signal still meets the timeout and the abort", { timeout: 20_000 }, async () => {
+  // helper-37: such a fetch (one that rebuilds `init` without `signal`) hung every call for ever.
+  const { acct } = await fresh(1_000);
+  const never = () => new Promise(() => {});
+  const c = new USVideo({ apiKey: acct.api_key, baseURL: emu.api, fetch: never, timeoutMs: 200, maxRetries: 0 });
+  await assert.rejects(c.videos.retrieve("job_1"), (e) => e instanceof usv.APITimeoutError);
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 100);
+  await assert.rejects(c.account.retrieve({ signal: ac.signal }), (e) => e instanceof usv.AbortError);
+});
+
 test("pricing is not held by the key's spent rate limit (it needs no key)", async () => {
   const { acct } = await fresh(1_000);
   const one = new USVideo({ baseURL: emu.api, apiKey: acct.api_key, requestsPerMinute: 1 });

@@ -523,22 +523,32 @@ export class Ctx {
     // Reported only once our clock, the core's, is at `end` (`timerAt`): a timer that fired early
     // would let the core see a request time out before the call's deadline (and take it for a
     // failed request). No timer beyond setTimeout's range (~24.8 days): as good as no limit.
+    // The timeout and an abort end the request here too, not only through the signal: a `fetch`
+    // option that drops `init.signal` (rebuilding `init`) would otherwise hang the call for ever
+    // (helper-37). What it goes on doing is left to it.
+    let stop: (e: unknown) => void = () => {};
+    const stopped = new Promise<never>((_, reject) => (stop = reject));
+    stopped.catch(() => {}); // a stop after the request ended is nobody's error
     const timer = limit > MAX_TIMER ? undefined : timerAt(end, () => {
       timedOut = true;
       ac.abort();
+      stop(undefined);
     });
-    const off = onAbort(signal, () => ac.abort());
+    const off = onAbort(signal, () => {
+      ac.abort();
+      stop(undefined);
+    });
     try {
       // Headers as a plain record: a `fetch` option that adds its own with
       // `{...init.headers, "X-Trace": "1"}` keeps ours (an array of pairs would spread to indices).
       const init = { method: s.method, headers: Object.fromEntries(s.headers), signal: ac.signal };
-      const res = await this.fetcher(s.url, s.body === null ? init : { ...init, body: s.body });
+      const res = await Promise.race([this.fetcher(s.url, s.body === null ? init : { ...init, body: s.body }), stopped]);
       // A `fetch` option of the caller's that resolves to something else is said to be that, not
       // a TypeError deep in here (the outcome is still unknown: it may have sent the request).
       if (!isResponse(res)) return { kind: "other", message: `the \`fetch\` option resolved to ${res === null ? "null" : typeof res}, not a Response` };
       let headers = "";
       res.headers.forEach((v: string, k: string) => (headers += `${k}\0${v}\0`));
-      const body = await readCapped(res);
+      const body = await Promise.race([readCapped(res), stopped]);
       if (!body) return { kind: "body_too_large", message: `response body over ${MAX_BODY} bytes` };
       return { status: res.status, headers, body };
     } catch (e) {

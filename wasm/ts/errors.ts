@@ -66,7 +66,11 @@ export class USVideoError extends Error {
 /** Input refused before anything was sent; `issues` lists every violated rule, `field` is the first one's. */
 export class ValidationError extends USVideoError { override name = "ValidationError" as const }
 /** The service answered with a non-2xx status (this class for statuses without their own). */
-export class APIStatusError extends USVideoError { override name: StatusErrorName = "APIStatusError" }
+export class APIStatusError extends USVideoError {
+  override name: StatusErrorName = "APIStatusError";
+  /** The HTTP status: always there for an answer's error. */
+  declare readonly status: number;
+}
 /** 400. */
 export class BadRequestError extends APIStatusError { override name = "BadRequestError" as const }
 /** 401: missing, malformed or unknown key (or an API key where a JWT belongs). */
