@@ -116,10 +116,30 @@ async fn a_cancel_token_stops_the_wait_and_refunds_a_pending_job() {
         t.cancel();
     });
     let mut opts = fast_wait(600_000);
+    opts.cancel_on_timeout = true; // a wait deletes the job it watches only when told to
     opts.poll.first_poll_ms = 60_000; // sleeping when the cancel arrives
     let e = client.videos().wait_with(&job.id, opts, &mut |_| {}, Some(&token)).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Cancelled);
     assert_eq!(ledger(&emu)["balance_cents"], BALANCE);
+}
+
+/// A wait that only watches a job leaves it when cancelled (job rule 6): another caller may be
+/// waiting for it. With `cancel_on_timeout` it is deleted (the test below), as a
+/// create-and-wait's own job always is.
+#[tokio::test]
+async fn a_cancelled_wait_leaves_the_job_it_only_watches() {
+    let (_emu, client, _) = setup(0.0).await;
+    let job = client.videos().create(&text_request("watched")).await.unwrap();
+    let token = CancelToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        t.cancel();
+    });
+    let e = client.videos().wait_with(&job.id, fast_wait(600_000), &mut |_| {}, Some(&token)).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Cancelled);
+    assert!(e.message.contains("the job goes on"), "{e}");
+    assert_eq!(client.videos().retrieve(&job.id).await.unwrap().status, JobStatus::Pending, "still there for its other watchers");
 }
 
 #[tokio::test]
@@ -172,7 +192,8 @@ async fn a_cancel_while_waiting_for_a_slot_is_honoured_at_once() {
         t.cancel();
     });
     let started = Instant::now();
-    let e = one.videos().wait_with(&job.id, fast_wait(600_000), &mut |_| {}, Some(&token)).await.unwrap_err();
+    let told = usvideo::WaitOptions { cancel_on_timeout: true, ..fast_wait(600_000) };
+    let e = one.videos().wait_with(&job.id, told, &mut |_| {}, Some(&token)).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Cancelled, "{e}");
     assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
     // Its poll never went out: the job was not seen, so it was left alone.
@@ -194,7 +215,8 @@ async fn a_cancels_delete_held_past_the_callers_wait_goes_on_in_the_background()
         t.cancel();
     });
     let started = Instant::now();
-    let e = client.videos().wait_with(&job.id, fast_wait(600_000), &mut |_| {}, Some(&token)).await.unwrap_err();
+    let told = usvideo::WaitOptions { cancel_on_timeout: true, ..fast_wait(600_000) };
+    let e = client.videos().wait_with(&job.id, told, &mut |_| {}, Some(&token)).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Cancelled, "{e}");
     assert!(e.message.contains("goes on in the background"), "{e}");
     assert_eq!(e.job_id.as_deref(), Some(job.id.as_str()));

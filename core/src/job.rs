@@ -15,8 +15,12 @@
 //!    are retried by [`Call`]; a poll that fails for good ends the wait with that error.
 //! 4. A status change emits `StatusChanged`; every poll emits `Progress`.
 //! 5. `failed` ends the run with `job_failed` (carrying the service's code and message).
-//! 6. Cancel: a job last seen pending (or with a status this SDK does not know) is deleted,
-//!    refunding its hold; a processing job cannot be deleted (*assumption*: the service answers
+//! 6. Cancel: a create-and-wait's job (its own, which the caller gives up), or a waited-for job
+//!    when the wait was told to delete on giving up (`cancel_on_timeout`), last seen pending (or
+//!    with a status this SDK does not know), is deleted, refunding its hold. A wait for an existing
+//!    job that was not told so leaves it alone: stopping watching a job is not cancelling it, and
+//!    others may be waiting for it (helper-37: an aborted watcher deleted the job another one
+//!    waited for). Either way, a processing job cannot be deleted (*assumption*: the service answers
 //!    409), so the run just stops and says so. A job not seen yet (a wait cancelled before its
 //!    first poll answered) is left alone: it may have completed, and a DELETE would remove the
 //!    finished video's record.
@@ -82,7 +86,9 @@ pub const FRESH_MS: u64 = 2_000;
 pub struct WaitOptions {
     /// Give up waiting after this many ms (default 10 minutes; `None` waits for ever).
     pub timeout_ms: Option<u64>,
-    /// On timeout, delete the job if it is still pending (refunding it). Default false.
+    /// When the wait gives up, delete the job if it is still pending (refunding it): on its
+    /// timeout, and, for a wait for an existing job, on a cancel (rule 6; a create-and-wait's
+    /// cancel deletes its own job either way). Default false.
     pub cancel_on_timeout: bool,
     /// When to poll.
     pub poll: PollPolicy,
@@ -133,6 +139,9 @@ pub struct JobRun {
     pending_seen_at: Option<Millis>,
     overdue_polls: u32,
     cancel_requested: bool,
+    /// Whether a cancel deletes a job last seen pending (rule 6): a create-and-wait's own job, or
+    /// a waited-for one with `cancel_on_timeout`.
+    deletes_on_cancel: bool,
     /// The end of a timed-out wait's clean-up (`cancel_on_timeout`, rule 2): set once, so a run
     /// that times out again (after giving an adopted job up, rule 7) keeps the first bound.
     clean_up_by: Option<Millis>,
@@ -173,6 +182,7 @@ impl JobRun {
         options.check()?;
         let mut run = JobRun::blank(config, key, options, seed, now, Phase::Sleeping(now));
         run.job_id = Some(id.to_owned());
+        run.deletes_on_cancel = run.options.cancel_on_timeout;
         Ok(run)
     }
 
@@ -202,6 +212,7 @@ impl JobRun {
             pending_seen_at: None,
             overdue_polls: 0,
             cancel_requested: false,
+            deletes_on_cancel: true,
             clean_up_by: None,
             next_id: 1000,
             again: None,
@@ -615,8 +626,9 @@ impl JobRun {
     /// Time passed (spurious calls are harmless: `poll` looks at `now` itself).
     pub fn handle_timeout(&mut self, _now: Millis) {}
 
-    /// Stops the wait. A job last seen pending is deleted (refunded); a processing job, or one not
-    /// seen yet, is left alone (rule 6). The run ends with a `cancelled` error after the delete
+    /// Stops the wait. A create-and-wait's job last seen pending is deleted (refunded), and so is a
+    /// waited-for one with `cancel_on_timeout`; any other job, a processing one, or one not seen
+    /// yet, is left alone (rule 6). The run ends with a `cancelled` error after the delete
     /// (drain `poll` to send it).
     pub fn cancel(&mut self, now: Millis) {
         if self.result.is_some() || self.cancel_requested {
@@ -625,6 +637,13 @@ impl JobRun {
         self.cancel_requested = true;
         match &mut self.phase {
             Phase::Creating(c) => c.cancel(),
+            // A wait that only watches its job leaves it (rule 6), a poll in flight abandoned.
+            Phase::Sleeping(_) | Phase::Polling(_) if !self.deletes_on_cancel => {
+                let mut err = Error::new(ErrorKind::Cancelled, "the wait was cancelled; the job goes on (a wait deletes the job it watches only when told to delete on giving up: cancel_on_timeout)");
+                err.job_id.clone_from(&self.job_id);
+                err.job_status = self.last.as_ref().map(|j| j.status.as_str().to_owned());
+                self.finish(Err(err));
+            }
             Phase::Sleeping(_) | Phase::Polling(_) => self.delete_or_hold(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now),
             // An ended job's hold ends at the next `poll`; a held delete goes on being held (rule 7).
             Phase::Holding(..) | Phase::Deleting(..) | Phase::Checking(..) | Phase::Done => {}

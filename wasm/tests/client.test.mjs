@@ -820,6 +820,27 @@ test("JobFailedError and WaitTimeoutError", async () => {
   assert.ok(ledger.refunded_cents >= 30, "the failed job was refunded");
 });
 
+test("an aborted wait leaves the job it only watches: another watcher's wait goes on (job rule 6)", async () => {
+  // helper-37: aborting one watcher deleted the job, and the other got NotFoundError.
+  const acct = await still.account(5_000); // a frozen clock: the job stays pending
+  const client = new USVideo({ apiKey: acct.api_key, baseURL: still.api });
+  const job = await client.videos.create(text);
+  const ac = new AbortController();
+  const watched = client.videos.wait(job.id, { signal: ac.signal, poll: FAST_POLL });
+  const other = client.videos.wait(job.id, { poll: FAST_POLL, timeoutMs: 1_500 });
+  setTimeout(() => ac.abort(), 300);
+  await assert.rejects(watched, (e) => e instanceof usv.AbortError && e.jobId === job.id && e.jobStatus === "pending");
+  await assert.rejects(other, (e) => e instanceof usv.WaitTimeoutError); // not a NotFoundError
+  assert.equal((await client.videos.retrieve(job.id)).status, "pending");
+  // Told to delete on giving up, an aborted wait deletes it.
+  const told = new AbortController();
+  const deleting = client.videos.wait(job.id, { signal: told.signal, poll: FAST_POLL, cancelOnTimeout: true });
+  setTimeout(() => told.abort(), 300);
+  await assert.rejects(deleting, usv.AbortError);
+  for (let i = 0; i < 50 && (await client.videos.list()).data.length; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await client.videos.list()).data.length, 0);
+});
+
 test("abort: rejects at once with AbortError; a pending job is then deleted and refunded", async () => {
   const { acct, client } = await fresh();
   const ac0 = new AbortController();

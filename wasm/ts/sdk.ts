@@ -106,8 +106,9 @@ export class Videos {
   /**
    * Waits until the job completes (`JobFailedError` if it fails, `WaitTimeoutError` after
    * `timeoutMs`, default 10 minutes, while the job goes on). Polls follow the core's schedule.
-   * An abort rejects at once; the core then deletes the job if it was last seen pending (a job
-   * not seen yet is left alone: it may be finished).
+   * An abort rejects at once; the job goes on (a wait only watches it: others may be waiting for
+   * it), unless `cancelOnTimeout` is set: then the core deletes it if it was last seen pending (a
+   * job not seen yet is left alone: it may be finished).
    */
   async wait(id: string, options?: WaitOptions | null): Promise<CompletedJob> {
     text("id", id);

@@ -207,7 +207,7 @@ export interface CreateOptions extends RequestOptions {
 export interface WaitOptions extends RequestOptions {
   /** Give up waiting after this many ms (default 600 000; `null` waits for ever). The job goes on. */
   timeoutMs?: number | null | undefined;
-  /** On timeout, delete the job if it was last seen pending (refunding it); a job not seen yet is left alone. */
+  /** When the wait gives up (its timeout, or an abort of a `wait`), delete the job if it was last seen pending (refunding it); a job not seen yet is left alone. An aborted `createAndWait` deletes its own job either way. */
   cancelOnTimeout?: boolean | null | undefined;
   /** After every poll. */
   onProgress?: ((progress: Progress) => void) | null | undefined;

@@ -200,7 +200,8 @@ private let processEpoch = DispatchTime.now().uptimeNanoseconds
 
 /// The one driver loop: runs any core machine to `done`. On task cancellation the request in
 /// flight is reported `aborted`, the machine is cancelled, and its clean-up (the delete of a
-/// still-pending job) is driven to the end in a detached task before `CancellationError` is thrown.
+/// still-pending job: a `createAndWait`'s own, or a `wait`'s with `cancelOnTimeout`; the core's
+/// `job` rule 6) is driven to the end in a detached task before `CancellationError` is thrown.
 final class Driver: @unchecked Sendable {
     let transport: HTTPTransport
     let limiter: RateLimiter

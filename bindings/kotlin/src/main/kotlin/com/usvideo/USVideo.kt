@@ -139,7 +139,7 @@ class USVideo(
 data class WaitConfig(
     /** Give up waiting after this many ms (default 10 minutes; `null` waits for ever). The job goes on. */
     val timeoutMs: Long? = 600_000,
-    /** On timeout, delete the job if it is still pending (refunding it). */
+    /** When the wait gives up (its timeout, or a cancel of a `wait` for an existing job), delete the job if it is still pending (refunding it). A `createAndWait` cancelled deletes its own job either way. */
     val cancelOnTimeout: Boolean = false,
     /** Multiplies the model's expected generation time. Left at 1.0, the wait uses what the client's earlier create-and-waits learned of the service's speed (README, "Polling that respects the limits"); any other value is kept. */
     val expectedScale: Double = 1.0,
@@ -211,7 +211,9 @@ class Videos internal constructor(private val client: USVideo) {
     /**
      * Waits until the job completes, polling few times and close to its expected finish.
      * [onProgress] hears every poll; [onEvent] every event (status changes, retries).
-     * Cancelling the coroutine stops at once (a still-pending job is deleted and refunded).
+     * Cancelling the coroutine stops at once; the job goes on, unless [WaitConfig.cancelOnTimeout]
+     * is set: then a still-pending job is deleted and refunded (a wait only watches a job others
+     * may be waiting for).
      *
      * @throws JobFailedError when the job ends `failed`.
      * @throws WaitTimeoutError when [config]'s deadline passes (the job goes on).
@@ -222,7 +224,8 @@ class Videos internal constructor(private val client: USVideo) {
     /**
      * [wait] as a [Flow] of events, ending after the job completes (or throwing its error).
      * Collecting it is the wait: stopping early (`first()`, `take(n)`, a cancelled collector)
-     * cancels the wait as cancelling [wait] does, so a job still pending is deleted and refunded.
+     * cancels the wait as cancelling [wait] does (with [WaitConfig.cancelOnTimeout], a job still
+     * pending is deleted and refunded).
      * To look at a job without that, use [Videos.retrieve].
      */
     fun waitEvents(id: String, config: WaitConfig = WaitConfig()): Flow<Event> = channelFlow {

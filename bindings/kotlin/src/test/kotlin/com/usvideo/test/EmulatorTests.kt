@@ -377,12 +377,23 @@ fun registerEmulatorTests() {
             eq(1, (frozen.ledger(email)["jobs_created"] as BigDecimal).toInt(), "jobs created")
         }
     }
+    test("emulator/cancel_wait_leaves_the_job_it_only_watches") {
+        // helper-37: an aborted watcher deleted the job another one waited for (job rule 6).
+        val (key, _, _) = frozen.account(10_000)
+        client(frozen, key).use { c ->
+            val job = c.videos.create(text())
+            val r = runCatching { withTimeout(500) { c.videos.wait(job.id, fast) } }
+            check(r.exceptionOrNull() is TimeoutCancellationException) { "got $r" }
+            eq(JobStatus.Pending, c.videos.retrieve(job.id).status, "still there for its other watchers")
+        }
+    }
     test("emulator/cancel_wait_deletes_pending_job_promptly") {
         val (key, _, email) = frozen.account(10_000)
         client(frozen, key).use { c ->
             val job = c.videos.create(text())
             val started = System.nanoTime()
-            val r = runCatching { withTimeout(500) { c.videos.wait(job.id, fast) } }
+            // Told to delete on giving up: a cancel does too.
+            val r = runCatching { withTimeout(500) { c.videos.wait(job.id, fast.copy(cancelOnTimeout = true)) } }
             val ms = (System.nanoTime() - started) / 1_000_000
             check(r.exceptionOrNull() is TimeoutCancellationException) { "got $r" }
             check(ms < 3_000) { "cancellation took $ms ms" }
