@@ -2878,7 +2878,9 @@ public struct WaitOptions: Equatable, Hashable {
      */
     public var timeoutMs: UInt64?
     /**
-     * On timeout, delete the job if it is still pending (refunding it). Default false.
+     * When the wait gives up, delete the job if it is still pending (refunding it): on its
+     * timeout, and, for a wait for an existing job, on a cancel (rule 6; a create-and-wait's
+     * cancel deletes its own job either way). Default false.
      */
     public var cancelOnTimeout: Bool
     /**
@@ -2897,7 +2899,9 @@ public struct WaitOptions: Equatable, Hashable {
          * Give up waiting after this many ms (default 10 minutes; `None` waits for ever).
          */timeoutMs: UInt64?, 
         /**
-         * On timeout, delete the job if it is still pending (refunding it). Default false.
+         * When the wait gives up, delete the job if it is still pending (refunding it): on its
+         * timeout, and, for a wait for an existing job, on a cancel (rule 6; a create-and-wait's
+         * cancel deletes its own job either way). Default false.
          */cancelOnTimeout: Bool, 
         /**
          * When to poll.

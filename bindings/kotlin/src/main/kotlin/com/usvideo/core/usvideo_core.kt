@@ -2738,7 +2738,9 @@ data class WaitOptions (
     var `timeoutMs`: kotlin.ULong?
     , 
     /**
-     * On timeout, delete the job if it is still pending (refunding it). Default false.
+     * When the wait gives up, delete the job if it is still pending (refunding it): on its
+     * timeout, and, for a wait for an existing job, on a cancel (rule 6; a create-and-wait's
+     * cancel deletes its own job either way). Default false.
      */
     var `cancelOnTimeout`: kotlin.Boolean
     , 
