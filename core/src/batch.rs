@@ -271,6 +271,20 @@ pub struct BatchSnapshot {
     pub items: Vec<SnapshotItem>,
     /// The learned scale of expected times.
     pub scale: f64,
+    /// Whose jobs these are: a digest of the base URL and API key of the client that took it
+    /// ([`snapshot_owner`]). [`Batch::resume`] refuses a snapshot of another key or service,
+    /// whose jobs it could not see: their `404`s would read as deleted and refunded while the
+    /// other account is charged (helper-37). Absent in snapshots written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// The owner of a snapshot taken by a client of `base_url` and `key`: 16 hex digits of a digest
+/// (to tell keys apart, not to hide them: the snapshot never holds the key).
+#[must_use]
+pub fn snapshot_owner(config: &ClientConfig, key: Option<&ApiKey>) -> String {
+    let both = format!("{}\n{}", config.base_url(), key.map_or("", ApiKey::expose));
+    format!("{:016x}", crate::per_key::digest(Some(&both)))
 }
 
 /// One item of a [`BatchSnapshot`].
@@ -410,6 +424,11 @@ impl Batch {
     /// A validation error for a snapshot this version cannot read, or as [`Batch::new`].
     pub fn resume(config: &ClientConfig, key: Option<&ApiKey>, snapshot: BatchSnapshot, seed: u64, options: BatchOptions, now: Millis) -> Result<Self, Error> {
         config.check_key(key)?;
+        if snapshot.owner.as_deref().is_some_and(|o| o != snapshot_owner(config, key)) {
+            return Err(Error::usage(
+                "this batch snapshot was taken by a client of another API key or base URL: resume it with that one (this client cannot see its jobs, whose 404s would read as deleted and refunded while that account is charged)",
+            ));
+        }
         let plan = BatchPlan::resume(snapshot, seed, &options, now)?;
         Ok(Batch::from_plan(config, key, plan, options, now))
     }
@@ -496,7 +515,7 @@ impl Batch {
                 SnapshotItem { request: item.request.clone(), idempotency_key: item.key.clone(), state: state.to_owned(), job_id, result: item.result.clone(), unreported }
             })
             .collect();
-        BatchSnapshot { version: 1, items, scale: self.scale }
+        BatchSnapshot { version: 1, items, scale: self.scale, owner: Some(snapshot_owner(&self.config, self.key.as_ref())) }
     }
 
     // ---- driving ---------------------------------------------------------------------------
@@ -1303,6 +1322,27 @@ mod tests {
         let summary = resumed.take_result().unwrap();
         assert_eq!(summary.progress.completed, 25);
         assert_eq!(fake.jobs.len(), 25, "every item made exactly one job");
+    }
+
+    #[test]
+    fn a_snapshot_resumes_only_with_its_own_key_and_service() {
+        // helper-37: resumed with another account's key, every job was a 404, read as deleted
+        // and refunded, while the first account was charged.
+        let (config, key, reqs) = setup(3);
+        let batch = Batch::new(&config, Some(&key), reqs, &[3; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let snapshot = batch.snapshot();
+        assert_eq!(snapshot.owner.as_deref(), Some(snapshot_owner(&config, Some(&key)).as_str()));
+        let other = ApiKey::new("sd_test_key_999999").unwrap();
+        let elsewhere = ClientConfig::new("http://elsewhere/v1").unwrap();
+        for (c, k) in [(&config, Some(&other)), (&elsewhere, Some(&key)), (&config, None)] {
+            let e = Batch::resume(c, k, snapshot.clone(), 9, BatchOptions::default(), Millis(0)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Usage, "{e}");
+            assert!(e.message.contains("another API key or base URL") && !e.message.contains("sd_test"), "{e}");
+        }
+        assert!(Batch::resume(&config, Some(&key), snapshot.clone(), 9, BatchOptions::default(), Millis(0)).is_ok());
+        // A snapshot written before owners were kept is taken as it is.
+        let old = BatchSnapshot { owner: None, ..snapshot };
+        assert!(Batch::resume(&config, Some(&other), old, 9, BatchOptions::default(), Millis(0)).is_ok());
     }
 
     #[test]

@@ -486,7 +486,12 @@ impl FromJson for SnapshotItem {
 impl FromJson for BatchSnapshot {
     fn from_json(v: &Json<'_>) -> Result<Self, json::Error> {
         let m = record(v, "a batch snapshot")?;
-        Ok(BatchSnapshot { version: uint_as("version", required(m, "version")?, u32::MAX)?, items: list_of("items", required(m, "items")?)?, scale: float_of("scale", required(m, "scale")?)? })
+        Ok(BatchSnapshot {
+            version: uint_as("version", required(m, "version")?, u32::MAX)?,
+            items: list_of("items", required(m, "items")?)?,
+            scale: float_of("scale", required(m, "scale")?)?,
+            owner: opt(m, "owner", |v| text_of("owner", v))?,
+        })
     }
 }
 

@@ -369,6 +369,9 @@ impl Record for SnapshotItem {
 impl Record for BatchSnapshot {
     fn write_members(&self, m: &mut Members<'_>) {
         m.uint("version", self.version.into()).list("items", &self.items).float("scale", self.scale);
+        if let Some(owner) = &self.owner {
+            m.text("owner", owner);
+        }
     }
 }
 

@@ -123,7 +123,8 @@ fn batch_types() {
         },
     ];
     for scale in [1.0, 0.65, 0.001, 20.0, 123_456_789.0, f64::NAN, f64::INFINITY] {
-        same(&BatchSnapshot { version: 1, items: items.clone(), scale });
+        same(&BatchSnapshot { version: 1, items: items.clone(), scale, owner: Some("0123456789abcdef".into()) });
+        same(&BatchSnapshot { version: 1, items: items.clone(), scale, owner: None });
     }
     same(&BatchSummary { results: vec![ItemResult { index: 0, job: Some(full_job()), error: None }], progress: BatchProgress::default(), spent_cents: 120 });
 }
@@ -133,7 +134,7 @@ fn batch_types() {
 #[test]
 fn a_learned_scale_reads_back_and_writes_the_same() {
     fn written(scale: f64) -> (String, f64) {
-        let text = BatchSnapshot { version: 1, items: vec![], scale }.to_json_string();
+        let text = BatchSnapshot { version: 1, items: vec![], scale, owner: None }.to_json_string();
         let Some(Json::Number(n)) = json::parse(text.as_bytes()).unwrap().get("scale").cloned() else { panic!("{text}") };
         let back = decimal::parse_f64(&n).unwrap();
         (text, back)
@@ -162,6 +163,7 @@ fn snapshots_read_back_what_was_written() {
             SnapshotItem { request: CreateVideoRequest::text("c"), idempotency_key: key, state: "done".into(), job_id: None, result: Some(ItemResult { index: 2, job: Some(bare_job()), error: Some(Error::new(ErrorKind::Timeout, "no answer")) }), unreported: false },
         ],
         scale: 0.65,
+        owner: Some("00ff00ff00ff00ff".into()),
     };
     let text = snapshot.to_json_string();
     assert_eq!(BatchSnapshot::from_json(&json::parse(text.as_bytes()).unwrap()).unwrap(), snapshot);

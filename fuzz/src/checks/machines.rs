@@ -680,7 +680,7 @@ pub fn batch(data: &[u8]) {
                 SnapshotItem { request: r.clone(), idempotency_key: IdempotencyKey::from_string(&format!("usv-snap-{i}")).expect("idem"), state, job_id, result, unreported: c.bool() }
             })
             .collect();
-        let snapshot = BatchSnapshot { version: c.pick(&[1, 1, 1, 2]), items, scale: c.pick(&[1.0, 0.5, f64::NAN, 0.0]) };
+        let snapshot = BatchSnapshot { version: c.pick(&[1, 1, 1, 2]), items, scale: c.pick(&[1.0, 0.5, f64::NAN, 0.0]), owner: None };
         match Batch::resume(&config(), api_key(&mut c).as_ref(), snapshot.clone(), c.u64(), options, now) {
             Ok(m) => {
                 let mut h = Harness::new(M::Batch(m), now, None, &retry);
