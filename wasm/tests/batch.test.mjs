@@ -230,6 +230,19 @@ test("a snapshot that is not one is refused", async () => {
   await assert.rejects(client.videos.resumeBatch(JSON.stringify({ version: 9, items: [], scale: 1 })), (e) => e instanceof usv.ValidationError && e.field === "snapshot.version");
 });
 
+test("a snapshot resumes only with the key and service that took it", async () => {
+  // helper-37: resumed on another account, every job was a 404 read as refunded while the first
+  // account was charged.
+  const { client } = await fresh(emu);
+  const batch = await client.videos.batch(requests(2), { checkBalance: false });
+  const snapshot = batch.snapshot();
+  await batch.cancel();
+  const { client: other } = await fresh(emu);
+  await assert.rejects(other.videos.resumeBatch(snapshot), (e) => e instanceof usv.UsageError && /another API key or base URL/.test(e.message));
+  const resumed = await client.videos.resumeBatch(snapshot);
+  await resumed.cancel();
+});
+
 test("before the first next(), the snapshot, counts and estimate are known, nothing is sent, and a cancel keeps the keys", async () => {
   const { rec, client } = await fresh(emu);
   const reqs = requests(3);
