@@ -878,13 +878,30 @@ test("abort: rejects at once with AbortError; a pending job is then deleted and 
   const before = await client.videos.createAndWait(text, { signal: AbortSignal.abort() }).then(() => undefined, (e) => e);
   assert.ok(before instanceof usv.AbortError && before.jobId === undefined);
   // The core cancels the run: a pending job is deleted (refunded); a processing one goes on.
-  for (let i = 0; i < 50; i++) {
-    const l = await emu.ledger(acct.email);
-    if (l.refunded_cents >= 360 || l.active_jobs === 1) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  // `cleanup` says which, once it is over (helper-37: a 409 went unseen).
+  const end = await aborted.cleanup;
+  assert.ok(end instanceof usv.USVideoError && end.jobId === id, String(end));
   const l = await emu.ledger(acct.email);
-  assert.ok(l.refunded_cents >= 360 || l.active_jobs === 1, JSON.stringify(l));
+  if (l.refunded_cents >= 360) assert.match(end.message, /deleted and refunded/);
+  else assert.ok(l.active_jobs === 1 && /goes on/.test(end.message) && end.jobStatus === "processing", `${JSON.stringify(l)} ${end.message}`);
+  assert.match((await before.cleanup)?.message ?? "", /before a job was made/, "nothing to clean up before a job is known");
+});
+
+test("an aborted createAndWait's cleanup says when its delete was refused (409): the job goes on", async () => {
+  const acct = await still.account(5_000);
+  const client = new USVideo({ apiKey: acct.api_key, baseURL: still.api });
+  await still.control("faults", { method: "DELETE", path: "/v1/videos/*", status: 409, body: JSON.stringify({ error: { code: "conflict", message: "the job is processing" } }), content_type: "application/json" });
+  try {
+    const ac = new AbortController();
+    const e = await client.videos.createAndWait(text, { signal: ac.signal, onEvent: (ev) => ev.type === "created" && ac.abort() }).catch((x) => x);
+    assert.ok(e instanceof usv.AbortError && e.jobStatus === "pending", String(e));
+    const end = await e.cleanup;
+    assert.ok(end instanceof usv.USVideoError, String(end));
+    assert.equal(end.jobStatus, "processing");
+    assert.match(end.message, /deleting the job failed, so it goes on/);
+  } finally {
+    await still.control("faults", undefined, "DELETE");
+  }
 });
 
 test("a custom fetch replaces the global one", async () => {

@@ -7,7 +7,7 @@ import * as w from "./gen/usvideo_wasm.js";
 // The batch scheduler is a second WebAssembly module, loaded the first time a batch runs (one
 // module cannot be tree-shaken: apps that never run a batch do not download it). Types only here.
 import type * as wb from "./gen/usvideo_batch.js";
-import { AbortError, InternalError, UsageError, ValidationError, errorFromRecord } from "./errors.js";
+import { AbortError, InternalError, UsageError, USVideoError, ValidationError, errorFromRecord } from "./errors.js";
 import { BATCH_NAMES, JS_NAMES, known, refuse, REQUEST } from "./options.js";
 import type { BatchOptions, ErrorRecord, Event, FetchLike, Job, JobPage, ListParams, Progress, RequestOptions } from "./types.js";
 
@@ -687,8 +687,13 @@ export class Ctx {
     if (!trigger) return done;
     return new Promise((resolve, reject) => {
       const onStop = () => {
-        reject(stopped());
-        done.catch(() => {}); // the clean-up goes on; its outcome is not the caller's any more
+        const e = stopped();
+        // The clean-up goes on; its outcome is the caller's to await if it wants (helper-37: a
+        // job aborted as `pending` had started processing, its delete got a 409, and nothing said
+        // so).
+        if (o.cleanup && e instanceof AbortError) e.cleanup = done.then(() => null, (end: unknown) => (end instanceof USVideoError ? end : null));
+        done.catch(() => {}); // not an unhandled rejection when nobody awaits the clean-up
+        reject(e);
       };
       if (trigger.aborted) return onStop();
       const off = onAbort(trigger, onStop);

@@ -98,7 +98,18 @@ export class JobFailedError extends USVideoError { override name = "JobFailedErr
 /** The wait's deadline passed; the job goes on. */
 export class WaitTimeoutError extends USVideoError { override name = "WaitTimeoutError" as const }
 /** The call was aborted through its `signal`. */
-export class AbortError extends USVideoError { override name = "AbortError" as const }
+export class AbortError extends USVideoError {
+  override name = "AbortError" as const;
+  /**
+   * Of an aborted `createAndWait` or `wait`, whose run is cancelled in the background after the
+   * abort (a `createAndWait`'s job, or a `wait`'s with `cancelOnTimeout`, deleted if still
+   * pending): settles (never rejects) once that is over, with the error the run ended with, whose
+   * `message` and `jobStatus` say what became of the job (deleted and refunded; already
+   * processing, so it goes on and is charged; left to run; none made yet), or `null` if the job
+   * had completed.
+   */
+  cleanup?: Promise<USVideoError | null>;
+}
 /** The SDK was used wrongly. */
 export class UsageError extends USVideoError { override name = "UsageError" as const }
 /** A bug inside the SDK's WebAssembly module (a caught panic; the module was reset). Please report it. */
