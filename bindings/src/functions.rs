@@ -19,16 +19,18 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 // ---- version ----
 
 /// The library's version (`usvideo-uniffi` and the core it was built with).
+#[uniffi::export]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+// ---- the rate limit ----
+
 /// Whether a request to `endpoint` waits for (and teaches) the key's rate limiter: not pricing or
 /// key creation, which are no key's ([`usvideo_core::Endpoint::counts_against_key`]).
 #[uniffi::export]
 pub fn counts_against_key(endpoint: usvideo_core::Endpoint) -> bool {
     endpoint.counts_against_key()
-}
-
-#[uniffi::export]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_owned()
 }
 
 // ---- pricing ----

@@ -160,6 +160,16 @@ impl Call {
         let ambiguous = crate::retry::outcome_unknown(&err);
         if !matches!(self.endpoint, Endpoint::RetrieveVideo | Endpoint::DeleteVideo) {
             err = err.no_such_endpoint();
+        } else if err.job_id.is_none() {
+            // The job concerned, as a wait's errors name it (helper-37: a delete's 409 did not).
+            err.job_id = self.request.url.rsplit('/').next().filter(|id| !id.is_empty()).map(str::to_owned);
+        }
+        // A pause longer than the retries wait for: the key's limiter still holds the key's other
+        // requests for its part of it (`ratelimit`, capped), which nothing said (helper-37 saw the
+        // next, unrelated call take 60 s).
+        if err.kind == ErrorKind::RateLimit && err.code != "concurrency_limit" && err.retry_after_ms.is_some_and(|ms| ms > self.policy.max_retry_after_ms) && self.endpoint.counts_against_key() {
+            let cap = crate::retry::RetryPolicy::default().max_retry_after_ms / 1000;
+            err.message = format!("{}; not retried (a pause past the retries' cap), and this client's other requests with the key wait out the pause, up to {cap} s", err.message);
         }
         if self.endpoint == Endpoint::CreateApiKey && ambiguous {
             err.code = crate::error::OUTCOME_UNKNOWN.to_owned();
@@ -242,6 +252,37 @@ mod scrub_tests {
         call.handle_response(id, HttpResponse::json(401, &body), Millis(1));
         let e = call.take_result().unwrap_err();
         assert!(!e.message.contains("Secr3tKeyBody") && e.message.contains("unknown key [redacted] (without its prefix)"), "{e}");
+    }
+
+    /// A retrieve's or a delete's error names its job, as a wait's do (helper-37: a delete's 409
+    /// did not); a call that names no job names none.
+    #[test]
+    fn a_job_calls_error_names_its_job() {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let answer = |request, endpoint, status| {
+            let mut call = Call::new(endpoint, request, RetryPolicy::none(), 1, None, 0);
+            let Output::Send { id, .. } = call.poll(Millis(0)) else { panic!("a send") };
+            call.handle_response(id, HttpResponse::json(status, &serde_json::json!({"error": {"code": "conflict", "message": "processing"}})), Millis(1));
+            call.take_result().unwrap_err().job_id
+        };
+        assert_eq!(answer(config.delete_video(Some(&key), "job_9").unwrap(), Endpoint::DeleteVideo, 409).as_deref(), Some("job_9"));
+        assert_eq!(answer(config.retrieve_video(Some(&key), "job_8").unwrap(), Endpoint::RetrieveVideo, 404).as_deref(), Some("job_8"));
+        assert_eq!(answer(config.retrieve_account(Some(&key)).unwrap(), Endpoint::Account, 409), None);
+    }
+
+    /// A `429` whose pause is past the retries' cap says that the key's other requests wait it out.
+    #[test]
+    fn a_pause_past_the_cap_says_the_keys_requests_wait_it_out() {
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let mut call = Call::new(Endpoint::RetrieveVideo, config.retrieve_video(Some(&key), "job_1").unwrap(), RetryPolicy::default(), 1, None, 0);
+        let Output::Send { id, .. } = call.poll(Millis(0)) else { panic!("a send") };
+        let mut resp = HttpResponse::json(429, &serde_json::json!({"error": {"code": "rate_limited", "message": "slow down"}}));
+        resp.headers.push(crate::http::Header::new("Retry-After", "120"));
+        call.handle_response(id, resp, Millis(1));
+        let e = call.take_result().unwrap_err();
+        assert!(e.message.contains("other requests with the key wait out the pause, up to 60 s"), "{e}");
     }
 
     /// Only a keyless client's request to an endpoint that wants a key says none was sent: a

@@ -377,6 +377,7 @@ impl Machine {
     /// the machine takes it, and the next output is returned as `poll` gives it;
     /// when that is `done`, with the outcome taken as `takeResult` would: `{"t":"done","ok":…}` or
     /// `{"t":"done","error":…}` (the error record a throw carries).
+    #[allow(clippy::too_many_arguments)] // one crossing per answer: these are its parts, and a record would cost a JS object each call
     pub fn respond(&mut self, id: f64, status: u16, headers: &str, body: &[u8], now: f64, limiter: &mut Limiter, counted: bool) -> String {
         let resp = HttpResponse { status, headers: headers_from(headers), body: body.to_vec() };
         let now = ms(now);

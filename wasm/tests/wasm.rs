@@ -47,7 +47,7 @@ fn a_wait_machine_runs_to_completion() {
     let id = send["id"].as_f64().unwrap();
     let body = br#"{"id":"job_1","status":"completed","video_url":"http://x/v.mp4","cost_cents":30}"#;
     let mut limiter = Limiter::new(0);
-    let mut out: serde_json::Value = serde_json::from_str(&m.respond(id, 200, "content-type\0application/json\0", body, 100.0, &mut limiter)).unwrap();
+    let mut out: serde_json::Value = serde_json::from_str(&m.respond(id, 200, "content-type\0application/json\0", body, 100.0, &mut limiter, true)).unwrap();
     let mut kinds = Vec::new();
     loop {
         kinds.push(out["t"].as_str().unwrap().to_owned());
@@ -71,7 +71,7 @@ fn a_404_is_a_not_found_error() {
     let mut m = client.start(r#"{"machine":"call","call":{"target":"retrieve_video","id":"job_9"}}"#, &[1; 24], 0.0).unwrap();
     let send: serde_json::Value = serde_json::from_str(&m.poll(0.0)).unwrap();
     let body = br#"{"error":{"code":"not_found","message":"no such job"}}"#;
-    let done: serde_json::Value = serde_json::from_str(&m.respond(send["id"].as_f64().unwrap(), 404, "x-request-id\0req_1\0", body, 5.0, &mut Limiter::new(0))).unwrap();
+    let done: serde_json::Value = serde_json::from_str(&m.respond(send["id"].as_f64().unwrap(), 404, "x-request-id\0req_1\0", body, 5.0, &mut Limiter::new(0), true)).unwrap();
     // `respond` saw the end itself: the outcome comes with its `done`, and is not there to take again.
     assert_eq!(done["t"], "done");
     assert_eq!(thrown(m.take_result().unwrap_err())["class"], "UsageError", "already taken");
