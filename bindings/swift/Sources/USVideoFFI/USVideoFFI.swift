@@ -2645,7 +2645,6 @@ public func builtinPricing() -> PricingTable  {
 })
 }
 /**
- * The library's version (`usvideo-uniffi` and the core it was built with).
  * Whether a request to `endpoint` waits for (and teaches) the key's rate limiter: not pricing or
  * key creation, which are no key's ([`usvideo_core::Endpoint::counts_against_key`]).
  */
@@ -3183,6 +3182,9 @@ public func validateJwt(jwt: String)throws   {try rustCallWithError(FfiConverter
     )
 }
 }
+/**
+ * The library's version (`usvideo-uniffi` and the core it was built with).
+ */
 public func version() -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
         uniffiCallStatus in
@@ -3215,7 +3217,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_func_builtin_pricing() != 52439) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_func_counts_against_key() != 35224) {
+    if (uniffi_usvideo_uniffi_checksum_func_counts_against_key() != 12772) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_func_create_request_from_json() != 17373) {
@@ -3344,7 +3346,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_func_validate_jwt() != 1161) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_func_version() != 36103) {
+    if (uniffi_usvideo_uniffi_checksum_func_version() != 47436) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_coreclient_base_url() != 27787) {

@@ -1276,7 +1276,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_func_builtin_pricing() and 0xFFFF) != 52439) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_func_counts_against_key() and 0xFFFF) != 35224) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_func_counts_against_key() and 0xFFFF) != 12772) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_func_create_request_from_json() and 0xFFFF) != 17373) {
@@ -1405,7 +1405,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_func_validate_jwt() and 0xFFFF) != 1161) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_func_version() and 0xFFFF) != 36103) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_func_version() and 0xFFFF) != 47436) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_base_url() and 0xFFFF) != 27787) {
@@ -4869,7 +4869,6 @@ public object FfiConverterSequenceTypeCreateVideoRequest: FfiConverterRustBuffer
     
 
         /**
-         * The library's version (`usvideo-uniffi` and the core it was built with).
          * Whether a request to `endpoint` waits for (and teaches) the key's rate limiter: not pricing or
          * key creation, which are no key's ([`usvideo_core::Endpoint::counts_against_key`]).
          */ fun `countsAgainstKey`(`endpoint`: Endpoint): kotlin.Boolean {
@@ -5553,7 +5552,10 @@ public object FfiConverterSequenceTypeCreateVideoRequest: FfiConverterRustBuffer
 }
     
     
- fun `version`(): kotlin.String {
+
+        /**
+         * The library's version (`usvideo-uniffi` and the core it was built with).
+         */ fun `version`(): kotlin.String {
             return FfiConverterString.lift(
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_usvideo_uniffi_fn_func_version(
