@@ -92,6 +92,8 @@ struct Harness {
     cancelled: bool,
     /// When a timed-out wait sent its first delete (its bounded time began before).
     first_delete_at: Option<Millis>,
+    /// Looks at the job before a clean-up's delete (`job` rule 8).
+    looks_sent: u32,
     /// Lists sent at or past the deadline (rule 6 of `create`: at most one).
     late_lookups: u32,
     max_wait_ms: u64,
@@ -163,6 +165,7 @@ impl Harness {
             deletes_sent: 0,
             cancelled: false,
             first_delete_at: None,
+            looks_sent: 0,
             late_lookups: 0,
             max_wait_ms: policy.max_delay_ms.max(policy.max_retry_after_ms),
             job_ids: vec!["job_1".to_owned()],
@@ -201,7 +204,7 @@ impl Harness {
                 }
                 Output::WaitUntil(t) => {
                     assert!(!self.done, "a WaitUntil after Done");
-                    if let Some(d) = self.deadline.filter(|_| self.deletes_sent == 0) {
+                    if let Some(d) = self.deadline.filter(|_| self.deletes_sent == 0 && self.looks_sent == 0) {
                         assert!(*t <= d, "a wait until {} outlives the deadline {}", t.0, d.0);
                     } else if let Some(first) = self.first_delete_at.filter(|_| !self.cancelled) {
                         assert!(*t <= first.plus(usvideo_core::job::CLEANUP_MS), "a timed-out wait's clean-up waits until {} past its bound", t.0);
@@ -234,14 +237,21 @@ impl Harness {
     fn on_send(&mut self, id: RequestId, endpoint: Endpoint, request: &HttpRequest, timeout_ms: Option<u64>) {
         assert!(self.in_flight.iter().all(|s| s.id != id), "request id {} reused while in flight", id.0);
         let group = self.group(id);
-        if endpoint == Endpoint::DeleteVideo {
-            self.deletes_sent += 1;
-            // A timed-out wait's delete (a job run's, not a cancel's): its time is bounded (`job`
+        // A job run's look at its job before a clean-up's delete (`job` rule 8): after a cancel,
+        // or past the deadline; bounded as the delete is.
+        let look = endpoint == Endpoint::RetrieveVideo && matches!(self.m, M::Job(_)) && (self.cancelled || self.deadline.is_some_and(|d| self.now >= d));
+        if endpoint == Endpoint::DeleteVideo || look {
+            if endpoint == Endpoint::DeleteVideo {
+                self.deletes_sent += 1;
+            } else {
+                self.looks_sent += 1;
+            }
+            // A timed-out wait's clean-up (a job run's, not a cancel's): its time is bounded (`job`
             // rule 2), from before its first send.
             if self.deadline.is_some() && !self.cancelled && matches!(self.m, M::Job(_)) {
                 let first = *self.first_delete_at.get_or_insert(self.now);
-                let t = timeout_ms.unwrap_or_else(|| panic!("a timed-out wait's delete has no timeout"));
-                assert!(self.now.plus(t) <= first.plus(usvideo_core::job::CLEANUP_MS), "a timed-out wait's delete given {t} ms at {}, past its bound", self.now.0);
+                let t = timeout_ms.unwrap_or_else(|| panic!("a timed-out wait's {endpoint:?} has no timeout"));
+                assert!(self.now.plus(t) <= first.plus(usvideo_core::job::CLEANUP_MS), "a timed-out wait's {endpoint:?} given {t} ms at {}, past its bound", self.now.0);
             }
         } else if let Some(d) = self.deadline {
             if endpoint == Endpoint::ListVideos && self.now >= d {

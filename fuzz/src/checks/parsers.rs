@@ -321,7 +321,7 @@ pub fn validate_loose(data: &[u8]) {
         0 => {
             let id = String::from_utf8_lossy(c.rest()).into_owned();
             let valid = validate::validate_job_id(&id).is_ok();
-            assert_eq!(valid, !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'), "{id:?}");
+            assert_eq!(valid, !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') && !id.starts_with("sd_"), "{id:?}");
             for built in [config.retrieve_video(Some(&key), &id), config.delete_video(Some(&key), &id)] {
                 match built {
                     Ok(req) => {
