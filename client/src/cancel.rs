@@ -6,7 +6,9 @@ use tokio::sync::watch;
 /// Cancels a wait from another task. Clone it freely; all clones cancel the same wait.
 ///
 /// Dropping a wait's future also stops it (no more requests are sent), but cannot clean up; a
-/// token lets the wait delete a still-pending job (refunding it) before it returns `cancelled`.
+/// token lets the wait delete a still-pending job (refunding it: a `create_and_wait`'s own, or a
+/// `wait`'s with `cancel_on_timeout`; a plain `wait` leaves the job it watches) before it returns
+/// `cancelled`, or hand that delete to a task of its own when it takes longer than 10 s.
 #[derive(Clone, Debug)]
 pub struct CancelToken {
     tx: Arc<watch::Sender<bool>>,

@@ -126,7 +126,7 @@ impl Inner {
         let inner = Arc::clone(self);
         let mut clean_up = tokio::spawn(async move {
             // Bounded: a clean-up that could not finish in this time leaves its job to go on.
-            let _ = tokio::time::timeout(BACKGROUND_CLEANUP, inner.drive(&mut run, &mut |_| {}, None)).await;
+            let _ = tokio::time::timeout(CLEANUP_WAIT + BACKGROUND_CLEANUP, inner.drive(&mut run, &mut |_| {}, None)).await;
             run
         });
         let message = match tokio::time::timeout(CLEANUP_WAIT, &mut clean_up).await {

@@ -116,7 +116,8 @@ impl Videos<'_> {
     }
 
     /// [`Videos::wait`] with a progress callback (every event of the run) and a cancel token
-    /// (cancelling deletes a still-pending job and ends with a `cancelled` error).
+    /// (cancelling ends with a `cancelled` error; the job goes on, unless `cancel_on_timeout` is
+    /// set: then a still-pending job is deleted first, see [`CancelToken`]).
     ///
     /// # Errors
     /// As [`Videos::wait`], and `cancelled`.

@@ -200,13 +200,13 @@ async fn a_cancel_while_waiting_for_a_slot_is_honoured_at_once() {
     assert!(e.message.contains("not seen yet"), "{e}");
 }
 
-/// A cancel's delete held past the caller's 10 s (a 429's `Retry-After` of 12 s) goes on in the
+/// A cancel's delete held past the caller's 10 s (a 429's `Retry-After` of 16 s) goes on in the
 /// background: the caller gets `cancelled` saying so, and the job is refunded when the pause is
 /// over (the caller was blocked for the whole pause, or a spent window's minute).
 #[tokio::test]
 async fn a_cancels_delete_held_past_the_callers_wait_goes_on_in_the_background() {
     let (emu, client, _) = setup(0.0).await;
-    emu.add_fault(serde_json::json!({"method": "DELETE", "path": "/v1/videos/*", "status": 429, "retry_after": 12, "times": 1})).unwrap();
+    emu.add_fault(serde_json::json!({"method": "DELETE", "path": "/v1/videos/*", "status": 429, "retry_after": 16, "times": 1})).unwrap();
     let job = client.videos().create(&text_request("held")).await.unwrap();
     let token = CancelToken::new();
     let t = token.clone();
@@ -220,8 +220,8 @@ async fn a_cancels_delete_held_past_the_callers_wait_goes_on_in_the_background()
     assert_eq!(e.kind, ErrorKind::Cancelled, "{e}");
     assert!(e.message.contains("goes on in the background"), "{e}");
     assert_eq!(e.job_id.as_deref(), Some(job.id.as_str()));
-    assert!(started.elapsed() < Duration::from_secs(12), "{:?}", started.elapsed());
-    let deadline = Instant::now() + Duration::from_secs(20);
+    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
+    let deadline = Instant::now() + Duration::from_secs(25);
     while ledger(&emu)["balance_cents"] != BALANCE && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

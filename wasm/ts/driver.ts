@@ -542,7 +542,10 @@ export class Ctx {
       // Headers as a plain record: a `fetch` option that adds its own with
       // `{...init.headers, "X-Trace": "1"}` keeps ours (an array of pairs would spread to indices).
       const init = { method: s.method, headers: Object.fromEntries(s.headers), signal: ac.signal };
-      const res = await Promise.race([this.fetcher(s.url, s.body === null ? init : { ...init, body: s.body }), stopped]);
+      const fetched = this.fetcher(s.url, s.body === null ? init : { ...init, body: s.body });
+      // Stopped first, the answer that may still come is not read: let its connection go.
+      void stopped.catch(() => fetched.then((r) => void (isResponse(r) && r.body?.cancel().catch(() => {})), () => {}));
+      const res = await Promise.race([fetched, stopped]);
       // A `fetch` option of the caller's that resolves to something else is said to be that, not
       // a TypeError deep in here (the outcome is still unknown: it may have sent the request).
       if (!isResponse(res)) return { kind: "other", message: `the \`fetch\` option resolved to ${res === null ? "null" : typeof res}, not a Response` };
@@ -691,7 +694,10 @@ export class Ctx {
         // The clean-up goes on; its outcome is the caller's to await if it wants (helper-37: a
         // job aborted as `pending` had started processing, its delete got a 409, and nothing said
         // so).
-        if (o.cleanup && e instanceof AbortError) e.cleanup = done.then(() => null, (end: unknown) => (end instanceof USVideoError ? end : null));
+        if (o.cleanup && e instanceof AbortError) {
+          // A rejection that is no SDK error (a bug) must not read as `null`, "the job completed".
+          e.cleanup = done.then(() => null, (end: unknown) => (end instanceof USVideoError ? end : new InternalError(`the clean-up after the abort failed: ${String(end)}`, { kind: "internal", code: "internal", ...seen }, { cause: end })));
+        }
         done.catch(() => {}); // not an unhandled rejection when nobody awaits the clean-up
         reject(e);
       };

@@ -690,9 +690,18 @@ pub fn batch(data: &[u8]) {
                 SnapshotItem { request: r.clone(), idempotency_key: IdempotencyKey::from_string(&format!("usv-snap-{i}")).expect("idem"), state, job_id, result, unreported: c.bool() }
             })
             .collect();
-        let snapshot = BatchSnapshot { version: c.pick(&[1, 1, 1, 2]), items, scale: c.pick(&[1.0, 0.5, f64::NAN, 0.0]), owner: None };
-        match Batch::resume(&config(), api_key(&mut c).as_ref(), snapshot.clone(), c.u64(), options, now) {
+        // Its owner: none (an older snapshot), this client's, or another key's (refused).
+        let key = api_key(&mut c);
+        let owner = match c.u8() % 3 {
+            0 => None,
+            1 => Some(usvideo_core::batch::snapshot_owner(&config(), key.as_ref())),
+            _ => Some("00000000000000ff".to_owned()),
+        };
+        let foreign = owner.as_deref().is_some_and(|o| o == "00000000000000ff");
+        let snapshot = BatchSnapshot { version: c.pick(&[1, 1, 1, 2]), items, scale: c.pick(&[1.0, 0.5, f64::NAN, 0.0]), owner };
+        match Batch::resume(&config(), key.as_ref(), snapshot.clone(), c.u64(), options, now) {
             Ok(m) => {
+                assert!(!foreign, "another key's snapshot was resumed");
                 let mut h = Harness::new(M::Batch(m), now, None, &retry);
                 h.sane &= poll_interval <= 1_000_000;
                 h.grouped_ids = true;
@@ -706,7 +715,7 @@ pub fn batch(data: &[u8]) {
                 h.run(&mut c);
                 return;
             }
-            Err(e) => return assert_eq!(e.kind, ErrorKind::Validation),
+            Err(e) => return assert!(e.kind == ErrorKind::Validation || (foreign && e.kind == ErrorKind::Usage), "{e}"),
         }
     } else {
         let entropy = c.bytes(16).to_vec();

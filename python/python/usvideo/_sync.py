@@ -208,10 +208,18 @@ class Client(BaseClient):
         try:
             threading.Thread(target=run, name="usvideo-cleanup").start()
         except RuntimeError:  # no new threads (the interpreter is shutting down): this one, bounded
-            self._cleanups.end()
-            return self._clean_up(Cleanup(machine, CLEANUP_SECONDS))
-        if not done.wait(CLEANUP_SECONDS):
-            log.warning(HANDED_OFF, BACKGROUND_CLEANUP_SECONDS, "; the process waits for it before it exits")
+            try:
+                return self._clean_up(Cleanup(machine, CLEANUP_SECONDS))
+            finally:
+                if self._cleanups.end() and self._owns_http:
+                    self._http.close()
+        try:
+            handed_off = not done.wait(CLEANUP_SECONDS)
+        except BaseException:  # a second Ctrl-C: the caller goes, the clean-up goes on
+            log.warning(HANDED_OFF, BACKGROUND_CLEANUP_SECONDS, "; the process waits for it before it exits (Ctrl-C again to give it up)")
+            raise
+        if handed_off:
+            log.warning(HANDED_OFF, BACKGROUND_CLEANUP_SECONDS, "; the process waits for it before it exits (Ctrl-C again to give it up)")
 
     def _clean_up(self, cleanup: Cleanup) -> None:
         """Drives ``cleanup`` to its end, ignoring every failure."""

@@ -202,6 +202,22 @@ private let processEpoch = DispatchTime.now().uptimeNanoseconds
 /// flight is reported `aborted`, the machine is cancelled, and its clean-up (the delete of a
 /// still-pending job: a `createAndWait`'s own, or a `wait`'s with `cancelOnTimeout`; the core's
 /// `job` rule 6) is driven to the end in a detached task before `CancellationError` is thrown.
+/// Resumes a continuation once, from whichever of several tasks comes first.
+private final class ResumeOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waiting: CheckedContinuation<Void, Never>?
+
+    init(_ k: CheckedContinuation<Void, Never>) { waiting = k }
+
+    func resume() {
+        lock.lock()
+        let k = waiting
+        waiting = nil
+        lock.unlock()
+        k?.resume()
+    }
+}
+
 final class Driver: @unchecked Sendable {
     let transport: HTTPTransport
     let limiter: RateLimiter
@@ -239,7 +255,15 @@ final class Driver: @unchecked Sendable {
                 var none: RequestId?
                 try? await self.loop(m, onEvent: { _ in }, inFlight: &none)
             }
-            _ = await cleanup.result
+            // The caller waits 10 s for it at most (as Kotlin's and the Rust client's do): a delete
+            // held longer (a spent rate limit, a 429's pause) goes on in its detached task.
+            // Awaiting `cleanup.result` cannot be interrupted, so whichever of it and a timer comes
+            // first resumes the caller.
+            await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
+                let once = ResumeOnce(k)
+                Task.detached { _ = await cleanup.result; once.resume() }
+                Task.detached { try? await Task.sleep(nanoseconds: 10_000_000_000); once.resume() }
+            }
             throw CancellationError()
         }
     }
