@@ -82,19 +82,25 @@ def test_a_clean_up_held_past_the_callers_wait_goes_on_in_the_background(emu: Em
     assert row is not None and row["jobs_created"] == 1 and row["balance_cents"] == 1_000, row
 
 
+async def _cancel_once_created(emu: Emulator, email: str, call: Any) -> None:
+    """Runs ``call`` (a create-and-wait) as a task, cancels it once its job exists, and sees the
+    task end cancelled."""
+    task = asyncio.ensure_future(call)
+    deadline = time.monotonic() + 20
+    while (ledger_entry(emu, email) or {}).get("jobs_created", 0) == 0:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 async def test_an_async_clean_up_held_past_the_callers_wait_goes_on_in_the_background(emu: Emulator) -> None:
     acct = emu.account(balance_cents=1_000)
     emu.fault({"method": "DELETE", "path": "/v1/videos/*", "status": 429, "retry_after": 5, "times": 1})
     async with usvideo.AsyncClient(api_key=acct.api_key, base_url=emu.api_base) as client:
-        task = asyncio.ensure_future(client.videos.create_and_wait(**REQ, cancel=True, timeout=60, poll=QUICK))
-        deadline = time.monotonic() + 20
-        while (ledger_entry(emu, acct.email) or {}).get("jobs_created", 0) == 0:
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.2)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await _cancel_once_created(emu, acct.email, client.videos.create_and_wait(**REQ, cancel=True, timeout=60, poll=QUICK))
     # The client is closed; the loop runs on: the delete goes out when the pause is over.
     deadline = time.monotonic() + 20
     while (ledger_entry(emu, acct.email) or {}).get("balance_cents") != 1_000 and time.monotonic() < deadline:
@@ -140,15 +146,7 @@ def test_sigint_in_a_real_process_deletes_the_pending_job(emu: Emulator) -> None
 async def test_task_cancellation_with_cancel_deletes_the_pending_job(emu: Emulator) -> None:
     acct = emu.account(balance_cents=1_000)
     async with usvideo.AsyncClient(api_key=acct.api_key, base_url=emu.api_base) as client:
-        task = asyncio.ensure_future(client.videos.create_and_wait(**REQ, cancel=True, timeout=60))
-        deadline = time.monotonic() + 20
-        while (ledger_entry(emu, acct.email) or {}).get("jobs_created", 0) == 0:
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.2)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await _cancel_once_created(emu, acct.email, client.videos.create_and_wait(**REQ, cancel=True, timeout=60))
         assert (await client.videos.list()).data == ()
     row = ledger_entry(emu, acct.email)
     assert row is not None and row["balance_cents"] == 1_000, row
