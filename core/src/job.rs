@@ -34,12 +34,13 @@
 //!    that create's answer names it, the run gives it up and deletes only a job of its own.
 //! 8. A clean-up deletes only on a fresh sighting: when its job was last seen `pending` longer
 //!    ago than a fifth of the job's expected time (at least [`FRESH_MS`]), say a cancel during a
-//!    long sleep between polls, it looks at the job again first (one GET) and deletes only if
-//!    that says `pending` (*assumption*: a job seen pending needs longer than that to get through
-//!    processing to completed; in the emulator's model, FLEET.md, under 0.1 % of jobs do). A DELETE that reached a job completed meanwhile would remove its
-//!    finished video's record, with no refund (CONTRACT.md, "Delete"): the job is left alone
-//!    then, and the error says it ended. A delete then held by the rate limit is not looked at
-//!    again (its slot wait is the driver's).
+//!    long sleep between polls, it looks at the job again first (one GET, or the answer of a poll
+//!    already in flight) and deletes only if that says `pending` (*assumption*: a job seen
+//!    pending needs longer than that to get through processing to completed; in the emulator's
+//!    model, FLEET.md, under 0.1 % of jobs do). A DELETE that reached a job completed meanwhile
+//!    would remove its finished video's record, with no refund (CONTRACT.md, "Delete"): the job
+//!    is left alone then, and the error says it ended. A delete then held by the rate limit is
+//!    not looked at again (its slot wait is the driver's).
 //!
 //! # Theory of operation
 //! ```text

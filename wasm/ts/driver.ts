@@ -520,15 +520,15 @@ export class Ctx {
     // The client's timeout, or what is left of the call's own time (`until`: a slot wait used some).
     const limit = Math.max(1, Math.min(this.timeoutMs, until - now()));
     const end = now() + limit;
-    // Reported only once our clock, the core's, is at `end` (`timerAt`): a timer that fired early
-    // would let the core see a request time out before the call's deadline (and take it for a
-    // failed request). No timer beyond setTimeout's range (~24.8 days): as good as no limit.
     // The timeout and an abort end the request here too, not only through the signal: a `fetch`
     // option that drops `init.signal` (rebuilding `init`) would otherwise hang the call for ever
-    // (helper-37). What it goes on doing is left to it.
+    // (helper-37).
     let stop: (e: unknown) => void = () => {};
     const stopped = new Promise<never>((_, reject) => (stop = reject));
     stopped.catch(() => {}); // a stop after the request ended is nobody's error
+    // Reported only once our clock, the core's, is at `end` (`timerAt`): a timer that fired early
+    // would let the core see a request time out before the call's deadline (and take it for a
+    // failed request). No timer beyond setTimeout's range (~24.8 days): as good as no limit.
     const timer = limit > MAX_TIMER ? undefined : timerAt(end, () => {
       timedOut = true;
       ac.abort();
