@@ -196,9 +196,9 @@ class Client(BaseClient):
         Never raises."""
         done = threading.Event()
 
-        def run() -> None:
+        def run(cleanup: Cleanup) -> None:
             try:
-                self._clean_up(Cleanup(machine))
+                self._clean_up(cleanup)
             finally:
                 done.set()
                 if self._cleanups.end() and self._owns_http:
@@ -206,20 +206,16 @@ class Client(BaseClient):
 
         self._cleanups.begin()
         try:
-            threading.Thread(target=run, name="usvideo-cleanup").start()
+            threading.Thread(target=run, args=(Cleanup(machine),), name="usvideo-cleanup").start()
         except RuntimeError:  # no new threads (the interpreter is shutting down): this one, bounded
-            try:
-                return self._clean_up(Cleanup(machine, CLEANUP_SECONDS))
-            finally:
-                if self._cleanups.end() and self._owns_http:
-                    self._http.close()
+            run(Cleanup(machine, CLEANUP_SECONDS))
+            return
+        handed_off = True  # also when a second Ctrl-C ends the caller's wait: the clean-up goes on
         try:
             handed_off = not done.wait(CLEANUP_SECONDS)
-        except BaseException:  # a second Ctrl-C: the caller goes, the clean-up goes on
-            log.warning(HANDED_OFF, BACKGROUND_CLEANUP_SECONDS, "; the process waits for it before it exits (Ctrl-C again to give it up)")
-            raise
-        if handed_off:
-            log.warning(HANDED_OFF, BACKGROUND_CLEANUP_SECONDS, "; the process waits for it before it exits (Ctrl-C again to give it up)")
+        finally:
+            if handed_off:
+                log.warning(HANDED_OFF, BACKGROUND_CLEANUP_SECONDS, "; the process waits for it before it exits (Ctrl-C again to give it up)")
 
     def _clean_up(self, cleanup: Cleanup) -> None:
         """Drives ``cleanup`` to its end, ignoring every failure."""

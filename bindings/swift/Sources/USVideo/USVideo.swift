@@ -198,10 +198,6 @@ public struct URLSessionTransport: HTTPTransport {
 /// read the other's sends as an hour newer, and waited an hour more for their slots).
 private let processEpoch = DispatchTime.now().uptimeNanoseconds
 
-/// The one driver loop: runs any core machine to `done`. On task cancellation the request in
-/// flight is reported `aborted`, the machine is cancelled, and its clean-up (the delete of a
-/// still-pending job: a `createAndWait`'s own, or a `wait`'s with `cancelOnTimeout`; the core's
-/// `job` rule 6) is driven to the end in a detached task before `CancellationError` is thrown.
 /// Resumes a continuation once, from whichever of several tasks comes first.
 private final class ResumeOnce: @unchecked Sendable {
     private let lock = NSLock()
@@ -218,6 +214,10 @@ private final class ResumeOnce: @unchecked Sendable {
     }
 }
 
+/// The one driver loop: runs any core machine to `done`. On task cancellation the request in
+/// flight is reported `aborted`, the machine is cancelled, and its clean-up (the delete of a
+/// still-pending job: a `createAndWait`'s own, or a `wait`'s with `cancelOnTimeout`; the core's
+/// `job` rule 6) is driven to the end in a detached task before `CancellationError` is thrown.
 final class Driver: @unchecked Sendable {
     let transport: HTTPTransport
     let limiter: RateLimiter
