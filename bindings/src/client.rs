@@ -187,8 +187,9 @@ impl CoreClient {
     /// `Machine.take_batch_summary`, a snapshot with `Machine.batch_snapshot`.
     ///
     /// # Errors
-    /// `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
-    /// total above `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service).
+    /// `ValidationError` naming every bad request (`requests[3].duration`) or a total above
+    /// `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service). An empty
+    /// batch is no error: it ends at once with an empty summary.
     pub fn batch(&self, requests: Vec<CreateVideoRequest>, options: BatchOptions, entropy: Vec<u8>, now: Millis) -> Result<Arc<Machine>> {
         Ok(Machine::new(Batch::new(&self.config, self.key(), requests, &entropy, options, now)?))
     }

@@ -201,8 +201,9 @@ impl Machine {
     /// A batch's summary (every item in input order) once `Done`.
     ///
     /// # Errors
-    /// The error that stopped the whole batch (insufficient balance, a refused key, cancelled
-    /// before it started), or `UsageError` before `Done`, when taken twice, or on another machine.
+    /// The error that stopped the whole batch (insufficient balance, a refused key), or
+    /// `UsageError` before `Done`, when taken twice, or on another machine. A cancelled batch ends
+    /// with its summary.
     pub fn take_batch_summary(&self) -> Result<BatchSummary> {
         let summary = match &mut *self.lock() {
             Inner::Batch(b) => b.take_result(),

@@ -22,7 +22,14 @@
 //! 9. [`Batch::snapshot`] can be taken at any time; [`Batch::resume`] continues from it, first
 //!    reconciling every item whose create may have been sent.
 //! 10. Cancel: queued items end `cancelled`, pending jobs are deleted (refunded), processing jobs go
-//!     on and are reported `cancelled` with their id.
+//!     on and are reported `cancelled` with their id. A cancel before the account check answered
+//!     is no different: the batch ends with its summary, every item in it, and the check's late
+//!     answer is ignored. As in `job` rule 8, a job is deleted only on a fresh sighting: one last
+//!     seen `pending` longer ago than a fifth of its expected time (at least
+//!     [`crate::job::FRESH_MS`]), or never seen (a resumed batch's running jobs), is looked at
+//!     first (a get, or a list or get already on its way), and deleted only if still pending. A
+//!     DELETE that reached a job completed meanwhile would remove its video's record, charged; such
+//!     a job ends its item as it ended.
 //!
 //! # Theory of operation
 //! `CheckAccount` (one `GET /v1/account`) → `Run`: every `poll` first lets sub-machines that do
@@ -176,6 +183,11 @@ struct Running {
     failures: u32,
     /// Found by reconciliation (see [`Create::adopted`]), not named by its create's answer.
     adopted: bool,
+    /// When `last` was seen (`None`: not seen by this process).
+    seen_at: Option<Millis>,
+    /// Cancelled on a stale sighting (rule 10): the next sighting decides, deleting the job if
+    /// it is still pending.
+    cancel_look: bool,
 }
 
 impl Running {
@@ -183,6 +195,14 @@ impl Running {
     /// [`Batch::observe`]); any other ended job makes its item done at once.
     fn ended(&self) -> bool {
         self.last.as_ref().is_some_and(|j| j.status.is_terminal())
+    }
+
+    /// Whether its job was seen pending (or in a status this SDK does not know) recently enough
+    /// to be deleted on a cancel without a look first (rule 10).
+    fn fresh_pending(&self, now: Millis) -> bool {
+        let pending = self.last.as_ref().is_some_and(|j| matches!(j.status, JobStatus::Pending | JobStatus::Unknown(_)));
+        let fresh_for = (self.expected_ms / 5).max(crate::job::FRESH_MS);
+        pending && self.seen_at.is_some_and(|t| now.since(t) <= fresh_for)
     }
 }
 
@@ -369,7 +389,7 @@ impl BatchPlan {
                     // Bounded by the clamp on `scale`, so the cast is exact.
                     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
                     let expected_ms = ((model as f64) * scale) as u64;
-                    item.state = ItemState::Running(Running { job_id, submitted_at: now, expected_ms, last: None, needs_get: true, failures: 0, adopted: false });
+                    item.state = ItemState::Running(Running { job_id, submitted_at: now, expected_ms, last: None, needs_get: true, failures: 0, adopted: false, seen_at: None, cancel_look: false });
                 }
                 ("submitting", _, _) => item.reconcile_first = true,
                 ("queued", _, _) => {}
@@ -380,11 +400,9 @@ impl BatchPlan {
         BatchPlan::check(items, scale, seed, options)
     }
 
-    /// Refuses an empty batch, an invalid request, or a total above `max_spend_cents`.
+    /// Refuses an invalid request, or a total above `max_spend_cents`. An empty batch is
+    /// accepted (it ends at once, nothing sent): a caller's list of prompts may be empty.
     fn check(items: Vec<Item>, scale: f64, seed: u64, options: &BatchOptions) -> Result<Self, Error> {
-        if items.is_empty() {
-            return Err(Error::validation(vec![Issue::new("requests", IssueCode::Required, "a batch needs at least one request")]));
-        }
         let mut issues = Vec::new();
         for (i, item) in items.iter().enumerate() {
             if let Err(found) = crate::validate::validate_create(&item.request) {
@@ -408,9 +426,10 @@ impl Batch {
     /// the jitter.
     ///
     /// # Errors
-    /// A validation error naming every bad request (`requests[3].duration`), an empty batch, or a
-    /// total above `max_spend_cents` (field `max_spend_cents`), or on `api_key` for a keyless batch
-    /// on the service ([`ClientConfig::check_key`]).
+    /// A validation error naming every bad request (`requests[3].duration`) or a total above
+    /// `max_spend_cents` (field `max_spend_cents`), or on `api_key` for a keyless batch on the
+    /// service ([`ClientConfig::check_key`]). An empty batch is no error: it ends at once with an
+    /// empty summary, nothing sent.
     pub fn new(config: &ClientConfig, key: Option<&ApiKey>, requests: Vec<CreateVideoRequest>, entropy: &[u8], options: BatchOptions, now: Millis) -> Result<Self, Error> {
         config.check_key(key)?;
         let plan = BatchPlan::new(requests, entropy, &options)?;
@@ -441,7 +460,8 @@ impl Batch {
             // Stable: equal expected times keep input order.
             order.sort_by_key(|&i| std::cmp::Reverse(items.get(i).map_or(0, |it| expected_total_ms(it.request.effective_resolution(), it.request.effective_duration()))));
         }
-        let phase = if options.check_balance { Phase::CheckAccount } else { Phase::Run };
+        // The balance matters only to what is still to be created.
+        let phase = if options.check_balance && !order.is_empty() { Phase::CheckAccount } else { Phase::Run };
         // Done items a snapshot's process never handed out are reported first.
         let events = items
             .iter()
@@ -735,6 +755,12 @@ impl Batch {
 
     fn start_next(&mut self, now: Millis) {
         let Some(i) = self.order.pop_front() else { return };
+        self.start(i, now);
+    }
+
+    /// Item `i`'s create begins (or, for an item whose create an earlier process may have sent,
+    /// its reconciliation).
+    fn start(&mut self, i: usize, now: Millis) {
         let exclude: Vec<String> = self
             .items
             .iter()
@@ -769,7 +795,7 @@ impl Batch {
                 // Bounded by the clamp on `scale`, so the cast is exact.
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
                 let expected_ms = ((model as f64) * self.scale) as u64;
-                let running = Running { job_id: job.id.clone(), submitted_at: now, expected_ms, last: Some(job), needs_get: false, failures: 0, adopted };
+                let running = Running { job_id: job.id.clone(), submitted_at: now, expected_ms, last: Some(job), needs_get: false, failures: 0, adopted, seen_at: Some(now), cancel_look: false };
                 item.state = if self.cancel_requested { ItemState::Deleting(running) } else { ItemState::Running(running) };
                 self.push_progress();
             }
@@ -860,6 +886,17 @@ impl Batch {
             self.events.push_back(Event::StatusChanged { job: job.clone() });
         }
         r.last = Some(job.clone());
+        r.seen_at = Some(now);
+        if r.cancel_look && !job.status.is_terminal() {
+            // Cancelled on a stale sighting (rule 10): this one decides.
+            if matches!(job.status, JobStatus::Pending | JobStatus::Unknown(_)) {
+                if let ItemState::Running(r) = std::mem::replace(&mut item.state, ItemState::Done) {
+                    item.state = ItemState::Deleting(r);
+                }
+                return;
+            }
+            return self.processing_goes_on(i, job);
+        }
         if held {
             // Held: an identical item still looking for its job may yet name this one as its own
             // (`revoke_adoption`), and an item yielded cannot be taken back. Let go by `run_step`
@@ -915,6 +952,8 @@ impl Batch {
         let Some(target) = self.in_flight.remove(&id) else { return self.warn(id) };
         self.limiter.observe(&resp, now);
         match target {
+            // Cancelled meanwhile: the batch runs only to see to its jobs (rule 10).
+            Target::Account if self.cancel_requested => {}
             Target::Account => match response::parse_account(&resp).map_err(|e| self.scrubbed(e)) {
                 Ok(account) if account.balance_cents < self.total_cents => {
                     let mut e = Error::new(ErrorKind::InsufficientBalance, format!("the batch is estimated at {} cents but the balance is {} cents; nothing was created", self.total_cents, account.balance_cents));
@@ -994,6 +1033,15 @@ impl Batch {
         }
         err.job_status = job.as_ref().map(|j| j.status.as_str().to_owned());
         self.item_done(i, job, Some(err));
+    }
+
+    /// Item `i`, cancelled, ends with its job seen `processing`: it cannot be deleted, goes on and
+    /// is charged unless it fails (`charged_cents`).
+    fn processing_goes_on(&mut self, i: usize, job: Job) {
+        let mut e = Error::new(ErrorKind::Cancelled, "the batch was cancelled; the job is already processing and goes on");
+        e.job_id = Some(job.id.clone());
+        e.job_status = Some(job.status.as_str().to_owned());
+        self.item_done(i, Some(job), Some(e));
     }
 
     fn last_seen(&self, i: usize) -> Option<Job> {
@@ -1078,6 +1126,7 @@ impl Batch {
             return self.fail(e);
         }
         match target {
+            Target::Account if self.cancel_requested => {}
             Target::Account => self.account_failed(e, now),
             Target::List => {
                 self.list_in_flight = false;
@@ -1090,18 +1139,27 @@ impl Batch {
     /// Time passed (spurious calls are harmless).
     pub fn handle_timeout(&mut self, _now: Millis) {}
 
-    /// Cancels the batch: queued items end `cancelled`, creates in flight are seen through and
-    /// their jobs deleted, pending jobs are deleted (refunded), processing jobs go on.
-    pub fn cancel(&mut self, _now: Millis) {
+    /// Cancels the batch (rule 10): queued items end `cancelled`, creates in flight are seen
+    /// through and their jobs deleted, pending jobs are deleted (refunded; looked at first when
+    /// last seen a while ago or never), processing jobs go on. The batch then ends with its
+    /// summary, also when cancelled before its account check answered.
+    pub fn cancel(&mut self, now: Millis) {
         if self.cancel_requested || self.phase == Phase::Done {
             return;
         }
         self.cancel_requested = true;
-        if self.phase == Phase::CheckAccount {
-            return self.fail(Error::new(ErrorKind::Cancelled, "the batch was cancelled before it started"));
-        }
+        // Its answer, if one is on its way, is ignored (`handle_response`). A resumed batch has
+        // running jobs to see to even before anything was created.
+        self.phase = Phase::Run;
         let queued: Vec<usize> = self.order.drain(..).collect();
         for i in queued {
+            if self.items.get(i).is_some_and(|it| it.reconcile_first) {
+                // A create an earlier process may have sent (or one given its adopted job up):
+                // its job, if the list shows one, is deleted below like any other, not left to
+                // run and be charged. Nothing is sent again (its create is cancelled below).
+                self.start(i, now);
+                continue;
+            }
             self.item_done(i, None, Some(Error::new(ErrorKind::Cancelled, "the batch was cancelled before this item was submitted")));
         }
         for i in 0..self.items.len() {
@@ -1111,16 +1169,25 @@ impl Batch {
                     c.cancel();
                     item.state = ItemState::Creating(c);
                 }
-                ItemState::Running(r) => {
-                    let pending = r.last.as_ref().is_none_or(|j| matches!(j.status, JobStatus::Pending | JobStatus::Unknown(_)));
-                    if pending {
-                        item.state = ItemState::Deleting(r);
-                    } else {
-                        let mut e = Error::new(ErrorKind::Cancelled, "the batch was cancelled; the job is already processing and goes on");
-                        e.job_id = Some(r.job_id.clone());
-                        item.state = ItemState::Running(r);
-                        let job = self.last_seen(i);
-                        self.item_done(i, job, Some(e));
+                ItemState::Running(mut r) => {
+                    let status = r.last.as_ref().map(|j| j.status.clone());
+                    match status {
+                        _ if r.fresh_pending(now) => item.state = ItemState::Deleting(r),
+                        Some(JobStatus::Processing) => {
+                            let job = r.last.clone();
+                            item.state = ItemState::Running(r);
+                            if let Some(job) = job {
+                                self.processing_goes_on(i, job);
+                            }
+                        }
+                        // An adopted job's held end: let go as it ended, once no alike create is open.
+                        Some(s) if s.is_terminal() => item.state = ItemState::Running(r),
+                        // Never seen, or seen pending a while ago: looked at first.
+                        _ => {
+                            r.cancel_look = true;
+                            r.needs_get = true;
+                            item.state = ItemState::Running(r);
+                        }
                     }
                 }
                 other => item.state = other,
@@ -1137,8 +1204,8 @@ impl Batch {
     /// The summary once `Done`.
     ///
     /// # Errors
-    /// The error that stopped the whole batch (insufficient balance, a failed list, cancelled
-    /// before start), or `usage` before `Done`.
+    /// The error that stopped the whole batch (insufficient balance, a failed list, a request the
+    /// driver aborted), or `usage` before `Done`. A cancel ends with the summary (rule 10).
     pub fn take_result(&mut self) -> Result<BatchSummary, Error> {
         self.result.take().unwrap_or_else(|| Err(Error::usage("the batch has no result yet (or it was already taken)")))
     }
@@ -1165,6 +1232,7 @@ fn charged_cents(r: &ItemResult) -> Option<u64> {
 mod tests {
     use super::*;
     use crate::validate::MIN_SCALE;
+    use crate::http::Method;
     use crate::testkit::{Fake, FakeJob};
 
     #[test]
@@ -1451,6 +1519,92 @@ mod tests {
         }
         assert!(fake.jobs.iter().all(|j| !j.deleted), "a processing job cannot be deleted");
         assert_eq!(summary.spent_cents, estimates(&going_on), "charged unless they fail");
+    }
+
+    #[test]
+    fn an_empty_batch_ends_at_once_with_an_empty_summary_and_sends_nothing() {
+        let (config, key, _) = setup(0);
+        let mut batch = Batch::new(&config, Some(&key), Vec::new(), &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
+        assert_eq!(batch.estimated_cents(), 0);
+        let mut fake = Fake::new();
+        let (events, done) = fake.drive(&mut batch, 10, None);
+        assert!(done && fake.sent.is_empty());
+        assert!(events.iter().all(|e| !matches!(e, Event::ItemDone(_))));
+        let summary = batch.take_result().unwrap();
+        assert_eq!((summary.results.len(), summary.progress.total, summary.spent_cents), (0, 0, 0));
+    }
+
+    #[test]
+    fn a_cancel_before_the_account_check_answered_ends_with_a_summary_and_ignores_the_answer() {
+        // npm's `cancel()` before the first `next()` made the iteration throw: the batch failed.
+        let (config, key, reqs) = setup(3);
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let Output::Send { id, request, .. } = batch.poll(Millis(0)) else { panic!("the account check first") };
+        batch.cancel(Millis(10));
+        let mut fake = Fake::new();
+        fake.balance = 1; // the late answer would have refused the batch
+        let answer = fake.answer(&request).unwrap();
+        batch.handle_response(id, answer, Millis(20));
+        let (events, done) = fake.drive(&mut batch, 1000, None);
+        assert!(done);
+        let summary = batch.take_result().unwrap();
+        assert!(summary.results.iter().all(|r| r.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Cancelled) && r.job.is_none()), "{:?}", summary.results);
+        assert_eq!((summary.progress.failed, summary.spent_cents, fake.creates()), (3, 0, 0));
+        assert_eq!(events.iter().filter(|e| matches!(e, Event::ItemDone(_))).count(), 3);
+        // Cancelled before anything was sent: the same, with nothing sent at all.
+        let (config, key, reqs) = setup(2);
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
+        batch.cancel(Millis(0));
+        let mut fake = Fake::new();
+        assert!(fake.drive(&mut batch, 1000, None).1);
+        assert_eq!((batch.take_result().unwrap().progress.failed, fake.sent.len()), (2, 0));
+    }
+
+    #[test]
+    fn a_resumed_batch_cancelled_at_once_looks_at_its_jobs_and_deletes_the_pending_ones() {
+        // It failed "cancelled before it started" and left its resumed jobs pending: charged.
+        let (config, key, reqs) = setup(5);
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[3; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        let _ = fake.drive(&mut batch, 100_000, Some(4)); // account + 3 creates answered
+        let snapshot = batch.snapshot();
+        let mut resumed = Batch::resume(&config, Some(&key), snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        resumed.cancel(Millis(fake.now));
+        let sent_before = fake.sent.len();
+        assert!(fake.drive(&mut resumed, 1000, None).1);
+        let summary = resumed.take_result().unwrap();
+        assert_eq!((summary.progress.failed, summary.spent_cents), (5, 0), "{:?}", summary.results);
+        assert_eq!(fake.jobs.len(), 3);
+        assert!(fake.jobs.iter().all(|j| j.deleted), "pending jobs deleted, refunded: {:?} {:?}", &fake.sent[sent_before..], summary.results);
+        // Each job was looked at by this process before its delete (rule 10): a running one by a
+        // get, the one whose create's answer the first process never took by the list that
+        // reconciled it.
+        let after = &fake.sent[sent_before..];
+        for j in &fake.jobs {
+            let path = format!("/videos/{}", j.id);
+            let look = after.iter().position(|(_, m, p)| *m == Method::Get && (*p == path || p.starts_with("/videos?")));
+            let delete = after.iter().position(|(_, m, p)| *m == Method::Delete && *p == path);
+            assert!(look.is_some() && look < delete, "{path}: {after:?}");
+        }
+        assert_eq!(after.iter().filter(|(_, m, _)| *m == Method::Post).count(), 0, "nothing created again");
+    }
+
+    #[test]
+    fn a_cancel_on_a_stale_sighting_leaves_a_job_that_completed_meanwhile() {
+        // A DELETE would have removed the finished videos' records, charged.
+        let (config, key, reqs) = setup(3);
+        let options = BatchOptions { expected_scale: MIN_SCALE, ..BatchOptions::default() };
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[4; 16], options, Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.drive(&mut batch, 100_000, Some(5)); // account, 3 creates and a list: each seen pending
+        assert!(fake.jobs.iter().all(|j| j.pending_ms > 250));
+        fake.now += 60_000; // completed since, unseen
+        batch.cancel(Millis(fake.now));
+        assert!(fake.drive(&mut batch, 100_000, None).1);
+        let summary = batch.take_result().unwrap();
+        assert!(fake.jobs.iter().all(|j| !j.deleted), "no finished job deleted: {:?} {:?}", fake.sent, summary.results);
+        assert_eq!(summary.progress.completed, 3, "{:?}", summary.results);
+        assert!(fake.sent.iter().all(|(_, m, _)| *m != Method::Delete));
     }
 
     #[test]

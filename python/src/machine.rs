@@ -132,7 +132,8 @@ impl Machine {
     /// account's limits. `entropy` (16+ random bytes) seeds the items' idempotency keys;
     /// `options_json` is a partial `BatchOptions` (`{"max_spend_cents": 500, "limits":
     /// {"requests_per_minute": 60, "concurrent_jobs": 10}, "longest_first": false, …}`).
-    /// Raises `ValidationError` (every bad item, an empty batch, a total above `max_spend_cents`).
+    /// Raises `ValidationError` (every bad item, a total above `max_spend_cents`); an empty batch
+    /// ends at once with an empty summary.
     #[staticmethod]
     #[pyo3(signature = (config, key, requests_json, entropy, now_ms, options_json=None))]
     fn batch(config: &Config, key: Option<&str>, requests_json: &str, entropy: &[u8], now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {

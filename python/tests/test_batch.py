@@ -125,6 +125,24 @@ def test_cancel_deletes_pending_jobs(emu: Emulator) -> None:
         assert len(c2.videos.list().data) == 0
 
 
+def test_an_empty_batch_and_a_batch_cancelled_before_it_started_end_with_a_summary(emu: Emulator) -> None:
+    """An empty batch ends at once, empty; a batch cancelled before its first step ends with every
+    item cancelled (it failed as a whole, and a resumed one left its pending jobs to be charged)."""
+    acct = emu.account(balance_cents=10_000)
+    statuses: List[int] = []
+    with counting_client(emu, acct.api_key, statuses) as client:
+        empty = client.videos.batch([])
+        assert empty.estimated_cents == 0 and list(empty) == []
+        assert empty.summary is not None and empty.summary.results == [] and empty.summary.spent_cents == 0
+        run = client.videos.batch(requests(3))
+        run.cancel()
+        items = list(run)
+        assert sorted(i.index for i in items) == [0, 1, 2]
+        assert all(isinstance(i.error, usvideo.CancelledError) and i.job is None for i in items)
+        assert run.summary is not None and run.summary.spent_cents == 0
+    assert statuses == [], "nothing sent"
+
+
 async def test_async_batch(fast_emu: Emulator) -> None:
     acct = fast_emu.account(balance_cents=10_000)
     async with usvideo.AsyncClient(api_key=acct.api_key, base_url=fast_emu.api_base) as client:

@@ -23,9 +23,9 @@ impl BatchRun {
     /// first request comes from `poll`.
     ///
     /// # Errors
-    /// A validation error naming every bad request (`requests[3].duration`), an empty batch, a
-    /// total above `max_spend_cents`, a snapshot this version cannot read, or a bad `base_url` or
-    /// `api_key`.
+    /// A validation error naming every bad request (`requests[3].duration`), a total above
+    /// `max_spend_cents`, a snapshot this version cannot read, or a bad `base_url` or `api_key`
+    /// (an empty batch is none: it ends at once, empty).
     // A flat signature is what crosses to JS as plain arguments (no options object to marshal).
     #[allow(clippy::too_many_arguments)]
     pub fn start(base_url: &str, api_key: &str, user_agent: Option<String>, requests: Option<String>, snapshot: Option<String>, options: &str, entropy: &[u8], now: f64) -> R<BatchRun> {

@@ -105,7 +105,11 @@ test("refused beyond maxSpendCents or the balance, before anything is sent", asy
     client.videos.batch([requests(1)[0], { prompt: "x", mode: "text_to_video", duration: 11 }]),
     (e) => e instanceof usv.ValidationError && e.field === "requests[1].duration",
   );
-  await assert.rejects(client.videos.batch([]), (e) => e instanceof usv.ValidationError && e.field === "requests");
+  // An empty batch (a caller's list may be) ends at once, empty, nothing sent.
+  const empty = await client.videos.batch([]);
+  assert.equal(empty.estimatedCents, 0);
+  for await (const _ of empty) assert.fail("no items");
+  assert.deepEqual([empty.summary?.results, empty.summary?.spent_cents], [[], 0]);
   assert.equal(rec.calls.length, 0);
   const batch = await client.videos.batch(requests(12));
   await assert.rejects(batch.next(), (e) => e instanceof usv.InsufficientBalanceError && /balance is 100 cents/.test(e.message));

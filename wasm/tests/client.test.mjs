@@ -476,7 +476,10 @@ test("null is the same as not given: for a whole options record and for one opti
   assert.equal((await emu.ledger(acct.email)).jobs_created, before);
   const batch = await client.videos.batch([text], { maxSpendCents: null, concurrentJobs: null, requestsPerMinute: null, pollByList: null, onProgress: null, signal: null });
   assert.equal(batch.estimatedCents, estimateCost(text));
-  await batch.cancel(); // before it started: nothing sent
+  // Cancelled before it started: a summary with every item cancelled (the iteration threw).
+  const summary = await batch.cancel();
+  assert.deepEqual([summary?.results.map((r) => r.error?.code), summary?.spent_cents], [["cancelled"], 0]);
+  for await (const r of batch) assert.equal(r.error?.code, "cancelled");
   assert.ok(new USVideo(/** @type {any} */ (null)).baseURL);
 });
 

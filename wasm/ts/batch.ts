@@ -100,8 +100,8 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
   /**
    * Cancels the batch and sees it through: queued items end cancelled, pending jobs are deleted
    * (refunded), processing jobs go on (reported cancelled with their job). Items finished meanwhile
-   * are still yielded by the iterator. Resolves with the summary (`undefined` if the batch failed
-   * or was cancelled before it started).
+   * are still yielded by the iterator. Resolves with the summary (`undefined` if the batch failed),
+   * also when cancelled before it started: every item is in it, cancelled.
    */
   cancel(): Promise<BatchSummary | undefined> {
     if (!this.#cancelling && !this.#end) {

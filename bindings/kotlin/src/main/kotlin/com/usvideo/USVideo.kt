@@ -258,8 +258,8 @@ class Videos internal constructor(private val client: USVideo) {
      * [BatchConfig.cancelTimeoutMs]; processing jobs go on. Stopping collection early
      * (`take(3)`, `first()`) only pauses it: collect again to go on.
      *
-     * @throws ValidationError naming every bad request (`requests[3].duration`), an empty batch,
-     *   or a total above [maxSpendCents] (field `max_spend_cents`).
+     * @throws ValidationError naming every bad request (`requests[3].duration`) or a total above
+     *   [maxSpendCents] (field `max_spend_cents`). An empty batch ends at once, empty.
      */
     fun batch(
         requests: List<CreateVideoRequest>,
