@@ -94,6 +94,8 @@ enum State {
 #[derive(Debug)]
 pub struct Create {
     create_request: HttpRequest,
+    /// Named in an `outcome_unknown` error: the caller's safe way to send the create again.
+    idempotency_key: IdempotencyKey,
     list_request: HttpRequest,
     wanted: CreateVideoRequest,
     exclude: Vec<String>,
@@ -143,6 +145,7 @@ impl Create {
         let list_request = config.list_videos(key, &ListParams { limit: Some(RECONCILE_PAGE), offset: None })?;
         Ok(Create {
             create_request,
+            idempotency_key: idempotency_key.clone(),
             list_request,
             wanted: req,
             exclude: Vec::new(),
@@ -573,7 +576,14 @@ impl Create {
         self.opened = false;
     }
 
-    fn finish(&mut self, result: Result<Job, Error>) {
+    fn finish(&mut self, mut result: Result<Job, Error>) {
+        // Its key, for the caller to send the same request again safely (what this machine could
+        // not do: its deadline, a cancel or its retries ended it).
+        if let Err(e) = &mut result
+            && e.code == crate::error::OUTCOME_UNKNOWN
+        {
+            e.idempotency_key = Some(self.idempotency_key.as_str().to_owned());
+        }
         self.leave();
         self.close();
         self.state = State::Done;

@@ -455,6 +455,7 @@ impl FromJson for Error {
             retry_after_ms: opt(m, "retry_after_ms", |v| uint_of("retry_after_ms", v, u64::MAX))?,
             job_id: opt_text(m, "job_id")?,
             job_status: opt_text(m, "job_status")?,
+            idempotency_key: opt_text(m, "idempotency_key")?,
             issues: member(m, "issues")?.map_or(Ok(Vec::new()), |v| list_of("issues", v))?,
             transport: opt(m, "transport", |v| choice("transport", v, TransportKind::parse))?,
         })

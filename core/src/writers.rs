@@ -290,7 +290,8 @@ impl Record for Error {
             .maybe_text("request_id", self.request_id.as_deref())
             .maybe_uint("retry_after_ms", self.retry_after_ms)
             .maybe_text("job_id", self.job_id.as_deref())
-            .maybe_text("job_status", self.job_status.as_deref());
+            .maybe_text("job_status", self.job_status.as_deref())
+            .maybe_text("idempotency_key", self.idempotency_key.as_deref());
         if !self.issues.is_empty() {
             m.list("issues", &self.issues);
         }

@@ -89,6 +89,10 @@ class Emulator:
     def fault(self, *faults: Dict[str, Any]) -> None:
         self._post("/_emulator/faults", list(faults))
 
+    def clear_faults(self) -> None:
+        r = self.http.delete("/_emulator/faults")
+        assert r.status_code == 200, r.text
+
     def advance(self, ms: int) -> None:
         self._post("/_emulator/clock", {"advance_ms": ms})
 

@@ -258,6 +258,31 @@ def test_dropped_create_makes_one_job_and_one_charge(emu: Emulator) -> None:
     assert entry is not None and entry["jobs_created"] == 1 and entry["balance_cents"] == 5000 - 120
 
 
+def test_a_create_whose_outcome_stays_unknown_names_its_key_and_creating_again_under_it_charges_once(emu: Emulator) -> None:
+    acct = emu.account(5000)
+    # Stored, its answer lost; and the list that would tell fails for good.
+    emu.fault({"method": "POST", "path": "/v1/videos", "drop": "after"}, {"method": "GET", "path": "/v1/videos", "status": 503, "times": 10})
+    with client(emu, acct.api_key, max_retries=1) as c:
+        with pytest.raises(usvideo.USVideoError) as info:
+            c.videos.create(**LAKE)
+        e = info.value
+        assert e.code == "outcome_unknown" and not e.retryable and (e.idempotency_key or "").startswith("usv-"), repr(e)
+        assert f"idempotency_key={e.idempotency_key!r}" in repr(e)
+        emu.clear_faults()
+        job = c.videos.create(**LAKE, idempotency_key=e.idempotency_key)
+        assert [j.id for j in c.videos.list_all()] == [job.id]
+        with pytest.raises(usvideo.ValidationError) as bad:
+            c.videos.create(**LAKE, idempotency_key="")
+        assert bad.value.field == "idempotency_key"
+    entry = ledger_entry(emu, acct.email)
+    assert entry is not None and entry["jobs_created"] == 1, "the same job, charged once"
+    # A sure refusal (the balance is short) has no key to resend under.
+    poor = emu.account(1)
+    with client(emu, poor.api_key) as c, pytest.raises(usvideo.InsufficientBalanceError) as refused:
+        c.videos.create(**LAKE)
+    assert refused.value.idempotency_key is None
+
+
 def test_dropped_before_create_is_resent(emu: Emulator) -> None:
     acct = emu.account(5000)
     emu.fault({"method": "POST", "path": "/v1/videos", "drop": "before"})

@@ -769,6 +769,25 @@ test("a create dropped after the server stored it: exactly one job and one charg
   assert.equal(ledger.deposits_cents - ledger.balance_cents, 120);
 });
 
+test("a create whose outcome stays unknown names its idempotency key; creating again under it charges once", async () => {
+  const { acct, client } = await fresh(5_000, { maxRetries: 1 });
+  // Stored, answer lost; and the list that would tell fails for good.
+  await fault([{ method: "POST", path: "/v1/videos", drop: "after" }, { method: "GET", path: "/v1/videos", status: 503, times: 10 }]);
+  const err = await client.videos.create(text).then(() => assert.fail("the outcome is unknown"), (e) => e);
+  assert.ok(err instanceof usv.USVideoError && err.code === "outcome_unknown" && !err.retryable, String(err));
+  assert.match(err.idempotencyKey ?? "", /^usv-/);
+  assert.equal(JSON.parse(JSON.stringify(err)).idempotencyKey, err.idempotencyKey);
+  await emu.control("faults", undefined, "DELETE");
+  const job = await client.videos.create(text, { idempotencyKey: err.idempotencyKey });
+  assert.equal((await client.videos.list()).data.length, 1);
+  assert.equal((await client.videos.retrieve(job.id)).id, job.id);
+  assert.equal((await emu.ledger(acct.email)).jobs_created, 1, "the same job, charged once");
+  // A sure refusal (the balance is short) has no key to resend under.
+  const poor = new USVideo({ apiKey: (await emu.account(1)).api_key, baseURL: emu.api });
+  const refused = await poor.videos.create(text).catch((e) => e);
+  assert.ok(refused instanceof usv.InsufficientBalanceError && refused.idempotencyKey === undefined, String(refused));
+});
+
 test("identical creates at once whose answers were lost each get their own job, never another's", async () => {
   const { acct, client } = await fresh(5_000, { requestsPerMinute: 0 });
   const same = { ...text, duration: 1 };

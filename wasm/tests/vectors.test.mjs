@@ -21,7 +21,7 @@ function attempt(f) {
     return { ok: f() };
   } catch (e) {
     if (typeof e === "string") return { error: JSON.parse(e) };
-    if (e instanceof usv.USVideoError) return { error: { ...e, kind: e.kind, message: e.message, request_id: e.requestId, retry_after_ms: e.retryAfterMs, job_id: e.jobId, job_status: e.jobStatus } };
+    if (e instanceof usv.USVideoError) return { error: { ...e, kind: e.kind, message: e.message, request_id: e.requestId, retry_after_ms: e.retryAfterMs, job_id: e.jobId, job_status: e.jobStatus, idempotency_key: e.idempotencyKey } };
     throw e;
   }
 }

@@ -31,6 +31,10 @@ export class USVideoError extends Error {
   readonly retryAfterMs?: number;
   readonly jobId?: string;
   readonly jobStatus?: ReportedStatus;
+  /** A create whose outcome is unknown (`code === "outcome_unknown"`): its idempotency key. Create
+   * the same request again with `{ idempotencyKey }` set to it, and the service answers with the
+   * job if the first attempt made one, instead of charging a second. */
+  readonly idempotencyKey?: string;
   /** What went wrong below HTTP, for connection errors: `connect`, `timeout`, `aborted`,
    * `body_too_large` or `other`. */
   readonly transport?: TransportKind;
@@ -52,6 +56,7 @@ export class USVideoError extends Error {
     this.retryAfter = record.retry_after_ms === undefined ? undefined : record.retry_after_ms / 1000;
     this.jobId = record.job_id;
     this.jobStatus = record.job_status;
+    this.idempotencyKey = record.idempotency_key;
     this.transport = record.transport;
     this.issues = record.issues ?? [];
     this.retryable = !!record.retryable;

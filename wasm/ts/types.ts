@@ -140,6 +140,7 @@ export interface ErrorRecord {
   retry_after_ms?: number;
   job_id?: string;
   job_status?: ReportedStatus;
+  idempotency_key?: string;
   issues?: ValidationIssue[];
   transport?: TransportKind;
 }

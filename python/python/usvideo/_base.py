@@ -471,14 +471,16 @@ class BaseClient:
         method, url, headers, body = request
         return _native.Machine.call(endpoint, method, url, headers, body, new_seed(), self._retry_json, None)
 
-    def _create_machine(self, body: str) -> _native.Machine:
-        return _native.Machine.create(self._config, self._key(), body, new_idempotency_key(), new_seed(), self._retry_json, None)
+    def _create_machine(self, body: str, idempotency_key: Optional[str] = None) -> _native.Machine:
+        key = new_idempotency_key() if idempotency_key is None else idempotency_key
+        return _native.Machine.create(self._config, self._key(), body, key, new_seed(), self._retry_json, None)
 
     def _wait_machine(self, job_id: str, options: str) -> _native.Machine:
         return _native.Machine.wait(self._config, self._key(), job_id, new_seed(), now_ms(), options)
 
-    def _create_and_wait_machine(self, body: str, options: str) -> _native.Machine:
-        return _native.Machine.create_and_wait(self._config, self._key(), body, new_idempotency_key(), new_seed(), now_ms(), options)
+    def _create_and_wait_machine(self, body: str, options: str, idempotency_key: Optional[str] = None) -> _native.Machine:
+        key = new_idempotency_key() if idempotency_key is None else idempotency_key
+        return _native.Machine.create_and_wait(self._config, self._key(), body, key, new_seed(), now_ms(), options)
 
     def _batch_options(self, max_spend_cents: Optional[int], concurrent_jobs: Optional[int], requests_per_minute: Optional[int], longest_first: bool, check_balance: bool, poll_interval: Optional[float], expected_scale: Optional[float]) -> str:
         rpm = self._requests_per_minute if requests_per_minute is None else requests_per_minute

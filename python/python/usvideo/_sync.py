@@ -307,14 +307,19 @@ class Videos:
         image_url: Optional[str] = None,
         reference_url: Optional[str] = None,
         seed: Optional[int] = None,
+        *,
+        idempotency_key: Optional[str] = None,
         **extra: Any,
     ) -> Job:
         """Submits a job and returns it ``pending``. Made at most once: it carries an idempotency
-        key, and when its outcome is unknown the SDK lists recent jobs and adopts the match before
-        it would ever send it again. Raises ``ValidationError`` (every violated rule, unknown
-        keywords named) before sending anything."""
+        key (``idempotency_key``, or a fresh random one), and when its outcome is unknown the SDK
+        lists recent jobs and adopts the match before it would ever send it again. Raises
+        ``ValidationError`` (every violated rule, unknown keywords named) before sending anything.
+        A create whose outcome stays unknown raises with ``code == "outcome_unknown"`` and its
+        ``idempotency_key``: creating again with that key gets the job it made, if it made one,
+        instead of a second charge."""
         body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed), extra)
-        machine = self._c._create_machine(body)
+        machine = self._c._create_machine(body, idempotency_key)
         self._c._drive(machine)
         return job_of(machine)
 
@@ -384,11 +389,13 @@ class Videos:
         on_progress: Optional[OnProgress] = None,
         cancel: bool = False,
         poll: Optional[PollPolicy] = None,
+        idempotency_key: Optional[str] = None,
         **extra: Any,
     ) -> Job:
-        """Creates a job (at most once, as :meth:`create`) and waits for it (as :meth:`wait`)."""
+        """Creates a job (at most once, as :meth:`create`, ``idempotency_key`` included) and waits
+        for it (as :meth:`wait`)."""
         body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed), extra)
-        machine = self._c._create_and_wait_machine(body, wait_options(timeout, cancel, self._c._max_retries, poll))
+        machine = self._c._create_and_wait_machine(body, wait_options(timeout, cancel, self._c._max_retries, poll), idempotency_key)
         self._c._drive(machine, on_progress, cleanup=cancel)
         return job_of(machine)
 

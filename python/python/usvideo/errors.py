@@ -3,7 +3,8 @@
 Every exception the SDK raises on purpose is a :class:`USVideoError`. Each carries ``kind`` (the
 core's class of error: ``validation``, ``rate_limit``, ``decode``, ``timeout``, …), ``code`` (the
 server's machine-readable code, or the kind's name for errors made here), ``message`` and, where
-known, ``status``, ``field``, ``request_id``, ``retry_after`` (seconds), ``job_id``, ``job_status``
+known, ``status``, ``field``, ``request_id``, ``retry_after`` (seconds), ``job_id``, ``job_status``,
+``idempotency_key`` (of a create whose outcome is unknown: send it again under that key)
 and ``issues`` (every violated rule of a :class:`ValidationError`).
 
 The classes are plain Python (importable, picklable, catchable by base class). The native module
@@ -68,6 +69,10 @@ class USVideoError(Exception):
     retry_after: Optional[float]
     job_id: Optional[str]
     job_status: Optional[str]
+    #: A create whose outcome is unknown (``code == "outcome_unknown"``): its idempotency key. Send
+    #: the same request again with ``idempotency_key=`` this, and the service answers with the job
+    #: if the first attempt made one, instead of charging a second.
+    idempotency_key: Optional[str]
     issues: Tuple[ValidationIssue, ...]
     #: Whether the same call may simply be made again (a 429, a 5xx, a dropped connection): the
     #: core's word. False for ``code == "outcome_unknown"``: a create (of a job or an API key)
@@ -85,6 +90,7 @@ class USVideoError(Exception):
         retry_after: Optional[float] = None,
         job_id: Optional[str] = None,
         job_status: Optional[str] = None,
+        idempotency_key: Optional[str] = None,
         issues: Tuple[ValidationIssue, ...] = (),
         kind: Optional[str] = None,
         retryable: bool = False,
@@ -99,6 +105,7 @@ class USVideoError(Exception):
         self.retry_after = retry_after
         self.job_id = job_id
         self.job_status = job_status
+        self.idempotency_key = idempotency_key
         self.issues = tuple(issues)
         self.retryable = retryable
 
@@ -116,6 +123,7 @@ class USVideoError(Exception):
             retry_after=(ms / 1000.0) if isinstance(ms, (int, float)) else None,
             job_id=d.get("job_id"),
             job_status=d.get("job_status"),
+            idempotency_key=d.get("idempotency_key"),
             kind=d.get("kind"),
             retryable=d.get("retryable") is True,
             issues=tuple(
@@ -141,7 +149,7 @@ class USVideoError(Exception):
 
     def __repr__(self) -> str:
         parts = [repr(self.message), f"code={self.code!r}"]
-        for name in ("status", "field", "request_id", "retry_after", "job_id", "job_status"):
+        for name in ("status", "field", "request_id", "retry_after", "job_id", "job_status", "idempotency_key"):
             value = getattr(self, name)
             if value is not None:
                 parts.append(f"{name}={value!r}")

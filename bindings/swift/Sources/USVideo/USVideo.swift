@@ -14,7 +14,9 @@ public let defaultBaseURL = "https://usvideoapi.com/v1"
 
 /// Every failure of the SDK, one case per class of the family (the names every binding uses).
 /// Each carries the core's record: `code`, `message`, `status`, `field`, `requestId`,
-/// `retryAfterMs`, `jobId`, `jobStatus`, `issues`.
+/// `retryAfterMs`, `jobId`, `jobStatus`, `idempotencyKey` (a create whose outcome is unknown:
+/// create the same request again under it, and the service answers with the job the first attempt
+/// made, if it made one, instead of charging a second), `issues`.
 public enum USVideoError: Error, CustomStringConvertible {
     case validationError(ErrorInfo)
     case badRequestError(ErrorInfo)
@@ -579,8 +581,8 @@ public struct Videos {
     }
 
     /// Creates a job (at most once) and waits for it.
-    public func createAndWait(_ request: CreateVideoRequest, config: WaitConfig = WaitConfig(), onProgress: (JobProgress) -> Void = { _ in }) async throws -> Job {
-        let m = try ffi { try client.core.createAndWait(request: request, options: config.core(), entropy: entropy(), seed: randomSeed(), now: client.driver.now(), idempotencyKey: nil) }
+    public func createAndWait(_ request: CreateVideoRequest, config: WaitConfig = WaitConfig(), idempotencyKey: String? = nil, onProgress: (JobProgress) -> Void = { _ in }) async throws -> Job {
+        let m = try ffi { try client.core.createAndWait(request: request, options: config.core(), entropy: entropy(), seed: randomSeed(), now: client.driver.now(), idempotencyKey: idempotencyKey) }
         return try await client.runJob(m) { if case .progress(let p) = $0 { onProgress(p) } }
     }
 }

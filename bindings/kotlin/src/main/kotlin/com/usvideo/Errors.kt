@@ -13,7 +13,7 @@ import kotlin.time.Duration.Companion.milliseconds
  *
  * Every error carries the core's record ([info]) and exposes its attributes: [code] (the
  * server's code, such as `concurrency_limit`, or the kind's name), [status], [field],
- * [requestId], [retryAfter], [jobId], [jobStatus] and, for validation, every [issues].
+ * [requestId], [retryAfter], [jobId], [jobStatus], [idempotencyKey] and, for validation, every [issues].
  * [InternalError] is a bug in the SDK (a panic caught at the FFI boundary), never a server answer.
  */
 sealed class USVideoError(
@@ -38,6 +38,12 @@ sealed class USVideoError(
     val jobId: String? get() = info?.jobId
     /** The job's last known status (wait timeout, cancelled). */
     val jobStatus: String? get() = info?.jobStatus
+    /**
+     * A create whose outcome is unknown (`code == "outcome_unknown"`): its idempotency key. Create
+     * the same request again with `idempotencyKey =` this, and the service answers with the job if
+     * the first attempt made one, instead of charging a second.
+     */
+    val idempotencyKey: String? get() = info?.idempotencyKey
     /** Every violated rule (validation). */
     val issues: List<Issue> get() = info?.issues ?: emptyList()
     /** Whether trying the same call again later could succeed. */
@@ -139,14 +145,14 @@ internal fun unsigned(field: String, value: Long, min: Long = 0): ULong {
         val message = "$field must be a whole number from $min (got $value)"
         val issue = com.usvideo.core.Issue(field, com.usvideo.core.IssueCode.OUT_OF_RANGE, message)
         throw ValidationError(ErrorInfo(kind = ErrorKind.VALIDATION, code = "validation", message = message, status = null, field = field,
-            requestId = null, retryAfterMs = null, jobId = null, jobStatus = null, issues = listOf(issue), transport = null))
+            requestId = null, retryAfterMs = null, jobId = null, jobStatus = null, idempotencyKey = null, issues = listOf(issue), transport = null))
     }
     return value.toULong()
 }
 
 /** A [UsageError] of the binding's own (misuse the core never sees). */
 internal fun usageError(message: String): UsageError = UsageError(ErrorInfo(kind = ErrorKind.USAGE, code = "usage", message = message, status = null,
-    field = null, requestId = null, retryAfterMs = null, jobId = null, jobStatus = null, issues = emptyList(), transport = null))
+    field = null, requestId = null, retryAfterMs = null, jobId = null, jobStatus = null, idempotencyKey = null, issues = emptyList(), transport = null))
 
 /** The core's names of a wait's options (`WaitOptions`) → [WaitConfig]'s. */
 internal val WAIT_NAMES = mapOf(

@@ -234,9 +234,12 @@ class Videos internal constructor(private val client: USVideo) {
         awaitClose()
     }
 
-    /** Creates a job (at most once) and waits for it; see [create] and [wait]. */
-    suspend fun createAndWait(request: CreateVideoRequest, config: WaitConfig = WaitConfig(), onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): Job =
-        client.runJob(named(WAIT_NAMES) { ffi { client.core.createAndWait(request, config.toCore(), entropy(), seed(), client.driver.now()) } }, events(onProgress, onEvent))
+    /**
+     * Creates a job (at most once, under [idempotencyKey] or a fresh random one) and waits for it;
+     * see [create] and [wait].
+     */
+    suspend fun createAndWait(request: CreateVideoRequest, config: WaitConfig = WaitConfig(), onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null, idempotencyKey: String? = null): Job =
+        client.runJob(named(WAIT_NAMES) { ffi { client.core.createAndWait(request, config.toCore(), entropy(), seed(), client.driver.now(), idempotencyKey) } }, events(onProgress, onEvent))
 
     /**
      * Runs many creates within the account's limits and yields each item as its job finishes

@@ -333,6 +333,23 @@ fun registerEmulatorTests() {
             eq(2_000L, e.retryAfter?.inWholeMilliseconds); eq("rate_limited", e.code); eq(429, e.status)
         }
     }
+    test("emulator/an_unknown_create_outcome_names_its_key_and_creating_again_under_it_charges_once") {
+        val (key, _, email) = frozen.account(10_000)
+        client(frozen, key, maxRetries = 1).use { c ->
+            // Stored, its answer lost; and the list that would tell fails for good.
+            frozen.fault("method" to "POST", "path" to "/v1/videos", "drop" to "after")
+            frozen.fault("method" to "GET", "path" to "/v1/videos", "status" to 503, "times" to 10)
+            val e = assertThrowsS<USVideoError> { c.videos.create(text()) }
+            eq("outcome_unknown", e.code)
+            check(e.idempotencyKey?.startsWith("usv-") == true && !e.isRetryable) { "$e ${e.idempotencyKey}" }
+            frozen.clearFaults()
+            val job = c.videos.create(text(), idempotencyKey = e.idempotencyKey)
+            eq(listOf(job.id), c.videos.list().data.map { it.id })
+            eq(1, (frozen.ledger(email)["jobs_created"] as BigDecimal).toInt(), "the same job, charged once")
+        }
+        val (poor, _, _) = frozen.account(1)
+        client(frozen, poor).use { c -> eq(null, assertThrowsS<InsufficientBalanceError> { c.videos.create(text()) }.idempotencyKey) }
+    }
     test("emulator/create_dropped_after_store_one_job_one_charge") {
         val (key, _, email) = frozen.account(10_000)
         client(frozen, key).use { c ->
