@@ -27,9 +27,13 @@
 //!     answer is ignored. As in `job` rule 8, a job is deleted only on a fresh sighting: one last
 //!     seen `pending` longer ago than a fifth of its expected time (at least
 //!     [`crate::job::FRESH_MS`]), or never seen (a resumed batch's running jobs), is looked at
-//!     first (a get, or a list or get already on its way), and deleted only if still pending. A
-//!     DELETE that reached a job completed meanwhile would remove its video's record, charged; such
-//!     a job ends its item as it ended.
+//!     first (a get, or a list or get already on its way), and deleted only if still pending; so is
+//!     one whose delete was held past that freshness (by the rate limit, a `429`'s pause between
+//!     attempts; twice at most, then it goes out). A job a create hands back after the cancel (a
+//!     resumed item's reconciliation, a create seen through) is judged by that answer: pending is
+//!     deleted, processing goes on, completed ends its item completed. A DELETE that reached a job
+//!     completed meanwhile would remove its video's record, charged. An item that gives its
+//!     adopted job up after the cancel (rule 4) reconciles at once for its own, sending nothing again.
 //!
 //! # Theory of operation
 //! `CheckAccount` (one `GET /v1/account`) → `Run`: every `poll` first lets sub-machines that do
@@ -58,6 +62,10 @@ use std::collections::{HashMap, VecDeque};
 
 /// Ids at and above this belong to item creates.
 const ITEM_ID_SHIFT: u32 = 24;
+
+/// How many times a cancelled item's delete, held past its sighting's freshness, looks again
+/// (rule 10) before it goes out on the last look.
+const MAX_RELOOKS: u8 = 2;
 
 /// How a batch runs.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -188,6 +196,10 @@ struct Running {
     /// Cancelled on a stale sighting (rule 10): the next sighting decides, deleting the job if
     /// it is still pending.
     cancel_look: bool,
+    /// Looks taken again because its delete was held (by the rate limit, a retry's pause) past
+    /// its sighting's freshness: bounded, so a budget of a few requests a minute, whose slots are
+    /// further apart than a sighting stays fresh, still gets the delete out.
+    relooks: u8,
 }
 
 impl Running {
@@ -389,7 +401,7 @@ impl BatchPlan {
                     // Bounded by the clamp on `scale`, so the cast is exact.
                     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
                     let expected_ms = ((model as f64) * scale) as u64;
-                    item.state = ItemState::Running(Running { job_id, submitted_at: now, expected_ms, last: None, needs_get: true, failures: 0, adopted: false, seen_at: None, cancel_look: false });
+                    item.state = ItemState::Running(Running { job_id, submitted_at: now, expected_ms, last: None, needs_get: true, failures: 0, adopted: false, seen_at: None, cancel_look: false, relooks: 0 });
                 }
                 ("submitting", _, _) => item.reconcile_first = true,
                 ("queued", _, _) => {}
@@ -655,7 +667,19 @@ impl Batch {
             }
         }
 
-        // 3. Deletes for cancelled pending jobs, then lone gets.
+        // 3. Deletes for cancelled pending jobs, then lone gets. A delete held past its sighting's
+        // freshness (by the limit, or a 429's pause between its attempts) looks again first
+        // (rule 10), a few times at most.
+        let held = self.items.iter().enumerate().position(|(i, it)| {
+            matches!(&it.state, ItemState::Deleting(r) if !r.fresh_pending(now) && r.relooks < MAX_RELOOKS) && !self.in_flight.values().any(|t| *t == Target::Delete(i))
+        });
+        if let Some(item) = held.and_then(|i| self.items.get_mut(i))
+            && let ItemState::Deleting(mut r) = std::mem::replace(&mut item.state, ItemState::Done)
+        {
+            (r.cancel_look, r.needs_get, r.relooks) = (true, true, r.relooks + 1);
+            item.state = ItemState::Running(r);
+            return None;
+        }
         let due_delete = self.items.iter().enumerate().find(|(i, it)| matches!(it.state, ItemState::Deleting(_)) && !self.in_flight.values().any(|t| *t == Target::Delete(*i))).map(|(i, _)| i);
         let due_get = self.items.iter().enumerate().find(|(i, it)| matches!(&it.state, ItemState::Running(r) if r.needs_get) && !self.in_flight.values().any(|t| *t == Target::Get(*i))).map(|(i, _)| i);
         for (target, index) in [(Target::Delete(0), due_delete), (Target::Get(0), due_get)] {
@@ -788,16 +812,20 @@ impl Batch {
         match result {
             Ok(job) => {
                 if !adopted {
-                    self.revoke_adoption(i, &job.id);
+                    self.revoke_adoption(i, &job.id, now);
                 }
                 let Some(item) = self.items.get_mut(i) else { return };
                 let model = expected_total_ms(item.request.effective_resolution(), item.request.effective_duration());
                 // Bounded by the clamp on `scale`, so the cast is exact.
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
                 let expected_ms = ((model as f64) * self.scale) as u64;
-                let running = Running { job_id: job.id.clone(), submitted_at: now, expected_ms, last: Some(job), needs_get: false, failures: 0, adopted, seen_at: Some(now), cancel_look: false };
-                item.state = if self.cancel_requested { ItemState::Deleting(running) } else { ItemState::Running(running) };
+                let cancelled = self.cancel_requested;
+                let running = Running { job_id: job.id.clone(), submitted_at: now, expected_ms, last: None, needs_get: false, failures: 0, adopted, seen_at: None, cancel_look: cancelled, relooks: 0 };
+                item.state = ItemState::Running(running);
                 self.push_progress();
+                // The answer is a sighting: after a cancel it decides (rule 10), as a look's would.
+                // A job found by reconciliation may be processing or completed, not deletable.
+                self.observe(i, job, now);
             }
             Err(e) => {
                 if e.kind == ErrorKind::RateLimit {
@@ -829,14 +857,24 @@ impl Batch {
     /// its create's outcome is unknown once more, so it reconciles (never adopting a job another
     /// item holds) and sends its create again, under its own key, only if the list shows none.
     /// An item already done cannot be taken back: the create's warning says so.
-    fn revoke_adoption(&mut self, i: usize, id: &str) {
-        let wrong = self.items.iter().position(|it| matches!(&it.state, ItemState::Running(r) if r.adopted && r.job_id == id));
+    /// After a cancel, its reconciliation starts at once (its create cancelled: nothing is sent
+    /// again), so that its own job, if the list shows one, is seen to like any other (rule 10),
+    /// and a deleting item gives the job up too (its delete's answer is then ignored).
+    fn revoke_adoption(&mut self, i: usize, id: &str, now: Millis) {
+        let wrong = self.items.iter().position(|it| matches!(&it.state, ItemState::Running(r) | ItemState::Deleting(r) if r.adopted && r.job_id == id));
         let Some(j) = wrong.filter(|j| *j != i) else { return };
         if let Some(item) = self.items.get_mut(j) {
             item.state = ItemState::Queued;
             item.reconcile_first = true;
         }
-        self.order.push_front(j);
+        if self.cancel_requested {
+            self.start(j, now);
+            if let Some(Item { state: ItemState::Creating(c), .. }) = self.items.get_mut(j) {
+                c.cancel();
+            }
+        } else {
+            self.order.push_front(j);
+        }
         self.events.push_back(Event::Warning { message: format!("item {j} gave job {id} up: the create of item {i} names it as its own (identical items' jobs look alike in the job list); item {j} looks for its own job again") });
         self.push_progress();
     }
@@ -952,8 +990,6 @@ impl Batch {
         let Some(target) = self.in_flight.remove(&id) else { return self.warn(id) };
         self.limiter.observe(&resp, now);
         match target {
-            // Cancelled meanwhile: the batch runs only to see to its jobs (rule 10).
-            Target::Account if self.cancel_requested => {}
             Target::Account => match response::parse_account(&resp).map_err(|e| self.scrubbed(e)) {
                 Ok(account) if account.balance_cents < self.total_cents => {
                     let mut e = Error::new(ErrorKind::InsufficientBalance, format!("the batch is estimated at {} cents but the balance is {} cents; nothing was created", self.total_cents, account.balance_cents));
@@ -1003,6 +1039,8 @@ impl Batch {
                     self.item_done(i, job, Some(e));
                 }
             },
+            // An item no longer deleting (it gave its adopted job up, `revoke_adoption`) ignores it.
+            Target::Delete(i) if !matches!(self.items.get(i).map(|it| &it.state), Some(ItemState::Deleting(_))) => {}
             Target::Delete(i) => {
                 let job = self.last_seen(i);
                 let outcome = response::parse_delete(&resp, job.as_ref().map_or("", |j| j.id.as_str())).map_err(|e| self.scrubbed(e));
@@ -1068,8 +1106,10 @@ impl Batch {
     fn retry_later(&mut self, target: Target, e: &Error, now: Millis) {
         let limit = self.options.retry.max_retries.max(1) * 4;
         let (Target::Get(i) | Target::Delete(i)) = target else { return };
-        let failures = match self.items.get_mut(i).map(|it| &mut it.state) {
-            Some(ItemState::Running(r) | ItemState::Deleting(r)) => {
+        // A get's failure counts only for an item still running (one deleting now ignores it, as
+        // it ignores the get's answer), a delete's only for one deleting.
+        let failures = match (target, self.items.get_mut(i).map(|it| &mut it.state)) {
+            (Target::Get(_), Some(ItemState::Running(r))) | (Target::Delete(_), Some(ItemState::Deleting(r))) => {
                 r.failures += 1;
                 r.failures
             }
@@ -1126,7 +1166,6 @@ impl Batch {
             return self.fail(e);
         }
         match target {
-            Target::Account if self.cancel_requested => {}
             Target::Account => self.account_failed(e, now),
             Target::List => {
                 self.list_in_flight = false;
@@ -1148,8 +1187,10 @@ impl Batch {
             return;
         }
         self.cancel_requested = true;
-        // Its answer, if one is on its way, is ignored (`handle_response`). A resumed batch has
-        // running jobs to see to even before anything was created.
+        // The account check is forgotten: its answer, or its failure, if one comes, is a stray
+        // (a driver that lost the request must not wait for it). A resumed batch has running
+        // jobs to see to even before anything was created.
+        self.in_flight.retain(|_, t| *t != Target::Account);
         self.phase = Phase::Run;
         let queued: Vec<usize> = self.order.drain(..).collect();
         for i in queued {
@@ -1551,6 +1592,15 @@ mod tests {
         assert!(summary.results.iter().all(|r| r.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Cancelled) && r.job.is_none()), "{:?}", summary.results);
         assert_eq!((summary.progress.failed, summary.spent_cents, fake.creates()), (3, 0, 0));
         assert_eq!(events.iter().filter(|e| matches!(e, Event::ItemDone(_))).count(), 3);
+        // Its answer lost (a driver that dropped the request): the batch does not wait for it, and
+        // a late abort of it is a stray, not the batch's failure.
+        let (config, key, reqs) = setup(2);
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let Output::Send { id, .. } = batch.poll(Millis(0)) else { panic!("the account check first") };
+        batch.cancel(Millis(10));
+        assert!(Fake::new().drive(&mut batch, 1000, None).1);
+        batch.handle_transport_error(id, TransportKind::Aborted, "aborted", Millis(20));
+        assert_eq!(batch.take_result().unwrap().progress.failed, 2);
         // Cancelled before anything was sent: the same, with nothing sent at all.
         let (config, key, reqs) = setup(2);
         let mut batch = Batch::new(&config, Some(&key), reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
@@ -1590,6 +1640,25 @@ mod tests {
     }
 
     #[test]
+    fn a_resumed_batch_cancelled_after_its_jobs_completed_deletes_none_and_reports_them_completed() {
+        // A job found by the reconciliation a cancel starts (an item whose create the first process
+        // sent) may have completed: it was deleted, its video's record with it (helper-41).
+        let (config, key, reqs) = setup(3);
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[3; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        let _ = fake.drive(&mut batch, 100_000, Some(4)); // account + 3 creates, the last answer not taken
+        let snapshot = batch.snapshot();
+        assert!(snapshot.items.iter().any(|i| i.state == "submitting"), "{snapshot:?}");
+        fake.now += 120_000; // every job completed since
+        let mut resumed = Batch::resume(&config, Some(&key), snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        resumed.cancel(Millis(fake.now));
+        assert!(fake.drive(&mut resumed, 1000, None).1);
+        let summary = resumed.take_result().unwrap();
+        assert!(fake.sent.iter().all(|(_, m, _)| *m != Method::Delete), "{:?}", fake.sent);
+        assert_eq!(summary.progress.completed, 3, "{:?}", summary.results);
+    }
+
+    #[test]
     fn a_cancel_on_a_stale_sighting_leaves_a_job_that_completed_meanwhile() {
         // A DELETE would have removed the finished videos' records, charged.
         let (config, key, reqs) = setup(3);
@@ -1609,7 +1678,8 @@ mod tests {
 
     #[test]
     fn a_cancel_whose_deletes_keep_failing_counts_the_jobs_spent() {
-        let (summary, fake) = cancelled_after_three_creates(|fake| fake.fail_deletes = true);
+        // The jobs stay pending: every look again says to delete, and every delete fails.
+        let (summary, fake) = cancelled_after_three_creates(|fake| (fake.fail_deletes, fake.frozen) = (true, true));
         let with_jobs: Vec<&ItemResult> = summary.results.iter().filter(|r| r.job.is_some()).collect();
         assert_eq!(with_jobs.len(), 3);
         for r in &with_jobs {
@@ -1618,6 +1688,10 @@ mod tests {
             assert_ne!(err.code, "cancelled", "the delete did not happen: {err:?}");
             assert!(err.message.contains("deleting the job failed, so it goes on"), "{err}");
         }
+        // Held past its sighting's freshness by the failures' pauses, each delete looked again,
+        // twice at most (rule 10).
+        let looks = fake.sent.iter().filter(|(_, m, p)| *m == Method::Get && p.starts_with("/videos/job_")).count();
+        assert!((1..=6).contains(&looks), "{looks} looks again");
         assert!(fake.jobs.iter().all(|j| !j.deleted));
         assert_eq!(summary.spent_cents, estimates(&with_jobs), "jobs whose deletes failed go on and are charged");
     }
@@ -1653,6 +1727,41 @@ mod tests {
         assert_eq!(fake.jobs.len(), 3, "a job each, none made twice");
         let gave_up = events.iter().filter(|e| matches!(e, Event::Warning { message } if message.contains("looks for its own job again"))).count();
         assert_eq!(gave_up, 1, "{events:?}");
+    }
+
+    #[test]
+    fn a_cancel_at_any_step_of_identical_items_with_lost_answers_deletes_every_job_and_ends_each_item_once() {
+        // As above on a frozen service (every job stays pending), cancelled after each number of
+        // requests: every job made is deleted (none left to be charged), each item ends once, none
+        // "never finished" (helper-41: an item that gave its adopted job up after a cancel was
+        // queued for ever and its own job left pending).
+        let mut stops = 0;
+        for stop in 1..40 {
+            let (config, key, _) = setup(0);
+            let reqs = vec![CreateVideoRequest::text("same"); 3];
+            let mut batch = Batch::new(&config, Some(&key), reqs, &[6; 16], BatchOptions::default(), Millis(0)).unwrap();
+            let mut fake = Fake::new();
+            fake.frozen = true;
+            fake.create_faults = ["502", "drop", "drop"].into();
+            fake.failing_lists = 3;
+            let (mut events, done) = fake.drive(&mut batch, 100_000, Some(stop));
+            if done {
+                break;
+            }
+            stops += 1;
+            batch.cancel(Millis(fake.now));
+            let (more, done) = fake.drive(&mut batch, 100_000, None);
+            assert!(done, "stopped after {stop}");
+            events.extend(more);
+            let summary = batch.take_result().unwrap();
+            let mut ended: Vec<u32> = events.iter().filter_map(|e| if let Event::ItemDone(r) = e { Some(r.index) } else { None }).collect();
+            ended.sort_unstable();
+            assert_eq!(ended, vec![0, 1, 2], "stopped after {stop}: each item ends once");
+            assert!(summary.results.iter().all(|r| r.error.as_ref().is_some_and(|e| e.kind == ErrorKind::Cancelled)), "stopped after {stop}: {:?}", summary.results);
+            assert!(fake.jobs.iter().all(|j| j.deleted), "stopped after {stop}: a job left pending: {:?}", fake.sent);
+            assert_eq!(summary.spent_cents, 0, "stopped after {stop}");
+        }
+        assert!(stops > 5);
     }
 
     #[test]

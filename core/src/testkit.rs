@@ -40,6 +40,8 @@ pub(crate) struct Fake {
     pub(crate) failing_lists: u32,
     /// Jobs that finish within a second.
     pub(crate) quick_jobs: bool,
+    /// Jobs that stay pending (a frozen service).
+    pub(crate) frozen: bool,
     /// A job with this prompt ends `failed` (with `error.code` "content_policy") where others complete.
     pub(crate) failing_prompt: Option<&'static str>,
     /// Jobs by idempotency key: a create sent again under its key gets its job back.
@@ -49,12 +51,12 @@ pub(crate) struct Fake {
 
 impl Fake {
     pub(crate) fn new() -> Self {
-        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, create_faults: VecDeque::new(), failing_lists: 0, quick_jobs: false, failing_prompt: None, keys: Vec::new(), window: VecDeque::new() }
+        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, create_faults: VecDeque::new(), failing_lists: 0, quick_jobs: false, frozen: false, failing_prompt: None, keys: Vec::new(), window: VecDeque::new() }
     }
 
     fn status(&self, j: &FakeJob) -> &'static str {
         let age = self.now.saturating_sub(j.created);
-        if age < j.pending_ms {
+        if age < j.pending_ms || self.frozen {
             "pending"
         } else if age < j.pending_ms + j.processing_ms {
             "processing"

@@ -101,7 +101,8 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
    * Cancels the batch and sees it through: queued items end cancelled, pending jobs are deleted
    * (refunded), processing jobs go on (reported cancelled with their job). Items finished meanwhile
    * are still yielded by the iterator. Resolves with the summary (`undefined` if the batch failed),
-   * also when cancelled before it started: every item is in it, cancelled.
+   * also when cancelled before it started (its queued items cancelled; a resumed batch's jobs
+   * as the cancel found them: deleted if pending, processing or completed otherwise).
    */
   cancel(): Promise<BatchSummary | undefined> {
     if (!this.#cancelling && !this.#end) {
