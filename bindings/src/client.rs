@@ -163,7 +163,7 @@ impl CoreClient {
     /// # Errors
     /// `ValidationError` on `id` or `api_key`.
     pub fn wait(&self, id: String, options: WaitOptions, seed: u64, now: Millis) -> Result<Arc<Machine>> {
-        Ok(Machine::new(JobRun::wait(&self.config, self.key(), &id, options, seed, now)?.learning(&self.pace)))
+        Ok(Machine::new(JobRun::wait(&self.config, self.key(), &id, options, seed, now)?.learning(&self.pace).handing_off()))
     }
 
     /// Creates a job (at most once) and waits for it. Take the job with `Machine.take_job`.
@@ -173,7 +173,7 @@ impl CoreClient {
     #[uniffi::method(default(idempotency_key = None))]
     pub fn create_and_wait(&self, request: CreateVideoRequest, options: WaitOptions, entropy: Vec<u8>, seed: u64, now: Millis, idempotency_key: Option<String>) -> Result<Arc<Machine>> {
         let idem = make_idempotency_key(idempotency_key, &entropy)?;
-        Ok(Machine::new(JobRun::create_and_wait(&self.config, self.key(), request, &idem, options, seed, now)?.sharing(&self.claims).learning(&self.pace)))
+        Ok(Machine::new(JobRun::create_and_wait(&self.config, self.key(), request, &idem, options, seed, now)?.sharing(&self.claims).learning(&self.pace).handing_off()))
     }
 }
 

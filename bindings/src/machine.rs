@@ -124,6 +124,14 @@ impl Machine {
         Ok(())
     }
 
+    /// While a wait's clean-up is under way (the delete of the job its caller gave up, by a cancel
+    /// or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error it will
+    /// end with; `None` otherwise. The driver waits for it `CLEANUP_MS`, then throws this (saying
+    /// the delete goes on) and drives the rest in the background.
+    pub fn cleaning_up(&self) -> Option<CleaningUp> {
+        self.lock().machine().cleaning_up().map(|e| CleaningUp { error: e.clone() })
+    }
+
     /// Whether `poll` would return `Done`.
     pub fn is_done(&self) -> bool {
         match &*self.lock() {
@@ -211,4 +219,12 @@ impl Machine {
         };
         Ok(summary?)
     }
+}
+
+/// A wait's clean-up under way ([`Machine::cleaning_up`]). (A record, not a bare optional error:
+/// uniffi 0.32 does not carry the `ErrorInfo` rename into the converter of an optional core error.)
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CleaningUp {
+    /// The error the run will end with if nothing else goes wrong.
+    pub error: Error,
 }

@@ -18,13 +18,14 @@ use usvideo_core::{Error, ErrorKind, Event, Header, HttpRequest, HttpResponse, J
 /// the other's sends as an hour newer, and waited an hour more for their slots.)
 static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
-/// How long a cancelled wait's caller waits for its clean-up (the delete of its pending job)
-/// before it goes on in the background (as Kotlin's and Python's callers do).
-pub(crate) const CLEANUP_WAIT: Duration = Duration::from_secs(10);
+/// How long a wait's caller waits for its clean-up (the delete of the job it gave up, by a cancel
+/// or a timeout with `cancel_on_timeout`) before it goes on in the background (the core's
+/// `CLEANUP_MS`, as in every driver).
+pub(crate) const CLEANUP_WAIT: Duration = Duration::from_millis(usvideo_core::job::CLEANUP_MS);
 
-/// How much longer a clean-up may go on in the background: a spent window's slot (a minute) or
-/// a `429`'s `Retry-After`, with the delete's retries.
-pub(crate) const BACKGROUND_CLEANUP: Duration = Duration::from_secs(130);
+/// How much longer a clean-up may go on in the background (the core's `BACKGROUND_MS`): a spent
+/// window's slot (a minute) or a `429`'s `Retry-After`, with the delete's retries.
+pub(crate) const BACKGROUND_CLEANUP: Duration = Duration::from_millis(usvideo_core::job::BACKGROUND_MS);
 
 /// How a drive ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -35,6 +36,8 @@ enum Driven {
     Broke,
     /// Cancelled, the rest left to the caller (`hand_off`).
     Cancelled,
+    /// A clean-up began (a timed-out wait's delete), the rest left to the caller (`hand_off`).
+    CleaningUp,
 }
 
 /// The limiter, even if a panic elsewhere poisoned its lock (it holds plain data, still usable).
@@ -109,20 +112,26 @@ impl Inner {
         self.drive_to(machine, on_event, cancel, false).await == Driven::Done
     }
 
-    /// Drives a wait (`JobRun`) to its end. A cancel's clean-up (the core's delete of a job last
-    /// seen pending, `job` rule 6) is awaited [`CLEANUP_WAIT`] at most: one that takes longer (a
-    /// spent rate limit, a `429`'s pause, a slow server) goes on in a task of its own for
-    /// [`BACKGROUND_CLEANUP`] more at most, and the wait ends `cancelled` at once, saying so (the
-    /// caller stayed blocked until the delete went out, a minute under a spent budget).
-    pub(crate) async fn run_job(self: &Arc<Self>, mut run: JobRun, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
+    /// Drives a wait (`JobRun`) to its end. A clean-up (the core's delete of a job the caller gave
+    /// up, by a cancel or by a timeout with `cancel_on_timeout`: `job` rules 2 and 6) is awaited
+    /// [`CLEANUP_WAIT`] at most: one that takes longer (a spent rate limit, a `429`'s pause, a
+    /// slow server) goes on in a task of its own for [`BACKGROUND_CLEANUP`] more at most, and the
+    /// wait ends at once with its error, saying so (a cancel's caller stayed blocked until the
+    /// delete went out, a minute under a spent budget; a timeout's delete was given up after
+    /// 10 s, the job charged).
+    pub(crate) async fn run_job(self: &Arc<Self>, run: JobRun, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
         let mut events = |e: &Event| {
             on_event(e);
             ControlFlow::Continue(())
         };
-        if self.drive_to(&mut run, &mut events, cancel, true).await != Driven::Cancelled {
+        let mut run = run.handing_off();
+        let driven = self.drive_to(&mut run, &mut events, cancel, true).await;
+        if !matches!(driven, Driven::Cancelled | Driven::CleaningUp) {
             return run.take_result();
         }
         let (job_id, job_status) = (run.job_id().map(str::to_owned), run.last_seen().map(|j| j.status.as_str().to_owned()));
+        // A timeout's clean-up ends with the core's own error (`wait_timeout`), said to go on.
+        let timed_out = run.cleaning_up().filter(|_| driven == Driven::CleaningUp).cloned();
         let inner = Arc::clone(self);
         let mut clean_up = tokio::spawn(async move {
             // Bounded: a clean-up that could not finish in this time leaves its job to go on.
@@ -132,23 +141,29 @@ impl Inner {
         let message = match tokio::time::timeout(CLEANUP_WAIT, &mut clean_up).await {
             Ok(Ok(mut run)) => return run.take_result(),
             // Its runtime shut down under it (a panic is the core's bug, and none is allowed there).
-            Ok(Err(e)) => format!("the wait was cancelled; its clean-up ended early ({e}), so a pending job may not have been deleted"),
-            Err(_) => format!(
-                "the wait was cancelled; the delete of its pending job goes on in the background for up to {} s (held by the rate limit, a 429's Retry-After or the server)",
-                BACKGROUND_CLEANUP.as_secs()
-            ),
+            Ok(Err(e)) => format!("its clean-up ended early ({e}), so a pending job may not have been deleted"),
+            Err(_) => format!("the delete of its pending job goes on in the background for up to {} s (held by the rate limit, a 429's Retry-After or the server)", BACKGROUND_CLEANUP.as_secs()),
         };
-        let mut err = Error::new(ErrorKind::Cancelled, message);
+        let mut err = match timed_out {
+            Some(mut e) => {
+                e.message = format!("{}; {message}", e.message);
+                e
+            }
+            None => Error::new(ErrorKind::Cancelled, format!("the wait was cancelled; {message}")),
+        };
         (err.job_id, err.job_status) = (job_id, job_status);
         Err(err)
     }
 
     /// Runs `machine` until it is `Done`, `on_event` breaks, or (with `hand_off`) it is
-    /// cancelled: then it returns at once, the cancel told to the machine, for the caller to
-    /// drive the clean-up on (`run_job`).
+    /// cancelled or begins a clean-up: then it returns at once (the cancel told to the machine),
+    /// for the caller to drive the clean-up on (`run_job`).
     async fn drive_to<M: Machine>(&self, machine: &mut M, on_event: &mut (dyn FnMut(&Event) -> ControlFlow<()> + Send), cancel: Option<&CancelToken>, hand_off: bool) -> Driven {
         let mut cancelled = false;
         loop {
+            if hand_off && !cancelled && machine.cleaning_up().is_some() {
+                return Driven::CleaningUp;
+            }
             if !cancelled && cancel.is_some_and(CancelToken::is_cancelled) {
                 cancelled = true;
                 machine.cancel(self.now());

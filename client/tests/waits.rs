@@ -227,3 +227,26 @@ async fn a_cancels_delete_held_past_the_callers_wait_goes_on_in_the_background()
     }
     assert_eq!(ledger(&emu)["balance_cents"], BALANCE, "refunded in the background");
 }
+
+/// A timed-out wait's delete (`cancel_on_timeout`) held past the caller's 10 s (a 429's
+/// `Retry-After` of 16 s) goes on in the background, as a cancel's does: the caller gets
+/// `wait_timeout` saying so, and the job is refunded when the pause is over (it was given up after
+/// 10 s, the job charged: helper-38's 40 of 40 at a spent rate limit).
+#[tokio::test]
+async fn a_timed_out_waits_delete_held_past_the_callers_wait_goes_on_in_the_background() {
+    let (emu, client, _) = setup(0.0).await;
+    emu.add_fault(serde_json::json!({"method": "DELETE", "path": "/v1/videos/*", "status": 429, "retry_after": 16, "times": 1})).unwrap();
+    let job = client.videos().create(&text_request("held")).await.unwrap();
+    let started = Instant::now();
+    let told = usvideo::WaitOptions { cancel_on_timeout: true, ..fast_wait(400) };
+    let e = client.videos().wait_with(&job.id, told, &mut |_| {}, None).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::WaitTimeout, "{e}");
+    assert!(e.message.contains("gave up waiting") && e.message.contains("goes on in the background"), "{e}");
+    assert_eq!(e.job_id.as_deref(), Some(job.id.as_str()));
+    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
+    let deadline = Instant::now() + Duration::from_secs(25);
+    while ledger(&emu)["balance_cents"] != BALANCE && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ledger(&emu)["balance_cents"], BALANCE, "refunded in the background");
+}

@@ -10,7 +10,10 @@
 //!    is after its one look-up past the deadline (`create` rule 6): so at most ~20 s past the
 //!    deadline. A delete not done by then, say for a `Retry-After` pause, or held (rule 7)
 //!    until then, leaves the job to go on, and the error says why; one that got no sure answer
-//!    says the job may have been deleted).
+//!    says the job may have been deleted). A driver that hands a clean-up its caller stopped
+//!    waiting for to the background ([`JobRun::handing_off`]: the caller waits [`CLEANUP_MS`],
+//!    then the run goes on without it) gives it [`BACKGROUND_MS`] more, as it gives a cancel's
+//!    (a delete held by a spent rate limit, a minute, was given up: the job charged).
 //! 3. Polls follow [`PollPolicy`]: few, and close to the expected finish. Transient poll failures
 //!    are retried by [`Call`]; a poll that fails for good ends the wait with that error.
 //! 4. A status change emits `StatusChanged`; every poll emits `Progress`.
@@ -72,6 +75,12 @@ use std::collections::VecDeque;
 /// in ms (rule 2): the caller awaits its outcome, so it is bounded, as a create's look-up past the
 /// deadline is ([`crate::create::LOOKUP_TIMEOUT_MS`]).
 pub const CLEANUP_MS: u64 = 10_000;
+
+/// How long a clean-up (a cancel's delete, or a timed-out wait's with [`JobRun::handing_off`]) may
+/// go on in the background after its caller stopped waiting for it ([`CLEANUP_MS`]), in ms: past a
+/// spent rate limit's minute and a `429`'s longest honoured pause, with room for the delete's
+/// retries. Drivers bound their background clean-ups by it; what is not done by then is given up.
+pub const BACKGROUND_MS: u64 = 130_000;
 
 /// The least age of a job's last `pending` sighting up to which a clean-up deletes it without
 /// looking again (rule 8): a fifth of the job's expected time when that is longer. (Half, first
@@ -147,6 +156,8 @@ pub struct JobRun {
     /// The end of a timed-out wait's clean-up (`cancel_on_timeout`, rule 2): set once, so a run
     /// that times out again (after giving an adopted job up, rule 7) keeps the first bound.
     clean_up_by: Option<Millis>,
+    /// Its driver hands a clean-up its caller stopped waiting for to the background (rule 2).
+    hands_off: bool,
     next_id: u64,
     /// The create whose job was adopted from the job list, kept while the run may give that job
     /// up and look for its own again (rule 7); dropping it makes the adoption final.
@@ -216,6 +227,7 @@ impl JobRun {
             cancel_requested: false,
             deletes_on_cancel: true,
             clean_up_by: None,
+            hands_off: false,
             next_id: 1000,
             again: None,
             pace: None,
@@ -254,6 +266,28 @@ impl JobRun {
     #[must_use]
     pub fn job_id(&self) -> Option<&str> {
         self.job_id.as_deref()
+    }
+
+    /// Declares that its driver hands a clean-up its caller stopped waiting for to the background
+    /// (rule 2): the caller waits at most [`CLEANUP_MS`] once [`JobRun::cleaning_up`] says one is
+    /// under way, then the driver drives the run on without it, for [`BACKGROUND_MS`] at most. A
+    /// timed-out wait's delete then gets that time too, not [`CLEANUP_MS`] alone.
+    #[must_use]
+    pub fn handing_off(mut self) -> Self {
+        self.hands_off = true;
+        self
+    }
+
+    /// While a clean-up is under way (the delete of a job the caller gave up, by a cancel or a
+    /// timed-out wait's `cancel_on_timeout`, or the look or hold before it: rules 6 to 8), the
+    /// error the run will end with if nothing else goes wrong. A driver that stops waiting for it
+    /// reports this error, adding that the delete goes on in the background.
+    #[must_use]
+    pub fn cleaning_up(&self) -> Option<&Error> {
+        match &self.phase {
+            Phase::Deleting(_, e) | Phase::Checking(_, e) | Phase::Holding(_, Some(e)) => Some(e),
+            _ => None,
+        }
     }
 
     /// The job as last seen.
@@ -532,7 +566,8 @@ impl JobRun {
             // The delete gets its own time, not the expired deadline, but bounded: the caller
             // awaits its outcome, and a `Retry-After` pause or a slow server must not hold a wait
             // that asked for a limit for minutes (rule 2).
-            self.deadline = Some(*self.clean_up_by.get_or_insert(now.plus(CLEANUP_MS)));
+            let bound = if self.hands_off { CLEANUP_MS + BACKGROUND_MS } else { CLEANUP_MS };
+            self.deadline = Some(*self.clean_up_by.get_or_insert(now.plus(bound)));
             self.delete_or_hold(err, now);
         } else {
             self.finish(Err(err));
@@ -553,6 +588,10 @@ impl JobRun {
             self.phase = Phase::Holding(now, Some(final_error));
         } else {
             self.start_delete(final_error, now);
+        }
+        // Said before the clean-up's first request goes out (the driver may hand it off).
+        if let Some(error) = self.cleaning_up().cloned() {
+            self.events.push_back(Event::CleaningUp { error });
         }
     }
 
@@ -1104,6 +1143,50 @@ mod tests {
         run.handle_response(id, HttpResponse::json(201, &job), Millis(5));
         run.cancel(Millis(6));
         let Output::Send { endpoint: Endpoint::DeleteVideo, timeout_ms: None, .. } = next(&mut run, Millis(6)) else { panic!("a cancel's delete, unbounded") };
+    }
+
+    #[test]
+    fn a_timed_out_waits_delete_handed_off_gets_the_background_time_and_says_what_it_ends_with() {
+        // A driver that hands clean-ups off (`handing_off`): the timed-out wait's delete gets
+        // CLEANUP_MS + BACKGROUND_MS (a 30 s pause is waited out: the job refunded, not charged),
+        // and `cleaning_up` names the error the run ends with while it is under way.
+        let mut run = one_second_wait(true).handing_off();
+        let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
+        let job = serde_json::json!({"id": "job_1", "status": "pending", "mode": "text_to_video", "resolution": "720p", "duration": 5, "estimated_cost_cents": 30});
+        run.handle_response(id, HttpResponse::json(201, &job), Millis(5));
+        assert!(run.cleaning_up().is_none(), "nothing to clean up while it waits");
+        let mut now = Millis(5);
+        let (id, timeout_ms) = loop {
+            match next(&mut run, now) {
+                Output::WaitUntil(t) => now = t,
+                Output::Send { id, endpoint: Endpoint::RetrieveVideo, .. } => run.handle_response(id, HttpResponse::json(200, &job), now),
+                Output::Send { id, endpoint: Endpoint::DeleteVideo, timeout_ms, .. } => break (id, timeout_ms),
+                other => panic!("a poll or the delete, not {other:?}"),
+            }
+        };
+        assert_eq!(timeout_ms, Some(CLEANUP_MS + BACKGROUND_MS), "the delete's time is the background's too");
+        let said = run.cleaning_up().cloned().expect("a clean-up under way");
+        let as_machine: &dyn crate::machine::Machine = &run;
+        assert_eq!(as_machine.cleaning_up(), Some(&said), "the trait says so too (every binding asks through it)");
+        assert_eq!((said.kind, said.job_id.as_deref()), (ErrorKind::WaitTimeout, Some("job_1")), "{said}");
+        let mut busy = HttpResponse::json(429, &serde_json::json!({"error": {"code": "rate_limited", "message": "slow down"}}));
+        busy.headers.push(crate::http::Header::new("retry-after", "30"));
+        run.handle_response(id, busy, now);
+        let (mut t, mut deleted) = (now, false);
+        while !deleted {
+            match next(&mut run, t) {
+                Output::WaitUntil(w) => t = w,
+                Output::Send { id, endpoint: Endpoint::DeleteVideo, .. } => {
+                    assert!(t.since(now) >= 30_000, "the pause is waited out");
+                    run.handle_response(id, HttpResponse::json(200, &serde_json::json!({"id": "job_1", "deleted": true, "refunded_cents": 30})), t);
+                    deleted = true;
+                }
+                other => panic!("the delete again, not {other:?}"),
+            }
+        }
+        assert!(matches!(next(&mut run, t), Output::Done) && run.cleaning_up().is_none());
+        let e = run.take_result().unwrap_err();
+        assert!(e.kind == ErrorKind::WaitTimeout && e.message.starts_with(&said.message) && e.message.contains("deleted and refunded"), "{e}");
     }
 
     #[test]

@@ -28,10 +28,15 @@ pub trait Machine {
     fn handle_timeout(&mut self, now: Millis);
     /// The caller wants to stop; drain `poll` afterwards (a cleanup request may follow).
     fn cancel(&mut self, now: Millis);
+    /// While a clean-up its caller gave the job up for is under way, the error it will end with
+    /// ([`crate::job::JobRun::cleaning_up`]); `None` for every other machine.
+    fn cleaning_up(&self) -> Option<&crate::error::Error> {
+        None
+    }
 }
 
 macro_rules! impl_machine {
-    ($t:ty, |$s:ident, $now:ident| $cancel:expr) => {
+    ($t:ty, |$s:ident, $now:ident| $cancel:expr $(, cleaning_up: $cleaning:path)?) => {
         impl Machine for $t {
             fn poll(&mut self, now: Millis) -> Output {
                 <$t>::poll(self, now)
@@ -48,11 +53,14 @@ macro_rules! impl_machine {
             fn cancel(&mut $s, $now: Millis) {
                 $cancel
             }
+            $(fn cleaning_up(&self) -> Option<&crate::error::Error> {
+                $cleaning(self)
+            })?
         }
     };
 }
 
 impl_machine!(crate::call::Call, |self, _now| self.cancel());
 impl_machine!(crate::create::Create, |self, _now| self.cancel());
-impl_machine!(crate::job::JobRun, |self, now| crate::job::JobRun::cancel(self, now));
+impl_machine!(crate::job::JobRun, |self, now| crate::job::JobRun::cancel(self, now), cleaning_up: crate::job::JobRun::cleaning_up);
 impl_machine!(crate::batch::Batch, |self, now| crate::batch::Batch::cancel(self, now));

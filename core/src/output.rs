@@ -86,6 +86,15 @@ pub enum Event {
     ItemDone(crate::batch::ItemResult),
     /// A batch's counts, after every change.
     BatchProgress(crate::batch::BatchProgress),
+    /// A wait gave its job up (a cancel, or its deadline with `cancel_on_timeout`) and begins its
+    /// clean-up: a look at the job if its sighting is stale, then its delete (`job` rules 2, 6 to
+    /// 8). `error` is what the wait ends with if nothing else goes wrong. Emitted before the
+    /// clean-up's first request, so that a driver can hand the clean-up off before that request
+    /// waits for a rate-limit slot ([`crate::job::JobRun::cleaning_up`]).
+    CleaningUp {
+        /// The error the wait will end with.
+        error: Error,
+    },
     /// A misuse that was ignored (an unknown request id, a response after `Done`).
     Warning {
         /// What happened.

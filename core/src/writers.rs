@@ -326,6 +326,7 @@ impl Record for Event {
                 p.write_members(m.text("type", "batch_progress"));
                 m
             }
+            Event::CleaningUp { error } => m.text("type", "cleaning_up").value("error", error),
             Event::Warning { message } => m.text("type", "warning").text("message", message),
         };
     }

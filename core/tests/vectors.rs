@@ -683,8 +683,9 @@ fn build_machine(machine: &str, c: &Value) -> Result<(Driven, Millis), String> {
     let options = || with_defaults::<WaitOptions>(c.get("options"));
     let policy = || with_defaults::<RetryPolicy>(c.get("retry"));
     let m = match machine {
-        "job_run_wait" => Driven::Run(JobRun::wait(&config, key.as_ref(), get_str(c, "job_id")?, options()?, seed, start).map_err(|e| e.to_string())?),
-        "job_run_create_and_wait" => Driven::Run(JobRun::create_and_wait(&config, key.as_ref(), request()?, &idem()?, options()?, seed, start).map_err(|e| e.to_string())?),
+        // Handing clean-ups off, as every binding's driver does (`job` rule 2).
+        "job_run_wait" => Driven::Run(JobRun::wait(&config, key.as_ref(), get_str(c, "job_id")?, options()?, seed, start).map_err(|e| e.to_string())?.handing_off()),
+        "job_run_create_and_wait" => Driven::Run(JobRun::create_and_wait(&config, key.as_ref(), request()?, &idem()?, options()?, seed, start).map_err(|e| e.to_string())?.handing_off()),
         "create" => Driven::Create(Create::new(&config, key.as_ref(), request()?, &idem()?, policy()?, seed, deadline, 0).map_err(|e| e.to_string())?),
         "call" => {
             let call = get(c, "call")?;

@@ -112,7 +112,7 @@ impl Machine {
     fn wait(config: &Config, key: Option<&str>, job_id: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
         guard(|| {
             let options: WaitOptions = convert::with_defaults(options_json)?;
-            let run = core(JobRun::wait(&config.inner, api_key(key)?.as_ref(), job_id, options, seed, Millis(now_ms)))?.learning(&config.pace);
+            let run = core(JobRun::wait(&config.inner, api_key(key)?.as_ref(), job_id, options, seed, Millis(now_ms)))?.learning(&config.pace).handing_off();
             Ok(Machine::new(Inner::Run(run)))
         })
     }
@@ -123,7 +123,7 @@ impl Machine {
     fn create_and_wait(config: &Config, key: Option<&str>, request_json: &str, idempotency_key: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
         guard(|| {
             let options: WaitOptions = convert::with_defaults(options_json)?;
-            let run = core(JobRun::create_and_wait(&config.inner, api_key(key)?.as_ref(), create_request(request_json)?, &idem(idempotency_key)?, options, seed, Millis(now_ms)))?.sharing(&config.claims).learning(&config.pace);
+            let run = core(JobRun::create_and_wait(&config.inner, api_key(key)?.as_ref(), create_request(request_json)?, &idem(idempotency_key)?, options, seed, Millis(now_ms)))?.sharing(&config.claims).learning(&config.pace).handing_off();
             Ok(Machine::new(Inner::Run(run)))
         })
     }
@@ -240,6 +240,29 @@ impl Machine {
         guard(|| {
             self.lock().machine().handle_timeout(Millis(now_ms));
             Ok(())
+        })
+    }
+
+    /// Whether a wait's clean-up is under way (the delete of the job its caller gave up, by a
+    /// cancel or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`). The
+    /// driver then waits for it a while, then hands it to the background (`raise_handed_off`).
+    fn cleaning_up(&self) -> PyResult<bool> {
+        guard(|| Ok(matches!(&*self.lock(), Inner::Run(m) if m.cleaning_up().is_some())))
+    }
+
+    /// Raises the error the clean-up under way will end with, `note` appended (its driver stopped
+    /// waiting for it: it goes on in the background). Returns if none is under way.
+    fn raise_handed_off(&self, note: &str) -> PyResult<()> {
+        guard(|| match &*self.lock() {
+            Inner::Run(m) => match m.cleaning_up() {
+                Some(e) => {
+                    let mut e = e.clone();
+                    e.message = format!("{}; {note}", e.message);
+                    core(Err::<(), _>(e))
+                }
+                None => Ok(()),
+            },
+            _ => Ok(()),
         })
     }
 

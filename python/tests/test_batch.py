@@ -133,7 +133,7 @@ def test_an_empty_batch_and_a_batch_cancelled_before_it_started_end_with_a_summa
     with counting_client(emu, acct.api_key, statuses) as client:
         empty = client.videos.batch([])
         assert empty.estimated_cents == 0 and list(empty) == []
-        assert empty.summary is not None and empty.summary.results == [] and empty.summary.spent_cents == 0
+        assert empty.summary is not None and empty.summary.results == () and empty.summary.spent_cents == 0
         run = client.videos.batch(requests(3))
         run.cancel()
         items = list(run)

@@ -82,6 +82,38 @@ def test_a_clean_up_held_past_the_callers_wait_goes_on_in_the_background(emu: Em
     assert row is not None and row["jobs_created"] == 1 and row["balance_cents"] == 1_000, row
 
 
+def test_a_timed_out_waits_delete_held_past_the_callers_wait_goes_on_in_the_background(emu: Emulator) -> None:
+    """A wait with ``cancel=True`` times out; its delete meets a 429 whose Retry-After (12 s)
+    outlasts the 10 s the core gave a timed-out wait's delete (it was given up, the job charged):
+    the caller gets its WaitTimeoutError within its 3 s, saying the delete goes on, and the job is
+    refunded when the pause is over."""
+    acct = emu.account(balance_cents=1_000)
+    emu.fault({"method": "DELETE", "path": "/v1/videos/*", "status": 429, "retry_after": 12, "times": 1})
+    with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as client:
+        started = time.monotonic()
+        with pytest.raises(usvideo.WaitTimeoutError) as info:
+            client.videos.create_and_wait(**REQ, cancel=True, timeout=0.5, poll=QUICK)
+        took = time.monotonic() - started
+        assert "goes on in the background" in info.value.message and info.value.job_id, info.value
+        assert took < 5, took
+    row = _refunded_within(emu, acct.email, 25)
+    assert row is not None and row["jobs_created"] == 1 and row["balance_cents"] == 1_000, row
+
+
+async def test_an_async_timed_out_waits_delete_held_past_the_callers_wait_goes_on_in_the_background(emu: Emulator) -> None:
+    acct = emu.account(balance_cents=1_000)
+    emu.fault({"method": "DELETE", "path": "/v1/videos/*", "status": 429, "retry_after": 12, "times": 1})
+    async with usvideo.AsyncClient(api_key=acct.api_key, base_url=emu.api_base) as client:
+        with pytest.raises(usvideo.WaitTimeoutError) as info:
+            await client.videos.create_and_wait(**REQ, cancel=True, timeout=0.5, poll=QUICK)
+        assert "goes on in the background" in info.value.message, info.value
+    deadline = time.monotonic() + 25
+    while (ledger_entry(emu, acct.email) or {}).get("balance_cents") != 1_000 and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["jobs_created"] == 1 and row["balance_cents"] == 1_000, row
+
+
 async def _cancel_once_created(emu: Emulator, email: str, call: Any) -> None:
     """Runs ``call`` (a create-and-wait) as a task, cancels it once its job exists, and sees the
     task end cancelled."""

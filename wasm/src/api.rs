@@ -251,10 +251,10 @@ impl Client {
             "create" => Inner::Create(Create::new(&self.config, self.key.as_ref(), request()?, &idempotency()?, retry, seed, deadline, 0).map_err(|e| throw(&e))?.sharing(&self.claims)),
             "job_run_wait" => {
                 let id = v.get("job_id").and_then(Json::as_str).unwrap_or("");
-                Inner::Run(JobRun::wait(&self.config, self.key.as_ref(), id, options()?, seed, now).map_err(|e| throw(&e))?.learning(&self.pace))
+                Inner::Run(JobRun::wait(&self.config, self.key.as_ref(), id, options()?, seed, now).map_err(|e| throw(&e))?.learning(&self.pace).handing_off())
             }
             "job_run_create_and_wait" => {
-                Inner::Run(JobRun::create_and_wait(&self.config, self.key.as_ref(), request()?, &idempotency()?, options()?, seed, now).map_err(|e| throw(&e))?.sharing(&self.claims).learning(&self.pace))
+                Inner::Run(JobRun::create_and_wait(&self.config, self.key.as_ref(), request()?, &idempotency()?, options()?, seed, now).map_err(|e| throw(&e))?.sharing(&self.claims).learning(&self.pace).handing_off())
             }
             _ => return Err(throw(&Error::usage("unknown machine"))),
         };
@@ -360,6 +360,14 @@ impl Machine {
     /// The caller wants to stop; drain `poll` afterwards (a clean-up request may follow).
     pub fn cancel(&mut self, now: f64) {
         self.m().cancel(ms(now));
+    }
+
+    /// While a wait's clean-up is under way (the delete of the job it gave up: the core's
+    /// `JobRun::cleaning_up`), the error record it will end with, as JSON; `undefined` otherwise.
+    /// The driver waits for it a while, then rejects with this and lets it go on.
+    #[wasm_bindgen(js_name = cleaningUp)]
+    pub fn cleaning_up(&mut self) -> Option<String> {
+        self.m().cleaning_up().map(|e| ErrorRecord(e).to_json_string())
     }
 
     /// The outcome once `done`, as JSON (a job, a page, …).

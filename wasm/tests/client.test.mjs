@@ -478,7 +478,7 @@ test("null is the same as not given: for a whole options record and for one opti
   assert.equal(batch.estimatedCents, estimateCost(text));
   // Cancelled before it started: a summary with every item cancelled (the iteration threw).
   const summary = await batch.cancel();
-  assert.deepEqual([summary?.results.map((r) => r.error?.code), summary?.spent_cents], [["cancelled"], 0]);
+  assert.deepEqual([summary?.results.map((/** @type {any} */ r) => r.error?.code), summary?.spent_cents], [["cancelled"], 0]);
   for await (const r of batch) assert.equal(r.error?.code, "cancelled");
   assert.ok(new USVideo(/** @type {any} */ (null)).baseURL);
 });
@@ -730,6 +730,25 @@ test("a create-and-wait's deadline never hides a job: a create in flight at the 
   assert.match(e2.message, /not sent: no slot of the client's rate limit.*nothing was created or charged/);
   assert.equal(e2.jobId, undefined);
   assert.deepEqual(rec.calls.map((c) => c.method), ["GET"], "no create, no list");
+});
+
+test("a timed-out wait's delete held past the caller's 10 s goes on in the background, and its cleanup says how it ended", { timeout: 30_000 }, async () => {
+  // A 429 on the delete whose Retry-After (12 s) outlasts the 10 s the core gave a timed-out wait's
+  // delete: it was given up, and the job charged.
+  const acct = await still.account(5_000);
+  const client = new USVideo({ apiKey: acct.api_key, baseURL: still.api });
+  const job = await client.videos.create(text);
+  await still.control("faults", { method: "DELETE", path: "/v1/videos/*", status: 429, retry_after: 12, times: 1 });
+  const t0 = performance.now();
+  const e = await client.videos.wait(job.id, { timeoutMs: 300, cancelOnTimeout: true, poll: FAST_POLL }).then(() => undefined, (x) => x);
+  const took = performance.now() - t0;
+  assert.ok(e instanceof usv.WaitTimeoutError && /goes on in the background/.test(e.message), String(e));
+  assert.equal(e.jobId, job.id);
+  assert.ok(took < 11_500, `${took} ms: the caller waits 10 s for the delete at most`);
+  const end = await e.cleanup;
+  assert.ok(end instanceof usv.WaitTimeoutError && /deleted and refunded/.test(end.message), String(end));
+  const l = await still.ledger(acct.email);
+  assert.deepEqual([l.active_jobs, l.balance_cents], [0, l.deposits_cents], "deleted and refunded in the background");
 });
 
 test("429 with Retry-After is honoured, then the call succeeds", async () => {

@@ -7,7 +7,7 @@ import * as w from "./gen/usvideo_wasm.js";
 // The batch scheduler is a second WebAssembly module, loaded the first time a batch runs (one
 // module cannot be tree-shaken: apps that never run a batch do not download it). Types only here.
 import type * as wb from "./gen/usvideo_batch.js";
-import { AbortError, InternalError, UsageError, USVideoError, ValidationError, errorFromRecord } from "./errors.js";
+import { AbortError, InternalError, UsageError, USVideoError, ValidationError, WaitTimeoutError, errorFromRecord } from "./errors.js";
 import { BATCH_NAMES, JS_NAMES, known, refuse, REQUEST } from "./options.js";
 import type { BatchOptions, ErrorRecord, Event, FetchLike, Job, JobPage, ListParams, Progress, RequestOptions } from "./types.js";
 
@@ -170,6 +170,9 @@ function random(n: number): Uint8Array {
 }
 
 const MAX_BODY = 4 * 1024 * 1024;
+/** How long a wait's caller waits for its clean-up before it goes on in the background (the
+ * core's `job::CLEANUP_MS`, as in every driver). */
+const CLEANUP_MS = 10_000;
 /** The longest delay `setTimeout` takes (2^31 - 1 ms, ~24.8 days): beyond it, it fires at once. */
 const MAX_TIMER = 2 ** 31 - 1;
 
@@ -602,8 +605,12 @@ export class Ctx {
     // on (or is deleted in the background), and the caller may not have its id yet.
     let seen: { job_id?: string; job_status?: string } | undefined;
     const stopped = (): unknown => (callbacks?.failure ? callbacks.failure.error : abortError(signal, seen));
+    // Told the error record of a timed-out wait's clean-up once it begins (the core's
+    // `cleaningUp`: the delete of the job with `cancelOnTimeout`), to hand it off (below).
+    let cleaningUp: ((record: string) => void) | undefined;
     const loop = async (): Promise<unknown> => {
       let cancelled = false;
+      let handing = false;
       // The output that came back with the last answer (`respond`), if it is still current.
       let next: Out | undefined;
       try {
@@ -616,6 +623,13 @@ export class Ctx {
             if (next?.t !== "done") {
               g(() => m.cancel(now()), gen);
               next = undefined;
+            }
+          }
+          if (o.cleanup && !cancelled && !handing && next?.t !== "done") {
+            const record = g(() => m.cleaningUp(), gen);
+            if (record !== undefined) {
+              handing = true;
+              cleaningUp?.(record);
             }
           }
           const live = cancelled ? undefined : (stop?.signal ?? signal);
@@ -687,23 +701,42 @@ export class Ctx {
     };
     const done = loop();
     const trigger = stop?.signal ?? signal;
-    if (!trigger) return done;
+    if (!trigger && !o.cleanup) return done;
+    // How the run's clean-up ended, for the caller that stopped waiting for it: the error the run
+    // ended with, or `null` if the job completed. A rejection that is no SDK error (a bug) must
+    // not read as `null`.
+    const outcome = (): Promise<USVideoError | null> =>
+      done.then(() => null, (end: unknown) => (end instanceof USVideoError ? end : new InternalError(`the clean-up failed: ${String(end)}`, { kind: "internal", code: "internal", ...seen }, { cause: end })));
     return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const onStop = () => {
+        clearTimeout(timer);
         const e = stopped();
         // The clean-up goes on; its outcome is the caller's to await if it wants (helper-37: a
         // job aborted as `pending` had started processing, its delete got a 409, and nothing said
         // so).
-        if (o.cleanup && e instanceof AbortError) {
-          // A rejection that is no SDK error (a bug) must not read as `null`, "the job completed".
-          e.cleanup = done.then(() => null, (end: unknown) => (end instanceof USVideoError ? end : new InternalError(`the clean-up after the abort failed: ${String(end)}`, { kind: "internal", code: "internal", ...seen }, { cause: end })));
-        }
+        if (o.cleanup && e instanceof AbortError) e.cleanup = outcome();
         done.catch(() => {}); // not an unhandled rejection when nobody awaits the clean-up
         reject(e);
       };
-      if (trigger.aborted) return onStop();
+      // A timed-out wait's delete is awaited CLEANUP_MS at most, as the other drivers do: then
+      // the caller gets the wait's own error, saying the delete goes on, and its `cleanup` says
+      // how that ended (the core gave it 10 s, then left the job to be charged).
+      cleaningUp = (record) => {
+        timer = setTimeout(() => {
+          const r = P(record) as ErrorRecord;
+          const e = errorFromRecord({ ...r, message: `${r.message}; its delete goes on in the background (held by the rate limit, a 429's Retry-After or the server)` });
+          if (e instanceof WaitTimeoutError || e instanceof AbortError) e.cleanup = outcome();
+          done.catch(() => {});
+          reject(e);
+        }, CLEANUP_MS);
+      };
+      if (trigger?.aborted) return onStop();
       const off = onAbort(trigger, onStop);
-      done.then(resolve, reject).finally(off);
+      done.then(resolve, reject).finally(() => {
+        off();
+        clearTimeout(timer);
+      });
     });
   }
 }

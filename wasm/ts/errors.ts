@@ -100,8 +100,17 @@ export class APIConnectionError extends USVideoError { override name: "APIConnec
 export class APITimeoutError extends APIConnectionError { override name = "APITimeoutError" as const }
 /** The job ended `failed` (its charge is refunded); `code` is the service's reason. */
 export class JobFailedError extends USVideoError { override name = "JobFailedError" as const }
-/** The wait's deadline passed; the job goes on. */
-export class WaitTimeoutError extends USVideoError { override name = "WaitTimeoutError" as const }
+/** The wait's deadline passed; the job goes on (unless `cancelOnTimeout`: then it is deleted if pending). */
+export class WaitTimeoutError extends USVideoError {
+  override name = "WaitTimeoutError" as const;
+  /**
+   * Of a wait with `cancelOnTimeout` whose delete was not done 10 s after the wait gave up (held
+   * by the rate limit, a 429's `Retry-After` or the server): it goes on in the background, and
+   * this settles (never rejects) once it is over, with the error the wait ended with, whose
+   * `message` says what became of the job (deleted and refunded, or not).
+   */
+  cleanup?: Promise<USVideoError | null>;
+}
 /** The call was aborted through its `signal`. */
 export class AbortError extends USVideoError {
   override name = "AbortError" as const;

@@ -152,6 +152,9 @@ export type Event =
   | { type: "retrying"; attempt: number; after_ms: number; error: ErrorRecord }
   | { type: "reconciling"; error: ErrorRecord }
   | { type: "reconciled"; job: Job }
+  /** The wait gave its job up (an abort, or its deadline with `cancelOnTimeout`) and deletes it if
+   * still pending; `error` is what it ends with if nothing else goes wrong. */
+  | { type: "cleaning_up"; error: ErrorRecord }
   | { type: "warning"; message: string };
 
 export interface ValidationIssue { field: string; code: string; message: string }

@@ -92,6 +92,9 @@ struct Harness {
     cancelled: bool,
     /// When a timed-out wait sent its first delete (its bounded time began before).
     first_delete_at: Option<Millis>,
+    /// The bound of a timed-out wait's clean-up: `job::CLEANUP_MS`, plus `job::BACKGROUND_MS` for
+    /// a run whose driver hands clean-ups off (`JobRun::handing_off`).
+    cleanup_ms: u64,
     /// Looks at the job before a clean-up's delete (`job` rule 8).
     looks_sent: u32,
     /// Lists sent at or past the deadline (rule 6 of `create`: at most one).
@@ -165,6 +168,7 @@ impl Harness {
             deletes_sent: 0,
             cancelled: false,
             first_delete_at: None,
+            cleanup_ms: usvideo_core::job::CLEANUP_MS,
             looks_sent: 0,
             late_lookups: 0,
             max_wait_ms: policy.max_delay_ms.max(policy.max_retry_after_ms),
@@ -207,7 +211,7 @@ impl Harness {
                     if let Some(d) = self.deadline.filter(|_| self.deletes_sent == 0 && self.looks_sent == 0) {
                         assert!(*t <= d, "a wait until {} outlives the deadline {}", t.0, d.0);
                     } else if let Some(first) = self.first_delete_at.filter(|_| !self.cancelled) {
-                        assert!(*t <= first.plus(usvideo_core::job::CLEANUP_MS), "a timed-out wait's clean-up waits until {} past its bound", t.0);
+                        assert!(*t <= first.plus(self.cleanup_ms), "a timed-out wait's clean-up waits until {} past its bound", t.0);
                     }
                     if t.since(self.now) > ABSURD_WAIT_MS {
                         assert!(!self.sane, "an absurd wait ({} ms) under a reasonable configuration", t.since(self.now));
@@ -222,6 +226,9 @@ impl Harness {
                     assert!(!self.in_flight.is_empty(), "Pending with nothing in flight: the machine is stuck");
                 }
                 Output::Done => {
+                    if let M::Job(m) = &self.m {
+                        assert!(m.cleaning_up().is_none(), "a run done is cleaning up");
+                    }
                     if !self.done {
                         self.done = true;
                         self.check_result();
@@ -236,6 +243,14 @@ impl Harness {
 
     fn on_send(&mut self, id: RequestId, endpoint: Endpoint, request: &HttpRequest, timeout_ms: Option<u64>) {
         assert!(self.in_flight.iter().all(|s| s.id != id), "request id {} reused while in flight", id.0);
+        // A clean-up is under way only once the caller gave the job up (a cancel, or the deadline),
+        // and then every request is the clean-up's: a look or the delete.
+        if let M::Job(m) = &self.m
+            && m.cleaning_up().is_some()
+        {
+            assert!(self.cancelled || self.deadline.is_some_and(|d| self.now >= d), "cleaning up before a cancel or the deadline");
+            assert!(matches!(endpoint, Endpoint::DeleteVideo | Endpoint::RetrieveVideo), "a {endpoint:?} sent while cleaning up");
+        }
         let group = self.group(id);
         // A job run's look at its job before a clean-up's delete (`job` rule 8): after a cancel,
         // or past the deadline; bounded as the delete is.
@@ -251,7 +266,7 @@ impl Harness {
             if self.deadline.is_some() && !self.cancelled && matches!(self.m, M::Job(_)) {
                 let first = *self.first_delete_at.get_or_insert(self.now);
                 let t = timeout_ms.unwrap_or_else(|| panic!("a timed-out wait's {endpoint:?} has no timeout"));
-                assert!(self.now.plus(t) <= first.plus(usvideo_core::job::CLEANUP_MS), "a timed-out wait's {endpoint:?} given {t} ms at {}, past its bound", self.now.0);
+                assert!(self.now.plus(t) <= first.plus(self.cleanup_ms), "a timed-out wait's {endpoint:?} given {t} ms at {}, past its bound", self.now.0);
             }
         } else if let Some(d) = self.deadline {
             if endpoint == Endpoint::ListVideos && self.now >= d {
@@ -654,9 +669,15 @@ pub fn job_run(data: &[u8]) {
             Err(e) => return assert_eq!(e.kind, ErrorKind::Validation),
         }
     };
+    // Half the runs as a driver that hands clean-ups off drives them (every binding's does).
+    let hands_off = c.bool();
+    let m = if hands_off { m.handing_off() } else { m };
     let deadline = m.deadline();
     let mut h = Harness::new(M::Job(m), now, deadline, &retry);
     h.sane &= [poll.first_poll_ms, poll.min_interval_ms, poll.max_interval_ms].iter().all(|d| *d <= 1_000_000);
+    if hands_off {
+        h.cleanup_ms += usvideo_core::job::BACKGROUND_MS;
+    }
     h.run(&mut c);
 }
 

@@ -18,6 +18,7 @@ from ._base import (
     BACKGROUND_CLEANUP_SECONDS,
     CLEANUP_SECONDS,
     HANDED_OFF,
+    HANDED_OFF_NOTE,
     DEFAULT_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     ERROR_BODY_BYTES,
@@ -143,6 +144,8 @@ class AsyncClient(BaseClient):
             while keep:
                 machine.handle_transport_error(keep.pop(), "other", "interrupted before the answer was read", now_ms())
             while True:
+                if cleanup and machine.cleaning_up():
+                    break  # a timed-out wait's delete (cancel=True): below, outside this handler
                 out = machine.poll(now_ms())
                 tag = out[0]
                 if tag == "send":
@@ -198,13 +201,20 @@ class AsyncClient(BaseClient):
             if cleanup:
                 await self._cleanup(machine)
             raise
+        # Awaited as a cancel's clean-up is, then handed to the background with the wait's own
+        # error (it was given up after 10 s, under a spent rate limit: the job charged). An
+        # interrupt meanwhile leaves it to go on: it is not the caller's to cancel.
+        if await self._cleanup(machine):
+            machine.raise_handed_off(HANDED_OFF_NOTE)
+        return True
 
-    async def _cleanup(self, machine: _native.Machine) -> None:
-        """After a cancel: sends what the machine still asks for (the delete of a pending job),
-        each request in its turn for a slot, in a task of its own (see ``Cleanup``). The caller
-        waits CLEANUP_SECONDS for it at most; it may go on BACKGROUND_CLEANUP_SECONDS more while
-        the event loop runs (a loop that ends cancels it: `asyncio.run` cancels what is left).
-        Never raises but a second cancellation of the caller."""
+    async def _cleanup(self, machine: _native.Machine) -> bool:
+        """After a cancel or a timeout with ``cancel=True``: sends what the machine still asks for
+        (the delete of a pending job), each request in its turn for a slot, in a task of its own
+        (see ``Cleanup``). The caller waits CLEANUP_SECONDS for it at most; it may go on
+        BACKGROUND_CLEANUP_SECONDS more while the event loop runs (a loop that ends cancels it:
+        `asyncio.run` cancels what is left). True: handed to the background. Never raises but a
+        second cancellation of the caller."""
         import asyncio
 
         task = asyncio.ensure_future(self._clean_up(Cleanup(machine)))
@@ -223,6 +233,8 @@ class AsyncClient(BaseClient):
             await asyncio.wait_for(asyncio.shield(task), CLEANUP_SECONDS)
         except asyncio.TimeoutError:
             log.warning(HANDED_OFF, BACKGROUND_CLEANUP_SECONDS, " while the event loop runs")
+            return True
+        return False
 
     async def _clean_up(self, cleanup: Cleanup) -> None:
         """Drives ``cleanup`` to its end, ignoring every failure."""

@@ -293,6 +293,8 @@ def log_event(ev: Dict[str, Any], on_progress: Optional[OnProgress], awaiting: O
     elif kind == "status_changed":
         job = ev.get("job") or {}
         log.debug("job %s is %s", job.get("id"), job.get("status"))
+    elif kind == "cleaning_up":
+        log.debug("the wait gave its job up (%s); deleting it if still pending", (ev.get("error") or {}).get("code"))
     elif kind == "warning":
         log.warning("usvideo: %s", ev.get("message"))
 
@@ -345,7 +347,8 @@ class SlotWait:
 
 
 class Cleanup:
-    """The clean-up of a cancelled wait (the delete of its pending job, `job` rule 6): the decisions
+    """The clean-up of a wait given up (the delete of its pending job after a cancel or a timeout
+    with ``cancel=True``, `job` rules 2 and 6): the decisions
     of the sync and async drivers alike, which only wait for slots, send and sleep their own way.
     Every request waits its turn for a slot of the key's limiter (sent past a spent budget, the
     delete met a 429 whose pause outlasted the clean-up). It may take until ``end`` (the caller's
@@ -377,7 +380,7 @@ class Cleanup:
         return ("stop", None)  # done ("pending" cannot be: every request is awaited inline)
 
     def _give_up(self) -> Tuple[str, Any]:
-        log.warning("usvideo: a cancelled wait's clean-up gave up %d s after the cancel: its pending job, if it has one, was not deleted and goes on (charged if it completes)", self.seconds)
+        log.warning("usvideo: a wait's clean-up gave up %d s after it began: its pending job, if it has one, was not deleted and goes on (charged if it completes)", self.seconds)
         return ("stop", None)
 
 
@@ -408,7 +411,10 @@ class Cleanups:
             return self._running == 0
 
 
-HANDED_OFF = "usvideo: a cancelled wait's delete of its pending job goes on in the background (up to %d s more: waiting for a slot of the rate limit, a 429's Retry-After or the server)%s"
+HANDED_OFF = "usvideo: the delete of a pending job its wait gave up (a cancel, or a timeout with cancel=True) goes on in the background (up to %d s more: waiting for a slot of the rate limit, a 429's Retry-After or the server)%s"
+
+#: What a wait's error adds when its clean-up was handed to the background.
+HANDED_OFF_NOTE = "its delete goes on in the background for up to %d s (held by the rate limit, a 429's Retry-After or the server)" % BACKGROUND_CLEANUP_SECONDS
 
 
 def shared_limiter(base_url: str, key: Optional[str], requests_per_minute: int) -> _native.RateLimiter:

@@ -18,6 +18,7 @@ from ._base import (
     CLEANUP_SECONDS,
     DEFAULT_TIMEOUT,
     HANDED_OFF,
+    HANDED_OFF_NOTE,
     DEFAULT_WAIT_TIMEOUT,
     ERROR_BODY_BYTES,
     BaseClient,
@@ -136,6 +137,8 @@ class Client(BaseClient):
             while keep:
                 machine.handle_transport_error(keep.pop(), "other", "interrupted before the answer was read", now_ms())
             while True:
+                if cleanup and machine.cleaning_up():
+                    break  # a timed-out wait's delete (cancel=True): below, outside this handler
                 out = machine.poll(now_ms())
                 tag = out[0]
                 if tag == "send":
@@ -187,13 +190,19 @@ class Client(BaseClient):
             if cleanup:
                 self._cleanup(machine)
             raise
+        # Awaited as a cancel's clean-up is, then handed to the background with the wait's own
+        # error (it was given up after 10 s, under a spent rate limit: the job charged). An
+        # interrupt meanwhile leaves it to go on: it is not the caller's to cancel.
+        if self._cleanup(machine):
+            machine.raise_handed_off(HANDED_OFF_NOTE)
+        return True
 
-    def _cleanup(self, machine: _native.Machine) -> None:
-        """After a cancel: sends what the machine still asks for (the delete of a pending job),
-        each request in its turn for a slot, in a thread of its own (see ``Cleanup``). The caller
-        waits CLEANUP_SECONDS for it at most; it may go on BACKGROUND_CLEANUP_SECONDS more, and the
-        process waits for it before it exits (a non-daemon thread: a second Ctrl-C gives it up).
-        Never raises."""
+    def _cleanup(self, machine: _native.Machine) -> bool:
+        """After a cancel or a timeout with ``cancel=True``: sends what the machine still asks for
+        (the delete of a pending job), each request in its turn for a slot, in a thread of its own
+        (see ``Cleanup``). The caller waits CLEANUP_SECONDS for it at most; it may go on
+        BACKGROUND_CLEANUP_SECONDS more, and the process waits for it before it exits (a non-daemon
+        thread: a second Ctrl-C gives it up). True: handed to the background. Never raises."""
         done = threading.Event()
 
         def run(cleanup: Cleanup) -> None:
@@ -209,13 +218,14 @@ class Client(BaseClient):
             threading.Thread(target=run, args=(Cleanup(machine),), name="usvideo-cleanup").start()
         except RuntimeError:  # no new threads (the interpreter is shutting down): this one, bounded
             run(Cleanup(machine, CLEANUP_SECONDS))
-            return
+            return False
         handed_off = True  # also when a second Ctrl-C ends the caller's wait: the clean-up goes on
         try:
             handed_off = not done.wait(CLEANUP_SECONDS)
         finally:
             if handed_off:
                 log.warning(HANDED_OFF, BACKGROUND_CLEANUP_SECONDS, "; the process waits for it before it exits (Ctrl-C again to give it up)")
+        return handed_off
 
     def _clean_up(self, cleanup: Cleanup) -> None:
         """Drives ``cleanup`` to its end, ignoring every failure."""

@@ -220,6 +220,9 @@ private final class ResumeOnce: @unchecked Sendable {
 /// flight is reported `aborted`, the machine is cancelled, and its clean-up (the delete of a
 /// still-pending job: a `createAndWait`'s own, or a `wait`'s with `cancelOnTimeout`; the core's
 /// `job` rule 6) is driven to the end in a detached task before `CancellationError` is thrown.
+/// A wait that times out with `cancelOnTimeout` and begins to delete its job (`handOff`: the
+/// core's `cleaningUp`) is treated alike: the caller waits for the delete 10 s at most, then gets
+/// the wait's own error, saying the delete goes on in its detached task.
 final class Driver: @unchecked Sendable {
     let transport: HTTPTransport
     let limiter: RateLimiter
@@ -245,17 +248,18 @@ final class Driver: @unchecked Sendable {
         if t > n { try await Task.sleep(nanoseconds: (t - n) * 1_000_000) }
     }
 
-    func drive(_ m: Machine, onEvent: (Event) -> Void) async throws {
+    func drive(_ m: Machine, onEvent: (Event) -> Void, handOff: Bool = false) async throws {
         var inFlight: RequestId?
+        var cleaning: ErrorInfo?
         do {
-            try await loop(m, onEvent: onEvent, inFlight: &inFlight)
+            cleaning = try await loop(m, onEvent: onEvent, inFlight: &inFlight, handOff: handOff)
         } catch is CancellationError {
             let pending = inFlight
             let cleanup = Task.detached { [self] in
                 if let id = pending { try? m.handleTransportError(id: id, kind: .aborted, message: "cancelled", now: self.now()) }
                 try? m.cancel(now: self.now())
                 var none: RequestId?
-                try? await self.loop(m, onEvent: { _ in }, inFlight: &none)
+                _ = try? await self.loop(m, onEvent: { _ in }, inFlight: &none)
             }
             // The caller waits 10 s for it at most (as Kotlin's and the Rust client's do): a delete
             // held longer (a spent rate limit, a 429's pause) goes on in its detached task.
@@ -268,10 +272,29 @@ final class Driver: @unchecked Sendable {
             }
             throw CancellationError()
         }
+        guard var info = cleaning else { return }
+        // A timed-out wait's delete: driven in a detached task; the caller waits 10 s for it at
+        // most (the core gave it 10 s, then left the job to be charged under a spent rate limit).
+        let cleanup = Task.detached { [self] in
+            var none: RequestId?
+            _ = try? await self.loop(m, onEvent: { _ in }, inFlight: &none)
+        }
+        await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
+            let once = ResumeOnce(k)
+            Task.detached { _ = await cleanup.result; once.resume() }
+            Task.detached { try? await Task.sleep(nanoseconds: 10_000_000_000); once.resume() }
+        }
+        if m.isDone() { return } // its outcome is `runJob`'s to take
+        info.message += "; its delete goes on in the background (held by the rate limit, a 429's Retry-After or the server)"
+        throw USVideoError(info)
     }
 
-    private func loop(_ m: Machine, onEvent: (Event) -> Void, inFlight: inout RequestId?) async throws {
+    /// Drives `m` to `done`; with `handOff`, only until a wait's clean-up begins (the core's
+    /// `cleaningUp`): then it returns the error that clean-up will end with, for `drive` to hand
+    /// the rest off. `nil` when done.
+    private func loop(_ m: Machine, onEvent: (Event) -> Void, inFlight: inout RequestId?, handOff: Bool = false) async throws -> ErrorInfo? {
         while true {
+            if handOff, let info = m.cleaningUp()?.error { return info }
             switch try ffi({ try m.poll(now: now()) }) {
             case .send(let id, let endpoint, let request, let timeoutMs):
                 // The request's time runs while it waits for a slot: a wait's deadline holds even
@@ -325,9 +348,9 @@ final class Driver: @unchecked Sendable {
             case .pending:
                 // Requests are awaited inline, so nothing can be in flight here: stop instead of hanging.
                 try ffi { try m.cancel(now: now()) }
-                return
+                return nil
             case .done:
-                return
+                return nil
             }
         }
     }
@@ -490,7 +513,7 @@ public final class USVideo: @unchecked Sendable, CustomStringConvertible {
     public var videos: Videos { Videos(client: self) }
 
     func runJob(_ m: Machine, onEvent: (Event) -> Void = { _ in }) async throws -> Job {
-        try await driver.drive(m, onEvent: onEvent)
+        try await driver.drive(m, onEvent: onEvent, handOff: true)
         return try ffi { try m.takeJob() }
     }
 

@@ -1410,6 +1410,13 @@ public struct ErrorInfo: Equatable, Hashable {
      */
     public var jobStatus: String?
     /**
+     * The idempotency key of a create whose outcome is unknown (code `outcome_unknown`): sending
+     * the same request again under this key is safe, as the service answers with the job if the
+     * first attempt made one (*assumption*, CONTRACT.md: it honours the key), instead of making and
+     * charging a second.
+     */
+    public var idempotencyKey: String?
+    /**
      * Every violated rule (validation).
      */
     public var issues: [Issue]
@@ -1450,6 +1457,12 @@ public struct ErrorInfo: Equatable, Hashable {
          * The job's last known status (wait timeout, cancelled).
          */jobStatus: String?, 
         /**
+         * The idempotency key of a create whose outcome is unknown (code `outcome_unknown`): sending
+         * the same request again under this key is safe, as the service answers with the job if the
+         * first attempt made one (*assumption*, CONTRACT.md: it honours the key), instead of making and
+         * charging a second.
+         */idempotencyKey: String?, 
+        /**
          * Every violated rule (validation).
          */issues: [Issue], 
         /**
@@ -1464,6 +1477,7 @@ public struct ErrorInfo: Equatable, Hashable {
         self.retryAfterMs = retryAfterMs
         self.jobId = jobId
         self.jobStatus = jobStatus
+        self.idempotencyKey = idempotencyKey
         self.issues = issues
         self.transport = transport
     }
@@ -1493,6 +1507,7 @@ public struct FfiConverterTypeErrorInfo: FfiConverterRustBuffer {
                 retryAfterMs: FfiConverterOptionUInt64.read(from: &buf), 
                 jobId: FfiConverterOptionString.read(from: &buf), 
                 jobStatus: FfiConverterOptionString.read(from: &buf), 
+                idempotencyKey: FfiConverterOptionString.read(from: &buf), 
                 issues: FfiConverterSequenceTypeIssue.read(from: &buf), 
                 transport: FfiConverterOptionTypeTransportKind.read(from: &buf)
         )
@@ -1508,6 +1523,7 @@ public struct FfiConverterTypeErrorInfo: FfiConverterRustBuffer {
         FfiConverterOptionUInt64.write(value.retryAfterMs, into: &buf)
         FfiConverterOptionString.write(value.jobId, into: &buf)
         FfiConverterOptionString.write(value.jobStatus, into: &buf)
+        FfiConverterOptionString.write(value.idempotencyKey, into: &buf)
         FfiConverterSequenceTypeIssue.write(value.issues, into: &buf)
         FfiConverterOptionTypeTransportKind.write(value.transport, into: &buf)
     }
@@ -3471,6 +3487,18 @@ public enum Event: Equatable, Hashable {
     case batchProgress(BatchProgress
     )
     /**
+     * A wait gave its job up (a cancel, or its deadline with `cancel_on_timeout`) and begins its
+     * clean-up: a look at the job if its sighting is stale, then its delete (`job` rules 2, 6 to
+     * 8). `error` is what the wait ends with if nothing else goes wrong. Emitted before the
+     * clean-up's first request, so that a driver can hand the clean-up off before that request
+     * waits for a rate-limit slot ([`crate::job::JobRun::cleaning_up`]).
+     */
+    case cleaningUp(
+        /**
+         * The error the wait will end with.
+         */error: ErrorInfo
+    )
+    /**
      * A misuse that was ignored (an unknown request id, a response after `Done`).
      */
     case warning(
@@ -3523,7 +3551,10 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
         case 8: return .batchProgress(try FfiConverterTypeBatchProgress.read(from: &buf)
         )
         
-        case 9: return .warning(message: try FfiConverterString.read(from: &buf)
+        case 9: return .cleaningUp(error: try FfiConverterTypeErrorInfo.read(from: &buf)
+        )
+        
+        case 10: return .warning(message: try FfiConverterString.read(from: &buf)
         )
         
         default: throw UniffiInternalError.unexpectedEnumCase
@@ -3576,8 +3607,13 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
             FfiConverterTypeBatchProgress.write(v1, into: &buf)
             
         
-        case let .warning(message):
+        case let .cleaningUp(error):
             writeInt(&buf, Int32(9))
+            FfiConverterTypeErrorInfo.write(error, into: &buf)
+            
+        
+        case let .warning(message):
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(message, into: &buf)
             
         }

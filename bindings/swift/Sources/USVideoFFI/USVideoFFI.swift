@@ -606,8 +606,9 @@ public protocol CoreClientProtocol: AnyObject, Sendable {
      * `Machine.take_batch_summary`, a snapshot with `Machine.batch_snapshot`.
      *
      * # Errors
-     * `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
-     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service).
+     * `ValidationError` naming every bad request (`requests[3].duration`) or a total above
+     * `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service). An empty
+     * batch is no error: it ends at once with an empty summary.
      */
     func batch(requests: [CreateVideoRequest], options: BatchOptions, entropy: Data, now: Millis) throws  -> Machine
     
@@ -819,8 +820,9 @@ open func baseUrl() -> String  {
      * `Machine.take_batch_summary`, a snapshot with `Machine.batch_snapshot`.
      *
      * # Errors
-     * `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
-     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service).
+     * `ValidationError` naming every bad request (`requests[3].duration`) or a total above
+     * `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service). An empty
+     * batch is no error: it ends at once with an empty summary.
      */
 open func batch(requests: [CreateVideoRequest], options: BatchOptions, entropy: Data, now: Millis)throws  -> Machine  {
     return try  FfiConverterTypeMachine_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
@@ -1171,6 +1173,14 @@ public protocol MachineProtocol: AnyObject, Sendable {
     func cancel(now: Millis) throws 
     
     /**
+     * While a wait's clean-up is under way (the delete of the job its caller gave up, by a cancel
+     * or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error it will
+     * end with; `None` otherwise. The driver waits for it `CLEANUP_MS`, then throws this (saying
+     * the delete goes on) and drives the rest in the background.
+     */
+    func cleaningUp()  -> CleaningUp?
+    
+    /**
      * Request `id` was not sent: no slot of the client's rate limit before its time ran out (the
      * core words the error).
      */
@@ -1214,8 +1224,9 @@ public protocol MachineProtocol: AnyObject, Sendable {
      * A batch's summary (every item in input order) once `Done`.
      *
      * # Errors
-     * The error that stopped the whole batch (insufficient balance, a refused key, cancelled
-     * before it started), or `UsageError` before `Done`, when taken twice, or on another machine.
+     * The error that stopped the whole batch (insufficient balance, a refused key), or
+     * `UsageError` before `Done`, when taken twice, or on another machine. A cancelled batch ends
+     * with its summary.
      */
     func takeBatchSummary() throws  -> BatchSummary
     
@@ -1353,6 +1364,21 @@ open func cancel(now: Millis)throws   {try rustCallWithError(FfiConverterTypeUsV
 }
     
     /**
+     * While a wait's clean-up is under way (the delete of the job its caller gave up, by a cancel
+     * or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error it will
+     * end with; `None` otherwise. The driver waits for it `CLEANUP_MS`, then throws this (saying
+     * the delete goes on) and drives the rest in the background.
+     */
+open func cleaningUp() -> CleaningUp?  {
+    return try!  FfiConverterOptionTypeCleaningUp.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_method_machine_cleaning_up(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Request `id` was not sent: no slot of the client's rate limit before its time ran out (the
      * core words the error).
      */
@@ -1452,8 +1478,9 @@ open func poll(now: Millis)throws  -> Output  {
      * A batch's summary (every item in input order) once `Done`.
      *
      * # Errors
-     * The error that stopped the whole batch (insufficient balance, a refused key, cancelled
-     * before it started), or `UsageError` before `Done`, when taken twice, or on another machine.
+     * The error that stopped the whole batch (insufficient balance, a refused key), or
+     * `UsageError` before `Done`, when taken twice, or on another machine. A cancelled batch ends
+     * with its summary.
      */
 open func takeBatchSummary()throws  -> BatchSummary  {
     return try  FfiConverterTypeBatchSummary_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
@@ -1984,6 +2011,66 @@ public func FfiConverterTypeRateLimiter_lower(_ value: RateLimiter) -> UInt64 {
 
 
 /**
+ * A wait's clean-up under way ([`Machine::cleaning_up`]). (A record, not a bare optional error:
+ * uniffi 0.32 does not carry the `ErrorInfo` rename into the converter of an optional core error.)
+ */
+public struct CleaningUp: Equatable, Hashable {
+    /**
+     * The error the run will end with if nothing else goes wrong.
+     */
+    public var error: ErrorInfo
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The error the run will end with if nothing else goes wrong.
+         */error: ErrorInfo) {
+        self.error = error
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CleaningUp: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCleaningUp: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CleaningUp {
+        return
+            try CleaningUp(
+                error: FfiConverterTypeErrorInfo.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CleaningUp, into buf: inout [UInt8]) {
+        FfiConverterTypeErrorInfo.write(value.error, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCleaningUp_lift(_ buf: RustBuffer) throws -> CleaningUp {
+    return try FfiConverterTypeCleaningUp.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCleaningUp_lower(_ value: CleaningUp) -> RustBuffer {
+    return FfiConverterTypeCleaningUp.lower(value)
+}
+
+
+/**
  * A call's turn in the limiter's line ([`RateLimiter::acquire_in_line`]).
  */
 public struct Turn: Equatable, Hashable {
@@ -2482,6 +2569,30 @@ fileprivate struct FfiConverterOptionTypeRetryPolicy: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeRetryPolicy.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCleaningUp: FfiConverterRustBuffer {
+    typealias SwiftType = CleaningUp?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCleaningUp.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCleaningUp.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3352,7 +3463,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_method_coreclient_base_url() != 27787) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_method_coreclient_batch() != 29445) {
+    if (uniffi_usvideo_uniffi_checksum_method_coreclient_batch() != 2789) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_coreclient_build_create_api_key() != 9089) {
@@ -3427,6 +3538,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_method_machine_cancel() != 19140) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_usvideo_uniffi_checksum_method_machine_cleaning_up() != 59648) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_usvideo_uniffi_checksum_method_machine_handle_not_sent() != 47032) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3448,7 +3562,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_method_machine_poll() != 51052) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_method_machine_take_batch_summary() != 37621) {
+    if (uniffi_usvideo_uniffi_checksum_method_machine_take_batch_summary() != 58962) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_machine_take_job() != 19694) {

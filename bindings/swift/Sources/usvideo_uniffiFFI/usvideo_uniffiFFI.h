@@ -423,6 +423,11 @@ RustBuffer uniffi_usvideo_uniffi_fn_method_machine_batch_snapshot(uint64_t ptr, 
 void uniffi_usvideo_uniffi_fn_method_machine_cancel(uint64_t ptr, uint64_t now, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_CLEANING_UP
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_CLEANING_UP
+RustBuffer uniffi_usvideo_uniffi_fn_method_machine_cleaning_up(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_HANDLE_NOT_SENT
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_METHOD_MACHINE_HANDLE_NOT_SENT
 void uniffi_usvideo_uniffi_fn_method_machine_handle_not_sent(uint64_t ptr, uint64_t id, uint64_t now, RustCallStatus *_Nonnull out_status
@@ -1433,6 +1438,12 @@ uint16_t uniffi_usvideo_uniffi_checksum_method_machine_batch_snapshot(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_MACHINE_CANCEL
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_MACHINE_CANCEL
 uint16_t uniffi_usvideo_uniffi_checksum_method_machine_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_MACHINE_CLEANING_UP
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_METHOD_MACHINE_CLEANING_UP
+uint16_t uniffi_usvideo_uniffi_checksum_method_machine_cleaning_up(void
     
 );
 #endif

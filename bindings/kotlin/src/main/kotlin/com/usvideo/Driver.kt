@@ -1,5 +1,6 @@
 package com.usvideo
 
+import com.usvideo.core.ErrorInfo
 import com.usvideo.core.Event
 import com.usvideo.core.HttpRequest
 import com.usvideo.core.HttpResponse
@@ -31,6 +32,9 @@ import kotlinx.coroutines.withTimeoutOrNull
  * exception is rethrown; a clean-up not done by then (its delete waiting for a slot of the key's
  * rate limit, or out a 429's pause) goes on in the background for [BACKGROUND_CLEANUP_MS] more,
  * rather than leave the job to be charged (helper-36 saw 20 of 40 cancelled jobs left pending).
+ * A wait that times out with `cancelOnTimeout` and begins to delete its job is treated alike: its
+ * caller waits for the delete [cleanupTimeoutMs] at most, then gets the wait's own error, saying
+ * the delete goes on (the core gave it 10 s, then left the job to be charged).
  * A [drive] that throws closes its machine itself, once its clean-up ends. (A batch is driven by
  * [driveUntil], which sees its request in flight through instead: see there.)
  */
@@ -109,10 +113,10 @@ internal class Driver(
         }
     }
 
-    suspend fun drive(m: Machine, onEvent: (Event) -> Unit) {
+    suspend fun drive(m: Machine, handOff: Boolean = false, onEvent: (Event) -> Unit) {
         val inFlight = arrayOfNulls<ULong>(1)
-        try {
-            loop(m, onEvent, inFlight)
+        val cleaning = try {
+            loop(m, onEvent, inFlight, handOff)
         } catch (stop: Throwable) {
             // A cancel, or a callback that threw: either way the caller is done with the wait.
             // It owns the machine from here, and closes it when done: the caller, gone after
@@ -131,11 +135,25 @@ internal class Driver(
             }
             withContext(NonCancellable) { withTimeoutOrNull(cleanupTimeoutMs) { cleanUp.join() } }
             throw stop
-        }
+        } ?: return
+        // A timed-out wait's delete (the core's `cleaning_up`): driven outside the caller's scope;
+        // if it is not done within [cleanupTimeoutMs], it goes on in the background (closing the
+        // machine when it ends) and the caller gets the wait's error, saying so.
+        val cleanUp = detached.async { withTimeoutOrNull(cleanupTimeoutMs + BACKGROUND_CLEANUP_MS) { loop(m, {}, inFlight) } }
+        if (withContext(NonCancellable) { withTimeoutOrNull(cleanupTimeoutMs) { cleanUp.join() } } != null) return
+        cleanUp.invokeOnCompletion { m.close() }
+        val seconds = BACKGROUND_CLEANUP_MS / 1000
+        throw USVideoError.from(cleaning.copy(message = "${cleaning.message}; its delete goes on in the background for up to $seconds s (held by the rate limit, a 429's Retry-After or the server)"))
     }
 
-    private suspend fun loop(m: Machine, onEvent: (Event) -> Unit, inFlight: Array<ULong?>) {
+    /**
+     * Drives [m] to `Done`; with [handOff], only until a wait's clean-up begins (the core's
+     * `cleaning_up`): then it returns the error that clean-up will end with, for [drive] to hand
+     * the rest off. Null when done.
+     */
+    private suspend fun loop(m: Machine, onEvent: (Event) -> Unit, inFlight: Array<ULong?>, handOff: Boolean = false): ErrorInfo? {
         while (true) {
+            if (handOff) ffi { m.cleaningUp() }?.let { return it.error }
             when (val out = ffi { m.poll(now()) }) {
                 is Output.Send -> {
                     val until = out.timeoutMs?.let { now() + it }
@@ -161,9 +179,9 @@ internal class Driver(
                 // machine that says otherwise would wait for ever: stop it instead.
                 Output.Pending -> {
                     ffi { m.cancel(now()) }
-                    return
+                    return null
                 }
-                Output.Done -> return
+                Output.Done -> return null
             }
         }
     }

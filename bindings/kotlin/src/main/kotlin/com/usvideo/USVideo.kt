@@ -124,7 +124,7 @@ class USVideo(
     // A machine whose drive ended in an exception is the driver's to close, after its clean-up
     // (which may go on in the background); one that finished is closed here, once read.
     internal suspend fun runJob(m: Machine, onEvent: (Event) -> Unit = {}): Job {
-        driver.drive(m, onEvent)
+        driver.drive(m, handOff = true, onEvent = onEvent)
         return m.use { ffi { it.takeJob() } }
     }
 
@@ -238,7 +238,7 @@ class Videos internal constructor(private val client: USVideo) {
      * Creates a job (at most once, under [idempotencyKey] or a fresh random one) and waits for it;
      * see [create] and [wait].
      */
-    suspend fun createAndWait(request: CreateVideoRequest, config: WaitConfig = WaitConfig(), onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null, idempotencyKey: String? = null): Job =
+    suspend fun createAndWait(request: CreateVideoRequest, config: WaitConfig = WaitConfig(), idempotencyKey: String? = null, onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): Job =
         client.runJob(named(WAIT_NAMES) { ffi { client.core.createAndWait(request, config.toCore(), entropy(), seed(), client.driver.now(), idempotencyKey) } }, events(onProgress, onEvent))
 
     /**

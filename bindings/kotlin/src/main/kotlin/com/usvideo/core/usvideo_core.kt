@@ -1713,6 +1713,14 @@ data class ErrorInfo (
     var `jobStatus`: kotlin.String?
     , 
     /**
+     * The idempotency key of a create whose outcome is unknown (code `outcome_unknown`): sending
+     * the same request again under this key is safe, as the service answers with the job if the
+     * first attempt made one (*assumption*, CONTRACT.md: it honours the key), instead of making and
+     * charging a second.
+     */
+    var `idempotencyKey`: kotlin.String?
+    , 
+    /**
      * Every violated rule (validation).
      */
     var `issues`: List<Issue>
@@ -1746,6 +1754,7 @@ public object FfiConverterTypeErrorInfo: FfiConverterRustBuffer<ErrorInfo> {
             FfiConverterOptionalULong.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterSequenceTypeIssue.read(buf),
             FfiConverterOptionalTypeTransportKind.read(buf),
         )
@@ -1761,6 +1770,7 @@ public object FfiConverterTypeErrorInfo: FfiConverterRustBuffer<ErrorInfo> {
             FfiConverterOptionalULong.allocationSize(value.`retryAfterMs`) +
             FfiConverterOptionalString.allocationSize(value.`jobId`) +
             FfiConverterOptionalString.allocationSize(value.`jobStatus`) +
+            FfiConverterOptionalString.allocationSize(value.`idempotencyKey`) +
             FfiConverterSequenceTypeIssue.allocationSize(value.`issues`) +
             FfiConverterOptionalTypeTransportKind.allocationSize(value.`transport`)
     )
@@ -1775,6 +1785,7 @@ public object FfiConverterTypeErrorInfo: FfiConverterRustBuffer<ErrorInfo> {
             FfiConverterOptionalULong.write(value.`retryAfterMs`, buf)
             FfiConverterOptionalString.write(value.`jobId`, buf)
             FfiConverterOptionalString.write(value.`jobStatus`, buf)
+            FfiConverterOptionalString.write(value.`idempotencyKey`, buf)
             FfiConverterSequenceTypeIssue.write(value.`issues`, buf)
             FfiConverterOptionalTypeTransportKind.write(value.`transport`, buf)
     }
@@ -3186,6 +3197,25 @@ sealed class Event {
     }
     
     /**
+     * A wait gave its job up (a cancel, or its deadline with `cancel_on_timeout`) and begins its
+     * clean-up: a look at the job if its sighting is stale, then its delete (`job` rules 2, 6 to
+     * 8). `error` is what the wait ends with if nothing else goes wrong. Emitted before the
+     * clean-up's first request, so that a driver can hand the clean-up off before that request
+     * waits for a rate-limit slot ([`crate::job::JobRun::cleaning_up`]).
+     */
+    data class CleaningUp(
+        /**
+         * The error the wait will end with.
+         */
+        val `error`: com.usvideo.core.ErrorInfo) : Event()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
      * A misuse that was ignored (an unknown request id, a response after `Done`).
      */
     data class Warning(
@@ -3242,7 +3272,10 @@ public object FfiConverterTypeEvent : FfiConverterRustBuffer<Event>{
             8 -> Event.BatchProgress(
                 FfiConverterTypeBatchProgress.read(buf),
                 )
-            9 -> Event.Warning(
+            9 -> Event.CleaningUp(
+                FfiConverterTypeErrorInfo.read(buf),
+                )
+            10 -> Event.Warning(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
@@ -3308,6 +3341,13 @@ public object FfiConverterTypeEvent : FfiConverterRustBuffer<Event>{
                 + FfiConverterTypeBatchProgress.allocationSize(value.v1)
             )
         }
+        is Event.CleaningUp -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeErrorInfo.allocationSize(value.`error`)
+            )
+        }
         is Event.Warning -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
@@ -3361,8 +3401,13 @@ public object FfiConverterTypeEvent : FfiConverterRustBuffer<Event>{
                 FfiConverterTypeBatchProgress.write(value.v1, buf)
                 Unit
             }
-            is Event.Warning -> {
+            is Event.CleaningUp -> {
                 buf.putInt(9)
+                FfiConverterTypeErrorInfo.write(value.`error`, buf)
+                Unit
+            }
+            is Event.Warning -> {
+                buf.putInt(10)
                 FfiConverterString.write(value.`message`, buf)
                 Unit
             }

@@ -899,6 +899,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_machine_cancel(
     ): Int
+    external fun uniffi_usvideo_uniffi_checksum_method_machine_cleaning_up(
+    ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_machine_handle_not_sent(
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_method_machine_handle_response(
@@ -1024,6 +1026,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_usvideo_uniffi_fn_method_machine_cancel(`ptr`: Long,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_usvideo_uniffi_fn_method_machine_cleaning_up(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_usvideo_uniffi_fn_method_machine_handle_not_sent(`ptr`: Long,`id`: Long,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_usvideo_uniffi_fn_method_machine_handle_response(`ptr`: Long,`id`: Long,`response`: RustBufferHttpResponse.ByValue,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1411,7 +1415,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_base_url() and 0xFFFF) != 27787) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_batch() and 0xFFFF) != 29445) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_batch() and 0xFFFF) != 2789) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_coreclient_build_create_api_key() and 0xFFFF) != 9089) {
@@ -1486,6 +1490,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_cancel() and 0xFFFF) != 19140) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_cleaning_up() and 0xFFFF) != 59648) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_handle_not_sent() and 0xFFFF) != 47032) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1507,7 +1514,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_poll() and 0xFFFF) != 51052) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_take_batch_summary() and 0xFFFF) != 37621) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_take_batch_summary() and 0xFFFF) != 58962) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_take_job() and 0xFFFF) != 19694) {
@@ -1953,8 +1960,9 @@ public interface CoreClientInterface {
      * `Machine.take_batch_summary`, a snapshot with `Machine.batch_snapshot`.
      *
      * # Errors
-     * `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
-     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service).
+     * `ValidationError` naming every bad request (`requests[3].duration`) or a total above
+     * `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service). An empty
+     * batch is no error: it ends at once with an empty summary.
      */
     fun `batch`(`requests`: List<CreateVideoRequest>, `options`: BatchOptions, `entropy`: kotlin.ByteArray, `now`: Millis): Machine
     
@@ -2221,8 +2229,9 @@ open class CoreClient: Disposable, AutoCloseable, CoreClientInterface
      * `Machine.take_batch_summary`, a snapshot with `Machine.batch_snapshot`.
      *
      * # Errors
-     * `ValidationError` naming every bad request (`requests[3].duration`), an empty batch, or a
-     * total above `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service).
+     * `ValidationError` naming every bad request (`requests[3].duration`) or a total above
+     * `max_spend_cents` (field `max_spend_cents`); a missing API key (on the service). An empty
+     * batch is no error: it ends at once with an empty summary.
      */
     @Throws(UsVideoException::class)override fun `batch`(`requests`: List<CreateVideoRequest>, `options`: BatchOptions, `entropy`: kotlin.ByteArray, `now`: Millis): Machine {
             return FfiConverterTypeMachine.lift(
@@ -2728,6 +2737,14 @@ public interface MachineInterface {
     fun `cancel`(`now`: Millis)
     
     /**
+     * While a wait's clean-up is under way (the delete of the job its caller gave up, by a cancel
+     * or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error it will
+     * end with; `None` otherwise. The driver waits for it `CLEANUP_MS`, then throws this (saying
+     * the delete goes on) and drives the rest in the background.
+     */
+    fun `cleaningUp`(): CleaningUp?
+    
+    /**
      * Request `id` was not sent: no slot of the client's rate limit before its time ran out (the
      * core words the error).
      */
@@ -2771,8 +2788,9 @@ public interface MachineInterface {
      * A batch's summary (every item in input order) once `Done`.
      *
      * # Errors
-     * The error that stopped the whole batch (insufficient balance, a refused key, cancelled
-     * before it started), or `UsageError` before `Done`, when taken twice, or on another machine.
+     * The error that stopped the whole batch (insufficient balance, a refused key), or
+     * `UsageError` before `Done`, when taken twice, or on another machine. A cancelled batch ends
+     * with its summary.
      */
     fun `takeBatchSummary`(): BatchSummary
     
@@ -2981,6 +2999,25 @@ open class Machine: Disposable, AutoCloseable, MachineInterface
 
     
     /**
+     * While a wait's clean-up is under way (the delete of the job its caller gave up, by a cancel
+     * or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error it will
+     * end with; `None` otherwise. The driver waits for it `CLEANUP_MS`, then throws this (saying
+     * the delete goes on) and drives the rest in the background.
+     */override fun `cleaningUp`(): CleaningUp? {
+            return FfiConverterOptionalTypeCleaningUp.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_method_machine_cleaning_up(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Request `id` was not sent: no slot of the client's rate limit before its time ran out (the
      * core words the error).
      */
@@ -3113,8 +3150,9 @@ open class Machine: Disposable, AutoCloseable, MachineInterface
      * A batch's summary (every item in input order) once `Done`.
      *
      * # Errors
-     * The error that stopped the whole batch (insufficient balance, a refused key, cancelled
-     * before it started), or `UsageError` before `Done`, when taken twice, or on another machine.
+     * The error that stopped the whole batch (insufficient balance, a refused key), or
+     * `UsageError` before `Done`, when taken twice, or on another machine. A cancelled batch ends
+     * with its summary.
      */
     @Throws(UsVideoException::class)override fun `takeBatchSummary`(): BatchSummary {
             return FfiConverterTypeBatchSummary.lift(
@@ -3955,6 +3993,46 @@ public object FfiConverterTypeRateLimiter: FfiConverter<RateLimiter, Long> {
 
 
 /**
+ * A wait's clean-up under way ([`Machine::cleaning_up`]). (A record, not a bare optional error:
+ * uniffi 0.32 does not carry the `ErrorInfo` rename into the converter of an optional core error.)
+ */
+data class CleaningUp (
+    /**
+     * The error the run will end with if nothing else goes wrong.
+     */
+    var `error`: ErrorInfo
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCleaningUp: FfiConverterRustBuffer<CleaningUp> {
+    override fun read(buf: ByteBuffer): CleaningUp {
+        return CleaningUp(
+            FfiConverterTypeErrorInfo.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CleaningUp) = (
+            FfiConverterTypeErrorInfo.allocationSize(value.`error`)
+    )
+
+    override fun write(value: CleaningUp, buf: ByteBuffer) {
+            FfiConverterTypeErrorInfo.write(value.`error`, buf)
+    }
+}
+
+
+
+/**
  * A call's turn in the limiter's line ([`RateLimiter::acquire_in_line`]).
  */
 data class Turn (
@@ -4626,6 +4704,38 @@ public object FfiConverterOptionalTypeRetryPolicy: FfiConverterRustBuffer<RetryP
         } else {
             buf.put(1)
             FfiConverterTypeRetryPolicy.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeCleaningUp: FfiConverterRustBuffer<CleaningUp?> {
+    override fun read(buf: ByteBuffer): CleaningUp? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeCleaningUp.read(buf)
+    }
+
+    override fun allocationSize(value: CleaningUp?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeCleaningUp.allocationSize(value)
+        }
+    }
+
+    override fun write(value: CleaningUp?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeCleaningUp.write(value, buf)
         }
     }
 }

@@ -153,6 +153,29 @@ fun registerEmulatorTests() {
             eq(BigDecimal.ZERO.compareTo(frozen.ledger(email)["held_cents"] as BigDecimal), 0, "refunded after the pause")
         }
     }
+    test("emulator/a_timed_out_waits_delete_goes_on_after_the_caller_stops_waiting") {
+        // A wait with cancelOnTimeout times out on a pending job; its delete must wait out a pause
+        // (1.5 s) on the limiter. The caller waits 200 ms for it here (10 s in a client), then gets
+        // the wait's timeout saying the delete goes on, and the job is refunded after the pause
+        // (the core gave a timed-out wait's delete 10 s, then left the job to be charged).
+        val (key, _, email) = frozen.account(10_000)
+        client(frozen, key).use { c ->
+            val limiter = com.usvideo.ffi.RateLimiter(0u)
+            val driver = Driver(HttpUrlConnectionTransport(), limiter, 60_000, cleanupTimeoutMs = 200)
+            val job = c.videos.create(text())
+            val m = ffi { c.core.wait(job.id, fast.copy(timeoutMs = 400, cancelOnTimeout = true).toCore(), seed(), driver.now()) }
+            // The key is paused once the wait has seen its job pending (no more polls go out).
+            var paused = false
+            val pause: (Event) -> Unit = { if (it is Event.Progress && !paused) { paused = true; limiter.onRetryAfter(driver.now(), 1_500uL) } }
+            val started = System.nanoTime()
+            val e = assertThrowsS<WaitTimeoutError> { driver.drive(m, handOff = true, onEvent = pause) }
+            check(e.message!!.contains("goes on in the background") && e.jobId == job.id) { e.message!! }
+            check((System.nanoTime() - started) / 1_000_000 < 1_500) { "the caller waited out the pause" }
+            check((frozen.ledger(email)["held_cents"] as BigDecimal).signum() > 0) { "held while the pause lasts" }
+            delay(3_000)
+            eq(BigDecimal.ZERO.compareTo(frozen.ledger(email)["held_cents"] as BigDecimal), 0, "refunded after the pause")
+        }
+    }
     test("emulator/wait_events_flow") {
         val (key, _, _) = emu.account()
         client(emu, key).use { c ->
