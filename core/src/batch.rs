@@ -1046,7 +1046,7 @@ impl Batch {
                 let outcome = response::parse_delete(&resp, job.as_ref().map_or("", |j| j.id.as_str())).map_err(|e| self.scrubbed(e));
                 match outcome {
                     Err(e) if e.is_retryable() => self.retry_later(Target::Delete(i), &e, now),
-                    outcome => self.deleted(i, job, outcome.as_ref().map(|_| ())),
+                    outcome => self.deleted(i, job, outcome.as_ref().map(|_| response::delete_refund(&resp))),
                 }
             }
         }
@@ -1055,7 +1055,7 @@ impl Batch {
     /// Item `i`, cancelled, ends as its job's delete went (`Error::after_delete`). A failed
     /// delete's code is kept (the summary counts the job as spent: it goes on), but a 404's: that
     /// job is gone, and costs nothing.
-    fn deleted(&mut self, i: usize, mut job: Option<Job>, outcome: Result<(), &Error>) {
+    fn deleted(&mut self, i: usize, mut job: Option<Job>, outcome: Result<Option<u64>, &Error>) {
         let mut err = Error::new(ErrorKind::Cancelled, "the batch was cancelled");
         err.job_id = job.as_ref().map(|j| j.id.clone());
         // Its deletes are retried while in doubt, so the outcome here is a sure one.

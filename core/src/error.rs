@@ -293,9 +293,15 @@ impl Error {
     /// delete) means the job started processing meanwhile: `Some(Processing)` for the caller to
     /// record. A 404 means the job is gone. A failure `in_doubt` (an attempt got no answer or a 5xx,
     /// and none said otherwise after: it may have deleted the job) says that it may have.
-    pub(crate) fn after_delete(&mut self, outcome: Result<(), &Error>, in_doubt: bool) -> Option<JobStatus> {
+    pub(crate) fn after_delete(&mut self, outcome: Result<Option<u64>, &Error>, in_doubt: bool) -> Option<JobStatus> {
         match outcome {
-            Ok(()) => {
+            // The service's own word over the SDK's sighting (CONTRACT.md, "Delete": a finished
+            // job's record is removed with no refund): it had finished meanwhile (helper-40).
+            Ok(Some(0)) => {
+                self.message.push_str("; the job was deleted with no refund (refunded_cents 0): it had finished meanwhile, so its record is gone and, if it completed, it is charged");
+                Some(JobStatus::Completed)
+            }
+            Ok(_) => {
                 self.message.push_str("; the pending job was deleted and refunded");
                 None
             }

@@ -42,8 +42,12 @@
 //!    pending needs longer than that to get through processing to completed; in the emulator's
 //!    model, FLEET.md, under 0.1 % of jobs do). A DELETE that reached a job completed meanwhile
 //!    would remove its finished video's record, with no refund (CONTRACT.md, "Delete"): the job
-//!    is left alone then, and the error says it ended. A delete then held by the rate limit is
-//!    not looked at again (its slot wait is the driver's).
+//!    is left alone then, and the error says it ended. A delete tried again after a pause (a
+//!    `429`'s `Retry-After`, a 5xx's backoff) past that freshness looks again first, twice at
+//!    most (helper-40: a held delete removed a video completed meanwhile, charged). A delete
+//!    held by the driver's wait for a rate-limit slot is not looked at again (that wait is the
+//!    driver's). A delete answered with `refunded_cents` 0 found the job finished: the error
+//!    says its record is gone and, completed, charged (`Error::after_delete`).
 //!
 //! # Theory of operation
 //! ```text
@@ -86,6 +90,11 @@ pub const BACKGROUND_MS: u64 = 130_000;
 /// looking again (rule 8): a fifth of the job's expected time when that is longer. (Half, first
 /// chosen, let ~5–9 % of the emulator's jobs complete within it: helper-39.)
 pub const FRESH_MS: u64 = 2_000;
+
+/// How many times a delete tried again after a pause looks at its job first (rule 8) before it
+/// goes out on the last look: a budget whose slots are further apart than a sighting stays fresh
+/// must still get the delete out.
+const MAX_RELOOKS: u8 = 2;
 
 /// How a wait behaves.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -156,8 +165,15 @@ pub struct JobRun {
     /// The end of a timed-out wait's clean-up (`cancel_on_timeout`, rule 2): set once, so a run
     /// that times out again (after giving an adopted job up, rule 7) keeps the first bound.
     clean_up_by: Option<Millis>,
+    /// A timed-out wait's error, kept while its clean-up runs (`cancel_on_timeout`): a run that
+    /// gives an adopted job up meanwhile (rule 7) and finds its own deletes that one with it.
+    timed_out_with: Option<Error>,
     /// Its driver hands a clean-up its caller stopped waiting for to the background (rule 2).
     hands_off: bool,
+    /// The current delete call has sent an attempt; and how many times a delete tried again
+    /// after a pause looked at the job first (rule 8).
+    delete_sent: bool,
+    relooks: u8,
     next_id: u64,
     /// The create whose job was adopted from the job list, kept while the run may give that job
     /// up and look for its own again (rule 7); dropping it makes the adoption final.
@@ -227,7 +243,10 @@ impl JobRun {
             cancel_requested: false,
             deletes_on_cancel: true,
             clean_up_by: None,
+            timed_out_with: None,
             hands_off: false,
+            delete_sent: false,
+            relooks: 0,
             next_id: 1000,
             again: None,
             pace: None,
@@ -398,6 +417,21 @@ impl JobRun {
                     self.call_done(result, in_doubt, now);
                     None
                 }
+                Output::Send { .. } if self.delete_sent && self.relooks < MAX_RELOOKS && matches!(self.phase, Phase::Deleting(..)) && self.stale(now) => {
+                    // A delete tried again after a pause (a 429's `Retry-After`, a 5xx's backoff)
+                    // long enough for its job to have finished: looked at again first (rule 8),
+                    // this attempt not sent (its id is the look's to skip past).
+                    if let Phase::Deleting(call, final_error) = std::mem::replace(&mut self.phase, Phase::Done) {
+                        self.next_id = self.next_id.max(call.next_id());
+                        self.relooks += 1;
+                        self.start_delete(final_error, now);
+                    }
+                    None
+                }
+                out @ Output::Send { .. } => {
+                    self.delete_sent |= matches!(self.phase, Phase::Deleting(..));
+                    Some(out)
+                }
                 other => Some(other),
             },
         }
@@ -414,6 +448,11 @@ impl JobRun {
         self.seen(job, now);
         if self.cancel_requested {
             self.delete_or_hold(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now);
+        } else if let Some(err) = self.timed_out_with.clone() {
+            // Found its own job after giving an adopted one up during a timed-out wait's clean-up
+            // (rule 7): that clean-up goes on with this job (it went back to polling, for up to
+            // the clean-up's time, and then could not send the delete: the job charged).
+            self.delete_or_hold(err, now);
         } else {
             let first = self.options.poll.first_delay_ms(self.last.as_ref());
             self.phase = Phase::Sleeping(now.plus(first));
@@ -427,7 +466,7 @@ impl JobRun {
             Phase::Deleting(_, final_error) => {
                 // A cancel's and a timeout's (`cancel_on_timeout`) alike.
                 let mut err = final_error;
-                if let Some(status) = err.after_delete(result.as_ref().map(|_| ()), in_doubt) {
+                if let Some(status) = err.after_delete(result.as_ref().map(response::delete_refund), in_doubt) {
                     err.job_status = Some(status.as_str().to_owned());
                 }
                 self.finish(Err(err));
@@ -568,6 +607,7 @@ impl JobRun {
             // that asked for a limit for minutes (rule 2).
             let bound = if self.hands_off { CLEANUP_MS + BACKGROUND_MS } else { CLEANUP_MS };
             self.deadline = Some(*self.clean_up_by.get_or_insert(now.plus(bound)));
+            self.timed_out_with = Some(err.clone());
             self.delete_or_hold(err, now);
         } else {
             self.finish(Err(err));
@@ -650,6 +690,7 @@ impl JobRun {
         match self.config.delete_video(self.key.as_ref(), &id) {
             Ok(req) => {
                 let seed = self.rng.next_u64();
+                self.delete_sent = false;
                 self.phase = Phase::Deleting(Call::new(Endpoint::DeleteVideo, req, self.options.retry, seed, by, self.next_id), final_error);
             }
             Err(e) => self.finish(Err(e)),
@@ -899,6 +940,7 @@ mod tests {
         }
         assert_eq!(a.job_id(), Some("job_0"));
         a.cancel(Millis(fake.now));
+        assert!(matches!(a.poll(Millis(fake.now)), Output::Event(Event::CleaningUp { .. })), "its clean-up begins");
         assert!(matches!(a.poll(Millis(fake.now)), Output::WaitUntil(_)), "the delete is held while b is out");
         while send(&mut b, &mut fake, &mut warnings) {} // b lists (job_0 is taken), sends again: job_0 is its own
         assert_eq!(b.take_result().unwrap().id, "job_0");
@@ -1176,17 +1218,83 @@ mod tests {
         while !deleted {
             match next(&mut run, t) {
                 Output::WaitUntil(w) => t = w,
+                // After the pause, longer than its sighting stays fresh: a look first (rule 8).
+                Output::Send { id, endpoint: Endpoint::RetrieveVideo, .. } => run.handle_response(id, HttpResponse::json(200, &job), t),
                 Output::Send { id, endpoint: Endpoint::DeleteVideo, .. } => {
                     assert!(t.since(now) >= 30_000, "the pause is waited out");
                     run.handle_response(id, HttpResponse::json(200, &serde_json::json!({"id": "job_1", "deleted": true, "refunded_cents": 30})), t);
                     deleted = true;
                 }
-                other => panic!("the delete again, not {other:?}"),
+                other => panic!("the look or the delete again, not {other:?}"),
             }
         }
         assert!(matches!(next(&mut run, t), Output::Done) && run.cleaning_up().is_none());
         let e = run.take_result().unwrap_err();
         assert!(e.kind == ErrorKind::WaitTimeout && e.message.starts_with(&said.message) && e.message.contains("deleted and refunded"), "{e}");
+    }
+
+    /// A handed-off timed-out wait of a pending job, up to its delete's first attempt answered
+    /// `answer`: the run and the time.
+    fn timed_out_delete_answered(answer: HttpResponse) -> (JobRun, Millis) {
+        let mut run = one_second_wait(true).handing_off();
+        let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
+        run.handle_response(id, HttpResponse::json(201, &pending_job()), Millis(5));
+        let mut now = Millis(5);
+        loop {
+            match next(&mut run, now) {
+                Output::WaitUntil(t) => now = t,
+                Output::Send { id, endpoint: Endpoint::RetrieveVideo, .. } => run.handle_response(id, HttpResponse::json(200, &pending_job()), now),
+                Output::Send { id, endpoint: Endpoint::DeleteVideo, .. } => {
+                    run.handle_response(id, answer, now);
+                    return (run, now);
+                }
+                other => panic!("a poll or the delete, not {other:?}"),
+            }
+        }
+    }
+
+    fn pending_job() -> serde_json::Value {
+        serde_json::json!({"id": "job_1", "status": "pending", "mode": "text_to_video", "resolution": "720p", "duration": 5, "estimated_cost_cents": 30})
+    }
+
+    #[test]
+    fn a_delete_tried_again_after_a_long_pause_looks_first_and_leaves_a_job_that_completed() {
+        // helper-40: a delete held by a 429's Retry-After went out later and removed a video
+        // completed meanwhile (charged), saying it was refunded.
+        let mut busy = HttpResponse::json(429, &serde_json::json!({"error": {"code": "rate_limited", "message": "slow down"}}));
+        busy.headers.push(crate::http::Header::new("retry-after", "30"));
+        let (mut run, mut now) = timed_out_delete_answered(busy);
+        let look = loop {
+            match next(&mut run, now) {
+                Output::WaitUntil(t) => now = t,
+                Output::Send { id, endpoint, .. } => break (id, endpoint),
+                other => panic!("a send after the pause, not {other:?}"),
+            }
+        };
+        assert_eq!(look.1, Endpoint::RetrieveVideo, "a look before the delete is tried again");
+        let mut done = pending_job();
+        done["status"] = "completed".into();
+        done["video_url"] = "https://cdn.example/v.mp4".into();
+        done["cost_cents"] = 30.into();
+        run.handle_response(look.0, HttpResponse::json(200, &done), now);
+        assert!(matches!(next(&mut run, now), Output::Done), "no delete of a completed job");
+        let e = run.take_result().unwrap_err();
+        assert!(e.kind == ErrorKind::WaitTimeout && e.message.contains("had ended (completed)"), "{e}");
+    }
+
+    #[test]
+    fn a_delete_answered_with_no_refund_says_the_job_had_finished() {
+        let gone = HttpResponse::json(200, &serde_json::json!({"id": "job_1", "deleted": true, "refunded_cents": 0}));
+        let (mut run, now) = timed_out_delete_answered(gone);
+        assert!(matches!(next(&mut run, now), Output::Done));
+        let e = run.take_result().unwrap_err();
+        assert_eq!(e.job_status.as_deref(), Some("completed"), "{e}");
+        assert!(e.message.contains("deleted with no refund") && !e.message.contains("refunded\""), "{e}");
+        let refunded = HttpResponse::json(200, &serde_json::json!({"id": "job_1", "deleted": true, "refunded_cents": 30}));
+        let (mut run, now) = timed_out_delete_answered(refunded);
+        assert!(matches!(next(&mut run, now), Output::Done));
+        let e = run.take_result().unwrap_err();
+        assert!(e.message.ends_with("the pending job was deleted and refunded") && e.job_status.as_deref() == Some("pending"), "{e}");
     }
 
     #[test]

@@ -191,6 +191,13 @@ pub fn parse_delete(resp: &HttpResponse, id: &str) -> Result<DeleteResult, Error
     parse_json(resp, "delete result")
 }
 
+/// The `refunded_cents` a delete's answer names, if it names one (`None` for an empty or
+/// unreadable body, or one without it): a clean-up tells a pending job's delete from a finished
+/// one's by it.
+pub(crate) fn delete_refund(resp: &HttpResponse) -> Option<u64> {
+    json::parse(&resp.body).ok()?.get("refunded_cents")?.as_u64()
+}
+
 /// `GET /v1/account`.
 ///
 /// # Errors

@@ -161,7 +161,9 @@ impl Fake {
                         if let Some(j) = self.jobs.get_mut(idx) {
                             j.deleted = true;
                         }
-                        HttpResponse::json(200, &json!({"id": id, "deleted": true, "refunded_cents": 30}))
+                        // A pending job's hold is refunded; a finished one's record goes with none.
+                        let refunded = if v["status"] == "pending" { 30 } else { 0 };
+                        HttpResponse::json(200, &json!({"id": id, "deleted": true, "refunded_cents": refunded}))
                     }
                     _ => HttpResponse::json(200, &v),
                 }

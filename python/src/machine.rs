@@ -243,27 +243,22 @@ impl Machine {
         })
     }
 
-    /// Whether a wait's clean-up is under way (the delete of the job its caller gave up, by a
-    /// cancel or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`). The
-    /// driver then waits for it a while, then hands it to the background (`raise_handed_off`).
-    fn cleaning_up(&self) -> PyResult<bool> {
-        guard(|| Ok(matches!(&*self.lock(), Inner::Run(m) if m.cleaning_up().is_some())))
-    }
-
-    /// Raises the error the clean-up under way will end with, `note` appended (its driver stopped
-    /// waiting for it: it goes on in the background). Returns if none is under way.
-    fn raise_handed_off(&self, note: &str) -> PyResult<()> {
-        guard(|| match &*self.lock() {
-            Inner::Run(m) => match m.cleaning_up() {
-                Some(e) => {
+    /// While a wait's clean-up is under way (the delete of the job its caller gave up, by a cancel
+    /// or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the exception
+    /// (not raised) it will end with, `note` appended: what the driver raises if it stops waiting
+    /// for the clean-up and hands it to the background. `None` otherwise.
+    fn cleaning_up<'py>(&self, py: Python<'py>, note: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let error = guard(|| {
+            Ok(match &*self.lock() {
+                Inner::Run(m) => m.cleaning_up().map(|e| {
                     let mut e = e.clone();
                     e.message = format!("{}; {note}", e.message);
-                    core(Err::<(), _>(e))
-                }
-                None => Ok(()),
-            },
-            _ => Ok(()),
-        })
+                    e
+                }),
+                _ => None,
+            })
+        })?;
+        Ok(error.map(|e| errors::error_object(py, &e)))
     }
 
     /// Asks the machine to stop; drain `poll` afterwards if a clean-up request may follow.

@@ -615,7 +615,9 @@ export class Ctx {
       let next: Out | undefined;
       try {
         for (;;) {
-          if ((signal?.aborted || callbacks?.failure) && !cancelled) {
+          // Once a timed-out wait's clean-up is handed off, the caller's signal and callbacks
+          // are no longer its: the clean-up runs on as a cancel's does, unbounded by them.
+          if ((signal?.aborted || callbacks?.failure) && !cancelled && !handing) {
             cancelled = true;
             if (!o.cleanup) throw stopped();
             // The core decides what the cancel means, from the freshest answer (already taken):
@@ -632,7 +634,7 @@ export class Ctx {
               cleaningUp?.(record);
             }
           }
-          const live = cancelled ? undefined : (stop?.signal ?? signal);
+          const live = cancelled || handing ? undefined : (stop?.signal ?? signal);
           const out: Out = next ?? P(g(() => m.poll(now()), gen));
           next = undefined;
           if (out.t === "send") {
@@ -663,7 +665,7 @@ export class Ctx {
             const e = out.event;
             const job = "job" in e ? e.job : e.type === "progress" ? { id: e.job_id, status: e.status } : undefined;
             if (job?.id) seen = { job_id: job.id, job_status: job.status };
-            if (!cancelled && callbacks) {
+            if (!cancelled && !handing && callbacks) {
               callbacks.call(o.onEvent, e);
               if (e.type === "progress" && o.onProgress) {
                 const { type: _, ...p } = e;
@@ -678,7 +680,7 @@ export class Ctx {
             g(() => m.cancel(now()), gen);
           } else {
             const result = out.error ? undefined : "ok" in out ? out.ok : P(g(() => m.takeResult(), gen));
-            if (callbacks) {
+            if (callbacks && !handing) {
               await callbacks.settled(); // a callback's late rejection is still this call's error
               if (callbacks.failure) throw callbacks.failure.error; // the caller's own, whatever the run came to
             }

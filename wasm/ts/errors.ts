@@ -107,7 +107,8 @@ export class WaitTimeoutError extends USVideoError {
    * Of a wait with `cancelOnTimeout` whose delete was not done 10 s after the wait gave up (held
    * by the rate limit, a 429's `Retry-After` or the server): it goes on in the background, and
    * this settles (never rejects) once it is over, with the error the wait ended with, whose
-   * `message` says what became of the job (deleted and refunded, or not).
+   * `message` says what became of the job (deleted and refunded, or not), or `null` if the job
+   * turned out to have completed.
    */
   cleanup?: Promise<USVideoError | null>;
 }

@@ -152,8 +152,9 @@ export type Event =
   | { type: "retrying"; attempt: number; after_ms: number; error: ErrorRecord }
   | { type: "reconciling"; error: ErrorRecord }
   | { type: "reconciled"; job: Job }
-  /** The wait gave its job up (an abort, or its deadline with `cancelOnTimeout`) and deletes it if
-   * still pending; `error` is what it ends with if nothing else goes wrong. */
+  /** The wait's deadline passed with `cancelOnTimeout` and it deletes its job if still pending;
+   * `error` is what it ends with if nothing else goes wrong. (After an abort the same clean-up
+   * runs, but callbacks are no longer called.) */
   | { type: "cleaning_up"; error: ErrorRecord }
   | { type: "warning"; message: string };
 

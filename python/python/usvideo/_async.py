@@ -140,12 +140,16 @@ class AsyncClient(BaseClient):
 
         rid: Optional[int] = None
         unsent: Optional[int] = None
+        # The error a timed-out wait ends with if its clean-up is handed off (taken when it begins).
+        handed: Optional[BaseException] = None
         try:
             while keep:
                 machine.handle_transport_error(keep.pop(), "other", "interrupted before the answer was read", now_ms())
             while True:
-                if cleanup and machine.cleaning_up():
-                    break  # a timed-out wait's delete (cancel=True): below, outside this handler
+                if cleanup:
+                    handed = machine.cleaning_up(HANDED_OFF_NOTE)
+                    if handed is not None:
+                        break  # a timed-out wait's delete (cancel=True): below, outside this handler
                 out = machine.poll(now_ms())
                 tag = out[0]
                 if tag == "send":
@@ -204,8 +208,9 @@ class AsyncClient(BaseClient):
         # Awaited as a cancel's clean-up is, then handed to the background with the wait's own
         # error (it was given up after 10 s, under a spent rate limit: the job charged). An
         # interrupt meanwhile leaves it to go on: it is not the caller's to cancel.
-        if await self._cleanup(machine):
-            machine.raise_handed_off(HANDED_OFF_NOTE)
+        await self._cleanup(machine)
+        if handed is not None and not machine.is_done():
+            raise handed  # the clean-up goes on without the caller
         return True
 
     async def _cleanup(self, machine: _native.Machine) -> bool:
@@ -387,8 +392,9 @@ class Videos:
     ) -> Job:
         """Waits until the job completes and returns it. ``JobFailedError`` if it fails;
         ``WaitTimeoutError`` after ``timeout`` seconds (``None``: no limit) while the job goes on,
-        unless ``cancel=True``, which deletes a still-pending job (refunded) first, within 10 s
-        of giving up (a delete held longer, say by a 429's Retry-After, is given up). With
+        unless ``cancel=True``, which deletes a still-pending job (refunded) first: the caller
+        waits 3 s for the delete at most, then a delete held longer (a spent rate limit, a 429's
+        Retry-After) goes on in the background, up to 130 s more, and the error says so. With
         ``cancel=True``, cancelling the task (or Ctrl-C under ``asyncio.run``) also deletes a
         still-pending job before ``CancelledError`` propagates (the caller waits 3 s for it at most; a
         delete held longer goes on in a background task, up to 130 s more).

@@ -285,6 +285,7 @@ final class Driver: @unchecked Sendable {
             Task.detached { try? await Task.sleep(nanoseconds: 10_000_000_000); once.resume() }
         }
         if m.isDone() { return } // its outcome is `runJob`'s to take
+        try Task.checkCancellation() // a caller cancelled meanwhile gets its cancellation
         info.message += "; its delete goes on in the background (held by the rate limit, a 429's Retry-After or the server)"
         throw USVideoError(info)
     }

@@ -15,6 +15,8 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.NonCancellable
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.async
+import kotlinx.coroutines.currentCoroutineContext
+import kotlinx.coroutines.ensureActive
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.withContext
@@ -139,9 +141,19 @@ internal class Driver(
         // A timed-out wait's delete (the core's `cleaning_up`): driven outside the caller's scope;
         // if it is not done within [cleanupTimeoutMs], it goes on in the background (closing the
         // machine when it ends) and the caller gets the wait's error, saying so.
-        val cleanUp = detached.async { withTimeoutOrNull(cleanupTimeoutMs + BACKGROUND_CLEANUP_MS) { loop(m, {}, inFlight) } }
-        if (withContext(NonCancellable) { withTimeoutOrNull(cleanupTimeoutMs) { cleanUp.join() } } != null) return
-        cleanUp.invokeOnCompletion { m.close() }
+        val cleanUp = detached.async { withTimeoutOrNull(cleanupTimeoutMs + BACKGROUND_CLEANUP_MS) { loop(m, {}, inFlight) }; Unit }
+        // (`runCatching`: a clean-up that failed (a bug) is this call's error, not a UsageError
+        // for a result that never came.)
+        val finished = withContext(NonCancellable) { withTimeoutOrNull(cleanupTimeoutMs) { runCatching { cleanUp.await() } } }
+        if (finished == null) {
+            cleanUp.invokeOnCompletion { m.close() }
+        } else {
+            finished.onFailure { m.close() }.getOrThrow()
+            if (ffi { m.isDone() }) return // its outcome is `runJob`'s to take
+            m.close()
+        }
+        // A caller cancelled meanwhile gets its cancellation, not the wait's error.
+        currentCoroutineContext().ensureActive()
         val seconds = BACKGROUND_CLEANUP_MS / 1000
         throw USVideoError.from(cleaning.copy(message = "${cleaning.message}; its delete goes on in the background for up to $seconds s (held by the rate limit, a 429's Retry-After or the server)"))
     }
