@@ -6,6 +6,7 @@ use common::*;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use usvideo::{CancelToken, Client, ErrorKind, Event, JobStatus};
+use usvideo_emulator::Emulator;
 
 #[tokio::test]
 async fn create_and_wait_reports_progress_and_downloads() {
@@ -221,11 +222,7 @@ async fn a_cancels_delete_held_past_the_callers_wait_goes_on_in_the_background()
     assert!(e.message.contains("goes on in the background"), "{e}");
     assert_eq!(e.job_id.as_deref(), Some(job.id.as_str()));
     assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
-    let deadline = Instant::now() + Duration::from_secs(25);
-    while ledger(&emu)["balance_cents"] != BALANCE && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(ledger(&emu)["balance_cents"], BALANCE, "refunded in the background");
+    refunded_within(&emu, Duration::from_secs(25)).await;
 }
 
 /// A timed-out wait's delete (`cancel_on_timeout`) held past the caller's 10 s (a 429's
@@ -244,9 +241,15 @@ async fn a_timed_out_waits_delete_held_past_the_callers_wait_goes_on_in_the_back
     assert!(e.message.contains("gave up waiting") && e.message.contains("goes on in the background"), "{e}");
     assert_eq!(e.job_id.as_deref(), Some(job.id.as_str()));
     assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
-    let deadline = Instant::now() + Duration::from_secs(25);
-    while ledger(&emu)["balance_cents"] != BALANCE && Instant::now() < deadline {
+    refunded_within(&emu, Duration::from_secs(25)).await;
+}
+
+/// Waits (up to `time`) for the account's balance to be whole again: its job's delete, gone on in
+/// the background, refunded it.
+async fn refunded_within(emu: &Emulator, time: Duration) {
+    let deadline = Instant::now() + time;
+    while ledger(emu)["balance_cents"] != BALANCE && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(ledger(&emu)["balance_cents"], BALANCE, "refunded in the background");
+    assert_eq!(ledger(emu)["balance_cents"], BALANCE, "refunded in the background");
 }

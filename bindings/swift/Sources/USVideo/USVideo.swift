@@ -255,27 +255,30 @@ final class Driver: @unchecked Sendable {
             cleaning = try await loop(m, onEvent: onEvent, inFlight: &inFlight, handOff: handOff)
         } catch is CancellationError {
             let pending = inFlight
-            let cleanup = Task.detached { [self] in
+            await cleanUp(m) {
                 if let id = pending { try? m.handleTransportError(id: id, kind: .aborted, message: "cancelled", now: self.now()) }
                 try? m.cancel(now: self.now())
-                var none: RequestId?
-                _ = try? await self.loop(m, onEvent: { _ in }, inFlight: &none)
-            }
-            // The caller waits 10 s for it at most (as Kotlin's and the Rust client's do): a delete
-            // held longer (a spent rate limit, a 429's pause) goes on in its detached task.
-            // Awaiting `cleanup.result` cannot be interrupted, so whichever of it and a timer comes
-            // first resumes the caller.
-            await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
-                let once = ResumeOnce(k)
-                Task.detached { _ = await cleanup.result; once.resume() }
-                Task.detached { try? await Task.sleep(nanoseconds: 10_000_000_000); once.resume() }
             }
             throw CancellationError()
         }
         guard var info = cleaning else { return }
-        // A timed-out wait's delete: driven in a detached task; the caller waits 10 s for it at
-        // most (the core gave it 10 s, then left the job to be charged under a spent rate limit).
+        // A timed-out wait's delete (the core gave it 10 s, then left the job to be charged under
+        // a spent rate limit).
+        await cleanUp(m) {}
+        if m.isDone() { return } // its outcome is `runJob`'s to take
+        try Task.checkCancellation() // a caller cancelled meanwhile gets its cancellation
+        info.message += "; its delete goes on in the background (held by the rate limit, a 429's Retry-After or the server)"
+        throw USVideoError(info)
+    }
+
+    /// Drives the rest of `m` (a clean-up: the delete of a pending job), after `first`, in a
+    /// detached task. The caller waits 10 s for it at most (as every driver's does): a delete held
+    /// longer (a spent rate limit, a 429's pause) goes on in its task. Awaiting the task's
+    /// `result` cannot be interrupted, so whichever of it and a timer comes first resumes the
+    /// caller.
+    private func cleanUp(_ m: Machine, first: @escaping @Sendable () -> Void) async {
         let cleanup = Task.detached { [self] in
+            first()
             var none: RequestId?
             _ = try? await self.loop(m, onEvent: { _ in }, inFlight: &none)
         }
@@ -284,10 +287,6 @@ final class Driver: @unchecked Sendable {
             Task.detached { _ = await cleanup.result; once.resume() }
             Task.detached { try? await Task.sleep(nanoseconds: 10_000_000_000); once.resume() }
         }
-        if m.isDone() { return } // its outcome is `runJob`'s to take
-        try Task.checkCancellation() // a caller cancelled meanwhile gets its cancellation
-        info.message += "; its delete goes on in the background (held by the rate limit, a 429's Retry-After or the server)"
-        throw USVideoError(info)
     }
 
     /// Drives `m` to `done`; with `handOff`, only until a wait's clean-up begins (the core's
