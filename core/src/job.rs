@@ -1289,7 +1289,7 @@ mod tests {
         assert!(matches!(next(&mut run, now), Output::Done));
         let e = run.take_result().unwrap_err();
         assert_eq!(e.job_status.as_deref(), Some("completed"), "{e}");
-        assert!(e.message.contains("deleted with no refund") && !e.message.contains("refunded\""), "{e}");
+        assert!(e.message.contains("deleted with no refund") && !e.message.contains("deleted and refunded"), "{e}");
         let refunded = HttpResponse::json(200, &serde_json::json!({"id": "job_1", "deleted": true, "refunded_cents": 30}));
         let (mut run, now) = timed_out_delete_answered(refunded);
         assert!(matches!(next(&mut run, now), Output::Done));
