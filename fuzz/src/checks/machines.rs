@@ -243,12 +243,18 @@ impl Harness {
 
     fn on_send(&mut self, id: RequestId, endpoint: Endpoint, request: &HttpRequest, timeout_ms: Option<u64>) {
         assert!(self.in_flight.iter().all(|s| s.id != id), "request id {} reused while in flight", id.0);
-        // A clean-up is under way only once the caller gave the job up (a cancel, or the deadline),
-        // and then every request is the clean-up's: a look or the delete.
+        // A clean-up is under way only once the caller gave the job up: a cancel, or the wait's
+        // timeout (at the deadline, or before it when no poll can be answered by then: a pause
+        // asked past it), and then every request is the clean-up's: a look or the delete.
         if let M::Job(m) = &self.m
-            && m.cleaning_up().is_some()
+            && let Some(e) = m.cleaning_up()
         {
-            assert!(self.cancelled || self.deadline.is_some_and(|d| self.now >= d), "cleaning up before a cancel or the deadline");
+            let gave_up = match e.kind {
+                ErrorKind::Cancelled => self.cancelled,
+                ErrorKind::WaitTimeout => self.deadline.is_some(),
+                _ => false,
+            };
+            assert!(gave_up, "cleaning up ({:?}) though the caller did not give the job up", e.kind);
             assert!(matches!(endpoint, Endpoint::DeleteVideo | Endpoint::RetrieveVideo), "a {endpoint:?} sent while cleaning up");
         }
         let group = self.group(id);
