@@ -110,12 +110,7 @@ async fn a_waits_deadline_holds_while_the_rate_limit_is_spent() {
 async fn a_cancel_token_stops_the_wait_and_refunds_a_pending_job() {
     let (emu, client, _) = setup(0.0).await;
     let job = client.videos().create(&text_request("token")).await.unwrap();
-    let token = CancelToken::new();
-    let t = token.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        t.cancel();
-    });
+    let token = cancelled_after(250);
     let mut opts = fast_wait(600_000);
     opts.cancel_on_timeout = true; // a wait deletes the job it watches only when told to
     opts.poll.first_poll_ms = 60_000; // sleeping when the cancel arrives
@@ -131,12 +126,7 @@ async fn a_cancel_token_stops_the_wait_and_refunds_a_pending_job() {
 async fn a_cancelled_wait_leaves_the_job_it_only_watches() {
     let (_emu, client, _) = setup(0.0).await;
     let job = client.videos().create(&text_request("watched")).await.unwrap();
-    let token = CancelToken::new();
-    let t = token.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        t.cancel();
-    });
+    let token = cancelled_after(400);
     let e = client.videos().wait_with(&job.id, fast_wait(600_000), &mut |_| {}, Some(&token)).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Cancelled);
     assert!(e.message.contains("the job goes on"), "{e}");
@@ -186,12 +176,7 @@ async fn a_cancel_while_waiting_for_a_slot_is_honoured_at_once() {
     // Another budget is another limiter: this client's one slot goes to its own first call.
     let one = Client::builder().api_key(&creds.api_key).base_url(_emu.api_base()).requests_per_minute(1).build().unwrap();
     one.account().retrieve().await.unwrap();
-    let token = CancelToken::new();
-    let t = token.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        t.cancel();
-    });
+    let token = cancelled_after(300);
     let started = Instant::now();
     let told = usvideo::WaitOptions { cancel_on_timeout: true, ..fast_wait(600_000) };
     let e = one.videos().wait_with(&job.id, told, &mut |_| {}, Some(&token)).await.unwrap_err();
@@ -209,12 +194,7 @@ async fn a_cancels_delete_held_past_the_callers_wait_goes_on_in_the_background()
     let (emu, client, _) = setup(0.0).await;
     emu.add_fault(serde_json::json!({"method": "DELETE", "path": "/v1/videos/*", "status": 429, "retry_after": 16, "times": 1})).unwrap();
     let job = client.videos().create(&text_request("held")).await.unwrap();
-    let token = CancelToken::new();
-    let t = token.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        t.cancel();
-    });
+    let token = cancelled_after(400);
     let started = Instant::now();
     let told = usvideo::WaitOptions { cancel_on_timeout: true, ..fast_wait(600_000) };
     let e = client.videos().wait_with(&job.id, told, &mut |_| {}, Some(&token)).await.unwrap_err();
@@ -252,4 +232,15 @@ async fn refunded_within(emu: &Emulator, time: Duration) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(ledger(emu)["balance_cents"], BALANCE, "refunded in the background");
+}
+
+/// A token cancelled `ms` from now, as a caller elsewhere would.
+fn cancelled_after(ms: u64) -> CancelToken {
+    let token = CancelToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        t.cancel();
+    });
+    token
 }
