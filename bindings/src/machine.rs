@@ -125,11 +125,11 @@ impl Machine {
     }
 
     /// While a wait's clean-up is under way (the delete of the job its caller gave up, by a cancel
-    /// or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error it will
-    /// end with; `None` otherwise. The driver waits for it `CLEANUP_MS`, then throws this (saying
-    /// the delete goes on) and drives the rest in the background.
+    /// or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error the
+    /// driver throws if it stops waiting for it (`CLEANUP_MS`) and drives the rest in the
+    /// background: the core's `job::handed_off`, saying the delete goes on. `None` otherwise.
     pub fn cleaning_up(&self) -> Option<CleaningUp> {
-        self.lock().machine().cleaning_up().map(|e| CleaningUp { error: e.clone() })
+        self.lock().machine().cleaning_up().map(|e| CleaningUp { error: usvideo_core::job::handed_off(e) })
     }
 
     /// Whether `poll` would return `Done`.
@@ -225,6 +225,6 @@ impl Machine {
 /// uniffi 0.32 does not carry the `ErrorInfo` rename into the converter of an optional core error.)
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct CleaningUp {
-    /// The error the run will end with if nothing else goes wrong.
+    /// The error to throw if the driver stops waiting for the clean-up (it says the delete goes on).
     pub error: Error,
 }

@@ -130,26 +130,21 @@ impl Inner {
             return run.take_result();
         }
         let (job_id, job_status) = (run.job_id().map(str::to_owned), run.last_seen().map(|j| j.status.as_str().to_owned()));
-        // A timeout's clean-up ends with the core's own error (`wait_timeout`), said to go on.
-        let timed_out = run.cleaning_up().filter(|_| driven == Driven::CleaningUp).cloned();
+        // The error the clean-up would end with: a timeout's `wait_timeout`, a cancel's `cancelled`
+        // (none yet when a cancel's create is still out).
+        let base = run.cleaning_up().cloned().unwrap_or_else(|| Error::new(ErrorKind::Cancelled, "the wait was cancelled"));
         let inner = Arc::clone(self);
         let mut clean_up = tokio::spawn(async move {
             // Bounded: a clean-up that could not finish in this time leaves its job to go on.
             let _ = tokio::time::timeout(CLEANUP_WAIT + BACKGROUND_CLEANUP, inner.drive(&mut run, &mut |_| {}, None)).await;
             run
         });
-        let message = match tokio::time::timeout(CLEANUP_WAIT, &mut clean_up).await {
+        let mut err = match tokio::time::timeout(CLEANUP_WAIT, &mut clean_up).await {
             Ok(Ok(mut run)) => return run.take_result(),
             // Its runtime shut down under it (a panic is the core's bug, and none is allowed there).
-            Ok(Err(e)) => format!("its clean-up ended early ({e}), so a pending job may not have been deleted"),
-            Err(_) => format!("the delete of its pending job goes on in the background for up to {} s (held by the rate limit, a 429's Retry-After or the server)", BACKGROUND_CLEANUP.as_secs()),
-        };
-        let mut err = match timed_out {
-            Some(mut e) => {
-                e.message = format!("{}; {message}", e.message);
-                e
-            }
-            None => Error::new(ErrorKind::Cancelled, format!("the wait was cancelled; {message}")),
+            Ok(Err(e)) => Error { message: format!("{}; its clean-up ended early ({e}), so a pending job may not have been deleted", base.message), ..base },
+            // The core's words, as every binding's.
+            Err(_) => usvideo_core::job::handed_off(&base),
         };
         (err.job_id, err.job_status) = (job_id, job_status);
         Err(err)

@@ -63,10 +63,6 @@ use std::collections::{HashMap, VecDeque};
 /// Ids at and above this belong to item creates.
 const ITEM_ID_SHIFT: u32 = 24;
 
-/// How many times a cancelled item's delete, held past its sighting's freshness, looks again
-/// (rule 10) before it goes out on the last look.
-const MAX_RELOOKS: u8 = 2;
-
 /// How a batch runs.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 // `Deserialize` reads a tree and calls the hand-written reader (crate::readers).
@@ -213,8 +209,7 @@ impl Running {
     /// to be deleted on a cancel without a look first (rule 10).
     fn fresh_pending(&self, now: Millis) -> bool {
         let pending = self.last.as_ref().is_some_and(|j| matches!(j.status, JobStatus::Pending | JobStatus::Unknown(_)));
-        let fresh_for = (self.expected_ms / 5).max(crate::job::FRESH_MS);
-        pending && self.seen_at.is_some_and(|t| now.since(t) <= fresh_for)
+        pending && self.seen_at.is_some_and(|t| now.since(t) <= crate::job::fresh_for(self.expected_ms))
     }
 }
 
@@ -671,7 +666,7 @@ impl Batch {
         // freshness (by the limit, or a 429's pause between its attempts) looks again first
         // (rule 10), a few times at most.
         let held = self.items.iter().enumerate().position(|(i, it)| {
-            matches!(&it.state, ItemState::Deleting(r) if !r.fresh_pending(now) && r.relooks < MAX_RELOOKS) && !self.in_flight.values().any(|t| *t == Target::Delete(i))
+            matches!(&it.state, ItemState::Deleting(r) if !r.fresh_pending(now) && r.relooks < crate::job::MAX_RELOOKS) && !self.in_flight.values().any(|t| *t == Target::Delete(i))
         });
         if let Some(item) = held.and_then(|i| self.items.get_mut(i))
             && let ItemState::Deleting(mut r) = std::mem::replace(&mut item.state, ItemState::Done)

@@ -86,15 +86,36 @@ pub const CLEANUP_MS: u64 = 10_000;
 /// retries. Drivers bound their background clean-ups by it; what is not done by then is given up.
 pub const BACKGROUND_MS: u64 = 130_000;
 
+/// The error a driver reports when it stops waiting for a clean-up under way, `cleaning_up` (the
+/// one [`JobRun::cleaning_up`] names), and lets it go on in the background: the same words in
+/// every binding.
+#[must_use]
+pub fn handed_off(cleaning_up: &Error) -> Error {
+    let mut e = cleaning_up.clone();
+    e.message = format!(
+        "{}; its delete goes on in the background for up to {} s (held by the rate limit, a 429's Retry-After or the server)",
+        e.message,
+        BACKGROUND_MS / 1000
+    );
+    e
+}
+
 /// The least age of a job's last `pending` sighting up to which a clean-up deletes it without
 /// looking again (rule 8): a fifth of the job's expected time when that is longer. (Half, first
 /// chosen, let ~5–9 % of the emulator's jobs complete within it: helper-39.)
 pub const FRESH_MS: u64 = 2_000;
 
-/// How many times a delete tried again after a pause looks at its job first (rule 8) before it
+/// How long a job's `pending` sighting stays fresh enough to delete it on (rule 8; `batch` rule
+/// 10): a fifth of its expected time, at least [`FRESH_MS`].
+pub(crate) fn fresh_for(expected_ms: u64) -> u64 {
+    (expected_ms / 5).max(FRESH_MS)
+}
+
+/// How many times a delete held past its sighting's freshness (tried again after a pause; in a
+/// batch, also held by its limiter) looks at its job first (rule 8; `batch` rule 10) before it
 /// goes out on the last look: a budget whose slots are further apart than a sighting stays fresh
 /// must still get the delete out.
-const MAX_RELOOKS: u8 = 2;
+pub(crate) const MAX_RELOOKS: u8 = 2;
 
 /// How a wait behaves.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -645,7 +666,7 @@ impl JobRun {
 
     /// Whether the job's last `pending` sighting is too old to delete it on (rule 8).
     fn stale(&self, now: Millis) -> bool {
-        let fresh_for = (self.options.poll.expected_ms(self.last.as_ref()) / 5).max(FRESH_MS);
+        let fresh_for = fresh_for(self.options.poll.expected_ms(self.last.as_ref()));
         self.pending_seen_at.is_none_or(|t| now.since(t) > fresh_for)
     }
 

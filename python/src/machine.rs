@@ -245,16 +245,12 @@ impl Machine {
 
     /// While a wait's clean-up is under way (the delete of the job its caller gave up, by a cancel
     /// or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the exception
-    /// (not raised) it will end with, `note` appended: what the driver raises if it stops waiting
-    /// for the clean-up and hands it to the background. `None` otherwise.
-    fn cleaning_up<'py>(&self, py: Python<'py>, note: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    /// (not raised) the driver raises if it stops waiting for it and hands it to the background
+    /// (the core's `job::handed_off`: it says the delete goes on). `None` otherwise.
+    fn cleaning_up<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         let error = guard(|| {
             Ok(match &*self.lock() {
-                Inner::Run(m) => m.cleaning_up().map(|e| {
-                    let mut e = e.clone();
-                    e.message = format!("{}; {note}", e.message);
-                    e
-                }),
+                Inner::Run(m) => m.cleaning_up().map(usvideo_core::job::handed_off),
                 _ => None,
             })
         })?;

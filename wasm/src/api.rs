@@ -363,11 +363,11 @@ impl Machine {
     }
 
     /// While a wait's clean-up is under way (the delete of the job it gave up: the core's
-    /// `JobRun::cleaning_up`), the error record it will end with, as JSON; `undefined` otherwise.
-    /// The driver waits for it a while, then rejects with this and lets it go on.
+    /// `JobRun::cleaning_up`), the error record the driver rejects with if it stops waiting for it
+    /// and lets it go on (the core's `job::handed_off`, saying so), as JSON; `undefined` otherwise.
     #[wasm_bindgen(js_name = cleaningUp)]
     pub fn cleaning_up(&mut self) -> Option<String> {
-        self.m().cleaning_up().map(|e| ErrorRecord(e).to_json_string())
+        self.m().cleaning_up().map(|e| ErrorRecord(&usvideo_core::job::handed_off(e)).to_json_string())
     }
 
     /// The outcome once `done`, as JSON (a job, a page, …).

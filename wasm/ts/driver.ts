@@ -606,7 +606,8 @@ export class Ctx {
     let seen: { job_id?: string; job_status?: string } | undefined;
     const stopped = (): unknown => (callbacks?.failure ? callbacks.failure.error : abortError(signal, seen));
     // Told the error record of a timed-out wait's clean-up once it begins (the core's
-    // `cleaningUp`: the delete of the job with `cancelOnTimeout`), to hand it off (below).
+    // `cleaningUp`: the delete of the job with `cancelOnTimeout`, saying it goes on), to hand it
+    // off (below).
     let cleaningUp: ((record: string) => void) | undefined;
     const loop = async (): Promise<unknown> => {
       let cancelled = false;
@@ -726,8 +727,7 @@ export class Ctx {
       // how that ended (the core gave it 10 s, then left the job to be charged).
       cleaningUp = (record) => {
         timer = setTimeout(() => {
-          const r = P(record) as ErrorRecord;
-          const e = errorFromRecord({ ...r, message: `${r.message}; its delete goes on in the background (held by the rate limit, a 429's Retry-After or the server)` });
+          const e = errorFromRecord(P(record) as ErrorRecord);
           if (e instanceof WaitTimeoutError || e instanceof AbortError) e.cleanup = outcome();
           done.catch(() => {});
           reject(e);

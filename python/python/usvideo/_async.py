@@ -18,7 +18,6 @@ from ._base import (
     BACKGROUND_CLEANUP_SECONDS,
     CLEANUP_SECONDS,
     HANDED_OFF,
-    HANDED_OFF_NOTE,
     DEFAULT_TIMEOUT,
     DEFAULT_WAIT_TIMEOUT,
     ERROR_BODY_BYTES,
@@ -147,7 +146,7 @@ class AsyncClient(BaseClient):
                 machine.handle_transport_error(keep.pop(), "other", "interrupted before the answer was read", now_ms())
             while True:
                 if cleanup:
-                    handed = machine.cleaning_up(HANDED_OFF_NOTE)
+                    handed = machine.cleaning_up()
                     if handed is not None:
                         break  # a timed-out wait's delete (cancel=True): below, outside this handler
                 out = machine.poll(now_ms())

@@ -413,9 +413,6 @@ class Cleanups:
 
 HANDED_OFF = "usvideo: the delete of a pending job its wait gave up (a cancel, or a timeout with cancel=True) goes on in the background (up to %d s more: waiting for a slot of the rate limit, a 429's Retry-After or the server)%s"
 
-#: What a wait's error adds when its clean-up was handed to the background.
-HANDED_OFF_NOTE = "its delete goes on in the background for up to %d s (held by the rate limit, a 429's Retry-After or the server)" % BACKGROUND_CLEANUP_SECONDS
-
 
 def shared_limiter(base_url: str, key: Optional[str], requests_per_minute: int) -> _native.RateLimiter:
     """The rate limiter of a key: one per base URL, key and budget in the process, shared by

@@ -18,7 +18,6 @@ from ._base import (
     CLEANUP_SECONDS,
     DEFAULT_TIMEOUT,
     HANDED_OFF,
-    HANDED_OFF_NOTE,
     DEFAULT_WAIT_TIMEOUT,
     ERROR_BODY_BYTES,
     BaseClient,
@@ -140,7 +139,7 @@ class Client(BaseClient):
                 machine.handle_transport_error(keep.pop(), "other", "interrupted before the answer was read", now_ms())
             while True:
                 if cleanup:
-                    handed = machine.cleaning_up(HANDED_OFF_NOTE)
+                    handed = machine.cleaning_up()
                     if handed is not None:
                         break  # a timed-out wait's delete (cancel=True): below, outside this handler
                 out = machine.poll(now_ms())

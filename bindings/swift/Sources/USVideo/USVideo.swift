@@ -261,14 +261,13 @@ final class Driver: @unchecked Sendable {
             }
             throw CancellationError()
         }
-        guard var info = cleaning else { return }
+        guard let info = cleaning else { return }
         // A timed-out wait's delete (the core gave it 10 s, then left the job to be charged under
         // a spent rate limit).
         await cleanUp(m) {}
         if m.isDone() { return } // its outcome is `runJob`'s to take
         try Task.checkCancellation() // a caller cancelled meanwhile gets its cancellation
-        info.message += "; its delete goes on in the background (held by the rate limit, a 429's Retry-After or the server)"
-        throw USVideoError(info)
+        throw USVideoError(info) // the core's words: the delete goes on
     }
 
     /// Drives the rest of `m` (a clean-up: the delete of a pending job), after `first`, in a
@@ -290,8 +289,8 @@ final class Driver: @unchecked Sendable {
     }
 
     /// Drives `m` to `done`; with `handOff`, only until a wait's clean-up begins (the core's
-    /// `cleaningUp`): then it returns the error that clean-up will end with, for `drive` to hand
-    /// the rest off. `nil` when done.
+    /// `cleaningUp`): then it returns the error to throw if `drive` hands the rest off (saying the
+    /// delete goes on). `nil` when done.
     private func loop(_ m: Machine, onEvent: (Event) -> Void, inFlight: inout RequestId?, handOff: Bool = false) async throws -> ErrorInfo? {
         while true {
             if handOff, let info = m.cleaningUp()?.error { return info }

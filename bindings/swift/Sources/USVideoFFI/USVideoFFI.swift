@@ -1174,9 +1174,9 @@ public protocol MachineProtocol: AnyObject, Sendable {
     
     /**
      * While a wait's clean-up is under way (the delete of the job its caller gave up, by a cancel
-     * or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error it will
-     * end with; `None` otherwise. The driver waits for it `CLEANUP_MS`, then throws this (saying
-     * the delete goes on) and drives the rest in the background.
+     * or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error the
+     * driver throws if it stops waiting for it (`CLEANUP_MS`) and drives the rest in the
+     * background: the core's `job::handed_off`, saying the delete goes on. `None` otherwise.
      */
     func cleaningUp()  -> CleaningUp?
     
@@ -1365,9 +1365,9 @@ open func cancel(now: Millis)throws   {try rustCallWithError(FfiConverterTypeUsV
     
     /**
      * While a wait's clean-up is under way (the delete of the job its caller gave up, by a cancel
-     * or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error it will
-     * end with; `None` otherwise. The driver waits for it `CLEANUP_MS`, then throws this (saying
-     * the delete goes on) and drives the rest in the background.
+     * or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error the
+     * driver throws if it stops waiting for it (`CLEANUP_MS`) and drives the rest in the
+     * background: the core's `job::handed_off`, saying the delete goes on. `None` otherwise.
      */
 open func cleaningUp() -> CleaningUp?  {
     return try!  FfiConverterOptionTypeCleaningUp.lift(try! rustCall() {
@@ -2016,7 +2016,7 @@ public func FfiConverterTypeRateLimiter_lower(_ value: RateLimiter) -> UInt64 {
  */
 public struct CleaningUp: Equatable, Hashable {
     /**
-     * The error the run will end with if nothing else goes wrong.
+     * The error to throw if the driver stops waiting for the clean-up (it says the delete goes on).
      */
     public var error: ErrorInfo
 
@@ -2024,7 +2024,7 @@ public struct CleaningUp: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The error the run will end with if nothing else goes wrong.
+         * The error to throw if the driver stops waiting for the clean-up (it says the delete goes on).
          */error: ErrorInfo) {
         self.error = error
     }
@@ -3538,7 +3538,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_usvideo_uniffi_checksum_method_machine_cancel() != 19140) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_usvideo_uniffi_checksum_method_machine_cleaning_up() != 59648) {
+    if (uniffi_usvideo_uniffi_checksum_method_machine_cleaning_up() != 5730) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_method_machine_handle_not_sent() != 47032) {

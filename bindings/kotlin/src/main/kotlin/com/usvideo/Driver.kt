@@ -154,14 +154,13 @@ internal class Driver(
         }
         // A caller cancelled meanwhile gets its cancellation, not the wait's error.
         currentCoroutineContext().ensureActive()
-        val seconds = BACKGROUND_CLEANUP_MS / 1000
-        throw USVideoError.from(cleaning.copy(message = "${cleaning.message}; its delete goes on in the background for up to $seconds s (held by the rate limit, a 429's Retry-After or the server)"))
+        throw USVideoError.from(cleaning) // the core's words: the delete goes on
     }
 
     /**
      * Drives [m] to `Done`; with [handOff], only until a wait's clean-up begins (the core's
-     * `cleaning_up`): then it returns the error that clean-up will end with, for [drive] to hand
-     * the rest off. Null when done.
+     * `cleaning_up`): then it returns the error to throw if [drive] hands the rest off (saying the
+     * delete goes on). Null when done.
      */
     private suspend fun loop(m: Machine, onEvent: (Event) -> Unit, inFlight: Array<ULong?>, handOff: Boolean = false): ErrorInfo? {
         while (true) {

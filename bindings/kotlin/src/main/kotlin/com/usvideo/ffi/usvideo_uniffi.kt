@@ -1490,7 +1490,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_cancel() and 0xFFFF) != 19140) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_cleaning_up() and 0xFFFF) != 59648) {
+    if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_cleaning_up() and 0xFFFF) != 5730) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_method_machine_handle_not_sent() and 0xFFFF) != 47032) {
@@ -2738,9 +2738,9 @@ public interface MachineInterface {
     
     /**
      * While a wait's clean-up is under way (the delete of the job its caller gave up, by a cancel
-     * or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error it will
-     * end with; `None` otherwise. The driver waits for it `CLEANUP_MS`, then throws this (saying
-     * the delete goes on) and drives the rest in the background.
+     * or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error the
+     * driver throws if it stops waiting for it (`CLEANUP_MS`) and drives the rest in the
+     * background: the core's `job::handed_off`, saying the delete goes on. `None` otherwise.
      */
     fun `cleaningUp`(): CleaningUp?
     
@@ -3000,9 +3000,9 @@ open class Machine: Disposable, AutoCloseable, MachineInterface
     
     /**
      * While a wait's clean-up is under way (the delete of the job its caller gave up, by a cancel
-     * or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error it will
-     * end with; `None` otherwise. The driver waits for it `CLEANUP_MS`, then throws this (saying
-     * the delete goes on) and drives the rest in the background.
+     * or a timeout with `cancel_on_timeout`: the core's `JobRun::cleaning_up`), the error the
+     * driver throws if it stops waiting for it (`CLEANUP_MS`) and drives the rest in the
+     * background: the core's `job::handed_off`, saying the delete goes on. `None` otherwise.
      */override fun `cleaningUp`(): CleaningUp? {
             return FfiConverterOptionalTypeCleaningUp.lift(
     callWithHandle {
@@ -3998,7 +3998,7 @@ public object FfiConverterTypeRateLimiter: FfiConverter<RateLimiter, Long> {
  */
 data class CleaningUp (
     /**
-     * The error the run will end with if nothing else goes wrong.
+     * The error to throw if the driver stops waiting for the clean-up (it says the delete goes on).
      */
     var `error`: ErrorInfo
     
