@@ -163,7 +163,7 @@ impl CoreClient {
     /// # Errors
     /// `ValidationError` on `id` or `api_key`.
     pub fn wait(&self, id: String, options: WaitOptions, seed: u64, now: Millis) -> Result<Arc<Machine>> {
-        Ok(Machine::new(JobRun::wait(&self.config, self.key(), &id, options, seed, now)?.learning(&self.pace).handing_off()))
+        Ok(Machine::new(JobRun::wait(&self.config, self.key(), &id, options, seed, now)?.sharing(&self.claims).learning(&self.pace).handing_off()))
     }
 
     /// Creates a job (at most once) and waits for it. Take the job with `Machine.take_job`.

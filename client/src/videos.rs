@@ -123,7 +123,7 @@ impl Videos<'_> {
     /// As [`Videos::wait`], and `cancelled`.
     pub async fn wait_with(&self, id: &str, options: WaitOptions, on_event: &mut (dyn FnMut(&Event) + Send), cancel: Option<&CancelToken>) -> Result<Job, Error> {
         let c = &self.client.inner;
-        let run = JobRun::wait(&c.config, self.client.key(), id, options, c.jitter_seed(), c.now())?.learning(&c.pace);
+        let run = JobRun::wait(&c.config, self.client.key(), id, options, c.jitter_seed(), c.now())?.sharing(&c.claims).learning(&c.pace);
         c.run_job(run, on_event, cancel).await
     }
 

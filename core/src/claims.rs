@@ -31,6 +31,11 @@
 //!    job's end while an alike create is open. A run whose adopted job is taken back is open
 //!    again from that moment, not from its next poll: its create will look again, and may be
 //!    sent again under its key, while a run that adopted its job could otherwise end first.
+//! 7. A run *watches* its job from when it knows it until it ends ([`Claims::watch`]), and its
+//!    clean-up does not delete a job another live run of the key watches (`job` rule 9): two
+//!    calls given the same idempotency key get one job (the service's replay), and a wait for a
+//!    job's id watches it as well; one of them giving up must not delete the job under the other
+//!    (helper-40: an aborted call deleted the job its twin was waiting for).
 //!
 //! Within one process: the clients of a key share its claims ([`Claims::shared`]); identical
 //! creates of separate processes whose answers were all lost can still adopt one job (the list
@@ -67,6 +72,8 @@ struct State {
     open: Vec<(u64, CreateVideoRequest)>,
     /// Holders whose adopted job was taken back by its owner's answer, not yet told (rule 5).
     taken_back: Vec<u64>,
+    /// Each live run's holder id and the job it watches (rule 7).
+    watched: Vec<(u64, String)>,
     /// Tickets and holder ids alike.
     next_ticket: u64,
 }
@@ -201,6 +208,23 @@ impl Claims {
         let before = s.taken_back.len();
         s.taken_back.retain(|h| *h != holder);
         s.taken_back.len() != before
+    }
+
+    /// The run of `holder` watches job `id` (rule 7), and no other.
+    pub(crate) fn watch(&self, holder: u64, id: &str) {
+        let mut s = self.state();
+        s.watched.retain(|(h, _)| *h != holder);
+        s.watched.push((holder, id.to_owned()));
+    }
+
+    /// The run of `holder` watches no job: it ended, or gave its job up.
+    pub(crate) fn unwatch(&self, holder: u64) {
+        self.state().watched.retain(|(h, _)| *h != holder);
+    }
+
+    /// Whether a live run other than `holder`'s watches job `id` (rule 7).
+    pub(crate) fn watched_by_another(&self, id: &str, holder: u64) -> bool {
+        self.state().watched.iter().any(|(h, j)| *h != holder && j == id)
     }
 
     /// The run of `holder` ended: what it adopted is its for good, and nothing is owed it.

@@ -48,6 +48,11 @@
 //!    held by the driver's wait for a rate-limit slot is not looked at again (that wait is the
 //!    driver's). A delete answered with `refunded_cents` 0 found the job finished: the error
 //!    says its record is gone and, completed, charged (`Error::after_delete`).
+//! 9. A run sharing the client's claims ([`JobRun::sharing`]) watches its job while it runs
+//!    ([`crate::claims`] rule 7), and its clean-up leaves alone a job another live run of the
+//!    client watches: two calls given the same idempotency key wait for one job (the service's
+//!    replay of the first create), and a wait for a job's id watches it too. The one that gives up
+//!    says the job goes on for the other; the last one watching deletes it as rule 6 says.
 //!
 //! # Theory of operation
 //! ```text
@@ -205,6 +210,9 @@ pub struct JobRun {
     /// When the create's answer named this run's own job (not one adopted from the list): the
     /// start of the time a completed job teaches the pace (`pace` rule 1).
     own_since: Option<Millis>,
+    /// The client's claims, where this run watches its job under the holder id `watcher` (rule 9).
+    claims: Option<crate::claims::Claims>,
+    watcher: u64,
     phase: Phase,
     events: VecDeque<Event>,
     result: Option<Result<Job, Error>>,
@@ -272,20 +280,32 @@ impl JobRun {
             again: None,
             pace: None,
             own_since: None,
+            claims: None,
+            watcher: 0,
             phase,
             events: VecDeque::new(),
             result: None,
         }
     }
 
-    /// Shares the client's claims with this run's create (see [`crate::claims`]); a run that
-    /// only waits creates nothing and ignores them.
+    /// Shares the client's claims with this run's create (see [`crate::claims`]), and watches
+    /// its job in them (rule 9): a wait for a job's id shares them for that alone.
     #[must_use]
     pub fn sharing(mut self, claims: &crate::claims::Claims) -> Self {
         if let Phase::Creating(create) = &mut self.phase {
             create.share_for_run(claims);
         }
+        self.watcher = claims.holder();
+        self.claims = Some(claims.clone());
+        self.watch();
         self
+    }
+
+    /// Watches the run's job, when it has one, in the client's claims (rule 9).
+    fn watch(&self) {
+        if let (Some(claims), Some(id)) = (&self.claims, &self.job_id) {
+            claims.watch(self.watcher, id);
+        }
     }
 
     /// Uses what the client's waits learned of the service's speed when the caller left
@@ -466,6 +486,7 @@ impl JobRun {
         self.own_since = self.again.is_none().then_some(sent_at);
         self.job_since = now;
         self.job_id = Some(job.id.clone());
+        self.watch();
         self.seen(job, now);
         if self.cancel_requested {
             self.delete_or_hold(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now);
@@ -586,6 +607,9 @@ impl JobRun {
     fn look_again(&mut self) {
         let Some(mut create) = self.again.take() else { return };
         let given_up = self.job_id.take().unwrap_or_default();
+        if let Some(claims) = &self.claims {
+            claims.unwatch(self.watcher);
+        }
         self.last = None;
         self.pending_seen_at = None;
         self.overdue_polls = 0;
@@ -684,6 +708,10 @@ impl JobRun {
             }
             return self.finish(Err(final_error));
         };
+        if self.claims.as_ref().is_some_and(|c| c.watched_by_another(&id, self.watcher)) {
+            final_error.message = format!("{}; the job was left alone: another call of this client waits for it (given the same idempotency key, or waiting for its id), and it goes on for that call", final_error.message);
+            return self.finish(Err(final_error));
+        }
         // A call still under way (a poll cancelled in flight) owns ids up to its own next id: the
         // delete must not reuse one, or the abandoned poll's answer would be taken for the delete's.
         if let Phase::Polling(call) | Phase::Deleting(call, _) | Phase::Checking(call, _) = &self.phase {
@@ -765,6 +793,9 @@ impl JobRun {
 
     fn finish(&mut self, result: Result<Job, Error>) {
         self.again = None; // what this run adopted is its for good (rule 7)
+        if let Some(claims) = &self.claims {
+            claims.unwatch(self.watcher); // its job is no longer kept for it (rule 9)
+        }
         self.phase = Phase::Done;
         self.result = Some(result);
     }
@@ -781,6 +812,15 @@ impl JobRun {
     /// `job_failed`, `wait_timeout`, `cancelled`, the failing call's error, or `usage` before `Done`.
     pub fn take_result(&mut self) -> Result<Job, Error> {
         self.result.take().unwrap_or_else(|| Err(Error::usage("the run has no result yet (or it was already taken)")))
+    }
+}
+
+/// A run dropped before it ended (its driver gave up on it) watches its job no longer (rule 9).
+impl Drop for JobRun {
+    fn drop(&mut self) {
+        if let Some(claims) = &self.claims {
+            claims.unwatch(self.watcher);
+        }
     }
 }
 
@@ -970,6 +1010,56 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Cancelled, "{e}");
         assert!(fake.jobs.iter().all(|j| !j.deleted), "b's job was not deleted");
         assert!(warnings.iter().any(|w| w.contains("gave job job_0 up")), "{warnings:?}");
+    }
+
+    /// Polls `run`, the fake answering its sends, until it waits for time or is done.
+    fn settle(run: &mut JobRun, fake: &mut Fake) {
+        loop {
+            match next(run, Millis(fake.now)) {
+                Output::Send { id, request, .. } => match fake.answer(&request) {
+                    Some(r) => run.handle_response(id, r, Millis(fake.now)),
+                    None => run.handle_transport_error(id, TransportKind::Other, "reset", Millis(fake.now)),
+                },
+                _ => return,
+            }
+        }
+    }
+
+    #[test]
+    fn a_cancel_leaves_a_job_another_live_run_waits_for_and_the_last_one_deletes_it() {
+        // Rule 9 (helper-40): two create-and-waits given one idempotency key get one job (the
+        // replay); the first cancelled used to delete it under the other, still waiting for it.
+        // A wait for its id watches it too, and keeps it from a timed-out run's delete.
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let claims = crate::claims::Claims::new();
+        let idem = IdempotencyKey::from_entropy(&[7; 16]).unwrap();
+        let run = || JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap().sharing(&claims);
+        let (mut a, mut b) = (run(), run());
+        let mut fake = Fake::new();
+        fake.frozen = true;
+        settle(&mut a, &mut fake);
+        settle(&mut b, &mut fake);
+        assert_eq!((a.job_id(), b.job_id(), fake.jobs.len()), (Some("job_0"), Some("job_0"), 1), "one job, replayed");
+        // A wait for its id that deletes on giving up, and one that is dropped unfinished.
+        let mut options = WaitOptions::default();
+        options.cancel_on_timeout = true;
+        let mut watcher = JobRun::wait(&config, Some(&key), "job_0", options, 3, Millis(0)).unwrap().sharing(&claims);
+        let dropped = JobRun::wait(&config, Some(&key), "job_0", WaitOptions::default(), 4, Millis(0)).unwrap().sharing(&claims);
+        settle(&mut watcher, &mut fake);
+        drop(dropped);
+        for run in [&mut a, &mut b] {
+            run.cancel(Millis(fake.now));
+            settle(run, &mut fake);
+            let e = run.take_result().unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Cancelled);
+            assert!(e.message.contains("left alone: another call of this client waits for it"), "{e}");
+            assert!(!fake.jobs.iter().any(|j| j.deleted), "another still waits for it");
+        }
+        watcher.cancel(Millis(fake.now));
+        settle(&mut watcher, &mut fake);
+        let e = watcher.take_result().unwrap_err();
+        assert!(fake.jobs.iter().all(|j| j.deleted), "the last one watching deletes it: {e}");
     }
 
     #[test]

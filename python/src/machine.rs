@@ -112,7 +112,7 @@ impl Machine {
     fn wait(config: &Config, key: Option<&str>, job_id: &str, seed: u64, now_ms: u64, options_json: Option<&str>) -> PyResult<Self> {
         guard(|| {
             let options: WaitOptions = convert::with_defaults(options_json)?;
-            let run = core(JobRun::wait(&config.inner, api_key(key)?.as_ref(), job_id, options, seed, Millis(now_ms)))?.learning(&config.pace).handing_off();
+            let run = core(JobRun::wait(&config.inner, api_key(key)?.as_ref(), job_id, options, seed, Millis(now_ms)))?.sharing(&config.claims).learning(&config.pace).handing_off();
             Ok(Machine::new(Inner::Run(run)))
         })
     }

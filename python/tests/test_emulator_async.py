@@ -118,6 +118,34 @@ async def test_identical_create_and_waits_one_502_two_answers_lost_get_a_job_eac
     assert entry is not None and entry["jobs_created"] == 3
 
 
+async def test_two_live_calls_given_one_idempotency_key_share_its_job_and_a_cancel_leaves_it_to_the_other(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    # A double submit (helper-40, in npm): both calls get the job the first create made (the
+    # service's replay); cancelling one used to delete it under the other (core: JobRun rule 9).
+    acct = emu.account(5000)
+    caplog.set_level(logging.DEBUG, logger="usvideo")
+    async with aclient(emu, acct.api_key) as c:
+        polled: List[str] = []
+        poll = {"first_poll_ms": 50, "min_interval_ms": 50, "max_interval_ms": 100}
+        tasks = [
+            asyncio.ensure_future(c.videos.create_and_wait(**LAKE, idempotency_key="double-submit-1", poll=poll, timeout=120, on_progress=lambda p: polled.append(p.job_id)))
+            for _ in range(2)
+        ]
+        for _ in range(100):
+            if len(polled) >= 2 and not any(t.done() for t in tasks):
+                break
+            await asyncio.sleep(0.05)
+        for i, task in enumerate(tasks):
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            entry = ledger_entry(emu, acct.email)
+            assert entry is not None and entry["jobs_created"] == 1, entry
+            # The first cancelled leaves the job to the other; the last one deletes it.
+            assert entry["active_jobs"] == (1 if i == 0 else 0), (i, entry)
+    assert len(set(polled)) == 1, polled
+    assert "another call of this client waits for it" in caplog.text
+
+
 async def test_faults(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     acct = emu.account(5000)
     caplog.set_level(logging.DEBUG, logger="usvideo")

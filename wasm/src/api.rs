@@ -251,7 +251,7 @@ impl Client {
             "create" => Inner::Create(Create::new(&self.config, self.key.as_ref(), request()?, &idempotency()?, retry, seed, deadline, 0).map_err(|e| throw(&e))?.sharing(&self.claims)),
             "job_run_wait" => {
                 let id = v.get("job_id").and_then(Json::as_str).unwrap_or("");
-                Inner::Run(JobRun::wait(&self.config, self.key.as_ref(), id, options()?, seed, now).map_err(|e| throw(&e))?.learning(&self.pace).handing_off())
+                Inner::Run(JobRun::wait(&self.config, self.key.as_ref(), id, options()?, seed, now).map_err(|e| throw(&e))?.sharing(&self.claims).learning(&self.pace).handing_off())
             }
             "job_run_create_and_wait" => {
                 Inner::Run(JobRun::create_and_wait(&self.config, self.key.as_ref(), request()?, &idempotency()?, options()?, seed, now).map_err(|e| throw(&e))?.sharing(&self.claims).learning(&self.pace).handing_off())

@@ -92,11 +92,12 @@ test("refused beyond maxSpendCents or the balance, before anything is sent", asy
     client.videos.batch(requests(12), { maxSpendCents: 500 }),
     (e) => e instanceof usv.ValidationError && e.field === "maxSpendCents" && /above maxSpendCents/.test(e.message) && e.issues[0].field === "maxSpendCents",
   );
-  // A bad option is named as the caller wrote it, not by the core's wire name.
-  for (const [o, field] of /** @type {[any, string][]} */ ([[{ concurrentJobs: -1 }, "concurrentJobs"], [{ requestsPerMinute: 1.5 }, "requestsPerMinute"], [{ pollIntervalMs: "5" }, "pollIntervalMs"], [{ maxSpendCents: -5 }, "maxSpendCents"],
+  // A bad option is named as the caller wrote it, not by the core's wire name; a number of the
+  // right type but a wrong value (negative, a fraction) is out of range, as a wait's timeoutMs says.
+  for (const [o, field, code] of /** @type {[any, string, string][]} */ ([[{ concurrentJobs: -1 }, "concurrentJobs", "out_of_range"], [{ requestsPerMinute: 1.5 }, "requestsPerMinute", "out_of_range"], [{ pollIntervalMs: "5" }, "pollIntervalMs", "invalid_type"], [{ maxSpendCents: -5 }, "maxSpendCents", "out_of_range"], [{ maxSpendCents: 2.5 }, "maxSpendCents", "out_of_range"],
     // Values the core refuses by its rules: a batch that would never start, or would loop on lists.
-    [{ concurrentJobs: 0 }, "concurrentJobs"], [{ pollIntervalMs: 0 }, "pollIntervalMs"], [{ likelyFrom: 5 }, "likelyFrom"], [{ expectedScale: 0 }, "expectedScale"], [{ expectedScale: -1 }, "expectedScale"]])) {
-    await assert.rejects(client.videos.batch(requests(2), o), (e) => e instanceof usv.ValidationError && e.field === field && e.message.startsWith(field), JSON.stringify(o));
+    [{ concurrentJobs: 0 }, "concurrentJobs", "out_of_range"], [{ pollIntervalMs: 0 }, "pollIntervalMs", "out_of_range"], [{ likelyFrom: 5 }, "likelyFrom", "out_of_range"], [{ expectedScale: 0 }, "expectedScale", "out_of_range"], [{ expectedScale: -1 }, "expectedScale", "out_of_range"]])) {
+    await assert.rejects(client.videos.batch(requests(2), o), (e) => e instanceof usv.ValidationError && e.field === field && e.message.startsWith(field) && e.issues[0].code === code, JSON.stringify(o));
   }
   // Several at once: every issue, and the message, name them as written.
   await assert.rejects(client.videos.batch(requests(2), { concurrentJobs: 0, pollIntervalMs: 0, likelyFrom: 5 }), (e) =>

@@ -379,7 +379,8 @@ test("a wait's bad options are refused by the names the caller wrote, before any
     [{ timeoutMs: 1.5 }, "timeoutMs", "out_of_range"],
     [{ timeoutMs: "10" }, "timeoutMs", "invalid_type"],
     [{ cancelOnTimeout: 3 }, "cancelOnTimeout", "invalid_type"],
-    [{ poll: { first_poll_ms: -1 } }, "poll.first_poll_ms", "invalid_type"],
+    [{ poll: { first_poll_ms: -1 } }, "poll.first_poll_ms", "out_of_range"],
+    [{ poll: { first_poll_ms: 1.5 } }, "poll.first_poll_ms", "out_of_range"],
     [{ poll: { max_interval_ms: "5" } }, "poll.max_interval_ms", "invalid_type"],
     [{ poll: 7 }, "poll", "invalid_type"],
     [{ timeoutMs: 1e300 }, "timeoutMs", "out_of_range"],
@@ -927,6 +928,33 @@ test("abort: rejects at once with AbortError; a pending job is then deleted and 
   if (l.refunded_cents >= 360) assert.match(end.message, /deleted and refunded/);
   else assert.ok(l.active_jobs === 1 && /goes on/.test(end.message) && end.jobStatus === "processing", `${JSON.stringify(l)} ${end.message}`);
   assert.match((await before.cleanup)?.message ?? "", /before a job was made/, "nothing to clean up before a job is known");
+});
+
+test("two live calls given one idempotencyKey share its job: aborting one leaves it to the other", async () => {
+  // A double submit (helper-40): both calls get the job the first create made (the service's
+  // replay); aborting one used to delete it under the other. The last one aborted deletes it.
+  const acct = await still.account(5_000);
+  const client = new USVideo({ apiKey: acct.api_key, baseURL: still.api });
+  const calls = [new AbortController(), new AbortController()].map((ac) => {
+    /** @type {(id: string) => void} */
+    let created = () => {};
+    const made = new Promise((ok) => (created = ok));
+    const run = client.videos.createAndWait(text, { signal: ac.signal, idempotencyKey: "double-submit-1", poll: { first_poll_ms: 60_000 }, onEvent: (e) => e.type === "created" && created(e.job.id) });
+    return { ac, made, ended: run.then(() => undefined, (e) => e) };
+  });
+  const ids = await Promise.all(calls.map((c) => c.made));
+  assert.equal(ids[0], ids[1], "one job for both");
+  const ends = [];
+  for (const c of calls) {
+    c.ac.abort();
+    const aborted = await c.ended;
+    assert.ok(aborted instanceof usv.AbortError, String(aborted));
+    ends.push(await aborted.cleanup);
+  }
+  assert.match(ends[0]?.message ?? "", /left alone: another call of this client waits for it/);
+  assert.match(ends[1]?.message ?? "", /deleted and refunded/);
+  const l = await still.ledger(acct.email);
+  assert.deepEqual([l.jobs_created, l.active_jobs, l.balance_cents], [1, 0, l.deposits_cents], JSON.stringify(l));
 });
 
 test("an aborted createAndWait's cleanup says when its delete was refused (409): the job goes on", async () => {

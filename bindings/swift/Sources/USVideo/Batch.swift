@@ -52,7 +52,7 @@ public struct BatchItem {
     /// The item's position in the requests.
     public let index: Int
     /// The completed job; for an error, the job as last seen (if one was created).
-    public let job: Job?
+    public let job: VideoJob?
     /// Why the item did not complete (`nil`: it did).
     public let error: USVideoError?
     public var isCompleted: Bool { error == nil }

@@ -511,7 +511,7 @@ public final class USVideo: @unchecked Sendable, CustomStringConvertible {
 
     public var videos: Videos { Videos(client: self) }
 
-    func runJob(_ m: Machine, onEvent: (Event) -> Void = { _ in }) async throws -> Job {
+    func runJob(_ m: Machine, onEvent: (Event) -> Void = { _ in }) async throws -> VideoJob {
         try await driver.drive(m, onEvent: onEvent, handOff: true)
         return try ffi { try m.takeJob() }
     }
@@ -548,12 +548,12 @@ public struct Videos {
     let client: USVideo
 
     /// Submits a job (at most once: idempotency key, reconciliation of a lost answer).
-    public func create(_ request: CreateVideoRequest, idempotencyKey: String? = nil) async throws -> Job {
+    public func create(_ request: CreateVideoRequest, idempotencyKey: String? = nil) async throws -> VideoJob {
         let m = try ffi { try client.core.create(request: request, entropy: entropy(), seed: randomSeed(), idempotencyKey: idempotencyKey) }
         return try await client.runJob(m)
     }
 
-    public func retrieve(_ id: String) async throws -> Job {
+    public func retrieve(_ id: String) async throws -> VideoJob {
         let req = try ffi { try client.core.buildRetrieveVideo(id: id) }
         let resp = try await client.call(.retrieveVideo, req)
         return try ffi { try parseJob(response: resp) }
@@ -572,7 +572,7 @@ public struct Videos {
     /// Every job, page after page. Ends at the last page, or at a page that starts with the job
     /// the one before started with (a server that ignores `offset`); a job the page before held,
     /// pushed down by a newer one, is not yielded twice.
-    public func listAll(pageSize: Int = 100) -> AsyncThrowingStream<Job, Error> {
+    public func listAll(pageSize: Int = 100) -> AsyncThrowingStream<VideoJob, Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
@@ -597,13 +597,13 @@ public struct Videos {
     }
 
     /// Waits until the job completes; `onProgress` hears every poll.
-    public func wait(_ id: String, config: WaitConfig = WaitConfig(), onProgress: (JobProgress) -> Void = { _ in }) async throws -> Job {
+    public func wait(_ id: String, config: WaitConfig = WaitConfig(), onProgress: (JobProgress) -> Void = { _ in }) async throws -> VideoJob {
         let m = try ffi { try client.core.wait(id: id, options: config.core(), seed: randomSeed(), now: client.driver.now()) }
         return try await client.runJob(m) { if case .progress(let p) = $0 { onProgress(p) } }
     }
 
     /// Creates a job (at most once) and waits for it.
-    public func createAndWait(_ request: CreateVideoRequest, config: WaitConfig = WaitConfig(), idempotencyKey: String? = nil, onProgress: (JobProgress) -> Void = { _ in }) async throws -> Job {
+    public func createAndWait(_ request: CreateVideoRequest, config: WaitConfig = WaitConfig(), idempotencyKey: String? = nil, onProgress: (JobProgress) -> Void = { _ in }) async throws -> VideoJob {
         let m = try ffi { try client.core.createAndWait(request: request, options: config.core(), entropy: entropy(), seed: randomSeed(), now: client.driver.now(), idempotencyKey: idempotencyKey) }
         return try await client.runJob(m) { if case .progress(let p) = $0 { onProgress(p) } }
     }

@@ -4,7 +4,7 @@ import com.usvideo.core.BatchOptions
 import com.usvideo.core.BatchProgress
 import com.usvideo.core.Event
 import com.usvideo.core.ItemResult
-import com.usvideo.core.Job
+import com.usvideo.core.VideoJob
 import com.usvideo.core.Limits
 import com.usvideo.ffi.Machine
 import kotlinx.coroutines.CancellationException
@@ -75,7 +75,7 @@ data class BatchItem(
     /** The item's position in the requests. */
     val index: Int,
     /** The completed job; for an error, the job as last seen (if one was created). */
-    val job: Job?,
+    val job: VideoJob?,
     /** Why the item did not complete (`null`: it did). */
     val error: USVideoError?,
 ) {

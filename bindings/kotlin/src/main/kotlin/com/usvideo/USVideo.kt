@@ -9,7 +9,7 @@ import com.usvideo.core.Endpoint
 import com.usvideo.core.Event
 import com.usvideo.core.HttpRequest
 import com.usvideo.core.HttpResponse
-import com.usvideo.core.Job
+import com.usvideo.core.VideoJob
 import com.usvideo.core.JobPage
 import com.usvideo.core.JobProgress
 import com.usvideo.core.ListParams
@@ -123,7 +123,7 @@ class USVideo(
 
     // A machine whose drive ended in an exception is the driver's to close, after its clean-up
     // (which may go on in the background); one that finished is closed here, once read.
-    internal suspend fun runJob(m: Machine, onEvent: (Event) -> Unit = {}): Job {
+    internal suspend fun runJob(m: Machine, onEvent: (Event) -> Unit = {}): VideoJob {
         driver.drive(m, handOff = true, onEvent = onEvent)
         return m.use { ffi { it.takeJob() } }
     }
@@ -171,11 +171,11 @@ class Videos internal constructor(private val client: USVideo) {
      *
      * @throws ValidationError for a request that breaks a rule (every rule in `issues`).
      */
-    suspend fun create(request: CreateVideoRequest, idempotencyKey: String? = null): Job =
+    suspend fun create(request: CreateVideoRequest, idempotencyKey: String? = null): VideoJob =
         client.runJob(ffi { client.core.create(request, entropy(), seed(), idempotencyKey) })
 
     /** One job. @throws NotFoundError */
-    suspend fun retrieve(id: String): Job =
+    suspend fun retrieve(id: String): VideoJob =
         ffi { com.usvideo.ffi.parseJob(client.call(Endpoint.RETRIEVE_VIDEO, ffi { client.core.buildRetrieveVideo(id) })) }
 
     /** One page of jobs, most recent first ([limit] 1 to 100, default 20). */
@@ -193,7 +193,7 @@ class Videos internal constructor(private val client: USVideo) {
      * page that starts with the job the one before started with (a server that ignores `offset`);
      * a job the page before held, pushed down by a newer one, is not emitted twice.
      */
-    fun listAll(pageSize: Int = 100): Flow<Job> = flow {
+    fun listAll(pageSize: Int = 100): Flow<VideoJob> = flow {
         PageWalk(pageSize(pageSize)).use { walk ->
             while (true) {
                 val params = walk.nextPage() ?: break
@@ -218,7 +218,7 @@ class Videos internal constructor(private val client: USVideo) {
      * @throws JobFailedError when the job ends `failed`.
      * @throws WaitTimeoutError when [config]'s deadline passes (the job goes on).
      */
-    suspend fun wait(id: String, config: WaitConfig = WaitConfig(), onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): Job =
+    suspend fun wait(id: String, config: WaitConfig = WaitConfig(), onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): VideoJob =
         client.runJob(named(WAIT_NAMES) { ffi { client.core.wait(id, config.toCore(), seed(), client.driver.now()) } }, events(onProgress, onEvent))
 
     /**
@@ -238,7 +238,7 @@ class Videos internal constructor(private val client: USVideo) {
      * Creates a job (at most once, under [idempotencyKey] or a fresh random one) and waits for it;
      * see [create] and [wait].
      */
-    suspend fun createAndWait(request: CreateVideoRequest, config: WaitConfig = WaitConfig(), idempotencyKey: String? = null, onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): Job =
+    suspend fun createAndWait(request: CreateVideoRequest, config: WaitConfig = WaitConfig(), idempotencyKey: String? = null, onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): VideoJob =
         client.runJob(named(WAIT_NAMES) { ffi { client.core.createAndWait(request, config.toCore(), entropy(), seed(), client.driver.now(), idempotencyKey) } }, events(onProgress, onEvent))
 
     /**

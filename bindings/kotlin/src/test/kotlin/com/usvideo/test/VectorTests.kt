@@ -375,7 +375,7 @@ fun runTranscript(t: Map<String, Any?>) {
                     if (ok.containsKey("body_json")) check(jsonSubset(ok["body_json"], Json.parse(resp!!.body.decodeToString()))) { "body" }
                 }
             } else {
-                var job: Job? = null
+                var job: VideoJob? = null
                 val err = caught { job = m.takeJob() }
                 if (r.containsKey("error")) checkError(r["error"].obj(), err)
                 else {
