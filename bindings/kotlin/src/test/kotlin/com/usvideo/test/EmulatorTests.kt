@@ -442,6 +442,27 @@ fun registerEmulatorTests() {
             eq(30, (l["refunded_cents"] as BigDecimal).toInt(), "refunded")
         }
     }
+    test("emulator/a_double_submits_cancel_leaves_the_job_to_its_twin_and_the_last_one_deletes_it") {
+        // Two calls given one idempotency key wait for one job (the service's replay); cancelling
+        // one used to delete it under the other (helper-40, in npm; core: JobRun rule 9).
+        val (key, _, email) = frozen.account(10_000)
+        client(frozen, key).use { c ->
+            coroutineScope {
+                val calls = (1..2).map { async { c.videos.createAndWait(text(), fast, idempotencyKey = "double-submit-1") } }
+                while (c.videos.list().data.isEmpty()) delay(50)
+                delay(300) // both have their job (the replay)
+                calls[0].cancel()
+                check(runCatching { calls[0].await() }.exceptionOrNull() is kotlinx.coroutines.CancellationException)
+                eq(JobStatus.Pending, c.videos.list().data.single().status, "left to the other call")
+                calls[1].cancel()
+                check(runCatching { calls[1].await() }.exceptionOrNull() is kotlinx.coroutines.CancellationException)
+            }
+            eq(0, c.videos.list().data.size, "the last one deleted it")
+            val l = frozen.ledger(email)
+            eq(1, (l["jobs_created"] as BigDecimal).toInt(), "one job")
+            eq(30, (l["refunded_cents"] as BigDecimal).toInt(), "refunded once")
+        }
+    }
     test("emulator/cancel_create_and_wait_from_parent_scope") {
         val (key, _, _) = frozen.account(10_000)
         client(frozen, key).use { c ->
