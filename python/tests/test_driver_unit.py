@@ -83,6 +83,34 @@ def test_bad_batch_options_are_refused_by_name(kw: Dict[str, Any], field: str) -
     assert info.value.field == field
 
 
+@pytest.mark.parametrize(
+    "call, kw, code",
+    [
+        ("wait", dict(timeout=-5), "out_of_range"),
+        ("wait", dict(timeout="x"), "invalid_type"),
+        ("wait", dict(poll={"first_poll_ms": -1}), "out_of_range"),
+        ("wait", dict(poll={"first_poll_ms": 1.5}), "out_of_range"),
+        ("wait", dict(poll={"first_poll_ms": "5"}), "invalid_type"),
+        ("batch", dict(max_spend_cents=-1), "out_of_range"),
+        ("batch", dict(max_spend_cents=2.5), "out_of_range"),
+        ("batch", dict(max_spend_cents="3"), "invalid_type"),
+        ("batch", dict(concurrent_jobs=-1), "out_of_range"),
+        ("batch", dict(requests_per_minute=1.5), "out_of_range"),
+        ("batch", dict(concurrent_jobs="3"), "invalid_type"),
+    ],
+)
+def test_a_bad_number_is_out_of_range_and_a_value_that_is_no_number_of_the_wrong_type(call: str, kw: Dict[str, Any], code: str) -> None:
+    # As npm's and the core's refusals say it (helper-40: a negative max_spend_cents was invalid_type
+    # where a negative timeout was out_of_range).
+    with make(httpx.MockTransport(lambda r: httpx.Response(200, json=JOB))) as c:
+        with pytest.raises(usvideo.ValidationError) as info:
+            if call == "wait":
+                c.videos.wait("job_1", **kw)
+            else:
+                list(c.videos.batch([{"prompt": "a lake", "mode": "text_to_video"}], **kw))
+    assert info.value.code == code, info.value
+
+
 def test_any_real_number_is_a_timeout() -> None:
     from decimal import Decimal
     from fractions import Fraction

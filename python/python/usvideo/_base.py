@@ -124,18 +124,26 @@ def _at_least(value: Any, least: float) -> bool:
         return False
 
 
+def _code(value: Any) -> str:
+    """The code of a refused number argument, as the core and npm say it: ``invalid_type`` for a
+    value that is no number at all (text, ``bool``, ``None``), ``out_of_range`` for a number that
+    breaks the rule (negative, a fraction where a count is asked, NaN)."""
+    number = not isinstance(value, (bool, str, bytes)) and (hasattr(type(value), "__index__") or hasattr(type(value), "__float__"))
+    return "out_of_range" if number else "invalid_type"
+
+
 def check_seconds(name: str, value: Optional[float]) -> None:
     """Refuses a duration in seconds (this package's own argument, so checked by its name here)
     that is not a real number from 0 (``None`` passes: no limit)."""
     if value is not None and not _at_least(value, 0):
-        raise invalid(name, "out_of_range", f"{name} must be a number of seconds from 0, or None for no limit (got {value!r:.40})")
+        raise invalid(name, _code(value), f"{name} must be a number of seconds from 0, or None for no limit (got {value!r:.40})")
 
 
 def check_count(name: str, value: int, least: int = 0) -> None:
     """Refuses a count (this package's own argument) that is not a whole number from ``least`` to
     2**32 - 1: the core's counts are unsigned 32-bit, so -1 is not "none"."""
     if isinstance(value, bool) or not hasattr(value, "__index__") or not least <= value <= 0xFFFF_FFFF:
-        raise invalid(name, "out_of_range", f"{name} must be a whole number from {least} to 4294967295 (got {value!r:.40})")
+        raise invalid(name, _code(value), f"{name} must be a whole number from {least} to 4294967295 (got {value!r:.40})")
 
 
 def wait_options(timeout: Optional[float], cancel: bool, max_retries: int, poll: Optional[PollPolicy]) -> str:
