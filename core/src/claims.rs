@@ -74,6 +74,9 @@ struct State {
     taken_back: Vec<u64>,
     /// Each live run's holder id and the job it watches (rule 7).
     watched: Vec<(u64, String)>,
+    /// The jobs a create's own answer named, newest last (rule 5: a later answer naming one is
+    /// the service's replay of a create under the same idempotency key).
+    answered: Vec<String>,
     /// Tickets and holder ids alike.
     next_ticket: u64,
 }
@@ -85,8 +88,11 @@ pub(crate) enum Owned {
     Taken,
     /// A run that adopted it gives it up (rule 5).
     TakenBack,
-    /// Another create took it and keeps it: both hold it.
+    /// Another create took it from the job list and keeps it: both hold it.
     AlsoHeld,
+    /// An earlier create's own answer named it too: the service's replay of a create given the
+    /// same idempotency key (a double submit, a caller's retry). Both hold it, as they should.
+    Replayed,
 }
 
 /// The process's claims, by base URL and key digest (see [`Claims::shared`]).
@@ -186,6 +192,10 @@ impl Claims {
     /// its own answer a job another run adopted, which must not end before it is told.
     pub(crate) fn own(&self, id: &str, request: &CreateVideoRequest) -> Owned {
         let mut s = self.state();
+        let replayed = s.answered.iter().any(|a| a == id);
+        if !replayed {
+            kept_push(&mut s.answered, id.to_owned());
+        }
         match s.taken.iter_mut().find(|(t, _)| t == id).map(|(_, h)| h.take()) {
             None => {
                 kept_push(&mut s.taken, (id.to_owned(), None));
@@ -198,6 +208,7 @@ impl Claims {
                 }
                 Owned::TakenBack
             }
+            Some(None) if replayed => Owned::Replayed,
             Some(None) => Owned::AlsoHeld,
         }
     }
@@ -310,8 +321,9 @@ mod tests {
         c.close(run);
         assert!(c.given_up(run));
         assert!(!c.given_up(run), "told once");
-        assert_eq!(c.own("job_1", &req), Owned::AlsoHeld, "the owner's now");
+        assert_eq!(c.own("job_1", &req), Owned::Replayed, "the owner's now: another answer naming it is the service's replay");
         assert_eq!(c.own("job_2", &req), Owned::Taken);
+        assert_eq!(c.own("job_2", &req), Owned::Replayed, "one idempotency key given to two creates (helper-43: warned as an adoption)");
         assert!(c.adopt("job_3", Some(run)));
         c.release(run);
         assert_eq!(c.own("job_3", &req), Owned::AlsoHeld, "a run that ended keeps its job");

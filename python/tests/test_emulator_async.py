@@ -144,6 +144,9 @@ async def test_two_live_calls_given_one_idempotency_key_share_its_job_and_a_canc
             assert entry["active_jobs"] == (1 if i == 0 else 0), (i, entry)
     assert len(set(polled)) == 1, polled
     assert "another call of this client waits for it" in caplog.text
+    # The second call's job is the service's replay of the first's create, not an adoption from
+    # the job list (helper-43: every replay warned so).
+    assert "took it from the job list" not in caplog.text
 
 
 async def test_faults(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:

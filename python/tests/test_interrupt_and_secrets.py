@@ -240,8 +240,33 @@ def test_a_secret_is_the_text_but_never_prints() -> None:
 
     s = Secret("Bearer sd_live_0123456789abcdef")
     assert s == "Bearer sd_live_0123456789abcdef" and s.encode() == b"Bearer sd_live_0123456789abcdef"
-    for shown in (repr(s), str(s), f"{s}", "%s" % s, repr([("Authorization", s)])):
-        assert "sd_live" not in shown
+    for shown in (repr(s), str(s), f"{s}", "%s" % s, repr([("Authorization", s)]), f"{s:>40}", "{:s}".format(s)):
+        assert "sd_live" not in shown, shown
+
+
+async def test_a_refused_key_or_jwt_is_not_in_traceback_locals() -> None:
+    # A key or JWT read from a file with its newline kept is refused; the SDK's frames held the raw
+    # text in their locals while the refusal went up (helper-43), and a refused client's repr failed.
+    key = "sd_live_0123456789SECRET\n"
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJTECRET.SECRETsig\n"
+    refusals = []
+    for make in (lambda: usvideo.Client(api_key=key, base_url="http://127.0.0.1:9/v1"), lambda: usvideo.AsyncClient(api_key=key, base_url="http://127.0.0.1:9/v1"), lambda: usvideo.Client(api_key=key.encode(), base_url="http://127.0.0.1:9/v1")):  # type: ignore[arg-type]
+        with pytest.raises(usvideo.ValidationError) as info:
+            make()
+        refusals.append(info.value)
+    with usvideo.Client(base_url="http://127.0.0.1:9/v1") as client:
+        with pytest.raises(usvideo.ValidationError) as info:
+            client.api_keys.create(jwt=jwt)
+        refusals.append(info.value)
+    async with usvideo.AsyncClient(base_url="http://127.0.0.1:9/v1") as aclient:
+        with pytest.raises(usvideo.ValidationError) as ainfo:
+            await aclient.api_keys.create(jwt=jwt)
+        refusals.append(ainfo.value)
+    for exc in refusals:
+        text = _locals_text(exc)
+        assert "SECRET" not in text, text
+        # Every frame's locals print, a half-made client's too (pytest --showlocals, Sentry).
+        assert "Error" in "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
 
 
 def test_nothing_logged_at_debug_holds_the_key_or_jwt(fast_emu: Emulator, caplog: Any) -> None:

@@ -445,11 +445,15 @@ class BaseClient:
         timeout: float,
         requests_per_minute: int,
     ) -> None:
-        if isinstance(api_key, (bytes, bytearray)):
-            raise invalid("api_key", "invalid_type", "api_key must be text (str), not bytes")
-        # The key lives only as a Secret (its repr and str redact), from here to the header.
-        self.__api_key: Optional[Secret] = Secret(api_key if api_key is not None else os.environ.get("USVIDEO_API_KEY", "")) or None
-        del api_key
+        # The key lives only as a Secret (its repr and str redact), from here to the header: the
+        # raw text leaves this frame's locals even when it is refused (traceback locals showed a
+        # refused key: helper-43).
+        try:
+            if isinstance(api_key, (bytes, bytearray)):
+                raise invalid("api_key", "invalid_type", "api_key must be text (str), not bytes")
+            self.__api_key: Optional[Secret] = Secret(api_key if api_key is not None else os.environ.get("USVIDEO_API_KEY", "")) or None
+        finally:
+            del api_key
         if self.__api_key is not None:
             _native.validate_api_key(self.__api_key)
         base = base_url or os.environ.get("USVIDEO_BASE_URL") or _native.DEFAULT_BASE_URL
@@ -476,7 +480,9 @@ class BaseClient:
         return self.__api_key
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
+        # A client whose construction was refused is still shown (traceback locals of `self`).
+        config = getattr(self, "_config", None)
+        return f"{type(self).__name__}(base_url={config.base_url if config is not None else None!r})"
 
     def _call_machine(self, endpoint: str, request: Request) -> _native.Machine:
         method, url, headers, body = request

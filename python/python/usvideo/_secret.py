@@ -17,5 +17,9 @@ class Secret(str):
     def __str__(self) -> str:
         return "[redacted]"
 
+    def __format__(self, spec: str) -> str:
+        # `f"{key:>30}"` formatted the text itself (str's own __format__; helper-43).
+        return format("[redacted]", spec)
+
     def __reduce__(self) -> str:
         raise TypeError("a usvideo Secret cannot be pickled")

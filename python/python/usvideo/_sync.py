@@ -76,8 +76,10 @@ class Client(BaseClient):
         *,
         requests_per_minute: int = 60,
     ) -> None:
-        super().__init__(api_key, base_url, max_retries, timeout, requests_per_minute)
-        del api_key  # kept only as a redacting Secret (see _base.BaseClient)
+        try:
+            super().__init__(api_key, base_url, max_retries, timeout, requests_per_minute)
+        finally:
+            del api_key  # kept only as a redacting Secret, even when refused (see _base.BaseClient)
         import httpx
 
         self._httpx = httpx
@@ -610,6 +612,9 @@ class ApiKeysResource:
 
     def create(self, jwt: str, name: Optional[str] = None) -> CreatedApiKey:
         """Creates an API key, authenticated with a JWT (not an API key). The key is shown once."""
-        request = self._c._config.create_api_key(Secret(jwt), name)
-        del jwt  # from here on only a redacting Secret holds it (traceback locals, debuggers)
+        try:
+            secret = Secret(jwt)
+        finally:
+            del jwt  # from here on only a redacting Secret holds it (traceback locals, debuggers), even when refused
+        request = self._c._config.create_api_key(secret, name)
         return CreatedApiKey.from_dict(self._c._call_parsed("create_api_key", request, "created_api_key"))
