@@ -149,6 +149,32 @@ async def test_two_live_calls_given_one_idempotency_key_share_its_job_and_a_canc
     assert "took it from the job list" not in caplog.text
 
 
+async def test_a_cancel_that_leaves_a_processing_job_says_so_in_a_warning(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    # A processing job cannot be deleted: it goes on and is charged if it completes. The caller
+    # gets its CancelledError; the log said so only at DEBUG (helper-43). Now a warning names it.
+    acct = emu.account(5000)
+    caplog.set_level(logging.INFO, logger="usvideo")
+    async with aclient(emu, acct.api_key) as c:
+        seen: List[str] = []
+        poll = {"first_poll_ms": 50, "min_interval_ms": 50, "max_interval_ms": 100}
+        task = asyncio.ensure_future(c.videos.create_and_wait(**LAKE, poll=poll, timeout=120, on_progress=lambda p: seen.append(p.status)))
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.05)
+        emu.advance(6_000)  # past the queue (1 to 5 s): processing
+        for _ in range(100):
+            if "processing" in seen:
+                break
+            await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        job = [j async for j in c.videos.list_all()][0]
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "already processing and goes on" in r.getMessage()]
+    assert len(warned) == 1 and job.id in warned[0], caplog.text
+
+
 async def test_faults(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     acct = emu.account(5000)
     caplog.set_level(logging.DEBUG, logger="usvideo")

@@ -204,26 +204,28 @@ class AsyncClient(BaseClient):
                 machine.handle_transport_error(rid, "aborted", "interrupted", now_ms())
             machine.cancel(now_ms())
             if cleanup:
-                await self._cleanup(machine)
+                await self._cleanup(machine, tell=True)
             raise
         # Awaited as a cancel's clean-up is, then handed to the background with the wait's own
         # error (it was given up after 10 s, under a spent rate limit: the job charged). An
         # interrupt meanwhile leaves it to go on: it is not the caller's to cancel.
-        await self._cleanup(machine)
-        if handed is not None and not machine.is_done():
-            raise handed  # the clean-up goes on without the caller
+        handed_off = await self._cleanup(machine)
+        if handed is not None and (handed_off or not machine.is_done()):
+            raise handed  # the clean-up goes on without the caller (and tells how it ended)
         return True
 
-    async def _cleanup(self, machine: _native.Machine) -> bool:
+    async def _cleanup(self, machine: _native.Machine, tell: bool = False) -> bool:
         """After a cancel or a timeout with ``cancel=True``: sends what the machine still asks for
         (the delete of a pending job), each request in its turn for a slot, in a task of its own
         (see ``Cleanup``). The caller waits CLEANUP_SECONDS for it at most; it may go on
         BACKGROUND_CLEANUP_SECONDS more while the event loop runs (a loop that ends cancels it:
-        `asyncio.run` cancels what is left). True: handed to the background. Never raises but a
-        second cancellation of the caller."""
+        `asyncio.run` cancels what is left). True: handed to the background. ``tell``: log how it
+        ended (a cancel's; a timed-out wait's once handed off). Never raises but a second
+        cancellation of the caller."""
         import asyncio
 
-        task = asyncio.ensure_future(self._clean_up(Cleanup(machine)))
+        cleanup = Cleanup(machine, tell=tell)
+        task = asyncio.ensure_future(self._clean_up(cleanup))
         self._cleanups.begin()
         _background.add(task)
 
@@ -238,6 +240,7 @@ class AsyncClient(BaseClient):
         try:
             await asyncio.wait_for(asyncio.shield(task), CLEANUP_SECONDS)
         except asyncio.TimeoutError:
+            cleanup.tell = True
             log.warning(HANDED_OFF, BACKGROUND_CLEANUP_SECONDS, " while the event loop runs")
             return True
         return False

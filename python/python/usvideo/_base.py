@@ -363,10 +363,13 @@ class Cleanup:
     CLEANUP_SECONDS, then BACKGROUND_CLEANUP_SECONDS in the background); what is not done by then
     is given up, with a warning: the job goes on."""
 
-    def __init__(self, machine: _native.Machine, seconds: float = CLEANUP_SECONDS + BACKGROUND_CLEANUP_SECONDS) -> None:
+    def __init__(self, machine: _native.Machine, seconds: float = CLEANUP_SECONDS + BACKGROUND_CLEANUP_SECONDS, tell: bool = False) -> None:
         self.machine = machine
         self.seconds = seconds
         self.end = now_ms() + int(seconds * 1000)
+        # A cancel's clean-up: nobody reads its outcome (the caller gets its CancelledError or
+        # KeyboardInterrupt), so it is logged; a timed-out wait's is its caller's error.
+        self.tell = tell
 
     def step(self) -> Tuple[str, Any]:
         """``("send", (out, deadline))``: wait in line for a slot until ``deadline`` (tell the
@@ -385,11 +388,28 @@ class Cleanup:
             return ("next", None)
         if tag == "wait_until":
             return self._give_up() if out[1] >= self.end else ("sleep", max(0, out[1] - t) / 1000.0)
+        if self.tell and self.machine.is_done():
+            _tell(self.machine)
         return ("stop", None)  # done ("pending" cannot be: every request is awaited inline)
 
     def _give_up(self) -> Tuple[str, Any]:
         log.warning("usvideo: a wait's clean-up gave up %d s after it began: its pending job, if it has one, was not deleted and goes on (charged if it completes)", self.seconds)
         return ("stop", None)
+
+
+def _tell(machine: _native.Machine) -> None:
+    """Logs how a cancelled wait's clean-up ended, its job named: a warning when the job was not
+    deleted (processing, finished, left to another call, or unsure), as it goes on and is charged
+    if it completes (helper-43: a backend cancelling a processing job was told nothing)."""
+    from .errors import USVideoError
+
+    try:
+        machine.take_result()
+    except USVideoError as e:
+        if e.job_id is not None:
+            log.log(logging.INFO if e.message.endswith("deleted and refunded") else logging.WARNING, "usvideo: %s", e.message)
+    except Exception:  # a bug's error is not a clean-up's to raise
+        pass
 
 
 class Cleanups:

@@ -193,22 +193,23 @@ class Client(BaseClient):
                 machine.handle_transport_error(rid, "aborted", "interrupted", now_ms())
             machine.cancel(now_ms())
             if cleanup:
-                self._cleanup(machine)
+                self._cleanup(machine, tell=True)
             raise
         # Awaited as a cancel's clean-up is, then handed to the background with the wait's own
         # error (it was given up after 10 s, under a spent rate limit: the job charged). An
         # interrupt meanwhile leaves it to go on: it is not the caller's to cancel.
-        self._cleanup(machine)
-        if handed is not None and not machine.is_done():
-            raise handed  # the clean-up goes on without the caller
+        handed_off = self._cleanup(machine)
+        if handed is not None and (handed_off or not machine.is_done()):
+            raise handed  # the clean-up goes on without the caller (and tells how it ended)
         return True
 
-    def _cleanup(self, machine: _native.Machine) -> bool:
+    def _cleanup(self, machine: _native.Machine, tell: bool = False) -> bool:
         """After a cancel or a timeout with ``cancel=True``: sends what the machine still asks for
         (the delete of a pending job), each request in its turn for a slot, in a thread of its own
         (see ``Cleanup``). The caller waits CLEANUP_SECONDS for it at most; it may go on
         BACKGROUND_CLEANUP_SECONDS more, and the process waits for it before it exits (a non-daemon
-        thread: a second Ctrl-C gives it up). True: handed to the background. Never raises."""
+        thread: a second Ctrl-C gives it up). True: handed to the background. ``tell``: log how it
+        ended (a cancel's; a timed-out wait's once handed off: nobody else reads it). Never raises."""
         done = threading.Event()
 
         def run(cleanup: Cleanup) -> None:
@@ -221,15 +222,17 @@ class Client(BaseClient):
 
         self._cleanups.begin()
         try:
-            threading.Thread(target=run, args=(Cleanup(machine),), name="usvideo-cleanup").start()
+            cleanup = Cleanup(machine, tell=tell)
+            threading.Thread(target=run, args=(cleanup,), name="usvideo-cleanup").start()
         except RuntimeError:  # no new threads (the interpreter is shutting down): this one, bounded
-            run(Cleanup(machine, CLEANUP_SECONDS))
+            run(Cleanup(machine, CLEANUP_SECONDS, tell))
             return False
         handed_off = True  # also when a second Ctrl-C ends the caller's wait: the clean-up goes on
         try:
             handed_off = not done.wait(CLEANUP_SECONDS)
         finally:
             if handed_off:
+                cleanup.tell = True
                 log.warning(HANDED_OFF, BACKGROUND_CLEANUP_SECONDS, "; the process waits for it before it exits (Ctrl-C again to give it up)")
         return handed_off
 
