@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import httpx
 import pytest
@@ -201,6 +201,48 @@ def test_download_error_status(tmp_path: Path) -> None:
         with pytest.raises(usvideo.NotFoundError) as info:
             c.videos.download("https://cdn.example/v/x.mp4", tmp_path / "x.mp4")
     assert info.value.status == 404
+
+
+class _Cut(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body cut off after its first chunk (a connection reset mid-download)."""
+
+    def __iter__(self) -> Any:
+        yield b"\x00" * 64
+        raise httpx.ReadError("connection reset")
+
+    async def __aiter__(self) -> Any:
+        yield b"\x00" * 64
+        raise httpx.ReadError("connection reset")
+
+
+def test_a_failed_download_leaves_no_partial_file_and_an_async_callback_is_awaited_or_refused(tmp_path: Path) -> None:
+    # helper-43: a cut-off download left half a video at the path, and AsyncClient.download never
+    # awaited an `async def` on_progress (the sync one ran it unawaited).
+    cut = lambda r: httpx.Response(200, headers={"content-length": "128"}, stream=_Cut())  # noqa: E731
+    kept = tmp_path / "kept.mp4"
+    kept.write_bytes(b"an earlier video")
+    with make(httpx.MockTransport(cut)) as c:
+        for target in (tmp_path / "new.mp4", kept):
+            with pytest.raises(usvideo.APIConnectionError):
+                c.videos.download("https://cdn.example/v/x.mp4", target)
+    assert not (tmp_path / "new.mp4").exists() and kept.read_bytes() == b"an earlier video"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.mp4"], "no .part left behind"
+
+    async def on_progress(n: int, total: Optional[int]) -> None:
+        await asyncio.sleep(0)
+        seen.append(n)
+
+    seen: List[int] = []
+    whole = lambda r: httpx.Response(200, content=b"\x00" * 100)  # noqa: E731
+    with make(httpx.MockTransport(whole)) as c:
+        with pytest.raises(TypeError, match="coroutine function"):
+            c.videos.download("https://cdn.example/v/x.mp4", tmp_path / "s.mp4", on_progress=on_progress)
+
+    async def main() -> int:
+        async with usvideo.AsyncClient(api_key=KEY, base_url="https://api.example/v1", http_client=httpx.AsyncClient(transport=httpx.MockTransport(whole))) as ac:
+            return await ac.videos.download("https://cdn.example/v/x.mp4", tmp_path / "a.mp4", on_progress=on_progress)
+
+    assert asyncio.run(main()) == 100 and seen == [100] and (tmp_path / "a.mp4").stat().st_size == 100
 
 
 def test_unknown_status_and_fields_are_kept_or_ignored() -> None:

@@ -28,9 +28,11 @@ from ._base import (
     OnBatchProgress,
     OnDownload,
     OnProgress,
+    PartFile,
     PollPolicy,
     Request,
     Response,
+    called,
     create_body,
     job_of,
     log,
@@ -470,8 +472,9 @@ class Videos:
 
     async def download(self, job_or_url: Union[Job, str], path: Union[str, os.PathLike[str]], on_progress: Optional[OnDownload] = None) -> int:
         """Downloads a completed job's video to ``path`` and returns its size in bytes, calling
-        ``on_progress(bytes_so_far, total_or_None)``. The video URL is a signed URL: no API key is
-        sent with it."""
+        ``on_progress(bytes_so_far, total_or_None)`` (awaited when it is ``async def``). The video
+        URL is a signed URL: no API key is sent with it. The body is written to ``<path>.part`` and
+        moved onto ``path`` once whole: a failed download leaves no partial file."""
         c = self._c
         httpx = c._httpx
         url = video_url(job_or_url)
@@ -488,12 +491,15 @@ class Videos:
                             break
                     raise _native.error_from_response(resp.status_code, list(resp.headers.multi_items()), bytes(body))
                 total = int(resp.headers["content-length"]) if resp.headers.get("content-length", "").isdigit() else None
-                with open(path, "wb") as f:
+                with PartFile(path) as f:
                     async for chunk in resp.aiter_bytes():
                         f.write(chunk)
                         written += len(chunk)
                         if on_progress is not None:
-                            on_progress(written, total)
+                            awaiting: List[Any] = []
+                            called(on_progress(written, total), awaiting)  # an `async def` one is awaited
+                            for pending in awaiting:
+                                await pending
         except httpx.HTTPError as exc:
             raise _native.transport_error(transport_kind(exc, httpx), f"{type(exc).__name__}: {exc}") from None
         return written

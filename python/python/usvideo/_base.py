@@ -284,6 +284,35 @@ def called(result: Any, awaiting: Optional[List[Any]]) -> None:
     raise TypeError(_ASYNC_CALLBACK)
 
 
+class PartFile:
+    """Where a download is written: ``<path>.part`` beside ``path``, moved onto ``path`` only once
+    the whole body arrived; a download that fails leaves neither a partial file at ``path`` (it
+    left half a video there: helper-43) nor the ``.part``. A context manager around the writes."""
+
+    def __init__(self, path: Union[str, "os.PathLike[str]"]) -> None:
+        self.path = os.fspath(path)
+        # A path that is there but no regular file (`/dev/null`, a pipe) is written as it is: a
+        # `.part` moved onto it would replace the device.
+        self.part = self.path if os.path.exists(self.path) and not os.path.isfile(self.path) else self.path + ".part"
+        self.file: Any = None
+
+    def __enter__(self) -> Any:
+        self.file = open(self.part, "wb")
+        return self.file
+
+    def __exit__(self, kind: Any, _value: Any, _tb: Any) -> None:
+        self.file.close()
+        if self.part == self.path:
+            return
+        if kind is None:
+            os.replace(self.part, self.path)
+        else:
+            try:
+                os.remove(self.part)
+            except OSError:
+                pass
+
+
 def log_event(ev: Dict[str, Any], on_progress: Optional[OnProgress], awaiting: Optional[List[Any]] = None) -> None:
     kind = ev.get("type")
     if kind == "progress":

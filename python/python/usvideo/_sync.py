@@ -27,6 +27,7 @@ from ._base import (
     OnBatchProgress,
     OnDownload,
     OnProgress,
+    PartFile,
     PollPolicy,
     Request,
     Response,
@@ -477,8 +478,11 @@ class Videos:
 
     def download(self, job_or_url: Union[Job, str], path: Union[str, os.PathLike[str]], on_progress: Optional[OnDownload] = None) -> int:
         """Downloads a completed job's video to ``path`` and returns its size in bytes, calling
-        ``on_progress(bytes_so_far, total_or_None)``. The video URL is a signed URL: no API key is
-        sent with it."""
+        ``on_progress(bytes_so_far, total_or_None)`` (a plain function: an ``async def`` one is
+        refused, as it would never run). The video URL is a signed URL: no API key is sent with it.
+        The body is written to ``<path>.part`` and moved onto ``path`` once whole: a failed
+        download leaves no partial file."""
+        refuse_async(on_progress)
         c = self._c
         httpx = c._httpx
         url = video_url(job_or_url)
@@ -495,7 +499,7 @@ class Videos:
                             break
                     raise _native.error_from_response(resp.status_code, list(resp.headers.multi_items()), bytes(body))
                 total = int(resp.headers["content-length"]) if resp.headers.get("content-length", "").isdigit() else None
-                with open(path, "wb") as f:
+                with PartFile(path) as f:
                     for chunk in resp.iter_bytes():
                         f.write(chunk)
                         written += len(chunk)
