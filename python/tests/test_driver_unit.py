@@ -245,6 +245,22 @@ def test_a_failed_download_leaves_no_partial_file_and_an_async_callback_is_await
     assert asyncio.run(main()) == 100 and seen == [100] and (tmp_path / "a.mp4").stat().st_size == 100
 
 
+def test_a_closed_client_and_an_id_that_is_no_text_are_refused_as_sdk_errors(tmp_path: Path) -> None:
+    # helper-43: httpx's bare RuntimeError (a closed client) and the native module's TypeError
+    # (`retrieve(5)`) escaped `except usvideo.USVideoError`.
+    c = make(httpx.MockTransport(lambda r: httpx.Response(200, json=JOB)))
+    job = c.videos.retrieve("job_1")
+    for call in (lambda: c.videos.retrieve(5), lambda: c.videos.delete(None), lambda: c.videos.wait(job)):  # type: ignore[arg-type]
+        with pytest.raises(usvideo.ValidationError) as info:
+            call()
+        assert info.value.field == "id" and info.value.code == "invalid_type", info.value
+    assert "pass its .id" in str(info.value)
+    c.close()
+    for closed in (lambda: c.videos.retrieve("job_1"), lambda: c.account.retrieve(), lambda: c.videos.download("https://cdn.example/v/x.mp4", tmp_path / "x.mp4")):
+        with pytest.raises(usvideo.UsageError, match="was closed"):
+            closed()
+
+
 def test_unknown_status_and_fields_are_kept_or_ignored() -> None:
     body = {"id": "job_1", "status": "upscaling", "mode": "weird", "brand_new_field": 1}
     with make(httpx.MockTransport(lambda r: httpx.Response(200, json=body))) as c:

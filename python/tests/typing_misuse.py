@@ -20,3 +20,7 @@ def misuse(client: usvideo.Client, job: usvideo.Job) -> None:
     usvideo.estimate_cost(resolution="1080p", duration="5")  # type: ignore[arg-type]
     for listed in client.videos.list():
         listed.no_such_field  # type: ignore[attr-defined]
+    try:
+        client.account.retrieve()
+    except usvideo.RateLimitErorr:  # type: ignore[attr-defined]
+        pass

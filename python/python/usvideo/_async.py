@@ -34,6 +34,7 @@ from ._base import (
     Response,
     called,
     create_body,
+    job_id,
     job_of,
     log,
     loggable,
@@ -100,7 +101,7 @@ class AsyncClient(BaseClient):
     async def aclose(self) -> None:
         """Closes the connections (of the httpx client this client made); a cancelled wait's
         clean-up still running in the background closes them when it ends."""
-        if self._owns_http and self._cleanups.close():
+        if self._cleanups.close() and self._owns_http:
             await self._http.aclose()
 
     async def __aenter__(self) -> AsyncClient:
@@ -139,6 +140,7 @@ class AsyncClient(BaseClient):
         """As :meth:`usvideo.Client._run`: drives until done (True) or ``handle`` returns True;
         a set ``wake`` ends its sleeps; what ``handle`` put in ``awaiting`` (an async callback's
         result) is awaited before it drives on."""
+        self._check_open()
         import asyncio
 
         rid: Optional[int] = None
@@ -360,7 +362,7 @@ class Videos:
 
     async def retrieve(self, id: str) -> Job:
         """One job."""
-        request = self._c._config.retrieve_video(self._c._key(), id)
+        request = self._c._config.retrieve_video(self._c._key(), job_id(id))
         return Job._from_core(await self._c._call_parsed("retrieve_video", request, "job"))
 
     async def list(self, limit: Optional[int] = None, offset: Optional[int] = None) -> JobPage:
@@ -384,7 +386,7 @@ class Videos:
     async def delete(self, id: str) -> DeleteResult:
         """Cancels a pending job (refunding it) or deletes a finished job's record.
         ``ConflictError`` for a processing job."""
-        request = self._c._config.delete_video(self._c._key(), id)
+        request = self._c._config.delete_video(self._c._key(), job_id(id))
         return DeleteResult.from_dict(await self._c._call_parsed("delete_video", request, "delete", id))
 
     async def wait(
@@ -476,6 +478,7 @@ class Videos:
         URL is a signed URL: no API key is sent with it. The body is written to ``<path>.part`` and
         moved onto ``path`` once whole: a failed download leaves no partial file."""
         c = self._c
+        c._check_open()
         httpx = c._httpx
         url = video_url(job_or_url)
         started = time.monotonic()

@@ -66,6 +66,15 @@ def create_body(named: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
     return json_of(body)
 
 
+def job_id(id: Any) -> str:
+    """A job id argument, refused by name when it is not text (helper-43: `retrieve(5)` was a bare
+    TypeError from the native module), saying when a whole job was passed for its id."""
+    if isinstance(id, str):
+        return id
+    got = "a Job (pass its .id)" if hasattr(id, "id") and hasattr(id, "status") else type(id).__name__
+    raise invalid("id", "invalid_type", f"id must be a job's id (a str); got {got}")
+
+
 def invalid(field: str, code: str, message: str) -> Exception:
     """The ``ValidationError`` of one issue, as the core would raise it (its ``code`` the rule's)."""
     issue = {"field": field, "code": code, "message": message}
@@ -461,6 +470,11 @@ class Cleanups:
             self._running -= 1
             return self._closed and self._running == 0
 
+    @property
+    def closed(self) -> bool:
+        """Whether the client was closed."""
+        return self._closed
+
     def close(self) -> bool:
         """True: close the transport now; False: the last clean-up will."""
         with self._lock:
@@ -541,8 +555,16 @@ class BaseClient:
         key = new_idempotency_key() if idempotency_key is None else idempotency_key
         return _native.Machine.create(self._config, self._key(), body, key, new_seed(), self._retry_json, None)
 
-    def _wait_machine(self, job_id: str, options: str) -> _native.Machine:
-        return _native.Machine.wait(self._config, self._key(), job_id, new_seed(), now_ms(), options)
+    def _wait_machine(self, id: str, options: str) -> _native.Machine:
+        return _native.Machine.wait(self._config, self._key(), job_id(id), new_seed(), now_ms(), options)
+
+    def _check_open(self) -> None:
+        """Refuses a call on a closed client by a ``UsageError`` (helper-43: httpx's bare
+        ``RuntimeError`` escaped ``except USVideoError``); its clean-ups under way go on."""
+        if self._cleanups.closed:
+            from .errors import UsageError
+
+            raise UsageError(f"this {type(self).__name__} was closed (close(), or the end of its with block): make a new one")
 
     def _create_and_wait_machine(self, body: str, options: str, idempotency_key: Optional[str] = None) -> _native.Machine:
         key = new_idempotency_key() if idempotency_key is None else idempotency_key

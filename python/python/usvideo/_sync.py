@@ -32,6 +32,7 @@ from ._base import (
     Request,
     Response,
     create_body,
+    job_id,
     job_of,
     log,
     loggable,
@@ -94,7 +95,7 @@ class Client(BaseClient):
     def close(self) -> None:
         """Closes the connections (of the httpx client this client made); a cancelled wait's
         clean-up still running in the background closes them when it ends."""
-        if self._owns_http and self._cleanups.close():
+        if self._cleanups.close() and self._owns_http:
             self._http.close()
 
     def __enter__(self) -> Client:
@@ -133,6 +134,7 @@ class Client(BaseClient):
         is (a batch stays resumable) and the request's id is put in ``keep``, to be reported as
         an unknown outcome when driving resumes. A set ``wake`` ends its sleeps (another thread
         has driven the machine on: a batch's ``cancel``)."""
+        self._check_open()
         rid: Optional[int] = None
         unsent: Optional[int] = None
         # The error a timed-out wait ends with if its clean-up is handed off (taken when it begins).
@@ -345,7 +347,7 @@ class Videos:
 
     def retrieve(self, id: str) -> Job:
         """One job."""
-        request = self._c._config.retrieve_video(self._c._key(), id)
+        request = self._c._config.retrieve_video(self._c._key(), job_id(id))
         return Job._from_core(self._c._call_parsed("retrieve_video", request, "job"))
 
     def list(self, limit: Optional[int] = None, offset: Optional[int] = None) -> JobPage:
@@ -368,7 +370,7 @@ class Videos:
     def delete(self, id: str) -> DeleteResult:
         """Cancels a pending job (refunding it) or deletes a finished job's record.
         ``ConflictError`` for a processing job."""
-        request = self._c._config.delete_video(self._c._key(), id)
+        request = self._c._config.delete_video(self._c._key(), job_id(id))
         return DeleteResult.from_dict(self._c._call_parsed("delete_video", request, "delete", id))
 
     def wait(
@@ -484,6 +486,7 @@ class Videos:
         download leaves no partial file."""
         refuse_async(on_progress)
         c = self._c
+        c._check_open()
         httpx = c._httpx
         url = video_url(job_or_url)
         started = time.monotonic()
