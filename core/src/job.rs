@@ -550,6 +550,10 @@ impl JobRun {
                     self.timed_out(now, Some(why));
                 }
                 Err(mut e) => {
+                    if e.kind == ErrorKind::NotFound && self.own_since.is_some() {
+                        // helper-43: an idempotency key used again got its deleted job back.
+                        e.message = format!("{}; the job this call's create was answered with is gone: deleted by another call, or earlier (a create under an idempotency key used before gets that key's job back, even a deleted one: a new create needs a new key)", e.message);
+                    }
                     // The job goes on: the error names it, as a timeout's does.
                     e.job_id = e.job_id.or_else(|| self.job_id.clone());
                     e.job_status = e.job_status.or_else(|| self.last.as_ref().map(|j| j.status.as_str().to_owned()));
@@ -1060,6 +1064,17 @@ mod tests {
         settle(&mut watcher, &mut fake);
         let e = watcher.take_result().unwrap_err();
         assert!(fake.jobs.iter().all(|j| j.deleted), "the last one watching deletes it: {e}");
+        // The key used again gets its deleted job back (the service's replay): said (helper-43).
+        let mut again = run();
+        while !again.is_done() {
+            settle(&mut again, &mut fake);
+            if let Output::WaitUntil(t) = next(&mut again, Millis(fake.now)) {
+                fake.now = t.0;
+            }
+        }
+        let e = again.take_result().unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotFound);
+        assert!(e.message.contains("a new create needs a new key"), "{e}");
     }
 
     #[test]
