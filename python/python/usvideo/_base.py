@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, TypedDict, Union
 
 from . import _native
 from ._secret import Secret
@@ -40,7 +40,14 @@ Response = Tuple[int, Headers, bytes]
 OnProgress = Callable[[Progress], Any]
 OnDownload = Callable[[int, Optional[int]], Any]
 OnBatchProgress = Callable[[BatchProgress], Any]
-PollPolicy = Mapping[str, Union[int, float]]
+class PollPolicy(TypedDict, total=False):
+    """A wait's ``poll``: the core's poll schedule, each member optional (a misspelt one is a type
+    error here, and a ``ValidationError`` naming it at run time)."""
+
+    first_poll_ms: int
+    min_interval_ms: int
+    max_interval_ms: int
+    expected_scale: float
 
 
 def now_ms() -> int:
