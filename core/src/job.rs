@@ -1046,8 +1046,7 @@ mod tests {
         settle(&mut b, &mut fake);
         assert_eq!((a.job_id(), b.job_id(), fake.jobs.len()), (Some("job_0"), Some("job_0"), 1), "one job, replayed");
         // A wait for its id that deletes on giving up, and one that is dropped unfinished.
-        let mut options = WaitOptions::default();
-        options.cancel_on_timeout = true;
+        let options = WaitOptions { cancel_on_timeout: true, ..WaitOptions::default() };
         let mut watcher = JobRun::wait(&config, Some(&key), "job_0", options, 3, Millis(0)).unwrap().sharing(&claims);
         let dropped = JobRun::wait(&config, Some(&key), "job_0", WaitOptions::default(), 4, Millis(0)).unwrap().sharing(&claims);
         settle(&mut watcher, &mut fake);

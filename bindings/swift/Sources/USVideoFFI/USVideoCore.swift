@@ -1894,7 +1894,7 @@ public struct ItemResult: Equatable, Hashable {
     /**
      * The finished job (completed), or the job as last seen (failed, cancelled), if one exists.
      */
-    public var job: Job?
+    public var job: VideoJob?
     /**
      * Why it did not complete.
      */
@@ -1908,7 +1908,7 @@ public struct ItemResult: Equatable, Hashable {
          */index: UInt32, 
         /**
          * The finished job (completed), or the job as last seen (failed, cancelled), if one exists.
-         */job: Job?, 
+         */job: VideoJob?, 
         /**
          * Why it did not complete.
          */error: ErrorInfo?) {
@@ -1934,14 +1934,14 @@ public struct FfiConverterTypeItemResult: FfiConverterRustBuffer {
         return
             try ItemResult(
                 index: FfiConverterUInt32.read(from: &buf), 
-                job: FfiConverterOptionTypeJob.read(from: &buf), 
+                job: FfiConverterOptionTypeVideoJob.read(from: &buf), 
                 error: FfiConverterOptionTypeErrorInfo.read(from: &buf)
         )
     }
 
     public static func write(_ value: ItemResult, into buf: inout [UInt8]) {
         FfiConverterUInt32.write(value.index, into: &buf)
-        FfiConverterOptionTypeJob.write(value.job, into: &buf)
+        FfiConverterOptionTypeVideoJob.write(value.job, into: &buf)
         FfiConverterOptionTypeErrorInfo.write(value.error, into: &buf)
     }
 }
@@ -1959,207 +1959,6 @@ public func FfiConverterTypeItemResult_lift(_ buf: RustBuffer) throws -> ItemRes
 #endif
 public func FfiConverterTypeItemResult_lower(_ value: ItemResult) -> RustBuffer {
     return FfiConverterTypeItemResult.lower(value)
-}
-
-
-/**
- * A video-generation job as the service reports it. Fields the service did not send are `None`.
- */
-public struct Job: Equatable, Hashable {
-    /**
-     * The job's id (`job_…`).
-     */
-    public var id: String
-    /**
-     * Where the job is.
-     */
-    public var status: JobStatus
-    /**
-     * The prompt, when the service echoes it.
-     */
-    public var prompt: String?
-    /**
-     * The mode (`None` if absent or not one this SDK knows).
-     */
-    public var mode: Mode?
-    /**
-     * The resolution (`None` if absent or not one this SDK knows).
-     */
-    public var resolution: Resolution?
-    /**
-     * Length in seconds.
-     */
-    public var duration: UInt32?
-    /**
-     * The seed, when given and echoed.
-     */
-    public var seed: UInt64?
-    /**
-     * Start image, for `image_to_video`.
-     */
-    public var imageUrl: String?
-    /**
-     * Reference image, for `reference`.
-     */
-    public var referenceUrl: String?
-    /**
-     * The charge held at creation, in cents.
-     */
-    public var estimatedCostCents: UInt64?
-    /**
-     * The final charge in cents (completed jobs).
-     */
-    public var costCents: UInt64?
-    /**
-     * Where to download the video (completed jobs).
-     */
-    public var videoUrl: String?
-    /**
-     * Why it failed (failed jobs).
-     */
-    public var error: JobError?
-    /**
-     * Creation time as the service wrote it (RFC 3339).
-     */
-    public var createdAt: String?
-    /**
-     * Progress 0–100 when the service reports one (*assumption*: not in the reference); a value
-     * beyond 100 is dropped.
-     */
-    public var progress: UInt8?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The job's id (`job_…`).
-         */id: String, 
-        /**
-         * Where the job is.
-         */status: JobStatus, 
-        /**
-         * The prompt, when the service echoes it.
-         */prompt: String?, 
-        /**
-         * The mode (`None` if absent or not one this SDK knows).
-         */mode: Mode?, 
-        /**
-         * The resolution (`None` if absent or not one this SDK knows).
-         */resolution: Resolution?, 
-        /**
-         * Length in seconds.
-         */duration: UInt32?, 
-        /**
-         * The seed, when given and echoed.
-         */seed: UInt64?, 
-        /**
-         * Start image, for `image_to_video`.
-         */imageUrl: String?, 
-        /**
-         * Reference image, for `reference`.
-         */referenceUrl: String?, 
-        /**
-         * The charge held at creation, in cents.
-         */estimatedCostCents: UInt64?, 
-        /**
-         * The final charge in cents (completed jobs).
-         */costCents: UInt64?, 
-        /**
-         * Where to download the video (completed jobs).
-         */videoUrl: String?, 
-        /**
-         * Why it failed (failed jobs).
-         */error: JobError?, 
-        /**
-         * Creation time as the service wrote it (RFC 3339).
-         */createdAt: String?, 
-        /**
-         * Progress 0–100 when the service reports one (*assumption*: not in the reference); a value
-         * beyond 100 is dropped.
-         */progress: UInt8?) {
-        self.id = id
-        self.status = status
-        self.prompt = prompt
-        self.mode = mode
-        self.resolution = resolution
-        self.duration = duration
-        self.seed = seed
-        self.imageUrl = imageUrl
-        self.referenceUrl = referenceUrl
-        self.estimatedCostCents = estimatedCostCents
-        self.costCents = costCents
-        self.videoUrl = videoUrl
-        self.error = error
-        self.createdAt = createdAt
-        self.progress = progress
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Job: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeJob: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Job {
-        return
-            try Job(
-                id: FfiConverterString.read(from: &buf), 
-                status: FfiConverterTypeJobStatus.read(from: &buf), 
-                prompt: FfiConverterOptionString.read(from: &buf), 
-                mode: FfiConverterOptionTypeMode.read(from: &buf), 
-                resolution: FfiConverterOptionTypeResolution.read(from: &buf), 
-                duration: FfiConverterOptionUInt32.read(from: &buf), 
-                seed: FfiConverterOptionUInt64.read(from: &buf), 
-                imageUrl: FfiConverterOptionString.read(from: &buf), 
-                referenceUrl: FfiConverterOptionString.read(from: &buf), 
-                estimatedCostCents: FfiConverterOptionUInt64.read(from: &buf), 
-                costCents: FfiConverterOptionUInt64.read(from: &buf), 
-                videoUrl: FfiConverterOptionString.read(from: &buf), 
-                error: FfiConverterOptionTypeJobError.read(from: &buf), 
-                createdAt: FfiConverterOptionString.read(from: &buf), 
-                progress: FfiConverterOptionUInt8.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Job, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
-        FfiConverterTypeJobStatus.write(value.status, into: &buf)
-        FfiConverterOptionString.write(value.prompt, into: &buf)
-        FfiConverterOptionTypeMode.write(value.mode, into: &buf)
-        FfiConverterOptionTypeResolution.write(value.resolution, into: &buf)
-        FfiConverterOptionUInt32.write(value.duration, into: &buf)
-        FfiConverterOptionUInt64.write(value.seed, into: &buf)
-        FfiConverterOptionString.write(value.imageUrl, into: &buf)
-        FfiConverterOptionString.write(value.referenceUrl, into: &buf)
-        FfiConverterOptionUInt64.write(value.estimatedCostCents, into: &buf)
-        FfiConverterOptionUInt64.write(value.costCents, into: &buf)
-        FfiConverterOptionString.write(value.videoUrl, into: &buf)
-        FfiConverterOptionTypeJobError.write(value.error, into: &buf)
-        FfiConverterOptionString.write(value.createdAt, into: &buf)
-        FfiConverterOptionUInt8.write(value.progress, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeJob_lift(_ buf: RustBuffer) throws -> Job {
-    return try FfiConverterTypeJob.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeJob_lower(_ value: Job) -> RustBuffer {
-    return FfiConverterTypeJob.lower(value)
 }
 
 
@@ -2239,7 +2038,7 @@ public struct JobPage: Equatable, Hashable {
     /**
      * The jobs, most recent first.
      */
-    public var data: [Job]
+    public var data: [VideoJob]
     /**
      * The page size asked for (echoed by the service, or the request's).
      */
@@ -2262,7 +2061,7 @@ public struct JobPage: Equatable, Hashable {
     public init(
         /**
          * The jobs, most recent first.
-         */data: [Job], 
+         */data: [VideoJob], 
         /**
          * The page size asked for (echoed by the service, or the request's).
          */limit: UInt32, 
@@ -2298,7 +2097,7 @@ public struct FfiConverterTypeJobPage: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> JobPage {
         return
             try JobPage(
-                data: FfiConverterSequenceTypeJob.read(from: &buf), 
+                data: FfiConverterSequenceTypeVideoJob.read(from: &buf), 
                 limit: FfiConverterUInt32.read(from: &buf), 
                 offset: FfiConverterUInt64.read(from: &buf), 
                 total: FfiConverterOptionUInt64.read(from: &buf), 
@@ -2307,7 +2106,7 @@ public struct FfiConverterTypeJobPage: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: JobPage, into buf: inout [UInt8]) {
-        FfiConverterSequenceTypeJob.write(value.data, into: &buf)
+        FfiConverterSequenceTypeVideoJob.write(value.data, into: &buf)
         FfiConverterUInt32.write(value.limit, into: &buf)
         FfiConverterUInt64.write(value.offset, into: &buf)
         FfiConverterOptionUInt64.write(value.total, into: &buf)
@@ -2886,6 +2685,207 @@ public func FfiConverterTypeRetryPolicy_lower(_ value: RetryPolicy) -> RustBuffe
 
 
 /**
+ * A video-generation job as the service reports it. Fields the service did not send are `None`.
+ */
+public struct VideoJob: Equatable, Hashable {
+    /**
+     * The job's id (`job_…`).
+     */
+    public var id: String
+    /**
+     * Where the job is.
+     */
+    public var status: JobStatus
+    /**
+     * The prompt, when the service echoes it.
+     */
+    public var prompt: String?
+    /**
+     * The mode (`None` if absent or not one this SDK knows).
+     */
+    public var mode: Mode?
+    /**
+     * The resolution (`None` if absent or not one this SDK knows).
+     */
+    public var resolution: Resolution?
+    /**
+     * Length in seconds.
+     */
+    public var duration: UInt32?
+    /**
+     * The seed, when given and echoed.
+     */
+    public var seed: UInt64?
+    /**
+     * Start image, for `image_to_video`.
+     */
+    public var imageUrl: String?
+    /**
+     * Reference image, for `reference`.
+     */
+    public var referenceUrl: String?
+    /**
+     * The charge held at creation, in cents.
+     */
+    public var estimatedCostCents: UInt64?
+    /**
+     * The final charge in cents (completed jobs).
+     */
+    public var costCents: UInt64?
+    /**
+     * Where to download the video (completed jobs).
+     */
+    public var videoUrl: String?
+    /**
+     * Why it failed (failed jobs).
+     */
+    public var error: JobError?
+    /**
+     * Creation time as the service wrote it (RFC 3339).
+     */
+    public var createdAt: String?
+    /**
+     * Progress 0–100 when the service reports one (*assumption*: not in the reference); a value
+     * beyond 100 is dropped.
+     */
+    public var progress: UInt8?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The job's id (`job_…`).
+         */id: String, 
+        /**
+         * Where the job is.
+         */status: JobStatus, 
+        /**
+         * The prompt, when the service echoes it.
+         */prompt: String?, 
+        /**
+         * The mode (`None` if absent or not one this SDK knows).
+         */mode: Mode?, 
+        /**
+         * The resolution (`None` if absent or not one this SDK knows).
+         */resolution: Resolution?, 
+        /**
+         * Length in seconds.
+         */duration: UInt32?, 
+        /**
+         * The seed, when given and echoed.
+         */seed: UInt64?, 
+        /**
+         * Start image, for `image_to_video`.
+         */imageUrl: String?, 
+        /**
+         * Reference image, for `reference`.
+         */referenceUrl: String?, 
+        /**
+         * The charge held at creation, in cents.
+         */estimatedCostCents: UInt64?, 
+        /**
+         * The final charge in cents (completed jobs).
+         */costCents: UInt64?, 
+        /**
+         * Where to download the video (completed jobs).
+         */videoUrl: String?, 
+        /**
+         * Why it failed (failed jobs).
+         */error: JobError?, 
+        /**
+         * Creation time as the service wrote it (RFC 3339).
+         */createdAt: String?, 
+        /**
+         * Progress 0–100 when the service reports one (*assumption*: not in the reference); a value
+         * beyond 100 is dropped.
+         */progress: UInt8?) {
+        self.id = id
+        self.status = status
+        self.prompt = prompt
+        self.mode = mode
+        self.resolution = resolution
+        self.duration = duration
+        self.seed = seed
+        self.imageUrl = imageUrl
+        self.referenceUrl = referenceUrl
+        self.estimatedCostCents = estimatedCostCents
+        self.costCents = costCents
+        self.videoUrl = videoUrl
+        self.error = error
+        self.createdAt = createdAt
+        self.progress = progress
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VideoJob: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVideoJob: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VideoJob {
+        return
+            try VideoJob(
+                id: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeJobStatus.read(from: &buf), 
+                prompt: FfiConverterOptionString.read(from: &buf), 
+                mode: FfiConverterOptionTypeMode.read(from: &buf), 
+                resolution: FfiConverterOptionTypeResolution.read(from: &buf), 
+                duration: FfiConverterOptionUInt32.read(from: &buf), 
+                seed: FfiConverterOptionUInt64.read(from: &buf), 
+                imageUrl: FfiConverterOptionString.read(from: &buf), 
+                referenceUrl: FfiConverterOptionString.read(from: &buf), 
+                estimatedCostCents: FfiConverterOptionUInt64.read(from: &buf), 
+                costCents: FfiConverterOptionUInt64.read(from: &buf), 
+                videoUrl: FfiConverterOptionString.read(from: &buf), 
+                error: FfiConverterOptionTypeJobError.read(from: &buf), 
+                createdAt: FfiConverterOptionString.read(from: &buf), 
+                progress: FfiConverterOptionUInt8.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VideoJob, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypeJobStatus.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.prompt, into: &buf)
+        FfiConverterOptionTypeMode.write(value.mode, into: &buf)
+        FfiConverterOptionTypeResolution.write(value.resolution, into: &buf)
+        FfiConverterOptionUInt32.write(value.duration, into: &buf)
+        FfiConverterOptionUInt64.write(value.seed, into: &buf)
+        FfiConverterOptionString.write(value.imageUrl, into: &buf)
+        FfiConverterOptionString.write(value.referenceUrl, into: &buf)
+        FfiConverterOptionUInt64.write(value.estimatedCostCents, into: &buf)
+        FfiConverterOptionUInt64.write(value.costCents, into: &buf)
+        FfiConverterOptionString.write(value.videoUrl, into: &buf)
+        FfiConverterOptionTypeJobError.write(value.error, into: &buf)
+        FfiConverterOptionString.write(value.createdAt, into: &buf)
+        FfiConverterOptionUInt8.write(value.progress, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVideoJob_lift(_ buf: RustBuffer) throws -> VideoJob {
+    return try FfiConverterTypeVideoJob.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVideoJob_lower(_ value: VideoJob) -> RustBuffer {
+    return FfiConverterTypeVideoJob.lower(value)
+}
+
+
+/**
  * How a wait behaves.
  */
 public struct WaitOptions: Equatable, Hashable {
@@ -3431,7 +3431,7 @@ public enum Event: Equatable, Hashable {
     case created(
         /**
          * The new job.
-         */job: Job
+         */job: VideoJob
     )
     /**
      * A poll saw a new status (or the first status).
@@ -3439,7 +3439,7 @@ public enum Event: Equatable, Hashable {
     case statusChanged(
         /**
          * The job as last seen.
-         */job: Job
+         */job: VideoJob
     )
     /**
      * After every poll: where the job is, and how far along it probably is.
@@ -3474,7 +3474,7 @@ public enum Event: Equatable, Hashable {
     case reconciled(
         /**
          * The job found.
-         */job: Job
+         */job: VideoJob
     )
     /**
      * A batch item finished: completed, failed, or refused.
@@ -3527,10 +3527,10 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .created(job: try FfiConverterTypeJob.read(from: &buf)
+        case 1: return .created(job: try FfiConverterTypeVideoJob.read(from: &buf)
         )
         
-        case 2: return .statusChanged(job: try FfiConverterTypeJob.read(from: &buf)
+        case 2: return .statusChanged(job: try FfiConverterTypeVideoJob.read(from: &buf)
         )
         
         case 3: return .progress(try FfiConverterTypeJobProgress.read(from: &buf)
@@ -3542,7 +3542,7 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
         case 5: return .reconciling(error: try FfiConverterTypeErrorInfo.read(from: &buf)
         )
         
-        case 6: return .reconciled(job: try FfiConverterTypeJob.read(from: &buf)
+        case 6: return .reconciled(job: try FfiConverterTypeVideoJob.read(from: &buf)
         )
         
         case 7: return .itemDone(try FfiConverterTypeItemResult.read(from: &buf)
@@ -3567,12 +3567,12 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
         
         case let .created(job):
             writeInt(&buf, Int32(1))
-            FfiConverterTypeJob.write(job, into: &buf)
+            FfiConverterTypeVideoJob.write(job, into: &buf)
             
         
         case let .statusChanged(job):
             writeInt(&buf, Int32(2))
-            FfiConverterTypeJob.write(job, into: &buf)
+            FfiConverterTypeVideoJob.write(job, into: &buf)
             
         
         case let .progress(v1):
@@ -3594,7 +3594,7 @@ public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
         
         case let .reconciled(job):
             writeInt(&buf, Int32(6))
-            FfiConverterTypeJob.write(job, into: &buf)
+            FfiConverterTypeVideoJob.write(job, into: &buf)
             
         
         case let .itemDone(v1):
@@ -4595,30 +4595,6 @@ fileprivate struct FfiConverterOptionTypeErrorInfo: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeJob: FfiConverterRustBuffer {
-    typealias SwiftType = Job?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeJob.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeJob.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeJobError: FfiConverterRustBuffer {
     typealias SwiftType = JobError?
 
@@ -4635,6 +4611,30 @@ fileprivate struct FfiConverterOptionTypeJobError: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeJobError.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeVideoJob: FfiConverterRustBuffer {
+    typealias SwiftType = VideoJob?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeVideoJob.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeVideoJob.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4790,31 +4790,6 @@ fileprivate struct FfiConverterSequenceTypeItemResult: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeJob: FfiConverterRustBuffer {
-    typealias SwiftType = [Job]
-
-    public static func write(_ value: [Job], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeJob.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Job] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Job]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeJob.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypePrice: FfiConverterRustBuffer {
     typealias SwiftType = [Price]
 
@@ -4832,6 +4807,31 @@ fileprivate struct FfiConverterSequenceTypePrice: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePrice.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeVideoJob: FfiConverterRustBuffer {
+    typealias SwiftType = [VideoJob]
+
+    public static func write(_ value: [VideoJob], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeVideoJob.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [VideoJob] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [VideoJob]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeVideoJob.read(from: &buf))
         }
         return seq
     }

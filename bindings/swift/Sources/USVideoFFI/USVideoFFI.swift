@@ -1236,7 +1236,7 @@ public protocol MachineProtocol: AnyObject, Sendable {
      * # Errors
      * The machine's error, or `UsageError` before `Done`, when taken twice, or on a call.
      */
-    func takeJob() throws  -> Job
+    func takeJob() throws  -> VideoJob
     
     /**
      * The 2xx response of a call once `Done` (parse it with the endpoint's parser).
@@ -1497,8 +1497,8 @@ open func takeBatchSummary()throws  -> BatchSummary  {
      * # Errors
      * The machine's error, or `UsageError` before `Done`, when taken twice, or on a call.
      */
-open func takeJob()throws  -> Job  {
-    return try  FfiConverterTypeJob_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
+open func takeJob()throws  -> VideoJob  {
+    return try  FfiConverterTypeVideoJob_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
         uniffiCallStatus in
     uniffi_usvideo_uniffi_fn_method_machine_take_job(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -3056,11 +3056,11 @@ public func jobStatusToWire(status: JobStatus) -> String  {
 /**
  * A job in the service's wire JSON.
  */
-public func jobToJson(job: Job) -> String  {
+public func jobToJson(job: VideoJob) -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_usvideo_uniffi_fn_func_job_to_json(
-        FfiConverterTypeJob_lower(job),uniffiCallStatus
+        FfiConverterTypeVideoJob_lower(job),uniffiCallStatus
     )
 })
 }
@@ -3138,8 +3138,8 @@ public func parseDelete(response: HttpResponse, id: String)throws  -> DeleteResu
  * # Errors
  * The status's error class, or `ApiResponseError` when the body is not a job.
  */
-public func parseJob(response: HttpResponse)throws  -> Job  {
-    return try  FfiConverterTypeJob_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
+public func parseJob(response: HttpResponse)throws  -> VideoJob  {
+    return try  FfiConverterTypeVideoJob_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
         uniffiCallStatus in
     uniffi_usvideo_uniffi_fn_func_parse_job(
         FfiConverterTypeHttpResponse_lower(response),uniffiCallStatus

@@ -2043,7 +2043,7 @@ data class ItemResult (
     /**
      * The finished job (completed), or the job as last seen (failed, cancelled), if one exists.
      */
-    var `job`: Job?
+    var `job`: VideoJob?
     , 
     /**
      * Why it did not complete.
@@ -2066,173 +2066,21 @@ public object FfiConverterTypeItemResult: FfiConverterRustBuffer<ItemResult> {
     override fun read(buf: ByteBuffer): ItemResult {
         return ItemResult(
             FfiConverterUInt.read(buf),
-            FfiConverterOptionalTypeJob.read(buf),
+            FfiConverterOptionalTypeVideoJob.read(buf),
             FfiConverterOptionalTypeErrorInfo.read(buf),
         )
     }
 
     override fun allocationSize(value: ItemResult) = (
             FfiConverterUInt.allocationSize(value.`index`) +
-            FfiConverterOptionalTypeJob.allocationSize(value.`job`) +
+            FfiConverterOptionalTypeVideoJob.allocationSize(value.`job`) +
             FfiConverterOptionalTypeErrorInfo.allocationSize(value.`error`)
     )
 
     override fun write(value: ItemResult, buf: ByteBuffer) {
             FfiConverterUInt.write(value.`index`, buf)
-            FfiConverterOptionalTypeJob.write(value.`job`, buf)
+            FfiConverterOptionalTypeVideoJob.write(value.`job`, buf)
             FfiConverterOptionalTypeErrorInfo.write(value.`error`, buf)
-    }
-}
-
-
-
-/**
- * A video-generation job as the service reports it. Fields the service did not send are `None`.
- */
-data class Job (
-    /**
-     * The job's id (`job_…`).
-     */
-    var `id`: kotlin.String
-    , 
-    /**
-     * Where the job is.
-     */
-    var `status`: JobStatus
-    , 
-    /**
-     * The prompt, when the service echoes it.
-     */
-    var `prompt`: kotlin.String?
-    , 
-    /**
-     * The mode (`None` if absent or not one this SDK knows).
-     */
-    var `mode`: Mode?
-    , 
-    /**
-     * The resolution (`None` if absent or not one this SDK knows).
-     */
-    var `resolution`: Resolution?
-    , 
-    /**
-     * Length in seconds.
-     */
-    var `duration`: kotlin.UInt?
-    , 
-    /**
-     * The seed, when given and echoed.
-     */
-    var `seed`: kotlin.ULong?
-    , 
-    /**
-     * Start image, for `image_to_video`.
-     */
-    var `imageUrl`: kotlin.String?
-    , 
-    /**
-     * Reference image, for `reference`.
-     */
-    var `referenceUrl`: kotlin.String?
-    , 
-    /**
-     * The charge held at creation, in cents.
-     */
-    var `estimatedCostCents`: kotlin.ULong?
-    , 
-    /**
-     * The final charge in cents (completed jobs).
-     */
-    var `costCents`: kotlin.ULong?
-    , 
-    /**
-     * Where to download the video (completed jobs).
-     */
-    var `videoUrl`: kotlin.String?
-    , 
-    /**
-     * Why it failed (failed jobs).
-     */
-    var `error`: JobError?
-    , 
-    /**
-     * Creation time as the service wrote it (RFC 3339).
-     */
-    var `createdAt`: kotlin.String?
-    , 
-    /**
-     * Progress 0–100 when the service reports one (*assumption*: not in the reference); a value
-     * beyond 100 is dropped.
-     */
-    var `progress`: kotlin.UByte?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeJob: FfiConverterRustBuffer<Job> {
-    override fun read(buf: ByteBuffer): Job {
-        return Job(
-            FfiConverterString.read(buf),
-            FfiConverterTypeJobStatus.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalTypeMode.read(buf),
-            FfiConverterOptionalTypeResolution.read(buf),
-            FfiConverterOptionalUInt.read(buf),
-            FfiConverterOptionalULong.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalULong.read(buf),
-            FfiConverterOptionalULong.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalTypeJobError.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalUByte.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Job) = (
-            FfiConverterString.allocationSize(value.`id`) +
-            FfiConverterTypeJobStatus.allocationSize(value.`status`) +
-            FfiConverterOptionalString.allocationSize(value.`prompt`) +
-            FfiConverterOptionalTypeMode.allocationSize(value.`mode`) +
-            FfiConverterOptionalTypeResolution.allocationSize(value.`resolution`) +
-            FfiConverterOptionalUInt.allocationSize(value.`duration`) +
-            FfiConverterOptionalULong.allocationSize(value.`seed`) +
-            FfiConverterOptionalString.allocationSize(value.`imageUrl`) +
-            FfiConverterOptionalString.allocationSize(value.`referenceUrl`) +
-            FfiConverterOptionalULong.allocationSize(value.`estimatedCostCents`) +
-            FfiConverterOptionalULong.allocationSize(value.`costCents`) +
-            FfiConverterOptionalString.allocationSize(value.`videoUrl`) +
-            FfiConverterOptionalTypeJobError.allocationSize(value.`error`) +
-            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
-            FfiConverterOptionalUByte.allocationSize(value.`progress`)
-    )
-
-    override fun write(value: Job, buf: ByteBuffer) {
-            FfiConverterString.write(value.`id`, buf)
-            FfiConverterTypeJobStatus.write(value.`status`, buf)
-            FfiConverterOptionalString.write(value.`prompt`, buf)
-            FfiConverterOptionalTypeMode.write(value.`mode`, buf)
-            FfiConverterOptionalTypeResolution.write(value.`resolution`, buf)
-            FfiConverterOptionalUInt.write(value.`duration`, buf)
-            FfiConverterOptionalULong.write(value.`seed`, buf)
-            FfiConverterOptionalString.write(value.`imageUrl`, buf)
-            FfiConverterOptionalString.write(value.`referenceUrl`, buf)
-            FfiConverterOptionalULong.write(value.`estimatedCostCents`, buf)
-            FfiConverterOptionalULong.write(value.`costCents`, buf)
-            FfiConverterOptionalString.write(value.`videoUrl`, buf)
-            FfiConverterOptionalTypeJobError.write(value.`error`, buf)
-            FfiConverterOptionalString.write(value.`createdAt`, buf)
-            FfiConverterOptionalUByte.write(value.`progress`, buf)
     }
 }
 
@@ -2292,7 +2140,7 @@ data class JobPage (
     /**
      * The jobs, most recent first.
      */
-    var `data`: List<Job>
+    var `data`: List<VideoJob>
     , 
     /**
      * The page size asked for (echoed by the service, or the request's).
@@ -2329,7 +2177,7 @@ data class JobPage (
 public object FfiConverterTypeJobPage: FfiConverterRustBuffer<JobPage> {
     override fun read(buf: ByteBuffer): JobPage {
         return JobPage(
-            FfiConverterSequenceTypeJob.read(buf),
+            FfiConverterSequenceTypeVideoJob.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterOptionalULong.read(buf),
@@ -2338,7 +2186,7 @@ public object FfiConverterTypeJobPage: FfiConverterRustBuffer<JobPage> {
     }
 
     override fun allocationSize(value: JobPage) = (
-            FfiConverterSequenceTypeJob.allocationSize(value.`data`) +
+            FfiConverterSequenceTypeVideoJob.allocationSize(value.`data`) +
             FfiConverterUInt.allocationSize(value.`limit`) +
             FfiConverterULong.allocationSize(value.`offset`) +
             FfiConverterOptionalULong.allocationSize(value.`total`) +
@@ -2346,7 +2194,7 @@ public object FfiConverterTypeJobPage: FfiConverterRustBuffer<JobPage> {
     )
 
     override fun write(value: JobPage, buf: ByteBuffer) {
-            FfiConverterSequenceTypeJob.write(value.`data`, buf)
+            FfiConverterSequenceTypeVideoJob.write(value.`data`, buf)
             FfiConverterUInt.write(value.`limit`, buf)
             FfiConverterULong.write(value.`offset`, buf)
             FfiConverterOptionalULong.write(value.`total`, buf)
@@ -2740,6 +2588,158 @@ public object FfiConverterTypeRetryPolicy: FfiConverterRustBuffer<RetryPolicy> {
 
 
 /**
+ * A video-generation job as the service reports it. Fields the service did not send are `None`.
+ */
+data class VideoJob (
+    /**
+     * The job's id (`job_…`).
+     */
+    var `id`: kotlin.String
+    , 
+    /**
+     * Where the job is.
+     */
+    var `status`: JobStatus
+    , 
+    /**
+     * The prompt, when the service echoes it.
+     */
+    var `prompt`: kotlin.String?
+    , 
+    /**
+     * The mode (`None` if absent or not one this SDK knows).
+     */
+    var `mode`: Mode?
+    , 
+    /**
+     * The resolution (`None` if absent or not one this SDK knows).
+     */
+    var `resolution`: Resolution?
+    , 
+    /**
+     * Length in seconds.
+     */
+    var `duration`: kotlin.UInt?
+    , 
+    /**
+     * The seed, when given and echoed.
+     */
+    var `seed`: kotlin.ULong?
+    , 
+    /**
+     * Start image, for `image_to_video`.
+     */
+    var `imageUrl`: kotlin.String?
+    , 
+    /**
+     * Reference image, for `reference`.
+     */
+    var `referenceUrl`: kotlin.String?
+    , 
+    /**
+     * The charge held at creation, in cents.
+     */
+    var `estimatedCostCents`: kotlin.ULong?
+    , 
+    /**
+     * The final charge in cents (completed jobs).
+     */
+    var `costCents`: kotlin.ULong?
+    , 
+    /**
+     * Where to download the video (completed jobs).
+     */
+    var `videoUrl`: kotlin.String?
+    , 
+    /**
+     * Why it failed (failed jobs).
+     */
+    var `error`: JobError?
+    , 
+    /**
+     * Creation time as the service wrote it (RFC 3339).
+     */
+    var `createdAt`: kotlin.String?
+    , 
+    /**
+     * Progress 0–100 when the service reports one (*assumption*: not in the reference); a value
+     * beyond 100 is dropped.
+     */
+    var `progress`: kotlin.UByte?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVideoJob: FfiConverterRustBuffer<VideoJob> {
+    override fun read(buf: ByteBuffer): VideoJob {
+        return VideoJob(
+            FfiConverterString.read(buf),
+            FfiConverterTypeJobStatus.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeMode.read(buf),
+            FfiConverterOptionalTypeResolution.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeJobError.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalUByte.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VideoJob) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterTypeJobStatus.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`prompt`) +
+            FfiConverterOptionalTypeMode.allocationSize(value.`mode`) +
+            FfiConverterOptionalTypeResolution.allocationSize(value.`resolution`) +
+            FfiConverterOptionalUInt.allocationSize(value.`duration`) +
+            FfiConverterOptionalULong.allocationSize(value.`seed`) +
+            FfiConverterOptionalString.allocationSize(value.`imageUrl`) +
+            FfiConverterOptionalString.allocationSize(value.`referenceUrl`) +
+            FfiConverterOptionalULong.allocationSize(value.`estimatedCostCents`) +
+            FfiConverterOptionalULong.allocationSize(value.`costCents`) +
+            FfiConverterOptionalString.allocationSize(value.`videoUrl`) +
+            FfiConverterOptionalTypeJobError.allocationSize(value.`error`) +
+            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
+            FfiConverterOptionalUByte.allocationSize(value.`progress`)
+    )
+
+    override fun write(value: VideoJob, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterTypeJobStatus.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`prompt`, buf)
+            FfiConverterOptionalTypeMode.write(value.`mode`, buf)
+            FfiConverterOptionalTypeResolution.write(value.`resolution`, buf)
+            FfiConverterOptionalUInt.write(value.`duration`, buf)
+            FfiConverterOptionalULong.write(value.`seed`, buf)
+            FfiConverterOptionalString.write(value.`imageUrl`, buf)
+            FfiConverterOptionalString.write(value.`referenceUrl`, buf)
+            FfiConverterOptionalULong.write(value.`estimatedCostCents`, buf)
+            FfiConverterOptionalULong.write(value.`costCents`, buf)
+            FfiConverterOptionalString.write(value.`videoUrl`, buf)
+            FfiConverterOptionalTypeJobError.write(value.`error`, buf)
+            FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterOptionalUByte.write(value.`progress`, buf)
+    }
+}
+
+
+
+/**
  * How a wait behaves.
  */
 data class WaitOptions (
@@ -3084,7 +3084,7 @@ sealed class Event {
         /**
          * The new job.
          */
-        val `job`: com.usvideo.core.Job) : Event()
+        val `job`: com.usvideo.core.VideoJob) : Event()
         
     {
         
@@ -3099,7 +3099,7 @@ sealed class Event {
         /**
          * The job as last seen.
          */
-        val `job`: com.usvideo.core.Job) : Event()
+        val `job`: com.usvideo.core.VideoJob) : Event()
         
     {
         
@@ -3164,7 +3164,7 @@ sealed class Event {
         /**
          * The job found.
          */
-        val `job`: com.usvideo.core.Job) : Event()
+        val `job`: com.usvideo.core.VideoJob) : Event()
         
     {
         
@@ -3247,10 +3247,10 @@ public object FfiConverterTypeEvent : FfiConverterRustBuffer<Event>{
     override fun read(buf: ByteBuffer): Event {
         return when(buf.getInt()) {
             1 -> Event.Created(
-                FfiConverterTypeJob.read(buf),
+                FfiConverterTypeVideoJob.read(buf),
                 )
             2 -> Event.StatusChanged(
-                FfiConverterTypeJob.read(buf),
+                FfiConverterTypeVideoJob.read(buf),
                 )
             3 -> Event.Progress(
                 FfiConverterTypeJobProgress.read(buf),
@@ -3264,7 +3264,7 @@ public object FfiConverterTypeEvent : FfiConverterRustBuffer<Event>{
                 FfiConverterTypeErrorInfo.read(buf),
                 )
             6 -> Event.Reconciled(
-                FfiConverterTypeJob.read(buf),
+                FfiConverterTypeVideoJob.read(buf),
                 )
             7 -> Event.ItemDone(
                 FfiConverterTypeItemResult.read(buf),
@@ -3287,14 +3287,14 @@ public object FfiConverterTypeEvent : FfiConverterRustBuffer<Event>{
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterTypeJob.allocationSize(value.`job`)
+                + FfiConverterTypeVideoJob.allocationSize(value.`job`)
             )
         }
         is Event.StatusChanged -> {
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterTypeJob.allocationSize(value.`job`)
+                + FfiConverterTypeVideoJob.allocationSize(value.`job`)
             )
         }
         is Event.Progress -> {
@@ -3324,7 +3324,7 @@ public object FfiConverterTypeEvent : FfiConverterRustBuffer<Event>{
             // Add the size for the Int that specifies the variant plus the size needed for all fields
             (
                 4UL
-                + FfiConverterTypeJob.allocationSize(value.`job`)
+                + FfiConverterTypeVideoJob.allocationSize(value.`job`)
             )
         }
         is Event.ItemDone -> {
@@ -3361,12 +3361,12 @@ public object FfiConverterTypeEvent : FfiConverterRustBuffer<Event>{
         when(value) {
             is Event.Created -> {
                 buf.putInt(1)
-                FfiConverterTypeJob.write(value.`job`, buf)
+                FfiConverterTypeVideoJob.write(value.`job`, buf)
                 Unit
             }
             is Event.StatusChanged -> {
                 buf.putInt(2)
-                FfiConverterTypeJob.write(value.`job`, buf)
+                FfiConverterTypeVideoJob.write(value.`job`, buf)
                 Unit
             }
             is Event.Progress -> {
@@ -3388,7 +3388,7 @@ public object FfiConverterTypeEvent : FfiConverterRustBuffer<Event>{
             }
             is Event.Reconciled -> {
                 buf.putInt(6)
-                FfiConverterTypeJob.write(value.`job`, buf)
+                FfiConverterTypeVideoJob.write(value.`job`, buf)
                 Unit
             }
             is Event.ItemDone -> {
@@ -4259,38 +4259,6 @@ public object FfiConverterOptionalTypeErrorInfo: FfiConverterRustBuffer<ErrorInf
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeJob: FfiConverterRustBuffer<Job?> {
-    override fun read(buf: ByteBuffer): Job? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeJob.read(buf)
-    }
-
-    override fun allocationSize(value: Job?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeJob.allocationSize(value)
-        }
-    }
-
-    override fun write(value: Job?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeJob.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalTypeJobError: FfiConverterRustBuffer<JobError?> {
     override fun read(buf: ByteBuffer): JobError? {
         if (buf.get().toInt() == 0) {
@@ -4313,6 +4281,38 @@ public object FfiConverterOptionalTypeJobError: FfiConverterRustBuffer<JobError?
         } else {
             buf.put(1)
             FfiConverterTypeJobError.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeVideoJob: FfiConverterRustBuffer<VideoJob?> {
+    override fun read(buf: ByteBuffer): VideoJob? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeVideoJob.read(buf)
+    }
+
+    override fun allocationSize(value: VideoJob?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeVideoJob.allocationSize(value)
+        }
+    }
+
+    override fun write(value: VideoJob?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeVideoJob.write(value, buf)
         }
     }
 }
@@ -4503,34 +4503,6 @@ public object FfiConverterSequenceTypeItemResult: FfiConverterRustBuffer<List<It
 /**
  * @suppress
  */
-public object FfiConverterSequenceTypeJob: FfiConverterRustBuffer<List<Job>> {
-    override fun read(buf: ByteBuffer): List<Job> {
-        val len = buf.getInt()
-        return List<Job>(len) {
-            FfiConverterTypeJob.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<Job>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeJob.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<Job>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeJob.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterSequenceTypePrice: FfiConverterRustBuffer<List<Price>> {
     override fun read(buf: ByteBuffer): List<Price> {
         val len = buf.getInt()
@@ -4549,6 +4521,34 @@ public object FfiConverterSequenceTypePrice: FfiConverterRustBuffer<List<Price>>
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypePrice.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeVideoJob: FfiConverterRustBuffer<List<VideoJob>> {
+    override fun read(buf: ByteBuffer): List<VideoJob> {
+        val len = buf.getInt()
+        return List<VideoJob>(len) {
+            FfiConverterTypeVideoJob.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<VideoJob>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeVideoJob.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<VideoJob>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeVideoJob.write(it, buf)
         }
     }
 }

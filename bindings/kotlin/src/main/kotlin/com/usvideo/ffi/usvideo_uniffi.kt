@@ -56,7 +56,6 @@ import com.usvideo.core.FfiConverterTypeErrorKind
 import com.usvideo.core.FfiConverterTypeEvent
 import com.usvideo.core.FfiConverterTypeHttpRequest
 import com.usvideo.core.FfiConverterTypeHttpResponse
-import com.usvideo.core.FfiConverterTypeJob
 import com.usvideo.core.FfiConverterTypeJobPage
 import com.usvideo.core.FfiConverterTypeJobStatus
 import com.usvideo.core.FfiConverterTypeListParams
@@ -67,10 +66,10 @@ import com.usvideo.core.FfiConverterTypeRequestId
 import com.usvideo.core.FfiConverterTypeResolution
 import com.usvideo.core.FfiConverterTypeRetryPolicy
 import com.usvideo.core.FfiConverterTypeTransportKind
+import com.usvideo.core.FfiConverterTypeVideoJob
 import com.usvideo.core.FfiConverterTypeWaitOptions
 import com.usvideo.core.HttpRequest
 import com.usvideo.core.HttpResponse
-import com.usvideo.core.Job
 import com.usvideo.core.JobPage
 import com.usvideo.core.JobStatus
 import com.usvideo.core.ListParams
@@ -81,6 +80,7 @@ import com.usvideo.core.RequestId
 import com.usvideo.core.Resolution
 import com.usvideo.core.RetryPolicy
 import com.usvideo.core.TransportKind
+import com.usvideo.core.VideoJob
 import com.usvideo.core.WaitOptions
 import java.util.concurrent.atomic.AtomicBoolean
 import com.usvideo.core.RustBuffer as RustBufferAccount
@@ -97,7 +97,6 @@ import com.usvideo.core.RustBuffer as RustBufferErrorKind
 import com.usvideo.core.RustBuffer as RustBufferEvent
 import com.usvideo.core.RustBuffer as RustBufferHttpRequest
 import com.usvideo.core.RustBuffer as RustBufferHttpResponse
-import com.usvideo.core.RustBuffer as RustBufferJob
 import com.usvideo.core.RustBuffer as RustBufferJobPage
 import com.usvideo.core.RustBuffer as RustBufferJobStatus
 import com.usvideo.core.RustBuffer as RustBufferListParams
@@ -108,6 +107,7 @@ import com.usvideo.core.RustBuffer as RustBufferRequestId
 import com.usvideo.core.RustBuffer as RustBufferResolution
 import com.usvideo.core.RustBuffer as RustBufferRetryPolicy
 import com.usvideo.core.RustBuffer as RustBufferTransportKind
+import com.usvideo.core.RustBuffer as RustBufferVideoJob
 import com.usvideo.core.RustBuffer as RustBufferWaitOptions
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
@@ -1045,7 +1045,7 @@ internal object UniffiLib {
     external fun uniffi_usvideo_uniffi_fn_method_machine_take_batch_summary(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferBatchSummary.ByValue
     external fun uniffi_usvideo_uniffi_fn_method_machine_take_job(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBufferJob.ByValue
+    ): RustBufferVideoJob.ByValue
     external fun uniffi_usvideo_uniffi_fn_method_machine_take_response(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferHttpResponse.ByValue
     external fun uniffi_usvideo_uniffi_fn_clone_pagewalk(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1114,7 +1114,7 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_usvideo_uniffi_fn_func_job_status_to_wire(`status`: RustBufferJobStatus.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_usvideo_uniffi_fn_func_job_to_json(`job`: RustBufferJob.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_usvideo_uniffi_fn_func_job_to_json(`job`: RustBufferVideoJob.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_list_params_from_json(`json`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferListParams.ByValue
@@ -1127,7 +1127,7 @@ internal object UniffiLib {
     external fun uniffi_usvideo_uniffi_fn_func_parse_delete(`response`: RustBufferHttpResponse.ByValue,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferDeleteResult.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_parse_job(`response`: RustBufferHttpResponse.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBufferJob.ByValue
+    ): RustBufferVideoJob.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_parse_job_page(`response`: RustBufferHttpResponse.ByValue,`asked`: RustBufferListParams.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferJobPage.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_parse_pricing(`response`: RustBufferHttpResponse.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2800,7 +2800,7 @@ public interface MachineInterface {
      * # Errors
      * The machine's error, or `UsageError` before `Done`, when taken twice, or on a call.
      */
-    fun `takeJob`(): Job
+    fun `takeJob`(): VideoJob
     
     /**
      * The 2xx response of a call once `Done` (parse it with the endpoint's parser).
@@ -3174,8 +3174,8 @@ open class Machine: Disposable, AutoCloseable, MachineInterface
      * # Errors
      * The machine's error, or `UsageError` before `Done`, when taken twice, or on a call.
      */
-    @Throws(UsVideoException::class)override fun `takeJob`(): Job {
-            return FfiConverterTypeJob.lift(
+    @Throws(UsVideoException::class)override fun `takeJob`(): VideoJob {
+            return FfiConverterTypeVideoJob.lift(
     callWithHandle {
     uniffiRustCallWithError(UsVideoException) { _status ->
     UniffiLib.uniffi_usvideo_uniffi_fn_method_machine_take_job(
@@ -5359,13 +5359,13 @@ public object FfiConverterSequenceTypeCreateVideoRequest: FfiConverterRustBuffer
 
         /**
          * A job in the service's wire JSON.
-         */ fun `jobToJson`(`job`: Job): kotlin.String {
+         */ fun `jobToJson`(`job`: VideoJob): kotlin.String {
             return FfiConverterString.lift(
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_usvideo_uniffi_fn_func_job_to_json(
     
         
-        FfiConverterTypeJob.lower(`job`),_status)
+        FfiConverterTypeVideoJob.lower(`job`),_status)
 }
     )
     }
@@ -5464,8 +5464,8 @@ public object FfiConverterSequenceTypeCreateVideoRequest: FfiConverterRustBuffer
          * # Errors
          * The status's error class, or `ApiResponseError` when the body is not a job.
          */
-    @Throws(UsVideoException::class) fun `parseJob`(`response`: HttpResponse): Job {
-            return FfiConverterTypeJob.lift(
+    @Throws(UsVideoException::class) fun `parseJob`(`response`: HttpResponse): VideoJob {
+            return FfiConverterTypeVideoJob.lift(
     uniffiRustCallWithError(UsVideoException) { _status ->
     UniffiLib.uniffi_usvideo_uniffi_fn_func_parse_job(
     
