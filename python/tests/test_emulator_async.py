@@ -127,7 +127,7 @@ async def test_two_live_calls_given_one_idempotency_key_share_its_job_and_a_canc
         polled: List[str] = []
         poll = {"first_poll_ms": 50, "min_interval_ms": 50, "max_interval_ms": 100}
         tasks = [
-            asyncio.ensure_future(c.videos.create_and_wait(**LAKE, idempotency_key="double-submit-1", poll=poll, timeout=120, on_progress=lambda p: polled.append(p.job_id)))
+            asyncio.ensure_future(c.videos.create_and_wait(**LAKE, idempotency_key="double-submit-1", poll=poll, timeout=120, cancel=True, on_progress=lambda p: polled.append(p.job_id)))
             for _ in range(2)
         ]
         for _ in range(100):
@@ -157,7 +157,7 @@ async def test_a_cancel_that_leaves_a_processing_job_says_so_in_a_warning(emu: E
     async with aclient(emu, acct.api_key) as c:
         seen: List[str] = []
         poll = {"first_poll_ms": 50, "min_interval_ms": 50, "max_interval_ms": 100}
-        task = asyncio.ensure_future(c.videos.create_and_wait(**LAKE, poll=poll, timeout=120, on_progress=lambda p: seen.append(p.status)))
+        task = asyncio.ensure_future(c.videos.create_and_wait(**LAKE, poll=poll, timeout=120, cancel=True, on_progress=lambda p: seen.append(p.status)))
         for _ in range(100):
             if seen:
                 break

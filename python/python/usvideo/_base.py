@@ -452,7 +452,7 @@ def _tell(machine: _native.Machine) -> None:
         machine.take_result()
     except USVideoError as e:
         if e.job_id is not None:
-            log.log(logging.INFO if e.message.endswith("deleted and refunded") else logging.WARNING, "usvideo: %s", e.message)
+            log.log(logging.INFO if e.message.endswith("deleted and refunded") else logging.WARNING, "usvideo: job %s: %s", e.job_id, e.message)
     except Exception:  # a bug's error is not a clean-up's to raise
         pass
 
