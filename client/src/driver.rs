@@ -167,8 +167,14 @@ impl Inner {
                 }
             }
             match machine.poll(self.now()) {
-                Output::Send { id, endpoint, request, timeout_ms } => {
+                Output::Send { id, endpoint, request, timeout_ms, send_by } => {
                     let until = timeout_ms.map(|t| self.now().plus(t));
+                    // A slot later than `send_by` (a clean-up's delete on a sighting gone stale
+                    // by then) is not waited for: the core looks at the job again first.
+                    let slot_until = match (until, send_by) {
+                        (Some(u), Some(b)) => Some(u.min(b)),
+                        (u, b) => u.or(b),
+                    };
                     // Only the key's requests wait for (and teach) the key's limiter.
                     let counted = endpoint.counts_against_key();
                     let slot = match (cancel, cancelled) {
@@ -176,10 +182,10 @@ impl Inner {
                         // A cancel while it waits for a slot is honoured at once (a minute under a
                         // spent budget), not after the slot came and the request went out.
                         (Some(token), false) => tokio::select! {
-                            got = self.acquire_slot(until) => Some(got),
+                            got = self.acquire_slot(slot_until) => Some(got),
                             () = token.cancelled() => None,
                         },
-                        _ => Some(self.acquire_slot(until).await),
+                        _ => Some(self.acquire_slot(slot_until).await),
                     };
                     match slot {
                         Some(true) => {}

@@ -589,7 +589,7 @@ impl Batch {
         self.next_id += 1;
         self.requests += 1;
         self.in_flight.insert(id, target);
-        Output::Send { id, endpoint, request, timeout_ms: None }
+        Output::Send { id, endpoint, request, timeout_ms: None, send_by: None }
     }
 
     fn slot_free(&self, now: Millis) -> bool {
@@ -618,10 +618,10 @@ impl Batch {
                 continue;
             }
             match create.poll(now) {
-                Output::Send { id, endpoint, request, timeout_ms } => {
+                out @ Output::Send { .. } => {
                     self.requests += 1;
                     let _ = self.limiter.try_acquire(now);
-                    return Some(Output::Send { id, endpoint, request, timeout_ms });
+                    return Some(out);
                 }
                 Output::Event(e) => {
                     self.events.push_back(e);

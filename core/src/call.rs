@@ -52,6 +52,15 @@ impl Call {
         Call { endpoint, request, policy, rng: Rng::new(seed), deadline, attempt: 0, maybe_applied: false, next_id: first_id, state: State::Ready, events: VecDeque::new(), result: None }
     }
 
+    /// The request in flight, if one is.
+    #[must_use]
+    pub fn in_flight(&self) -> Option<RequestId> {
+        match self.state {
+            State::InFlight(id) => Some(id),
+            _ => None,
+        }
+    }
+
     /// The next request id this call would use (so a parent machine can keep ids unique).
     #[must_use]
     pub fn next_id(&self) -> u64 {
@@ -77,7 +86,7 @@ impl Call {
                 // Wrapping: a caller may start anywhere, and only one request is in flight at once.
                 self.next_id = self.next_id.wrapping_add(1);
                 self.state = State::InFlight(id);
-                Output::Send { id, endpoint: self.endpoint, request: self.request.clone(), timeout_ms: self.deadline.map(|d| d.since(now)) }
+                Output::Send { id, endpoint: self.endpoint, request: self.request.clone(), timeout_ms: self.deadline.map(|d| d.since(now)), send_by: None }
             }
         }
     }

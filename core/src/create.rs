@@ -315,7 +315,7 @@ impl Create {
             }
         };
         let timeout_ms = if look_up { Some(LOOKUP_TIMEOUT_MS) } else { self.deadline.map(|d| d.since(now)) };
-        Output::Send { id, endpoint, request, timeout_ms }
+        Output::Send { id, endpoint, request, timeout_ms, send_by: None }
     }
 
     fn accept(&mut self, id: RequestId) -> Option<Step> {

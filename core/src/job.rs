@@ -44,9 +44,11 @@
 //!    would remove its finished video's record, with no refund (CONTRACT.md, "Delete"): the job
 //!    is left alone then, and the error says it ended. A delete tried again after a pause (a
 //!    `429`'s `Retry-After`, a 5xx's backoff) past that freshness looks again first, twice at
-//!    most (helper-40: a held delete removed a video completed meanwhile, charged). A delete
-//!    held by the driver's wait for a rate-limit slot is not looked at again (that wait is the
-//!    driver's). A delete answered with `refunded_cents` 0 found the job finished: the error
+//!    most (helper-40: a held delete removed a video completed meanwhile, charged). So does a
+//!    delete held by the driver's wait for a rate-limit slot: its `Send` carries `send_by`, when
+//!    its sighting goes stale, and a driver whose slot comes later reports it not sent
+//!    (helper-44: 13 of 30 deletes held a minute by a spent budget removed finished videos); the
+//!    last look's delete carries none and goes out whenever its slot comes. A delete answered with `refunded_cents` 0 found the job finished: the error
 //!    says its record is gone and, completed, charged (`Error::after_delete`).
 //! 9. A run sharing the client's claims ([`JobRun::sharing`]) watches its job while it runs
 //!    ([`crate::claims`] rule 7), and its clean-up leaves alone a job another live run of the
@@ -469,9 +471,13 @@ impl JobRun {
                     }
                     None
                 }
-                out @ Output::Send { .. } => {
-                    self.delete_sent |= matches!(self.phase, Phase::Deleting(..));
-                    Some(out)
+                Output::Send { id, endpoint, request, timeout_ms, .. } if matches!(self.phase, Phase::Deleting(..)) => {
+                    self.delete_sent = true;
+                    // Held by the driver's wait for a slot past its sighting's freshness, it is
+                    // not sent but looked at again first (rule 8), while a look is left.
+                    let fresh_until = self.pending_seen_at.map(|t| t.plus(fresh_for(self.options.poll.expected_ms(self.last.as_ref()))));
+                    let send_by = fresh_until.filter(|_| self.relooks < MAX_RELOOKS);
+                    Some(Output::Send { id, endpoint, request, timeout_ms, send_by })
                 }
                 other => Some(other),
             },
@@ -761,6 +767,20 @@ impl JobRun {
 
     /// Request `id` got no answer.
     pub fn handle_transport_error(&mut self, id: RequestId, kind: TransportKind, message: &str, now: Millis) {
+        // A delete not sent (its driver's slot came after its `send_by`, or none came) whose
+        // sighting went stale meanwhile: looked at again first (rule 8), not tried blindly.
+        // (One not sent because its bound passed, a timed-out wait's clean-up time, ends there.)
+        let within = self.cancel_requested || self.deadline.is_none_or(|d| now < d);
+        if kind == TransportKind::Connect && within && self.relooks < MAX_RELOOKS && self.stale(now) {
+            if let Phase::Deleting(call, _) = &self.phase
+                && call.in_flight() == Some(id)
+                && let Phase::Deleting(call, final_error) = std::mem::replace(&mut self.phase, Phase::Done)
+            {
+                self.next_id = self.next_id.max(call.next_id());
+                self.relooks += 1;
+                return self.start_delete(final_error, now);
+            }
+        }
         match &mut self.phase {
             Phase::Creating(c) => c.handle_transport_error(id, kind, message, now),
             Phase::Polling(c) | Phase::Deleting(c, _) | Phase::Checking(c, _) => c.handle_transport_error(id, kind, message, now),
@@ -1405,6 +1425,69 @@ mod tests {
         assert!(matches!(next(&mut run, now), Output::Done), "no delete of a completed job");
         let e = run.take_result().unwrap_err();
         assert!(e.kind == ErrorKind::WaitTimeout && e.message.contains("had ended (completed)"), "{e}");
+    }
+
+    #[test]
+    fn a_delete_whose_slot_comes_after_its_send_by_is_not_sent_and_looks_first() {
+        // helper-44: deletes held a minute by a spent budget's slot wait went out on a stale
+        // sighting and removed 13 of 30 finished videos. Now the delete carries `send_by`; a
+        // driver whose slot comes later says it was not sent, and the job is looked at first.
+        use crate::machine::Machine;
+        let mut run = one_second_wait(true).handing_off();
+        let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
+        run.handle_response(id, HttpResponse::json(201, &pending_job()), Millis(5));
+        let mut now = Millis(5);
+        let (delete, send_by) = loop {
+            match next(&mut run, now) {
+                Output::WaitUntil(t) => now = t,
+                Output::Send { id, endpoint: Endpoint::RetrieveVideo, .. } => run.handle_response(id, HttpResponse::json(200, &pending_job()), now),
+                Output::Send { id, endpoint: Endpoint::DeleteVideo, send_by, .. } => break (id, send_by),
+                other => panic!("a poll or the delete, not {other:?}"),
+            }
+        };
+        let send_by = send_by.expect("a clean-up's delete says by when it must go out");
+        assert!(send_by > now, "its sighting is fresh now");
+        // The driver's slot came a minute later: not sent.
+        now = send_by.plus(60_000);
+        run.handle_not_sent(delete, now);
+        let look = match next(&mut run, now) {
+            Output::Send { id, endpoint: Endpoint::RetrieveVideo, .. } => id,
+            other => panic!("a look before the delete, not {other:?}"),
+        };
+        let mut done = pending_job();
+        done["status"] = "completed".into();
+        done["video_url"] = "https://cdn.example/v.mp4".into();
+        done["cost_cents"] = 30.into();
+        run.handle_response(look, HttpResponse::json(200, &done), now);
+        assert!(matches!(next(&mut run, now), Output::Done), "no delete of a completed job");
+        let e = run.take_result().unwrap_err();
+        assert!(e.message.contains("had ended (completed)"), "{e}");
+        // A look that finds it pending sends the delete again, still with a `send_by`; after the
+        // last look, the delete carries none and goes out whenever its slot comes.
+        let mut run = one_second_wait(true).handing_off();
+        let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
+        run.handle_response(id, HttpResponse::json(201, &pending_job()), Millis(5));
+        let mut now = Millis(5);
+        let mut deadlines = Vec::new();
+        loop {
+            match next(&mut run, now) {
+                Output::WaitUntil(t) => now = t,
+                Output::Send { id, endpoint: Endpoint::RetrieveVideo, .. } => run.handle_response(id, HttpResponse::json(200, &pending_job()), now),
+                Output::Send { id, endpoint: Endpoint::DeleteVideo, send_by: Some(by), .. } => {
+                    deadlines.push(by);
+                    now = by.plus(1);
+                    run.handle_not_sent(id, now);
+                }
+                Output::Send { id, endpoint: Endpoint::DeleteVideo, send_by: None, .. } => {
+                    run.handle_response(id, HttpResponse::json(200, &serde_json::json!({"id": "job_1", "deleted": true, "refunded_cents": 30})), now);
+                    break;
+                }
+                other => panic!("not {other:?}"),
+            }
+        }
+        assert_eq!(deadlines.len(), usize::from(MAX_RELOOKS), "{deadlines:?}");
+        assert!(matches!(next(&mut run, now), Output::Done));
+        assert!(run.take_result().unwrap_err().message.contains("deleted and refunded"));
     }
 
     #[test]

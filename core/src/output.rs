@@ -34,6 +34,12 @@ pub enum Output {
         request: HttpRequest,
         /// The most this request may take, in ms (the call's deadline, or none).
         timeout_ms: Option<u64>,
+        /// The latest it may still go out: a driver whose wait for a slot of its rate limiter
+        /// runs past this sends nothing and reports [`crate::machine::Machine::handle_not_sent`].
+        /// Set on a clean-up's delete, whose job's last `pending` sighting goes stale then
+        /// (`job` rule 8): it is looked at again first, as a completed job's delete would remove
+        /// its finished video (helper-44: 13 of 30 deletes held a minute by a spent budget did).
+        send_by: Option<Millis>,
     },
     /// Something to tell the application (progress, a retry, a status change).
     Event(Event),

@@ -4,9 +4,10 @@
 //!
 //! Driving contract (the core's [`usvideo_core::Machine`]): after each input, drain `poll(now_ms)`
 //! until it returns `("wait_until", t)`, `("pending",)` or `("done",)`. `poll` returns one of:
-//! - `("send", id, endpoint, method, url, headers, body | None, timeout_ms | None, counted)`:
-//!   `counted`, whether it waits for (and teaches) the key's rate limiter
-//!   ([`usvideo_core::Endpoint::counts_against_key`])
+//! - `("send", id, endpoint, method, url, headers, body | None, timeout_ms | None, counted,
+//!   send_by_ms | None)`: `counted`, whether it waits for (and teaches) the key's rate limiter
+//!   ([`usvideo_core::Endpoint::counts_against_key`]); `send_by_ms`, the latest it may go out
+//!   (a slot later than that is not waited for: `handle_not_sent`)
 //! - `("event", event_json)`
 //! - `("wait_until", t_ms)`
 //! - `("pending",)` / `("done",)`
@@ -196,10 +197,10 @@ impl Machine {
         guard(|| {
             let out = self.lock().machine().poll(Millis(now_ms));
             Ok(match out {
-                Output::Send { id, endpoint, request, timeout_ms } => {
+                Output::Send { id, endpoint, request, timeout_ms, send_by } => {
                     let body = request.body.as_deref().map(|b| pyo3::types::PyBytes::new(py, b));
                     let headers = convert::request_headers(py, &request.headers)?;
-                    ("send", id.0, convert::name_of(&endpoint), request.method.as_str(), request.url, headers, body, timeout_ms, endpoint.counts_against_key()).into_pyobject(py)?.into_any()
+                    ("send", id.0, convert::name_of(&endpoint), request.method.as_str(), request.url, headers, body, timeout_ms, endpoint.counts_against_key(), send_by.map(|t| t.0)).into_pyobject(py)?.into_any()
                 }
                 Output::Event(e) => ("event", convert::to_json(&e)?).into_pyobject(py)?.into_any(),
                 Output::WaitUntil(t) => ("wait_until", t.0).into_pyobject(py)?.into_any(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any, List
+from typing import Any, Callable, List
 
 import pytest
 
@@ -118,6 +118,18 @@ async def test_identical_create_and_waits_one_502_two_answers_lost_get_a_job_eac
     assert entry is not None and entry["jobs_created"] == 3
 
 
+#: Polls a frozen emulator's job often: a test sees it soon after its clock moves.
+QUICK: usvideo.PollPolicy = {"first_poll_ms": 50, "min_interval_ms": 50, "max_interval_ms": 100}
+
+
+async def soon(condition: Callable[[], bool]) -> None:
+    """Until ``condition()`` holds, 5 s at most (the test's own checks say what went wrong)."""
+    for _ in range(100):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+
+
 async def test_two_live_calls_given_one_idempotency_key_share_its_job_and_a_cancel_leaves_it_to_the_other(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     # A double submit (helper-40, in npm): both calls get the job the first create made (the
     # service's replay); cancelling one used to delete it under the other (core: JobRun rule 9).
@@ -125,15 +137,11 @@ async def test_two_live_calls_given_one_idempotency_key_share_its_job_and_a_canc
     caplog.set_level(logging.DEBUG, logger="usvideo")
     async with aclient(emu, acct.api_key) as c:
         polled: List[str] = []
-        poll = {"first_poll_ms": 50, "min_interval_ms": 50, "max_interval_ms": 100}
         tasks = [
-            asyncio.ensure_future(c.videos.create_and_wait(**LAKE, idempotency_key="double-submit-1", poll=poll, timeout=120, cancel=True, on_progress=lambda p: polled.append(p.job_id)))
+            asyncio.ensure_future(c.videos.create_and_wait(**LAKE, idempotency_key="double-submit-1", poll=QUICK, timeout=120, cancel=True, on_progress=lambda p: polled.append(p.job_id)))
             for _ in range(2)
         ]
-        for _ in range(100):
-            if len(polled) >= 2 and not any(t.done() for t in tasks):
-                break
-            await asyncio.sleep(0.05)
+        await soon(lambda: len(polled) >= 2 or any(t.done() for t in tasks))
         for i, task in enumerate(tasks):
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
@@ -156,17 +164,10 @@ async def test_a_cancel_that_leaves_a_processing_job_says_so_in_a_warning(emu: E
     caplog.set_level(logging.INFO, logger="usvideo")
     async with aclient(emu, acct.api_key) as c:
         seen: List[str] = []
-        poll = {"first_poll_ms": 50, "min_interval_ms": 50, "max_interval_ms": 100}
-        task = asyncio.ensure_future(c.videos.create_and_wait(**LAKE, poll=poll, timeout=120, cancel=True, on_progress=lambda p: seen.append(p.status)))
-        for _ in range(100):
-            if seen:
-                break
-            await asyncio.sleep(0.05)
+        task = asyncio.ensure_future(c.videos.create_and_wait(**LAKE, poll=QUICK, timeout=120, cancel=True, on_progress=lambda p: seen.append(p.status)))
+        await soon(lambda: bool(seen))
         emu.advance(6_000)  # past the queue (1 to 5 s): processing
-        for _ in range(100):
-            if "processing" in seen:
-                break
-            await asyncio.sleep(0.05)
+        await soon(lambda: "processing" in seen)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

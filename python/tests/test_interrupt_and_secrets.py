@@ -82,6 +82,37 @@ def test_a_clean_up_held_past_the_callers_wait_goes_on_in_the_background(emu: Em
     assert row is not None and row["jobs_created"] == 1 and row["balance_cents"] == 1_000, row
 
 
+def test_a_delete_held_by_the_rate_limit_past_its_sighting_looks_first_and_leaves_a_job_that_completed(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    """helper-44: deletes held about a minute by a spent budget's wait for a slot went out on a
+    stale sighting and removed finished videos (13 of 30, charged). Here another call's 429 pauses
+    the key's limiter 4 s as the wait is interrupted, and the job completes meanwhile: the delete
+    is not sent past its sighting's freshness (2 s), the job is looked at again, and left alone."""
+    acct = emu.account(balance_cents=1_000)
+    emu.fault({"method": "GET", "path": "/v1/account", "status": 429, "retry_after": 4, "times": 1})
+    poll = {**QUICK, "expected_scale": 0.01}
+    seen: List[str] = []
+    with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as client, usvideo.Client(api_key=acct.api_key, base_url=emu.api_base, max_retries=0) as other:
+
+        def pause_then_interrupt(p: usvideo.Progress) -> None:
+            seen.append(p.job_id)
+            with pytest.raises(usvideo.RateLimitError):
+                other.account.retrieve()  # the key's limiter now waits 4 s
+            emu.advance(600_000)  # the job completes during the pause
+            raise KeyboardInterrupt
+
+        with caplog.at_level(logging.INFO, logger="usvideo"):
+            with pytest.raises(KeyboardInterrupt):
+                client.videos.create_and_wait(**REQ, cancel=True, on_progress=pause_then_interrupt, poll=poll)
+            deadline = time.monotonic() + 15
+            while "had ended (completed)" not in caplog.text and time.monotonic() < deadline:
+                time.sleep(0.1)
+        assert "had ended (completed)" in caplog.text, caplog.text
+        job = other.videos.retrieve(seen[0])
+    assert job.status == "completed" and job.video_url, job
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["jobs_created"] == 1, row
+
+
 def test_a_timed_out_waits_delete_held_past_the_callers_wait_goes_on_in_the_background(emu: Emulator) -> None:
     """A wait with ``cancel=True`` times out; its delete meets a 429 whose Retry-After (12 s)
     outlasts the 10 s the core gave a timed-out wait's delete (it was given up, the job charged):

@@ -156,14 +156,15 @@ impl ToJson for HeaderPairs<'_> {
 }
 
 /// A machine's next output as the JSON the package's driver reads: `{"t":"send",id,endpoint,
-/// method,url,headers:[[n,v]…],body,timeout_ms,free?}` (`free: true`: no key's request, so no
-/// slot of the key's limiter: `Endpoint::counts_against_key`), `{"t":"event",event}`, `{"t":"wait",until}`,
+/// method,url,headers:[[n,v]…],body,timeout_ms,free?,send_by?}` (`free: true`: no key's request, so no
+/// slot of the key's limiter: `Endpoint::counts_against_key`; `send_by`: the latest it may go out,
+/// a slot later than that not waited for), `{"t":"event",event}`, `{"t":"wait",until}`,
 /// `{"t":"pending"}`, `{"t":"done"}`.
 pub(crate) fn render(out: Output) -> String {
     let mut text = String::with_capacity(256);
     let mut m = Members::open(&mut text);
     match &out {
-        Output::Send { id, endpoint, request, timeout_ms } => {
+        Output::Send { id, endpoint, request, timeout_ms, send_by } => {
             m.text("t", "send").uint("id", id.0).text("endpoint", endpoint.as_str()).text("method", request.method.as_str()).text("url", &request.url);
             m.value("headers", &HeaderPairs(&request.headers));
             match request.body.as_deref() {
@@ -176,6 +177,9 @@ pub(crate) fn render(out: Output) -> String {
             };
             if !endpoint.counts_against_key() {
                 m.bool("free", true);
+            }
+            if let Some(t) = send_by {
+                m.uint("send_by", t.0);
             }
         }
         #[cfg(feature = "batch")]

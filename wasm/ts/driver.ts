@@ -359,6 +359,9 @@ export interface Send {
   timeout_ms: number | null;
   /** No key's request (pricing, key creation): it takes no slot of the key's limiter. */
   free?: true;
+  /** The latest it may go out (a clean-up's delete, whose job's sighting goes stale then): a slot
+   * later than that is not waited for, and the core looks at the job again first. */
+  send_by?: number;
 }
 export type Out = Send | { t: "event"; event: Event } | { t: "wait"; until: number } | { t: "pending" } | { t: "done"; ok?: unknown; error?: ErrorRecord & { class?: string } };
 
@@ -643,7 +646,7 @@ export class Ctx {
             // the client's rate limit is spent.
             const until = out.timeout_ms === null ? Infinity : now() + out.timeout_ms;
             // (Aborted while it waited, it is not sent even with a slot: the cancel comes next.)
-            if (!out.free && !this.takeSlot() && (!(await this.slot(live, until)) || live?.aborted)) {
+            if (!out.free && !this.takeSlot() && (!(await this.slot(live, Math.min(until, out.send_by ?? Infinity))) || live?.aborted)) {
               // Not sent, and the core is told so (a `connect` failure, in its words when no slot
               // came): nothing reached the service, so a create made no job (the cancel that
               // follows an abort stops any resend; a deadline that came first is the call's or

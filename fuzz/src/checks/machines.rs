@@ -192,12 +192,12 @@ impl Harness {
             let out = self.m.machine().poll(self.now);
             if self.trace {
                 match &out {
-                    Output::Send { id, endpoint, request, timeout_ms } => eprintln!("  <- send {} {endpoint:?} {} {} timeout {timeout_ms:?}", id.0, request.method.as_str(), request.url),
+                    Output::Send { id, endpoint, request, timeout_ms, send_by } => eprintln!("  <- send {} {endpoint:?} {} {} timeout {timeout_ms:?} by {send_by:?}", id.0, request.method.as_str(), request.url),
                     other => eprintln!("  <- {other:?}"),
                 }
             }
             match &out {
-                Output::Send { id, endpoint, request, timeout_ms } => {
+                Output::Send { id, endpoint, request, timeout_ms, .. } => {
                     assert!(!self.done, "a Send after Done");
                     self.on_send(*id, *endpoint, request, *timeout_ms);
                     continue;

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._async import AsyncBatchRun, AsyncClient
+    from ._base import PollPolicy
     from ._sync import BatchRun, Client
     from .errors import (
         APIConnectionError,
@@ -72,6 +73,7 @@ __all__ = [
     "AsyncClient",
     "BatchRun",
     "AsyncBatchRun",
+    "PollPolicy",
     "Mode",
     "Resolution",
     "JobStatus",
@@ -115,6 +117,7 @@ _WHERE = {
     "BatchRun": "_sync",
     "AsyncClient": "_async",
     "AsyncBatchRun": "_async",
+    "PollPolicy": "_base",
     "__version__": "_native",
     "DEFAULT_BASE_URL": "_native",
 }

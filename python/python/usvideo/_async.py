@@ -42,6 +42,7 @@ from ._base import (
     on_event,
     progress_handler,
     request_timeout,
+    slot_by,
     transport_kind,
     video_url,
     wait_options,
@@ -160,7 +161,7 @@ class AsyncClient(BaseClient):
                 if tag == "send":
                     deadline = None if out[7] is None else now_ms() + out[7]
                     unsent = out[1]  # until it goes out: an interrupt then says nothing was sent
-                    if out[8] and not await self._acquire(deadline):
+                    if out[8] and not await self._acquire(slot_by(deadline, out[9])):
                         # Nothing reached the service (a create past its deadline made no job).
                         machine.handle_not_sent(out[1], now_ms())
                         unsent = None
@@ -259,7 +260,7 @@ class AsyncClient(BaseClient):
                 what, arg = cleanup.step()
                 if what == "send":
                     out, deadline = arg
-                    if out[8] and not await self._acquire(deadline):
+                    if out[8] and not await self._acquire(slot_by(deadline, out[9])):
                         machine.handle_not_sent(out[1], now_ms())
                         continue
                     await self._send(machine, out, max(1, deadline - now_ms()))

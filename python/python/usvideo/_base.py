@@ -50,6 +50,13 @@ class PollPolicy(TypedDict, total=False):
     expected_scale: float
 
 
+def slot_by(deadline: Optional[int], send_by: Optional[int]) -> Optional[int]:
+    """The latest a request waits for a slot of the rate limiter: its deadline, or sooner its
+    ``send_by`` (a clean-up's delete whose job's sighting goes stale then: the core looks at the
+    job again first when told ``handle_not_sent``; helper-44: held deletes removed finished videos)."""
+    return send_by if deadline is None else deadline if send_by is None else min(deadline, send_by)
+
+
 def now_ms() -> int:
     """The core's clock: monotonic milliseconds."""
     return int(time.monotonic() * 1000)

@@ -41,6 +41,7 @@ from ._base import (
     progress_handler,
     refuse_async,
     request_timeout,
+    slot_by,
     transport_kind,
     video_url,
     wait_options,
@@ -152,7 +153,7 @@ class Client(BaseClient):
                 if tag == "send":
                     deadline = None if out[7] is None else now_ms() + out[7]
                     unsent = out[1]  # until it goes out: an interrupt then says nothing was sent
-                    if out[8] and not self._acquire(deadline):
+                    if out[8] and not self._acquire(slot_by(deadline, out[9])):
                         # Nothing reached the service (a create past its deadline made no job).
                         machine.handle_not_sent(out[1], now_ms())
                         unsent = None
@@ -247,7 +248,7 @@ class Client(BaseClient):
                 what, arg = cleanup.step()
                 if what == "send":
                     out, deadline = arg
-                    if out[8] and not self._acquire(deadline):
+                    if out[8] and not self._acquire(slot_by(deadline, out[9])):
                         machine.handle_not_sent(out[1], now_ms())
                         continue
                     self._send(machine, out, max(1, deadline - now_ms()))

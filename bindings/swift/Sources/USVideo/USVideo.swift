@@ -295,10 +295,13 @@ final class Driver: @unchecked Sendable {
         while true {
             if handOff, let info = m.cleaningUp()?.error { return info }
             switch try ffi({ try m.poll(now: now()) }) {
-            case .send(let id, let endpoint, let request, let timeoutMs):
+            case .send(let id, let endpoint, let request, let timeoutMs, let sendBy):
                 // The request's time runs while it waits for a slot: a wait's deadline holds even
                 // when the client's rate limit is spent.
                 let until: Millis? = timeoutMs.map { let (end, overflow) = now().addingReportingOverflow($0); return overflow ? .max : end }
+                // A slot later than `sendBy` (a clean-up's delete whose job's sighting goes stale
+                // then) is not waited for: the core looks at the job again first.
+                let slotBy: Millis? = [until, sendBy].compactMap { $0 }.min()
                 var slot = true
                 // Only the key's requests wait for (and teach) the key's limiter: not pricing.
                 let counted = countsAgainstKey(endpoint: endpoint)
@@ -313,8 +316,8 @@ final class Driver: @unchecked Sendable {
                     let turn = try ffi({ try limiter.acquireInLine(ticket: ticket, now: t) })
                     ticket = turn.ticket
                     guard let next = turn.waitUntil else { break }
-                    if let until, t >= until { slot = false; break }
-                    try await sleep(until: until.map { min(next, $0) } ?? next)
+                    if let slotBy, t >= slotBy { slot = false; break }
+                    try await sleep(until: slotBy.map { min(next, $0) } ?? next)
                 }
                 if !slot {
                     // Nothing reached the service (a create past its deadline made no job).
@@ -388,7 +391,7 @@ extension Driver {
             }
             if cancelled && now() >= deadline { throw CancellationError() }
             switch try ffi({ try m.poll(now: now()) }) {
-            case .send(let id, _, let request, let timeoutMs):
+            case .send(let id, _, let request, let timeoutMs, _):
                 // In the limiter's line as a single call is (`loop`): first come first served,
                 // woken about once, at its turn; it leaves the line if it gives up.
                 var ticket: UInt64? = nil

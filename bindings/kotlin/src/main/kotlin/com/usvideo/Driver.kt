@@ -116,7 +116,8 @@ internal class Driver(
     }
 
     suspend fun drive(m: Machine, handOff: Boolean = false, onEvent: (Event) -> Unit) {
-        val inFlight = arrayOfNulls<ULong>(1)
+        // [0]: the request in flight; [1]: one the core asked for that has not gone out yet.
+        val inFlight = arrayOfNulls<ULong>(2)
         val cleaning = try {
             loop(m, onEvent, inFlight, handOff)
         } catch (stop: Throwable) {
@@ -127,7 +128,10 @@ internal class Driver(
                 try {
                     withTimeoutOrNull(cleanupTimeoutMs + BACKGROUND_CLEANUP_MS) {
                         inFlight[0]?.let { ffi { m.handleTransportError(it, TransportKind.ABORTED, "cancelled", now()) } }
+                        // Nothing reached the service: a create then made no job to look for.
+                        inFlight[1]?.let { ffi { m.handleTransportError(it, TransportKind.CONNECT, "not sent: cancelled", now()) } }
                         inFlight[0] = null
+                        inFlight[1] = null
                         ffi { m.cancel(now()) }
                         loop(m, {}, inFlight)
                     }
@@ -170,11 +174,20 @@ internal class Driver(
                     val until = out.timeoutMs?.let { now() + it }
                     // Only the key's requests wait for (and teach) the key's limiter: not pricing.
                     val counted = com.usvideo.ffi.countsAgainstKey(out.endpoint)
-                    if (counted && !acquireSlotBy(until)) {
+                    inFlight[1] = out.id
+                    // A slot later than `sendBy` (a clean-up's delete whose job's sighting goes
+                    // stale then) is not waited for: the core looks at the job again first.
+                    val slotBy = listOfNotNull(until, out.sendBy).minOrNull()
+                    if (counted && !acquireSlotBy(slotBy)) {
                         // Nothing reached the service (a create past its deadline made no job).
+                        inFlight[1] = null
                         ffi { m.handleNotSent(out.id, now()) }
                         continue
                     }
+                    // A caller cancelled by now sends nothing (helper-44: a create called in a
+                    // cancelled coroutine still went out, and its job was charged).
+                    currentCoroutineContext().ensureActive()
+                    inFlight[1] = null
                     inFlight[0] = out.id
                     // What is left of the request's time after the slot wait.
                     val outcome = exchange(out.request, until?.let { maxOf(1uL, it - minOf(it, now())) })
