@@ -8,6 +8,8 @@ import com.usvideo.core.JobStatus
 import com.usvideo.core.Mode
 import com.usvideo.core.Resolution
 import kotlinx.coroutines.async
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.delay
 import kotlinx.coroutines.flow.toList
@@ -461,6 +463,23 @@ fun registerEmulatorTests() {
             val l = frozen.ledger(email)
             eq(1, (l["jobs_created"] as BigDecimal).toInt(), "one job")
             eq(30, (l["refunded_cents"] as BigDecimal).toInt(), "refunded once")
+        }
+    }
+    test("emulator/a_call_in_a_cancelled_coroutine_sends_nothing") {
+        // helper-44: `create` called in a coroutine already cancelled still sent its POST, and the
+        // job was charged with nobody to see it; `apiKeys.create` made a key nobody saw.
+        val (key, jwt, email) = frozen.account(10_000)
+        client(frozen, key).use { c ->
+            coroutineScope {
+                val calls = listOf(
+                    launch { coroutineContext.cancel(); c.videos.create(text()) },
+                    launch { coroutineContext.cancel(); c.videos.createAndWait(text(), fast) },
+                    launch { coroutineContext.cancel(); c.apiKeys.create(jwt, "never") },
+                )
+                calls.forEach { it.join() }
+            }
+            eq(0, (frozen.ledger(email)["jobs_created"] as BigDecimal).toInt(), "no job made")
+            eq(0, c.videos.list().data.size, "none listed")
         }
     }
     test("emulator/cancel_create_and_wait_from_parent_scope") {
