@@ -70,7 +70,9 @@ public struct BatchReport {
     public let items: [BatchItem]
     /// The final counts.
     public let progress: BatchProgress
-    /// Cents charged for completed jobs.
+    /// Cents the batch's jobs cost the account: completed jobs' costs, and the estimates of jobs
+    /// that go on after the batch ended with them (a cancel that found them processing), charged
+    /// unless they fail later. Failed jobs and deleted pending ones (refunded) cost nothing.
     public let spentCents: Int
 }
 

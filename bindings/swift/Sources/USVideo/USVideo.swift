@@ -142,8 +142,10 @@ public let maxResponseBytes = 4 * 1024 * 1024
 /// The default transport: URLSession.
 public struct URLSessionTransport: HTTPTransport {
     let session: URLSession
-    let requestTimeout: TimeInterval
-    public init(session: URLSession = .shared, requestTimeout: TimeInterval = 60) {
+    /// The most one request may take, when it is to be less than the client asks (`nil`: what it
+    /// asks, 60 s when nothing does; it was 60 s, capping a longer client timeout, as Kotlin's did).
+    let requestTimeout: TimeInterval?
+    public init(session: URLSession = .shared, requestTimeout: TimeInterval? = nil) {
         self.session = session
         self.requestTimeout = requestTimeout
     }
@@ -152,7 +154,7 @@ public struct URLSessionTransport: HTTPTransport {
         guard let url = URL(string: request.url) else { throw TransportFailure(kind: .connect, message: "bad URL") }
         var r = URLRequest(url: url)
         r.httpMethod = request.method == .get ? "GET" : request.method == .post ? "POST" : "DELETE"
-        r.timeoutInterval = min(requestTimeout, timeoutMs.map { max(Double($0) / 1000, 0.001) } ?? requestTimeout)
+        r.timeoutInterval = [requestTimeout, timeoutMs.map { max(Double($0) / 1000, 0.001) }].compactMap { $0 }.min() ?? 60
         for h in request.headers { r.setValue(h.value, forHTTPHeaderField: h.name) }
         r.httpBody = request.body
         do {

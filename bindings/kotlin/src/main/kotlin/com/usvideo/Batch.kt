@@ -93,7 +93,13 @@ data class BatchReport(
     val items: List<BatchItem>,
     /** The final counts. */
     val progress: BatchProgress,
-    /** Cents charged for completed jobs. */
+    /**
+     * Cents the batch's jobs cost the account: completed jobs' costs, and the estimates of jobs
+     * that go on after the batch ended with them (a cancel that found them processing), charged
+     * unless they fail later. Failed jobs and deleted pending ones (refunded) cost nothing. (It
+     * said "charged for completed jobs": helper-44 read 186 where the ledger had 54 charged and
+     * 132 held for processing jobs.) A cancelled item counts as `failed` in [progress].
+     */
     val spentCents: Long,
 )
 

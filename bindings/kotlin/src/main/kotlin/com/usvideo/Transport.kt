@@ -49,8 +49,10 @@ fun interface HttpTransport {
  * blocking exchange runs on `Dispatchers.IO`; cancelling the coroutine disconnects at once.
  */
 class HttpUrlConnectionTransport(
-    /** The most one request may take, in ms (a shorter deadline from the core wins). */
-    private val requestTimeoutMs: Long = 60_000,
+    /** The most one request may take, in ms, when it is to be less than the client asks (its
+     * `requestTimeoutMs`, or the core's deadline; `null`: what they ask, 60 s when nothing
+     * does). It was 60 s, silently capping a client's longer `requestTimeoutMs` (helper-44). */
+    private val requestTimeoutMs: Long? = null,
     /** The most connecting may take, in ms. */
     private val connectTimeoutMs: Long = 10_000,
 ) : HttpTransport {
@@ -59,7 +61,7 @@ class HttpUrlConnectionTransport(
     }
 
     override suspend fun send(request: HttpRequest, timeoutMs: Long?): HttpResponse {
-        val timeout = minOf(requestTimeoutMs, timeoutMs ?: Long.MAX_VALUE).coerceIn(1, Int.MAX_VALUE.toLong()).toInt()
+        val timeout = (listOfNotNull(requestTimeoutMs, timeoutMs).minOrNull() ?: 60_000).coerceIn(1, Int.MAX_VALUE.toLong()).toInt()
         val conn = try {
             URL(request.url).openConnection() as HttpURLConnection
         } catch (e: Exception) {
