@@ -202,6 +202,10 @@ impl FromJson for PollPolicy {
         if o.get("min_interval_ms")?.is_none() {
             p.min_interval_ms = p.min_interval_ms.min(p.max_interval_ms);
         }
+        // And a shortest gap given alone above the default longest one (20000) raises it.
+        if o.get("max_interval_ms")?.is_none() {
+            p.max_interval_ms = p.max_interval_ms.max(p.min_interval_ms);
+        }
         Ok(p)
     }
 }
@@ -572,8 +576,12 @@ mod tests {
         let w: WaitOptions = read(r#"{"poll":{"max_interval_ms":1000}}"#).unwrap();
         assert_eq!((w.poll.min_interval_ms, w.poll.max_interval_ms), (1000, 1000));
         assert!(w.check().is_ok());
+        let w: WaitOptions = read(r#"{"poll":{"min_interval_ms":30000}}"#).unwrap();
+        assert_eq!((w.poll.min_interval_ms, w.poll.max_interval_ms), (30_000, 30_000), "a shortest gap alone raises the longest");
         let w: WaitOptions = read(r#"{"poll":{"max_interval_ms":1000,"min_interval_ms":2000}}"#).unwrap();
-        assert_eq!(w.check().unwrap_err().field.as_deref(), Some("poll.max_interval_ms"));
+        let e = w.check().unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("poll.max_interval_ms"));
+        assert!(e.message.contains("poll.max_interval_ms (1000) must be from poll.min_interval_ms (2000)"), "{e}");
         assert!(read::<WaitOptions>(r#"{"retry":null}"#).is_err());
         assert!(read::<RetryPolicy>(r#"{"max_retries":4294967296}"#).is_err());
         assert!(read::<Limits>(r#"{"concurrent_jobs":"4"}"#).is_err());

@@ -71,10 +71,16 @@ impl PollPolicy {
     /// # Errors
     /// A validation error naming every broken rule's field (`poll.max_interval_ms`).
     pub fn check(&self) -> Result<(), Error> {
+        // The two gaps as given (helper-44: "from poll.min_interval_ms (default 2000)" read as if
+        // the shortest gap set to 30000 had been ignored).
+        let gaps = format!(
+            "poll.max_interval_ms ({}) must be from poll.min_interval_ms ({}) to 86400000 ms (a day)",
+            self.max_interval_ms, self.min_interval_ms
+        );
         option_rules(&[
             (self.first_poll_ms > MAX_GAP_MS, "poll.first_poll_ms", "poll.first_poll_ms must be at most 86400000 ms (a day)"),
             (!(1..=MAX_GAP_MS).contains(&self.min_interval_ms), "poll.min_interval_ms", "poll.min_interval_ms must be from 1 to 86400000 ms (a day)"),
-            (!(self.min_interval_ms..=MAX_GAP_MS).contains(&self.max_interval_ms), "poll.max_interval_ms", "poll.max_interval_ms must be from poll.min_interval_ms (default 2000) to 86400000 ms (a day)"),
+            (!(self.min_interval_ms..=MAX_GAP_MS).contains(&self.max_interval_ms), "poll.max_interval_ms", &gaps),
             (!scale_ok(self.expected_scale), "poll.expected_scale", "poll.expected_scale must be a number above 0 and at most 20"),
         ])
     }

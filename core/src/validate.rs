@@ -679,7 +679,7 @@ mod tests {
         assert_eq!(refused(o.check()), ["poll.first_poll_ms", "poll.max_interval_ms", "poll.expected_scale"]);
         let e = o.check().unwrap_err();
         assert!(e.issues.iter().all(|i| i.code == IssueCode::OutOfRange && i.message.starts_with(&i.field)), "{e:?}");
-        assert!(e.issues.iter().any(|i| i.message == "poll.max_interval_ms must be from poll.min_interval_ms (default 2000) to 86400000 ms (a day)"), "{e:?}");
+        assert!(e.issues.iter().any(|i| i.message == "poll.max_interval_ms (5) must be from poll.min_interval_ms (10) to 86400000 ms (a day)"), "{e:?}");
         for scale in [-1.0, f64::NAN, f64::INFINITY, 20.5] {
             o.poll = crate::schedule::PollPolicy { expected_scale: scale, ..Default::default() };
             assert_eq!(refused(o.check()), ["poll.expected_scale"], "{scale}");
