@@ -771,15 +771,17 @@ impl JobRun {
         // sighting went stale meanwhile: looked at again first (rule 8), not tried blindly.
         // (One not sent because its bound passed, a timed-out wait's clean-up time, ends there.)
         let within = self.cancel_requested || self.deadline.is_none_or(|d| now < d);
-        if kind == TransportKind::Connect && within && self.relooks < MAX_RELOOKS && self.stale(now) {
-            if let Phase::Deleting(call, _) = &self.phase
-                && call.in_flight() == Some(id)
-                && let Phase::Deleting(call, final_error) = std::mem::replace(&mut self.phase, Phase::Done)
-            {
-                self.next_id = self.next_id.max(call.next_id());
-                self.relooks += 1;
-                return self.start_delete(final_error, now);
-            }
+        if kind == TransportKind::Connect
+            && within
+            && self.relooks < MAX_RELOOKS
+            && self.stale(now)
+            && let Phase::Deleting(call, _) = &self.phase
+            && call.in_flight() == Some(id)
+            && let Phase::Deleting(call, final_error) = std::mem::replace(&mut self.phase, Phase::Done)
+        {
+            self.next_id = self.next_id.max(call.next_id());
+            self.relooks += 1;
+            return self.start_delete(final_error, now);
         }
         match &mut self.phase {
             Phase::Creating(c) => c.handle_transport_error(id, kind, message, now),
