@@ -197,8 +197,12 @@ impl Harness {
                 }
             }
             match &out {
-                Output::Send { id, endpoint, request, timeout_ms, .. } => {
+                Output::Send { id, endpoint, request, timeout_ms, send_by } => {
                     assert!(!self.done, "a Send after Done");
+                    // A delete goes out only on a fresh sighting (`job` rule 8): its latest time
+                    // to go out has not passed when it is asked for.
+                    assert!(send_by.is_none_or(|b| b >= self.now), "a {endpoint:?} whose send_by ({send_by:?}) passed before it was asked for at {}", self.now.0);
+                    assert!(send_by.is_none() || *endpoint == Endpoint::DeleteVideo, "a send_by on a {endpoint:?}");
                     self.on_send(*id, *endpoint, request, *timeout_ms);
                     continue;
                 }
