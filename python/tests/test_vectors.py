@@ -334,7 +334,7 @@ def check_output(expected: Any, out: Any, now: int) -> None:
         assert lo <= out[1] <= hi, f"wait_until {out[1]} not in [{lo}, {hi}]"
     elif isinstance(expected, dict) and "send" in expected:
         assert tag == "send", f"expected {expected}, got {describe(out)}"
-        _, _rid, endpoint, method, url, headers, body, timeout_ms, _counted = out
+        _, _rid, endpoint, method, url, headers, body, timeout_ms, _counted, _send_by = out
         s = expected["send"]
         check_request(s, (method, url, headers, body))
         if "endpoint" in s:
