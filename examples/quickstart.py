@@ -16,7 +16,7 @@ import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Optional
 
 import usvideo
 from local_emulator import start_emulator
@@ -27,7 +27,7 @@ TIME_SCALE = 15.0
 def main() -> None:
     started = time.monotonic()
     with ExitStack() as stack:
-        poll: Optional[Dict[str, Union[int, float]]] = None
+        poll: Optional[usvideo.PollPolicy] = None
         if os.environ.get("USVIDEO_API_KEY"):
             client = stack.enter_context(usvideo.Client())
             print(f"Using the service at {client.base_url}")

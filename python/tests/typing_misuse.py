@@ -20,7 +20,7 @@ def misuse(client: usvideo.Client, job: usvideo.Job) -> None:
     usvideo.estimate_cost(resolution="1080p", duration="5")  # type: ignore[arg-type]
     for listed in client.videos.list():
         listed.no_such_field  # type: ignore[attr-defined]
-    client.videos.wait("job_1", poll={"first_pol_ms": 50})  # type: ignore[typeddict-unknown-key]
+    client.videos.wait("job_1", poll={"first_pol_ms": 50})  # type: ignore[arg-type]
     client.videos.wait("job_1", poll={"first_poll_ms": 50, "expected_scale": 0.5})
     try:
         client.account.retrieve()
