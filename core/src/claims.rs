@@ -31,11 +31,14 @@
 //!    job's end while an alike create is open. A run whose adopted job is taken back is open
 //!    again from that moment, not from its next poll: its create will look again, and may be
 //!    sent again under its key, while a run that adopted its job could otherwise end first.
-//! 7. A run *watches* its job from when it knows it until it ends ([`Claims::watch`]), and its
-//!    clean-up does not delete a job another live run of the key watches (`job` rule 9): two
-//!    calls given the same idempotency key get one job (the service's replay), and a wait for a
-//!    job's id watches it as well; one of them giving up must not delete the job under the other
-//!    (helper-40: an aborted call deleted the job its twin was waiting for).
+//! 7. A run that would delete its job on giving up *watches* it from when it knows it until it
+//!    gives up or ends ([`Claims::watch`]), and its clean-up does not delete a job another run of
+//!    the key watches (`job` rule 9): two calls given the same idempotency key get one job (the
+//!    service's replay), and a wait for a job's id told to delete it on giving up watches it as
+//!    well; one of them giving up must not delete the job under the other (helper-40: an aborted
+//!    call deleted the job its twin was waiting for). A run stops watching when its clean-up
+//!    begins, so the last one to give up deletes the job; and a job taken back from a run that
+//!    adopted it (rule 5) is watched by that run no more, at once (helper-45).
 //!
 //! Within one process: the clients of a key share its claims ([`Claims::shared`]); identical
 //! creates of separate processes whose answers were all lost can still adopt one job (the list
@@ -203,6 +206,7 @@ impl Claims {
             }
             Some(Some(adopter)) => {
                 kept_push(&mut s.taken_back, adopter);
+                s.watched.retain(|(h, _)| *h != adopter); // not its job: it looks for its own (rule 7)
                 if !s.open.iter().any(|(h, _)| *h == adopter) {
                     s.open.push((adopter, request.clone()));
                 }
@@ -316,7 +320,9 @@ mod tests {
         assert!(!c.given_up(run));
         let req = CreateVideoRequest::text("lake");
         assert!(!c.alike_open(&req, other), "the run's create ended when it adopted");
+        c.watch(run, "job_1");
         assert_eq!(c.own("job_1", &req), Owned::TakenBack);
+        assert!(!c.watched_by_another("job_1", other), "a job taken back from its adopter is not watched by it (helper-45)");
         assert!(c.alike_open(&req, other), "taken back: open again at once, before its run is told");
         c.close(run);
         assert!(c.given_up(run));

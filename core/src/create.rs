@@ -203,6 +203,11 @@ impl Create {
         self.revocable = true;
     }
 
+    /// The holder id its claims know it by (its run's too: `job` rule 9).
+    pub(crate) fn holder(&self) -> u64 {
+        self.holder
+    }
+
     /// Whether the job this create adopted was taken back by its owner's answer (rule 5 of
     /// `claims`): told once. Then [`Create::look_again`].
     pub(crate) fn taken_back(&self) -> bool {

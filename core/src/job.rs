@@ -50,11 +50,15 @@
 //!    (helper-44: 13 of 30 deletes held a minute by a spent budget removed finished videos); the
 //!    last look's delete carries none and goes out whenever its slot comes. A delete answered with `refunded_cents` 0 found the job finished: the error
 //!    says its record is gone and, completed, charged (`Error::after_delete`).
-//! 9. A run sharing the client's claims ([`JobRun::sharing`]) watches its job while it runs
-//!    ([`crate::claims`] rule 7), and its clean-up leaves alone a job another live run of the
-//!    client watches: two calls given the same idempotency key wait for one job (the service's
-//!    replay of the first create), and a wait for a job's id watches it too. The one that gives up
-//!    says the job goes on for the other; the last one watching deletes it as rule 6 says.
+//! 9. A run sharing the client's claims ([`JobRun::sharing`]) that would delete its job on giving
+//!    up (a create-and-wait; a wait with `cancel_on_timeout`) watches it until its clean-up
+//!    begins ([`crate::claims`] rule 7), and its clean-up leaves alone a job another run of the
+//!    client watches, looking again before each attempt of its delete: two calls given the same
+//!    idempotency key wait for one job (the service's replay of the first create). The one that
+//!    gives up says the job goes on for the other; the last one to give up deletes it as rule 6
+//!    says. A wait that only watches (no `cancel_on_timeout`) would never delete it, so it does
+//!    not hold it back (helper-45). Not covered: a twin whose create has no answer yet (the job
+//!    deleted meanwhile is replayed to it, and its poll's `404` says why).
 //!
 //! # Theory of operation
 //! ```text
@@ -212,9 +216,12 @@ pub struct JobRun {
     /// When the create's answer named this run's own job (not one adopted from the list): the
     /// start of the time a completed job teaches the pace (`pace` rule 1).
     own_since: Option<Millis>,
-    /// The client's claims, where this run watches its job under the holder id `watcher` (rule 9).
+    /// The client's claims, where this run watches its job under the holder id `watcher` (rule 9;
+    /// its create's, so that a job taken back from it is unwatched at once).
     claims: Option<crate::claims::Claims>,
     watcher: u64,
+    /// The `send_by` of the delete last asked for (rule 8).
+    send_by: Option<Millis>,
     phase: Phase,
     events: VecDeque<Event>,
     result: Option<Result<Job, Error>>,
@@ -284,6 +291,7 @@ impl JobRun {
             own_since: None,
             claims: None,
             watcher: 0,
+            send_by: None,
             phase,
             events: VecDeque::new(),
             result: None,
@@ -294,20 +302,47 @@ impl JobRun {
     /// its job in them (rule 9): a wait for a job's id shares them for that alone.
     #[must_use]
     pub fn sharing(mut self, claims: &crate::claims::Claims) -> Self {
-        if let Phase::Creating(create) = &mut self.phase {
-            create.share_for_run(claims);
-        }
-        self.watcher = claims.holder();
+        self.watcher = match &mut self.phase {
+            Phase::Creating(create) => {
+                create.share_for_run(claims);
+                create.holder()
+            }
+            _ => claims.holder(),
+        };
         self.claims = Some(claims.clone());
         self.watch();
         self
     }
 
-    /// Watches the run's job, when it has one, in the client's claims (rule 9).
+    /// Watches the run's job, when it has one and would delete it on giving up, in the client's
+    /// claims (rule 9).
     fn watch(&self) {
-        if let (Some(claims), Some(id)) = (&self.claims, &self.job_id) {
+        if let (Some(claims), Some(id), true) = (&self.claims, &self.job_id, self.deletes_on_cancel) {
             claims.watch(self.watcher, id);
         }
+    }
+
+    /// Stops watching the run's job: it gave the job up, or ended (rule 9).
+    fn unwatch(&self) {
+        if let Some(claims) = &self.claims {
+            claims.unwatch(self.watcher);
+        }
+    }
+
+    /// Whether another run of the client watches this run's job (rule 9).
+    fn watched_by_another(&self) -> bool {
+        match (&self.claims, &self.job_id) {
+            (Some(claims), Some(id)) => claims.watched_by_another(id, self.watcher),
+            _ => false,
+        }
+    }
+
+    /// Ends a clean-up without its delete: another run of the client waits for the job (rule 9).
+    fn left_to_another(&mut self, mut final_error: Error) {
+        final_error.message = format!("{}; the job was left alone: another call of this client waits for it (given the same idempotency key, or waiting for its id), and it goes on for that call", final_error.message);
+        final_error.job_id.clone_from(&self.job_id);
+        final_error.job_status = self.last.as_ref().map(|j| j.status.as_str().to_owned());
+        self.finish(Err(final_error));
     }
 
     /// Uses what the client's waits learned of the service's speed when the caller left
@@ -471,12 +506,22 @@ impl JobRun {
                     }
                     None
                 }
+                // Another run came to wait for the job meanwhile (its create's answer, say): this
+                // attempt is not sent (its id is skipped past), and the job left to it (rule 9).
+                Output::Send { .. } if matches!(self.phase, Phase::Deleting(..)) && self.watched_by_another() => {
+                    if let Phase::Deleting(call, final_error) = std::mem::replace(&mut self.phase, Phase::Done) {
+                        self.next_id = self.next_id.max(call.next_id());
+                        self.left_to_another(final_error);
+                    }
+                    None
+                }
                 Output::Send { id, endpoint, request, timeout_ms, .. } if matches!(self.phase, Phase::Deleting(..)) => {
                     self.delete_sent = true;
                     // Held by the driver's wait for a slot past its sighting's freshness, it is
                     // not sent but looked at again first (rule 8), while a look is left.
                     let fresh_until = self.pending_seen_at.map(|t| t.plus(fresh_for(self.options.poll.expected_ms(self.last.as_ref()))));
                     let send_by = fresh_until.filter(|_| self.relooks < MAX_RELOOKS);
+                    self.send_by = send_by;
                     Some(Output::Send { id, endpoint, request, timeout_ms, send_by })
                 }
                 other => Some(other),
@@ -616,10 +661,8 @@ impl JobRun {
     /// unknown again, so it reconciles first, never adopting a job another create holds.
     fn look_again(&mut self) {
         let Some(mut create) = self.again.take() else { return };
+        self.unwatch();
         let given_up = self.job_id.take().unwrap_or_default();
-        if let Some(claims) = &self.claims {
-            claims.unwatch(self.watcher);
-        }
         self.last = None;
         self.pending_seen_at = None;
         self.overdue_polls = 0;
@@ -675,6 +718,8 @@ impl JobRun {
     /// answer: if the answer names this job, the run gives it up and looks for its own (to delete
     /// that one); if not, the job is deleted.
     fn delete_or_hold(&mut self, final_error: Error, now: Millis) {
+        // Giving the job up: another run that gives it up later deletes it (rule 9).
+        self.unwatch();
         if self.alike_open() {
             // A poll abandoned in flight keeps its ids (as in `start_delete`).
             if let Phase::Polling(call) = &self.phase {
@@ -701,7 +746,7 @@ impl JobRun {
     /// Whether the job's last `pending` sighting is too old to delete it on (rule 8).
     fn stale(&self, now: Millis) -> bool {
         let fresh_for = fresh_for(self.options.poll.expected_ms(self.last.as_ref()));
-        self.pending_seen_at.is_none_or(|t| now.since(t) > fresh_for)
+        self.pending_seen_at.is_none_or(|t| now.since(t) >= fresh_for)
     }
 
     /// Deletes the job if it was last seen pending (rule 6), after looking at it again if that
@@ -718,9 +763,8 @@ impl JobRun {
             }
             return self.finish(Err(final_error));
         };
-        if self.claims.as_ref().is_some_and(|c| c.watched_by_another(&id, self.watcher)) {
-            final_error.message = format!("{}; the job was left alone: another call of this client waits for it (given the same idempotency key, or waiting for its id), and it goes on for that call", final_error.message);
-            return self.finish(Err(final_error));
+        if self.watched_by_another() {
+            return self.left_to_another(final_error);
         }
         // A call still under way (a poll cancelled in flight) owns ids up to its own next id: the
         // delete must not reuse one, or the abandoned poll's answer would be taken for the delete's.
@@ -771,10 +815,11 @@ impl JobRun {
         // sighting went stale meanwhile: looked at again first (rule 8), not tried blindly.
         // (One not sent because its bound passed, a timed-out wait's clean-up time, ends there.)
         let within = self.cancel_requested || self.deadline.is_none_or(|d| now < d);
+        // (At its `send_by` itself, where a driver's slot wait gives up, it counts as stale.)
         if kind == TransportKind::Connect
             && within
             && self.relooks < MAX_RELOOKS
-            && self.stale(now)
+            && (self.stale(now) || self.send_by.is_some_and(|b| now >= b))
             && let Phase::Deleting(call, _) = &self.phase
             && call.in_flight() == Some(id)
             && let Phase::Deleting(call, final_error) = std::mem::replace(&mut self.phase, Phase::Done)
@@ -819,9 +864,7 @@ impl JobRun {
 
     fn finish(&mut self, result: Result<Job, Error>) {
         self.again = None; // what this run adopted is its for good (rule 7)
-        if let Some(claims) = &self.claims {
-            claims.unwatch(self.watcher); // its job is no longer kept for it (rule 9)
-        }
+        self.unwatch(); // its job is no longer kept for it (rule 9)
         self.phase = Phase::Done;
         self.result = Some(result);
     }
@@ -844,9 +887,7 @@ impl JobRun {
 /// A run dropped before it ended (its driver gave up on it) watches its job no longer (rule 9).
 impl Drop for JobRun {
     fn drop(&mut self) {
-        if let Some(claims) = &self.claims {
-            claims.unwatch(self.watcher);
-        }
+        self.unwatch();
     }
 }
 
@@ -1067,11 +1108,14 @@ mod tests {
         settle(&mut a, &mut fake);
         settle(&mut b, &mut fake);
         assert_eq!((a.job_id(), b.job_id(), fake.jobs.len()), (Some("job_0"), Some("job_0"), 1), "one job, replayed");
-        // A wait for its id that deletes on giving up, and one that is dropped unfinished.
+        // A wait for its id that deletes on giving up, one that is dropped unfinished, and one that
+        // only watches (it would never delete the job, so it holds no delete back: helper-45).
         let options = WaitOptions { cancel_on_timeout: true, ..WaitOptions::default() };
-        let mut watcher = JobRun::wait(&config, Some(&key), "job_0", options, 3, Millis(0)).unwrap().sharing(&claims);
-        let dropped = JobRun::wait(&config, Some(&key), "job_0", WaitOptions::default(), 4, Millis(0)).unwrap().sharing(&claims);
+        let mut watcher = JobRun::wait(&config, Some(&key), "job_0", options.clone(), 3, Millis(0)).unwrap().sharing(&claims);
+        let dropped = JobRun::wait(&config, Some(&key), "job_0", options, 4, Millis(0)).unwrap().sharing(&claims);
+        let mut passive = JobRun::wait(&config, Some(&key), "job_0", WaitOptions::default(), 5, Millis(0)).unwrap().sharing(&claims);
         settle(&mut watcher, &mut fake);
+        settle(&mut passive, &mut fake);
         drop(dropped);
         for run in [&mut a, &mut b] {
             run.cancel(Millis(fake.now));
@@ -1085,6 +1129,7 @@ mod tests {
         settle(&mut watcher, &mut fake);
         let e = watcher.take_result().unwrap_err();
         assert!(fake.jobs.iter().all(|j| j.deleted), "the last one watching deletes it: {e}");
+        drop(passive);
         // The key used again gets its deleted job back (the service's replay): said (helper-43).
         let mut again = run();
         while !again.is_done() {
@@ -1490,6 +1535,24 @@ mod tests {
         assert_eq!(deadlines.len(), usize::from(MAX_RELOOKS), "{deadlines:?}");
         assert!(matches!(next(&mut run, now), Output::Done));
         assert!(run.take_result().unwrap_err().message.contains("deleted and refunded"));
+    }
+
+    #[test]
+    fn a_delete_not_sent_at_its_send_by_itself_looks_again_even_with_no_retries() {
+        // helper-45: drivers give a slot wait up at `now >= send_by`, and the sighting counted as
+        // stale only past it; with no retries left the delete then failed, the job charged.
+        use crate::machine::Machine;
+        let mut options = WaitOptions { cancel_on_timeout: true, timeout_ms: Some(1_000), ..WaitOptions::default() };
+        options.retry.max_retries = 0;
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let mut run = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("lake"), &IdempotencyKey::from_entropy(&[3; 16]).unwrap(), options, 1, Millis(0)).unwrap();
+        let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
+        run.handle_response(id, HttpResponse::json(201, &pending_job()), Millis(5));
+        run.cancel(Millis(6));
+        let Output::Send { id, endpoint: Endpoint::DeleteVideo, send_by: Some(by), .. } = next(&mut run, Millis(6)) else { panic!("the delete") };
+        run.handle_not_sent(id, by);
+        assert!(matches!(next(&mut run, by), Output::Send { endpoint: Endpoint::RetrieveVideo, .. }), "a look, not a failed delete");
     }
 
     #[test]

@@ -146,31 +146,20 @@ pub(crate) fn retry_policy(partial: Option<&str>) -> PyResult<usvideo_core::Retr
 }
 
 /// A core options type from partial JSON laid over its defaults (`{"max_retries": 0}` keeps every
-/// other field of `RetryPolicy::default()`); `None` or `null` means the defaults.
-pub(crate) fn with_defaults<T: Serialize + DeserializeOwned + Default>(partial: Option<&str>) -> PyResult<T> {
-    let mut base = serde_json::to_value(T::default()).map_err(|e| usage(e.to_string()))?;
-    if let Some(text) = partial {
-        let p = parse(text)?;
-        merge(&mut base, &p);
+/// other field of `RetryPolicy::default()`); `None` or `null` means the defaults. The core's
+/// reader lays the members given over the defaults itself, and so knows which were given (a
+/// poll's shortest gap given alone raises the longest: merged over the serialized defaults
+/// first, every member looked given; helper-45).
+pub(crate) fn with_defaults<T: DeserializeOwned + Default>(partial: Option<&str>) -> PyResult<T> {
+    let p = match partial {
+        Some(text) => parse(text)?,
+        None => Value::Null,
+    };
+    if p.is_null() {
+        return Ok(T::default());
     }
     // The options carry the caller's values (a poll policy, a batch's limits): a refused one is a
     // validation error naming its member (`poll.first_poll_ms`).
-    serde_json::from_value(base).map_err(|e| crate::errors::issues(vec![usvideo_core::validate::option_issue("", &e.to_string())]))
+    serde_json::from_value(p).map_err(|e| crate::errors::issues(vec![usvideo_core::validate::option_issue("", &e.to_string())]))
 }
 
-fn merge(base: &mut Value, partial: &Value) {
-    match (base, partial) {
-        (Value::Object(b), Value::Object(p)) => {
-            for (k, v) in p {
-                match b.get_mut(k) {
-                    Some(slot) if slot.is_object() && v.is_object() => merge(slot, v),
-                    _ => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (_, Value::Null) => {}
-        (b, p) => *b = p.clone(),
-    }
-}

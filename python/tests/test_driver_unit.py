@@ -111,6 +111,16 @@ def test_a_bad_number_is_out_of_range_and_a_value_that_is_no_number_of_the_wrong
     assert info.value.code == code, info.value
 
 
+def test_a_shortest_poll_gap_alone_raises_the_longest() -> None:
+    # As npm's: the core's reader sees which members were given (helper-45: Python merged the
+    # caller's over the serialized defaults first, so every member looked given and was refused).
+    with make(httpx.MockTransport(lambda r: httpx.Response(200, json=JOB))) as c:
+        assert c.videos.wait("job_1", poll={"min_interval_ms": 30_000}).status == "completed"
+        assert c.videos.wait("job_1", poll={"max_interval_ms": 1_000}).status == "completed"
+        with pytest.raises(usvideo.ValidationError, match=r"poll.max_interval_ms \(1000\) must be from poll.min_interval_ms \(5000\)"):
+            c.videos.wait("job_1", poll={"min_interval_ms": 5_000, "max_interval_ms": 1_000})
+
+
 def test_any_real_number_is_a_timeout() -> None:
     from decimal import Decimal
     from fractions import Fraction

@@ -134,6 +134,7 @@ class AsyncClient(BaseClient):
         """Runs ``machine`` to done. Task cancellation (or any exception) cancels it and
         propagates; with ``cleanup``, a still-pending job is first deleted (the caller waits
         CLEANUP_SECONDS for it at most, then it goes on in the background). An ``async def`` ``on_progress`` is awaited before the drive goes on."""
+        self._check_open()
         awaiting: List[Any] = []
         await self._run(machine, progress_handler(on_progress, awaiting), cleanup=cleanup, awaiting=awaiting)
 
@@ -141,7 +142,6 @@ class AsyncClient(BaseClient):
         """As :meth:`usvideo.Client._run`: drives until done (True) or ``handle`` returns True;
         a set ``wake`` ends its sleeps; what ``handle`` put in ``awaiting`` (an async callback's
         result) is awaited before it drives on."""
-        self._check_open()
         import asyncio
 
         rid: Optional[int] = None

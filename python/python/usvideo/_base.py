@@ -314,9 +314,10 @@ class PartFile:
 
     def __init__(self, path: Union[str, "os.PathLike[str]"]) -> None:
         self.path = os.fspath(path)
-        # A path that is there but no regular file (`/dev/null`, a pipe) is written as it is: a
-        # `.part` moved onto it would replace the device.
-        self.part = self.path if os.path.exists(self.path) and not os.path.isfile(self.path) else self.path + ".part"
+        # A path that is there but no regular file (`/dev/null`, a pipe), or a symlink, is written
+        # as it is: a `.part` moved onto it would replace the device or the link.
+        direct = os.path.islink(self.path) or (os.path.exists(self.path) and not os.path.isfile(self.path))
+        self.part = self.path if direct else self.path + ".part"
         self.file: Any = None
 
     def __enter__(self) -> Any:
@@ -324,16 +325,19 @@ class PartFile:
         return self.file
 
     def __exit__(self, kind: Any, _value: Any, _tb: Any) -> None:
-        self.file.close()
-        if self.part == self.path:
-            return
-        if kind is None:
-            os.replace(self.part, self.path)
-        else:
-            try:
-                os.remove(self.part)
-            except OSError:
-                pass
+        whole = False
+        try:
+            self.file.close()  # a failed close (a full disk) is not whole either
+            whole = kind is None
+        finally:
+            if self.part != self.path:
+                if whole:
+                    os.replace(self.part, self.path)
+                else:
+                    try:
+                        os.remove(self.part)
+                    except OSError:
+                        pass
 
 
 def log_event(ev: Dict[str, Any], on_progress: Optional[OnProgress], awaiting: Optional[List[Any]] = None) -> None:
@@ -589,9 +593,11 @@ class BaseClient:
         return batch_options(max_spend_cents, concurrent_jobs, rpm, longest_first, check_balance, poll_interval, expected_scale, self._max_retries)
 
     def _batch_machine(self, requests: Iterable[Mapping[str, Any]], options: str) -> _native.Machine:
+        self._check_open()
         return _native.Machine.batch(self._config, self._key(), batch_requests(requests), os.urandom(16), now_ms(), options)
 
     def _resume_batch_machine(self, snapshot: Union[str, bytes, Mapping[str, Any]], options: str) -> _native.Machine:
+        self._check_open()
         return _native.Machine.resume_batch(self._config, self._key(), snapshot_text(snapshot), new_seed(), now_ms(), options)
 
 

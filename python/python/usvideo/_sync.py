@@ -125,6 +125,7 @@ class Client(BaseClient):
     def _drive(self, machine: _native.Machine, on_progress: Optional[OnProgress] = None, cleanup: bool = False) -> None:
         """Runs ``machine`` to done. Ctrl-C (or any exception) cancels it and propagates; with
         ``cleanup``, a still-pending job is first deleted (the caller waits CLEANUP_SECONDS for it at most, then it goes on in the background)."""
+        self._check_open()
         refuse_async(on_progress)  # before anything is sent, not at the first report
         self._run(machine, progress_handler(on_progress), cleanup=cleanup)
 
@@ -135,7 +136,6 @@ class Client(BaseClient):
         is (a batch stays resumable) and the request's id is put in ``keep``, to be reported as
         an unknown outcome when driving resumes. A set ``wake`` ends its sleeps (another thread
         has driven the machine on: a batch's ``cancel``)."""
-        self._check_open()
         rid: Optional[int] = None
         unsent: Optional[int] = None
         # The error a timed-out wait ends with if its clean-up is handed off (taken when it begins).
