@@ -930,6 +930,38 @@ test("abort: rejects at once with AbortError; a pending job is then deleted and 
   assert.match((await before.cleanup)?.message ?? "", /before a job was made/, "nothing to clean up before a job is known");
 });
 
+test("a delete held by the rate limit past its sighting looks first and leaves a job that completed", { timeout: 30_000 }, async () => {
+  // helper-44: deletes held a minute by a spent budget went out on a stale sighting and removed
+  // finished videos. Here another call's 429 pauses the key 4 s as the wait is aborted, and the
+  // job completes meanwhile: the delete is not sent past its sighting's freshness (2 s), the job
+  // is looked at after the pause, and left alone.
+  const acct = await still.account(5_000);
+  const client = new USVideo({ apiKey: acct.api_key, baseURL: still.api });
+  const other = new USVideo({ apiKey: acct.api_key, baseURL: still.api, maxRetries: 0 });
+  await still.control("faults", { method: "GET", path: "/v1/account", status: 429, retry_after: 4, times: 1 });
+  const ac = new AbortController();
+  /** @type {string | undefined} */
+  let id;
+  const run = client.videos.createAndWait(text, {
+    signal: ac.signal,
+    poll: { first_poll_ms: 50, min_interval_ms: 50, max_interval_ms: 100, expected_scale: 0.01 },
+    onProgress: (p) => {
+      if (id) return;
+      id = p.job_id;
+      void (async () => {
+        await assert.rejects(other.account.retrieve(), (e) => e instanceof usv.RateLimitError); // the key now waits 4 s
+        await still.control("clock", { advance_ms: 600_000 }); // the job completes during the pause
+        ac.abort();
+      })();
+    },
+  });
+  const aborted = await run.then(() => undefined, (e) => e);
+  assert.ok(aborted instanceof usv.AbortError, String(aborted));
+  const end = await aborted.cleanup;
+  assert.match(end?.message ?? "", /had ended \(completed\)/);
+  assert.equal((await other.videos.retrieve(id ?? "")).status, "completed", "the finished video is kept");
+});
+
 test("two live calls given one idempotencyKey share its job: aborting one leaves it to the other", async () => {
   // A double submit (helper-40): both calls get the job the first create made (the service's
   // replay); aborting one used to delete it under the other. The last one aborted deletes it.

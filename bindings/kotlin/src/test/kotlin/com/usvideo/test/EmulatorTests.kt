@@ -155,6 +155,28 @@ fun registerEmulatorTests() {
             eq(BigDecimal.ZERO.compareTo(frozen.ledger(email)["held_cents"] as BigDecimal), 0, "refunded after the pause")
         }
     }
+    test("emulator/a_delete_held_by_the_slot_wait_past_its_sighting_looks_first_and_leaves_a_finished_job") {
+        // helper-44: deletes held a minute by a spent budget went out on a stale sighting and
+        // removed finished videos. Here the key's limiter pauses 4 s as the wait is cancelled, and
+        // the job completes meanwhile: the delete is not sent past its sighting's freshness (2 s),
+        // the job is looked at after the pause, and left alone.
+        val (key, _, _) = frozen.account(10_000)
+        client(frozen, key).use { c ->
+            val limiter = com.usvideo.ffi.RateLimiter(0u)
+            val driver = Driver(HttpUrlConnectionTransport(), limiter, 60_000, cleanupTimeoutMs = 10_000)
+            val m = ffi { c.core.createAndWait(text(), fast.toCore(), entropy(), seed(), driver.now()) }
+            val polled = kotlinx.coroutines.CompletableDeferred<String>()
+            coroutineScope {
+                val wait = async { driver.drive(m) { if (it is Event.Progress) polled.complete(it.progress.jobId) } }
+                val id = polled.await()
+                limiter.onRetryAfter(driver.now(), 4_000uL)
+                frozen.control("POST", "/_emulator/clock", mapOf("advance_ms" to 600_000))
+                wait.cancel()
+                runCatching { wait.await() } // the caller waits for the clean-up (10 s at most here)
+                eq(JobStatus.Completed, c.videos.retrieve(id).status, "the finished video is kept")
+            }
+        }
+    }
     test("emulator/a_timed_out_waits_delete_goes_on_after_the_caller_stops_waiting") {
         // A wait with cancelOnTimeout times out on a pending job; its delete must wait out a pause
         // (1.5 s) on the limiter. The caller waits 200 ms for it here (10 s in a client), then gets
