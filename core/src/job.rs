@@ -220,8 +220,6 @@ pub struct JobRun {
     /// its create's, so that a job taken back from it is unwatched at once).
     claims: Option<crate::claims::Claims>,
     watcher: u64,
-    /// The `send_by` of the delete last asked for (rule 8).
-    send_by: Option<Millis>,
     phase: Phase,
     events: VecDeque<Event>,
     result: Option<Result<Job, Error>>,
@@ -291,7 +289,6 @@ impl JobRun {
             own_since: None,
             claims: None,
             watcher: 0,
-            send_by: None,
             phase,
             events: VecDeque::new(),
             result: None,
@@ -499,18 +496,13 @@ impl JobRun {
                     // A delete tried again after a pause (a 429's `Retry-After`, a 5xx's backoff)
                     // long enough for its job to have finished: looked at again first (rule 8),
                     // this attempt not sent (its id is the look's to skip past).
-                    if let Phase::Deleting(call, final_error) = std::mem::replace(&mut self.phase, Phase::Done) {
-                        self.next_id = self.next_id.max(call.next_id());
-                        self.relooks += 1;
-                        self.start_delete(final_error, now);
-                    }
+                    self.look_before_delete(now);
                     None
                 }
                 // Another run came to wait for the job meanwhile (its create's answer, say): this
                 // attempt is not sent (its id is skipped past), and the job left to it (rule 9).
                 Output::Send { .. } if matches!(self.phase, Phase::Deleting(..)) && self.watched_by_another() => {
-                    if let Phase::Deleting(call, final_error) = std::mem::replace(&mut self.phase, Phase::Done) {
-                        self.next_id = self.next_id.max(call.next_id());
+                    if let Some(final_error) = self.drop_delete() {
                         self.left_to_another(final_error);
                     }
                     None
@@ -519,9 +511,7 @@ impl JobRun {
                     self.delete_sent = true;
                     // Held by the driver's wait for a slot past its sighting's freshness, it is
                     // not sent but looked at again first (rule 8), while a look is left.
-                    let fresh_until = self.pending_seen_at.map(|t| t.plus(fresh_for(self.options.poll.expected_ms(self.last.as_ref()))));
-                    let send_by = fresh_until.filter(|_| self.relooks < MAX_RELOOKS);
-                    self.send_by = send_by;
+                    let send_by = self.fresh_until().filter(|_| self.relooks < MAX_RELOOKS);
                     Some(Output::Send { id, endpoint, request, timeout_ms, send_by })
                 }
                 other => Some(other),
@@ -745,8 +735,35 @@ impl JobRun {
 
     /// Whether the job's last `pending` sighting is too old to delete it on (rule 8).
     fn stale(&self, now: Millis) -> bool {
-        let fresh_for = fresh_for(self.options.poll.expected_ms(self.last.as_ref()));
-        self.pending_seen_at.is_none_or(|t| now.since(t) >= fresh_for)
+        self.fresh_until().is_none_or(|t| now >= t)
+    }
+
+    /// When the job's last `pending` sighting goes stale (rule 8): a delete's `send_by`.
+    fn fresh_until(&self) -> Option<Millis> {
+        self.pending_seen_at.map(|t| t.plus(fresh_for(self.options.poll.expected_ms(self.last.as_ref()))))
+    }
+
+    /// Takes the delete under way out of the phase, unsent (its ids skipped past), with the error
+    /// its clean-up ends with; `None`, the phase left as it is, when no delete is under way.
+    fn drop_delete(&mut self) -> Option<Error> {
+        match std::mem::replace(&mut self.phase, Phase::Done) {
+            Phase::Deleting(call, final_error) => {
+                self.next_id = self.next_id.max(call.next_id());
+                Some(final_error)
+            }
+            other => {
+                self.phase = other;
+                None
+            }
+        }
+    }
+
+    /// Drops the delete under way and looks at the job again before deleting it (rule 8).
+    fn look_before_delete(&mut self, now: Millis) {
+        if let Some(final_error) = self.drop_delete() {
+            self.relooks += 1;
+            self.start_delete(final_error, now);
+        }
     }
 
     /// Deletes the job if it was last seen pending (rule 6), after looking at it again if that
@@ -815,18 +832,15 @@ impl JobRun {
         // sighting went stale meanwhile: looked at again first (rule 8), not tried blindly.
         // (One not sent because its bound passed, a timed-out wait's clean-up time, ends there.)
         let within = self.cancel_requested || self.deadline.is_none_or(|d| now < d);
-        // (At its `send_by` itself, where a driver's slot wait gives up, it counts as stale.)
+        // (At its `send_by` itself, where a driver's slot wait gives up, it is stale.)
         if kind == TransportKind::Connect
             && within
             && self.relooks < MAX_RELOOKS
-            && (self.stale(now) || self.send_by.is_some_and(|b| now >= b))
+            && self.stale(now)
             && let Phase::Deleting(call, _) = &self.phase
             && call.in_flight() == Some(id)
-            && let Phase::Deleting(call, final_error) = std::mem::replace(&mut self.phase, Phase::Done)
         {
-            self.next_id = self.next_id.max(call.next_id());
-            self.relooks += 1;
-            return self.start_delete(final_error, now);
+            return self.look_before_delete(now);
         }
         match &mut self.phase {
             Phase::Creating(c) => c.handle_transport_error(id, kind, message, now),
