@@ -22,6 +22,28 @@ val fast = WaitConfig(timeoutMs = 60_000, expectedScale = 1.0 / 50, firstPollMs 
 
 fun text(prompt: String = "a lake at dawn") = CreateVideoRequest(prompt, Mode.TEXT_TO_VIDEO)
 
+/**
+ * Drives a create-and-wait on [c] with a rate limiter of its own, and cancels it once [seen] picks
+ * a value out of one of its events: the limiter is paused [pauseMs] first, and [meanwhile] runs
+ * just before the cancel. Returns that value once the caller is back (its driver waits
+ * [cleanupTimeoutMs] for the clean-up at most).
+ */
+suspend fun <T : Any> cancelledInAPause(c: USVideo, cleanupTimeoutMs: Long, pauseMs: ULong, seen: (Event) -> T?, meanwhile: () -> Unit = {}): T {
+    val limiter = com.usvideo.ffi.RateLimiter(0u)
+    val driver = Driver(HttpUrlConnectionTransport(), limiter, 60_000, cleanupTimeoutMs = cleanupTimeoutMs)
+    val m = ffi { c.core.createAndWait(text(), fast.toCore(), entropy(), seed(), driver.now()) }
+    val first = kotlinx.coroutines.CompletableDeferred<T>()
+    return coroutineScope {
+        val wait = async { driver.drive(m) { e -> seen(e)?.let { first.complete(it) } } }
+        val value = first.await()
+        limiter.onRetryAfter(driver.now(), pauseMs)
+        meanwhile()
+        wait.cancel()
+        runCatching { wait.await() }
+        value
+    }
+}
+
 fun client(e: Emulator, key: String?, maxRetries: Int? = null, transport: HttpTransport = HttpUrlConnectionTransport()) =
     USVideo(apiKey = key, baseUrl = e.base, maxRetries = maxRetries, transport = transport)
 
@@ -138,17 +160,7 @@ fun registerEmulatorTests() {
         // job (it was given up, leaving the job to be charged: helper-36).
         val (key, _, email) = frozen.account(10_000)
         client(frozen, key).use { c ->
-            val limiter = com.usvideo.ffi.RateLimiter(0u)
-            val driver = Driver(HttpUrlConnectionTransport(), limiter, 60_000, cleanupTimeoutMs = 200)
-            val m = ffi { c.core.createAndWait(text(), fast.toCore(), entropy(), seed(), driver.now()) }
-            val created = kotlinx.coroutines.CompletableDeferred<Unit>()
-            coroutineScope {
-                val wait = async { driver.drive(m) { if (it is Event.Created) created.complete(Unit) } }
-                created.await()
-                limiter.onRetryAfter(driver.now(), 1_500uL)
-                wait.cancel()
-                runCatching { wait.await() }
-            }
+            cancelledInAPause(c, cleanupTimeoutMs = 200, pauseMs = 1_500uL, seen = { if (it is Event.Created) Unit else null })
             // The caller is back (after its 200 ms) while the pause lasts: nothing deleted yet.
             check((frozen.ledger(email)["held_cents"] as BigDecimal).signum() > 0) { "held while the pause lasts" }
             delay(2_500)
@@ -162,19 +174,11 @@ fun registerEmulatorTests() {
         // the job is looked at after the pause, and left alone.
         val (key, _, _) = frozen.account(10_000)
         client(frozen, key).use { c ->
-            val limiter = com.usvideo.ffi.RateLimiter(0u)
-            val driver = Driver(HttpUrlConnectionTransport(), limiter, 60_000, cleanupTimeoutMs = 10_000)
-            val m = ffi { c.core.createAndWait(text(), fast.toCore(), entropy(), seed(), driver.now()) }
-            val polled = kotlinx.coroutines.CompletableDeferred<String>()
-            coroutineScope {
-                val wait = async { driver.drive(m) { if (it is Event.Progress) polled.complete(it.progress.jobId) } }
-                val id = polled.await()
-                limiter.onRetryAfter(driver.now(), 4_000uL)
+            // The caller waits for the clean-up (10 s at most here).
+            val id = cancelledInAPause(c, cleanupTimeoutMs = 10_000, pauseMs = 4_000uL, seen = { (it as? Event.Progress)?.progress?.jobId }) {
                 frozen.control("POST", "/_emulator/clock", mapOf("advance_ms" to 600_000))
-                wait.cancel()
-                runCatching { wait.await() } // the caller waits for the clean-up (10 s at most here)
-                eq(JobStatus.Completed, c.videos.retrieve(id).status, "the finished video is kept")
             }
+            eq(JobStatus.Completed, c.videos.retrieve(id).status, "the finished video is kept")
         }
     }
     test("emulator/a_timed_out_waits_delete_goes_on_after_the_caller_stops_waiting") {
