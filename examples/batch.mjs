@@ -36,7 +36,7 @@ const ac = new AbortController();
 process.once("SIGINT", () => ac.abort());
 /** @param {import("usvideo").BatchProgress} p */
 const line = (p) => {
-  const done = p.completed + p.failed;
+  const done = p.completed + p.failed + p.cancelled;
   const bar = "=".repeat(Math.round((done / p.total) * 30)).padEnd(30);
   return `[${bar}] ${done}/${p.total} done, ${p.in_flight} in flight, ${p.queued} queued, ${p.requests} requests`;
 };

@@ -51,7 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Event::Created { job } => bar.println(format!("Submitted job {} (held {} cents)", job.id, job.estimated_cost_cents.unwrap_or(0))),
         Event::Progress(p) => {
             bar.set_position(u64::from(p.percent));
-            bar.set_message(p.status.clone());
+            bar.set_message(p.status.to_string());
         }
         Event::Retrying { attempt, after_ms, error } => bar.println(format!("retry {attempt} in {after_ms} ms: {error}")),
         _ => {}

@@ -277,6 +277,14 @@ pub fn default_wait_options() -> usvideo_core::WaitOptions {
     usvideo_core::WaitOptions::default()
 }
 
+/// `policy` with the poll gaps a caller gave (`null`: not given), by the core's rule: a gap
+/// given alone moves the other's default out of its way (`PollPolicy::with_gaps`), as npm's and
+/// Python's option records do.
+#[uniffi::export]
+pub fn poll_policy_with_gaps(policy: usvideo_core::PollPolicy, min_interval_ms: Option<u64>, max_interval_ms: Option<u64>) -> usvideo_core::PollPolicy {
+    policy.with_gaps(min_interval_ms, max_interval_ms)
+}
+
 // ---- job status ----
 
 /// A status from its wire string (anything unknown is kept as `Unknown`).

@@ -59,6 +59,11 @@
 //!    says. A wait that only watches (no `cancel_on_timeout`) would never delete it, so it does
 //!    not hold it back (helper-45). Not covered: a twin whose create has no answer yet (the job
 //!    deleted meanwhile is replayed to it, and its poll's `404` says why).
+//! 10. A poll answered 2xx with a body that is no job (a proxy's page, a cut JSON), or with
+//!     another job than the one polled, is polled again after the shortest gap, as many times in a
+//!     row as the retry policy allows (`max_retries`), then ends the wait with that `Decode` error.
+//!     A poll is a read, safe to repeat; ending a ten-minute wait on one bad answer left a job
+//!     going on that a caller would likely create again and pay for twice (helper-46).
 //!
 //! # Theory of operation
 //! ```text
@@ -206,6 +211,8 @@ pub struct JobRun {
     /// after a pause looked at the job first (rule 8).
     delete_sent: bool,
     relooks: u8,
+    /// Polls in a row whose answer was no job, or another job (rule 10).
+    unreadable: u32,
     next_id: u64,
     /// The create whose job was adopted from the job list, kept while the run may give that job
     /// up and look for its own again (rule 7); dropping it makes the adoption final.
@@ -283,6 +290,7 @@ impl JobRun {
             hands_off: false,
             delete_sent: false,
             relooks: 0,
+            unreadable: 0,
             next_id: 1000,
             again: None,
             pace: None,
@@ -576,8 +584,18 @@ impl JobRun {
             },
             // The job polled was given up meanwhile (rule 7): its answer no longer matters.
             _ if self.taken_back() => self.look_again(),
-            _ => match result.and_then(|resp| response::parse_job(&resp)) {
-                Ok(job) => self.observed(job, now),
+            _ => match result.and_then(|resp| response::parse_job(&resp)).and_then(|job| self.polled_own(job)) {
+                Ok(job) => {
+                    self.unreadable = 0;
+                    self.observed(job, now);
+                }
+                // Rule 10: a bad answer to a read is read again, within the retry budget and the deadline.
+                Err(e) if e.kind == ErrorKind::Decode && self.unreadable < self.options.retry.max_retries && self.deadline.is_none_or(|d| now.plus(self.options.poll.min_interval_ms) < d) => {
+                    self.unreadable += 1;
+                    let after_ms = self.options.poll.min_interval_ms;
+                    self.events.push_back(Event::Retrying { attempt: self.unreadable, after_ms, error: e });
+                    self.phase = Phase::Sleeping(now.plus(after_ms));
+                }
                 // A poll that timed out at the deadline, or that was not sent before it (a driver
                 // with no slot of its rate limit in time says `Connect`): the wait timed out.
                 Err(e) if (e.kind == ErrorKind::Timeout || e.transport == Some(TransportKind::Connect)) && self.deadline.is_some_and(|d| now >= d) => {
@@ -604,6 +622,19 @@ impl JobRun {
         }
     }
 
+    /// A poll's job, if it is the one polled (rule 10): a misrouting proxy or a cache answering
+    /// with another job would hand the caller someone else's video as theirs (helper-46).
+    fn polled_own(&self, job: Job) -> Result<Job, Error> {
+        match &self.job_id {
+            Some(id) if *id != job.id => {
+                let mut e = Error::new(ErrorKind::Decode, format!("the service answered a poll of job {id} with another job ({})", job.id));
+                e.job_id = Some(id.clone());
+                Err(e)
+            }
+            _ => Ok(job),
+        }
+    }
+
     fn observed(&mut self, job: Job, now: Millis) {
         let elapsed = now.since(self.started_at);
         if self.last.as_ref().is_none_or(|l| l.status != job.status) {
@@ -612,7 +643,7 @@ impl JobRun {
         let expected = self.options.poll.expected_ms(Some(&job));
         self.events.push_back(Event::Progress(Progress {
             job_id: job.id.clone(),
-            status: job.status.as_str().to_owned(),
+            status: job.status.clone(),
             percent: self.options.poll.estimate_percent(&job, elapsed),
             elapsed_ms: elapsed,
             expected_ms: expected.max(elapsed),
@@ -936,6 +967,51 @@ mod tests {
         assert_eq!(run.take_result().unwrap().status, JobStatus::Completed);
         assert!(fake.sent.len() <= 12, "{} requests", fake.sent.len());
         assert!(events.iter().any(|e| matches!(e, Event::Progress(p) if p.percent == 100)));
+    }
+
+    #[test]
+    fn a_poll_answered_with_no_job_or_another_job_is_polled_again_within_the_retry_budget() {
+        // Rule 10 (helper-46): one unreadable answer ended a ten-minute wait, the job going on.
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let page = HttpResponse { status: 200, headers: vec![], body: b"<html>a proxy's page</html>".to_vec() };
+        let other = HttpResponse::json(200, &serde_json::json!({"id": "job_2", "status": "completed", "video_url": "https://cdn/x.mp4", "cost_cents": 30}));
+        let own = HttpResponse::json(200, &serde_json::json!({"id": "job_1", "status": "completed", "video_url": "https://cdn/1.mp4", "cost_cents": 30}));
+        let retried = std::cell::Cell::new(0);
+        let poll_once = |run: &mut JobRun, now: &mut u64, answer: &HttpResponse| {
+            let id = loop {
+                match run.poll(Millis(*now)) {
+                    Output::Send { id, request, .. } => {
+                        assert!(request.url.ends_with("/videos/job_1"), "{}", request.url);
+                        break id;
+                    }
+                    Output::WaitUntil(t) => *now = t.0,
+                    Output::Event(e) => retried.set(retried.get() + usize::from(matches!(e, Event::Retrying { .. }))),
+                    o => panic!("{o:?}"),
+                }
+            };
+            run.handle_response(id, answer.clone(), Millis(*now));
+        };
+        let mut options = WaitOptions::default();
+        options.retry.max_retries = 2;
+        let mut run = JobRun::wait(&config, Some(&key), "job_1", options.clone(), 1, Millis(0)).unwrap();
+        let mut now = 0;
+        poll_once(&mut run, &mut now, &page);
+        poll_once(&mut run, &mut now, &other);
+        poll_once(&mut run, &mut now, &own);
+        while !matches!(run.poll(Millis(now)), Output::Done) {}
+        assert_eq!(retried.get(), 2);
+        assert_eq!(run.take_result().unwrap().video_url.as_deref(), Some("https://cdn/1.mp4"), "never another job's video");
+        // Past the budget (two in a row), the wait ends with the last one's error, naming the job.
+        let mut run = JobRun::wait(&config, Some(&key), "job_1", options, 1, Millis(0)).unwrap();
+        let mut now = 0;
+        for answer in [&page, &page, &other] {
+            poll_once(&mut run, &mut now, answer);
+        }
+        while !matches!(run.poll(Millis(now)), Output::Done) {}
+        let e = run.take_result().unwrap_err();
+        assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::Decode, Some("job_1")), "{e}");
+        assert!(e.message.contains("another job (job_2)"), "{e}");
     }
 
     #[test]

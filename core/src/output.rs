@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::http::HttpRequest;
-use crate::model::Job;
+use crate::model::{Job, JobStatus};
 use crate::request::Endpoint;
 use crate::time::Millis;
 use serde::{Deserialize, Serialize};
@@ -114,8 +114,9 @@ pub enum Event {
 pub struct Progress {
     /// The job.
     pub job_id: String,
-    /// Its status (wire string).
-    pub status: String,
+    /// Its status as last seen (`JobStatus`, as on a job; it was the wire string before session
+    /// 25, so Kotlin's and Swift's progress read as text where the job's is an enum).
+    pub status: JobStatus,
     /// 0–100: the service's `progress` when it sends one, else an estimate from elapsed time.
     pub percent: u8,
     /// Time since the job was submitted (or the wait began), in ms.

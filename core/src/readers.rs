@@ -194,19 +194,11 @@ impl FromJson for PollPolicy {
         o.only(&["first_poll_ms", "min_interval_ms", "max_interval_ms", "expected_scale"])?;
         let mut p = PollPolicy::default();
         o.uint("first_poll_ms", &mut p.first_poll_ms, u64::MAX)?;
-        o.uint("min_interval_ms", &mut p.min_interval_ms, u64::MAX)?;
-        o.uint("max_interval_ms", &mut p.max_interval_ms, u64::MAX)?;
         o.float("expected_scale", &mut p.expected_scale)?;
-        // A longest gap given below the default shortest one (2000) lowers that default with it:
-        // `{max_interval_ms: 1000}` asks for polls at most a second apart, not for a refusal.
-        if o.get("min_interval_ms")?.is_none() {
-            p.min_interval_ms = p.min_interval_ms.min(p.max_interval_ms);
-        }
-        // And a shortest gap given alone above the default longest one (20000) raises it.
-        if o.get("max_interval_ms")?.is_none() {
-            p.max_interval_ms = p.max_interval_ms.max(p.min_interval_ms);
-        }
-        Ok(p)
+        // The gaps given in part lay over the defaults by `with_gaps`'s rules (Kotlin's
+        // `WaitConfig` goes through the same function).
+        let gap = |key| o.get(key)?.map(|v| uint_of(key, v, u64::MAX)).transpose();
+        Ok(p.with_gaps(gap("min_interval_ms")?, gap("max_interval_ms")?))
     }
 }
 

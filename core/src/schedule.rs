@@ -41,6 +41,19 @@ impl Default for PollPolicy {
     }
 }
 
+impl PollPolicy {
+    /// The defaults with the gaps a caller gave (`None`: not given). A longest gap given alone
+    /// below the default shortest one (2000) lowers that default with it: `max 1000` asks for
+    /// polls at most a second apart, not for a refusal; and a shortest gap given alone above the
+    /// default longest one (20 000) raises it. Both given are kept as they are (and checked).
+    #[must_use]
+    pub fn with_gaps(self, min_interval_ms: Option<u64>, max_interval_ms: Option<u64>) -> Self {
+        let max = max_interval_ms.unwrap_or_else(|| self.max_interval_ms.max(min_interval_ms.unwrap_or(0)));
+        let min = min_interval_ms.unwrap_or_else(|| self.min_interval_ms.min(max));
+        PollPolicy { min_interval_ms: min, max_interval_ms: max, ..self }
+    }
+}
+
 /// The model's expected time from submission to completion, in ms: a mean queue time of 3 s plus
 /// `base + per_second × duration` seconds of generation (720p 20 + 6/s, 1080p 30 + 9/s, 2k 40 + 12/s).
 #[must_use]

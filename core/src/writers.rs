@@ -301,7 +301,7 @@ impl Record for Error {
 
 impl Record for Progress {
     fn write_members(&self, m: &mut Members<'_>) {
-        m.text("job_id", &self.job_id).text("status", &self.status).uint("percent", self.percent.into()).uint("elapsed_ms", self.elapsed_ms).uint("expected_ms", self.expected_ms);
+        m.text("job_id", &self.job_id).text("status", self.status.as_str()).uint("percent", self.percent.into()).uint("elapsed_ms", self.elapsed_ms).uint("expected_ms", self.expected_ms);
     }
 }
 
@@ -345,6 +345,7 @@ impl Record for BatchProgress {
             .uint("in_flight", self.in_flight.into())
             .uint("completed", self.completed.into())
             .uint("failed", self.failed.into())
+            .uint("cancelled", self.cancelled.into())
             .uint("requests", self.requests);
     }
 }

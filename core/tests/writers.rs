@@ -88,8 +88,8 @@ fn errors_and_events() {
     same(&full_error());
     same(&Error::new(ErrorKind::Timeout, "no answer"));
     same(&Issue::new("prompt", IssueCode::Required, "prompt is required"));
-    let progress = Progress { job_id: "job_1".into(), status: "processing".into(), percent: 42, elapsed_ms: 1000, expected_ms: 90_000 };
-    let counts = BatchProgress { total: 3, queued: 1, in_flight: 1, completed: 1, failed: 0, requests: 7 };
+    let progress = Progress { job_id: "job_1".into(), status: JobStatus::Processing, percent: 42, elapsed_ms: 1000, expected_ms: 90_000 };
+    let counts = BatchProgress { total: 5, queued: 1, in_flight: 1, completed: 1, failed: 0, cancelled: 2, requests: 7 };
     for event in [
         Event::Created { job: full_job() },
         Event::StatusChanged { job: bare_job() },

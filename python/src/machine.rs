@@ -165,7 +165,7 @@ impl Machine {
         })
     }
 
-    /// A batch's counts now (JSON `{total, queued, in_flight, completed, failed, requests}`).
+    /// A batch's counts now (JSON `{total, queued, in_flight, completed, failed, cancelled, requests}`).
     fn batch_progress(&self) -> PyResult<String> {
         guard(|| match &*self.lock() {
             Inner::Batch(b) => convert::to_json(&b.progress()),

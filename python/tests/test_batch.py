@@ -117,6 +117,8 @@ def test_cancel_deletes_pending_jobs(emu: Emulator) -> None:
     assert len(items) == 15
     assert all(isinstance(i.error, usvideo.CancelledError) for i in items)
     assert sum(1 for i in items if i.job is not None) == 3
+    p = run.progress
+    assert (p.cancelled, p.failed, p.done) == (15, 0, 15), p
     row = ledger_entry(emu, acct.email)
     assert row is not None and row["jobs_created"] == 3
     assert row["balance_cents"] == row["deposits_cents"], "every pending job refunded"

@@ -169,6 +169,48 @@ def test_read_timeout_is_api_timeout_error() -> None:
             c.videos.retrieve("job_1")
 
 
+class _Trickle(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body that sends a byte every 0.1 s, each read well within a read timeout: 10 s in all."""
+
+    def __iter__(self) -> Any:
+        import time
+
+        for _ in range(100):
+            time.sleep(0.1)
+            yield b" "
+
+    async def __aiter__(self) -> Any:
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            yield b" "
+
+
+def test_a_body_that_trickles_is_bounded_by_the_requests_timeout_as_a_whole() -> None:
+    """helper-47 (openai-node#1825 in Python): httpx's timeout bounds each read, so a body that
+    trickles in held a call, and a wait past its deadline, for as long as the server liked."""
+    import time
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-length": "100"}, stream=_Trickle())
+
+    with make(httpx.MockTransport(handler), max_retries=0, timeout=0.5) as c:
+        started = time.monotonic()
+        with pytest.raises(usvideo.APITimeoutError, match="still arriving"):
+            c.videos.retrieve("job_1")
+        # 10 s without the bound; ~0.6 s with it (the margin is for a loaded machine).
+        assert time.monotonic() - started < 5
+
+    async def on_async() -> float:
+        client = usvideo.AsyncClient(api_key=KEY, base_url="https://api.example/v1", http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)), max_retries=0, timeout=0.5)
+        async with client as ac:
+            started = time.monotonic()
+            with pytest.raises(usvideo.APITimeoutError, match="still arriving"):
+                await ac.videos.retrieve("job_1")
+            return time.monotonic() - started
+
+    assert asyncio.run(on_async()) < 5
+
+
 def test_request_shape_and_user_agent() -> None:
     seen: List[httpx.Request] = []
 

@@ -108,9 +108,13 @@ def test_loose_dict_input_and_unknown_field(emu: Emulator) -> None:
     with client(emu, acct.api_key) as c:
         job = c.videos.create(**{"prompt": "a lake", "mode": "image_to_video", "image_url": "https://example.com/a.png", "seed": 7})
         assert job.mode == "image_to_video"
+        # A misspelt keyword is Python's own TypeError (and mypy's error: tests/typing_misuse.py),
+        # raised before anything is sent; values from untyped code go to the core's checks.
+        with pytest.raises(TypeError, match="resolutoin"):
+            c.videos.create(prompt="a lake", mode="text_to_video", resolutoin="1080p")  # type: ignore[call-arg]
         with pytest.raises(usvideo.ValidationError) as info:
-            c.videos.create(prompt="a lake", mode="text_to_video", resolutoin="1080p")
-        assert info.value.field == "resolutoin" and "did you mean `resolution`" in info.value.message
+            c.videos.create(**{"prompt": None, "mode": "text_to_vidoe", "resolution": 1080})
+        assert {(i.field, i.code) for i in info.value.issues} == {("prompt", "required"), ("mode", "invalid_choice"), ("resolution", "invalid_type")}, info.value.issues
         with pytest.raises(usvideo.ValidationError) as info:
             c.videos.create(prompt=" ", mode="reference", duration=11, seed=-1)
         assert {(i.field, i.code) for i in info.value.issues} == {("prompt", "blank"), ("duration", "out_of_range"), ("seed", "out_of_range"), ("reference_url", "required")}

@@ -11,6 +11,9 @@ def misuse(client: usvideo.Client, job: usvideo.Job) -> None:
     client.videos.create(prompt="a lake", mode="text2video")  # type: ignore[arg-type]
     client.videos.create(prompt="a lake", mode="text_to_video", resolution="2K")  # type: ignore[arg-type]
     client.videos.create_and_wait(prompt="a lake", mode="reference", resolution="4k")  # type: ignore[arg-type]
+    client.videos.create(prompt="a lake", mode="text_to_video", durration=5)  # type: ignore[call-arg]
+    client.videos.create(prompt="a lake")  # type: ignore[call-arg]
+    client.videos.create_and_wait(mode="text_to_video", timeout=60)  # type: ignore[call-arg]
     mode: usvideo.Mode = "text_to_video"
     resolution: usvideo.Resolution = "1080p"
     client.videos.create(prompt="a lake", mode=mode, resolution=resolution)

@@ -143,7 +143,7 @@ test("cancel: queued items end cancelled, pending jobs are deleted and refunded"
     assert.equal(item.error.cause, undefined, "cancel() is no signal's abort: no cause");
     assert.equal(summary.results[item.index], item, "the summary holds the items that were yielded");
   }
-  assert.equal(summary.progress.failed, 8);
+  assert.deepEqual([summary.progress.cancelled, summary.progress.failed], [8, 0]);
   assert.equal(summary.spent_cents, 0);
   const l = await frozen.ledger(acct.email);
   assert.equal(l.jobs_created, 3);
@@ -161,7 +161,7 @@ test("an AbortSignal rejects next() at once and cancels the batch in the backgro
   assert.ok(performance.now() - t0 < 5_000);
   await assert.rejects(batch.next(), usv.AbortError);
   for (let i = 0; i < 100 && !batch.summary; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(batch.summary?.progress.failed, 6);
+  assert.deepEqual([batch.summary?.progress.cancelled, batch.summary?.progress.failed], [6, 0]);
   // Items the abort cancelled carry its reason, as a single call's AbortError does.
   const cancelled = (batch.summary?.results ?? []).filter((r) => r.error?.kind === "cancelled");
   assert.ok(cancelled.length > 0);
@@ -254,7 +254,7 @@ test("before the first next(), the snapshot, counts and estimate are known, noth
   const batch = await client.videos.batch(reqs, { checkBalance: false });
   const before = JSON.parse(batch.snapshot());
   assert.deepEqual(before.items.map((/** @type {any} */ i) => i.state), ["queued", "queued", "queued"]);
-  assert.deepEqual(batch.progress(), { total: 3, queued: 3, in_flight: 0, completed: 0, failed: 0, requests: 0 });
+  assert.deepEqual(batch.progress(), { total: 3, queued: 3, in_flight: 0, completed: 0, failed: 0, cancelled: 0, requests: 0 });
   const summary = await batch.cancel();
   assert.equal(rec.calls.length, 0, "nothing was sent");
   assert.deepEqual(summary?.results.map((r) => r.error?.name), ["AbortError", "AbortError", "AbortError"]);
@@ -263,7 +263,7 @@ test("before the first next(), the snapshot, counts and estimate are known, noth
   // A resumed batch: its estimate and counts before anything runs.
   const resumed = await client.videos.resumeBatch(JSON.stringify({ ...before, items: before.items.slice(0, 2) }));
   assert.equal(resumed.estimatedCents, usv.estimateCost(reqs.slice(0, 2)));
-  assert.deepEqual(resumed.progress(), { total: 2, queued: 2, in_flight: 0, completed: 0, failed: 0, requests: 0 });
+  assert.deepEqual(resumed.progress(), { total: 2, queued: 2, in_flight: 0, completed: 0, failed: 0, cancelled: 0, requests: 0 });
   await resumed.cancel();
   assert.equal(rec.calls.length, 0);
 });

@@ -233,8 +233,10 @@ export interface BatchProgress {
   in_flight: number;
   /** Completed. */
   completed: number;
-  /** Failed, refused or cancelled. */
+  /** Failed, or refused by the service or the batch's checks. */
   failed: number;
+  /** Cancelled by the batch's cancel (queued, deleted while pending, or processing and going on). */
+  cancelled: number;
   /** Requests sent so far (by this process). */
   requests: number;
 }

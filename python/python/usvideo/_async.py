@@ -41,6 +41,7 @@ from ._base import (
     now_ms,
     on_event,
     progress_handler,
+    Overdue,
     request_timeout,
     slot_by,
     transport_kind,
@@ -94,6 +95,7 @@ class AsyncClient(BaseClient):
         self._httpx = httpx
         self._owns_http = http_client is None
         self._http: httpx.AsyncClient = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
+        self._loop: Optional[object] = None  # the event loop self._http's connections belong to
         self.videos = Videos(self)
         self.account = AccountResource(self)
         self.pricing = PricingResource(self)
@@ -103,7 +105,7 @@ class AsyncClient(BaseClient):
         """Closes the connections (of the httpx client this client made); a cancelled wait's
         clean-up still running in the background closes them when it ends."""
         if self._cleanups.close() and self._owns_http:
-            await self._http.aclose()
+            await self._pool().aclose()  # under another loop than the last call's, a fresh one
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -112,6 +114,22 @@ class AsyncClient(BaseClient):
         await self.aclose()
 
     # ------------------------------------------------------------------ the driver
+
+    def _pool(self) -> httpx.AsyncClient:
+        """The httpx client for the running event loop. Pooled connections belong to the loop
+        that opened them: a client used again under another loop (a second ``asyncio.run``, a
+        Celery task or sync view that runs one per call) got httpx's bare ``RuntimeError: Event
+        loop is closed`` (helper-47; replicate-python#217). One this client made is replaced
+        (the old one's connections died with their loop); a caller's own ``http_client`` is
+        theirs to keep on one loop."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            if self._loop is not None and self._owns_http:
+                self._http = self._httpx.AsyncClient(timeout=self._timeout)
+            self._loop = loop
+        return self._http
 
     async def _acquire(self, deadline: Optional[int] = None) -> bool:
         """Waits in line for a slot of the key's shared rate limiter (the core's line: first come
@@ -282,8 +300,9 @@ class AsyncClient(BaseClient):
         started = time.monotonic()
         try:
             # `send(stream=True)` + `aclose()` is what `stream()` does, without its context manager.
-            http = self._http
-            resp = await http.send(http.build_request(method, url, headers=headers, content=body, timeout=request_timeout(self._timeout, timeout_ms)), stream=True)
+            http = self._pool()
+            limit = request_timeout(self._timeout, timeout_ms)
+            resp = await http.send(http.build_request(method, url, headers=headers, content=body, timeout=limit), stream=True)
             try:
                 chunks: List[bytes] = []
                 size = 0
@@ -292,6 +311,11 @@ class AsyncClient(BaseClient):
                     size += len(chunk)
                     if size > MAX_RESPONSE_BYTES:
                         raise _BodyTooLarge()
+                    # httpx's timeout bounds each read, not the whole answer: a body that
+                    # trickles a byte before every read timeout held a call (and a wait past its
+                    # deadline) for hours (helper-47). The attempt's time is checked per chunk.
+                    if time.monotonic() - started > limit:
+                        raise Overdue(limit)
             finally:
                 await resp.aclose()
             data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -300,6 +324,10 @@ class AsyncClient(BaseClient):
         except _BodyTooLarge:
             log.debug("%s %s -> body over %d bytes", method, loggable(url), MAX_RESPONSE_BYTES)
             machine.handle_transport_error(rid, "body_too_large", "", now_ms())
+            return
+        except Overdue as over:
+            log.debug("%s %s -> %s", method, loggable(url), over)
+            machine.handle_transport_error(rid, "timeout", str(over), now_ms())
             return
         except httpx.HTTPError as exc:
             kind = transport_kind(exc, httpx)
@@ -338,8 +366,8 @@ class Videos:
 
     async def create(
         self,
-        prompt: Optional[str] = None,
-        mode: Optional[Mode] = None,
+        prompt: str,
+        mode: Mode,
         resolution: Optional[Resolution] = None,
         duration: Optional[int] = None,
         image_url: Optional[str] = None,
@@ -347,16 +375,16 @@ class Videos:
         seed: Optional[int] = None,
         *,
         idempotency_key: Optional[str] = None,
-        **extra: Any,
     ) -> Job:
         """Submits a job and returns it ``pending``. Made at most once: it carries an idempotency
         key (``idempotency_key``, or a fresh random one), and when its outcome is unknown the SDK
         lists recent jobs and adopts the match before it would ever send it again. Raises
-        ``ValidationError`` (every violated rule, unknown keywords named) before sending anything.
+        ``ValidationError`` (every violated rule) before sending anything; a misspelt keyword is
+        Python's ``TypeError`` (and a type checker's error).
         A create whose outcome stays unknown raises with ``code == "outcome_unknown"`` and its
         ``idempotency_key``: creating again with that key gets the job it made, if it made one,
         instead of a second charge."""
-        body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed), extra)
+        body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed))
         machine = self._c._create_machine(body, idempotency_key)
         await self._c._drive(machine)
         return job_of(machine)
@@ -417,8 +445,8 @@ class Videos:
 
     async def create_and_wait(
         self,
-        prompt: Optional[str] = None,
-        mode: Optional[Mode] = None,
+        prompt: str,
+        mode: Mode,
         resolution: Optional[Resolution] = None,
         duration: Optional[int] = None,
         image_url: Optional[str] = None,
@@ -430,11 +458,10 @@ class Videos:
         cancel: bool = False,
         poll: Optional[PollPolicy] = None,
         idempotency_key: Optional[str] = None,
-        **extra: Any,
     ) -> Job:
         """Creates a job (at most once, as :meth:`create`, ``idempotency_key`` included) and waits
         for it (as :meth:`wait`)."""
-        body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed), extra)
+        body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed))
         machine = self._c._create_and_wait_machine(body, wait_options(timeout, cancel, self._c._max_retries, poll), idempotency_key)
         await self._c._drive(machine, on_progress, cleanup=cancel)
         return job_of(machine)
@@ -485,7 +512,7 @@ class Videos:
         started = time.monotonic()
         written = 0
         try:
-            async with c._http.stream("GET", url, headers=[("User-Agent", c._config.user_agent)], timeout=c._timeout, follow_redirects=True) as resp:
+            async with c._pool().stream("GET", url, headers=[("User-Agent", c._config.user_agent)], timeout=c._timeout, follow_redirects=True) as resp:
                 log.debug("GET %s -> %d in %d ms", loggable(url), resp.status_code, (time.monotonic() - started) * 1000)
                 if not 200 <= resp.status_code < 300:
                     body = bytearray()

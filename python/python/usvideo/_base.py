@@ -72,11 +72,11 @@ def new_idempotency_key() -> str:
     return _native.idempotency_key(os.urandom(16))
 
 
-def create_body(named: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
-    """The create request as loose JSON: named arguments left at ``None`` are absent; anything in
-    ``extra`` goes through as is, so the core names an unknown field (with a did-you-mean)."""
+def create_body(named: Mapping[str, Any]) -> str:
+    """The create request as loose JSON for the core's checks: arguments left at ``None`` are
+    absent. The arguments are typed for type checkers, but values from untyped code (JSON, a
+    form) go through as they are, so the core names every wrong one at once."""
     body: Dict[str, Any] = {k: v for k, v in named.items() if v is not None}
-    body.update(extra)
     return json_of(body)
 
 
@@ -371,6 +371,14 @@ def transport_kind(exc: BaseException, httpx: Any) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return "timeout"
     return "other"
+
+
+class Overdue(Exception):
+    """An answer still arriving when its attempt's time ran out. httpx's timeout bounds each read,
+    so the drivers check the whole attempt's time after every chunk of the body."""
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(f"the answer was still arriving after the request's timeout ({limit:g} s)")
 
 
 def request_timeout(client_timeout: float, timeout_ms: Optional[int]) -> float:

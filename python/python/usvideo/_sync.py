@@ -40,6 +40,7 @@ from ._base import (
     on_event,
     progress_handler,
     refuse_async,
+    Overdue,
     request_timeout,
     slot_by,
     transport_kind,
@@ -268,7 +269,8 @@ class Client(BaseClient):
         try:
             # `send(stream=True)` + `close()` is what `stream()` does, without its context manager.
             http = self._http
-            resp = http.send(http.build_request(method, url, headers=headers, content=body, timeout=request_timeout(self._timeout, timeout_ms)), stream=True)
+            limit = request_timeout(self._timeout, timeout_ms)
+            resp = http.send(http.build_request(method, url, headers=headers, content=body, timeout=limit), stream=True)
             try:
                 chunks: List[bytes] = []
                 size = 0
@@ -277,6 +279,11 @@ class Client(BaseClient):
                     size += len(chunk)
                     if size > MAX_RESPONSE_BYTES:
                         raise _BodyTooLarge()
+                    # httpx's timeout bounds each read, not the whole answer: a body that
+                    # trickles a byte before every read timeout held a call (and a wait past its
+                    # deadline) for hours (helper-47). The attempt's time is checked per chunk.
+                    if time.monotonic() - started > limit:
+                        raise Overdue(limit)
             finally:
                 resp.close()
             data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -285,6 +292,10 @@ class Client(BaseClient):
         except _BodyTooLarge:
             log.debug("%s %s -> body over %d bytes", method, loggable(url), MAX_RESPONSE_BYTES)
             machine.handle_transport_error(rid, "body_too_large", "", now_ms())
+            return
+        except Overdue as over:
+            log.debug("%s %s -> %s", method, loggable(url), over)
+            machine.handle_transport_error(rid, "timeout", str(over), now_ms())
             return
         except httpx.HTTPError as exc:
             kind = transport_kind(exc, httpx)
@@ -323,8 +334,8 @@ class Videos:
 
     def create(
         self,
-        prompt: Optional[str] = None,
-        mode: Optional[Mode] = None,
+        prompt: str,
+        mode: Mode,
         resolution: Optional[Resolution] = None,
         duration: Optional[int] = None,
         image_url: Optional[str] = None,
@@ -332,16 +343,16 @@ class Videos:
         seed: Optional[int] = None,
         *,
         idempotency_key: Optional[str] = None,
-        **extra: Any,
     ) -> Job:
         """Submits a job and returns it ``pending``. Made at most once: it carries an idempotency
         key (``idempotency_key``, or a fresh random one), and when its outcome is unknown the SDK
         lists recent jobs and adopts the match before it would ever send it again. Raises
-        ``ValidationError`` (every violated rule, unknown keywords named) before sending anything.
+        ``ValidationError`` (every violated rule) before sending anything; a misspelt keyword is
+        Python's ``TypeError`` (and a type checker's error).
         A create whose outcome stays unknown raises with ``code == "outcome_unknown"`` and its
         ``idempotency_key``: creating again with that key gets the job it made, if it made one,
         instead of a second charge."""
-        body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed), extra)
+        body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed))
         machine = self._c._create_machine(body, idempotency_key)
         self._c._drive(machine)
         return job_of(machine)
@@ -401,8 +412,8 @@ class Videos:
 
     def create_and_wait(
         self,
-        prompt: Optional[str] = None,
-        mode: Optional[Mode] = None,
+        prompt: str,
+        mode: Mode,
         resolution: Optional[Resolution] = None,
         duration: Optional[int] = None,
         image_url: Optional[str] = None,
@@ -414,11 +425,10 @@ class Videos:
         cancel: bool = False,
         poll: Optional[PollPolicy] = None,
         idempotency_key: Optional[str] = None,
-        **extra: Any,
     ) -> Job:
         """Creates a job (at most once, as :meth:`create`, ``idempotency_key`` included) and waits
         for it (as :meth:`wait`)."""
-        body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed), extra)
+        body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed))
         machine = self._c._create_and_wait_machine(body, wait_options(timeout, cancel, self._c._max_retries, poll), idempotency_key)
         self._c._drive(machine, on_progress, cleanup=cancel)
         return job_of(machine)

@@ -274,7 +274,8 @@ class Progress:
 @dataclass(frozen=True)
 class BatchProgress:
     """A batch's counts: items ``queued`` (not yet submitted), ``in_flight`` (being created,
-    pending or processing), ``completed``, ``failed`` (failed, refused or cancelled), and the
+    pending or processing), ``completed``, ``failed`` (failed or refused), ``cancelled`` (by the
+    batch's cancel: queued, deleted while pending, or processing and going on), and the
     ``requests`` sent so far."""
 
     total: int = 0
@@ -282,6 +283,7 @@ class BatchProgress:
     in_flight: int = 0
     completed: int = 0
     failed: int = 0
+    cancelled: int = 0
     requests: int = 0
 
     @classmethod
@@ -291,7 +293,7 @@ class BatchProgress:
     @property
     def done(self) -> int:
         """Items finished, whatever the outcome."""
-        return self.completed + self.failed
+        return self.completed + self.failed + self.cancelled
 
     def to_dict(self) -> Dict[str, Any]:
         return _plain(self)

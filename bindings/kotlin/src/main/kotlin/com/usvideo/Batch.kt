@@ -98,7 +98,7 @@ data class BatchReport(
      * that go on after the batch ended with them (a cancel that found them processing), charged
      * unless they fail later. Failed jobs and deleted pending ones (refunded) cost nothing. (It
      * said "charged for completed jobs": helper-44 read 186 where the ledger had 54 charged and
-     * 132 held for processing jobs.) A cancelled item counts as `failed` in [progress].
+     * 132 held for processing jobs.) A cancelled item counts as `cancelled` in [progress] (it counted as `failed` before session 25).
      */
     val spentCents: Long,
 )

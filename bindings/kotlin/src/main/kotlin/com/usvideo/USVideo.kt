@@ -143,21 +143,24 @@ data class WaitConfig(
     val cancelOnTimeout: Boolean = false,
     /** Multiplies the model's expected generation time. Left at 1.0, the wait uses what the client's earlier create-and-waits learned of the service's speed (README, "Polling that respects the limits"); any other value is kept. */
     val expectedScale: Double = 1.0,
-    /** The first poll after a create, in ms. */
-    val firstPollMs: Long = 3_000,
-    /** The shortest gap between polls, in ms. */
-    val minPollIntervalMs: Long = 2_000,
-    /** The longest gap between polls, in ms. */
-    val maxPollIntervalMs: Long = 20_000,
+    /** The first poll after a create, in ms (`null`: the default, 3 s). */
+    val firstPollMs: Long? = null,
+    /**
+     * The shortest gap between polls, in ms (`null`: the default, 2 s). Given alone above the
+     * default longest gap, it raises that one with it.
+     */
+    val minPollIntervalMs: Long? = null,
+    /**
+     * The longest gap between polls, in ms (`null`: the default, 20 s). Given alone below the
+     * default shortest gap, it lowers that one with it.
+     */
+    val maxPollIntervalMs: Long? = null,
 ) {
     internal fun toCore(): WaitOptions {
         val d = ffi { com.usvideo.ffi.defaultWaitOptions() }
-        val poll = d.poll.copy(
-            expectedScale = expectedScale,
-            firstPollMs = unsigned("firstPollMs", firstPollMs),
-            minIntervalMs = unsigned("minPollIntervalMs", minPollIntervalMs),
-            maxIntervalMs = unsigned("maxPollIntervalMs", maxPollIntervalMs),
-        )
+        val given = d.poll.copy(expectedScale = expectedScale, firstPollMs = firstPollMs?.let { unsigned("firstPollMs", it) } ?: d.poll.firstPollMs)
+        // The core lays the gaps given over the defaults (a gap given alone moves the other's default).
+        val poll = ffi { com.usvideo.ffi.pollPolicyWithGaps(given, minPollIntervalMs?.let { unsigned("minPollIntervalMs", it) }, maxPollIntervalMs?.let { unsigned("maxPollIntervalMs", it) }) }
         return d.copy(timeoutMs = timeoutMs?.let { unsigned("timeoutMs", it) }, cancelOnTimeout = cancelOnTimeout, poll = poll)
     }
 }

@@ -128,7 +128,7 @@ fun registerBatchTests() {
                 check(ms < 5_000) { "the clean-up took $ms ms" }
             }
             val report = batch.report ?: error("no report after the clean-up")
-            eq(8u, report.progress.failed); eq(0L, report.spentCents)
+            eq(8u, report.progress.cancelled); eq(0u, report.progress.failed); eq(0L, report.spentCents)
             check(report.items.all { it.error is CancelledError }) { "${report.items}" }
             val l = frozen.ledger(email)
             eq(3L, l.n("jobs_created"), "jobs created")
@@ -147,7 +147,7 @@ fun registerBatchTests() {
                 check(item.error is CancelledError) { "${item.index}: ${item.error}" }
                 eq("cancelled", item.error?.kind?.let { com.usvideo.ffi.errorKindName(it) })
             }
-            eq(8u, batch.report?.progress?.failed)
+            eq(8u, batch.report?.progress?.cancelled); eq(0u, batch.report?.progress?.failed)
             val l = frozen.ledger(email)
             eq(3L, l.n("jobs_created")); eq(0L, l.n("active_jobs")); eq(l.n("deposits_cents"), l.n("balance_cents"))
             // cancelAndJoin on a finished batch: the same report.

@@ -67,6 +67,14 @@ fun registerUnitTests() {
             eq("maxPollIntervalMs", gap.field)
             check("minPollIntervalMs" in gap.message!! && "poll." !in gap.message!!) { gap.message!! }
             eq("maxPollIntervalMs", gap.issues.single().field)
+            // A gap given alone moves the other's default out of its way (the core's rule, as in
+            // npm and Python): it was refused while the defaults were values (helper-44).
+            val alone = WaitConfig(minPollIntervalMs = 30_000).toCore().poll
+            eq(30_000uL to 30_000uL, alone.minIntervalMs to alone.maxIntervalMs)
+            val fast = WaitConfig(maxPollIntervalMs = 1_000).toCore().poll
+            eq(1_000uL to 1_000uL, fast.minIntervalMs to fast.maxIntervalMs)
+            val none = WaitConfig().toCore().poll
+            eq(Triple(3_000uL, 2_000uL, 20_000uL), Triple(none.firstPollMs, none.minIntervalMs, none.maxIntervalMs))
             eq("expectedScale", assertThrowsS<ValidationError> { c.videos.createAndWait(one[0], WaitConfig(expectedScale = 21.0)) }.field)
             for ((field, config) in listOf(
                 "pollIntervalMs" to BatchConfig(pollIntervalMs = 0),
