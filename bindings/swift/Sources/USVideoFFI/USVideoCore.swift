@@ -896,9 +896,15 @@ public struct BatchProgress: Equatable, Hashable {
      */
     public var completed: UInt32
     /**
-     * Failed, refused or cancelled.
+     * Failed, or refused by the service or by this batch's checks.
      */
     public var failed: UInt32
+    /**
+     * Cancelled by the batch's cancel (rule 10): queued items, deleted pending jobs (refunded),
+     * and processing jobs that go on. Counted apart from `failed` since session 25: a cancelled
+     * batch of eight read as eight failures.
+     */
+    public var cancelled: UInt32
     /**
      * Requests sent so far.
      */
@@ -920,8 +926,13 @@ public struct BatchProgress: Equatable, Hashable {
          * Completed.
          */completed: UInt32, 
         /**
-         * Failed, refused or cancelled.
+         * Failed, or refused by the service or by this batch's checks.
          */failed: UInt32, 
+        /**
+         * Cancelled by the batch's cancel (rule 10): queued items, deleted pending jobs (refunded),
+         * and processing jobs that go on. Counted apart from `failed` since session 25: a cancelled
+         * batch of eight read as eight failures.
+         */cancelled: UInt32, 
         /**
          * Requests sent so far.
          */requests: UInt64) {
@@ -930,6 +941,7 @@ public struct BatchProgress: Equatable, Hashable {
         self.inFlight = inFlight
         self.completed = completed
         self.failed = failed
+        self.cancelled = cancelled
         self.requests = requests
     }
 
@@ -954,6 +966,7 @@ public struct FfiConverterTypeBatchProgress: FfiConverterRustBuffer {
                 inFlight: FfiConverterUInt32.read(from: &buf), 
                 completed: FfiConverterUInt32.read(from: &buf), 
                 failed: FfiConverterUInt32.read(from: &buf), 
+                cancelled: FfiConverterUInt32.read(from: &buf), 
                 requests: FfiConverterUInt64.read(from: &buf)
         )
     }
@@ -964,6 +977,7 @@ public struct FfiConverterTypeBatchProgress: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.inFlight, into: &buf)
         FfiConverterUInt32.write(value.completed, into: &buf)
         FfiConverterUInt32.write(value.failed, into: &buf)
+        FfiConverterUInt32.write(value.cancelled, into: &buf)
         FfiConverterUInt64.write(value.requests, into: &buf)
     }
 }
@@ -2139,9 +2153,10 @@ public struct JobProgress: Equatable, Hashable {
      */
     public var jobId: String
     /**
-     * Its status (wire string).
+     * Its status as last seen (`JobStatus`, as on a job; it was the wire string before session
+     * 25, so Kotlin's and Swift's progress read as text where the job's is an enum).
      */
-    public var status: String
+    public var status: JobStatus
     /**
      * 0–100: the service's `progress` when it sends one, else an estimate from elapsed time.
      */
@@ -2162,8 +2177,9 @@ public struct JobProgress: Equatable, Hashable {
          * The job.
          */jobId: String, 
         /**
-         * Its status (wire string).
-         */status: String, 
+         * Its status as last seen (`JobStatus`, as on a job; it was the wire string before session
+         * 25, so Kotlin's and Swift's progress read as text where the job's is an enum).
+         */status: JobStatus, 
         /**
          * 0–100: the service's `progress` when it sends one, else an estimate from elapsed time.
          */percent: UInt8, 
@@ -2197,7 +2213,7 @@ public struct FfiConverterTypeJobProgress: FfiConverterRustBuffer {
         return
             try JobProgress(
                 jobId: FfiConverterString.read(from: &buf), 
-                status: FfiConverterString.read(from: &buf), 
+                status: FfiConverterTypeJobStatus.read(from: &buf), 
                 percent: FfiConverterUInt8.read(from: &buf), 
                 elapsedMs: FfiConverterUInt64.read(from: &buf), 
                 expectedMs: FfiConverterUInt64.read(from: &buf)
@@ -2206,7 +2222,7 @@ public struct FfiConverterTypeJobProgress: FfiConverterRustBuffer {
 
     public static func write(_ value: JobProgress, into buf: inout [UInt8]) {
         FfiConverterString.write(value.jobId, into: &buf)
-        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterTypeJobStatus.write(value.status, into: &buf)
         FfiConverterUInt8.write(value.percent, into: &buf)
         FfiConverterUInt64.write(value.elapsedMs, into: &buf)
         FfiConverterUInt64.write(value.expectedMs, into: &buf)

@@ -3177,6 +3177,21 @@ public func parsePricing(response: HttpResponse)throws  -> PricingTable  {
 })
 }
 /**
+ * `policy` with the poll gaps a caller gave (`null`: not given), by the core's rule: a gap
+ * given alone moves the other's default out of its way (`PollPolicy::with_gaps`), as npm's and
+ * Python's option records do.
+ */
+public func pollPolicyWithGaps(policy: PollPolicy, minIntervalMs: UInt64?, maxIntervalMs: UInt64?) -> PollPolicy  {
+    return try!  FfiConverterTypePollPolicy_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_func_poll_policy_with_gaps(
+        FfiConverterTypePollPolicy_lower(policy),
+        FfiConverterOptionUInt64.lower(minIntervalMs),
+        FfiConverterOptionUInt64.lower(maxIntervalMs),uniffiCallStatus
+    )
+})
+}
+/**
  * A pricing table in the service's wire shape, read exactly (`{"720p": {"per_second": 0.06}, …}`).
  *
  * # Errors
@@ -3428,6 +3443,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_func_parse_pricing() != 61170) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_usvideo_uniffi_checksum_func_poll_policy_with_gaps() != 19853) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_func_pricing_from_json() != 4225) {

@@ -692,6 +692,11 @@ RustBuffer uniffi_usvideo_uniffi_fn_func_parse_job_page(RustBuffer response, Rus
 RustBuffer uniffi_usvideo_uniffi_fn_func_parse_pricing(RustBuffer response, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_POLL_POLICY_WITH_GAPS
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_POLL_POLICY_WITH_GAPS
+RustBuffer uniffi_usvideo_uniffi_fn_func_poll_policy_with_gaps(RustBuffer policy, RustBuffer min_interval_ms, RustBuffer max_interval_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_PRICING_FROM_JSON
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_PRICING_FROM_JSON
 RustBuffer uniffi_usvideo_uniffi_fn_func_pricing_from_json(RustBuffer json, RustCallStatus *_Nonnull out_status
@@ -1222,6 +1227,12 @@ uint16_t uniffi_usvideo_uniffi_checksum_func_parse_job_page(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_PARSE_PRICING
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_PARSE_PRICING
 uint16_t uniffi_usvideo_uniffi_checksum_func_parse_pricing(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_POLL_POLICY_WITH_GAPS
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_POLL_POLICY_WITH_GAPS
+uint16_t uniffi_usvideo_uniffi_checksum_func_poll_policy_with_gaps(void
     
 );
 #endif

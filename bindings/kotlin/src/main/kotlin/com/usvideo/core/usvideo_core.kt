@@ -1335,9 +1335,16 @@ data class BatchProgress (
     var `completed`: kotlin.UInt
     , 
     /**
-     * Failed, refused or cancelled.
+     * Failed, or refused by the service or by this batch's checks.
      */
     var `failed`: kotlin.UInt
+    , 
+    /**
+     * Cancelled by the batch's cancel (rule 10): queued items, deleted pending jobs (refunded),
+     * and processing jobs that go on. Counted apart from `failed` since session 25: a cancelled
+     * batch of eight read as eight failures.
+     */
+    var `cancelled`: kotlin.UInt
     , 
     /**
      * Requests sent so far.
@@ -1364,6 +1371,7 @@ public object FfiConverterTypeBatchProgress: FfiConverterRustBuffer<BatchProgres
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
             FfiConverterULong.read(buf),
         )
     }
@@ -1374,6 +1382,7 @@ public object FfiConverterTypeBatchProgress: FfiConverterRustBuffer<BatchProgres
             FfiConverterUInt.allocationSize(value.`inFlight`) +
             FfiConverterUInt.allocationSize(value.`completed`) +
             FfiConverterUInt.allocationSize(value.`failed`) +
+            FfiConverterUInt.allocationSize(value.`cancelled`) +
             FfiConverterULong.allocationSize(value.`requests`)
     )
 
@@ -1383,6 +1392,7 @@ public object FfiConverterTypeBatchProgress: FfiConverterRustBuffer<BatchProgres
             FfiConverterUInt.write(value.`inFlight`, buf)
             FfiConverterUInt.write(value.`completed`, buf)
             FfiConverterUInt.write(value.`failed`, buf)
+            FfiConverterUInt.write(value.`cancelled`, buf)
             FfiConverterULong.write(value.`requests`, buf)
     }
 }
@@ -2214,9 +2224,10 @@ data class JobProgress (
     var `jobId`: kotlin.String
     , 
     /**
-     * Its status (wire string).
+     * Its status as last seen (`JobStatus`, as on a job; it was the wire string before session
+     * 25, so Kotlin's and Swift's progress read as text where the job's is an enum).
      */
-    var `status`: kotlin.String
+    var `status`: JobStatus
     , 
     /**
      * 0–100: the service's `progress` when it sends one, else an estimate from elapsed time.
@@ -2249,7 +2260,7 @@ public object FfiConverterTypeJobProgress: FfiConverterRustBuffer<JobProgress> {
     override fun read(buf: ByteBuffer): JobProgress {
         return JobProgress(
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeJobStatus.read(buf),
             FfiConverterUByte.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
@@ -2258,7 +2269,7 @@ public object FfiConverterTypeJobProgress: FfiConverterRustBuffer<JobProgress> {
 
     override fun allocationSize(value: JobProgress) = (
             FfiConverterString.allocationSize(value.`jobId`) +
-            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterTypeJobStatus.allocationSize(value.`status`) +
             FfiConverterUByte.allocationSize(value.`percent`) +
             FfiConverterULong.allocationSize(value.`elapsedMs`) +
             FfiConverterULong.allocationSize(value.`expectedMs`)
@@ -2266,7 +2277,7 @@ public object FfiConverterTypeJobProgress: FfiConverterRustBuffer<JobProgress> {
 
     override fun write(value: JobProgress, buf: ByteBuffer) {
             FfiConverterString.write(value.`jobId`, buf)
-            FfiConverterString.write(value.`status`, buf)
+            FfiConverterTypeJobStatus.write(value.`status`, buf)
             FfiConverterUByte.write(value.`percent`, buf)
             FfiConverterULong.write(value.`elapsedMs`, buf)
             FfiConverterULong.write(value.`expectedMs`, buf)

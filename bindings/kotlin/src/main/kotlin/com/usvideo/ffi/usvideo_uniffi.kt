@@ -61,6 +61,7 @@ import com.usvideo.core.FfiConverterTypeJobStatus
 import com.usvideo.core.FfiConverterTypeListParams
 import com.usvideo.core.FfiConverterTypeMillis
 import com.usvideo.core.FfiConverterTypeOutput
+import com.usvideo.core.FfiConverterTypePollPolicy
 import com.usvideo.core.FfiConverterTypePricingTable
 import com.usvideo.core.FfiConverterTypeRequestId
 import com.usvideo.core.FfiConverterTypeResolution
@@ -75,6 +76,7 @@ import com.usvideo.core.JobStatus
 import com.usvideo.core.ListParams
 import com.usvideo.core.Millis
 import com.usvideo.core.Output
+import com.usvideo.core.PollPolicy
 import com.usvideo.core.PricingTable
 import com.usvideo.core.RequestId
 import com.usvideo.core.Resolution
@@ -102,6 +104,7 @@ import com.usvideo.core.RustBuffer as RustBufferJobStatus
 import com.usvideo.core.RustBuffer as RustBufferListParams
 import com.usvideo.core.RustBuffer as RustBufferMillis
 import com.usvideo.core.RustBuffer as RustBufferOutput
+import com.usvideo.core.RustBuffer as RustBufferPollPolicy
 import com.usvideo.core.RustBuffer as RustBufferPricingTable
 import com.usvideo.core.RustBuffer as RustBufferRequestId
 import com.usvideo.core.RustBuffer as RustBufferResolution
@@ -827,6 +830,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_parse_pricing(
     ): Int
+    external fun uniffi_usvideo_uniffi_checksum_func_poll_policy_with_gaps(
+    ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_pricing_from_json(
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_pricing_to_json(
@@ -1132,6 +1137,8 @@ internal object UniffiLib {
     ): RustBufferJobPage.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_parse_pricing(`response`: RustBufferHttpResponse.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferPricingTable.ByValue
+    external fun uniffi_usvideo_uniffi_fn_func_poll_policy_with_gaps(`policy`: RustBufferPollPolicy.ByValue,`minIntervalMs`: RustBuffer.ByValue,`maxIntervalMs`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferPollPolicy.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_pricing_from_json(`json`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferPricingTable.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_pricing_to_json(`table`: RustBufferPricingTable.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1380,6 +1387,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_func_parse_pricing() and 0xFFFF) != 61170) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_usvideo_uniffi_checksum_func_poll_policy_with_gaps() and 0xFFFF) != 19853) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_func_pricing_from_json() and 0xFFFF) != 4225) {
@@ -4935,6 +4945,8 @@ public object FfiConverterSequenceTypeCreateVideoRequest: FfiConverterRustBuffer
 
 
 
+
+
         /**
          * Wire JSON of the other parsed values (`account`, `delete`, `api_key`).
          */ fun `accountToJson`(`account`: Account): kotlin.String {
@@ -5509,6 +5521,24 @@ public object FfiConverterSequenceTypeCreateVideoRequest: FfiConverterRustBuffer
     
         
         FfiConverterTypeHttpResponse.lower(`response`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * `policy` with the poll gaps a caller gave (`null`: not given), by the core's rule: a gap
+         * given alone moves the other's default out of its way (`PollPolicy::with_gaps`), as npm's and
+         * Python's option records do.
+         */ fun `pollPolicyWithGaps`(`policy`: PollPolicy, `minIntervalMs`: kotlin.ULong?, `maxIntervalMs`: kotlin.ULong?): PollPolicy {
+            return FfiConverterTypePollPolicy.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_func_poll_policy_with_gaps(
+    
+        
+        FfiConverterTypePollPolicy.lower(`policy`),
+        FfiConverterOptionalULong.lower(`minIntervalMs`),
+        FfiConverterOptionalULong.lower(`maxIntervalMs`),_status)
 }
     )
     }
