@@ -164,6 +164,13 @@ pub fn parse_job(response: HttpResponse) -> Result<Job> {
     Ok(response::parse_job(&response)?)
 }
 
+/// The answer to a request for job `id` (a retrieve): that job, or a `Decode` error naming `id`
+/// when it is no job or another job's.
+#[uniffi::export]
+pub fn parse_job_of(response: HttpResponse, id: String) -> Result<Job> {
+    Ok(response::parse_job_of(&response, &id)?)
+}
+
 /// A page of jobs (`GET /v1/videos`; a bare array is accepted too), read against the page the
 /// request asked for (`asked`): what the answer leaves out is filled from it.
 ///

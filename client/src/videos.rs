@@ -61,10 +61,11 @@ impl Videos<'_> {
     /// One job.
     ///
     /// # Errors
-    /// A validation error on `id`, `not_found`, or any API or connection error.
+    /// A validation error on `id`, `not_found`, any API or connection error, or `decode` naming
+    /// the job when the answer is no job or another job's.
     pub async fn retrieve(&self, id: &str) -> Result<Job, Error> {
         let req = self.client.inner.config.retrieve_video(self.client.key(), id)?;
-        response::parse_job(&self.client.call(Endpoint::RetrieveVideo, req).await?)
+        response::parse_job_of(&self.client.call(Endpoint::RetrieveVideo, req).await?, id)
     }
 
     /// One page of jobs, most recent first.

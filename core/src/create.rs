@@ -65,6 +65,11 @@ fn none_listed(kind: ErrorKind, why: &str, err: &Error) -> Error {
     crate::error::OUTCOME_UNKNOWN.clone_into(&mut e.code);
     e.status = err.status;
     e.request_id.clone_from(&err.request_id);
+    // A connection's or a timeout's error says how the attempt ended, as any other does (helper-47:
+    // npm's `APIConnectionError.transport` was missing on exactly these).
+    if matches!(kind, ErrorKind::Connection | ErrorKind::Timeout) {
+        e.transport = err.transport;
+    }
     e
 }
 
@@ -503,7 +508,10 @@ impl Create {
             return self.finish(Err(self.unless_in_doubt(self.deadline_kind, DEADLINE_PASSED, plain)));
         }
         if self.creates_sent > self.policy.max_retries {
-            let why = format!("the create's outcome stayed unknown after {} attempts", self.creates_sent);
+            let why = match self.creates_sent {
+                1 => "the create's outcome stayed unknown after its one attempt".to_owned(),
+                n => format!("the create's outcome stayed unknown after {n} attempts"),
+            };
             return self.finish(Err(self.unless_in_doubt(err.kind, &why, err)));
         }
         let after_ms = self.policy.backoff_ms(self.creates_sent.saturating_sub(1), &mut self.rng);
@@ -860,6 +868,15 @@ mod tests {
         let e = c.take_result().unwrap_err();
         assert_eq!(e.code, crate::error::OUTCOME_UNKNOWN, "{e}");
         assert!(e.message.contains(says) && e.message.contains("still on its way") && !e.is_retryable(), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_outcomes_connection_error_says_how_its_attempt_ended() {
+        // helper-47: npm's `APIConnectionError.transport` was missing on these alone.
+        let err = Error::transport(TransportKind::Timeout, "no answer within 60000 ms");
+        let e = none_listed(err.kind, "the create's outcome stayed unknown after its one attempt", &err);
+        assert_eq!((e.transport, e.code.as_str()), (Some(TransportKind::Timeout), crate::error::OUTCOME_UNKNOWN), "{e}");
+        assert_eq!(none_listed(ErrorKind::Cancelled, "cancelled", &err).transport, None, "a cancel's error is no connection's");
     }
 
     #[test]

@@ -584,7 +584,10 @@ impl JobRun {
             },
             // The job polled was given up meanwhile (rule 7): its answer no longer matters.
             _ if self.taken_back() => self.look_again(),
-            _ => match result.and_then(|resp| response::parse_job(&resp)).and_then(|job| self.polled_own(job)) {
+            _ => match result.and_then(|resp| match &self.job_id {
+                Some(id) => response::parse_job_of(&resp, id),
+                None => response::parse_job(&resp),
+            }) {
                 Ok(job) => {
                     self.unreadable = 0;
                     self.observed(job, now);
@@ -619,19 +622,6 @@ impl JobRun {
                     self.finish(Err(e));
                 }
             },
-        }
-    }
-
-    /// A poll's job, if it is the one polled (rule 10): a misrouting proxy or a cache answering
-    /// with another job would hand the caller someone else's video as theirs (helper-46).
-    fn polled_own(&self, job: Job) -> Result<Job, Error> {
-        match &self.job_id {
-            Some(id) if *id != job.id => {
-                let mut e = Error::new(ErrorKind::Decode, format!("the service answered a poll of job {id} with another job ({})", job.id));
-                e.job_id = Some(id.clone());
-                Err(e)
-            }
-            _ => Ok(job),
         }
     }
 

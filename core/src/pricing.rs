@@ -72,7 +72,7 @@ impl PricingTable {
         }
         let mut prices = Vec::new();
         for r in Resolution::ALL {
-            let entry = value.get(r.as_str()).ok_or_else(|| format!("pricing has no entry for {r} (a table needs one for each of 720p, 1080p and 2k, whichever the estimate asks for)"))?;
+            let entry = value.get(r.as_str()).ok_or_else(|| format!("pricing has no entry for {r} (a table needs one for each of 720p, 1080p and 2k)"))?;
             let per_second = entry.get("per_second").ok_or_else(|| format!("pricing for {r} has no per_second"))?;
             let Json::Number(n) = per_second else {
                 return Err(format!("per_second for {r} is not a number"));

@@ -145,6 +145,24 @@ pub fn parse_job(resp: &HttpResponse) -> Result<Job, Error> {
     Ok(job)
 }
 
+/// The answer to a request for job `id` (a retrieve, a wait's poll): that job, or a `Decode`
+/// error naming `id` when the answer is no job or another job (helper-46: a misrouting proxy or
+/// a cache handed its caller someone else's video as theirs).
+///
+/// # Errors
+/// As [`parse_job`], with `job_id` set; `Decode` for another job's answer.
+pub fn parse_job_of(resp: &HttpResponse, id: &str) -> Result<Job, Error> {
+    let named = |mut e: Error| {
+        e.job_id.get_or_insert_with(|| id.to_owned());
+        e
+    };
+    let job = parse_job(resp).map_err(named)?;
+    if job.id != id {
+        return Err(named(Error::new(ErrorKind::Decode, format!("the service answered a request for job {id} with another job ({})", job.id))));
+    }
+    Ok(job)
+}
+
 /// A page of jobs (`GET /v1/videos`): `{data, limit, offset, total, has_more}` or a bare array.
 ///
 /// `asked` is the page the request asked for. It fills what the answer leaves out
@@ -261,6 +279,20 @@ mod tests {
     fn reads_the_error_shape() {
         let e = error_from_response(&resp(400, r#"{"error":{"code":"invalid_request","message":"duration must be 1-10","field":"duration"}}"#, &[]));
         assert_eq!((e.kind, e.code.as_str(), e.field.as_deref()), (ErrorKind::BadRequest, "invalid_request", Some("duration")));
+    }
+
+    #[test]
+    fn a_job_asked_for_by_id_is_that_job_or_an_error_naming_it() {
+        let own = resp(200, r#"{"id": "job_1", "status": "pending"}"#, &[]);
+        assert_eq!(parse_job_of(&own, "job_1").map(|j| j.id).as_deref(), Ok("job_1"));
+        // helper-46: a misrouting proxy's or a cache's answer of another job was returned as it.
+        let other = resp(200, r#"{"id": "job_2", "status": "completed", "video_url": "https://cdn/2.mp4"}"#, &[]);
+        let e = parse_job_of(&other, "job_1").unwrap_err();
+        assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::Decode, Some("job_1")), "{e}");
+        assert!(e.message.contains("another job (job_2)"), "{e}");
+        // An unreadable answer names the job asked for too (it named none in a retrieve).
+        let e = parse_job_of(&resp(200, r#"{"id": "job_1", "status": "completed"}"#, &[]), "job_1").unwrap_err();
+        assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::Decode, Some("job_1")), "{e}");
     }
 
     #[test]

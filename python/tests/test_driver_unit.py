@@ -211,6 +211,33 @@ def test_a_body_that_trickles_is_bounded_by_the_requests_timeout_as_a_whole() ->
     assert asyncio.run(on_async()) < 5
 
 
+def test_a_downloads_timeout_bounds_it_as_a_whole(tmp_path: Path) -> None:
+    """helper-47: a video body that trickled in held a download for as long as the server liked."""
+    import time
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-length": "100"}, stream=_Trickle())
+
+    with make(httpx.MockTransport(handler)) as c:
+        started = time.monotonic()
+        with pytest.raises(usvideo.APITimeoutError, match="download was still arriving"):
+            c.videos.download("https://cdn.example/v.mp4", tmp_path / "v.mp4", timeout=0.5)
+        assert time.monotonic() - started < 5  # 10 s without the bound
+        assert not list(tmp_path.iterdir()), "no partial file"
+        for bad, code in ((0, "out_of_range"), (float("nan"), "out_of_range"), ("5", "invalid_type")):
+            with pytest.raises(usvideo.ValidationError) as info:
+                c.videos.download("https://cdn.example/v.mp4", tmp_path / "v.mp4", timeout=bad)  # type: ignore[arg-type]
+            assert (info.value.field, info.value.code) == ("timeout", code)
+
+
+def test_a_retrieve_answered_with_another_job_is_refused_naming_the_one_asked_for() -> None:
+    """helper-46: a misrouting proxy or a cache handed the caller someone else's video as theirs."""
+    with make(httpx.MockTransport(lambda r: httpx.Response(200, json={**JOB, "id": "job_2"})), max_retries=0) as c:
+        with pytest.raises(usvideo.APIResponseError, match=r"another job \(job_2\)") as info:
+            c.videos.retrieve("job_1")
+        assert info.value.job_id == "job_1"
+
+
 def test_request_shape_and_user_agent() -> None:
     seen: List[httpx.Request] = []
 

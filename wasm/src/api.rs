@@ -226,7 +226,7 @@ impl Client {
                 let s = |k: &str| c.get(k).and_then(Json::as_str);
                 let id = s("id").unwrap_or("");
                 let (endpoint, req, parser): (Endpoint, HttpRequest, Parse) = match s("target").unwrap_or("") {
-                    "retrieve_video" => (Endpoint::RetrieveVideo, self.config.retrieve_video(self.key.as_ref(), id).map_err(|e| throw(&e))?, Parse::Job),
+                    "retrieve_video" => (Endpoint::RetrieveVideo, self.config.retrieve_video(self.key.as_ref(), id).map_err(|e| throw(&e))?, Parse::JobOf(id.to_owned())),
                     "delete_video" => (Endpoint::DeleteVideo, self.config.delete_video(self.key.as_ref(), id).map_err(|e| throw(&e))?, Parse::Delete(id.to_owned())),
                     "list_videos" => {
                         let params = validate::list_params_from_json(c.get("params").unwrap_or(&Json::Null)).map_err(invalid)?;
@@ -274,6 +274,8 @@ impl Record for RawResponse<'_> {
 /// How a finished call's 2xx response is read.
 enum Parse {
     Job,
+    /// Job `id`'s (a retrieve's): another job's answer is refused.
+    JobOf(String),
     /// A page, read against the page the request asked for.
     Page(ListParams),
     Delete(String),
@@ -287,6 +289,7 @@ impl Parse {
     fn run(&self, resp: &HttpResponse) -> Result<String, Error> {
         Ok(match self {
             Parse::Job => response::parse_job(resp)?.to_json_string(),
+            Parse::JobOf(id) => response::parse_job_of(resp, id)?.to_json_string(),
             Parse::Page(asked) => response::parse_job_page(resp, asked)?.to_json_string(),
             Parse::Delete(id) => response::parse_delete(resp, id)?.to_json_string(),
             Parse::Account => response::parse_account(resp)?.to_json_string(),

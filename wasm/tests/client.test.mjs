@@ -1465,3 +1465,18 @@ test("the environment supplies the key and base URL", async () => {
     delete process.env.USVIDEO_BASE_URL;
   }
 });
+
+test("a retrieve or a wait answered with another job is refused, naming the job asked for (helper-46)", async () => {
+  // A misrouting proxy or a cache: the caller was handed someone else's video as theirs.
+  const other = { id: "job_2", status: "completed", video_url: "https://cdn.example/2.mp4", cost_cents: 30 };
+  let polls = 0;
+  const client = new USVideo({
+    apiKey: "sd_test_key_0000000001", baseURL: "http://127.0.0.1:9/v1", maxRetries: 1,
+    fetch: async () => (polls++, new Response(JSON.stringify(other), { status: 200, headers: { "content-type": "application/json" } })),
+  });
+  await assert.rejects(client.videos.retrieve("job_1"), (e) => e instanceof usv.APIResponseError && e.jobId === "job_1" && /another job \(job_2\)/.test(e.message));
+  // A wait polls again (within maxRetries, after the shortest gap), then ends with that error.
+  polls = 0;
+  await assert.rejects(client.videos.wait("job_1", { poll: { first_poll_ms: 0, min_interval_ms: 10, max_interval_ms: 10 } }), (e) => e instanceof usv.APIResponseError && e.jobId === "job_1");
+  assert.equal(polls, 2, "one poll, then one more within maxRetries: 1");
+});

@@ -28,12 +28,25 @@ export type { ErrorName, StatusErrorName } from "./errors.js";
 // imported from `driver.js` by file: the package's `exports` map does not reach that module.
 
 /**
+ * What `estimateCost` reads besides a whole create request. `id` and `status` are `never`: a job
+ * (which has `resolution` and `duration` too) matched this all-optional type and compiled, then
+ * was refused at run time for its unknown fields (helper-46); price a job by its
+ * `{resolution, duration}`, or read its `estimated_cost_cents`.
+ */
+export interface EstimateInput {
+  resolution?: Resolution | null | undefined;
+  duration?: number | null | undefined;
+  id?: never;
+  status?: never;
+}
+
+/**
  * The cost in cents of a video, offline, with the reference's prices (or `table`, from
  * `client.pricing.retrieve()`). Takes `{resolution, duration}` (defaults 720p, 5 s) or a whole
  * create request, or an array of them for the total: `estimateCost({resolution: "1080p", duration: 5})` → 120.
  * @throws {ValidationError} naming the field (an unknown field gets a did-you-mean).
  */
-export function estimateCost(input: { resolution?: Resolution | null | undefined; duration?: number | null | undefined } | CreateVideoParams | readonly ({ resolution?: Resolution | null | undefined; duration?: number | null | undefined } | CreateVideoParams)[], table?: PricingTable): number {
+export function estimateCost(input: EstimateInput | CreateVideoParams | readonly (EstimateInput | CreateVideoParams)[], table?: PricingTable): number {
   return g(() => w.estimate(J(input), table && J(table)));
 }
 

@@ -42,6 +42,7 @@ from ._base import (
     on_event,
     progress_handler,
     Overdue,
+    download_deadline,
     request_timeout,
     slot_by,
     transport_kind,
@@ -315,7 +316,7 @@ class AsyncClient(BaseClient):
                     # trickles a byte before every read timeout held a call (and a wait past its
                     # deadline) for hours (helper-47). The attempt's time is checked per chunk.
                     if time.monotonic() - started > limit:
-                        raise Overdue(limit)
+                        raise Overdue.answer(limit)
             finally:
                 await resp.aclose()
             data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -392,7 +393,7 @@ class Videos:
     async def retrieve(self, id: str) -> Job:
         """One job."""
         request = self._c._config.retrieve_video(self._c._key(), job_id(id))
-        return Job._from_core(await self._c._call_parsed("retrieve_video", request, "job"))
+        return Job._from_core(await self._c._call_parsed("retrieve_video", request, "job", id))
 
     async def list(self, limit: Optional[int] = None, offset: Optional[int] = None) -> JobPage:
         """One page of jobs, most recent first (``limit`` 1 to 100, default 20)."""
@@ -500,15 +501,18 @@ class Videos:
         options = self._c._batch_options(max_spend_cents, concurrent_jobs, requests_per_minute, longest_first, check_balance, poll_interval, expected_scale)
         return AsyncBatchRun(self._c, self._c._resume_batch_machine(snapshot, options), on_progress)
 
-    async def download(self, job_or_url: Union[Job, str], path: Union[str, os.PathLike[str]], on_progress: Optional[OnDownload] = None) -> int:
+    async def download(self, job_or_url: Union[Job, str], path: Union[str, os.PathLike[str]], on_progress: Optional[OnDownload] = None, *, timeout: Optional[float] = None) -> int:
         """Downloads a completed job's video to ``path`` and returns its size in bytes, calling
         ``on_progress(bytes_so_far, total_or_None)`` (awaited when it is ``async def``). The video
         URL is a signed URL: no API key is sent with it. The body is written to ``<path>.part`` and
-        moved onto ``path`` once whole: a failed download leaves no partial file."""
+        moved onto ``path`` once whole: a failed download leaves no partial file. ``timeout``
+        (seconds) bounds the whole download (``APITimeoutError``); without it only each read is
+        bounded (the client's ``timeout``), and a body that trickles in can hold it."""
         c = self._c
         c._check_open()
         httpx = c._httpx
         url = video_url(job_or_url)
+        deadline = download_deadline(timeout)
         started = time.monotonic()
         written = 0
         try:
@@ -526,6 +530,8 @@ class Videos:
                     async for chunk in resp.aiter_bytes():
                         f.write(chunk)
                         written += len(chunk)
+                        if deadline is not None and time.monotonic() > deadline:
+                            raise Overdue(f"the download was still arriving after its timeout ({timeout:g} s)")
                         if on_progress is not None:
                             awaiting: List[Any] = []
                             called(on_progress(written, total), awaiting)  # an `async def` one is awaited
@@ -533,6 +539,8 @@ class Videos:
                                 await pending
         except httpx.HTTPError as exc:
             raise _native.transport_error(transport_kind(exc, httpx), f"{type(exc).__name__}: {exc}") from None
+        except Overdue as over:
+            raise _native.transport_error("timeout", f"{over}; {written} bytes had arrived") from None
         return written
 
 

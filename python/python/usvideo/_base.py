@@ -373,12 +373,25 @@ def transport_kind(exc: BaseException, httpx: Any) -> str:
     return "other"
 
 
+def download_deadline(timeout: Any) -> Optional[float]:
+    """A download's ``timeout`` (seconds over the whole download, ``None``: no bound but each
+    read's) as a ``time.monotonic()`` deadline, refused by name when it is no positive number."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise invalid("timeout", "invalid_type", f"timeout must be a number of seconds or None; got {type(timeout).__name__}")
+    if not timeout > 0:  # NaN too
+        raise invalid("timeout", "out_of_range", f"timeout must be above 0 seconds; got {timeout!r}")
+    return time.monotonic() + timeout
+
+
 class Overdue(Exception):
     """An answer still arriving when its attempt's time ran out. httpx's timeout bounds each read,
     so the drivers check the whole attempt's time after every chunk of the body."""
 
-    def __init__(self, limit: float) -> None:
-        super().__init__(f"the answer was still arriving after the request's timeout ({limit:g} s)")
+    @classmethod
+    def answer(cls, limit: float) -> Overdue:
+        return cls(f"the answer was still arriving after the request's timeout ({limit:g} s)")
 
 
 def request_timeout(client_timeout: float, timeout_ms: Optional[int]) -> float:

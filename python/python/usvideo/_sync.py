@@ -41,6 +41,7 @@ from ._base import (
     progress_handler,
     refuse_async,
     Overdue,
+    download_deadline,
     request_timeout,
     slot_by,
     transport_kind,
@@ -283,7 +284,7 @@ class Client(BaseClient):
                     # trickles a byte before every read timeout held a call (and a wait past its
                     # deadline) for hours (helper-47). The attempt's time is checked per chunk.
                     if time.monotonic() - started > limit:
-                        raise Overdue(limit)
+                        raise Overdue.answer(limit)
             finally:
                 resp.close()
             data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
@@ -360,7 +361,7 @@ class Videos:
     def retrieve(self, id: str) -> Job:
         """One job."""
         request = self._c._config.retrieve_video(self._c._key(), job_id(id))
-        return Job._from_core(self._c._call_parsed("retrieve_video", request, "job"))
+        return Job._from_core(self._c._call_parsed("retrieve_video", request, "job", id))
 
     def list(self, limit: Optional[int] = None, offset: Optional[int] = None) -> JobPage:
         """One page of jobs, most recent first (``limit`` 1 to 100, default 20)."""
@@ -489,17 +490,20 @@ class Videos:
         options = self._c._batch_options(max_spend_cents, concurrent_jobs, requests_per_minute, longest_first, check_balance, poll_interval, expected_scale)
         return BatchRun(self._c, self._c._resume_batch_machine(snapshot, options), on_progress)
 
-    def download(self, job_or_url: Union[Job, str], path: Union[str, os.PathLike[str]], on_progress: Optional[OnDownload] = None) -> int:
+    def download(self, job_or_url: Union[Job, str], path: Union[str, os.PathLike[str]], on_progress: Optional[OnDownload] = None, *, timeout: Optional[float] = None) -> int:
         """Downloads a completed job's video to ``path`` and returns its size in bytes, calling
         ``on_progress(bytes_so_far, total_or_None)`` (a plain function: an ``async def`` one is
         refused, as it would never run). The video URL is a signed URL: no API key is sent with it.
         The body is written to ``<path>.part`` and moved onto ``path`` once whole: a failed
-        download leaves no partial file."""
+        download leaves no partial file. ``timeout`` (seconds) bounds the whole download
+        (``APITimeoutError``); without it only each read is bounded (the client's ``timeout``),
+        and a body that trickles in can hold it."""
         refuse_async(on_progress)
         c = self._c
         c._check_open()
         httpx = c._httpx
         url = video_url(job_or_url)
+        deadline = download_deadline(timeout)
         started = time.monotonic()
         written = 0
         try:
@@ -517,10 +521,14 @@ class Videos:
                     for chunk in resp.iter_bytes():
                         f.write(chunk)
                         written += len(chunk)
+                        if deadline is not None and time.monotonic() > deadline:
+                            raise Overdue(f"the download was still arriving after its timeout ({timeout:g} s)")
                         if on_progress is not None:
                             on_progress(written, total)
         except httpx.HTTPError as exc:
             raise _native.transport_error(transport_kind(exc, httpx), f"{type(exc).__name__}: {exc}") from None
+        except Overdue as over:
+            raise _native.transport_error("timeout", f"{over}; {written} bytes had arrived") from None
         return written
 
 

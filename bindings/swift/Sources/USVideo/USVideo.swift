@@ -561,7 +561,7 @@ public struct Videos {
     public func retrieve(_ id: String) async throws -> VideoJob {
         let req = try ffi { try client.core.buildRetrieveVideo(id: id) }
         let resp = try await client.call(.retrieveVideo, req)
-        return try ffi { try parseJob(response: resp) }
+        return try ffi { try parseJobOf(response: resp, id: id) }
     }
 
     public func list(limit: Int? = nil, offset: Int? = nil) async throws -> JobPage {

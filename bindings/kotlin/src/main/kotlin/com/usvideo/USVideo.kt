@@ -179,7 +179,7 @@ class Videos internal constructor(private val client: USVideo) {
 
     /** One job. @throws NotFoundError */
     suspend fun retrieve(id: String): VideoJob =
-        ffi { com.usvideo.ffi.parseJob(client.call(Endpoint.RETRIEVE_VIDEO, ffi { client.core.buildRetrieveVideo(id) })) }
+        ffi { com.usvideo.ffi.parseJobOf(client.call(Endpoint.RETRIEVE_VIDEO, ffi { client.core.buildRetrieveVideo(id) }), id) }
 
     /** One page of jobs, most recent first ([limit] 1 to 100, default 20). */
     suspend fun list(limit: Int? = null, offset: Long? = null): JobPage =

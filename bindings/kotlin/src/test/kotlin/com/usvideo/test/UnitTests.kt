@@ -37,6 +37,21 @@ fun registerUnitTests() {
         eq("pending", com.usvideo.core.JobStatus.Pending.toString())
         eq("completed", com.usvideo.core.JobStatus.Completed.toString())
     }
+    test("unit/an_answer_of_another_job_is_refused_naming_the_one_asked_for") {
+        // helper-46: a misrouting proxy or a cache handed the caller someone else's video as theirs.
+        val other = """{"id":"job_2","status":"completed","video_url":"https://cdn.example/2.mp4","cost_cents":30}""".toByteArray()
+        var polls = 0
+        val proxy = HttpTransport { _, _ -> polls++; com.usvideo.core.HttpResponse(200u, emptyList(), other) }
+        USVideo(apiKey = "sd_test_key_0000000001", baseUrl = "http://127.0.0.1:9/v1", transport = proxy, maxRetries = 1).use { c ->
+            val e = assertThrowsS<APIResponseError> { c.videos.retrieve("job_1") }
+            eq("job_1", e.jobId); check("another job (job_2)" in e.message!!) { e.message!! }
+            // A wait polls again within maxRetries (job rule 10), then ends with that error.
+            polls = 0
+            val w = assertThrowsS<APIResponseError> { c.videos.wait("job_1", WaitConfig(firstPollMs = 0, minPollIntervalMs = 10, maxPollIntervalMs = 10)) }
+            eq("job_1", w.jobId); eq(2, polls)
+        }
+    }
+
     test("unit/negative_numbers_refused_by_name") {
         // Kotlin's Long is signed, the core's numbers are not: converted, -1 would be a wait that
         // never times out, a first poll in 584 million years, or four billion retries.
