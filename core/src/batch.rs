@@ -159,7 +159,8 @@ pub struct BatchProgress {
     pub failed: u32,
     /// Cancelled by the batch's cancel (rule 10): queued items, deleted pending jobs (refunded),
     /// and processing jobs that go on. Counted apart from `failed` since session 25: a cancelled
-    /// batch of eight read as eight failures.
+    /// batch of eight read as eight failures. (Absent from the counts an older SDK wrote.)
+    #[serde(default)]
     pub cancelled: u32,
     /// Requests sent so far.
     pub requests: u64,
@@ -225,6 +226,14 @@ enum ItemState {
     /// Cancelled while pending: a delete is due (or in flight).
     Deleting(Running),
     Done,
+}
+
+/// Whether a read of the batch's (the account check, the list, a get) that failed with `e` is
+/// sent again, within its budget: what a call retries, and also an answer that is no readable
+/// record or another job's (job rule 10; helper-48: a proxy's page in answer to the list failed
+/// the whole batch, to a get its item).
+fn read_again(e: &Error) -> bool {
+    e.is_retryable() || e.kind == ErrorKind::Decode
 }
 
 /// How long an item refused for want of a job slot (`concurrency_limit`: the account full of
@@ -1027,9 +1036,12 @@ impl Batch {
             }
             // An item no longer running (it gave its job up, see `revoke_adoption`) ignores it.
             Target::Get(i) if !matches!(self.items.get(i).map(|it| &it.state), Some(ItemState::Running(_))) => {}
-            Target::Get(i) => match response::parse_job(&resp).map_err(|e| self.scrubbed(e)) {
+            // Another job's answer, or none that can be read, is asked again within the item's
+            // budget (job rule 10; helper-48: another job's was ignored and asked for again
+            // without end, and a proxy's page failed the item at once).
+            Target::Get(i) => match self.running_job(i).map_or_else(|| response::parse_job(&resp), |id| response::parse_job_of(&resp, id)).map_err(|e| self.scrubbed(e)) {
                 Ok(job) => self.observe(i, job, now),
-                Err(e) if e.is_retryable() => self.retry_later(Target::Get(i), &e, now),
+                Err(e) if read_again(&e) => self.retry_later(Target::Get(i), &e, now),
                 Err(mut e) => {
                     let job = self.last_seen(i);
                     if e.kind == ErrorKind::NotFound
@@ -1085,6 +1097,14 @@ impl Batch {
         self.item_done(i, Some(job), Some(e));
     }
 
+    /// The id of item `i`'s job, while it runs.
+    fn running_job(&self, i: usize) -> Option<&str> {
+        match self.items.get(i).map(|it| &it.state) {
+            Some(ItemState::Running(r)) => Some(r.job_id.as_str()),
+            _ => None,
+        }
+    }
+
     fn last_seen(&self, i: usize) -> Option<Job> {
         match self.items.get(i).map(|it| &it.state) {
             Some(ItemState::Running(r) | ItemState::Deleting(r)) => r.last.clone(),
@@ -1096,7 +1116,7 @@ impl Batch {
     /// the batch fails. (It used to be re-sent at once, for ever, while the service failed.)
     fn account_failed(&mut self, e: Error, now: Millis) {
         self.account_failures += 1;
-        if !e.is_retryable() || self.account_failures > self.options.retry.max_retries {
+        if !read_again(&e) || self.account_failures > self.options.retry.max_retries {
             return self.fail(e);
         }
         let wait = e.retry_after_ms.unwrap_or_else(|| self.options.retry.backoff_ms(self.account_failures - 1, &mut self.rng)).min(self.options.retry.max_retry_after_ms);
@@ -1133,7 +1153,7 @@ impl Batch {
 
     fn list_failed(&mut self, e: Error, now: Millis) {
         self.list_failures += 1;
-        if e.is_retryable() && self.list_failures <= self.options.retry.max_retries.max(1) * 4 {
+        if read_again(&e) && self.list_failures <= self.options.retry.max_retries.max(1) * 4 {
             let wait = e.retry_after_ms.unwrap_or_else(|| self.options.retry.backoff_ms(self.list_failures, &mut self.rng)).min(self.options.retry.max_retry_after_ms);
             self.list_blocked_until = now.plus(wait);
         } else {
@@ -1335,6 +1355,20 @@ mod tests {
         assert_eq!(events.iter().filter(|e| matches!(e, Event::ItemDone(_))).count(), 40);
         let per_job = fake.sent.len() as f64 / 40.0;
         assert!(per_job < 8.0, "{per_job} requests per job");
+    }
+
+    #[test]
+    fn reads_answered_with_no_job_are_read_again_not_the_items_or_the_batchs_failure() {
+        // helper-48: a list answer that could not be read failed the whole batch, a get's failed
+        // its item at once (job rule 10 reads them again, as a 5xx).
+        let (config, key, reqs) = setup(3);
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.garbled_reads = 3;
+        let (_, done) = fake.drive(&mut batch, 100_000, None);
+        assert!(done);
+        let summary = batch.take_result().unwrap();
+        assert_eq!((summary.progress.completed, summary.progress.failed, fake.garbled_reads), (3, 0, 0), "{:?}", summary.results);
     }
 
     #[test]

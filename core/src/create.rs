@@ -65,9 +65,10 @@ fn none_listed(kind: ErrorKind, why: &str, err: &Error) -> Error {
     crate::error::OUTCOME_UNKNOWN.clone_into(&mut e.code);
     e.status = err.status;
     e.request_id.clone_from(&err.request_id);
-    // A connection's or a timeout's error says how the attempt ended, as any other does (helper-47:
-    // npm's `APIConnectionError.transport` was missing on exactly these).
-    if matches!(kind, ErrorKind::Connection | ErrorKind::Timeout) {
+    // A connection's or a timeout's error says how its attempt ended, as any other does (helper-47:
+    // npm's `APIConnectionError.transport` was missing on exactly these); a deadline's or a
+    // cancel's is not that attempt's.
+    if kind == err.kind && matches!(kind, ErrorKind::Connection | ErrorKind::Timeout) {
         e.transport = err.transport;
     }
     e

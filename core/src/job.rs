@@ -59,11 +59,15 @@
 //!    says. A wait that only watches (no `cancel_on_timeout`) would never delete it, so it does
 //!    not hold it back (helper-45). Not covered: a twin whose create has no answer yet (the job
 //!    deleted meanwhile is replayed to it, and its poll's `404` says why).
-//! 10. A poll answered 2xx with a body that is no job (a proxy's page, a cut JSON), or with
-//!     another job than the one polled, is polled again after the shortest gap, as many times in a
-//!     row as the retry policy allows (`max_retries`), then ends the wait with that `Decode` error.
-//!     A poll is a read, safe to repeat; ending a ten-minute wait on one bad answer left a job
-//!     going on that a caller would likely create again and pay for twice (helper-46).
+//! 10. A poll answered with something that is no readable job (a proxy's page, a cut JSON, a
+//!     completed job without its `video_url`, a body too large), or with another job than the
+//!     one polled, is polled again after the shortest gap, as many times in a row as the retry
+//!     policy allows (`max_retries`), then ends the wait with that `Decode` error naming the job;
+//!     with no time left before the deadline for the poll again, the wait times out instead (and
+//!     cleans up as rule 6 says). A poll is a read, safe to repeat; ending a ten-minute wait on
+//!     one bad answer left a job going on that a caller would likely create again and pay for
+//!     twice (helper-46). The look before a clean-up's delete (rule 8) refuses another job's
+//!     answer too: read as this one's, a pending one would have had this job deleted.
 //!
 //! # Theory of operation
 //! ```text
@@ -566,7 +570,9 @@ impl JobRun {
             // is looked for, and deleted, instead.
             Phase::Checking(..) if self.taken_back() => self.look_again(),
             // The look before a clean-up's delete (rule 8): it deletes a job still pending.
-            Phase::Checking(_, mut final_error) => match result.and_then(|resp| response::parse_job(&resp)) {
+            // Another job's answer is refused (helper-48): read as this one's, a pending one would
+            // have had this job deleted, completed meanwhile or not.
+            Phase::Checking(_, mut final_error) => match result.and_then(|resp| self.parse_own(&resp)) {
                 Ok(job) => {
                     let ended = job.status.is_terminal().then(|| job.status.as_str().to_owned());
                     self.seen(job, now);
@@ -584,20 +590,23 @@ impl JobRun {
             },
             // The job polled was given up meanwhile (rule 7): its answer no longer matters.
             _ if self.taken_back() => self.look_again(),
-            _ => match result.and_then(|resp| match &self.job_id {
-                Some(id) => response::parse_job_of(&resp, id),
-                None => response::parse_job(&resp),
-            }) {
+            _ => match result.and_then(|resp| self.parse_own(&resp)) {
                 Ok(job) => {
                     self.unreadable = 0;
                     self.observed(job, now);
                 }
-                // Rule 10: a bad answer to a read is read again, within the retry budget and the deadline.
-                Err(e) if e.kind == ErrorKind::Decode && self.unreadable < self.options.retry.max_retries && self.deadline.is_none_or(|d| now.plus(self.options.poll.min_interval_ms) < d) => {
-                    self.unreadable += 1;
+                // Rule 10: a bad answer to a read is read again, within the retry budget; with no
+                // time left for that, the wait times out (its clean-up as any timeout's: a
+                // `cancel_on_timeout` job still pending is deleted), saying why.
+                Err(e) if e.kind == ErrorKind::Decode && self.unreadable < self.options.retry.max_retries => {
                     let after_ms = self.options.poll.min_interval_ms;
-                    self.events.push_back(Event::Retrying { attempt: self.unreadable, after_ms, error: e });
-                    self.phase = Phase::Sleeping(now.plus(after_ms));
+                    if self.deadline.is_some_and(|d| now.plus(after_ms) >= d) {
+                        self.timed_out(now, Some(format!("the last poll's answer could not be read ({}), and no poll again could be answered before the deadline", e.message)));
+                    } else {
+                        self.unreadable += 1;
+                        self.events.push_back(Event::Retrying { attempt: self.unreadable, after_ms, error: e });
+                        self.phase = Phase::Sleeping(now.plus(after_ms));
+                    }
                 }
                 // A poll that timed out at the deadline, or that was not sent before it (a driver
                 // with no slot of its rate limit in time says `Connect`): the wait timed out.
@@ -622,6 +631,15 @@ impl JobRun {
                     self.finish(Err(e));
                 }
             },
+        }
+    }
+
+    /// The answer to a request for this run's job: that job, or a `Decode` error naming it when
+    /// it is no job or another job's (rule 10).
+    fn parse_own(&self, resp: &HttpResponse) -> Result<Job, Error> {
+        match &self.job_id {
+            Some(id) => response::parse_job_of(resp, id),
+            None => response::parse_job(resp),
         }
     }
 
@@ -677,6 +695,7 @@ impl JobRun {
         self.last = None;
         self.pending_seen_at = None;
         self.overdue_polls = 0;
+        self.unreadable = 0;
         self.events.push_back(Event::Warning {
             message: format!("gave job {given_up} up: another create on this key names it as its own (identical requests' jobs look alike in the job list); this call looks for its own job again"),
         });
@@ -1002,6 +1021,24 @@ mod tests {
         let e = run.take_result().unwrap_err();
         assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::Decode, Some("job_1")), "{e}");
         assert!(e.message.contains("another job (job_2)"), "{e}");
+        // With no time left for the poll again, the wait times out (and cleans up as one does:
+        // helper-48), saying why.
+        let options = WaitOptions { timeout_ms: Some(3_000), cancel_on_timeout: true, ..WaitOptions::default() };
+        let mut run = JobRun::wait(&config, Some(&key), "job_1", options, 1, Millis(0)).unwrap();
+        let mut now = 0;
+        poll_once(&mut run, &mut now, &page);
+        poll_once(&mut run, &mut now, &page);
+        let e = loop {
+            match run.poll(Millis(now)) {
+                Output::Done => break run.take_result().unwrap_err(),
+                Output::Send { id, endpoint: Endpoint::DeleteVideo, .. } => run.handle_response(id, HttpResponse::json(200, &serde_json::json!({"id": "job_1", "deleted": true, "refunded_cents": 30})), Millis(now)),
+                Output::WaitUntil(t) => now = t.0,
+                Output::Event(_) => {}
+                o => panic!("{o:?}"),
+            }
+        };
+        assert_eq!(e.kind, ErrorKind::WaitTimeout, "{e}");
+        assert!(e.message.contains("could not be read"), "{e}");
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub(crate) struct Fake {
     pub(crate) create_faults: VecDeque<&'static str>,
     /// Answer the next lists with a 500.
     pub(crate) failing_lists: u32,
+    /// Answer the next reads (lists and gets) with a proxy's page (200, no JSON).
+    pub(crate) garbled_reads: u32,
     /// Jobs that finish within a second.
     pub(crate) quick_jobs: bool,
     /// Jobs that stay pending (a frozen service).
@@ -51,7 +53,7 @@ pub(crate) struct Fake {
 
 impl Fake {
     pub(crate) fn new() -> Self {
-        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, create_faults: VecDeque::new(), failing_lists: 0, quick_jobs: false, frozen: false, failing_prompt: None, keys: Vec::new(), window: VecDeque::new() }
+        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, create_faults: VecDeque::new(), failing_lists: 0, garbled_reads: 0, quick_jobs: false, frozen: false, failing_prompt: None, keys: Vec::new(), window: VecDeque::new() }
     }
 
     fn status(&self, j: &FakeJob) -> &'static str {
@@ -97,6 +99,10 @@ impl Fake {
             return Some(r);
         }
         self.window.push_back(self.now);
+        if req.method == Method::Get && self.garbled_reads > 0 {
+            self.garbled_reads -= 1;
+            return Some(HttpResponse { status: 200, headers: vec![], body: b"<html>a captive portal</html>".to_vec() });
+        }
         let body = req.body.as_ref().and_then(|b| serde_json::from_slice::<Value>(b).ok()).unwrap_or(Value::Null);
         let resp = match (req.method, path.as_str()) {
             (Method::Post, "/videos") => {

@@ -287,7 +287,8 @@ impl Machine {
 
     /// The 2xx response of a call machine once done, parsed by the core as `what` (`job`,
     /// `job_page` (of the page `params` asked for, JSON as given to `list_videos`), `account`,
-    /// `delete` (of job `id`) or `created_api_key`) and returned as plain Python values (the
+    /// `delete` (of job `id`) or `created_api_key`; `job` with an `id` refuses another job's
+    /// answer, a `Decode` error naming `id`) and returned as plain Python values (the
     /// `dict` that `json.loads` of `parse_<what>(*take_response())` gives); raises the call's
     /// error, or the parser's.
     #[pyo3(signature = (what, id=None, params="{}"))]

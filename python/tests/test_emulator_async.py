@@ -39,6 +39,13 @@ def test_one_client_used_under_one_event_loop_after_another(emu: Emulator) -> No
     assert balances == [5000] * 3
     job = asyncio.run(c.videos.create(**LAKE))
     assert asyncio.run(c.videos.retrieve(job.id)).id == job.id
+
+    # Loops running at once in threads (a threaded server's sync views) each get their own pool.
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda _: asyncio.run(c.videos.retrieve(job.id)).id, range(8)))
+    assert got == [job.id] * 8
     asyncio.run(c.aclose())
 
 

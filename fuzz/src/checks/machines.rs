@@ -684,6 +684,8 @@ pub fn job_run(data: &[u8]) {
     let m = if hands_off { m.handing_off() } else { m };
     let deadline = m.deadline();
     let mut h = Harness::new(M::Job(m), now, deadline, &retry);
+    // A poll answered with no readable job is polled again after the shortest gap (job rule 10).
+    h.max_wait_ms = h.max_wait_ms.max(poll.min_interval_ms);
     h.sane &= [poll.first_poll_ms, poll.min_interval_ms, poll.max_interval_ms].iter().all(|d| *d <= 1_000_000);
     if hands_off {
         h.cleanup_ms += usvideo_core::job::BACKGROUND_MS;

@@ -8,7 +8,9 @@ httpx is imported when a client is made, not when ``usvideo`` is imported.
 from __future__ import annotations
 
 import json
+import threading
 import time
+import weakref
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, List, Mapping, Optional, Set, Union
 
 from . import _native
@@ -96,7 +98,11 @@ class AsyncClient(BaseClient):
         self._httpx = httpx
         self._owns_http = http_client is None
         self._http: httpx.AsyncClient = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
-        self._loop: Optional[object] = None  # the event loop self._http's connections belong to
+        # The connection pool of each event loop this client has run under (`_pool`): the first
+        # loop's is `_http`. Weak keys: a loop that is gone takes its pool with it.
+        self._pools: weakref.WeakKeyDictionary[Any, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+        self._pools_lock = threading.Lock()
+        self._http_taken = False
         self.videos = Videos(self)
         self.account = AccountResource(self)
         self.pricing = PricingResource(self)
@@ -104,9 +110,13 @@ class AsyncClient(BaseClient):
 
     async def aclose(self) -> None:
         """Closes the connections (of the httpx client this client made); a cancelled wait's
-        clean-up still running in the background closes them when it ends."""
+        clean-up still running in the background closes them when it ends. Under one event loop
+        after another, it closes the running loop's and drops the others' (their connections
+        cannot be closed from here)."""
         if self._cleanups.close() and self._owns_http:
-            await self._pool().aclose()  # under another loop than the last call's, a fresh one
+            await self._pool().aclose()
+            with self._pools_lock:
+                self._pools.clear()
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -120,17 +130,23 @@ class AsyncClient(BaseClient):
         """The httpx client for the running event loop. Pooled connections belong to the loop
         that opened them: a client used again under another loop (a second ``asyncio.run``, a
         Celery task or sync view that runs one per call) got httpx's bare ``RuntimeError: Event
-        loop is closed`` (helper-47; replicate-python#217). One this client made is replaced
-        (the old one's connections died with their loop); a caller's own ``http_client`` is
-        theirs to keep on one loop."""
+        loop is closed`` (helper-47; replicate-python#217). So each loop gets a pool of its own,
+        under a lock (threads may run loops at once); a caller's own ``http_client`` is theirs to
+        keep on one loop."""
+        if not self._owns_http:
+            return self._http
         import asyncio
 
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:
-            if self._loop is not None and self._owns_http:
-                self._http = self._httpx.AsyncClient(timeout=self._timeout)
-            self._loop = loop
-        return self._http
+        with self._pools_lock:
+            pool = self._pools.get(loop)
+            if pool is None:
+                # The first loop takes the client made with this one (once: its connections stay
+                # that loop's after the loop is gone).
+                pool = self._httpx.AsyncClient(timeout=self._timeout) if self._http_taken else self._http
+                self._http_taken = True
+                self._pools[loop] = pool
+            return pool
 
     async def _acquire(self, deadline: Optional[int] = None) -> bool:
         """Waits in line for a slot of the key's shared rate limiter (the core's line: first come
@@ -256,7 +272,7 @@ class AsyncClient(BaseClient):
         def ended(t: Any) -> None:
             _background.discard(t)
             if self._cleanups.end() and self._owns_http:
-                closing = asyncio.ensure_future(self._http.aclose())
+                closing = asyncio.ensure_future(self._pool().aclose())  # this loop's
                 _background.add(closing)
                 closing.add_done_callback(_background.discard)
 
@@ -506,8 +522,9 @@ class Videos:
         ``on_progress(bytes_so_far, total_or_None)`` (awaited when it is ``async def``). The video
         URL is a signed URL: no API key is sent with it. The body is written to ``<path>.part`` and
         moved onto ``path`` once whole: a failed download leaves no partial file. ``timeout``
-        (seconds) bounds the whole download (``APITimeoutError``); without it only each read is
-        bounded (the client's ``timeout``), and a body that trickles in can hold it."""
+        (seconds) bounds the download as a whole, checked after every chunk of the body
+        (``APITimeoutError``; each read, the headers' too, is bounded by the client's
+        ``timeout``); without it a body that trickles in can hold it."""
         c = self._c
         c._check_open()
         httpx = c._httpx

@@ -495,9 +495,10 @@ class Videos:
         ``on_progress(bytes_so_far, total_or_None)`` (a plain function: an ``async def`` one is
         refused, as it would never run). The video URL is a signed URL: no API key is sent with it.
         The body is written to ``<path>.part`` and moved onto ``path`` once whole: a failed
-        download leaves no partial file. ``timeout`` (seconds) bounds the whole download
-        (``APITimeoutError``); without it only each read is bounded (the client's ``timeout``),
-        and a body that trickles in can hold it."""
+        download leaves no partial file. ``timeout`` (seconds) bounds the download as a
+        whole, checked after every chunk of the body (``APITimeoutError``; each read, the headers'
+        too, is bounded by the client's ``timeout``); without it a body that trickles in can hold
+        it."""
         refuse_async(on_progress)
         c = self._c
         c._check_open()

@@ -491,6 +491,15 @@ public final class USVideo: @unchecked Sendable, CustomStringConvertible {
     let driver: Driver
     let requestsPerMinute: UInt32
 
+    /// A wait's options: `config`'s, with this client's retries (its `maxRetries`), which the
+    /// wait's polls, deletes and a create-and-wait's create follow (the default policy until
+    /// session 25, whatever `maxRetries` said).
+    func waitOptions(_ config: WaitConfig) -> WaitOptions {
+        var o = config.core()
+        o.retry = core.retryPolicy()
+        return o
+    }
+
     /// - Parameters:
     ///   - apiKey: `sd_…`; default `USVIDEO_API_KEY` (`""`: none, even where that is set). May be
     ///     absent for pricing and API-key creation, and for a client behind a server-side proxy
@@ -603,13 +612,13 @@ public struct Videos {
 
     /// Waits until the job completes; `onProgress` hears every poll.
     public func wait(_ id: String, config: WaitConfig = WaitConfig(), onProgress: (JobProgress) -> Void = { _ in }) async throws -> VideoJob {
-        let m = try ffi { try client.core.wait(id: id, options: config.core(), seed: randomSeed(), now: client.driver.now()) }
+        let m = try ffi { try client.core.wait(id: id, options: client.waitOptions(config), seed: randomSeed(), now: client.driver.now()) }
         return try await client.runJob(m) { if case .progress(let p) = $0 { onProgress(p) } }
     }
 
     /// Creates a job (at most once) and waits for it.
     public func createAndWait(_ request: CreateVideoRequest, config: WaitConfig = WaitConfig(), idempotencyKey: String? = nil, onProgress: (JobProgress) -> Void = { _ in }) async throws -> VideoJob {
-        let m = try ffi { try client.core.createAndWait(request: request, options: config.core(), entropy: entropy(), seed: randomSeed(), now: client.driver.now(), idempotencyKey: idempotencyKey) }
+        let m = try ffi { try client.core.createAndWait(request: request, options: client.waitOptions(config), entropy: entropy(), seed: randomSeed(), now: client.driver.now(), idempotencyKey: idempotencyKey) }
         return try await client.runJob(m) { if case .progress(let p) = $0 { onProgress(p) } }
     }
 }

@@ -902,7 +902,7 @@ public struct BatchProgress: Equatable, Hashable {
     /**
      * Cancelled by the batch's cancel (rule 10): queued items, deleted pending jobs (refunded),
      * and processing jobs that go on. Counted apart from `failed` since session 25: a cancelled
-     * batch of eight read as eight failures.
+     * batch of eight read as eight failures. (Absent from the counts an older SDK wrote.)
      */
     public var cancelled: UInt32
     /**
@@ -931,7 +931,7 @@ public struct BatchProgress: Equatable, Hashable {
         /**
          * Cancelled by the batch's cancel (rule 10): queued items, deleted pending jobs (refunded),
          * and processing jobs that go on. Counted apart from `failed` since session 25: a cancelled
-         * batch of eight read as eight failures.
+         * batch of eight read as eight failures. (Absent from the counts an older SDK wrote.)
          */cancelled: UInt32, 
         /**
          * Requests sent so far.

@@ -3147,6 +3147,19 @@ public func parseJob(response: HttpResponse)throws  -> VideoJob  {
 })
 }
 /**
+ * The answer to a request for job `id` (a retrieve): that job, or a `Decode` error naming `id`
+ * when it is no job or another job's.
+ */
+public func parseJobOf(response: HttpResponse, id: String)throws  -> VideoJob  {
+    return try  FfiConverterTypeVideoJob_lift(try rustCallWithError(FfiConverterTypeUsVideoError_lift) {
+        uniffiCallStatus in
+    uniffi_usvideo_uniffi_fn_func_parse_job_of(
+        FfiConverterTypeHttpResponse_lower(response),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+/**
  * A page of jobs (`GET /v1/videos`; a bare array is accepted too), read against the page the
  * request asked for (`asked`): what the answer leaves out is filled from it.
  *
@@ -3437,6 +3450,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_func_parse_job() != 24202) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_usvideo_uniffi_checksum_func_parse_job_of() != 55768) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_usvideo_uniffi_checksum_func_parse_job_page() != 51704) {

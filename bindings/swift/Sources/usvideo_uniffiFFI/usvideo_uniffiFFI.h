@@ -682,6 +682,11 @@ RustBuffer uniffi_usvideo_uniffi_fn_func_parse_delete(RustBuffer response, RustB
 RustBuffer uniffi_usvideo_uniffi_fn_func_parse_job(RustBuffer response, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_PARSE_JOB_OF
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_PARSE_JOB_OF
+RustBuffer uniffi_usvideo_uniffi_fn_func_parse_job_of(RustBuffer response, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_PARSE_JOB_PAGE
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_FN_FUNC_PARSE_JOB_PAGE
 RustBuffer uniffi_usvideo_uniffi_fn_func_parse_job_page(RustBuffer response, RustBuffer asked, RustCallStatus *_Nonnull out_status
@@ -1215,6 +1220,12 @@ uint16_t uniffi_usvideo_uniffi_checksum_func_parse_delete(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_PARSE_JOB
 #define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_PARSE_JOB
 uint16_t uniffi_usvideo_uniffi_checksum_func_parse_job(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_PARSE_JOB_OF
+#define UNIFFI_FFIDEF_UNIFFI_USVIDEO_UNIFFI_CHECKSUM_FUNC_PARSE_JOB_OF
+uint16_t uniffi_usvideo_uniffi_checksum_func_parse_job_of(void
     
 );
 #endif

@@ -121,6 +121,13 @@ class USVideo(
         handle.close()
     }
 
+    /**
+     * A wait's options: [config]'s, with this client's retries (its `maxRetries`), which the
+     * wait's polls, deletes and a create-and-wait's create follow. (They followed the default
+     * policy whatever `maxRetries` said until session 25.)
+     */
+    internal fun waitOptions(config: WaitConfig): WaitOptions = config.toCore().copy(retry = ffi { core.retryPolicy() })
+
     // A machine whose drive ended in an exception is the driver's to close, after its clean-up
     // (which may go on in the background); one that finished is closed here, once read.
     internal suspend fun runJob(m: Machine, onEvent: (Event) -> Unit = {}): VideoJob {
@@ -222,7 +229,7 @@ class Videos internal constructor(private val client: USVideo) {
      * @throws WaitTimeoutError when [config]'s deadline passes (the job goes on).
      */
     suspend fun wait(id: String, config: WaitConfig = WaitConfig(), onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): VideoJob =
-        client.runJob(named(WAIT_NAMES) { ffi { client.core.wait(id, config.toCore(), seed(), client.driver.now()) } }, events(onProgress, onEvent))
+        client.runJob(named(WAIT_NAMES) { ffi { client.core.wait(id, client.waitOptions(config), seed(), client.driver.now()) } }, events(onProgress, onEvent))
 
     /**
      * [wait] as a [Flow] of events, ending after the job completes (or throwing its error).
@@ -242,7 +249,7 @@ class Videos internal constructor(private val client: USVideo) {
      * see [create] and [wait].
      */
     suspend fun createAndWait(request: CreateVideoRequest, config: WaitConfig = WaitConfig(), idempotencyKey: String? = null, onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): VideoJob =
-        client.runJob(named(WAIT_NAMES) { ffi { client.core.createAndWait(request, config.toCore(), entropy(), seed(), client.driver.now(), idempotencyKey) } }, events(onProgress, onEvent))
+        client.runJob(named(WAIT_NAMES) { ffi { client.core.createAndWait(request, client.waitOptions(config), entropy(), seed(), client.driver.now(), idempotencyKey) } }, events(onProgress, onEvent))
 
     /**
      * Runs many creates within the account's limits and yields each item as its job finishes

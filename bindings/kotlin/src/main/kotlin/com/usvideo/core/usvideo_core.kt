@@ -1342,7 +1342,7 @@ data class BatchProgress (
     /**
      * Cancelled by the batch's cancel (rule 10): queued items, deleted pending jobs (refunded),
      * and processing jobs that go on. Counted apart from `failed` since session 25: a cancelled
-     * batch of eight read as eight failures.
+     * batch of eight read as eight failures. (Absent from the counts an older SDK wrote.)
      */
     var `cancelled`: kotlin.UInt
     , 

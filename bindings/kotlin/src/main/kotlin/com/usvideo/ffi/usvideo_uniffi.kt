@@ -826,6 +826,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_parse_job(
     ): Int
+    external fun uniffi_usvideo_uniffi_checksum_func_parse_job_of(
+    ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_parse_job_page(
     ): Int
     external fun uniffi_usvideo_uniffi_checksum_func_parse_pricing(
@@ -1133,6 +1135,8 @@ internal object UniffiLib {
     ): RustBufferDeleteResult.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_parse_job(`response`: RustBufferHttpResponse.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferVideoJob.ByValue
+    external fun uniffi_usvideo_uniffi_fn_func_parse_job_of(`response`: RustBufferHttpResponse.ByValue,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferVideoJob.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_parse_job_page(`response`: RustBufferHttpResponse.ByValue,`asked`: RustBufferListParams.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferJobPage.ByValue
     external fun uniffi_usvideo_uniffi_fn_func_parse_pricing(`response`: RustBufferHttpResponse.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1381,6 +1385,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_func_parse_job() and 0xFFFF) != 24202) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_usvideo_uniffi_checksum_func_parse_job_of() and 0xFFFF) != 55768) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_usvideo_uniffi_checksum_func_parse_job_page() and 0xFFFF) != 51704) {
@@ -5483,6 +5490,23 @@ public object FfiConverterSequenceTypeCreateVideoRequest: FfiConverterRustBuffer
     
         
         FfiConverterTypeHttpResponse.lower(`response`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The answer to a request for job `id` (a retrieve): that job, or a `Decode` error naming `id`
+         * when it is no job or another job's.
+         */
+    @Throws(UsVideoException::class) fun `parseJobOf`(`response`: HttpResponse, `id`: kotlin.String): VideoJob {
+            return FfiConverterTypeVideoJob.lift(
+    uniffiRustCallWithError(UsVideoException) { _status ->
+    UniffiLib.uniffi_usvideo_uniffi_fn_func_parse_job_of(
+    
+        
+        FfiConverterTypeHttpResponse.lower(`response`),
+        FfiConverterString.lower(`id`),_status)
 }
     )
     }
