@@ -169,11 +169,21 @@ public struct URLSessionTransport: HTTPTransport {
             }
             var data = Data()
             if announced > 0 { data.reserveCapacity(Int(announced)) }
+            // `timeoutInterval` bounds each idle gap, not the whole body: one that trickles in (a
+            // byte before each gap's end) held a call for as long as the server liked. The whole
+            // exchange's time is checked every 4 KiB (as Python's driver checks every chunk).
+            let started = DispatchTime.now().uptimeNanoseconds
+            // (No trap: an interval too large, infinite or NaN for UInt64 is no bound.)
+            let limitNs: UInt64 = r.timeoutInterval >= 0 && r.timeoutInterval < 1e9 ? UInt64(r.timeoutInterval * 1_000_000_000) : .max
             for try await byte in bytes {
                 data.append(byte)
                 if data.count > maxResponseBytes {
                     bytes.task.cancel()
                     throw TransportFailure(kind: .bodyTooLarge, message: "response body over \(maxResponseBytes) bytes")
+                }
+                if data.count & 4095 == 0 && DispatchTime.now().uptimeNanoseconds &- started > limitNs {
+                    bytes.task.cancel()
+                    throw TransportFailure(kind: .timeout, message: "the answer was still arriving after the request's timeout (\(r.timeoutInterval) s)")
                 }
             }
             if announced >= 0 && Int64(data.count) < announced && http.statusCode != 204 && http.statusCode != 304 {
@@ -183,7 +193,9 @@ public struct URLSessionTransport: HTTPTransport {
             return HttpResponse(status: UInt16(http.statusCode), headers: headers, body: data)
         } catch let e as URLError {
             switch e.code {
-            case .cancelled: throw CancellationError()
+            // The caller's cancellation; a session's own cancel (a task cancelled by someone else)
+            // is a transport failure, not the caller's cancel and its clean-up (helper-50).
+            case .cancelled where Task.isCancelled: throw CancellationError()
             case .timedOut: throw TransportFailure(kind: .timeout, message: e.localizedDescription)
             case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet,
                  .secureConnectionFailed, .serverCertificateUntrusted, .badURL:
@@ -245,20 +257,32 @@ final class Driver: @unchecked Sendable {
         return t >= epoch ? (t - epoch) / 1_000_000 : 0
     }
 
+    /// The request the core handed out last and has not had an outcome of: `sent` once it went
+    /// out (a cancel then reports it aborted), not while it waits for a slot (reported not sent).
+    struct Outstanding: Sendable {
+        let id: RequestId
+        let sent: Bool
+    }
+
     private func sleep(until t: UInt64) async throws {
         let n = now()
         if t > n { try await Task.sleep(nanoseconds: (t - n) * 1_000_000) }
     }
 
     func drive(_ m: Machine, onEvent: (Event) -> Void, handOff: Bool = false) async throws {
-        var inFlight: RequestId?
+        var inFlight: Outstanding?
         var cleaning: ErrorInfo?
         do {
             cleaning = try await loop(m, onEvent: onEvent, inFlight: &inFlight, handOff: handOff)
         } catch is CancellationError {
             let pending = inFlight
             await cleanUp(m) {
-                if let id = pending { try? m.handleTransportError(id: id, kind: .aborted, message: "cancelled", now: self.now()) }
+                // A request handed out but not sent (cancelled in its slot wait) is reported not
+                // sent, as Kotlin's `Driver` does: left unreported, the core waited for its answer
+                // for ever (a create-and-wait's look before its delete), and the job was charged.
+                if let p = pending {
+                    try? m.handleTransportError(id: p.id, kind: p.sent ? .aborted : .connect, message: p.sent ? "cancelled" : "not sent: cancelled", now: self.now())
+                }
                 try? m.cancel(now: self.now())
             }
             throw CancellationError()
@@ -280,7 +304,7 @@ final class Driver: @unchecked Sendable {
     private func cleanUp(_ m: Machine, first: @escaping @Sendable () -> Void) async {
         let cleanup = Task.detached { [self] in
             first()
-            var none: RequestId?
+            var none: Outstanding?
             _ = try? await self.loop(m, onEvent: { _ in }, inFlight: &none)
         }
         await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
@@ -293,7 +317,7 @@ final class Driver: @unchecked Sendable {
     /// Drives `m` to `done`; with `handOff`, only until a wait's clean-up begins (the core's
     /// `cleaningUp`): then it returns the error to throw if `drive` hands the rest off (saying the
     /// delete goes on). `nil` when done.
-    private func loop(_ m: Machine, onEvent: (Event) -> Void, inFlight: inout RequestId?, handOff: Bool = false) async throws -> ErrorInfo? {
+    private func loop(_ m: Machine, onEvent: (Event) -> Void, inFlight: inout Outstanding?, handOff: Bool = false) async throws -> ErrorInfo? {
         while true {
             if handOff, let info = m.cleaningUp()?.error { return info }
             switch try ffi({ try m.poll(now: now()) }) {
@@ -313,6 +337,7 @@ final class Driver: @unchecked Sendable {
                 // the wait's timeout only then). A call that gives up, or is cancelled, leaves the line.
                 var ticket: UInt64? = nil
                 defer { if let ticket { limiter.leave(ticket: ticket) } }
+                inFlight = Outstanding(id: id, sent: false)
                 while counted {
                     let t = now()
                     let turn = try ffi({ try limiter.acquireInLine(ticket: ticket, now: t) })
@@ -323,10 +348,14 @@ final class Driver: @unchecked Sendable {
                 }
                 if !slot {
                     // Nothing reached the service (a create past its deadline made no job).
+                    inFlight = nil
                     try ffi { try m.handleNotSent(id: id, now: now()) }
                     continue
                 }
-                inFlight = id
+                // A task cancelled already sends nothing (Kotlin's `ensureActive`): its create
+                // would be made and charged.
+                try Task.checkCancellation()
+                inFlight = Outstanding(id: id, sent: true)
                 do {
                     // What is left of the request's time after the slot wait.
                     let left: UInt64? = until.map { u in let t = now(); return u > t ? max(1, u - t) : 1 }
@@ -402,6 +431,14 @@ extension Driver {
                     let turn = try ffi({ try limiter.acquireInLine(ticket: ticket, now: now()) })
                     ticket = turn.ticket
                     guard let t = turn.waitUntil else { break }
+                    // Cancelled in this wait: `nap` would return at once, over and over, until the
+                    // slot came (helper-50); the batch is cancelled here and waits as a cancelled one.
+                    if !cancelled && Task.isCancelled {
+                        cancelled = true
+                        let (end, overflow) = now().addingReportingOverflow(millis(cancelTimeout) ?? .max)
+                        deadline = overflow ? .max : end
+                        try ffi { try m.cancel(now: now()) }
+                    }
                     if cancelled {
                         if t >= deadline { throw CancellationError() }
                         await napDetached(until: t)
@@ -411,7 +448,9 @@ extension Driver {
                 }
                 var timeout = timeoutMs
                 if cancelled {
-                    let left = max(deadline > now() ? deadline - now() : 1, 1)
+                    // One reading of the clock: two could make the subtraction underflow and trap.
+                    let t = now()
+                    let left = deadline > t ? deadline - t : 1
                     timeout = min(timeout ?? left, left)
                 }
                 let transport = self.transport
