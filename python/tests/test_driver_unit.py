@@ -230,6 +230,29 @@ def test_a_downloads_timeout_bounds_it_as_a_whole(tmp_path: Path) -> None:
             assert (info.value.field, info.value.code) == ("timeout", code)
 
 
+def test_a_download_whole_at_its_bound_is_kept_and_bad_targets_are_refused_before_sending(tmp_path: Path) -> None:
+    """helper-49: a slow answer whose body came whole after the bound was thrown away; a job's id
+    for the URL read as a retryable connection error; an empty path left `./.part` behind."""
+    import time
+
+    sent: List[httpx.Request] = []
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        time.sleep(0.3)  # the headers come late: the body, whole, with them
+        return httpx.Response(200, content=b"video" * 10)
+
+    with make(httpx.MockTransport(slow)) as c:
+        assert c.videos.download("https://cdn.example/v.mp4", tmp_path / "v.mp4", timeout=0.1) == 50
+        assert (tmp_path / "v.mp4").read_bytes() == b"video" * 10
+        for target, path, field in (("job_123", tmp_path / "x.mp4", "job_or_url"), (None, tmp_path / "x.mp4", "job_or_url"), ("https://cdn.example/v.mp4", "", "path")):
+            with pytest.raises(usvideo.ValidationError) as info:
+                c.videos.download(target, path)  # type: ignore[arg-type]
+            assert info.value.field == field and not info.value.retryable, info.value
+    assert len(sent) == 1, "nothing sent for the refused ones"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.mp4"]
+
+
 def test_a_retrieve_answered_with_another_job_is_refused_naming_the_one_asked_for() -> None:
     """helper-46: a misrouting proxy or a cache handed the caller someone else's video as theirs."""
     with make(httpx.MockTransport(lambda r: httpx.Response(200, json={**JOB, "id": "job_2"})), max_retries=0) as c:

@@ -29,3 +29,19 @@ def misuse(client: usvideo.Client, job: usvideo.Job) -> None:
         client.account.retrieve()
     except usvideo.RateLimitErorr:  # type: ignore[attr-defined]
         pass
+
+
+def readme_batch(client: usvideo.Client) -> None:
+    """python/README.md's batch example as written there: it must type-check (helper-49 found
+    `item.job.id` and `run.summary.spent_cents` refused by mypy --strict)."""
+    requests = [{"prompt": f"scene {i}", "mode": "text_to_video", "resolution": "720p", "duration": 4} for i in range(50)]
+    run = client.videos.batch(requests, max_spend_cents=2_000, on_progress=lambda p: print(p.done, "/", p.total))
+    for item in run:
+        if item.error is None and item.job is not None:
+            print(item.index, item.job.id, item.job.video_url)
+        else:
+            print(item.index, "failed:", item.error)
+    if run.summary is not None:
+        print(run.summary.spent_cents)
+    table = client.pricing.retrieve()
+    table.estimate("4K", 5)  # type: ignore[arg-type]

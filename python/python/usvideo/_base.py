@@ -314,6 +314,9 @@ class PartFile:
 
     def __init__(self, path: Union[str, "os.PathLike[str]"]) -> None:
         self.path = os.fspath(path)
+        if not self.path:
+            # `""` wrote `./.part`, then failed to move it onto nothing and left it (helper-49).
+            raise invalid("path", "blank", "path must name a file to write the video to")
         # A path that is there but no regular file (`/dev/null`, a pipe), or a symlink, is written
         # as it is: a `.part` moved onto it would replace the device or the link.
         direct = os.path.islink(self.path) or (os.path.exists(self.path) and not os.path.isfile(self.path))
@@ -331,13 +334,20 @@ class PartFile:
             whole = kind is None
         finally:
             if self.part != self.path:
-                if whole:
-                    os.replace(self.part, self.path)
-                else:
-                    try:
-                        os.remove(self.part)
-                    except OSError:
-                        pass
+                try:
+                    if whole:
+                        os.replace(self.part, self.path)
+                        return
+                except OSError:
+                    self._drop()
+                    raise
+                self._drop()
+
+    def _drop(self) -> None:
+        try:
+            os.remove(self.part)
+        except OSError:
+            pass
 
 
 def log_event(ev: Dict[str, Any], on_progress: Optional[OnProgress], awaiting: Optional[List[Any]] = None) -> None:
@@ -633,4 +643,12 @@ def video_url(job_or_url: Union[Job, str]) -> str:
 
             raise UsageError(f"job {job_or_url.id} has no video_url (status {job_or_url.status})")
         return job_or_url.video_url
-    return job_or_url
+    # A job's id (or anything but an http(s) URL) is refused by name: it reached httpx, whose
+    # `UnsupportedProtocol` read as a connection error that may be retried (helper-49).
+    if isinstance(job_or_url, str) and job_or_url.lower().startswith(("https://", "http://")):
+        return job_or_url
+    if isinstance(job_or_url, str):
+        got = "a job's id (pass the Job, or its video_url)" if job_or_url.startswith("job_") else "no http(s) URL"
+    else:
+        got = type(job_or_url).__name__
+    raise invalid("job_or_url", "invalid_type", f"job_or_url must be a completed Job or its video_url; got {got}")

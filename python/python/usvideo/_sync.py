@@ -496,19 +496,21 @@ class Videos:
         refused, as it would never run). The video URL is a signed URL: no API key is sent with it.
         The body is written to ``<path>.part`` and moved onto ``path`` once whole: a failed
         download leaves no partial file. ``timeout`` (seconds) bounds the download as a
-        whole, checked after every chunk of the body (``APITimeoutError``; each read, the headers'
-        too, is bounded by the client's ``timeout``); without it a body that trickles in can hold
-        it."""
+        whole, checked after every chunk of the body (``APITimeoutError``; a body whole by then is
+        kept), and each read, the headers' too; without it each read is bounded by the client's
+        ``timeout`` and a body that trickles in can hold it. ``path`` is refused (``ValidationError``)
+        before anything is sent when it is empty, and so is a job's id for ``job_or_url``."""
         refuse_async(on_progress)
         c = self._c
         c._check_open()
         httpx = c._httpx
         url = video_url(job_or_url)
         deadline = download_deadline(timeout)
+        target = PartFile(path)  # a path refused before anything is sent
         started = time.monotonic()
         written = 0
         try:
-            with c._http.stream("GET", url, headers=[("User-Agent", c._config.user_agent)], timeout=c._timeout, follow_redirects=True) as resp:
+            with c._http.stream("GET", url, headers=[("User-Agent", c._config.user_agent)], timeout=c._timeout if timeout is None else min(c._timeout, timeout), follow_redirects=True) as resp:
                 log.debug("GET %s -> %d in %d ms", loggable(url), resp.status_code, (time.monotonic() - started) * 1000)
                 if not 200 <= resp.status_code < 300:
                     body = bytearray()
@@ -518,11 +520,12 @@ class Videos:
                             break
                     raise _native.error_from_response(resp.status_code, list(resp.headers.multi_items()), bytes(body))
                 total = int(resp.headers["content-length"]) if resp.headers.get("content-length", "").isdigit() else None
-                with PartFile(path) as f:
+                with target as f:
                     for chunk in resp.iter_bytes():
                         f.write(chunk)
                         written += len(chunk)
-                        if deadline is not None and time.monotonic() > deadline:
+                        # Past the bound with more to come (a body whole at the bound is kept: helper-49).
+                        if deadline is not None and time.monotonic() > deadline and (total is None or written < total):
                             raise Overdue(f"the download was still arriving after its timeout ({timeout:g} s)")
                         if on_progress is not None:
                             on_progress(written, total)

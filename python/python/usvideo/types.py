@@ -243,7 +243,7 @@ class PricingTable:
     def _json(self) -> str:
         return "{" + ", ".join(f'"{r}": {{"per_second": {p}}}' for r, p in self.per_second.items()) + "}"
 
-    def estimate(self, resolution: str, duration: int) -> int:
+    def estimate(self, resolution: Resolution, duration: int) -> int:
         """The cost in cents of ``duration`` seconds at ``resolution`` with this table."""
         from . import _native
 
