@@ -358,7 +358,7 @@ def test_a_closed_client_and_an_id_that_is_no_text_are_refused_as_sdk_errors(tmp
         assert info.value.field == "id" and info.value.code == "invalid_type", info.value
     assert "pass its .id" in str(info.value)
     c.close()
-    for closed in (lambda: c.videos.retrieve("job_1"), lambda: c.account.retrieve(), lambda: c.videos.download("https://cdn.example/v/x.mp4", tmp_path / "x.mp4")):
+    for closed in (lambda: c.videos.retrieve("job_1"), lambda: c.account.retrieve(), lambda: c.videos.download("https://cdn.example/v/x.mp4", tmp_path / "x.mp4"), lambda: c.__enter__()):
         with pytest.raises(usvideo.UsageError, match="was closed"):
             closed()
 

@@ -119,6 +119,7 @@ class AsyncClient(BaseClient):
                 self._pools.clear()
 
     async def __aenter__(self) -> AsyncClient:
+        self._check_open()  # a closed client refuses an `async with` at once, not at its first call
         return self
 
     async def __aexit__(self, *exc: object) -> None:

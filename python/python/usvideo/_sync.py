@@ -102,6 +102,7 @@ class Client(BaseClient):
             self._http.close()
 
     def __enter__(self) -> Client:
+        self._check_open()  # a closed client refuses a `with` at once, not at its first call
         return self
 
     def __exit__(self, *exc: object) -> None:
