@@ -215,6 +215,33 @@ async def test_faults(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     assert acct.api_key not in caplog.text
 
 
+async def test_a_calls_timeout_bounds_it_whole(emu: Emulator) -> None:
+    # The sync client's tests cover the rest; these are the async driver's three ways to end.
+    acct = emu.account(4321, plan="enterprise", requests_per_minute=1000, concurrent_jobs=10)
+    emu.fault({"method": "GET", "path": "/v1/account", "delay_ms": 3000, "times": 5})
+    async with aclient(emu, acct.api_key, timeout=2) as c:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(usvideo.APITimeoutError):
+            await c.account.retrieve(timeout=0.4)
+        assert asyncio.get_running_loop().time() - started < 1.9  # not even one of the client's attempts
+    emu.clear_faults()
+    emu.fault({"method": "GET", "path": "/v1/account", "status": 429, "retry_after": 5, "times": 1})
+    async with aclient(emu, acct.api_key) as c:
+        with pytest.raises(usvideo.RateLimitError) as info:
+            await c.account.retrieve(timeout=1)
+        assert info.value.retry_after == 5
+    # Another key: the 429 above pauses every call on its own for 5 s.
+    other = emu.account(4321, plan="enterprise", requests_per_minute=1000, concurrent_jobs=10)
+    async with aclient(emu, other.api_key, requests_per_minute=1) as c:
+        await c.videos.list(timeout=5)  # the minute's one slot
+        with pytest.raises(usvideo.APIConnectionError) as sent:
+            await c.videos.retrieve("job_123", timeout=0.3)
+        assert "not sent" in str(sent.value)
+        with pytest.raises(usvideo.ValidationError) as bad:
+            await c.videos.create(**LAKE, timeout=0)
+        assert (bad.value.field, bad.value.code) == ("timeout", "out_of_range")
+
+
 async def test_create_and_wait_and_download(fast_emu: Emulator, tmp_path: Path) -> None:
     acct = fast_emu.account(5000)
     seen: List[usvideo.Progress] = []

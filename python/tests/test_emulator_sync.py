@@ -227,6 +227,80 @@ def test_timeout_error(emu: Emulator) -> None:
             c.account.retrieve()
 
 
+def test_a_calls_timeout_bounds_it_whole(emu: Emulator) -> None:
+    # Each attempt may take the client's 2 s and 4 retries follow: ~10 s without the call's bound.
+    acct = emu.account()
+    emu.fault({"method": "GET", "path": "/v1/account", "delay_ms": 3000, "times": 5})
+    with client(emu, acct.api_key, timeout=2) as c:
+        started = time.monotonic()
+        with pytest.raises(usvideo.APITimeoutError):
+            c.account.retrieve(timeout=0.4)
+        assert time.monotonic() - started < 1.9  # not even one of the client's attempts
+
+
+def test_a_calls_timeout_does_not_take_a_pause_that_would_pass_it(emu: Emulator) -> None:
+    acct = emu.account(4321)
+    emu.fault({"method": "GET", "path": "/v1/account", "status": 429, "retry_after": 5, "times": 1})
+    with client(emu, acct.api_key) as c:
+        with pytest.raises(usvideo.RateLimitError) as info:
+            c.account.retrieve(timeout=1)
+        assert info.value.retry_after == 5
+        # Without a bound the same pause is waited out (the fault is spent: no wait now).
+        assert c.account.retrieve().balance_cents == 4321
+
+
+def test_a_calls_timeout_bounds_its_wait_for_a_rate_limit_slot(emu: Emulator) -> None:
+    acct = emu.account(4321, plan="enterprise", requests_per_minute=1000, concurrent_jobs=10)
+    with client(emu, acct.api_key, requests_per_minute=1) as c:
+        c.account.retrieve()  # the minute's one slot
+        with pytest.raises(usvideo.APIConnectionError) as info:
+            c.videos.retrieve("job_123", timeout=0.3)
+        assert "not sent" in str(info.value)
+
+
+@pytest.mark.parametrize("bad,code", [(0, "out_of_range"), (-1, "out_of_range"), (float("nan"), "out_of_range"), ("5", "invalid_type"), (True, "invalid_type")])
+def test_a_calls_timeout_is_checked_by_name_before_sending(emu: Emulator, bad: Any, code: str) -> None:
+    acct = emu.account(5000)
+    with client(emu, acct.api_key) as c:
+        for call in (lambda: c.videos.create(**LAKE, timeout=bad), lambda: c.videos.retrieve("job_1", timeout=bad), lambda: c.videos.list(timeout=bad), lambda: c.videos.delete("job_1", timeout=bad), lambda: c.account.retrieve(timeout=bad), lambda: c.pricing.retrieve(timeout=bad), lambda: c.api_keys.create("a.b.c", timeout=bad)):
+            with pytest.raises(usvideo.ValidationError) as info:
+                call()
+            assert (info.value.field, info.value.code) == ("timeout", code)
+    entry = ledger_entry(emu, acct.email)
+    assert entry is not None and entry["jobs_created"] == 0
+
+
+def test_a_calls_timeout_on_every_call_that_takes_one(emu: Emulator) -> None:
+    acct = emu.account(5000)
+    with client(emu, acct.api_key) as c:
+        job = c.videos.create(**LAKE, timeout=30)
+        assert c.videos.retrieve(job.id, timeout=30).id == job.id
+        assert [j.id for j in c.videos.list(timeout=30).data] == [job.id]
+        assert c.account.retrieve(timeout=float("inf")).total_jobs == 1
+        assert c.pricing.retrieve(timeout=30).estimate("1080p", 5) == 120
+        assert c.videos.delete(job.id, timeout=30).refunded_cents == 120
+
+
+def test_a_creates_timeout_after_sending_never_charges_twice(emu: Emulator) -> None:
+    # The create's answer comes after its bound: its outcome is unknown, the one look-up (rule 6)
+    # may not see it yet, and creating again under its key gets the job it made.
+    acct = emu.account(5000)
+    emu.fault({"method": "POST", "path": "/v1/videos", "delay_ms": 1500, "times": 1})
+    with client(emu, acct.api_key) as c:
+        try:
+            job = c.videos.create(**LAKE, timeout=0.5)
+            key = None
+        except usvideo.USVideoError as e:
+            assert e.code == "outcome_unknown" and e.idempotency_key, repr(e)
+            key = e.idempotency_key
+        if key is not None:
+            time.sleep(1.5)
+            job = c.videos.create(**LAKE, idempotency_key=key)
+        assert [j.id for j in c.videos.list_all()] == [job.id]
+    entry = ledger_entry(emu, acct.email)
+    assert entry is not None and entry["jobs_created"] == 1 and entry["balance_cents"] == 5000 - 120
+
+
 # ------------------------------------------------------------------ faults and the core's rules
 
 

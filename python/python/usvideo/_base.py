@@ -383,16 +383,33 @@ def transport_kind(exc: BaseException, httpx: Any) -> str:
     return "other"
 
 
-def download_deadline(timeout: Any) -> Optional[float]:
-    """A download's ``timeout`` (seconds over the whole download, ``None``: no bound but each
-    read's) as a ``time.monotonic()`` deadline, refused by name when it is no positive number."""
+def whole_timeout(timeout: Any) -> Optional[float]:
+    """A call's or a download's own ``timeout``: seconds over the whole of it (its attempts, its
+    pauses, its waits for a rate-limit slot), ``None`` for no bound but each attempt's. Refused by
+    name when it is no positive number."""
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise invalid("timeout", "invalid_type", f"timeout must be a number of seconds or None; got {type(timeout).__name__}")
     if not timeout > 0:  # NaN too
         raise invalid("timeout", "out_of_range", f"timeout must be above 0 seconds; got {timeout!r}")
-    return time.monotonic() + timeout
+    return float(timeout)
+
+
+def download_deadline(timeout: Any) -> Optional[float]:
+    """A download's ``timeout`` as a ``time.monotonic()`` deadline."""
+    seconds = whole_timeout(timeout)
+    return None if seconds is None else time.monotonic() + seconds
+
+
+def call_deadline(timeout: Any) -> Optional[int]:
+    """A call's ``timeout`` as a deadline on the core's clock (:func:`now_ms`), which ends the
+    call, retries and waits included (the core's ``Call`` and ``Create`` take it). One beyond any
+    clock's reach (``inf``) is no bound."""
+    seconds = whole_timeout(timeout)
+    if seconds is None or seconds * 1000 >= 2**53:
+        return None
+    return now_ms() + max(1, int(seconds * 1000))
 
 
 class Overdue(Exception):
@@ -596,13 +613,13 @@ class BaseClient:
         config = getattr(self, "_config", None)
         return f"{type(self).__name__}(base_url={config.base_url if config is not None else None!r})"
 
-    def _call_machine(self, endpoint: str, request: Request) -> _native.Machine:
+    def _call_machine(self, endpoint: str, request: Request, deadline: Optional[int] = None) -> _native.Machine:
         method, url, headers, body = request
-        return _native.Machine.call(endpoint, method, url, headers, body, new_seed(), self._retry_json, None)
+        return _native.Machine.call(endpoint, method, url, headers, body, new_seed(), self._retry_json, deadline)
 
-    def _create_machine(self, body: str, idempotency_key: Optional[str] = None) -> _native.Machine:
+    def _create_machine(self, body: str, idempotency_key: Optional[str] = None, deadline: Optional[int] = None) -> _native.Machine:
         key = new_idempotency_key() if idempotency_key is None else idempotency_key
-        return _native.Machine.create(self._config, self._key(), body, key, new_seed(), self._retry_json, None)
+        return _native.Machine.create(self._config, self._key(), body, key, new_seed(), self._retry_json, deadline)
 
     def _wait_machine(self, id: str, options: str) -> _native.Machine:
         return _native.Machine.wait(self._config, self._key(), job_id(id), new_seed(), now_ms(), options)

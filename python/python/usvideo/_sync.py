@@ -41,6 +41,7 @@ from ._base import (
     progress_handler,
     refuse_async,
     Overdue,
+    call_deadline,
     download_deadline,
     request_timeout,
     slot_by,
@@ -66,7 +67,12 @@ class Client(BaseClient):
     ``https://usvideoapi.com/v1``. Without a key, requests carry no ``Authorization``: point
     ``base_url`` at a server-side proxy that adds it (a call that needs a key is refused before
     sending when ``base_url`` is the service's own). ``max_retries`` bounds the retries of each request; ``timeout``
-    (seconds) bounds each HTTP request. Pass ``http_client`` to use your own ``httpx.Client``
+    (seconds) bounds each HTTP request. A call's own ``timeout=`` (seconds) bounds the whole call:
+    its attempts, the pauses between them (a ``429``'s ``Retry-After`` included) and its wait for a
+    slot of the rate limit. When it runs out the call raises the error it last met: a pause that
+    would pass it is not taken (``RateLimitError`` with ``retry_after``), an attempt cut at it is an
+    ``APITimeoutError``, a slot not found by it an ``APIConnectionError`` saying nothing was sent.
+    Pass ``http_client`` to use your own ``httpx.Client``
     (proxies, custom TLS); it is then yours to close. Use it as a context manager, or call
     :meth:`close`.
     """
@@ -311,15 +317,15 @@ class Client(BaseClient):
             self._limiter.observe(status, resp_headers, data, t)
         machine.handle_response(rid, status, resp_headers, data, t)
 
-    def _call(self, endpoint: str, request: Request) -> Response:
-        machine = self._call_machine(endpoint, request)
+    def _call(self, endpoint: str, request: Request, deadline: Optional[int] = None) -> Response:
+        machine = self._call_machine(endpoint, request, deadline)
         self._drive(machine)
         return machine.take_response()
 
-    def _call_parsed(self, endpoint: str, request: Request, what: str, id: Optional[str] = None, params: str = "{}") -> Any:
+    def _call_parsed(self, endpoint: str, request: Request, what: str, id: Optional[str] = None, params: str = "{}", deadline: Optional[int] = None) -> Any:
         """A call whose response the core parses (``what``: ``job``, ``job_page``, …), as plain
-        Python values (see ``_native.Machine.take_parsed``)."""
-        machine = self._call_machine(endpoint, request)
+        Python values (see ``_native.Machine.take_parsed``), ended by ``deadline`` (:func:`call_deadline`)."""
+        machine = self._call_machine(endpoint, request, deadline)
         self._drive(machine)
         return machine.take_parsed(what, id, params)
 
@@ -345,6 +351,7 @@ class Videos:
         seed: Optional[int] = None,
         *,
         idempotency_key: Optional[str] = None,
+        timeout: Optional[float] = None,
     ) -> Job:
         """Submits a job and returns it ``pending``. Made at most once: it carries an idempotency
         key (``idempotency_key``, or a fresh random one), and when its outcome is unknown the SDK
@@ -353,23 +360,29 @@ class Videos:
         Python's ``TypeError`` (and a type checker's error).
         A create whose outcome stays unknown raises with ``code == "outcome_unknown"`` and its
         ``idempotency_key``: creating again with that key gets the job it made, if it made one,
-        instead of a second charge."""
+        instead of a second charge. ``timeout``: seconds for the whole create (see :class:`Client`);
+        one that passes after the create was sent still looks the job up once, so a job it made is
+        returned or named, never lost."""
+        deadline = call_deadline(timeout)
         body = create_body(dict(prompt=prompt, mode=mode, resolution=resolution, duration=duration, image_url=image_url, reference_url=reference_url, seed=seed))
-        machine = self._c._create_machine(body, idempotency_key)
+        machine = self._c._create_machine(body, idempotency_key, deadline)
         self._c._drive(machine)
         return job_of(machine)
 
-    def retrieve(self, id: str) -> Job:
-        """One job."""
+    def retrieve(self, id: str, *, timeout: Optional[float] = None) -> Job:
+        """One job. ``timeout``: seconds for the whole call (see :class:`Client`)."""
+        deadline = call_deadline(timeout)
         request = self._c._config.retrieve_video(self._c._key(), job_id(id))
-        return Job._from_core(self._c._call_parsed("retrieve_video", request, "job", id))
+        return Job._from_core(self._c._call_parsed("retrieve_video", request, "job", id, deadline=deadline))
 
-    def list(self, limit: Optional[int] = None, offset: Optional[int] = None) -> JobPage:
-        """One page of jobs, most recent first (``limit`` 1 to 100, default 20)."""
+    def list(self, limit: Optional[int] = None, offset: Optional[int] = None, *, timeout: Optional[float] = None) -> JobPage:
+        """One page of jobs, most recent first (``limit`` 1 to 100, default 20). ``timeout``:
+        seconds for the whole call (see :class:`Client`)."""
+        deadline = call_deadline(timeout)
         params = {k: v for k, v in (("limit", limit), ("offset", offset)) if v is not None}
         asked = json.dumps(params)
         request = self._c._config.list_videos(self._c._key(), asked)
-        return JobPage.from_dict(self._c._call_parsed("list_videos", request, "job_page", params=asked))
+        return JobPage.from_dict(self._c._call_parsed("list_videos", request, "job_page", params=asked, deadline=deadline))
 
     def list_all(self) -> Iterator[Job]:
         """Every job, page after page (100 a page). Ends at the last page, or at a page that starts
@@ -381,11 +394,13 @@ class Videos:
             for i in walk.take([j.id for j in page.data], page.has_more):
                 yield page.data[i]
 
-    def delete(self, id: str) -> DeleteResult:
+    def delete(self, id: str, *, timeout: Optional[float] = None) -> DeleteResult:
         """Cancels a pending job (refunding it) or deletes a finished job's record.
-        ``ConflictError`` for a processing job."""
+        ``ConflictError`` for a processing job. ``timeout``: seconds for the whole call (see
+        :class:`Client`)."""
+        deadline = call_deadline(timeout)
         request = self._c._config.delete_video(self._c._key(), job_id(id))
-        return DeleteResult.from_dict(self._c._call_parsed("delete_video", request, "delete", id))
+        return DeleteResult.from_dict(self._c._call_parsed("delete_video", request, "delete", id, deadline=deadline))
 
     def wait(
         self,
@@ -620,10 +635,11 @@ class AccountResource:
     def __init__(self, client: Client) -> None:
         self._c = client
 
-    def retrieve(self) -> Account:
-        """Balance (cents), usage and plan."""
+    def retrieve(self, *, timeout: Optional[float] = None) -> Account:
+        """Balance (cents), usage and plan. ``timeout``: seconds for the whole call (see :class:`Client`)."""
+        deadline = call_deadline(timeout)
         request = self._c._config.retrieve_account(self._c._key())
-        return Account.from_dict(self._c._call_parsed("account", request, "account"))
+        return Account.from_dict(self._c._call_parsed("account", request, "account", deadline=deadline))
 
 
 class PricingResource:
@@ -632,10 +648,12 @@ class PricingResource:
     def __init__(self, client: Client) -> None:
         self._c = client
 
-    def retrieve(self) -> PricingTable:
-        """The service's pricing table, read exactly (no key needed)."""
+    def retrieve(self, *, timeout: Optional[float] = None) -> PricingTable:
+        """The service's pricing table, read exactly (no key needed). ``timeout``: seconds for the
+        whole call (see :class:`Client`)."""
+        deadline = call_deadline(timeout)
         request = self._c._config.retrieve_pricing()
-        return PricingTable._from_json(_native.parse_pricing(*self._c._call("pricing", request)))
+        return PricingTable._from_json(_native.parse_pricing(*self._c._call("pricing", request, deadline)))
 
 
 class ApiKeysResource:
@@ -644,11 +662,13 @@ class ApiKeysResource:
     def __init__(self, client: Client) -> None:
         self._c = client
 
-    def create(self, jwt: str, name: Optional[str] = None) -> CreatedApiKey:
-        """Creates an API key, authenticated with a JWT (not an API key). The key is shown once."""
+    def create(self, jwt: str, name: Optional[str] = None, *, timeout: Optional[float] = None) -> CreatedApiKey:
+        """Creates an API key, authenticated with a JWT (not an API key). The key is shown once.
+        ``timeout``: seconds for the whole call (see :class:`Client`)."""
+        deadline = call_deadline(timeout)
         try:
             secret = Secret(jwt)
         finally:
             del jwt  # from here on only a redacting Secret holds it (traceback locals, debuggers), even when refused
         request = self._c._config.create_api_key(secret, name)
-        return CreatedApiKey.from_dict(self._c._call_parsed("create_api_key", request, "created_api_key"))
+        return CreatedApiKey.from_dict(self._c._call_parsed("create_api_key", request, "created_api_key", deadline=deadline))
