@@ -233,7 +233,7 @@ enum ItemState {
 /// record or another job's (job rule 10; helper-48: a proxy's page in answer to the list failed
 /// the whole batch, to a get its item).
 fn read_again(e: &Error) -> bool {
-    e.is_retryable() || e.kind == ErrorKind::Decode
+    e.is_retryable() || e.is_unreadable_answer()
 }
 
 /// How long an item refused for want of a job slot (`concurrency_limit`: the account full of
@@ -1039,7 +1039,7 @@ impl Batch {
             // Another job's answer, or none that can be read, is asked again within the item's
             // budget (job rule 10; helper-48: another job's was ignored and asked for again
             // without end, and a proxy's page failed the item at once).
-            Target::Get(i) => match self.running_job(i).map_or_else(|| response::parse_job(&resp), |id| response::parse_job_of(&resp, id)).map_err(|e| self.scrubbed(e)) {
+            Target::Get(i) => match response::parse_job_for(&resp, self.running_job(i)).map_err(|e| self.scrubbed(e)) {
                 Ok(job) => self.observe(i, job, now),
                 Err(e) if read_again(&e) => self.retry_later(Target::Get(i), &e, now),
                 Err(mut e) => {

@@ -366,6 +366,14 @@ impl Error {
         self
     }
 
+    /// Whether this is an answer that could not be read as what was asked for: no readable record
+    /// (a proxy's page, a cut body) or another job's. A read that meets one sends the read again
+    /// within its budget (`job` rule 10, the batch's reads), where a create's or a delete's ends.
+    #[must_use]
+    pub fn is_unreadable_answer(&self) -> bool {
+        self.kind == ErrorKind::Decode
+    }
+
     /// Whether trying the same call again later could succeed (429, 5xx, connection, timeout), and
     /// could not make something twice: a create whose outcome is unknown ([`OUTCOME_UNKNOWN`]) is
     /// not (sent again as a new call, it could make and charge a second one).

@@ -598,7 +598,7 @@ impl JobRun {
                 // Rule 10: a bad answer to a read is read again, within the retry budget; with no
                 // time left for that, the wait times out (its clean-up as any timeout's: a
                 // `cancel_on_timeout` job still pending is deleted), saying why.
-                Err(e) if e.kind == ErrorKind::Decode && self.unreadable < self.options.retry.max_retries => {
+                Err(e) if e.is_unreadable_answer() && self.unreadable < self.options.retry.max_retries => {
                     let after_ms = self.options.poll.min_interval_ms;
                     if self.deadline.is_some_and(|d| now.plus(after_ms) >= d) {
                         self.timed_out(now, Some(format!("the last poll's answer could not be read ({}), and no poll again could be answered before the deadline", e.message)));
@@ -637,10 +637,7 @@ impl JobRun {
     /// The answer to a request for this run's job: that job, or a `Decode` error naming it when
     /// it is no job or another job's (rule 10).
     fn parse_own(&self, resp: &HttpResponse) -> Result<Job, Error> {
-        match &self.job_id {
-            Some(id) => response::parse_job_of(resp, id),
-            None => response::parse_job(resp),
-        }
+        response::parse_job_for(resp, self.job_id.as_deref())
     }
 
     fn observed(&mut self, job: Job, now: Millis) {

@@ -163,6 +163,19 @@ pub fn parse_job_of(resp: &HttpResponse, id: &str) -> Result<Job, Error> {
     Ok(job)
 }
 
+/// The answer to a read of a job: [`parse_job_of`] when the job's id is known, else [`parse_job`]
+/// (a wait's first poll of a job it was handed by name always knows it; a batch item's get does
+/// once its create was answered).
+///
+/// # Errors
+/// As [`parse_job_of`] or [`parse_job`].
+pub fn parse_job_for(resp: &HttpResponse, id: Option<&str>) -> Result<Job, Error> {
+    match id {
+        Some(id) => parse_job_of(resp, id),
+        None => parse_job(resp),
+    }
+}
+
 /// A page of jobs (`GET /v1/videos`): `{data, limit, offset, total, has_more}` or a bare array.
 ///
 /// `asked` is the page the request asked for. It fills what the answer leaves out

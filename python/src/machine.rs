@@ -299,10 +299,7 @@ impl Machine {
                 _ => return Err(errors::usage("only a call machine has a response: use take_result()")),
             };
             match what {
-                "job" => convert::to_py_value(py, &core(match id {
-                    Some(id) => usvideo_core::response::parse_job_of(&response, id),
-                    None => usvideo_core::response::parse_job(&response),
-                })?),
+                "job" => convert::to_py_value(py, &core(usvideo_core::response::parse_job_for(&response, id))?),
                 "job_page" => convert::to_py_value(py, &core(usvideo_core::response::parse_job_page(&response, &crate::functions::list_params(params)?))?),
                 "account" => convert::to_py_value(py, &core(usvideo_core::response::parse_account(&response))?),
                 "delete" => convert::to_py_value(py, &core(usvideo_core::response::parse_delete(&response, id.unwrap_or_default()))?),

@@ -43,9 +43,11 @@ from ._base import (
     now_ms,
     on_event,
     progress_handler,
+    AnswerBody,
+    BodyTooLarge,
+    Download,
     Overdue,
     call_deadline,
-    download_deadline,
     request_timeout,
     slot_by,
     transport_kind,
@@ -328,24 +330,15 @@ class AsyncClient(BaseClient):
             limit = request_timeout(self._timeout, timeout_ms)
             resp = await http.send(http.build_request(method, url, headers=headers, content=body, timeout=limit), stream=True)
             try:
-                chunks: List[bytes] = []
-                size = 0
+                answer = AnswerBody(limit, started)
                 async for chunk in resp.aiter_bytes():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > MAX_RESPONSE_BYTES:
-                        raise _BodyTooLarge()
-                    # httpx's timeout bounds each read, not the whole answer: a body that
-                    # trickles a byte before every read timeout held a call (and a wait past its
-                    # deadline) for hours (helper-47). The attempt's time is checked per chunk.
-                    if time.monotonic() - started > limit:
-                        raise Overdue.answer(limit)
+                    answer.add(chunk)
             finally:
                 await resp.aclose()
-            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            data = answer.whole()
             status = resp.status_code
             resp_headers = resp.headers.multi_items()
-        except _BodyTooLarge:
+        except BodyTooLarge:
             log.debug("%s %s -> body over %d bytes", method, loggable(url), MAX_RESPONSE_BYTES)
             machine.handle_transport_error(rid, "body_too_large", "", now_ms())
             return
@@ -376,10 +369,6 @@ class AsyncClient(BaseClient):
         machine = self._call_machine(endpoint, request, deadline)
         await self._drive(machine)
         return machine.take_parsed(what, id, params)
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class Videos:
@@ -547,12 +536,11 @@ class Videos:
         c._check_open()
         httpx = c._httpx
         url = video_url(job_or_url)
-        deadline = download_deadline(timeout)
-        target = PartFile(path)  # a path refused before anything is sent
+        download = Download(timeout)  # a bad timeout refused before anything is sent
+        target = PartFile(path)  # so is a bad path
         started = time.monotonic()
-        written = 0
         try:
-            async with c._pool().stream("GET", url, headers=[("User-Agent", c._config.user_agent)], timeout=c._timeout if timeout is None else min(c._timeout, timeout), follow_redirects=True) as resp:
+            async with c._pool().stream("GET", url, headers=[("User-Agent", c._config.user_agent)], timeout=download.read_timeout(c._timeout), follow_redirects=True) as resp:
                 log.debug("GET %s -> %d in %d ms", loggable(url), resp.status_code, (time.monotonic() - started) * 1000)
                 if not 200 <= resp.status_code < 300:
                     body = bytearray()
@@ -561,24 +549,21 @@ class Videos:
                         if len(body) >= ERROR_BODY_BYTES:
                             break
                     raise _native.error_from_response(resp.status_code, list(resp.headers.multi_items()), bytes(body))
-                total = int(resp.headers["content-length"]) if resp.headers.get("content-length", "").isdigit() else None
+                download.begin(resp.headers)
                 with target as f:
                     async for chunk in resp.aiter_bytes():
                         f.write(chunk)
-                        written += len(chunk)
-                        # Past the bound with more to come (a body whole at the bound is kept: helper-49).
-                        if deadline is not None and time.monotonic() > deadline and (total is None or written < total):
-                            raise Overdue(f"the download was still arriving after its timeout ({timeout:g} s)")
+                        download.add(chunk)
                         if on_progress is not None:
                             awaiting: List[Any] = []
-                            called(on_progress(written, total), awaiting)  # an `async def` one is awaited
+                            called(on_progress(download.written, download.total), awaiting)  # an `async def` one is awaited
                             for pending in awaiting:
                                 await pending
         except httpx.HTTPError as exc:
             raise _native.transport_error(transport_kind(exc, httpx), f"{type(exc).__name__}: {exc}") from None
         except Overdue as over:
-            raise _native.transport_error("timeout", f"{over}; {written} bytes had arrived") from None
-        return written
+            raise download.overdue(over) from None
+        return download.written
 
 
 class AsyncBatchRun:

@@ -396,10 +396,33 @@ def whole_timeout(timeout: Any) -> Optional[float]:
     return float(timeout)
 
 
-def download_deadline(timeout: Any) -> Optional[float]:
-    """A download's ``timeout`` as a ``time.monotonic()`` deadline."""
-    seconds = whole_timeout(timeout)
-    return None if seconds is None else time.monotonic() + seconds
+class Download:
+    """A download's count of bytes against its ``timeout`` (seconds over the whole download,
+    checked by name when made: before anything is sent) and its ``Content-Length``."""
+
+    def __init__(self, timeout: Any) -> None:
+        self.timeout = whole_timeout(timeout)
+        self._deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        self.written = 0
+        self.total: Optional[int] = None
+
+    def read_timeout(self, client_timeout: float) -> float:
+        """Each read's bound, the headers' too."""
+        return client_timeout if self.timeout is None else min(client_timeout, self.timeout)
+
+    def begin(self, headers: Any) -> None:
+        length = headers.get("content-length", "")
+        self.total = int(length) if length.isdigit() else None
+
+    def add(self, chunk: bytes) -> None:
+        """Counts a chunk written; ``Overdue`` past the bound with more to come (a body whole at
+        the bound is kept: helper-49)."""
+        self.written += len(chunk)
+        if self._deadline is not None and time.monotonic() > self._deadline and (self.total is None or self.written < self.total):
+            raise Overdue(f"the download was still arriving after its timeout ({self.timeout:g} s)")
+
+    def overdue(self, over: Overdue) -> Exception:
+        return _native.transport_error("timeout", f"{over}; {self.written} bytes had arrived")
 
 
 def call_deadline(timeout: Any) -> Optional[int]:
@@ -419,6 +442,34 @@ class Overdue(Exception):
     @classmethod
     def answer(cls, limit: float) -> Overdue:
         return cls(f"the answer was still arriving after the request's timeout ({limit:g} s)")
+
+
+class BodyTooLarge(Exception):
+    """An answer over ``MAX_RESPONSE_BYTES`` (told to the core as ``body_too_large``)."""
+
+
+class AnswerBody:
+    """An answer's body as its chunks arrive, bounded in size and in time: httpx's timeout bounds
+    each read, not the whole answer, and a body that trickled a byte before every read timeout held
+    a call (and a wait past its deadline) for hours (helper-47). Each driver feeds it from its own
+    loop (``for``, ``async for``); ``BodyTooLarge`` or ``Overdue`` ends the loop."""
+
+    def __init__(self, limit: float, started: float) -> None:
+        self._chunks: List[bytes] = []
+        self._size = 0
+        self._limit = limit
+        self._started = started
+
+    def add(self, chunk: bytes) -> None:
+        self._chunks.append(chunk)
+        self._size += len(chunk)
+        if self._size > MAX_RESPONSE_BYTES:
+            raise BodyTooLarge()
+        if time.monotonic() - self._started > self._limit:
+            raise Overdue.answer(self._limit)
+
+    def whole(self) -> bytes:
+        return self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
 
 
 def request_timeout(client_timeout: float, timeout_ms: Optional[int]) -> float:

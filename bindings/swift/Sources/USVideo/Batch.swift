@@ -87,12 +87,15 @@ public struct BatchReport {
 ///   through, queued items end cancelled, pending jobs are deleted (refunded); processing jobs go
 ///   on. (Unlike Kotlin's Flow, a Swift stream cannot tell a pause from a cancel: to stop without
 ///   cancelling, keep the snapshot and resume it later.)
-/// - `cancel()` asks the same while the stream goes on and yields the cancelled items.
+/// - `cancel()` asks the same while the stream goes on and yields the cancelled items; it wakes
+///   the driver from its sleep between polls, so the deletes go out at once.
 public final class Batch: @unchecked Sendable {
     let client: USVideo
     let machine: Machine
     let cancelTimeout: TimeInterval
     let onProgress: (BatchProgress) -> Void
+    /// Cuts the driver's sleep between polls short after `cancel()` (Kotlin's `wake` channel).
+    private let wake = Wake()
     private let lock = NSLock()
     private var started = false
     private var _report: BatchReport?
@@ -122,8 +125,13 @@ public final class Batch: @unchecked Sendable {
     public func snapshot() throws -> String { try ffi { try machine.batchSnapshot() } }
 
     /// Asks the batch to stop: queued items end cancelled, pending jobs are deleted (refunded),
-    /// processing jobs go on. Keep iterating `results` to see the cancelled items.
-    public func cancel() { try? machine.cancel(now: client.driver.now()) }
+    /// processing jobs go on. Keep iterating `results` to see the cancelled items. Returns at once;
+    /// a driver asleep until its next poll is woken to act on it (it slept its sleep out, up to
+    /// the poll interval or longer, before the deletes went out).
+    public func cancel() {
+        try? machine.cancel(now: client.driver.now())
+        wake.signal()
+    }
 
     /// The items, in completion order. Take it once.
     public var results: AsyncThrowingStream<BatchItem, Error> {
@@ -138,7 +146,7 @@ public final class Batch: @unchecked Sendable {
             }
             let task = Task { [self] in
                 do {
-                    try await client.driver.driveBatch(machine, cancelTimeout: cancelTimeout) { event in
+                    try await client.driver.driveBatch(machine, cancelTimeout: cancelTimeout, wake: wake) { event in
                         switch event {
                         case .itemDone(let r): continuation.yield(BatchItem(r))
                         case .batchProgress(let p): onProgress(p)

@@ -16,8 +16,9 @@ public let defaultBaseURL = "https://usvideoapi.com/v1"
 /// Each carries the core's record: `code`, `message`, `status`, `field`, `requestId`,
 /// `retryAfterMs`, `jobId`, `jobStatus`, `idempotencyKey` (a create whose outcome is unknown:
 /// create the same request again under it, and the service answers with the job the first attempt
-/// made, if it made one, instead of charging a second), `issues`.
-public enum USVideoError: Error, CustomStringConvertible {
+/// made, if it made one, instead of charging a second), `issues`; and `isRetryable`, the core's
+/// rule. A `LocalizedError`: `localizedDescription` is `description` (redacted, as every message).
+public enum USVideoError: Error, CustomStringConvertible, LocalizedError {
     case validationError(ErrorInfo)
     case badRequestError(ErrorInfo)
     case authenticationError(ErrorInfo)
@@ -85,10 +86,39 @@ public enum USVideoError: Error, CustomStringConvertible {
     /// `Retry-After`, in seconds, when the server sent one.
     public var retryAfter: TimeInterval? { info?.retryAfterMs.map { Double($0) / 1000 } }
     public var issues: [Issue] { info?.issues ?? [] }
+    /// Which class of error (`nil` only for `.internalError`).
+    public var kind: ErrorKind? { info?.kind }
+    /// The job concerned (job failed, wait timeout, cancelled).
+    public var jobId: String? { info?.jobId }
+    /// The job's last known status, its wire string (wait timeout, cancelled).
+    public var jobStatus: String? { info?.jobStatus }
+    /// A create whose outcome is unknown (`code == "outcome_unknown"`): its idempotency key. Create
+    /// the same request again with `idempotencyKey:` this, and the service answers with the job if
+    /// the first attempt made one, instead of charging a second.
+    public var idempotencyKey: String? { info?.idempotencyKey }
+    /// Whether trying the same call again later could succeed: the core's rule, as Kotlin's
+    /// `isRetryable` (a rate limit, a 500, a 502, no connection, a timeout, a 408, 503 or 504;
+    /// never an `outcome_unknown` create, whose safe retry is under its `idempotencyKey`).
+    /// `false` for `.internalError`.
+    public var isRetryable: Bool { info.map { errorIsRetryable(error: $0) } ?? false }
 
     public var description: String {
         let name = info.map { errorClassName(kind: $0.kind) } ?? "InternalError"
         return "\(name): \(message) (code=\(code)\(status.map { ", status=\($0)" } ?? ""))"
+    }
+
+    /// `LocalizedError`: the same text as `description` (`localizedDescription` was Foundation's
+    /// generic "The operation couldn't be completed").
+    public var errorDescription: String? { description }
+}
+
+extension ErrorInfo {
+    /// A validation error of the binding's own (an option the core never sees), naming `field`
+    /// as Kotlin's `unsigned(field, …)` does: in the field, one `outOfRange` issue and the message.
+    static func validation(field: String, message: String) -> ErrorInfo {
+        ErrorInfo(kind: .validation, code: "validation", message: message, status: nil, field: field, requestId: nil,
+                  retryAfterMs: nil, jobId: nil, jobStatus: nil, idempotencyKey: nil,
+                  issues: [Issue(field: field, code: .outOfRange, message: message)], transport: nil)
     }
 }
 
@@ -139,11 +169,25 @@ public protocol HTTPTransport: Sendable {
 /// reports `.bodyTooLarge`.
 public let maxResponseBytes = 4 * 1024 * 1024
 
-/// The default transport: URLSession.
+/// Refuses every redirect, as Kotlin's transport does (`instanceFollowRedirects = false`): the 3xx
+/// itself is the answer, returned to the core, which makes it an error. URLSession follows them by
+/// default: a 301 turned a create's POST into a GET, and the `Authorization` header could follow
+/// to the new location. Passed as each task's own delegate (`bytes(for:delegate:)`), so it holds
+/// with any session, `.shared` included, and takes precedence over a session delegate's choice.
+final class RefuseRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    static let shared = RefuseRedirects()
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+        completionHandler(nil) // nil: not followed; the task completes with the 3xx and its body
+    }
+}
+
+/// The default transport: URLSession. Redirects are not followed (`RefuseRedirects`).
 public struct URLSessionTransport: HTTPTransport {
     let session: URLSession
-    /// The most one request may take, when it is to be less than the client asks (`nil`: what it
-    /// asks, 60 s when nothing does; it was 60 s, capping a longer client timeout, as Kotlin's did).
+    /// The most one request may take, when it is to be less than the client asks (its
+    /// `requestTimeout`, or the core's deadline; `nil`: what they ask, 60 s when nothing does).
     let requestTimeout: TimeInterval?
     public init(session: URLSession = .shared, requestTimeout: TimeInterval? = nil) {
         self.session = session
@@ -160,7 +204,7 @@ public struct URLSessionTransport: HTTPTransport {
         do {
             // Streamed: at most `maxResponseBytes` + 1 bytes are read (one over is enough to
             // know), never a whole oversized body buffered.
-            let (bytes, response) = try await session.bytes(for: r)
+            let (bytes, response) = try await session.bytes(for: r, delegate: RefuseRedirects.shared)
             guard let http = response as? HTTPURLResponse else { throw TransportFailure(kind: .other, message: "not HTTP") }
             let announced = http.expectedContentLength   // -1 when unknown
             if announced > Int64(maxResponseBytes) {
@@ -230,6 +274,57 @@ private final class ResumeOnce: @unchecked Sendable {
     }
 }
 
+/// A batch driver's sleep that `Batch.cancel()` cuts short (Kotlin's conflated `wake` channel): a
+/// signal wakes the sleep under way at once or, when none is, makes the next one return at once (a
+/// cancel asked while a request was in flight is not slept past either). A cancellation of the
+/// sleeping task ends the sleep too (no error), as `nap` does. The sleep is a timer task that a
+/// signal cancels: nothing spins.
+final class Wake: @unchecked Sendable {
+    private let lock = NSLock()
+    private var signalled = false
+    private var sleeping: Task<Void, Never>?
+
+    /// Wakes the sleep under way, or the next one.
+    func signal() {
+        lock.lock()
+        let timer = sleeping
+        if timer == nil { signalled = true }
+        lock.unlock()
+        timer?.cancel()
+    }
+
+    /// Sleeps `nanoseconds`, or until `signal()` or the calling task's cancellation, whichever is first.
+    func sleep(nanoseconds: UInt64) async {
+        guard let timer = begin(nanoseconds) else { return }
+        await withTaskCancellationHandler {
+            await timer.value
+        } onCancel: {
+            timer.cancel()
+        }
+        end()
+    }
+
+    /// The timer of a sleep, registered for `signal()` (`nil`: a signal is pending, no sleep).
+    /// (The lock is taken in synchronous functions only: `NSLock` is not for async contexts.)
+    private func begin(_ nanoseconds: UInt64) -> Task<Void, Never>? {
+        lock.lock()
+        defer { lock.unlock() }
+        if signalled {
+            signalled = false
+            return nil
+        }
+        let timer = Task<Void, Never> { _ = try? await Task.sleep(nanoseconds: nanoseconds) }
+        sleeping = timer
+        return timer
+    }
+
+    private func end() {
+        lock.lock()
+        sleeping = nil
+        lock.unlock()
+    }
+}
+
 /// The one driver loop: runs any core machine to `done`. On task cancellation the request in
 /// flight is reported `aborted`, the machine is cancelled, and its clean-up (the delete of a
 /// still-pending job: a `createAndWait`'s own, or a `wait`'s with `cancelOnTimeout`; the core's
@@ -240,11 +335,22 @@ private final class ResumeOnce: @unchecked Sendable {
 final class Driver: @unchecked Sendable {
     let transport: HTTPTransport
     let limiter: RateLimiter
+    /// The most one attempt may take, in ms: the client's `requestTimeout` (`nil`: no cap).
+    let requestTimeoutMs: UInt64?
 
-    init(transport: HTTPTransport, limiter: RateLimiter) {
+    init(transport: HTTPTransport, limiter: RateLimiter, requestTimeoutMs: UInt64? = nil) {
         self.transport = transport
         self.limiter = limiter
+        self.requestTimeoutMs = requestTimeoutMs
         _ = processEpoch // the process's clock starts with its first client
+    }
+
+    /// The timeout of one attempt (Kotlin's `timeoutOf`): the core's (what is left of a deadline)
+    /// and the client's `requestTimeout`, the shorter, at least 1 ms. Without the client's, a
+    /// poll's attempt could take what was left of a ten-minute wait (helper-50).
+    func timeoutOf(_ coreMs: UInt64?) -> UInt64? {
+        guard let ms = [coreMs, requestTimeoutMs].compactMap({ $0 }).min() else { return nil }
+        return max(ms, 1)
     }
 
     /// Monotonic ms since the process's first client: the core's clock, one for every client
@@ -359,7 +465,7 @@ final class Driver: @unchecked Sendable {
                 do {
                     // What is left of the request's time after the slot wait.
                     let left: UInt64? = until.map { u in let t = now(); return u > t ? max(1, u - t) : 1 }
-                    let response = try await transport.send(request, timeoutMs: left)
+                    let response = try await transport.send(request, timeoutMs: timeoutOf(left))
                     inFlight = nil
                     let t = now()
                     if counted { try ffi { try limiter.observe(response: response, now: t) } }
@@ -396,6 +502,16 @@ extension Driver {
         if t > n { try? await Task.sleep(nanoseconds: (t - n) * 1_000_000) }
     }
 
+    /// Sleeps until `t`; `wake` (a `Batch.cancel()`) or a cancellation of the calling task cuts it
+    /// short (no error).
+    fileprivate func nap(until t: UInt64, wake: Wake) async {
+        let n = now()
+        guard t > n else { return }
+        // Capped at `Int64.max` ns (292 years): no overflow trap, and no delay beyond a signed timer's.
+        let (ns, overflow) = (t - n).multipliedReportingOverflow(by: 1_000_000)
+        await wake.sleep(nanoseconds: overflow ? UInt64(Int64.max) : min(ns, UInt64(Int64.max)))
+    }
+
     /// Sleeps until `t` even in a cancelled task (the clean-up's waits).
     fileprivate func napDetached(until t: UInt64) async {
         let n = now()
@@ -409,8 +525,9 @@ extension Driver {
     /// job. So every request runs in a detached task and is **seen through** (bounded by its own
     /// timeout); once the calling task is cancelled the batch is cancelled and its clean-up (the
     /// deletes of pending jobs) driven until done or `cancelTimeout` has passed (best effort),
-    /// then `CancellationError` is thrown.
-    func driveBatch(_ m: Machine, cancelTimeout: TimeInterval, onEvent: (Event) -> Void) async throws {
+    /// then `CancellationError` is thrown. `wake` (the batch's, signalled by `Batch.cancel()`) cuts
+    /// the sleep between polls short, so a cancel is acted on at once, not after the sleep.
+    func driveBatch(_ m: Machine, cancelTimeout: TimeInterval, wake: Wake? = nil, onEvent: (Event) -> Void) async throws {
         var cancelled = false
         var deadline = UInt64.max
         while true {
@@ -446,7 +563,7 @@ extension Driver {
                         await nap(until: t)
                     }
                 }
-                var timeout = timeoutMs
+                var timeout = timeoutOf(timeoutMs)
                 if cancelled {
                     // One reading of the clock: two could make the subtraction underflow and trap.
                     let t = now()
@@ -473,7 +590,13 @@ extension Driver {
             case .event(let e):
                 onEvent(e)
             case .waitUntil(let t):
-                if cancelled { await napDetached(until: min(t, deadline)) } else { await nap(until: t) }
+                if cancelled {
+                    await napDetached(until: min(t, deadline))
+                } else if let wake {
+                    await nap(until: t, wake: wake)
+                } else {
+                    await nap(until: t)
+                }
                 try ffi { try m.handleTimeout(now: now()) }
             case .pending:
                 // Requests are awaited inline, so nothing can be in flight here: stop instead of hanging.
@@ -525,7 +648,7 @@ public struct WaitConfig: Sendable {
 }
 
 /// The US Video API client. Every call is `async`; cancelling the task stops it promptly.
-public final class USVideo: @unchecked Sendable, CustomStringConvertible {
+public final class USVideo: @unchecked Sendable, CustomStringConvertible, CustomReflectable {
     let core: CoreClient
     let driver: Driver
     let requestsPerMinute: UInt32
@@ -545,22 +668,41 @@ public final class USVideo: @unchecked Sendable, CustomStringConvertible {
     ///     that adds it: its requests carry no `Authorization` (calls that need a key are refused
     ///     before sending when `baseURL` is the service's own).
     ///   - baseURL: default `USVIDEO_BASE_URL`, then `defaultBaseURL`.
+    ///   - requestTimeout: the most one request (one attempt) may take, in seconds, whatever the
+    ///     transport (default 60, as Kotlin's `requestTimeoutMs`; a wait's deadline that comes sooner
+    ///     wins; a timed-out attempt is retried, or reconciled for a create, by the core's rules).
+    ///     NaN or below 1 ms is a `ValidationError` naming it, as in Kotlin; `.infinity` is no cap.
+    ///     A transport is given it as `timeoutMs` and must honour it (`URLSessionTransport` does).
     public init(apiKey: String? = ProcessInfo.processInfo.environment["USVIDEO_API_KEY"],
                 baseURL: String = ProcessInfo.processInfo.environment["USVIDEO_BASE_URL"] ?? defaultBaseURL,
                 transport: HTTPTransport = URLSessionTransport(),
                 maxRetries: Int? = nil,
-                requestsPerMinute: Int = 60) throws {
+                requestsPerMinute: Int = 60,
+                requestTimeout: TimeInterval = 60) throws {
+        // Refused, not clamped: 0 would time every attempt out at once, and NaN has no meaning.
+        guard !requestTimeout.isNaN, requestTimeout >= 0.001 else {
+            throw USVideoError(ErrorInfo.validation(field: "requestTimeout",
+                                                    message: "requestTimeout must be a number of seconds from 0.001 (got \(requestTimeout))"))
+        }
         var retry: RetryPolicy?
         if let n = maxRetries { retry = defaultRetryPolicy(); retry!.maxRetries = UInt32(clamping: n) }
         core = try ffi { try CoreClient(baseUrl: baseURL, apiKey: apiKey, userAgent: "usvideo-swift/\(version())", retry: retry) }
         self.requestsPerMinute = UInt32(clamping: max(requestsPerMinute, 0))
         // The key's limiter, shared by every client of the key, base URL and budget in the process:
         // by the base URL as the core wrote it (`/v1/` and `/v1` are one), and "" as no key.
-        driver = Driver(transport: transport, limiter: RateLimiter.shared(baseUrl: core.baseUrl(), apiKey: apiKey.flatMap { $0.isEmpty ? nil : $0 }, requestsPerMinute: self.requestsPerMinute))
+        driver = Driver(transport: transport, limiter: RateLimiter.shared(baseUrl: core.baseUrl(), apiKey: apiKey.flatMap { $0.isEmpty ? nil : $0 }, requestsPerMinute: self.requestsPerMinute),
+                        requestTimeoutMs: millis(requestTimeout))
     }
 
     /// Never shows the key.
     public var description: String { "USVideo(baseURL: \(core.baseUrl()), apiKey: \(core.redactedKey() ?? "none"))" }
+
+    /// What `dump(client)` walks: the base URL and the redacted key, as `description` shows them.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["baseURL": core.baseUrl(), "apiKey": core.redactedKey() ?? "none", "requestsPerMinute": requestsPerMinute,
+                                "requestTimeoutMs": driver.requestTimeoutMs as Any],
+               displayStyle: .class)
+    }
 
     public var videos: Videos { Videos(client: self) }
 
@@ -593,6 +735,36 @@ public final class USVideo: @unchecked Sendable, CustomStringConvertible {
         let req = try ffi { try core.buildCreateApiKey(jwt: jwt, name: name) }
         let resp = try await call(.createApiKey, req)
         return try ffi { try parseCreatedApiKey(response: resp) }
+    }
+}
+
+// MARK: - Secrets in dump()
+
+// `print` and `String(reflecting:)` show these records through the core's redacting `Debug`, but
+// `dump` walks their fields through a mirror, and the default one showed the key or the JWT. Each
+// mirror here shows what its `Debug` does: secrets through the core's `redact` (`sd_…1a2b`). (The
+// types are uniffi's; fully qualified, the conformances raise no retroactive-conformance warning.)
+
+extension USVideoFFI.Header: Swift.CustomReflectable {
+    public var customMirror: Mirror {
+        // Every value redacted, not only `Authorization`'s: a proxy may echo the key in any header.
+        Mirror(self, children: ["name": name, "value": USVideoFFI.redact(text: value)], displayStyle: .struct)
+    }
+}
+
+extension USVideoFFI.HttpRequest: Swift.CustomReflectable {
+    public var customMirror: Mirror {
+        // `headers` are walked through `Header`'s mirror; the body as its size.
+        Mirror(self, children: ["method": method, "url": USVideoFFI.redact(text: url), "headers": headers,
+                                "body": body.map { "\($0.count) bytes" } as Any],
+               displayStyle: .struct)
+    }
+}
+
+extension USVideoFFI.CreatedApiKey: Swift.CustomReflectable {
+    public var customMirror: Mirror {
+        Mirror(self, children: ["id": id, "name": name as Any, "key": USVideoFFI.redact(text: key), "createdAt": createdAt as Any],
+               displayStyle: .struct)
     }
 }
 

@@ -22,6 +22,123 @@ final class USVideoTests: XCTestCase {
         }
     }
 
+    /// `dump` walks fields through mirrors (the default ones showed the key): a created key, an
+    /// `Authorization` header, a request carrying it and the client show it redacted, as `print`
+    /// and `String(reflecting:)` do, and still show what is not secret.
+    func testDumpRedactsSecrets() throws {
+        let secret = "sd_live_0123456789abcdefWXYZ"
+        let header = Header(name: "Authorization", value: "Bearer \(secret)")
+        let request = HttpRequest(method: .post, url: "http://127.0.0.1:9/v1/api-keys",
+                                  headers: [header, Header(name: "Content-Type", value: "application/json")], body: Data("{}".utf8))
+        let created = CreatedApiKey(id: "key_1", name: "ci", key: secret, createdAt: nil)
+        let client = try USVideo(apiKey: secret, baseURL: "http://127.0.0.1:9/v1")
+        let values: [Any] = [header, request, created, client, [header], Optional(request) as Any]
+        for value in values {
+            var out = ""
+            dump(value, to: &out)
+            XCTAssertFalse(out.contains("0123456789"), out)
+            XCTAssertFalse(String(reflecting: value).contains("0123456789"))
+        }
+        var out = ""
+        dump(request, to: &out)
+        XCTAssertTrue(out.contains("Content-Type"), out)
+        XCTAssertTrue(out.contains("2 bytes"), out)
+        out = ""
+        dump(created, to: &out)
+        XCTAssertTrue(out.contains("key_1"), out)
+    }
+
+    /// The record's attributes, as Kotlin's `USVideoError` has them; `isRetryable` is the core's rule.
+    func testErrorAccessors() {
+        func info(_ kind: ErrorKind, _ code: String, status: UInt16? = nil) -> ErrorInfo {
+            ErrorInfo(kind: kind, code: code, message: "it went wrong", status: status, field: nil, requestId: "req_1", retryAfterMs: 1500,
+                      jobId: "job_1", jobStatus: "pending", idempotencyKey: "idem_1", issues: [], transport: nil)
+        }
+        let e = USVideoError(info(.rateLimit, "rate_limited", status: 429))
+        XCTAssertEqual(e.kind, .rateLimit)
+        XCTAssertEqual(e.jobId, "job_1")
+        XCTAssertEqual(e.jobStatus, "pending")
+        XCTAssertEqual(e.idempotencyKey, "idem_1")
+        XCTAssertEqual(e.retryAfter, 1.5)
+        XCTAssertTrue(e.isRetryable)
+        XCTAssertEqual(e.errorDescription, e.description)
+        XCTAssertEqual((e as Error).localizedDescription, e.description)
+        XCTAssertTrue(USVideoError(info(.apiStatus, "api_status", status: 503)).isRetryable)
+        XCTAssertFalse(USVideoError(info(.apiStatus, "api_status", status: 418)).isRetryable)
+        XCTAssertTrue(USVideoError(info(.connection, "connection")).isRetryable)
+        // A create whose outcome is unknown is retried under its key, never blindly.
+        XCTAssertFalse(USVideoError(info(.connection, "outcome_unknown")).isRetryable)
+        XCTAssertFalse(USVideoError(info(.validation, "validation")).isRetryable)
+        let bug = USVideoError.internalError("boom")
+        XCTAssertFalse(bug.isRetryable)
+        XCTAssertNil(bug.kind)
+        XCTAssertNil(bug.jobId)
+        XCTAssertNil(bug.idempotencyKey)
+        XCTAssertEqual(bug.errorDescription, bug.description)
+    }
+
+    /// `requestTimeout` is refused by name below 1 ms (as Kotlin's `requestTimeoutMs`), and caps
+    /// each attempt: the shorter of it and the core's timeout.
+    func testRequestTimeout() throws {
+        for bad in [0, -1, 0.0005, Double.nan] {
+            XCTAssertThrowsError(try USVideo(apiKey: nil, baseURL: "http://127.0.0.1:9/v1", requestTimeout: bad)) { e in
+                guard case USVideoError.validationError(let info) = e else { return XCTFail("\(e)") }
+                XCTAssertEqual(info.field, "requestTimeout")
+                XCTAssertEqual(info.issues.first?.field, "requestTimeout")
+                XCTAssertTrue(info.message.contains("requestTimeout"), info.message)
+            }
+        }
+        let c = try USVideo(apiKey: nil, baseURL: "http://127.0.0.1:9/v1", requestTimeout: 30)
+        XCTAssertEqual(c.driver.timeoutOf(nil), 30_000)
+        XCTAssertEqual(c.driver.timeoutOf(5_000), 5_000)
+        XCTAssertEqual(c.driver.timeoutOf(600_000), 30_000)
+        XCTAssertEqual(c.driver.timeoutOf(0), 1)
+        XCTAssertEqual(try USVideo(apiKey: nil, baseURL: "http://127.0.0.1:9/v1").driver.timeoutOf(nil), 60_000)
+        XCTAssertNil(try USVideo(apiKey: nil, baseURL: "http://127.0.0.1:9/v1", requestTimeout: .infinity).driver.timeoutOf(nil))
+    }
+
+    /// The transport's delegate refuses a redirect: the 3xx itself goes to the core.
+    func testRedirectRefused() {
+        let url = URL(string: "http://127.0.0.1:9/v1/videos")!
+        let elsewhere = URL(string: "http://127.0.0.1:9/elsewhere")!
+        let response = HTTPURLResponse(url: url, statusCode: 301, httpVersion: "HTTP/1.1", headerFields: ["Location": elsewhere.absoluteString])!
+        let refused = expectation(description: "redirect refused")
+        RefuseRedirects.shared.urlSession(URLSession.shared, task: URLSession.shared.dataTask(with: url), willPerformHTTPRedirection: response,
+                                          newRequest: URLRequest(url: elsewhere)) { next in
+            XCTAssertNil(next)
+            refused.fulfill()
+        }
+        wait(for: [refused], timeout: 1)
+    }
+
+    /// `Batch.cancel()` wakes the driver's sleep at once (`Wake`); a signal while nobody sleeps
+    /// ends the next sleep at once; a cancelled task's sleep ends too.
+    func testWakeCutsSleepShort() async {
+        let wake = Wake()
+        let started = DispatchTime.now().uptimeNanoseconds
+        async let slept: Void = wake.sleep(nanoseconds: 60_000_000_000)
+        try? await Task.sleep(nanoseconds: 50_000_000)
+        wake.signal()
+        await slept
+        XCTAssertLessThan(DispatchTime.now().uptimeNanoseconds - started, 10_000_000_000)
+
+        wake.signal()
+        let pending = DispatchTime.now().uptimeNanoseconds
+        await wake.sleep(nanoseconds: 60_000_000_000)
+        XCTAssertLessThan(DispatchTime.now().uptimeNanoseconds - pending, 10_000_000_000)
+
+        // The signal was used up: a short sleep is slept whole.
+        let whole = DispatchTime.now().uptimeNanoseconds
+        await wake.sleep(nanoseconds: 20_000_000)
+        XCTAssertGreaterThanOrEqual(DispatchTime.now().uptimeNanoseconds - whole, 20_000_000)
+
+        let sleeper = Task { await wake.sleep(nanoseconds: 60_000_000_000) }
+        let cancelled = DispatchTime.now().uptimeNanoseconds
+        sleeper.cancel()
+        await sleeper.value
+        XCTAssertLessThan(DispatchTime.now().uptimeNanoseconds - cancelled, 10_000_000_000)
+    }
+
     /// Against the emulator when `USVIDEO_EMULATOR_URL` is set (the macOS CI job starts one).
     func testCreateAndWaitAgainstEmulator() async throws {
         guard let root = ProcessInfo.processInfo.environment["USVIDEO_EMULATOR_URL"] else { throw XCTSkip("no emulator") }
