@@ -21,7 +21,9 @@
 //! 6. The deadline never hides a job: a create whose outcome is unknown when it passes (it timed
 //!    out at the deadline) is still reconciled, with one list sent past the deadline (given
 //!    [`LOOKUP_TIMEOUT_MS`]), so a job it made and charged is returned (a wait then times out
-//!    naming it, and deletes it if told to). Not while another create of the client that the list
+//!    naming it, and deletes it if told to). A list sent before the deadline that the deadline
+//!    cut short, or that failed with no time left to read it again, is no such look-up: the one
+//!    past the deadline still goes out, at the deadline. Not while another create of the client that the list
 //!    could confuse with it is out ([`crate::claims`]): it could adopt that one's job, so it ends
 //!    with its unknown outcome instead.
 //!    When the deadline passes with no job made (nothing was sent, or a `Connect` failure), the
@@ -435,8 +437,15 @@ impl Create {
         // 5xx, within the same budget: unlike a caller's own read, giving up here leaves a job
         // that may be made and charged unknown, and the list is safe to send again.
         let as_read = (err.kind == ErrorKind::Decode).then(|| Error { kind: ErrorKind::Upstream, ..err.clone() });
-        match retry::decide(Endpoint::ListVideos, as_read.as_ref().unwrap_or(&err), self.list_attempts.saturating_sub(1), &self.policy, remaining, &mut self.rng) {
+        let read = as_read.as_ref().unwrap_or(&err);
+        match retry::decide(Endpoint::ListVideos, read, self.list_attempts.saturating_sub(1), &self.policy, remaining, &mut self.rng) {
             Decision::Retry { after_ms } => self.state = State::Backoff(Step::List, now.plus(after_ms)),
+            // Rule 6: a list the deadline cut short, or left no time to read again, is not the
+            // end of a create in doubt: the one look-up past the deadline goes out at it (a list
+            // delayed past a 500 ms bound ended a create whose job was made `outcome_unknown`).
+            Decision::Fail if self.late_look_up_left() && matches!(retry::decide(Endpoint::ListVideos, read, self.list_attempts.saturating_sub(1), &self.policy, None, &mut self.rng.clone()), Decision::Retry { .. }) => {
+                self.state = State::Backoff(Step::List, self.deadline.unwrap_or(now).max(now));
+            }
             Decision::Reconcile | Decision::Fail => {
                 // The outcome stays unknown: report the create's own error, never replay it, and
                 // say why it is unknown and what the list said (a browser's bare "Failed to fetch"
@@ -559,6 +568,12 @@ impl Create {
         let mut err = self.unknown_outcome.clone()?;
         err.code = crate::error::OUTCOME_UNKNOWN.to_owned();
         Some(err)
+    }
+
+    /// Whether the one look-up past the deadline (rule 6) is still to come: a deadline, a create
+    /// whose outcome is unknown, and no late look-up sent yet.
+    fn late_look_up_left(&self) -> bool {
+        self.deadline.is_some() && self.unknown_outcome.is_some() && !self.looked_up_late
     }
 
     /// Whether this create may still wait for the others (rule 2 of `claims`: bounded).
@@ -776,6 +791,31 @@ mod tests {
         let Output::Send { id, endpoint: Endpoint::ListVideos, timeout_ms: Some(LOOKUP_TIMEOUT_MS), .. } = next(&mut c, Millis(1_000)) else { panic!("looked up past the deadline") };
         c.handle_response(id, page(&["job_1"]), Millis(1_010));
         assert_eq!(c.take_result().unwrap().id, "job_1");
+    }
+
+    #[test]
+    fn a_list_cut_short_by_the_deadline_is_followed_by_the_look_up_past_it() {
+        // The create's answer is lost; the list that would settle it answers after the deadline.
+        let mut c = lake_by_1s(&Claims::new());
+        let Output::Send { id, .. } = next(&mut c, Millis(0)) else { panic!() };
+        c.handle_transport_error(id, TransportKind::Other, "reset", Millis(10));
+        let Output::Send { id, endpoint: Endpoint::ListVideos, timeout_ms: Some(990), .. } = next(&mut c, Millis(10)) else { panic!("reconcile within the deadline") };
+        c.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(1_000));
+        let Output::Send { id, endpoint: Endpoint::ListVideos, timeout_ms: Some(LOOKUP_TIMEOUT_MS), .. } = next(&mut c, Millis(1_000)) else { panic!("looked up past the deadline") };
+        c.handle_response(id, page(&["job_1"]), Millis(1_200));
+        assert_eq!(c.take_result().unwrap().id, "job_1");
+        // A list that fails with no time left to read again waits for the deadline, then looks.
+        let mut c = lake_by_1s(&Claims::new());
+        let Output::Send { id, .. } = next(&mut c, Millis(0)) else { panic!() };
+        c.handle_transport_error(id, TransportKind::Other, "reset", Millis(10));
+        let Output::Send { id, .. } = next(&mut c, Millis(10)) else { panic!() };
+        c.handle_response(id, HttpResponse::json(503, &serde_json::json!({"error": {"code": "x", "message": "x"}})), Millis(990));
+        assert!(matches!(next(&mut c, Millis(990)), Output::WaitUntil(Millis(1_000))));
+        let Output::Send { id, timeout_ms: Some(LOOKUP_TIMEOUT_MS), .. } = next(&mut c, Millis(1_000)) else { panic!("the late look-up") };
+        // It is the only one: its failure ends the create, its outcome unknown.
+        c.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(11_000));
+        let e = c.take_result().unwrap_err();
+        assert_eq!(e.code, crate::error::OUTCOME_UNKNOWN, "{e}");
     }
 
     #[test]

@@ -245,7 +245,8 @@ def test_a_calls_timeout_does_not_take_a_pause_that_would_pass_it(emu: Emulator)
         with pytest.raises(usvideo.RateLimitError) as info:
             c.account.retrieve(timeout=1)
         assert info.value.retry_after == 5
-        # Without a bound the same pause is waited out (the fault is spent: no wait now).
+        # Without a bound the same call waits the key's pause out (the limiter saw the 429), then
+        # goes through: the fault is spent.
         assert c.account.retrieve().balance_cents == 4321
 
 
@@ -256,18 +257,36 @@ def test_a_calls_timeout_bounds_its_wait_for_a_rate_limit_slot(emu: Emulator) ->
         with pytest.raises(usvideo.APIConnectionError) as info:
             c.videos.retrieve("job_123", timeout=0.3)
         assert "not sent" in str(info.value)
+        # A create says what it means for money: nothing made, nothing charged.
+        with pytest.raises(usvideo.APITimeoutError) as made:
+            c.videos.create(**LAKE, timeout=0.3)
+        assert "nothing was created or charged" in str(made.value), str(made.value)
+    entry = ledger_entry(emu, acct.email)
+    assert entry is not None and entry["jobs_created"] == 0
 
 
 @pytest.mark.parametrize("bad,code", [(0, "out_of_range"), (-1, "out_of_range"), (float("nan"), "out_of_range"), ("5", "invalid_type"), (True, "invalid_type")])
 def test_a_calls_timeout_is_checked_by_name_before_sending(emu: Emulator, bad: Any, code: str) -> None:
     acct = emu.account(5000)
-    with client(emu, acct.api_key) as c:
-        for call in (lambda: c.videos.create(**LAKE, timeout=bad), lambda: c.videos.retrieve("job_1", timeout=bad), lambda: c.videos.list(timeout=bad), lambda: c.videos.delete("job_1", timeout=bad), lambda: c.account.retrieve(timeout=bad), lambda: c.pricing.retrieve(timeout=bad), lambda: c.api_keys.create("a.b.c", timeout=bad)):
+    emu.fault({"method": "*", "path": "*", "status": 500, "times": 1})  # the first request sent meets it
+    with client(emu, acct.api_key, max_retries=0) as c:
+        for call in (lambda: c.videos.create(**LAKE, timeout=bad), lambda: c.videos.retrieve("job_1", timeout=bad), lambda: c.videos.list(timeout=bad), lambda: c.videos.list_all(timeout=bad), lambda: c.videos.delete("job_1", timeout=bad), lambda: c.account.retrieve(timeout=bad), lambda: c.pricing.retrieve(timeout=bad), lambda: c.api_keys.create("a.b.c", timeout=bad)):
             with pytest.raises(usvideo.ValidationError) as info:
                 call()
             assert (info.value.field, info.value.code) == ("timeout", code)
-    entry = ledger_entry(emu, acct.email)
-    assert entry is not None and entry["jobs_created"] == 0
+        with pytest.raises(usvideo.InternalServerError):  # nothing above was sent
+            c.account.retrieve()
+
+
+def test_a_refused_timeout_leaves_no_jwt_in_the_frames_locals(emu: Emulator) -> None:
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtdXNlciJ9.c2lnbmF0dXJlLXNlY3JldA"
+    with client(emu, "sd_test_key_0001") as c:
+        with pytest.raises(usvideo.ValidationError) as info:
+            c.api_keys.create(jwt, timeout=0)
+    import traceback
+
+    shown = "".join(traceback.TracebackException.from_exception(info.value, capture_locals=True).format())
+    assert "c2lnbmF0dXJlLXNlY3JldA" not in shown.replace(repr(jwt), "")  # this test's own local aside
 
 
 def test_a_calls_timeout_on_every_call_that_takes_one(emu: Emulator) -> None:
@@ -282,20 +301,12 @@ def test_a_calls_timeout_on_every_call_that_takes_one(emu: Emulator) -> None:
 
 
 def test_a_creates_timeout_after_sending_never_charges_twice(emu: Emulator) -> None:
-    # The create's answer comes after its bound: its outcome is unknown, the one look-up (rule 6)
-    # may not see it yet, and creating again under its key gets the job it made.
+    # The job is made and its answer lost, and the list that would find it answers after the
+    # bound: the one look-up past the deadline (create rule 6) still finds the job.
     acct = emu.account(5000)
-    emu.fault({"method": "POST", "path": "/v1/videos", "delay_ms": 1500, "times": 1})
+    emu.fault({"method": "POST", "path": "/v1/videos", "drop": "after"}, {"method": "GET", "path": "/v1/videos", "delay_ms": 800, "times": 1})
     with client(emu, acct.api_key) as c:
-        try:
-            job = c.videos.create(**LAKE, timeout=0.5)
-            key = None
-        except usvideo.USVideoError as e:
-            assert e.code == "outcome_unknown" and e.idempotency_key, repr(e)
-            key = e.idempotency_key
-        if key is not None:
-            time.sleep(1.5)
-            job = c.videos.create(**LAKE, idempotency_key=key)
+        job = c.videos.create(**LAKE, timeout=0.5)
         assert [j.id for j in c.videos.list_all()] == [job.id]
     entry = ledger_entry(emu, acct.email)
     assert entry is not None and entry["jobs_created"] == 1 and entry["balance_cents"] == 5000 - 120

@@ -49,6 +49,7 @@ from ._base import (
     Overdue,
     call_deadline,
     request_timeout,
+    whole_timeout,
     slot_by,
     transport_kind,
     video_url,
@@ -81,7 +82,9 @@ class AsyncClient(BaseClient):
     its attempts, the pauses between them (a ``429``'s ``Retry-After`` included) and its wait for a
     slot of the rate limit. When it runs out the call raises the error it last met: a pause that
     would pass it is not taken (``RateLimitError`` with ``retry_after``), an attempt cut at it is an
-    ``APITimeoutError``, a slot not found by it an ``APIConnectionError`` saying nothing was sent.
+    ``APITimeoutError``, a slot not found by it an ``APIConnectionError`` saying nothing was sent
+    (``create``: an ``APITimeoutError`` saying nothing was created or charged). A ``create`` sent
+    before the bound but unanswered looks its job up once past it (at most 10 s more).
     Pass ``http_client`` to use your own ``httpx.AsyncClient``
     (proxies, custom TLS); it is then yours to close. Use it as a context manager, or call
     :meth:`close`.
@@ -408,27 +411,32 @@ class Videos:
 
     async def retrieve(self, id: str, *, timeout: Optional[float] = None) -> Job:
         """One job. ``timeout``: seconds for the whole call (see :class:`Client`)."""
-        deadline = call_deadline(timeout)
         request = self._c._config.retrieve_video(self._c._key(), job_id(id))
+        deadline = call_deadline(timeout)
         return Job._from_core(await self._c._call_parsed("retrieve_video", request, "job", id, deadline=deadline))
 
     async def list(self, limit: Optional[int] = None, offset: Optional[int] = None, *, timeout: Optional[float] = None) -> JobPage:
         """One page of jobs, most recent first (``limit`` 1 to 100, default 20). ``timeout``:
         seconds for the whole call (see :class:`Client`)."""
-        deadline = call_deadline(timeout)
         params = {k: v for k, v in (("limit", limit), ("offset", offset)) if v is not None}
         asked = json.dumps(params)
         request = self._c._config.list_videos(self._c._key(), asked)
+        deadline = call_deadline(timeout)
         return JobPage.from_dict(await self._c._call_parsed("list_videos", request, "job_page", params=asked, deadline=deadline))
 
-    async def list_all(self) -> AsyncIterator[Job]:
+    def list_all(self, *, timeout: Optional[float] = None) -> AsyncIterator[Job]:
         """Every job, page after page (100 a page): ``async for job in client.videos.list_all()``.
         Ends at the last page, or at a page that starts with the job the one before started with
         (a server that ignores ``offset``); a job the page before held, pushed down by a newer one,
-        is not yielded twice."""
+        is not yielded twice. ``timeout``: seconds for each page's call (see :class:`AsyncClient`),
+        checked here, before the first page."""
+        whole_timeout(timeout)
+        return self._pages(timeout)
+
+    async def _pages(self, timeout: Optional[float]) -> AsyncIterator[Job]:
         walk = _native.PageWalk(100)
         while (asked := walk.next_page()) is not None:
-            page = await self.list(limit=asked[0], offset=asked[1])
+            page = await self.list(limit=asked[0], offset=asked[1], timeout=timeout)
             for i in walk.take([j.id for j in page.data], page.has_more):
                 yield page.data[i]
 
@@ -436,8 +444,8 @@ class Videos:
         """Cancels a pending job (refunding it) or deletes a finished job's record.
         ``ConflictError`` for a processing job. ``timeout``: seconds for the whole call (see
         :class:`Client`)."""
-        deadline = call_deadline(timeout)
         request = self._c._config.delete_video(self._c._key(), job_id(id))
+        deadline = call_deadline(timeout)
         return DeleteResult.from_dict(await self._c._call_parsed("delete_video", request, "delete", id, deadline=deadline))
 
     async def wait(
@@ -681,10 +689,10 @@ class ApiKeysResource:
     async def create(self, jwt: str, name: Optional[str] = None, *, timeout: Optional[float] = None) -> CreatedApiKey:
         """Creates an API key, authenticated with a JWT (not an API key). The key is shown once.
         ``timeout``: seconds for the whole call (see :class:`Client`)."""
-        deadline = call_deadline(timeout)
         try:
             secret = Secret(jwt)
         finally:
             del jwt  # from here on only a redacting Secret holds it (traceback locals, debuggers), even when refused
         request = self._c._config.create_api_key(secret, name)
+        deadline = call_deadline(timeout)  # after the JWT's `del`: a refused timeout left it in the frame
         return CreatedApiKey.from_dict(await self._c._call_parsed("create_api_key", request, "created_api_key", deadline=deadline))

@@ -46,6 +46,7 @@ from ._base import (
     Overdue,
     call_deadline,
     request_timeout,
+    whole_timeout,
     slot_by,
     transport_kind,
     video_url,
@@ -73,7 +74,9 @@ class Client(BaseClient):
     its attempts, the pauses between them (a ``429``'s ``Retry-After`` included) and its wait for a
     slot of the rate limit. When it runs out the call raises the error it last met: a pause that
     would pass it is not taken (``RateLimitError`` with ``retry_after``), an attempt cut at it is an
-    ``APITimeoutError``, a slot not found by it an ``APIConnectionError`` saying nothing was sent.
+    ``APITimeoutError``, a slot not found by it an ``APIConnectionError`` saying nothing was sent
+    (``create``: an ``APITimeoutError`` saying nothing was created or charged). A ``create`` sent
+    before the bound but unanswered looks its job up once past it (at most 10 s more).
     Pass ``http_client`` to use your own ``httpx.Client``
     (proxies, custom TLS); it is then yours to close. Use it as a context manager, or call
     :meth:`close`.
@@ -360,26 +363,31 @@ class Videos:
 
     def retrieve(self, id: str, *, timeout: Optional[float] = None) -> Job:
         """One job. ``timeout``: seconds for the whole call (see :class:`Client`)."""
-        deadline = call_deadline(timeout)
         request = self._c._config.retrieve_video(self._c._key(), job_id(id))
+        deadline = call_deadline(timeout)
         return Job._from_core(self._c._call_parsed("retrieve_video", request, "job", id, deadline=deadline))
 
     def list(self, limit: Optional[int] = None, offset: Optional[int] = None, *, timeout: Optional[float] = None) -> JobPage:
         """One page of jobs, most recent first (``limit`` 1 to 100, default 20). ``timeout``:
         seconds for the whole call (see :class:`Client`)."""
-        deadline = call_deadline(timeout)
         params = {k: v for k, v in (("limit", limit), ("offset", offset)) if v is not None}
         asked = json.dumps(params)
         request = self._c._config.list_videos(self._c._key(), asked)
+        deadline = call_deadline(timeout)
         return JobPage.from_dict(self._c._call_parsed("list_videos", request, "job_page", params=asked, deadline=deadline))
 
-    def list_all(self) -> Iterator[Job]:
+    def list_all(self, *, timeout: Optional[float] = None) -> Iterator[Job]:
         """Every job, page after page (100 a page). Ends at the last page, or at a page that starts
         with the job the one before started with (a server that ignores ``offset``); a job the page
-        before held, pushed down by a newer one, is not yielded twice."""
+        before held, pushed down by a newer one, is not yielded twice. ``timeout``: seconds for
+        each page's call (see :class:`Client`), checked here, before the first page."""
+        whole_timeout(timeout)
+        return self._pages(timeout)
+
+    def _pages(self, timeout: Optional[float]) -> Iterator[Job]:
         walk = _native.PageWalk(100)
         while (asked := walk.next_page()) is not None:
-            page = self.list(limit=asked[0], offset=asked[1])
+            page = self.list(limit=asked[0], offset=asked[1], timeout=timeout)
             for i in walk.take([j.id for j in page.data], page.has_more):
                 yield page.data[i]
 
@@ -387,8 +395,8 @@ class Videos:
         """Cancels a pending job (refunding it) or deletes a finished job's record.
         ``ConflictError`` for a processing job. ``timeout``: seconds for the whole call (see
         :class:`Client`)."""
-        deadline = call_deadline(timeout)
         request = self._c._config.delete_video(self._c._key(), job_id(id))
+        deadline = call_deadline(timeout)
         return DeleteResult.from_dict(self._c._call_parsed("delete_video", request, "delete", id, deadline=deadline))
 
     def wait(
@@ -650,10 +658,10 @@ class ApiKeysResource:
     def create(self, jwt: str, name: Optional[str] = None, *, timeout: Optional[float] = None) -> CreatedApiKey:
         """Creates an API key, authenticated with a JWT (not an API key). The key is shown once.
         ``timeout``: seconds for the whole call (see :class:`Client`)."""
-        deadline = call_deadline(timeout)
         try:
             secret = Secret(jwt)
         finally:
             del jwt  # from here on only a redacting Secret holds it (traceback locals, debuggers), even when refused
         request = self._c._config.create_api_key(secret, name)
+        deadline = call_deadline(timeout)  # after the JWT's `del`: a refused timeout left it in the frame
         return CreatedApiKey.from_dict(self._c._call_parsed("create_api_key", request, "created_api_key", deadline=deadline))
