@@ -25,8 +25,7 @@
 //!     on and are reported `cancelled` with their id. A cancel before the account check answered
 //!     is no different: the batch ends with its summary, every item in it, and the check's late
 //!     answer is ignored. As in `job` rule 8, a job is deleted only on a fresh sighting: one last
-//!     seen `pending` longer ago than a fifth of its expected time (at least
-//!     [`crate::job::FRESH_MS`]), or never seen (a resumed batch's running jobs), is looked at
+//!     seen `pending` longer ago than [`crate::job::FRESH_MS`] (a second), or never seen (a resumed batch's running jobs), is looked at
 //!     first (a get, or a list or get already on its way), and deleted only if still pending; so is
 //!     one whose delete was held past that freshness (by the rate limit, a `429`'s pause between
 //!     attempts; twice at most, then it goes out). A job a create hands back after the cancel (a
@@ -214,7 +213,7 @@ impl Running {
     /// to be deleted on a cancel without a look first (rule 10).
     fn fresh_pending(&self, now: Millis) -> bool {
         let pending = self.last.as_ref().is_some_and(|j| matches!(j.status, JobStatus::Pending | JobStatus::Unknown(_)));
-        pending && self.seen_at.is_some_and(|t| now.since(t) <= crate::job::fresh_for(self.expected_ms))
+        pending && self.seen_at.is_some_and(|t| now.since(t) <= crate::job::FRESH_MS)
     }
 }
 

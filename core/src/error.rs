@@ -325,7 +325,7 @@ impl Error {
     #[must_use]
     pub(crate) fn no_such_endpoint(mut self) -> Self {
         if self.kind == ErrorKind::NotFound {
-            self.message = format!("{} (no such endpoint at this base URL: is its `/v1` missing?)", self.message);
+            self.message = format!("{} (no such endpoint at this base URL: is its `/v1` missing, or, through a proxy, its route?)", self.message);
         }
         self
     }

@@ -195,6 +195,26 @@ async def test_a_cancel_that_leaves_a_processing_job_says_so_in_a_warning(emu: E
     assert len(warned) == 1 and job.id in warned[0], caplog.text
 
 
+async def test_a_cancel_seconds_after_the_create_looks_first_and_keeps_a_finished_video(emu: Emulator) -> None:
+    # helper-52: against a service faster than the model of generation times, a cancel 3 s after
+    # the create deleted the completed, charged video unseen (its pending sighting counted as
+    # fresh for a fifth of the expected time). A sighting is fresh for a second now (job rule 8).
+    acct = emu.account(5000)
+    async with aclient(emu, acct.api_key) as c:
+        seen: List[str] = []
+        task = asyncio.ensure_future(c.videos.create_and_wait(**LAKE, timeout=120, on_progress=lambda p: seen.append(p.status)))
+        await soon(lambda: bool(seen))
+        emu.advance(600_000)  # the job completes long before the model's first poll
+        await asyncio.sleep(1.3)  # past a second's freshness, within the old fifth (at least 2 s)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        jobs = [j async for j in c.videos.list_all()]
+        assert seen == ["pending"] and [j.status for j in jobs] == ["completed"] and jobs[0].video_url
+    entry = ledger_entry(emu, acct.email)
+    assert entry is not None and entry["refunded_cents"] == 0 and entry["balance_cents"] == 5000 - 120
+
+
 async def test_faults(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     acct = emu.account(5000)
     caplog.set_level(logging.DEBUG, logger="usvideo")

@@ -924,6 +924,8 @@ test("abort: rejects at once with AbortError; a pending job is then deleted and 
   // `cleanup` says which, once it is over (helper-37: a 409 went unseen).
   const end = await aborted.cleanup;
   assert.ok(end instanceof usv.USVideoError && end.jobId === id, String(end));
+  // Structured logs get the record, not the promise (helper-52: `"cleanup":{}`).
+  assert.ok(!("cleanup" in JSON.parse(JSON.stringify(aborted))) && JSON.parse(JSON.stringify(aborted)).jobId === id);
   const l = await emu.ledger(acct.email);
   if (l.refunded_cents >= 360) assert.match(end.message, /deleted and refunded/);
   else assert.ok(l.active_jobs === 1 && /goes on/.test(end.message) && end.jobStatus === "processing", `${JSON.stringify(l)} ${end.message}`);

@@ -63,9 +63,11 @@ export class USVideoError extends Error {
     for (const k of Object.keys(this) as (keyof this)[]) if (this[k] === undefined) delete this[k];
   }
   /** `JSON.stringify(error)` keeps the message (an `Error`'s own `message` is not enumerable), for
-   * structured logs. Nothing here holds a key or a JWT. */
-  toJSON(): Omit<this, "toJSON" | "stack" | "cause"> & { name: ErrorName; message: string } {
-    return { ...this, name: this.name, message: this.message };
+   * structured logs, and leaves out an abort's or a timeout's `cleanup` promise (it showed as
+   * `"cleanup":{}`: helper-52). Nothing here holds a key or a JWT. */
+  toJSON(): Omit<this, "toJSON" | "stack" | "cause" | "cleanup"> & { name: ErrorName; message: string } {
+    const { cleanup: _promise, ...fields } = this as this & { cleanup?: unknown };
+    return { ...fields, name: this.name, message: this.message } as Omit<this, "toJSON" | "stack" | "cause" | "cleanup"> & { name: ErrorName; message: string };
   }
 }
 /** Input refused before anything was sent; `issues` lists every violated rule, `field` is the first one's. */

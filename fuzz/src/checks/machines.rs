@@ -263,8 +263,10 @@ impl Harness {
         }
         let group = self.group(id);
         // A job run's look at its job before a clean-up's delete (`job` rule 8): after a cancel,
-        // or past the deadline; bounded as the delete is.
-        let look = endpoint == Endpoint::RetrieveVideo && matches!(self.m, M::Job(_)) && (self.cancelled || self.deadline.is_some_and(|d| self.now >= d));
+        // past the deadline, or in a clean-up begun before it (a wait timed out early: no poll
+        // could be answered by the deadline); bounded as the delete is.
+        let cleaning = matches!(&self.m, M::Job(m) if m.cleaning_up().is_some());
+        let look = endpoint == Endpoint::RetrieveVideo && matches!(self.m, M::Job(_)) && (self.cancelled || cleaning || self.deadline.is_some_and(|d| self.now >= d));
         if endpoint == Endpoint::DeleteVideo || look {
             if endpoint == Endpoint::DeleteVideo {
                 self.deletes_sent += 1;
