@@ -209,10 +209,10 @@ impl Running {
         self.last.as_ref().is_some_and(|j| j.status.is_terminal())
     }
 
-    /// Whether its job was seen pending (or in a status this SDK does not know) recently enough
+    /// Whether its job was seen `pending` recently enough
     /// to be deleted on a cancel without a look first (rule 10).
     fn fresh_pending(&self, now: Millis) -> bool {
-        let pending = self.last.as_ref().is_some_and(|j| matches!(j.status, JobStatus::Pending | JobStatus::Unknown(_)));
+        let pending = self.last.as_ref().is_some_and(|j| j.status == JobStatus::Pending);
         pending && self.seen_at.is_some_and(|t| now.since(t) <= crate::job::FRESH_MS)
     }
 }
@@ -938,7 +938,7 @@ impl Batch {
         r.seen_at = Some(now);
         if r.cancel_look && !job.status.is_terminal() {
             // Cancelled on a stale sighting (rule 10): this one decides.
-            if matches!(job.status, JobStatus::Pending | JobStatus::Unknown(_)) {
+            if job.status == JobStatus::Pending {
                 if let ItemState::Running(r) = std::mem::replace(&mut item.state, ItemState::Done) {
                     item.state = ItemState::Deleting(r);
                 }
@@ -1089,8 +1089,14 @@ impl Batch {
 
     /// Item `i`, cancelled, ends with its job seen `processing`: it cannot be deleted, goes on and
     /// is charged unless it fails (`charged_cents`).
+    /// A job the cancel leaves to run: processing, or in a status this SDK does not know (`job`
+    /// rule 6: it may be finished).
     fn processing_goes_on(&mut self, i: usize, job: Job) {
-        let mut e = Error::new(ErrorKind::Cancelled, "the batch was cancelled; the job is already processing and goes on");
+        let why = match &job.status {
+            JobStatus::Unknown(s) => crate::job::unknown_left_alone(s),
+            _ => "the job is already processing and goes on".to_owned(),
+        };
+        let mut e = Error::new(ErrorKind::Cancelled, format!("the batch was cancelled; {why}"));
         e.job_id = Some(job.id.clone());
         e.job_status = Some(job.status.as_str().to_owned());
         self.item_done(i, Some(job), Some(e));
@@ -1236,7 +1242,7 @@ impl Batch {
                     let status = r.last.as_ref().map(|j| j.status.clone());
                     match status {
                         _ if r.fresh_pending(now) => item.state = ItemState::Deleting(r),
-                        Some(JobStatus::Processing) => {
+                        Some(JobStatus::Processing | JobStatus::Unknown(_)) => {
                             let job = r.last.clone();
                             item.state = ItemState::Running(r);
                             if let Some(job) = job {

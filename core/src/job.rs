@@ -19,8 +19,10 @@
 //! 4. A status change emits `StatusChanged`; every poll emits `Progress`.
 //! 5. `failed` ends the run with `job_failed` (carrying the service's code and message).
 //! 6. Cancel: a create-and-wait's job (its own, which the caller gives up), or a waited-for job
-//!    when the wait was told to delete on giving up (`cancel_on_timeout`), last seen pending (or
-//!    with a status this SDK does not know), is deleted, refunding its hold. A wait for an existing
+//!    when the wait was told to delete on giving up (`cancel_on_timeout`), last seen `pending`, is
+//!    deleted, refunding its hold. One last seen with a status this SDK does not know is left
+//!    alone, as a processing one is: a newer service's status may be a finished one, and a DELETE
+//!    would remove its charged video (helper-54; it was deleted as pending until session 26). A wait for an existing
 //!    job that was not told so leaves it alone: stopping watching a job is not cancelling it, and
 //!    others may be waiting for it (helper-37: an aborted watcher deleted the job another one
 //!    waited for). Either way, a processing job cannot be deleted (*assumption*: the service answers
@@ -129,6 +131,15 @@ pub fn handed_off(cleaning_up: &Error) -> Error {
 /// ~5–9 % of the emulator's jobs complete within it: helper-39.) The look costs one GET, and only
 /// a clean-up pays it.
 pub const FRESH_MS: u64 = 1_000;
+
+/// Why a clean-up left alone a job whose status this SDK does not know (rule 6): a newer service's
+/// status may be a finished one (`succeeded`) or a step after generation (`finalizing`), and a
+/// DELETE would remove a charged video's record; a job left to run is charged, but its video is
+/// the caller's (helper-54).
+#[must_use]
+pub fn unknown_left_alone(status: &str) -> String {
+    format!("the job's status `{status}` is not one this SDK knows (it may be finished), so it was not deleted and goes on")
+}
 
 /// How many times a delete held past its sighting's freshness (tried again after a pause; in a
 /// batch, also held by its limiter) looks at its job first (rule 8; `batch` rule 10) before it
@@ -763,7 +774,7 @@ impl JobRun {
 
     /// The job as seen at `now`.
     fn seen(&mut self, job: Job, now: Millis) {
-        if matches!(job.status, JobStatus::Pending | JobStatus::Unknown(_)) {
+        if job.status == JobStatus::Pending {
             self.pending_seen_at = Some(now);
         }
         self.last = Some(job);
@@ -807,10 +818,11 @@ impl JobRun {
     fn start_delete(&mut self, mut final_error: Error, now: Millis) {
         final_error.job_id.clone_from(&self.job_id);
         final_error.job_status = self.last.as_ref().map(|j| j.status.as_str().to_owned());
-        let deletable = self.last.as_ref().is_some_and(|j| matches!(j.status, JobStatus::Pending | JobStatus::Unknown(_)));
+        let deletable = self.last.as_ref().is_some_and(|j| j.status == JobStatus::Pending);
         let Some(id) = self.job_id.clone().filter(|_| deletable) else {
             match self.last.as_ref().map(|j| &j.status) {
                 Some(JobStatus::Processing) => final_error.message = format!("{}; the job is already processing and goes on", final_error.message),
+                Some(JobStatus::Unknown(s)) => final_error.message = format!("{}; {}", final_error.message, unknown_left_alone(s)),
                 None if self.job_id.is_some() => final_error.message = format!("{}; the job was not seen yet, so it was left alone", final_error.message),
                 _ => {}
             }
