@@ -9,8 +9,10 @@
 //!    request timeout) can make a second job.
 //! 3. When the outcome is unknown (timeout, reset, 5xx, a 2xx whose body was lost), the machine
 //!    first lists recent jobs (`GET /v1/videos?limit=20`) and adopts the newest one that matches
-//!    the request (prompt, mode, resolution, duration, seed and URLs, each compared when the
-//!    service returns it), was created after the create was first sent (when the service's
+//!    the request (its prompt, which the job must echo, and mode, resolution, duration, seed and
+//!    URLs, each compared when the service returns it: a job without its prompt, as the
+//!    reference's job shape shows none, could be another process's of the same shape, so the
+//!    list shows no match and rule 2 sends the create again under its key; helper-54), was created after the create was first sent (when the service's
 //!    `created_at` and `Date` tell), is not in the caller's `exclude` list, and no other create
 //!    of the client took ([`crate::claims`]: with claims shared, it first waits for the client's
 //!    other creates of the same request to be answered).
@@ -682,13 +684,16 @@ fn unknown_outcome_message(create: &Error, list: &Error) -> String {
     )
 }
 
-/// Whether `job` could be the one `req` made: every field the service echoes must agree.
+/// Whether `job` could be the one `req` made: it echoes the request's prompt (rule 3), and every
+/// other field the service echoes agrees. A job without its prompt proves nothing: the
+/// reference's job shape has none, and a match on mode, resolution and duration alone adopted
+/// another process's job (and a create-and-wait's cancel then deleted it: helper-54).
 #[must_use]
 pub fn matches_request(job: &Job, req: &CreateVideoRequest) -> bool {
     fn agree<T: PartialEq>(seen: Option<&T>, wanted: &T) -> bool {
         seen.is_none_or(|s| s == wanted)
     }
-    agree(job.prompt.as_ref(), &req.prompt)
+    job.prompt.as_ref() == Some(&req.prompt)
         && agree(job.mode.as_ref(), &req.mode)
         && agree(job.resolution.as_ref(), &req.effective_resolution())
         && agree(job.duration.as_ref(), &req.effective_duration())
@@ -745,6 +750,30 @@ mod tests {
         let Output::Send { id, .. } = next(&mut alone, Millis(10)) else { panic!() };
         alone.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [job("job_b"), job("job_a")], "has_more": false})), Millis(10));
         assert_eq!(alone.take_result().unwrap().id, "job_b");
+    }
+
+    #[test]
+    fn a_listed_job_without_its_prompt_is_not_adopted_and_the_create_goes_again_under_its_key() {
+        // helper-54: the reference's jobs carry no prompt; a match on the rest took another
+        // process's job of the same shape. Now the list shows none, and the key settles it.
+        let mut c = lake(&Claims::new());
+        let Output::Send { id, request: first, .. } = next(&mut c, Millis(0)) else { panic!() };
+        c.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(10));
+        let Output::Send { id, endpoint: Endpoint::ListVideos, .. } = next(&mut c, Millis(10)) else { panic!("reconcile") };
+        let mut other = job("job_other");
+        other.as_object_mut().unwrap().remove("prompt");
+        c.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [other], "has_more": false})), Millis(20));
+        let mut now = Millis(20);
+        let (id, again) = loop {
+            match next(&mut c, now) {
+                Output::WaitUntil(t) => now = t,
+                Output::Send { id, endpoint: Endpoint::CreateVideo, request, .. } => break (id, request),
+                other => panic!("the create sent again, not {other:?}"),
+            }
+        };
+        assert_eq!(again.header("idempotency-key"), first.header("idempotency-key"));
+        c.handle_response(id, HttpResponse::json(201, &job("job_mine")), now);
+        assert_eq!(c.take_result().unwrap().id, "job_mine");
     }
 
     #[test]
