@@ -113,7 +113,7 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
     return this.#serial(() => this.#pump(false)).then(() => this.#summary);
   }
 
-  /** Where the batch stands, as JSON text: save it and pass it to `client.videos.resumeBatch` (in any process) to continue without submitting anything twice. */
+  /** Where the batch stands, as JSON text: save it and pass it to `client.videos.resumeBatch` (in any process) to continue without submitting anything twice. Resume within a day, from the latest one: an item it shows queued is sent under its idempotency key, which the service honours for 24 h (an assumption), so a batch that ran on after an older snapshot may have items made twice past that. */
   snapshot(): string {
     return this.#end?.snapshot ?? g(() => this.#m.snapshot(), this.#gen, true);
   }
