@@ -25,7 +25,8 @@
 //!     on and are reported `cancelled` with their id. A cancel before the account check answered
 //!     is no different: the batch ends with its summary, every item in it, and the check's late
 //!     answer is ignored. As in `job` rule 8, a job is deleted only on a fresh sighting: one last
-//!     seen `pending` longer ago than [`crate::job::FRESH_MS`] (a second), or never seen (a resumed batch's running jobs), is looked at
+//!     seen `pending` longer ago than [`crate::job::fresh_for`] its expected time (a second at
+//!     most), or never seen (a resumed batch's running jobs), is looked at
 //!     first (a get, or a list or get already on its way), and deleted only if still pending; so is
 //!     one whose delete was held past that freshness (by the rate limit, a `429`'s pause between
 //!     attempts; twice at most, then it goes out). A job a create hands back after the cancel (a
@@ -213,7 +214,7 @@ impl Running {
     /// to be deleted on a cancel without a look first (rule 10).
     fn fresh_pending(&self, now: Millis) -> bool {
         let pending = self.last.as_ref().is_some_and(|j| j.status == JobStatus::Pending);
-        pending && self.seen_at.is_some_and(|t| now.since(t) <= crate::job::FRESH_MS)
+        pending && self.seen_at.is_some_and(|t| now.since(t) < crate::job::fresh_for(self.expected_ms))
     }
 }
 
@@ -601,11 +602,22 @@ impl Batch {
     }
 
     fn send(&mut self, target: Target, endpoint: Endpoint, request: crate::http::HttpRequest) -> Output {
+        // A delete goes out only on a fresh sighting (rule 10): one whose driver's slot, shared
+        // with the key's other calls, comes after it goes stale is reported not sent and looks
+        // first (helper-55: held a minute by the key's other calls, it went out unseen). The
+        // last look's delete carries none and goes out whenever its slot comes.
+        let send_by = match target {
+            Target::Delete(i) => match self.items.get(i).map(|it| &it.state) {
+                Some(ItemState::Deleting(r)) if r.relooks < crate::job::MAX_RELOOKS => r.seen_at.map(|t| t.plus(crate::job::fresh_for(r.expected_ms))),
+                _ => None,
+            },
+            _ => None,
+        };
         let id = RequestId(self.next_id);
         self.next_id += 1;
         self.requests += 1;
         self.in_flight.insert(id, target);
-        Output::Send { id, endpoint, request, timeout_ms: None, send_by: None }
+        Output::Send { id, endpoint, request, timeout_ms: None, send_by }
     }
 
     fn slot_free(&self, now: Millis) -> bool {
@@ -645,8 +657,8 @@ impl Batch {
                 }
                 Output::WaitUntil(t) => note(t),
                 Output::Done => {
-                    let (result, adopted) = (create.take_result(), create.adopted());
-                    self.created(i, result, adopted, now);
+                    let (result, adopted, replayed) = (create.take_result(), create.adopted(), create.answer_may_be_a_replay());
+                    self.created(i, result, adopted, replayed, now);
                     return None;
                 }
                 _ => {}
@@ -684,11 +696,8 @@ impl Batch {
         let held = self.items.iter().enumerate().position(|(i, it)| {
             matches!(&it.state, ItemState::Deleting(r) if !r.fresh_pending(now) && r.relooks < crate::job::MAX_RELOOKS) && !self.in_flight.values().any(|t| *t == Target::Delete(i))
         });
-        if let Some(item) = held.and_then(|i| self.items.get_mut(i))
-            && let ItemState::Deleting(mut r) = std::mem::replace(&mut item.state, ItemState::Done)
-        {
-            (r.cancel_look, r.needs_get, r.relooks) = (true, true, r.relooks + 1);
-            item.state = ItemState::Running(r);
+        if let Some(i) = held {
+            self.look_before_delete(i);
             return None;
         }
         let due_delete = self.items.iter().enumerate().find(|(i, it)| matches!(it.state, ItemState::Deleting(_)) && !self.in_flight.values().any(|t| *t == Target::Delete(*i))).map(|(i, _)| i);
@@ -819,7 +828,7 @@ impl Batch {
         let _ = now;
     }
 
-    fn created(&mut self, i: usize, result: Result<Job, Error>, adopted: bool, now: Millis) {
+    fn created(&mut self, i: usize, result: Result<Job, Error>, adopted: bool, replayed: bool, now: Millis) {
         match result {
             Ok(job) => {
                 if !adopted {
@@ -834,6 +843,16 @@ impl Batch {
                 let running = Running { job_id: job.id.clone(), submitted_at: now, expected_ms, last: None, needs_get: false, failures: 0, adopted, seen_at: None, cancel_look: cancelled, relooks: 0 };
                 item.state = ItemState::Running(running);
                 self.push_progress();
+                if replayed {
+                    // The service's replay of an earlier attempt's answer: its status is as of
+                    // then, no sighting (rule 10; helper-55). Kept, and the job read before
+                    // anything is decided on it (a cancel's delete included).
+                    if let Some(ItemState::Running(r)) = self.items.get_mut(i).map(|it| &mut it.state) {
+                        r.last = Some(job);
+                        r.needs_get = true;
+                    }
+                    return;
+                }
                 // The answer is a sighting: after a cancel it decides (rule 10), as a look's would.
                 // A job found by reconciliation may be processing or completed, not deletable.
                 self.observe(i, job, now);
@@ -1131,6 +1150,17 @@ impl Batch {
 
     /// A get or delete of item `i` failed with a retryable `e`: wait and try again, but only so
     /// many times in a row (as many as the list), then the item ends with the error.
+    /// Item `i`'s delete waits: its job is looked at again first (rule 10), and deleted only if
+    /// still pending.
+    fn look_before_delete(&mut self, i: usize) {
+        if let Some(item) = self.items.get_mut(i)
+            && let ItemState::Deleting(mut r) = std::mem::replace(&mut item.state, ItemState::Done)
+        {
+            (r.cancel_look, r.needs_get, r.relooks) = (true, true, r.relooks + 1);
+            item.state = ItemState::Running(r);
+        }
+    }
+
     fn retry_later(&mut self, target: Target, e: &Error, now: Millis) {
         let limit = self.options.retry.max_retries.max(1) * 4;
         let (Target::Get(i) | Target::Delete(i)) = target else { return };
@@ -1199,6 +1229,9 @@ impl Batch {
                 self.list_in_flight = false;
                 self.list_failed(e, now);
             }
+            // Its driver found no slot before its `send_by` (the key's other calls held it): the
+            // sighting is stale, so a look first, no failure (rule 10).
+            Target::Delete(i) if kind == TransportKind::Connect && message == crate::machine::NOT_SENT && matches!(self.items.get(i).map(|it| &it.state), Some(ItemState::Deleting(_))) => self.look_before_delete(i),
             Target::Get(_) | Target::Delete(_) => self.retry_later(target, &e, now),
         }
     }
@@ -1716,6 +1749,36 @@ mod tests {
         assert!(fake.jobs.iter().all(|j| !j.deleted), "no finished job deleted: {:?} {:?}", fake.sent, summary.results);
         assert_eq!(summary.progress.completed, 3, "{:?}", summary.results);
         assert!(fake.sent.iter().all(|(_, m, _)| *m != Method::Delete));
+    }
+
+    #[test]
+    fn a_delete_held_past_its_send_by_by_the_drivers_slot_wait_is_not_sent_and_looks_first() {
+        // helper-55: the drivers' slot wait is the key's, shared with the client's other calls; a
+        // delete held there a minute went out on a stale sighting. It carries `send_by` now.
+        use crate::machine::Machine;
+        let (config, key, reqs) = setup(1);
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.drive(&mut batch, 100_000, Some(2)); // account + the create, seen pending
+        let now = Millis(fake.now);
+        batch.cancel(now);
+        let (delete, by) = loop {
+            match batch.poll(now) {
+                Output::Event(_) => {}
+                Output::Send { id, endpoint: Endpoint::DeleteVideo, send_by, .. } => break (id, send_by),
+                other => panic!("the delete, not {other:?}"),
+            }
+        };
+        let by = by.expect("a delete on a sighting says by when it must go out");
+        Machine::handle_not_sent(&mut batch, delete, by.plus(60_000));
+        let look = loop {
+            match batch.poll(by.plus(60_000)) {
+                Output::Event(_) => {}
+                Output::Send { endpoint, .. } => break endpoint,
+                other => panic!("a look, not {other:?}"),
+            }
+        };
+        assert_eq!(look, Endpoint::RetrieveVideo);
     }
 
     #[test]

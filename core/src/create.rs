@@ -10,12 +10,15 @@
 //! 3. When the outcome is unknown (timeout, reset, 5xx, a 2xx whose body was lost), the machine
 //!    first lists recent jobs (`GET /v1/videos?limit=20`) and adopts the newest one that matches
 //!    the request (its prompt, which the job must echo, and mode, resolution, duration, seed and
-//!    URLs, each compared when the service returns it: a job without its prompt, as the
-//!    reference's job shape shows none, could be another process's of the same shape, so the
-//!    list shows no match and rule 2 sends the create again under its key; helper-54), was created after the create was first sent (when the service's
-//!    `created_at` and `Date` tell), is not in the caller's `exclude` list, and no other create
-//!    of the client took ([`crate::claims`]: with claims shared, it first waits for the client's
-//!    other creates of the same request to be answered).
+//!    URLs, each compared when the service returns it), was created after the create was first
+//!    sent (when the service's `created_at` and `Date` tell), is not in the caller's `exclude`
+//!    list, and no other create of the client took ([`crate::claims`]: with claims shared, it
+//!    first waits for the client's other creates of the same request to be answered). A job of
+//!    the request's shape that shows no prompt (the reference's job shape has none) proves
+//!    nothing: it may be another process's (helper-54: one was adopted, then deleted by a cancel,
+//!    the create's own left charged). With such a job listed, the create is neither adopted nor
+//!    sent again: it ends `outcome_unknown` naming the jobs and carrying its key (creating again
+//!    under it gets the job it made from a service that honours keys). With none, rule 2.
 //! 4. If the list itself cannot be had, the create fails with its original error; it is never
 //!    replayed on a guess.
 //! 5. A create the driver aborted after sending it (it stopped waiting for the answer) is an
@@ -25,8 +28,8 @@
 //!    [`LOOKUP_TIMEOUT_MS`]), so a job it made and charged is returned (a wait then times out
 //!    naming it, and deletes it if told to). A list sent before the deadline that the deadline
 //!    cut short, or that failed with no time left to read it again, is no such look-up: the one
-//!    past the deadline still goes out, at the deadline. Not while another create of the client that the list
-//!    could confuse with it is out ([`crate::claims`]): it could adopt that one's job, so it ends
+//!    past the deadline still goes out, at the deadline. Not while another create of the client
+//!    that the list could confuse with it is out ([`crate::claims`]): it could adopt that one's job, so it ends
 //!    with its unknown outcome instead.
 //!    When the deadline passes with no job made (nothing was sent, or a `Connect` failure), the
 //!    error is the deadline's and says nothing was created or charged. But once the list has shown
@@ -123,6 +126,9 @@ pub struct Create {
     looked_up_late: bool,
     /// The job was found by reconciliation, not named by the create's own answer.
     adopted: bool,
+    /// The answer may be the service's replay of an earlier attempt's (a create sent again under
+    /// its key, or answered `Idempotent-Replayed: true`): its status is as of that attempt.
+    replayed: bool,
     policy: RetryPolicy,
     rng: Rng,
     deadline: Option<Millis>,
@@ -167,6 +173,7 @@ impl Create {
             waiting_since: None,
             looked_up_late: false,
             adopted: false,
+            replayed: false,
             policy,
             rng: Rng::new(seed),
             deadline,
@@ -255,7 +262,12 @@ impl Create {
     /// process (a resumed batch). The age check is off, since that process may have stopped long ago.
     #[must_use]
     pub fn reconcile_first(mut self) -> Self {
-        self.unknown_outcome = Some(Error::new(ErrorKind::Connection, "resumed: the create's outcome is unknown"));
+        // As an unanswered attempt's (`Other`): the list reads only the newest jobs, and shows no
+        // prompt on the reference's, so one that finds none does not prove that none was made
+        // (helper-55: a resumed item cancelled then said "before a job was made").
+        let mut unknown = Error::new(ErrorKind::Connection, "resumed: the create's outcome is unknown");
+        unknown.transport = Some(TransportKind::Other);
+        self.unknown_outcome = Some(unknown);
         self.creates_sent = 1;
         self.check_age = false;
         self.state = State::Ready(Step::List);
@@ -361,6 +373,7 @@ impl Create {
                     if let Some(m) = message {
                         self.events.push_back(Event::Warning { message: format!("job {} is this create's own (its answer names it): {m}", job.id) });
                     }
+                    self.replayed = self.creates_sent > 1 || resp.header("idempotent-replayed").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
                     self.events.push_back(Event::Created { job: job.clone() });
                     self.finish(Ok(job));
                 }
@@ -500,6 +513,36 @@ impl Create {
             self.events.push_back(Event::Reconciled { job: job.clone() });
             self.finish(Ok(job.clone()));
             return;
+        }
+        // Jobs of this request's shape that show no prompt (the reference's show none) may be
+        // this create's or another process's: neither adopted nor sent again (rule 3), since
+        // against a server that ignores the key only the list stands between a resend and a
+        // second charge (CONTRACT.md, "Create video").
+        let unprovable: Vec<&str> = page
+            .data
+            .iter()
+            .filter(|job| {
+                !job.id.is_empty()
+                    && !self.exclude.contains(&job.id)
+                    && job.prompt.is_none()
+                    && same_shape(job, &self.wanted)
+                    && match (oldest_allowed, job.created_at.as_deref().and_then(date::parse_rfc3339)) {
+                        (Some(oldest), Some(created)) => created >= oldest,
+                        _ => true,
+                    }
+            })
+            .map(|job| job.id.as_str())
+            .collect();
+        if !unprovable.is_empty() {
+            let mut err = self.still_unknown().unwrap_or_else(|| Error::new(ErrorKind::Connection, "the create's outcome was unknown"));
+            err.code = crate::error::OUTCOME_UNKNOWN.to_owned();
+            err.message = format!(
+                "{}: the job list shows {} of this request's mode, resolution and duration, made since it was sent ({}), but the service's jobs carry no prompt, so none can be told to be this create's: it was neither adopted nor sent again",
+                err.message,
+                if unprovable.len() == 1 { "a job" } else { "jobs" },
+                unprovable.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+            );
+            return self.finish(Err(err));
         }
         // Nothing was made as far as the list tells: sending again (same idempotency key, which
         // the service honours) cannot charge twice.
@@ -647,6 +690,16 @@ impl Create {
         self.result.take().unwrap_or_else(|| Err(Error::usage("the create has no result yet (or it was already taken)")))
     }
 
+    /// Whether the answer that named the job may be the service's replay of an earlier attempt's
+    /// (the create was sent more than once under its key, or the answer says
+    /// `Idempotent-Replayed: true`, as the emulator's does): then the status it shows is as of
+    /// that attempt, not now, and a clean-up must look before deleting (`job` rule 8; helper-55:
+    /// a replayed `pending`, taken for a fresh sighting, could have a finished job deleted).
+    #[must_use]
+    pub fn answer_may_be_a_replay(&self) -> bool {
+        self.replayed
+    }
+
     /// Whether its job was found by reconciliation (the job list), rather than named by the
     /// create's own answer: a guess among jobs the list cannot tell apart, which the answer of
     /// another create naming the same job proves wrong.
@@ -690,11 +743,15 @@ fn unknown_outcome_message(create: &Error, list: &Error) -> String {
 /// another process's job (and a create-and-wait's cancel then deleted it: helper-54).
 #[must_use]
 pub fn matches_request(job: &Job, req: &CreateVideoRequest) -> bool {
+    job.prompt.as_ref() == Some(&req.prompt) && same_shape(job, req)
+}
+
+/// Whether every field of `job` the service echoes, but the prompt, agrees with `req`.
+fn same_shape(job: &Job, req: &CreateVideoRequest) -> bool {
     fn agree<T: PartialEq>(seen: Option<&T>, wanted: &T) -> bool {
         seen.is_none_or(|s| s == wanted)
     }
-    job.prompt.as_ref() == Some(&req.prompt)
-        && agree(job.mode.as_ref(), &req.mode)
+    agree(job.mode.as_ref(), &req.mode)
         && agree(job.resolution.as_ref(), &req.effective_resolution())
         && agree(job.duration.as_ref(), &req.effective_duration())
         && (job.seed.is_none() || job.seed == req.seed)
@@ -753,25 +810,41 @@ mod tests {
     }
 
     #[test]
-    fn a_listed_job_without_its_prompt_is_not_adopted_and_the_create_goes_again_under_its_key() {
+    fn a_listed_job_without_its_prompt_is_neither_adopted_nor_sent_again() {
         // helper-54: the reference's jobs carry no prompt; a match on the rest took another
-        // process's job of the same shape. Now the list shows none, and the key settles it.
+        // process's job of the same shape. Such a job now proves nothing either way: the create
+        // ends with its unknown outcome, naming it, with its key. One of another shape is no
+        // candidate at all: the create goes again under its key (rule 2).
+        let without_prompt = |id: &str, resolution: &str| {
+            let mut j = job(id);
+            j.as_object_mut().unwrap().remove("prompt");
+            j["resolution"] = serde_json::json!(resolution);
+            j
+        };
         let mut c = lake(&Claims::new());
         let Output::Send { id, request: first, .. } = next(&mut c, Millis(0)) else { panic!() };
         c.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(10));
         let Output::Send { id, endpoint: Endpoint::ListVideos, .. } = next(&mut c, Millis(10)) else { panic!("reconcile") };
-        let mut other = job("job_other");
-        other.as_object_mut().unwrap().remove("prompt");
-        c.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [other], "has_more": false})), Millis(20));
+        c.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [without_prompt("job_other", "720p")], "has_more": false})), Millis(20));
+        assert!(matches!(next(&mut c, Millis(20)), Output::Done));
+        let e = c.take_result().unwrap_err();
+        assert_eq!(e.code, crate::error::OUTCOME_UNKNOWN, "{e}");
+        assert!(e.message.contains("job_other") && e.message.contains("neither adopted nor sent again"), "{e}");
+        assert_eq!(e.idempotency_key.as_deref(), first.header("idempotency-key"));
+
+        let mut c = lake(&Claims::new());
+        let Output::Send { id, .. } = next(&mut c, Millis(0)) else { panic!() };
+        c.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(10));
+        let Output::Send { id, .. } = next(&mut c, Millis(10)) else { panic!() };
+        c.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [without_prompt("job_other", "1080p")], "has_more": false})), Millis(20));
         let mut now = Millis(20);
-        let (id, again) = loop {
+        let id = loop {
             match next(&mut c, now) {
                 Output::WaitUntil(t) => now = t,
-                Output::Send { id, endpoint: Endpoint::CreateVideo, request, .. } => break (id, request),
+                Output::Send { id, endpoint: Endpoint::CreateVideo, .. } => break id,
                 other => panic!("the create sent again, not {other:?}"),
             }
         };
-        assert_eq!(again.header("idempotency-key"), first.header("idempotency-key"));
         c.handle_response(id, HttpResponse::json(201, &job("job_mine")), now);
         assert_eq!(c.take_result().unwrap().id, "job_mine");
     }

@@ -83,7 +83,7 @@ impl HttpRequest {
 
 /// The only response headers the core reads (lower case). A driver may pass just these in an
 /// [`HttpResponse`] instead of copying every header the server sent: nothing else is looked at.
-pub const RESPONSE_HEADERS_READ: [&str; 3] = ["date", "retry-after", "x-request-id"];
+pub const RESPONSE_HEADERS_READ: [&str; 4] = ["date", "idempotent-replayed", "retry-after", "x-request-id"];
 
 /// A response the host received: status, headers and the whole body.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

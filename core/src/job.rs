@@ -38,7 +38,8 @@
 //!    give its job up. So is a cancel's delete of such a job (it may be the other create's): if
 //!    that create's answer names it, the run gives it up and deletes only a job of its own.
 //! 8. A clean-up deletes only on a fresh sighting: when its job was last seen `pending` longer
-//!    ago than [`FRESH_MS`] (a second), say a cancel during a sleep between polls, it looks at
+//!    ago than [`FRESH_MS`] (a second; a fifth of the job's expected time when that is shorter,
+//!    at least [`FRESH_MIN_MS`]: [`fresh_for`]), say a cancel during a sleep between polls, it looks at
 //!    the job again first (one GET, or the answer of a poll already in flight) and deletes only
 //!    if that says `pending` (*assumption*: no job gets from `pending` through processing to
 //!    `completed` within a second; whatever the model of generation times says, since a model
@@ -129,8 +130,20 @@ pub fn handed_off(cleaning_up: &Error) -> Error {
 /// `expected_scale` or a fresh process against a faster service, let a cancel 3 s after the
 /// create delete the completed, charged video unseen: helper-52, 5 of 5. Half, chosen first, let
 /// ~5–9 % of the emulator's jobs complete within it: helper-39.) The look costs one GET, and only
-/// a clean-up pays it.
+/// a clean-up pays it. Shorter for a job expected to be quick ([`fresh_for`]).
 pub const FRESH_MS: u64 = 1_000;
+
+/// The least freshness of a pending sighting, in ms: a delete just after its look stays within it.
+pub const FRESH_MIN_MS: u64 = 250;
+
+/// How long a job's `pending` sighting stays fresh enough to delete it on (rule 8; `batch` rule
+/// 10): a fifth of its expected time (the model's, scaled as the client learned or was told), at
+/// most [`FRESH_MS`] and at least [`FRESH_MIN_MS`]. (helper-55: the emulator at ×50, as the
+/// tests run it, takes a job from pending to completed in under a second.)
+#[must_use]
+pub fn fresh_for(expected_ms: u64) -> u64 {
+    (expected_ms / 5).clamp(FRESH_MIN_MS, FRESH_MS)
+}
 
 /// Why a clean-up left alone a job whose status this SDK does not know (rule 6): a newer service's
 /// status may be a finished one (`succeeded`) or a step after generation (`finalizing`), and a
@@ -205,7 +218,7 @@ pub struct JobRun {
     job_since: Millis,
     job_id: Option<String>,
     last: Option<Job>,
-    /// When the job was last seen `pending` (or in a status this SDK does not know): a clean-up's
+    /// When the job was last seen `pending`: a clean-up's
     /// delete goes by it (rule 8).
     pending_seen_at: Option<Millis>,
     overdue_polls: u32,
@@ -446,6 +459,7 @@ impl JobRun {
                 Output::Done => {
                     self.next_id = self.next_id.max(create.next_id());
                     let sent_at = create.first_sent_at();
+                    let replayed = create.answer_may_be_a_replay();
                     let result = create.take_result();
                     if result.is_ok() && create.adopted() {
                         // Kept: the run may yet give its job up (rule 7).
@@ -454,7 +468,7 @@ impl JobRun {
                         }
                     }
                     match result {
-                        Ok(job) => self.created(job, sent_at.unwrap_or(now), now),
+                        Ok(job) => self.created(job, sent_at.unwrap_or(now), replayed, now),
                         Err(e) => self.finish(Err(e)),
                     }
                     None
@@ -542,7 +556,9 @@ impl JobRun {
     }
 
     /// The create ended with `job`, its first attempt sent at `sent_at`.
-    fn created(&mut self, job: Job, sent_at: Millis, now: Millis) {
+    /// Its job is known: named by the create's answer, or adopted. A `replayed` answer's status
+    /// is as of an earlier attempt: no sighting (rule 8), so a clean-up looks first.
+    fn created(&mut self, job: Job, sent_at: Millis, replayed: bool, now: Millis) {
         // An adopted job's create was kept (`again`) before this: its time is not this run's. An
         // own job's counts from the create's first send, not its answer: a lost answer's resend
         // gets the job the first send made, which has been running since.
@@ -550,7 +566,11 @@ impl JobRun {
         self.job_since = now;
         self.job_id = Some(job.id.clone());
         self.watch();
-        self.seen(job, now);
+        if replayed {
+            self.last = Some(job);
+        } else {
+            self.seen(job, now);
+        }
         if self.cancel_requested {
             self.delete_or_hold(Error::new(ErrorKind::Cancelled, "the wait was cancelled"), now);
         } else if let Some(err) = self.timed_out_with.clone() {
@@ -787,7 +807,7 @@ impl JobRun {
 
     /// When the job's last `pending` sighting goes stale (rule 8): a delete's `send_by`.
     fn fresh_until(&self) -> Option<Millis> {
-        self.pending_seen_at.map(|t| t.plus(FRESH_MS))
+        self.pending_seen_at.map(|t| t.plus(fresh_for(self.options.poll.expected_ms(self.last.as_ref()))))
     }
 
     /// Takes the delete under way out of the phase, unsent (its ids skipped past), with the error
@@ -1618,6 +1638,36 @@ mod tests {
             run.cancel(cancel_at);
             let Output::Send { endpoint, .. } = next(&mut run, cancel_at) else { panic!("the clean-up sends") };
             assert_eq!(endpoint, first, "cancelled at {cancel_at:?}");
+        }
+    }
+
+    #[test]
+    fn a_replayed_create_answer_is_no_sighting_and_a_cancel_looks_first() {
+        // helper-55: the answer to a create sent again under its key is the service's replay of
+        // the first attempt's (`pending` as of then); taken for a fresh sighting, a cancel deleted
+        // without looking a job that may have finished meanwhile.
+        let config = ClientConfig::new("http://fake/v1").unwrap();
+        let key = ApiKey::new("sd_test_key_000000").unwrap();
+        let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
+        for replay_header in [false, true] {
+            let mut run = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap();
+            let (id, now) = next_send(&mut run, Millis(0), Endpoint::CreateVideo);
+            let answer = if replay_header {
+                // One attempt, answered as a replay (a twin's key, or a key the caller reused).
+                let mut r = HttpResponse::json(201, &pending_job());
+                r.headers.push(crate::http::Header::new("Idempotent-Replayed", "true"));
+                r
+            } else {
+                run.handle_transport_error(id, TransportKind::Timeout, "no answer", now.plus(10));
+                let (list, t) = next_send(&mut run, now.plus(10), Endpoint::ListVideos);
+                run.handle_response(list, HttpResponse::json(200, &serde_json::json!({"data": [], "has_more": false})), t);
+                HttpResponse::json(201, &pending_job())
+            };
+            let (id, t) = if replay_header { (id, now) } else { next_send(&mut run, now.plus(10), Endpoint::CreateVideo) };
+            run.handle_response(id, answer, t.plus(5));
+            run.cancel(t.plus(100));
+            let Output::Send { endpoint, .. } = next(&mut run, t.plus(100)) else { panic!("the clean-up sends") };
+            assert_eq!(endpoint, Endpoint::RetrieveVideo, "a look first (replay header: {replay_header})");
         }
     }
 

@@ -86,7 +86,7 @@ def test_a_delete_held_by_the_rate_limit_past_its_sighting_looks_first_and_leave
     """helper-44: deletes held about a minute by a spent budget's wait for a slot went out on a
     stale sighting and removed finished videos (13 of 30, charged). Here another call's 429 pauses
     the key's limiter 4 s as the wait is interrupted, and the job completes meanwhile: the delete
-    is not sent past its sighting's freshness (2 s), the job is looked at again, and left alone."""
+    is not sent past its sighting's freshness (at most 1 s), the job is looked at again, and left alone."""
     acct = emu.account(balance_cents=1_000)
     emu.fault({"method": "GET", "path": "/v1/account", "status": 429, "retry_after": 4, "times": 1})
     poll = {**QUICK, "expected_scale": 0.01}

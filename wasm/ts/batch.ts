@@ -171,7 +171,13 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
       if (out.t === "send") {
         // A batch's requests are seen through even when it is cancelled: their outcomes decide
         // what must be deleted.
-        if (!c.takeSlot()) await c.slot();
+        // A delete carries `send_by` (its job's pending sighting goes stale then): a slot later
+        // than that is not waited for, and the core looks at the job first (helper-55: held by
+        // the key's other calls, a delete went out on a stale sighting).
+        if (!c.takeSlot() && !(await c.slot(undefined, out.send_by ?? Infinity))) {
+          g(() => m.handleNotSent(out.id, now()), gen, true);
+          continue;
+        }
         const r = await c.exec(out);
         if ("status" in r) {
           c.refresh();

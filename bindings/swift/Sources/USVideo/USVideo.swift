@@ -539,15 +539,19 @@ extension Driver {
             }
             if cancelled && now() >= deadline { throw CancellationError() }
             switch try ffi({ try m.poll(now: now()) }) {
-            case .send(let id, _, let request, let timeoutMs, _):
+            case .send(let id, _, let request, let timeoutMs, let sendBy):
                 // In the limiter's line as a single call is (`loop`): first come first served,
                 // woken about once, at its turn; it leaves the line if it gives up.
                 var ticket: UInt64? = nil
                 defer { if let ticket { limiter.leave(ticket: ticket) } }
+                // A delete carries `sendBy` (its job's pending sighting goes stale then): a slot
+                // later than that is not waited for, and the core looks first (helper-55).
+                var unsent = false
                 while true {
                     let turn = try ffi({ try limiter.acquireInLine(ticket: ticket, now: now()) })
                     ticket = turn.ticket
                     guard let t = turn.waitUntil else { break }
+                    if let sendBy, now() >= sendBy { unsent = true; break }
                     // Cancelled in this wait: `nap` would return at once, over and over, until the
                     // slot came (helper-50); the batch is cancelled here and waits as a cancelled one.
                     if !cancelled && Task.isCancelled {
@@ -556,12 +560,17 @@ extension Driver {
                         deadline = overflow ? .max : end
                         try ffi { try m.cancel(now: now()) }
                     }
+                    let until = sendBy.map { min(t, $0) } ?? t
                     if cancelled {
                         if t >= deadline { throw CancellationError() }
-                        await napDetached(until: t)
+                        await napDetached(until: until)
                     } else {
-                        await nap(until: t)
+                        await nap(until: until)
                     }
+                }
+                if unsent {
+                    try ffi { try m.handleNotSent(id: id, now: now()) }
+                    continue
                 }
                 var timeout = timeoutOf(timeoutMs)
                 if cancelled {

@@ -252,7 +252,12 @@ internal class Driver(
         while (true) {
             when (val out = ffi { m.poll(now()) }) {
                 is Output.Send -> {
-                    acquireSlotBy(null)
+                    // A delete carries `sendBy` (its job's pending sighting goes stale then): a
+                    // slot later than that is not waited for, and the core looks first (helper-55).
+                    if (!acquireSlotBy(out.sendBy)) {
+                        ffi { m.handleNotSent(out.id, now()) }
+                        continue
+                    }
                     val d = detached.async { exchange(out.request, out.timeoutMs) }
                     inFlight[0] = out.id to d
                     val outcome = d.await()

@@ -170,7 +170,7 @@ fun registerEmulatorTests() {
     test("emulator/a_delete_held_by_the_slot_wait_past_its_sighting_looks_first_and_leaves_a_finished_job") {
         // helper-44: deletes held a minute by a spent budget went out on a stale sighting and
         // removed finished videos. Here the key's limiter pauses 4 s as the wait is cancelled, and
-        // the job completes meanwhile: the delete is not sent past its sighting's freshness (2 s),
+        // the job completes meanwhile: the delete is not sent past its sighting's freshness (1 s at most),
         // the job is looked at after the pause, and left alone.
         val (key, _, _) = frozen.account(10_000)
         client(frozen, key).use { c ->
