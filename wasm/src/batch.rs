@@ -76,6 +76,13 @@ impl BatchRun {
         self.0.handle_transport_error(RequestId(id as u64), transport_kind(kind), message, ms(now));
     }
 
+    /// Request `id` was not sent: the driver found no slot of the rate limit before its `send_by`
+    /// (a delete whose job's sighting went stale: the core looks at the job first).
+    #[wasm_bindgen(js_name = handleNotSent)]
+    pub fn handle_not_sent(&mut self, id: f64, now: f64) {
+        usvideo_core::machine::Machine::handle_not_sent(&mut *self.0, RequestId(id as u64), ms(now));
+    }
+
     /// Time passed.
     #[wasm_bindgen(js_name = handleTimeout)]
     pub fn handle_timeout(&mut self, now: f64) {
