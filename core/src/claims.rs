@@ -177,6 +177,12 @@ impl Claims {
         self.adopt(id, None)
     }
 
+    /// Whether job `id` is taken by a create of the client (its own answer named it, or a list
+    /// adopted it): the list's job of another of the client's creates, not a stranger's.
+    pub(crate) fn is_taken(&self, id: &str) -> bool {
+        self.state().taken.iter().any(|(t, _)| t == id)
+    }
+
     /// As [`Claims::try_take`], for a job found in the list: with `holder`, the adopting run may
     /// still give it up (rule 5).
     pub(crate) fn adopt(&self, id: &str, holder: Option<u64>) -> bool {

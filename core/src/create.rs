@@ -526,6 +526,8 @@ impl Create {
                     && !self.exclude.contains(&job.id)
                     && job.prompt.is_none()
                     && same_shape(job, &self.wanted)
+                    // Another of the client's creates (a batch's other items) named it: not this one's.
+                    && self.claims.as_ref().is_none_or(|c| !c.is_taken(&job.id))
                     && match (oldest_allowed, job.created_at.as_deref().and_then(date::parse_rfc3339)) {
                         (Some(oldest), Some(created)) => created >= oldest,
                         _ => true,
@@ -847,6 +849,31 @@ mod tests {
         };
         c.handle_response(id, HttpResponse::json(201, &job("job_mine")), now);
         assert_eq!(c.take_result().unwrap().id, "job_mine");
+    }
+
+    #[test]
+    fn a_listed_job_without_its_prompt_that_another_create_of_the_client_named_is_no_candidate() {
+        // A batch's items are often of one shape: a sibling's job, named by its own answer, must
+        // not end this one's create `outcome_unknown`.
+        let claims = Claims::new();
+        let (mut a, mut b) = (lake(&claims), lake(&claims));
+        let Output::Send { id: sent_b, .. } = next(&mut b, Millis(0)) else { panic!() };
+        let mut theirs = job("job_b");
+        theirs.as_object_mut().unwrap().remove("prompt");
+        b.handle_response(sent_b, HttpResponse::json(201, &theirs), Millis(5));
+        assert_eq!(b.take_result().unwrap().id, "job_b");
+        let Output::Send { id, .. } = next(&mut a, Millis(10)) else { panic!() };
+        a.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(20));
+        let Output::Send { id, endpoint: Endpoint::ListVideos, .. } = next(&mut a, Millis(20)) else { panic!("reconcile") };
+        a.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [theirs], "has_more": false})), Millis(30));
+        let mut now = Millis(30);
+        loop {
+            match next(&mut a, now) {
+                Output::WaitUntil(t) => now = t,
+                Output::Send { endpoint: Endpoint::CreateVideo, .. } => break,
+                other => panic!("the create sent again under its key, not {other:?}"),
+            }
+        }
     }
 
     #[test]
