@@ -495,16 +495,20 @@ impl Create {
         let server_now = resp.header("date").and_then(date::parse_http_date);
         let elapsed = i64::try_from(self.first_sent_at.map_or(0, |t| now.since(t))).unwrap_or(i64::MAX);
         let oldest_allowed = server_now.filter(|_| self.check_age).map(|s| s.saturating_sub(elapsed).saturating_sub(CLOCK_SLACK_MS));
-        let found = page.data.iter().find(|job| {
-            // A job without an id cannot be adopted (nor polled): resending under the same
-            // idempotency key gets the service to name it.
+        // A job made since this create was first sent (as far as the service's clock tells), not
+        // one the caller excluded. A job without an id cannot be adopted (nor polled): resending
+        // under the same idempotency key gets the service to name it.
+        let candidate = |job: &&Job| {
             !job.id.is_empty()
                 && !self.exclude.contains(&job.id)
-                && matches_request(job, &self.wanted)
                 && match (oldest_allowed, job.created_at.as_deref().and_then(date::parse_rfc3339)) {
                     (Some(oldest), Some(created)) => created >= oldest,
                     _ => true,
                 }
+        };
+        let found = page.data.iter().find(|job| {
+            candidate(job)
+                && matches_request(job, &self.wanted)
                 // Last: checked and taken at once (rule 3 of `claims`).
                 && self.claims.as_ref().is_none_or(|c| c.adopt(&job.id, self.revocable.then_some(self.holder)))
         });
@@ -522,16 +526,11 @@ impl Create {
             .data
             .iter()
             .filter(|job| {
-                !job.id.is_empty()
-                    && !self.exclude.contains(&job.id)
+                candidate(job)
                     && job.prompt.is_none()
                     && same_shape(job, &self.wanted)
                     // Another of the client's creates (a batch's other items) named it: not this one's.
                     && self.claims.as_ref().is_none_or(|c| !c.is_taken(&job.id))
-                    && match (oldest_allowed, job.created_at.as_deref().and_then(date::parse_rfc3339)) {
-                        (Some(oldest), Some(created)) => created >= oldest,
-                        _ => true,
-                    }
             })
             .map(|job| job.id.as_str())
             .collect();
