@@ -210,11 +210,16 @@ impl Running {
         self.last.as_ref().is_some_and(|j| j.status.is_terminal())
     }
 
-    /// Whether its job was seen `pending` recently enough
-    /// to be deleted on a cancel without a look first (rule 10).
+    /// Whether its job was seen `pending` recently enough to be deleted on a cancel without a
+    /// look first (rule 10).
     fn fresh_pending(&self, now: Millis) -> bool {
         let pending = self.last.as_ref().is_some_and(|j| j.status == JobStatus::Pending);
-        pending && self.seen_at.is_some_and(|t| now.since(t) < crate::job::fresh_for(self.expected_ms))
+        pending && self.fresh_until().is_some_and(|t| now < t)
+    }
+
+    /// When its last sighting goes stale (rule 10; `job::fresh_for`): a delete's `send_by`.
+    fn fresh_until(&self) -> Option<Millis> {
+        self.seen_at.map(|t| t.plus(crate::job::fresh_for(self.expected_ms)))
     }
 }
 
@@ -608,7 +613,7 @@ impl Batch {
         // last look's delete carries none and goes out whenever its slot comes.
         let send_by = match target {
             Target::Delete(i) => match self.items.get(i).map(|it| &it.state) {
-                Some(ItemState::Deleting(r)) if r.relooks < crate::job::MAX_RELOOKS => r.seen_at.map(|t| t.plus(crate::job::fresh_for(r.expected_ms))),
+                Some(ItemState::Deleting(r)) if r.relooks < crate::job::MAX_RELOOKS => r.fresh_until(),
                 _ => None,
             },
             _ => None,
@@ -1106,10 +1111,9 @@ impl Batch {
         self.item_done(i, job, Some(err));
     }
 
-    /// Item `i`, cancelled, ends with its job seen `processing`: it cannot be deleted, goes on and
-    /// is charged unless it fails (`charged_cents`).
-    /// A job the cancel leaves to run: processing, or in a status this SDK does not know (`job`
-    /// rule 6: it may be finished).
+    /// Item `i`, cancelled, ends with its job left to run: seen `processing`, it cannot be
+    /// deleted, or in a status this SDK does not know, it may be finished (`job` rule 6). It goes
+    /// on and is charged unless it fails (`charged_cents`).
     fn processing_goes_on(&mut self, i: usize, job: Job) {
         let why = match &job.status {
             JobStatus::Unknown(s) => crate::job::unknown_left_alone(s),
@@ -1148,8 +1152,6 @@ impl Batch {
         self.phase = Phase::CheckAccount;
     }
 
-    /// A get or delete of item `i` failed with a retryable `e`: wait and try again, but only so
-    /// many times in a row (as many as the list), then the item ends with the error.
     /// Item `i`'s delete waits: its job is looked at again first (rule 10), and deleted only if
     /// still pending.
     fn look_before_delete(&mut self, i: usize) {
@@ -1161,6 +1163,8 @@ impl Batch {
         }
     }
 
+    /// A get or delete of item `i` failed with a retryable `e`: wait and try again, but only so
+    /// many times in a row (as many as the list), then the item ends with the error.
     fn retry_later(&mut self, target: Target, e: &Error, now: Millis) {
         let limit = self.options.retry.max_retries.max(1) * 4;
         let (Target::Get(i) | Target::Delete(i)) = target else { return };
@@ -1229,11 +1233,22 @@ impl Batch {
                 self.list_in_flight = false;
                 self.list_failed(e, now);
             }
-            // Its driver found no slot before its `send_by` (the key's other calls held it): the
-            // sighting is stale, so a look first, no failure (rule 10).
-            Target::Delete(i) if kind == TransportKind::Connect && message == crate::machine::NOT_SENT && matches!(self.items.get(i).map(|it| &it.state), Some(ItemState::Deleting(_))) => self.look_before_delete(i),
             Target::Get(_) | Target::Delete(_) => self.retry_later(target, &e, now),
         }
+    }
+
+    /// Request `id` was not sent: its driver found no slot of the rate limit in time. A delete's
+    /// `send_by` passed (the key's other calls held it): its sighting is stale, so its job is
+    /// looked at first, and no failure counts (rule 10). Any other request's is a `connect`
+    /// failure ([`crate::machine::Machine::handle_not_sent`]).
+    pub fn handle_not_sent(&mut self, id: RequestId, now: Millis) {
+        if let Some(&Target::Delete(i)) = self.in_flight.get(&id)
+            && matches!(self.items.get(i).map(|it| &it.state), Some(ItemState::Deleting(_)))
+        {
+            self.in_flight.remove(&id);
+            return self.look_before_delete(i);
+        }
+        self.handle_transport_error(id, TransportKind::Connect, crate::machine::NOT_SENT, now);
     }
 
     /// Time passed (spurious calls are harmless).

@@ -452,16 +452,17 @@ impl Create {
         // 5xx, within the same budget: unlike a caller's own read, giving up here leaves a job
         // that may be made and charged unknown, and the list is safe to send again.
         let as_read = (err.kind == ErrorKind::Decode).then(|| Error { kind: ErrorKind::Upstream, ..err.clone() });
-        let read = as_read.as_ref().unwrap_or(&err);
-        match retry::decide(Endpoint::ListVideos, read, self.list_attempts.saturating_sub(1), &self.policy, remaining, &mut self.rng) {
-            Decision::Retry { after_ms } => self.state = State::Backoff(Step::List, now.plus(after_ms)),
+        // Decided without the deadline, which is weighed here: `retry::decide` would fail a read
+        // again that the deadline leaves no time for, as it fails one the policy refuses.
+        match retry::decide(Endpoint::ListVideos, as_read.as_ref().unwrap_or(&err), self.list_attempts.saturating_sub(1), &self.policy, None, &mut self.rng) {
+            Decision::Retry { after_ms } if remaining.is_none_or(|left| after_ms < left) => self.state = State::Backoff(Step::List, now.plus(after_ms)),
             // Rule 6: a list the deadline cut short, or left no time to read again, is not the
             // end of a create in doubt: the one look-up past the deadline goes out at it (a list
             // delayed past a 500 ms bound ended a create whose job was made `outcome_unknown`).
-            Decision::Fail if self.late_look_up_left() && matches!(retry::decide(Endpoint::ListVideos, read, self.list_attempts.saturating_sub(1), &self.policy, None, &mut self.rng.clone()), Decision::Retry { .. }) => {
+            Decision::Retry { .. } if self.late_look_up_left() => {
                 self.state = State::Backoff(Step::List, self.deadline.unwrap_or(now).max(now));
             }
-            Decision::Reconcile | Decision::Fail => {
+            Decision::Retry { .. } | Decision::Reconcile | Decision::Fail => {
                 // The outcome stays unknown: report the create's own error, never replay it, and
                 // say why it is unknown and what the list said (a browser's bare "Failed to fetch"
                 // for both reads as what it likely is: a service that cannot be reached).
@@ -782,6 +783,17 @@ mod tests {
         }
     }
 
+    /// Lets time pass until `c` sends its create again (rule 2): that request's id and its time.
+    fn sent_again(c: &mut Create, mut now: Millis) -> (RequestId, Millis) {
+        loop {
+            match next(c, now) {
+                Output::WaitUntil(t) => now = t,
+                Output::Send { id, endpoint: Endpoint::CreateVideo, .. } => return (id, now),
+                other => panic!("the create sent again under its key, not {other:?}"),
+            }
+        }
+    }
+
     fn job(id: &str) -> serde_json::Value {
         serde_json::json!({"id": id, "status": "pending", "prompt": "lake", "mode": "text_to_video", "resolution": "720p", "duration": 5})
     }
@@ -838,14 +850,7 @@ mod tests {
         c.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(10));
         let Output::Send { id, .. } = next(&mut c, Millis(10)) else { panic!() };
         c.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [without_prompt("job_other", "1080p")], "has_more": false})), Millis(20));
-        let mut now = Millis(20);
-        let id = loop {
-            match next(&mut c, now) {
-                Output::WaitUntil(t) => now = t,
-                Output::Send { id, endpoint: Endpoint::CreateVideo, .. } => break id,
-                other => panic!("the create sent again, not {other:?}"),
-            }
-        };
+        let (id, now) = sent_again(&mut c, Millis(20));
         c.handle_response(id, HttpResponse::json(201, &job("job_mine")), now);
         assert_eq!(c.take_result().unwrap().id, "job_mine");
     }
@@ -865,14 +870,7 @@ mod tests {
         a.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(20));
         let Output::Send { id, endpoint: Endpoint::ListVideos, .. } = next(&mut a, Millis(20)) else { panic!("reconcile") };
         a.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [theirs], "has_more": false})), Millis(30));
-        let mut now = Millis(30);
-        loop {
-            match next(&mut a, now) {
-                Output::WaitUntil(t) => now = t,
-                Output::Send { endpoint: Endpoint::CreateVideo, .. } => break,
-                other => panic!("the create sent again under its key, not {other:?}"),
-            }
-        }
+        sent_again(&mut a, Millis(30));
     }
 
     #[test]

@@ -123,14 +123,14 @@ pub fn handed_off(cleaning_up: &Error) -> Error {
     e
 }
 
-/// How long a job's `pending` sighting stays fresh enough for a clean-up to delete it on without
-/// looking again (rule 8; `batch` rule 10), in ms: a fixed second, whatever the job's expected
-/// time. (A fifth of the expected time, at least 2 s, came before: it rested on the model of
+/// The longest a job's `pending` sighting stays fresh enough for a clean-up to delete it on
+/// without looking again (rule 8; `batch` rule 10), in ms: a second, however long the job is
+/// expected to take ([`fresh_for`]). (A fifth of the expected time, at least 2 s, came before: it rested on the model of
 /// generation times, and a model five times too slow, the emulator sped up without
 /// `expected_scale` or a fresh process against a faster service, let a cancel 3 s after the
 /// create delete the completed, charged video unseen: helper-52, 5 of 5. Half, chosen first, let
 /// ~5–9 % of the emulator's jobs complete within it: helper-39.) The look costs one GET, and only
-/// a clean-up pays it. Shorter for a job expected to be quick ([`fresh_for`]).
+/// a clean-up pays it.
 pub const FRESH_MS: u64 = 1_000;
 
 /// The least freshness of a pending sighting, in ms: a delete just after its look stays within it.

@@ -36,7 +36,7 @@ pub trait Machine {
 }
 
 macro_rules! impl_machine {
-    ($t:ty, |$s:ident, $now:ident| $cancel:expr $(, cleaning_up: $cleaning:path)?) => {
+    ($t:ty, |$s:ident, $now:ident| $cancel:expr $(, cleaning_up: $cleaning:path)? $(, not_sent: $not_sent:path)?) => {
         impl Machine for $t {
             fn poll(&mut self, now: Millis) -> Output {
                 <$t>::poll(self, now)
@@ -56,6 +56,9 @@ macro_rules! impl_machine {
             $(fn cleaning_up(&self) -> Option<&crate::error::Error> {
                 $cleaning(self)
             })?
+            $(fn handle_not_sent(&mut self, id: RequestId, now: Millis) {
+                $not_sent(self, id, now);
+            })?
         }
     };
 }
@@ -63,4 +66,4 @@ macro_rules! impl_machine {
 impl_machine!(crate::call::Call, |self, _now| self.cancel());
 impl_machine!(crate::create::Create, |self, _now| self.cancel());
 impl_machine!(crate::job::JobRun, |self, now| crate::job::JobRun::cancel(self, now), cleaning_up: crate::job::JobRun::cleaning_up);
-impl_machine!(crate::batch::Batch, |self, now| crate::batch::Batch::cancel(self, now));
+impl_machine!(crate::batch::Batch, |self, now| crate::batch::Batch::cancel(self, now), not_sent: crate::batch::Batch::handle_not_sent);

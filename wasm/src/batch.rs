@@ -80,7 +80,7 @@ impl BatchRun {
     /// (a delete whose job's sighting went stale: the core looks at the job first).
     #[wasm_bindgen(js_name = handleNotSent)]
     pub fn handle_not_sent(&mut self, id: f64, now: f64) {
-        usvideo_core::machine::Machine::handle_not_sent(&mut *self.0, RequestId(id as u64), ms(now));
+        self.0.handle_not_sent(RequestId(id as u64), ms(now));
     }
 
     /// Time passed.
