@@ -39,7 +39,7 @@ try {
     {
       // 15x virtual time on the emulator: scale the poll schedule's model to match.
       poll: process.env.USVIDEO_API_KEY ? undefined : { expected_scale: 1 / 15, first_poll_ms: 500, min_interval_ms: 250 },
-      onEvent: (/** @type {import("usvideo").Event} */ e) => {
+      onEvent: (/** @type {import("usvideo").JobEvent} */ e) => {
         if (e.type === "created") console.log(`Submitted job ${e.job.id} (held ${e.job.estimated_cost_cents ?? 0} cents)`);
         if (e.type === "retrying") console.log(`retry ${e.attempt} in ${e.after_ms} ms: ${e.error.message}`);
       },

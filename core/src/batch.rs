@@ -20,7 +20,17 @@
 //!    tail); otherwise input order.
 //! 8. Results are emitted as jobs finish ([`Event::ItemDone`]); the summary keeps input order.
 //! 9. [`Batch::snapshot`] can be taken at any time; [`Batch::resume`] continues from it, first
-//!    reconciling every item whose create may have been sent.
+//!    reconciling every item whose create may have been sent. A snapshot keeps the newest `Date`
+//!    the service sent; a batch resumed from one with items still to create reads a `Date` before
+//!    it sends any (its account check, or a one-job list with `check_balance` off). When the
+//!    snapshot is more than [`SNAPSHOT_KEYS_KEPT_MS`] older, the service may have forgotten the
+//!    items' idempotency keys, and an item sent after the snapshot by the process that went on
+//!    would be made and charged again under its key (helper-54: 6 jobs for 3 items after 25 h).
+//!    So no item is sent: `queued` ones end `outcome_unknown` at once (the snapshot cannot tell
+//!    whether they were sent), `submitting` ones adopt the job the list shows them, or end
+//!    `outcome_unknown`. Without a `Date` (a snapshot from before any answer, or an older SDK's; a
+//!    browser that is not shown the header) the age cannot be told, and the batch goes on as
+//!    before, with a warning.
 //! 10. Cancel: queued items end `cancelled`, pending jobs are deleted (refunded), processing jobs go
 //!     on and are reported `cancelled` with their id. A cancel before the account check answered
 //!     is no different: the batch ends with its summary, every item in it, and the check's late
@@ -60,8 +70,17 @@ use crate::validate::{kept_scale, option_rules, scale_ok, Issue, IssueCode, MAX_
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
+/// How much older than the service's first `Date` a resumed snapshot may be for its items to be
+/// sent (rule 9): the service keeps an idempotency key for 24 hours (*assumption*, as the emulator
+/// does), less an hour for creates still on their way when the snapshot was taken and for the
+/// service's clocks.
+pub const SNAPSHOT_KEYS_KEPT_MS: i64 = 23 * 3_600_000;
+
 /// Ids at and above this belong to item creates.
 const ITEM_ID_SHIFT: u32 = 24;
+
+/// The request a resumed batch reads the service's `Date` from when it checks no balance (rule 9).
+const DATE_PROBE: ListParams = ListParams { limit: Some(1), offset: None };
 
 /// How a batch runs.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -302,6 +321,12 @@ pub struct Batch {
     /// Shared by the items' creates (rule 4): identical items whose answers were lost each
     /// reconcile to a job of their own.
     claims: Claims,
+    /// The newest `Date` the service sent (a resumed batch's starts as its snapshot's): rule 9.
+    service_date_ms: Option<i64>,
+    /// A resumed snapshot's `Date`, until an answer's `Date` tells its age (rule 9).
+    snapshot_date_ms: Option<i64>,
+    /// Why the items of a resumed snapshot too old for the service's keys are not sent (rule 9).
+    stale: Option<String>,
     events: VecDeque<Event>,
     result: Option<Result<BatchSummary, Error>>,
 }
@@ -322,6 +347,12 @@ pub struct BatchSnapshot {
     /// other account is charged (helper-37). Absent in snapshots written before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// The newest `Date` the service sent the batch before the snapshot, in ms since the Unix
+    /// epoch: [`Batch::resume`] sends nothing for an item that may have been sent already once
+    /// the service may have forgotten its key (rule 9). Absent when no answer carried one, and in
+    /// snapshots written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_date_ms: Option<i64>,
 }
 
 /// The owner of a snapshot taken by a client of `base_url` and `key`: 16 hex digits of a digest
@@ -364,6 +395,8 @@ pub(crate) struct BatchPlan {
     scale: f64,
     seed: u64,
     total_cents: u64,
+    /// A resumed snapshot's `service_date_ms` (rule 9).
+    snapshot_date_ms: Option<i64>,
 }
 
 impl BatchPlan {
@@ -384,7 +417,7 @@ impl BatchPlan {
             .collect::<Result<Vec<_>, Error>>()?;
         let seed = entropy.iter().fold(0u64, |acc, b| acc.rotate_left(8) ^ u64::from(*b));
         let scale = kept_scale(options.expected_scale).unwrap_or(1.0); // `check` above: a scale
-        BatchPlan::check(items, scale, seed, options)
+        BatchPlan::check(items, scale, seed, None, options)
     }
 
     /// The plan of a batch resumed from a snapshot (see [`Batch::resume`]).
@@ -422,12 +455,12 @@ impl BatchPlan {
             }
             items.push(item);
         }
-        BatchPlan::check(items, scale, seed, options)
+        BatchPlan::check(items, scale, seed, snapshot.service_date_ms, options)
     }
 
     /// Refuses an invalid request, or a total above `max_spend_cents`. An empty batch is
     /// accepted (it ends at once, nothing sent): a caller's list of prompts may be empty.
-    fn check(items: Vec<Item>, scale: f64, seed: u64, options: &BatchOptions) -> Result<Self, Error> {
+    fn check(items: Vec<Item>, scale: f64, seed: u64, snapshot_date_ms: Option<i64>, options: &BatchOptions) -> Result<Self, Error> {
         let mut issues = Vec::new();
         for (i, item) in items.iter().enumerate() {
             if let Err(found) = crate::validate::validate_create(&item.request) {
@@ -442,7 +475,7 @@ impl BatchPlan {
         if let Some(max) = options.max_spend_cents.filter(|m| total_cents > *m) {
             return Err(Error::validation(vec![Issue::new("max_spend_cents", IssueCode::OutOfRange, format!("the batch is estimated at {total_cents} cents, above max_spend_cents ({max})"))]));
         }
-        Ok(BatchPlan { items, scale, seed, total_cents })
+        Ok(BatchPlan { items, scale, seed, total_cents, snapshot_date_ms })
     }
 }
 
@@ -479,14 +512,15 @@ impl Batch {
 
     /// The scheduler over a checked plan.
     fn from_plan(config: &ClientConfig, key: Option<&ApiKey>, plan: BatchPlan, options: BatchOptions, _now: Millis) -> Self {
-        let BatchPlan { items, scale, seed, total_cents } = plan;
+        let BatchPlan { items, scale, seed, total_cents, snapshot_date_ms } = plan;
         let mut order: Vec<usize> = items.iter().enumerate().filter(|(_, i)| matches!(i.state, ItemState::Queued)).map(|(i, _)| i).collect();
         if options.longest_first {
             // Stable: equal expected times keep input order.
             order.sort_by_key(|&i| std::cmp::Reverse(items.get(i).map_or(0, |it| expected_total_ms(it.request.effective_resolution(), it.request.effective_duration()))));
         }
-        // The balance matters only to what is still to be created.
-        let phase = if options.check_balance && !order.is_empty() { Phase::CheckAccount } else { Phase::Run };
+        // The balance matters only to what is still to be created; so does a resumed snapshot's
+        // age (rule 9), read from the check's answer (a one-job list without `check_balance`).
+        let phase = if (options.check_balance || snapshot_date_ms.is_some()) && !order.is_empty() { Phase::CheckAccount } else { Phase::Run };
         // Done items a snapshot's process never handed out are reported first.
         let events = items
             .iter()
@@ -516,6 +550,9 @@ impl Batch {
             cancel_requested: false,
             requests: 0,
             claims: Claims::new(),
+            service_date_ms: snapshot_date_ms,
+            snapshot_date_ms,
+            stale: None,
             events,
             result: None,
         }
@@ -564,7 +601,7 @@ impl Batch {
                 SnapshotItem { request: item.request.clone(), idempotency_key: item.key.clone(), state: state.to_owned(), job_id, result: item.result.clone(), unreported }
             })
             .collect();
-        BatchSnapshot { version: 1, items, scale: self.scale, owner: Some(snapshot_owner(&self.config, self.key.as_ref())) }
+        BatchSnapshot { version: 1, items, scale: self.scale, owner: Some(snapshot_owner(&self.config, self.key.as_ref())), service_date_ms: self.service_date_ms }
     }
 
     // ---- driving ---------------------------------------------------------------------------
@@ -590,8 +627,14 @@ impl Batch {
                     if let Err(t) = self.limiter.try_acquire(now) {
                         return Output::WaitUntil(t);
                     }
-                    match self.config.retrieve_account(self.key.as_ref()) {
-                        Ok(request) => return self.send(Target::Account, Endpoint::Account, request),
+                    // Without `check_balance`, only a resumed snapshot's age is wanted: any answer's `Date`.
+                    let check = if self.options.check_balance {
+                        self.config.retrieve_account(self.key.as_ref()).map(|r| (Endpoint::Account, r))
+                    } else {
+                        self.config.list_videos(self.key.as_ref(), &DATE_PROBE).map(|r| (Endpoint::ListVideos, r))
+                    };
+                    match check {
+                        Ok((endpoint, request)) => return self.send(Target::Account, endpoint, request),
                         // Not reached: `Batch::new` checked the key against the base URL. Were it,
                         // the batch would go on unchecked, as with `check_balance` off.
                         Err(_) => self.phase = Phase::Run,
@@ -820,12 +863,17 @@ impl Batch {
             })
             .collect();
         let seed = self.rng.next_u64();
+        let stale = self.stale.clone();
         let Some(item) = self.items.get_mut(i) else { return };
         let first_id = (u64::try_from(i).unwrap_or(0) + 1) << ITEM_ID_SHIFT;
         match Create::new(&self.config, self.key.as_ref(), item.request.clone(), &item.key, self.options.retry, seed, None, first_id) {
             Ok(create) => {
                 let create = create.excluding(exclude).sharing(&self.claims);
-                let create = if item.reconcile_first { create.reconcile_first() } else { create };
+                let create = match (stale, item.reconcile_first) {
+                    (Some(why), true) => create.reconcile_only(why),
+                    (None, true) => create.reconcile_first(),
+                    (_, false) => create,
+                };
                 item.state = ItemState::Creating(Box::new(create));
             }
             Err(e) => self.item_done(i, None, Some(e)),
@@ -1013,6 +1061,7 @@ impl Batch {
             // bring a finished batch back to life.
             return self.warn(id);
         }
+        self.read_date(&resp);
         if id.0 >> ITEM_ID_SHIFT > 0 {
             let i = usize::try_from((id.0 >> ITEM_ID_SHIFT) - 1).unwrap_or(usize::MAX);
             self.limiter.observe(&resp, now);
@@ -1025,13 +1074,17 @@ impl Batch {
         let Some(target) = self.in_flight.remove(&id) else { return self.warn(id) };
         self.limiter.observe(&resp, now);
         match target {
+            Target::Account if !self.options.check_balance => match response::parse_job_page(&resp, &DATE_PROBE).map_err(|e| self.scrubbed(e)) {
+                Ok(_) => self.checked(),
+                Err(e) => self.account_failed(e, now),
+            },
             Target::Account => match response::parse_account(&resp).map_err(|e| self.scrubbed(e)) {
                 Ok(account) if account.balance_cents < self.total_cents => {
                     let mut e = Error::new(ErrorKind::InsufficientBalance, format!("the batch is estimated at {} cents but the balance is {} cents; nothing was created", self.total_cents, account.balance_cents));
                     e.code = "insufficient_balance".to_owned();
                     self.fail(e);
                 }
-                Ok(_) => self.phase = Phase::Run,
+                Ok(_) => self.checked(),
                 Err(e) => self.account_failed(e, now),
             },
             Target::List => {
@@ -1138,6 +1191,49 @@ impl Batch {
             Some(ItemState::Running(r) | ItemState::Deleting(r)) => r.last.clone(),
             _ => None,
         }
+    }
+
+    /// Keeps the service's newest `Date`, and with the first one a resumed batch gets, decides
+    /// whether its snapshot is too old for the service's keys (rule 9).
+    fn read_date(&mut self, resp: &HttpResponse) {
+        let Some(date) = resp.header("date").and_then(crate::date::parse_http_date) else { return };
+        self.service_date_ms = Some(self.service_date_ms.map_or(date, |d| d.max(date)));
+        if let Some(then) = self.snapshot_date_ms.take() {
+            let age = date.saturating_sub(then);
+            if age > SNAPSHOT_KEYS_KEPT_MS {
+                self.too_old_to_send(age);
+            }
+        }
+    }
+
+    /// Rule 9: a resumed snapshot `age_ms` older than the service's `Date`. Queued items end
+    /// `outcome_unknown` (the process that went on after the snapshot may have sent them), and
+    /// submitting ones reconcile only ([`Create::reconcile_only`]).
+    fn too_old_to_send(&mut self, age_ms: i64) {
+        let why = format!(
+            "the batch was resumed {} hours after its snapshot (by the service's clock), and the service keeps an idempotency key for 24 hours (an assumption), so this item, which may have been sent already, could be made and charged again under its key",
+            age_ms / 3_600_000
+        );
+        let queued: Vec<usize> = self.order.iter().copied().filter(|&i| self.items.get(i).is_some_and(|it| !it.reconcile_first)).collect();
+        self.order.retain(|i| !queued.contains(i));
+        for i in queued {
+            let mut e = Error::new(ErrorKind::Usage, format!("{why}: it was queued in the snapshot, which cannot tell whether the batch sent it after, so it was not sent; look for its job in the job list before creating it again (a new create is charged)"));
+            crate::error::OUTCOME_UNKNOWN.clone_into(&mut e.code);
+            e.idempotency_key = self.items.get(i).map(|it| it.key.as_str().to_owned());
+            self.item_done(i, None, Some(e));
+        }
+        self.stale = Some(why);
+    }
+
+    /// The account check (or rule 9's date probe) answered: the batch runs. A resumed snapshot
+    /// whose age no `Date` told goes on as before, with a warning.
+    fn checked(&mut self) {
+        if self.snapshot_date_ms.take().is_some() {
+            self.events.push_back(Event::Warning {
+                message: "the service's answer carried no Date header, so the age of the batch's snapshot cannot be told: its items are sent under their idempotency keys, which the service keeps for 24 hours (an assumption); resume within a day of the snapshot".to_owned(),
+            });
+        }
+        self.phase = Phase::Run;
     }
 
     /// The account check failed: retried like a call (backoff, at most `max_retries` times), then
@@ -1521,6 +1617,96 @@ mod tests {
         let summary = resumed.take_result().unwrap();
         assert_eq!(summary.progress.completed, 25);
         assert_eq!(fake.jobs.len(), 25, "every item made exactly one job");
+    }
+
+    /// helper-54's first process: three items one at a time against a dated service; the
+    /// snapshot is taken once the first create was sent (`submitting`), then the batch goes on,
+    /// sends the other two, and is lost.
+    fn snapshot_then_two_more_creates(options: &BatchOptions) -> (ClientConfig, ApiKey, BatchSnapshot, Fake) {
+        let (config, key, reqs) = setup(3);
+        let options = BatchOptions { limits: Limits { concurrent_jobs: 1, ..Limits::STANDARD }, ..options.clone() };
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[5; 16], options, Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.epoch_ms = Some(1_765_000_000_000);
+        while fake.creates() < 1 {
+            fake.drive(&mut batch, 1000, Some(1));
+        }
+        let snapshot = batch.snapshot();
+        assert_eq!(snapshot.items.iter().map(|i| i.state.as_str()).collect::<Vec<_>>(), ["submitting", "queued", "queued"]);
+        assert!(snapshot.service_date_ms.is_some_and(|d| d >= 1_765_000_000_000), "{:?}", snapshot.service_date_ms);
+        while fake.creates() < 3 {
+            fake.drive(&mut batch, 1000, Some(1));
+        }
+        (config, key, snapshot, fake)
+    }
+
+    #[test]
+    fn a_snapshot_older_than_the_services_keys_sends_none_of_its_items_again() {
+        // helper-54: resumed 25 h later from a snapshot older than the last creates, the items
+        // the first process had sent were sent again under keys the service had forgotten: made
+        // and charged twice. Whether the batch checks the balance or only reads a date first.
+        for check_balance in [true, false] {
+            let options = BatchOptions { check_balance, ..BatchOptions::default() };
+            let (config, key, snapshot, mut fake) = snapshot_then_two_more_creates(&options);
+            fake.now += 25 * 3_600_000;
+            let sent_before = fake.sent.len();
+            let mut resumed = Batch::resume(&config, Some(&key), snapshot.clone(), 9, options.clone(), Millis(fake.now)).unwrap();
+            let (events, done) = fake.drive(&mut resumed, 10_000, None);
+            assert!(done);
+            let first = fake.sent.get(sent_before).map(|(_, m, p)| (*m, p.clone()));
+            let probe = if check_balance { "/account" } else { "/videos?limit=1" };
+            assert_eq!(first, Some((Method::Get, probe.to_owned())));
+            assert_eq!((fake.creates(), fake.jobs.len()), (3, 3), "nothing sent again: {events:?}");
+            let summary = resumed.take_result().unwrap();
+            // The submitting item adopts the job the list shows it (its prompt); the queued ones,
+            // which the snapshot cannot tell were sent, end outcome_unknown with their keys.
+            let first = summary.results.first().unwrap();
+            assert!(first.error.is_none() && first.job.as_ref().is_some_and(|j| j.id == "job_0"), "{first:?}");
+            for (r, item) in summary.results.iter().zip(&snapshot.items).skip(1) {
+                let e = r.error.as_ref().unwrap();
+                assert_eq!((e.kind, e.code.as_str(), e.idempotency_key.as_deref()), (ErrorKind::Usage, crate::error::OUTCOME_UNKNOWN, Some(item.idempotency_key.as_str())), "{e:?}");
+                assert!(e.message.contains("resumed 25 hours after its snapshot") && e.message.contains("look for its job"), "{}", e.message);
+            }
+            assert_eq!((summary.progress.completed, summary.progress.failed), (1, 2));
+        }
+    }
+
+    #[test]
+    fn a_stale_snapshots_submitting_item_whose_job_the_list_does_not_show_is_not_sent_again() {
+        let (config, key, snapshot, mut fake) = snapshot_then_two_more_creates(&BatchOptions::default());
+        fake.now += 25 * 3_600_000;
+        // Twenty other jobs since: the first item's job is past the reconciling list's page.
+        for n in 0..20 {
+            fake.jobs.push(FakeJob { id: format!("other_{n}"), prompt: format!("other {n}"), created: fake.now, pending_ms: 0, processing_ms: 0, deleted: false, resolution: "720p".into(), duration: 5 });
+        }
+        let mut resumed = Batch::resume(&config, Some(&key), snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        assert!(fake.drive(&mut resumed, 10_000, None).1);
+        assert_eq!(fake.creates(), 3, "not sent again under its forgotten key");
+        let summary = resumed.take_result().unwrap();
+        let e = summary.results.first().and_then(|r| r.error.as_ref()).unwrap();
+        assert_eq!((e.code.as_str(), e.idempotency_key.is_some()), (crate::error::OUTCOME_UNKNOWN, true), "{e:?}");
+        assert!(e.message.contains("show none it made, and it was not sent again"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_snapshot_younger_than_the_services_keys_sends_its_items_under_their_keys() {
+        // Resumed within the day, the items the first process sent get their jobs back under
+        // their keys: one job each, all completed. Without a Date to tell, the batch goes on
+        // the same way, and says that it could not tell.
+        for dated in [true, false] {
+            let (config, key, snapshot, mut fake) = snapshot_then_two_more_creates(&BatchOptions::default());
+            fake.now += 3_600_000;
+            if !dated {
+                fake.epoch_ms = None;
+            }
+            let mut resumed = Batch::resume(&config, Some(&key), snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+            let (events, done) = fake.drive(&mut resumed, 10_000, None);
+            assert!(done);
+            assert_eq!(fake.jobs.len(), 3);
+            assert_eq!(resumed.take_result().unwrap().progress.completed, 3);
+            let warned = events.iter().any(|e| matches!(e, Event::Warning { message } if message.contains("carried no Date header")));
+            assert_eq!(warned, !dated, "{events:?}");
+        }
     }
 
     #[test]

@@ -143,6 +143,9 @@ pub struct Create {
     listed_none: Option<Error>,
     cancel_requested: bool,
     check_age: bool,
+    /// Why this create may not be sent again (a batch resumed from a snapshot older than the
+    /// service keeps its keys): a list that shows no job it made ends it `outcome_unknown`.
+    no_resend: Option<String>,
     next_id: u64,
     state: State,
     events: VecDeque<Event>,
@@ -185,6 +188,7 @@ impl Create {
             listed_none: None,
             cancel_requested: false,
             check_age: true,
+            no_resend: None,
             next_id: first_id,
             state: State::Ready(Step::Create),
             events: VecDeque::new(),
@@ -272,6 +276,16 @@ impl Create {
         self.check_age = false;
         self.state = State::Ready(Step::List);
         self
+    }
+
+    /// As [`Create::reconcile_first`], for a create whose idempotency key the service may have
+    /// forgotten (`why`: a batch resumed more than a day after its snapshot): it adopts the job
+    /// the list shows it made, but is never sent again, since under a forgotten key a resend
+    /// would make and charge a second job. With no job found it ends `outcome_unknown`, saying `why`.
+    #[must_use]
+    pub fn reconcile_only(mut self, why: String) -> Self {
+        self.no_resend = Some(why);
+        self.reconcile_first()
     }
 
     /// When its first attempt was sent, if one was: the job (its idempotency key's) was made no
@@ -557,6 +571,11 @@ impl Create {
         }
         if self.cancel_requested {
             return self.finish(Err(self.cancelled()));
+        }
+        if let Some(why) = &self.no_resend {
+            let mut e = Error::new(ErrorKind::Usage, format!("{why}: the newest {RECONCILE_PAGE} jobs of the job list show none it made, and it was not sent again; look further down the job list before creating it again (a new create is charged)"));
+            crate::error::OUTCOME_UNKNOWN.clone_into(&mut e.code);
+            return self.finish(Err(e));
         }
         let remaining = self.deadline.map(|d| d.since(now));
         if remaining.is_some_and(|r| r == 0) {

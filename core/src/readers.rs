@@ -488,6 +488,8 @@ impl FromJson for BatchSnapshot {
             items: list_of("items", required(m, "items")?)?,
             scale: float_of("scale", required(m, "scale")?)?,
             owner: opt(m, "owner", |v| text_of("owner", v))?,
+            // A date in ms since 1970 (the answers' `Date`s are later still), below 2^53 to be exact in JSON.
+            service_date_ms: opt(m, "service_date_ms", |v| uint_of("service_date_ms", v, 1 << 53).map(|n| i64::try_from(n).unwrap_or(0)))?,
         })
     }
 }

@@ -46,14 +46,16 @@ pub(crate) struct Fake {
     pub(crate) frozen: bool,
     /// A job with this prompt ends `failed` (with `error.code` "content_policy") where others complete.
     pub(crate) failing_prompt: Option<&'static str>,
-    /// Jobs by idempotency key: a create sent again under its key gets its job back.
+    /// Every answer's `Date`: this many ms since 1970 at `now` 0 (none when `None`).
+    pub(crate) epoch_ms: Option<i64>,
+    /// Jobs by idempotency key: a create sent again under its key within 24 h gets its job back.
     keys: Vec<(String, usize)>,
     window: VecDeque<u64>,
 }
 
 impl Fake {
     pub(crate) fn new() -> Self {
-        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, create_faults: VecDeque::new(), failing_lists: 0, garbled_reads: 0, quick_jobs: false, frozen: false, failing_prompt: None, keys: Vec::new(), window: VecDeque::new() }
+        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, create_faults: VecDeque::new(), failing_lists: 0, garbled_reads: 0, quick_jobs: false, frozen: false, failing_prompt: None, epoch_ms: None, keys: Vec::new(), window: VecDeque::new() }
     }
 
     fn status(&self, j: &FakeJob) -> &'static str {
@@ -85,8 +87,17 @@ impl Fake {
         self.jobs.iter().filter(|j| !j.deleted && matches!(self.status(j), "pending" | "processing")).count()
     }
 
-    /// Answers a request at `self.now`; `None` means the connection dropped.
+    /// Answers a request at `self.now`, dated when `epoch_ms` is set; `None` means the
+    /// connection dropped.
     pub(crate) fn answer(&mut self, req: &HttpRequest) -> Option<HttpResponse> {
+        let mut resp = self.answer_undated(req)?;
+        if let Some(epoch) = self.epoch_ms {
+            resp.headers.push(crate::http::Header::new("date", http_date(epoch + i64::try_from(self.now).unwrap_or(0))));
+        }
+        Some(resp)
+    }
+
+    fn answer_undated(&mut self, req: &HttpRequest) -> Option<HttpResponse> {
         let path = req.url.trim_start_matches("http://fake/v1").to_owned();
         self.sent.push((self.now, req.method, path.clone()));
         while self.window.front().is_some_and(|t| self.now.saturating_sub(*t) >= 60_000) {
@@ -108,7 +119,9 @@ impl Fake {
             (Method::Post, "/videos") => {
                 // (Not the `header` look-up: tests/headers_read.rs takes every one in src/ for a response read.)
                 let key = req.headers.iter().find(|h| h.name.eq_ignore_ascii_case("idempotency-key")).map(|h| h.value.clone()).unwrap_or_default();
-                if let Some(&(_, idx)) = self.keys.iter().find(|(k, _)| *k == key) {
+                // Keys are kept 24 h (as the emulator keeps them).
+                let kept = |idx: usize| self.jobs.get(idx).is_some_and(|j| self.now < j.created + 24 * 3_600_000);
+                if let Some(&(_, idx)) = self.keys.iter().find(|(k, idx)| *k == key && kept(*idx)) {
                     let v = self.jobs.get(idx).map(|j| self.job_json(j)).unwrap_or(Value::Null);
                     return Some(HttpResponse::json(201, &v));
                 }
@@ -266,5 +279,31 @@ impl Fake {
     /// The most requests in any 60 s window.
     pub(crate) fn max_per_minute(&self) -> usize {
         self.sent.iter().map(|(t, ..)| self.sent.iter().filter(|(u, ..)| *u >= *t && *u < t + 60_000).count()).max().unwrap_or(0)
+    }
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) of `ms` since 1970 (from 1970 on).
+fn http_date(ms: i64) -> String {
+    let (days, secs) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000) / 1000);
+    // Days to a civil date (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    let name = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][(month - 1) as usize];
+    format!("{weekday}, {day:02} {name} {year} {:02}:{:02}:{:02} GMT", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+#[test]
+fn http_dates_read_back() {
+    assert_eq!(http_date(784_111_777_000), "Sun, 06 Nov 1994 08:49:37 GMT");
+    for ms in [0, 951_782_400_000, 1_765_000_000_000, 4_102_444_799_000] {
+        assert_eq!(crate::date::parse_http_date(&http_date(ms)), Some(ms), "{}", http_date(ms));
     }
 }

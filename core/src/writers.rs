@@ -375,6 +375,9 @@ impl Record for BatchSnapshot {
         if let Some(owner) = &self.owner {
             m.text("owner", owner);
         }
+        if let Some(date) = self.service_date_ms.and_then(|d| u64::try_from(d).ok()) {
+            m.uint("service_date_ms", date);
+        }
     }
 }
 

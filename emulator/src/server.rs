@@ -27,7 +27,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 /// Headers a browser may read from a cross-origin answer.
-const EXPOSE_HEADERS: &str = "x-request-id, retry-after, idempotent-replayed, x-ratelimit-limit, x-ratelimit-remaining";
+const EXPOSE_HEADERS: &str = "date, x-request-id, retry-after, idempotent-replayed, x-ratelimit-limit, x-ratelimit-remaining";
 /// A body bigger than the cap is still read (and thrown away) up to this much, so the client
 /// sees the `413` rather than a connection reset while it is still sending.
 const DRAIN_CAP: usize = 64 * 1024 * 1024;

@@ -843,7 +843,7 @@ test("identical createAndWait calls, two answers lost and one 502: a job each, n
   await fault([{ method: "POST", path: "/v1/videos", status: 502 }, { method: "POST", path: "/v1/videos", drop: "after", times: 2 }]);
   /** @type {string[]} */
   const warnings = [];
-  const onEvent = (/** @type {import("usvideo").Event} */ e) => void (e.type === "warning" && warnings.push(e.message));
+  const onEvent = (/** @type {import("usvideo").JobEvent} */ e) => void (e.type === "warning" && warnings.push(e.message));
   const jobs = await Promise.all(Array.from({ length: 3 }, () => client.videos.createAndWait(same, { poll: FAST_POLL, onEvent })));
   const ids = new Set(jobs.map((j) => j.id));
   assert.equal(ids.size, 3, `3 calls, 3 jobs: ${[...ids].join(" ")}; ${warnings.join("; ")}`);
@@ -1260,7 +1260,7 @@ test("a panic in the module becomes InternalError and the module is reset", asyn
   // A run under way when the module is reset ends naming the job it made (which goes on, charged).
   /** @type {string | undefined} */
   let made;
-  const onEvent = (/** @type {import("usvideo").Event} */ e) => {
+  const onEvent = (/** @type {import("usvideo").JobEvent} */ e) => {
     if (e.type !== "created") return;
     made = e.job.id;
     setTimeout(() => assert.throws(() => _debugPanic(), usv.InternalError), 0);

@@ -1,8 +1,10 @@
 // Type-level tests of the package's .d.ts (checked by `tsc -p tsconfig.check.json`, never run).
-import { USVideo, estimateCost, USVideoError, RateLimitError, APIStatusError, Batch, type Job, type CompletedJob, type CreateVideoParams, type BatchItem, type BatchProgress, type BatchSummary } from "usvideo";
+import { USVideo, estimateCost, USVideoError, RateLimitError, APIStatusError, Batch, type Job, type CompletedJob, type CreateVideoParams, type BatchItem, type BatchProgress, type BatchSummary, type JobEvent, type ErrorCode, type IssueCode, type Event as OldEvent } from "usvideo";
 
 declare const client: USVideo;
 declare const job: Job;
+declare const err: USVideoError;
+declare const someText: string;
 
 export async function checks(): Promise<void> {
   // video_url exists only once the status is narrowed to "completed".
@@ -51,6 +53,39 @@ export async function checks(): Promise<void> {
     }
   }
   for await (const j of client.videos.listAll()) void j.id;
+
+  // Error codes: the known ones are offered, and a newer service's own still fits.
+  const unknown: ErrorCode = "outcome_unknown";
+  const newer: ErrorCode = someText;
+  const text: string = err.code;
+  if (err.code === "outcome_unknown") void err.idempotencyKey;
+  if (err.code === "concurrency_limit" || err.code === "some_code_of_a_newer_service") void err.retryAfterMs;
+  // @ts-expect-error a code is text
+  const n: number = err.code;
+  // Issue codes are a closed union (the core's rules).
+  const rule: IssueCode | undefined = err.issues[0]?.code;
+  // @ts-expect-error no such rule (it is `out_of_range`)
+  if (err.issues[0]?.code === "out_of_rnage") void rule;
+  void unknown, newer, text, n;
+
+  // Events: `JobEvent` narrows on `type`; `Event` is its deprecated old name.
+  await client.videos.wait("job_1", {
+    onEvent: (e: JobEvent) => {
+      switch (e.type) {
+        case "created": void e.job.id; break;
+        case "progress": void e.percent; break;
+        case "retrying": if (e.error.code === "rate_limited") void e.after_ms; break;
+        case "warning": void e.message; break;
+        // @ts-expect-error only a warning has a message
+        case "reconciled": void e.message; break;
+      }
+    },
+  });
+  const old: OldEvent = { type: "warning", message: "x" };
+  const renamed: JobEvent = old;
+  // Importing `JobEvent` leaves the global (DOM) `Event` alone.
+  const dom: Event = new Event("abort");
+  void renamed, dom.bubbles;
 
   // Batches: an async iterator of items; a completed item's job is a CompletedJob.
   const batch: Batch = await client.videos.batch([{ prompt: "x", mode: "text_to_video" }], { maxSpendCents: 100, concurrentJobs: 4, onProgress: (p: BatchProgress) => void p.in_flight });

@@ -9,7 +9,7 @@ import * as w from "./gen/usvideo_wasm.js";
 import type * as wb from "./gen/usvideo_batch.js";
 import { AbortError, InternalError, UsageError, USVideoError, ValidationError, WaitTimeoutError, errorFromRecord } from "./errors.js";
 import { BATCH_NAMES, JS_NAMES, known, refuse, REQUEST } from "./options.js";
-import type { BatchOptions, ErrorRecord, Event, FetchLike, Job, JobPage, ListParams, Progress, RequestOptions } from "./types.js";
+import type { BatchOptions, ErrorRecord, FetchLike, Job, JobEvent, JobPage, ListParams, Progress, RequestOptions } from "./types.js";
 
 // ------------------------------------------------------------------------------------------------
 // The WebAssembly boundary: the panic guard
@@ -363,7 +363,7 @@ export interface Send {
    * later than that is not waited for, and the core looks at the job again first. */
   send_by?: number;
 }
-export type Out = Send | { t: "event"; event: Event } | { t: "wait"; until: number } | { t: "pending" } | { t: "done"; ok?: unknown; error?: ErrorRecord & { class?: string } };
+export type Out = Send | { t: "event"; event: JobEvent } | { t: "wait"; until: number } | { t: "pending" } | { t: "done"; ok?: unknown; error?: ErrorRecord & { class?: string } };
 
 type Outcome = { status: number; headers: string; body: Uint8Array } | { kind: string; message: string };
 
@@ -594,7 +594,7 @@ export class Ctx {
    * delete a pending job (refunding it) in the background. A callback that throws (or returns a
    * promise that rejects) ends the run the same way, with its error.
    */
-  run(m: w.Machine, gen: number, o: { signal?: AbortSignal | null; onEvent?: ((e: Event) => void) | null; onProgress?: ((p: Progress) => void) | null; cleanup?: boolean } = {}): Promise<unknown> {
+  run(m: w.Machine, gen: number, o: { signal?: AbortSignal | null; onEvent?: ((e: JobEvent) => void) | null; onProgress?: ((p: Progress) => void) | null; cleanup?: boolean } = {}): Promise<unknown> {
     const signal = o.signal ?? undefined;
     // With callbacks, a failing one stops the run as an abort does: `stop` aborts on either, and
     // wakes the loop from a sleep or a slot wait. Without, the caller's signal is used as it is:

@@ -1,6 +1,6 @@
 // The error classes the package throws, and how a record of the core becomes one.
 
-import type { ErrorKind, ErrorRecord, ReportedStatus, TransportKind, ValidationIssue } from "./types.js";
+import type { ErrorCode, ErrorKind, ErrorRecord, ReportedStatus, TransportKind, ValidationIssue } from "./types.js";
 
 // ------------------------------------------------------------------------------------------------
 // Errors
@@ -18,8 +18,9 @@ export type ErrorName =
 /** Base class of every error the SDK throws on purpose. Messages never hold a key or a JWT. */
 export class USVideoError extends Error {
   override name: ErrorName = "USVideoError";
-  /** The server's code (`insufficient_balance`, `concurrency_limit`, …) or the kind's name. */
-  readonly code: string;
+  /** The server's code (`insufficient_balance`, `concurrency_limit`, …), the SDK's own
+   * (`outcome_unknown`, a validation error's first issue's) or the kind's name: an {@link ErrorCode}. */
+  readonly code: ErrorCode;
   /** The core's error kind (`rate_limit`, `not_found`, …). */
   readonly kind: ErrorKind;
   readonly status?: number;

@@ -8,7 +8,7 @@
 
 import { ValidationError } from "./errors.js";
 import { redact, suggest } from "./gen/usvideo_wasm.js";
-import type { BatchOptions } from "./types.js";
+import type { BatchOptions, IssueCode } from "./types.js";
 
 /** What an option must be when given; `""`: the core checks it, or a `check` below. One rule for
  * `null`, as for `undefined`: not given (the default), for a whole record as for one option; only
@@ -48,7 +48,7 @@ function fits(v: unknown, kind: Kind): boolean {
 
 /** A `ValidationError` of one issue, naming `field`. Both go through the core's redaction: a name
  * the caller wrote (an unknown option's) may be an API key (`new USVideo({ [key]: 1 })`). */
-export function refuse(field: string, code: string, message: string): never {
+export function refuse(field: string, code: IssueCode, message: string): never {
   [field, message] = [redact(field), redact(message)];
   throw new ValidationError(message, { kind: "validation", code, field, issues: [{ field, code, message }] });
 }
@@ -90,7 +90,7 @@ export function text(field: string, v: unknown, absent = true): void {
 }
 
 /** Refuses an option that breaks its rule, naming it (`code`: the issue's, as the core's). */
-export function check(field: string, ok: boolean, rule: string, code = "out_of_range"): void {
+export function check(field: string, ok: boolean, rule: string, code: IssueCode = "out_of_range"): void {
   if (!ok) refuse(field, code, `${field} must be ${rule}`);
 }
 

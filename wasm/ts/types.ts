@@ -21,6 +21,29 @@ export type ErrorKind =
   | "validation" | "bad_request" | "authentication" | "insufficient_balance" | "not_found" | "conflict" | "rate_limit"
   | "internal_server" | "upstream" | "api_status" | "decode" | "connection" | "timeout" | "job_failed" | "wait_timeout"
   | "cancelled" | "usage" | "internal";
+/** The rule a {@link ValidationIssue} broke (the core's `IssueCode`). */
+export type IssueCode =
+  | "required" | "blank" | "invalid_type" | "not_integer" | "out_of_range" | "invalid_choice" | "not_allowed" | "invalid_url"
+  | "unknown_field" | "invalid_characters" | "invalid_prefix" | "invalid_format";
+/**
+ * An error's `code`: one the SDK makes or the service is documented to send (offered by editors),
+ * or any other text a newer service sends, passed through verbatim.
+ */
+export type ErrorCode =
+  /** A bare error's: its kind's name (the core's `ErrorKind::as_str`; `internal`: an `InternalError`). */
+  | ErrorKind
+  /** A `ValidationError`'s: its first issue's code (the core's `Error::validation`). */
+  | IssueCode
+  /** A create that may have made its job or API key (the core's `OUTCOME_UNKNOWN`). */
+  | "outcome_unknown"
+  /** A job that ended `failed` without an `error` of its own (the core's `Error::job_failed`). */
+  | "generation_failed"
+  /** An `sd_` key in a browser without `dangerouslyAllowBrowser` (a `UsageError`). */
+  | "browser_api_key"
+  /** The service's (CONTRACT.md): a 429 of the request rate, a 429 of the account's concurrent
+   * jobs, a 409 of an `Idempotency-Key` used with another body. */
+  | "rate_limited" | "concurrency_limit" | "idempotency_conflict"
+  | (string & {});
 /** What went wrong below HTTP, for connection errors. */
 export type TransportKind = "connect" | "timeout" | "aborted" | "body_too_large" | "other";
 
@@ -132,7 +155,7 @@ export interface Progress {
 }
 export interface ErrorRecord {
   kind: ErrorKind;
-  code: string;
+  code: ErrorCode;
   message: string;
   status?: number;
   field?: string;
@@ -145,7 +168,7 @@ export interface ErrorRecord {
   transport?: TransportKind;
 }
 /** Everything a wait or create tells `onEvent` (internally tagged by `type`). */
-export type Event =
+export type JobEvent =
   | { type: "created"; job: Job }
   | { type: "status_changed"; job: Job }
   | ({ type: "progress" } & Progress)
@@ -157,8 +180,10 @@ export type Event =
    * runs, but callbacks are no longer called.) */
   | { type: "cleaning_up"; error: ErrorRecord }
   | { type: "warning"; message: string };
+/** @deprecated Use JobEvent; this name shadows the DOM's Event. */
+export type Event = JobEvent;
 
-export interface ValidationIssue { field: string; code: string; message: string }
+export interface ValidationIssue { field: string; code: IssueCode; message: string }
 
 /** The knobs of the poll schedule (wire names of the core's `PollPolicy`). */
 export interface PollPolicy {
@@ -217,7 +242,7 @@ export interface WaitOptions extends RequestOptions {
   /** After every poll. */
   onProgress?: ((progress: Progress) => void) | null | undefined;
   /** Every event of the run (created, status changes, retries, reconciliation). */
-  onEvent?: ((event: Event) => void) | null | undefined;
+  onEvent?: ((event: JobEvent) => void) | null | undefined;
   /** Overrides of the poll schedule. */
   poll?: PollPolicy | null | undefined;
 }
@@ -257,7 +282,7 @@ export interface BatchSummary {
   spent_cents: number;
 }
 /** What a batch tells `onEvent` besides its items: counts, and each job's creates, status changes and retries. */
-export type BatchEvent = Event | ({ type: "batch_progress" } & BatchProgress);
+export type BatchEvent = JobEvent | ({ type: "batch_progress" } & BatchProgress);
 export interface BatchOptions extends RequestOptions {
   /** Refuse to start (a `ValidationError` on `maxSpendCents`, nothing sent) if the estimated total exceeds this. */
   maxSpendCents?: number | null | undefined;

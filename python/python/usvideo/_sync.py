@@ -499,9 +499,11 @@ class Videos:
         """Continues a batch from :meth:`BatchRun.snapshot` (possibly in another process, after a
         crash): items whose create may have been sent are first reconciled by listing recent jobs,
         so none is submitted twice; finished items are not yielded again (they are in
-        ``run.summary``). Resume within a day, from the latest snapshot: an item it shows queued is
-        sent under its idempotency key, which the service honours for 24 h (*assumption*), so a
-        batch that ran on after an older snapshot may have its items made twice past that."""
+        ``run.summary``). Resume within a day, from the latest snapshot: the service honours an
+        idempotency key for 24 h (*assumption*), so from a snapshot more than 23 h older than the
+        service's ``Date`` nothing is sent again: its queued items end ``outcome_unknown`` (the
+        batch may have sent them after the snapshot), and its submitting ones adopt their listed
+        job or end the same way."""
         options = self._c._batch_options(max_spend_cents, concurrent_jobs, requests_per_minute, longest_first, check_balance, poll_interval, expected_scale)
         return BatchRun(self._c, self._c._resume_batch_machine(snapshot, options), on_progress)
 
