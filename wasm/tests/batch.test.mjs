@@ -229,6 +229,38 @@ test("resume after a SIGKILL: a new process continues from the last snapshot, no
   }
 });
 
+test("a snapshot more than 23 h older than the service's Date sends nothing again (helper-54: 6 jobs for 3 items)", async () => {
+  // Its own emulator: the clock jumps a day.
+  const own = await startEmulator(["--time-scale", String(SCALE)]);
+  try {
+    const { acct, client } = await fresh(own);
+    const options = { concurrentJobs: 1, expectedScale: 1 / SCALE, pollIntervalMs: 100 };
+    const batch = await client.videos.batch(requests(3), options);
+    /** @type {string | undefined} */
+    let snapshot;
+    for await (const _ of batch) snapshot ??= batch.snapshot(); // at the first item: the others still to send
+    assert.ok(snapshot && batch.summary?.progress.completed === 3);
+    const saved = JSON.parse(snapshot);
+    assert.equal(typeof saved.service_date_ms, "number");
+    const queued = saved.items.flatMap((/** @type {any} */ it, /** @type {number} */ i) => (it.state === "queued" ? [i] : []));
+    assert.ok(queued.length > 0, saved.items.map((/** @type {any} */ it) => it.state).join(","));
+    await own.control("clock", { advance_ms: 25 * 3_600_000 });
+    const resumed = await client.videos.resumeBatch(snapshot, options);
+    /** @type {Map<number, import("usvideo").BatchItem>} */
+    const items = new Map();
+    for await (const item of resumed) items.set(item.index, item);
+    assert.equal((await own.ledger(acct.email)).jobs_created, 3, "nothing made again");
+    for (const i of queued) {
+      const e = items.get(i)?.error;
+      assert.ok(e instanceof usv.UsageError && e.code === "outcome_unknown", String(e));
+      assert.equal(e.idempotencyKey, saved.items[i].idempotency_key);
+      assert.match(e.message, /resumed 25 hours after its snapshot/);
+    }
+  } finally {
+    own.stop();
+  }
+});
+
 test("a snapshot that is not one is refused", async () => {
   const { client } = await fresh(emu);
   await assert.rejects(client.videos.resumeBatch("{}"), (e) => e instanceof usv.ValidationError && e.field === "snapshot");
