@@ -20,17 +20,19 @@
 //!    tail); otherwise input order.
 //! 8. Results are emitted as jobs finish ([`Event::ItemDone`]); the summary keeps input order.
 //! 9. [`Batch::snapshot`] can be taken at any time; [`Batch::resume`] continues from it, first
-//!    reconciling every item whose create may have been sent. A snapshot keeps the newest `Date`
-//!    the service sent; a batch resumed from one with items still to create reads a `Date` before
-//!    it sends any (its account check, or a one-job list with `check_balance` off). When the
-//!    snapshot is more than [`SNAPSHOT_KEYS_KEPT_MS`] older, the service may have forgotten the
-//!    items' idempotency keys, and an item sent after the snapshot by the process that went on
-//!    would be made and charged again under its key (helper-54: 6 jobs for 3 items after 25 h).
-//!    So no item is sent: `queued` ones end `outcome_unknown` at once (the snapshot cannot tell
-//!    whether they were sent), `submitting` ones adopt the job the list shows them, or end
-//!    `outcome_unknown`. Without a `Date` (a snapshot from before any answer, or an older SDK's; a
-//!    browser that is not shown the header) the age cannot be told, and the batch goes on as
-//!    before, with a warning.
+//!    reconciling every item whose create may have been sent. A snapshot keeps the service's
+//!    latest `Date` (a resumed batch's keeps its snapshot's: its items' keys may be that old); a
+//!    batch resumed from a dated one with items still to create reads a `Date` before it sends any
+//!    (its account check, or a one-job list with `check_balance` off), and compares every later
+//!    answer's too. Once the snapshot is more than [`SNAPSHOT_KEYS_KEPT_MS`] older (or dated ahead
+//!    of the service by more than a few minutes), the service may have forgotten the items' keys,
+//!    and an item the process that went on sent after the snapshot would be made and charged again
+//!    under its key (helper-54: 6 jobs for 3 items after 25 h). So no item is sent from then on:
+//!    `queued` ones end `snapshot_too_old` (the snapshot cannot tell whether they were sent),
+//!    `submitting` ones adopt the job the list shows them, or end the same way; the balance is not
+//!    checked (nothing is created). Without a `Date` (a snapshot from before any answer, or an
+//!    older SDK's; a browser that is not shown the header) the age cannot be told, and the batch
+//!    goes on, with a warning.
 //! 10. Cancel: queued items end `cancelled`, pending jobs are deleted (refunded), processing jobs go
 //!     on and are reported `cancelled` with their id. A cancel before the account check answered
 //!     is no different: the batch ends with its summary, every item in it, and the check's late
@@ -46,7 +48,7 @@
 //!     adopted job up after the cancel (rule 4) reconciles at once for its own, sending nothing again.
 //!
 //! # Theory of operation
-//! `CheckAccount` (one `GET /v1/account`) → `Run`: every `poll` first lets sub-machines that do
+//! `CheckAccount` (one `GET /v1/account`, or rule 9's one-job list) → `Run`: every `poll` first lets sub-machines that do
 //! not need the network make progress, then — if the limiter has a slot — sends at most one
 //! request, in this order: a create's own request (retry or reconcile), a new create, a delete,
 //! a lone get, a list. Otherwise it returns the earliest instant something becomes due.
@@ -76,6 +78,10 @@ use std::collections::{HashMap, VecDeque};
 /// service's clocks.
 pub const SNAPSHOT_KEYS_KEPT_MS: i64 = 23 * 3_600_000;
 
+/// How far ahead of the service's `Date` a resumed snapshot's may be before its age is taken to be
+/// unknown (rule 9): a clock of the service's that was wrong when the snapshot was taken.
+const SNAPSHOT_AHEAD_MS: i64 = 10 * 60_000;
+
 /// Ids at and above this belong to item creates.
 const ITEM_ID_SHIFT: u32 = 24;
 
@@ -104,7 +110,8 @@ pub struct BatchOptions {
     pub poll_interval_ms: u64,
     /// From which fraction of its expected time a job is "likely to be finishing" (default 0.65).
     pub likely_from: f64,
-    /// Read the account first and refuse to start beyond its balance (default true).
+    /// Read the account first and refuse to start beyond its balance (default true). (A batch
+    /// resumed from a dated snapshot reads the service's `Date` first in any case: rule 9.)
     pub check_balance: bool,
     /// Multiplies the model's expected times before any job has finished (default 1.0; e.g.
     /// 1/15 against an emulator running 15× faster). Finished jobs then teach the batch its own.
@@ -260,6 +267,13 @@ fn read_again(e: &Error) -> bool {
     e.is_retryable() || e.is_unreadable_answer()
 }
 
+/// The warning of a resumed batch that cannot tell its snapshot's age (rule 9), saying `why`.
+fn undated(why: &str) -> Event {
+    Event::Warning {
+        message: format!("{why}, so the age of the batch's snapshot cannot be told: its items are sent under their idempotency keys, which the service keeps for 24 h (an assumption); resume within a day of the snapshot"),
+    }
+}
+
 /// How long an item refused for want of a job slot (`concurrency_limit`: the account full of
 /// other jobs) goes on waiting for one before it ends with that error, in ms.
 pub const FULL_WAIT_MS: u64 = 15 * 60_000;
@@ -321,12 +335,10 @@ pub struct Batch {
     /// Shared by the items' creates (rule 4): identical items whose answers were lost each
     /// reconcile to a job of their own.
     claims: Claims,
-    /// The newest `Date` the service sent (a resumed batch's starts as its snapshot's): rule 9.
+    /// The latest `Date` the service sent (rule 9).
     service_date_ms: Option<i64>,
-    /// A resumed snapshot's `Date`, until an answer's `Date` tells its age (rule 9).
-    snapshot_date_ms: Option<i64>,
-    /// Why the items of a resumed snapshot too old for the service's keys are not sent (rule 9).
-    stale: Option<String>,
+    /// For a resumed batch, its snapshot's `service_date_ms` (`Some(None)`: undated): rule 9.
+    resumed_from: Option<Option<i64>>,
     events: VecDeque<Event>,
     result: Option<Result<BatchSummary, Error>>,
 }
@@ -395,8 +407,8 @@ pub(crate) struct BatchPlan {
     scale: f64,
     seed: u64,
     total_cents: u64,
-    /// A resumed snapshot's `service_date_ms` (rule 9).
-    snapshot_date_ms: Option<i64>,
+    /// For a resumed batch, its snapshot's `service_date_ms` (rule 9).
+    resumed_from: Option<Option<i64>>,
 }
 
 impl BatchPlan {
@@ -455,12 +467,12 @@ impl BatchPlan {
             }
             items.push(item);
         }
-        BatchPlan::check(items, scale, seed, snapshot.service_date_ms, options)
+        BatchPlan::check(items, scale, seed, Some(snapshot.service_date_ms), options)
     }
 
     /// Refuses an invalid request, or a total above `max_spend_cents`. An empty batch is
     /// accepted (it ends at once, nothing sent): a caller's list of prompts may be empty.
-    fn check(items: Vec<Item>, scale: f64, seed: u64, snapshot_date_ms: Option<i64>, options: &BatchOptions) -> Result<Self, Error> {
+    fn check(items: Vec<Item>, scale: f64, seed: u64, resumed_from: Option<Option<i64>>, options: &BatchOptions) -> Result<Self, Error> {
         let mut issues = Vec::new();
         for (i, item) in items.iter().enumerate() {
             if let Err(found) = crate::validate::validate_create(&item.request) {
@@ -475,7 +487,7 @@ impl BatchPlan {
         if let Some(max) = options.max_spend_cents.filter(|m| total_cents > *m) {
             return Err(Error::validation(vec![Issue::new("max_spend_cents", IssueCode::OutOfRange, format!("the batch is estimated at {total_cents} cents, above max_spend_cents ({max})"))]));
         }
-        Ok(BatchPlan { items, scale, seed, total_cents, snapshot_date_ms })
+        Ok(BatchPlan { items, scale, seed, total_cents, resumed_from })
     }
 }
 
@@ -496,6 +508,7 @@ impl Batch {
 
     /// Continues a batch from a snapshot. Items that were `submitting` are reconciled (listed and
     /// matched) before anything is sent for them; `running` ones are polled; `done` ones kept.
+    /// From a snapshot too old for the service's keys, nothing is sent again (rule 9).
     ///
     /// # Errors
     /// A validation error for a snapshot this version cannot read, or as [`Batch::new`].
@@ -512,7 +525,7 @@ impl Batch {
 
     /// The scheduler over a checked plan.
     fn from_plan(config: &ClientConfig, key: Option<&ApiKey>, plan: BatchPlan, options: BatchOptions, _now: Millis) -> Self {
-        let BatchPlan { items, scale, seed, total_cents, snapshot_date_ms } = plan;
+        let BatchPlan { items, scale, seed, total_cents, resumed_from } = plan;
         let mut order: Vec<usize> = items.iter().enumerate().filter(|(_, i)| matches!(i.state, ItemState::Queued)).map(|(i, _)| i).collect();
         if options.longest_first {
             // Stable: equal expected times keep input order.
@@ -520,13 +533,15 @@ impl Batch {
         }
         // The balance matters only to what is still to be created; so does a resumed snapshot's
         // age (rule 9), read from the check's answer (a one-job list without `check_balance`).
-        let phase = if (options.check_balance || snapshot_date_ms.is_some()) && !order.is_empty() { Phase::CheckAccount } else { Phase::Run };
+        let dated = matches!(resumed_from, Some(Some(_)));
+        let phase = if (options.check_balance || dated) && !order.is_empty() { Phase::CheckAccount } else { Phase::Run };
         // Done items a snapshot's process never handed out are reported first.
         let events = items
             .iter()
             .enumerate()
             .filter(|(_, it)| !it.reported)
             .filter_map(|(i, it)| Some(Event::ItemDone(ItemResult { index: u32::try_from(i).ok()?, ..it.result.clone()? })))
+            .chain((resumed_from == Some(None) && !order.is_empty()).then(|| undated("the snapshot records no date of the service's (it was taken before any answer, or by an older SDK)")))
             .collect();
         Batch {
             config: config.clone(),
@@ -550,9 +565,8 @@ impl Batch {
             cancel_requested: false,
             requests: 0,
             claims: Claims::new(),
-            service_date_ms: snapshot_date_ms,
-            snapshot_date_ms,
-            stale: None,
+            service_date_ms: None,
+            resumed_from,
             events,
             result: None,
         }
@@ -601,7 +615,7 @@ impl Batch {
                 SnapshotItem { request: item.request.clone(), idempotency_key: item.key.clone(), state: state.to_owned(), job_id, result: item.result.clone(), unreported }
             })
             .collect();
-        BatchSnapshot { version: 1, items, scale: self.scale, owner: Some(snapshot_owner(&self.config, self.key.as_ref())), service_date_ms: self.service_date_ms }
+        BatchSnapshot { version: 1, items, scale: self.scale, owner: Some(snapshot_owner(&self.config, self.key.as_ref())), service_date_ms: self.resumed_from.unwrap_or(self.service_date_ms) }
     }
 
     // ---- driving ---------------------------------------------------------------------------
@@ -726,7 +740,16 @@ impl Batch {
             return None;
         }
 
-        // 2. A new create, when a job slot is free.
+        // 2. A new create, when a job slot is free. Rule 9: once the snapshot is too old, the
+        // queued items end at once, none sent.
+        if let Some(why) = self.too_old().filter(|_| self.order.iter().any(|&i| self.items.get(i).is_some_and(|it| !it.reconcile_first))) {
+            let queued: Vec<usize> = self.order.iter().copied().filter(|&i| self.items.get(i).is_some_and(|it| !it.reconcile_first)).collect();
+            self.order.retain(|&i| self.items.get(i).is_some_and(|it| it.reconcile_first));
+            for i in queued {
+                self.not_sent(i, &why);
+            }
+            return None;
+        }
         if !self.cancel_requested && !self.order.is_empty() && self.in_flight_jobs() < self.options.limits.concurrent_jobs as usize {
             if now < self.server_full_until {
                 note(self.server_full_until);
@@ -863,13 +886,16 @@ impl Batch {
             })
             .collect();
         let seed = self.rng.next_u64();
-        let stale = self.stale.clone();
+        let too_old = self.too_old();
+        if let (Some(why), Some(false)) = (&too_old, self.items.get(i).map(|it| it.reconcile_first)) {
+            return self.not_sent(i, why);
+        }
         let Some(item) = self.items.get_mut(i) else { return };
         let first_id = (u64::try_from(i).unwrap_or(0) + 1) << ITEM_ID_SHIFT;
         match Create::new(&self.config, self.key.as_ref(), item.request.clone(), &item.key, self.options.retry, seed, None, first_id) {
             Ok(create) => {
                 let create = create.excluding(exclude).sharing(&self.claims);
-                let create = match (stale, item.reconcile_first) {
+                let create = match (too_old, item.reconcile_first) {
                     (Some(why), true) => create.reconcile_only(why),
                     (None, true) => create.reconcile_first(),
                     (_, false) => create,
@@ -1079,7 +1105,8 @@ impl Batch {
                 Err(e) => self.account_failed(e, now),
             },
             Target::Account => match response::parse_account(&resp).map_err(|e| self.scrubbed(e)) {
-                Ok(account) if account.balance_cents < self.total_cents => {
+                // Rule 9: a snapshot too old creates nothing, so no balance is needed.
+                Ok(account) if account.balance_cents < self.total_cents && self.too_old().is_none() => {
                     let mut e = Error::new(ErrorKind::InsufficientBalance, format!("the batch is estimated at {} cents but the balance is {} cents; nothing was created", self.total_cents, account.balance_cents));
                     e.code = "insufficient_balance".to_owned();
                     self.fail(e);
@@ -1193,45 +1220,40 @@ impl Batch {
         }
     }
 
-    /// Keeps the service's newest `Date`, and with the first one a resumed batch gets, decides
-    /// whether its snapshot is too old for the service's keys (rule 9).
+    /// Keeps the service's latest `Date` (rule 9).
     fn read_date(&mut self, resp: &HttpResponse) {
-        let Some(date) = resp.header("date").and_then(crate::date::parse_http_date) else { return };
-        self.service_date_ms = Some(self.service_date_ms.map_or(date, |d| d.max(date)));
-        if let Some(then) = self.snapshot_date_ms.take() {
-            let age = date.saturating_sub(then);
-            if age > SNAPSHOT_KEYS_KEPT_MS {
-                self.too_old_to_send(age);
-            }
+        if let Some(date) = resp.header("date").and_then(crate::date::parse_http_date) {
+            self.service_date_ms = Some(date);
         }
     }
 
-    /// Rule 9: a resumed snapshot `age_ms` older than the service's `Date`. Queued items end
-    /// `outcome_unknown` (the process that went on after the snapshot may have sent them), and
-    /// submitting ones reconcile only ([`Create::reconcile_only`]).
-    fn too_old_to_send(&mut self, age_ms: i64) {
-        let why = format!(
-            "the batch was resumed {} hours after its snapshot (by the service's clock), and the service keeps an idempotency key for 24 hours (an assumption), so this item, which may have been sent already, could be made and charged again under its key",
-            age_ms / 3_600_000
-        );
-        let queued: Vec<usize> = self.order.iter().copied().filter(|&i| self.items.get(i).is_some_and(|it| !it.reconcile_first)).collect();
-        self.order.retain(|i| !queued.contains(i));
-        for i in queued {
-            let mut e = Error::new(ErrorKind::Usage, format!("{why}: it was queued in the snapshot, which cannot tell whether the batch sent it after, so it was not sent; look for its job in the job list before creating it again (a new create is charged)"));
-            crate::error::OUTCOME_UNKNOWN.clone_into(&mut e.code);
-            e.idempotency_key = self.items.get(i).map(|it| it.key.as_str().to_owned());
-            self.item_done(i, None, Some(e));
-        }
-        self.stale = Some(why);
+    /// Rule 9: why nothing may be sent for this resumed batch's items, if its snapshot is too old
+    /// by the service's latest `Date` (or dated ahead of it).
+    fn too_old(&self) -> Option<String> {
+        let (Some(Some(then)), Some(now)) = (self.resumed_from, self.service_date_ms) else { return None };
+        let age = now.saturating_sub(then);
+        let when = if age > SNAPSHOT_KEYS_KEPT_MS {
+            format!("was resumed {} h {} min after its snapshot by the service's clock, more than 23 h", age / 3_600_000, age % 3_600_000 / 60_000)
+        } else if age < -SNAPSHOT_AHEAD_MS {
+            format!("has a snapshot dated {} min after the service's clock, so its age cannot be told", -age / 60_000)
+        } else {
+            return None;
+        };
+        Some(format!("the batch {when}; the service keeps an idempotency key for 24 h (an assumption), so this item, which may have been made already, could be made and charged again"))
     }
 
-    /// The account check (or rule 9's date probe) answered: the batch runs. A resumed snapshot
-    /// whose age no `Date` told goes on as before, with a warning.
+    /// Item `i`, queued in a snapshot too old (rule 9), ends without being sent.
+    fn not_sent(&mut self, i: usize, why: &str) {
+        let mut e = Error::new(ErrorKind::Usage, format!("{why}: it was queued in the snapshot, which cannot tell whether the batch sent it after, so it was not sent; look for its job in the job list before creating it anew (a new create is charged)"));
+        crate::error::SNAPSHOT_TOO_OLD.clone_into(&mut e.code);
+        self.item_done(i, None, Some(e));
+    }
+
+    /// The account check (or rule 9's date probe) answered: the batch runs. A dated snapshot
+    /// whose age no `Date` told goes on, with a warning.
     fn checked(&mut self) {
-        if self.snapshot_date_ms.take().is_some() {
-            self.events.push_back(Event::Warning {
-                message: "the service's answer carried no Date header, so the age of the batch's snapshot cannot be told: its items are sent under their idempotency keys, which the service keeps for 24 hours (an assumption); resume within a day of the snapshot".to_owned(),
-            });
+        if matches!(self.resumed_from, Some(Some(_))) && self.service_date_ms.is_none() {
+            self.events.push_back(undated("the service's answer carried no readable Date header"));
         }
         self.phase = Phase::Run;
     }
@@ -1649,6 +1671,7 @@ mod tests {
             let options = BatchOptions { check_balance, ..BatchOptions::default() };
             let (config, key, snapshot, mut fake) = snapshot_then_two_more_creates(&options);
             fake.now += 25 * 3_600_000;
+            fake.balance = 0; // nothing is created, so no balance is needed
             let sent_before = fake.sent.len();
             let mut resumed = Batch::resume(&config, Some(&key), snapshot.clone(), 9, options.clone(), Millis(fake.now)).unwrap();
             let (events, done) = fake.drive(&mut resumed, 10_000, None);
@@ -1659,13 +1682,14 @@ mod tests {
             assert_eq!((fake.creates(), fake.jobs.len()), (3, 3), "nothing sent again: {events:?}");
             let summary = resumed.take_result().unwrap();
             // The submitting item adopts the job the list shows it (its prompt); the queued ones,
-            // which the snapshot cannot tell were sent, end outcome_unknown with their keys.
+            // which the snapshot cannot tell were sent, end snapshot_too_old, with no key to send
+            // again under (it is no safe retry here).
             let first = summary.results.first().unwrap();
             assert!(first.error.is_none() && first.job.as_ref().is_some_and(|j| j.id == "job_0"), "{first:?}");
-            for (r, item) in summary.results.iter().zip(&snapshot.items).skip(1) {
+            for r in summary.results.iter().skip(1) {
                 let e = r.error.as_ref().unwrap();
-                assert_eq!((e.kind, e.code.as_str(), e.idempotency_key.as_deref()), (ErrorKind::Usage, crate::error::OUTCOME_UNKNOWN, Some(item.idempotency_key.as_str())), "{e:?}");
-                assert!(e.message.contains("resumed 25 hours after its snapshot") && e.message.contains("look for its job"), "{}", e.message);
+                assert_eq!((e.kind, e.code.as_str(), e.idempotency_key.as_deref()), (ErrorKind::Usage, crate::error::SNAPSHOT_TOO_OLD, None), "{e:?}");
+                assert!(e.message.contains("resumed 25 h ") && e.message.contains("look for its job"), "{}", e.message);
             }
             assert_eq!((summary.progress.completed, summary.progress.failed), (1, 2));
         }
@@ -1684,7 +1708,7 @@ mod tests {
         assert_eq!(fake.creates(), 3, "not sent again under its forgotten key");
         let summary = resumed.take_result().unwrap();
         let e = summary.results.first().and_then(|r| r.error.as_ref()).unwrap();
-        assert_eq!((e.code.as_str(), e.idempotency_key.is_some()), (crate::error::OUTCOME_UNKNOWN, true), "{e:?}");
+        assert_eq!((e.code.as_str(), e.idempotency_key.is_some()), (crate::error::SNAPSHOT_TOO_OLD, false), "{e:?}");
         assert!(e.message.contains("show none it made, and it was not sent again"), "{}", e.message);
     }
 
@@ -1704,9 +1728,45 @@ mod tests {
             assert!(done);
             assert_eq!(fake.jobs.len(), 3);
             assert_eq!(resumed.take_result().unwrap().progress.completed, 3);
-            let warned = events.iter().any(|e| matches!(e, Event::Warning { message } if message.contains("carried no Date header")));
+            let warned = events.iter().any(|e| matches!(e, Event::Warning { message } if message.contains("carried no readable Date header")));
             assert_eq!(warned, !dated, "{events:?}");
         }
+    }
+
+    #[test]
+    fn a_snapshot_that_turns_too_old_while_the_resumed_batch_runs_sends_nothing_more() {
+        // helper-59: the age was judged once, at the first answer; an item started later, past
+        // the day, went out under a key the service may have forgotten. Every answer's Date counts.
+        let (config, key, snapshot, mut fake) = snapshot_then_two_more_creates(&BatchOptions::default());
+        fake.now += 23 * 3_600_000 - 30_000;
+        let mut resumed = Batch::resume(&config, Some(&key), snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        fake.drive(&mut resumed, 100, Some(1)); // the account check: 22 h 59 min 30 s, fresh
+        fake.now += 60_000;
+        assert!(fake.drive(&mut resumed, 10_000, None).1);
+        assert_eq!(fake.creates(), 3, "nothing sent again");
+        let codes: Vec<Option<String>> = resumed.take_result().unwrap().results.iter().map(|r| r.error.as_ref().map(|e| e.code.clone())).collect();
+        assert_eq!(codes, [None, Some(crate::error::SNAPSHOT_TOO_OLD.into()), Some(crate::error::SNAPSHOT_TOO_OLD.into())]);
+    }
+
+    #[test]
+    fn a_resumed_batchs_snapshot_keeps_the_date_its_items_keys_may_be_from() {
+        // helper-59: resumed at 22 h, its own snapshot carried the new Date, so a second resume a
+        // day later judged it young and sent items whose keys were 44 h old.
+        let (config, key, first, mut fake) = snapshot_then_two_more_creates(&BatchOptions::default());
+        fake.now += 22 * 3_600_000;
+        let mut resumed = Batch::resume(&config, Some(&key), first.clone(), 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        fake.drive(&mut resumed, 100, Some(1));
+        let second = resumed.snapshot();
+        assert_eq!(second.service_date_ms, first.service_date_ms);
+        drop(resumed);
+        fake.now += 22 * 3_600_000;
+        let mut again = Batch::resume(&config, Some(&key), second, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        assert!(fake.drive(&mut again, 10_000, None).1);
+        assert_eq!(fake.creates(), 3, "nothing sent again");
+        // An undated snapshot (taken before any answer, or by an older SDK) is resumed with a warning.
+        let undated = BatchSnapshot { service_date_ms: None, ..first };
+        let mut resumed = Batch::resume(&config, Some(&key), undated, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        assert!(matches!(resumed.poll(Millis(fake.now)), Output::Event(Event::Warning { message }) if message.contains("records no date")));
     }
 
     #[test]

@@ -166,9 +166,10 @@ impl Claims {
     }
 
     /// Whether a create other than `ticket` whose job the list could take for one of `request`
-    /// is in flight (rule 2).
-    pub(crate) fn others_in_flight(&self, request: &CreateVideoRequest, ticket: Option<u64>) -> bool {
-        self.state().in_flight.iter().any(|(t, r)| Some(*t) != ticket && alike(r, request))
+    /// is in flight (rule 2); `by_shape`: against a service whose jobs show no prompt, where the
+    /// list cannot tell requests of one shape apart.
+    pub(crate) fn others_in_flight(&self, request: &CreateVideoRequest, ticket: Option<u64>, by_shape: bool) -> bool {
+        self.state().in_flight.iter().any(|(t, r)| Some(*t) != ticket && if by_shape { alike_but_prompt(r, request) } else { alike(r, request) })
     }
 
     /// Takes job `id` for a create (rule 1): `false` when another create on the key already
@@ -273,8 +274,12 @@ fn kept_push<T>(list: &mut Vec<T>, v: T) {
 /// ([`crate::create::matches_request`]) is the same, the seed excepted (not every service echoes
 /// it).
 pub(crate) fn alike(a: &CreateVideoRequest, b: &CreateVideoRequest) -> bool {
-    a.prompt == b.prompt
-        && a.mode == b.mode
+    a.prompt == b.prompt && alike_but_prompt(a, b)
+}
+
+/// As [`alike`], for a list whose jobs show no prompt.
+fn alike_but_prompt(a: &CreateVideoRequest, b: &CreateVideoRequest) -> bool {
+    a.mode == b.mode
         && a.effective_resolution() == b.effective_resolution()
         && a.effective_duration() == b.effective_duration()
         && a.image_url == b.image_url
@@ -291,15 +296,16 @@ mod tests {
         let b = a.clone();
         let req = CreateVideoRequest::text("lake");
         let t = a.sent(&req);
-        assert!(b.others_in_flight(&req, None));
-        assert!(!b.others_in_flight(&req, Some(t)), "its own is not another");
-        assert!(!b.others_in_flight(&CreateVideoRequest::text("sea"), None), "another request");
+        assert!(b.others_in_flight(&req, None, false));
+        assert!(!b.others_in_flight(&req, Some(t), false), "its own is not another");
+        assert!(!b.others_in_flight(&CreateVideoRequest::text("sea"), None, false), "another request");
+        assert!(b.others_in_flight(&CreateVideoRequest::text("sea"), None, true), "the same shape, to a list whose jobs show no prompt");
         let mut seeded = CreateVideoRequest::text("lake");
         seeded.seed = Some(7);
         seeded.resolution = Some(crate::model::Resolution::P720); // the default, given
-        assert!(b.others_in_flight(&seeded, None), "a seed the list may not show, a default given: alike");
+        assert!(b.others_in_flight(&seeded, None, false), "a seed the list may not show, a default given: alike");
         b.answered(t);
-        assert!(!a.others_in_flight(&req, None));
+        assert!(!a.others_in_flight(&req, None, false));
         assert!(a.try_take("job_1"));
         assert!(!b.try_take("job_1"), "taken once, seen by every clone");
         for i in 0..KEPT {

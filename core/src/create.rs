@@ -18,7 +18,10 @@
 //!    nothing: it may be another process's (helper-54: one was adopted, then deleted by a cancel,
 //!    the create's own left charged). With such a job listed, the create is neither adopted nor
 //!    sent again: it ends `outcome_unknown` naming the jobs and carrying its key (creating again
-//!    under it gets the job it made from a service that honours keys). With none, rule 2.
+//!    under it gets the job it made from a service that honours keys); but first, once, while
+//!    another create of the client of that shape (whatever its prompt) is out, it waits for its
+//!    answer and reads the list again: that answer takes its job (helper-56: a batch item ended
+//!    `outcome_unknown` over a sibling's job). With none, rule 2.
 //! 4. If the list itself cannot be had, the create fails with its original error; it is never
 //!    replayed on a guess.
 //! 5. A create the driver aborted after sending it (it stopped waiting for the answer) is an
@@ -143,6 +146,9 @@ pub struct Create {
     listed_none: Option<Error>,
     cancel_requested: bool,
     check_age: bool,
+    /// A list showed jobs of this request's shape without a prompt: the client's other creates of
+    /// that shape, whatever their prompt, are waited for as alike ones are (rule 3).
+    prompt_less: bool,
     /// Why this create may not be sent again (a batch resumed from a snapshot older than the
     /// service keeps its keys): a list that shows no job it made ends it `outcome_unknown`.
     no_resend: Option<String>,
@@ -189,6 +195,7 @@ impl Create {
             cancel_requested: false,
             check_age: true,
             no_resend: None,
+            prompt_less: false,
             next_id: first_id,
             state: State::Ready(Step::Create),
             events: VecDeque::new(),
@@ -281,7 +288,7 @@ impl Create {
     /// As [`Create::reconcile_first`], for a create whose idempotency key the service may have
     /// forgotten (`why`: a batch resumed more than a day after its snapshot): it adopts the job
     /// the list shows it made, but is never sent again, since under a forgotten key a resend
-    /// would make and charge a second job. With no job found it ends `outcome_unknown`, saying `why`.
+    /// would make and charge a second job. With no job found it ends `snapshot_too_old`, saying `why`.
     #[must_use]
     pub fn reconcile_only(mut self, why: String) -> Self {
         self.no_resend = Some(why);
@@ -550,6 +557,18 @@ impl Create {
             .map(|job| job.id.as_str())
             .collect();
         if !unprovable.is_empty() {
+            // One may be the job of another create of the client of this shape still out (a
+            // batch's sibling, whose answer will take it): read the list again once those are
+            // answered, as for alike creates (helper-56: a batch item ended `outcome_unknown`
+            // for a sibling's job). Once: a list read after them decides.
+            if !self.prompt_less {
+                self.prompt_less = true;
+                if self.others_out() && self.deadline.is_none_or(|d| now < d) && self.may_wait(now) {
+                    self.list_attempts = self.list_attempts.saturating_sub(1);
+                    self.state = State::Ready(Step::List);
+                    return;
+                }
+            }
             let mut err = self.still_unknown().unwrap_or_else(|| Error::new(ErrorKind::Connection, "the create's outcome was unknown"));
             err.code = crate::error::OUTCOME_UNKNOWN.to_owned();
             err.message = format!(
@@ -573,8 +592,8 @@ impl Create {
             return self.finish(Err(self.cancelled()));
         }
         if let Some(why) = &self.no_resend {
-            let mut e = Error::new(ErrorKind::Usage, format!("{why}: the newest {RECONCILE_PAGE} jobs of the job list show none it made, and it was not sent again; look further down the job list before creating it again (a new create is charged)"));
-            crate::error::OUTCOME_UNKNOWN.clone_into(&mut e.code);
+            let mut e = Error::new(ErrorKind::Usage, format!("{why}: the newest {RECONCILE_PAGE} jobs of the job list show none it made, and it was not sent again; look further down the job list before creating it anew (a new create is charged)"));
+            crate::error::SNAPSHOT_TOO_OLD.clone_into(&mut e.code);
             return self.finish(Err(e));
         }
         let remaining = self.deadline.map(|d| d.since(now));
@@ -625,7 +644,7 @@ impl Create {
 
     /// Whether another create of the client that the job list could confuse with this one is out.
     fn others_out(&self) -> bool {
-        self.claims.as_ref().is_some_and(|c| c.others_in_flight(&self.wanted, self.ticket))
+        self.claims.as_ref().is_some_and(|c| c.others_in_flight(&self.wanted, self.ticket, self.prompt_less))
     }
 
     /// The error of a create whose outcome stays unknown, coded so that no caller takes it for one
@@ -890,6 +909,29 @@ mod tests {
         let Output::Send { id, endpoint: Endpoint::ListVideos, .. } = next(&mut a, Millis(20)) else { panic!("reconcile") };
         a.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [theirs], "has_more": false})), Millis(30));
         sent_again(&mut a, Millis(30));
+    }
+
+    #[test]
+    fn a_listed_job_without_its_prompt_waits_for_a_sibling_of_its_shape_still_out() {
+        // helper-56: a batch item whose answer was lost listed a sibling's prompt-less job while
+        // the sibling's create (another prompt, the same shape) was still out, and ended
+        // `outcome_unknown`. It now waits for that answer, which takes the job, and reads again.
+        let claims = Claims::new();
+        let mut b = Create::new(&ClientConfig::new("http://fake/v1").unwrap(), Some(&ApiKey::new("sd_test_key_000000").unwrap()), CreateVideoRequest::text("sea"), &IdempotencyKey::from_entropy(&[8; 16]).unwrap(), RetryPolicy::default(), 2, None, 1 << 20).unwrap().sharing(&claims);
+        let mut a = lake(&claims);
+        let Output::Send { id: sent_b, .. } = next(&mut b, Millis(0)) else { panic!() };
+        let Output::Send { id, .. } = next(&mut a, Millis(1)) else { panic!() };
+        a.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(10));
+        let Output::Send { id, endpoint: Endpoint::ListVideos, .. } = next(&mut a, Millis(10)) else { panic!("reconcile") };
+        let mut theirs = job("job_b");
+        theirs.as_object_mut().unwrap().remove("prompt");
+        a.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [theirs.clone()], "has_more": false})), Millis(20));
+        assert!(matches!(next(&mut a, Millis(20)), Output::WaitUntil(_)), "waits for the sibling's answer");
+        b.handle_response(sent_b, HttpResponse::json(201, &theirs), Millis(30));
+        assert_eq!(b.take_result().unwrap().id, "job_b");
+        let Output::Send { id, endpoint: Endpoint::ListVideos, .. } = next(&mut a, Millis(30)) else { panic!("reads again") };
+        a.handle_response(id, HttpResponse::json(200, &serde_json::json!({"data": [theirs], "has_more": false})), Millis(40));
+        sent_again(&mut a, Millis(40));
     }
 
     #[test]

@@ -194,6 +194,12 @@ pub struct Error {
 /// asked for: no answer, or a 5xx, and no way left to tell. Such an error is not retryable.
 pub const OUTCOME_UNKNOWN: &str = "outcome_unknown";
 
+/// The `code` of a batch item not sent because its batch was resumed from a snapshot older than
+/// the service keeps idempotency keys (`batch` rule 9): it may have been made already, and sending
+/// it again, under its key or a new one, could make and charge a second job. It carries no
+/// `idempotency_key`, unlike [`OUTCOME_UNKNOWN`]: creating again under it is no safe retry.
+pub const SNAPSHOT_TOO_OLD: &str = "snapshot_too_old";
+
 impl Error {
     /// A bare error of `kind` with the kind's name as code.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {

@@ -252,9 +252,9 @@ test("a snapshot more than 23 h older than the service's Date sends nothing agai
     assert.equal((await own.ledger(acct.email)).jobs_created, 3, "nothing made again");
     for (const i of queued) {
       const e = items.get(i)?.error;
-      assert.ok(e instanceof usv.UsageError && e.code === "outcome_unknown", String(e));
-      assert.equal(e.idempotencyKey, saved.items[i].idempotency_key);
-      assert.match(e.message, /resumed 25 hours after its snapshot/);
+      assert.ok(e instanceof usv.UsageError && e.code === "snapshot_too_old", String(e));
+      assert.equal(e.idempotencyKey, undefined, "no key: under a forgotten one, sending again is no safe retry");
+      assert.match(e.message, /resumed 2\d h \d+ min after its snapshot/);
     }
   } finally {
     own.stop();

@@ -113,7 +113,7 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
     return this.#serial(() => this.#pump(false)).then(() => this.#summary);
   }
 
-  /** Where the batch stands, as JSON text: save it and pass it to `client.videos.resumeBatch` (in any process) to continue without submitting anything twice. Resume within a day, from the latest one: the service honours an idempotency key for 24 h (an assumption), so from a snapshot more than 23 h older than the service's `Date` nothing is sent again: its queued items end `outcome_unknown` (the batch may have sent them after the snapshot), its submitting ones adopt their listed job or end the same way. */
+  /** Where the batch stands, as JSON text: save it and pass it to `client.videos.resumeBatch` (in any process) to continue without submitting anything twice. Resume within a day, from the latest one: the service honours an idempotency key for 24 h (an assumption), so from a snapshot more than 23 h older than the service's `Date` nothing is sent again: its queued items end `snapshot_too_old` (the batch may have sent them after the snapshot), its submitting ones adopt their listed job or end the same way. */
   snapshot(): string {
     return this.#end?.snapshot ?? g(() => this.#m.snapshot(), this.#gen, true);
   }

@@ -150,8 +150,9 @@ export class Videos {
   /**
    * Continues a batch from `batch.snapshot()` (possibly taken in another process that died): items
    * whose create may have been sent are reconciled against the job list before anything is sent,
-   * so no job is created or charged twice. Items already done are not yielded again (they are in
-   * the summary).
+   * so no job is created or charged twice, within a day of the snapshot: from one more than 23 h
+   * older than the service's `Date`, nothing is sent again (queued items end coded
+   * `snapshot_too_old`). Items already done are not yielded again (they are in the summary).
    */
   async resumeBatch(snapshot: string, options?: BatchOptions | null): Promise<Batch> {
     text("snapshot", snapshot, false);

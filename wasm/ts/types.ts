@@ -36,6 +36,9 @@ export type ErrorCode =
   | IssueCode
   /** A create that may have made its job or API key (the core's `OUTCOME_UNKNOWN`). */
   | "outcome_unknown"
+  /** A batch item not sent: its batch was resumed from a snapshot older than the service keeps
+   * idempotency keys (the core's `SNAPSHOT_TOO_OLD`); look for its job before creating it anew. */
+  | "snapshot_too_old"
   /** A job that ended `failed` without an `error` of its own (the core's `Error::job_failed`). */
   | "generation_failed"
   /** An `sd_` key in a browser without `dangerouslyAllowBrowser` (a `UsageError`). */

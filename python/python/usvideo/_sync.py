@@ -501,7 +501,7 @@ class Videos:
         so none is submitted twice; finished items are not yielded again (they are in
         ``run.summary``). Resume within a day, from the latest snapshot: the service honours an
         idempotency key for 24 h (*assumption*), so from a snapshot more than 23 h older than the
-        service's ``Date`` nothing is sent again: its queued items end ``outcome_unknown`` (the
+        service's ``Date`` nothing is sent again: its queued items end ``snapshot_too_old`` (the
         batch may have sent them after the snapshot), and its submitting ones adopt their listed
         job or end the same way."""
         options = self._c._batch_options(max_spend_cents, concurrent_jobs, requests_per_minute, longest_first, check_balance, poll_interval, expected_scale)

@@ -206,7 +206,8 @@ extension Videos {
 
     /// Continues a batch from `Batch.snapshot()` (possibly taken in a process that died): items
     /// whose create may have been sent are reconciled before anything is sent for them, so nothing
-    /// is created or charged twice.
+    /// is created or charged twice, within a day of the snapshot: from one more than 23 h older
+    /// than the service's `Date`, nothing is sent again (queued items end coded `snapshot_too_old`).
     public func resumeBatch(_ snapshot: String, maxSpendCents: Int? = nil, config: BatchConfig = BatchConfig(),
                             onProgress: @escaping (BatchProgress) -> Void = { _ in }) throws -> Batch {
         let m = try ffi { try client.core.resumeBatch(snapshot: snapshot, options: config.core(client: client, maxSpendCents: maxSpendCents), seed: randomSeed(), now: client.driver.now()) }

@@ -289,7 +289,8 @@ class Videos internal constructor(private val client: USVideo) {
      * Continues a batch from [Batch.snapshot] (possibly taken in a process that died): items
      * whose create may have been sent are reconciled against the job list before anything is
      * sent for them, running ones are polled, finished ones are kept (not yielded again). Nothing
-     * is created or charged twice.
+     * is created or charged twice, within a day of the snapshot: from one more than 23 h older than
+     * the service's `Date`, nothing is sent again (queued items end coded `snapshot_too_old`).
      *
      * @throws ValidationError for text that is not a snapshot (field `snapshot`) or of a version
      *   this SDK cannot read (`snapshot.version`), or as [batch].
