@@ -31,7 +31,8 @@
 //!    [`LOOKUP_TIMEOUT_MS`]), so a job it made and charged is returned (a wait then times out
 //!    naming it, and deletes it if told to). A list sent before the deadline that the deadline
 //!    cut short, or that failed with no time left to read it again, is no such look-up: the one
-//!    past the deadline still goes out, at the deadline. Not while another create of the client
+//!    past the deadline still goes out, at the deadline (or once a `429`'s pause has passed, ten
+//!    seconds at most), also when that list was the last its retry budget allowed. Not while another create of the client
 //!    that the list could confuse with it is out ([`crate::claims`]): it could adopt that one's job, so it ends
 //!    with its unknown outcome instead.
 //!    When the deadline passes with no job made (nothing was sent, or a `Connect` failure), the
@@ -480,9 +481,12 @@ impl Create {
             // Rule 6: a list the deadline cut short, or left no time to read again, is not the
             // end of a create in doubt: the one look-up past the deadline goes out at it (a list
             // delayed past a 500 ms bound ended a create whose job was made `outcome_unknown`).
-            Decision::Retry { .. } if self.late_look_up_left() => {
-                self.state = State::Backoff(Step::List, self.deadline.unwrap_or(now).max(now));
-            }
+            // A `429`'s pause (bounded like the look-up) is waited out first: sent before it ends,
+            // the one look-up would likely be refused again.
+            Decision::Retry { .. } if self.late_look_up_left() => self.look_up_late(&err, now),
+            // So is a list cut short by the deadline that was the budget's last attempt: its
+            // failure is the deadline's, not the list's.
+            Decision::Fail if err.kind == ErrorKind::Timeout && remaining == Some(0) && self.late_look_up_left() => self.look_up_late(&err, now),
             Decision::Retry { .. } | Decision::Reconcile | Decision::Fail => {
                 // The outcome stays unknown: report the create's own error, never replay it, and
                 // say why it is unknown and what the list said (a browser's bare "Failed to fetch"
@@ -492,6 +496,13 @@ impl Create {
                 self.finish(Err(original));
             }
         }
+    }
+
+    /// The one look-up past the deadline (rule 6) is due at the deadline, or once the pause a
+    /// `429` asked for (`err`'s, at most [`LOOKUP_TIMEOUT_MS`]) has passed.
+    fn look_up_late(&mut self, err: &Error, now: Millis) {
+        let pause = err.retry_after_ms.map_or(0, |ms| ms.min(LOOKUP_TIMEOUT_MS));
+        self.state = State::Backoff(Step::List, self.deadline.unwrap_or(now).max(now.plus(pause)));
     }
 
     fn reconcile(&mut self, page: &JobPage, resp: &HttpResponse, now: Millis) {
@@ -1003,6 +1014,33 @@ mod tests {
         c.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(11_000));
         let e = c.take_result().unwrap_err();
         assert_eq!(e.code, crate::error::OUTCOME_UNKNOWN, "{e}");
+    }
+
+    #[test]
+    fn the_look_up_past_the_deadline_waits_out_a_429s_pause_and_follows_a_last_list_cut_short() {
+        // helper-55: a list refused with a 429 whose pause ran past the deadline sent its look-up
+        // at the deadline (refused again, likely); a list cut short by the deadline that was its
+        // budget's last attempt got no look-up at all.
+        let mut c = lake_by_1s(&Claims::new());
+        let Output::Send { id, .. } = next(&mut c, Millis(0)) else { panic!() };
+        c.handle_transport_error(id, TransportKind::Other, "reset", Millis(10));
+        let Output::Send { id, .. } = next(&mut c, Millis(10)) else { panic!() };
+        let mut refused = HttpResponse::json(429, &serde_json::json!({"error": {"code": "rate_limited", "message": "x"}}));
+        refused.headers.push(crate::http::Header::new("retry-after", "3"));
+        c.handle_response(id, refused, Millis(900));
+        assert!(matches!(next(&mut c, Millis(900)), Output::WaitUntil(Millis(3_900))));
+        let Output::Send { id, timeout_ms: Some(LOOKUP_TIMEOUT_MS), .. } = next(&mut c, Millis(3_900)) else { panic!("the late look-up") };
+        c.handle_response(id, page(&["job_1"]), Millis(4_000));
+        assert_eq!(c.take_result().unwrap().id, "job_1");
+
+        let mut c = Create::new(&ClientConfig::new("http://fake/v1").unwrap(), Some(&ApiKey::new("sd_test_key_000000").unwrap()), CreateVideoRequest::text("lake"), &IdempotencyKey::from_entropy(&[7; 16]).unwrap(), RetryPolicy { max_retries: 0, ..RetryPolicy::default() }, 1, Some(Millis(1_000)), 0).unwrap();
+        let Output::Send { id, .. } = next(&mut c, Millis(0)) else { panic!() };
+        c.handle_transport_error(id, TransportKind::Other, "reset", Millis(10));
+        let Output::Send { id, .. } = next(&mut c, Millis(10)) else { panic!() };
+        c.handle_transport_error(id, TransportKind::Timeout, "no answer", Millis(1_000));
+        let Output::Send { id, timeout_ms: Some(LOOKUP_TIMEOUT_MS), .. } = next(&mut c, Millis(1_000)) else { panic!("the late look-up after the last list") };
+        c.handle_response(id, page(&["job_1"]), Millis(1_100));
+        assert_eq!(c.take_result().unwrap().id, "job_1");
     }
 
     #[test]
