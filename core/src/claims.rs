@@ -13,7 +13,9 @@
 //! 2. A create whose outcome is unknown reconciles only once no other create of a request the
 //!    list could confuse with its own (the same prompt, mode, resolution, duration and URLs; a
 //!    seed the service may not echo is left out) is in flight on the key (sent, with no answer
-//!    yet): that answer may name the very job the list would show. A list answered while such a
+//!    yet): that answer may name the very job the list would show. Against a service whose jobs
+//!    show no prompt, a create that lists jobs of its shape waits, once, for those of the same
+//!    mode, resolution and duration whatever their prompt (`create` rule 3). A list answered while such a
 //!    create went out is read again later. It waits for them at most [`MAX_WAIT_MS`], in case a
 //!    driver stopped driving one without dropping it; past its deadline it does not wait, and
 //!    does not adopt while they are out (see [`crate::create`], rule 6).
@@ -274,16 +276,13 @@ fn kept_push<T>(list: &mut Vec<T>, v: T) {
 /// ([`crate::create::matches_request`]) is the same, the seed excepted (not every service echoes
 /// it).
 pub(crate) fn alike(a: &CreateVideoRequest, b: &CreateVideoRequest) -> bool {
-    a.prompt == b.prompt && alike_but_prompt(a, b)
+    a.prompt == b.prompt && alike_but_prompt(a, b) && a.image_url == b.image_url && a.reference_url == b.reference_url
 }
 
-/// As [`alike`], for a list whose jobs show no prompt.
+/// Whether a job of `a` and one of `b` look the same in a list whose jobs show no prompt (and may
+/// show no URLs either, as `create::same_shape` allows): their mode, resolution and duration.
 fn alike_but_prompt(a: &CreateVideoRequest, b: &CreateVideoRequest) -> bool {
-    a.mode == b.mode
-        && a.effective_resolution() == b.effective_resolution()
-        && a.effective_duration() == b.effective_duration()
-        && a.image_url == b.image_url
-        && a.reference_url == b.reference_url
+    a.mode == b.mode && a.effective_resolution() == b.effective_resolution() && a.effective_duration() == b.effective_duration()
 }
 
 #[cfg(test)]

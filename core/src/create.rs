@@ -296,6 +296,16 @@ impl Create {
         self.reconcile_first()
     }
 
+    /// From now on, as [`Create::reconcile_only`]: a list that shows no job it made ends it, `why`
+    /// (a resumed batch whose snapshot turned too old while this create was under way).
+    pub(crate) fn refuse_resend(&mut self, why: &str) {
+        self.no_resend.get_or_insert_with(|| why.to_owned());
+        // A resend already decided on (a list found none) is not sent either.
+        if matches!(self.state, State::Ready(Step::Create) | State::Backoff(Step::Create, _)) && self.creates_sent > 0 {
+            self.finish(Err(not_sent_again(why)));
+        }
+    }
+
     /// When its first attempt was sent, if one was: the job (its idempotency key's) was made no
     /// sooner, so a wait's lesson of the service's speed counts from there (`crate::pace`).
     pub(crate) fn first_sent_at(&self) -> Option<Millis> {
@@ -499,10 +509,11 @@ impl Create {
     }
 
     /// The one look-up past the deadline (rule 6) is due at the deadline, or once the pause a
-    /// `429` asked for (`err`'s, at most [`LOOKUP_TIMEOUT_MS`]) has passed.
+    /// `429` asked for (`err`'s) has passed, [`LOOKUP_TIMEOUT_MS`] past it at most.
     fn look_up_late(&mut self, err: &Error, now: Millis) {
-        let pause = err.retry_after_ms.map_or(0, |ms| ms.min(LOOKUP_TIMEOUT_MS));
-        self.state = State::Backoff(Step::List, self.deadline.unwrap_or(now).max(now.plus(pause)));
+        let at = self.deadline.unwrap_or(now).max(now);
+        let paused = now.plus(err.retry_after_ms.unwrap_or(0)).min(at.plus(LOOKUP_TIMEOUT_MS));
+        self.state = State::Backoff(Step::List, at.max(paused));
     }
 
     fn reconcile(&mut self, page: &JobPage, resp: &HttpResponse, now: Millis) {
@@ -550,6 +561,13 @@ impl Create {
             self.events.push_back(Event::Reconciled { job: job.clone() });
             self.finish(Ok(job.clone()));
             return;
+        }
+        if let Some(why) = &self.no_resend {
+            // Never sent again, so whether a prompt-less job is its own changes nothing: its key
+            // may be forgotten, and none of this error's readers must send again under it
+            // (helper-60: ended `outcome_unknown` with the key, the docs' safe retry, it was not).
+            let e = not_sent_again(why);
+            return self.finish(Err(e));
         }
         // Jobs of this request's shape that show no prompt (the reference's show none) may be
         // this create's or another process's: neither adopted nor sent again (rule 3), since
@@ -601,11 +619,6 @@ impl Create {
         }
         if self.cancel_requested {
             return self.finish(Err(self.cancelled()));
-        }
-        if let Some(why) = &self.no_resend {
-            let mut e = Error::new(ErrorKind::Usage, format!("{why}: the newest {RECONCILE_PAGE} jobs of the job list show none it made, and it was not sent again; look further down the job list before creating it anew (a new create is charged)"));
-            crate::error::SNAPSHOT_TOO_OLD.clone_into(&mut e.code);
-            return self.finish(Err(e));
         }
         let remaining = self.deadline.map(|d| d.since(now));
         if remaining.is_some_and(|r| r == 0) {
@@ -769,6 +782,15 @@ impl Drop for Create {
             c.release(self.holder); // what it adopted is its run's for good
         }
     }
+}
+
+/// The error of a create not sent again because its key may be forgotten (`why`: a batch resumed
+/// from a snapshot too old, `batch` rule 9): coded `snapshot_too_old`, with no key to send again
+/// under.
+fn not_sent_again(why: &str) -> Error {
+    let mut e = Error::new(ErrorKind::Usage, format!("{why}: the newest {RECONCILE_PAGE} jobs of the job list show none it can be told to have made, and it was not sent again; look further down the job list before creating it anew (a new create is charged)"));
+    crate::error::SNAPSHOT_TOO_OLD.clone_into(&mut e.code);
+    e
 }
 
 /// The message of a create whose outcome stayed unknown: the create's own error, why it left the

@@ -46,6 +46,8 @@ pub(crate) struct Fake {
     pub(crate) frozen: bool,
     /// A job with this prompt ends `failed` (with `error.code` "content_policy") where others complete.
     pub(crate) failing_prompt: Option<&'static str>,
+    /// Jobs show no prompt (as the reference's job shape has none).
+    pub(crate) prompt_less: bool,
     /// Every answer's `Date`: this many ms since 1970 at `now` 0 (none when `None`).
     pub(crate) epoch_ms: Option<i64>,
     /// Jobs by idempotency key: a create sent again under its key within 24 h gets its job back.
@@ -55,7 +57,7 @@ pub(crate) struct Fake {
 
 impl Fake {
     pub(crate) fn new() -> Self {
-        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, create_faults: VecDeque::new(), failing_lists: 0, garbled_reads: 0, quick_jobs: false, frozen: false, failing_prompt: None, epoch_ms: None, keys: Vec::new(), window: VecDeque::new() }
+        Fake { now: 0, jobs: Vec::new(), sent: Vec::new(), rate_limited: 0, concurrency_refused: 0, max_concurrent_seen: 0, rpm: 60, concurrency: 10, balance: 1_000_000, drop_next_create: false, fail_deletes: false, create_faults: VecDeque::new(), failing_lists: 0, garbled_reads: 0, quick_jobs: false, frozen: false, failing_prompt: None, prompt_less: false, epoch_ms: None, keys: Vec::new(), window: VecDeque::new() }
     }
 
     fn status(&self, j: &FakeJob) -> &'static str {
@@ -74,6 +76,9 @@ impl Fake {
     fn job_json(&self, j: &FakeJob) -> Value {
         let status = self.status(j);
         let mut v = json!({"id": j.id, "status": status, "prompt": j.prompt, "mode": "text_to_video", "resolution": j.resolution, "duration": j.duration, "estimated_cost_cents": 6 * j.duration});
+        if self.prompt_less {
+            v.as_object_mut().map(|o| o.remove("prompt"));
+        }
         if status == "completed" {
             v["cost_cents"] = json!(6 * j.duration);
             v["video_url"] = json!(format!("http://fake/{}.mp4", j.id));

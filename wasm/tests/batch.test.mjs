@@ -230,11 +230,11 @@ test("resume after a SIGKILL: a new process continues from the last snapshot, no
 });
 
 test("a snapshot more than 23 h older than the service's Date sends nothing again (helper-54: 6 jobs for 3 items)", async () => {
-  // Its own emulator: the clock jumps a day.
-  const own = await startEmulator(["--time-scale", String(SCALE)]);
+  // Its own emulator: the clock jumps a day. Fast (Bun gives a test 5 s).
+  const own = await startEmulator(["--time-scale", "1000"]);
   try {
     const { acct, client } = await fresh(own);
-    const options = { concurrentJobs: 1, expectedScale: 1 / SCALE, pollIntervalMs: 100 };
+    const options = { concurrentJobs: 1, expectedScale: 1 / 1000, pollIntervalMs: 20 };
     const batch = await client.videos.batch(requests(3), options);
     /** @type {string | undefined} */
     let snapshot;
@@ -254,7 +254,7 @@ test("a snapshot more than 23 h older than the service's Date sends nothing agai
       const e = items.get(i)?.error;
       assert.ok(e instanceof usv.UsageError && e.code === "snapshot_too_old", String(e));
       assert.equal(e.idempotencyKey, undefined, "no key: under a forgotten one, sending again is no safe retry");
-      assert.match(e.message, /resumed 2\d h \d+ min after its snapshot/);
+      assert.match(e.message, /snapshot is 2\d h \d+ min old/);
     }
   } finally {
     own.stop();

@@ -104,6 +104,11 @@ struct Harness {
     next_job: u32,
     items: usize,
     done: bool,
+    /// A resumed batch's snapshot date (`batch` rule 9), and whether an answer's `Date` made it
+    /// too old: from then on no create goes out under a key not yet sent in this run.
+    snapshot_date: Option<i64>,
+    too_old: bool,
+    sent_keys: std::collections::HashSet<String>,
     /// `FUZZ_TRACE=1`: print every input and output (to read a crasher).
     trace: bool,
     /// Every duration the caller configured is reasonable (no `u64::MAX` delays or intervals).
@@ -176,6 +181,9 @@ impl Harness {
             next_job: 0,
             items: 0,
             done: false,
+            snapshot_date: None,
+            too_old: false,
+            sent_keys: std::collections::HashSet::new(),
             trace: std::env::var_os("FUZZ_TRACE").is_some(),
             sane: policy.base_delay_ms <= 1_000_000 && policy.max_delay_ms <= 1_000_000 && policy.max_retry_after_ms <= 1_000_000,
             eternal: false,
@@ -213,7 +221,9 @@ impl Harness {
                 Output::WaitUntil(t) => {
                     assert!(!self.done, "a WaitUntil after Done");
                     if let Some(d) = self.deadline.filter(|_| self.deletes_sent == 0 && self.looks_sent == 0) {
-                        assert!(*t <= d, "a wait until {} outlives the deadline {}", t.0, d.0);
+                        // The one look-up past the deadline waits out a 429's pause, bounded (`create` rule 6).
+                        let late = if self.late_lookups == 0 { usvideo_core::create::LOOKUP_TIMEOUT_MS } else { 0 };
+                        assert!(*t <= d.max(self.now).plus(late), "a wait until {} outlives the deadline {}", t.0, d.0);
                     } else if let Some(first) = self.first_delete_at.filter(|_| !self.cancelled) {
                         assert!(*t <= first.plus(self.cleanup_ms), "a timed-out wait's clean-up waits until {} past its bound", t.0);
                     }
@@ -299,6 +309,8 @@ impl Harness {
             let entry = self.creates.entry(key.clone()).or_insert((group, Safety::Safe));
             assert_eq!(entry.1, Safety::Safe, "create {key} sent again while its previous attempt's outcome is {:?}", entry.1);
             entry.1 = Safety::InFlight;
+            assert!(!self.too_old || self.sent_keys.contains(&key), "create {key} first sent after its resumed snapshot turned too old (batch rule 9)");
+            self.sent_keys.insert(key);
         }
         self.in_flight.push(Sent { id, endpoint, request: request.clone(), group });
     }
@@ -316,6 +328,8 @@ impl Harness {
                 assert!((r.index as usize) < self.items.max(1), "an item index out of range");
                 if let Some(e) = &r.error {
                     check_error(e);
+                    // No key to send again under: under a forgotten one that is no safe retry.
+                    assert!(e.code != usvideo_core::error::SNAPSHOT_TOO_OLD || e.idempotency_key.is_none(), "{e:?}");
                 }
             }
             _ => {}
@@ -371,6 +385,10 @@ impl Harness {
     }
 
     fn respond(&mut self, sent: &Sent, resp: HttpResponse) {
+        if let (Some(then), Some(now)) = (self.snapshot_date, resp.header("date").and_then(usvideo_core::date::parse_http_date)) {
+            let age = now.saturating_sub(then);
+            self.too_old |= age > usvideo_core::batch::SNAPSHOT_KEYS_KEPT_MS || age < -600_000;
+        }
         if sent.endpoint == Endpoint::CreateVideo {
             if let Some(key) = sent.request.header("idempotency-key") {
                 let nothing_made = resp.status == 429 || ((400..500).contains(&resp.status) && resp.status != 408);
@@ -742,6 +760,7 @@ pub fn batch(data: &[u8]) {
                 h.sane &= poll_interval <= 1_000_000;
                 h.grouped_ids = true;
                 h.items = n;
+                h.snapshot_date = snapshot.service_date_ms;
                 // A `submitting` item's create may have been sent by the earlier process.
                 for (i, item) in snapshot.items.iter().enumerate() {
                     if item.state == "submitting" {
