@@ -1035,7 +1035,8 @@ impl Batch {
         }
         r.needs_get = false;
         r.failures = 0;
-        if r.last.as_ref().is_none_or(|l| l.status != job.status) {
+        // A first sighting is told too: a replayed create answer is kept as `last` but was none.
+        if r.seen_at.is_none() || r.last.as_ref().is_none_or(|l| l.status != job.status) {
             self.events.push_back(Event::StatusChanged { job: job.clone() });
         }
         r.last = Some(job.clone());
@@ -1837,6 +1838,24 @@ mod tests {
         assert!(fake.drive(&mut resumed, 10_000, None).1);
         assert_eq!(resumed.take_result().unwrap().progress.completed, 3);
         assert_eq!(fake.jobs.len(), 3);
+    }
+
+    #[test]
+    fn a_replayed_create_answers_job_is_told_at_its_first_sighting() {
+        // helper-56: a create sent again under its key is answered with the service's replay,
+        // which is no sighting; the get that follows was told only if the status had changed, so
+        // the job's first status (pending) never reached the caller.
+        let (config, key, reqs) = setup(1);
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[6; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.create_faults.push_back("502");
+        let (events, done) = fake.drive(&mut batch, 10_000, None);
+        assert!(done && fake.creates() == 2, "{events:?}");
+        let first = events.iter().find_map(|e| match e {
+            Event::StatusChanged { job } => Some(job.status.clone()),
+            _ => None,
+        });
+        assert_eq!(first, Some(JobStatus::Pending), "{events:?}");
     }
 
     #[test]

@@ -62,6 +62,13 @@ pub fn suggest(unknown: &str, known: &str) -> String {
     validate::suggest(unknown, &known.split('\n').collect::<Vec<_>>()).unwrap_or_default().to_owned()
 }
 
+/// The response headers the core reads (`RESPONSE_HEADERS_READ`), separated by `\0`: the driver
+/// passes only these, not every header the server sent (~5 µs a call, measured 2026-12-07).
+#[wasm_bindgen(js_name = responseHeaders)]
+pub fn response_headers() -> String {
+    usvideo_core::http::RESPONSE_HEADERS_READ.join("\0")
+}
+
 // No `validate` or `parseResponse` export: the vector tests run those inputs through the machines
 // the package drives (wasm/tests/vectors.test.mjs), and as exports they were ~1.4 KB gzipped of
 // code no app reaches (measured 2026-12-04).

@@ -448,7 +448,10 @@ export class Callbacks {
 }
 
 /** Whether a `fetch` gave something that reads like a `Response` (of any realm). */
-const isResponse = (r: unknown): r is Response => typeof r === "object" && r !== null && typeof (r as Response).status === "number" && typeof (r as Response).headers?.forEach === "function";
+const isResponse = (r: unknown): r is Response => typeof r === "object" && r !== null && typeof (r as Response).status === "number" && typeof (r as Response).headers?.get === "function";
+
+/** The response headers the core reads: only these cross into the module (the core's list). */
+let headersRead: string[] | undefined;
 
 /** What a client shares between its calls. */
 export class Ctx {
@@ -556,7 +559,10 @@ export class Ctx {
       // a TypeError deep in here (the outcome is still unknown: it may have sent the request).
       if (!isResponse(res)) return { kind: "other", message: `the \`fetch\` option resolved to ${res === null ? "null" : typeof res}, not a Response` };
       let headers = "";
-      res.headers.forEach((v: string, k: string) => (headers += `${k}\0${v}\0`));
+      for (const k of (headersRead ??= g(() => w.responseHeaders()).split("\0"))) {
+        const v = res.headers.get(k);
+        if (v != null) headers += `${k}\0${v}\0`;
+      }
       const body = await Promise.race([readCapped(res), stopped]);
       if (!body) return { kind: "body_too_large", message: `response body over ${MAX_BODY} bytes` };
       return { status: res.status, headers, body };
