@@ -203,7 +203,9 @@ pub struct BatchSummary {
     /// Cents the batch's jobs cost the account: completed jobs' costs, and the estimates of jobs
     /// that go on after the batch ended with them (a cancel that found them processing, a poll
     /// that failed for good); those are charged unless they fail later. Failed jobs (refunded),
-    /// deleted pending jobs (refunded) and items with no job cost nothing.
+    /// deleted pending jobs (refunded) and items with no job cost nothing. So do, here, items that
+    /// ended `outcome_unknown` or `snapshot_too_old`: a job such an item made (unknown to it) is
+    /// charged all the same.
     pub spent_cents: u64,
 }
 
@@ -1264,6 +1266,22 @@ impl Batch {
                 create.refuse_resend(&why);
             }
         }
+        // Nor is a done item's `outcome_unknown` a safe retry under its key any more (helper-61:
+        // resent under it as the docs say, it made a second job): the summary says so.
+        let mut stale_keys = Vec::new();
+        for (i, item) in self.items.iter_mut().enumerate() {
+            if let Some(e) = item.result.as_mut().and_then(|r| r.error.as_mut()).filter(|e| e.code == crate::error::OUTCOME_UNKNOWN && e.idempotency_key.is_some()) {
+                e.idempotency_key = None;
+                crate::error::SNAPSHOT_TOO_OLD.clone_into(&mut e.code);
+                e.message = format!("{}; {why}: its idempotency key may be forgotten, so creating again under it is no safe retry (look for its job first)", e.message);
+                stale_keys.push(i.to_string());
+            }
+        }
+        if !stale_keys.is_empty() {
+            self.events.push_back(Event::Warning {
+                message: format!("{why}: items {} ended before the snapshot with their outcome unknown, and their idempotency keys may be forgotten: creating them again under those keys is no safe retry (look for their jobs first)", stale_keys.join(", ")),
+            });
+        }
         self.too_old = Some(why);
     }
 
@@ -1824,6 +1842,26 @@ mod tests {
         assert_eq!(fake.creates(), 3);
         let e = resumed.take_result().unwrap().results.first().and_then(|r| r.error.clone()).unwrap();
         assert_eq!((e.code.as_str(), e.idempotency_key), (crate::error::SNAPSHOT_TOO_OLD, None));
+    }
+
+    #[test]
+    fn a_stale_snapshots_done_items_of_unknown_outcome_lose_their_keys() {
+        // helper-61: an item that ended `outcome_unknown` (with its key) before the snapshot kept
+        // the key in the resumed batch's summary a day later; resent under it, as the docs say, it
+        // made a second job.
+        let (config, key, mut snapshot, mut fake) = snapshot_then_two_more_creates(&BatchOptions::default());
+        let mut unknown = Error::new(ErrorKind::Timeout, "no answer");
+        unknown.code = crate::error::OUTCOME_UNKNOWN.into();
+        unknown.idempotency_key = Some(snapshot.items[1].idempotency_key.as_str().to_owned());
+        snapshot.items[1].state = "done".into();
+        snapshot.items[1].result = Some(ItemResult { index: 1, job: None, error: Some(unknown) });
+        fake.now += 25 * 3_600_000;
+        let mut resumed = Batch::resume(&config, Some(&key), snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        let (events, done) = fake.drive(&mut resumed, 10_000, None);
+        assert!(done);
+        let e = resumed.take_result().unwrap().results[1].error.clone().unwrap();
+        assert_eq!((e.code.as_str(), e.idempotency_key), (crate::error::SNAPSHOT_TOO_OLD, None), "{}", e.message);
+        assert!(events.iter().any(|e| matches!(e, Event::Warning { message } if message.contains("items 1 ended before the snapshot"))), "{events:?}");
     }
 
     #[test]

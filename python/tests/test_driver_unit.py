@@ -475,3 +475,19 @@ def test_an_error_says_whether_the_call_may_be_made_again() -> None:
             with pytest.raises(usvideo.USVideoError) as info:
                 c.videos.retrieve("job_1")
         assert info.value.retryable is retryable, (status, info.value)
+
+
+def test_a_cancelled_calls_create_of_unknown_outcome_is_logged_with_its_key(caplog: pytest.LogCaptureFixture) -> None:
+    """helper-61: a create_and_wait cancelled while its create was out, against a service whose
+    jobs show no prompt, left its job charged and said nothing: the clean-up now logs the create's
+    unknown outcome with the key that gets its job back."""
+    from usvideo._base import _tell
+
+    class Ended:
+        def take_result(self) -> None:
+            raise usvideo.APIConnectionError("the create was stopped after it was sent: the job list shows a job of this request's mode, resolution and duration (job_9)", code="outcome_unknown", idempotency_key="usv-abc-0")
+
+    caplog.set_level(logging.INFO, logger="usvideo")
+    _tell(Ended())  # type: ignore[arg-type]
+    [record] = [r for r in caplog.records if r.name == "usvideo"]
+    assert record.levelno == logging.WARNING and "job_9" in record.getMessage() and "idempotency_key='usv-abc-0'" in record.getMessage()

@@ -563,6 +563,10 @@ def _tell(machine: _native.Machine) -> None:
     except USVideoError as e:
         if e.job_id is not None:
             log.log(logging.INFO if e.message.endswith("deleted and refunded") else logging.WARNING, "usvideo: job %s: %s", e.job_id, e.message)
+        elif e.idempotency_key is not None:
+            # The create's outcome stayed unknown (helper-61: against a service whose jobs show no
+            # prompt, a cancelled create_and_wait's job was charged and nothing said so).
+            log.warning("usvideo: a cancelled call's create may have made a job, charged if it completes: %s; create the same request again with idempotency_key=%r to get that job (and delete it)", e.message, e.idempotency_key)
     except Exception:  # a bug's error is not a clean-up's to raise
         pass
 
