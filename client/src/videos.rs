@@ -159,7 +159,9 @@ impl Videos<'_> {
     }
 
     /// Continues a batch from [`BatchRun::snapshot`] (possibly in another process): items whose
-    /// create may have been sent are reconciled first, so none is submitted twice.
+    /// create may have been sent are reconciled first, so none is submitted twice; from a snapshot
+    /// more than 23 h older than the service's `Date`, nothing is sent again (core `batch` rule 9:
+    /// queued items end `snapshot_too_old`).
     ///
     /// # Errors
     /// A validation error for an unreadable snapshot.

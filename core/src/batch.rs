@@ -72,7 +72,7 @@ use crate::validate::{kept_scale, option_rules, scale_ok, Issue, IssueCode, MAX_
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
-/// How much older than the service's first `Date` a resumed snapshot may be for its items to be
+/// How much older than the service's latest `Date` a resumed snapshot may be for its items to be
 /// sent (rule 9): the service keeps an idempotency key for 24 hours (*assumption*, as the emulator
 /// does), less an hour for creates still on their way when the snapshot was taken and for the
 /// service's clocks.
@@ -269,6 +269,18 @@ fn read_again(e: &Error) -> bool {
     e.is_retryable() || e.is_unreadable_answer()
 }
 
+/// Rule 9: an `outcome_unknown` error's key may be forgotten by the service (`stale` says why):
+/// it is dropped and the error recoded `snapshot_too_old`, since creating again under it is no
+/// safe retry. Whether it had one to drop.
+fn forget_key(e: &mut Error, stale: &str) -> bool {
+    if e.code != crate::error::OUTCOME_UNKNOWN || e.idempotency_key.take().is_none() {
+        return false;
+    }
+    crate::error::SNAPSHOT_TOO_OLD.clone_into(&mut e.code);
+    e.message = format!("{}; {stale}: its idempotency key may be forgotten, so creating again under it is no safe retry (look for its job first)", e.message);
+    true
+}
+
 /// The warning of a resumed batch that cannot tell its snapshot's age (rule 9), saying `why`.
 fn undated(why: &str) -> Event {
     Event::Warning {
@@ -296,7 +308,8 @@ struct Item {
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Target {
-    Account,
+    /// The account check, or rule 9's date probe.
+    Check,
     List,
     Get(usize),
     Delete(usize),
@@ -342,7 +355,7 @@ pub struct Batch {
     first_date_ms: Option<i64>,
     /// Why nothing more is sent for a resumed snapshot's items, once its age says so (rule 9):
     /// latched, since a later `Date` (another server's clock, a cached answer's) may read younger.
-    too_old: Option<String>,
+    stale: Option<String>,
     /// For a resumed batch, its snapshot's `service_date_ms` (`Some(None)`: undated): rule 9.
     resumed_from: Option<Option<i64>>,
     events: VecDeque<Event>,
@@ -365,9 +378,11 @@ pub struct BatchSnapshot {
     /// other account is charged (helper-37). Absent in snapshots written before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
-    /// The newest `Date` the service sent the batch before the snapshot, in ms since the Unix
-    /// epoch: [`Batch::resume`] sends nothing for an item that may have been sent already once
-    /// the service may have forgotten its key (rule 9). Absent when no answer carried one, and in
+    /// From when its items' idempotency keys may have been used, by the service's clock, in ms
+    /// since the Unix epoch: the latest `Date` the service sent the batch before the snapshot, or,
+    /// for a resumed batch, its own snapshot's (the first `Date` it read, for an undated one).
+    /// [`Batch::resume`] sends nothing for an item that may have been sent already once the
+    /// service may have forgotten its key (rule 9). Absent when no answer carried one, and in
     /// snapshots written before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_date_ms: Option<i64>,
@@ -573,7 +588,7 @@ impl Batch {
             claims: Claims::new(),
             service_date_ms: None,
             first_date_ms: None,
-            too_old: None,
+            stale: None,
             resumed_from,
             events,
             result: None,
@@ -643,7 +658,7 @@ impl Batch {
             match self.phase {
                 Phase::Done => return Output::Done,
                 Phase::CheckAccount => {
-                    if self.in_flight.values().any(|t| *t == Target::Account) {
+                    if self.in_flight.values().any(|t| *t == Target::Check) {
                         return Output::Pending;
                     }
                     if let Err(t) = self.limiter.try_acquire(now) {
@@ -656,7 +671,7 @@ impl Batch {
                         self.config.list_videos(self.key.as_ref(), &DATE_PROBE).map(|r| (Endpoint::ListVideos, r))
                     };
                     match check {
-                        Ok((endpoint, request)) => return self.send(Target::Account, endpoint, request),
+                        Ok((endpoint, request)) => return self.send(Target::Check, endpoint, request),
                         // Not reached: `Batch::new` checked the key against the base URL. Were it,
                         // the batch would go on unchecked, as with `check_balance` off.
                         Err(_) => self.phase = Phase::Run,
@@ -750,13 +765,15 @@ impl Batch {
 
         // 2. A new create, when a job slot is free. Rule 9: once the snapshot is too old, the
         // queued items end at once, none sent.
-        if let Some(why) = self.too_old().filter(|_| self.order.iter().any(|&i| self.items.get(i).is_some_and(|it| !it.reconcile_first))) {
+        if self.stale.is_some() {
             let queued: Vec<usize> = self.order.iter().copied().filter(|&i| self.items.get(i).is_some_and(|it| !it.reconcile_first)).collect();
-            self.order.retain(|&i| self.items.get(i).is_some_and(|it| it.reconcile_first));
-            for i in queued {
-                self.not_sent(i, &why);
+            if !queued.is_empty() {
+                self.order.retain(|i| !queued.contains(i));
+                for i in queued {
+                    self.not_sent(i);
+                }
+                return None;
             }
-            return None;
         }
         if !self.cancel_requested && !self.order.is_empty() && self.in_flight_jobs() < self.options.limits.concurrent_jobs as usize {
             if now < self.server_full_until {
@@ -894,16 +911,14 @@ impl Batch {
             })
             .collect();
         let seed = self.rng.next_u64();
-        let too_old = self.too_old();
-        if let (Some(why), Some(false)) = (&too_old, self.items.get(i).map(|it| it.reconcile_first)) {
-            return self.not_sent(i, why);
-        }
+        // (Rule 9: a queued item is not started once the snapshot is stale, `run_step` ends it.)
+        let stale = self.stale.as_ref().map(|s| format!("{s}: under its key, which the service may have forgotten, this item could be made and charged again"));
         let Some(item) = self.items.get_mut(i) else { return };
         let first_id = (u64::try_from(i).unwrap_or(0) + 1) << ITEM_ID_SHIFT;
         match Create::new(&self.config, self.key.as_ref(), item.request.clone(), &item.key, self.options.retry, seed, None, first_id) {
             Ok(create) => {
                 let create = create.excluding(exclude).sharing(&self.claims);
-                let create = match (too_old, item.reconcile_first) {
+                let create = match (stale, item.reconcile_first) {
                     (Some(why), true) => create.reconcile_only(why),
                     (None, true) => create.reconcile_first(),
                     (_, false) => create,
@@ -1010,7 +1025,12 @@ impl Batch {
         })
     }
 
-    fn item_done(&mut self, i: usize, job: Option<Job>, error: Option<Error>) {
+    fn item_done(&mut self, i: usize, job: Option<Job>, mut error: Option<Error>) {
+        // Rule 9: an item ending with its outcome unknown once the snapshot is stale has no key
+        // to send again under either.
+        if let (Some(stale), Some(e)) = (&self.stale, error.as_mut()) {
+            forget_key(e, stale);
+        }
         let Some(item) = self.items.get_mut(i) else { return };
         let result = ItemResult { index: u32::try_from(i).unwrap_or(u32::MAX), job, error };
         item.state = ItemState::Done;
@@ -1112,13 +1132,13 @@ impl Batch {
             // Rule 9's date probe: only its `Date` is wanted, so a failure that carried one, or a
             // failure for good, does not fail the batch (helper-60: a proxy's 404 to it failed
             // every item, running ones too); it goes on, with a warning when no `Date` came.
-            Target::Account if !self.options.check_balance => match response::parse_job_page(&resp, &DATE_PROBE) {
+            Target::Check if !self.options.check_balance => match response::parse_job_page(&resp, &DATE_PROBE) {
                 Err(e) if self.service_date_ms.is_none() && read_again(&e) && self.account_failures < self.options.retry.max_retries => self.account_failed(e, now),
                 _ => self.checked(),
             },
-            Target::Account => match response::parse_account(&resp).map_err(|e| self.scrubbed(e)) {
+            Target::Check => match response::parse_account(&resp).map_err(|e| self.scrubbed(e)) {
                 // Rule 9: a snapshot too old creates nothing, so no balance is needed.
-                Ok(account) if account.balance_cents < self.total_cents && self.too_old().is_none() => {
+                Ok(account) if account.balance_cents < self.total_cents && self.stale.is_none() => {
                     let mut e = Error::new(ErrorKind::InsufficientBalance, format!("the batch is estimated at {} cents but the balance is {} cents; nothing was created", self.total_cents, account.balance_cents));
                     e.code = "insufficient_balance".to_owned();
                     self.fail(e);
@@ -1248,51 +1268,48 @@ impl Batch {
         let Some(now) = resp.header("date").and_then(crate::date::parse_http_date) else { return };
         self.service_date_ms = Some(now);
         self.first_date_ms.get_or_insert(now);
-        let (None, Some(Some(then))) = (&self.too_old, self.resumed_from) else { return };
+        let (None, Some(Some(then))) = (&self.stale, self.resumed_from) else { return };
         let age = now.saturating_sub(then);
         let (hours, minutes) = (age.unsigned_abs() / 3_600_000, age.unsigned_abs() % 3_600_000 / 60_000);
-        let when = if age > SNAPSHOT_KEYS_KEPT_MS {
-            format!("its snapshot is {hours} h {minutes} min old by the service's clock, more than 23 h")
+        if age > SNAPSHOT_KEYS_KEPT_MS {
+            self.turn_stale(format!("its snapshot is {hours} h {minutes} min old by the service's clock, more than 23 h"));
         } else if age < -SNAPSHOT_AHEAD_MS {
-            format!("its snapshot is dated {hours} h {minutes} min after the service's clock, so its age cannot be told")
-        } else {
-            return;
-        };
-        let why = format!("this batch was resumed and {when}; the service keeps an idempotency key for 24 h (an assumption), so this item, which may have been made already, could be made and charged again");
-        // A submitting item's create under way is not sent again either: its key was first used
-        // before the snapshot.
+            self.turn_stale(format!("its snapshot is dated {hours} h {minutes} min after the service's clock, so its age cannot be told"));
+        }
+    }
+
+    /// Rule 9: the snapshot is too old (`when` says how) for its items' keys. A submitting item's
+    /// create under way is not sent again either (its key was first used before the snapshot), and
+    /// a done item's `outcome_unknown` loses its key (helper-61: resent under it, as the docs say
+    /// of that code, it made a second job).
+    fn turn_stale(&mut self, when: String) {
+        let stale = format!("this batch was resumed and {when}; the service keeps an idempotency key for 24 h (an assumption)");
+        let why = format!("{stale}: under its key, which the service may have forgotten, this item could be made and charged again");
         for item in self.items.iter_mut().filter(|it| it.reconcile_first) {
             if let ItemState::Creating(create) = &mut item.state {
                 create.refuse_resend(&why);
             }
         }
-        // Nor is a done item's `outcome_unknown` a safe retry under its key any more (helper-61:
-        // resent under it as the docs say, it made a second job): the summary says so.
-        let mut stale_keys = Vec::new();
+        let mut ended = Vec::new();
         for (i, item) in self.items.iter_mut().enumerate() {
-            if let Some(e) = item.result.as_mut().and_then(|r| r.error.as_mut()).filter(|e| e.code == crate::error::OUTCOME_UNKNOWN && e.idempotency_key.is_some()) {
-                e.idempotency_key = None;
-                crate::error::SNAPSHOT_TOO_OLD.clone_into(&mut e.code);
-                e.message = format!("{}; {why}: its idempotency key may be forgotten, so creating again under it is no safe retry (look for its job first)", e.message);
-                stale_keys.push(i.to_string());
+            if let Some(e) = item.result.as_mut().and_then(|r| r.error.as_mut())
+                && forget_key(e, &stale)
+            {
+                ended.push(i.to_string());
             }
         }
-        if !stale_keys.is_empty() {
+        if !ended.is_empty() {
             self.events.push_back(Event::Warning {
-                message: format!("{why}: items {} ended before the snapshot with their outcome unknown, and their idempotency keys may be forgotten: creating them again under those keys is no safe retry (look for their jobs first)", stale_keys.join(", ")),
+                message: format!("{stale}: the idempotency keys of the items that ended with their outcome unknown ({}) may be forgotten, so creating them again under those keys is no safe retry (look for their jobs first); their results now carry none, though an item handed out before showed its key", ended.join(", ")),
             });
         }
-        self.too_old = Some(why);
+        self.stale = Some(stale);
     }
 
-    /// Rule 9: why nothing more may be sent for this resumed batch's items.
-    fn too_old(&self) -> Option<String> {
-        self.too_old.clone()
-    }
-
-    /// Item `i`, queued in a snapshot too old (rule 9), ends without being sent.
-    fn not_sent(&mut self, i: usize, why: &str) {
-        let mut e = Error::new(ErrorKind::Usage, format!("{why}: it was queued in the snapshot, which cannot tell whether the batch sent it after, so it was not sent; look for its job in the job list before creating it anew (a new create is charged)"));
+    /// Item `i`, queued in a stale snapshot (rule 9), ends without being sent.
+    fn not_sent(&mut self, i: usize) {
+        let stale = self.stale.clone().unwrap_or_default();
+        let mut e = Error::new(ErrorKind::Usage, format!("{stale}: this item was queued in the snapshot, which cannot tell whether the batch sent it after, so it was not sent (under its key it could be made and charged again); look for its job in the job list before creating it anew (a new create is charged)"));
         crate::error::SNAPSHOT_TOO_OLD.clone_into(&mut e.code);
         self.item_done(i, None, Some(e));
     }
@@ -1394,7 +1411,7 @@ impl Batch {
             return self.fail(e);
         }
         match target {
-            Target::Account => self.account_failed(e, now),
+            Target::Check => self.account_failed(e, now),
             Target::List => {
                 self.list_in_flight = false;
                 self.list_failed(e, now);
@@ -1432,7 +1449,7 @@ impl Batch {
         // The account check is forgotten: its answer, or its failure, if one comes, is a stray
         // (a driver that lost the request must not wait for it). A resumed batch has running
         // jobs to see to even before anything was created.
-        self.in_flight.retain(|_, t| *t != Target::Account);
+        self.in_flight.retain(|_, t| *t != Target::Check);
         self.phase = Phase::Run;
         let queued: Vec<usize> = self.order.drain(..).collect();
         for i in queued {
@@ -1861,7 +1878,7 @@ mod tests {
         assert!(done);
         let e = resumed.take_result().unwrap().results[1].error.clone().unwrap();
         assert_eq!((e.code.as_str(), e.idempotency_key), (crate::error::SNAPSHOT_TOO_OLD, None), "{}", e.message);
-        assert!(events.iter().any(|e| matches!(e, Event::Warning { message } if message.contains("items 1 ended before the snapshot"))), "{events:?}");
+        assert!(events.iter().any(|e| matches!(e, Event::Warning { message } if message.contains("ended with their outcome unknown (1)"))), "{events:?}");
     }
 
     #[test]

@@ -14,8 +14,9 @@
 //!    list could confuse with its own (the same prompt, mode, resolution, duration and URLs; a
 //!    seed the service may not echo is left out) is in flight on the key (sent, with no answer
 //!    yet): that answer may name the very job the list would show. Against a service whose jobs
-//!    show no prompt, a create that lists jobs of its shape waits, once, for those of the same
-//!    mode, resolution and duration whatever their prompt (`create` rule 3). A list answered while such a
+//!    show no prompt, a create that lists jobs of its shape waits for those of the same mode,
+//!    resolution and duration whatever their prompt (`create` rule 3), and from then on compares
+//!    by that shape in every wait of its own (the list cannot tell its jobs apart otherwise). A list answered while such a
 //!    create went out is read again later. It waits for them at most [`MAX_WAIT_MS`], in case a
 //!    driver stopped driving one without dropping it; past its deadline it does not wait, and
 //!    does not adopt while they are out (see [`crate::create`], rule 6).

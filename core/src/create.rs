@@ -18,10 +18,11 @@
 //!    nothing: it may be another process's (helper-54: one was adopted, then deleted by a cancel,
 //!    the create's own left charged). With such a job listed, the create is neither adopted nor
 //!    sent again: it ends `outcome_unknown` naming the jobs and carrying its key (creating again
-//!    under it gets the job it made from a service that honours keys); but first, once, while
-//!    another create of the client of that shape (whatever its prompt) is out, it waits for its
-//!    answer and reads the list again: that answer takes its job (helper-56: a batch item ended
-//!    `outcome_unknown` over a sibling's job). With none, rule 2.
+//!    under it gets the job it made from a service that honours keys); but first, while another
+//!    create of the client of that shape (whatever its prompt) is out, it waits for its answer
+//!    and reads the list again, once: that answer takes its job (helper-56: a batch item ended
+//!    `outcome_unknown` over a sibling's job). From then on its waits for the client's other
+//!    creates compare by shape (`claims` rule 2). With none, rule 2.
 //! 4. If the list itself cannot be had, the create fails with its original error; it is never
 //!    replayed on a guess.
 //! 5. A create the driver aborted after sending it (it stopped waiting for the answer) is an
@@ -151,7 +152,8 @@ pub struct Create {
     /// that shape, whatever their prompt, are waited for as alike ones are (rule 3).
     prompt_less: bool,
     /// Why this create may not be sent again (a batch resumed from a snapshot older than the
-    /// service keeps its keys): a list that shows no job it made ends it `outcome_unknown`.
+    /// service keeps its keys): a list that shows no job it made ends it `snapshot_too_old`, and
+    /// so does any resend it would make.
     no_resend: Option<String>,
     next_id: u64,
     state: State,
@@ -300,10 +302,6 @@ impl Create {
     /// (a resumed batch whose snapshot turned too old while this create was under way).
     pub(crate) fn refuse_resend(&mut self, why: &str) {
         self.no_resend.get_or_insert_with(|| why.to_owned());
-        // A resend already decided on (a list found none) is not sent either.
-        if matches!(self.state, State::Ready(Step::Create) | State::Backoff(Step::Create, _)) && self.creates_sent > 0 {
-            self.finish(Err(not_sent_again(why)));
-        }
     }
 
     /// When its first attempt was sent, if one was: the job (its idempotency key's) was made no
@@ -336,6 +334,13 @@ impl Create {
         };
         if self.cancel_requested && step == Step::Create {
             self.finish(Err(self.cancelled()));
+            return Output::Done;
+        }
+        // Never sent again under a key that may be forgotten: whatever decided on the resend (a
+        // list that found none, a 429, a connection refused), and whenever `no_resend` came.
+        if let (Step::Create, true, Some(why)) = (step, self.creates_sent > 0, &self.no_resend) {
+            let e = not_sent_again(why);
+            self.finish(Err(e));
             return Output::Done;
         }
         let past = self.deadline.is_some_and(|d| now >= d);

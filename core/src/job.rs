@@ -7,8 +7,8 @@
 //! 2. The deadline ends the *wait* with `wait_timeout`; the job goes on (unless
 //!    `cancel_on_timeout` is set and the job is still pending: then it is deleted and refunded,
 //!    within [`CLEANUP_MS`] of the wait giving up, which for a create whose answer was still out
-//!    is after its one look-up past the deadline (`create` rule 6): so at most ~20 s past the
-//!    deadline. A delete not done by then, say for a `Retry-After` pause, or held (rule 7)
+//!    is after its one look-up past the deadline (`create` rule 6: it may wait out a `429`'s
+//!    pause first, 10 s at most): so at most ~30 s past the deadline. A delete not done by then, say for a `Retry-After` pause, or held (rule 7)
 //!    until then, leaves the job to go on, and the error says why; one that got no sure answer
 //!    says the job may have been deleted). A driver that hands a clean-up its caller stopped
 //!    waiting for to the background ([`JobRun::handing_off`]: the caller waits [`CLEANUP_MS`],

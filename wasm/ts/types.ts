@@ -62,7 +62,7 @@ interface AbortSignalLike {
 }
 interface ResponseLike {
   readonly status: number;
-  readonly headers: { get(name: string): string | null; forEach(f: (value: string, name: string) => void): void };
+  readonly headers: { get(name: string): string | null };
   /** Read in chunks when present, else through `arrayBuffer()`. */
   readonly body: {
     getReader(): { read(): Promise<{ done: true; value?: undefined } | { done: false; value: Uint8Array }>; cancel(): Promise<void> };

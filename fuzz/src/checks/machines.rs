@@ -109,6 +109,7 @@ struct Harness {
     snapshot_date: Option<i64>,
     too_old: bool,
     sent_keys: std::collections::HashSet<String>,
+    submitting_keys: std::collections::HashSet<String>,
     /// `FUZZ_TRACE=1`: print every input and output (to read a crasher).
     trace: bool,
     /// Every duration the caller configured is reasonable (no `u64::MAX` delays or intervals).
@@ -184,6 +185,7 @@ impl Harness {
             snapshot_date: None,
             too_old: false,
             sent_keys: std::collections::HashSet::new(),
+            submitting_keys: std::collections::HashSet::new(),
             trace: std::env::var_os("FUZZ_TRACE").is_some(),
             sane: policy.base_delay_ms <= 1_000_000 && policy.max_delay_ms <= 1_000_000 && policy.max_retry_after_ms <= 1_000_000,
             eternal: false,
@@ -310,6 +312,7 @@ impl Harness {
             assert_eq!(entry.1, Safety::Safe, "create {key} sent again while its previous attempt's outcome is {:?}", entry.1);
             entry.1 = Safety::InFlight;
             assert!(!self.too_old || self.sent_keys.contains(&key), "create {key} first sent after its resumed snapshot turned too old (batch rule 9)");
+            assert!(!self.too_old || !self.submitting_keys.contains(&key), "create {key}, submitting in the snapshot, sent again after it turned too old (batch rule 9)");
             self.sent_keys.insert(key);
         }
         self.in_flight.push(Sent { id, endpoint, request: request.clone(), group });
@@ -764,6 +767,7 @@ pub fn batch(data: &[u8]) {
                 // A `submitting` item's create may have been sent by the earlier process.
                 for (i, item) in snapshot.items.iter().enumerate() {
                     if item.state == "submitting" {
+                        h.submitting_keys.insert(item.idempotency_key.as_str().to_owned());
                         h.creates.insert(item.idempotency_key.as_str().to_owned(), (u64::try_from(i).unwrap_or(0) + 1, Safety::Unknown));
                     }
                 }
