@@ -269,6 +269,11 @@ fn read_again(e: &Error) -> bool {
     e.is_retryable() || e.is_unreadable_answer()
 }
 
+/// Rule 9: why a submitting item's create is never sent again once the snapshot is `stale`.
+fn resend_refused(stale: &str) -> String {
+    format!("{stale}: under its key, which the service may have forgotten, this item could be made and charged again")
+}
+
 /// Rule 9: an `outcome_unknown` error's key may be forgotten by the service (`stale` says why):
 /// it is dropped and the error recoded `snapshot_too_old`, since creating again under it is no
 /// safe retry. Whether it had one to drop.
@@ -768,7 +773,7 @@ impl Batch {
         if self.stale.is_some() {
             let queued: Vec<usize> = self.order.iter().copied().filter(|&i| self.items.get(i).is_some_and(|it| !it.reconcile_first)).collect();
             if !queued.is_empty() {
-                self.order.retain(|i| !queued.contains(i));
+                self.order.retain(|&i| self.items.get(i).is_some_and(|it| it.reconcile_first));
                 for i in queued {
                     self.not_sent(i);
                 }
@@ -912,7 +917,7 @@ impl Batch {
             .collect();
         let seed = self.rng.next_u64();
         // (Rule 9: a queued item is not started once the snapshot is stale, `run_step` ends it.)
-        let stale = self.stale.as_ref().map(|s| format!("{s}: under its key, which the service may have forgotten, this item could be made and charged again"));
+        let stale = self.stale.as_deref().map(resend_refused);
         let Some(item) = self.items.get_mut(i) else { return };
         let first_id = (u64::try_from(i).unwrap_or(0) + 1) << ITEM_ID_SHIFT;
         match Create::new(&self.config, self.key.as_ref(), item.request.clone(), &item.key, self.options.retry, seed, None, first_id) {
@@ -1284,7 +1289,7 @@ impl Batch {
     /// of that code, it made a second job).
     fn turn_stale(&mut self, when: String) {
         let stale = format!("this batch was resumed and {when}; the service keeps an idempotency key for 24 h (an assumption)");
-        let why = format!("{stale}: under its key, which the service may have forgotten, this item could be made and charged again");
+        let why = resend_refused(&stale);
         for item in self.items.iter_mut().filter(|it| it.reconcile_first) {
             if let ItemState::Creating(create) = &mut item.state {
                 create.refuse_resend(&why);

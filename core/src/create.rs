@@ -841,12 +841,17 @@ fn same_shape(job: &Job, req: &CreateVideoRequest) -> bool {
 mod tests {
     use super::*;
 
-    /// A create of "lake", sharing `claims`.
-    fn lake(claims: &Claims) -> Create {
+    /// A create of `prompt` on the fake service (`entropy` seeds its key), first request id `first_id`.
+    fn create_of(prompt: &str, entropy: u8, policy: RetryPolicy, deadline: Option<Millis>, first_id: u64) -> Create {
         let config = ClientConfig::new("http://fake/v1").unwrap();
         let key = ApiKey::new("sd_test_key_000000").unwrap();
-        let idem = IdempotencyKey::from_entropy(&[7; 16]).unwrap();
-        Create::new(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, RetryPolicy::default(), 1, None, 0).unwrap().sharing(claims)
+        let idem = IdempotencyKey::from_entropy(&[entropy; 16]).unwrap();
+        Create::new(&config, Some(&key), CreateVideoRequest::text(prompt), &idem, policy, 1, deadline, first_id).unwrap()
+    }
+
+    /// A create of "lake", sharing `claims`.
+    fn lake(claims: &Claims) -> Create {
+        create_of("lake", 7, RetryPolicy::default(), None, 0).sharing(claims)
     }
 
     /// The next output that is not an event.
@@ -955,7 +960,7 @@ mod tests {
         // the sibling's create (another prompt, the same shape) was still out, and ended
         // `outcome_unknown`. It now waits for that answer, which takes the job, and reads again.
         let claims = Claims::new();
-        let mut b = Create::new(&ClientConfig::new("http://fake/v1").unwrap(), Some(&ApiKey::new("sd_test_key_000000").unwrap()), CreateVideoRequest::text("sea"), &IdempotencyKey::from_entropy(&[8; 16]).unwrap(), RetryPolicy::default(), 2, None, 1 << 20).unwrap().sharing(&claims);
+        let mut b = create_of("sea", 8, RetryPolicy::default(), None, 1 << 20).sharing(&claims);
         let mut a = lake(&claims);
         let Output::Send { id: sent_b, .. } = next(&mut b, Millis(0)) else { panic!() };
         let Output::Send { id, .. } = next(&mut a, Millis(1)) else { panic!() };
@@ -993,10 +998,7 @@ mod tests {
 
     /// A create of "lake" with a deadline at 1 s.
     fn lake_by_1s(claims: &Claims) -> Create {
-        let config = ClientConfig::new("http://fake/v1").unwrap();
-        let key = ApiKey::new("sd_test_key_000000").unwrap();
-        let idem = IdempotencyKey::from_entropy(&[7; 16]).unwrap();
-        Create::new(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, RetryPolicy::default(), 1, Some(Millis(1_000)), 0).unwrap().sharing(claims)
+        create_of("lake", 7, RetryPolicy::default(), Some(Millis(1_000)), 0).sharing(claims)
     }
 
     fn page(jobs: &[&str]) -> HttpResponse {
@@ -1060,7 +1062,7 @@ mod tests {
         c.handle_response(id, page(&["job_1"]), Millis(4_000));
         assert_eq!(c.take_result().unwrap().id, "job_1");
 
-        let mut c = Create::new(&ClientConfig::new("http://fake/v1").unwrap(), Some(&ApiKey::new("sd_test_key_000000").unwrap()), CreateVideoRequest::text("lake"), &IdempotencyKey::from_entropy(&[7; 16]).unwrap(), RetryPolicy { max_retries: 0, ..RetryPolicy::default() }, 1, Some(Millis(1_000)), 0).unwrap();
+        let mut c = create_of("lake", 7, RetryPolicy { max_retries: 0, ..RetryPolicy::default() }, Some(Millis(1_000)), 0);
         let Output::Send { id, .. } = next(&mut c, Millis(0)) else { panic!() };
         c.handle_transport_error(id, TransportKind::Other, "reset", Millis(10));
         let Output::Send { id, .. } = next(&mut c, Millis(10)) else { panic!() };
