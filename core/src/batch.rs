@@ -338,6 +338,9 @@ pub struct Batch {
     items: Vec<Item>,
     order: VecDeque<usize>,
     total_cents: u64,
+    /// The estimate of the items whose create may still be sent (queued, or submitting in a
+    /// snapshot): what the balance must cover. A resumed batch's running jobs are already held.
+    create_cents: u64,
     limiter: RateLimiter,
     rng: Rng,
     scale: f64,
@@ -391,6 +394,11 @@ pub struct BatchSnapshot {
     /// snapshots written before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_date_ms: Option<i64>,
+    /// The batch was cancelled: [`Batch::resume`] cancels it again at once, so a process that
+    /// died during the cancel's clean-up leaves no pending job to run and be charged, and no
+    /// create to be sent again (helper-64). Absent (false) in snapshots written before it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cancelled: bool,
 }
 
 /// The owner of a snapshot taken by a client of `base_url` and `key`: 16 hex digits of a digest
@@ -433,6 +441,7 @@ pub(crate) struct BatchPlan {
     scale: f64,
     seed: u64,
     total_cents: u64,
+    create_cents: u64,
     /// For a resumed batch, its snapshot's `service_date_ms` (rule 9).
     resumed_from: Option<Option<i64>>,
 }
@@ -513,7 +522,9 @@ impl BatchPlan {
         if let Some(max) = options.max_spend_cents.filter(|m| total_cents > *m) {
             return Err(Error::validation(vec![Issue::new("max_spend_cents", IssueCode::OutOfRange, format!("the batch is estimated at {total_cents} cents, above max_spend_cents ({max})"))]));
         }
-        Ok(BatchPlan { items, scale, seed, total_cents, resumed_from })
+        let to_create: Vec<CreateVideoRequest> = items.iter().filter(|i| matches!(i.state, ItemState::Queued)).map(|i| i.request.clone()).collect();
+        let create_cents = PricingTable::builtin().estimate_all(&to_create).map_err(|i| Error::validation(vec![i]))?;
+        Ok(BatchPlan { items, scale, seed, total_cents, create_cents, resumed_from })
     }
 }
 
@@ -534,6 +545,7 @@ impl Batch {
 
     /// Continues a batch from a snapshot. Items that were `submitting` are reconciled (listed and
     /// matched) before anything is sent for them; `running` ones are polled; `done` ones kept.
+    /// A cancelled batch's snapshot resumes cancelled: its cancel is seen through (rule 10).
     /// From a snapshot too old for the service's keys, nothing is sent again (rule 9).
     ///
     /// # Errors
@@ -545,13 +557,18 @@ impl Batch {
                 "this batch snapshot was taken by a client of another API key or base URL: resume it with that one (this client cannot see its jobs, whose 404s would read as deleted and refunded while that account is charged)",
             ));
         }
+        let cancelled = snapshot.cancelled;
         let plan = BatchPlan::resume(snapshot, seed, &options, now)?;
-        Ok(Batch::from_plan(config, key, plan, options, now))
+        let mut batch = Batch::from_plan(config, key, plan, options, now);
+        if cancelled {
+            batch.cancel(now);
+        }
+        Ok(batch)
     }
 
     /// The scheduler over a checked plan.
     fn from_plan(config: &ClientConfig, key: Option<&ApiKey>, plan: BatchPlan, options: BatchOptions, _now: Millis) -> Self {
-        let BatchPlan { items, scale, seed, total_cents, resumed_from } = plan;
+        let BatchPlan { items, scale, seed, total_cents, create_cents, resumed_from } = plan;
         let mut order: Vec<usize> = items.iter().enumerate().filter(|(_, i)| matches!(i.state, ItemState::Queued)).map(|(i, _)| i).collect();
         if options.longest_first {
             // Stable: equal expected times keep input order.
@@ -577,6 +594,7 @@ impl Batch {
             items,
             order: order.into(),
             total_cents,
+            create_cents,
             rng: Rng::new(seed),
             scale,
             phase,
@@ -643,7 +661,7 @@ impl Batch {
                 SnapshotItem { request: item.request.clone(), idempotency_key: item.key.clone(), state: state.to_owned(), job_id, result: item.result.clone(), unreported }
             })
             .collect();
-        BatchSnapshot { version: 1, items, scale: self.scale, owner: Some(snapshot_owner(&self.config, self.key.as_ref())), service_date_ms: self.snapshot_date() }
+        BatchSnapshot { version: 1, items, scale: self.scale, owner: Some(snapshot_owner(&self.config, self.key.as_ref())), service_date_ms: self.snapshot_date(), cancelled: self.cancel_requested }
     }
 
     // ---- driving ---------------------------------------------------------------------------
@@ -1142,9 +1160,17 @@ impl Batch {
                 _ => self.checked(),
             },
             Target::Check => match response::parse_account(&resp).map_err(|e| self.scrubbed(e)) {
-                // Rule 9: a snapshot too old creates nothing, so no balance is needed.
-                Ok(account) if account.balance_cents < self.total_cents && self.stale.is_none() => {
-                    let mut e = Error::new(ErrorKind::InsufficientBalance, format!("the batch is estimated at {} cents but the balance is {} cents; nothing was created", self.total_cents, account.balance_cents));
+                // Rule 9: a snapshot too old creates nothing, so no balance is needed. A resumed
+                // batch's running jobs are already held: only what is still to be created counts
+                // (helper-64: a resume whose balance covered its queued items was refused).
+                Ok(account) if account.balance_cents < self.create_cents && self.stale.is_none() => {
+                    let running = self.items.iter().filter(|i| matches!(i.state, ItemState::Running(_))).count();
+                    let what = if running == 0 { "the batch is estimated at" } else { "the batch's items still to be created are estimated at" };
+                    let goes_on = match running {
+                        0 => String::new(),
+                        n => format!(" ({n} of the snapshot's jobs were already made and go on: resume the same snapshot once the balance covers the rest)"),
+                    };
+                    let mut e = Error::new(ErrorKind::InsufficientBalance, format!("{what} {} cents but the balance is {} cents; nothing was created{goes_on}", self.create_cents, account.balance_cents));
                     e.code = "insufficient_balance".to_owned();
                     self.fail(e);
                 }
@@ -1430,6 +1456,10 @@ impl Batch {
     /// looked at first, and no failure counts (rule 10). Any other request's is a `connect`
     /// failure ([`crate::machine::Machine::handle_not_sent`]).
     pub fn handle_not_sent(&mut self, id: RequestId, now: Millis) {
+        // Counted when handed out (`send`): it was not sent after all (helper-64).
+        if self.in_flight.contains_key(&id) || id.0 >= 1 << ITEM_ID_SHIFT {
+            self.requests = self.requests.saturating_sub(1);
+        }
         if let Some(&Target::Delete(i)) = self.in_flight.get(&id)
             && matches!(self.items.get(i).map(|it| &it.state), Some(ItemState::Deleting(_)))
         {
@@ -1690,6 +1720,87 @@ mod tests {
         fake.drive(&mut batch, 1000, None);
         assert_eq!(batch.take_result().unwrap_err().kind, ErrorKind::InsufficientBalance);
         assert_eq!(fake.creates(), 0);
+    }
+
+    /// A batch of four, two at a time, stopped with two jobs made (pending on a frozen service)
+    /// and two items queued: its snapshot.
+    fn two_running_two_queued() -> (ClientConfig, ApiKey, BatchSnapshot, Fake) {
+        let (config, key, reqs) = setup(4);
+        let options = BatchOptions { limits: Limits { concurrent_jobs: 2, ..Limits::STANDARD }, ..BatchOptions::default() };
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[6; 16], options, Millis(0)).unwrap();
+        let mut fake = Fake::new();
+        fake.frozen = true;
+        let states = |b: &Batch| b.snapshot().items.iter().map(|i| i.state.clone()).collect::<Vec<_>>();
+        for _ in 0..50 {
+            if states(&batch) == ["running", "running", "queued", "queued"] {
+                break;
+            }
+            fake.drive(&mut batch, 1000, Some(1));
+        }
+        assert_eq!(states(&batch), ["running", "running", "queued", "queued"]);
+        let snapshot = batch.snapshot();
+        (config, key, snapshot, fake)
+    }
+
+    #[test]
+    fn a_resumed_batch_needs_a_balance_only_for_what_it_still_creates() {
+        // helper-64: the resume's balance check counted the running jobs again (already held), so
+        // a balance that covered the queued items refused the resume, and the running jobs were
+        // in no result.
+        let (config, key, snapshot, mut fake) = two_running_two_queued();
+        let queued: Vec<CreateVideoRequest> = snapshot.items.iter().filter(|i| i.state == "queued").map(|i| i.request.clone()).collect();
+        let left = PricingTable::builtin().estimate_all(&queued).unwrap();
+        fake.frozen = false;
+        fake.balance = left;
+        let mut resumed = Batch::resume(&config, Some(&key), snapshot.clone(), 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        assert!(resumed.estimated_cents() > left, "the estimate still tells the running jobs' cost");
+        assert!(fake.drive(&mut resumed, 100_000, None).1);
+        let summary = resumed.take_result().unwrap();
+        assert_eq!((summary.progress.completed, fake.creates()), (4, 4));
+        // A cent short: refused, saying the running jobs go on and the snapshot can be resumed.
+        let (config, key, snapshot, mut fake) = two_running_two_queued();
+        fake.balance = left - 1;
+        let mut resumed = Batch::resume(&config, Some(&key), snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        fake.drive(&mut resumed, 100_000, None);
+        let e = resumed.take_result().unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InsufficientBalance);
+        assert!(e.message.contains(&format!("still to be created are estimated at {left} cents")) && e.message.contains("2 of the snapshot's jobs were already made and go on"), "{e}");
+        assert_eq!(fake.creates(), 2);
+    }
+
+    #[test]
+    fn a_cancelled_batch_resumes_cancelled() {
+        // helper-64: a process that died during a cancel's clean-up left a snapshot that resumed
+        // as a running batch: its pending jobs ran and were charged.
+        let (config, key, snapshot, mut fake) = two_running_two_queued();
+        let mut batch = Batch::resume(&config, Some(&key), snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        batch.cancel(Millis(fake.now));
+        let snapshot = batch.snapshot();
+        assert!(snapshot.cancelled);
+        let text = serde_json::to_string(&snapshot).unwrap();
+        assert!(text.contains("\"cancelled\":true"), "{text}");
+        drop(batch);
+        let read: BatchSnapshot = serde_json::from_str(&text).unwrap();
+        assert!(read.cancelled);
+        let mut resumed = Batch::resume(&config, Some(&key), read, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
+        assert!(fake.drive(&mut resumed, 100_000, None).1);
+        let summary = resumed.take_result().unwrap();
+        assert_eq!(summary.progress.cancelled, 4, "{:?}", summary.progress);
+        assert_eq!(fake.creates(), 2, "nothing created");
+        assert!(fake.jobs.iter().all(|j| j.deleted), "the pending jobs deleted (refunded)");
+        // A snapshot that was not cancelled says nothing of it.
+        let (_, _, snapshot, _) = two_running_two_queued();
+        assert!(!serde_json::to_string(&snapshot).unwrap().contains("cancelled"));
+    }
+
+    #[test]
+    fn a_request_not_sent_is_not_counted() {
+        let (config, key, reqs) = setup(2);
+        let mut batch = Batch::new(&config, Some(&key), reqs, &[7; 16], BatchOptions::default(), Millis(0)).unwrap();
+        let Output::Send { id, .. } = batch.poll(Millis(0)) else { panic!("the account check") };
+        assert_eq!(batch.progress().requests, 1);
+        batch.handle_not_sent(id, Millis(1));
+        assert_eq!(batch.progress().requests, 0, "helper-64: not sent, not counted");
     }
 
     #[test]

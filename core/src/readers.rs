@@ -490,6 +490,7 @@ impl FromJson for BatchSnapshot {
             owner: opt(m, "owner", |v| text_of("owner", v))?,
             // A date in ms since 1970 (the answers' `Date`s are later still), below 2^53 to be exact in JSON.
             service_date_ms: opt(m, "service_date_ms", |v| uint_of("service_date_ms", v, 1 << 53).map(|n| i64::try_from(n).unwrap_or(0)))?,
+            cancelled: opt(m, "cancelled", |v| bool_of("cancelled", v))?.unwrap_or(false),
         })
     }
 }

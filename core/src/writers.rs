@@ -378,6 +378,9 @@ impl Record for BatchSnapshot {
         if let Some(date) = self.service_date_ms.and_then(|d| u64::try_from(d).ok()) {
             m.uint("service_date_ms", date);
         }
+        if self.cancelled {
+            m.bool("cancelled", true);
+        }
     }
 }
 

@@ -123,8 +123,8 @@ fn batch_types() {
         },
     ];
     for scale in [1.0, 0.65, 0.001, 20.0, 123_456_789.0, f64::NAN, f64::INFINITY] {
-        same(&BatchSnapshot { version: 1, items: items.clone(), scale, owner: Some("0123456789abcdef".into()), service_date_ms: Some(1_765_000_000_000) });
-        same(&BatchSnapshot { version: 1, items: items.clone(), scale, owner: None, service_date_ms: None });
+        same(&BatchSnapshot { version: 1, items: items.clone(), scale, owner: Some("0123456789abcdef".into()), service_date_ms: Some(1_765_000_000_000), cancelled: true });
+        same(&BatchSnapshot { version: 1, items: items.clone(), scale, owner: None, service_date_ms: None, cancelled: false });
     }
     same(&BatchSummary { results: vec![ItemResult { index: 0, job: Some(full_job()), error: None }], progress: BatchProgress::default(), spent_cents: 120 });
 }
@@ -134,7 +134,7 @@ fn batch_types() {
 #[test]
 fn a_learned_scale_reads_back_and_writes_the_same() {
     fn written(scale: f64) -> (String, f64) {
-        let text = BatchSnapshot { version: 1, items: vec![], scale, owner: None, service_date_ms: None }.to_json_string();
+        let text = BatchSnapshot { version: 1, items: vec![], scale, owner: None, service_date_ms: None, cancelled: false }.to_json_string();
         let Some(Json::Number(n)) = json::parse(text.as_bytes()).unwrap().get("scale").cloned() else { panic!("{text}") };
         let back = decimal::parse_f64(&n).unwrap();
         (text, back)
@@ -165,6 +165,7 @@ fn snapshots_read_back_what_was_written() {
         scale: 0.65,
         owner: Some("00ff00ff00ff00ff".into()),
         service_date_ms: Some(1_765_000_000_000),
+        cancelled: true,
     };
     let text = snapshot.to_json_string();
     assert_eq!(BatchSnapshot::from_json(&json::parse(text.as_bytes()).unwrap()).unwrap(), snapshot);

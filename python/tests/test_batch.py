@@ -318,3 +318,76 @@ async def test_async_cancel_while_the_iteration_has_a_request_out_waits_for_its_
     assert len(items) == 1 and isinstance(items[0].error, usvideo.CancelledError)
     row = ledger_entry(emu, acct.email)
     assert row is not None and row["balance_cents"] == row["deposits_cents"], "the job made is deleted and refunded"
+
+
+def _budget_spent(client: Any, n: int = 3) -> None:
+    for _ in range(n):
+        client.account.retrieve()
+
+
+def test_cancel_stops_a_create_waiting_for_a_rate_limit_slot(emu: Emulator) -> None:
+    """helper-65: the iteration's create waited for a slot of the key's spent budget; cancel()
+    drove the clean-up but the create went out a minute later, and a job was made. Now the wait
+    ends at the cancel and the create is not sent."""
+    import threading
+
+    acct = emu.account(balance_cents=10_000)
+    with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base, requests_per_minute=3) as client:
+        _budget_spent(client)
+        run = client.videos.batch(requests(2), check_balance=False)
+        items: List[usvideo.BatchItem] = []
+        loop = threading.Thread(target=lambda: items.extend(run))
+        loop.start()
+        time.sleep(0.3)  # its first create waits for a slot
+        started = time.monotonic()
+        run.cancel()
+        loop.join(timeout=10)
+        ended = time.monotonic() - started
+    assert not loop.is_alive() and ended < 5, f"cancel() and the iteration ended {ended:.1f} s after it"
+    assert len(items) == 2 and all(isinstance(i.error, usvideo.CancelledError) and i.job is None for i in items), items
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["jobs_created"] == 0, row
+
+
+async def test_async_cancel_stops_a_create_waiting_for_a_rate_limit_slot(emu: Emulator) -> None:
+    acct = emu.account(balance_cents=10_000)
+    async with usvideo.AsyncClient(api_key=acct.api_key, base_url=emu.api_base, requests_per_minute=3) as client:
+        for _ in range(3):
+            await client.account.retrieve()
+        run = client.videos.batch(requests(2), check_balance=False)
+
+        async def collect() -> List[usvideo.BatchItem]:
+            return [item async for item in run]
+
+        loop = asyncio.ensure_future(collect())
+        await asyncio.sleep(0.3)
+        await asyncio.wait_for(run.cancel(), 5)
+        items = await asyncio.wait_for(loop, 5)
+    assert len(items) == 2 and all(isinstance(i.error, usvideo.CancelledError) and i.job is None for i in items), items
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["jobs_created"] == 0, row
+
+
+def test_a_callback_that_raises_during_cancel_does_not_stop_its_clean_up(emu: Emulator) -> None:
+    """helper-65: on_progress raising while cancel() drove the clean-up stopped it, a pending job
+    left to be charged. The clean-up now ends; cancel() then raises the callback's error."""
+    acct = emu.account(balance_cents=10_000)
+    state = {"cancelling": False}
+
+    def on_progress(p: usvideo.BatchProgress) -> None:
+        if state["cancelling"]:
+            raise RuntimeError("callback boom")
+        if p.in_flight >= 2:
+            raise _Stop()
+
+    with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as client:
+        run = client.videos.batch(requests(4), on_progress=on_progress)
+        with pytest.raises(_Stop):
+            next(run)
+        state["cancelling"] = True
+        with pytest.raises(RuntimeError, match="callback boom"):
+            run.cancel()
+        items = list(run)
+    assert len(items) == 4 and all(isinstance(i.error, usvideo.CancelledError) for i in items)
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["jobs_created"] >= 2 and row["active_jobs"] == 0 and row["balance_cents"] == row["deposits_cents"], row

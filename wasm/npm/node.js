@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { webcrypto } from "node:crypto";
 import { initSync } from "./gen/usvideo_wasm.js";
 import * as batch from "./gen/usvideo_batch.js";
-import { _setRandom, _setBatchLoader } from "./driver.js";
+import { _setRandom, _setBatchLoader, _setLeanReads } from "./driver.js";
 const wasm = new URL("./gen/usvideo_wasm_bg.wasm", import.meta.url);
 try {
   initSync({ module: readFileSync(wasm) });
@@ -14,6 +14,9 @@ try {
   throw new Error(`usvideo: its WebAssembly module did not load from ${wasm.pathname}: ${e instanceof Error ? e.message : String(e)}. Bundling a Node app, mark "usvideo" external (esbuild --external:usvideo) or copy the package's gen/*.wasm beside the bundle (the package README, "Vite and other bundlers").`, { cause: e });
 }
 _setRandom((b) => webcrypto.getRandomValues(b));
+// Reads go out without a signal of the driver's own (driver.ts, `Ctx.exec`): Node's
+// `AbortController` and undici's watch of a request's signal cost as much as the rest of a call.
+_setLeanReads(true);
 let ready = false;
 _setBatchLoader(() => {
   if (!ready) batch.initSync({ module: readFileSync(new URL("./gen/usvideo_batch_bg.wasm", import.meta.url)) });

@@ -151,6 +151,57 @@ test("cancel: queued items end cancelled, pending jobs are deleted and refunded"
   assert.equal(l.balance_cents, l.deposits_cents, "and refunded");
 });
 
+/**
+ * `p`, or a rejection naming `what` after `ms`: a hang fails the test instead of stalling it.
+ * @template T @param {Promise<T>} p @param {number} ms @param {string} what @returns {Promise<T>}
+ */
+function within(p, ms, what) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let t;
+  return Promise.race([p, new Promise((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+}
+
+test("a callback that awaits batch.cancel() does not hang the batch (helper-64)", async () => {
+  const { acct, client } = await fresh(frozen);
+  /** @type {import("usvideo").Batch} */
+  let batch;
+  /** @type {Promise<unknown> | undefined} */
+  let cancelled;
+  batch = await client.videos.batch(requests(5), {
+    concurrentJobs: 2,
+    onProgress: async (p) => {
+      if (p.in_flight === 2 && !cancelled) await (cancelled = batch.cancel());
+    },
+  });
+  /** @type {import("usvideo").BatchItem[]} */
+  const items = [];
+  await within((async () => {
+    for await (const item of batch) items.push(item);
+  })(), 20_000, "the batch's iteration");
+  assert.ok(await within(Promise.resolve(cancelled), 5_000, "cancel()"));
+  assert.equal(items.length, 5);
+  assert.ok(items.every((i) => i.error?.kind === "cancelled"), String(items.map((i) => i.error)));
+  const l = await frozen.ledger(acct.email);
+  assert.deepEqual([l.jobs_created, l.active_jobs], [2, 0], "the two pending jobs deleted");
+});
+
+test("a create waiting for a rate-limit slot is never sent once the batch is cancelled (helper-64: sent 44 s later, charged)", async () => {
+  const acct = await frozen.account(5_000);
+  const client = new USVideo({ apiKey: acct.api_key, baseURL: frozen.api, requestsPerMinute: 3 });
+  for (let i = 0; i < 3; i++) await client.account.retrieve(); // the key's budget spent for a minute
+  const batch = await client.videos.batch(requests(2), { checkBalance: false });
+  const first = batch.next(); // its first create waits for a slot
+  await new Promise((r) => setTimeout(r, 300));
+  const summary = await within(batch.cancel(), 5_000, "cancel()");
+  assert.ok(summary);
+  assert.deepEqual([summary.progress.cancelled, summary.progress.requests], [2, 0], JSON.stringify(summary.progress));
+  const item = (await first).value;
+  assert.equal(item?.error?.kind, "cancelled", String(item?.error));
+  assert.equal(item?.job, undefined, "no job");
+  const l = await frozen.ledger(acct.email);
+  assert.equal(l.jobs_created, 0, "nothing was created");
+});
+
 test("an AbortSignal rejects next() at once and cancels the batch in the background", async () => {
   const { acct, client } = await fresh(frozen);
   const ac = new AbortController();

@@ -253,6 +253,9 @@ test("apiKeys.create with a JWT; the new key works", async () => {
   const made = await client.apiKeys.create({ jwt: acct.jwt, name: "ci" });
   assert.match(made.key, /^sd_/);
   assert.equal(made.name, "ci");
+  // Printed, the new key is redacted (helper-63: `console.log` showed it whole); stored, it is whole.
+  assert.ok(!inspect(made).includes(made.key) && inspect(made).includes("ci"), inspect(made));
+  assert.equal(JSON.parse(JSON.stringify(made)).key, made.key);
   const a = await new USVideo({ baseURL: emu.api, apiKey: made.key }).account.retrieve();
   assert.equal(a.email, acct.email);
   await assert.rejects(client.apiKeys.create({ jwt: "not-a-jwt" }), (e) => e instanceof usv.ValidationError && e.field === "jwt");
@@ -1481,4 +1484,55 @@ test("a retrieve or a wait answered with another job is refused, naming the job 
   polls = 0;
   await assert.rejects(client.videos.wait("job_1", { poll: { first_poll_ms: 0, min_interval_ms: 10, max_interval_ms: 10 } }), (e) => e instanceof usv.APIResponseError && e.jobId === "job_1");
   assert.equal(polls, 2, "one poll, then one more within maxRetries: 1");
+});
+
+test("a plain create aborted after its request went out names its idempotency key, which gets its job back (helper-63)", async () => {
+  const { acct } = await fresh();
+  // The request reaches the service; its answer is held back a second.
+  /** @type {typeof fetch} */
+  const slow = async (input, init) => {
+    const res = await fetch(input, { ...init, signal: undefined });
+    await new Promise((r) => setTimeout(r, 1_000));
+    return res;
+  };
+  const client = new USVideo({ apiKey: acct.api_key, baseURL: emu.api, fetch: slow });
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 300);
+  const e = await client.videos.create(text, { signal: ac.signal }).catch((x) => x);
+  assert.ok(e instanceof usv.AbortError, String(e));
+  assert.ok(e.idempotencyKey, "the key of the create that was sent");
+  assert.match(e.message, /its create was sent and may have made a job/);
+  assert.equal((await emu.ledger(acct.email)).jobs_created, 1);
+  const again = await new USVideo({ apiKey: acct.api_key, baseURL: emu.api }).videos.create(text, { idempotencyKey: e.idempotencyKey });
+  assert.equal((await emu.ledger(acct.email)).jobs_created, 1, "the same job, not a second");
+  assert.ok(again.id);
+  // Aborted before anything was sent: no key.
+  const gone = new AbortController();
+  gone.abort();
+  const early = await client.videos.create(text, { signal: gone.signal }).catch((x) => x);
+  assert.ok(early instanceof usv.AbortError && early.idempotencyKey === undefined, String(early));
+});
+
+test("in Node a read through the runtime's fetch carries the caller's signal or none; a create and a fetch option's requests get the driver's own", async () => {
+  const { acct } = await fresh();
+  const real = globalThis.fetch;
+  /** @type {{method: string, signal: unknown}[]} */
+  const seen = [];
+  globalThis.fetch = (input, init) => {
+    seen.push({ method: init?.method ?? "GET", signal: init?.signal });
+    return real(input, init);
+  };
+  try {
+    const client = new USVideo({ apiKey: acct.api_key, baseURL: emu.api });
+    const job = await client.videos.create(text);
+    await client.videos.retrieve(job.id);
+    const ac = new AbortController();
+    await client.videos.retrieve(job.id, { signal: ac.signal });
+    assert.deepEqual(seen.map((s) => [s.method, s.signal === undefined ? "none" : s.signal === ac.signal ? "caller's" : "own"]), [["POST", "own"], ["GET", "none"], ["GET", "caller's"]]);
+    seen.length = 0;
+    await new USVideo({ apiKey: acct.api_key, baseURL: emu.api, fetch: (u, i) => globalThis.fetch(u, i) }).videos.retrieve(job.id);
+    assert.ok(seen.length === 1 && seen[0].signal instanceof AbortSignal, "a fetch option is always given a signal (FetchLike)");
+  } finally {
+    globalThis.fetch = real;
+  }
 });

@@ -2,7 +2,7 @@
 // (with the batch module) the first time a batch is made, so apps that never make one never load it.
 
 import type * as wb from "./gen/usvideo_batch.js";
-import { abortError, batchGeneration, Callbacks, g, now, onAbort, P, sleep, type Ctx, type Out } from "./driver.js";
+import { abortError, batchGeneration, Callbacks, g, now, onAbort, P, sleep, type Ctx, type Out, type Send } from "./driver.js";
 import { errorFromRecord, type USVideoError } from "./errors.js";
 import type { BatchEvent, BatchItem, BatchOptions, BatchProgress, BatchSummary, CompletedJob, ErrorRecord, Job } from "./types.js";
 
@@ -80,7 +80,13 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
   next(): Promise<IteratorResult<BatchItem, undefined>> {
     const signal = this.#o.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    const p = this.#serial(() => this.#pump(true)).then(() => this.#take());
+    // Once the batch has ended, the callbacks' promises are awaited before the last `next()`
+    // answers (a late rejection is still the batch's to report), outside the lock: a callback that
+    // awaits `cancel()` would otherwise wait for the pump that waits for it (helper-64: both hung).
+    const p = this.#serial(() => this.#pump(true)).then(async () => {
+      if (this.#end && !this.#items.length) await this.#callbacks.settled();
+      return this.#take();
+    });
     if (!signal) return p;
     return new Promise((resolve, reject) => {
       const stop = () => {
@@ -107,7 +113,13 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
   cancel(): Promise<BatchSummary | undefined> {
     if (!this.#cancelling && !this.#end) {
       this.#cancelling = true;
-      g(() => this.#m.cancel(now()), this.#gen, true);
+      // A module reset under the batch (another batch's internal error) throws here: a rejection,
+      // not a throw out of the signal's abort listener (helper-64: the process exited).
+      try {
+        g(() => this.#m.cancel(now()), this.#gen, true);
+      } catch (e) {
+        return Promise.reject(e);
+      }
       this.#rouse();
     }
     return this.#serial(() => this.#pump(false)).then(() => this.#summary);
@@ -160,6 +172,21 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
     return { value: undefined, done: true };
   }
 
+  /** Waits for a slot of the key's rate limit for `out`: `false` (not sent, and the core is told
+   * so) once its `send_by` passes, or once the batch is cancelled: a create still waiting for a
+   * slot then is never sent (helper-64: one went out 44 s after `cancel()` and was charged). A
+   * callback's error, which wakes the batch too, does not end the wait: the request is the core's,
+   * and the pump must not leave with it unsent. A request the cancel itself makes (a delete)
+   * waits for its slot. */
+  async #slot(out: Send): Promise<boolean> {
+    const by = out.send_by ?? Infinity;
+    for (;;) {
+      const wake = this.#cancelling ? undefined : this.#wake.signal;
+      if (await this.#c.slot(wake, by)) return true;
+      if (now() >= by || (this.#cancelling && wake?.aborted)) return false;
+    }
+  }
+
   /** Drives the machine until an item is ready (`untilItem`, unless cancelling) or the batch ends. */
   async #pump(untilItem: boolean): Promise<void> {
     const [m, c, gen, o] = [this.#m, this.#c, this.#gen, this.#o];
@@ -174,7 +201,7 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
         // A delete carries `send_by` (its job's pending sighting goes stale then): a slot later
         // than that is not waited for, and the core looks at the job first (helper-55: held by
         // the key's other calls, a delete went out on a stale sighting).
-        if (!c.takeSlot() && !(await c.slot(undefined, out.send_by ?? Infinity))) {
+        if (!c.takeSlot() && !(await this.#slot(out))) {
           g(() => m.handleNotSent(out.id, now()), gen, true);
           continue;
         }
@@ -213,8 +240,7 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
         } catch (e) {
           this.#failure = e as USVideoError;
         }
-        await this.#callbacks.settled(); // a late rejection is still the batch's to report
-        this.#end = end;
+        this.#end = end; // the callbacks' promises are awaited by `next()`, outside the lock
         this.#unlisten();
         if (gen === batchGeneration) m.free();
       }

@@ -158,6 +158,15 @@ let fill = (b: Uint8Array): Uint8Array => crypto.getRandomValues(b);
 export function _setRandom(f: (b: Uint8Array) => Uint8Array): void {
   fill = f;
 }
+/** Whether a read (`GET`) goes out without a signal of our own (`Ctx.exec`): set by the Node
+ * entry, where an `AbortController` and the listener `fetch` hangs on its signal are slow. Not in
+ * browsers: there a request left running until its answer comes holds one of the six connections
+ * an HTTP/1.1 origin gets. */
+let leanReads = false;
+/** @internal The Node entry's (`npm/node.js`). */
+export function _setLeanReads(on: boolean): void {
+  leanReads = on;
+}
 /** Fresh random bytes for seeds and idempotency keys, drawn from a pool refilled 4 KiB at a time. */
 let pool: Uint8Array = new Uint8Array(0);
 let used = 0;
@@ -178,14 +187,16 @@ const MAX_TIMER = 2 ** 31 - 1;
 
 /** The error of an aborted call: its `cause` is the signal's reason (what `abort(reason)` was given,
  * a `TimeoutError` from `AbortSignal.timeout`), which its message names. */
-export function abortError(signal?: AbortSignal, job?: { job_id?: string; job_status?: string }): AbortError {
+export function abortError(signal?: AbortSignal, job?: { job_id?: string; job_status?: string; idempotency_key?: string }, sentCreate = false): AbortError {
   const reason: unknown = signal?.reason;
   const { name, message } = (reason ?? {}) as { name?: unknown; message?: unknown };
   // A plain `controller.abort()` (a DOMException named AbortError, whose default message speaks of
   // an abort in every engine) adds nothing to say; a `TimeoutError` of `AbortSignal.timeout()` or
   // the caller's own reason (`new DOMException("user left", "AbortError")` too) does.
   const why = name === "AbortError" && /abort/i.test(String(message)) ? "" : typeof message === "string" ? (typeof name === "string" && name ? `${name}: ${message}` : message) : typeof reason === "string" ? reason : "";
-  return new AbortError(why ? `the call was aborted (${why})` : "the call was aborted", { kind: "cancelled", code: "cancelled", ...job }, reason === undefined ? undefined : { cause: reason });
+  // A plain create aborted after its request went out: say how to get its job, if it made one.
+  const sent = sentCreate && job?.idempotency_key && !job.job_id ? `; its create was sent and may have made a job (charged): create again with \`{ idempotencyKey: "${job.idempotency_key}" }\` to get that job rather than a second` : "";
+  return new AbortError(`${why ? `the call was aborted (${why})` : "the call was aborted"}${sent}`, { kind: "cancelled", code: "cancelled", ...job }, reason === undefined ? undefined : { cause: reason });
 }
 
 /** The calls waiting on each signal's abort. */
@@ -202,7 +213,18 @@ export function onAbort(signal: AbortSignal | null | undefined, f: () => void): 
   if (!waiting) {
     const calls = new Set<() => void>();
     fans.set(signal, calls);
-    signal.addEventListener("abort", () => [...calls].forEach((c) => c()), { once: true });
+    // One call's throw (none is expected: each turns its errors into its call's rejection) must
+    // not keep the abort from the others, nor escape the listener: Node makes that an uncaught
+    // exception (helper-64).
+    signal.addEventListener("abort", () => {
+      for (const c of [...calls]) {
+        try {
+          c();
+        } catch {
+          // (see above)
+        }
+      }
+    }, { once: true });
     waiting = calls;
   }
   const call = () => f(); // its own entry, even when one `f` is given twice
@@ -383,13 +405,14 @@ function describe(e: unknown): string {
 }
 
 /** A response's body, streamed and cut off past `MAX_BODY` bytes (then `null`: never buffered whole). */
-async function readCapped(res: Response): Promise<Uint8Array | null> {
+async function readCapped(res: Response, reading: (r: ReadableStreamDefaultReader<Uint8Array>) => void): Promise<Uint8Array | null> {
   if (Number(res.headers.get("content-length")) > MAX_BODY) {
     await res.body?.cancel().catch(() => {});
     return null;
   }
   if (!res.body) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
+  reading(reader);
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -463,6 +486,8 @@ export class Ctx {
     /** Starts a `BatchRun` of the batch module with this client's base URL and key. */
     readonly makeBatch: (m: BatchModule, requests: string | undefined, snapshot: string | undefined, options: string, entropy: Uint8Array, now: number) => wb.BatchRun,
     readonly fetcher: FetchLike,
+    /** `fetcher` is the runtime's own `fetch`, not a `fetch` option's. */
+    readonly ownFetch: boolean,
     readonly timeoutMs: number,
     readonly retry: { max_retries?: number },
     readonly rpm: number,
@@ -478,11 +503,13 @@ export class Ctx {
     }
   }
 
-  /** Starts a machine of the core. */
-  start(spec: Record<string, unknown>): [w.Machine, number] {
+  /** Starts a machine of the core. `plain`: the spec holds no number but the client's own (checked
+   * when it was made), so `JSON.stringify` writes it as `J` would, without `J`'s replacer (which
+   * takes V8 off its fast path: ~1.5 µs of a `retrieve`). */
+  start(spec: Record<string, unknown>, plain = false): [w.Machine, number] {
     this.refresh();
     if (this.retry.max_retries !== undefined) spec.retry = this.retry;
-    return [g(() => this.client.start(J(spec), random(24), now())), generation];
+    return [g(() => this.client.start((plain ? JSON.stringify : J)(spec), random(24), now())), generation];
   }
 
   /** Loads the batch module (once per process) and starts the core's batch in it (or, with
@@ -500,7 +527,9 @@ export class Ctx {
   /** One API call with the core's retries; the parsed 2xx body. */
   async call<T>(call: Record<string, unknown>, o?: RequestOptions | null): Promise<T> {
     o = known(o, REQUEST);
-    const [m, gen] = this.start({ machine: "call", call });
+    // Text only (a job's id, a key's name), or nothing: no number for `J` to stand in for.
+    const plain = Object.values(call).every((v) => typeof v === "string" || v === undefined);
+    const [m, gen] = this.start({ machine: "call", call }, plain);
     return (await this.run(m, gen, o)) as T;
   }
 
@@ -524,37 +553,51 @@ export class Ctx {
 
   /** Performs one request for the core and reports nothing: returns the outcome. */
   async exec(s: Send, signal?: AbortSignal, until: number = s.timeout_ms === null ? Infinity : now() + s.timeout_ms): Promise<Outcome> {
-    const ac = new AbortController();
-    let timedOut = false;
+    // A signal of our own cuts the request at the client's timeout as well as at the caller's
+    // abort. A read (`GET`) through Node's own `fetch` gets none (`leanReads`): there a controller
+    // and the listener `fetch` hangs on its signal cost ~20-50 µs a request, as much as the rest
+    // of the call. The timeout still ends the attempt at once (below), and the request left
+    // behind is let go when its answer comes (undici gives up on it after 300 s); the caller's
+    // own signal, if any, is passed as it is and aborts it. A create or a delete always gets one,
+    // and so does every request through a `fetch` option (`FetchLike` promises it one).
+    const own = leanReads && this.ownFetch && s.method === "GET" ? undefined : new AbortController();
+    let ended: "timeout" | "aborted" | undefined;
     // The client's timeout, or what is left of the call's own time (`until`: a slot wait used some).
     const limit = Math.max(1, Math.min(this.timeoutMs, until - now()));
     const end = now() + limit;
-    // The timeout and an abort end the request here too, not only through the signal: a `fetch`
+    // The timeout and an abort end the request here too, not only through a signal: a `fetch`
     // option that drops `init.signal` (rebuilding `init`) would otherwise hang the call for ever
-    // (helper-37).
+    // (helper-37). `stop` rejects the step under way (`step`); the answer that may still come is
+    // not read, and its connection is let go.
     let stop: (e: unknown) => void = () => {};
-    const stopped = new Promise<never>((_, reject) => (stop = reject));
-    stopped.catch(() => {}); // a stop after the request ended is nobody's error
+    let fetched: Promise<unknown> | undefined;
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    const halt = (why: "timeout" | "aborted"): void => {
+      ended ??= why;
+      own?.abort();
+      stop(undefined);
+      if (reader) void reader.cancel().catch(() => {});
+      else void fetched?.then((r) => void (isResponse(r) && r.body?.cancel().catch(() => {})), () => {});
+    };
+    const step = <T>(p: Promise<T>): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        if (ended) return reject(undefined); // halted between two steps
+        stop = reject;
+        p.then(resolve, reject);
+      });
     // Reported only once our clock, the core's, is at `end` (`timerAt`): a timer that fired early
     // would let the core see a request time out before the call's deadline (and take it for a
     // failed request). No timer beyond setTimeout's range (~24.8 days): as good as no limit.
-    const timer = limit > MAX_TIMER ? undefined : timerAt(end, () => {
-      timedOut = true;
-      ac.abort();
-      stop(undefined);
-    });
-    const off = onAbort(signal, () => {
-      ac.abort();
-      stop(undefined);
-    });
+    const timer = limit > MAX_TIMER ? undefined : timerAt(end, () => halt("timeout"));
+    const off = onAbort(signal, () => halt("aborted"));
     try {
       // Headers as a plain record: a `fetch` option that adds its own with
       // `{...init.headers, "X-Trace": "1"}` keeps ours (an array of pairs would spread to indices).
-      const init = { method: s.method, headers: Object.fromEntries(s.headers), signal: ac.signal };
-      const fetched = this.fetcher(s.url, s.body === null ? init : { ...init, body: s.body });
-      // Stopped first, the answer that may still come is not read: let its connection go.
-      void stopped.catch(() => fetched.then((r) => void (isResponse(r) && r.body?.cancel().catch(() => {})), () => {}));
-      const res = await Promise.race([fetched, stopped]);
+      const init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal } = { method: s.method, headers: Object.fromEntries(s.headers) };
+      const cut = own?.signal ?? signal;
+      if (cut) init.signal = cut; // always, but for a lean read (above): that goes to Node's `fetch`
+      if (s.body !== null) init.body = s.body;
+      const res = await step((fetched = this.fetcher(s.url, init as Parameters<FetchLike>[1])));
       // A `fetch` option of the caller's that resolves to something else is said to be that, not
       // a TypeError deep in here (the outcome is still unknown: it may have sent the request).
       if (!isResponse(res)) return { kind: "other", message: `the \`fetch\` option resolved to ${res === null ? "null" : typeof res}, not a Response` };
@@ -563,12 +606,12 @@ export class Ctx {
         const v = res.headers.get(k);
         if (v != null) headers += `${k}\0${v}\0`;
       }
-      const body = await Promise.race([readCapped(res), stopped]);
+      const body = await step(readCapped(res, (r) => (reader = r)));
       if (!body) return { kind: "body_too_large", message: `response body over ${MAX_BODY} bytes` };
       return { status: res.status, headers, body };
     } catch (e) {
-      if (timedOut) return { kind: "timeout", message: `no answer within ${limit} ms` };
-      if (ac.signal.aborted) return { kind: "aborted", message: "aborted" };
+      if (ended === "timeout") return { kind: "timeout", message: `no answer within ${limit} ms` };
+      if (ended || signal?.aborted) return { kind: "aborted", message: "aborted" };
       return { kind: transportKind(e), message: describe(e) };
     } finally {
       clearTimeout(timer?.timer);
@@ -612,8 +655,11 @@ export class Ctx {
     const unforward = stop && !signal?.aborted ? onAbort(signal, forward) : () => {};
     // The run's job as last seen (its events), for an abort's `jobId` and `jobStatus`: the job goes
     // on (or is deleted in the background), and the caller may not have its id yet.
-    let seen: { job_id?: string; job_status?: string } | undefined;
-    const stopped = (): unknown => (callbacks?.failure ? callbacks.failure.error : abortError(signal, seen));
+    // With it, once a create was sent, that create's idempotency key: an abort leaves its job (if it
+    // made one) charged, and the key is how the caller gets that job back instead of a second
+    // (helper-63: a plain `create` aborted after its request went out, no key in the error).
+    let seen: { job_id?: string; job_status?: string; idempotency_key?: string } | undefined;
+    const stopped = (): unknown => (callbacks?.failure ? callbacks.failure.error : abortError(signal, seen, !o.cleanup));
     // Told the error record of a timed-out wait's clean-up once it begins (the core's
     // `cleaningUp`: the delete of the job with `cancelOnTimeout`, saying it goes on), to hand it
     // off (below).
@@ -663,6 +709,8 @@ export class Ctx {
             // A clean-up run sees a request it sent through even when the caller aborts: the answer
             // to a create says which job must be deleted, and a poll's says whether it is still
             // pending. The answer is given to the core before the cancel (at the top of the loop).
+            const key = out.method === "POST" ? out.headers.find(([n]) => n.toLowerCase() === "idempotency-key")?.[1] : undefined;
+            if (key) seen = { ...seen, idempotency_key: key };
             const r = await this.exec(out, o.cleanup ? undefined : live, until);
             if ("status" in r) {
               this.refresh();
@@ -674,7 +722,7 @@ export class Ctx {
           } else if (out.t === "event") {
             const e = out.event;
             const job = "job" in e ? e.job : e.type === "progress" ? { id: e.job_id, status: e.status } : undefined;
-            if (job?.id) seen = { job_id: job.id, job_status: job.status };
+            if (job?.id) seen = { ...seen, job_id: job.id, job_status: job.status };
             if (!cancelled && !handing && callbacks) {
               callbacks.call(o.onEvent, e);
               if (e.type === "progress" && o.onProgress) {

@@ -95,7 +95,7 @@ export class Videos {
   /** One job. */
   async retrieve(id: string, options?: RequestOptions | null): Promise<Job> {
     text("id", id);
-    return this.#c.call({ target: "retrieve_video", id }, options);
+    return await this.#c.call({ target: "retrieve_video", id }, options);
   }
 
   /** One page of jobs, most recent first (`limit` 1–100, default 20). */
@@ -113,7 +113,7 @@ export class Videos {
   /** Cancels a pending job (refunding it) or deletes a finished job's record (`ConflictError` while processing). */
   async delete(id: string, options?: RequestOptions | null): Promise<DeleteResult> {
     text("id", id);
-    return this.#c.call({ target: "delete_video", id }, options);
+    return await this.#c.call({ target: "delete_video", id }, options);
   }
 
   /**
@@ -212,7 +212,12 @@ export class ApiKeysResource {
   async create(params: { jwt: string; name?: string | null | undefined }, options?: RequestOptions | null): Promise<CreatedApiKey> {
     const { jwt, name } = known(params, API_KEY, "", "params");
     text("jwt", jwt);
-    return this.#c.call({ target: "create_api_key", jwt, name }, options);
+    const created: CreatedApiKey = await this.#c.call({ target: "create_api_key", jwt, name }, options);
+    // `console.log(created)` shows the key redacted (helper-63: printed whole); `created.key` and
+    // `JSON.stringify` (to store it) give it whole.
+    const shown = typeof created.key === "string" ? g(() => w.redact(created.key)) : created.key;
+    Object.defineProperty(created, inspect, { value: () => ({ ...created, key: shown === created.key ? "[redacted]" : shown }), enumerable: false });
+    return created;
   }
 }
 
@@ -292,7 +297,7 @@ export class USVideo {
           return [client, sharedLimiter(client.baseURL, key, rpm)];
         },
         (m, requests, snapshot, spec, entropy, t) => m.BatchRun.start(base, key ?? "", ua, requests, snapshot, spec, entropy, t),
-        f, timeoutMs, { max_retries: maxRetries }, rpm,
+        f, options.fetch == null, timeoutMs, { max_retries: maxRetries }, rpm,
       );
     } catch (e) {
       // A value the caller did not write came from the environment: say which variable. In a

@@ -755,7 +755,7 @@ pub fn batch(data: &[u8]) {
             _ => Some("00000000000000ff".to_owned()),
         };
         let foreign = owner.as_deref().is_some_and(|o| o == "00000000000000ff");
-        let snapshot = BatchSnapshot { version: c.pick(&[1, 1, 1, 2]), items, scale: c.pick(&[1.0, 0.5, f64::NAN, 0.0]), owner, service_date_ms: c.pick(&[None, Some(0), Some(784_111_777_000)]) };
+        let snapshot = BatchSnapshot { version: c.pick(&[1, 1, 1, 2]), items, scale: c.pick(&[1.0, 0.5, f64::NAN, 0.0]), owner, service_date_ms: c.pick(&[None, Some(0), Some(784_111_777_000)]), cancelled: c.pick(&[false, false, true]) };
         match Batch::resume(&config(), key.as_ref(), snapshot.clone(), c.u64(), options, now) {
             Ok(m) => {
                 assert!(!foreign, "another key's snapshot was resumed");

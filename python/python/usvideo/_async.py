@@ -160,20 +160,29 @@ class AsyncClient(BaseClient):
                 self._pools[loop] = pool
             return pool
 
-    async def _acquire(self, deadline: Optional[int] = None) -> bool:
+    async def _acquire(self, deadline: Optional[int] = None, stop: Optional[asyncio.Event] = None) -> bool:
         """Waits in line for a slot of the key's shared rate limiter (the core's line: first come
         first served, woken about once, at its turn), until ``deadline`` at most (the request's
         own time runs while it waits, so a wait's deadline holds when the rate limit is spent).
-        False when none came in time: the request must not be sent."""
+        False when none came in time: the request must not be sent. Also False once ``stop`` is
+        set during the wait (a batch's cancel; as :meth:`usvideo.Client._acquire`)."""
         import asyncio
 
         wait = SlotWait(self._limiter, deadline)
+        watch = stop is not None and not stop.is_set()
         try:
             while True:
                 answer = wait.ask()
                 if isinstance(answer, bool):
                     return answer
-                await asyncio.sleep(answer)
+                if watch and stop is not None:
+                    try:
+                        await asyncio.wait_for(stop.wait(), answer)
+                        return False
+                    except asyncio.TimeoutError:
+                        pass
+                else:
+                    await asyncio.sleep(answer)
         finally:
             wait.leave()
 
@@ -185,10 +194,10 @@ class AsyncClient(BaseClient):
         awaiting: List[Any] = []
         await self._run(machine, progress_handler(on_progress, awaiting), cleanup=cleanup, awaiting=awaiting)
 
-    async def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None, wake: Optional[asyncio.Event] = None, awaiting: Optional[List[Any]] = None) -> bool:
+    async def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None, wake: Optional[asyncio.Event] = None, awaiting: Optional[List[Any]] = None, halt: Optional[asyncio.Event] = None) -> bool:
         """As :meth:`usvideo.Client._run`: drives until done (True) or ``handle`` returns True;
-        a set ``wake`` ends its sleeps; what ``handle`` put in ``awaiting`` (an async callback's
-        result) is awaited before it drives on."""
+        a set ``wake`` ends its sleeps, a set ``halt`` a wait for a slot (not sent); what
+        ``handle`` put in ``awaiting`` (an async callback's result) is awaited before it drives on."""
         import asyncio
 
         rid: Optional[int] = None
@@ -208,7 +217,7 @@ class AsyncClient(BaseClient):
                 if tag == "send":
                     deadline = None if out[7] is None else now_ms() + out[7]
                     unsent = out[1]  # until it goes out: an interrupt then says nothing was sent
-                    if out[8] and not await self._acquire(slot_by(deadline, out[9])):
+                    if out[8] and not await self._acquire(slot_by(deadline, out[9]), halt):
                         # Nothing reached the service (a create past its deadline made no job).
                         machine.handle_not_sent(out[1], now_ms())
                         unsent = None
@@ -589,6 +598,9 @@ class AsyncBatchRun:
         self._summary: Optional[BatchSummary] = None
         self._failed = False
         self._cancelled: Optional[asyncio.Event] = None
+        # Set as `cancel` begins (made on first use, as `_wake`'s): an iteration's request still
+        # waiting for a slot of the rate limit is not sent.
+        self._stop: Optional[asyncio.Event] = None
 
     def __repr__(self) -> str:
         p = self.progress
@@ -599,7 +611,7 @@ class AsyncBatchRun:
 
     async def __anext__(self) -> BatchItem:
         if not self._events.ready and not self._machine.is_done():
-            await self._c._run(self._machine, self._events, keep=self._interrupted, wake=self._wake(), awaiting=self._awaiting)
+            await self._c._run(self._machine, self._events, keep=self._interrupted, wake=self._wake(), awaiting=self._awaiting, halt=self._stopping())
         if self._events.ready:
             return self._events.ready.pop(0)
         self._finish()
@@ -642,15 +654,44 @@ class AsyncBatchRun:
             self._cancelled = asyncio.Event()
         return self._cancelled
 
+    def _stopping(self) -> asyncio.Event:
+        """Set as `cancel` begins (see ``_stop``); made on first use, as :meth:`_wake`'s."""
+        import asyncio
+
+        if self._stop is None:
+            self._stop = asyncio.Event()
+        return self._stop
+
     async def cancel(self) -> None:
         """Stops the batch: queued items end cancelled, pending jobs are deleted (refunded),
         processing jobs go on. The cancelled items are then yielded by the iteration, at once
         even where it was waiting in another task."""
         self._machine.cancel(now_ms())
+        self._stopping().set()
+        # A callback that raises (or whose coroutine does) does not stop the clean-up (helper-65:
+        # a pending job was left to be charged): its first error is raised once the batch is done.
+        failed: List[BaseException] = []
+
+        async def guarded(c: Any) -> None:
+            try:
+                await c
+            except Exception as e:  # noqa: BLE001 - the caller's own, raised below
+                failed.append(e)
+
+        def tell(text: str) -> bool:
+            try:
+                self._events(text)
+            except Exception as e:  # noqa: BLE001
+                failed.append(e)
+            self._awaiting[:] = [guarded(c) for c in self._awaiting]
+            return False
+
         while not self._machine.is_done():
-            await self._c._run(self._machine, lambda text: self._events(text) and False, keep=self._interrupted, awaiting=self._awaiting)
+            await self._c._run(self._machine, tell, keep=self._interrupted, awaiting=self._awaiting)
         # Only once done: a cancel() that failed must not leave the iteration's sleeps ended.
         self._wake().set()
+        if failed:
+            raise failed[0]
 
 
 class AccountResource:

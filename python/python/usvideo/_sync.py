@@ -121,18 +121,26 @@ class Client(BaseClient):
 
     # ------------------------------------------------------------------ the driver
 
-    def _acquire(self, deadline: Optional[int] = None) -> bool:
+    def _acquire(self, deadline: Optional[int] = None, stop: Optional[threading.Event] = None) -> bool:
         """Waits in line for a slot of the key's shared rate limiter (the core's line: first come
         first served, woken about once, at its turn), until ``deadline`` at most (the request's
         own time runs while it waits, so a wait's deadline holds when the rate limit is spent).
-        False when none came in time: the request must not be sent."""
+        False when none came in time: the request must not be sent. Also False once ``stop`` is
+        set during the wait (a batch's cancel: helper-65 saw a create that waited for a slot sent
+        a minute after the cancel); a request that began waiting after it was set (the cancel's
+        own deletes) waits on."""
         wait = SlotWait(self._limiter, deadline)
+        watch = stop is not None and not stop.is_set()
         try:
             while True:
                 answer = wait.ask()
                 if isinstance(answer, bool):
                     return answer
-                time.sleep(answer)
+                if watch and stop is not None:
+                    if stop.wait(min(answer, 1.0)):  # in slices, as the sleeps below (Ctrl-C)
+                        return False
+                else:
+                    time.sleep(answer)
         finally:
             wait.leave()
 
@@ -143,13 +151,14 @@ class Client(BaseClient):
         refuse_async(on_progress)  # before anything is sent, not at the first report
         self._run(machine, progress_handler(on_progress), cleanup=cleanup)
 
-    def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None, wake: Optional[threading.Event] = None) -> bool:
+    def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None, wake: Optional[threading.Event] = None, halt: Optional[threading.Event] = None) -> bool:
         """Drives ``machine`` until it is done (True) or ``handle(event_json)`` returns True
         (False; it can be driven on later). On an exception the request in flight is reported as
         aborted and the machine cancelled, except with ``keep``: then the machine is left as it
         is (a batch stays resumable) and the request's id is put in ``keep``, to be reported as
         an unknown outcome when driving resumes. A set ``wake`` ends its sleeps (another thread
-        has driven the machine on: a batch's ``cancel``)."""
+        has driven the machine on: a batch's ``cancel``); ``halt``, set, ends a wait for a slot of
+        the rate limit, the request then not sent (a batch's cancel: ``_acquire``)."""
         rid: Optional[int] = None
         unsent: Optional[int] = None
         # The error a timed-out wait ends with if its clean-up is handed off (taken when it begins).
@@ -167,7 +176,7 @@ class Client(BaseClient):
                 if tag == "send":
                     deadline = None if out[7] is None else now_ms() + out[7]
                     unsent = out[1]  # until it goes out: an interrupt then says nothing was sent
-                    if out[8] and not self._acquire(slot_by(deadline, out[9])):
+                    if out[8] and not self._acquire(slot_by(deadline, out[9]), halt):
                         # Nothing reached the service (a create past its deadline made no job).
                         machine.handle_not_sent(out[1], now_ms())
                         unsent = None
@@ -569,6 +578,9 @@ class BatchRun:
         # Set once `cancel` has driven the batch to its end: an iteration asleep in another
         # thread (until a job's expected finish, minutes off) wakes to yield what it cancelled.
         self._cancelled = threading.Event()
+        # Set as `cancel` begins: a request of the iteration's still waiting for a slot of the
+        # rate limit is not sent (a create then ends cancelled, with no job).
+        self._stop = threading.Event()
 
     def __repr__(self) -> str:
         p = self.progress
@@ -579,7 +591,7 @@ class BatchRun:
 
     def __next__(self) -> BatchItem:
         if not self._events.ready and not self._machine.is_done():
-            self._c._run(self._machine, self._events, keep=self._interrupted, wake=self._cancelled)
+            self._c._run(self._machine, self._events, keep=self._interrupted, wake=self._cancelled, halt=self._stop)
         if self._events.ready:
             return self._events.ready.pop(0)
         self._finish()
@@ -620,10 +632,24 @@ class BatchRun:
         before it returns; the cancelled items are then yielded by the iteration, at once even
         where it was waiting in another thread."""
         self._machine.cancel(now_ms())
+        self._stop.set()
+        # A callback that raises does not stop the clean-up (helper-65: a pending job was left to
+        # be charged): its first error is raised once the batch is done.
+        failed: List[BaseException] = []
+
+        def tell(text: str) -> bool:
+            try:
+                self._events(text)
+            except Exception as e:  # noqa: BLE001 - the caller's own, raised below
+                failed.append(e)
+            return False
+
         while not self._machine.is_done():
-            self._c._run(self._machine, lambda text: self._events(text) and False, keep=self._interrupted)
+            self._c._run(self._machine, tell, keep=self._interrupted)
         # Only once done: a cancel() that failed must not leave the iteration's sleeps ended.
         self._cancelled.set()
+        if failed:
+            raise failed[0]
 
 
 class AccountResource:

@@ -761,7 +761,8 @@ public struct BatchOptions: Equatable, Hashable {
      */
     public var likelyFrom: Double
     /**
-     * Read the account first and refuse to start beyond its balance (default true).
+     * Read the account first and refuse to start beyond its balance (default true). (A batch
+     * resumed from a dated snapshot reads the service's `Date` first in any case: rule 9.)
      */
     public var checkBalance: Bool
     /**
@@ -798,7 +799,8 @@ public struct BatchOptions: Equatable, Hashable {
          * From which fraction of its expected time a job is "likely to be finishing" (default 0.65).
          */likelyFrom: Double, 
         /**
-         * Read the account first and refuse to start beyond its balance (default true).
+         * Read the account first and refuse to start beyond its balance (default true). (A batch
+         * resumed from a dated snapshot reads the service's `Date` first in any case: rule 9.)
          */checkBalance: Bool, 
         /**
          * Multiplies the model's expected times before any job has finished (default 1.0; e.g.
@@ -1014,7 +1016,9 @@ public struct BatchSummary: Equatable, Hashable {
      * Cents the batch's jobs cost the account: completed jobs' costs, and the estimates of jobs
      * that go on after the batch ended with them (a cancel that found them processing, a poll
      * that failed for good); those are charged unless they fail later. Failed jobs (refunded),
-     * deleted pending jobs (refunded) and items with no job cost nothing.
+     * deleted pending jobs (refunded) and items with no job cost nothing. So do, here, items that
+     * ended `outcome_unknown` or `snapshot_too_old`: a job such an item made (unknown to it) is
+     * charged all the same.
      */
     public var spentCents: UInt64
 
@@ -1031,7 +1035,9 @@ public struct BatchSummary: Equatable, Hashable {
          * Cents the batch's jobs cost the account: completed jobs' costs, and the estimates of jobs
          * that go on after the batch ended with them (a cancel that found them processing, a poll
          * that failed for good); those are charged unless they fail later. Failed jobs (refunded),
-         * deleted pending jobs (refunded) and items with no job cost nothing.
+         * deleted pending jobs (refunded) and items with no job cost nothing. So do, here, items that
+         * ended `outcome_unknown` or `snapshot_too_old`: a job such an item made (unknown to it) is
+         * charged all the same.
          */spentCents: UInt64) {
         self.results = results
         self.progress = progress

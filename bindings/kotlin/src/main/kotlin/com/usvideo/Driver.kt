@@ -53,18 +53,25 @@ internal class Driver(
     /** Monotonic ms since the process's first client: the core's clock, one for every client (see [EPOCH]). */
     fun now(): ULong = ((System.nanoTime() - EPOCH) / 1_000_000).toULong()
 
-    private suspend fun sleepUntil(t: ULong, wake: Channel<Unit>? = null) {
+    /** Sleeps until [t], or until [wake] is told (then true). */
+    private suspend fun sleepUntil(t: ULong, wake: Channel<Unit>? = null): Boolean {
         val ms = t.toLong() - now().toLong()
-        if (ms <= 0) return
-        if (wake == null) delay(ms) else withTimeoutOrNull(ms) { wake.receive() }
+        if (ms <= 0) return false
+        if (wake == null) {
+            delay(ms)
+            return false
+        }
+        return withTimeoutOrNull(ms) { wake.receive() } != null
     }
 
     /**
      * A slot of the client's limiter (one per client, so per key), by [until] at most when it is
      * given (the request's own time runs while it waits, so a wait's deadline holds when the rate
-     * limit is spent): false when none came in time, and the request must not be sent.
+     * limit is spent): false when none came in time, and the request must not be sent. Also
+     * false once [wake] is told (a batch's cancel: helper-65 saw a create that waited for a slot
+     * sent after the cancel, and charged).
      */
-    private suspend fun acquireSlotBy(until: ULong?): Boolean {
+    private suspend fun acquireSlotBy(until: ULong?, wake: Channel<Unit>? = null): Boolean {
         // Its place in the limiter's line (first come first served, woken about once, at its
         // turn), given up if it returns without a slot or is cancelled.
         var ticket: ULong? = null
@@ -75,7 +82,7 @@ internal class Driver(
                 ticket = turn.ticket
                 val next = turn.waitUntil ?: return true
                 if (until != null && t >= until) return false
-                sleepUntil(if (until == null) next else minOf(next, until))
+                if (sleepUntil(if (until == null) next else minOf(next, until), wake)) return false
             }
         } finally {
             ticket?.let { limiter.leave(it) }
@@ -224,10 +231,15 @@ internal class Driver(
      */
     suspend fun driveUntil(m: Machine, cleanupTimeoutMs: Long, wake: Channel<Unit>? = null, onEvent: (Event) -> Boolean): Boolean {
         val inFlight = arrayOfNulls<Pair<ULong, Deferred<Outcome>>>(1)
+        // A request handed out and not yet sent (waiting for a slot): reported not sent when the
+        // collector is cancelled meanwhile, or the core would wait for its answer for ever.
+        val unsent = arrayOfNulls<ULong>(1)
         try {
-            return detachedLoop(m, wake, onEvent, inFlight)
+            return detachedLoop(m, wake, onEvent, inFlight, unsent)
         } catch (c: CancellationException) {
             withContext(NonCancellable) {
+                unsent[0]?.let { ffi { m.handleNotSent(it, now()) } }
+                unsent[0] = null
                 val finished = withTimeoutOrNull(cleanupTimeoutMs) {
                     inFlight[0]?.let { (id, d) ->
                         val outcome = d.await()
@@ -235,7 +247,7 @@ internal class Driver(
                         report(m, id, outcome)
                     }
                     ffi { m.cancel(now()) }
-                    detachedLoop(m, null, { e -> onEvent(e); false }, inFlight)
+                    detachedLoop(m, null, { e -> onEvent(e); false }, inFlight, unsent)
                 }
                 if (finished == null) {
                     inFlight[0]?.let { (id, d) ->
@@ -248,16 +260,23 @@ internal class Driver(
         }
     }
 
-    private suspend fun detachedLoop(m: Machine, wake: Channel<Unit>?, onEvent: (Event) -> Boolean, inFlight: Array<Pair<ULong, Deferred<Outcome>>?>): Boolean {
+    private suspend fun detachedLoop(m: Machine, wake: Channel<Unit>?, onEvent: (Event) -> Boolean, inFlight: Array<Pair<ULong, Deferred<Outcome>>?>, unsent: Array<ULong?>): Boolean {
         while (true) {
             when (val out = ffi { m.poll(now()) }) {
                 is Output.Send -> {
                     // A delete carries `sendBy` (its job's pending sighting goes stale then): a
                     // slot later than that is not waited for, and the core looks first (helper-55).
-                    if (!acquireSlotBy(out.sendBy)) {
+                    // A cancel (`wake`) ends the wait too: the request is not sent, and a create
+                    // then ends cancelled with no job.
+                    unsent[0] = out.id
+                    if (!acquireSlotBy(out.sendBy, wake)) {
+                        unsent[0] = null
                         ffi { m.handleNotSent(out.id, now()) }
                         continue
                     }
+                    // A collector cancelled by now sends nothing (as `loop`'s).
+                    currentCoroutineContext().ensureActive()
+                    unsent[0] = null
                     val d = detached.async { exchange(out.request, out.timeoutMs) }
                     inFlight[0] = out.id to d
                     val outcome = d.await()

@@ -1241,7 +1241,8 @@ data class BatchOptions (
     var `likelyFrom`: kotlin.Double
     , 
     /**
-     * Read the account first and refuse to start beyond its balance (default true).
+     * Read the account first and refuse to start beyond its balance (default true). (A batch
+     * resumed from a dated snapshot reads the service's `Date` first in any case: rule 9.)
      */
     var `checkBalance`: kotlin.Boolean
     , 
@@ -1417,7 +1418,9 @@ data class BatchSummary (
      * Cents the batch's jobs cost the account: completed jobs' costs, and the estimates of jobs
      * that go on after the batch ended with them (a cancel that found them processing, a poll
      * that failed for good); those are charged unless they fail later. Failed jobs (refunded),
-     * deleted pending jobs (refunded) and items with no job cost nothing.
+     * deleted pending jobs (refunded) and items with no job cost nothing. So do, here, items that
+     * ended `outcome_unknown` or `snapshot_too_old`: a job such an item made (unknown to it) is
+     * charged all the same.
      */
     var `spentCents`: kotlin.ULong
     

@@ -154,6 +154,25 @@ fun registerBatchTests() {
             eq(batch.report, batch.cancelAndJoin())
         }
     }
+    test("batch/a_create_waiting_for_a_rate_limit_slot_is_not_sent_after_cancel") {
+        // helper-65: the collector's create waited for a slot of the key's spent budget; cancel()
+        // did not end that wait, and the create went out after it (charged).
+        val (key, _, email) = frozen.account(10_000)
+        USVideo(apiKey = key, baseUrl = frozen.base, requestsPerMinute = 3).use { c ->
+            repeat(3) { c.account.retrieve() } // the key's budget spent for a minute
+            val batch = c.videos.batch(batchRequests(2), config = BatchConfig(checkBalance = false))
+            coroutineScope {
+                val items = CopyOnWriteArrayList<BatchItem>()
+                val collecting = launch { batch.collect { items.add(it) } }
+                kotlinx.coroutines.delay(300) // its first create waits for a slot
+                val report = withTimeout(5_000) { batch.cancelAndJoin() }
+                withTimeout(5_000) { collecting.join() }
+                eq(2u, report?.progress?.cancelled)
+                check(items.all { it.error is CancelledError && it.job == null }) { "$items" }
+            }
+            eq(0L, frozen.ledger(email).n("jobs_created"), "nothing was created")
+        }
+    }
     test("batch/stopping_early_pauses_and_collecting_again_goes_on") {
         val (key, _, _) = emu.account(5_000)
         USVideo(apiKey = key, baseUrl = emu.base).use { c ->
