@@ -16,7 +16,9 @@ try {
 _setRandom((b) => webcrypto.getRandomValues(b));
 // Reads go out without a signal of the driver's own (driver.ts, `Ctx.exec`): Node's
 // `AbortController` and undici's watch of a request's signal cost as much as the rest of a call.
-_setLeanReads(true);
+// Node only (undici closes a request left unanswered after 300 s): not Bun or Deno, which load
+// this entry too.
+_setLeanReads(typeof globalThis.Deno === "undefined" && !process.versions.bun);
 let ready = false;
 _setBatchLoader(() => {
   if (!ready) batch.initSync({ module: readFileSync(new URL("./gen/usvideo_batch_bg.wasm", import.meta.url)) });

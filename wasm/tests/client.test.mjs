@@ -1513,7 +1513,7 @@ test("a plain create aborted after its request went out names its idempotency ke
   assert.ok(early instanceof usv.AbortError && early.idempotencyKey === undefined, String(early));
 });
 
-test("in Node a read through the runtime's fetch carries the caller's signal or none; a create and a fetch option's requests get the driver's own", async () => {
+test("in Node a read through the runtime's fetch of a call given no signal carries none; every other request gets the driver's own", async () => {
   const { acct } = await fresh();
   const real = globalThis.fetch;
   /** @type {{method: string, signal: unknown}[]} */
@@ -1528,7 +1528,9 @@ test("in Node a read through the runtime's fetch carries the caller's signal or 
     await client.videos.retrieve(job.id);
     const ac = new AbortController();
     await client.videos.retrieve(job.id, { signal: ac.signal });
-    assert.deepEqual(seen.map((s) => [s.method, s.signal === undefined ? "none" : s.signal === ac.signal ? "caller's" : "own"]), [["POST", "own"], ["GET", "none"], ["GET", "caller's"]]);
+    // Node only: Bun and Deno, which load the same entry, keep a signal on every request.
+    const node = typeof (/** @type {any} */ (globalThis).Deno) === "undefined" && !process.versions.bun;
+    assert.deepEqual(seen.map((s) => [s.method, s.signal === undefined ? "none" : s.signal === ac.signal ? "caller's" : "own"]), [["POST", "own"], ["GET", node ? "none" : "own"], ["GET", "own"]], "a caller's signal is never handed to fetch itself (undici's listener on it would stay until GC)");
     seen.length = 0;
     await new USVideo({ apiKey: acct.api_key, baseURL: emu.api, fetch: (u, i) => globalThis.fetch(u, i) }).videos.retrieve(job.id);
     assert.ok(seen.length === 1 && seen[0].signal instanceof AbortSignal, "a fetch option is always given a signal (FetchLike)");

@@ -176,12 +176,14 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
    * so) once its `send_by` passes, or once the batch is cancelled: a create still waiting for a
    * slot then is never sent (helper-64: one went out 44 s after `cancel()` and was charged). A
    * callback's error, which wakes the batch too, does not end the wait: the request is the core's,
-   * and the pump must not leave with it unsent. A request the cancel itself makes (a delete)
-   * waits for its slot. */
+   * and the pump must not leave with it unsent. A request the cancel itself makes (a delete), and
+   * any read, waits for its slot. */
   async #slot(out: Send): Promise<boolean> {
     const by = out.send_by ?? Infinity;
+    // Only a create's wait (a POST): a read cut short would count as a failed one (helper-66).
+    const create = out.method === "POST";
     for (;;) {
-      const wake = this.#cancelling ? undefined : this.#wake.signal;
+      const wake = this.#cancelling || !create ? undefined : this.#wake.signal;
       if (await this.#c.slot(wake, by)) return true;
       if (now() >= by || (this.#cancelling && wake?.aborted)) return false;
     }

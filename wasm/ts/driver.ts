@@ -194,9 +194,11 @@ export function abortError(signal?: AbortSignal, job?: { job_id?: string; job_st
   // an abort in every engine) adds nothing to say; a `TimeoutError` of `AbortSignal.timeout()` or
   // the caller's own reason (`new DOMException("user left", "AbortError")` too) does.
   const why = name === "AbortError" && /abort/i.test(String(message)) ? "" : typeof message === "string" ? (typeof name === "string" && name ? `${name}: ${message}` : message) : typeof reason === "string" ? reason : "";
-  // A plain create aborted after its request went out: say how to get its job, if it made one.
-  const sent = sentCreate && job?.idempotency_key && !job.job_id ? `; its create was sent and may have made a job (charged): create again with \`{ idempotencyKey: "${job.idempotency_key}" }\` to get that job rather than a second` : "";
-  return new AbortError(`${why ? `the call was aborted (${why})` : "the call was aborted"}${sent}`, { kind: "cancelled", code: "cancelled", ...job }, reason === undefined ? undefined : { cause: reason });
+  // A plain create aborted after its request went out: its key, and how to get its job, if it
+  // made one (not a create-and-wait's: its clean-up deals with that job).
+  const { idempotency_key: key, ...seen } = job ?? {};
+  const sent = sentCreate && key && !seen.job_id ? `; its create was sent and may have made a job (charged): create again with \`{ idempotencyKey: "${key}" }\` to get that job rather than a second` : "";
+  return new AbortError(`${why ? `the call was aborted (${why})` : "the call was aborted"}${sent}`, { kind: "cancelled", code: "cancelled", ...seen, ...(sent ? { idempotency_key: key } : {}) }, reason === undefined ? undefined : { cause: reason });
 }
 
 /** The calls waiting on each signal's abort. */
@@ -554,13 +556,15 @@ export class Ctx {
   /** Performs one request for the core and reports nothing: returns the outcome. */
   async exec(s: Send, signal?: AbortSignal, until: number = s.timeout_ms === null ? Infinity : now() + s.timeout_ms): Promise<Outcome> {
     // A signal of our own cuts the request at the client's timeout as well as at the caller's
-    // abort. A read (`GET`) through Node's own `fetch` gets none (`leanReads`): there a controller
-    // and the listener `fetch` hangs on its signal cost ~20-50 µs a request, as much as the rest
-    // of the call. The timeout still ends the attempt at once (below), and the request left
-    // behind is let go when its answer comes (undici gives up on it after 300 s); the caller's
-    // own signal, if any, is passed as it is and aborts it. A create or a delete always gets one,
-    // and so does every request through a `fetch` option (`FetchLike` promises it one).
-    const own = leanReads && this.ownFetch && s.method === "GET" ? undefined : new AbortController();
+    // abort. A read (`GET`) through Node's own `fetch` of a call given no signal gets none
+    // (`leanReads`): there a controller and the listener `fetch` hangs on its signal cost ~20-50
+    // µs a request, as much as the rest of the call. The timeout still ends the attempt at once
+    // (below), and the request left behind is let go when its answer comes (undici gives up on it
+    // after 300 s). A caller's signal is never handed to `fetch` itself: undici's listener on it
+    // stays until garbage collection, and one app-wide signal would gather hundreds (helper-66).
+    // A create or a delete always gets one, and so does every request through a `fetch` option
+    // (`FetchLike` promises it one).
+    const own = leanReads && this.ownFetch && s.method === "GET" && !signal ? undefined : new AbortController();
     let ended: "timeout" | "aborted" | undefined;
     // The client's timeout, or what is left of the call's own time (`until`: a slot wait used some).
     const limit = Math.max(1, Math.min(this.timeoutMs, until - now()));
@@ -581,9 +585,14 @@ export class Ctx {
     };
     const step = <T>(p: Promise<T>): Promise<T> =>
       new Promise<T>((resolve, reject) => {
-        if (ended) return reject(undefined); // halted between two steps
+        // (`Promise.resolve`: a `fetch` option may return a Response itself.)
+        const q = Promise.resolve(p);
+        if (ended) {
+          q.catch(() => {}); // halted between two steps: what it comes to is nobody's (helper-66)
+          return reject(undefined);
+        }
         stop = reject;
-        p.then(resolve, reject);
+        q.then(resolve, reject);
       });
     // Reported only once our clock, the core's, is at `end` (`timerAt`): a timer that fired early
     // would let the core see a request time out before the call's deadline (and take it for a
@@ -594,8 +603,7 @@ export class Ctx {
       // Headers as a plain record: a `fetch` option that adds its own with
       // `{...init.headers, "X-Trace": "1"}` keeps ours (an array of pairs would spread to indices).
       const init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal } = { method: s.method, headers: Object.fromEntries(s.headers) };
-      const cut = own?.signal ?? signal;
-      if (cut) init.signal = cut; // always, but for a lean read (above): that goes to Node's `fetch`
+      if (own) init.signal = own.signal; // always, but for a lean read (above): that goes to Node's `fetch`
       if (s.body !== null) init.body = s.body;
       const res = await step((fetched = this.fetcher(s.url, init as Parameters<FetchLike>[1])));
       // A `fetch` option of the caller's that resolves to something else is said to be that, not
@@ -606,7 +614,12 @@ export class Ctx {
         const v = res.headers.get(k);
         if (v != null) headers += `${k}\0${v}\0`;
       }
-      const body = await step(readCapped(res, (r) => (reader = r)));
+      const body = await step(
+        readCapped(res, (r) => {
+          reader = r;
+          if (ended) void r.cancel().catch(() => {}); // halted before this step began
+        }),
+      );
       if (!body) return { kind: "body_too_large", message: `response body over ${MAX_BODY} bytes` };
       return { status: res.status, headers, body };
     } catch (e) {
@@ -766,7 +779,7 @@ export class Ctx {
     // ended with, or `null` if the job completed. A rejection that is no SDK error (a bug) must
     // not read as `null`.
     const outcome = (): Promise<USVideoError | null> =>
-      done.then(() => null, (end: unknown) => (end instanceof USVideoError ? end : new InternalError(`the clean-up failed: ${String(end)}`, { kind: "internal", code: "internal", ...seen }, { cause: end })));
+      done.then(() => null, (end: unknown) => (end instanceof USVideoError ? end : new InternalError(`the clean-up failed: ${String(end)}`, { kind: "internal", code: "internal", job_id: seen?.job_id, job_status: seen?.job_status }, { cause: end })));
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const onStop = () => {

@@ -217,7 +217,7 @@ class AsyncClient(BaseClient):
                 if tag == "send":
                     deadline = None if out[7] is None else now_ms() + out[7]
                     unsent = out[1]  # until it goes out: an interrupt then says nothing was sent
-                    if out[8] and not await self._acquire(slot_by(deadline, out[9]), halt):
+                    if out[8] and not await self._acquire(slot_by(deadline, out[9]), halt if out[3] == "POST" else None):
                         # Nothing reached the service (a create past its deadline made no job).
                         machine.handle_not_sent(out[1], now_ms())
                         unsent = None

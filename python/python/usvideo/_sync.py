@@ -157,8 +157,9 @@ class Client(BaseClient):
         aborted and the machine cancelled, except with ``keep``: then the machine is left as it
         is (a batch stays resumable) and the request's id is put in ``keep``, to be reported as
         an unknown outcome when driving resumes. A set ``wake`` ends its sleeps (another thread
-        has driven the machine on: a batch's ``cancel``); ``halt``, set, ends a wait for a slot of
-        the rate limit, the request then not sent (a batch's cancel: ``_acquire``)."""
+        has driven the machine on: a batch's ``cancel``); ``halt``, set, ends a create's wait for a
+        slot of the rate limit, the create then not sent (a batch's cancel: ``_acquire``; a read cut
+        short would count as a failed one)."""
         rid: Optional[int] = None
         unsent: Optional[int] = None
         # The error a timed-out wait ends with if its clean-up is handed off (taken when it begins).
@@ -176,7 +177,7 @@ class Client(BaseClient):
                 if tag == "send":
                     deadline = None if out[7] is None else now_ms() + out[7]
                     unsent = out[1]  # until it goes out: an interrupt then says nothing was sent
-                    if out[8] and not self._acquire(slot_by(deadline, out[9]), halt):
+                    if out[8] and not self._acquire(slot_by(deadline, out[9]), halt if out[3] == "POST" else None):
                         # Nothing reached the service (a create past its deadline made no job).
                         machine.handle_not_sent(out[1], now_ms())
                         unsent = None

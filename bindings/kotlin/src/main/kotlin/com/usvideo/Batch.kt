@@ -163,9 +163,14 @@ class Batch internal constructor(
      * [cancelAndJoin]).
      */
     fun cancel() {
+        // Once: a second wake token, left unconsumed, would cut a later wait of the clean-up's.
+        if (cancelAsked) return
+        cancelAsked = true
         ffi { machine.cancel(client.driver.now()) }
         wake.trySend(Unit)
     }
+
+    @Volatile private var cancelAsked = false
 
     /** [cancel], then drives the batch to its end (items go to the flow's next collection) and returns the report. */
     suspend fun cancelAndJoin(): BatchReport? {

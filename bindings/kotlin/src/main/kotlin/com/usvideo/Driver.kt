@@ -250,6 +250,8 @@ internal class Driver(
                     detachedLoop(m, null, { e -> onEvent(e); false }, inFlight, unsent)
                 }
                 if (finished == null) {
+                    unsent[0]?.let { ffi { m.handleNotSent(it, now()) } }
+                    unsent[0] = null
                     inFlight[0]?.let { (id, d) ->
                         d.cancel()
                         ffi { m.handleTransportError(id, TransportKind.ABORTED, "cancelled", now()) }
@@ -269,7 +271,8 @@ internal class Driver(
                     // A cancel (`wake`) ends the wait too: the request is not sent, and a create
                     // then ends cancelled with no job.
                     unsent[0] = out.id
-                    if (!acquireSlotBy(out.sendBy, wake)) {
+                    // (Only a create's wait: a read cut short would count as a failed one.)
+                    if (!acquireSlotBy(out.sendBy, wake.takeIf { out.request.method == com.usvideo.core.Method.POST })) {
                         unsent[0] = null
                         ffi { m.handleNotSent(out.id, now()) }
                         continue
