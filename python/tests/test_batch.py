@@ -206,7 +206,9 @@ def test_resume_after_the_process_was_killed(tmp_path: Path) -> None:
     with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as client:
         run = client.videos.resume_batch(text, concurrent_jobs=3, poll_interval=0.3, expected_scale=1 / 20)
         resumed = list(run)
-    assert len(resumed) == states.count("queued") + states.count("running") + states.count("submitting")
+    # An item done but not yet handed out when the snapshot was taken (`unreported`) is yielded
+    # by the resume too: every item reaches the caller once across both processes.
+    assert len(resumed) == sum(1 for i in json.loads(text)["items"] if i["state"] != "done" or i.get("unreported"))
     summary = run.summary
     assert summary is not None and summary.progress.completed == 8, summary
     costs = {usvideo.estimate_cost("720p", 1 + i % 3) for i in range(8)}

@@ -214,7 +214,10 @@ fun registerBatchTests() {
             val batch = c.videos.resumeBatch(snapshot, config = fastBatch)
             val resumed = withTimeout(90_000) { batch.toList() }
             check(resumed.all { it.isCompleted }) { "${resumed.filter { !it.isCompleted }}" }
-            eq(n - states.count { it == "done" }, resumed.size, "items yielded after the resume")
+            // An item done but not yet handed out when the snapshot was taken (`unreported`) is
+            // yielded by the resume too.
+            val handedOut = Json.parse(snapshot).obj()["items"].arr().count { it.obj()["state"] == "done" && it.obj()["unreported"] != true }
+            eq(n - handedOut, resumed.size, "items yielded after the resume")
             val report = batch.report ?: error("no report")
             eq(n.toUInt(), report.progress.completed)
             eq(0, rec.calls.count { it.third == 429 }, "no 429")
