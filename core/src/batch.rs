@@ -1165,10 +1165,9 @@ impl Batch {
                 // (helper-64: a resume whose balance covered its queued items was refused).
                 Ok(account) if account.balance_cents < self.create_cents && self.stale.is_none() => {
                     let running = self.items.iter().filter(|i| matches!(i.state, ItemState::Running(_))).count();
-                    let what = if running == 0 { "the batch is estimated at" } else { "the batch's items still to be created are estimated at" };
-                    let goes_on = match running {
-                        0 => String::new(),
-                        n => format!(" ({n} of the snapshot's jobs were already made and go on: resume the same snapshot once the balance covers the rest)"),
+                    let (what, goes_on) = match running {
+                        0 => ("the batch is estimated at", String::new()),
+                        n => ("the batch's items still to be created are estimated at", format!(" ({n} of the snapshot's jobs were already made and go on: resume the same snapshot once the balance covers the rest)")),
                     };
                     let mut e = Error::new(ErrorKind::InsufficientBalance, format!("{what} {} cents but the balance is {} cents; nothing was created{goes_on}", self.create_cents, account.balance_cents));
                     e.code = "insufficient_balance".to_owned();

@@ -576,12 +576,16 @@ export class Ctx {
     let stop: (e: unknown) => void = () => {};
     let fetched: Promise<unknown> | undefined;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    // The answer that may still come, or the rest of its body, is not read: its connection goes.
+    const letGo = (): void => {
+      if (reader) void reader.cancel().catch(() => {});
+      else void fetched?.then((r) => void (isResponse(r) && r.body?.cancel().catch(() => {})), () => {});
+    };
     const halt = (why: "timeout" | "aborted"): void => {
       ended ??= why;
       own?.abort();
       stop(undefined);
-      if (reader) void reader.cancel().catch(() => {});
-      else void fetched?.then((r) => void (isResponse(r) && r.body?.cancel().catch(() => {})), () => {});
+      letGo();
     };
     const step = <T>(p: Promise<T>): Promise<T> =>
       new Promise<T>((resolve, reject) => {
@@ -617,7 +621,7 @@ export class Ctx {
       const body = await step(
         readCapped(res, (r) => {
           reader = r;
-          if (ended) void r.cancel().catch(() => {}); // halted before this step began
+          if (ended) letGo(); // halted before this step began
         }),
       );
       if (!body) return { kind: "body_too_large", message: `response body over ${MAX_BODY} bytes` };

@@ -169,15 +169,15 @@ class AsyncClient(BaseClient):
         import asyncio
 
         wait = SlotWait(self._limiter, deadline)
-        watch = stop is not None and not stop.is_set()
+        watch = stop if stop is not None and not stop.is_set() else None
         try:
             while True:
                 answer = wait.ask()
                 if isinstance(answer, bool):
                     return answer
-                if watch and stop is not None:
+                if watch is not None:
                     try:
-                        await asyncio.wait_for(stop.wait(), answer)
+                        await asyncio.wait_for(watch.wait(), answer)
                         return False
                     except asyncio.TimeoutError:
                         pass

@@ -130,14 +130,14 @@ class Client(BaseClient):
         a minute after the cancel); a request that began waiting after it was set (the cancel's
         own deletes) waits on."""
         wait = SlotWait(self._limiter, deadline)
-        watch = stop is not None and not stop.is_set()
+        watch = stop if stop is not None and not stop.is_set() else None
         try:
             while True:
                 answer = wait.ask()
                 if isinstance(answer, bool):
                     return answer
-                if watch and stop is not None:
-                    if stop.wait(min(answer, 1.0)):  # in slices, as the sleeps below (Ctrl-C)
+                if watch is not None:
+                    if watch.wait(min(answer, 1.0)):  # in slices, as the sleeps below (Ctrl-C)
                         return False
                 else:
                     time.sleep(answer)

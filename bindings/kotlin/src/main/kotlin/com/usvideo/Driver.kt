@@ -234,12 +234,15 @@ internal class Driver(
         // A request handed out and not yet sent (waiting for a slot): reported not sent when the
         // collector is cancelled meanwhile, or the core would wait for its answer for ever.
         val unsent = arrayOfNulls<ULong>(1)
+        fun reportUnsent() {
+            unsent[0]?.let { ffi { m.handleNotSent(it, now()) } }
+            unsent[0] = null
+        }
         try {
             return detachedLoop(m, wake, onEvent, inFlight, unsent)
         } catch (c: CancellationException) {
             withContext(NonCancellable) {
-                unsent[0]?.let { ffi { m.handleNotSent(it, now()) } }
-                unsent[0] = null
+                reportUnsent()
                 val finished = withTimeoutOrNull(cleanupTimeoutMs) {
                     inFlight[0]?.let { (id, d) ->
                         val outcome = d.await()
@@ -250,8 +253,7 @@ internal class Driver(
                     detachedLoop(m, null, { e -> onEvent(e); false }, inFlight, unsent)
                 }
                 if (finished == null) {
-                    unsent[0]?.let { ffi { m.handleNotSent(it, now()) } }
-                    unsent[0] = null
+                    reportUnsent()
                     inFlight[0]?.let { (id, d) ->
                         d.cancel()
                         ffi { m.handleTransportError(id, TransportKind.ABORTED, "cancelled", now()) }
