@@ -274,14 +274,16 @@ fn resend_refused(stale: &str) -> String {
     format!("{stale}: under its key, which the service may have forgotten, this item could be made and charged again")
 }
 
-/// Rule 9: an `outcome_unknown` error's key may be forgotten by the service (`stale` says why):
-/// it is dropped and the error recoded `snapshot_too_old`, since creating again under it is no
-/// safe retry. Whether it had one to drop.
+/// Rule 9: an error's key (an `outcome_unknown` one's, a `5xx` one's) may be forgotten by the
+/// service (`stale` says why): it is dropped, since creating again under it is no safe retry, and
+/// an `outcome_unknown` error recoded `snapshot_too_old`. Whether it had one to drop.
 fn forget_key(e: &mut Error, stale: &str) -> bool {
-    if e.code != crate::error::OUTCOME_UNKNOWN || e.idempotency_key.take().is_none() {
+    if e.idempotency_key.take().is_none() {
         return false;
     }
-    crate::error::SNAPSHOT_TOO_OLD.clone_into(&mut e.code);
+    if e.code == crate::error::OUTCOME_UNKNOWN {
+        crate::error::SNAPSHOT_TOO_OLD.clone_into(&mut e.code);
+    }
     e.message = format!("{}; {stale}: its idempotency key may be forgotten, so creating again under it is no safe retry (look for its job first)", e.message);
     true
 }
@@ -1330,7 +1332,7 @@ impl Batch {
         }
         if !ended.is_empty() {
             self.events.push_back(Event::Warning {
-                message: format!("{stale}: the idempotency keys of the items that ended with their outcome unknown ({}) may be forgotten, so creating them again under those keys is no safe retry (look for their jobs first); their results now carry none, though an item handed out before showed its key", ended.join(", ")),
+                message: format!("{stale}: the idempotency keys of the items that ended with their outcome unknown or a server error ({}) may be forgotten, so creating them again under those keys is no safe retry (look for their jobs first); their results now carry none, though an item handed out before showed its key", ended.join(", ")),
             });
         }
         self.stale = Some(stale);
@@ -1987,13 +1989,22 @@ mod tests {
         unknown.idempotency_key = Some(snapshot.items[1].idempotency_key.as_str().to_owned());
         snapshot.items[1].state = "done".into();
         snapshot.items[1].result = Some(ItemResult { index: 1, job: None, error: Some(unknown) });
+        // And one that ended with a 502 after its retries, which carries its key too (helper-63):
+        // its key goes, its code (a server error's) stays.
+        let mut answered = Error { status: Some(502), ..Error::new(ErrorKind::Upstream, "bad gateway") };
+        answered.idempotency_key = Some(snapshot.items[2].idempotency_key.as_str().to_owned());
+        snapshot.items[2].state = "done".into();
+        snapshot.items[2].result = Some(ItemResult { index: 2, job: None, error: Some(answered) });
         fake.now += 25 * 3_600_000;
         let mut resumed = Batch::resume(&config, Some(&key), snapshot, 9, BatchOptions::default(), Millis(fake.now)).unwrap();
         let (events, done) = fake.drive(&mut resumed, 10_000, None);
         assert!(done);
-        let e = resumed.take_result().unwrap().results[1].error.clone().unwrap();
+        let results = resumed.take_result().unwrap().results;
+        let e = results[1].error.clone().unwrap();
         assert_eq!((e.code.as_str(), e.idempotency_key), (crate::error::SNAPSHOT_TOO_OLD, None), "{}", e.message);
-        assert!(events.iter().any(|e| matches!(e, Event::Warning { message } if message.contains("ended with their outcome unknown (1)"))), "{events:?}");
+        let e = results[2].error.clone().unwrap();
+        assert_eq!((e.code.as_str(), e.idempotency_key), ("upstream", None), "{}", e.message);
+        assert!(events.iter().any(|e| matches!(e, Event::Warning { message } if message.contains("ended with their outcome unknown or a server error (1, 2)"))), "{events:?}");
     }
 
     #[test]

@@ -721,9 +721,12 @@ impl Create {
 
     fn finish(&mut self, mut result: Result<Job, Error>) {
         // Its key, for the caller to send the same request again safely (what this machine could
-        // not do: its deadline, a cancel or its retries ended it).
+        // not do: its deadline, a cancel or its retries ended it): of an unknown outcome, and of
+        // a create answered with a server error (a `5xx` its retries ended with), which reads as
+        // retryable and so invites a new create under a new key (helper-63): under this one the
+        // service answers with the job if any attempt made one.
         if let Err(e) = &mut result
-            && e.code == crate::error::OUTCOME_UNKNOWN
+            && (e.code == crate::error::OUTCOME_UNKNOWN || (self.creates_sent > 0 && e.status.is_some_and(|s| s >= 500)))
         {
             e.idempotency_key = Some(self.idempotency_key.as_str().to_owned());
         }
@@ -1240,5 +1243,7 @@ mod tests {
         let e = c.take_result().unwrap_err();
         assert_ne!(e.code, crate::error::OUTCOME_UNKNOWN, "{e}");
         assert_eq!(e.status, Some(502), "{e}");
+        // Retryable, and so with its key: a retry under a new one could make a second job.
+        assert!(e.is_retryable() && e.idempotency_key.is_some(), "{e:?}");
     }
 }

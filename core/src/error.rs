@@ -176,10 +176,10 @@ pub struct Error {
     /// The job's last known status (wait timeout, cancelled).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_status: Option<String>,
-    /// The idempotency key of a create whose outcome is unknown (code `outcome_unknown`): sending
-    /// the same request again under this key is safe, as the service answers with the job if the
-    /// first attempt made one (*assumption*, CONTRACT.md: it honours the key), instead of making and
-    /// charging a second.
+    /// The idempotency key of a create whose outcome is unknown (code `outcome_unknown`), or that
+    /// ended with a server error (`5xx`) after its retries: sending the same request again under
+    /// this key is safe, as the service answers with the job if an attempt made one (*assumption*,
+    /// CONTRACT.md: it honours the key), instead of making and charging a second.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
     /// Every violated rule (validation).

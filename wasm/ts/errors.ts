@@ -32,9 +32,10 @@ export class USVideoError extends Error {
   readonly retryAfterMs?: number;
   readonly jobId?: string;
   readonly jobStatus?: ReportedStatus;
-  /** A create whose outcome is unknown (`code === "outcome_unknown"`): its idempotency key. Create
-   * the same request again with `{ idempotencyKey }` set to it, and the service answers with the
-   * job if the first attempt made one, instead of charging a second. */
+  /** A create whose outcome is unknown (`code === "outcome_unknown"`), or that ended with a `5xx`
+   * after its retries: its idempotency key. Create the same request again with
+   * `{ idempotencyKey }` set to it, and the service answers with the job if an attempt made one,
+   * instead of charging a second. */
   readonly idempotencyKey?: string;
   /** What went wrong below HTTP, for connection errors: `connect`, `timeout`, `aborted`,
    * `body_too_large` or `other`. */

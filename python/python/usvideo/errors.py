@@ -4,7 +4,8 @@ Every exception the SDK raises on purpose is a :class:`USVideoError`. Each carri
 core's class of error: ``validation``, ``rate_limit``, ``decode``, ``timeout``, …), ``code`` (the
 server's machine-readable code, or the kind's name for errors made here), ``message`` and, where
 known, ``status``, ``field``, ``request_id``, ``retry_after`` (seconds), ``job_id``, ``job_status``,
-``idempotency_key`` (of a create whose outcome is unknown: send it again under that key)
+``idempotency_key`` (of a create whose outcome is unknown, or that ended with a ``5xx``: send it
+again under that key)
 and ``issues`` (every violated rule of a :class:`ValidationError`).
 
 The classes are plain Python (importable, picklable, catchable by base class). The native module
@@ -69,9 +70,10 @@ class USVideoError(Exception):
     retry_after: Optional[float]
     job_id: Optional[str]
     job_status: Optional[str]
-    #: A create whose outcome is unknown (``code == "outcome_unknown"``): its idempotency key. Send
-    #: the same request again with ``idempotency_key=`` this, and the service answers with the job
-    #: if the first attempt made one, instead of charging a second.
+    #: A create whose outcome is unknown (``code == "outcome_unknown"``), or that ended with a
+    #: ``5xx`` after its retries: its idempotency key. Send the same request again with
+    #: ``idempotency_key=`` this, and the service answers with the job if an attempt made one,
+    #: instead of charging a second.
     idempotency_key: Optional[str]
     issues: Tuple[ValidationIssue, ...]
     #: Whether the same call may simply be made again (a 429, a 5xx, a dropped connection): the

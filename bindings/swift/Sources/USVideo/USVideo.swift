@@ -92,9 +92,10 @@ public enum USVideoError: Error, CustomStringConvertible, LocalizedError {
     public var jobId: String? { info?.jobId }
     /// The job's last known status, its wire string (wait timeout, cancelled).
     public var jobStatus: String? { info?.jobStatus }
-    /// A create whose outcome is unknown (`code == "outcome_unknown"`): its idempotency key. Create
-    /// the same request again with `idempotencyKey:` this, and the service answers with the job if
-    /// the first attempt made one, instead of charging a second.
+    /// A create whose outcome is unknown (`code == "outcome_unknown"`), or that ended with a `5xx`
+    /// after its retries: its idempotency key. Create the same request again with
+    /// `idempotencyKey:` this, and the service answers with the job if an attempt made one,
+    /// instead of charging a second.
     public var idempotencyKey: String? { info?.idempotencyKey }
     /// Whether trying the same call again later could succeed: the core's rule, as Kotlin's
     /// `isRetryable` (a rate limit, a 500, a 502, no connection, a timeout, a 408, 503 or 504;

@@ -1430,10 +1430,10 @@ public struct ErrorInfo: Equatable, Hashable {
      */
     public var jobStatus: String?
     /**
-     * The idempotency key of a create whose outcome is unknown (code `outcome_unknown`): sending
-     * the same request again under this key is safe, as the service answers with the job if the
-     * first attempt made one (*assumption*, CONTRACT.md: it honours the key), instead of making and
-     * charging a second.
+     * The idempotency key of a create whose outcome is unknown (code `outcome_unknown`), or that
+     * ended with a server error (`5xx`) after its retries: sending the same request again under
+     * this key is safe, as the service answers with the job if an attempt made one (*assumption*,
+     * CONTRACT.md: it honours the key), instead of making and charging a second.
      */
     public var idempotencyKey: String?
     /**
@@ -1477,10 +1477,10 @@ public struct ErrorInfo: Equatable, Hashable {
          * The job's last known status (wait timeout, cancelled).
          */jobStatus: String?, 
         /**
-         * The idempotency key of a create whose outcome is unknown (code `outcome_unknown`): sending
-         * the same request again under this key is safe, as the service answers with the job if the
-         * first attempt made one (*assumption*, CONTRACT.md: it honours the key), instead of making and
-         * charging a second.
+         * The idempotency key of a create whose outcome is unknown (code `outcome_unknown`), or that
+         * ended with a server error (`5xx`) after its retries: sending the same request again under
+         * this key is safe, as the service answers with the job if an attempt made one (*assumption*,
+         * CONTRACT.md: it honours the key), instead of making and charging a second.
          */idempotencyKey: String?, 
         /**
          * Every violated rule (validation).
