@@ -1726,10 +1726,10 @@ data class ErrorInfo (
     var `jobStatus`: kotlin.String?
     , 
     /**
-     * The idempotency key of a create whose outcome is unknown (code `outcome_unknown`): sending
-     * the same request again under this key is safe, as the service answers with the job if the
-     * first attempt made one (*assumption*, CONTRACT.md: it honours the key), instead of making and
-     * charging a second.
+     * The idempotency key of a create whose outcome is unknown (code `outcome_unknown`), or that
+     * ended with a server error (`5xx`) after its retries: sending the same request again under
+     * this key is safe, as the service answers with the job if an attempt made one (*assumption*,
+     * CONTRACT.md: it honours the key), instead of making and charging a second.
      */
     var `idempotencyKey`: kotlin.String?
     , 
