@@ -118,6 +118,12 @@ data class BatchReport(
  *   cancelled, pending jobs are deleted (refunded); processing jobs go on.
  * - [cancel] asks the same from anywhere (a callback, another coroutine) while collection
  *   continues and yields the cancelled items; [cancelAndJoin] sees it through and returns the report.
+ * - A callback ([onProgress], [onEvent]) that throws before a cancel ends the collection with its
+ *   error and leaves the batch paused; one that throws during a cancel's clean-up does not stop
+ *   it: the clean-up goes to its end (deleting pending jobs), then the first such error is thrown
+ *   to whoever drove it (the collector, or [cancelAndJoin]).
+ * - From inside a callback, call [cancel], never [cancelAndJoin] or a collection: the batch's
+ *   driver is waiting for that callback to return (they throw [IllegalStateException] there).
  */
 class Batch internal constructor(
     private val client: USVideo,
@@ -135,6 +141,25 @@ class Batch internal constructor(
 
     @Volatile private var finished = false
     @Volatile private var cleanedUp = false
+
+    /**
+     * The machine has been told to cancel ([cancel], a cancelled collector): from then on a
+     * callback's error is kept for later, not thrown through the clean-up (which would stop it,
+     * its pending jobs left to be charged).
+     */
+    @Volatile private var cancelling = false
+
+    /** The first error a callback threw during the clean-up, thrown once that has ended (guarded by [driving]). */
+    private var callbackError: Throwable? = null
+
+    /**
+     * Set on the thread running one of this batch's callbacks, while it runs: what that thread
+     * does meanwhile (a `runBlocking { cancelAndJoin() }`) is inside the callback, and would wait
+     * for [driving], held by the driver that called it, for ever. Per thread (the callback runs on
+     * whichever thread the driver is on): a caller on another thread is not inside the
+     * callback, and simply waits its turn.
+     */
+    private val inCallback = ThreadLocal<Boolean>()
 
     /** Every item in input order, once the batch has ended (`null` before, or if it failed as a whole). */
     @Volatile var report: BatchReport? = null
@@ -164,30 +189,43 @@ class Batch internal constructor(
      */
     fun cancel() {
         // Once: a second wake token, left unconsumed, would cut a later wait of the clean-up's.
-        if (cancelAsked) return
-        cancelAsked = true
+        if (cancelling) return
+        cancelling = true
         ffi { machine.cancel(client.driver.now()) }
         wake.trySend(Unit)
     }
 
-    @Volatile private var cancelAsked = false
-
-    /** [cancel], then drives the batch to its end (items go to the flow's next collection) and returns the report. */
+    /**
+     * [cancel], then drives the batch to its end (items go to the flow's next collection) and
+     * returns the report.
+     *
+     * @throws IllegalStateException from inside one of this batch's callbacks (a `runBlocking`
+     *   there), after cancelling: call [cancel] there instead.
+     * @throws Throwable the first error a callback threw during the clean-up, once it has ended.
+     */
     suspend fun cancelAndJoin(): BatchReport? {
         cancel()
+        refuseInsideCallback("cancelAndJoin()")
         driving.withLock { if (!finished) driveOn(stopAtItem = false) }
         return report
     }
 
     private val items: Flow<BatchItem> = flow {
+        refuseInsideCallback("collecting it")
         try {
             while (true) emit(next() ?: break)
         } catch (c: CancellationException) {
             // The collecting coroutine was cancelled (not a `take(n)`, which leaves it active).
-            if (!currentCoroutineContext().isActive) abandon()
+            if (!currentCoroutineContext().isActive) abandon(c)
             throw c
         }
         failure?.let { throw it }
+    }
+
+    /** Fails fast where waiting for [driving] would wait for ever (see [inCallback]). */
+    private fun refuseInsideCallback(what: String) = check(inCallback.get() != true) {
+        "$what inside the batch's own onProgress/onEvent callback would deadlock (its driver waits for the " +
+            "callback to return): call batch.cancel() there, and let the collection go on (or cancel its coroutine)"
     }
 
     override suspend fun collect(collector: FlowCollector<BatchItem>) = items.collect(collector)
@@ -199,26 +237,55 @@ class Batch internal constructor(
         }
     }
 
-    /** Drives until an item is ready ([stopAtItem]) or the end. Call with [driving] held. */
-    private suspend fun driveOn(stopAtItem: Boolean) {
+    /**
+     * Drives until an item is ready ([stopAtItem]) or the end. Call with [driving] held. A
+     * callback's error kept during a cancel's clean-up is thrown once that has ended ([cause],
+     * the caller's cancellation, suppressed in it).
+     */
+    private suspend fun driveOn(stopAtItem: Boolean, cause: CancellationException? = null) {
         val done = try {
-            client.driver.driveUntil(machine, cancelTimeoutMs, wake) { e ->
-                when (e) {
-                    is Event.ItemDone -> ready.addLast(BatchItem.from(e.item))
-                    is Event.BatchProgress -> onProgress?.invoke(e.counts)
-                    else -> {}
-                }
-                if (e !is Event.ItemDone) onEvent?.invoke(e)
-                stopAtItem && e is Event.ItemDone
-            }
+            client.driver.driveUntil(machine, cancelTimeoutMs, wake, onCancel = { cancelling = true }) { e -> tell(e, stopAtItem) }
         } catch (c: CancellationException) {
             // The driver has already cancelled the batch and driven its clean-up (or given up
             // at the deadline): nothing more to do on the way out.
             cleanedUp = true
             if (ffi { machine.isDone() }) finish()
+            throwCallbackError(c)
             throw c
         }
         if (done) finish()
+        throwCallbackError(cause)
+    }
+
+    /** Handles one event; true: stop driving (an item is ready, and [stopAtItem]). */
+    private fun tell(e: Event, stopAtItem: Boolean): Boolean {
+        if (e is Event.ItemDone) {
+            ready.addLast(BatchItem.from(e.item))
+        } else {
+            inCallback.set(true)
+            try {
+                if (e is Event.BatchProgress) onProgress?.invoke(e.counts)
+                onEvent?.invoke(e)
+            } catch (x: Throwable) {
+                // Before a cancel the error ends the collection and the batch stays paused (as
+                // Python's); during a cancel's clean-up it would stop the deletes: kept instead.
+                if (!cancelling) throw x
+                if (callbackError == null) callbackError = x
+            } finally {
+                inCallback.remove()
+            }
+        }
+        // Once a callback has failed, on to the end without stopping at items: the error is
+        // thrown then, and the collector may not come back for more.
+        return stopAtItem && e is Event.ItemDone && callbackError == null
+    }
+
+    /** Throws the kept callback error, once; [cause] (a cancellation it replaces) suppressed in it, as `onCompletion` does. */
+    private fun throwCallbackError(cause: Throwable?) {
+        val x = callbackError ?: return
+        callbackError = null
+        if (cause != null && cause !== x) x.addSuppressed(cause)
+        throw x
     }
 
     private fun finish() {
@@ -232,14 +299,18 @@ class Batch internal constructor(
         }
     }
 
-    /** The collector was cancelled between items: cancel and clean up, best effort, within the deadline. */
-    private suspend fun abandon() = withContext(NonCancellable) {
+    /**
+     * The collector was cancelled between items ([c]): cancel and clean up, best effort, within
+     * the deadline. Throws a callback's error kept meanwhile.
+     */
+    private suspend fun abandon(c: CancellationException) = withContext(NonCancellable) {
         if (finished || cleanedUp) return@withContext
         withTimeoutOrNull(cancelTimeoutMs) {
             driving.withLock {
                 if (!finished) {
+                    cancelling = true
                     ffi { machine.cancel(client.driver.now()) }
-                    driveOn(stopAtItem = false)
+                    driveOn(stopAtItem = false, cause = c)
                 }
             }
         }

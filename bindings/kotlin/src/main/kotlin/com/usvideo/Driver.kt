@@ -227,9 +227,11 @@ internal class Driver(
      * a job. So the request in flight is **seen through** (it runs outside the caller's scope),
      * then the batch is cancelled and its clean-up driven — the deletes of pending jobs — all
      * within [cleanupTimeoutMs]; past that, the request is abandoned (best effort), and the
-     * coroutine's own `CancellationException` is rethrown.
+     * coroutine's own `CancellationException` is rethrown. [onCancel] is called as the batch is
+     * cancelled, before the clean-up's events reach [onEvent] (a batch then keeps a callback's
+     * error for later rather than let it stop the clean-up).
      */
-    suspend fun driveUntil(m: Machine, cleanupTimeoutMs: Long, wake: Channel<Unit>? = null, onEvent: (Event) -> Boolean): Boolean {
+    suspend fun driveUntil(m: Machine, cleanupTimeoutMs: Long, wake: Channel<Unit>? = null, onCancel: () -> Unit = {}, onEvent: (Event) -> Boolean): Boolean {
         val inFlight = arrayOfNulls<Pair<ULong, Deferred<Outcome>>>(1)
         // A request handed out and not yet sent (waiting for a slot): reported not sent when the
         // collector is cancelled meanwhile, or the core would wait for its answer for ever.
@@ -249,6 +251,7 @@ internal class Driver(
                         inFlight[0] = null
                         report(m, id, outcome)
                     }
+                    onCancel()
                     ffi { m.cancel(now()) }
                     detachedLoop(m, null, { e -> onEvent(e); false }, inFlight, unsent)
                 }

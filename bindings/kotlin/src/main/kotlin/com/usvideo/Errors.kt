@@ -39,9 +39,10 @@ sealed class USVideoError(
     /** The job's last known status (wait timeout, cancelled). */
     val jobStatus: String? get() = info?.jobStatus
     /**
-     * A create whose outcome is unknown (`code == "outcome_unknown"`): its idempotency key. Create
-     * the same request again with `idempotencyKey =` this, and the service answers with the job if
-     * the first attempt made one, instead of charging a second.
+     * A create whose outcome is unknown (`code == "outcome_unknown"`), or that ended with a `5xx`
+     * after its retries: its idempotency key. Create the same request again with
+     * `idempotencyKey =` this, and the service answers with the job if an attempt made one,
+     * instead of charging a second.
      */
     val idempotencyKey: String? get() = info?.idempotencyKey
     /** Every violated rule (validation). */

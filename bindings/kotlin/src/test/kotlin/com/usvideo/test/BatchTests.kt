@@ -8,7 +8,9 @@ import com.usvideo.core.HttpResponse
 import com.usvideo.core.JobStatus
 import com.usvideo.core.Mode
 import com.usvideo.core.Resolution
+import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.awaitCancellation
 import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.coroutineScope
@@ -16,6 +18,8 @@ import kotlinx.coroutines.flow.collect
 import kotlinx.coroutines.flow.take
 import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
 import kotlinx.coroutines.withTimeout
 import java.math.BigDecimal
 import java.net.URI
@@ -23,7 +27,8 @@ import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.atomic.AtomicInteger
 
 // client.videos.batch / resumeBatch against the emulator: limits kept (no 429, each job created
-// once), refusal before anything is sent, cancel (the collecting coroutine, and cancel()), pause
+// once), refusal before anything is sent, cancel (the collecting coroutine, and cancel(); a
+// callback that throws during its clean-up; cancelAndJoin refused inside a callback), pause
 // and go on, and resume with a fresh client after the first one died mid-request.
 
 private const val SCALE = 50.0
@@ -58,6 +63,17 @@ private fun cost(reqs: List<CreateVideoRequest>) = reqs.sumOf { estimateCost(it.
 private fun Map<String, Any?>.n(k: String): Long = (this[k] as BigDecimal).toLong()
 
 private val fastBatch = BatchConfig(expectedScale = 1 / SCALE, pollIntervalMs = 300)
+
+/** A callback's own failure. */
+private class Boom(message: String) : RuntimeException(message)
+
+/** Every job the batch made on [email]'s account was deleted and refunded (none left to be charged). */
+private fun Emulator.checkAllRefunded(email: String) {
+    val l = ledger(email)
+    check(l.n("jobs_created") > 0) { "no job was made, nothing to clean up: $l" }
+    eq(0L, l.n("active_jobs"), "every pending job was deleted")
+    eq(l.n("deposits_cents"), l.n("balance_cents"), "and refunded")
+}
 
 fun registerBatchTests() {
     test("batch/twelve_jobs_within_the_limits") {
@@ -171,6 +187,66 @@ fun registerBatchTests() {
                 check(items.all { it.error is CancelledError && it.job == null }) { "$items" }
             }
             eq(0L, frozen.ledger(email).n("jobs_created"), "nothing was created")
+        }
+    }
+    test("batch/a_callback_that_throws_does_not_stop_cancel_and_join_s_clean_up") {
+        val (key, _, email) = frozen.account(10_000)
+        USVideo(apiKey = key, baseUrl = frozen.base).use { c ->
+            // Throws once three jobs are pending, and on every count of the clean-up.
+            val batch = c.videos.batch(batchRequests(8), config = BatchConfig(concurrentJobs = 3), onProgress = {
+                if (it.inFlight == 3u || it.cancelled > 0u) throw Boom("progress $it")
+            })
+            // Before any cancel, the error ends the collection and leaves the batch paused.
+            assertThrowsS<Boom> { withTimeout(20_000) { batch.collect {} } }
+            check(batch.report == null) { "paused, not ended" }
+            // The clean-up goes to its end all the same, then the callback's error comes out.
+            assertThrowsS<Boom> { withTimeout(20_000) { batch.cancelAndJoin() } }
+            frozen.checkAllRefunded(email)
+            val report = batch.report ?: error("no report: the clean-up stopped at the callback")
+            eq(8u, report.progress.cancelled); eq(0L, report.spentCents)
+        }
+    }
+    test("batch/a_callback_that_throws_does_not_stop_a_cancelled_collector_s_clean_up") {
+        val (key, _, email) = frozen.account(10_000)
+        USVideo(apiKey = key, baseUrl = frozen.base).use { c ->
+            val full = CompletableDeferred<Unit>()
+            val batch = c.videos.batch(batchRequests(8), config = BatchConfig(concurrentJobs = 3), onProgress = {
+                if (it.inFlight == 3u) full.complete(Unit)
+                if (it.cancelled > 0u) throw Boom("progress $it") // only once the cancel has begun
+            })
+            val ended = CompletableDeferred<Throwable?>()
+            coroutineScope {
+                val collector = launch {
+                    try { batch.collect {}; ended.complete(null) } catch (t: Throwable) { ended.complete(t) }
+                }
+                withTimeout(10_000) { full.await() }
+                withTimeout(20_000) { collector.cancelAndJoin() }
+            }
+            frozen.checkAllRefunded(email)
+            val report = batch.report ?: error("no report: the clean-up stopped at the callback")
+            eq(8u, report.progress.cancelled)
+            // Then the collector ended with the callback's error (its cancellation suppressed in it).
+            val e = ended.await()
+            check(e is Boom && e.suppressedExceptions.any { it is CancellationException }) { "the collector ended with $e" }
+        }
+    }
+    test("batch/cancel_and_join_inside_a_callback_fails_fast_instead_of_deadlocking") {
+        val (key, _, email) = frozen.account(10_000)
+        USVideo(apiKey = key, baseUrl = frozen.base).use { c ->
+            lateinit var batch: Batch
+            batch = c.videos.batch(batchRequests(8), config = BatchConfig(concurrentJobs = 3), onProgress = {
+                // The inner timeout bounds the deadlock this was (the driving lock is held by
+                // the driver that called this callback); it ends in a TimeoutCancellationException.
+                if (it.inFlight == 3u && it.cancelled == 0u) runBlocking { withTimeout(10_000) { batch.cancelAndJoin() } }
+            })
+            // Collected on another thread than the test's: the callback runs there.
+            val e = assertThrowsS<IllegalStateException> { withContext(Dispatchers.IO) { withTimeout(30_000) { batch.collect {} } } }
+            check(e !is CancellationException && e.message!!.contains("batch.cancel()")) { "$e" }
+            // It cancelled before refusing to join, and the callback's error did not stop the clean-up.
+            eq(8u, batch.report?.progress?.cancelled)
+            frozen.checkAllRefunded(email)
+            // Outside a callback it joins as usual.
+            eq(batch.report, withTimeout(5_000) { batch.cancelAndJoin() })
         }
     }
     test("batch/stopping_early_pauses_and_collecting_again_goes_on") {
