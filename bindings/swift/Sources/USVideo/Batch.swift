@@ -89,6 +89,11 @@ public struct BatchReport {
 ///   cancelling, keep the snapshot and resume it later.)
 /// - `cancel()` asks the same while the stream goes on and yields the cancelled items; it wakes
 ///   the driver from its sleep between polls, so the deletes go out at once.
+/// - `onProgress` is synchronous and cannot throw: it is called on the driving task between two
+///   calls into the core, no lock held, so it cannot cut a cancel's clean-up short (Kotlin's and
+///   Python's callbacks may throw, and keep such an error until the clean-up has ended), and there
+///   is no `cancelAndJoin()` to deadlock in it. Call `cancel()` there; `results` taken there again
+///   throws a usage error at once, as anywhere.
 public final class Batch: @unchecked Sendable {
     let client: USVideo
     let machine: Machine
