@@ -202,7 +202,7 @@ test("a create waiting for a rate-limit slot is never sent once the batch is can
   assert.equal(l.jobs_created, 0, "nothing was created");
 });
 
-test("an AbortSignal rejects next() at once and cancels the batch in the background", async () => {
+test("an AbortSignal rejects next() at once and cancels the batch in the background; the items its clean-up ends are yielded after", async () => {
   const { acct, client } = await fresh(frozen);
   const ac = new AbortController();
   const why = new Error("the user left");
@@ -210,23 +210,52 @@ test("an AbortSignal rejects next() at once and cancels the batch in the backgro
   const t0 = performance.now();
   await assert.rejects(batch.next(), (e) => e instanceof usv.AbortError);
   assert.ok(performance.now() - t0 < 5_000);
-  await assert.rejects(batch.next(), usv.AbortError);
-  for (let i = 0; i < 100 && !batch.summary; i++) await new Promise((r) => setTimeout(r, 50));
+  // The abort rejected one next() (the waiting one); the following ones yield every item the
+  // clean-up ended, none lost to the rejected next(), as after a cancel() (they were in the summary
+  // only, never yielded), then end.
+  /** @type {import("usvideo").BatchItem[]} */
+  const items = [];
+  for await (const item of batch) items.push(item);
+  assert.deepEqual(items.map((i) => i.index).sort(), [0, 1, 2, 3, 4, 5]);
   assert.deepEqual([batch.summary?.progress.cancelled, batch.summary?.progress.failed], [6, 0]);
   // Items the abort cancelled carry its reason, as a single call's AbortError does.
-  const cancelled = (batch.summary?.results ?? []).filter((r) => r.error?.kind === "cancelled");
-  assert.ok(cancelled.length > 0);
-  for (const r of cancelled) assert.equal(r.error?.cause, why);
+  for (const item of items) {
+    assert.equal(item.error?.kind, "cancelled", String(item.error));
+    assert.equal(item.error?.cause, why);
+    assert.equal(batch.summary?.results[item.index], item, "the summary holds the items that were yielded");
+  }
   const l = await frozen.ledger(acct.email);
   assert.equal(l.jobs_created, 2);
   assert.equal(l.active_jobs, 0);
   assert.equal(l.balance_cents, l.deposits_cents);
-  // An already-aborted signal: nothing is sent.
-  const rec = recording();
-  const c2 = new USVideo({ apiKey: acct.api_key, baseURL: frozen.api, fetch: rec.fetch });
-  const b2 = await c2.videos.batch(requests(2), { signal: AbortSignal.abort() });
-  await assert.rejects(b2.next(), usv.AbortError);
+});
+
+test("an abort while batch() loads rejects it with AbortError and sends nothing; a resumed batch's jobs are left alone", async () => {
+  const { rec, client } = await fresh(frozen);
+  const ac = new AbortController();
+  const why = new Error("the user left");
+  const started = client.videos.batch(requests(2), { signal: ac.signal });
+  ac.abort(why); // batch() is still loading the batch module and its driver
+  await assert.rejects(started, (e) => e instanceof usv.AbortError && e.cause === why);
+  // Aborted before the call, as a single call's: refused too.
+  await assert.rejects(client.videos.batch(requests(2), { signal: AbortSignal.abort() }), usv.AbortError);
   assert.equal(rec.calls.length, 0);
+  // A resumed batch with a pending job: a cancel would look at the job and delete it, for a batch
+  // its caller never got.
+  const job = await client.videos.create(requests(1, "resumed")[0]);
+  const source = await client.videos.batch(requests(1, "resumed"), { checkBalance: false });
+  const snapshot = JSON.parse(source.snapshot());
+  await source.cancel();
+  snapshot.items[0] = { ...snapshot.items[0], state: "running", job_id: job.id };
+  const sent = rec.calls.length;
+  const ac2 = new AbortController();
+  const resumed = client.videos.resumeBatch(JSON.stringify(snapshot), { signal: ac2.signal });
+  ac2.abort();
+  await assert.rejects(resumed, usv.AbortError);
+  await new Promise((r) => setTimeout(r, 300)); // time for a cancel in the background to send
+  assert.deepEqual(rec.calls.slice(sent), [], "nothing sent");
+  assert.equal((await client.videos.retrieve(job.id)).status, "pending", "the job left alone");
+  await client.videos.delete(job.id);
 });
 
 test("resume after a SIGKILL: a new process continues from the last snapshot, nothing created or charged twice", async () => {
@@ -311,6 +340,45 @@ test("a snapshot more than 23 h older than the service's Date sends nothing agai
       assert.equal(e.idempotencyKey, undefined, "no key: under a forgotten one, sending again is no safe retry");
       assert.match(e.message, /snapshot is 2\d h \d+ min old/);
     }
+  } finally {
+    own.stop();
+  }
+});
+
+test("once a resumed batch's snapshot turns stale, the summary drops the keys of items yielded with one, as the core does (helper-61)", async () => {
+  const own = await startEmulator(["--time-scale", "1000"]);
+  try {
+    const { client } = await fresh(own);
+    const options = { concurrentJobs: 1, expectedScale: 1 / 1000, pollIntervalMs: 20 };
+    const batch = await client.videos.batch(requests(5), options);
+    /** @type {string | undefined} */
+    let snapshot;
+    for await (const _ of batch) snapshot ??= batch.snapshot();
+    assert.ok(snapshot);
+    const saved = JSON.parse(snapshot);
+    const queued = saved.items.flatMap((/** @type {any} */ it, /** @type {number} */ i) => (it.state === "queued" ? [i] : []));
+    assert.ok(queued.length >= 3, saved.items.map((/** @type {any} */ it) => it.state).join(","));
+    // Two items the snapshot's process saw end with their key (an unknown outcome, a 502 after
+    // the retries) and had not yet handed out: the resumed batch yields them with it, before its
+    // first answer's Date shows the snapshot 25 h old. One item stays queued, so that it reads one.
+    const [unknown, failed] = queued;
+    const ended = (/** @type {number} */ i, /** @type {object} */ error) => ({ ...saved.items[i], state: "done", unreported: true, result: { index: i, error: { ...error, idempotency_key: saved.items[i].idempotency_key } } });
+    saved.items[unknown] = ended(unknown, { kind: "timeout", code: "outcome_unknown", message: "no answer" });
+    saved.items[failed] = ended(failed, { kind: "upstream", code: "upstream", message: "bad gateway", status: 502 });
+    await own.control("clock", { advance_ms: 25 * 3_600_000 });
+    /** @type {string[]} */
+    const warnings = [];
+    const resumed = await client.videos.resumeBatch(JSON.stringify(saved), { ...options, onEvent: (e) => e.type === "warning" && warnings.push(e.message) });
+    /** @type {Map<number, import("usvideo").BatchItem>} */
+    const items = new Map();
+    for await (const item of resumed) items.set(item.index, item);
+    for (const i of [unknown, failed]) assert.equal(items.get(i)?.error?.idempotencyKey, saved.items[i].idempotency_key, "yielded as the snapshot had it");
+    assert.ok(warnings.some((w) => w.includes(`(${unknown}, ${failed})`)), warnings.join("\n"));
+    const results = resumed.summary?.results ?? [];
+    const [u, f] = [results[unknown]?.error, results[failed]?.error];
+    // The unknown outcome recoded (its class, a timeout's, kept), the 502 keeping its code.
+    assert.deepEqual([u?.code, u?.idempotencyKey, f?.code, f?.idempotencyKey], ["snapshot_too_old", undefined, "upstream", undefined]);
+    for (const e of [u, f]) assert.match(String(e?.message), /no safe retry/);
   } finally {
     own.stop();
   }

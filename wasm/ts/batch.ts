@@ -3,7 +3,7 @@
 
 import type * as wb from "./gen/usvideo_batch.js";
 import { abortError, batchGeneration, Callbacks, g, now, onAbort, P, sleep, type Ctx, type Out, type Send } from "./driver.js";
-import { errorFromRecord, type USVideoError } from "./errors.js";
+import { errorFromRecord, InternalError, type USVideoError } from "./errors.js";
 import type { BatchEvent, BatchItem, BatchOptions, BatchProgress, BatchSummary, CompletedJob, ErrorRecord, Job } from "./types.js";
 
 // ------------------------------------------------------------------------------------------------
@@ -37,9 +37,14 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
   readonly #gen: number;
   readonly #o: BatchOptions;
   readonly #items: BatchItem[] = [];
-  /** Every item this process saw end, by index: the summary is made of the same objects (an item
-   * keeps the `cause` it had when it was yielded, and only items an abort cancelled have one). */
-  readonly #seen = new Map<number, BatchItem>();
+  /** Every item this process saw end, by index, with its error's record as the core wrote it then:
+   * the summary is made of the same objects (an item keeps the `cause` it had when it was yielded,
+   * and only items an abort cancelled have one) unless the core changed the record since (`#result`). */
+  readonly #seen = new Map<number, [BatchItem, string | undefined]>();
+  /** The jobs the events showed that no item has ended yet: what a reset of the module loses (`#lose`). */
+  readonly #running = new Set<string>();
+  /** Set once a reset of the batch module lost the batch's state. */
+  #lost?: InternalError;
   #summary?: BatchSummary;
   #failure?: USVideoError;
   #reported = false;
@@ -53,6 +58,9 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
   readonly #callbacks = new Callbacks(() => this.#rouse());
   /** The signal's reason once it aborted the batch. */
   #aborted?: unknown;
+  /** Whether a `next()` was rejected for the signal's abort. One is (the waiting one, or else the
+   * next); the following ones yield the items its clean-up ended, as after a `cancel()`, then end. */
+  #abortTold = false;
   /** Stops listening to the signal (set once listening). */
   #unlisten: () => void = () => {};
   readonly #onAbort = (): void => {
@@ -67,29 +75,42 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
     this.#c = c as Ctx;
     [this.#m, this.#gen] = started as [wb.BatchRun, number];
     this.#o = o;
+    // Aborted while the batch module loaded (or before `batch()`): refused, as a call given an
+    // aborted signal is, and nothing sent (a resumed batch's cancel would look at its jobs and
+    // delete the pending ones, for a batch its caller never got).
+    if (o.signal?.aborted) {
+      if (this.#gen === batchGeneration) this.#m.free();
+      throw abortError(o.signal);
+    }
     this.estimatedCents = g(() => this.#m.estimatedCents, this.#gen, true);
-    if (o.signal?.aborted) this.#onAbort();
-    else this.#unlisten = onAbort(o.signal, this.#onAbort);
+    this.#unlisten = onAbort(o.signal, this.#onAbort);
   }
 
   [Symbol.asyncIterator](): this {
     return this;
   }
 
-  /** The next finished item, in completion order. An abort of `signal` rejects at once with `AbortError` (the batch is then cancelled in the background). */
+  /** The next finished item, in completion order. An abort of `signal` rejects one `next()` at once with `AbortError` (the batch is then cancelled in the background); the following ones yield the items the cancel ended, then end. */
   next(): Promise<IteratorResult<BatchItem, undefined>> {
     const signal = this.#o.signal;
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (signal?.aborted && !this.#abortTold) {
+      this.#abortTold = true;
+      return Promise.reject(abortError(signal));
+    }
     // Once the batch has ended, the callbacks' promises are awaited before the last `next()`
     // answers (a late rejection is still the batch's to report), outside the lock: a callback that
     // awaits `cancel()` would otherwise wait for the pump that waits for it (helper-64: both hung).
-    const p = this.#serial(() => this.#pump(true)).then(async () => {
-      if (this.#end && !this.#items.length) await this.#callbacks.settled();
+    // A `next()` the abort rejected takes nothing: its item would be lost.
+    const waiter = { gone: false };
+    const p = this.#serial(() => this.#pump(waiter)).then(async (): Promise<IteratorResult<BatchItem, undefined>> => {
+      if (waiter.gone) return { value: undefined, done: true };
+      if (this.#over && !this.#items.length) await this.#callbacks.settled();
       return this.#take();
     });
-    if (!signal) return p;
+    if (!signal || signal.aborted) return p;
     return new Promise((resolve, reject) => {
       const stop = () => {
+        waiter.gone = this.#abortTold = true;
         reject(abortError(signal));
         p.catch(() => {});
       };
@@ -111,33 +132,85 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
    * as the cancel found them: deleted if pending, processing or completed otherwise).
    */
   cancel(): Promise<BatchSummary | undefined> {
-    if (!this.#cancelling && !this.#end) {
+    if (!this.#cancelling && !this.#over) {
       this.#cancelling = true;
       // A module reset under the batch (another batch's internal error) throws here: a rejection,
       // not a throw out of the signal's abort listener (helper-64: the process exited).
       try {
-        g(() => this.#m.cancel(now()), this.#gen, true);
+        this.#g(() => this.#m.cancel(now()));
       } catch (e) {
         return Promise.reject(e);
       }
       this.#rouse();
     }
-    return this.#serial(() => this.#pump(false)).then(() => this.#summary);
+    return this.#serial(() => this.#pump()).then(() => {
+      if (this.#lost) throw this.#lost; // nothing was deleted: no summary pretends otherwise
+      return this.#summary;
+    });
   }
 
   /** Where the batch stands, as JSON text: save it and pass it to `client.videos.resumeBatch` (in any process) to continue without submitting anything twice. Resume within a day, from the latest one: the service honours an idempotency key for 24 h (an assumption), so from a snapshot more than 23 h older than the service's `Date` nothing is sent again: its queued items end `snapshot_too_old` (the batch may have sent them after the snapshot), its submitting ones adopt their listed job or end the same way. */
   snapshot(): string {
-    return this.#end?.snapshot ?? g(() => this.#m.snapshot(), this.#gen, true);
+    return this.#end?.snapshot ?? this.#g(() => this.#m.snapshot());
   }
 
   /** The counts now. */
   progress(): BatchProgress {
-    return this.#end?.progress ?? P(g(() => this.#m.progress(), this.#gen, true));
+    return this.#end?.progress ?? P(this.#g(() => this.#m.progress()));
   }
 
   /** Every item in input order, once the batch has ended (`undefined` before, or if it failed as a whole). */
   get summary(): BatchSummary | undefined {
     return this.#summary;
+  }
+
+  /** Whether the batch ended, or was lost to a reset of its module. */
+  get #over(): boolean {
+    return !!(this.#end || this.#lost);
+  }
+
+  /** A call into the batch module. A reset of the module (a trap in it, this batch's or another's)
+   * loses this batch's state: `#lose`. */
+  #g<T>(f: () => T): T {
+    if (this.#lost) throw this.#lost;
+    try {
+      return g(f, this.#gen, true);
+    } catch (e) {
+      throw this.#gen === batchGeneration ? e : this.#lose(e);
+    }
+  }
+
+  /**
+   * The batch as it stood is gone with the module's old instance, and the batch ends: `next()`
+   * yields the items already finished, then rejects once with the error this makes, which says
+   * what was lost and how to go on; `cancel()`, `snapshot()` and `progress()` throw it. The
+   * snapshot as of the last good step is not kept: that would write every item's record at every
+   * step, for a bug; the caller's last saved one resumes safely (creates sent since are
+   * reconciled by their keys).
+   */
+  #lose(cause: unknown): InternalError {
+    if (!this.#lost) {
+      const jobs = [...this.#running];
+      const going = jobs.length ? `; its jobs ${jobs.join(", ")} go on at the service (charged unless they fail)` : "";
+      this.#lost = new InternalError(
+        `the batch module was reset after an internal error (please report it), and this batch's state with it${going}: resume it from the last snapshot() you saved, with client.videos.resumeBatch (creates sent since are reconciled by their idempotency keys, so no job is made twice; items that finished since are yielded again)`,
+        { kind: "internal", code: "internal", job_id: jobs.length === 1 ? jobs[0] : undefined },
+        { cause },
+      );
+      this.#failure = this.#lost;
+      this.#unlisten();
+    }
+    return this.#lost;
+  }
+
+  /** An item of the summary: the one yielded, unless the core's record of it changed since. Rule 9
+   * does that: once a resumed batch's snapshot turns too old, the core drops the idempotency key of
+   * every item that ended with one (and recodes `outcome_unknown` as `snapshot_too_old`), since a
+   * create under it is no safe retry; the summary says what the core says now, and the object
+   * yielded stays as the caller got it (an `onEvent` warning names those items). */
+  #result(r: ItemRecord): BatchItem {
+    const seen = this.#seen.get(r.index);
+    return seen && seen[1] === JSON.stringify(r.error) ? seen[0] : item(r);
   }
 
   /** Ends the pump's current sleep (a cancel, a callback's error). */
@@ -155,8 +228,12 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
     throw failed.error;
   }
 
+  /** Runs `f` (a pump) after the one before. A batch lost to a reset of its module ends it: its
+   * error is `#take`'s to report, once, after the items already finished (`cancel()` throws it). */
   #serial(f: () => Promise<void>): Promise<void> {
-    const p = this.#lock.then(f);
+    const p = this.#lock.then(f).catch((e: unknown) => {
+      if (e !== this.#lost) throw e;
+    });
     this.#lock = p.catch(() => {});
     return p;
   }
@@ -189,14 +266,16 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
     }
   }
 
-  /** Drives the machine until an item is ready (`untilItem`, unless cancelling) or the batch ends. */
-  async #pump(untilItem: boolean): Promise<void> {
-    const [m, c, gen, o] = [this.#m, this.#c, this.#gen, this.#o];
-    while (!this.#end) {
+  /** Drives the machine until an item is ready for `waiter` (a `next()`, unless the batch is
+   * cancelling or the signal's abort rejected that `next()`) or the batch ends. */
+  async #pump(waiter?: { gone: boolean }): Promise<void> {
+    const [m, c, o] = [this.#m, this.#c, this.#o];
+    while (!this.#over) {
+      const untilItem = !!waiter && !waiter.gone;
       // A callback's error rejects the `next()` that is waiting (a cancel sees the batch through).
       if (untilItem) this.#callbackError();
       if (untilItem && !this.#cancelling && this.#items.length) return;
-      const out: Exclude<Out, { t: "event" }> | { t: "event"; event: BatchEvent | ItemRecord } = P(g(() => m.poll(now()), gen, true));
+      const out: Exclude<Out, { t: "event" }> | { t: "event"; event: BatchEvent | ItemRecord } = P(this.#g(() => m.poll(now())));
       if (out.t === "send") {
         // A batch's requests are seen through even when it is cancelled: their outcomes decide
         // what must be deleted.
@@ -204,25 +283,27 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
         // than that is not waited for, and the core looks at the job first (helper-55: held by
         // the key's other calls, a delete went out on a stale sighting).
         if (!c.takeSlot() && !(await this.#slot(out))) {
-          g(() => m.handleNotSent(out.id, now()), gen, true);
+          this.#g(() => m.handleNotSent(out.id, now()));
           continue;
         }
         const r = await c.exec(out);
         if ("status" in r) {
           c.refresh();
           c.limiter.observe(r.status, r.headers, r.body, now());
-          g(() => m.handleResponse(out.id, r.status, r.headers, r.body, now()), gen, true);
+          this.#g(() => m.handleResponse(out.id, r.status, r.headers, r.body, now()));
         } else {
-          g(() => m.handleTransportError(out.id, r.kind, r.message, now()), gen, true);
+          this.#g(() => m.handleTransportError(out.id, r.kind, r.message, now()));
         }
       } else if (out.t === "event") {
         const e = out.event;
         if (e.type === "item_done") {
           const it = item(e, this.#aborted);
-          this.#seen.set(e.index, it);
+          this.#seen.set(e.index, [it, JSON.stringify(e.error)]);
+          if (e.job) this.#running.delete(e.job.id);
           this.#items.push(it);
         }
         else {
+          if ("job" in e) this.#running.add(e.job.id); // created, reconciled, status_changed
           if (e.type === "batch_progress" && o.onProgress) {
             const { type: _, ...p } = e;
             this.#callbacks.call(o.onProgress, p);
@@ -231,20 +312,21 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
         }
       } else if (out.t === "wait") {
         await sleep(out.until - now(), this.#wake.signal);
-        g(() => m.handleTimeout(now()), gen, true);
+        this.#g(() => m.handleTimeout(now()));
       } else if (out.t === "pending") {
-        g(() => m.cancel(now()), gen, true); // nothing can be in flight: every request is awaited inline
+        this.#g(() => m.cancel(now())); // nothing can be in flight: every request is awaited inline
       } else {
-        const end = { snapshot: g(() => m.snapshot(), gen, true), progress: P(g(() => m.progress(), gen, true)) as BatchProgress };
+        const end = { snapshot: this.#g(() => m.snapshot()), progress: P(this.#g(() => m.progress())) as BatchProgress };
         try {
-          const s = P(g(() => m.takeResult(), gen, true));
-          this.#summary = { results: s.results.map((r: ItemRecord) => this.#seen.get(r.index) ?? item(r)), progress: s.progress, spent_cents: s.spent_cents };
+          const s = P(this.#g(() => m.takeResult()));
+          this.#summary = { results: s.results.map((r: ItemRecord) => this.#result(r)), progress: s.progress, spent_cents: s.spent_cents };
         } catch (e) {
+          if (e === this.#lost) throw e;
           this.#failure = e as USVideoError;
         }
         this.#end = end; // the callbacks' promises are awaited by `next()`, outside the lock
         this.#unlisten();
-        if (gen === batchGeneration) m.free();
+        if (this.#gen === batchGeneration) m.free();
       }
     }
   }

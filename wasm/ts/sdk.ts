@@ -6,7 +6,7 @@
 
 import * as w from "./gen/usvideo_wasm.js";
 import type { Batch } from "./batch.js";
-import { Ctx, g, J, sharedLimiter } from "./driver.js";
+import { abortError, Ctx, g, J, onAbort, sharedLimiter } from "./driver.js";
 import { UsageError, ValidationError } from "./errors.js";
 import { API_KEY, BATCH, CLIENT, CREATE, CREATE_AND_WAIT, checkNumber, known, POLL, text, WAIT } from "./options.js";
 import type {
@@ -159,11 +159,26 @@ export class Videos {
     return this.#batch(null, options, snapshot);
   }
 
-  /** Starts (or resumes) a batch in the batch module, with the `Batch` driver from its own chunk. */
+  /** Starts (or resumes) a batch in the batch module, with the `Batch` driver from its own chunk.
+   * An abort of `signal` while the module loads rejects at once, as a call's does; the batch made
+   * once it has loaded is freed unsent (its constructor refuses an aborted signal). */
   async #batch(requests: readonly CreateVideoParams[] | null, options: BatchOptions | null | undefined, snapshot?: string): Promise<Batch> {
-    options = known(options, BATCH);
-    const [started, { Batch }] = await Promise.all([this.#c.startBatch(requests, options, snapshot), import("./batch.js")]);
-    return new Batch(this.#c, started, options);
+    const o = known(options, BATCH);
+    const signal = o.signal;
+    if (signal?.aborted) throw abortError(signal);
+    const loaded = Promise.all([this.#c.startBatch(requests, o, snapshot), import("./batch.js")]);
+    const make = ([started, { Batch }]: Awaited<typeof loaded>): Batch => new Batch(this.#c, started, o);
+    if (!signal) return make(await loaded);
+    let unlisten = (): void => {};
+    const aborted = new Promise<never>((_, reject) => (unlisten = onAbort(signal, () => reject(abortError(signal)))));
+    try {
+      return make(await Promise.race([loaded, aborted]));
+    } catch (e) {
+      if (signal.aborted) void loaded.then(make).catch(() => {});
+      throw e;
+    } finally {
+      unlisten();
+    }
   }
 
   /** Creates a job (at most once) and waits for it. */
