@@ -275,15 +275,14 @@ fn resend_refused(stale: &str) -> String {
 }
 
 /// Rule 9: an error's key (an `outcome_unknown` one's, a `5xx` one's) may be forgotten by the
-/// service (`stale` says why): it is dropped, since creating again under it is no safe retry, and
-/// an `outcome_unknown` error recoded `snapshot_too_old`. Whether it had one to drop.
+/// service (`stale` says why): it is dropped and the error recoded `snapshot_too_old`, which is not
+/// retryable, since creating again, under it or a new key, is no safe retry (a `5xx` one kept its
+/// retryable code, inviting a new create: helper-72). Whether it had one to drop.
 fn forget_key(e: &mut Error, stale: &str) -> bool {
     if e.idempotency_key.take().is_none() {
         return false;
     }
-    if e.code == crate::error::OUTCOME_UNKNOWN {
-        crate::error::SNAPSHOT_TOO_OLD.clone_into(&mut e.code);
-    }
+    crate::error::SNAPSHOT_TOO_OLD.clone_into(&mut e.code);
     e.message = format!("{}; {stale}: its idempotency key may be forgotten, so creating again under it is no safe retry (look for its job first)", e.message);
     true
 }
@@ -1990,7 +1989,7 @@ mod tests {
         snapshot.items[1].state = "done".into();
         snapshot.items[1].result = Some(ItemResult { index: 1, job: None, error: Some(unknown) });
         // And one that ended with a 502 after its retries, which carries its key too (helper-63):
-        // its key goes, its code (a server error's) stays.
+        // its key goes, and it is no longer retryable (helper-72: a new create could charge twice).
         let mut answered = Error { status: Some(502), ..Error::new(ErrorKind::Upstream, "bad gateway") };
         answered.idempotency_key = Some(snapshot.items[2].idempotency_key.as_str().to_owned());
         snapshot.items[2].state = "done".into();
@@ -2000,10 +1999,10 @@ mod tests {
         let (events, done) = fake.drive(&mut resumed, 10_000, None);
         assert!(done);
         let results = resumed.take_result().unwrap().results;
-        let e = results[1].error.clone().unwrap();
-        assert_eq!((e.code.as_str(), e.idempotency_key), (crate::error::SNAPSHOT_TOO_OLD, None), "{}", e.message);
-        let e = results[2].error.clone().unwrap();
-        assert_eq!((e.code.as_str(), e.idempotency_key), ("upstream", None), "{}", e.message);
+        for e in [1, 2].map(|i| results[i].error.clone().unwrap()) {
+            assert!(!e.is_retryable(), "{e:?}");
+            assert_eq!((e.code.as_str(), e.idempotency_key), (crate::error::SNAPSHOT_TOO_OLD, None), "{}", e.message);
+        }
         assert!(events.iter().any(|e| matches!(e, Event::Warning { message } if message.contains("ended with their outcome unknown or a server error (1, 2)"))), "{events:?}");
     }
 

@@ -382,10 +382,12 @@ impl Error {
 
     /// Whether trying the same call again later could succeed (429, 5xx, connection, timeout), and
     /// could not make something twice: a create whose outcome is unknown ([`OUTCOME_UNKNOWN`]) is
-    /// not (sent again as a new call, it could make and charge a second one).
+    /// not (sent again as a new call, it could make and charge a second one), nor one whose key a
+    /// stale snapshot dropped ([`SNAPSHOT_TOO_OLD`]: it keeps the kind it ended with, a timeout's
+    /// or a `5xx`'s, which read as retryable).
     #[must_use]
     pub fn is_retryable(&self) -> bool {
-        if self.code == OUTCOME_UNKNOWN {
+        if self.code == OUTCOME_UNKNOWN || self.code == SNAPSHOT_TOO_OLD {
             return false;
         }
         match self.kind {

@@ -100,22 +100,34 @@ export class Batch implements AsyncIterableIterator<BatchItem> {
     // Once the batch has ended, the callbacks' promises are awaited before the last `next()`
     // answers (a late rejection is still the batch's to report), outside the lock: a callback that
     // awaits `cancel()` would otherwise wait for the pump that waits for it (helper-64: both hung).
-    // A `next()` the abort rejected takes nothing: its item would be lost.
+    // A `next()` the abort rejected takes nothing: its item (or the batch's error) would be lost.
     const waiter = { gone: false };
-    const p = this.#serial(() => this.#pump(waiter)).then(async (): Promise<IteratorResult<BatchItem, undefined>> => {
-      if (waiter.gone) return { value: undefined, done: true };
-      if (this.#over && !this.#items.length) await this.#callbacks.settled();
-      return this.#take();
+    const ready = this.#serial(() => this.#pump(waiter)).then(async () => {
+      if (!waiter.gone && this.#over && !this.#items.length) await this.#callbacks.settled();
     });
-    if (!signal || signal.aborted) return p;
     return new Promise((resolve, reject) => {
-      const stop = () => {
-        waiter.gone = this.#abortTold = true;
-        reject(abortError(signal));
-        p.catch(() => {});
-      };
-      const off = onAbort(signal, stop);
-      p.then(resolve, reject).finally(off);
+      const off = signal && !signal.aborted
+        ? onAbort(signal, () => {
+            waiter.gone = this.#abortTold = true;
+            reject(abortError(signal));
+          })
+        : () => {};
+      // Taken and answered in one step: an abort between the two dropped the item (helper-72).
+      ready.then(
+        () => {
+          off();
+          if (waiter.gone) return;
+          try {
+            resolve(this.#take());
+          } catch (e) {
+            reject(e);
+          }
+        },
+        (e: unknown) => {
+          off();
+          if (!waiter.gone) reject(e);
+        },
+      );
     });
   }
 

@@ -171,14 +171,18 @@ export class Videos {
     if (!signal) return make(await loaded);
     let unlisten = (): void => {};
     const aborted = new Promise<never>((_, reject) => (unlisten = onAbort(signal, () => reject(abortError(signal)))));
+    let got: Awaited<typeof loaded>;
     try {
-      return make(await Promise.race([loaded, aborted]));
+      got = await Promise.race([loaded, aborted]);
     } catch (e) {
+      // Only a race the abort won leaves the batch to be made (and freed) later: one that the
+      // load won is made below, once (helper-72: it was freed twice).
       if (signal.aborted) void loaded.then(make).catch(() => {});
       throw e;
     } finally {
       unlisten();
     }
+    return make(got);
   }
 
   /** Creates a job (at most once) and waits for it. */
