@@ -535,6 +535,19 @@ export class Ctx {
     return (await this.run(m, gen, o)) as T;
   }
 
+  /** A call whose spec is its target and a job's id (`retrieve`, `delete`), its JSON written here:
+   * `JSON.stringify` of the spec object and the check for numbers in it cost ~5-10 µs of a call
+   * right after a request (2026-12-07, A/B in one process). An absent id (`null` too) is left out, for the core to
+   * refuse, as `J` leaves out `undefined` (the core reads `null` as absent alike). */
+  async callId<T>(target: "retrieve_video" | "delete_video", id: string, o?: RequestOptions | null): Promise<T> {
+    o = known(o, REQUEST);
+    this.refresh();
+    const retry = this.retry.max_retries === undefined ? "" : `,"retry":{"max_retries":${this.retry.max_retries}}`;
+    const spec = `{"machine":"call","call":{"target":"${target}"${id == null ? "" : `,"id":${JSON.stringify(id)}`}}${retry}}`;
+    const m = g(() => this.client.start(spec, random(24), now()));
+    return (await this.run(m, generation, o)) as T;
+  }
+
   /** Every job, page after page of `limit` (`list` fetches one), as the core's `PageWalk` says
    * (it ends at the last page, and at one that repeats the page before's first job; a job the
    * page before held, pushed down by a newer one, is not yielded twice). An abort ends the walk
@@ -606,7 +619,11 @@ export class Ctx {
     try {
       // Headers as a plain record: a `fetch` option that adds its own with
       // `{...init.headers, "X-Trace": "1"}` keeps ours (an array of pairs would spread to indices).
-      const init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal } = { method: s.method, headers: Object.fromEntries(s.headers) };
+      // Copied by a loop: `Object.fromEntries` costs ~5x as much hot (0.34 against 0.06 µs; the
+      // core's names are fixed, never `__proto__`).
+      const sent: Record<string, string> = {};
+      for (const [n, v] of s.headers) sent[n] = v;
+      const init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal } = { method: s.method, headers: sent };
       if (own) init.signal = own.signal; // always, but for a lean read (above): that goes to Node's `fetch`
       if (s.body !== null) init.body = s.body;
       const res = await step((fetched = this.fetcher(s.url, init as Parameters<FetchLike>[1])));

@@ -95,7 +95,7 @@ export class Videos {
   /** One job. */
   async retrieve(id: string, options?: RequestOptions | null): Promise<Job> {
     text("id", id);
-    return await this.#c.call({ target: "retrieve_video", id }, options);
+    return await this.#c.callId("retrieve_video", id, options);
   }
 
   /** One page of jobs, most recent first (`limit` 1–100, default 20). */
@@ -113,7 +113,7 @@ export class Videos {
   /** Cancels a pending job (refunding it) or deletes a finished job's record (`ConflictError` while processing). */
   async delete(id: string, options?: RequestOptions | null): Promise<DeleteResult> {
     text("id", id);
-    return await this.#c.call({ target: "delete_video", id }, options);
+    return await this.#c.callId("delete_video", id, options);
   }
 
   /**
