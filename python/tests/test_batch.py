@@ -322,6 +322,30 @@ async def test_async_cancel_while_the_iteration_has_a_request_out_waits_for_its_
     assert row is not None and row["balance_cents"] == row["deposits_cents"], "the job made is deleted and refunded"
 
 
+async def test_async_cancel_after_the_iteration_was_cancelled_with_a_request_out_ends(emu: Emulator) -> None:
+    """helper-73: the iteration, cancelled with its create out, leaves the request's id to be
+    reported by the next driver; a cancel() already driving saw only `pending` from then on and
+    waited for ever (queued items never cancelled, pending jobs never deleted)."""
+    acct = emu.account(balance_cents=10_000)
+    emu.fault({"method": "POST", "path": "/v1/videos", "delay_ms": 800, "times": 1})
+    async with usvideo.AsyncClient(api_key=acct.api_key, base_url=emu.api_base) as client:
+        run = client.videos.batch(requests(1))
+
+        async def collect() -> List[usvideo.BatchItem]:
+            return [item async for item in run]
+
+        loop = asyncio.ensure_future(collect())
+        await asyncio.sleep(0.3)  # the create is out
+        loop.cancel()  # the iteration is cancelled with it out, and the batch cancelled
+        await asyncio.wait_for(run.cancel(), 10)
+        with pytest.raises(asyncio.CancelledError):
+            await loop
+    progress = run.progress
+    assert (progress.total, progress.cancelled + progress.failed + progress.completed) == (1, 1), progress
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["balance_cents"] == row["deposits_cents"], "nothing charged"
+
+
 def _budget_spent(client: Any, n: int = 3) -> None:
     for _ in range(n):
         client.account.retrieve()

@@ -62,6 +62,14 @@ def now_ms() -> int:
     return int(time.monotonic() * 1000)
 
 
+def report_kept(machine: _native.Machine, keep: List[int]) -> None:
+    """Tells a batch's machine that the requests another driver of it left in ``keep`` (it was
+    interrupted with them out) will get no answer: each an unknown outcome (a create's is
+    reconciled, never sent again blindly)."""
+    while keep:
+        machine.handle_transport_error(keep.pop(), "other", "interrupted before the answer was read", now_ms())
+
+
 def new_seed() -> int:
     """64 random bits for the core's jitter."""
     return int.from_bytes(os.urandom(8), "little")

@@ -37,6 +37,7 @@ from ._base import (
     log,
     loggable,
     now_ms,
+    report_kept,
     on_event,
     progress_handler,
     refuse_async,
@@ -165,8 +166,8 @@ class Client(BaseClient):
         # The error a timed-out wait ends with if its clean-up is handed off (taken when it begins).
         handed: Optional[BaseException] = None
         try:
-            while keep:
-                machine.handle_transport_error(keep.pop(), "other", "interrupted before the answer was read", now_ms())
+            if keep:
+                report_kept(machine, keep)
             while True:
                 if cleanup:
                     handed = machine.cleaning_up()
@@ -201,7 +202,12 @@ class Client(BaseClient):
                     machine.handle_timeout(now_ms())
                 elif tag == "pending" and keep is not None:
                     # A batch driven by two threads (the iteration and a cancel()): the other one
-                    # has a request out. Its answer moves the machine on.
+                    # has a request out. Its answer moves the machine on, unless that driver was
+                    # interrupted and left it in `keep` meanwhile (helper-73: a cancel() then waited
+                    # for it for ever).
+                    if keep:
+                        report_kept(machine, keep)
+                        continue
                     time.sleep(0.01)
                 elif tag == "pending":
                     # Every request is awaited inline, so nothing can be in flight: stop the machine.
