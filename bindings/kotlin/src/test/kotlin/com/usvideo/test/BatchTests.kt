@@ -2,6 +2,7 @@ package com.usvideo.test
 
 import com.usvideo.*
 import com.usvideo.core.BatchProgress
+import com.usvideo.core.Event
 import com.usvideo.core.CreateVideoRequest
 import com.usvideo.core.HttpRequest
 import com.usvideo.core.HttpResponse
@@ -10,6 +11,7 @@ import com.usvideo.core.Mode
 import com.usvideo.core.Resolution
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.Job
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.awaitCancellation
 import kotlinx.coroutines.cancelAndJoin
@@ -150,6 +152,26 @@ fun registerBatchTests() {
             eq(3L, l.n("jobs_created"), "jobs created")
             eq(0L, l.n("active_jobs"), "every pending job was deleted")
             eq(l.n("deposits_cents"), l.n("balance_cents"), "and refunded")
+        }
+    }
+    test("batch/an_item_done_as_a_callback_cancels_the_collector_is_yielded_by_the_next_collection") {
+        // helper-73: the callback cancelled the collector on a job's last status, just before its
+        // item was done; the driver did not suspend in between, took the item, and `emit` (which
+        // checks the collector first) threw: the item was in the report, never yielded.
+        val (key, _, _) = emu.account(10_000)
+        USVideo(apiKey = key, baseUrl = emu.base).use { c ->
+            lateinit var collector: Job
+            val batch = c.videos.batch(batchRequests(2), config = fastBatch, onEvent = { e ->
+                if (e is Event.StatusChanged && e.job.status == JobStatus.Completed) collector.cancel()
+            })
+            val got = CopyOnWriteArrayList<BatchItem>()
+            coroutineScope {
+                collector = launch { batch.collect { got.add(it) } }
+                withTimeout(30_000) { collector.join() }
+            }
+            withTimeout(30_000) { batch.collect { got.add(it) } }
+            val report = batch.report ?: error("no report")
+            eq(report.items.map { it.index }, got.map { it.index }.sorted(), "every item yielded once")
         }
     }
     test("batch/cancel_yields_the_cancelled_items") {
