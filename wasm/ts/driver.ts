@@ -509,9 +509,21 @@ export class Ctx {
    * when it was made), so `JSON.stringify` writes it as `J` would, without `J`'s replacer (which
    * takes V8 off its fast path: ~1.5 µs of a `retrieve`). */
   start(spec: Record<string, unknown>, plain = false): [w.Machine, number] {
-    this.refresh();
     if (this.retry.max_retries !== undefined) spec.retry = this.retry;
-    return [g(() => this.client.start((plain ? JSON.stringify : J)(spec), random(24), now())), generation];
+    return this.begin((plain ? JSON.stringify : J)(spec));
+  }
+
+  /** Starts a machine of the core from its spec's JSON text. */
+  begin(spec: string): [w.Machine, number] {
+    this.refresh();
+    return [g(() => this.client.start(spec, random(24), now())), generation];
+  }
+
+  /** The `retry` member `start` adds to a spec, as JSON text after a comma (or nothing): the
+   * client's own record, checked when it was made, written once. */
+  #retryText?: string;
+  get retryText(): string {
+    return (this.#retryText ??= this.retry.max_retries === undefined ? "" : `,"retry":${JSON.stringify(this.retry)}`);
   }
 
   /** Loads the batch module (once per process) and starts the core's batch in it (or, with
@@ -535,17 +547,13 @@ export class Ctx {
     return (await this.run(m, gen, o)) as T;
   }
 
-  /** A call whose spec is its target and a job's id (`retrieve`, `delete`), its JSON written here:
-   * `JSON.stringify` of the spec object and the check for numbers in it cost ~5-10 µs of a call
-   * right after a request (2026-12-07, A/B in one process). An absent id (`null` too) is left out, for the core to
-   * refuse, as `J` leaves out `undefined` (the core reads `null` as absent alike). */
+  /** A call whose spec is its target and a job's id (`retrieve`, `delete`; the id checked as text
+   * by the caller), its JSON written here: `JSON.stringify` of the spec object and the check for
+   * numbers in it cost ~5-10 µs of a call right after a request (2026-12-07, A/B in one process). */
   async callId<T>(target: "retrieve_video" | "delete_video", id: string, o?: RequestOptions | null): Promise<T> {
     o = known(o, REQUEST);
-    this.refresh();
-    const retry = this.retry.max_retries === undefined ? "" : `,"retry":{"max_retries":${this.retry.max_retries}}`;
-    const spec = `{"machine":"call","call":{"target":"${target}"${id == null ? "" : `,"id":${JSON.stringify(id)}`}}${retry}}`;
-    const m = g(() => this.client.start(spec, random(24), now()));
-    return (await this.run(m, generation, o)) as T;
+    const [m, gen] = this.begin(`{"machine":"call","call":{"target":"${target}","id":${JSON.stringify(id)}}${this.retryText}}`);
+    return (await this.run(m, gen, o)) as T;
   }
 
   /** Every job, page after page of `limit` (`list` fetches one), as the core's `PageWalk` says
