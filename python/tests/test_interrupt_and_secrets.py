@@ -172,6 +172,81 @@ async def test_an_async_clean_up_held_past_the_callers_wait_goes_on_in_the_backg
     assert row is not None and row["jobs_created"] == 1 and row["balance_cents"] == 1_000, row
 
 
+class _InterruptAfterCreate(httpx.BaseTransport):
+    """Ctrl-C as a plain create sees it once the service has made its job: its answer is read
+    here, then a KeyboardInterrupt is raised in place of handing it over."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.method == "POST":
+            response.read()
+            response.close()
+            raise KeyboardInterrupt
+        return response
+
+
+class _HoldAfterCreate(httpx.AsyncBaseTransport):
+    """A create's answer held back once the service made its job, for the task to be cancelled."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.made = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST":
+            await response.aread()
+            self.made.set()
+            await asyncio.sleep(30)
+        return response
+
+
+def _told_key(caplog: pytest.LogCaptureFixture, exc: BaseException) -> str:
+    """The idempotency key the interrupted create's warning (and the exception's note) gives."""
+    told = [r.getMessage() for r in caplog.records if "idempotency_key=" in r.getMessage()]
+    assert len(told) == 1, caplog.text
+    if sys.version_info >= (3, 11):
+        assert getattr(exc, "__notes__", None) == [told[0]], getattr(exc, "__notes__", None)
+    return told[0].split("idempotency_key='", 1)[1].split("'", 1)[0]
+
+
+def test_a_create_interrupted_after_it_was_sent_says_the_key_that_gets_its_job(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    """A plain create interrupted with its request out: its job was made and charged, and only
+    its idempotency key gets it back (no clean-up runs for a plain create)."""
+    acct = emu.account(balance_cents=1_000)
+    with caplog.at_level(logging.WARNING, logger="usvideo"):
+        with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base, http_client=httpx.Client(transport=_InterruptAfterCreate())) as client:
+            with pytest.raises(KeyboardInterrupt) as info:
+                client.videos.create(**REQ)
+    key = _told_key(caplog, info.value)
+    with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as client:
+        again = client.videos.create(**REQ, idempotency_key=key)
+        assert [j.id for j in client.videos.list().data] == [again.id]
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["jobs_created"] == 1, row
+
+
+async def test_an_async_create_cancelled_after_it_was_sent_says_the_key_that_gets_its_job(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    acct = emu.account(balance_cents=1_000)
+    hold = _HoldAfterCreate()
+    with caplog.at_level(logging.WARNING, logger="usvideo"):
+        async with usvideo.AsyncClient(api_key=acct.api_key, base_url=emu.api_base, http_client=httpx.AsyncClient(transport=hold)) as client:
+            task = asyncio.ensure_future(client.videos.create(**REQ))
+            await asyncio.wait_for(hold.made.wait(), 10)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError) as info:
+                await task
+    key = _told_key(caplog, info.value)
+    async with usvideo.AsyncClient(api_key=acct.api_key, base_url=emu.api_base) as client:
+        again = await client.videos.create(**REQ, idempotency_key=key)
+        assert [j.id for j in (await client.videos.list()).data] == [again.id]
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["jobs_created"] == 1, row
+
+
 CHILD = r"""
 import sys, usvideo
 client = usvideo.Client(api_key=sys.argv[2], base_url=sys.argv[1])

@@ -51,7 +51,9 @@ from ._base import (
     call_deadline,
     request_timeout,
     whole_timeout,
+    sent_create_key,
     slot_by,
+    tell_interrupted_create,
     transport_kind,
     video_url,
     wait_options,
@@ -203,6 +205,8 @@ class AsyncClient(BaseClient):
 
         rid: Optional[int] = None
         unsent: Optional[int] = None
+        # The key of a create sent by this run: an interrupt then leaves a job it may have made.
+        create_key: Optional[str] = None
         # The error a timed-out wait ends with if its clean-up is handed off (taken when it begins).
         handed: Optional[BaseException] = None
         try:
@@ -224,6 +228,7 @@ class AsyncClient(BaseClient):
                         unsent = None
                         continue
                     rid, unsent = out[1], None
+                    create_key = create_key or sent_create_key(out)
                     # What is left of the request's time after the slot wait.
                     left = None if deadline is None else max(1, deadline - now_ms())
                     await self._send(machine, out, left)
@@ -258,7 +263,7 @@ class AsyncClient(BaseClient):
                     machine.cancel(now_ms())
                 else:
                     return True
-        except BaseException:
+        except BaseException as exc:
             if unsent is not None:
                 # Interrupted while waiting for a slot: the core is told nothing reached the
                 # service, or the create would stay in flight among the client's (its claims).
@@ -272,6 +277,8 @@ class AsyncClient(BaseClient):
             machine.cancel(now_ms())
             if cleanup:
                 await self._cleanup(machine, tell=True)
+            elif create_key is not None:
+                tell_interrupted_create(machine, exc, create_key)
             raise
         # Awaited as a cancel's clean-up is, then handed to the background with the wait's own
         # error (it was given up after 10 s, under a spent rate limit: the job charged). An

@@ -70,6 +70,38 @@ def report_kept(machine: _native.Machine, keep: List[int]) -> None:
         machine.handle_transport_error(keep.pop(), "other", "interrupted before the answer was read", now_ms())
 
 
+def sent_create_key(out: Any) -> Optional[str]:
+    """The idempotency key of a machine's ``send`` when it is a create's, else None."""
+    if out[2] != "create_video":
+        return None
+    return next((v for n, v in out[5] if n.lower() == "idempotency-key"), None)
+
+
+def tell_interrupted_create(machine: _native.Machine, exc: BaseException, key: str) -> None:
+    """A plain ``create`` interrupted (Ctrl-C, a task's cancel) after its request went out, the
+    machine cancelled: the service may have made its job, and no clean-up looks for it (a
+    ``create_and_wait``'s does, and ``_tell`` says how it ended). Unless the core knows nothing
+    was made, says how to get that job back rather than charge a second: a warning, and a note
+    on the exception where Python has them (3.11+). The ``KeyboardInterrupt`` or
+    ``CancelledError`` itself is kept: it is the caller's."""
+    from .errors import USVideoError
+
+    if machine.is_done():
+        try:
+            machine.take_result()
+            return  # not reached: an interrupted create ends with an error
+        except USVideoError as e:
+            if e.idempotency_key is None:
+                return  # the core knows no job was made
+        except Exception:  # a bug's error is not this interrupt's to raise
+            return
+    text = f"usvideo: a create interrupted after it was sent may have made a job (charged if it completes); create the same request again with idempotency_key={key!r} to get that job rather than a second"
+    log.warning("%s", text)
+    add_note = getattr(exc, "add_note", None)
+    if add_note is not None:
+        add_note(text)
+
+
 def new_seed() -> int:
     """64 random bits for the core's jitter."""
     return int.from_bytes(os.urandom(8), "little")

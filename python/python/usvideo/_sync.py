@@ -48,7 +48,9 @@ from ._base import (
     call_deadline,
     request_timeout,
     whole_timeout,
+    sent_create_key,
     slot_by,
+    tell_interrupted_create,
     transport_kind,
     video_url,
     wait_options,
@@ -163,6 +165,8 @@ class Client(BaseClient):
         short would count as a failed one)."""
         rid: Optional[int] = None
         unsent: Optional[int] = None
+        # The key of a create sent by this run: an interrupt then leaves a job it may have made.
+        create_key: Optional[str] = None
         # The error a timed-out wait ends with if its clean-up is handed off (taken when it begins).
         handed: Optional[BaseException] = None
         try:
@@ -184,6 +188,7 @@ class Client(BaseClient):
                         unsent = None
                         continue
                     rid, unsent = out[1], None
+                    create_key = create_key or sent_create_key(out)
                     # What is left of the request's time after the slot wait.
                     left = None if deadline is None else max(1, deadline - now_ms())
                     self._send(machine, out, left)
@@ -214,7 +219,7 @@ class Client(BaseClient):
                     machine.cancel(now_ms())
                 else:
                     return True
-        except BaseException:
+        except BaseException as exc:
             if unsent is not None:
                 # Interrupted while waiting for a slot: the core is told nothing reached the
                 # service, or the create would stay in flight among the client's (its claims).
@@ -228,6 +233,8 @@ class Client(BaseClient):
             machine.cancel(now_ms())
             if cleanup:
                 self._cleanup(machine, tell=True)
+            elif create_key is not None:
+                tell_interrupted_create(machine, exc, create_key)
             raise
         # Awaited as a cancel's clean-up is, then handed to the background with the wait's own
         # error (it was given up after 10 s, under a spent rate limit: the job charged). An
