@@ -63,7 +63,7 @@ sed 's|tests/consumer-bare.ts|consumer-bare.ts|' tsconfig.bare.json > "$ts50/tsc
 (cd "$root/examples/web" && node_modules/.bin/tsc -p tsconfig.json)
 
 step "node --test (vectors, client, batch, fault matrix against the emulator)"
-node --test --test-reporter=spec tests/vectors.test.mjs tests/client.test.mjs tests/batch.test.mjs tests/batch-load.test.mjs tests/line.test.mjs tests/reliability.test.mjs 2>&1 | tee tests/out.log | grep -E '^(✖|ℹ)|failing tests|^  ✖' || true
+node --test --test-reporter=spec tests/vectors.test.mjs tests/client.test.mjs tests/batch.test.mjs tests/batch-load.test.mjs tests/batch-reset.test.mjs tests/line.test.mjs tests/reliability.test.mjs 2>&1 | tee tests/out.log | grep -E '^(✖|ℹ)|failing tests|^  ✖' || true
 if grep -q '^ℹ fail [1-9]' tests/out.log || ! grep -q '^ℹ pass' tests/out.log; then
   grep -B2 -A30 '✖' tests/out.log | head -150
   echo "node tests FAILED" >&2
