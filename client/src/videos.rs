@@ -26,6 +26,11 @@ impl Videos<'_> {
     /// carries an idempotency key, and if its outcome is unknown the SDK lists recent jobs and
     /// adopts the match before it would ever send it again.
     ///
+    /// Dropping the future after its request went out (a `select!`, a timeout around it) may
+    /// leave a job the service made, charged if it completes, that nothing then names: to be able
+    /// to get it back, pass your own key ([`Videos::create_with`], [`CreateOptions`]) and create
+    /// the same request again under it (the service answers with that job instead of a second).
+    ///
     /// # Errors
     /// A validation error (every violated rule), or any API or connection error.
     pub async fn create(&self, req: &CreateVideoRequest) -> Result<Job, Error> {
