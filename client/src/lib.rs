@@ -29,7 +29,7 @@ pub use usvideo_core::{
     estimate_cost, Account, ApiKey, BatchOptions, BatchProgress, BatchSnapshot, BatchSummary, ItemResult, CreateVideoRequest, CreatedApiKey, DeleteResult, Error, ErrorKind, Event, IdempotencyKey, Job, JobPage, JobStatus, Jwt, ListParams, Mode, PollPolicy, PricingTable,
     Progress, Resolution, RetryPolicy, WaitOptions, DEFAULT_BASE_URL,
 };
-pub use videos::Videos;
+pub use videos::{CreateOptions, Videos};
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};

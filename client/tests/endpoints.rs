@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 use futures::StreamExt;
-use usvideo::{Client, ErrorKind, JobStatus, ListParams, PricingTable};
+use usvideo::{Client, CreateOptions, ErrorKind, IdempotencyKey, JobStatus, ListParams, PricingTable};
 
 #[tokio::test]
 async fn create_retrieve_list_delete_account_pricing() {
@@ -36,6 +36,18 @@ async fn create_retrieve_list_delete_account_pricing() {
     assert_eq!(client.account().retrieve().await.unwrap().balance_cents, BALANCE - 240);
 
     assert_eq!(client.pricing().retrieve().await.unwrap(), PricingTable::builtin());
+}
+
+#[tokio::test]
+async fn a_create_under_a_key_of_ones_own_gets_its_job_again() {
+    // What a caller whose create's future was dropped after it was sent does: create again under
+    // the same key, and the service answers with that job (one job, one charge).
+    let (emu, client, _) = setup(0.0).await;
+    let key = || CreateOptions { idempotency_key: Some(IdempotencyKey::from_string("order-1234-video").unwrap()) };
+    let first = client.videos().create_with(&text_request("a lake at dawn"), key()).await.unwrap();
+    let again = client.videos().create_with(&text_request("a lake at dawn"), key()).await.unwrap();
+    assert_eq!(again.id, first.id);
+    assert_eq!(ledger(&emu)["jobs_created"], 1, "{}", ledger(&emu));
 }
 
 /// A fault that answers the next list with a bare array of `n` completed jobs (`job_<from>`, …).
