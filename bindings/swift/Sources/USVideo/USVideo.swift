@@ -123,6 +123,45 @@ extension ErrorInfo {
     }
 }
 
+/// Thrown instead of `CancellationError` by a cancelled `create` or `createAndWait` whose request
+/// may have reached the service (Kotlin's `CreateCancellationException`): it may have made a job,
+/// charged like any other, that the call can no longer return. The task is cancelled all the same
+/// (`Task.isCancelled`); code that looks for `CancellationError` should look for this too. Create
+/// the same request again with `idempotencyKey:` `idempotencyKey`, and the service answers with the
+/// job this create made, if it made one, never a second. A create cancelled before anything was
+/// sent throws a plain `CancellationError`: it made nothing.
+public struct CreateCancellationError: Error, CustomStringConvertible, LocalizedError {
+    /// What became of the create, and what to do.
+    public let message: String
+    /// The create's idempotency key: create again under it to get its job, not a second one.
+    public let idempotencyKey: String
+    /// Its job, when the SDK learned it after the cancel (the job list showed it); else `nil`.
+    public let jobId: String?
+
+    public var description: String { "CreateCancellationError: \(message)" }
+    public var errorDescription: String? { description }
+
+    private static func again(_ key: String) -> String { "create again with idempotencyKey: \"\(key)\" to get that job rather than a second" }
+
+    /// The core's clean-up found the create's job: it goes on.
+    static func made(_ job: VideoJob, key: String) -> CreateCancellationError {
+        CreateCancellationError(message: "the create was cancelled after its request went out, and made job \(job.id) (\(jobStatusToWire(status: job.status))), which goes on and is charged (delete it while pending for a refund); \(again(key))",
+                                idempotencyKey: key, jobId: job.id)
+    }
+
+    /// The core's clean-up ended with `e`, which carries the create's key: its outcome is unknown.
+    static func unknown(_ e: USVideoError, key: String) -> CreateCancellationError {
+        CreateCancellationError(message: "the create was cancelled after its request went out and may have made a job (charged): \(e.message); \(again(key))",
+                                idempotencyKey: key, jobId: e.jobId)
+    }
+
+    /// The caller stopped waiting for the clean-up, which still looks for the create's job.
+    static func stillLooking(key: String) -> CreateCancellationError {
+        CreateCancellationError(message: "the create was cancelled after its request went out and may have made a job (charged); the SDK goes on looking for it in the background (a createAndWait deletes it if it is still pending); \(again(key))",
+                                idempotencyKey: key, jobId: nil)
+    }
+}
+
 /// Every call into the native library goes through here: the generated error becomes
 /// `USVideoError`, and a caught panic (uniffi's `rustPanic`) becomes `.internalError`.
 @inline(__always)
@@ -376,11 +415,15 @@ final class Driver: @unchecked Sendable {
         if t > n { try await Task.sleep(nanoseconds: (t - n) * 1_000_000) }
     }
 
-    func drive(_ m: Machine, onEvent: (Event) -> Void, handOff: Bool = false) async throws {
+    /// `createKey`: `m` is a create (or create-and-wait) under that idempotency key, whose
+    /// cancellation after its request went out throws a `CreateCancellationError` carrying it
+    /// (`cancelledCreate`).
+    func drive(_ m: Machine, onEvent: (Event) -> Void, handOff: Bool = false, createKey: String? = nil) async throws {
         var inFlight: Outstanding?
+        var createSent = false
         var cleaning: ErrorInfo?
         do {
-            cleaning = try await loop(m, onEvent: onEvent, inFlight: &inFlight, handOff: handOff)
+            cleaning = try await loop(m, onEvent: onEvent, inFlight: &inFlight, createSent: &createSent, handOff: handOff)
         } catch is CancellationError {
             let pending = inFlight
             await cleanUp(m) {
@@ -392,6 +435,7 @@ final class Driver: @unchecked Sendable {
                 }
                 try? m.cancel(now: self.now())
             }
+            if let key = createKey { throw cancelledCreate(m, key: key, createSent: createSent) }
             throw CancellationError()
         }
         guard let info = cleaning else { return }
@@ -412,7 +456,8 @@ final class Driver: @unchecked Sendable {
         let cleanup = Task.detached { [self] in
             first()
             var none: Outstanding?
-            _ = try? await self.loop(m, onEvent: { _ in }, inFlight: &none)
+            var sent = false
+            _ = try? await self.loop(m, onEvent: { _ in }, inFlight: &none, createSent: &sent)
         }
         await withCheckedContinuation { (k: CheckedContinuation<Void, Never>) in
             let once = ResumeOnce(k)
@@ -421,10 +466,31 @@ final class Driver: @unchecked Sendable {
         }
     }
 
+    /// What a cancelled create under `key` throws (Kotlin's `cancelledCreate`): the core's clean-up
+    /// decides, once it has ended: a job it found (`made`), or an error carrying the create's key
+    /// (its outcome unknown: `unknown`); any other end (a create cancelled before it was sent made
+    /// nothing; a create-and-wait's job deleted) is a plain `CancellationError`. A clean-up still
+    /// going (the caller stopped waiting for it) has decided nothing yet: a create that went out
+    /// with no job named is in doubt, and its key goes with the cancellation (`stillLooking`).
+    private func cancelledCreate(_ m: Machine, key: String, createSent: Bool) -> Error {
+        guard m.isDone() else {
+            return createSent && m.jobId() == nil ? CreateCancellationError.stillLooking(key: key) : CancellationError()
+        }
+        do {
+            let job = try ffi { try m.takeJob() }
+            return CreateCancellationError.made(job, key: key)
+        } catch let e as USVideoError {
+            return e.idempotencyKey.map { CreateCancellationError.unknown(e, key: $0) } ?? CancellationError()
+        } catch {
+            return CancellationError()
+        }
+    }
+
     /// Drives `m` to `done`; with `handOff`, only until a wait's clean-up begins (the core's
     /// `cleaningUp`): then it returns the error to throw if `drive` hands the rest off (saying the
-    /// delete goes on). `nil` when done.
-    private func loop(_ m: Machine, onEvent: (Event) -> Void, inFlight: inout Outstanding?, handOff: Bool = false) async throws -> ErrorInfo? {
+    /// delete goes on). `nil` when done. `createSent` is set once a create goes out: it may have
+    /// made a job, whatever becomes of its answer.
+    private func loop(_ m: Machine, onEvent: (Event) -> Void, inFlight: inout Outstanding?, createSent: inout Bool, handOff: Bool = false) async throws -> ErrorInfo? {
         while true {
             if handOff, let info = m.cleaningUp()?.error { return info }
             switch try ffi({ try m.poll(now: now()) }) {
@@ -463,6 +529,7 @@ final class Driver: @unchecked Sendable {
                 // would be made and charged.
                 try Task.checkCancellation()
                 inFlight = Outstanding(id: id, sent: true)
+                if endpoint == .createVideo { createSent = true }
                 do {
                     // What is left of the request's time after the slot wait.
                     let left: UInt64? = until.map { u in let t = now(); return u > t ? max(1, u - t) : 1 }
@@ -716,8 +783,9 @@ public final class USVideo: @unchecked Sendable, CustomStringConvertible, Custom
 
     public var videos: Videos { Videos(client: self) }
 
-    func runJob(_ m: Machine, onEvent: (Event) -> Void = { _ in }) async throws -> VideoJob {
-        try await driver.drive(m, onEvent: onEvent, handOff: true)
+    /// `createKey`: a create's idempotency key, which a cancel after its request went out carries.
+    func runJob(_ m: Machine, createKey: String? = nil, onEvent: (Event) -> Void = { _ in }) async throws -> VideoJob {
+        try await driver.drive(m, onEvent: onEvent, handOff: true, createKey: createKey)
         return try ffi { try m.takeJob() }
     }
 
@@ -782,10 +850,20 @@ extension USVideoFFI.CreatedApiKey: Swift.CustomReflectable {
 public struct Videos {
     let client: USVideo
 
-    /// Submits a job (at most once: idempotency key, reconciliation of a lost answer).
+    /// Submits a job (at most once: idempotency key, reconciliation of a lost answer). A task
+    /// cancelled after the request went out still looks for the job it may have made (10 s at
+    /// most) and leaves it, then throws `CreateCancellationError` with the key (and the job's id
+    /// when found); cancelled before anything was sent, `CancellationError` (nothing was made).
     public func create(_ request: CreateVideoRequest, idempotencyKey: String? = nil) async throws -> VideoJob {
-        let m = try ffi { try client.core.create(request: request, entropy: entropy(), seed: randomSeed(), idempotencyKey: idempotencyKey) }
-        return try await client.runJob(m)
+        let key = try keyFor(idempotencyKey)
+        let m = try ffi { try client.core.create(request: request, entropy: entropy(), seed: randomSeed(), idempotencyKey: key) }
+        return try await client.runJob(m, createKey: key)
+    }
+
+    /// `given`, or a fresh key (the core's): known here, so a cancelled create can name it.
+    private func keyFor(_ given: String?) throws -> String {
+        if let given { return given }
+        return try ffi { try idempotencyKeyFromEntropy(entropy: entropy()) }
     }
 
     public func retrieve(_ id: String) async throws -> VideoJob {
@@ -837,9 +915,13 @@ public struct Videos {
         return try await client.runJob(m) { if case .progress(let p) = $0 { onProgress(p) } }
     }
 
-    /// Creates a job (at most once) and waits for it.
+    /// Creates a job (at most once) and waits for it. A task cancelled while its create's answer
+    /// was still out throws `CreateCancellationError` (as `create`) when its job cannot be told
+    /// from the job list (a service whose jobs show no prompt) or the look-up outlasts 10 s;
+    /// otherwise `CancellationError`, after deleting its job if it was last seen pending.
     public func createAndWait(_ request: CreateVideoRequest, config: WaitConfig = WaitConfig(), idempotencyKey: String? = nil, onProgress: (JobProgress) -> Void = { _ in }) async throws -> VideoJob {
-        let m = try ffi { try client.core.createAndWait(request: request, options: client.waitOptions(config), entropy: entropy(), seed: randomSeed(), now: client.driver.now(), idempotencyKey: idempotencyKey) }
-        return try await client.runJob(m) { if case .progress(let p) = $0 { onProgress(p) } }
+        let key = try keyFor(idempotencyKey)
+        let m = try ffi { try client.core.createAndWait(request: request, options: client.waitOptions(config), entropy: entropy(), seed: randomSeed(), now: client.driver.now(), idempotencyKey: key) }
+        return try await client.runJob(m, createKey: key) { if case .progress(let p) = $0 { onProgress(p) } }
     }
 }

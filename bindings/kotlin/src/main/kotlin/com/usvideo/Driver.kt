@@ -31,7 +31,8 @@ import kotlinx.coroutines.withTimeoutOrNull
  * flight is abandoned and reported as `aborted`, the machine is told to cancel, and its clean-up
  * (the delete of a job that is still pending, refunding it) is driven to the end outside the
  * cancelled scope. The caller waits for it [cleanupTimeoutMs] at most, then the coroutine's own
- * exception is rethrown; a clean-up not done by then (its delete waiting for a slot of the key's
+ * exception is rethrown (a create's whose request went out, as a [CreateCancellationException]
+ * carrying its key: [cancelledCreate]); a clean-up not done by then (its delete waiting for a slot of the key's
  * rate limit, or out a 429's pause) goes on in the background for [BACKGROUND_CLEANUP_MS] more,
  * rather than leave the job to be charged (helper-36 saw 20 of 40 cancelled jobs left pending).
  * A wait that times out with `cancelOnTimeout` and begins to delete its job is treated alike: its
@@ -122,37 +123,42 @@ internal class Driver(
         }
     }
 
-    suspend fun drive(m: Machine, handOff: Boolean = false, onEvent: (Event) -> Unit) {
-        // [0]: the request in flight; [1]: one the core asked for that has not gone out yet.
-        val inFlight = arrayOfNulls<ULong>(2)
+    /**
+     * Drives [m] to its end. [createKey]: [m] is a create (or create-and-wait) under that
+     * idempotency key, whose cancellation after its request went out throws a
+     * [CreateCancellationException] carrying it (see [cancelledCreate]).
+     */
+    suspend fun drive(m: Machine, handOff: Boolean = false, createKey: String? = null, onEvent: (Event) -> Unit) {
+        val flight = Flight()
         val cleaning = try {
-            loop(m, onEvent, inFlight, handOff)
+            loop(m, onEvent, flight, handOff)
         } catch (stop: Throwable) {
             // A cancel, or a callback that threw: either way the caller is done with the wait.
-            // It owns the machine from here, and closes it when done: the caller, gone after
-            // [cleanupTimeoutMs], must not (a closed machine would end the clean-up at once).
+            // The clean-up owns the machine from here: it is closed once that ends, not when the
+            // caller, gone after [cleanupTimeoutMs], is (a closed machine would end it at once).
             val cleanUp = detached.async {
-                try {
-                    withTimeoutOrNull(cleanupTimeoutMs + BACKGROUND_CLEANUP_MS) {
-                        inFlight[0]?.let { ffi { m.handleTransportError(it, TransportKind.ABORTED, "cancelled", now()) } }
-                        // Nothing reached the service: a create then made no job to look for.
-                        inFlight[1]?.let { ffi { m.handleTransportError(it, TransportKind.CONNECT, "not sent: cancelled", now()) } }
-                        inFlight[0] = null
-                        inFlight[1] = null
-                        ffi { m.cancel(now()) }
-                        loop(m, {}, inFlight)
-                    }
-                } finally {
-                    m.close()
+                withTimeoutOrNull(cleanupTimeoutMs + BACKGROUND_CLEANUP_MS) {
+                    flight.sent?.let { ffi { m.handleTransportError(it, TransportKind.ABORTED, "cancelled", now()) } }
+                    // Nothing reached the service: a create then made no job to look for.
+                    flight.unsent?.let { ffi { m.handleTransportError(it, TransportKind.CONNECT, "not sent: cancelled", now()) } }
+                    flight.sent = null
+                    flight.unsent = null
+                    ffi { m.cancel(now()) }
+                    loop(m, {}, flight)
                 }
+                Unit
             }
-            withContext(NonCancellable) { withTimeoutOrNull(cleanupTimeoutMs) { cleanUp.join() } }
-            throw stop
+            try {
+                val ended = withContext(NonCancellable) { withTimeoutOrNull(cleanupTimeoutMs) { cleanUp.join() } } != null
+                throw if (stop is CancellationException && createKey != null) cancelledCreate(m, createKey, ended, flight, stop) else stop
+            } finally {
+                cleanUp.invokeOnCompletion { m.close() }
+            }
         } ?: return
         // A timed-out wait's delete (the core's `cleaning_up`): driven outside the caller's scope;
         // if it is not done within [cleanupTimeoutMs], it goes on in the background (closing the
         // machine when it ends) and the caller gets the wait's error, saying so.
-        val cleanUp = detached.async { withTimeoutOrNull(cleanupTimeoutMs + BACKGROUND_CLEANUP_MS) { loop(m, {}, inFlight) }; Unit }
+        val cleanUp = detached.async { withTimeoutOrNull(cleanupTimeoutMs + BACKGROUND_CLEANUP_MS) { loop(m, {}, flight) }; Unit }
         // (`runCatching`: a clean-up that failed (a bug) is this call's error, not a UsageError
         // for a result that never came.)
         val finished = withContext(NonCancellable) { withTimeoutOrNull(cleanupTimeoutMs) { runCatching { cleanUp.await() } } }
@@ -169,11 +175,28 @@ internal class Driver(
     }
 
     /**
+     * What a cancelled create under [key] throws: the core's clean-up decides, from what it ended
+     * with ([ended]): a job it found ([CreateCancellationException.made]), or an error carrying the
+     * create's key (its outcome unknown: [CreateCancellationException.unknown]); any other end (a
+     * create cancelled before it was sent, made nothing; a create-and-wait's job deleted) is
+     * [stop] itself. A clean-up still going (the caller stopped waiting for it) has decided
+     * nothing yet: a create that went out with no job named is in doubt, and its key goes with
+     * the cancellation ([CreateCancellationException.stillLooking]).
+     */
+    private fun cancelledCreate(m: Machine, key: String, ended: Boolean, flight: Flight, stop: CancellationException): CancellationException {
+        if (!ended) return if (flight.createSent && ffi { m.jobId() } == null) CreateCancellationException.stillLooking(key, stop) else stop
+        return runCatching { ffi { m.takeJob() } }.fold(
+            onSuccess = { CreateCancellationException.made(it, key, stop) },
+            onFailure = { e -> (e as? USVideoError)?.idempotencyKey?.let { CreateCancellationException.unknown(e, it, stop) } ?: stop },
+        )
+    }
+
+    /**
      * Drives [m] to `Done`; with [handOff], only until a wait's clean-up begins (the core's
      * `cleaning_up`): then it returns the error to throw if [drive] hands the rest off (saying the
      * delete goes on). Null when done.
      */
-    private suspend fun loop(m: Machine, onEvent: (Event) -> Unit, inFlight: Array<ULong?>, handOff: Boolean = false): ErrorInfo? {
+    private suspend fun loop(m: Machine, onEvent: (Event) -> Unit, flight: Flight, handOff: Boolean = false): ErrorInfo? {
         while (true) {
             if (handOff) ffi { m.cleaningUp() }?.let { return it.error }
             when (val out = ffi { m.poll(now()) }) {
@@ -181,24 +204,25 @@ internal class Driver(
                     val until = out.timeoutMs?.let { now() + it }
                     // Only the key's requests wait for (and teach) the key's limiter: not pricing.
                     val counted = com.usvideo.ffi.countsAgainstKey(out.endpoint)
-                    inFlight[1] = out.id
+                    flight.unsent = out.id
                     // A slot later than `sendBy` (a clean-up's delete whose job's sighting goes
                     // stale then) is not waited for: the core looks at the job again first.
                     val slotBy = listOfNotNull(until, out.sendBy).minOrNull()
                     if (counted && !acquireSlotBy(slotBy)) {
                         // Nothing reached the service (a create past its deadline made no job).
-                        inFlight[1] = null
+                        flight.unsent = null
                         ffi { m.handleNotSent(out.id, now()) }
                         continue
                     }
                     // A caller cancelled by now sends nothing (helper-44: a create called in a
                     // cancelled coroutine still went out, and its job was charged).
                     currentCoroutineContext().ensureActive()
-                    inFlight[1] = null
-                    inFlight[0] = out.id
+                    flight.unsent = null
+                    flight.sent = out.id
+                    flight.createSent = flight.createSent || out.endpoint == com.usvideo.core.Endpoint.CREATE_VIDEO
                     // What is left of the request's time after the slot wait.
                     val outcome = exchange(out.request, until?.let { maxOf(1uL, it - minOf(it, now())) })
-                    inFlight[0] = null
+                    flight.sent = null
                     report(m, out.id, outcome, counted)
                 }
                 is Output.Event -> onEvent(out.v1)
@@ -305,6 +329,16 @@ internal class Driver(
                 Output.Done -> return true
             }
         }
+    }
+
+    /** What [drive]'s loop has under way, for the clean-up after a cancel. */
+    private class Flight {
+        /** The request in flight. */
+        var sent: ULong? = null
+        /** One the core asked for that has not gone out yet (it waits for a slot). */
+        var unsent: ULong? = null
+        /** A create went out: it may have made a job, whatever became of its answer. */
+        var createSent = false
     }
 
     /** What one exchange gave: an HTTP answer, or no answer. */

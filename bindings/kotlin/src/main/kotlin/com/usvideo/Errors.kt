@@ -4,6 +4,7 @@ import com.usvideo.core.ErrorInfo
 import com.usvideo.core.ErrorKind
 import com.usvideo.core.Issue
 import com.usvideo.ffi.UsVideoException
+import kotlinx.coroutines.CancellationException
 import kotlin.time.Duration
 import kotlin.time.Duration.Companion.milliseconds
 
@@ -114,6 +115,49 @@ class CancelledError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(i
 class UsageError(info: ErrorInfo, cause: Throwable? = null) : USVideoError(info, info.message, cause)
 /** A bug in the SDK: a panic in the native library, caught at the boundary. Please report it. */
 class InternalError(message: String, cause: Throwable? = null) : USVideoError(null, message, cause)
+
+/**
+ * The cancellation of a create (`create`, `createAndWait`) whose request may have reached the
+ * service: it may have made a job, charged like any other, that the call can no longer return.
+ * A [CancellationException] (structured concurrency treats it as the coroutine's cancellation),
+ * thrown instead of the plain one; catch it around the call, inside the cancelled coroutine
+ * (outside it, `await()` and `withTimeout` report the coroutine's own cancellation, its [cause]).
+ *
+ * Create the same request again with `idempotencyKey =` [idempotencyKey] and the service answers
+ * with the job this create made, if it made one (within a day: *assumption*), never a second.
+ * A create cancelled before anything was sent throws a plain cancellation: it made nothing.
+ */
+class CreateCancellationException internal constructor(
+    message: String,
+    /** The create's idempotency key: create again under it to get its job, not a second one. */
+    val idempotencyKey: String,
+    /** Its job, when the SDK learned it after the cancel (the job list showed it); else `null`. */
+    val jobId: String?,
+    cause: CancellationException,
+) : CancellationException(message) {
+    init {
+        initCause(cause)
+    }
+
+    internal companion object {
+        private fun again(key: String) = "create again with idempotencyKey = \"$key\" to get that job rather than a second"
+
+        /** The core's clean-up found the create's job ([job]): it goes on. */
+        fun made(job: com.usvideo.core.VideoJob, key: String, cause: CancellationException) = CreateCancellationException(
+            "the create was cancelled after its request went out, and made job ${job.id} (${job.status}), which goes on and is charged (delete it while pending for a refund); ${again(key)}",
+            key, job.id, cause)
+
+        /** The core's clean-up ended with [e], which carries the create's key: its outcome is unknown. */
+        fun unknown(e: USVideoError, key: String, cause: CancellationException) = CreateCancellationException(
+            "the create was cancelled after its request went out and may have made a job (charged): ${e.message}; ${again(key)}",
+            key, e.jobId, cause)
+
+        /** The caller stopped waiting for the clean-up, which still looks for the create's job. */
+        fun stillLooking(key: String, cause: CancellationException) = CreateCancellationException(
+            "the create was cancelled after its request went out and may have made a job (charged); the SDK goes on looking for it in the background (a createAndWait deletes it if it is still pending); ${again(key)}",
+            key, null, cause)
+    }
+}
 
 /** The record inside the generated exception (one variant per kind, each with `details`). */
 internal fun UsVideoException.details(): ErrorInfo = when (this) {

@@ -130,8 +130,9 @@ class USVideo(
 
     // A machine whose drive ended in an exception is the driver's to close, after its clean-up
     // (which may go on in the background); one that finished is closed here, once read.
-    internal suspend fun runJob(m: Machine, onEvent: (Event) -> Unit = {}): VideoJob {
-        driver.drive(m, handOff = true, onEvent = onEvent)
+    // [createKey]: a create's idempotency key, which a cancel after its request went out carries.
+    internal suspend fun runJob(m: Machine, createKey: String? = null, onEvent: (Event) -> Unit = {}): VideoJob {
+        driver.drive(m, handOff = true, createKey = createKey, onEvent = onEvent)
         return m.use { ffi { it.takeJob() } }
     }
 
@@ -179,10 +180,20 @@ class Videos internal constructor(private val client: USVideo) {
      * idempotency key ([idempotencyKey], or a fresh random one), and a create whose answer was
      * lost is reconciled against the job list before it would ever be sent again.
      *
+     * Cancelling the coroutine after the request went out still looks for the job it may have
+     * made (10 s at most) and leaves it; the cancellation is then a
+     * [CreateCancellationException] carrying the key (and the job's id when it was found):
+     * creating again with `idempotencyKey =` that key gets that job, not a second one. Cancelled
+     * before anything was sent, it throws a plain `CancellationException` (nothing was made).
+     *
      * @throws ValidationError for a request that breaks a rule (every rule in `issues`).
+     * @throws USVideoError coded `outcome_unknown` (with its [USVideoError.idempotencyKey]) when
+     *   the job list cannot tell whether a create whose answer was lost made a job.
      */
-    suspend fun create(request: CreateVideoRequest, idempotencyKey: String? = null): VideoJob =
-        client.runJob(ffi { client.core.create(request, entropy(), seed(), idempotencyKey) })
+    suspend fun create(request: CreateVideoRequest, idempotencyKey: String? = null): VideoJob {
+        val key = keyFor(idempotencyKey)
+        return client.runJob(ffi { client.core.create(request, entropy(), seed(), key) }, createKey = key)
+    }
 
     /** One job. @throws NotFoundError */
     suspend fun retrieve(id: String): VideoJob =
@@ -229,7 +240,7 @@ class Videos internal constructor(private val client: USVideo) {
      * @throws WaitTimeoutError when [config]'s deadline passes (the job goes on).
      */
     suspend fun wait(id: String, config: WaitConfig = WaitConfig(), onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): VideoJob =
-        client.runJob(named(WAIT_NAMES) { ffi { client.core.wait(id, client.waitOptions(config), seed(), client.driver.now()) } }, events(onProgress, onEvent))
+        client.runJob(named(WAIT_NAMES) { ffi { client.core.wait(id, client.waitOptions(config), seed(), client.driver.now()) } }, onEvent = events(onProgress, onEvent))
 
     /**
      * [wait] as a [Flow] of events, ending after the job completes (or throwing its error).
@@ -246,10 +257,20 @@ class Videos internal constructor(private val client: USVideo) {
 
     /**
      * Creates a job (at most once, under [idempotencyKey] or a fresh random one) and waits for it;
-     * see [create] and [wait].
+     * see [create] and [wait]. Cancelling the coroutine deletes its job if it was last seen
+     * pending (refunded); one cancelled while its create's answer was still out looks for its job
+     * first, and when the job list cannot tell it (a service whose jobs show no prompt), or the
+     * look-up outlasts the 10 s the caller waits for it, throws a [CreateCancellationException]
+     * carrying the key that gets that job back, as [create] does.
      */
-    suspend fun createAndWait(request: CreateVideoRequest, config: WaitConfig = WaitConfig(), idempotencyKey: String? = null, onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): VideoJob =
-        client.runJob(named(WAIT_NAMES) { ffi { client.core.createAndWait(request, client.waitOptions(config), entropy(), seed(), client.driver.now(), idempotencyKey) } }, events(onProgress, onEvent))
+    suspend fun createAndWait(request: CreateVideoRequest, config: WaitConfig = WaitConfig(), idempotencyKey: String? = null, onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): VideoJob {
+        val key = keyFor(idempotencyKey)
+        val m = named(WAIT_NAMES) { ffi { client.core.createAndWait(request, client.waitOptions(config), entropy(), seed(), client.driver.now(), key) } }
+        return client.runJob(m, createKey = key, onEvent = events(onProgress, onEvent))
+    }
+
+    /** [given], or a fresh key (the core's): known here, so a cancelled create can name it. */
+    private fun keyFor(given: String?): String = given ?: ffi { com.usvideo.ffi.idempotencyKeyFromEntropy(entropy()) }
 
     /**
      * Runs many creates within the account's limits and yields each item as its job finishes

@@ -44,6 +44,43 @@ suspend fun <T : Any> cancelledInAPause(c: USVideo, cleanupTimeoutMs: Long, paus
     }
 }
 
+/**
+ * A transport whose first create is sent (the service makes the job) and never answered: it
+ * hangs until cancelled. [sent] completes once the service has that create. With [promptless],
+ * the jobs it reads carry no `prompt`, as the reference's job shape shows none: the job list
+ * cannot tell the create's own job from another process's.
+ */
+class AnswerLost(private val promptless: Boolean = false, private val inner: HttpTransport = HttpUrlConnectionTransport()) : HttpTransport {
+    val sent = kotlinx.coroutines.CompletableDeferred<Unit>()
+    private val lost = java.util.concurrent.atomic.AtomicBoolean(false)
+
+    override suspend fun send(request: com.usvideo.core.HttpRequest, timeoutMs: Long?): com.usvideo.core.HttpResponse {
+        val r = inner.send(request, timeoutMs)
+        if (request.method == com.usvideo.core.Method.POST && !lost.getAndSet(true)) {
+            sent.complete(Unit)
+            kotlinx.coroutines.awaitCancellation()
+        }
+        return if (promptless && request.method == com.usvideo.core.Method.GET && r.status.toInt() == 200) r.copy(body = withoutPrompts(r.body)) else r
+    }
+
+    private fun withoutPrompts(body: ByteArray): ByteArray {
+        val v = Json.parse(body.decodeToString()).obj()
+        val stripped = if ("data" in v) v + ("data" to v["data"].arr().map { it.obj() - "prompt" }) else v - "prompt"
+        return Json.write(stripped).toByteArray()
+    }
+}
+
+/** What [call] throws inside its own coroutine, cancelled once [cancelWhen] returns. */
+suspend fun thrownOnCancel(cancelWhen: suspend () -> Unit, call: suspend () -> Unit): Throwable = coroutineScope {
+    val thrown = kotlinx.coroutines.CompletableDeferred<Throwable>()
+    val running = launch { try { call() } catch (e: Throwable) { thrown.complete(e); throw e } }
+    cancelWhen()
+    running.cancel()
+    running.join()
+    check(thrown.isCompleted) { "the call returned instead of throwing" }
+    thrown.getCompleted()
+}
+
 fun client(e: Emulator, key: String?, maxRetries: Int? = null, transport: HttpTransport = HttpUrlConnectionTransport()) =
     USVideo(apiKey = key, baseUrl = e.base, maxRetries = maxRetries, transport = transport)
 
@@ -506,6 +543,80 @@ fun registerEmulatorTests() {
             }
             eq(0, (frozen.ledger(email)["jobs_created"] as BigDecimal).toInt(), "no job made")
             eq(0, c.videos.list().data.size, "none listed")
+        }
+    }
+    test("emulator/a_create_cancelled_after_its_request_went_out_names_its_job_and_key") {
+        // README "Not finished", Kotlin (until session 30): a plain create cancelled after its
+        // request went out threw a bare CancellationException, and the job it made (charged) had
+        // no handle. The core's clean-up looks the job up (here the list shows its prompt): the
+        // cancellation names it, and the key that gets it back.
+        val (key, _, email) = frozen.account(10_000)
+        val lost = AnswerLost()
+        client(frozen, key, transport = lost).use { c ->
+            val e = thrownOnCancel({ lost.sent.await() }) { c.videos.create(text("cancelled in flight")) }
+            check(e is CreateCancellationException) { "got $e" }
+            e as CreateCancellationException
+            val job = c.videos.list().data.single()
+            eq(job.id, e.jobId, "its job")
+            check(e.idempotencyKey.startsWith("usv-") && "idempotencyKey = \"${e.idempotencyKey}\"" in e.message!!) { e.message!! }
+            eq(JobStatus.Pending, job.status, "left to run (a plain create deletes nothing)")
+            eq(job.id, c.videos.create(text("cancelled in flight"), idempotencyKey = e.idempotencyKey).id, "its job, under its key")
+            eq(1, (frozen.ledger(email)["jobs_created"] as BigDecimal).toInt(), "one job")
+        }
+        // Cancelled before anything was sent (waiting for the minute's only slot): a plain
+        // cancellation, and nothing made.
+        val (other, _, otherEmail) = frozen.account(10_000)
+        USVideo(apiKey = other, baseUrl = frozen.base, requestsPerMinute = 1).use { c ->
+            c.account.retrieve()
+            val e = thrownOnCancel({ delay(300) }) { c.videos.create(text()) }
+            check(e is kotlinx.coroutines.CancellationException && e !is CreateCancellationException) { "got $e" }
+            eq(0, (frozen.ledger(otherEmail)["jobs_created"] as BigDecimal).toInt(), "no job made")
+        }
+    }
+    test("emulator/a_cancel_with_its_create_out_against_jobs_without_prompts_carries_the_key") {
+        // README "Clean-ups and cancels": against a service whose jobs show no prompt, a create
+        // (or create-and-wait) cancelled while its create's answer was out cannot tell its job
+        // from the list; the job is left, charged (helper-61: 24¢), and Kotlin said nothing. The
+        // core ends `outcome_unknown` with the create's key, which the cancellation now carries.
+        val (key, _, email) = frozen.account(10_000)
+        for (which in listOf("create", "createAndWait")) {
+            val lost = AnswerLost(promptless = true)
+            client(frozen, key, transport = lost).use { c ->
+                val e = thrownOnCancel({ lost.sent.await() }) {
+                    if (which == "create") c.videos.create(text()) else c.videos.createAndWait(text(), fast)
+                }
+                check(e is CreateCancellationException && e.jobId == null) { "$which: got $e" }
+                e as CreateCancellationException
+                check((frozen.ledger(email)["held_cents"] as BigDecimal).signum() > 0) { "$which: its job is left, charged" }
+                // Its key gets that job (not a second), which can then be deleted (refunded).
+                val job = c.videos.create(text(), idempotencyKey = e.idempotencyKey)
+                eq(listOf(job.id), c.videos.list().data.map { it.id }, "$which: the one job")
+                c.videos.delete(job.id)
+            }
+        }
+        val l = frozen.ledger(email)
+        eq(2, (l["jobs_created"] as BigDecimal).toInt(), "a job each")
+        eq(BigDecimal.ZERO.compareTo(l["held_cents"] as BigDecimal), 0, "both refunded")
+    }
+    test("emulator/a_create_cancelled_while_its_look_up_waits_for_the_rate_limit_carries_its_key") {
+        // The caller waits for the clean-up 200 ms here (10 s in a client); the list that looks
+        // for the job waits out a 1.5 s pause of the key's limiter, so the caller is back before
+        // the core has decided: the create went out and no job was named, so the key goes with
+        // the cancellation, and gets the job the look-up goes on to find.
+        val (key, _, email) = frozen.account(10_000)
+        val lost = AnswerLost()
+        client(frozen, key).use { c ->
+            val limiter = com.usvideo.ffi.RateLimiter(0u)
+            val driver = Driver(lost, limiter, 60_000, cleanupTimeoutMs = 200)
+            val idem = "held-look-up-${System.nanoTime()}"
+            val m = ffi { c.core.create(text(), entropy(), seed(), idem) }
+            val started = System.nanoTime()
+            val e = thrownOnCancel({ lost.sent.await(); limiter.onRetryAfter(driver.now(), 1_500uL) }) { driver.drive(m, handOff = true, createKey = idem) {} }
+            check((System.nanoTime() - started) / 1_000_000 < 1_500) { "the caller waited out the pause" }
+            check(e is CreateCancellationException && e.idempotencyKey == idem && e.jobId == null) { "got $e" }
+            val job = c.videos.list().data.single()
+            eq(job.id, c.videos.create(text(), idempotencyKey = idem).id, "its job, under its key")
+            eq(1, (frozen.ledger(email)["jobs_created"] as BigDecimal).toInt(), "one job")
         }
     }
     test("emulator/cancel_create_and_wait_from_parent_scope") {
