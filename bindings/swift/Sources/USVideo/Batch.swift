@@ -32,13 +32,15 @@ public struct BatchConfig {
         self.cancelTimeout = cancelTimeout
     }
 
-    func core(client: USVideo, maxSpendCents: Int?) -> BatchOptions {
+    /// The core's options. A negative count or budget, or a NaN or negative interval, is refused
+    /// by its name, as in Kotlin (they were clamped: a `concurrentJobs` of 0 ran one at a time).
+    func core(client: USVideo, maxSpendCents: Int?) throws -> BatchOptions {
         var o = defaultBatchOptions()
-        o.maxSpendCents = maxSpendCents.map { UInt64(clamping: max($0, 0)) }
-        o.limits = Limits(requestsPerMinute: requestsPerMinute.map { UInt32(clamping: max($0, 0)) } ?? client.requestsPerMinute,
-                          concurrentJobs: UInt32(clamping: max(concurrentJobs, 1)))
+        o.maxSpendCents = try maxSpendCents.map { try unsigned("maxSpendCents", $0) }
+        let perMinute = try requestsPerMinute.map { try UInt32(clamping: unsigned("requestsPerMinute", $0)) } ?? client.requestsPerMinute
+        o.limits = try Limits(requestsPerMinute: perMinute, concurrentJobs: UInt32(clamping: unsigned("concurrentJobs", concurrentJobs, min: 1)))
         o.longestFirst = longestFirst
-        o.pollIntervalMs = millis(pollInterval) ?? .max
+        o.pollIntervalMs = try checkedMillis("pollInterval", pollInterval) ?? .max
         o.checkBalance = checkBalance
         o.expectedScale = expectedScale
         o.retry = client.core.retryPolicy()

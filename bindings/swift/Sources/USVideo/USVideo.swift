@@ -700,9 +700,30 @@ public func estimateCost(resolution: Resolution, duration: Int) throws -> Int {
 
 /// Seconds as the core's milliseconds. `UInt64(x)` traps on NaN, on a negative and past its range
 /// (a caller's `.infinity`): NaN or negative is 0 here, and beyond a `UInt64` is `nil`, no limit.
+/// What a caller gives is checked first by `checkedMillis`.
 func millis(_ seconds: TimeInterval) -> UInt64? {
     if seconds.isNaN || seconds <= 0 { return 0 }
     return seconds * 1000 < 18_446_744_073_709_551_615.0 ? UInt64(seconds * 1000) : nil
+}
+
+/// A caller's seconds (`field`) as the core's milliseconds (`nil`: `.infinity`, no limit). NaN or
+/// negative is refused by its name, as Kotlin, Python and npm refuse them (clamped to 0, a wait's
+/// timeout would end it at once).
+func checkedMillis(_ field: String, _ seconds: TimeInterval) throws -> UInt64? {
+    guard !seconds.isNaN, seconds >= 0 else {
+        throw USVideoError(ErrorInfo.validation(field: field, message: "\(field) must be a number of seconds from 0 (got \(seconds))"))
+    }
+    return millis(seconds)
+}
+
+/// A whole number the caller gave as Swift's signed `Int` (`field`), as the unsigned one the core
+/// takes. Below `min` it is refused by its name, as in Kotlin (`unsigned`): clamped, a negative
+/// `requestsPerMinute` was 0, no budget at all, and a negative `offset` the first page.
+func unsigned(_ field: String, _ value: Int, min: Int = 0) throws -> UInt64 {
+    guard value >= min else {
+        throw USVideoError(ErrorInfo.validation(field: field, message: "\(field) must be a whole number from \(min) (got \(value))"))
+    }
+    return UInt64(value)
 }
 
 /// How a wait behaves.
@@ -715,9 +736,9 @@ public struct WaitConfig: Sendable {
     public init(timeout: TimeInterval? = 600, cancelOnTimeout: Bool = false, expectedScale: Double = 1.0) {
         self.timeout = timeout; self.cancelOnTimeout = cancelOnTimeout; self.expectedScale = expectedScale
     }
-    func core() -> WaitOptions {
+    func core() throws -> WaitOptions {
         var o = defaultWaitOptions()
-        o.timeoutMs = timeout.flatMap(millis)
+        o.timeoutMs = try timeout.flatMap { try checkedMillis("timeout", $0) }
         o.cancelOnTimeout = cancelOnTimeout
         o.poll.expectedScale = expectedScale
         return o
@@ -733,8 +754,8 @@ public final class USVideo: @unchecked Sendable, CustomStringConvertible, Custom
     /// A wait's options: `config`'s, with this client's retries (its `maxRetries`), which the
     /// wait's polls, deletes and a create-and-wait's create follow (the default policy until
     /// session 25, whatever `maxRetries` said).
-    func waitOptions(_ config: WaitConfig) -> WaitOptions {
-        var o = config.core()
+    func waitOptions(_ config: WaitConfig) throws -> WaitOptions {
+        var o = try config.core()
         o.retry = core.retryPolicy()
         return o
     }
@@ -762,9 +783,9 @@ public final class USVideo: @unchecked Sendable, CustomStringConvertible, Custom
                                                     message: "requestTimeout must be a number of seconds from 0.001 (got \(requestTimeout))"))
         }
         var retry: RetryPolicy?
-        if let n = maxRetries { retry = defaultRetryPolicy(); retry!.maxRetries = UInt32(clamping: n) }
+        if let n = maxRetries { retry = defaultRetryPolicy(); retry!.maxRetries = try UInt32(clamping: unsigned("maxRetries", n)) }
         core = try ffi { try CoreClient(baseUrl: baseURL, apiKey: apiKey, userAgent: "usvideo-swift/\(version())", retry: retry) }
-        self.requestsPerMinute = UInt32(clamping: max(requestsPerMinute, 0))
+        self.requestsPerMinute = try UInt32(clamping: unsigned("requestsPerMinute", requestsPerMinute))
         // The key's limiter, shared by every client of the key, base URL and budget in the process:
         // by the base URL as the core wrote it (`/v1/` and `/v1` are one), and "" as no key.
         driver = Driver(transport: transport, limiter: RateLimiter.shared(baseUrl: core.baseUrl(), apiKey: apiKey.flatMap { $0.isEmpty ? nil : $0 }, requestsPerMinute: self.requestsPerMinute),
@@ -873,7 +894,7 @@ public struct Videos {
     }
 
     public func list(limit: Int? = nil, offset: Int? = nil) async throws -> JobPage {
-        try await list(ListParams(limit: limit.map { UInt32(clamping: $0) }, offset: offset.map { UInt64(clamping: $0) }))
+        try await list(ListParams(limit: limit.map { UInt32(clamping: $0) }, offset: offset.map { try unsigned("offset", $0) }))
     }
 
     private func list(_ params: ListParams) async throws -> JobPage {
