@@ -98,6 +98,29 @@ final class USVideoTests: XCTestCase {
     }
 
     /// The transport's delegate refuses a redirect: the 3xx itself goes to the core.
+    /// A negative count or a NaN or negative interval is refused by its name, as in Kotlin (they
+    /// were clamped: a negative `requestsPerMinute` was no budget at all).
+    func testNegativeOptionsRefusedByName() async throws {
+        func refuses(_ field: String, _ call: () async throws -> Void) async {
+            do {
+                try await call()
+                XCTFail("\(field) was not refused")
+            } catch USVideoError.validationError(let info) {
+                XCTAssertEqual(info.field, field)
+                XCTAssertTrue(info.message.contains(field), info.message)
+            } catch {
+                XCTFail("\(field): \(error)")
+            }
+        }
+        let base = "http://127.0.0.1:9/v1"
+        await refuses("maxRetries") { _ = try USVideo(apiKey: nil, baseURL: base, maxRetries: -1) }
+        await refuses("requestsPerMinute") { _ = try USVideo(apiKey: nil, baseURL: base, requestsPerMinute: -1) }
+        let c = try USVideo(apiKey: "sd_test_negative", baseURL: base)
+        await refuses("offset") { _ = try await c.videos.list(offset: -1) }
+        await refuses("timeout") { _ = try await c.videos.wait("job_1", config: WaitConfig(timeout: -1)) }
+        await refuses("timeout") { _ = try await c.videos.wait("job_1", config: WaitConfig(timeout: .nan)) }
+    }
+
     func testRedirectRefused() {
         let url = URL(string: "http://127.0.0.1:9/v1/videos")!
         let elsewhere = URL(string: "http://127.0.0.1:9/elsewhere")!
