@@ -51,7 +51,9 @@
 //!    delete held by the driver's wait for a rate-limit slot: its `Send` carries `send_by`, when
 //!    its sighting goes stale, and a driver whose slot comes later reports it not sent
 //!    (helper-44: 13 of 30 deletes held a minute by a spent budget removed finished videos); the
-//!    last look's delete carries none and goes out whenever its slot comes. A delete answered with `refunded_cents` 0 found the job finished: the error
+//!    last look's delete carries none and goes out whenever its slot comes, and so does the delete
+//!    of a look answered later than its sighting stays fresh (it waited that long for a slot, so
+//!    another look would be as stale: helper-76, four slots a clean-up under a spent budget). A delete answered with `refunded_cents` 0 found the job finished: the error
 //!    says its record is gone and, completed, charged (`Error::after_delete`).
 //! 9. A run sharing the client's claims ([`JobRun::sharing`]) that would delete its job on giving
 //!    up (a create-and-wait; a wait with `cancel_on_timeout`) watches it until its clean-up
@@ -238,6 +240,8 @@ pub struct JobRun {
     /// after a pause looked at the job first (rule 8).
     delete_sent: bool,
     relooks: u8,
+    /// When the clean-up's own look at the job (its GET before a delete, rule 8) was asked for.
+    look_asked_at: Option<Millis>,
     /// Polls in a row whose answer was no job, or another job (rule 10).
     unreadable: u32,
     next_id: u64,
@@ -317,6 +321,7 @@ impl JobRun {
             hands_off: false,
             delete_sent: false,
             relooks: 0,
+            look_asked_at: None,
             unreadable: 0,
             next_id: 1000,
             again: None,
@@ -605,6 +610,15 @@ impl JobRun {
             Phase::Checking(_, mut final_error) => match result.and_then(|resp| self.parse_own(&resp)) {
                 Ok(job) => {
                     let ended = job.status.is_terminal().then(|| job.status.as_str().to_owned());
+                    // A look answered later than a sighting stays fresh (it waited that long for a
+                    // slot of a spent budget, or the server is that slow): another look would be
+                    // as late, so its delete is sent whenever its slot comes, as the last look's
+                    // is (rule 8). Each look cost a slot: under a spent budget a clean-up took
+                    // four, and five cancelled together at 6 a minute gave up charged (helper-76).
+                    let asked = self.look_asked_at.take();
+                    if asked.is_some_and(|t| now.since(t) >= fresh_for(self.options.poll.expected_ms(Some(&job)))) {
+                        self.relooks = MAX_RELOOKS;
+                    }
                     self.seen(job, now);
                     if let Some(status) = ended {
                         final_error.message = format!("{}; the job had ended ({status}) by the time it was looked at again, so it was left alone", final_error.message);
@@ -863,6 +877,7 @@ impl JobRun {
             // A poll in flight is that look: its answer is fresher than any sighting.
             if let Phase::Polling(_) = &self.phase {
                 if let Phase::Polling(call) = std::mem::replace(&mut self.phase, Phase::Done) {
+                    self.look_asked_at = None; // asked for before the clean-up: no measure of its slots
                     self.phase = Phase::Checking(call, final_error);
                 }
                 return;
@@ -870,6 +885,7 @@ impl JobRun {
             return match self.config.retrieve_video(self.key.as_ref(), &id) {
                 Ok(req) => {
                     let seed = self.rng.next_u64();
+                    self.look_asked_at = Some(now);
                     self.phase = Phase::Checking(Call::new(Endpoint::RetrieveVideo, req, self.options.retry, seed, by, self.next_id), final_error);
                 }
                 Err(e) => self.finish(Err(e)),
@@ -1732,6 +1748,33 @@ mod tests {
         assert_eq!(deadlines.len(), usize::from(MAX_RELOOKS), "{deadlines:?}");
         assert!(matches!(next(&mut run, now), Output::Done));
         assert!(run.take_result().unwrap_err().message.contains("deleted and refunded"));
+    }
+
+    #[test]
+    fn a_look_answered_after_its_sighting_would_go_stale_sends_its_delete_whenever_its_slot_comes() {
+        // helper-76: under a spent budget (6 a minute) each clean-up's look waited ~10 s for its
+        // slot, and so did the delete after it, past the sighting's freshness: looked at again,
+        // twice, four slots a clean-up, and five cancelled together gave up charged. A look that
+        // slow shows another would be as late: its delete carries no `send_by`.
+        use crate::machine::Machine;
+        for (wait, relooks) in [(10_000, false), (5, true)] {
+            let config = ClientConfig::new("http://fake/v1").unwrap();
+            let key = ApiKey::new("sd_test_key_000000").unwrap();
+            let idem = IdempotencyKey::from_entropy(&[9; 16]).unwrap();
+            let mut run = JobRun::create_and_wait(&config, Some(&key), CreateVideoRequest::text("lake"), &idem, WaitOptions::default(), 1, Millis(0)).unwrap();
+            let Output::Send { id, .. } = next(&mut run, Millis(0)) else { panic!("a create first") };
+            run.handle_response(id, HttpResponse::json(201, &pending_job()), Millis(5));
+            assert!(matches!(next(&mut run, Millis(5)), Output::WaitUntil(_)), "sleeping till the first poll");
+            // Cancelled long after that sighting: a look first.
+            let mut now = Millis(5_000);
+            run.cancel(now);
+            let out = next(&mut run, now);
+            let Output::Send { id, endpoint: Endpoint::RetrieveVideo, .. } = out else { panic!("a look first, not {out:?}") };
+            now = now.plus(wait);
+            run.handle_response(id, HttpResponse::json(200, &pending_job()), now);
+            let Output::Send { endpoint: Endpoint::DeleteVideo, send_by, .. } = next(&mut run, now) else { panic!("the delete") };
+            assert_eq!(send_by.is_some(), relooks, "a look answered after {wait} ms: {send_by:?}");
+        }
     }
 
     #[test]
