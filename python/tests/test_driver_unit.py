@@ -329,6 +329,17 @@ def test_a_failed_download_leaves_no_partial_file_and_an_async_callback_is_await
                 c.videos.download("https://cdn.example/v/x.mp4", target)
     assert not (tmp_path / "new.mp4").exists() and kept.read_bytes() == b"an earlier video"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.mp4"], "no .part left behind"
+    # Through a symlink (helper-76: written through the link, the old file was cut short): the
+    # old file stays whole on a failure, and a whole download replaces it, the link kept.
+    link = tmp_path / "latest.mp4"
+    link.symlink_to(kept)
+    with make(httpx.MockTransport(cut)) as c:
+        with pytest.raises(usvideo.APIConnectionError):
+            c.videos.download("https://cdn.example/v/x.mp4", link)
+    assert kept.read_bytes() == b"an earlier video" and sorted(p.name for p in tmp_path.iterdir()) == ["kept.mp4", "latest.mp4"]
+    with make(httpx.MockTransport(lambda r: httpx.Response(200, content=b"a newer video"))) as c:
+        c.videos.download("https://cdn.example/v/x.mp4", link)
+    assert link.is_symlink() and kept.read_bytes() == b"a newer video"
 
     async def on_progress(n: int, total: Optional[int]) -> None:
         await asyncio.sleep(0)

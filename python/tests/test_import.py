@@ -45,3 +45,10 @@ def test_every_public_name_resolves() -> None:
         assert "NoSuchThing" in str(e)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_the_submodules_resolve_after_a_bare_import() -> None:
+    """helper-76: ``usvideo.errors.RateLimitError`` (as the README names the classes) raised
+    AttributeError until something had imported the submodule."""
+    code = "import usvideo; print(usvideo.errors.RateLimitError is usvideo.RateLimitError, usvideo.types.Job is usvideo.Job, 'errors' in dir(usvideo))"
+    assert _run(code) == "True True True"

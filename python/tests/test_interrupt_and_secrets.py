@@ -8,6 +8,7 @@ import logging
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from typing import Any, List
@@ -245,6 +246,57 @@ async def test_an_async_create_cancelled_after_it_was_sent_says_the_key_that_get
         assert [j.id for j in (await client.videos.list()).data] == [again.id]
     row = ledger_entry(emu, acct.email)
     assert row is not None and row["jobs_created"] == 1, row
+
+
+def _jobs_made(emu: Emulator, email: str, n: int = 1) -> None:
+    deadline = time.monotonic() + 20
+    while (ledger_entry(emu, email) or {}).get("jobs_created", 0) < n:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_closing_the_client_during_another_threads_wait_deletes_its_job_and_says_usage_error(emu: Emulator) -> None:
+    """helper-76: close() from another thread during a cancel=True wait: httpx's bare RuntimeError
+    escaped, and the wait's delete met the closed transport (its job charged)."""
+    acct = emu.account(balance_cents=1_000)
+    client = usvideo.Client(api_key=acct.api_key, base_url=emu.api_base)
+    got: List[BaseException] = []
+
+    def wait() -> None:
+        try:
+            client.videos.create_and_wait(**REQ, cancel=True, poll=QUICK)
+        except BaseException as e:  # noqa: BLE001 (the test reads what it was)
+            got.append(e)
+
+    worker = threading.Thread(target=wait)
+    worker.start()
+    _jobs_made(emu, acct.email)
+    time.sleep(0.2)
+    client.close()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert len(got) == 1 and isinstance(got[0], usvideo.UsageError) and "closed during the call" in str(got[0]), got
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["jobs_created"] == 1 and row["balance_cents"] == 1_000, row
+    assert client._http.is_closed, "the last call closed the connections"
+
+
+async def test_closing_an_async_client_during_a_wait_deletes_its_job_and_opens_no_new_pool(emu: Emulator) -> None:
+    """helper-76: after aclose(), a wait under way went on in a new pool that nothing closed."""
+    acct = emu.account(balance_cents=1_000)
+    client = usvideo.AsyncClient(api_key=acct.api_key, base_url=emu.api_base)
+    task = asyncio.ensure_future(client.videos.create_and_wait(**REQ, cancel=True, poll=QUICK))
+    deadline = time.monotonic() + 20
+    while (ledger_entry(emu, acct.email) or {}).get("jobs_created", 0) == 0:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+    await client.aclose()
+    with pytest.raises(usvideo.UsageError, match="closed during the call"):
+        await asyncio.wait_for(task, 10)
+    row = ledger_entry(emu, acct.email)
+    assert row is not None and row["jobs_created"] == 1 and row["balance_cents"] == 1_000, row
+    assert client._pools == {}, "no pool made after the close, and the last call closed its own"
 
 
 CHILD = r"""

@@ -130,23 +130,31 @@ _WHERE.update(
 _WHERE.update(dict.fromkeys((n for n in __all__ if n not in _WHERE and n != "estimate_cost"), "errors"))
 
 
+# The public submodules, loaded on first use like the names.
+_SUBMODULES = ("errors", "types")
+
 # Hidden from type checkers: a module `__getattr__` typed `Any` made every name of `usvideo` pass,
 # a misspelt `except usvideo.RateLimitErorr:` too (helper-43); they see the imports above instead.
 if not TYPE_CHECKING:
 
     def __getattr__(name: str) -> "Any":
+        from importlib import import_module
+
+        if name in _SUBMODULES:
+            # `usvideo.errors.RateLimitError` after a bare `import usvideo` (the README names the
+            # classes so): the submodule was there only once something had imported it (helper-76:
+            # an app's own KeyError became this AttributeError inside its `except` clause).
+            return import_module("usvideo." + name)
         where = _WHERE.get(name)
         if where is None:
             raise AttributeError(f"module 'usvideo' has no attribute {name!r}")
-        from importlib import import_module
-
         value = getattr(import_module("usvideo." + where), name)
         globals()[name] = value
         return value
 
 
 def __dir__() -> "list[str]":
-    return sorted((set(globals()) - {"TYPE_CHECKING"}) | set(_WHERE))
+    return sorted((set(globals()) - {"TYPE_CHECKING"}) | set(_WHERE) | set(_SUBMODULES))
 
 
 def estimate_cost(resolution: "Resolution" = "720p", duration: int = 5) -> int:

@@ -123,14 +123,20 @@ class AsyncClient(BaseClient):
         self.api_keys = ApiKeysResource(self)
 
     async def aclose(self) -> None:
-        """Closes the connections (of the httpx client this client made); a cancelled wait's
-        clean-up still running in the background closes them when it ends. Under one event loop
+        """Closes the connections (of the httpx client this client made). Calls under way in
+        other tasks end at their next request with a ``UsageError`` (a wait with ``cancel=True``
+        deletes its pending job first), and the last of them, or of the cancelled waits' clean-ups
+        still running in the background, closes the connections when it ends. Under one event loop
         after another, it closes the running loop's and drops the others' (their connections
         cannot be closed from here)."""
         if self._cleanups.close() and self._owns_http:
-            await self._pool().aclose()
-            with self._pools_lock:
-                self._pools.clear()
+            await self._close_pools()
+
+    async def _close_pools(self) -> None:
+        """Closes the running loop's pool and drops the others' (see :meth:`aclose`)."""
+        await self._pool().aclose()
+        with self._pools_lock:
+            self._pools.clear()
 
     async def __aenter__(self) -> AsyncClient:
         self._check_open()  # a closed client refuses an `async with` at once, not at its first call
@@ -198,6 +204,18 @@ class AsyncClient(BaseClient):
         await self._run(machine, progress_handler(on_progress, awaiting), cleanup=cleanup, awaiting=awaiting)
 
     async def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None, wake: Optional[asyncio.Event] = None, awaiting: Optional[List[Any]] = None, halt: Optional[asyncio.Event] = None) -> bool:
+        """``_loop``, as a user of the client's transport (as :meth:`usvideo.Client._run`): an
+        ``aclose()`` meanwhile leaves its pool open until the last of the client's calls and
+        clean-ups ends (helper-76: a wait went on in a new pool that nothing closed), and this call
+        ends at its next request with a ``UsageError``, its clean-up done first."""
+        self._cleanups.begin()
+        try:
+            return await self._loop(machine, handle, cleanup, keep, wake, awaiting, halt)
+        finally:
+            if self._cleanups.end() and self._owns_http:
+                await self._close_pools()
+
+    async def _loop(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None, wake: Optional[asyncio.Event] = None, awaiting: Optional[List[Any]] = None, halt: Optional[asyncio.Event] = None) -> bool:
         """As :meth:`usvideo.Client._run`: drives until done (True) or ``handle`` returns True;
         a set ``wake`` ends its sleeps, a set ``halt`` a wait for a slot (not sent); what
         ``handle`` put in ``awaiting`` (an async callback's result) is awaited before it drives on."""
@@ -222,6 +240,8 @@ class AsyncClient(BaseClient):
                 if tag == "send":
                     deadline = None if out[7] is None else now_ms() + out[7]
                     unsent = out[1]  # until it goes out: an interrupt then says nothing was sent
+                    if self._cleanups.closed:
+                        raise self._closed_during()
                     if out[8] and not await self._acquire(slot_by(deadline, out[9]), halt if out[3] == "POST" else None):
                         # Nothing reached the service (a create past its deadline made no job).
                         machine.handle_not_sent(out[1], now_ms())

@@ -357,10 +357,13 @@ class PartFile:
         if not self.path:
             # `""` wrote `./.part`, then failed to move it onto nothing and left it (helper-49).
             raise invalid("path", "blank", "path must name a file to write the video to")
-        # A path that is there but no regular file (`/dev/null`, a pipe), or a symlink, is written
-        # as it is: a `.part` moved onto it would replace the device or the link.
-        direct = os.path.islink(self.path) or (os.path.exists(self.path) and not os.path.isfile(self.path))
-        self.part = self.path if direct else self.path + ".part"
+        # A symlink's file is written by the same rule beside its target and moved onto that, so
+        # the link stays and a failed download leaves the old file whole (helper-76: written
+        # through the link, it was cut short). A path that is there but no regular file
+        # (`/dev/null`, a pipe) is written as it is: a `.part` moved onto it would replace it.
+        self.final = os.path.realpath(self.path) if os.path.islink(self.path) else self.path
+        direct = os.path.exists(self.final) and not os.path.isfile(self.final)
+        self.part = self.final if direct else self.final + ".part"
         self.file: Any = None
 
     def __enter__(self) -> Any:
@@ -373,10 +376,10 @@ class PartFile:
             self.file.close()  # a failed close (a full disk) is not whole either
             whole = kind is None
         finally:
-            if self.part != self.path:
+            if self.part != self.final:
                 try:
                     if whole:
-                        os.replace(self.part, self.path)
+                        os.replace(self.part, self.final)
                         return
                 except OSError:
                     self._drop()
@@ -588,7 +591,12 @@ class Cleanup:
         return ("stop", None)  # done ("pending" cannot be: every request is awaited inline)
 
     def _give_up(self) -> Tuple[str, Any]:
-        log.warning("usvideo: a wait's clean-up gave up %d s after it began: its pending job, if it has one, was not deleted and goes on (charged if it completes)", self.seconds)
+        # The job named (helper-76: four such warnings named none), so that it can be deleted.
+        job = self.machine.job_id()
+        if job is None:
+            log.warning("usvideo: a wait's clean-up gave up %d s after it began: its pending job, if it has one, was not deleted and goes on (charged if it completes)", self.seconds)
+        else:
+            log.warning("usvideo: a wait's clean-up gave up %d s after it began: job %s, if still pending, was not deleted and goes on (charged if it completes): videos.delete(%r) removes it while it is pending (refunded)", self.seconds, job, job)
         return ("stop", None)
 
 
@@ -612,9 +620,9 @@ def _tell(machine: _native.Machine) -> None:
 
 
 class Cleanups:
-    """How many of a client's clean-ups are running, and whether the client was closed meanwhile:
-    its own httpx client is then closed by the last of them, not under them (a delete sent on a
-    closed transport fails, leaving its job charged)."""
+    """How many of a client's calls and clean-ups are running, and whether the client was closed
+    meanwhile: its own httpx client is then closed by the last of them, not under them (a delete
+    sent on a closed transport fails, leaving its job charged)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -726,6 +734,12 @@ class BaseClient:
             from .errors import UsageError
 
             raise UsageError(f"this {type(self).__name__} was closed (close(), or the end of its with block): make a new one")
+
+    def _closed_during(self) -> Exception:
+        """The error of a call under way when its client was closed (by another thread or task)."""
+        from .errors import UsageError
+
+        return UsageError(f"this {type(self).__name__} was closed during the call (close(), or the end of its with block, elsewhere): the call ended at its next request, after deleting a pending job it was to delete on giving up (cancel=True); make a new client to go on (a batch resumes from its snapshot())")
 
     def _create_and_wait_machine(self, body: str, options: str, idempotency_key: Optional[str] = None) -> _native.Machine:
         key = new_idempotency_key() if idempotency_key is None else idempotency_key

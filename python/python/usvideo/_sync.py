@@ -110,8 +110,10 @@ class Client(BaseClient):
         self.api_keys = ApiKeysResource(self)
 
     def close(self) -> None:
-        """Closes the connections (of the httpx client this client made); a cancelled wait's
-        clean-up still running in the background closes them when it ends."""
+        """Closes the connections (of the httpx client this client made). Calls under way in
+        other threads end at their next request with a ``UsageError`` (a wait with ``cancel=True``
+        deletes its pending job first), and the last of them, or of the cancelled waits' clean-ups
+        still running in the background, closes the connections when it ends."""
         if self._cleanups.close() and self._owns_http:
             self._http.close()
 
@@ -155,6 +157,19 @@ class Client(BaseClient):
         self._run(machine, progress_handler(on_progress), cleanup=cleanup)
 
     def _run(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None, wake: Optional[threading.Event] = None, halt: Optional[threading.Event] = None) -> bool:
+        """``_loop``, as a user of the client's transport: a ``close()`` meanwhile (another
+        thread's) leaves it open until the last of the client's calls and clean-ups ends, and this
+        call ends at its next request with a ``UsageError``, its clean-up done first (helper-76:
+        httpx's bare ``RuntimeError`` escaped, and a ``cancel=True`` wait's delete met the closed
+        transport, its job charged)."""
+        self._cleanups.begin()
+        try:
+            return self._loop(machine, handle, cleanup, keep, wake, halt)
+        finally:
+            if self._cleanups.end() and self._owns_http:
+                self._http.close()
+
+    def _loop(self, machine: _native.Machine, handle: Callable[[str], bool], cleanup: bool = False, keep: Optional[List[int]] = None, wake: Optional[threading.Event] = None, halt: Optional[threading.Event] = None) -> bool:
         """Drives ``machine`` until it is done (True) or ``handle(event_json)`` returns True
         (False; it can be driven on later). On an exception the request in flight is reported as
         aborted and the machine cancelled, except with ``keep``: then the machine is left as it
@@ -182,6 +197,8 @@ class Client(BaseClient):
                 if tag == "send":
                     deadline = None if out[7] is None else now_ms() + out[7]
                     unsent = out[1]  # until it goes out: an interrupt then says nothing was sent
+                    if self._cleanups.closed:
+                        raise self._closed_during()
                     if out[8] and not self._acquire(slot_by(deadline, out[9]), halt if out[3] == "POST" else None):
                         # Nothing reached the service (a create past its deadline made no job).
                         machine.handle_not_sent(out[1], now_ms())
