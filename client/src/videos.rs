@@ -193,17 +193,50 @@ impl Videos<'_> {
         }
         let total = resp.content_length();
         let io = |e: std::io::Error| Error::usage(format!("cannot write {}: {e}", path.display()));
-        let mut file = tokio::fs::File::create(path).await.map_err(io)?;
+        let (part, target) = part_file(path).await;
+        let mut file = tokio::fs::File::create(&part).await.map_err(io)?;
         let mut written = 0u64;
-        while let Some(chunk) = resp.chunk().await.map_err(|e| {
-            let (kind, message) = crate::driver::transport_error(e);
-            Error::transport(kind, &message)
-        })? {
-            file.write_all(&chunk).await.map_err(io)?;
-            written += chunk.len() as u64;
-            on_progress(written, total);
+        let body = async {
+            while let Some(chunk) = resp.chunk().await.map_err(|e| {
+                let (kind, message) = crate::driver::transport_error(e);
+                Error::transport(kind, &message)
+            })? {
+                file.write_all(&chunk).await.map_err(io)?;
+                written += chunk.len() as u64;
+                on_progress(written, total);
+            }
+            file.flush().await.map_err(io)?;
+            drop(file);
+            if part != target {
+                tokio::fs::rename(&part, &target).await.map_err(io)?;
+            }
+            Ok(written)
+        };
+        let done = body.await;
+        if done.is_err() && part != target {
+            // A download cut short leaves neither half a video at `path` nor the `.part`.
+            let _ = tokio::fs::remove_file(&part).await;
         }
-        file.flush().await.map_err(io)?;
-        Ok(written)
+        done
+    }
+}
+
+/// Where a download is written, and what it is moved onto once whole: `<path>.part` beside
+/// `path`, so that one cut short leaves no half video at `path` and the file that was there whole
+/// (as Python's `PartFile`); a symlink's by the same rule beside its target, the link kept; a
+/// path that is there but no regular file (`/dev/null`, a pipe) as it is.
+async fn part_file(path: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let linked = tokio::fs::symlink_metadata(path).await.is_ok_and(|m| m.file_type().is_symlink());
+    let target = match linked {
+        true => tokio::fs::canonicalize(path).await.unwrap_or_else(|_| path.to_path_buf()),
+        false => path.to_path_buf(),
+    };
+    match tokio::fs::metadata(&target).await {
+        Ok(m) if !m.is_file() => (target.clone(), target),
+        _ => {
+            let mut part = target.clone().into_os_string();
+            part.push(".part");
+            (part.into(), target)
+        }
     }
 }

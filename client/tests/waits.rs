@@ -30,6 +30,26 @@ async fn create_and_wait_reports_progress_and_downloads() {
     assert_eq!(bytes.len() as u64, size);
     assert_eq!(&bytes[4..8], b"ftyp", "an MP4 file");
     assert!(calls > 0);
+
+    // Cut off halfway, through a symlink: the file there stays whole, the link stays, no `.part`
+    // is left (it wrote straight to the path: half a video there); whole, it replaces the file.
+    let dir = std::env::temp_dir().join(format!("usvideo-test-{}", job.id));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (kept, link) = (dir.join("kept.mp4"), dir.join("latest.mp4"));
+    std::fs::write(&kept, b"an earlier video").unwrap();
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(&kept, &link).unwrap();
+    emu.add_fault(serde_json::json!({"method": "GET", "path": "/files/*", "truncate": true, "times": 2})).unwrap();
+    for target in [&link, &kept] {
+        assert!(client.videos().download(&job, target, &mut |_, _| {}).await.is_err(), "cut off");
+    }
+    assert_eq!(std::fs::read(&kept).unwrap(), b"an earlier video");
+    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["kept.mp4", "latest.mp4"], "no .part left");
+    assert_eq!(client.videos().download(&job, &link, &mut |_, _| {}).await.unwrap(), size);
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink() && std::fs::read(&kept).unwrap() == bytes);
+    let _ = std::fs::remove_dir_all(dir);
     let _ = std::fs::remove_file(path);
     assert_eq!(ledger(&emu)["balance_cents"], BALANCE - 120);
 }
