@@ -41,7 +41,8 @@
 //!     most), or never seen (a resumed batch's running jobs), is looked at
 //!     first (a get, or a list or get already on its way), and deleted only if still pending; so is
 //!     one whose delete was held past that freshness (by the rate limit, a `429`'s pause between
-//!     attempts; twice at most, then it goes out). A job a create hands back after the cancel (a
+//!     attempts; twice at most, then it goes out; at once after a look that was itself answered
+//!     later than that freshness: another would be as late). A job a create hands back after the cancel (a
 //!     resumed item's reconciliation, a create seen through) is judged by that answer: pending is
 //!     deleted, processing goes on, completed ends its item completed. A DELETE that reached a job
 //!     completed meanwhile would remove its video's record, charged. An item that gives its
@@ -229,6 +230,9 @@ struct Running {
     /// its sighting's freshness: bounded, so a budget of a few requests a minute, whose slots are
     /// further apart than a sighting stays fresh, still gets the delete out.
     relooks: u8,
+    /// When the look of `cancel_look` was asked for: one answered later than a sighting stays
+    /// fresh (it waited that long for a slot) ends the looks (`job` rule 8).
+    look_from: Option<Millis>,
 }
 
 impl Running {
@@ -495,7 +499,7 @@ impl BatchPlan {
                     // Bounded by the clamp on `scale`, so the cast is exact.
                     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
                     let expected_ms = ((model as f64) * scale) as u64;
-                    item.state = ItemState::Running(Running { job_id, submitted_at: now, expected_ms, last: None, needs_get: true, failures: 0, adopted: false, seen_at: None, cancel_look: false, relooks: 0 });
+                    item.state = ItemState::Running(Running { job_id, submitted_at: now, expected_ms, last: None, needs_get: true, failures: 0, adopted: false, seen_at: None, cancel_look: false, relooks: 0, look_from: None });
                 }
                 ("submitting", _, _) => item.reconcile_first = true,
                 ("queued", _, _) => {}
@@ -817,7 +821,7 @@ impl Batch {
             matches!(&it.state, ItemState::Deleting(r) if !r.fresh_pending(now) && r.relooks < crate::job::MAX_RELOOKS) && !self.in_flight.values().any(|t| *t == Target::Delete(i))
         });
         if let Some(i) = held {
-            self.look_before_delete(i);
+            self.look_before_delete(i, now);
             return None;
         }
         let due_delete = self.items.iter().enumerate().find(|(i, it)| matches!(it.state, ItemState::Deleting(_)) && !self.in_flight.values().any(|t| *t == Target::Delete(*i))).map(|(i, _)| i);
@@ -966,7 +970,7 @@ impl Batch {
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
                 let expected_ms = ((model as f64) * self.scale) as u64;
                 let cancelled = self.cancel_requested;
-                let running = Running { job_id: job.id.clone(), submitted_at: now, expected_ms, last: None, needs_get: false, failures: 0, adopted, seen_at: None, cancel_look: cancelled, relooks: 0 };
+                let running = Running { job_id: job.id.clone(), submitted_at: now, expected_ms, last: None, needs_get: false, failures: 0, adopted, seen_at: None, cancel_look: cancelled, relooks: 0, look_from: cancelled.then_some(now) };
                 item.state = ItemState::Running(running);
                 self.push_progress();
                 if replayed {
@@ -1088,7 +1092,12 @@ impl Batch {
         r.last = Some(job.clone());
         r.seen_at = Some(now);
         if r.cancel_look && !job.status.is_terminal() {
-            // Cancelled on a stale sighting (rule 10): this one decides.
+            // Cancelled on a stale sighting (rule 10): this one decides. One that came later than
+            // a sighting stays fresh (it waited that long for a slot) ends the looks: the delete
+            // goes out when its slot comes, as after the last look (`job` rule 8, helper-76).
+            if r.look_from.take().is_some_and(|t| now.since(t) >= crate::job::fresh_for(r.expected_ms)) {
+                r.relooks = crate::job::MAX_RELOOKS;
+            }
             if job.status == JobStatus::Pending {
                 if let ItemState::Running(r) = std::mem::replace(&mut item.state, ItemState::Done) {
                     item.state = ItemState::Deleting(r);
@@ -1368,11 +1377,11 @@ impl Batch {
 
     /// Item `i`'s delete waits: its job is looked at again first (rule 10), and deleted only if
     /// still pending.
-    fn look_before_delete(&mut self, i: usize) {
+    fn look_before_delete(&mut self, i: usize, now: Millis) {
         if let Some(item) = self.items.get_mut(i)
             && let ItemState::Deleting(mut r) = std::mem::replace(&mut item.state, ItemState::Done)
         {
-            (r.cancel_look, r.needs_get, r.relooks) = (true, true, r.relooks + 1);
+            (r.cancel_look, r.needs_get, r.relooks, r.look_from) = (true, true, r.relooks + 1, Some(now));
             item.state = ItemState::Running(r);
         }
     }
@@ -1464,7 +1473,7 @@ impl Batch {
             && matches!(self.items.get(i).map(|it| &it.state), Some(ItemState::Deleting(_)))
         {
             self.in_flight.remove(&id);
-            return self.look_before_delete(i);
+            return self.look_before_delete(i, now);
         }
         self.handle_transport_error(id, TransportKind::Connect, crate::machine::NOT_SENT, now);
     }
@@ -1521,6 +1530,7 @@ impl Batch {
                         _ => {
                             r.cancel_look = true;
                             r.needs_get = true;
+                            r.look_from = Some(now);
                             item.state = ItemState::Running(r);
                         }
                     }
@@ -2309,6 +2319,43 @@ mod tests {
             }
         };
         assert_eq!(look, Endpoint::RetrieveVideo);
+    }
+
+    #[test]
+    fn a_look_answered_after_its_sighting_would_go_stale_sends_its_delete_whenever_its_slot_comes() {
+        // helper-76: under a spent budget each look waited for its slot past the sighting's
+        // freshness, and so did the delete after it: looked at again, twice, four slots a job.
+        // A look answered that late ends the looks: its delete carries no `send_by`.
+        use crate::machine::Machine;
+        for (late, relooks) in [(10_000, false), (5, true)] {
+            let (config, key, reqs) = setup(1);
+            let mut batch = Batch::new(&config, Some(&key), reqs, &[4; 16], BatchOptions::default(), Millis(0)).unwrap();
+            let mut fake = Fake::new();
+            fake.drive(&mut batch, 100_000, Some(2)); // account + the create, seen pending
+            while !matches!(batch.poll(Millis(fake.now)), Output::WaitUntil(_)) {}
+            let now = Millis(fake.now + 60_000); // cancelled on a stale sighting: a look first
+            batch.cancel(now);
+            let (look, body) = loop {
+                match batch.poll(now) {
+                    Output::Event(_) => {}
+                    Output::Send { id, endpoint: Endpoint::RetrieveVideo, request, .. } => break (id, request.url),
+                    other => panic!("a look, not {other:?}"),
+                }
+            };
+            let job_id = body.rsplit('/').next().unwrap().to_owned();
+            let answered = now.plus(late);
+            let job = serde_json::json!({"id": job_id, "status": "pending", "mode": "text_to_video", "resolution": "720p", "duration": 5, "estimated_cost_cents": 30});
+            Machine::handle_response(&mut batch, look, HttpResponse::json(200, &job), answered);
+            let send_by = loop {
+                match batch.poll(answered) {
+                    Output::Event(_) => {}
+                    Output::Send { endpoint: Endpoint::DeleteVideo, send_by, .. } => break send_by,
+                    Output::WaitUntil(_) => panic!("the delete waits for nothing here"),
+                    other => panic!("the delete, not {other:?}"),
+                }
+            };
+            assert_eq!(send_by.is_some(), relooks, "a look answered {late} ms after it was asked for: {send_by:?}");
+        }
     }
 
     #[test]
