@@ -1756,7 +1756,6 @@ mod tests {
         // slot, and so did the delete after it, past the sighting's freshness: looked at again,
         // twice, four slots a clean-up, and five cancelled together gave up charged. A look that
         // slow shows another would be as late: its delete carries no `send_by`.
-        use crate::machine::Machine;
         for (wait, relooks) in [(10_000, false), (5, true)] {
             let config = ClientConfig::new("http://fake/v1").unwrap();
             let key = ApiKey::new("sd_test_key_000000").unwrap();
