@@ -110,6 +110,8 @@ impl Call {
             Ok(_) => self.finish(Ok(resp)),
             Err(mut e) if e.kind == ErrorKind::NotFound && self.endpoint == Endpoint::DeleteVideo && self.maybe_applied => {
                 e.message = format!("{} (an earlier attempt of this delete, which got no answer or a 5xx, probably deleted it)", e.message);
+                // Its job named, as any delete's error names it (helper-76: this one did not).
+                let e = self.final_error(e);
                 self.finish(Err(e));
             }
             Err(e) => self.failed(e, now),
@@ -278,6 +280,23 @@ mod scrub_tests {
         assert_eq!(answer(config.delete_video(Some(&key), "job_9").unwrap(), Endpoint::DeleteVideo, 409).as_deref(), Some("job_9"));
         assert_eq!(answer(config.retrieve_video(Some(&key), "job_8").unwrap(), Endpoint::RetrieveVideo, 404).as_deref(), Some("job_8"));
         assert_eq!(answer(config.retrieve_account(Some(&key)).unwrap(), Endpoint::Account, 409), None);
+        // A delete whose first answer was lost, and whose retry met a 404 (helper-76: unnamed).
+        let mut call = Call::new(Endpoint::DeleteVideo, config.delete_video(Some(&key), "job_7").unwrap(), RetryPolicy::default(), 1, None, 0);
+        let Output::Send { id, .. } = call.poll(Millis(0)) else { panic!("a send") };
+        call.handle_transport_error(id, TransportKind::Other, "connection reset", Millis(1));
+        let mut now = Millis(1);
+        let id = loop {
+            match call.poll(now) {
+                Output::WaitUntil(t) => now = t,
+                Output::Send { id, .. } => break id,
+                Output::Event(_) => {}
+                other => panic!("the retry, not {other:?}"),
+            }
+        };
+        call.handle_response(id, HttpResponse::json(404, &serde_json::json!({"error": {"code": "not_found", "message": "no such job"}})), now);
+        let e = call.take_result().unwrap_err();
+        assert_eq!((e.kind, e.job_id.as_deref()), (ErrorKind::NotFound, Some("job_7")), "{e}");
+        assert!(e.message.contains("probably deleted it"), "{e}");
     }
 
     /// A `429` whose pause is past the retries' cap says that the key's other requests wait it out.
