@@ -226,8 +226,13 @@ def test_a_create_interrupted_after_it_was_sent_says_the_key_that_gets_its_job(e
     with usvideo.Client(api_key=acct.api_key, base_url=emu.api_base) as client:
         again = client.videos.create(**REQ, idempotency_key=key)
         assert [j.id for j in client.videos.list().data] == [again.id]
+        # A create_and_wait interrupted once its job is named leaves it, as documented: no warning.
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="usvideo"), pytest.raises(KeyboardInterrupt):
+            client.videos.create_and_wait(**REQ, on_progress=_interrupt, poll=QUICK)
+        assert "idempotency_key=" not in caplog.text, caplog.text
     row = ledger_entry(emu, acct.email)
-    assert row is not None and row["jobs_created"] == 1, row
+    assert row is not None and row["jobs_created"] == 2, row
 
 
 async def test_an_async_create_cancelled_after_it_was_sent_says_the_key_that_gets_its_job(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:

@@ -86,6 +86,8 @@ def tell_interrupted_create(machine: _native.Machine, exc: BaseException, key: s
     ``CancelledError`` itself is kept: it is the caller's."""
     from .errors import USVideoError
 
+    if machine.job_id() is not None:
+        return  # a create_and_wait's job was named (its progress said so): it goes on, as documented
     if machine.is_done():
         try:
             machine.take_result()
