@@ -252,11 +252,19 @@ pub fn parse_pricing(resp: &HttpResponse) -> Result<PricingTable, Error> {
 /// # Errors
 /// The status's error, or `decode` (including a `key` that is not an `sd_` key).
 pub fn parse_created_api_key(resp: &HttpResponse) -> Result<CreatedApiKey, Error> {
-    let k: CreatedApiKey = parse_json(resp, "API key")?;
-    if !k.key.starts_with(crate::secret::ApiKey::PREFIX) {
-        return Err(decode_error(resp, "API key", "the key does not start with sd_"));
-    }
-    Ok(k)
+    let read = parse_json::<CreatedApiKey>(resp, "API key").and_then(|k| match k.key.starts_with(crate::secret::ApiKey::PREFIX) {
+        true => Ok(k),
+        false => Err(decode_error(resp, "API key", "the key does not start with sd_")),
+    });
+    read.map_err(|mut e| {
+        // A 2xx made the key, and it is shown only once: one nobody can read stays valid, as a
+        // create with no answer may leave one (helper-76: said only "could not decode").
+        if (200..300).contains(&resp.status) && e.kind == ErrorKind::Decode {
+            e.code = crate::error::OUTCOME_UNKNOWN.to_owned();
+            e.message = format!("{}: the service answered that it created the key, which is shown only once and could not be read. Revoke keys you do not know from your dashboard", e.message);
+        }
+        e
+    })
 }
 
 #[cfg(test)]
