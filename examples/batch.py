@@ -76,7 +76,10 @@ def main() -> None:
                 show(last[0] if last else run.progress)
         except KeyboardInterrupt:
             saved = Path(tempfile.gettempdir()) / "usvideo-batch-snapshot.json"
-            saved.write_text(run.snapshot())
+            # Written beside it, then moved onto it: a second Ctrl-C mid-write leaves the old one.
+            part = saved.with_suffix(".part")
+            part.write_text(run.snapshot())
+            os.replace(part, saved)
             print(f"\nInterrupted: resume with `python examples/batch.py --resume {saved}`")
             return
         print()
