@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The mobile packages' test: builds the uniffi library and the in-repo uniffi-bindgen, generates
 # the Kotlin and Swift packages, builds the emulator, compiles the Kotlin package, its tests and
-# examples/Quickstart.kt with kotlinc, and runs them on the JVM through JNA against the debug
-# library. Idempotent; needs only Rust, Java 17 and Node/npm (installs libjna-java and the
+# examples/Quickstart.kt with kotlinc and the Java caller's test with javac, and runs them on the
+# JVM through JNA against the debug library. Idempotent; needs only Rust, Java 17 and Node/npm (installs libjna-java and the
 # kotlin-compiler npm package when missing). The last line is the runner's `N passed, N failed`.
 #
 #   bindings/test.sh            everything
@@ -55,10 +55,22 @@ if [ ! -f "$OUT/tests.jar" ] || [ ! -f "$STAMP" ] || [ -n "$NEWEST" ]; then
   touch "$STAMP"
 fi
 
+# The Java caller's test: javac against the compiled package (the harness runs it, `java/…`).
+STDLIB="$KDIR/node_modules/kotlin-compiler/lib/kotlin-stdlib.jar"
+JAVA_SOURCES=$(find bindings/kotlin/src/test/java -name '*.java')
+JSTAMP="$OUT/java.stamp"
+if [ ! -f "$JSTAMP" ] || [ "$OUT/tests.jar" -nt "$JSTAMP" ] || [ -n "$(find bindings/kotlin/src/test/java -name '*.java' -newer "$JSTAMP")" ]; then
+  say "compiling the Java caller's test (javac)"
+  rm -rf "$OUT/java"
+  # shellcheck disable=SC2086 # one path a line, no spaces
+  javac -encoding UTF-8 --release 17 -Xlint:all -Werror -d "$OUT/java" -cp "$OUT/tests.jar:$STDLIB:$COROUTINES:$JNA" $JAVA_SOURCES
+  touch "$JSTAMP"
+fi
+
 say "running the Kotlin tests"
 java -Djna.library.path="${USVIDEO_LIB_DIR:-$ROOT/target/debug}" \
      -Dusvideo.emulator="$ROOT/target/debug/usvideo-emulator" \
      -Dusvideo.vectors="$ROOT/tests/vectors" \
      -Dusvideo.root="$ROOT" \
-     -cp "$OUT/tests.jar:$JNA:$COROUTINES:$KDIR/node_modules/kotlin-compiler/lib/kotlin-stdlib.jar" \
+     -cp "$OUT/tests.jar:$OUT/java:$JNA:$COROUTINES:$STDLIB" \
      com.usvideo.test.HarnessKt "$@"

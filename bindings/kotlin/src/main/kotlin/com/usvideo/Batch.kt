@@ -25,7 +25,7 @@ import kotlinx.coroutines.withTimeoutOrNull
  * How a batch runs. The defaults are the core's (`BatchOptions::default`), with the client's
  * request budget and retry policy.
  */
-data class BatchConfig(
+data class BatchConfig @JvmOverloads constructor(
     /** Jobs in flight at once (being created, pending or processing): the plan's limit (standard 10). */
     val concurrentJobs: Int = 10,
     /** The batch's request budget per minute (`null`: the client's `requestsPerMinute`). */
@@ -47,6 +47,28 @@ data class BatchConfig(
     /** When the collecting coroutine is cancelled: how long the clean-up (deletes of pending jobs) may take, in ms. */
     val cancelTimeoutMs: Long = 5_000,
 ) {
+    // For Java (`new BatchConfig().withConcurrentJobs(5)`): a copy with one option changed.
+    /** A copy with [concurrentJobs]. */
+    fun withConcurrentJobs(concurrentJobs: Int): BatchConfig = copy(concurrentJobs = concurrentJobs)
+    /** A copy with [requestsPerMinute]. */
+    fun withRequestsPerMinute(requestsPerMinute: Int): BatchConfig = copy(requestsPerMinute = requestsPerMinute)
+    /** A copy with [longestFirst]. */
+    fun withLongestFirst(longestFirst: Boolean): BatchConfig = copy(longestFirst = longestFirst)
+    /** A copy with [pollByList]. */
+    fun withPollByList(pollByList: Boolean): BatchConfig = copy(pollByList = pollByList)
+    /** A copy with [pollIntervalMs]. */
+    fun withPollIntervalMs(pollIntervalMs: Long): BatchConfig = copy(pollIntervalMs = pollIntervalMs)
+    /** A copy with [likelyFrom]. */
+    fun withLikelyFrom(likelyFrom: Double): BatchConfig = copy(likelyFrom = likelyFrom)
+    /** A copy with [checkBalance]. */
+    fun withCheckBalance(checkBalance: Boolean): BatchConfig = copy(checkBalance = checkBalance)
+    /** A copy with [expectedScale]. */
+    fun withExpectedScale(expectedScale: Double): BatchConfig = copy(expectedScale = expectedScale)
+    /** A copy with [maxRetries]. */
+    fun withMaxRetries(maxRetries: Int): BatchConfig = copy(maxRetries = maxRetries)
+    /** A copy with [cancelTimeoutMs]. */
+    fun withCancelTimeoutMs(cancelTimeoutMs: Long): BatchConfig = copy(cancelTimeoutMs = cancelTimeoutMs)
+
     internal fun toCore(client: USVideo, maxSpendCents: Long?): BatchOptions {
         val d = ffi { com.usvideo.ffi.defaultBatchOptions() }
         val retry = client.core.retryPolicy().let { p -> maxRetries?.let { p.copy(maxRetries = unsigned("maxRetries", it.toLong()).toUInt()) } ?: p }

@@ -16,13 +16,17 @@ import kotlin.time.Duration.Companion.milliseconds
  * server's code, such as `concurrency_limit`, or the kind's name), [status], [field],
  * [requestId], [retryAfter], [jobId], [jobStatus], [idempotencyKey] and, for validation, every [issues].
  * [InternalError] is a bug in the SDK (a panic caught at the FFI boundary), never a server answer.
+ *
+ * A [RuntimeException] (unchecked), so that Java can catch one around any call: a checked
+ * exception that no Java signature declares cannot be named in a Java `catch` (it was a checked
+ * `Exception` before the Java face; to Kotlin, which has no checked exceptions, nothing changes).
  */
 sealed class USVideoError(
     /** The core's error record (`null` only for [InternalError]). */
     val info: ErrorInfo?,
     message: String,
     cause: Throwable? = null,
-) : Exception(message, cause) {
+) : RuntimeException(message, cause) {
     /** Which class of error (`null` only for [InternalError]). */
     val kind: ErrorKind? get() = info?.kind
     /** The server's code (`insufficient_balance`, `concurrency_limit`, …) or the kind's name. */
@@ -35,6 +39,8 @@ sealed class USVideoError(
     val requestId: String? get() = info?.requestId
     /** How long the server asked to wait (`Retry-After`). */
     val retryAfter: Duration? get() = info?.retryAfterMs?.toLong()?.milliseconds
+    /** [retryAfter] in ms (for Java, which cannot call a getter of Kotlin's `Duration`). */
+    val retryAfterMs: Long? get() = info?.retryAfterMs?.toLong()
     /** The job concerned (job failed, wait timeout, cancelled). */
     val jobId: String? get() = info?.jobId
     /** The job's last known status (wait timeout, cancelled). */
@@ -57,6 +63,8 @@ sealed class USVideoError(
 
     companion object {
         /** The class for the core's error record. */
+        @JvmStatic
+        @JvmOverloads
         fun from(info: ErrorInfo, cause: Throwable? = null): USVideoError = when (info.kind) {
             ErrorKind.VALIDATION -> ValidationError(info, cause)
             ErrorKind.BAD_REQUEST -> BadRequestError(info, cause)

@@ -48,7 +48,7 @@ fun interface HttpTransport {
  * The default transport: `java.net.HttpURLConnection` (JVM and Android, no dependency). The
  * blocking exchange runs on `Dispatchers.IO`; cancelling the coroutine disconnects at once.
  */
-class HttpUrlConnectionTransport(
+class HttpUrlConnectionTransport @JvmOverloads constructor(
     /** The most one request may take, in ms, when it is to be less than the client asks (its
      * `requestTimeoutMs`, or the core's deadline; `null`: what they ask, 60 s when nothing
      * does). It was 60 s, silently capping a client's longer `requestTimeoutMs` (helper-44). */

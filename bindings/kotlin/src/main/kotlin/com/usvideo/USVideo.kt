@@ -25,7 +25,9 @@ import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.channelFlow
 import kotlinx.coroutines.flow.flow
+import kotlinx.coroutines.asCoroutineDispatcher
 import java.security.SecureRandom
+import java.util.concurrent.Executor
 
 /** The service's base URL. */
 const val DEFAULT_BASE_URL: String = "https://usvideoapi.com/v1"
@@ -58,6 +60,9 @@ fun estimateCost(resolution: Resolution, duration: Int): Long =
  * whose answer was lost. This class only reads the clock, sleeps, and performs HTTP through
  * [transport] (default: `HttpURLConnection`; plug in OkHttp by implementing [HttpTransport]).
  *
+ * From Java: `new USVideo(apiKey, baseUrl)` (the options in this order, trailing ones left out) or
+ * [USVideo.builder]; the calls as `CompletableFuture`s are [futures].
+ *
  * @param apiKey `sd_…`; default `USVIDEO_API_KEY` (`""`: none, even where that is set). May be
  *   absent for [pricing] and [apiKeys], and for a client behind a server-side proxy that adds it:
  *   its requests carry no `Authorization` (calls that need a key are refused before sending when
@@ -69,13 +74,13 @@ fun estimateCost(resolution: Resolution, duration: Int): Long =
  *   (default 60 s; a timed-out attempt is retried, or reconciled for a create, by the core's rules).
  * @throws ValidationError for a malformed key or base URL.
  */
-class USVideo(
-    apiKey: String? = System.getenv("USVIDEO_API_KEY"),
-    baseUrl: String = System.getenv("USVIDEO_BASE_URL")?.takeIf { it.isNotEmpty() } ?: DEFAULT_BASE_URL,
+class USVideo @JvmOverloads constructor(
+    apiKey: String? = defaultApiKey(),
+    baseUrl: String = defaultBaseUrl(),
     val transport: HttpTransport = HttpUrlConnectionTransport(),
     maxRetries: Int? = null,
-    requestsPerMinute: Int = 60,
-    requestTimeoutMs: Long = 60_000,
+    requestsPerMinute: Int = DEFAULT_REQUESTS_PER_MINUTE,
+    requestTimeoutMs: Long = DEFAULT_REQUEST_TIMEOUT_MS,
 ) : AutoCloseable {
     private val handle: CoreClient = maxRetries?.let { unsigned("maxRetries", it.toLong()).toUInt() }.let { retries ->
         ffi {
@@ -111,6 +116,18 @@ class USVideo(
     /** `POST /v1/api-keys` (authenticated with a JWT). */
     val apiKeys = ApiKeysResource(this)
 
+    private val futures by lazy { USVideoFutures(this, kotlinx.coroutines.Dispatchers.Default) }
+
+    /**
+     * This client's calls for Java: each returns a [USVideoFuture] (a `CompletableFuture`)
+     * instead of suspending; cancelling the future cancels the call as cancelling its coroutine
+     * does. Callbacks run on `Dispatchers.Default`'s threads.
+     */
+    fun futures(): USVideoFutures = futures
+
+    /** [futures], run (callbacks included) on [executor]. */
+    fun futures(executor: Executor): USVideoFutures = USVideoFutures(this, executor.asCoroutineDispatcher())
+
     /** Never shows the key: `USVideo(baseUrl=…, apiKey=sd_…1a2b)`. */
     override fun toString(): String = shown
 
@@ -141,10 +158,73 @@ class USVideo(
         driver.drive(m) {}
         return m.use { ffi { it.takeResponse() } }
     }
+
+    companion object {
+        /** A [Builder] (for Java: every option by name, the others left at their defaults). */
+        @JvmStatic
+        fun builder(): Builder = Builder()
+    }
+
+    /**
+     * The client's options by name, for Java: `USVideo.builder().apiKey(key).requestTimeoutMs(30_000).build()`.
+     * Each option left unset has the constructor's default (the environment's key and base URL
+     * are read by [build]). Its `toString()` never shows the key.
+     */
+    class Builder internal constructor() {
+        private var apiKey: String? = null
+        private var apiKeySet = false
+        private var baseUrl: String? = null
+        private var transport: HttpTransport? = null
+        private var maxRetries: Int? = null
+        private var requestsPerMinute = DEFAULT_REQUESTS_PER_MINUTE
+        private var requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS
+
+        /** `sd_…`; `null` or `""`: none (default: `USVIDEO_API_KEY`). */
+        fun apiKey(apiKey: String?): Builder = apply { this.apiKey = apiKey; apiKeySet = true }
+        /** Default: `USVIDEO_BASE_URL`, then [DEFAULT_BASE_URL]. */
+        fun baseUrl(baseUrl: String): Builder = apply { this.baseUrl = baseUrl }
+        /** Default: [HttpUrlConnectionTransport]. */
+        fun transport(transport: HttpTransport): Builder = apply { this.transport = transport }
+        /** Retries per request (default 4); below 0 is a [ValidationError] from [build]. */
+        fun maxRetries(maxRetries: Int): Builder = apply { this.maxRetries = maxRetries }
+        /** The key's budget (default 60; 0 disables the limiter). */
+        fun requestsPerMinute(requestsPerMinute: Int): Builder = apply { this.requestsPerMinute = requestsPerMinute }
+        /** The most one attempt may take (default 60 s). */
+        fun requestTimeoutMs(requestTimeoutMs: Long): Builder = apply { this.requestTimeoutMs = requestTimeoutMs }
+
+        /** The client. @throws ValidationError for a malformed key or base URL, or an option out of range. */
+        fun build(): USVideo = USVideo(
+            apiKey = if (apiKeySet) apiKey else defaultApiKey(),
+            baseUrl = baseUrl ?: defaultBaseUrl(),
+            transport = transport ?: HttpUrlConnectionTransport(),
+            maxRetries = maxRetries,
+            requestsPerMinute = requestsPerMinute,
+            requestTimeoutMs = requestTimeoutMs,
+        )
+
+        /** Never shows the key (redacted as the client shows it, or `set`). */
+        override fun toString(): String {
+            val key = (if (apiKeySet) apiKey else null)?.takeIf { it.isNotEmpty() }?.let { k ->
+                runCatching { com.usvideo.ffi.redact(k) }.getOrNull()?.takeIf { it != k } ?: "set"
+            } ?: if (apiKeySet) "none" else "default"
+            return "USVideo.Builder(baseUrl=${baseUrl ?: "default"}, apiKey=$key, maxRetries=${maxRetries ?: "default"}, " +
+                "requestsPerMinute=$requestsPerMinute, requestTimeoutMs=$requestTimeoutMs)"
+        }
+    }
 }
 
-/** How a wait behaves. */
-data class WaitConfig(
+// The constructor's defaults, which the builder shares.
+private const val DEFAULT_REQUESTS_PER_MINUTE = 60
+private const val DEFAULT_REQUEST_TIMEOUT_MS = 60_000L
+private fun defaultApiKey(): String? = System.getenv("USVIDEO_API_KEY")
+private fun defaultBaseUrl(): String = System.getenv("USVIDEO_BASE_URL")?.takeIf { it.isNotEmpty() } ?: DEFAULT_BASE_URL
+
+/**
+ * How a wait behaves. From Java: `new WaitConfig()` and the `with…` methods
+ * (`new WaitConfig().withTimeoutMs(60_000).withCancelOnTimeout(true)`), or the constructor's
+ * options in order.
+ */
+data class WaitConfig @JvmOverloads constructor(
     /** Give up waiting after this many ms (default 10 minutes; `null` waits for ever). The job goes on. */
     val timeoutMs: Long? = 600_000,
     /** When the wait gives up (its timeout, or a cancel of a `wait` for an existing job), delete the job if it is still pending (refunding it). A `createAndWait` cancelled deletes its own job either way. */
@@ -164,6 +244,21 @@ data class WaitConfig(
      */
     val maxPollIntervalMs: Long? = null,
 ) {
+    /** A copy with [timeoutMs]. */
+    fun withTimeoutMs(timeoutMs: Long): WaitConfig = copy(timeoutMs = timeoutMs)
+    /** A copy that waits for ever (no [timeoutMs]). */
+    fun withoutTimeout(): WaitConfig = copy(timeoutMs = null)
+    /** A copy with [cancelOnTimeout]. */
+    fun withCancelOnTimeout(cancelOnTimeout: Boolean): WaitConfig = copy(cancelOnTimeout = cancelOnTimeout)
+    /** A copy with [expectedScale]. */
+    fun withExpectedScale(expectedScale: Double): WaitConfig = copy(expectedScale = expectedScale)
+    /** A copy with [firstPollMs]. */
+    fun withFirstPollMs(firstPollMs: Long): WaitConfig = copy(firstPollMs = firstPollMs)
+    /** A copy with [minPollIntervalMs]. */
+    fun withMinPollIntervalMs(minPollIntervalMs: Long): WaitConfig = copy(minPollIntervalMs = minPollIntervalMs)
+    /** A copy with [maxPollIntervalMs]. */
+    fun withMaxPollIntervalMs(maxPollIntervalMs: Long): WaitConfig = copy(maxPollIntervalMs = maxPollIntervalMs)
+
     internal fun toCore(): WaitOptions {
         val d = ffi { com.usvideo.ffi.defaultWaitOptions() }
         val given = d.poll.copy(expectedScale = expectedScale, firstPollMs = firstPollMs?.let { unsigned("firstPollMs", it) } ?: d.poll.firstPollMs)

@@ -105,6 +105,7 @@ fun main(args: Array<String>) {
     registerBatchTests()
     registerSecretTests()
     registerReliabilityTests()
+    registerJavaTests()
     val filter = args.firstOrNull()
     emu = Emulator("50")
     frozen = Emulator("0")
