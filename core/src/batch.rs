@@ -233,6 +233,9 @@ struct Running {
     /// When the look of `cancel_look` was asked for: one answered later than a sighting stays
     /// fresh (it waited that long for a slot) ends the looks (`job` rule 8).
     look_from: Option<Millis>,
+    /// That look was answered that late: its delete is not held for freshness (no `send_by`, no
+    /// look again while the limit holds it) until an attempt of it fails (a pause then looks first).
+    slow_look: bool,
 }
 
 impl Running {
@@ -499,7 +502,7 @@ impl BatchPlan {
                     // Bounded by the clamp on `scale`, so the cast is exact.
                     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
                     let expected_ms = ((model as f64) * scale) as u64;
-                    item.state = ItemState::Running(Running { job_id, submitted_at: now, expected_ms, last: None, needs_get: true, failures: 0, adopted: false, seen_at: None, cancel_look: false, relooks: 0, look_from: None });
+                    item.state = ItemState::Running(Running { job_id, submitted_at: now, expected_ms, last: None, needs_get: true, failures: 0, adopted: false, seen_at: None, cancel_look: false, relooks: 0, look_from: None, slow_look: false });
                 }
                 ("submitting", _, _) => item.reconcile_first = true,
                 ("queued", _, _) => {}
@@ -721,7 +724,7 @@ impl Batch {
         // last look's delete carries none and goes out whenever its slot comes.
         let send_by = match target {
             Target::Delete(i) => match self.items.get(i).map(|it| &it.state) {
-                Some(ItemState::Deleting(r)) if r.relooks < crate::job::MAX_RELOOKS => r.fresh_until(),
+                Some(ItemState::Deleting(r)) if r.relooks < crate::job::MAX_RELOOKS && !r.slow_look => r.fresh_until(),
                 _ => None,
             },
             _ => None,
@@ -818,7 +821,7 @@ impl Batch {
         // freshness (by the limit, or a 429's pause between its attempts) looks again first
         // (rule 10), a few times at most.
         let held = self.items.iter().enumerate().position(|(i, it)| {
-            matches!(&it.state, ItemState::Deleting(r) if !r.fresh_pending(now) && r.relooks < crate::job::MAX_RELOOKS) && !self.in_flight.values().any(|t| *t == Target::Delete(i))
+            matches!(&it.state, ItemState::Deleting(r) if !r.fresh_pending(now) && r.relooks < crate::job::MAX_RELOOKS && !r.slow_look) && !self.in_flight.values().any(|t| *t == Target::Delete(i))
         });
         if let Some(i) = held {
             self.look_before_delete(i, now);
@@ -970,7 +973,7 @@ impl Batch {
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
                 let expected_ms = ((model as f64) * self.scale) as u64;
                 let cancelled = self.cancel_requested;
-                let running = Running { job_id: job.id.clone(), submitted_at: now, expected_ms, last: None, needs_get: false, failures: 0, adopted, seen_at: None, cancel_look: cancelled, relooks: 0, look_from: cancelled.then_some(now) };
+                let running = Running { job_id: job.id.clone(), submitted_at: now, expected_ms, last: None, needs_get: false, failures: 0, adopted, seen_at: None, cancel_look: cancelled, relooks: 0, look_from: cancelled.then_some(now), slow_look: false };
                 item.state = ItemState::Running(running);
                 self.push_progress();
                 if replayed {
@@ -1095,9 +1098,7 @@ impl Batch {
             // Cancelled on a stale sighting (rule 10): this one decides. One that came later than
             // a sighting stays fresh (it waited that long for a slot) ends the looks: the delete
             // goes out when its slot comes, as after the last look (`job` rule 8, helper-76).
-            if r.look_from.take().is_some_and(|t| now.since(t) >= crate::job::fresh_for(r.expected_ms)) {
-                r.relooks = crate::job::MAX_RELOOKS;
-            }
+            r.slow_look = r.look_from.take().is_some_and(|t| now.since(t) >= crate::job::fresh_for(r.expected_ms));
             if job.status == JobStatus::Pending {
                 if let ItemState::Running(r) = std::mem::replace(&mut item.state, ItemState::Done) {
                     item.state = ItemState::Deleting(r);
@@ -1396,6 +1397,8 @@ impl Batch {
         let failures = match (target, self.items.get_mut(i).map(|it| &mut it.state)) {
             (Target::Get(_), Some(ItemState::Running(r))) | (Target::Delete(_), Some(ItemState::Deleting(r))) => {
                 r.failures += 1;
+                // A delete tried again after this pause looks first, as rule 10 says.
+                r.slow_look &= matches!(target, Target::Get(_));
                 r.failures
             }
             _ => return,
@@ -2346,15 +2349,29 @@ mod tests {
             let answered = now.plus(late);
             let job = serde_json::json!({"id": job_id, "status": "pending", "mode": "text_to_video", "resolution": "720p", "duration": 5, "estimated_cost_cents": 30});
             Machine::handle_response(&mut batch, look, HttpResponse::json(200, &job), answered);
-            let send_by = loop {
+            let (delete, send_by) = loop {
                 match batch.poll(answered) {
                     Output::Event(_) => {}
-                    Output::Send { endpoint: Endpoint::DeleteVideo, send_by, .. } => break send_by,
+                    Output::Send { id, endpoint: Endpoint::DeleteVideo, send_by, .. } => break (id, send_by),
                     Output::WaitUntil(_) => panic!("the delete waits for nothing here"),
                     other => panic!("the delete, not {other:?}"),
                 }
             };
             assert_eq!(send_by.is_some(), relooks, "a look answered {late} ms after it was asked for: {send_by:?}");
+            // A delete tried again after a pause looks first all the same (helper-78).
+            let mut busy = HttpResponse::json(429, &serde_json::json!({"error": {"code": "rate_limited", "message": "slow down"}}));
+            busy.headers.push(crate::http::Header::new("retry-after", "30"));
+            Machine::handle_response(&mut batch, delete, busy, answered);
+            let mut t = answered;
+            let endpoint = loop {
+                match batch.poll(t) {
+                    Output::Event(_) => {}
+                    Output::WaitUntil(w) => t = w,
+                    Output::Send { endpoint, .. } => break endpoint,
+                    other => panic!("not {other:?}"),
+                }
+            };
+            assert_eq!(endpoint, Endpoint::RetrieveVideo, "a look before the delete again ({late} ms)");
         }
     }
 

@@ -53,7 +53,8 @@
 //!    (helper-44: 13 of 30 deletes held a minute by a spent budget removed finished videos); the
 //!    last look's delete carries none and goes out whenever its slot comes, and so does the delete
 //!    of a look answered later than its sighting stays fresh (it waited that long for a slot, so
-//!    another look would be as stale: helper-76, four slots a clean-up under a spent budget). A delete answered with `refunded_cents` 0 found the job finished: the error
+//!    another look would be as stale: helper-76, four slots a clean-up under a spent budget; a
+//!    retry of that delete after a pause still looks first). A delete answered with `refunded_cents` 0 found the job finished: the error
 //!    says its record is gone and, completed, charged (`Error::after_delete`).
 //! 9. A run sharing the client's claims ([`JobRun::sharing`]) that would delete its job on giving
 //!    up (a create-and-wait; a wait with `cancel_on_timeout`) watches it until its clean-up
@@ -242,6 +243,9 @@ pub struct JobRun {
     relooks: u8,
     /// When the clean-up's own look at the job (its GET before a delete, rule 8) was asked for.
     look_asked_at: Option<Millis>,
+    /// The last look was answered that late: its delete carries no `send_by` (a retry after a
+    /// pause still looks first, by `relooks`).
+    slow_look: bool,
     /// Polls in a row whose answer was no job, or another job (rule 10).
     unreadable: u32,
     next_id: u64,
@@ -322,6 +326,7 @@ impl JobRun {
             delete_sent: false,
             relooks: 0,
             look_asked_at: None,
+            slow_look: false,
             unreadable: 0,
             next_id: 1000,
             again: None,
@@ -552,7 +557,7 @@ impl JobRun {
                     self.delete_sent = true;
                     // Held by the driver's wait for a slot past its sighting's freshness, it is
                     // not sent but looked at again first (rule 8), while a look is left.
-                    let send_by = self.fresh_until().filter(|_| self.relooks < MAX_RELOOKS);
+                    let send_by = self.fresh_until().filter(|_| self.relooks < MAX_RELOOKS && !self.slow_look);
                     Some(Output::Send { id, endpoint, request, timeout_ms, send_by })
                 }
                 other => Some(other),
@@ -615,10 +620,9 @@ impl JobRun {
                     // as late, so its delete is sent whenever its slot comes, as the last look's
                     // is (rule 8). Each look cost a slot: under a spent budget a clean-up took
                     // four, and five cancelled together at 6 a minute gave up charged (helper-76).
+                    // Only the slot wait: a delete tried again after a pause still looks first.
                     let asked = self.look_asked_at.take();
-                    if asked.is_some_and(|t| now.since(t) >= fresh_for(self.options.poll.expected_ms(Some(&job)))) {
-                        self.relooks = MAX_RELOOKS;
-                    }
+                    self.slow_look = asked.is_some_and(|t| now.since(t) >= fresh_for(self.options.poll.expected_ms(Some(&job))));
                     self.seen(job, now);
                     if let Some(status) = ended {
                         final_error.message = format!("{}; the job had ended ({status}) by the time it was looked at again, so it was left alone", final_error.message);
@@ -1771,8 +1775,20 @@ mod tests {
             let Output::Send { id, endpoint: Endpoint::RetrieveVideo, .. } = out else { panic!("a look first, not {out:?}") };
             now = now.plus(wait);
             run.handle_response(id, HttpResponse::json(200, &pending_job()), now);
-            let Output::Send { endpoint: Endpoint::DeleteVideo, send_by, .. } = next(&mut run, now) else { panic!("the delete") };
+            let Output::Send { id, endpoint: Endpoint::DeleteVideo, send_by, .. } = next(&mut run, now) else { panic!("the delete") };
             assert_eq!(send_by.is_some(), relooks, "a look answered after {wait} ms: {send_by:?}");
+            // A delete tried again after a pause looks first all the same (helper-78).
+            let mut busy = HttpResponse::json(429, &serde_json::json!({"error": {"code": "rate_limited", "message": "slow down"}}));
+            busy.headers.push(crate::http::Header::new("retry-after", "30"));
+            run.handle_response(id, busy, now);
+            let endpoint = loop {
+                match next(&mut run, now) {
+                    Output::WaitUntil(t) => now = t,
+                    Output::Send { endpoint, .. } => break endpoint,
+                    other => panic!("not {other:?}"),
+                }
+            };
+            assert_eq!(endpoint, Endpoint::RetrieveVideo, "a look before the delete again ({wait} ms)");
         }
     }
 
