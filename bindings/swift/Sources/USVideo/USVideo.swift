@@ -155,6 +155,12 @@ public struct CreateCancellationError: Error, CustomStringConvertible, Localized
                                 idempotencyKey: key, jobId: e.jobId)
     }
 
+    /// The clean-up found the job `jobId` and left it (processing, or its delete failed).
+    static func left(_ e: USVideoError, jobId: String, key: String) -> CreateCancellationError {
+        CreateCancellationError(message: "the create-and-wait was cancelled and its job \(jobId) was not deleted: \(e.message); it is charged if it completes (delete it while pending for a refund)",
+                                idempotencyKey: key, jobId: jobId)
+    }
+
     /// The caller stopped waiting for the clean-up, which still looks for the create's job.
     static func stillLooking(key: String) -> CreateCancellationError {
         CreateCancellationError(message: "the create was cancelled after its request went out and may have made a job (charged); the SDK goes on looking for it in the background (a createAndWait deletes it if it is still pending); \(again(key))",
@@ -480,7 +486,13 @@ final class Driver: @unchecked Sendable {
             let job = try ffi { try m.takeJob() }
             return CreateCancellationError.made(job, key: key)
         } catch let e as USVideoError {
-            return e.idempotencyKey.map { CreateCancellationError.unknown(e, key: $0) } ?? CancellationError()
+            if let k = e.idempotencyKey { return CreateCancellationError.unknown(e, key: k) }
+            // A job the clean-up found but left (processing, its delete failed): named, as the
+            // events that would have named it went to nobody (helper-78).
+            if let id = e.jobId, !e.message.contains("deleted and refunded"), !e.message.contains("the job is gone") {
+                return CreateCancellationError.left(e, jobId: id, key: key)
+            }
+            return CancellationError()
         } catch {
             return CancellationError()
         }
@@ -939,7 +951,8 @@ public struct Videos {
     /// Creates a job (at most once) and waits for it. A task cancelled while its create's answer
     /// was still out throws `CreateCancellationError` (as `create`) when its job cannot be told
     /// from the job list (a service whose jobs show no prompt) or the look-up outlasts 10 s;
-    /// otherwise `CancellationError`, after deleting its job if it was last seen pending.
+    /// otherwise `CancellationError`, after deleting its job if it was last seen pending (one it
+    /// leaves, processing or its delete failed, throws `CreateCancellationError` naming it).
     public func createAndWait(_ request: CreateVideoRequest, config: WaitConfig = WaitConfig(), idempotencyKey: String? = nil, onProgress: (JobProgress) -> Void = { _ in }) async throws -> VideoJob {
         let key = try keyFor(idempotencyKey)
         let m = try ffi { try client.core.createAndWait(request: request, options: client.waitOptions(config), entropy: entropy(), seed: randomSeed(), now: client.driver.now(), idempotencyKey: key) }

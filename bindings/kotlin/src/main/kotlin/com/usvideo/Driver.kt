@@ -187,7 +187,18 @@ internal class Driver(
         if (!ended) return if (flight.createSent && ffi { m.jobId() } == null) CreateCancellationException.stillLooking(key, stop) else stop
         return runCatching { ffi { m.takeJob() } }.fold(
             onSuccess = { CreateCancellationException.made(it, key, stop) },
-            onFailure = { e -> (e as? USVideoError)?.idempotencyKey?.let { CreateCancellationException.unknown(e, it, stop) } ?: stop },
+            onFailure = { e ->
+                val err = e as? USVideoError
+                val unknownKey = err?.idempotencyKey
+                when {
+                    err == null -> stop
+                    unknownKey != null -> CreateCancellationException.unknown(err, unknownKey, stop)
+                    // A job the clean-up found but left (processing, its delete failed): named, as
+                    // the events that would have named it went to nobody (helper-78).
+                    err.jobId != null && !CreateCancellationException.gone(err.message) -> CreateCancellationException.left(err, key, stop)
+                    else -> stop
+                }
+            },
         )
     }
 

@@ -160,6 +160,14 @@ class CreateCancellationException internal constructor(
             "the create was cancelled after its request went out and may have made a job (charged): ${e.message}; ${again(key)}",
             key, e.jobId, cause)
 
+        /** The clean-up found the job [e] names and left it (processing, or its delete failed). */
+        fun left(e: USVideoError, key: String, cause: CancellationException) = CreateCancellationException(
+            "the create-and-wait was cancelled and its job ${e.jobId} was not deleted: ${e.message}; it is charged if it completes (delete it while pending for a refund)",
+            key, e.jobId, cause)
+
+        /** Whether a cancelled wait's message says its job is gone (deleted, or found gone). */
+        fun gone(message: String?): Boolean = message != null && ("deleted and refunded" in message || "the job is gone" in message)
+
         /** The caller stopped waiting for the clean-up, which still looks for the create's job. */
         fun stillLooking(key: String, cause: CancellationException) = CreateCancellationException(
             "the create was cancelled after its request went out and may have made a job (charged); the SDK goes on looking for it in the background (a createAndWait deletes it if it is still pending); ${again(key)}",

@@ -356,7 +356,8 @@ class Videos internal constructor(private val client: USVideo) {
      * pending (refunded); one cancelled while its create's answer was still out looks for its job
      * first, and when the job list cannot tell it (a service whose jobs show no prompt), or the
      * look-up outlasts the 10 s the caller waits for it, throws a [CreateCancellationException]
-     * carrying the key that gets that job back, as [create] does.
+     * carrying the key that gets that job back, as [create] does; and so does one that leaves its
+     * job (processing, or its delete failed), naming it (`jobId`): it goes on, charged.
      */
     suspend fun createAndWait(request: CreateVideoRequest, config: WaitConfig = WaitConfig(), idempotencyKey: String? = null, onProgress: ((JobProgress) -> Unit)? = null, onEvent: ((Event) -> Unit)? = null): VideoJob {
         val key = keyFor(idempotencyKey)

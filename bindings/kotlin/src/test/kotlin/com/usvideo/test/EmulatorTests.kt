@@ -573,6 +573,24 @@ fun registerEmulatorTests() {
             eq(0, (frozen.ledger(otherEmail)["jobs_created"] as BigDecimal).toInt(), "no job made")
         }
     }
+    test("emulator/a_create_and_wait_cancelled_with_its_create_out_names_the_job_its_clean_up_left") {
+        // helper-78: the clean-up found the job but could not delete it (here every DELETE meets a
+        // 409): the core's error named it, its events went to nobody, and the caller got a bare
+        // cancellation, the job charged and unnamed.
+        val (key, _, email) = frozen.account(10_000)
+        frozen.fault("method" to "DELETE", "path" to "/v1/videos/*", "status" to 409, "times" to 20)
+        val lost = AnswerLost()
+        client(frozen, key, transport = lost).use { c ->
+            val e = thrownOnCancel({ lost.sent.await() }) { c.videos.createAndWait(text("left by its clean-up"), fast) }
+            check(e is CreateCancellationException) { "got $e" }
+            e as CreateCancellationException
+            val job = c.videos.list().data.single()
+            eq(job.id, e.jobId, "the job it left")
+            check("was not deleted" in e.message!!) { e.message!! }
+        }
+        frozen.clearFaults()
+        eq(1, (frozen.ledger(email)["jobs_created"] as BigDecimal).toInt(), "one job")
+    }
     test("emulator/a_cancel_with_its_create_out_against_jobs_without_prompts_carries_the_key") {
         // README "Clean-ups and cancels": against a service whose jobs show no prompt, a create
         // (or create-and-wait) cancelled while its create's answer was out cannot tell its job
