@@ -247,6 +247,8 @@ class AsyncClient(BaseClient):
                         machine.handle_not_sent(out[1], now_ms())
                         unsent = None
                         continue
+                    if self._cleanups.closed:
+                        raise self._closed_during()  # closed while it waited for its slot: not sent
                     rid, unsent = out[1], None
                     create_key = create_key or sent_create_key(out)
                     # What is left of the request's time after the slot wait.
@@ -589,6 +591,7 @@ class Videos:
         download = Download(timeout)  # a bad timeout refused before anything is sent
         target = PartFile(path)  # so is a bad path
         started = time.monotonic()
+        c._cleanups.begin()  # a user of the connections: a close() meanwhile lets it finish
         try:
             async with c._pool().stream("GET", url, headers=[("User-Agent", c._config.user_agent)], timeout=download.read_timeout(c._timeout), follow_redirects=True) as resp:
                 log.debug("GET %s -> %d in %d ms", loggable(url), resp.status_code, (time.monotonic() - started) * 1000)
@@ -613,6 +616,9 @@ class Videos:
             raise _native.transport_error(transport_kind(exc, httpx), f"{type(exc).__name__}: {exc}") from None
         except Overdue as over:
             raise download.overdue(over) from None
+        finally:
+            if c._cleanups.end() and c._owns_http:
+                await c._close_pools()
         return download.written
 
 
