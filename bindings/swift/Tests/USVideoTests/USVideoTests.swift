@@ -97,7 +97,6 @@ final class USVideoTests: XCTestCase {
         XCTAssertNil(try USVideo(apiKey: nil, baseURL: "http://127.0.0.1:9/v1", requestTimeout: .infinity).driver.timeoutOf(nil))
     }
 
-    /// The transport's delegate refuses a redirect: the 3xx itself goes to the core.
     /// A negative count or a NaN or negative interval is refused by its name, as in Kotlin (they
     /// were clamped: a negative `requestsPerMinute` was no budget at all).
     func testNegativeOptionsRefusedByName() async throws {
@@ -121,6 +120,7 @@ final class USVideoTests: XCTestCase {
         await refuses("timeout") { _ = try await c.videos.wait("job_1", config: WaitConfig(timeout: .nan)) }
     }
 
+    /// The transport's delegate refuses a redirect: the 3xx itself goes to the core.
     func testRedirectRefused() {
         let url = URL(string: "http://127.0.0.1:9/v1/videos")!
         let elsewhere = URL(string: "http://127.0.0.1:9/elsewhere")!
