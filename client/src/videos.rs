@@ -195,6 +195,8 @@ impl Videos<'_> {
         let io = |e: std::io::Error| Error::usage(format!("cannot write {}: {e}", path.display()));
         let (part, target) = part_file(path).await;
         let mut file = tokio::fs::File::create(&part).await.map_err(io)?;
+        // Removes the `.part` unless the download got through: also when this future is dropped.
+        let mut leftover = Leftover((part != target).then(|| part.clone()));
         let mut written = 0u64;
         let body = async {
             while let Some(chunk) = resp.chunk().await.map_err(|e| {
@@ -210,14 +212,22 @@ impl Videos<'_> {
             if part != target {
                 tokio::fs::rename(&part, &target).await.map_err(io)?;
             }
+            leftover.0 = None;
             Ok(written)
         };
-        let done = body.await;
-        if done.is_err() && part != target {
-            // A download cut short leaves neither half a video at `path` nor the `.part`.
-            let _ = tokio::fs::remove_file(&part).await;
+        body.await
+    }
+}
+
+/// A download's `.part` file, removed when dropped unless taken (the download got through): a
+/// download cut short, failed or dropped leaves neither half a video at its path nor the `.part`.
+struct Leftover(Option<std::path::PathBuf>);
+
+impl Drop for Leftover {
+    fn drop(&mut self) {
+        if let Some(part) = self.0.take() {
+            let _ = std::fs::remove_file(part);
         }
-        done
     }
 }
 
@@ -228,7 +238,14 @@ impl Videos<'_> {
 async fn part_file(path: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let linked = tokio::fs::symlink_metadata(path).await.is_ok_and(|m| m.file_type().is_symlink());
     let target = match linked {
-        true => tokio::fs::canonicalize(path).await.unwrap_or_else(|_| path.to_path_buf()),
+        // A dangling link's target is made where it points (as Python's `realpath` does).
+        true => match tokio::fs::canonicalize(path).await {
+            Ok(t) => t,
+            Err(_) => match tokio::fs::read_link(path).await {
+                Ok(t) => path.parent().map_or(t.clone(), |dir| dir.join(&t)),
+                Err(_) => path.to_path_buf(),
+            },
+        },
         false => path.to_path_buf(),
     };
     match tokio::fs::metadata(&target).await {

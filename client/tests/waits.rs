@@ -9,6 +9,7 @@ use usvideo::{CancelToken, Client, ErrorKind, Event, JobStatus};
 use usvideo_emulator::Emulator;
 
 #[tokio::test]
+#[cfg(unix)] // symlinks as Unix makes them
 async fn create_and_wait_reports_progress_and_downloads() {
     let (emu, client, _) = setup(100.0).await;
     let events = Arc::new(Mutex::new(Vec::new()));
@@ -49,6 +50,11 @@ async fn create_and_wait_reports_progress_and_downloads() {
     assert_eq!(names, ["kept.mp4", "latest.mp4"], "no .part left");
     assert_eq!(client.videos().download(&job, &link, &mut |_, _| {}).await.unwrap(), size);
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink() && std::fs::read(&kept).unwrap() == bytes);
+    // A dangling link: the file is made where it points, the link kept.
+    let (dangling, missing) = (dir.join("dangling.mp4"), dir.join("missing.mp4"));
+    std::os::unix::fs::symlink("missing.mp4", &dangling).unwrap();
+    assert_eq!(client.videos().download(&job, &dangling, &mut |_, _| {}).await.unwrap(), size);
+    assert!(std::fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink() && std::fs::read(&missing).unwrap() == bytes);
     let _ = std::fs::remove_dir_all(dir);
     let _ = std::fs::remove_file(path);
     assert_eq!(ledger(&emu)["balance_cents"], BALANCE - 120);
