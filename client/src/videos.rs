@@ -198,24 +198,21 @@ impl Videos<'_> {
         // Removes the `.part` unless the download got through: also when this future is dropped.
         let mut leftover = Leftover((part != target).then(|| part.clone()));
         let mut written = 0u64;
-        let body = async {
-            while let Some(chunk) = resp.chunk().await.map_err(|e| {
-                let (kind, message) = crate::driver::transport_error(e);
-                Error::transport(kind, &message)
-            })? {
-                file.write_all(&chunk).await.map_err(io)?;
-                written += chunk.len() as u64;
-                on_progress(written, total);
-            }
-            file.flush().await.map_err(io)?;
-            drop(file);
-            if part != target {
-                tokio::fs::rename(&part, &target).await.map_err(io)?;
-            }
-            leftover.0 = None;
-            Ok(written)
-        };
-        body.await
+        while let Some(chunk) = resp.chunk().await.map_err(|e| {
+            let (kind, message) = crate::driver::transport_error(e);
+            Error::transport(kind, &message)
+        })? {
+            file.write_all(&chunk).await.map_err(io)?;
+            written += chunk.len() as u64;
+            on_progress(written, total);
+        }
+        file.flush().await.map_err(io)?;
+        drop(file);
+        if part != target {
+            tokio::fs::rename(&part, &target).await.map_err(io)?;
+        }
+        leftover.0 = None;
+        Ok(written)
     }
 }
 

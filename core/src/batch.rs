@@ -1098,7 +1098,7 @@ impl Batch {
             // Cancelled on a stale sighting (rule 10): this one decides. One that came later than
             // a sighting stays fresh (it waited that long for a slot) ends the looks: the delete
             // goes out when its slot comes, as after the last look (`job` rule 8, helper-76).
-            r.slow_look = r.look_from.take().is_some_and(|t| now.since(t) >= crate::job::fresh_for(r.expected_ms));
+            r.slow_look = crate::job::look_was_slow(r.look_from.take(), now, r.expected_ms);
             if job.status == JobStatus::Pending {
                 if let ItemState::Running(r) = std::mem::replace(&mut item.state, ItemState::Done) {
                     item.state = ItemState::Deleting(r);

@@ -148,6 +148,13 @@ pub fn fresh_for(expected_ms: u64) -> u64 {
     (expected_ms / 5).clamp(FRESH_MIN_MS, FRESH_MS)
 }
 
+/// Whether a clean-up's look at a job, asked for at `asked` and answered `now`, came later than a
+/// pending sighting of it stays fresh (it waited that long for a slot): another look would be as
+/// late, so its delete goes out whenever its slot comes (rule 8; `batch` rule 10).
+pub(crate) fn look_was_slow(asked: Option<Millis>, now: Millis, expected_ms: u64) -> bool {
+    asked.is_some_and(|t| now.since(t) >= fresh_for(expected_ms))
+}
+
 /// Why a clean-up left alone a job whose status this SDK does not know (rule 6): a newer service's
 /// status may be a finished one (`succeeded`) or a step after generation (`finalizing`), and a
 /// DELETE would remove a charged video's record; a job left to run is charged, but its video is
@@ -621,8 +628,7 @@ impl JobRun {
                     // is (rule 8). Each look cost a slot: under a spent budget a clean-up took
                     // four, and five cancelled together at 6 a minute gave up charged (helper-76).
                     // Only the slot wait: a delete tried again after a pause still looks first.
-                    let asked = self.look_asked_at.take();
-                    self.slow_look = asked.is_some_and(|t| now.since(t) >= fresh_for(self.options.poll.expected_ms(Some(&job))));
+                    self.slow_look = look_was_slow(self.look_asked_at.take(), now, self.options.poll.expected_ms(Some(&job)));
                     self.seen(job, now);
                     if let Some(status) = ended {
                         final_error.message = format!("{}; the job had ended ({status}) by the time it was looked at again, so it was left alone", final_error.message);
